@@ -1,0 +1,3 @@
+"""curation: raw chat logs in; clean, deduplicated, provider-ready fine-tuning data out."""
+
+__version__ = "0.1.0"

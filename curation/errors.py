@@ -1,0 +1,50 @@
+"""One error hierarchy. Every error a user can cause carries a hint that says how to fix it.
+
+The CLI prints ``str(error)`` as one line and exits non-zero; it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+
+class CurationError(Exception):
+    """A user-facing error: what went wrong, where, and how to fix it."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None, where: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        self.where = where
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f" (fix: {self.hint})"
+        return text
+
+
+class ConfigError(CurationError):
+    """The run config is invalid; raised before any work starts."""
+
+
+class InputError(CurationError):
+    """An input path cannot be read at all (missing, a directory of nothing, unreadable)."""
+
+
+class ExportError(CurationError):
+    """A provider rule that makes an export unusable (raised before any file is written)."""
+
+
+class TrainerError(CurationError):
+    """A trainer backend failed; carries the provider's own message."""
+
+
+class MissingExtraError(CurationError):
+    """An optional dependency is not installed."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"this feature needs the optional package {package!r}",
+            hint=f"pip install 'curation[{extra}]'",
+        )

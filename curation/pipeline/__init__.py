@@ -1,0 +1,1 @@
+"""The curation pipeline: small stages, run and counted by the runner."""

@@ -1,0 +1,127 @@
+"""The canonical record model: a conversation (SFT) and a preference pair (DPO).
+
+Everything in the project speaks this model. Readers convert every input format into it, stages
+annotate its ``metadata``, exporters convert it into what providers and trainers consume.
+
+On the hot path records travel as plain dicts of exactly this shape (``model_dump(exclude_none=True)``)
+because building pydantic objects for millions of records costs more than all the checks together;
+``checks.py`` validates those dicts with reason codes, and these models are the schema of record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+ROLES: frozenset[str] = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+MESSAGE_KEYS: frozenset[str] = frozenset(
+    {"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "weight", "refusal"}
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImageURL(_Model):
+    url: str
+    detail: str | None = None
+
+
+class ContentPart(_Model):
+    type: Literal["text", "image_url"]
+    text: str | None = None
+    image_url: ImageURL | None = None
+
+
+class FunctionCall(_Model):
+    name: str
+    arguments: str
+
+
+class ToolCall(_Model):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class Message(_Model):
+    role: Role
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    function_call: FunctionCall | None = None
+    weight: Literal[0, 1] | None = None
+    refusal: str | None = None
+
+
+class Conversation(_Model):
+    """One supervised fine-tuning example."""
+
+    id: str
+    messages: list[Message]
+    tools: list[dict[str, Any]] | None = None
+    functions: list[dict[str, Any]] | None = None
+    parallel_tool_calls: bool | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class PreferencePair(_Model):
+    """One preference (DPO) example: a shared prompt and two alternative completions."""
+
+    id: str
+    prompt: list[Message]
+    chosen: list[Message]
+    rejected: list[Message]
+    tools: list[dict[str, Any]] | None = None
+    parallel_tool_calls: bool | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+Record = Conversation | PreferencePair
+
+
+def is_preference(record: dict[str, Any]) -> bool:
+    """A canonical dict is a preference pair when it has chosen and rejected turns."""
+    return "chosen" in record and "rejected" in record
+
+
+def parse_record(record: dict[str, Any]) -> Record:
+    """Build the pydantic model for a canonical dict (raises pydantic.ValidationError)."""
+    if is_preference(record):
+        return PreferencePair.model_validate(record)
+    return Conversation.model_validate(record)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text a message carries, for hashing, tokens and filters (image parts contribute nothing)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text") or "" for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def record_messages(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """All messages of a record in reading order; a preference pair gives prompt + chosen + rejected."""
+    if is_preference(record):
+        return [*(record.get("prompt") or []), *(record.get("chosen") or []), *(record.get("rejected") or [])]
+    messages = record.get("messages")
+    return messages if isinstance(messages, list) else []
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """A stable hash of a record's content (not its id or metadata): the id of records that have none."""
+    body = {k: v for k, v in record.items() if k not in ("id", "metadata")}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    """The canonical JSONL line for a record: compact, keys in model order, non-ASCII kept as UTF-8."""
+    return orjson.dumps(record) + b"\n"
