@@ -1,0 +1,56 @@
+"""The `curate` command line: thin; parses, calls the library, prints.
+
+Each command lives in ``curation/commands/<name>.py`` and exposes ``register(app)``. A user mistake
+surfaces as a :class:`~curation.errors.CurationError` and is printed as one line with its fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from .errors import CurationError
+
+app = typer.Typer(
+    name="curate",
+    help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+COMMAND_MODULES = ("inspect", "run", "export", "train", "ui")
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"curation.commands.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``curate`` console script."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except CurationError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
