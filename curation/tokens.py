@@ -1,0 +1,428 @@
+"""Offline token counting (tiktoken) and the table of fine-tunable models.
+
+The BPE rank files tiktoken would download on first use ship gzip-compressed inside the package
+(``curation/data/tiktoken/*.tiktoken.gz``) with the SHA-256 of their *uncompressed* bytes in
+``SHA256SUMS`` (the same hash tiktoken itself checks). :func:`get_encoding` decompresses, verifies and
+builds a :class:`tiktoken.Encoding` directly, so it never reads ``TIKTOKEN_CACHE_DIR`` and never opens a
+socket: air-gapped users get the same counts as everyone else.
+
+Chat token counting follows the OpenAI cookbook's ``Chat_finetuning_data_prep`` notebook
+(``num_tokens_from_messages``): per message 3 tokens of framing plus the tokens of every string value
+(role, content, name) plus 1 for a ``name``; 3 more for the reply priming. We extend it to what the
+cookbook never sees, because OpenAI bills those tokens too:
+
+- content given as parts counts the text of its text parts (images are not counted: their cost depends
+  on resolution, not on text);
+- ``tool_calls`` count each call's function name and arguments string; ``function_call`` the same;
+- a ``tool_call_id`` counts its tokens (it is rendered into the tool message);
+- ``tools`` (and legacy ``functions``) count the tokens of their compact JSON, once per example.
+
+These are estimates in the cookbook's spirit (OpenAI does not publish its exact rendering); they are exact
+for the plain role/content/name messages the cookbook handles.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import threading
+from dataclasses import asdict, dataclass, fields
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .errors import CurationError
+
+if TYPE_CHECKING:  # tiktoken is a core dependency, but importing it costs time: load it only when counting
+    import tiktoken
+
+ENCODINGS: tuple[str, ...] = ("o200k_base", "cl100k_base")
+
+# The cookbook's overheads (num_tokens_from_messages).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
+
+_DATA_PACKAGE = "curation.data.tiktoken"
+_cache: dict[str, tiktoken.Encoding] = {}
+_lock = threading.Lock()
+
+
+def _expected_hashes() -> dict[str, str]:
+    text = resources.files(_DATA_PACKAGE).joinpath("SHA256SUMS").read_text(encoding="utf-8")
+    hashes: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip():
+            digest, filename = line.split()
+            hashes[filename.removesuffix(".tiktoken")] = digest
+    return hashes
+
+
+def parse_ranks(raw: bytes) -> dict[bytes, int]:
+    """Parse a ``.tiktoken`` file (one ``base64-token rank`` pair a line) into mergeable ranks."""
+    ranks: dict[bytes, int] = {}
+    b64decode = base64.b64decode
+    for line in raw.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[b64decode(token)] = int(rank)
+    return ranks
+
+
+def load_ranks(name: str, *, data: bytes | None = None, expected_sha256: str | None = None) -> dict[bytes, int]:
+    """Read the shipped (or given gzip-compressed) rank file of an encoding and verify its SHA-256."""
+    if name not in ENCODINGS:
+        raise CurationError(f"unknown tiktoken encoding {name!r}", hint=f"use one of: {', '.join(ENCODINGS)}")
+    if data is None:
+        data = resources.files(_DATA_PACKAGE).joinpath(f"{name}.tiktoken.gz").read_bytes()
+    expected = expected_sha256 or _expected_hashes()[name]
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise CurationError(
+            f"the shipped tiktoken file for {name} is not valid gzip ({exc})",
+            hint="reinstall the curation package (pip install --force-reinstall curation)",
+        ) from None
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected:
+        raise CurationError(
+            f"the shipped tiktoken file for {name} has sha256 {actual[:12]}…, expected {expected[:12]}…",
+            hint="the package data is corrupted or was modified; reinstall the curation package",
+        )
+    return parse_ranks(raw)
+
+
+def _definition(name: str, ranks: dict[bytes, int]) -> dict[str, Any]:
+    """tiktoken's own constructor arguments for ``name`` (pat_str, special tokens), fed our ranks.
+
+    The pattern and special tokens live inside tiktoken_ext's constructor functions, which call the
+    module-level ``load_tiktoken_bpe`` (a download). Swapping that one global for the duration of the
+    call (under a lock) reuses tiktoken's definitions exactly instead of copying regexes that could drift.
+    """
+    import tiktoken_ext.openai_public as openai_public
+
+    constructor = getattr(openai_public, name)
+    original = openai_public.load_tiktoken_bpe
+    openai_public.load_tiktoken_bpe = lambda *args, **kwargs: ranks
+    try:
+        return constructor()
+    finally:
+        openai_public.load_tiktoken_bpe = original
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken encoding ``name`` built from the shipped files; cached per process."""
+    encoding = _cache.get(name)
+    if encoding is not None:
+        return encoding
+    with _lock:
+        encoding = _cache.get(name)
+        if encoding is None:
+            import tiktoken
+
+            definition = _definition(name, load_ranks(name))
+            encoding = tiktoken.Encoding(
+                definition["name"],
+                pat_str=definition["pat_str"],
+                mergeable_ranks=definition["mergeable_ranks"],
+                special_tokens=definition["special_tokens"],
+                explicit_n_vocab=definition.get("explicit_n_vocab"),
+            )
+            _cache[name] = encoding
+    return encoding
+
+
+def _as_encoding(encoding: tiktoken.Encoding | str) -> tiktoken.Encoding:
+    return get_encoding(encoding) if isinstance(encoding, str) else encoding
+
+
+def count_tokens(text: str, encoding: tiktoken.Encoding | str) -> int:
+    """Tokens of ``text``; special-token strings count as ordinary text (as OpenAI's tokenizer sees user data)."""
+    if not text:
+        return 0
+    return len(_as_encoding(encoding).encode_ordinary(text))
+
+
+def _content_tokens(content: Any, encode: Any) -> int:
+    if isinstance(content, str):
+        return len(encode(content)) if content else 0
+    if isinstance(content, list):
+        total = 0
+        for part in content:
+            if isinstance(part, dict):
+                text = part.get("text")
+                if isinstance(text, str) and text:
+                    total += len(encode(text))
+        return total
+    return 0
+
+
+def _call_tokens(call: Any, encode: Any) -> int:
+    if not isinstance(call, dict):
+        return 0
+    total = 0
+    for key in ("name", "arguments"):
+        value = call.get(key)
+        if isinstance(value, str) and value:
+            total += len(encode(value))
+    return total
+
+
+def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
+    """One message's tokens as the cookbook counts them (framing + role + content + name), plus tools."""
+    encode = _as_encoding(encoding).encode_ordinary
+    total = TOKENS_PER_MESSAGE
+    role = message.get("role")
+    if isinstance(role, str) and role:
+        total += len(encode(role))
+    total += _content_tokens(message.get("content"), encode)
+    name = message.get("name")
+    if isinstance(name, str):
+        total += len(encode(name)) + TOKENS_PER_NAME if name else TOKENS_PER_NAME
+    tool_calls = message.get("tool_calls")
+    if isinstance(tool_calls, list):
+        for call in tool_calls:
+            if isinstance(call, dict):
+                total += _call_tokens(call.get("function"), encode)
+    function_call = message.get("function_call")
+    if function_call is not None:
+        total += _call_tokens(function_call, encode)
+    tool_call_id = message.get("tool_call_id")
+    if isinstance(tool_call_id, str) and tool_call_id:
+        total += len(encode(tool_call_id))
+    return total
+
+
+def messages_tokens(messages: list[dict[str, Any]], encoding: tiktoken.Encoding | str) -> list[int]:
+    """Per-message token counts (for filters that look at single turns)."""
+    enc = _as_encoding(encoding)
+    return [message_tokens(m, enc) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages]
+
+
+def _tools_tokens(record: dict[str, Any], encode: Any) -> int:
+    total = 0
+    for key in ("tools", "functions"):
+        value = record.get(key)
+        if value:
+            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            total += len(encode(text))
+    return total
+
+
+def _conversation_tokens(messages: Any, enc: tiktoken.Encoding) -> int:
+    if not isinstance(messages, list):
+        return REPLY_PRIMING_TOKENS
+    return sum(message_tokens(m, enc) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages) + (
+        REPLY_PRIMING_TOKENS
+    )
+
+
+def chat_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
+    """Tokens of one canonical example as the cookbook counts them (see the module docstring).
+
+    A preference pair counts its prompt with the longer of its two completions: that is the sequence that
+    has to fit the model's per-example limit.
+    """
+    enc = _as_encoding(encoding)
+    tools = _tools_tokens(record, enc.encode_ordinary)
+    if "chosen" in record and "rejected" in record:
+        prompt = record.get("prompt")
+        prompt_tokens = _conversation_tokens(prompt, enc) - REPLY_PRIMING_TOKENS
+        longer = max(
+            _conversation_tokens(record.get("chosen"), enc), _conversation_tokens(record.get("rejected"), enc)
+        )
+        return tools + prompt_tokens + longer
+    return tools + _conversation_tokens(record.get("messages"), enc)
+
+
+def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
+    """Tokens of assistant content (what training learns from), like the cookbook's
+    ``num_assistant_tokens_from_messages``, plus the assistant's tool-call names and arguments."""
+    enc = _as_encoding(encoding)
+    encode = enc.encode_ordinary
+    if "chosen" in record and "rejected" in record:
+        messages = [*(record.get("chosen") or []), *(record.get("rejected") or [])]
+    else:
+        messages = record.get("messages") or []
+    total = 0
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            total += _content_tokens(message.get("content"), encode)
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, dict):
+                    total += _call_tokens(call.get("function"), encode)
+    return total
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Models
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What we need to know about a fine-tunable model to check and price a dataset for it."""
+
+    name: str
+    provider: str  # "openai" or "azure" (or whatever a user-defined model says)
+    encoding: str  # a name in ENCODINGS
+    max_tokens_per_example: int
+    training_price_per_1m: float | None = None  # USD per 1M billed training tokens; None = not published/known
+    supports_dpo: bool = False
+    min_examples: int = 10  # both providers refuse files with fewer (invalid_n_examples)
+    notes: str = ""
+
+
+# Sources. Context length per training example: /work/shared/reference/user-needs.md ("Documented limits"):
+# OpenAI community t/884424 (gpt-4o-mini 65,536), t/563147 and openai-cookbook PRs #1178/#1413
+# (gpt-3.5-turbo-1106/0125 16,385, -0613 4,096), Azure includes/fine-tune-models.md (gpt-4o, gpt-4o-mini,
+# gpt-4.1, gpt-4.1-mini 65,536; gpt-4.1-nano 32,768; gpt-35-turbo-0125 16,385).
+# Training prices: OpenAI's published pricing page (openai.com/api/pricing, "Fine-tuning", USD per 1M training
+# tokens): gpt-4o-2024-08-06 25.00, gpt-4o-mini-2024-07-18 3.00, gpt-4.1 25.00, gpt-4.1-mini 5.00, gpt-4.1-nano
+# 1.50, gpt-3.5-turbo 8.00. Azure bills training per hour or per token depending on region and deployment
+# type, so Azure prices are left None rather than guessed.
+# DPO: OpenAI lists gpt-4o-2024-08-06, gpt-4o-mini-2024-07-18 and the gpt-4.1 family; Azure documents
+# gpt-4o-2024-08-06 (and the 4.1 family in later pages); gpt-3.5 models have no DPO.
+_BUILTIN: tuple[ModelInfo, ...] = (
+    ModelInfo("gpt-4o-mini-2024-07-18", "openai", "o200k_base", 65_536, 3.00, True),
+    ModelInfo("gpt-4o-2024-08-06", "openai", "o200k_base", 65_536, 25.00, True),
+    ModelInfo("gpt-4.1-2025-04-14", "openai", "o200k_base", 65_536, 25.00, True),
+    ModelInfo("gpt-4.1-mini-2025-04-14", "openai", "o200k_base", 65_536, 5.00, True),
+    ModelInfo("gpt-4.1-nano-2025-04-14", "openai", "o200k_base", 32_768, 1.50, True),
+    ModelInfo("gpt-3.5-turbo-0125", "openai", "cl100k_base", 16_385, 8.00, False),
+    ModelInfo("gpt-3.5-turbo-1106", "openai", "cl100k_base", 16_385, 8.00, False),
+    ModelInfo("gpt-3.5-turbo-0613", "openai", "cl100k_base", 4_096, 8.00, False),
+    ModelInfo("gpt-4o-mini-2024-07-18@azure", "azure", "o200k_base", 65_536, None, False),
+    ModelInfo("gpt-4o-2024-08-06@azure", "azure", "o200k_base", 65_536, None, True),
+    ModelInfo("gpt-4.1-2025-04-14@azure", "azure", "o200k_base", 65_536, None, True),
+    ModelInfo("gpt-4.1-mini-2025-04-14@azure", "azure", "o200k_base", 65_536, None, True),
+    ModelInfo("gpt-4.1-nano-2025-04-14@azure", "azure", "o200k_base", 32_768, None, True),
+    ModelInfo("gpt-35-turbo-0125", "azure", "cl100k_base", 16_385, None, False),
+    ModelInfo("gpt-35-turbo-1106", "azure", "cl100k_base", 16_385, None, False),
+    ModelInfo("gpt-35-turbo-0613", "azure", "cl100k_base", 4_096, None, False),
+)
+
+# Short names users type; they resolve to the snapshot that fine-tuning accepts.
+_ALIASES: dict[str, str] = {
+    "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
+    "gpt-4o": "gpt-4o-2024-08-06",
+    "gpt-4.1": "gpt-4.1-2025-04-14",
+    "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14",
+    "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
+    "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
+    "gpt-35-turbo": "gpt-35-turbo-0125",
+    "azure/gpt-4o-mini": "gpt-4o-mini-2024-07-18@azure",
+    "azure/gpt-4o": "gpt-4o-2024-08-06@azure",
+    "azure/gpt-4.1": "gpt-4.1-2025-04-14@azure",
+    "azure/gpt-4.1-mini": "gpt-4.1-mini-2025-04-14@azure",
+    "azure/gpt-4.1-nano": "gpt-4.1-nano-2025-04-14@azure",
+    "azure/gpt-35-turbo": "gpt-35-turbo-0125",
+    "azure/gpt-35-turbo-0125": "gpt-35-turbo-0125",
+}
+
+MODELS: dict[str, ModelInfo] = {m.name: m for m in _BUILTIN}
+DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
+
+
+def known_models() -> list[str]:
+    """Every name :func:`resolve_model` accepts without a user definition, sorted."""
+    return sorted({*MODELS, *_ALIASES})
+
+
+def _user_model(name: str, spec: Any) -> ModelInfo:
+    if isinstance(spec, ModelInfo):
+        return spec
+    if not isinstance(spec, dict):
+        raise CurationError(
+            f"model {name!r} must be defined by a mapping of fields, got {type(spec).__name__}",
+            hint="e.g. {encoding: o200k_base, max_tokens_per_example: 65536, provider: openai}",
+        )
+    allowed = {f.name for f in fields(ModelInfo)}
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise CurationError(
+            f"model {name!r} has unknown field(s) {', '.join(unknown)}", hint=f"allowed: {', '.join(sorted(allowed))}"
+        )
+    values = {"name": name, "provider": "custom", "encoding": "o200k_base", **spec}
+    if "max_tokens_per_example" not in spec:
+        base = MODELS.get(_ALIASES.get(name, name))
+        if base is None:
+            raise CurationError(
+                f"model {name!r} needs max_tokens_per_example", hint="set the per-example context length"
+            )
+        values = {**asdict(base), **spec, "name": name}
+    if values["encoding"] not in ENCODINGS:
+        raise CurationError(
+            f"model {name!r} uses unknown encoding {values['encoding']!r}", hint=f"use one of: {', '.join(ENCODINGS)}"
+        )
+    try:
+        info = ModelInfo(**values)
+        if not isinstance(info.max_tokens_per_example, int) or info.max_tokens_per_example <= 0:
+            raise ValueError("max_tokens_per_example must be a positive integer")
+    except (TypeError, ValueError) as exc:
+        raise CurationError(f"model {name!r} is not valid: {exc}", hint="check the model definition") from None
+    return info
+
+
+def resolve_model(name: str, extra: dict[str, Any] | None = None) -> ModelInfo:
+    """The :class:`ModelInfo` for ``name``: a user definition in ``extra`` wins, then the built-ins and aliases."""
+    if extra and name in extra:
+        return _user_model(name, extra[name])
+    key = _ALIASES.get(name, name)
+    info = MODELS.get(key)
+    if info is None:
+        names = sorted({*known_models(), *(extra or {})})
+        raise CurationError(
+            f"unknown model {name!r}",
+            hint=f"use one of: {', '.join(names)}; or define it under `models:` in the config",
+        )
+    return info
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Epochs and cost, as the cookbook estimates them
+
+TARGET_EPOCHS = 3
+MIN_TARGET_EXAMPLES = 100
+MAX_TARGET_EXAMPLES = 25_000
+MIN_DEFAULT_EPOCHS = 1
+MAX_DEFAULT_EPOCHS = 25
+
+
+def default_epochs(n_examples: int) -> int:
+    """The number of epochs OpenAI picks by default for a dataset of ``n_examples`` (cookbook logic)."""
+    if n_examples <= 0:
+        return TARGET_EPOCHS
+    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
+    if n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
+    return TARGET_EPOCHS
+
+
+def billed_tokens(token_counts: Any, max_tokens: int, epochs: int) -> int:
+    """Training tokens billed: each example counts up to the limit (longer ones are truncated), times epochs."""
+    return epochs * sum(min(max_tokens, int(n)) for n in token_counts)
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    model: str
+    examples: int
+    epochs: int
+    tokens_per_epoch: int
+    billed_tokens: int
+    price_per_1m: float | None
+    cost_usd: float | None
+
+
+def estimate_cost(token_counts: Any, model: ModelInfo, epochs: int | None = None) -> CostEstimate:
+    """Epochs (the cookbook default unless given), billed tokens and cost in USD (None when unpriced)."""
+    counts = list(token_counts)
+    n_epochs = default_epochs(len(counts)) if epochs is None else epochs
+    per_epoch = billed_tokens(counts, model.max_tokens_per_example, 1)
+    billed = per_epoch * n_epochs
+    price = model.training_price_per_1m
+    cost = None if price is None else round(billed / 1_000_000 * price, 2)
+    return CostEstimate(model.name, len(counts), n_epochs, per_epoch, billed, price, cost)
