@@ -1,0 +1,195 @@
+"""Normalise text and roles so later stages, dedup and exporters see one spelling of the same thing.
+
+Every change is safe to re-run (normalising normalised text changes nothing) and is recorded by kind
+in ``metadata["normalised"]``. Whitespace is only collapsed in prose: fenced and indented code,
+tool results and tool-call arguments keep every byte, because whitespace is meaning there.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation.pipeline.base import Drop, RecordStage
+from curation.records import is_preference, record_messages
+
+# Aliases that readers of ShareGPT-like and vendor formats leave behind (matched case-insensitively).
+DEFAULT_ROLE_ALIASES: dict[str, str] = {
+    "human": "user",
+    "prompter": "user",
+    "customer": "user",
+    "gpt": "assistant",
+    "chatgpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "ai": "assistant",
+    "observation": "tool",
+}
+_CANONICAL_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+
+# C0/C1 controls except \t and \n (\r is turned into \n first), plus invisible characters that carry
+# no meaning in training text. ZWJ/ZWNJ (U+200D/U+200C) are kept on purpose: emoji sequences and
+# Persian/Indic spelling need them.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+# A run of horizontal whitespace inside a line that contains at least one space; pure tab runs are
+# kept because they are field separators in pasted TSV.
+_INNER_SPACES = re.compile(r"(?<=\S)(?=[ \t]* )[ \t]{2,}(?=\S)")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# Prose whitespace needs work only when one of these appears (or the ends are not stripped).
+_WS_TRIGGERS = ("  ", "\n\n\n", " \n", "\t\n", " \t", "\t ", "\n \n", "\n\t\n")
+
+
+class NormaliseConfig(BaseModel):
+    """Settings of the ``normalise`` stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run this stage.")
+    nfc: bool = Field(True, description="Compose text to Unicode NFC (one code-point spelling per character).")
+    remove_invisible: bool = Field(
+        True, description="Remove control characters (except newline and tab), zero-width spaces and BOMs."
+    )
+    whitespace: bool = Field(
+        True,
+        description="Trim content, drop trailing spaces, collapse runs of spaces and 2+ blank lines in prose "
+        "(never inside code blocks, indented code or tool messages).",
+    )
+    map_roles: bool = Field(True, description="Map role aliases (human, gpt, bot, model, ...) to canonical roles.")
+    role_aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ROLE_ALIASES),
+        description="Alias -> canonical role, matched case-insensitively (replaces the built-in table).",
+    )
+    system_prompt_mode: Literal["none", "add_if_missing", "replace"] = Field(
+        "none",
+        description="none: leave system prompts alone; add_if_missing: insert system_prompt where a record has "
+        "none; replace: set the first system prompt to system_prompt (adding one where missing).",
+    )
+    system_prompt: str = Field("", description="The system prompt text used by system_prompt_mode.")
+
+
+def _is_indented_code(line: str) -> bool:
+    return line.startswith(("    ", "\t"))
+
+
+def _normalise_prose_whitespace(text: str) -> str:
+    """Trim, drop trailing spaces and collapse space runs and blank-line runs outside code."""
+    lines = text.split("\n")
+    out: list[str] = []
+    in_fence = False
+    blank_run = 0
+    for line in lines:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            out.append(line.rstrip())
+            blank_run = 0
+            continue
+        if in_fence:
+            out.append(line)  # code keeps every byte, trailing spaces included
+            continue
+        stripped = line.rstrip()
+        if not stripped:
+            blank_run += 1
+            if blank_run > 1:  # at most one blank line between paragraphs
+                continue
+            out.append("")
+            continue
+        blank_run = 0
+        if not _is_indented_code(stripped):
+            stripped = _INNER_SPACES.sub(" ", stripped)
+        out.append(stripped)
+    # Leading blank lines go; leading spaces go too unless the first line is indented code.
+    while out and not out[0]:
+        out.pop(0)
+    if out and not _is_indented_code(out[0]):
+        out[0] = out[0].lstrip()
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+class NormaliseStage(RecordStage):
+    """Unicode NFC, invisible characters, safe whitespace, role aliases and an optional system prompt.
+
+    Never drops; writes ``metadata["normalised"]`` (sorted change kinds) when it changed anything.
+    """
+
+    name: ClassVar[str] = "normalise"
+
+    def __init__(self, config: NormaliseConfig | None = None) -> None:
+        self.config = config or NormaliseConfig()
+        self._aliases = {k.strip().lower(): v for k, v in self.config.role_aliases.items()}
+        for role in _CANONICAL_ROLES:  # "User" and "ASSISTANT" are aliases too
+            self._aliases.setdefault(role, role)
+
+    def _text(self, text: str, changes: set[str], *, prose: bool) -> str:
+        cfg = self.config
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            changes.add("newlines")
+        if cfg.remove_invisible and _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
+            changes.add("invisible")
+        if cfg.nfc and not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+            changes.add("nfc")
+        if cfg.whitespace and text:
+            if prose:
+                if text[0].isspace() or text[-1].isspace() or any(t in text for t in _WS_TRIGGERS):
+                    new = _normalise_prose_whitespace(text)
+                    if new != text:
+                        text = new
+                        changes.add("whitespace")
+            else:
+                new = text.strip()
+                if new != text:
+                    text = new
+                    changes.add("whitespace")
+        return text
+
+    def _message(self, message: dict[str, Any], changes: set[str]) -> None:
+        role = message.get("role")
+        if self.config.map_roles and isinstance(role, str) and role not in _CANONICAL_ROLES:
+            mapped = self._aliases.get(role.strip().lower())
+            if mapped is not None and mapped != role:
+                message["role"] = role = mapped
+                changes.add("role")
+        # Tool results are often JSON or program output: only trim them.
+        prose = role not in ("tool", "function")
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = self._text(content, changes, prose=prose)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                    part["text"] = self._text(part["text"], changes, prose=prose)
+        # tool_calls / function_call arguments are never touched: they are exact JSON the model must emit.
+
+    def _system_prompt(self, record: dict[str, Any], changes: set[str]) -> None:
+        cfg = self.config
+        key = "prompt" if is_preference(record) else "messages"
+        messages = record.get(key)
+        if not isinstance(messages, list):
+            return
+        system = next((m for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")), None)
+        if system is None:
+            messages.insert(0, {"role": "system", "content": cfg.system_prompt})
+            changes.add("system_prompt_added")
+        elif cfg.system_prompt_mode == "replace" and system.get("content") != cfg.system_prompt:
+            system["content"] = cfg.system_prompt
+            changes.add("system_prompt_replaced")
+
+    def process(self, record: dict[str, Any]) -> Drop | None:
+        changes: set[str] = set()
+        for message in record_messages(record):
+            if isinstance(message, dict):
+                self._message(message, changes)
+        if self.config.system_prompt_mode != "none":
+            self._system_prompt(record, changes)
+        if changes:
+            metadata = record.setdefault("metadata", {})
+            previous = metadata.get("normalised") or []
+            metadata["normalised"] = sorted(changes.union(previous))
+        return None
