@@ -1,0 +1,98 @@
+"""Local job processes: start detached, tell alive from dead, stop.
+
+A local job runs in its own process group so the CLI or UI that started it can exit. Whether it is
+still running is decided from its pid (a zombie or a reused pid counts as dead: the command line must
+name the job folder) and from a heartbeat file the worker touches every few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+# Children started by this process, so their exit is reaped (no zombies) and their exit code read.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+HEARTBEAT = "heartbeat"
+LOG = "worker.log"
+
+
+def spawn(cmd: list[str], job_dir: Path, env: dict[str, str] | None = None) -> int:
+    job_dir.mkdir(parents=True, exist_ok=True)
+    with (job_dir / LOG).open("ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=job_dir,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+    _children[proc.pid] = proc
+    return proc.pid
+
+
+def exit_code(pid: int | None) -> int | None:
+    """The exit code of a child of this process, once it has ended (None otherwise or if not ours)."""
+    proc = _children.get(pid or -1)
+    return proc.poll() if proc is not None else None
+
+
+def process_alive(pid: int | None, marker: str) -> bool:
+    """True while ``pid`` runs and its command line contains ``marker`` (guards against pid reuse)."""
+    if not pid:
+        return False
+    proc = _children.get(pid)
+    if proc is not None:
+        return proc.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc_dir = Path(f"/proc/{pid}")
+    if proc_dir.is_dir():
+        try:
+            stat = (proc_dir / "stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                return False
+            return marker in (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            return False
+    return True
+
+
+def heartbeat_age(job_dir: Path) -> float | None:
+    try:
+        return time.time() - (job_dir / HEARTBEAT).stat().st_mtime
+    except OSError:
+        return None
+
+
+def terminate(pid: int | None, *, grace: float = 5.0) -> None:
+    """SIGTERM the job's process group, then SIGKILL after ``grace`` seconds."""
+    if not pid:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.time() + grace
+    while time.time() < deadline:
+        proc = _children.get(pid)
+        if proc is not None and proc.poll() is not None:
+            return
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
