@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from curation.checks import CODES, Finding, check_record, codes_table, finding_from_reader_error, has_error
+
+
+def msg(role: str, content: Any = "text", **extra: Any) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": role, **extra}
+    if content is not None:
+        message["content"] = content
+    return message
+
+
+def convo(*messages: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"id": "x", "messages": list(messages), **extra}
+
+
+def call(call_id: str | None = "call_1", name: str = "lookup", arguments: Any = '{"q": "x"}') -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "function", "function": {"name": name, "arguments": arguments}}
+    if call_id is not None:
+        item["id"] = call_id
+    return item
+
+
+USER = msg("user", "What is the capital of France?")
+ASSISTANT = msg("assistant", "Paris.")
+CLEAN = convo(msg("system", "Be brief."), USER, ASSISTANT)
+CLEAN_TOOLS = convo(
+    USER,
+    msg("assistant", None, tool_calls=[call("c1"), call("c2", arguments='{"q": "y"}')]),
+    msg("tool", "48.8N", tool_call_id="c1"),
+    msg("tool", "2.3E", tool_call_id="c2"),
+    msg("assistant", "Paris is at 48.8N 2.3E."),
+)
+CLEAN_PAIR = {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [msg("assistant", "Lyon.")]}
+
+# code -> a minimal record that triggers it (and, ideally, nothing else of error severity)
+TRIGGERS: dict[str, Any] = {
+    "data_type": ["not", "an", "object"],
+    "missing_messages_list": {"id": "x", "messages": []},
+    "message_missing_key": convo({"content": "no role"}, ASSISTANT),
+    "message_unrecognized_key": convo(USER, msg("assistant", "Paris.", loss_weight=1.0)),
+    "unrecognized_role": convo(msg("Customer", "Hi"), ASSISTANT),
+    "missing_content": convo(msg("user", None), ASSISTANT),
+    "example_missing_assistant_message": convo(USER),
+    "empty_content": convo(USER, msg("assistant", "  \n ")),
+    "unfilled_placeholder": convo(msg("user", "Who are you?"), msg("assistant", "I am {{name}}, made by {{author}}.")),
+    "reserved_token": convo(USER, msg("assistant", "Paris.<|endoftext|>")),
+    "over_token_limit": CLEAN,  # with token_count/max_tokens below
+    "last_not_assistant": convo(USER, ASSISTANT, msg("user", "Thanks!")),
+    "missing_user_message": convo(msg("system", "Be happy."), msg("assistant", "You're great!")),
+    "consecutive_same_role": convo(USER, ASSISTANT, msg("assistant", "It is in France.")),
+    "weight_misplaced": convo(msg("user", "Hi", weight=0), ASSISTANT),
+    "invalid_weight": convo(USER, msg("assistant", "Paris.", weight=0.5)),
+    "tool_call_unanswered": convo(USER, msg("assistant", None, tool_calls=[call("c1")]), msg("user", "Well?"), ASSISTANT),
+    "tool_result_orphan": convo(USER, msg("tool", "42", tool_call_id="nobody"), ASSISTANT),
+    "tool_arguments_not_json": convo(USER, msg("assistant", None, tool_calls=[call(arguments="{q: x")])),
+    "tool_content_not_string": convo(
+        USER,
+        msg("assistant", None, tool_calls=[call("c1")]),
+        msg("tool", [{"type": "text", "text": "42"}], tool_call_id="c1"),
+        ASSISTANT,
+    ),
+    "preference_missing_chosen": {"id": "p", "prompt": [USER], "chosen": [], "rejected": [ASSISTANT]},
+    "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
+    "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},
+}
+READER_CODES = {"not_json", "invalid_utf8", "unknown_format"}
+DATASET_CODES = {"too_few_examples"}
+
+
+def codes_of(record: Any, **kwargs: Any) -> set[str]:
+    return {f.code for f in check_record(record, **kwargs)}
+
+
+def test_every_code_has_a_trigger() -> None:
+    assert set(CODES) == set(TRIGGERS) | READER_CODES | DATASET_CODES
+
+
+def test_cookbook_codes_are_present_with_their_exact_names() -> None:
+    cookbook = {
+        "data_type",
+        "missing_messages_list",
+        "message_missing_key",
+        "message_unrecognized_key",
+        "unrecognized_role",
+        "missing_content",
+        "example_missing_assistant_message",
+    }
+    assert cookbook <= set(CODES)
+    assert all(CODES[code][0] == "error" for code in cookbook)
+
+
+@pytest.mark.parametrize("code", sorted(TRIGGERS))
+def test_code_is_triggered(code: str) -> None:
+    kwargs = {"token_count": 70_000, "max_tokens": 65_536} if code == "over_token_limit" else {}
+    findings = check_record(TRIGGERS[code], **kwargs)
+    matching = [f for f in findings if f.code == code]
+    assert matching, findings
+    severity, hint, _ = CODES[code]
+    assert all(f.severity == severity and f.hint == hint and f.message for f in matching)
+
+
+@pytest.mark.parametrize("record", [CLEAN, CLEAN_TOOLS, CLEAN_PAIR], ids=["chat", "tools", "pair"])
+def test_clean_records_have_no_findings(record: dict[str, Any]) -> None:
+    assert check_record(record, token_count=100, max_tokens=65_536) == []
+
+
+@pytest.mark.parametrize("code", sorted(READER_CODES))
+def test_reader_errors_become_findings(code: str) -> None:
+    finding = finding_from_reader_error(code, "line 3: unexpected end of data")
+    assert finding == Finding(code, "error", "line 3: unexpected end of data", CODES[code][1], None)
+    unknown = finding_from_reader_error("something_new", "detail")
+    assert (unknown.code, unknown.severity) == ("something_new", "error")
+
+
+def test_message_index_points_at_the_message() -> None:
+    record = convo(USER, msg("assistant", "Hi <|im_start|>"), msg("user", "ok"), msg("assistant", "{{name}}"))
+    found = {(f.code, f.message_index) for f in check_record(record)}
+    assert ("reserved_token", 1) in found
+    assert ("unfilled_placeholder", 3) in found
+
+
+def test_assistant_tool_call_without_content_is_fine() -> None:
+    # drone_training.jsonl: the example ends with an assistant turn that carries only tool_calls.
+    record = convo(msg("system", "You fly a drone."), USER, msg("assistant", None, tool_calls=[call("call_id")]))
+    assert check_record(record) == []
+
+
+def test_tool_results_without_ids_answer_in_order() -> None:
+    record = convo(
+        USER,
+        msg("assistant", None, tool_calls=[call(None), call(None)]),
+        msg("tool", "a"),
+        msg("tool", "b"),
+        ASSISTANT,
+    )
+    assert check_record(record) == []
+    short = convo(USER, msg("assistant", None, tool_calls=[call(None), call(None)]), msg("tool", "a"), ASSISTANT)
+    assert codes_of(short) == {"tool_call_unanswered"}
+
+
+def test_consecutive_tool_messages_are_not_flagged_but_assistants_are() -> None:
+    assert "consecutive_same_role" not in codes_of(CLEAN_TOOLS)
+    assert CODES["consecutive_same_role"][0] == "warning"
+    assert "Anthropic" in CODES["consecutive_same_role"][1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Use JSON: {"a": {"b": 1}}',
+        "In Python: d = {{'a': 1}} is a set of dict? no",
+        "In Jinja write `{{ name }}` to print a variable.",
+        "```html\n<p>{{ user.name }}</p>\n```",
+        "f-strings: f'{name}' and str.format('{0}')",
+        "Sincerely, [Your Name]",
+        "template literal `${value}`",
+        "<|user|> is Zephyr's tag, not an OpenAI special token",
+    ],
+)
+def test_braces_in_code_and_json_do_not_trigger(text: str) -> None:
+    assert check_record(convo(USER, msg("assistant", text))) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello {{ user_name }}!", "Call me at <PLACEHOLDER>.", "[INSERT COMPANY NAME] is great", "<YOUR_API_KEY>"]
+)
+def test_placeholders_outside_code_trigger(text: str) -> None:
+    assert codes_of(convo(USER, msg("assistant", text))) == {"unfilled_placeholder"}
+
+
+def test_weights() -> None:
+    ok = convo(USER, msg("assistant", "a", weight=0), msg("user", "b"), msg("assistant", "c", weight=1))
+    assert check_record(ok) == []
+    assert codes_of(convo(USER, msg("assistant", "a", weight=True))) == {"invalid_weight"}
+
+
+def test_content_parts() -> None:
+    parts = [{"type": "text", "text": "Look"}, {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]
+    assert check_record(convo(msg("user", parts), ASSISTANT)) == []
+    image_only = [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]
+    assert check_record(convo(msg("user", image_only), ASSISTANT)) == []
+    assert codes_of(convo(msg("user", [{"type": "audio"}]), ASSISTANT)) == {"missing_content"}
+    assert codes_of(convo(msg("user", [{"type": "text", "text": " "}]), ASSISTANT)) == {"empty_content"}
+    assert codes_of(convo(msg("user", 42), ASSISTANT)) == {"missing_content"}
+
+
+def test_preference_checks_see_both_sides() -> None:
+    pair = {
+        "id": "p",
+        "prompt": [USER],
+        "chosen": [ASSISTANT],
+        "rejected": [msg("assistant", "Lyon."), msg("assistant", "Or Paris.")],
+    }
+    found = check_record(pair)
+    assert [(f.code, f.message_index) for f in found] == [("consecutive_same_role", 3)]
+    assert codes_of({"id": "p", "prompt": [USER], "chosen": [USER], "rejected": [ASSISTANT]}) >= {
+        "preference_missing_chosen",
+        "last_not_assistant",
+    }
+    assert "preference_missing_rejected" in codes_of({"id": "p", "prompt": [USER], "chosen": [ASSISTANT]})
+    assert "missing_messages_list" in codes_of({"id": "p", "prompt": [], "chosen": [ASSISTANT], "rejected": [USER]})
+
+
+def test_has_error_and_codes_table() -> None:
+    assert has_error(check_record(TRIGGERS["empty_content"]))
+    assert not has_error(check_record(TRIGGERS["consecutive_same_role"]))
+    table = codes_table()
+    assert all(f"`{code}`" in table for code in CODES)
+
+
+def test_checks_are_fast() -> None:
+    records = [CLEAN, CLEAN_TOOLS, CLEAN_PAIR, TRIGGERS["unfilled_placeholder"]] * 5000
+    start = time.perf_counter()
+    for record in records:
+        check_record(record)
+    rate = len(records) / (time.perf_counter() - start)
+    assert rate > 20_000, f"{rate:.0f} records/s"
