@@ -56,7 +56,9 @@ TRIGGERS: dict[str, Any] = {
     "consecutive_same_role": convo(USER, ASSISTANT, msg("assistant", "It is in France.")),
     "weight_misplaced": convo(msg("user", "Hi", weight=0), ASSISTANT),
     "invalid_weight": convo(USER, msg("assistant", "Paris.", weight=0.5)),
-    "tool_call_unanswered": convo(USER, msg("assistant", None, tool_calls=[call("c1")]), msg("user", "Well?"), ASSISTANT),
+    "tool_call_unanswered": convo(
+        USER, msg("assistant", None, tool_calls=[call("c1")]), msg("user", "Well?"), ASSISTANT
+    ),
     "tool_result_orphan": convo(USER, msg("tool", "42", tool_call_id="nobody"), ASSISTANT),
     "tool_arguments_not_json": convo(USER, msg("assistant", None, tool_calls=[call(arguments="{q: x")])),
     "tool_content_not_string": convo(
