@@ -1,0 +1,249 @@
+"""The converter layer: one raw payload -> canonical record dicts wrapped in ``SourceItem``.
+
+``convert_payload`` is pure and picklable so the runner can call it in worker processes. Parse failures
+become ``SourceItem.error`` with a reason code; conversion itself is lenient (unknown roles and keys stay)
+so that ``checks`` reports them with their own codes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from curation.errors import InputError
+from curation.readers.base import SourceItem
+from curation.readers.containers import iter_payloads
+from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
+from curation.readers.mapping import FieldMapping
+from curation.records import content_hash
+
+SNIFF_RECORDS = 20
+ID_KEYS = ("id", "conversation_id")
+# Fields that hold JSON documents when a dataset went through CSV or a string-typed parquet column.
+_JSON_FIELDS = (
+    "messages",
+    "conversations",
+    "tools",
+    "instances",
+    "preferred_output",
+    "non_preferred_output",
+    "history",
+)
+
+
+def detect_format(obj: dict[str, Any], mapping: FieldMapping | None = None) -> str | None:
+    """The input format a record's keys announce (first match in ``FORMATS`` order), or None."""
+    for fmt in FORMATS.values():
+        if fmt.matches(obj, mapping):
+            return fmt.name
+    return None
+
+
+def _where(line: int | None, index: int) -> str:
+    return f"line {line}" if line is not None else f"element {index}"
+
+
+def _json_error(payload: bytes, line: int | None, index: int) -> tuple[str, str]:
+    """Reason code and a message in the style of Python's json module (what users see from OpenAI too)."""
+    try:
+        text = bytes(payload).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = payload[exc.start : exc.start + 1].hex()
+        return "invalid_utf8", f"{_where(line, index)}: invalid UTF-8 byte 0x{bad} at byte {exc.start}"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return "not_json", f"{_where(line, index)}: {exc.msg} at column {exc.colno}" + (
+            f" of line {exc.lineno} of the element" if line is None and exc.lineno > 1 else ""
+        )
+    except (ValueError, RecursionError) as exc:
+        return "not_json", f"{_where(line, index)}: {exc}"
+    # orjson is stricter than json in a few corners (e.g. lone surrogates, NaN, numbers out of range).
+    return "not_json", f"{_where(line, index)}: not strict JSON (NaN, Infinity, a lone surrogate or a huge number)"
+
+
+def _drop_none(value: Any) -> Any:
+    """Tabular rows carry null for every key some other row has (struct columns); canonical dicts omit them."""
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def _from_row(row: dict[str, Any]) -> dict[str, Any]:
+    obj = _drop_none(row)
+    for key in _JSON_FIELDS:
+        value = obj.get(key)
+        if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+            try:
+                obj[key] = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+    return obj
+
+
+def _own_id(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[str | None, str | None]:
+    keys = (mapping.id,) if mapping is not None and mapping.id else ID_KEYS
+    for key in keys:
+        value = obj.get(key)
+        if value is not None and value != "":
+            return str(value), key
+    return None, None
+
+
+def _error(path: str, line: int | None, index: int, fmt: str | None, code: str, detail: str) -> list[SourceItem]:
+    return [SourceItem(path=path, line=line, index=index, format=fmt or "unknown", error=(code, detail))]
+
+
+def convert_payload(
+    payload: bytes | dict[str, Any] | Any,
+    fmt: str | None,
+    mapping: FieldMapping | None = None,
+    path: str = "",
+    line: int | None = None,
+    index: int = 0,
+) -> list[SourceItem]:
+    """Turn one payload into SourceItems (several for an OASST tree or a self-instruct task).
+
+    ``fmt`` is the file's format; a record that does not fit it is recognised on its own, and with
+    ``fmt=None`` every record is. Never raises for bad data: the reason is in ``SourceItem.error``.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"unknown input format {fmt!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+    if isinstance(payload, bytes | bytearray | memoryview):
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            code, detail = _json_error(payload, line, index)
+            return _error(path, line, index, fmt, code, detail)
+    elif isinstance(payload, dict):
+        obj = _from_row(payload)
+    else:
+        obj = payload
+    if not isinstance(obj, dict):
+        kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
+        detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'
+        return _error(path, line, index, fmt, "data_type", detail)
+
+    spec = FORMATS[fmt] if fmt is not None else None
+    if spec is None or not spec.matches(obj, mapping):
+        name = detect_format(obj, mapping)
+        if name is None:
+            keys = ", ".join(sorted(map(str, obj))[:12]) or "none"
+            detail = (
+                f"{_where(line, index)}: no known format has these keys ({keys}); expected e.g. 'messages', "
+                "'conversations', 'instruction'+'output', 'prompt'+'completion' or 'chosen'+'rejected' "
+                "(or pass a field mapping)"
+            )
+            return _error(path, line, index, fmt, "unknown_format", detail)
+        spec = FORMATS[name]
+    try:
+        converted = spec.convert(obj, mapping)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
+        detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
+        return _error(path, line, index, spec.name, "data_type", detail)
+
+    own_id, id_key = _own_id(obj, mapping)
+    system_key = mapping.system if mapping is not None and mapping.system else "system"
+    used = consumed_keys(spec, mapping)
+    fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != system_key and k != "metadata"}
+    system = _system(obj, system_key)
+    base_meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else None
+    if "metadata" in obj and base_meta is None:
+        fields["metadata"] = obj["metadata"]
+    source = {"path": path, "line": line, "index": index, "format": spec.name}
+
+    items = []
+    for conv_id, body, extra_fields in converted:
+        if system is not None:
+            _add_system(body, system)
+        record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
+        if record_id is None:
+            record_id = content_hash(body)
+        metadata: dict[str, Any] = {"source": source if len(converted) == 1 else dict(source)}
+        if base_meta:
+            metadata.update((k, v) for k, v in base_meta.items() if k != "source")
+        if fields or extra_fields:
+            merged = dict(metadata.get("fields") or {})
+            merged.update(fields)
+            if extra_fields:
+                merged.update(extra_fields)
+            metadata["fields"] = merged
+        items.append(
+            SourceItem(
+                path=path,
+                line=line,
+                index=index,
+                format=spec.name,
+                record={"id": record_id, **body, "metadata": metadata},
+            )
+        )
+    if not items:  # e.g. a self-instruct task with no instances
+        detail = f"{_where(line, index)}: the {spec.name} record holds no conversation"
+        return _error(path, line, index, spec.name, "empty_record", detail)
+    return items
+
+
+def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip():
+        return {"role": "system", "content": value}
+    return None
+
+
+def _add_system(body: dict[str, Any], system: dict[str, Any]) -> None:
+    """Prepend a top-level system prompt to the turns (the prompt of a pair), unless already there."""
+    key = "prompt" if "prompt" in body else "messages"
+    turns = body.get(key)
+    if not isinstance(turns, list):
+        return
+    if turns and isinstance(turns[0], dict) and turns[0].get("role") == "system":
+        if turns[0].get("content") == system["content"]:
+            return
+    body[key] = [system, *turns]
+
+
+def sniff_format(
+    path: str | Path, container: str | None = None, mapping: FieldMapping | None = None, sample: int = SNIFF_RECORDS
+) -> str | None:
+    """A file's format: the majority over its first ``sample`` parseable records (ties: the first seen)."""
+    votes: Counter[str] = Counter()
+    seen = 0
+    for _line, _index, payload in iter_payloads(path, container):
+        if isinstance(payload, bytes | bytearray | memoryview):
+            try:
+                obj = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                continue
+        else:
+            obj = _from_row(payload) if isinstance(payload, dict) else payload
+        if not isinstance(obj, dict):
+            continue
+        seen += 1
+        name = detect_format(obj, mapping)
+        if name is not None:
+            votes[name] += 1
+        if seen >= sample:
+            break
+    if not votes:
+        return None
+    return votes.most_common(1)[0][0]  # most_common keeps first-seen order among equal counts
+
+
+def read_path(
+    path: str | Path, format: str | None = None, mapping: FieldMapping | None = None, container: str | None = None
+) -> Iterator[SourceItem]:
+    """Read one input (file or datasets folder) into SourceItems: the convenience for inspect and tests."""
+    if format is not None and format not in FORMATS:
+        raise InputError(f"unknown input format {format!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+    fmt = format or sniff_format(path, container, mapping)
+    name = str(path)
+    for line, index, payload in iter_payloads(path, container):
+        yield from convert_payload(payload, fmt, mapping, path=name, line=line, index=index)

@@ -1,0 +1,191 @@
+"""Opening inputs: compression by magic bytes, directory expansion, and readability checks.
+
+Compression is recognised by the first bytes, never by the extension, because real files lie
+(``data.jsonl`` that is really gzip, ``.gz`` files that are plain after a browser download).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+from pathlib import Path
+from typing import BinaryIO
+
+from curation.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+BZ2_MAGIC = b"BZh"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+PARQUET_MAGIC = b"PAR1"
+ARROW_FILE_MAGIC = b"ARROW1"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+# What a directory walk picks up; compressed variants of the text ones are matched by stripping the suffix.
+TEXT_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
+COMPRESSED_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2", ".xz")
+BINARY_SUFFIXES = (".parquet", ".arrow")
+SUPPORTED_HINT = (
+    "put .jsonl/.json/.csv/.tsv/.parquet/.arrow files (optionally .gz/.zst) or a datasets save_to_disk folder there"
+)
+
+SNIFF_BYTES = 8192
+
+
+def compression_of(head: bytes) -> str | None:
+    """The compression a file's first bytes announce: 'gzip', 'zstd', 'bz2', 'xz' or None."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if head.startswith(XZ_MAGIC):
+        return "xz"
+    if head.startswith(BZ2_MAGIC) and len(head) >= 4 and head[3:4].isdigit():
+        return "bz2"
+    return None
+
+
+def open_binary(path: str | Path) -> BinaryIO:
+    """Open a file for binary reading, decompressing gzip, zstd, bz2 and xz transparently (by magic bytes)."""
+    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    try:
+        kind = compression_of(raw.peek(8)[:8])
+    except Exception:
+        raw.close()
+        raise
+    if kind is None:
+        return raw
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+        # The zstd reader has no readline; BufferedReader gives line iteration at C speed.
+        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+    if kind == "bz2":
+        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+    return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
+
+
+def is_hf_disk_folder(path: Path) -> bool:
+    """A ``save_to_disk`` folder: dataset_info.json + state.json (Dataset) or dataset_dict.json (DatasetDict)."""
+    return path.is_dir() and (
+        (path / "dataset_dict.json").is_file()
+        or ((path / "state.json").is_file() and (path / "dataset_info.json").is_file())
+    )
+
+
+def is_supported_file(path: Path) -> bool:
+    """Whether a directory walk should pick this file up (by name; content decides the container later)."""
+    name = path.name.lower()
+    if name.startswith("."):
+        return False
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.endswith(TEXT_SUFFIXES) or name.endswith(BINARY_SUFFIXES)
+
+
+def _walk(directory: Path) -> list[Path]:
+    found: list[Path] = []
+    for child in sorted(directory.iterdir(), key=lambda p: p.name):
+        if child.name.startswith("."):  # .git, .cache, editor droppings
+            continue
+        if child.is_dir():
+            found.extend([child] if is_hf_disk_folder(child) else _walk(child))
+        elif child.is_file() and is_supported_file(child):
+            found.append(child)
+    return found
+
+
+def expand_inputs(paths: list[str | Path]) -> list[Path]:
+    """Resolve input arguments to the list of inputs to read, sorted and deterministic.
+
+    A file stays as given; a datasets ``save_to_disk`` folder is one input; any other directory gives its
+    supported files (recursively). A missing path or a directory with nothing to read raises InputError.
+    """
+    if not paths:
+        raise InputError("no input given", hint="pass one or more files or directories")
+    seen: set[Path] = set()
+    result: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise InputError("no such file or directory", hint="check the path and spelling", where=str(path))
+        if path.is_dir() and not is_hf_disk_folder(path):
+            found = _walk(path)
+            if not found:
+                raise InputError("directory holds no readable data files", hint=SUPPORTED_HINT, where=str(path))
+        else:
+            found = [path]
+        for item in found:
+            if item not in seen:
+                seen.add(item)
+                result.append(item)
+    return sorted(result, key=lambda p: p.as_posix())
+
+
+def read_head(path: str | Path, size: int = SNIFF_BYTES) -> bytes:
+    """The first ``size`` bytes of a file after decompression."""
+    with open_binary(path) as fh:
+        return fh.read(size)
+
+
+def check_readable(path: str | Path) -> None:
+    """Raise InputError when a path cannot be read as data at all (an empty file is fine: zero records)."""
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise InputError("no such file or directory", hint="check the path and spelling", where=where)
+    if path.is_dir():
+        if is_hf_disk_folder(path):
+            return
+        if not _walk(path):
+            raise InputError("directory holds no readable data files", hint=SUPPORTED_HINT, where=where)
+        return
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+        head = read_head(path)
+    except PermissionError as exc:
+        raise InputError("permission denied", hint=f"make the file readable (chmod a+r {path})", where=where) from exc
+    except (OSError, EOFError) as exc:  # gzip/zstd/xz errors subclass OSError or raise their own
+        raise InputError(
+            f"cannot read file: {exc}", hint="check the file is complete (re-download it?)", where=where
+        ) from exc
+    except Exception as exc:  # zstandard.ZstdError and friends
+        raise InputError(f"cannot decompress file: {exc}", hint="check the file is complete", where=where) from exc
+    if magic.startswith(PARQUET_MAGIC) or magic.startswith(ARROW_FILE_MAGIC) or path.suffix.lower() == ".arrow":
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            "file is UTF-16 encoded", hint="re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)", where=where
+        )
+    if b"\x00" in head:
+        raise InputError(
+            "binary file, not text data (NUL bytes at the start)",
+            hint="pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
+            where=where,
+        )
+    text = head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
+    if not text.strip() or _is_tabular_name(path):
+        return
+    lines = [ln.strip() for ln in text.split(b"\n")]
+    if not any(ln[:1] in (b"{", b"[") for ln in lines if ln):
+        raise InputError(
+            "not JSON: no line in the first 8 KiB starts with '{' or '['",
+            hint="each line must be one JSON object (JSONL), or the file one JSON array",
+            where=where,
+        )
+
+
+def _is_tabular_name(path: Path) -> bool:
+    name = path.name.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name.endswith((".csv", ".tsv"))

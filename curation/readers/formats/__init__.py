@@ -1,0 +1,65 @@
+"""The input formats, in the order records are tested against them (most specific keys first).
+
+A new format is one module with ``NAME``, ``KEYS`` (top-level keys it consumes), an ``is_*`` predicate and
+``convert(obj, mapping) -> [(own_id | None, body, extra_fields | None)]``, plus one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from curation.readers.formats import (
+    alpaca,
+    mapped,
+    oasst,
+    openai,
+    openai_dpo,
+    preference,
+    prompt_completion,
+    self_instruct,
+    sharegpt,
+)
+from curation.readers.mapping import FieldMapping
+
+Converted = tuple[str | None, dict[str, Any], dict[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class InputFormat:
+    name: str
+    keys: frozenset[str]
+    matches: Callable[[dict[str, Any], FieldMapping | None], bool]
+    convert: Callable[[dict[str, Any], FieldMapping | None], list[Converted]]
+
+
+FORMATS: dict[str, InputFormat] = {
+    f.name: f
+    for f in (
+        InputFormat(mapped.NAME, mapped.KEYS, mapped.is_mapped, mapped.convert),
+        InputFormat(openai_dpo.NAME, openai_dpo.KEYS, openai_dpo.is_openai_dpo, openai_dpo.convert),
+        InputFormat(preference.NAME, preference.KEYS, preference.is_preference, preference.convert),
+        InputFormat(oasst.NAME, oasst.KEYS, oasst.is_oasst, oasst.convert),
+        InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
+        InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
+        InputFormat(
+            prompt_completion.NAME,
+            prompt_completion.KEYS,
+            prompt_completion.is_prompt_completion,
+            prompt_completion.convert,
+        ),
+        InputFormat(self_instruct.NAME, self_instruct.KEYS, self_instruct.is_self_instruct, self_instruct.convert),
+        InputFormat(alpaca.NAME, alpaca.KEYS, alpaca.is_alpaca, alpaca.convert),
+    )
+}
+FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
+
+
+def consumed_keys(fmt: InputFormat, mapping: FieldMapping | None) -> frozenset[str]:
+    """Top-level keys a format turns into the record; the rest go to ``metadata.fields``."""
+    if fmt.name == mapped.NAME:
+        return mapped.keys(mapping)
+    if mapping is not None and mapping.tools:
+        return fmt.keys | {mapping.tools}
+    return fmt.keys

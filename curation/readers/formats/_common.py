@@ -1,0 +1,157 @@
+"""Helpers the format converters share: role aliases, turn lists, tool schemas and tool calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from curation.readers.mapping import FieldMapping
+
+# ShareGPT-style speaker names -> canonical roles. Tool traffic is special-cased in ``convert_turns``.
+ROLE_ALIASES: dict[str, str] = {
+    "human": "user",
+    "user": "user",
+    "prompter": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "model": "assistant",
+    "system": "system",
+    "developer": "developer",
+    "function_call": "function_call",
+    "observation": "tool",
+    "tool": "tool",
+    "function_response": "tool",
+}
+ROLE_KEYS = ("role", "from", "speaker", "author")
+CONTENT_KEYS = ("content", "value", "text", "message")
+
+
+def map_role(raw: Any, mapping: FieldMapping | None) -> Any:
+    """The canonical role for a speaker name; unknown names are kept verbatim so checks can report them."""
+    if mapping is not None and mapping.roles and raw in mapping.roles:
+        return mapping.roles[raw]
+    if isinstance(raw, str):
+        return ROLE_ALIASES.get(raw.lower(), raw)
+    return raw
+
+
+def parse_json_string(value: Any) -> Any:
+    """Decode a JSON string (tools and tool calls are often stored as one); anything else is returned as is."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def normalize_tools(value: Any) -> Any:
+    """Tool schemas in the OpenAI shape ``[{"type": "function", "function": {...}}]``.
+
+    Accepts a JSON string, a list of bare function schemas or of already wrapped ones. Empty -> None.
+    Something that is not a list after decoding is returned unchanged, for checks to report.
+    """
+    value = parse_json_string(value)
+    if value is None or value == "" or value == []:
+        return None
+    if not isinstance(value, list):
+        return value
+    if all(isinstance(t, dict) and "type" in t for t in value):
+        return value
+    return [t if not isinstance(t, dict) or "type" in t else {"type": "function", "function": t} for t in value]
+
+
+def arguments_string(arguments: Any) -> str:
+    """Tool-call arguments as the JSON string OpenAI expects (strings are kept, even when not valid JSON)."""
+    if isinstance(arguments, str):
+        return arguments
+    if arguments is None:
+        return "{}"
+    return orjson.dumps(arguments).decode()
+
+
+def parse_tool_calls(value: Any, first_id: int) -> list[dict[str, Any]]:
+    """Tool calls from a ShareGPT ``function_call`` value: ``{"name", "arguments"}`` or a list of them.
+
+    Ids are ``call_{n}``, numbered through the conversation, so the same input always gets the same ids.
+    A value that is not JSON becomes one call with an empty name and the raw text as arguments, which the
+    checks report as a broken call instead of the reader dropping it.
+    """
+    data = parse_json_string(value)
+    calls = data if isinstance(data, list) else [data]
+    result = []
+    for offset, call in enumerate(calls):
+        if isinstance(call, dict):
+            name = call.get("name", "")
+            arguments = call.get("arguments", call.get("parameters"))
+        else:
+            name, arguments = "", call if isinstance(call, str) else orjson.dumps(call).decode()
+        result.append(
+            {
+                "id": f"call_{first_id + offset}",
+                "type": "function",
+                "function": {
+                    "name": name if isinstance(name, str) else str(name),
+                    "arguments": arguments_string(arguments),
+                },
+            }
+        )
+    return result
+
+
+def _turn_keys(turn: dict[str, Any], mapping: FieldMapping | None) -> tuple[str | None, str | None]:
+    if mapping is not None and mapping.role:
+        role_key: str | None = mapping.role
+    else:
+        role_key = next((k for k in ROLE_KEYS if k in turn), None)
+    if mapping is not None and mapping.content:
+        content_key: str | None = mapping.content
+    else:
+        content_key = next((k for k in CONTENT_KEYS if k in turn), None)
+    return role_key, content_key
+
+
+def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
+    """ShareGPT-like turns (``from``/``value``, or ``role``/``content``) -> canonical messages.
+
+    ``function_call`` turns become assistant messages with ``tool_calls``; ``observation`` / ``tool`` /
+    ``function_response`` turns become tool messages answering the oldest unanswered call. Other keys of a
+    turn are kept as they are. A list of plain strings alternates user and assistant. A value that is not a
+    list is returned unchanged for the checks to report.
+    """
+    if not isinstance(turns, list):
+        return turns
+    messages: list[Any] = []
+    pending: list[str] = []  # tool-call ids not answered yet, oldest first
+    n_calls = 0
+    for position, turn in enumerate(turns):
+        if isinstance(turn, str):
+            messages.append({"role": "user" if position % 2 == 0 else "assistant", "content": turn})
+            continue
+        if not isinstance(turn, dict):
+            messages.append(turn)
+            continue
+        role_key, content_key = _turn_keys(turn, mapping)
+        raw_role = turn.get(role_key) if role_key else None
+        role = map_role(raw_role, mapping) if role_key else None
+        extra = {k: v for k, v in turn.items() if k != role_key and k != content_key}
+        if role == "function_call":
+            calls = parse_tool_calls(turn.get(content_key) if content_key else None, n_calls)
+            n_calls += len(calls)
+            pending.extend(c["id"] for c in calls)
+            messages.append({"role": "assistant", "tool_calls": calls, **extra})
+            continue
+        message: dict[str, Any] = {}
+        if role_key is not None:
+            message["role"] = role
+        if content_key is not None:
+            message["content"] = turn[content_key]
+        if role == "tool" and pending and "tool_call_id" not in extra:
+            message["tool_call_id"] = pending.pop(0)
+        message.update(extra)
+        messages.append(message)
+    return messages

@@ -1,0 +1,45 @@
+"""Alpaca: ``{"instruction", "input"?, "output" | "response", "system"?, "history"?}``.
+
+The user turn is the instruction, followed by the input after a blank line when there is one; ``history``
+pairs ``[[question, answer], ...]`` (LLaMA-Factory) come before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.mapping import FieldMapping
+
+NAME = "alpaca"
+KEYS = frozenset({"instruction", "input", "output", "response", "history"})
+
+
+def is_alpaca(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    return "instruction" in obj and ("output" in obj or "response" in obj)
+
+
+def user_text(instruction: Any, input_: Any) -> Any:
+    """Instruction plus input, the way Alpaca's own prompt joins them (blank line between)."""
+    if isinstance(input_, str) and input_.strip() and isinstance(instruction, str):
+        return f"{instruction}\n\n{input_}"
+    return instruction
+
+
+def history_messages(history: Any) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    if isinstance(history, list):
+        for pair in history:
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                messages.append({"role": "user", "content": pair[0]})
+                messages.append({"role": "assistant", "content": pair[1]})
+    return messages
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    output = obj["output"] if "output" in obj else obj.get("response")
+    messages = [
+        *history_messages(obj.get("history")),
+        {"role": "user", "content": user_text(obj.get("instruction"), obj.get("input"))},
+        {"role": "assistant", "content": output},
+    ]
+    return [(None, {"messages": messages}, None)]

@@ -1,0 +1,105 @@
+"""Preference pairs: ``chosen`` / ``rejected`` with an optional ``prompt`` (or ``conversations``).
+
+The sides can be Anthropic HH transcripts (``"\\n\\nHuman: ...\\n\\nAssistant: ..."``), message lists,
+single ShareGPT/OpenAI turns (LLaMA-Factory), or plain strings. Without an explicit prompt the shared
+leading messages of both sides are the prompt and the differing tails are chosen and rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from curation.readers.formats._common import convert_turns, normalize_tools
+from curation.readers.formats.alpaca import user_text
+from curation.readers.mapping import FieldMapping
+
+NAME = "preference"
+KEYS = frozenset({"chosen", "rejected", "prompt", "conversations", "messages", "instruction", "input", "tools"})
+
+_HH_TURN = re.compile(r"\n\n(Human|Assistant): ?")
+_HH_ROLES = {"Human": "user", "Assistant": "assistant"}
+
+
+def is_preference(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    return "chosen" in obj and "rejected" in obj
+
+
+def is_hh_transcript(text: Any) -> bool:
+    return isinstance(text, str) and ("\n\nHuman:" in text or text.startswith("Human:"))
+
+
+def parse_hh(text: str) -> list[dict[str, Any]]:
+    """``"\\n\\nHuman: a\\n\\nAssistant: b"`` -> user/assistant messages (leading text: a user turn)."""
+    if text.startswith(("Human:", "Assistant:")):
+        text = "\n\n" + text
+    parts = _HH_TURN.split(text)
+    messages: list[dict[str, Any]] = []
+    if parts[0].strip():
+        messages.append({"role": "user", "content": parts[0].strip()})
+    for i in range(1, len(parts) - 1, 2):
+        messages.append({"role": _HH_ROLES[parts[i]], "content": parts[i + 1].strip()})
+    return messages
+
+
+def side_messages(value: Any, mapping: FieldMapping | None) -> list[Any]:
+    """One side of a pair as messages: transcript, turn list, single turn or a plain assistant string."""
+    if is_hh_transcript(value):
+        return parse_hh(value)
+    if isinstance(value, list):
+        return convert_turns(value, mapping)
+    if isinstance(value, dict):
+        return convert_turns([value], mapping)
+    return [{"role": "assistant", "content": value}]
+
+
+def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[Any] | None:
+    """The explicit prompt, when the record has one (``prompt``, ``conversations``, ``messages`` or Alpaca keys)."""
+    if "prompt" in obj:
+        value = obj["prompt"]
+        if is_hh_transcript(value):
+            messages = parse_hh(value)
+            # TRL's HH prompts end with an open "Assistant:" cue; it is not a turn.
+            if messages and messages[-1]["role"] == "assistant" and not messages[-1]["content"]:
+                messages.pop()
+            return messages
+        if isinstance(value, list):
+            return convert_turns(value, mapping)
+        return [{"role": "user", "content": value}]
+    for key in ("conversations", "messages"):
+        if isinstance(obj.get(key), list):
+            return convert_turns(obj[key], mapping)
+    if "instruction" in obj:
+        return [{"role": "user", "content": user_text(obj["instruction"], obj.get("input"))}]
+    return None
+
+
+def split_shared_prefix(chosen: list[Any], rejected: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """Shared leading messages -> prompt; each side keeps at least its last message."""
+    limit = min(len(chosen), len(rejected)) - 1
+    k = 0
+    while k < limit and chosen[k] == rejected[k]:
+        k += 1
+    return chosen[:k], chosen[k:], rejected[k:]
+
+
+def strip_prompt(prompt: list[Any], side: list[Any]) -> list[Any]:
+    """A side that repeats the whole prompt first (TRL "implicit prompt" data) keeps only its tail."""
+    if prompt and len(side) > len(prompt) and side[: len(prompt)] == prompt:
+        return side[len(prompt) :]
+    return side
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    chosen = side_messages(obj["chosen"], mapping)
+    rejected = side_messages(obj["rejected"], mapping)
+    prompt = prompt_messages(obj, mapping)
+    if prompt is None:
+        prompt, chosen, rejected = split_shared_prefix(chosen, rejected)
+    else:
+        chosen, rejected = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
+    body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    tools = normalize_tools(obj.get(mapping.tools if mapping is not None and mapping.tools else "tools"))
+    if tools is not None:
+        body["tools"] = tools
+    return [(None, body, None)]

@@ -1,0 +1,28 @@
+"""ShareGPT: ``{"conversations": [{"from": "human", "value": ...}, ...], "tools"?, "system"?}``.
+
+Covers FastChat, axolotl and LLaMA-Factory (``function_call`` / ``observation`` turns, ``tools`` as a JSON
+string). Unknown speaker names (axolotl's ``Customer``) are kept for the checks to report, or mapped
+through ``FieldMapping.roles``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats._common import convert_turns, normalize_tools
+from curation.readers.mapping import FieldMapping
+
+NAME = "sharegpt"
+KEYS = frozenset({"conversations", "tools"})
+
+
+def is_sharegpt(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    return "conversations" in obj
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    body: dict[str, Any] = {"messages": convert_turns(obj["conversations"], mapping)}
+    tools = normalize_tools(obj.get(mapping.tools if mapping is not None and mapping.tools else "tools"))
+    if tools is not None:
+        body["tools"] = tools
+    return [(None, body, None)]

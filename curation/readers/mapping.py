@@ -1,0 +1,24 @@
+"""A user's field mapping for datasets no built-in format recognises (or to add role aliases to one)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FieldMapping(BaseModel):
+    """Where a dataset keeps its turns and how its roles are called.
+
+    Example: ``FieldMapping(messages="dialog", role="speaker", content="text", roles={"Customer": "user"})``.
+    With ``messages`` set, records holding that field are read as the ``mapped`` format; ``roles`` also
+    extends the ShareGPT and OpenAI role names.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    messages: str | None = Field(None, description="top-level field that holds the list of turns")
+    role: str | None = Field(None, description="key of a turn's role (default: role, from, speaker or author)")
+    content: str | None = Field(None, description="key of a turn's text (default: content, value, text or message)")
+    roles: dict[str, str] = Field(default_factory=dict, description="role name map, e.g. {'Customer': 'user'}")
+    system: str | None = Field(None, description="top-level field with a system prompt (default: system)")
+    id: str | None = Field(None, description="top-level field with the record id (default: id, conversation_id)")
+    tools: str | None = Field(None, description="top-level field with the tool schemas (default: tools)")
