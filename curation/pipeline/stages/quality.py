@@ -1,0 +1,425 @@
+"""Heuristic quality checks on assistant replies, each with a reason code, a threshold and a mode.
+
+A check in mode ``drop`` removes the record with its reason code; in mode ``flag`` it only adds the
+code to ``metadata["flags"]`` (the review UI shows them); ``off`` skips it. Every record gets a score
+in ``metadata["quality"]`` (0..1, used by dedup's "keep the best copy" policy).
+
+What is checked: the assistant replies the model is trained on (``weight`` not 0); on a preference
+pair, the chosen side only (a rejected reply is meant to be worse). Code blocks are taken out before
+the prose checks (repeats, symbol ratio, placeholders), because code legitimately repeats lines,
+is made of symbols and contains ``{{ template }}`` syntax. The checks are conservative: Chinese and
+Japanese replies need no final full stop, lists and code end without one, and short answers are fine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation.pipeline.base import Drop, RecordStage
+from curation.records import is_preference, message_text
+
+Mode = Literal["drop", "flag", "off"]
+
+# Order in which checks run: the first drop-mode hit is the reason; cheap and certain ones first.
+CHECKS: tuple[str, ...] = (
+    "empty_reply",
+    "near_empty_reply",
+    "unfilled_placeholder",
+    "refusal_only",
+    "ai_disclaimer",
+    "repeated_lines",
+    "repeated_ngrams",
+    "non_alnum_ratio",
+    "truncated_reply",
+)
+# How much a hit lowers the quality score (a dropped record's score hardly matters, a flagged one's does).
+PENALTY: dict[str, float] = {
+    "empty_reply": 1.0,
+    "near_empty_reply": 0.4,
+    "unfilled_placeholder": 0.6,
+    "refusal_only": 0.5,
+    "ai_disclaimer": 0.3,
+    "repeated_lines": 0.5,
+    "repeated_ngrams": 0.5,
+    "non_alnum_ratio": 0.5,
+    "truncated_reply": 0.4,
+}
+
+# Whole-reply refusals, lower-case with straight apostrophes. Matched only in short replies.
+DEFAULT_REFUSALS: tuple[str, ...] = (
+    # English
+    "i'm sorry, but i can't",
+    "i'm sorry, but i cannot",
+    "i'm sorry, i can't",
+    "i'm sorry, i cannot",
+    "i am sorry, but i cannot",
+    "i apologize, but i cannot",
+    "i apologize, but i can't",
+    "sorry, but i can't",
+    "sorry, i can't",
+    "i cannot assist",
+    "i can't assist",
+    "i cannot help with",
+    "i can't help with",
+    "i'm not able to help",
+    "i am not able to help",
+    "i'm unable to help",
+    "i am unable to help",
+    "i'm unable to assist",
+    "i am unable to assist",
+    "i cannot fulfill",
+    "i can't fulfill",
+    "i cannot comply",
+    "i can't comply",
+    "i won't be able to help",
+    "i must decline",
+    # Chinese
+    "抱歉，我不能",
+    "抱歉，我无法",
+    "对不起，我不能",
+    "对不起，我无法",
+    "很抱歉，我不能",
+    "很抱歉，我无法",
+    "我无法提供",
+    "我不能提供",
+    "我无法帮助",
+    "我不能帮助",
+    "我无法协助",
+    # French
+    "je suis désolé, mais je ne peux pas",
+    "désolé, mais je ne peux pas",
+    "je ne peux pas vous aider",
+    "je ne peux pas répondre",
+    # Spanish
+    "lo siento, pero no puedo",
+    "no puedo ayudarte con",
+    "no puedo ayudar con",
+    # German
+    "es tut mir leid, aber ich kann",
+    "ich kann dir dabei nicht helfen",
+    "ich kann ihnen dabei nicht helfen",
+    # Russian
+    "извините, но я не могу",
+    "к сожалению, я не могу",
+    "я не могу помочь",
+    # Korean
+    "죄송하지만",
+    "죄송합니다만",
+    "도와드릴 수 없습니다",
+    # Japanese
+    "申し訳ありませんが、",
+    "お手伝いできません",
+)
+
+# Self-descriptions of a model that users usually do not want to train on ("As an AI language model, ...").
+DEFAULT_DISCLAIMERS: tuple[str, ...] = (
+    "as an ai language model",
+    "as a language model",
+    "as a large language model",
+    "as an ai model",
+    "as an ai assistant",
+    "as an ai developed by",
+    "i am an ai language model",
+    "i'm an ai language model",
+    "作为一个人工智能语言模型",
+    "作为一个ai语言模型",
+    "作为ai语言模型",
+    "作为一个语言模型",
+    "作为人工智能语言模型",
+    "en tant que modèle de langage",
+    "en tant qu'ia",
+    "en tant qu'intelligence artificielle",
+    "como modelo de lenguaje",
+    "como un modelo de lenguaje",
+    "como ia",
+    "als ki-sprachmodell",
+    "als sprachmodell",
+    "как языковая модель",
+    "как модель ии",
+    "ai 언어 모델로서",
+    "언어 모델로서",
+    "ai言語モデルとして",
+    "言語モデルとして",
+)
+
+_CODE_BLOCK = re.compile(r"^[ \t]*(```|~~~).*?(?:^[ \t]*\1[ \t]*$|\Z)", re.S | re.M)
+_INLINE_CODE = re.compile(r"`[^`\n]+`")
+_FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
+# Template slots nobody filled in: {{name}}, {{ author }}, and prompt-template variables.
+_TEMPLATE_SLOTS = re.compile(r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}\}\}|\[(?:TARGETLANGUAGE|PROMPT)\]")
+# "[Your Name]", "[Insert date]", "Dear [Name]": what letter-writing replies leave for the reader to fill.
+_BRACKET_SLOTS = re.compile(r"\[(?:(?:your|insert|enter|add)[ _][^\]\n]{1,40}|name|company|date|recipient)\]", re.I)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"\w+")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff0c": "，"})
+# A reply that ends on one of these was cut off (commas, open brackets; CJK commas too).
+_CUT_ENDINGS = (",", "(", "[", "{", "，", "、", "（", "「", "《")
+# English and French function words that cannot end a sentence.
+_EMOTICONS = (":(", ":-(", ";(", ":[", ":-[", "=(", ":{")
+_DANGLING_WORDS = frozenset(
+    "and or but the a an to of with for in on at by from that which because as if than so into "
+    "et ou mais le la les un une des de du à pour avec dans sur que qui".split()
+)
+_TRAILING_WORD = re.compile(r"([A-Za-zÀ-ÿ]+)$")
+
+
+class QualityConfig(BaseModel):
+    """Settings of the ``quality`` stage: a mode (drop, flag, off) and a threshold per check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run this stage.")
+    empty_reply: Mode = Field("drop", description="A trained assistant reply is empty (tool-call turns excepted).")
+    near_empty_reply: Mode = Field("flag", description="A trained assistant reply is shorter than near_empty_chars.")
+    near_empty_chars: int = Field(2, ge=1, description="near_empty_reply: fewer non-space characters than this.")
+    unfilled_placeholder: Mode = Field(
+        "drop", description="A reply holds an unfilled template slot: {{name}}, {{ author }}, [TARGETLANGUAGE]."
+    )
+    bracket_placeholders: bool = Field(
+        False,
+        description="unfilled_placeholder also matches [Your Name]/[Insert date]/[Name] (common and often wanted "
+        "in letter-writing replies, so off by default).",
+    )
+    refusal_only: Mode = Field(
+        "flag", description="A short reply is a refusal (\"I'm sorry, but I can't ...\", several languages)."
+    )
+    refusal_max_chars: int = Field(300, ge=1, description="refusal_only: only replies up to this length count.")
+    refusal_patterns: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_REFUSALS),
+        description="refusal_only: lower-case phrases (replaces the built-in multilingual list).",
+    )
+    ai_disclaimer: Mode = Field("flag", description='A reply says "As an AI language model" (several languages).')
+    disclaimer_patterns: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DISCLAIMERS),
+        description="ai_disclaimer: lower-case phrases (replaces the built-in multilingual list).",
+    )
+    repeated_lines: Mode = Field("drop", description="Too much of a reply is lines it already said.")
+    max_repeated_line_fraction: float = Field(
+        0.3, ge=0.0, le=1.0, description="repeated_lines: max share of characters in repeated lines (code excluded)."
+    )
+    repeated_ngrams: Mode = Field("drop", description="Too much of a reply is covered by repeated word n-grams.")
+    ngram_size: int = Field(5, ge=2, description="repeated_ngrams: n in words (CJK text: 2n characters).")
+    max_repeated_ngram_fraction: float = Field(
+        0.6, ge=0.0, le=1.0, description="repeated_ngrams: max share of words inside n-grams seen twice or more."
+    )
+    min_words_for_repeats: int = Field(
+        30, ge=1, description="repeated_ngrams: replies with fewer words (CJK: 2x characters) are not checked."
+    )
+    non_alnum_ratio: Mode = Field("drop", description="Too many non-alphanumeric characters (code excluded).")
+    max_non_alnum_ratio: float = Field(
+        0.6, ge=0.0, le=1.0, description="non_alnum_ratio: max share of non-space characters that are symbols."
+    )
+    min_chars_for_ratio: int = Field(20, ge=1, description="non_alnum_ratio: shorter prose is not checked.")
+    truncated_reply: Mode = Field(
+        "flag", description="The last reply looks cut off (trailing comma/conjunction, open bracket or code fence)."
+    )
+
+
+def strip_code(text: str) -> str:
+    """Prose only: fenced blocks and inline code removed."""
+    if "```" in text or "~~~" in text:
+        text = _CODE_BLOCK.sub("\n", text)
+    if "`" in text:
+        text = _INLINE_CODE.sub(" ", text)
+    return text
+
+
+def _is_cjk(text: str) -> bool:
+    sample = text[:2000]
+    return len(_CJK.findall(sample)) > 0.3 * max(1, len(sample) - sample.count(" "))
+
+
+def repeated_line_fraction(prose: str) -> float:
+    """Share of characters in lines (3+ chars) that repeat an earlier line of the same reply."""
+    seen: set[str] = set()
+    total = dup = 0
+    for raw in prose.split("\n"):
+        line = raw.strip()
+        if len(line) < 3:
+            continue
+        total += len(line)
+        if line in seen:
+            dup += len(line)
+        else:
+            seen.add(line)
+    return dup / total if total else 0.0
+
+
+def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
+    """Gopher-style: share of tokens covered by an n-gram that occurs more than once.
+
+    Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
+    """
+    if _is_cjk(prose):
+        tokens: list[str] = [c for c in prose if not c.isspace()]
+        n *= 2
+        min_words *= 2
+    else:
+        tokens = _WORD.findall(prose.lower())
+    if len(tokens) < max(min_words, n + 1):
+        return 0.0
+    grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
+    counts: dict[tuple[str, ...], int] = {}
+    for gram in grams:
+        counts[gram] = counts.get(gram, 0) + 1
+    covered = bytearray(len(tokens))
+    any_dup = False
+    for i, gram in enumerate(grams):
+        if counts[gram] > 1:
+            covered[i : i + n] = b"\x01" * n
+            any_dup = True
+    return sum(covered) / len(tokens) if any_dup else 0.0
+
+
+def non_alnum_ratio(prose: str) -> float:
+    chars = [c for c in prose if not c.isspace()]
+    if not chars:
+        return 0.0
+    return sum(not c.isalnum() for c in chars) / len(chars)
+
+
+def looks_truncated(text: str) -> str | None:
+    """Why the reply looks cut off, or None. Conservative: no final full stop alone is not enough."""
+    if len(_FENCE_LINE.findall(text)) % 2 == 1:
+        return "unclosed code block"
+    end = text.rstrip()
+    if not end:
+        return None
+    if end.endswith(_CUT_ENDINGS) and not end.endswith(_EMOTICONS):
+        return f"ends with {end[-1]!r}"
+    match = _TRAILING_WORD.search(end[-30:])
+    if match and match.group(1).lower() in _DANGLING_WORDS and len(end) > len(match.group(1)):
+        return f"ends with {match.group(1)!r}"
+    return None
+
+
+class QualityStage(RecordStage):
+    """Runs the checks in :data:`CHECKS` order; writes ``metadata["quality"]`` and ``metadata["flags"]``."""
+
+    name: ClassVar[str] = "quality"
+
+    def __init__(self, config: QualityConfig | None = None) -> None:
+        self.config = config or QualityConfig()
+        cfg = self.config
+        self._modes: dict[str, str] = {check: getattr(cfg, check) for check in CHECKS}
+        self._refusals = tuple(p.lower().translate(_APOSTROPHES) for p in cfg.refusal_patterns)
+        self._disclaimers = tuple(p.lower().translate(_APOSTROPHES) for p in cfg.disclaimer_patterns)
+
+    @staticmethod
+    def replies(record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The assistant messages that are trained on: chosen side of a pair; weight 0 left out."""
+        messages = record.get("chosen") if is_preference(record) else record.get("messages")
+        if not isinstance(messages, list):
+            return []
+        return [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight") != 0]
+
+    def _line_fractions(self, prose: list[str], cache: dict[str, list[float]]) -> list[float]:
+        if "lines" not in cache:
+            cache["lines"] = [repeated_line_fraction(t) if t.count("\n") >= 2 else 0.0 for t in prose]
+        return cache["lines"]
+
+    def _ngram_fractions(self, prose: list[str], cache: dict[str, list[float]]) -> list[float]:
+        if "ngrams" not in cache:
+            n, min_words = self.config.ngram_size, self.config.min_words_for_repeats
+            cache["ngrams"] = [repeated_ngram_fraction(t, n, min_words) for t in prose]
+        return cache["ngrams"]
+
+    def _check(
+        self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, list[float]]
+    ) -> str | None:
+        """The detail of a hit of one check over the replies, or None."""
+        cfg = self.config
+        if check == "empty_reply":
+            for i, text in enumerate(texts):
+                if not text.strip():
+                    return f"reply {i + 1} of {len(texts)} is empty"
+        elif check == "near_empty_reply":
+            for i, text in enumerate(texts):
+                size = len(text.strip())
+                if 0 < size < cfg.near_empty_chars:
+                    return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
+        elif check == "unfilled_placeholder":
+            for i, text in enumerate(prose):
+                match = _TEMPLATE_SLOTS.search(text)
+                if match is None and cfg.bracket_placeholders:
+                    match = _BRACKET_SLOTS.search(text)
+                if match:
+                    return f"reply {i + 1} holds {match.group(0)!r}"
+        elif check == "refusal_only":
+            for i, text in enumerate(texts):
+                body = text.strip()
+                if len(body) <= cfg.refusal_max_chars:
+                    lowered = body.lower().translate(_APOSTROPHES)
+                    hit = next((p for p in self._refusals if p in lowered), None)
+                    if hit:
+                        return f"reply {i + 1} is a refusal ({hit!r})"
+        elif check == "ai_disclaimer":
+            for i, text in enumerate(texts):
+                lowered = text.lower().translate(_APOSTROPHES)
+                hit = next((p for p in self._disclaimers if p in lowered), None)
+                if hit:
+                    return f"reply {i + 1} says {hit!r}"
+        elif check == "repeated_lines":
+            for i, fraction in enumerate(self._line_fractions(prose, cache)):
+                if fraction > cfg.max_repeated_line_fraction:
+                    return f"reply {i + 1}: {fraction:.0%} repeated lines (max {cfg.max_repeated_line_fraction:.0%})"
+        elif check == "repeated_ngrams":
+            for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
+                if fraction > cfg.max_repeated_ngram_fraction:
+                    limit = cfg.max_repeated_ngram_fraction
+                    return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%} (max {limit:.0%})"
+        elif check == "non_alnum_ratio":
+            for i, text in enumerate(prose):
+                if len(text) >= cfg.min_chars_for_ratio:
+                    chars = len(text) - sum(c.isspace() for c in text)
+                    ratio = non_alnum_ratio(text)
+                    if chars >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
+                        return f"reply {i + 1}: {ratio:.0%} symbols (max {cfg.max_non_alnum_ratio:.0%})"
+        elif check == "truncated_reply" and last is not None:
+            why = looks_truncated(last)
+            if why:
+                return f"last reply {why}"
+        return None
+
+    def process(self, record: dict[str, Any]) -> Drop | None:
+        replies = self.replies(record)
+        # Turns that only call tools carry no text to judge.
+        texts = [message_text(m) for m in replies if not (m.get("tool_calls") or m.get("function_call"))]
+        prose = [strip_code(t) for t in texts]
+        messages = record.get("chosen") if is_preference(record) else record.get("messages")
+        last = None
+        if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+            final = messages[-1]
+            if final.get("role") == "assistant" and not final.get("tool_calls") and final.get("weight") != 0:
+                last = message_text(final)
+        flags: list[str] = []
+        cache: dict[str, list[float]] = {}
+        penalty = 0.0
+        drop: Drop | None = None
+        for check in CHECKS:
+            mode = self._modes[check]
+            if mode == "off":
+                continue
+            detail = self._check(check, texts, prose, last, cache)
+            if detail is None:
+                continue
+            penalty += PENALTY[check]
+            if mode == "drop":
+                drop = Drop(check, detail)
+                break
+            flags.append(check)
+        if drop is None:
+            # Small continuous terms separate otherwise equal copies for dedup's "quality" keep policy.
+            if prose:
+                penalty += 0.2 * max(self._line_fractions(prose, cache))
+                penalty += 0.2 * max(self._ngram_fractions(prose, cache))
+            if texts and max(len(t) for t in texts) < 20:
+                penalty += 0.05
+        metadata = record.setdefault("metadata", {})
+        metadata["quality"] = round(max(0.0, 1.0 - penalty), 4)
+        if flags:
+            metadata["flags"] = sorted(set(flags).union(metadata.get("flags") or []))
+        return drop
