@@ -84,7 +84,8 @@ _PHONE = re.compile(
     r"|1[3-9]\d(?:[ -]?\d{4}){2}"
     r")(?![\w-]|[.,]\d)"
 )
-_HAS_DIGIT_RUN = re.compile(r"\d\d\d")
+_SEVEN_DIGITS = re.compile(r"\d(?:[ ().-]{0,2}\d){6}")
+_IPV4_TRIGGER = re.compile(r"\d\.\d")
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -149,20 +150,17 @@ class RedactStage(RecordStage):
                 text = _BEARER.sub(bearer, text)
         if "email" in kinds and "@" in text:
             text = self._sub(_EMAIL, text, "email", counts)
-        if not _HAS_DIGIT_RUN.search(text):
-            # cards and phones need 3+ digits in a row; IPv6 may have none, so it is checked below
-            if "ip_address" in kinds and "::" in text:
-                text = self._sub(_IPV6, text, "ip_address", counts, self._ipv6_ok)
-            return text
-        if "credit_card" in kinds:
-            text = self._sub(_CARD, text, "credit_card", counts, self._card_ok)
         if "ip_address" in kinds:
-            if text.count(".") >= 3:
+            if text.count(".") >= 3 and _IPV4_TRIGGER.search(text):
                 text = self._sub(_IPV4, text, "ip_address", counts, self._ipv4_ok)
             if "::" in text or text.count(":") >= 7:
                 text = self._sub(_IPV6, text, "ip_address", counts, self._ipv6_ok)
-        if "phone" in kinds:
-            text = self._sub(_PHONE, text, "phone", counts, self._phone_ok)
+        if ("credit_card" in kinds or "phone" in kinds) and _SEVEN_DIGITS.search(text):
+            # cards and phones both need 7+ digits close together
+            if "credit_card" in kinds:
+                text = self._sub(_CARD, text, "credit_card", counts, self._card_ok)
+            if "phone" in kinds:
+                text = self._sub(_PHONE, text, "phone", counts, self._phone_ok)
         return text
 
     @staticmethod

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+
+from curation.pipeline.stages.redact import RedactConfig, RedactStage
+
+
+def redact(text: str, **config: object) -> tuple[str, dict[str, int]]:
+    counts: dict[str, int] = {}
+    return RedactStage(RedactConfig(enabled=True, **config)).redact_text(text, counts), counts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("mail john.doe+news@example.co.uk now", "email"),
+        ("call +1 (555) 123-4567 today", "phone"),
+        ("call 555-123-4567 today", "phone"),
+        ("call (555) 123-4567 today", "phone"),
+        ("appelez le 06 12 34 56 78", "phone"),
+        ("ring +44 20 7946 0958", "phone"),
+        ("ring 020 7946 0958", "phone"),
+        ("打 13800138000 联系", "phone"),
+        ("ruf +49 30 12345678 an", "phone"),
+        ("key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 ok", "api_key"),
+        ("key sk-abcdefghijklmnopqrstuvwxyzABCDEF1234 ok", "api_key"),
+        ("aws AKIAIOSFODNN7EXAMPLE ok", "api_key"),
+        ("gh ghp_abcdefghijklmnopqrstuvwxyz0123456789AB ok", "api_key"),
+        ("gh github_pat_11ABCDEFG0123456789_abcdefghijkl ok", "api_key"),
+        ("slack xoxb-1234567890-abcdefghij ok", "api_key"),
+        ("google AIzaSyA1234567890abcdefghijklmnopqrstuv ok", "api_key"),
+        ("hf hf_abcdefghijklmnopqrstuvwxyzABCDEFGH ok", "api_key"),
+        ("stripe sk_live_abcdefghijklmnop1234 ok", "api_key"),
+        (
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U ok",
+            "api_key",
+        ),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----", "private_key"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----", "private_key"),
+        ("host 192.168.1.20 down", "ip_address"),
+        ("dns 8.8.8.8.", "ip_address"),
+        ("v6 2001:db8::ff00:42:8329 up", "ip_address"),
+        ("link fe80::1 up", "ip_address"),
+        ("card 4111 1111 1111 1111 ok", "credit_card"),
+        ("card 4111-1111-1111-1111 ok", "credit_card"),
+        ("card 5500000000000004 ok", "credit_card"),
+    ],
+)
+def test_each_kind_is_redacted(text: str, kind: str) -> None:
+    out, counts = redact(text)
+    assert counts == {kind: 1}, (out, counts)
+    assert f"[{kind.upper()}]" in out
+
+
+def test_bearer_keeps_the_word() -> None:
+    out, counts = redact("Authorization: Bearer abcdef1234567890abcdef")
+    assert out == "Authorization: Bearer [API_KEY]" and counts == {"api_key": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "released on 2023-01-15, or 12/05/2023, or 12.05.2023",
+        "version 1.2.3, version 1.2.3.4, v10.0.0.1 and release 4.5.6.7",
+        "python 3.11.4, numpy 1.26.0",
+        "ISBN 978-3-16-148410-0",
+        "the population is 1,000,000 and pi is 3.14159265358979",
+        "order 1234567 and zip 94103 and year 2024",
+        "range 100-200 and 2001-2010",
+        "time 10:30:00 and ratio 16:9 and std::vector",
+        "local 127.0.0.1, any 0.0.0.0, mask 255.255.255.0, ::1",
+        "card-like 4111 1111 1111 1112 fails Luhn",
+        "Use sk-learn or sk-12 as names",
+        "an @mention and a@b are not emails",
+        "Bearer token",
+    ],
+)
+def test_false_positives_left_alone(text: str) -> None:
+    out, counts = redact(text)
+    assert (out, counts) == (text, {})
+
+
+def test_kinds_and_placeholder_configurable() -> None:
+    text = "mail a.b@example.com or call +1 555 123 4567"
+    out, counts = redact(text, kinds=["email"], placeholder="<{kind}>")
+    assert out == "mail <EMAIL> or call +1 555 123 4567" and counts == {"email": 1}
+
+
+def test_private_ips_can_be_kept_or_redacted() -> None:
+    assert redact("at 127.0.0.1")[1] == {}
+    assert redact("at 127.0.0.1", keep_local_ips=False)[1] == {"ip_address": 1}
+
+
+def test_process_counts_per_kind_over_the_record(conv, pair) -> None:
+    record = conv("my mail is a@example.com, b@example.org", "noted, call +1 555 123 4567")
+    stage = RedactStage(RedactConfig(enabled=True))
+    assert stage.process(record) is None
+    assert record["messages"][0]["content"] == "my mail is [EMAIL], [EMAIL]"
+    assert record["metadata"]["redactions"] == {"email": 2, "phone": 1}
+
+    preference = pair("key AKIAIOSFODNN7EXAMPLE", "ok", "x@example.com")
+    stage.process(preference)
+    assert preference["metadata"]["redactions"] == {"api_key": 1, "email": 1}
+
+    clean = conv("hello", "world")
+    stage.process(clean)
+    assert "redactions" not in clean["metadata"]
+
+
+def test_roles_and_tool_arguments(conv) -> None:
+    record = conv("a@example.com", "b@example.com")
+    call = {"id": "c", "type": "function", "function": {"name": "send", "arguments": '{"to": "c@example.com"}'}}
+    record["messages"].append({"role": "assistant", "tool_calls": [call]})
+    RedactStage(RedactConfig(enabled=True, roles=["user"])).process(copy.deepcopy(record))
+    only_user = copy.deepcopy(record)
+    RedactStage(RedactConfig(enabled=True, roles=["user"])).process(only_user)
+    assert only_user["messages"][1]["content"] == "b@example.com"
+    assert only_user["messages"][2]["tool_calls"][0]["function"]["arguments"] == '{"to": "c@example.com"}'
+    with_args = copy.deepcopy(record)
+    RedactStage(RedactConfig(enabled=True, tool_arguments=True)).process(with_args)
+    assert with_args["messages"][2]["tool_calls"][0]["function"]["arguments"] == '{"to": "[EMAIL]"}'
+    assert with_args["metadata"]["redactions"] == {"email": 3}
+
+
+def test_content_parts_deterministic_and_pickled(conv) -> None:
+    record = conv("x", "y")
+    record["messages"][0]["content"] = [{"type": "text", "text": "ip 10.0.0.7"}]
+    stage = pickle.loads(pickle.dumps(RedactStage(RedactConfig(enabled=True))))
+    stage.load()
+    first, second = copy.deepcopy(record), copy.deepcopy(record)
+    stage.process(first)
+    stage.process(second)
+    assert first == second
+    assert first["messages"][0]["content"][0]["text"] == "ip [IP_ADDRESS]"
+
+
+def test_off_by_default() -> None:
+    assert RedactConfig().enabled is False
