@@ -93,6 +93,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "convert to OpenAI `messages`, ShareGPT, Alpaca or a preference pair, or pass --format/a key mapping",
         "The keys match no known input format.",
     ),
+    "empty_record": (
+        "error",
+        "drop the record or give it at least one conversation (e.g. a self-instruct task with no instances)",
+        "The record holds no conversation at all.",
+    ),
     # --- content ---------------------------------------------------------------------------------------
     "empty_content": (
         "error",

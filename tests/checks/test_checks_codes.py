@@ -71,7 +71,7 @@ TRIGGERS: dict[str, Any] = {
     "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
     "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},
 }
-READER_CODES = {"not_json", "invalid_utf8", "unknown_format"}
+READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record"}
 DATASET_CODES = {"too_few_examples"}
 
 
