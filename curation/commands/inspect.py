@@ -48,12 +48,16 @@ def print_report(report: dict[str, Any], console: Any) -> None:
         ("valid", "right"),
         ("invalid", "right"),
         ("tok p50", "right"),
-        ("p95", "right"),
         ("max", "right"),
         ("over", "right"),
     ):
         # Long paths wrap rather than end in an ellipsis: the path is what people need to find the file.
-        files.add_column(column, justify=justify, overflow="fold" if column == "path" else "ellipsis")  # type: ignore[arg-type]
+        files.add_column(
+            column,
+            justify=justify,
+            overflow="fold" if column == "path" else "ellipsis",
+            min_width=20 if column == "path" else None,
+        )  # type: ignore[arg-type]
     for item in report["files"]:
         dist = item["tokens"]["distribution"] or {}
         files.add_row(
@@ -63,7 +67,6 @@ def print_report(report: dict[str, Any], console: Any) -> None:
             f"{item['valid']:,}",
             f"[red]{item['invalid']:,}[/red]" if item["invalid"] else "0",
             f"{dist.get('p50', 0):,.0f}" if dist else "-",
-            f"{dist.get('p95', 0):,.0f}" if dist else "-",
             f"{dist.get('max', 0):,}" if dist else "-",
             f"{item['tokens']['over_limit']:,}",
         )
