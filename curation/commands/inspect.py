@@ -56,7 +56,7 @@ def print_report(report: dict[str, Any], console: Any) -> None:
             column,
             justify=justify,
             overflow="fold" if column == "path" else "ellipsis",
-            min_width=20 if column == "path" else None,
+            min_width=16 if column == "path" else None,
         )  # type: ignore[arg-type]
     for item in report["files"]:
         dist = item["tokens"]["distribution"] or {}
