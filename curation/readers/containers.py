@@ -142,62 +142,134 @@ def _iter_json_object(path: str | Path) -> Iterator[tuple[int | None, int, bytes
         yield None, 0, data
 
 
-# Tokens that matter for finding element boundaries in a JSON array: whole strings (so brackets and
-# commas inside them are skipped in C), brackets and commas. An unterminated string at the end of the
-# buffer matches with an empty closing group, which means "read more".
+# Tokens that matter for finding where an element ends: whole strings (so brackets and commas inside them
+# are skipped in C), brackets and commas. An unterminated string at the end of the buffer matches with an
+# empty closing group, which means "read more".
 _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*("?)|[\[\]{},]', re.DOTALL)
+_SPACE = re.compile(rb"\s*")
 _CHUNK = 1 << 20
 
 
+class _ArrayStream:
+    """A growing window over a decompressed file, holding about one array element at a time."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.buf = fh.read(_CHUNK)
+        if self.buf.startswith(UTF8_BOM):
+            self.buf = self.buf[len(UTF8_BOM) :]
+        self.eof = not self.buf
+        self.chunk = _CHUNK
+
+    def more(self) -> bool:
+        """Append the next chunk (chunks grow so a 50 MB string is not rescanned a thousand times)."""
+        if self.eof:
+            return False
+        data = self.fh.read(self.chunk)
+        self.chunk = min(self.chunk * 2, 64 << 20)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def skip_space(self, pos: int) -> int:
+        while True:
+            pos = _SPACE.match(self.buf, pos).end()  # type: ignore[union-attr]
+            if pos < len(self.buf) or not self.more():
+                return pos
+
+    def compact(self, pos: int) -> int:
+        if pos > _CHUNK:
+            self.buf = self.buf[pos:]
+            self.chunk = _CHUNK
+            return 0
+        return pos
+
+    def fast_end(self, pos: int) -> int:
+        """End of the element at ``pos`` found by layout, confirmed by parsing it; -1 when layout gives no answer.
+
+        Pretty-printed arrays close an element at its own indentation; JSONL-like arrays hold one per line.
+        A candidate that parses as one JSON value is exactly the element (JSON values cannot be extended).
+        """
+        buf = self.buf
+        opener = buf[pos : pos + 1]
+        if opener not in (b"{", b"["):
+            return -1
+        line_start = buf.rfind(b"\n", 0, pos) + 1
+        indent = buf[line_start:pos]
+        if line_start > 0 and not indent.strip():
+            needle = b"\n" + indent + (b"}" if opener == b"{" else b"]")
+            found = buf.find(needle, pos)
+            if found >= 0 and _parses(buf[pos : found + len(needle)]):
+                return found + len(needle)
+        newline = buf.find(b"\n", pos)
+        if newline >= 0:
+            segment = buf[pos:newline].rstrip()
+            for cut in (segment[:-1].rstrip(), segment) if segment[-1:] in (b",", b"]") else (segment,):
+                if cut and _parses(cut):
+                    return pos + len(cut)
+        return -1
+
+    def scan_end(self, pos: int) -> int:
+        """End of the element at ``pos`` by tracking brackets outside strings; -1 if the file ends first."""
+        depth = 0
+        cursor = pos
+        while True:
+            match = _TOKENS.search(self.buf, cursor)
+            if match is None or (match.group(0)[:1] == b'"' and not match.group(1)):
+                if not self.more():
+                    return -1
+                continue  # rescan from cursor: the string (or the rest) is longer than the buffer
+            token = match.group(0)
+            cursor = match.end()
+            if token[:1] == b'"':
+                if depth == 0:
+                    return cursor
+            elif token in (b"{", b"["):
+                depth += 1
+            elif token in (b"}", b"]"):
+                if depth == 0:
+                    return len(self.buf[: match.start()].rstrip())  # a bare scalar before the closing bracket
+                depth -= 1
+                if depth == 0:
+                    return cursor
+            elif depth == 0:  # a comma after a bare scalar
+                return len(self.buf[: match.start()].rstrip())
+
+
 def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes]]:
-    """Stream the elements of a top-level JSON array as raw bytes, holding about one element at a time."""
+    """Stream the elements of a top-level JSON array as raw bytes, without loading the file."""
     with open_binary(path) as fh:
-        buf = fh.read(_CHUNK)
-        if buf.startswith(UTF8_BOM):
-            buf = buf[len(UTF8_BOM) :]
-        eof = False
-        pos = buf.find(b"[")
+        stream = _ArrayStream(fh)
+        while b"[" not in stream.buf and stream.more():
+            pass
+        pos = stream.buf.find(b"[")
         if pos < 0:
             return
         pos += 1
-        depth = 1
-        start = pos  # where the current element begins in buf
         index = 0
-        chunk = _CHUNK
-        while depth > 0:
-            match = _TOKENS.search(buf, pos)
-            incomplete = match is None or (match.group(0)[:1] == b'"' and not match.group(1))
-            if incomplete:
-                if eof:
-                    break
-                more = fh.read(chunk)
-                chunk = min(chunk * 2, 64 << 20)  # grow so a 50 MB string is not rescanned a thousand times
-                if not more:
-                    eof = True
-                # Drop what is already yielded so the buffer holds about one element.
-                buf = buf[start:] + more
-                pos -= start
-                start = 0
+        while True:
+            pos = stream.skip_space(stream.compact(pos))
+            head = stream.buf[pos : pos + 1]
+            if not head or head == b"]":
+                return
+            if head == b",":  # an empty slot: "[,]" or "[{...},,{...}]"
+                yield None, index, b""
+                index += 1
+                pos += 1
                 continue
-            chunk = _CHUNK
-            token = match.group(0)
-            pos = match.end()
-            if token[:1] == b'"':
-                continue
-            if token in (b"{", b"["):
-                depth += 1
-            elif token in (b"}", b"]"):
-                depth -= 1
-            if (depth == 1 and token == b",") or depth == 0:
-                element = buf[start : match.start()].strip()
-                if element or token == b",":
-                    yield None, index, element
-                    index += 1
-                start = pos
-        # A truncated array: whatever is left is one (broken) element, reported by the converter.
-        rest = buf[start:].strip()
-        if depth > 0 and rest:
-            yield None, index, rest
+            end = stream.fast_end(pos)
+            if end < 0:
+                end = stream.scan_end(pos)
+            if end < 0:  # a truncated file: the rest is one broken element, reported by the converter
+                yield None, index, stream.buf[pos:].rstrip()
+                return
+            yield None, index, stream.buf[pos:end]
+            index += 1
+            pos = stream.skip_space(end)
+            if stream.buf[pos : pos + 1] == b",":
+                pos += 1
 
 
 def _iter_rows(batches: Iterator[Any]) -> Iterator[tuple[int | None, int, dict[str, Any]]]:

@@ -56,9 +56,10 @@ def _json_error(payload: bytes, line: int | None, index: int) -> tuple[str, str]
         bad = payload[exc.start : exc.start + 1].hex()
         return "invalid_utf8", f"{_where(line, index)}: invalid UTF-8 byte 0x{bad} at byte {exc.start}"
     try:
-        json.loads(text)
+        json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
-        return "not_json", f"{_where(line, index)}: {exc.msg} at column {exc.colno}" + (
+        msg = exc.msg.removesuffix(" at")  # "Invalid control character at" reads badly before "at column"
+        return "not_json", f"{_where(line, index)}: {msg} at column {exc.colno}" + (
             f" of line {exc.lineno} of the element" if line is None and exc.lineno > 1 else ""
         )
     except (ValueError, RecursionError) as exc:

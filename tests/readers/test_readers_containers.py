@@ -1,0 +1,309 @@
+"""Containers and file handling: compression, BOM, blank lines, broken lines, binary and empty files,
+huge lines, directories, JSON array vs single object, parquet / CSV / Arrow / save_to_disk."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+
+import curation.readers.containers as containers
+from curation.errors import InputError
+from curation.readers import (
+    check_readable,
+    detect_container,
+    expand_inputs,
+    iter_payloads,
+    open_binary,
+    read_path,
+)
+
+REC = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+LINE = orjson.dumps(REC) + b"\n"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "compress",
+    [gzip.compress, zstandard.ZstdCompressor().compress, bz2.compress, lambda b: b],
+    ids=["gzip", "zstd", "bz2", "plain"],
+)
+def test_compression_by_magic_not_extension(tmp_path: Path, compress) -> None:
+    path = _write(tmp_path / "data.jsonl", compress(LINE * 3))  # extension says nothing about compression
+    with open_binary(path) as fh:
+        assert fh.read() == LINE * 3
+    items = list(read_path(path))
+    assert [i.line for i in items] == [1, 2, 3]
+    assert all(i.record["messages"] == REC["messages"] for i in items)
+
+
+def test_zstd_lines_and_multiple_frames(tmp_path: Path) -> None:
+    cctx = zstandard.ZstdCompressor()
+    path = _write(tmp_path / "x.zst", cctx.compress(LINE * 2) + cctx.compress(LINE))
+    assert len(list(read_path(path))) == 3
+
+
+def test_bom_and_blank_lines_keep_true_line_numbers(tmp_path: Path) -> None:
+    path = _write(tmp_path / "b.jsonl", b"\xef\xbb\xbf" + LINE + b"\n   \n" + LINE + b"\r\n\n" + LINE.rstrip())
+    items = list(read_path(path))
+    assert [(i.line, i.index) for i in items] == [(1, 0), (4, 1), (7, 2)]
+    assert all(i.error is None for i in items)
+
+
+def test_broken_lines_get_reason_codes(tmp_path: Path) -> None:
+    bad_json = b'{"messages": [{"role": "user" "content": "x"}]}\n'
+    truncated = LINE[:25] + b"\n"
+    bad_utf8 = b'{"messages": [{"role": "user", "content": "caf\xe9"}]}\n'
+    path = _write(tmp_path / "m.jsonl", LINE + bad_json + truncated + bad_utf8 + b"[1, 2]\n" + b'{"foo": 1}\n' + LINE)
+    items = list(read_path(path))
+    assert [i.error[0] if i.error else None for i in items] == [
+        None,
+        "not_json",
+        "not_json",
+        "invalid_utf8",
+        "data_type",
+        "unknown_format",
+        None,
+    ]
+    assert items[1].error[1] == "line 2: Expecting ',' delimiter at column 31"
+    assert items[1].record is None and items[1].where.endswith("m.jsonl:2")
+    assert items[2].error[1] == "line 3: Unterminated string starting at column 22"
+    assert items[3].error[1] == "line 4: invalid UTF-8 byte 0xe9 at byte 45"
+    assert "a JSON array" in items[4].error[1]
+    assert "foo" in items[5].error[1]
+
+
+def test_empty_and_whitespace_files_give_zero_records(tmp_path: Path) -> None:
+    for name, data in [("e.jsonl", b""), ("w.jsonl", b"\n \n"), ("e.json", b""), ("a.json", b"[]")]:
+        path = _write(tmp_path / name, data)
+        check_readable(path)
+        assert list(read_path(path)) == []
+
+
+def test_binary_and_non_json_files_are_input_errors(tmp_path: Path) -> None:
+    binary = _write(tmp_path / "model.jsonl", b"\x00\x01\x02PK\x00" * 100)
+    with pytest.raises(InputError, match="binary file") as err:
+        check_readable(binary)
+    assert err.value.hint and str(binary) in str(err.value)
+    gz_binary = _write(tmp_path / "x.jsonl.gz", gzip.compress(b"\x00" * 50))
+    with pytest.raises(InputError, match="binary file"):
+        check_readable(gz_binary)
+    prose = _write(tmp_path / "notes.jsonl", b"Dear team,\nhere are the chats\n")
+    with pytest.raises(InputError, match="not JSON"):
+        check_readable(prose)
+    utf16 = _write(tmp_path / "u.jsonl", '{"a": 1}\n'.encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16"):
+        check_readable(utf16)
+    broken_gz = _write(tmp_path / "cut.jsonl.gz", gzip.compress(LINE * 100)[:30])
+    with pytest.raises(InputError, match="cannot"):
+        check_readable(broken_gz)
+
+
+def test_a_broken_first_line_is_not_fatal(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.jsonl", b"oops not json\n" + LINE)
+    check_readable(path)
+    assert [i.error[0] if i.error else None for i in read_path(path)] == ["not_json", None]
+
+
+def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "p.jsonl", LINE)
+    real_open = open
+
+    def deny(file, *args, **kwargs):  # tests run as root, where chmod 000 does not stop reads
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", deny)
+    with pytest.raises(InputError, match="permission denied") as err:
+        check_readable(path)
+    assert "chmod" in err.value.hint
+
+
+def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file") as err:
+        expand_inputs([tmp_path / "nope.jsonl"])
+    assert err.value.where.endswith("nope.jsonl") and err.value.hint
+    with pytest.raises(InputError, match="no such file"):
+        check_readable(tmp_path / "nope.jsonl")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README.md").write_text("nothing")
+    with pytest.raises(InputError, match="no readable data files") as err:
+        expand_inputs([tmp_path / "empty"])
+    assert ".jsonl" in err.value.hint
+    with pytest.raises(InputError, match="no readable data files"):
+        check_readable(tmp_path / "empty")
+    with pytest.raises(InputError, match="no input"):
+        expand_inputs([])
+
+
+def test_directory_expansion_sorted_recursive(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    (root / "b" / "deep").mkdir(parents=True)
+    (root / ".git").mkdir()
+    for rel in ["z.jsonl", "a.json", "b/c.jsonl.gz", "b/deep/d.parquet", "b/notes.txt", ".git/x.jsonl", "e.csv"]:
+        (root / rel).write_bytes(b"")
+    hf = root / "b" / "hf"
+    hf.mkdir()
+    (hf / "dataset_info.json").write_text("{}")
+    (hf / "state.json").write_text("{}")
+    (hf / "data-00000-of-00001.arrow").write_bytes(b"")
+    single = tmp_path / "single.jsonl"
+    single.write_bytes(LINE)
+    got = expand_inputs([root, single, root / "z.jsonl"])
+    assert [p.relative_to(tmp_path).as_posix() for p in got] == [
+        "data/a.json",
+        "data/b/c.jsonl.gz",
+        "data/b/deep/d.parquet",
+        "data/b/hf",
+        "data/e.csv",
+        "data/z.jsonl",
+        "single.jsonl",
+    ]
+    assert expand_inputs([single, root]) == got  # order of arguments does not matter
+
+
+def test_huge_single_line(tmp_path: Path) -> None:
+    big = "x" * (50 << 20)
+    record = {"messages": [{"role": "user", "content": "summarise"}, {"role": "assistant", "content": big}]}
+    data = orjson.dumps(record)
+    path = _write(tmp_path / "big.jsonl", LINE + data + b"\n" + LINE)
+    items = list(read_path(path))
+    assert [i.line for i in items] == [1, 2, 3]
+    assert len(items[1].record["messages"][1]["content"]) == 50 << 20
+    array = _write(tmp_path / "big.json", b"[" + LINE + b"," + data + b"," + LINE + b"]")
+    payloads = [p for _, _, p in iter_payloads(array)]
+    assert len(payloads) == 3 and len(payloads[1]) == len(data)
+
+
+def test_json_array_vs_single_object_vs_jsonl(tmp_path: Path) -> None:
+    pretty = orjson.dumps(REC, option=orjson.OPT_INDENT_2)
+    single = _write(tmp_path / "one.json", pretty)
+    assert detect_container(single) == "json_object"
+    assert len(list(read_path(single))) == 1
+    array = _write(tmp_path / "arr.jsonl", orjson.dumps([REC, REC], option=orjson.OPT_INDENT_2))
+    assert detect_container(array) == "json"  # content decides, not the .jsonl extension
+    assert [(i.line, i.index) for i in read_path(array)] == [(None, 0), (None, 1)]
+    lines = _write(tmp_path / "lines.json", LINE * 2)
+    assert detect_container(lines) == "jsonl"
+    one_line = _write(tmp_path / "one_line.json", LINE)
+    assert detect_container(one_line) == "jsonl" and len(list(read_path(one_line))) == 1
+    arrays_per_line = _write(tmp_path / "arrays.jsonl", b"[1]\n[2]\n")
+    assert detect_container(arrays_per_line) == "jsonl"
+    assert [i.error[0] for i in read_path(arrays_per_line)] == ["data_type", "data_type"]
+
+
+ARRAY_CASES = [
+    b'[{"a":1},{"b":2}]',
+    b'[1, "x]", {"c":[1,2]}, null]',
+    b'[{"a":"}\\n]"} ,\n {"b": 2}\n]',
+    b' \n [\n  {\n    "x": "y"\n  },\n  {\n    "x": "}\\"\\\\"\n  }\n]\n',
+    b'[{"a":1},\n{"b":[2]}]\n',
+    b'[\n{"a": "q\\\\"},\n{"a": "[1, 2]"}\n]',
+]
+
+
+@pytest.mark.parametrize("data", ARRAY_CASES)
+@pytest.mark.parametrize("chunk", [1 << 20, 7])
+def test_json_array_elements_match_whole_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int
+) -> None:
+    monkeypatch.setattr(containers, "_CHUNK", chunk)  # tiny chunks force every read-more path
+    path = _write(tmp_path / "a.json", data)
+    got = [orjson.loads(p) for _, _, p in iter_payloads(path, "json")]
+    assert got == orjson.loads(data)
+
+
+def test_json_array_streaming_on_real_file(real_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = real_dir / "lm-sys__FastChat" / "dummy_conversation.json"
+    monkeypatch.setattr(containers, "_CHUNK", 4096)
+    got = [orjson.loads(p) for _, _, p in iter_payloads(path)]
+    assert got == orjson.loads(path.read_bytes())
+
+
+def test_truncated_and_holey_arrays(tmp_path: Path) -> None:
+    cut = _write(tmp_path / "cut.json", b'[{"messages": []}, {"messages": [{"role": "us')
+    items = list(read_path(cut))
+    assert items[0].error is None and items[1].error[0] == "not_json"
+    assert items[1].error[1].startswith("element 1:")
+    holes = _write(tmp_path / "holes.json", b'[{"messages": []},,{"messages": []}]')
+    assert [i.error[0] if i.error else None for i in read_path(holes)] == [None, "not_json", None]
+
+
+def _rows() -> list[dict]:
+    return [
+        {"id": "r1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]},
+        {
+            "id": "r2",
+            "messages": [{"role": "user", "content": "a", "name": "bob"}, {"role": "assistant", "content": "b"}],
+        },
+    ]
+
+
+def test_parquet_rows_drop_struct_nulls(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "x.bin"  # parquet is recognised by its magic bytes
+    pq.write_table(pa.Table.from_pylist(_rows()), path)
+    assert detect_container(path) == "parquet"
+    check_readable(path)
+    items = list(read_path(path))
+    assert [i.record["id"] for i in items] == ["r1", "r2"]
+    # the struct column gives every message a "name": null; canonical records leave it out
+    assert items[0].record["messages"][0] == {"role": "user", "content": "hi"}
+    assert items[1].record["messages"][0]["name"] == "bob"
+    assert items[0].line is None and items[1].index == 1
+
+
+def test_csv_with_json_and_alpaca_columns(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        'instruction,input,output,topic\nTranslate,"Bonjour, le monde",Hello world,lang\nAdd numbers,,4,math\n',
+        encoding="utf-8-sig",
+    )
+    check_readable(path)
+    items = list(read_path(path))
+    assert [i.format for i in items] == ["alpaca", "alpaca"]
+    assert items[0].record["messages"][0]["content"] == "Translate\n\nBonjour, le monde"
+    assert items[1].record["metadata"]["fields"] == {"topic": "math"}
+    msgs = tmp_path / "m.tsv.gz"
+    msgs.write_bytes(gzip.compress(b'id\tmessages\n7\t[{"role": "user", "content": "q"}]\n'))
+    (item,) = read_path(msgs)
+    assert item.record["id"] == "7" and item.record["messages"] == [{"role": "user", "content": "q"}]
+
+
+def test_save_to_disk_and_arrow(tmp_path: Path) -> None:
+    from datasets import Dataset, DatasetDict
+
+    ds = Dataset.from_list(_rows())
+    folder = tmp_path / "hf"
+    ds.save_to_disk(str(folder))
+    assert expand_inputs([folder]) == [folder]
+    check_readable(folder)
+    assert detect_container(folder) == "hf_disk"
+    assert [i.record["id"] for i in read_path(folder)] == ["r1", "r2"]
+    both = tmp_path / "hfdict"
+    DatasetDict({"train": ds, "test": ds.select([1])}).save_to_disk(str(both))
+    assert [i.record["id"] for i in read_path(both)] == ["r1", "r2", "r2"]
+    (arrow,) = sorted(folder.glob("*.arrow"))
+    assert [i.record["id"] for i in read_path(arrow)] == ["r1", "r2"]
+
+
+def test_nested_hf_folder_in_directory(tmp_path: Path) -> None:
+    from datasets import Dataset
+
+    Dataset.from_list(_rows()).save_to_disk(str(tmp_path / "root" / "hf"))
+    _write(tmp_path / "root" / "a.jsonl", LINE)
+    got = expand_inputs([tmp_path / "root"])
+    assert [p.name for p in got] == ["a.jsonl", "hf"]
+    assert os.path.isdir(got[1])
