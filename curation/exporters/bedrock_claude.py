@@ -1,0 +1,105 @@
+"""Anthropic Claude on Amazon Bedrock fine-tuning files: ``{"system"?: str, "messages": [...]}``.
+
+Rules from Anthropic's Bedrock fine-tuning cookbook: the system field is optional; at least two messages;
+the first from the user, the last from the assistant; user and assistant strictly alternate; no other
+keys; content is plain text. So: system messages anywhere are joined into ``system`` (``system_merged``),
+consecutive same-role turns are merged (``merged_consecutive``), trailing non-assistant turns are dropped
+(``last_not_assistant``), and tool calls, tool messages, images and preference pairs cannot be written
+(errors). Weight 0 has no equivalent: those assistant turns will be trained on (``weight_unsupported``).
+Limits for Claude 3 Haiku as AWS published them at launch (32,000 tokens per record, 32 to 10,000 training
+records, at most 1,000 validation records) are checked as warnings: we could not verify them offline, and
+token counts here are tiktoken estimates of Claude's tokenizer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..records import message_text
+from .base import ExportOptions
+from .chat import encode_line
+from .jsonl import JsonlExporter, Target
+
+DEFAULT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+class BedrockClaudeExporter(JsonlExporter):
+    name: ClassVar[str] = "bedrock-claude"
+    title: ClassVar[str] = "Claude fine-tuning on Amazon Bedrock"
+    description: ClassVar[str] = "Anthropic Claude on Amazon Bedrock fine-tuning JSONL (system + alternating turns)"
+
+    def target(self, options: ExportOptions) -> Target:
+        model = options.model if options.model and "claude" in options.model else DEFAULT_MODEL
+        return Target(
+            model=model,
+            max_tokens_per_example=32_000,
+            min_train_examples=32,
+            min_severity="warning",
+            max_train_examples=10_000,
+            max_validation_examples=1_000,
+            tokens_exact=False,
+            source="AWS quota for Claude 3 Haiku fine-tuning",
+        )
+
+    def convert(
+        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
+    ) -> dict[str, Any] | None:
+        if kind == "dpo":
+            flags.add("dpo_unsupported")
+            return None
+        messages = record.get("messages")
+        if not isinstance(messages, list) or not messages:
+            flags.add("missing_messages")
+            return None
+        if record.get("tools") or record.get("functions"):
+            flags.add("tools_unsupported")
+            return None
+        system: list[str] = []
+        turns: list[dict[str, str]] = []
+        for message in messages:
+            if not isinstance(message, dict):
+                flags.add("missing_content")
+                return None
+            role = message.get("role")
+            if role in ("system", "developer"):
+                if turns or system:
+                    flags.add("system_merged")
+                text = message_text(message)
+                if text:
+                    system.append(text)
+                continue
+            if role in ("tool", "function") or message.get("tool_calls") or message.get("function_call"):
+                flags.add("tools_unsupported")
+                return None
+            if role not in ("user", "assistant"):
+                flags.add("unrecognized_role")
+                return None
+            content = message.get("content")
+            if isinstance(content, list) and any(
+                isinstance(p, dict) and p.get("type") == "image_url" for p in content
+            ):
+                flags.add("image_unsupported")
+                return None
+            text = message_text(message)
+            if not text:
+                flags.add("missing_content")
+                return None
+            if role == "assistant" and message.get("weight") == 0:
+                flags.add("weight_unsupported")
+            if turns and turns[-1]["role"] == role:
+                turns[-1] = {"role": role, "content": f"{turns[-1]['content']}\n\n{text}"}
+                flags.add("merged_consecutive")
+            else:
+                turns.append({"role": role, "content": text})
+        if not turns or turns[0]["role"] != "user":
+            flags.add("first_not_user")
+            return None
+        while turns and turns[-1]["role"] != "assistant":
+            turns.pop()
+            flags.add("last_not_assistant")
+        if len(turns) < 2:
+            flags.add("too_few_turns")
+            return None
+        out: dict[str, Any] = {"system": "\n\n".join(system)} if system else {}
+        out["messages"] = turns
+        return encode_line(out, flags, False)

@@ -1,0 +1,293 @@
+"""Converting canonical messages into the OpenAI chat shape and its close relatives (Azure, Together, Mistral).
+
+One function per level (message, conversation, preference pair), parameterised by :class:`ChatRules`:
+which roles the provider takes, where weights may sit, whether tools exist, whether turns must alternate.
+Every departure from the canonical record is named in ``flags`` (codes in :mod:`.issues`); a record that
+cannot be written returns None and at least one error flag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..records import message_text
+from .base import find_reserved
+from .issues import ISSUES
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRules:
+    roles: frozenset[str] = frozenset({"system", "user", "assistant", "tool", "function"})
+    weight_roles: frozenset[str] = frozenset({"assistant"})
+    image_roles: frozenset[str] = frozenset({"user"})
+    tools: bool = True
+    function_call: bool = True  # the legacy functions/function_call shape
+    alternate: bool = False  # user/assistant must alternate after an optional leading system message
+    end_with_assistant: bool = False
+    mistral_ids: bool = False  # tool-call ids must be 9 characters of [a-zA-Z0-9]
+
+
+OPENAI_RULES = ChatRules()
+
+
+def is_error(code: str) -> bool:
+    return ISSUES[code][0] == "error"
+
+
+def mistral_id(original: Any, salt: str) -> str:
+    """A deterministic 9-character alphanumeric id for a tool call (Mistral refuses any other shape)."""
+    text = str(original)
+    if len(text) == 9 and text.isascii() and text.isalnum():
+        return text
+    digest = int.from_bytes(hashlib.sha1(f"{salt}\x00{text}".encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(9):
+        digest, rest = divmod(digest, 62)
+        chars.append(_ALNUM[rest])
+    return "".join(chars)
+
+
+def _arguments(value: Any, flags: set[str]) -> str:
+    if isinstance(value, str):
+        try:
+            orjson.loads(value)
+        except orjson.JSONDecodeError:
+            flags.add("arguments_not_json")
+        return value
+    flags.add("arguments_serialised")
+    return orjson.dumps(value if value is not None else {}).decode()
+
+
+def convert_message(
+    message: Any, rules: ChatRules, flags: set[str], ids: dict[str, str] | None = None, salt: str = ""
+) -> dict[str, Any] | None:
+    """One canonical message in the OpenAI chat shape (keys in the documented order), or None."""
+    if not isinstance(message, dict):
+        flags.add("missing_content")
+        return None
+    role = message.get("role")
+    if role == "developer" and "developer" not in rules.roles:
+        role = "system"
+        flags.add("developer_as_system")
+    if role not in rules.roles:
+        flags.add("tools_unsupported" if role in ("tool", "function") else "unrecognized_role")
+        return None
+    out: dict[str, Any] = {"role": role}
+    content = message.get("content")
+    if isinstance(content, list):
+        if any(isinstance(p, dict) and p.get("type") == "image_url" for p in content):
+            if role not in rules.image_roles:
+                flags.add("image_unsupported")
+                return None
+            out["content"] = [_part(p) for p in content if isinstance(p, dict)]
+        else:  # text-only parts join losslessly into the string OpenAI requires on tool/assistant turns
+            out["content"] = message_text(message)
+    elif content is not None:
+        out["content"] = content if isinstance(content, str) else orjson.dumps(content).decode()
+    name = message.get("name")
+    if name is not None:
+        out["name"] = name
+    tool_calls = message.get("tool_calls")
+    if tool_calls:
+        if not rules.tools:
+            flags.add("tools_unsupported")
+            return None
+        calls = []
+        for call in tool_calls:
+            call = call if isinstance(call, dict) else {}
+            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            call_id = call.get("id")
+            if rules.mistral_ids and ids is not None:
+                call_id = ids.setdefault(str(call_id), mistral_id(call_id, f"{salt}:{len(ids)}"))
+            calls.append(
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {
+                        "name": function.get("name"),
+                        "arguments": _arguments(function.get("arguments"), flags),
+                    },
+                }
+            )
+        out["tool_calls"] = calls
+    if role == "tool":
+        if not rules.tools:
+            flags.add("tools_unsupported")
+            return None
+        call_id = message.get("tool_call_id")
+        if not call_id:
+            flags.add("tool_missing_call_id")
+            return None
+        if rules.mistral_ids and ids is not None:
+            call_id = ids.setdefault(str(call_id), mistral_id(call_id, f"{salt}:{len(ids)}"))
+        out["tool_call_id"] = call_id
+    function_call = message.get("function_call")
+    if function_call is not None:
+        if not rules.function_call:
+            flags.add("function_call_legacy")
+            return None
+        fc = function_call if isinstance(function_call, dict) else {}
+        out["function_call"] = {"name": fc.get("name"), "arguments": _arguments(fc.get("arguments"), flags)}
+    weight = message.get("weight")
+    if weight is not None:
+        if weight not in (0, 1) or isinstance(weight, bool):
+            flags.add("invalid_weight")
+            return None
+        if role in rules.weight_roles:
+            out["weight"] = int(weight)
+        elif weight == 1:
+            flags.add("weight_misplaced")  # weight 0 off the assistant means "not trained", which is the default
+    if message.get("refusal") is not None:
+        flags.add("refusal_dropped")
+    text = out.get("content")
+    if not text and not out.get("tool_calls") and not out.get("function_call"):
+        flags.add("missing_content")
+        return None
+    if rules.mistral_ids and "tool_calls" in out and "content" not in out:
+        out["content"] = ""  # Mistral's validator wants content on every message
+    return out
+
+
+def _part(part: dict[str, Any]) -> dict[str, Any]:
+    if part.get("type") == "image_url":
+        image = part.get("image_url")
+        return {"type": "image_url", "image_url": image if isinstance(image, dict) else {"url": image}}
+    return {"type": "text", "text": part.get("text") or ""}
+
+
+def convert_messages(messages: Any, rules: ChatRules, flags: set[str], salt: str = "") -> list[dict[str, Any]] | None:
+    if not isinstance(messages, list) or not messages:
+        flags.add("missing_messages")
+        return None
+    ids: dict[str, str] | None = {} if rules.mistral_ids else None
+    out = []
+    ok = True
+    for message in messages:
+        converted = convert_message(message, rules, flags, ids, salt)
+        if converted is None:
+            ok = False
+        else:
+            out.append(converted)
+    if ids and any(k != v for k, v in ids.items()):
+        flags.add("tool_call_id_rewritten")
+    return out if ok else None
+
+
+def _alternate(messages: list[dict[str, Any]], flags: set[str]) -> list[dict[str, Any]] | None:
+    """Together-style structure: optional system first, then user/assistant strictly alternating."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if out and out[-1]["role"] == message["role"] and isinstance(message.get("content"), str):
+            prev = out[-1]
+            if message["role"] == "system" or isinstance(prev.get("content"), str):
+                merged = dict(prev)
+                merged["content"] = f"{prev.get('content') or ''}\n\n{message['content']}"
+                if "weight" in prev or "weight" in message:
+                    merged["weight"] = max(int(prev.get("weight", 1)), int(message.get("weight", 1)))
+                out[-1] = merged
+                flags.add("merged_consecutive")
+                continue
+        out.append(message)
+    body = out[1:] if out and out[0]["role"] == "system" else out
+    if not body or body[0]["role"] != "user":
+        flags.add("first_not_user")
+        return None
+    if any(m["role"] == "system" for m in body):
+        flags.add("unrecognized_role")  # a system turn in the middle has no place in an alternating chat
+        return None
+    return out
+
+
+def conversation(record: dict[str, Any], rules: ChatRules, flags: set[str]) -> dict[str, Any] | None:
+    """An SFT line: ``{"messages", "tools"?, "parallel_tool_calls"?, "functions"?}`` (no id, no metadata)."""
+    messages = convert_messages(record.get("messages"), rules, flags, str(record.get("id", "")))
+    if messages is None:
+        return None
+    if rules.alternate:
+        messages = _alternate(messages, flags)
+        if messages is None:
+            return None
+    if rules.end_with_assistant:
+        while messages and messages[-1]["role"] != "assistant":
+            messages.pop()
+            flags.add("last_not_assistant")
+    if not any(m["role"] == "assistant" for m in messages):
+        flags.add("example_missing_assistant_message")
+        return None
+    out: dict[str, Any] = {"messages": messages}
+    if not _tools_into(record, out, rules, flags):
+        return None
+    return out
+
+
+def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, flags: set[str]) -> bool:
+    tools = record.get("tools")
+    if isinstance(tools, str):  # some sources keep tools as a JSON string (LLaMA-Factory's glaive demo)
+        try:
+            tools = orjson.loads(tools)
+        except orjson.JSONDecodeError:
+            tools = None
+    if tools:
+        if not rules.tools:
+            flags.add("tools_unsupported")
+            return False
+        out["tools"] = tools
+    if record.get("parallel_tool_calls") is not None and rules.tools:
+        out["parallel_tool_calls"] = bool(record["parallel_tool_calls"])
+    functions = record.get("functions")
+    if functions:
+        if not rules.function_call:
+            flags.add("function_call_legacy")
+            return False
+        out["functions"] = functions
+    return True
+
+
+def preference(record: dict[str, Any], rules: ChatRules, flags: set[str]) -> dict[str, Any] | None:
+    """A DPO line: ``{"input": {"messages", "tools"?}, "preferred_output": [...], "non_preferred_output": [...]}``."""
+    salt = str(record.get("id", ""))
+    prompt = convert_messages(record.get("prompt"), rules, flags, salt)
+    if prompt is None:
+        if "missing_messages" in flags:
+            flags.discard("missing_messages")
+            flags.add("dpo_empty_prompt")
+        return None
+    if prompt[-1]["role"] != "user":
+        flags.add("dpo_prompt_not_user")
+    sides = []
+    for key in ("chosen", "rejected"):
+        side = record.get(key)
+        if not isinstance(side, list) or not side:
+            flags.add("dpo_missing_output")
+            return None
+        # weights have no meaning on a preference output (the whole output is compared)
+        stripped = [{k: v for k, v in m.items() if k != "weight"} if isinstance(m, dict) else m for m in side]
+        converted = convert_messages(stripped, rules, flags, salt)
+        if converted is None:
+            return None
+        if any(m["role"] not in ("assistant", "tool") for m in converted):
+            flags.add("dpo_output_role")
+            return None
+        if not any(m["role"] == "assistant" for m in converted):
+            flags.add("dpo_missing_output")
+            return None
+        sides.append(converted)
+    inp: dict[str, Any] = {"messages": prompt}
+    if not _tools_into(record, inp, rules, flags):
+        return None
+    return {"input": inp, "preferred_output": sides[0], "non_preferred_output": sides[1]}
+
+
+def encode_line(out: dict[str, Any] | None, flags: set[str], check_reserved: bool) -> dict[str, Any] | None:
+    """Final gate shared by the chat exporters: refuse lines that carry reserved special tokens."""
+    if out is not None and check_reserved and find_reserved(orjson.dumps(out)) is not None:
+        flags.add("reserved_token")
+        return None
+    return out

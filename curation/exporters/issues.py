@@ -1,0 +1,171 @@
+"""The catalogue of export issue codes: severity, message (``{n}`` records, plural ``{s}``) and fix.
+
+Codes follow the OpenAI cookbook's data-prep names where one exists (``missing_content``,
+``unrecognized_role``, ``example_missing_assistant_message``) and the upload errors users hit
+(``too_few_examples``, ``reserved_token``, ``method_mismatch``, ``weight_misplaced``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import IssueCollector, Severity
+
+ISSUES: dict[str, tuple[Severity, str, str]] = {
+    # record shape
+    "missing_messages": ("error", "{n} record{s} have no messages", "drop them in the run (validation stage)"),
+    "unrecognized_role": (
+        "error",
+        "{n} record{s} use a role this provider does not accept",
+        "map the role with a field mapping when reading, or drop the records",
+    ),
+    "missing_content": (
+        "error",
+        "{n} record{s} have a message with neither content nor tool calls",
+        "drop or fix the empty turns (the validation stage reports them as empty_message)",
+    ),
+    "example_missing_assistant_message": (
+        "error",
+        "{n} record{s} have no assistant message to learn from",
+        "drop records without an assistant turn",
+    ),
+    "tool_missing_call_id": (
+        "error",
+        "{n} record{s} have a tool message without tool_call_id",
+        "give every tool result the id of the assistant tool call it answers",
+    ),
+    "arguments_serialised": (
+        "warning",
+        "{n} record{s} had tool-call arguments as an object; written as a JSON string",
+        "nothing to do: providers require arguments as a JSON string",
+    ),
+    "arguments_not_json": (
+        "warning",
+        "{n} record{s} have tool-call arguments that are not valid JSON",
+        "check the tool calls; the provider may reject or mis-train on them",
+    ),
+    "image_unsupported": (
+        "error",
+        "{n} record{s} carry image parts this provider or role cannot take",
+        "drop image records for this provider, or export to openai with a vision model",
+    ),
+    "developer_as_system": (
+        "warning",
+        "{n} record{s} have developer messages; written as system",
+        "nothing to do unless the provider supports the developer role",
+    ),
+    "refusal_dropped": ("warning", "{n} record{s} carried a refusal field; dropped", "nothing to do"),
+    # weights
+    "invalid_weight": (
+        "error",
+        "{n} record{s} have a weight other than 0 or 1",
+        "weights must be 0 or 1 (per-token loss weights do not exist on this provider)",
+    ),
+    "weight_misplaced": (
+        "warning",
+        "{n} record{s} have weight 1 on a non-assistant message; dropped (this provider trains only assistant turns)",
+        "only assistant messages take weight",
+    ),
+    "weight_unsupported": (
+        "warning",
+        "{n} record{s} use weight 0 which this provider ignores: those turns will be trained on",
+        "drop weight-0 turns or export to a provider that supports weights",
+    ),
+    # preference data
+    "method_mismatch": (
+        "error",
+        "{n} record{s} are of the other training method (SFT conversations vs DPO preference pairs)",
+        "export one kind at a time: --method sft or --method dpo",
+    ),
+    "method_skipped": (
+        "warning",
+        "{n} record{s} of the other training method were left out (--method)",
+        "export them separately with the other --method",
+    ),
+    "dpo_unsupported": (
+        "error",
+        "{n} preference pair{s} cannot be exported: this provider or model has no DPO",
+        "choose a DPO-capable model (e.g. gpt-4.1-mini) or export conversations only (--method sft)",
+    ),
+    "dpo_output_role": (
+        "error",
+        "{n} preference pair{s} have chosen/rejected turns with roles other than assistant/tool",
+        "chosen and rejected must contain only assistant (and tool) messages",
+    ),
+    "dpo_missing_output": (
+        "error",
+        "{n} preference pair{s} have an empty chosen or rejected side, or no assistant message in it",
+        "drop incomplete pairs",
+    ),
+    "dpo_empty_prompt": ("error", "{n} preference pair{s} have an empty prompt", "drop pairs without a prompt"),
+    "dpo_prompt_not_user": (
+        "warning",
+        "{n} preference pair{s} have a prompt that does not end with a user message",
+        "check the pairs: the completion should answer a user turn",
+    ),
+    # conversation structure (Bedrock, Together, Mistral, Vertex)
+    "merged_consecutive": (
+        "warning",
+        "{n} record{s} had consecutive turns of the same role; merged into one turn",
+        "nothing to do unless the split was meaningful",
+    ),
+    "system_merged": (
+        "warning",
+        "{n} record{s} had several or late system messages; joined into the one system prompt",
+        "nothing to do",
+    ),
+    "first_not_user": (
+        "error",
+        "{n} record{s} do not start with a user turn (after the system prompt)",
+        "drop them or add the user turn; this provider requires it",
+    ),
+    "last_not_assistant": (
+        "warning",
+        "{n} record{s} end with a non-assistant turn; the trailing turns were dropped",
+        "nothing to do; the provider requires the last turn to be the assistant's",
+    ),
+    "too_few_turns": (
+        "error",
+        "{n} record{s} have fewer than one user and one assistant turn",
+        "drop them",
+    ),
+    "tools_unsupported": (
+        "error",
+        "{n} record{s} use tool calls or tool messages, which this provider's tuning format cannot hold",
+        "drop tool records for this provider (or export to openai, mistral or vertex-gemini)",
+    ),
+    "tool_call_id_rewritten": (
+        "warning",
+        "{n} record{s} had tool-call ids rewritten to 9 alphanumeric characters (Mistral's rule)",
+        "nothing to do: ids are rewritten consistently within each record",
+    ),
+    "function_call_legacy": (
+        "error",
+        "{n} record{s} use the legacy function_call/functions format, which this provider cannot take",
+        "convert to tool_calls/tools (the readers do this for ShareGPT function_call turns)",
+    ),
+    # provider limits
+    "reserved_token": (
+        "error",
+        "{n} record{s} contain a reserved special token (e.g. <|endoftext|>) that the provider refuses",
+        "remove or escape special tokens before exporting",
+    ),
+    "over_token_limit": (
+        "warning",
+        "{n} record{s} exceed the model's per-example token limit and will be truncated",
+        "drop them in the run (length stage with this model) or pick a model with a longer context",
+    ),
+}
+
+
+def note(collector: IssueCollector | None, code: str, record_id: Any, *, skipped: bool = False) -> None:
+    """Count one record under ``code`` (no-op while writing: issues were collected by the check pass).
+
+    ``skipped``: the user asked to leave invalid records out, so an error becomes a warning that says so.
+    """
+    if collector is None:
+        return
+    severity, message, hint = ISSUES[code]
+    if skipped and severity == "error":
+        severity, message = "warning", message + "; left out (--skip-invalid)"
+    collector.add(severity, code, message, hint, record_id)

@@ -1,0 +1,240 @@
+"""A provider whose training file is JSONL, one converted record per line: the shared machinery.
+
+Subclasses say which record kinds they take (SFT conversations, DPO pairs), how a record converts
+(``convert``, which also names the rule each record breaks), and the provider's limits (``target``).
+The check pass and the write pass run the same ``convert``, so what is checked is what is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+
+from .base import (
+    Exporter,
+    ExportOptions,
+    IssueCollector,
+    RecordChecker,
+    iter_records,
+    record_kind,
+    split_paths,
+    write_jsonl,
+    write_manifest,
+)
+from .issues import note
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The limits an export is checked against, for one provider and model."""
+
+    model: str
+    encoding: str = "o200k_base"
+    max_tokens_per_example: int | None = None
+    min_train_examples: int = 0
+    min_severity: str = "error"  # how sure we are of the documented minimum
+    max_train_examples: int | None = None
+    max_validation_examples: int | None = None
+    max_file_bytes: int | None = None
+    supports_dpo: bool = False
+    tokens_exact: bool = True  # False: counted with a tiktoken encoding as an estimate of another tokenizer
+    source: str = ""  # where the limits come from, for messages
+
+
+def tokens_of(record: dict[str, Any], target: Target, options: ExportOptions) -> int:
+    """Chat tokens of a record for the target: the run's count when it used the same encoding, else counted."""
+    from .. import tokens
+
+    meta = record.get("metadata")
+    if options.run_model and isinstance(meta, dict):
+        cached = meta.get("tokens")
+        if isinstance(cached, int) and _same_encoding(options.run_model, target.encoding):
+            return cached
+    return tokens.chat_tokens(record, tokens.get_encoding(target.encoding))
+
+
+_encoding_cache: dict[str, str | None] = {}
+
+
+def _same_encoding(run_model: str, encoding: str) -> bool:
+    if run_model not in _encoding_cache:
+        from .. import tokens
+        from ..errors import CurationError
+
+        try:
+            _encoding_cache[run_model] = tokens.resolve_model(run_model).encoding
+        except CurationError:
+            _encoding_cache[run_model] = None
+    return _encoding_cache[run_model] == encoding
+
+
+class JsonlChecker(RecordChecker):
+    def __init__(self, exporter: JsonlExporter, options: ExportOptions) -> None:
+        self.exporter = exporter
+        self.options = options
+        self.target = exporter.target(options)
+        self.issues = IssueCollector(exporter.name)
+        self.kinds_seen: dict[str, int] = {"sft": 0, "dpo": 0}
+        self.exported: dict[str, int] = {}
+        self.bytes: dict[str, int] = {}
+        self.method = options.method
+
+    def add(self, split: str, record: dict[str, Any], raw: bytes | None = None) -> None:
+        kind = record_kind(record)
+        self.kinds_seen[kind] += 1
+        rid = record.get("id", "?")
+        if self.method != "auto" and kind != self.method:
+            note(self.issues, "method_skipped", rid)
+            return
+        flags: set[str] = set()
+        out = self.exporter.convert(record, kind, self.options, flags)
+        for code in flags:
+            note(self.issues, code, rid, skipped=self.options.skip_invalid)
+        if out is None:
+            return
+        limit = self.target.max_tokens_per_example
+        if limit is not None and tokens_of(record, self.target, self.options) > limit:
+            note(self.issues, "over_token_limit", rid)
+        self.exported[split] = self.exported.get(split, 0) + 1
+        self.bytes[split] = self.bytes.get(split, 0) + len(orjson.dumps(out)) + 1
+
+    def finish(self) -> list[Any]:
+        target, issues = self.target, self.issues
+        sft, dpo = self.kinds_seen["sft"], self.kinds_seen["dpo"]
+        if self.method == "auto" and sft and dpo:
+            issues.global_issue(
+                "error",
+                "method_mismatch",
+                f"the run mixes {sft} SFT conversations and {dpo} preference pairs; one training file holds one kind",
+                "export one kind at a time: --method sft or --method dpo",
+                count=min(sft, dpo),
+            )
+        elif self.method != "auto" and not self.kinds_seen[self.method]:
+            other = "preference pairs" if self.method == "sft" else "SFT conversations"
+            issues.global_issue(
+                "error",
+                "method_mismatch",
+                f"--method {self.method} but the run holds only {other}",
+                f"use --method {'dpo' if self.method == 'sft' else 'sft'} (or auto)",
+                count=sft + dpo,
+            )
+        n_train = self.exported.get("train", 0)
+        if target.min_train_examples and n_train < target.min_train_examples:
+            issues.global_issue(
+                target.min_severity,  # type: ignore[arg-type]
+                "too_few_examples",
+                f"the training split has {n_train} example(s), but {self.exporter.title} requires at least "
+                f"{target.min_train_examples}{target.source and f' ({target.source})'}",
+                "add data or loosen the run's filters; hundreds to thousands of examples are advised",
+                count=n_train,
+            )
+        if target.max_train_examples and n_train > target.max_train_examples:
+            issues.global_issue(
+                "warning",
+                "too_many_examples",
+                f"the training split has {n_train} examples; {self.exporter.title} documents at most "
+                f"{target.max_train_examples}",
+                "sample the training split down (split.max_per_stratum) or split the job",
+                count=n_train,
+            )
+        n_val = self.exported.get("validation", 0)
+        if target.max_validation_examples and n_val > target.max_validation_examples:
+            issues.global_issue(
+                "warning",
+                "validation_too_large",
+                f"the validation split has {n_val} examples; {self.exporter.title} documents at most "
+                f"{target.max_validation_examples}",
+                "use split.validation_count to cap it",
+                count=n_val,
+            )
+        if target.max_file_bytes:
+            for split, size in self.bytes.items():
+                if size > target.max_file_bytes:
+                    issues.global_issue(
+                        "error",
+                        f"file_too_large:{split}",
+                        f"{split}.jsonl would be {size / MB:,.0f} MB; {self.exporter.title} accepts at most "
+                        f"{target.max_file_bytes / MB:,.0f} MB per file",
+                        "shrink the split (split ratios or max_per_stratum) or upload in parts",
+                        count=self.exported.get(split, 0),
+                    )
+        if not any(self.exported.values()) and not (self.method == "auto" and sft and dpo):
+            issues.global_issue(
+                "error", "nothing_to_export", "no record can be exported", "check the run's splits", count=0
+            )
+        return issues.issues()
+
+
+class JsonlExporter(Exporter):
+    """Writes ``<split>.jsonl`` per split, one converted record a line, plus ``export.json``."""
+
+    title: ClassVar[str] = "the provider"
+    kinds: ClassVar[frozenset[str]] = frozenset({"sft"})
+    check_reserved: ClassVar[bool] = False
+
+    def target(self, options: ExportOptions) -> Target:
+        raise NotImplementedError
+
+    def convert(
+        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
+    ) -> dict[str, Any] | None:
+        """The provider's line for ``record`` (None: not exportable; ``flags`` says why)."""
+        raise NotImplementedError
+
+    def bom(self, options: ExportOptions) -> bool:
+        return False
+
+    def checker(self, options: ExportOptions) -> RecordChecker:
+        return JsonlChecker(self, options)
+
+    def export(self, run_dir: Path, out_dir: Path, options: ExportOptions) -> list[Path]:
+        target = self.target(options)
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        counts: dict[str, int] = {}
+        method = self._method(run_dir, options)
+        dumps = orjson.dumps
+        convert = self.convert
+        for split, path in split_paths(run_dir).items():
+
+            def lines(path: Path = path) -> Any:
+                scratch: set[str] = set()
+                for record in iter_records(path):
+                    if record_kind(record) != method:
+                        continue
+                    out = convert(record, method, options, scratch)
+                    if out is not None:
+                        yield dumps(out) + b"\n"
+
+            dest = out_dir / f"{split}.jsonl"
+            n = write_jsonl(dest, lines(), bom=self.bom(options))
+            if n == 0:
+                dest.unlink()
+                continue
+            counts[split] = n
+            written.append(dest)
+        manifest = {
+            "format": self.name,
+            "method": method,
+            "model": target.model,
+            "records": counts,
+            "files": {p.stem: p.name for p in written},
+            "bom": self.bom(options),
+        }
+        written.append(write_manifest(out_dir, manifest))
+        return written
+
+    def _method(self, run_dir: Path, options: ExportOptions) -> str:
+        if options.method != "auto":
+            return options.method
+        # auto: the kind of the first record (the check pass refuses runs that mix kinds)
+        for path in split_paths(run_dir).values():
+            for record in iter_records(path):
+                return record_kind(record)
+        return "sft"

@@ -1,0 +1,43 @@
+"""Mistral fine-tuning files (La Plateforme API and mistral-finetune): ``{"messages": [...], "tools"?}``.
+
+Differences from OpenAI that matter at upload: tool-call ids must be exactly 9 characters of [a-zA-Z0-9]
+(mistral-common's validator; "Tool call id was call_… but must be a-z, A-Z, 0-9, with a length of 9") —
+we rewrite them deterministically and consistently within a record (``tool_call_id_rewritten``); the
+last message must be the assistant's (trailing turns are dropped with ``last_not_assistant``); ``weight``
+0/1 only on assistant messages; no images, no legacy function_call, no preference data.
+Assumption (not verified): no minimum example count or file size limit is enforced here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .base import ExportOptions
+from .chat import ChatRules, conversation, encode_line
+from .jsonl import JsonlExporter, Target
+
+MISTRAL_RULES = ChatRules(
+    roles=frozenset({"system", "user", "assistant", "tool"}),
+    image_roles=frozenset(),
+    function_call=False,
+    end_with_assistant=True,
+    mistral_ids=True,
+)
+
+
+class MistralExporter(JsonlExporter):
+    name: ClassVar[str] = "mistral"
+    title: ClassVar[str] = "Mistral fine-tuning"
+    description: ClassVar[str] = "Mistral fine-tuning JSONL (instruct and function-calling)"
+    kinds: ClassVar[frozenset[str]] = frozenset({"sft"})
+
+    def target(self, options: ExportOptions) -> Target:
+        return Target(model=options.model or "open-mistral-nemo", tokens_exact=False)
+
+    def convert(
+        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
+    ) -> dict[str, Any] | None:
+        if kind == "dpo":
+            flags.add("dpo_unsupported")
+            return None
+        return encode_line(conversation(record, MISTRAL_RULES, flags), flags, False)

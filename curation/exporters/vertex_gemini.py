@@ -1,0 +1,161 @@
+"""Gemini supervised tuning files on Vertex AI: ``{"systemInstruction"?, "contents": [...], "tools"?}``.
+
+From Google's "Prepare supervised fine-tuning data for Gemini models": ``systemInstruction`` is a
+Content ``{"role": "system", "parts": [{"text"}]}`` (its role is ignored); ``contents`` alternate
+``user`` and ``model`` turns whose ``parts`` hold text, ``functionCall`` ``{name, args}`` or
+``functionResponse`` ``{name, response}``; ``tools`` is ``[{"functionDeclarations": [...]}]``.
+A Content holds several parts, so consecutive same-role turns (parallel tool results, split user turns)
+merge without loss. Tool results go back as a ``user`` turn with ``functionResponse`` parts (the Gemini
+API convention); arguments and results that are JSON objects are parsed, other results are wrapped as
+``{"content": text}``. Weight 0 has no equivalent (``weight_unsupported``). Images would need ``gs://``
+URIs (``fileData``), so image parts are refused. Google documents a minimum of 16 training examples in
+older pages and at most 256 validation examples: both are warnings here. No token check (Gemini's
+tokenizer is not available offline).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import orjson
+
+from ..records import message_text
+from .base import ExportOptions
+from .chat import encode_line
+from .jsonl import JsonlExporter, Target
+
+DEFAULT_MODEL = "gemini-2.0-flash-001"
+
+
+def _json_object(text: Any) -> dict[str, Any] | None:
+    if isinstance(text, dict):
+        return text
+    if isinstance(text, str):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
+    return None
+
+
+class VertexGeminiExporter(JsonlExporter):
+    name: ClassVar[str] = "vertex-gemini"
+    title: ClassVar[str] = "Gemini tuning on Vertex AI"
+    description: ClassVar[str] = "Gemini supervised tuning JSONL for Vertex AI (systemInstruction + contents)"
+
+    def target(self, options: ExportOptions) -> Target:
+        model = options.model if options.model and "gemini" in options.model else DEFAULT_MODEL
+        return Target(
+            model=model,
+            min_train_examples=16,
+            min_severity="warning",
+            max_validation_examples=256,
+            tokens_exact=False,
+            source="Vertex AI supervised tuning docs",
+        )
+
+    def convert(
+        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
+    ) -> dict[str, Any] | None:
+        if kind == "dpo":
+            flags.add("dpo_unsupported")
+            return None
+        messages = record.get("messages")
+        if not isinstance(messages, list) or not messages:
+            flags.add("missing_messages")
+            return None
+        system: list[str] = []
+        contents: list[dict[str, Any]] = []
+        call_names: dict[str, str] = {}
+        for message in messages:
+            if not isinstance(message, dict):
+                flags.add("missing_content")
+                return None
+            role = message.get("role")
+            content = message.get("content")
+            if isinstance(content, list) and any(
+                isinstance(p, dict) and p.get("type") == "image_url" for p in content
+            ):
+                flags.add("image_unsupported")
+                return None
+            text = message_text(message)
+            if role in ("system", "developer"):
+                if contents or system:
+                    flags.add("system_merged")
+                if text:
+                    system.append(text)
+                continue
+            parts: list[dict[str, Any]] = []
+            if role == "user":
+                turn = "user"
+                if text:
+                    parts.append({"text": text})
+            elif role == "assistant":
+                turn = "model"
+                if text:
+                    parts.append({"text": text})
+                calls = list(message.get("tool_calls") or ())
+                if message.get("function_call"):
+                    calls.append({"id": None, "function": message["function_call"]})
+                for call in calls:
+                    function = (call.get("function") or {}) if isinstance(call, dict) else {}
+                    name = function.get("name") or ""
+                    args = function.get("arguments")
+                    parsed = _json_object(args)
+                    if parsed is None:
+                        flags.add("arguments_not_json")
+                        parsed = {}
+                    if isinstance(call, dict) and call.get("id"):
+                        call_names[str(call["id"])] = name
+                    parts.append({"functionCall": {"name": name, "args": parsed}})
+                if message.get("weight") == 0:
+                    flags.add("weight_unsupported")
+            elif role in ("tool", "function"):
+                turn = "user"
+                name = message.get("name") or call_names.get(str(message.get("tool_call_id")), "")
+                if not name:
+                    flags.add("tool_missing_call_id")
+                    return None
+                response = _json_object(content) if isinstance(content, str) else None
+                parts.append({"functionResponse": {"name": name, "response": response or {"content": text}}})
+            else:
+                flags.add("unrecognized_role")
+                return None
+            if not parts:
+                flags.add("missing_content")
+                return None
+            if contents and contents[-1]["role"] == turn:
+                contents[-1]["parts"].extend(parts)
+                flags.add("merged_consecutive")
+            else:
+                contents.append({"role": turn, "parts": parts})
+        if not contents or contents[0]["role"] != "user":
+            flags.add("first_not_user")
+            return None
+        while contents and contents[-1]["role"] != "model":
+            contents.pop()
+            flags.add("last_not_assistant")
+        if len(contents) < 2:
+            flags.add("too_few_turns")
+            return None
+        out: dict[str, Any] = {}
+        if system:
+            out["systemInstruction"] = {"role": "system", "parts": [{"text": "\n\n".join(system)}]}
+        out["contents"] = contents
+        tools = record.get("tools")
+        if isinstance(tools, str):
+            tools = _json_object(f'{{"t": {tools}}}') or {}
+            tools = tools.get("t")
+        declarations = []
+        for tool in tools or ():
+            if isinstance(tool, dict):
+                function = tool.get("function") if tool.get("type", "function") == "function" else None
+                if isinstance(function, dict):
+                    declarations.append(function)
+        for function in record.get("functions") or ():
+            if isinstance(function, dict):
+                declarations.append(function)
+        if declarations:
+            out["tools"] = [{"functionDeclarations": declarations}]
+        return encode_line(out, flags, False)
