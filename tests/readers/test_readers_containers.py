@@ -77,7 +77,7 @@ def test_broken_lines_get_reason_codes(tmp_path: Path) -> None:
     assert items[1].error[1] == "line 2: Expecting ',' delimiter at column 31"
     assert items[1].record is None and items[1].where.endswith("m.jsonl:2")
     assert items[2].error[1] == "line 3: Unterminated string starting at column 22"
-    assert items[3].error[1] == "line 4: invalid UTF-8 byte 0xe9 at byte 45"
+    assert items[3].error[1] == "line 4: invalid UTF-8 byte 0xe9 at byte 46"
     assert "a JSON array" in items[4].error[1]
     assert "foo" in items[5].error[1]
 
