@@ -1,9 +1,216 @@
-"""`curate train` (placeholder until its module lands)."""
+"""`curate train` and `curate jobs`: launch, follow, resume, cancel and deploy fine-tuning jobs."""
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from ..errors import CurationError
 
-def register(app: typer.Typer) -> None:  # replaced by the real command
-    pass
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="job database (default $CURATION_HOME/curation.sqlite)", show_default=False)
+]
+
+
+def _store(db: Path | None):  # noqa: ANN202 - imported lazily to keep `curate --help` fast
+    from ..trainers.store import JobStore
+
+    return JobStore(db)
+
+
+def _summary(job) -> str:  # noqa: ANN001
+    parts = [f"{job.id}  {job.backend:12}  {job.status:10}"]
+    metrics = job.metrics
+    if "step" in metrics:
+        parts.append(f"step {metrics['step']}")
+    for key in ("loss", "train_loss", "eval_loss", "valid_loss"):
+        if isinstance(metrics.get(key), int | float):
+            parts.append(f"{key} {metrics[key]:.4g}")
+    if job.output_model:
+        parts.append(f"model {job.output_model}")
+    return "  ".join(parts)
+
+
+def _follow(job_id: str, db: Path | None, poll: float) -> int:
+    from ..trainers import jobs
+    from ..trainers.base import format_event
+
+    seen: set[str] = set()
+    last_status = [""]
+
+    def show(job) -> None:  # noqa: ANN001
+        for event in job.events:
+            key = str(event.get("id") or (event.get("created_at"), event.get("message")))
+            if key not in seen:
+                seen.add(key)
+                typer.echo(format_event(event))
+        if job.status != last_status[0]:
+            last_status[0] = job.status
+            typer.echo(f"status: {job.status}")
+
+    job = jobs.follow(job_id, store=_store(db), poll_s=poll, on_update=show)
+    typer.echo(_summary(job))
+    if job.status != "succeeded":
+        typer.secho(f"job {job.id} {job.status}: {job.error or ''}".rstrip(": "), err=True, fg=typer.colors.RED)
+        if job.status == "resumable":
+            typer.echo(f"resume with: curate train --resume {job.id}", err=True)
+        return 1
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        run_dir: Annotated[Path | None, typer.Argument(help="the run folder (from `curate run --out`)")] = None,
+        backend: Annotated[
+            str | None, typer.Option("--backend", "-b", help="openai, azure-openai, hf-local, autotrain")
+        ] = None,
+        model: Annotated[str | None, typer.Option("--model", "-m", help="base model (name or local folder)")] = None,
+        param: Annotated[
+            list[str] | None, typer.Option("--param", "-p", help="backend param KEY=VALUE (repeat)")
+        ] = None,
+        resume: Annotated[str | None, typer.Option("--resume", help="resume job ID from its last checkpoint")] = None,
+        detach: Annotated[bool, typer.Option("--detach", "-d", help="print the job id and return")] = False,
+        poll: Annotated[float, typer.Option("--poll", help="seconds between status checks when following")] = 5.0,
+        db: DbOption = None,
+    ) -> None:
+        """Launch a fine-tuning job on a curated run (or resume one) and follow it."""
+        from ..trainers import jobs
+        from ..trainers.base import parse_params
+
+        params = parse_params(param)
+        if model:
+            params["model"] = model
+        if resume:
+            job = jobs.resume(resume, params, store=_store(db))
+            typer.echo(f"resumed job {job.id} ({job.backend})")
+        else:
+            if run_dir is None or backend is None:
+                raise CurationError(
+                    "give a RUN_DIR and --backend (or --resume JOB)", hint="curate train RUN --backend hf-local"
+                )
+            job = jobs.start(run_dir, backend, params, store=_store(db))
+            typer.echo(f"job {job.id} ({job.backend}) {job.status}")
+            if job.status == "failed":
+                raise CurationError(f"job {job.id} failed: {job.error}")
+        if detach:
+            typer.echo(f"follow with: curate jobs show {job.id}")
+            return
+        code = _follow(job.id, db, poll)
+        if code:
+            raise typer.Exit(code)
+
+    jobs_app = typer.Typer(help="List, inspect, cancel and deploy training jobs.", no_args_is_help=True)
+    app.add_typer(jobs_app, name="jobs")
+
+    @jobs_app.command("list")
+    def list_jobs(
+        run_dir: Annotated[Path | None, typer.Option("--run-dir", help="only jobs of this run")] = None,
+        status: Annotated[str | None, typer.Option("--status", help="only jobs in this status")] = None,
+        refresh: Annotated[bool, typer.Option("--refresh/--no-refresh", help="ask backends for news")] = True,
+        db: DbOption = None,
+    ) -> None:
+        """List jobs, newest first."""
+        from ..trainers import jobs
+
+        store = _store(db)
+        found = store.list(run_dir=run_dir, status=status)
+        if not found:
+            typer.echo("no jobs")
+        for job in found:
+            if refresh and not job.done:
+                try:
+                    job = jobs.refresh(job, store=store)
+                except CurationError as exc:  # one unreachable provider must not hide the other jobs
+                    typer.secho(f"{job.id}: {exc}", err=True, fg=typer.colors.YELLOW)
+            typer.echo(_summary(job))
+
+    @jobs_app.command("show")
+    def show(job_id: str, as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:
+        """Status, metrics, output model and error of one job."""
+        from ..trainers import jobs
+
+        job = jobs.refresh(job_id, store=_store(db))
+        if as_json:
+            typer.echo(json.dumps(job.model_dump(exclude={"events"}), indent=2, default=str))
+            return
+        typer.echo(_summary(job))
+        typer.echo(f"run: {job.run_dir}")
+        if job.provider_job_id:
+            typer.echo(f"provider job: {job.provider_job_id}")
+        if job.pid:
+            typer.echo(f"pid: {job.pid}")
+        typer.echo(f"created: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created_at))}")
+        typer.echo(f"params: {json.dumps(job.params, sort_keys=True)}")
+        if job.metrics:
+            typer.echo(f"metrics: {json.dumps(job.metrics, sort_keys=True)}")
+        if job.info.get("checkpoints"):
+            typer.echo(f"checkpoints: {len(job.info['checkpoints'])}")
+        if job.error:
+            typer.echo(f"error: {job.error}")
+        if job.status == "resumable":
+            typer.echo(f"resume with: curate train --resume {job.id}")
+
+    @jobs_app.command("logs")
+    def logs(
+        job_id: str,
+        tail: Annotated[int, typer.Option("--tail", help="last N lines (0: all)")] = 0,
+        db: DbOption = None,
+    ) -> None:
+        """Events (provider jobs) or the worker log (local jobs)."""
+        from ..trainers import jobs
+
+        lines = jobs.logs(job_id, store=_store(db))
+        for line in lines[-tail:] if tail else lines:
+            typer.echo(line)
+
+    @jobs_app.command("cancel")
+    def cancel(job_id: str, db: DbOption = None) -> None:
+        """Cancel a queued or running job."""
+        from ..trainers import jobs
+
+        job = jobs.cancel(job_id, store=_store(db))
+        typer.echo(_summary(job))
+
+    @jobs_app.command("deploy")
+    def deploy(
+        job_id: str,
+        subscription: Annotated[str, typer.Option("--subscription", help="Azure subscription id")],
+        resource_group: Annotated[str, typer.Option("--resource-group", help="Azure resource group")],
+        account: Annotated[str, typer.Option("--account", help="Azure OpenAI resource name")],
+        deployment_name: Annotated[str, typer.Option("--deployment-name", help="name of the new deployment")],
+        capacity: Annotated[int, typer.Option("--capacity", help="deployment capacity (thousands of TPM)")] = 1,
+        sku: Annotated[str, typer.Option("--sku", help="standard, globalstandard, developer")] = "standard",
+        db: DbOption = None,
+    ) -> None:
+        """Deploy an Azure OpenAI fine-tuned model (token from AZURE_MANAGEMENT_TOKEN)."""
+        from ..trainers import jobs
+
+        job = jobs.deploy(
+            job_id,
+            store=_store(db),
+            subscription=subscription,
+            resource_group=resource_group,
+            account=account,
+            deployment_name=deployment_name,
+            capacity=capacity,
+            sku=sku,
+        )
+        state = job.info["deployment"].get("provisioning_state") or "requested"
+        typer.echo(f"deployment {deployment_name} of {job.output_model}: {state}")
+
+    @jobs_app.command("backends")
+    def backends() -> None:
+        """Installed trainer backends."""
+        from ..trainers.base import get_backend, list_backends
+
+        for name in list_backends():
+            try:
+                description = get_backend(name).description
+            except CurationError as exc:
+                description = f"(cannot load: {exc})"
+            typer.echo(f"{name:14} {description}")

@@ -23,7 +23,9 @@ MANAGEMENT_API_VERSION = "2024-10-01"
 
 
 class AzureOpenAIParams(OpenAIParams):
-    azure_endpoint: str | None = Field(None, description="https://<resource>.openai.azure.com (or AZURE_OPENAI_ENDPOINT)")
+    azure_endpoint: str | None = Field(
+        None, description="https://<resource>.openai.azure.com (or AZURE_OPENAI_ENDPOINT)"
+    )
     api_version: str | None = Field(None, description="or OPENAI_API_VERSION; default 2024-10-21")
 
 
@@ -34,7 +36,11 @@ class AzureOpenAIBackend(OpenAIBackend):
     provider: ClassVar[str] = "Azure OpenAI"
 
     def _secrets(self) -> list[str | None]:
-        return [env_secret("AZURE_OPENAI_API_KEY"), env_secret("AZURE_MANAGEMENT_TOKEN"), env_secret("TEMP_AUTH_TOKEN")]
+        return [
+            env_secret("AZURE_OPENAI_API_KEY"),
+            env_secret("AZURE_MANAGEMENT_TOKEN"),
+            env_secret("TEMP_AUTH_TOKEN"),
+        ]
 
     def client(self, params: dict[str, Any]) -> Any:
         try:
@@ -44,10 +50,13 @@ class AzureOpenAIBackend(OpenAIBackend):
         key = env_secret("AZURE_OPENAI_API_KEY")
         endpoint = params.get("azure_endpoint") or os.environ.get("AZURE_OPENAI_ENDPOINT")
         if not key:
-            raise TrainerError("AZURE_OPENAI_API_KEY is not set", hint="export AZURE_OPENAI_API_KEY=... in the environment")
+            raise TrainerError(
+                "AZURE_OPENAI_API_KEY is not set", hint="export AZURE_OPENAI_API_KEY=... in the environment"
+            )
         if not endpoint:
             raise TrainerError(
-                "no Azure OpenAI endpoint", hint="--param azure_endpoint=https://<resource>.openai.azure.com or AZURE_OPENAI_ENDPOINT"
+                "no Azure OpenAI endpoint",
+                hint="--param azure_endpoint=https://<resource>.openai.azure.com or AZURE_OPENAI_ENDPOINT",
             )
         return openai.AzureOpenAI(
             api_key=key,
@@ -111,7 +120,9 @@ class AzureOpenAIBackend(OpenAIBackend):
                 hint="check the subscription, resource group, account and that the token is current",
             ) from None
         except urllib.error.URLError as exc:
-            raise TrainerError(f"cannot reach the Azure management API: {exc.reason}", hint="check the network") from None
+            raise TrainerError(
+                f"cannot reach the Azure management API: {exc.reason}", hint="check the network"
+            ) from None
         job.info["deployment"] = {
             "name": deployment_name,
             "account": account,

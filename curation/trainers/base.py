@@ -96,7 +96,9 @@ class TrainerBackend:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
             allowed = ", ".join(self.Params.model_fields)
-            raise ConfigError(f"invalid params for backend {self.name!r}: {problems}", hint=f"allowed: {allowed}") from None
+            raise ConfigError(
+                f"invalid params for backend {self.name!r}: {problems}", hint=f"allowed: {allowed}"
+            ) from None
 
     def prepare(self, run_dir: Path, params: dict[str, Any]) -> PreparedData:
         raise NotImplementedError

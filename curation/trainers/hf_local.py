@@ -79,8 +79,12 @@ class HFLocalBackend(TrainerBackend):
             )
         n_val = _split_info(export / "validation")[1] if "validation" in splits else 0
         return PreparedData(
-            kind=kind, format="hf", train=str(export), validation=str(export) if n_val else None,
-            n_train=rows, n_validation=n_val,
+            kind=kind,
+            format="hf",
+            train=str(export),
+            validation=str(export) if n_val else None,
+            n_train=rows,
+            n_validation=n_val,
         )
 
     @staticmethod
@@ -95,7 +99,9 @@ class HFLocalBackend(TrainerBackend):
         (job_dir / "config.json").write_text(json.dumps(config, indent=2))
         (job_dir / "status.json").unlink(missing_ok=True)
         (job_dir / local_process.HEARTBEAT).touch()
-        job.pid = local_process.spawn([sys.executable, "-m", "curation.trainers.hf_local_worker", str(job_dir)], job_dir)
+        job.pid = local_process.spawn(
+            [sys.executable, "-m", "curation.trainers.hf_local_worker", str(job_dir)], job_dir
+        )
         job.info["job_dir"] = str(job_dir)
         job.status = "running"
         job.error = None

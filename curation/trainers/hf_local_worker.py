@@ -75,7 +75,7 @@ def _chat_template(tokenizer: Any, params: dict[str, Any], log: Any) -> None:
     if params.get("assistant_only_loss", True) and "generation" not in (tokenizer.chat_template or ""):
         raise WorkerError(
             "assistant_only_loss needs a chat template with {% generation %} markers",
-            )
+        )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
 
@@ -131,8 +131,11 @@ def train(job_dir: Path) -> str:
         from peft import LoraConfig
 
         peft_config = LoraConfig(
-            r=params.get("lora_r", 16), lora_alpha=params.get("lora_alpha", 32),
-            lora_dropout=params.get("lora_dropout", 0.05), target_modules="all-linear", task_type="CAUSAL_LM",
+            r=params.get("lora_r", 16),
+            lora_alpha=params.get("lora_alpha", 32),
+            lora_dropout=params.get("lora_dropout", 0.05),
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
         )
 
     bf16 = bool(use_cuda and torch.cuda.is_bf16_supported())
@@ -166,16 +169,26 @@ def train(job_dir: Path) -> str:
 
         args = SFTConfig(**common, assistant_only_loss=params.get("assistant_only_loss", True))
         trainer = SFTTrainer(
-            model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
-            peft_config=peft_config, callbacks=callbacks,
+            model=model,
+            args=args,
+            train_dataset=train_ds,
+            eval_dataset=eval_ds,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+            callbacks=callbacks,
         )
     else:
         from trl import DPOConfig, DPOTrainer
 
         args = DPOConfig(**common, beta=params.get("beta", 0.1))
         trainer = DPOTrainer(
-            model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
-            peft_config=peft_config, callbacks=callbacks,
+            model=model,
+            args=args,
+            train_dataset=train_ds,
+            eval_dataset=eval_ds,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+            callbacks=callbacks,
         )
 
     resume_from = None

@@ -65,7 +65,11 @@ def provider_error(exc: Exception, provider: str, secrets: list[str | None]) -> 
             body = body["error"]
         message = body.get("message") if isinstance(body, dict) else None
         code = body.get("code") if isinstance(body, dict) else None
-        text = f"{provider} API error {exc.status_code}" + (f" ({code})" if code else "") + f": {message or exc.message}"
+        if str(code) == str(exc.status_code):  # Azure repeats the status as the code
+            code = None
+        text = (
+            f"{provider} API error {exc.status_code}" + (f" ({code})" if code else "") + f": {message or exc.message}"
+        )
         return TrainerError(redact(text, secrets), hint=_HINTS.get(exc.status_code))
     if isinstance(exc, openai.APIConnectionError):
         return TrainerError(

@@ -62,8 +62,15 @@ class JobStore:
                     " status=excluded.status, provider_job_id=excluded.provider_job_id, pid=excluded.pid,"
                     " updated_at=excluded.updated_at, record=excluded.record",
                     (
-                        job.id, job.backend, job.run_dir, job.status, job.provider_job_id, job.pid,
-                        job.created_at, job.updated_at, job.model_dump_json(),
+                        job.id,
+                        job.backend,
+                        job.run_dir,
+                        job.status,
+                        job.provider_job_id,
+                        job.pid,
+                        job.created_at,
+                        job.updated_at,
+                        job.model_dump_json(),
                     ),
                 )
         finally:
@@ -75,10 +82,14 @@ class JobStore:
         conn = self._connect()
         try:
             row = conn.execute("SELECT record FROM trainer_jobs WHERE id = ?", (job_id,)).fetchone()
-            rows = [row] if row else conn.execute(
-                "SELECT record FROM trainer_jobs WHERE id LIKE ? OR id LIKE ? OR provider_job_id = ?",
-                (f"{job_id}%", f"%{job_id}", job_id),
-            ).fetchall()
+            rows = (
+                [row]
+                if row
+                else conn.execute(
+                    "SELECT record FROM trainer_jobs WHERE id LIKE ? OR id LIKE ? OR provider_job_id = ?",
+                    (f"{job_id}%", f"%{job_id}", job_id),
+                ).fetchall()
+            )
         finally:
             conn.close()
         if len(rows) != 1:

@@ -1,0 +1,103 @@
+"""Job operations shared by the CLI and the UI: start, refresh, follow, cancel, resume, deploy.
+
+Each call loads the job from the store, asks its backend, and saves the result, so any process can
+pick a job up where another left it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import CurationError, TrainerError
+from .base import Job, get_backend
+from .store import JobStore
+
+
+def start(
+    run_dir: str | Path, backend_name: str, params: dict[str, Any] | None = None, *, store: JobStore | None = None
+) -> Job:
+    """Prepare the data, record the job, launch it; returns the saved job (failed jobs are saved too)."""
+    store = store or JobStore()
+    run = Path(run_dir).resolve()
+    if not run.is_dir():
+        raise CurationError(f"run folder {run} does not exist", hint="run `curate run --out RUN_DIR` first")
+    backend = get_backend(backend_name)
+    checked = backend.check_params(dict(params or {}))
+    prepared = backend.prepare(run, checked)
+    job = Job.new(backend.name or backend_name, run, checked)
+    job.prepared = prepared
+    store.save(job)
+    try:
+        job = backend.launch(job)
+    except CurationError as exc:
+        job.status, job.error = "failed", str(exc)
+        store.save(job)
+        raise
+    return store.save(job)
+
+
+def refresh(job_id: str | Job, *, store: JobStore | None = None) -> Job:
+    store = store or JobStore()
+    job = job_id if isinstance(job_id, Job) else store.get(job_id)
+    if job.status in ("succeeded", "cancelled") and job.events:
+        return job
+    job = get_backend(job.backend).status(job)
+    return store.save(job)
+
+
+def follow(
+    job_id: str,
+    *,
+    store: JobStore | None = None,
+    poll_s: float = 5.0,
+    timeout_s: float | None = None,
+    on_update: Callable[[Job], None] | None = None,
+) -> Job:
+    """Refresh until the job ends (or ``timeout_s`` passes); ``on_update`` sees every refresh."""
+    store = store or JobStore()
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    while True:
+        job = refresh(job_id, store=store)
+        if on_update:
+            on_update(job)
+        if job.done or (deadline and time.monotonic() >= deadline):
+            return job
+        time.sleep(poll_s)
+
+
+def cancel(job_id: str, *, store: JobStore | None = None) -> Job:
+    store = store or JobStore()
+    job = store.get(job_id)
+    if job.status in ("succeeded", "failed", "cancelled"):
+        raise TrainerError(f"job {job.id} already {job.status}", hint="nothing to cancel")
+    return store.save(get_backend(job.backend).cancel(job))
+
+
+def resume(job_id: str, params: dict[str, Any] | None = None, *, store: JobStore | None = None) -> Job:
+    """Restart a resumable (or failed/cancelled) job from its last checkpoint; ``params`` override the old ones."""
+    store = store or JobStore()
+    job = refresh(job_id, store=store)
+    backend = get_backend(job.backend)
+    if params:
+        job.params = backend.check_params({**job.params, **params})
+    job = backend.resume(job)
+    return store.save(job)
+
+
+def logs(job_id: str, *, store: JobStore | None = None) -> list[str]:
+    store = store or JobStore()
+    job = refresh(job_id, store=store)
+    return get_backend(job.backend).logs(job)
+
+
+def deploy(job_id: str, *, store: JobStore | None = None, **target: Any) -> Job:
+    """Deploy a succeeded job's model (backends with a ``deploy`` method: azure-openai)."""
+    store = store or JobStore()
+    job = refresh(job_id, store=store)
+    backend = get_backend(job.backend)
+    if not hasattr(backend, "deploy"):
+        raise TrainerError(f"backend {job.backend!r} has no deploy step", hint="deploy is offered by azure-openai")
+    return store.save(backend.deploy(job, **target))
