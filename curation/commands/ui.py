@@ -1,9 +1,28 @@
-"""`curate ui` (placeholder until its module lands)."""
+"""`curate ui RUN_DIR`: review, fix and approve a run's curated set in the browser, then export and train."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
-def register(app: typer.Typer) -> None:  # replaced by the real command
-    pass
+def register(app: typer.Typer) -> None:
+    @app.command("ui")
+    def ui_command(
+        run_dir: Annotated[Path, typer.Argument(help="Run folder written by `curate run --out`.")] = Path("."),
+        host: Annotated[str, typer.Option(help="Interface to bind; loopback unless you mean to share.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to serve on.")] = 7860,
+    ) -> None:
+        """Open the review UI for a run folder (login from CURATION_UI_USER / CURATION_UI_PASSWORD when set)."""
+        from ..errors import CurationError
+
+        if not run_dir.is_dir():
+            raise CurationError(
+                f"run folder {str(run_dir)!r} does not exist", hint="pass the --out folder of `curate run`"
+            )
+        from ui.app import launch  # lazily: nothing in curation/ imports ui/ at module level
+
+        typer.echo(f"review UI for {run_dir} on http://{host}:{port}")
+        launch(run_dir, host=host, port=port)

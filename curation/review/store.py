@@ -533,6 +533,18 @@ class ReviewStore:
             "label": counts("SELECT label, COUNT(*) FROM latest_labels GROUP BY label ORDER BY COUNT(*) DESC"),
         }
 
+    def projected_mix(self) -> list[tuple[str, str | None, int]]:
+        """(split, language, count) as the decisions made so far would leave the run when applied."""
+        return [
+            (s, lang, n)
+            for s, lang, n in self._query(
+                "SELECT CASE WHEN l.verdict = 'reject' THEN 'rejected'"
+                " WHEN l.verdict = 'accept' AND r.split = 'rejected' AND r.kind != 'raw' THEN r.orig_split"
+                " ELSE r.split END AS s, r.language, COUNT(*) FROM records r"
+                " LEFT JOIN latest l ON l.record_id = r.id GROUP BY s, r.language ORDER BY s, r.language"
+            )
+        ]
+
     # -- clusters -----------------------------------------------------------------------------------------
     def clusters(self, offset: int = 0, limit: int = 200) -> list[ClusterInfo]:
         """Near-duplicate clusters, largest first (members not loaded; see :meth:`cluster`)."""

@@ -1,0 +1,549 @@
+"""What the review UI does, as plain functions over the library (tested without a browser).
+
+``ui/app.py`` only lays out components and wires them to these functions. Nothing here recomputes the
+pipeline: the run folder's files, the review store, the exporters and the trainer job store do the work.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from curation.errors import CurationError
+from curation.records import is_preference, message_text
+from curation.review import QueueFilter, ReviewRecord, ReviewStore, apply_decisions
+from curation.review.store import apply_edit
+
+ANY = "(any)"
+STATUSES = ["unreviewed", "reviewed", "accepted", "rejected", "edited"]
+
+
+class UIContext:
+    """One run folder opened in the UI: its review store, shared by every browser session of the app."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir).resolve()
+        self.store = ReviewStore(self.run_dir)
+        self._report_lock = threading.Lock()
+
+    def report(self) -> dict[str, Any]:
+        path = self.run_dir / "report.json"
+        with self._report_lock:
+            return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def default_reviewer() -> str:
+    return os.environ.get("CURATION_UI_USER") or os.environ.get("USER") or "reviewer"
+
+
+# -- Overview -------------------------------------------------------------------------------------------------
+def overview(ctx: UIContext) -> dict[str, Any]:
+    """The funnel, reject reasons, split and language mix (as the decisions made so far would leave them)."""
+    import pandas as pd
+
+    report = ctx.report()
+    steps = report.get("funnel") or []
+    funnel = [{"stage": str(s.get("stage")), "count": int(s.get("out", 0)), "kind": "kept"} for s in steps] + [
+        {"stage": str(s.get("stage")), "count": int(s.get("dropped", 0)), "kind": "dropped"} for s in steps
+    ]
+    reasons = [{"reason": r, "count": n} for r, n in ctx.store.facets()["reason"]]
+    mix = ctx.store.projected_mix()
+    splits: dict[str, int] = {}
+    languages: dict[tuple[str, str], int] = {}
+    for split, language, n in mix:
+        splits[split] = splits.get(split, 0) + n
+        if split != "rejected":
+            key = (split, language or "unknown")
+            languages[key] = languages.get(key, 0) + n
+    progress = ctx.store.progress()
+    summary = (
+        f"**Run** `{ctx.run_dir}` · **records** {progress.total:,} · **kept by the pipeline** {progress.kept:,} · "
+        f"**rejected by the pipeline** {progress.pipeline_rejected:,}\n\n"
+        f"**Reviewed** {progress.reviewed:,} / {progress.total:,} · accepted {progress.accepted:,} · "
+        f"rejected {progress.rejected:,} · edited {progress.edited:,} · "
+        f"**kept after review** {sum(n for s, n in splits.items() if s != 'rejected'):,}"
+    )
+    return {
+        "summary": summary,
+        "funnel": pd.DataFrame(funnel or [{"stage": "-", "count": 0, "kind": "kept"}]),
+        "reasons": pd.DataFrame(reasons or [{"reason": "-", "count": 0}]),
+        "splits": pd.DataFrame(
+            [{"split": s, "records": n} for s, n in splits.items()] or [{"split": "-", "records": 0}]
+        ),
+        "languages": pd.DataFrame(
+            [{"language": lang, "split": s, "records": n} for (s, lang), n in sorted(languages.items())]
+            or [{"language": "-", "split": "-", "records": 0}]
+        ),
+    }
+
+
+# -- Review ---------------------------------------------------------------------------------------------------
+def filter_choices(ctx: UIContext) -> dict[str, list[str]]:
+    """Dropdown choices for the queue filters, with (any) first."""
+    facets = ctx.store.facets()
+    return {
+        "reason": [ANY, "kept", *[r for r, _ in facets["reason"]]],
+        "flag": [ANY, *[f for f, _ in facets["flag"]]],
+        "language": [ANY, *[lang for lang, _ in facets["language"]]],
+        "split": [ANY, *[s for s, _ in facets["split"]]],
+        "label": [ANY, *[lab for lab, _ in facets["label"]]],
+        "status": [ANY, *STATUSES],
+    }
+
+
+def make_filter(
+    reason: str | None = None,
+    flag: str | None = None,
+    language: str | None = None,
+    split: str | None = None,
+    label: str | None = None,
+    text: str | None = None,
+    status: str | None = None,
+) -> QueueFilter:
+    def clean(value: str | None) -> str | None:
+        return None if value in (None, "", ANY) else str(value).strip() or None
+
+    return QueueFilter(reason=clean(reason), flag=clean(flag), language=clean(language), split=clean(split),
+                       label=clean(label), text=clean(text), status=clean(status))  # fmt: skip
+
+
+def _content(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        parts = []
+        for p in content:
+            if isinstance(p, dict) and p.get("type") == "image_url":
+                parts.append(f"[image: {(p.get('image_url') or {}).get('url', '')[:80]}]")
+            elif isinstance(p, dict):
+                parts.append(str(p.get("text") or ""))
+        return "\n".join(parts)
+    return message_text(message) if content is not None else ""
+
+
+def flat_messages(record: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+    """(part, message) in reading order; part is "messages", or prompt/chosen/rejected for a preference pair."""
+    if record is None:
+        return []
+    if is_preference(record):
+        return [(part, m) for part in ("prompt", "chosen", "rejected") for m in record.get(part) or []]
+    return [("messages", m) for m in record.get("messages") or []]
+
+
+def render_chat(record: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Messages for ``gr.Chatbot``: system prompts, tool calls and tool results shown as titled blocks."""
+    out: list[dict[str, Any]] = []
+    for index, (part, m) in enumerate(flat_messages(record)):
+        role = str(m.get("role"))
+        prefix = {"chosen": "✅ chosen · ", "rejected": "❌ rejected · "}.get(part, "")
+        text = _content(m)
+        if role in ("system", "developer"):
+            out.append({"role": "assistant", "content": text, "metadata": {"title": f"#{index} {role} prompt"}})
+            continue
+        if role in ("tool", "function"):
+            who = m.get("name") or m.get("tool_call_id") or ""
+            out.append({"role": "assistant", "content": f"```\n{text}\n```",
+                        "metadata": {"title": f"#{index} {prefix}tool result {who}".rstrip()}})  # fmt: skip
+            continue
+        if text or role != "assistant":  # an assistant turn that only calls tools shows just the calls
+            shown: dict[str, Any] = {"role": "user" if role == "user" else "assistant", "content": text or "(empty)"}
+            if prefix or role not in ("user", "assistant") or m.get("weight") == 0:
+                weight = " (weight 0: not trained on)" if m.get("weight") == 0 else ""
+                shown["metadata"] = {"title": f"#{index} {prefix}{role}{weight}"}
+            out.append(shown)
+        calls = list(m.get("tool_calls") or [])
+        if m.get("function_call"):
+            calls.append({"function": m["function_call"]})
+        for call in calls:
+            fn = call.get("function") or {}
+            out.append({"role": "assistant", "content": f"```json\n{fn.get('arguments', '')}\n```",
+                        "metadata": {"title": f"#{index} {prefix}🔧 tool call {fn.get('name', '')}"}})  # fmt: skip
+    return out
+
+
+@dataclass(slots=True)
+class ReviewView:
+    """Everything the Review tab shows for one position in the queue."""
+
+    position: int
+    total: int
+    record_id: str | None = None
+    chat: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    header: str = "The queue is empty for these filters."
+    message_choices: list[tuple[str, int]] = field(default_factory=list)
+    labels: str = ""
+    note: str = ""
+    progress: str = ""
+
+
+def _progress_text(ctx: UIContext) -> str:
+    p = ctx.store.progress()
+    return (
+        f"Reviewed {p.reviewed:,} / {p.total:,} "
+        f"(accepted {p.accepted:,}, rejected {p.rejected:,}, edited {p.edited:,})"
+    )
+
+
+def review_view(ctx: UIContext, filters: QueueFilter, position: int) -> ReviewView:
+    """The record at ``position`` in the filtered queue (clamped to the queue)."""
+    page = ctx.store.queue(filters, max(0, position), 1)
+    if not page.items and page.total:
+        position = page.total - 1
+        page = ctx.store.queue(filters, position, 1)
+    view = ReviewView(position=max(0, position), total=page.total, progress=_progress_text(ctx))
+    if not page.items:
+        view.position = 0
+        return view
+    rec = ctx.store.get(page.items[0].record_id)
+    shown = rec.edited_record
+    view.record_id = rec.id
+    view.chat = render_chat(shown) if shown is not None else [
+        {"role": "assistant", "content": str((rec.reject or {}).get("raw", "(unparseable input)"))}
+    ]
+    view.details = _details(rec)
+    state = "pipeline: " + (f"rejected · {rec.reject.get('reason')}" if rec.reject else f"kept · {rec.split}")
+    if rec.decision is not None:
+        verdict = rec.decision.verdict or "no verdict"
+        state += f" · human: {verdict}" + (" (edited)" if rec.decision.messages is not None else "")
+        state += f" by {rec.decision.reviewer}"
+    view.header = f"**{view.position + 1:,} / {page.total:,}** · `{rec.id}` · {state}"
+    view.message_choices = [
+        (f"#{i} {part + ' · ' if part != 'messages' else ''}{m.get('role')}: {_content(m)[:40]}", i)
+        for i, (part, m) in enumerate(flat_messages(shown))
+    ]
+    view.labels = ", ".join(rec.labels)
+    view.note = (rec.decision.note if rec.decision else None) or ""
+    return view
+
+
+def _details(rec: ReviewRecord) -> dict[str, Any]:
+    record = rec.edited_record or {}
+    out: dict[str, Any] = {"id": rec.id, "split": rec.split, "flags": rec.flags, "labels": rec.labels,
+                           "language": rec.language, "cluster": rec.cluster}  # fmt: skip
+    if rec.reject:
+        out["reject"] = rec.reject
+    if rec.decision is not None:
+        out["decision"] = {k: v for k, v in rec.decision.to_dict().items() if k != "messages" and v is not None}
+    if record.get("tools"):
+        out["tools"] = record["tools"]
+    out["metadata"] = record.get("metadata") or {}
+    return out
+
+
+def parse_labels(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [t.strip() for t in text.replace("\n", ",").split(",") if t.strip()]
+
+
+def decide(
+    ctx: UIContext,
+    record_id: str | None,
+    action: str,
+    reviewer: str,
+    reason: str | None = None,
+    labels: str | None = None,
+    note: str | None = None,
+) -> str:
+    """Record accept / reject / label / note for one record; returns a status line."""
+    if not record_id:
+        raise CurationError("no record is selected", hint="pick a record in the queue first")
+    current = ctx.store.get(record_id)
+    new_labels = parse_labels(labels)
+    if new_labels is not None and new_labels == current.labels:
+        new_labels = None  # unchanged: don't log a label decision
+    ctx.store.decide(record_id, action, reviewer or default_reviewer(), reason=reason or None, labels=new_labels,
+                     note=note or None)  # fmt: skip
+    return f"{action} · {record_id} · by {reviewer or default_reviewer()}"
+
+
+def edit_message(ctx: UIContext, record_id: str | None, index: int | None, text: str, reviewer: str) -> str:
+    """Replace the text of one message (by reading-order index) and store the edited messages."""
+    if not record_id:
+        raise CurationError("no record is selected", hint="pick a record in the queue first")
+    rec = ctx.store.get(record_id)
+    record = rec.edited_record
+    if record is None:
+        raise CurationError("this reject has no parsed record to edit", hint="it can only be accepted or rejected")
+    flat = flat_messages(record)
+    if index is None or not 0 <= int(index) < len(flat):
+        raise CurationError(f"message index {index} is out of range", hint=f"choose 0..{len(flat) - 1}")
+    index = int(index)
+    counts: dict[str, int] = {}
+    target_part, target_pos = "", 0
+    for i, (part, _) in enumerate(flat):
+        if i == index:
+            target_part, target_pos = part, counts.get(part, 0)
+        counts[part] = counts.get(part, 0) + 1
+    copy = orjson.loads(orjson.dumps(record))
+    message = copy[target_part][target_pos]
+    message["content"] = text
+    parts = ("prompt", "chosen", "rejected")
+    edited: Any = copy["messages"] if target_part == "messages" else {k: copy[k] for k in parts}
+    ctx.store.decide(record_id, "edit", reviewer or default_reviewer(), messages=edited)
+    return f"edited message #{index} of {record_id}"
+
+
+def position_after_decision(ctx: UIContext, filters: QueueFilter, position: int, record_id: str | None) -> int:
+    """Where to go after a decision: the next record; or stay, when the decided one left the filtered queue."""
+    page = ctx.store.queue(filters, position, 1)
+    if page.items and page.items[0].record_id == record_id:
+        return position + 1
+    return position
+
+
+# -- Duplicates -----------------------------------------------------------------------------------------------
+def cluster_rows(ctx: UIContext, limit: int = 200) -> list[list[Any]]:
+    return [[c.id, c.size] for c in ctx.store.clusters(limit=limit)]
+
+
+def cluster_view(ctx: UIContext, cluster_id: str | None) -> tuple[str, list[tuple[str, str]], str | None]:
+    """Side-by-side HTML of the members, the keep choices, and the current survivor."""
+    if not cluster_id:
+        return "<p>Choose a cluster.</p>", [], None
+    info = ctx.store.cluster(cluster_id)
+    columns = []
+    for m in info.members:
+        state = "kept" if m.split != "rejected" else f"rejected ({m.reason})"
+        if m.verdict:
+            state += f" · human: {m.verdict}"
+        survivor = " survivor" if m.id == info.survivor else ""
+        turns = "".join(
+            f"<div class='dup-msg'><b>{html.escape(str(msg.get('role')))}</b>: "
+            f"{html.escape(_content(msg))[:1200]}</div>"
+            for _, msg in flat_messages(m.record)
+        )
+        columns.append(
+            f"<div class='dup-member{survivor}' id='dup-{html.escape(m.id)}'>"
+            f"<div class='dup-head'><code>{html.escape(m.id)}</code> · similarity <b>{m.similarity:.2f}</b>"
+            f"<br>{html.escape(state)}</div>{turns}</div>"
+        )
+    page = (
+        "<style>.dup-grid{display:flex;gap:12px;overflow-x:auto}.dup-member{flex:1;min-width:260px;border:1px solid"
+        " #ccc;border-radius:8px;padding:8px}.dup-member.survivor{border:2px solid #2a7}.dup-msg{margin:4px 0;"
+        "white-space:pre-wrap}.dup-head{font-size:0.9em;margin-bottom:6px}</style>"
+        f"<p>Cluster <code>{html.escape(info.id)}</code>: {info.size} members; similarity is word-trigram Jaccard "
+        f"against the survivor <code>{html.escape(info.survivor or '')}</code>.</p>"
+        f"<div class='dup-grid'>{''.join(columns)}</div>"
+    )
+    choices = [(f"{m.id} ({m.similarity:.2f})", m.id) for m in info.members]
+    return page, choices, info.survivor
+
+
+def resolve_cluster(ctx: UIContext, cluster_id: str | None, keep_id: str | None, reviewer: str) -> str:
+    if not cluster_id or not keep_id:
+        raise CurationError("choose a cluster and the member to keep", hint="select them in the Duplicates tab")
+    rows = ctx.store.resolve_cluster(cluster_id, keep_id, reviewer or default_reviewer())
+    return f"cluster {cluster_id}: kept {keep_id}, rejected {len(rows) - 1} duplicate(s)"
+
+
+# -- Export ---------------------------------------------------------------------------------------------------
+def exporter_choices() -> list[str]:
+    from curation.plugins import EXPORTER_GROUP, available
+
+    return available(EXPORTER_GROUP)
+
+
+def run_export(ctx: UIContext, formats: list[str], model: str | None = None) -> tuple[str, list[str]]:
+    """Apply the decisions to the run folder, then write the chosen exports; returns (summary, files)."""
+    if not formats:
+        raise CurationError("choose at least one export format", hint="tick a format in the Export tab")
+    applied = apply_decisions(ctx.run_dir)
+    files = [str(p) for p in _export(ctx.run_dir, formats, model)]
+    summary = (
+        f"Applied {applied.decisions} decision(s): {applied.rejected} rejected, {applied.restored} restored, "
+        f"{applied.edited} edited, {applied.invalid_edits} invalid edit(s). Splits now: "
+        + ", ".join(f"{k} {v:,}" for k, v in applied.splits.items())
+        + f"; rejects {applied.rejects:,}.\n\nWrote {len(files)} file(s) for {', '.join(formats)}."
+    )
+    return summary, files
+
+
+def _export(run_dir: Path, formats: list[str], model: str | None) -> list[Path]:
+    options: dict[str, Any] = {"model": model} if model else {}
+    try:
+        from curation.exporters import export_run  # type: ignore[attr-defined]
+    except ImportError:
+        export_run = None
+    if export_run is not None:
+        result = export_run(run_dir, formats, options)
+        return _paths(result)
+    # Until curation.exporters.export_run exists: each exporter's own export() into exports/<name>/.
+    from curation.exporters.base import ExportOptions
+    from curation.plugins import get_exporter
+
+    written: list[Path] = []
+    for name in formats:
+        exporter = get_exporter(name)()
+        written += [Path(p) for p in exporter.export(run_dir, run_dir / "exports" / name, ExportOptions(**options))]
+    return written
+
+
+def _paths(result: Any) -> list[Path]:
+    """Written paths from whatever export_run returns (a list, a dict of lists, or an object with .files)."""
+    if isinstance(result, str | Path):
+        return [Path(result)]
+    if isinstance(result, dict):
+        return [p for v in result.values() for p in _paths(v)]
+    if isinstance(result, list | tuple):
+        return [p for v in result for p in _paths(v)]
+    for attr in ("files", "paths", "written"):
+        if hasattr(result, attr):
+            return _paths(getattr(result, attr))
+    return []
+
+
+def export_files(paths: list[str]) -> list[str]:
+    """Only files (a Hugging Face save_to_disk export is a folder: offer its files)."""
+    out: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += [str(f) for f in sorted(p.rglob("*")) if f.is_file()]
+        elif p.is_file():
+            out.append(str(p))
+    return out
+
+
+# -- Train ----------------------------------------------------------------------------------------------------
+def trainer_choices() -> list[str]:
+    from curation.plugins import TRAINER_GROUP, available
+
+    return available(TRAINER_GROUP)
+
+
+def parse_params(text: str | None) -> dict[str, Any]:
+    """Params typed in the UI: a JSON/YAML mapping or ``key=value`` lines."""
+    import yaml
+
+    text = (text or "").strip()
+    if not text:
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CurationError(f"params are not valid YAML/JSON ({exc})", hint='write e.g. {"n_epochs": 3}') from None
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and "=" in value or "\n" in text:
+        from curation.trainers.base import parse_params as pairs
+
+        return pairs([line for line in text.replace(",", "\n").splitlines() if line.strip()])
+    raise CurationError("params must be a mapping", hint='write e.g. {"n_epochs": 3} or n_epochs=3')
+
+
+def _job_store(path: str | Path | None = None) -> Any:
+    from curation.trainers.store import JobStore
+
+    return JobStore(path)
+
+
+def launch_job(ctx: UIContext, backend_name: str, model: str | None, params_text: str | None,
+               job_db: str | Path | None = None) -> str:  # fmt: skip
+    """Start a training job on the run's curated set; returns the job id."""
+    from curation.trainers.base import Job, get_backend
+
+    if not backend_name:
+        raise CurationError("choose a trainer backend", hint="pick one in the Train tab")
+    params = parse_params(params_text)
+    if model:
+        params.setdefault("model", model)
+    try:
+        from curation.trainers import start_job  # type: ignore[attr-defined]
+    except ImportError:
+        start_job = None
+    if start_job is not None:
+        job = start_job(backend_name, ctx.run_dir, params, store=_job_store(job_db))
+        return str(job.id)
+    store = _job_store(job_db)
+    backend = get_backend(backend_name)
+    params = backend.check_params(params)
+    job = Job.new(backend_name, ctx.run_dir, params)
+    job.prepared = backend.prepare(ctx.run_dir, params)
+    store.save(job)
+    try:
+        job = backend.launch(job)
+    except CurationError as exc:
+        job.status, job.error = "failed", str(exc)
+        store.save(job)
+        raise
+    store.save(job)
+    return job.id
+
+
+def job_rows(ctx: UIContext, job_db: str | Path | None = None) -> list[list[Any]]:
+    """Jobs of this run (launched here or from the CLI), newest first."""
+    jobs = _job_store(job_db).list(run_dir=ctx.run_dir)
+    if not jobs:  # the CLI may have stored the run folder as typed (relative)
+        jobs = [j for j in _job_store(job_db).list() if Path(j.run_dir).resolve() == ctx.run_dir]
+    jobs.sort(key=lambda j: j.created_at, reverse=True)
+    return [[j.id, j.backend, j.status, j.params.get("model", ""), j.metrics.get("loss", "")] for j in jobs]
+
+
+def job_status(ctx: UIContext, job_id: str | None, job_db: str | Path | None = None) -> dict[str, Any]:
+    """Refresh one job through its backend and return status text, log lines and loss points."""
+    import pandas as pd
+
+    from curation.trainers.base import get_backend
+
+    empty = pd.DataFrame({"step": [], "loss": [], "series": []})
+    if not job_id:
+        return {"status": "No job selected.", "logs": "", "loss": empty, "done": True}
+    store = _job_store(job_db)
+    job = store.get(job_id)
+    backend = get_backend(job.backend)
+    if not job.done:
+        try:
+            job = store.save(backend.status(job)) or job
+        except CurationError as exc:  # a provider hiccup: show it, keep polling
+            job.error = str(exc)
+    points = []
+    for event in job.events:
+        data = event.get("data") or {}
+        step = data.get("step")
+        for key, series in (("loss", "train"), ("train_loss", "train"), ("eval_loss", "eval"),
+                            ("valid_loss", "eval")):  # fmt: skip
+            if step is not None and isinstance(data.get(key), int | float):
+                points.append({"step": step, "loss": float(data[key]), "series": series})
+    metrics = ", ".join(f"{k} {v}" for k, v in job.metrics.items())
+    status = f"**{job.id}** · {job.backend} · **{job.status}**" + (f" · {metrics}" if metrics else "")
+    if job.error:
+        status += f"\n\nerror: {job.error}"
+    if job.output_model:
+        status += f"\n\nmodel: `{job.output_model}`"
+    try:
+        logs = backend.logs(job)
+    except CurationError as exc:
+        logs = [str(exc)]
+    return {"status": status, "logs": "\n".join(logs[-200:]), "loss": pd.DataFrame(points) if points else empty,
+            "done": job.done}  # fmt: skip
+
+
+def cancel_job(ctx: UIContext, job_id: str | None, job_db: str | Path | None = None) -> str:
+    from curation.trainers.base import get_backend
+
+    if not job_id:
+        raise CurationError("no job selected", hint="pick a job in the list")
+    store = _job_store(job_db)
+    job = store.get(job_id)
+    if job.done:
+        return f"job {job_id} already {job.status}"
+    job = get_backend(job.backend).cancel(job)
+    store.save(job)
+    return f"job {job_id}: {job.status}"
+
+
+__all__ = [
+    "ANY", "UIContext", "ReviewView", "apply_edit", "cancel_job", "cluster_rows", "cluster_view", "decide",
+    "edit_message", "export_files", "exporter_choices", "filter_choices", "job_rows", "job_status", "launch_job",
+    "make_filter", "overview", "position_after_decision", "render_chat", "resolve_cluster", "review_view",
+    "run_export", "trainer_choices",
+]  # fmt: skip
