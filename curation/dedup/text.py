@@ -15,15 +15,12 @@ What does not count: ``id``, ``metadata``, ``weight``, ``name`` and the ``tools`
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
 import xxhash
 
 from curation.records import is_preference, message_text
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 def _message_lines(messages: Any, prefix: str = "") -> list[str]:
@@ -73,7 +70,9 @@ def user_turn_texts(record: dict[str, Any]) -> list[str]:
 def normalise_for_exact(text: str) -> str:
     """NFKC, casefold, every run of whitespace to one space, stripped: whitespace and case variants
     (and full-width/half-width forms) of one text become the same string."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    if not unicodedata.is_normalized("NFKC", text):  # the quick check is far cheaper than normalize
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.casefold().split())  # str.split() splits on what re's \s matches, 3x faster
 
 
 def exact_key(text: str) -> bytes:

@@ -1,0 +1,1 @@
+"""Deduplication and decontamination: exact keys, CJK-aware shingles, batched MinHash, verified LSH."""

@@ -1,0 +1,182 @@
+"""Decontamination: find training records that contain an evaluation (reference) item.
+
+The rule (precision first, since a flagged record is removed):
+
+- A reference item is a canonical record (or a plain string, taken as one question). It is indexed by
+  its whole dedup text and by each of its user turns.
+- A training record is probed by its whole dedup text and by each of its user turns, because benchmark
+  items usually enter training data as one user turn inside a longer chat.
+- A probe matches an indexed entry when their exact keys are equal (NFKC, casefold, whitespace collapsed),
+  or when their estimated Jaccard over k-unit shingles is >= ``threshold`` (0.8 by default: stricter than
+  dedup's 0.7, because removing a record for contamination must be justified).
+- Turns and reference texts shorter than ``min_turn_units`` units are matched only exactly *as whole
+  texts*, never as turns: "Thank you!" or "Hi" occurs in both training and evaluation data without being
+  contamination.
+
+Not caught: an item paraphrased, translated, or embedded as a small part of a much longer user turn (the
+Jaccard of the turn with the item falls below the threshold); those need containment or n-gram overlap
+measures, which this module does not implement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from curation.dedup.config import DecontaminationConfig
+from curation.dedup.minhash import is_empty, text_signatures
+from curation.dedup.near import recall_bands
+from curation.dedup.shingles import tokens
+from curation.dedup.text import dedup_text, exact_key, user_turn_texts
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why a record is contaminated: which reference, how similar, exact or near, through which probe."""
+
+    ref_id: str
+    similarity: float
+    kind: Literal["exact", "near"]
+    probe: Literal["text", "turn"]
+
+
+def _band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    from curation.dedup.near import _band_hashes
+
+    return np.stack([_band_hashes(signatures[:, b * rows : (b + 1) * rows]) for b in range(bands)], axis=1)
+
+
+class ReferenceIndex:
+    """Exact keys and MinHash signatures of reference items, with a numpy LSH index over them."""
+
+    def __init__(self, config: DecontaminationConfig | None = None) -> None:
+        self.config = config or DecontaminationConfig()
+        self.bands, self.rows = recall_bands(self.config.threshold, self.config.num_perm)
+        self.ref_ids: list[str] = []
+        self.exact: dict[bytes, int] = {}  # exact key -> reference number (whole texts and long turns)
+        self.entry_ref = np.zeros(0, dtype=np.int64)
+        self.signatures = np.zeros((0, self.config.num_perm), dtype=np.uint32)
+        self._band_sorted: list[tuple[np.ndarray, np.ndarray]] = []
+
+    # ---- building ----------------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        items: Iterable[dict[str, Any] | str],
+        *,
+        ids: Sequence[str] | None = None,
+        config: DecontaminationConfig | None = None,
+    ) -> ReferenceIndex:
+        """Index reference items (canonical records or strings); ids default to the record's ``id`` or
+        ``ref-<n>``."""
+        index = cls(config)
+        texts: list[str] = []
+        owners: list[int] = []
+        for n, item in enumerate(items):
+            if isinstance(item, str):
+                ref_id, whole, turns = f"ref-{n}", item, [item]
+            else:
+                ref_id, whole, turns = str(item.get("id") or f"ref-{n}"), dedup_text(item), user_turn_texts(item)
+            if ids is not None:
+                ref_id = ids[n]
+            number = len(index.ref_ids)
+            index.ref_ids.append(ref_id)
+            index.exact.setdefault(exact_key(whole), number)
+            for text in dict.fromkeys([whole, *turns]):
+                if index._long_enough(text):
+                    index.exact.setdefault(exact_key(text), number)
+                    texts.append(text)
+                    owners.append(number)
+        index.entry_ref = np.asarray(owners, dtype=np.int64)
+        index.signatures = index._sign(texts)
+        keys = _band_keys(index.signatures, index.bands, index.rows)
+        index._band_sorted = []
+        for b in range(index.bands):
+            order = np.argsort(keys[:, b], kind="stable")
+            index._band_sorted.append((keys[order, b], order))
+        return index
+
+    def __len__(self) -> int:
+        return len(self.ref_ids)
+
+    def _long_enough(self, text: str) -> bool:
+        return len(tokens(text)) >= self.config.min_turn_units
+
+    def _sign(self, texts: Sequence[str]) -> np.ndarray:
+        return text_signatures(
+            texts, shingle_size=self.config.shingle_size, num_perm=self.config.num_perm, seed=self.config.seed
+        )
+
+    # ---- probing -----------------------------------------------------------------------------------
+    def probes(self, record: dict[str, Any] | str) -> tuple[list[str], list[bytes]]:
+        """The texts to sign for near matching (whole text and long user turns) and the exact keys to look
+        up (whole text always; long user turns), for one training record."""
+        if isinstance(record, str):
+            return ([record] if self._long_enough(record) else []), [exact_key(record)]
+        whole = dedup_text(record)
+        near = [whole] if self._long_enough(whole) else []
+        keys = [exact_key(whole)]
+        for turn in dict.fromkeys(user_turn_texts(record)):
+            if self._long_enough(turn):
+                near.append(turn)
+                keys.append(exact_key(turn))
+        return near, keys
+
+    def query(self, exact_keys: Sequence[bytes], signatures: np.ndarray) -> Match | None:
+        """The best match for one record's probes: any exact key hit first (the whole text's key is the
+        first one), else the most similar near match >= threshold; None when clean."""
+        for position, key in enumerate(exact_keys):
+            ref = self.exact.get(key)
+            if ref is not None:
+                return Match(self.ref_ids[ref], 1.0, "exact", "text" if position == 0 else "turn")
+        if len(signatures) == 0 or len(self.entry_ref) == 0:
+            return None
+        probe, entry = self._candidates(np.asarray(signatures, dtype=np.uint32))
+        if len(probe) == 0:
+            return None
+        sims = _cross_similarity(signatures, self.signatures, probe, entry)
+        best = int(np.argmax(sims))
+        if sims[best] < np.float32(self.config.threshold):
+            return None
+        return Match(self.ref_ids[int(self.entry_ref[entry[best]])], float(sims[best]), "near",
+                     "text" if probe[best] == 0 else "turn")  # fmt: skip
+
+    def query_record(self, record: dict[str, Any] | str) -> Match | None:
+        near, keys = self.probes(record)
+        return self.query(keys, self._sign(near) if near else np.zeros((0, self.config.num_perm), np.uint32))
+
+    def query_records(self, records: Sequence[dict[str, Any] | str]) -> list[Match | None]:
+        """Batch form of :meth:`query_record`: all probes of all records are signed in one go."""
+        probes = [self.probes(r) for r in records]
+        flat = [t for near, _ in probes for t in near]
+        sigs = self._sign(flat) if flat else np.zeros((0, self.config.num_perm), np.uint32)
+        out: list[Match | None] = []
+        lo = 0
+        for near, keys in probes:
+            out.append(self.query(keys, sigs[lo : lo + len(near)]))
+            lo += len(near)
+        return out
+
+    def _candidates(self, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probe, entry) pairs sharing a band; empty signatures never match."""
+        keys = _band_keys(signatures, self.bands, self.rows)
+        found_p: list[np.ndarray] = []
+        found_e: list[np.ndarray] = []
+        live = ~is_empty(signatures)
+        for b, (sorted_keys, order) in enumerate(self._band_sorted):
+            lo = np.searchsorted(sorted_keys, keys[:, b], side="left")
+            hi = np.searchsorted(sorted_keys, keys[:, b], side="right")
+            for p in np.flatnonzero((hi > lo) & live):
+                found_e.append(order[lo[p] : hi[p]])
+                found_p.append(np.full(hi[p] - lo[p], p, dtype=np.int64))
+        if not found_p:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        codes = np.unique(np.concatenate(found_p) * len(self.entry_ref) + np.concatenate(found_e))
+        return codes // len(self.entry_ref), codes % len(self.entry_ref)
+
+
+def _cross_similarity(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    return np.count_nonzero(a[ia] == b[ib], axis=1).astype(np.float32) / np.float32(a.shape[1])
