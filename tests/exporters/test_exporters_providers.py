@@ -1,0 +1,114 @@
+"""Bedrock Claude, Vertex Gemini, Together and Mistral exports, each read back against that provider's rules."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from export_fixtures import preference_records, sft_records, write_run
+
+from curation.exporters import ExportCheckError, ExportOptions, check_run, export_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, real_dir: Path) -> Path:
+    path = write_run(tmp_path_factory.mktemp("prov") / "run", sft_records(real_dir))
+    export_run(path, ["bedrock-claude", "vertex-gemini", "together", "mistral"], ExportOptions(skip_invalid=True))
+    return path
+
+
+def lines(run: Path, fmt: str) -> list[dict[str, Any]]:
+    out = []
+    for split in ("train", "validation", "test"):
+        out += [json.loads(x) for x in (run / f"exports/{fmt}/{split}.jsonl").read_text().splitlines()]
+    return out
+
+
+def canonical(run: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for s in ("train", "validation", "test") for x in open(run / f"splits/{s}.jsonl")]
+
+
+def test_bedrock_claude_rules(run: Path) -> None:
+    data = lines(run, "bedrock-claude")
+    tool_free = [r for r in canonical(run) if not r.get("tools") and r["messages"][0]["role"] != "assistant"]
+    tool_free = [r for r in tool_free if [m["role"] for m in r["messages"] if m["role"] != "system"][0] == "user"]
+    assert len(data) == len(tool_free)
+    for ex in data:
+        assert set(ex) <= {"system", "messages"} and isinstance(ex.get("system", ""), str)
+        roles = [m["role"] for m in ex["messages"]]
+        assert len(roles) >= 2 and roles[0] == "user" and roles[-1] == "assistant"
+        assert all(a != b for a, b in zip(roles, roles[1:], strict=False))  # strictly alternating
+        assert all(
+            set(m) == {"role", "content"} and isinstance(m["content"], str) and m["content"] for m in ex["messages"]
+        )
+
+
+def test_bedrock_refuses_tools_and_pairs_by_code(run: Path, tmp_path: Path, real_dir: Path) -> None:
+    issues = {i.code: i for i in check_run(run, ["bedrock-claude"])[0]}
+    assert issues["tools_unsupported"].severity == "error" and issues["tools_unsupported"].count == 41
+    assert issues["first_not_user"].count == 1  # the cookbook's record without a user turn
+    pairs = write_run(tmp_path / "pairs", preference_records(real_dir))
+    with pytest.raises(ExportCheckError) as info:
+        export_run(pairs, ["bedrock-claude"])
+    assert {i.code for i in info.value.issues} >= {"dpo_unsupported"}
+    assert not (pairs / "exports").exists()
+
+
+def test_vertex_gemini_rules_and_function_calls(run: Path) -> None:
+    data = lines(run, "vertex-gemini")
+    assert len(data) == len(canonical(run)) - 1
+    calls = 0
+    for ex in data:
+        assert set(ex) <= {"systemInstruction", "contents", "tools"}
+        if "systemInstruction" in ex:
+            assert ex["systemInstruction"]["role"] == "system" and ex["systemInstruction"]["parts"][0]["text"]
+        roles = [c["role"] for c in ex["contents"]]
+        assert set(roles) <= {"user", "model"} and roles[0] == "user" and roles[-1] == "model"
+        assert all(a != b for a, b in zip(roles, roles[1:], strict=False))
+        for content in ex["contents"]:
+            for part in content["parts"]:
+                assert len(part) == 1 and next(iter(part)) in {"text", "functionCall", "functionResponse"}
+                if "functionCall" in part:
+                    calls += 1
+                    assert content["role"] == "model" and isinstance(part["functionCall"]["args"], dict)
+                if "functionResponse" in part:
+                    assert content["role"] == "user" and part["functionResponse"]["name"]
+        for tool in ex.get("tools", []):
+            assert all("name" in f and "parameters" in f for f in tool["functionDeclarations"])
+    assert calls == sum(len(m.get("tool_calls") or ()) for r in canonical(run) for m in r["messages"])
+
+
+def test_together_rules(run: Path, tmp_path: Path, real_dir: Path) -> None:
+    data = lines(run, "together")
+    for ex in data:
+        assert set(ex) == {"messages"}
+        roles = [m["role"] for m in ex["messages"]]
+        body = roles[1:] if roles[0] == "system" else roles
+        assert body[0] == "user" and all(r in ("user", "assistant") for r in body)
+        assert all(b == ("assistant" if a == "user" else "user") for a, b in zip(body, body[1:], strict=False))
+        assert all(m.get("weight", 1) in (0, 1) for m in ex["messages"])
+    # Together keeps weight 0 on user turns (OpenAI drops it): v1_sft's loss mask survives
+    assert sum(1 for ex in data for m in ex["messages"] if m["role"] == "user" and m.get("weight") == 0) == 30
+    pairs = write_run(tmp_path / "pairs", preference_records(real_dir))
+    export_run(pairs, ["together"])
+    first = json.loads((pairs / "exports/together/train.jsonl").read_text().splitlines()[0])
+    assert set(first) == {"input", "preferred_output", "non_preferred_output"}
+
+
+def test_mistral_tool_call_ids(run: Path) -> None:
+    data = lines(run, "mistral")
+    ids = 0
+    for ex in data:
+        assert ex["messages"][-1]["role"] == "assistant"
+        issued = set()
+        for m in ex["messages"]:
+            for call in m.get("tool_calls") or ():
+                assert re.fullmatch(r"[A-Za-z0-9]{9}", call["id"])
+                issued.add(call["id"])
+                ids += 1
+            if m["role"] == "tool":
+                assert m["tool_call_id"] in issued  # rewritten consistently with its call
+    assert ids > 40
