@@ -284,6 +284,29 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
         job_id.change(poll, job_id, [job_status, logs, loss, timer])
         timer.tick(poll, job_id, [job_status, logs, loss, timer])
         cancel_btn.click(cancel, job_id, [jobs, job_id, job_status])
+
+        # A small HTTP API (POST /gradio_api/call/<name>, or gradio_client) for scripted review.
+        def api_decide(record_id: str, action: str, reviewer: str, reason: str = "", note: str = "") -> dict:
+            """Append one decision (accept, reject, label, note, reset) for a record; returns the stored row."""
+            try:
+                return ctx.store.decide(record_id, action, reviewer, reason=reason or None, note=note or None)
+            except CurationError as exc:
+                raise gr.Error(str(exc)) from None
+
+        def api_decision(record_id: str) -> dict:
+            """The merged decision of a record (empty when it has none)."""
+            decision = ctx.store.decision(record_id)
+            return decision.to_dict() if decision else {}
+
+        def api_progress() -> dict:
+            """Reviewed / total counts."""
+            p = ctx.store.progress()
+            return {"total": p.total, "reviewed": p.reviewed, "accepted": p.accepted, "rejected": p.rejected,
+                    "edited": p.edited}  # fmt: skip
+
+        gr.api(api_decide, api_name="decide")
+        gr.api(api_decision, api_name="decision")
+        gr.api(api_progress, api_name="progress")
     return demo
 
 
