@@ -1,9 +1,107 @@
-"""`curate run` (placeholder until its module lands)."""
+"""`curate run` and `curate init`: the main job, and a commented config to start from."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from ..errors import ConfigError
 
-def register(app: typer.Typer) -> None:  # replaced by the real command
-    pass
+
+def _summary(result, console) -> None:  # noqa: ANN001 - rich types are imported lazily
+    from rich.table import Table
+
+    report = result.report
+    table = Table(title=f"curated {result.records_in:,} records into {result.run_dir}", show_lines=False)
+    table.add_column("stage")
+    table.add_column("in", justify="right")
+    table.add_column("out", justify="right")
+    table.add_column("dropped (by reason)")
+    for row in report["funnel"]:
+        if row["dropped"] or row["stage"] in ("ingest", "split"):
+            reasons = ", ".join(f"{k} {v:,}" for k, v in row["by_reason"].items())
+            table.add_row(row["stage"], f"{row['in']:,}", f"{row['out']:,}", reasons)
+    console.print(table)
+    splits = ", ".join(f"{name} {info['records']:,}" for name, info in report["splits"].items())
+    tokens = report["tokens"]
+    cost = tokens.get("estimated_cost_usd")
+    console.print(f"splits: {splits}; rejected {result.rejected:,} (see rejects.jsonl)")
+    console.print(
+        f"training tokens: {tokens['train']:,} x {tokens['default_epochs']} epochs = "
+        f"{tokens['billed_training_tokens']:,} billed" + (f", about ${cost:,.2f} on {report['model']}" if cost else "")
+    )
+    for name, paths in result.export_paths.items():
+        console.print(f"export {name}: {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def run_command(
+    config: Annotated[Path | None, typer.Argument(help="YAML run config (see `curate init`).")] = None,
+    inputs: Annotated[list[str] | None, typer.Option("--input", "-i", help="Input file or folder (repeatable).")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Run folder (default runs/<timestamp>).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Target model (token limits, prices).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for every random choice.")] = None,
+    export: Annotated[str | None, typer.Option("--export", help="Comma-separated exporters (openai,hf,...); "
+                                                                 "'none' for none.")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="Override any key: --set split.test=0.1")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
+    train: Annotated[str | None, typer.Option("--train", help="Train on the result with this backend.")] = None,
+    train_params: Annotated[list[str] | None, typer.Option("--param", help="Trainer parameter k=v.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
+) -> None:
+    """Curate raw conversations into clean, deduplicated, balanced splits (and exports)."""
+    from rich.console import Console
+
+    from ..config import load_config
+    from ..pipeline.runner import run_pipeline
+
+    values: dict[str, object] = {"out": out, "model": model, "seed": seed, "runner.workers": workers}
+    if inputs:
+        values["inputs"] = inputs
+    if export is not None:
+        values["export.formats"] = [] if export.strip().lower() in ("", "none") else [
+            e.strip() for e in export.split(",") if e.strip()]
+    if config is None and not inputs:
+        raise ConfigError("nothing to curate", hint="give a config file (`curate init` writes one) or --input PATH")
+    cfg = load_config(config, overrides=overrides, values=values)
+    if train:
+        from .. import plugins
+
+        plugins.get_trainer(train)  # an unknown backend fails before any work
+    result = run_pipeline(cfg, quiet=quiet or as_json)
+    from ..pipeline.finish import finish_run
+
+    finish_run(result, cfg, quiet=quiet or as_json)
+    console = Console(stderr=True)
+    if as_json:
+        sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
+    elif not quiet:
+        _summary(result, console)
+    if train:
+        from ..trainers import launch_from_cli
+
+        launch_from_cli(result.run_dir, train, train_params or [], quiet=quiet)
+
+
+def init_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("curation.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented config with every stage on and the defaults spelled out."""
+    from ..config import commented_default_config
+
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", hint="choose another path or pass --force")
+    path.write_text(commented_default_config(), encoding="utf-8")
+    typer.echo(f"wrote {path}; edit `inputs:` and run: curate run {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("init")(init_command)

@@ -1,0 +1,266 @@
+"""The run config: pydantic models with ``extra="forbid"``, loaded from YAML, overridable from the CLI.
+
+Precedence is defaults < YAML < command-line flags. A bad key or value stops the run before any work
+with the key's dotted path and a hint; the resolved config and its hash are saved with every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .dedup.config import DecontaminationConfig, ExactDedupConfig, NearDedupConfig
+from .errors import ConfigError
+from .pipeline.stages.language import LanguageConfig
+from .pipeline.stages.length import LengthConfig, TurnsConfig
+from .pipeline.stages.normalise import NormaliseConfig
+from .pipeline.stages.quality import QualityConfig
+from .pipeline.stages.redact import RedactConfig
+from .readers import FieldMapping
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class InputConfig(_Strict):
+    """One input: a file, a folder of files, or a Hugging Face ``save_to_disk`` folder."""
+
+    path: str = Field(description="File or folder to read (JSONL, JSON, gzip/zstd, parquet, CSV, HF dataset).")
+    format: str | None = Field(default=None, description="Force a format instead of recognising it by keys.")
+    mapping: FieldMapping | None = Field(default=None, description="Field and role names for other layouts.")
+    name: str | None = Field(default=None, description="Source name for stratification; default: the file name.")
+
+
+class ModelSpec(_Strict):
+    """A model the user adds to (or overrides in) the built-in model table."""
+
+    encoding: str = "o200k_base"
+    max_tokens_per_example: int = Field(gt=0)
+    training_price_per_1m: float | None = None
+    provider: str = "openai"
+
+
+class SplitConfig(_Strict):
+    """Train/validation/test split: ratios or counts, seeded, stratified, cluster-aware."""
+
+    train: float = Field(default=0.9, ge=0, description="Ratio (0..1) of records for training, or ignored with counts.")
+    validation: float = Field(default=0.1, ge=0)
+    test: float = Field(default=0.0, ge=0)
+    validation_count: int | None = Field(default=None, ge=0, description="Exact validation size instead of a ratio.")
+    test_count: int | None = Field(default=None, ge=0, description="Exact test size instead of a ratio.")
+    stratify_by: str | None = Field(
+        default=None,
+        description="Metadata field to stratify on: language, source, or any dotted metadata path (fields.status).",
+    )
+    max_per_stratum: int | None = Field(default=None, gt=0, description="Cap records per stratum (excess rejected).")
+    min_per_stratum: int | None = Field(default=None, gt=0, description="Reject strata smaller than this.")
+    seed: int | None = Field(default=None, description="Split seed; default: the run seed.")
+
+    @model_validator(mode="after")
+    def _ratios(self) -> SplitConfig:
+        if self.validation_count is None and self.test_count is None:
+            total = self.train + self.validation + self.test
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"train + validation + test must add up to 1 (they add up to {total:g})")
+        return self
+
+
+class ExportConfig(_Strict):
+    """Exports written into RUN_DIR/exports/<format>/ at the end of `curate run`."""
+
+    formats: list[str] = Field(default_factory=lambda: ["openai", "hf"], description="Exporter names.")
+    azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with BOM.")
+    strict: bool = Field(default=False, description="Fail the run when an export rule fails (default: report).")
+
+
+class RunnerConfig(_Strict):
+    """How the pipeline runs (not what it does)."""
+
+    executor: Literal["auto", "inprocess", "processes"] = "auto"
+    workers: int | None = Field(default=None, ge=1, description="Worker processes; default: CPU count.")
+    batch_size: int = Field(default=512, ge=1)
+    progress: bool = True
+
+
+class RunConfig(_Strict):
+    """Everything `curate run` needs. Every field has a default except the inputs."""
+
+    inputs: list[InputConfig] = Field(default_factory=list, description="Raw data files or folders.")
+    out: str | None = Field(default=None, description="Run folder; default runs/<timestamp>.")
+    model: str = Field(default="gpt-4o-mini", description="Target model: token limits, encoding and prices.")
+    models: dict[str, ModelSpec] = Field(default_factory=dict, description="Extra or overridden model table rows.")
+    seed: int = 0
+    normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+    redact: RedactConfig = Field(default_factory=RedactConfig)
+    exact_dedup: ExactDedupConfig = Field(default_factory=ExactDedupConfig)
+    near_dedup: NearDedupConfig = Field(default_factory=NearDedupConfig)
+    decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
+    length: LengthConfig = Field(default_factory=LengthConfig)
+    turns: TurnsConfig = Field(default_factory=TurnsConfig)
+    language: LanguageConfig = Field(default_factory=LanguageConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    apply_review: bool = Field(default=True, description="Apply review decisions found in the run folder.")
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs_as_paths(cls, value: Any) -> Any:
+        if isinstance(value, (str, Path)):
+            value = [value]
+        if isinstance(value, list):
+            return [{"path": str(v)} if isinstance(v, (str, Path)) else v for v in value]
+        return value
+
+    def resolved(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def config_hash(self) -> str:
+        """Hash of what the run does: ``out`` and runner settings do not change outputs, so they are left out."""
+        body = self.resolved()
+        body.pop("out", None)
+        body.pop("runner", None)
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> ConfigError:
+    lines = []
+    for err in exc.errors()[:8]:
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parent = err["loc"][:-1]
+            lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else ""))
+        else:
+            lines.append(f"'{path}': {err['msg']}")
+    return ConfigError(
+        "invalid config: " + "; ".join(lines),
+        where=source,
+        hint="fix or remove the key; `curate init` writes a commented config with every valid key",
+    )
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c=value`` in a nested dict, creating sections as needed."""
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[keys[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``key.path=value`` with the value read as YAML (numbers, booleans, lists like [en, fr])."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not KEY=VALUE", hint="write e.g. --set near_dedup.threshold=0.8")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    overrides: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Load YAML (if any), apply ``values`` (dotted keys from CLI flags) and ``--set`` overrides, validate."""
+    data: dict[str, Any] = {}
+    source = str(path) if path else "command line"
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {str(p)!r} not found", hint="give the path of a YAML file, or run `curate init`")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{p}:{mark.line + 1}" if mark else str(p)
+            raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where,
+                              hint="check indentation and quoting on that line") from None
+        except UnicodeDecodeError:
+            raise ConfigError("config is not UTF-8 text", where=str(p), hint="save it as UTF-8") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError("config must be a mapping of keys to values", where=str(p),
+                              hint="start from `curate init`")
+        data = loaded
+        # Relative input paths in a config file are relative to the file, not to the shell's folder.
+        base = p.resolve().parent
+        inputs = data.get("inputs")
+        if isinstance(inputs, (str, list)):
+            items = [inputs] if isinstance(inputs, str) else inputs
+            fixed = []
+            for item in items:
+                if isinstance(item, str):
+                    fixed.append(str(base / item) if not Path(item).is_absolute() else item)
+                elif isinstance(item, dict) and isinstance(item.get("path"), str) and not Path(item["path"]).is_absolute():
+                    fixed.append({**item, "path": str(base / item["path"])})
+                else:
+                    fixed.append(item)
+            data["inputs"] = fixed
+        dc = data.get("decontaminate")
+        if isinstance(dc, dict) and isinstance(dc.get("paths"), list):
+            dc["paths"] = [str(base / q) if isinstance(q, str) and not Path(q).is_absolute() else q for q in dc["paths"]]
+    for key, value in (values or {}).items():
+        if value is not None:
+            set_dotted(data, key, value)
+    for text in overrides or []:
+        key, value = parse_override(text)
+        set_dotted(data, key, value)
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation_error(exc, source) from None
+
+
+def dump_config(config: RunConfig) -> str:
+    return yaml.safe_dump(config.resolved(), sort_keys=False, allow_unicode=True)
+
+
+def commented_default_config() -> str:
+    """The YAML `curate init` writes: every section with its defaults and each field's description."""
+    lines = [
+        "# curation run config. Every key is optional except inputs; unknown keys are an error.",
+        "# Run it with: curate run THIS_FILE   (override any key: --set near_dedup.threshold=0.8)",
+        "",
+    ]
+    defaults = RunConfig(inputs=[InputConfig(path="samples/raw")])
+
+    def emit(model: BaseModel, indent: int) -> None:
+        pad = "  " * indent
+        for name, field in type(model).model_fields.items():
+            value = getattr(model, name)
+            if field.description:
+                lines.append(f"{pad}# {field.description}")
+            if isinstance(value, BaseModel):
+                lines.append(f"{pad}{name}:")
+                emit(value, indent + 1)
+            else:
+                dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+                if name == "inputs":
+                    dumped = [v.path for v in value]
+                text = yaml.safe_dump({name: _jsonable(dumped)}, sort_keys=False, allow_unicode=True,
+                                      default_flow_style=True, width=1000).strip()
+                lines.append(f"{pad}{text}")
+
+    emit(defaults, 0)
+    return "\n".join(lines) + "\n"
+
+
+def _jsonable(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=lambda v: v.model_dump(mode="json")))

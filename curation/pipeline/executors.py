@@ -1,0 +1,88 @@
+"""*How* batches run, kept apart from *what* runs.
+
+An executor maps a picklable function over batches and yields results in submission order, keeping
+only a bounded number of batches in flight so that a 10 GB input never sits in memory. A distributed
+executor (Ray) only has to implement the same two methods.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+
+class Executor(Protocol):
+    def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessExecutor:
+    """Runs everything in the calling process: small inputs, debugging, and tests."""
+
+    def __init__(self, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()) -> None:
+        if initializer is not None:
+            initializer(*initargs)
+
+    def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
+        for batch in batches:
+            yield fn(batch)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """Worker processes (spawned, so no lock or thread of the parent leaks into them)."""
+
+    def __init__(
+        self,
+        workers: int,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        max_in_flight: int | None = None,
+    ) -> None:
+        self.workers = workers
+        self.max_in_flight = max_in_flight or workers * 3
+        ctx = mp.get_context("spawn")
+        self._pool = ctx.Pool(workers, initializer=initializer, initargs=initargs)
+
+    def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
+        pending: deque[Any] = deque()
+        for batch in batches:
+            pending.append(self._pool.apply_async(fn, (batch,)))
+            if len(pending) >= self.max_in_flight:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+    def close(self) -> None:
+        self._pool.close()
+        self._pool.join()
+
+    def terminate(self) -> None:
+        self._pool.terminate()
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_executor(
+    kind: str,
+    workers: int | None,
+    initializer: Callable[..., None] | None,
+    initargs: tuple[Any, ...],
+    expected_records: int | None = None,
+) -> Executor:
+    """``auto`` uses worker processes only when the input is big enough to repay starting them."""
+    n = workers or default_workers()
+    if kind == "inprocess" or (kind == "auto" and (n < 2 or (expected_records is not None and expected_records < 4000))):
+        return InProcessExecutor(initializer, initargs)
+    return ProcessExecutor(n, initializer, initargs)

