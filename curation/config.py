@@ -49,7 +49,7 @@ class ModelSpec(_Strict):
 class SplitConfig(_Strict):
     """Train/validation/test split: ratios or counts, seeded, stratified, cluster-aware."""
 
-    train: float = Field(default=0.9, ge=0, description="Ratio (0..1) of records for training, or ignored with counts.")
+    train: float = Field(default=0.9, ge=0, description="Share (0..1) of records for training; ignored with counts.")
     validation: float = Field(default=0.1, ge=0)
     test: float = Field(default=0.0, ge=0)
     validation_count: int | None = Field(default=None, ge=0, description="Exact validation size instead of a ratio.")
@@ -183,7 +183,8 @@ def load_config(
     if path is not None:
         p = Path(path)
         if not p.is_file():
-            raise ConfigError(f"config file {str(p)!r} not found", hint="give the path of a YAML file, or run `curate init`")
+            raise ConfigError(f"config file {str(p)!r} not found",
+                              hint="give the path of a YAML file, or run `curate init`")
         try:
             loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -208,14 +209,16 @@ def load_config(
             for item in items:
                 if isinstance(item, str):
                     fixed.append(str(base / item) if not Path(item).is_absolute() else item)
-                elif isinstance(item, dict) and isinstance(item.get("path"), str) and not Path(item["path"]).is_absolute():
+                elif (isinstance(item, dict) and isinstance(item.get("path"), str)
+                      and not Path(item["path"]).is_absolute()):
                     fixed.append({**item, "path": str(base / item["path"])})
                 else:
                     fixed.append(item)
             data["inputs"] = fixed
         dc = data.get("decontaminate")
         if isinstance(dc, dict) and isinstance(dc.get("paths"), list):
-            dc["paths"] = [str(base / q) if isinstance(q, str) and not Path(q).is_absolute() else q for q in dc["paths"]]
+            dc["paths"] = [str(base / q) if isinstance(q, str) and not Path(q).is_absolute() else q
+                           for q in dc["paths"]]
     for key, value in (values or {}).items():
         if value is not None:
             set_dotted(data, key, value)

@@ -42,13 +42,17 @@ def _summary(result, console) -> None:  # noqa: ANN001 - rich types are imported
 
 def run_command(
     config: Annotated[Path | None, typer.Argument(help="YAML run config (see `curate init`).")] = None,
-    inputs: Annotated[list[str] | None, typer.Option("--input", "-i", help="Input file or folder (repeatable).")] = None,
+    inputs: Annotated[
+        list[str] | None, typer.Option("--input", "-i", help="Input file or folder (repeatable).")
+    ] = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Run folder (default runs/<timestamp>).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Target model (token limits, prices).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for every random choice.")] = None,
     export: Annotated[str | None, typer.Option("--export", help="Comma-separated exporters (openai,hf,...); "
                                                                  "'none' for none.")] = None,
-    overrides: Annotated[list[str] | None, typer.Option("--set", help="Override any key: --set split.test=0.1")] = None,
+    overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Override any key: --set split.test=0.1")
+    ] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
     train: Annotated[str | None, typer.Option("--train", help="Train on the result with this backend.")] = None,
     train_params: Annotated[list[str] | None, typer.Option("--param", help="Trainer parameter k=v.")] = None,

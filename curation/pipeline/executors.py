@@ -83,6 +83,7 @@ def make_executor(
 ) -> Executor:
     """``auto`` uses worker processes only when the input is big enough to repay starting them."""
     n = workers or default_workers()
-    if kind == "inprocess" or (kind == "auto" and (n < 2 or (expected_records is not None and expected_records < 4000))):
+    small = expected_records is not None and expected_records < 4000
+    if kind == "inprocess" or (kind == "auto" and (n < 2 or small)):
         return InProcessExecutor(initializer, initargs)
     return ProcessExecutor(n, initializer, initargs)

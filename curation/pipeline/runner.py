@@ -457,7 +457,8 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                         if rec_bytes is not None and uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
                         funnel.drop(stage, reason)
-                        rejects_out.write(_reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
+                        rejects_out.write(
+                            _reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
                         if len(reject_examples[reason]) < 3:
                             reject_examples[reason].append(
                                 {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
@@ -557,7 +558,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     for idx, (reason, detail) in balance_drops.items():
         removed[idx] = ("balance", reason, detail, None, None)
     funnel.seconds["split"] += time.perf_counter() - t0
-    for idx, (stage, reason, *_rest) in sorted(removed.items()):
+    for _idx, (stage, reason, *_rest) in sorted(removed.items()):
         funnel.drop(stage, reason)
 
     # ---------------------------------------------------------------- phase 3: write splits and rejects
