@@ -157,18 +157,18 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             t0 = perf()
             text = dedup_text_mod.dedup_text(record)
             key = dedup_text_mod.exact_key(text)
-            hashes = shingles_mod.shingle_hashes(text, plan.shingle_size) if (plan.near_enabled or plan.reference) \
-                else None
+            hashes = shingles_mod.shingle_hashes(text, plan.shingle_size) if plan.near_enabled else None
             seconds["signatures"] += perf() - t0
             if plan.reference is not None:
                 t0 = perf()
-                hit = plan.reference.query_record(record, text=text, key=key, hashes=hashes)
+                hit = plan.reference.query_record(record)
                 seconds["decontaminate"] += perf() - t0
                 if hit is not None:
-                    ref_id, similarity = hit
+                    where = "a user turn" if hit.probe == "turn" else "the conversation"
                     outcomes.append(("R", "decontaminate", "eval_contamination",
-                                     f"matches evaluation item {ref_id} (similarity {similarity:.2f})", rid, source,
-                                     orjson.dumps(record), None, ref_id, similarity))
+                                     f"{where} {hit.kind}ly matches evaluation item {hit.ref_id} "
+                                     f"(similarity {hit.similarity:.2f})", rid, source,
+                                     orjson.dumps(record), None, hit.ref_id, hit.similarity))
                     continue
             if hashes is not None and plan.near_enabled:
                 hash_sets.append(hashes)
@@ -271,7 +271,7 @@ def _build_reference(config: RunConfig) -> Any | None:
     dc = config.decontaminate
     if not dc.enabled or not dc.paths:
         return None
-    from ..dedup.decontaminate import ReferenceIndex
+    from ..dedup.decontam import ReferenceIndex
 
     records: list[dict[str, Any]] = []
     for raw in dc.paths:
@@ -283,8 +283,7 @@ def _build_reference(config: RunConfig) -> Any | None:
     if not records:
         raise ConfigError(f"decontamination files {dc.paths} hold no readable records",
                           hint="point decontaminate.paths at your evaluation JSONL files")
-    return ReferenceIndex.build(records, config=dc, shingle_size=config.near_dedup.shingle_size,
-                                num_perm=config.near_dedup.num_perm, seed=config.near_dedup.seed)
+    return ReferenceIndex.build(records, config=dc)
 
 
 def _iter_batches(
