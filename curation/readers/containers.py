@@ -92,8 +92,18 @@ def detect_container(path: str | Path) -> str:
             return "jsonl"
         return "json"
     if stripped.startswith(b"{") and not _parses(stripped) and first.endswith(b"\n"):
-        return "json_object"
+        return "json_object" if _is_single_object(path, second) else "jsonl"
     return "jsonl"
+
+
+def _is_single_object(path: str | Path, second: bytes) -> bool:
+    """A first line that is not a whole object: one pretty-printed object, or JSONL with a broken first line?"""
+    with open_binary(path) as fh:
+        data = fh.read(SINGLE_OBJECT_LIMIT + 1)
+    if len(data) <= SINGLE_OBJECT_LIMIT and _parses(data.removeprefix(UTF8_BOM)):
+        return True
+    # Not valid as a whole either: JSONL when the next line starts a new object, else one broken object.
+    return not second.lstrip().startswith(b"{")
 
 
 def iter_payloads(path: str | Path, container: str | None = None) -> Iterator[tuple[int | None, int, Payload]]:

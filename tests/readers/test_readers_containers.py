@@ -114,6 +114,16 @@ def test_a_broken_first_line_is_not_fatal(tmp_path: Path) -> None:
     assert [i.error[0] if i.error else None for i in read_path(path)] == ["not_json", None]
 
 
+def test_a_truncated_first_object_line_stays_jsonl(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.jsonl", LINE[:30] + b"\n" + LINE + LINE)
+    assert detect_container(path) == "jsonl"
+    assert [i.error[0] if i.error else None for i in read_path(path)] == ["not_json", None, None]
+    broken_pretty = _write(tmp_path / "p.json", b'{\n  "messages": [\n    {"role": "user",}\n  ]\n}\n')
+    assert detect_container(broken_pretty) == "json_object"
+    (item,) = read_path(broken_pretty)
+    assert item.error[0] == "not_json" and item.error[1].startswith("element 0: ")
+
+
 def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path / "p.jsonl", LINE)
     real_open = open
