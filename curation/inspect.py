@@ -25,6 +25,7 @@ from .records import record_messages
 from .tokens import ModelInfo, chat_tokens, estimate_cost, get_encoding, resolve_model
 
 PARALLEL_THRESHOLD = 5_000  # payloads read in-process before a worker pool pays for itself
+PARALLEL_BYTES = 8 << 20  # uncompressed text this large holds well over PARALLEL_THRESHOLD records: pool at once
 BATCH_SIZE = 1_000
 FIRST_LOCATIONS = 5
 MIN_EXAMPLES = 10
@@ -217,6 +218,19 @@ def _tasks(
             yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch)
 
 
+def _total_bytes(files: list[Path]) -> int:
+    """Size on disk of plain inputs; compressed ones count as 0 (their record count is unknown up front)."""
+    from .readers.files import compression_of
+
+    total = 0
+    for path in files:
+        if path.is_file():
+            with open(path, "rb") as fh:
+                if compression_of(fh.read(8)) is None:
+                    total += path.stat().st_size
+    return total
+
+
 def _pool_workers(workers: int | None) -> int:
     if workers is not None:
         return max(1, workers)
@@ -247,14 +261,18 @@ def inspect_paths(
     n_workers = _pool_workers(workers)
 
     tasks = _tasks(files, format, mapping, info, stats)
-    done = 0
-    for number, task in tasks:
-        for result in _run_task(task):
-            stats[number].add(result)
-        done += len(task.batch)
-        if done >= PARALLEL_THRESHOLD and n_workers > 1:
-            _run_parallel(tasks, stats, n_workers)
-            break
+    if n_workers > 1 and _total_bytes(files) >= PARALLEL_BYTES:
+        _run_parallel(tasks, stats, n_workers)
+    else:
+        # Small or compressed inputs: start in-process and switch to a pool only once it pays for itself.
+        done = 0
+        for number, task in tasks:
+            for result in _run_task(task):
+                stats[number].add(result)
+            done += len(task.batch)
+            if done >= PARALLEL_THRESHOLD and n_workers > 1:
+                _run_parallel(tasks, stats, n_workers)
+                break
 
     total = _Stats()
     for file_stats in stats:

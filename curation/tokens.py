@@ -48,6 +48,7 @@ REPLY_PRIMING_TOKENS = 3
 _DATA_PACKAGE = "curation.data.tiktoken"
 _cache: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
+_role_tokens: dict[tuple[str, str], int] = {}
 
 
 def _expected_hashes() -> dict[str, str]:
@@ -172,11 +173,19 @@ def _call_tokens(call: Any, encode: Any) -> int:
 
 def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
     """One message's tokens as the cookbook counts them (framing + role + content + name), plus tools."""
-    encode = _as_encoding(encoding).encode_ordinary
+    enc = _as_encoding(encoding)
+    encode = enc.encode_ordinary
     total = TOKENS_PER_MESSAGE
     role = message.get("role")
     if isinstance(role, str) and role:
-        total += len(encode(role))
+        # Roles repeat endlessly and cost as many encode calls as contents: count each one once.
+        key = (enc.name, role)
+        count = _role_tokens.get(key)
+        if count is None:
+            count = len(encode(role))
+            if len(_role_tokens) < 1024:
+                _role_tokens[key] = count
+        total += count
     total += _content_tokens(message.get("content"), encode)
     name = message.get("name")
     if isinstance(name, str):
