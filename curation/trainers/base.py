@@ -145,11 +145,23 @@ def parse_params(pairs: list[str] | None) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"param {pair!r} is not KEY=VALUE", hint="write e.g. --param n_epochs=3")
-        try:
-            params[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            params[key.strip()] = value
+        params[key.strip()] = _scalar(value.strip())
     return params
+
+
+def _scalar(value: str) -> Any:
+    if not value:
+        return ""
+    try:
+        loaded = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    if isinstance(loaded, str):
+        try:  # YAML 1.1 reads 5e-3 as a string
+            return float(loaded)
+        except ValueError:
+            return loaded
+    return loaded
 
 
 def read_first_json_line(path: Path) -> dict[str, Any]:

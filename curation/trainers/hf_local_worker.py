@@ -40,24 +40,31 @@ def _heartbeat(job_dir: Path, stop: threading.Event) -> None:
 
 
 def _load_model_and_tokenizer(name: str) -> tuple[Any, Any]:
+    from huggingface_hub import constants
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     local = Path(name).expanduser()
     if not local.exists() and (name.startswith((".", "/", "~")) or name.count("/") > 1):
         raise WorkerError(f"model folder {name!r} does not exist")
-    source = str(local) if local.exists() else name
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source)
-    except OSError as exc:
-        if local.exists():
-            raise WorkerError(f"cannot load model from {source}: {exc}") from None
-        raise WorkerError(
-            f"cannot load {name!r} from the Hugging Face Hub (offline, or no such model): {str(exc).splitlines()[0]}. "
-            "Download it on a connected machine (`huggingface-cli download NAME --local-dir DIR`) and pass "
-            "--model DIR"
-        ) from None
-    return model, tokenizer
+    if local.exists():
+        try:
+            return AutoModelForCausalLM.from_pretrained(local), AutoTokenizer.from_pretrained(local)
+        except OSError as exc:
+            raise WorkerError(f"cannot load model from {local}: {exc}") from None
+    # A hub name: the local cache first (no network), then the hub unless offline mode is on.
+    attempts = [True] if constants.HF_HUB_OFFLINE else [True, False]
+    error: Exception | None = None
+    for local_only in attempts:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only)
+            return AutoModelForCausalLM.from_pretrained(name, local_files_only=local_only), tokenizer
+        except OSError as exc:
+            error = exc
+    first = (str(error).strip().splitlines() or [""])[0]
+    raise WorkerError(
+        f"cannot load {name!r} from the Hugging Face Hub (offline, or no such model): {first}. "
+        "Download it on a connected machine (`huggingface-cli download NAME --local-dir DIR`) and pass --model DIR"
+    )
 
 
 def _chat_template(tokenizer: Any, params: dict[str, Any], log: Any) -> None:

@@ -397,7 +397,13 @@ def _make_handler(fake: FakeOpenAI):
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            record = {"method": method, "path": url.path, "query": dict(query), "headers": {k.lower(): v for k, v in self.headers.items()}, "raw": raw}
+            record = {
+                "method": method,
+                "path": url.path,
+                "query": dict(query),
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "raw": raw,
+            }
             with fake.lock:
                 fake.requests.append(record)
                 status, body = self._handle(method, url.path, query, raw, record)
