@@ -346,8 +346,10 @@ def dataset_card(
             body.append(f"- records read: {rin:,}; kept: {rout:,}; rejected: {report.get('rejected', rin - rout):,}")
         if report.get("model"):
             body.append(f"- target model for token checks: `{report['model']}`")
-        if isinstance(report.get("tokens"), int | float):
-            body.append(f"- tokens in kept records: {int(report['tokens']):,}")
+        tokens = report.get("tokens")
+        total_tokens = tokens.get("total") if isinstance(tokens, dict) else tokens
+        if isinstance(total_tokens, int | float):
+            body.append(f"- tokens in kept records: {int(total_tokens):,}")
         reasons = report.get("reasons") or {}
         if reasons:
             top = sorted(reasons.items(), key=lambda kv: -kv[1])[:8]
