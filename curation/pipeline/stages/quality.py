@@ -154,6 +154,8 @@ _TEMPLATE_SLOTS = re.compile(r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}\}\}|\[(?:TARGETLAN
 _BRACKET_SLOTS = re.compile(r"\[(?:(?:your|insert|enter|add)[ _][^\]\n]{1,40}|name|company|date|recipient)\]", re.I)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[\W_]")  # str.isalnum() in regex form: letters and digits of every script
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff0c": "，"})
 # A reply that ends on one of these was cut off (commas, open brackets; CJK commas too).
 _CUT_ENDINGS = (",", "(", "[", "{", "，", "、", "（", "「", "《")
@@ -254,7 +256,7 @@ def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
     Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
     """
     if _is_cjk(prose):
-        tokens: list[str] = [c for c in prose if not c.isspace()]
+        tokens: list[str] = list(_visible(prose))
         n *= 2
         min_words *= 2
     else:
@@ -274,11 +276,16 @@ def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
     return sum(covered) / len(tokens) if any_dup else 0.0
 
 
+def _visible(prose: str) -> str:
+    return _SPACES.sub("", prose)
+
+
 def non_alnum_ratio(prose: str) -> float:
-    chars = [c for c in prose if not c.isspace()]
-    if not chars:
+    """Share of non-space characters that are not letters or digits (any script)."""
+    visible = _visible(prose)
+    if not visible:
         return 0.0
-    return sum(not c.isalnum() for c in chars) / len(chars)
+    return len(_NOT_ALNUM.findall(visible)) / len(visible)
 
 
 def looks_truncated(text: str) -> str | None:
@@ -374,9 +381,9 @@ class QualityStage(RecordStage):
         elif check == "non_alnum_ratio":
             for i, text in enumerate(prose):
                 if len(text) >= cfg.min_chars_for_ratio:
-                    chars = len(text) - sum(c.isspace() for c in text)
-                    ratio = non_alnum_ratio(text)
-                    if chars >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
+                    visible = _visible(text)
+                    ratio = len(_NOT_ALNUM.findall(visible)) / len(visible) if visible else 0.0
+                    if len(visible) >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
                         return f"reply {i + 1}: {ratio:.0%} symbols (max {cfg.max_non_alnum_ratio:.0%})"
         elif check == "truncated_reply" and last is not None:
             why = looks_truncated(last)

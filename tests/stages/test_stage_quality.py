@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+from pydantic import ValidationError
+
+from curation.pipeline.stages.quality import CHECKS, QualityConfig, QualityStage
+
+ONLY = {check: "off" for check in CHECKS}
+LOOP = " ".join(["The answer is simple and you should just try it again."] * 8)
+POEM_LINES = "\n".join(["Roses are red and violets are blue"] * 4 + ["Sugar is sweet"])
+ASCII_SPAM = "!!!! ### $$$ %%% ^^^ &&& *** ((( ))) ___ +++ === ~~~ |||"
+
+
+def only(check: str, **extra: object) -> QualityStage:
+    return QualityStage(QualityConfig(**{**ONLY, check: "drop", **extra}))
+
+
+@pytest.mark.parametrize(
+    ("check", "reply", "hit"),
+    [
+        ("empty_reply", "", True),
+        ("empty_reply", "   \n ", True),
+        ("empty_reply", "Yes.", False),
+        ("near_empty_reply", ".", True),
+        ("near_empty_reply", "4", True),
+        ("near_empty_reply", "是。", False),
+        ("near_empty_reply", "Yes", False),
+        ("unfilled_placeholder", "Hello! I am {{name}}, made by {{ author }}.", True),
+        ("unfilled_placeholder", "Translate to [TARGETLANGUAGE] please.", True),
+        ("unfilled_placeholder", "我是 {{name}}，由 {{author}} 开发的人工智能助手。", True),
+        ("unfilled_placeholder", "Jinja renders values like this:\n```jinja\nHello {{ name }}\n```", False),
+        ("unfilled_placeholder", "Use `{{ user.name }}` in the template.", False),
+        ("unfilled_placeholder", "Best regards,\n[Your Name]", False),  # bracket slots are opt-in
+        ("refusal_only", "I'm sorry, but I can't help with that.", True),
+        ("refusal_only", "I’m sorry, I can’t assist with that request.", True),
+        ("refusal_only", "I cannot assist with creating malware.", True),
+        ("refusal_only", "很抱歉，我无法提供这方面的帮助。", True),
+        ("refusal_only", "Je suis désolé, mais je ne peux pas vous aider avec cela.", True),
+        ("refusal_only", "Lo siento, pero no puedo ayudarte con eso.", True),
+        ("refusal_only", "Извините, но я не могу помочь с этим.", True),
+        ("refusal_only", "죄송하지만 그 요청은 도와드릴 수 없습니다.", True),
+        ("refusal_only", "I'm sorry to hear that. Here is what you can do: rest and drink water.", False),
+        ("refusal_only", "I can't believe how easy this is: just add salt.", False),
+        (
+            "refusal_only",
+            "I'm sorry, but I can't do that. " + "Instead, here is a long safe explanation. " * 10,
+            False,
+        ),
+        ("ai_disclaimer", "As an AI language model, I don't have opinions, but here is a summary.", True),
+        ("ai_disclaimer", "作为一个人工智能语言模型，我没有个人观点。", True),
+        ("ai_disclaimer", "En tant que modèle de langage, je ne peux pas voir.", True),
+        ("ai_disclaimer", "Language models are trained on text.", False),
+        ("repeated_lines", POEM_LINES, True),
+        ("repeated_lines", "Step one.\nStep two.\nStep three.\nDone.", False),
+        ("repeated_lines", "Code:\n```\n}\n}\n}\nend\nend\nend\n```\nThat closes every block.", False),
+        ("repeated_ngrams", LOOP, True),
+        ("repeated_ngrams", "这是一个测试句子，用来检查重复。" * 6, True),
+        (
+            "repeated_ngrams",
+            "Photosynthesis turns light into chemical energy. Plants capture sunlight with chlorophyll, take in "
+            "carbon dioxide through their leaves and water through their roots, and release oxygen as a by-product "
+            "while storing energy as glucose for growth.",
+            False,
+        ),
+        ("non_alnum_ratio", ASCII_SPAM, True),
+        (
+            "non_alnum_ratio",
+            "Here is the code:\n```python\nfor (i, x) in enumerate(xs): print({'k': [x, i]}) # !!\n```\nIt prints.",
+            False,
+        ),
+        ("non_alnum_ratio", "(5 x 8) - 4 = 36, and 2^10 = 1024; so 36 < 1024.", False),
+        ("non_alnum_ratio", "你好！这是一个正常的中文回答，没有问题。", False),
+        ("truncated_reply", "The best way to learn is to practise every day, and", True),
+        ("truncated_reply", "Here are the options: first, second,", True),
+        ("truncated_reply", "Here is the code:\n```python\nprint('hi')\n", True),
+        ("truncated_reply", "The function takes the list (", True),
+        ("truncated_reply", "首先，打开设置，", True),
+        ("truncated_reply", "今天天气很好，我们去公园散步吧", False),  # Chinese without a final 。 is fine
+        ("truncated_reply", "The capital of France is Paris", False),
+        ("truncated_reply", "- apples\n- pears\n- plums", False),
+        ("truncated_reply", "```python\nprint('hi')\n```", False),
+        ("truncated_reply", "That is sad :(", False),
+        ("truncated_reply", "x = f(a, b)", False),
+    ],
+)
+def test_check_triggers_or_not(conv, check: str, reply: str, hit: bool) -> None:
+    record = conv("question", reply)
+    drop = only(check).process(record)
+    if hit:
+        assert drop is not None and drop.reason == check, drop
+        assert drop.detail
+    else:
+        assert drop is None, drop
+
+
+def test_bracket_placeholders_opt_in(conv) -> None:
+    record = conv("write a letter", "Dear [Name],\nThanks.\nBest regards,\n[Your Name]")
+    drop = only("unfilled_placeholder", bracket_placeholders=True).process(record)
+    assert drop is not None and drop.reason == "unfilled_placeholder"
+
+
+def test_flag_mode_keeps_and_flags(conv) -> None:
+    stage = QualityStage(QualityConfig(refusal_only="flag", ai_disclaimer="flag"))
+    record = conv("help", "As an AI language model, I'm sorry, but I can't help with that.")
+    assert stage.process(record) is None
+    assert record["metadata"]["flags"] == ["ai_disclaimer", "refusal_only"]
+    assert record["metadata"]["quality"] < 0.5
+
+
+def test_off_mode_skips(conv) -> None:
+    stage = QualityStage(QualityConfig(**ONLY))
+    record = conv("q", "")
+    assert stage.process(record) is None
+    assert "flags" not in record["metadata"] and record["metadata"]["quality"] == 0.95
+
+
+def test_default_modes_drop_empty_and_flag_refusals(conv) -> None:
+    stage = QualityStage()
+    drop = stage.process(conv("q", ""))
+    assert drop is not None and drop.reason == "empty_reply"
+    record = conv("q", "I'm sorry, but I can't help with that.")
+    assert stage.process(record) is None and record["metadata"]["flags"] == ["refusal_only"]
+
+
+def test_score_orders_copies(conv) -> None:
+    stage = QualityStage()
+    good = conv("Explain rain.", "Rain forms when water vapour condenses into droplets that grow heavy and fall.")
+    weak = conv("Explain rain.", "Rain forms when water vapour condenses, and")
+    stage.process(good)
+    stage.process(weak)
+    assert 0.0 <= weak["metadata"]["quality"] < good["metadata"]["quality"] == 1.0
+
+
+def test_tool_call_turns_and_unweighted_turns_ignored(conv) -> None:
+    record = conv("weather?")
+    call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+    record["messages"] += [
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        {"role": "assistant", "content": "", "weight": 0},
+        {"role": "user", "content": "thanks"},
+        {"role": "assistant", "content": "It is sunny today."},
+    ]
+    assert QualityStage().process(record) is None
+
+
+def test_multi_turn_names_the_reply(conv) -> None:
+    drop = only("empty_reply").process(conv("a", "fine", "b", ""))
+    assert drop is not None and drop.detail == "reply 2 of 2 is empty"
+
+
+def test_preference_pair_checks_chosen_only(pair) -> None:
+    stage = QualityStage()
+    assert stage.process(pair("q", "A good and complete answer.", "")) is None
+    drop = stage.process(pair("q", "", "A good answer."))
+    assert drop is not None and drop.reason == "empty_reply"
+
+
+def test_first_drop_in_order_wins(conv) -> None:
+    record = conv("q", "Hello {{name}}, I'm sorry, but I can't help with that.")
+    drop = QualityStage(QualityConfig(refusal_only="drop")).process(record)
+    assert drop is not None and drop.reason == "unfilled_placeholder"
+
+
+def test_deterministic_and_pickled(conv) -> None:
+    stage = pickle.loads(pickle.dumps(QualityStage(QualityConfig(truncated_reply="drop"))))
+    stage.load()
+    record = conv("q", LOOP)
+    first, second = copy.deepcopy(record), copy.deepcopy(record)
+    assert stage.process(first) == stage.process(second)
+    assert first == second
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValidationError):
+        QualityConfig(empty_reply="warn")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        QualityConfig(refusals=["x"])  # type: ignore[call-arg]
