@@ -116,7 +116,9 @@ def print_report(report: dict[str, Any], console: Any) -> None:
 
 
 def inspect_command(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders to inspect (JSONL, JSON, parquet, .gz...).")],
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files or folders to inspect (JSONL, JSON, parquet, .gz...).")
+    ] = None,
     model: Annotated[str, typer.Option("--model", "-m", help="Target model: token limit, encoding, price.")] = (
         "gpt-4o-mini"
     ),
@@ -128,6 +130,8 @@ def inspect_command(
     tokens and estimate the training cost. Writes nothing."""
     from ..inspect import inspect_paths
 
+    if not paths:  # checked here rather than by click so that it reads like every other error
+        raise ConfigError("no input given", hint="curate inspect FILE_OR_FOLDER [...]")
     if workers is not None and workers < 1:
         raise ConfigError("--workers must be at least 1", hint="e.g. --workers 2")
     if format is not None:
