@@ -58,13 +58,16 @@ _POSITION_WEIGHTS = np.array(
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per code point: its NFKC+casefold image when that is one code point (``fold``), whether the text
     needs the full Python normalisation instead (``slow``: expansions such as ligatures and ß, combining
-    marks that may compose), and its class. Built once per process (~0.6 s)."""
+    marks that may compose or reorder), and its class. Built once per process (~0.7 s).
+
+    Folding code point by code point equals ``unicodedata.normalize("NFKC", text).casefold()`` whenever no
+    slow code point occurs, and is ~10x faster on CJK text (full-width punctuation is not NFKC)."""
     size = 0x110000
     fold = np.arange(size, dtype=np.uint32)
     slow = np.zeros(size, dtype=bool)
     classes = np.zeros(size, dtype=np.uint8)
     category = unicodedata.category
-    is_normalized, normalize = unicodedata.is_normalized, unicodedata.normalize
+    is_normalized, normalize, combining = unicodedata.is_normalized, unicodedata.normalize, unicodedata.combining
     for cp in range(size):
         c = chr(cp)
         if c.isalnum() or category(c)[0] == "M":  # marks keep Indic and Thai words whole
@@ -72,11 +75,10 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         image = (c if is_normalized("NFKC", c) else normalize("NFKC", c)).casefold()
         if len(image) == 1:
             fold[cp] = ord(image)
-        elif image:
-            slow[cp] = True
         else:
-            fold[cp] = 0  # maps to nothing: a separator
-    slow[0x0300:0x0370] = True  # combining diacritics: NFKC may compose them with the letter before
+            slow[cp] = True  # expands (ligatures, ß) or vanishes
+        if combining(c):
+            slow[cp] = True  # NFKC may compose or reorder marks: only the full normalisation is right
     slow[0x1100:0x1200] = True  # conjoining Hangul jamo compose into syllables
     for lo, hi in _CHAR_UNIT_RANGES:
         segment = classes[lo : hi + 1]
@@ -118,6 +120,18 @@ def _folded_code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     return fold[cps], starts
+
+
+def fold_text(text: str) -> str:
+    """``normalise_for_near(text)`` (NFKC + casefold), fast: ASCII needs only ``lower``; other text is
+    folded through the table unless it holds a slow code point."""
+    if text.isascii():
+        return text.lower()
+    fold, slow, _ = _tables()
+    cps = _code_points(text)
+    if slow[cps].any():
+        return normalise_for_near(text)
+    return fold[cps].tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:

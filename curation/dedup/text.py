@@ -15,11 +15,11 @@ What does not count: ``id``, ``metadata``, ``weight``, ``name`` and the ``tools`
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import xxhash
 
+from curation.dedup.shingles import fold_text
 from curation.records import is_preference, message_text
 
 
@@ -70,9 +70,8 @@ def user_turn_texts(record: dict[str, Any]) -> list[str]:
 def normalise_for_exact(text: str) -> str:
     """NFKC, casefold, every run of whitespace to one space, stripped: whitespace and case variants
     (and full-width/half-width forms) of one text become the same string."""
-    if not unicodedata.is_normalized("NFKC", text):  # the quick check is far cheaper than normalize
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.casefold().split())  # str.split() splits on what re's \s matches, 3x faster
+    # fold_text equals NFKC+casefold, ~10x faster than unicodedata.normalize on CJK text (shingles.py)
+    return " ".join(fold_text(text).split())  # str.split() splits on what re's \s matches, 3x faster
 
 
 def exact_key(text: str) -> bytes:
