@@ -47,3 +47,17 @@ def test_batch_equals_one_by_one_and_units_never_cross_texts() -> None:
     assert offsets.tolist()[0] == 0 and len(offsets) == len(texts) + 1
     for i, text in enumerate(texts):
         assert np.array_equal(np.unique(hashes[offsets[i] : offsets[i + 1]]), shingle_hashes(text, 2))
+
+
+def test_table_folding_equals_nfkc_casefold() -> None:
+    import random
+
+    from curation.dedup.shingles import fold_text, normalise_for_near
+
+    rng = random.Random(0)
+    samples = ["Ｈｅｌｌｏ，世界！", "ﬁne Straße", "Cafe\u0301", "한국어 한", "x²½", "ÀÉÎ"]
+    for _ in range(3000):
+        text = "".join(chr(rng.randrange(0x20, 0x30000)) for _ in range(rng.randint(1, 8)))
+        if not any(0xD800 <= ord(c) < 0xE000 for c in text):
+            samples.append(text)
+    assert [fold_text(t) for t in samples] == [normalise_for_near(t) for t in samples]
