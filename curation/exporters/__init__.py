@@ -30,6 +30,7 @@ from .base import (
     read_json,
     split_paths,
 )
+from .jsonl import JsonlChecker, JsonlExporter
 
 __all__ = [
     "ExportCheckError",
@@ -89,15 +90,18 @@ def check_run(
     """Check every chosen format in one pass over the splits; returns the issues and the seconds spent."""
     run_dir = Path(run_dir)
     options = _options_for(run_dir, options)
-    exporters = [get_exporter(f) for f in formats]
+    checkers = [get_exporter(f).checker(options) for f in formats]
     started = time.perf_counter()
-    checkers = [e.checker(options) for e in exporters]
+    _one_pass(run_dir, checkers)
+    issues = [i for c in checkers for i in c.finish()]
+    return issues, time.perf_counter() - started
+
+
+def _one_pass(run_dir: Path, checkers: list[RecordChecker]) -> None:
     for split, path in split_paths(run_dir).items():
         for raw, record in iter_lines(path):
             for checker in checkers:
                 checker.add(split, record, raw)
-    issues = [i for c in checkers for i in c.finish()]
-    return issues, time.perf_counter() - started
 
 
 def _parse_formats(formats: list[str] | str) -> list[str]:
@@ -115,36 +119,72 @@ def _parse_formats(formats: list[str] | str) -> list[str]:
 
 
 def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOptions | None = None) -> ExportResult:
-    """Check, then write every chosen format into ``RUN_DIR/exports/<format>/``.
+    """Check every chosen format, then put each into ``RUN_DIR/exports/<format>/``.
 
-    Raises :class:`ExportCheckError` (an ``ExportError``) with every issue when a check fails (or, with
-    ``allow_warnings=False``, when anything is flagged), before any file is written.
+    One pass over the splits checks all formats; JSONL formats stage their converted lines into hidden
+    folders (``exports/.<format>.tmp-<pid>``) during that same pass, so the data is parsed once. Only when
+    no format has an error (or, with ``allow_warnings=False``, any issue) are the folders renamed into
+    place; otherwise they are deleted and :class:`ExportCheckError` (an ``ExportError``) lists every issue:
+    nothing appears under ``exports/``. Formats that need their own pass (hf) are written after the check.
     """
     run_dir = Path(run_dir)
     names = _parse_formats(formats)
     options = _options_for(run_dir, options)
     exporters = {name: get_exporter(name) for name in names}  # unknown names fail here, before reading
+    split_paths(run_dir)  # a folder without splits fails here, before anything is created
     result = ExportResult(run_dir)
-    issues, seconds = check_run(run_dir, names, options)
-    result.issues = issues
-    result.seconds["check"] = round(seconds, 3)
-    blocking = [i for i in issues if i.severity == "error" or not options.allow_warnings]
-    if blocking:
-        raise ExportCheckError(issues)
     exports = run_dir / "exports"
-    exports.mkdir(exist_ok=True)
-    for name, exporter in exporters.items():
+    created_exports = not exports.exists()
+    checkers = {name: e.checker(options) for name, e in exporters.items()}
+    staging: dict[str, Path] = {}
+    try:
+        for name, checker in checkers.items():
+            if isinstance(checker, JsonlChecker) and type(exporters[name]).export is JsonlExporter.export:
+                staging[name] = exports / f".{name}.tmp-{os.getpid()}"
+                shutil.rmtree(staging[name], ignore_errors=True)
+                checker.stage(staging[name])
         started = time.perf_counter()
-        result.paths[name] = _export_atomically(exporter, run_dir, exports / name, options)
-        exporter.after_export(exports / name, options)
-        result.seconds[name] = round(time.perf_counter() - started, 3)
+        _one_pass(run_dir, list(checkers.values()))
+        result.issues = [i for c in checkers.values() for i in c.finish()]
+        result.seconds["check"] = round(time.perf_counter() - started, 3)
+        if any(i.severity == "error" or not options.allow_warnings for i in result.issues):
+            raise ExportCheckError(result.issues)
+        for name, exporter in exporters.items():
+            started = time.perf_counter()
+            if name in staging:
+                checker = checkers[name]
+                assert isinstance(checker, JsonlChecker)
+                written = checker.close_staged()
+                result.paths[name] = _swap_in(staging.pop(name), exports / name, written)
+            else:
+                result.paths[name] = _export_atomically(exporter, run_dir, exports / name, options)
+            exporter.after_export(exports / name, options)
+            result.seconds[name] = round(time.perf_counter() - started, 3)
+    finally:
+        for name, folder in staging.items():
+            checker = checkers[name]
+            if isinstance(checker, JsonlChecker):
+                checker.abort_staged()
+            shutil.rmtree(folder, ignore_errors=True)
+        if created_exports and exports.is_dir() and not any(exports.iterdir()):
+            exports.rmdir()
     return result
+
+
+def _swap_in(tmp: Path, final: Path, written: list[Path]) -> list[Path]:
+    """Rename a finished hidden folder into place; an older export is moved aside first and removed last."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(old)
+    return [final / Path(p).relative_to(tmp) for p in written]
 
 
 def _export_atomically(exporter: Exporter, run_dir: Path, final: Path, options: ExportOptions) -> list[Path]:
     """Write into a hidden sibling folder, then swap it in with renames (old copy removed last)."""
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -152,9 +192,4 @@ def _export_atomically(exporter: Exporter, run_dir: Path, final: Path, options: 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(old)
-    return [final / Path(p).relative_to(tmp) for p in written]
+    return _swap_in(tmp, final, written)

@@ -41,9 +41,7 @@ class BedrockClaudeExporter(JsonlExporter):
             source="AWS quota for Claude 3 Haiku fine-tuning",
         )
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         if kind == "dpo":
             flags.add("dpo_unsupported")
             return None

@@ -162,9 +162,7 @@ class HFExporter(JsonlExporter):
     def checker(self, options: ExportOptions) -> HFChecker:
         return HFChecker(self, options)
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         keys = ("prompt", "chosen", "rejected") if kind == "dpo" else ("messages",)
         for key in keys:
             messages = record.get(key)
@@ -185,7 +183,7 @@ class HFExporter(JsonlExporter):
                 if weight is not None and (weight not in (0, 1) or isinstance(weight, bool)):
                     flags.add("invalid_weight")
                     return None
-        return {"ok": True}
+        return b""  # rows are built by export(); the check only needs the verdict
 
     def export(self, run_dir: Path, out_dir: Path, options: ExportOptions) -> list[Path]:
         try:

@@ -7,11 +7,10 @@ The check pass and the write pass run the same ``convert``, so what is checked i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
-
-import orjson
 
 from .base import (
     Exporter,
@@ -48,13 +47,13 @@ class Target:
 
 def tokens_of(record: dict[str, Any], target: Target, options: ExportOptions) -> int:
     """Chat tokens of a record for the target: the run's count when it used the same encoding, else counted."""
-    from .. import tokens
-
     meta = record.get("metadata")
     if options.run_model and isinstance(meta, dict):
         cached = meta.get("tokens")
-        if isinstance(cached, int) and _same_encoding(options.run_model, target.encoding):
+        if type(cached) is int and _same_encoding(options.run_model, target.encoding):
             return cached
+    from .. import tokens
+
     return tokens.chat_tokens(record, tokens.get_encoding(target.encoding))
 
 
@@ -62,6 +61,9 @@ _encoding_cache: dict[str, str | None] = {}
 
 
 def _same_encoding(run_model: str, encoding: str) -> bool:
+    known = _encoding_cache.get(run_model, False)
+    if known is not False:
+        return known == encoding
     if run_model not in _encoding_cache:
         from .. import tokens
         from ..errors import CurationError
@@ -83,25 +85,83 @@ class JsonlChecker(RecordChecker):
         self.exported: dict[str, int] = {}
         self.bytes: dict[str, int] = {}
         self.method = options.method
+        self.stage_dir: Path | None = None  # set by export_run: converted lines are staged while checking
+        self._staged: dict[str, Any] = {}
+        self._first_kind: str | None = None
+        self._flags: set[str] = set()  # reused: a set per record costs more than the checks it collects
+        self._convert = exporter.convert
+        self._limit = self.target.max_tokens_per_example
+
+    def stage(self, folder: Path) -> None:
+        """Write each converted line into ``folder/<split>.jsonl`` during the check pass (one pass, not two)."""
+        self.stage_dir = Path(folder)
+        self.stage_dir.mkdir(parents=True, exist_ok=True)
+
+    def _stage_write(self, split: str, line: bytes) -> None:
+        fh = self._staged.get(split)
+        if fh is None:
+            assert self.stage_dir is not None
+            fh = self._staged[split] = open(self.stage_dir / f"{split}.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
+            if self.exporter.bom(self.options):
+                fh.write(b"\xef\xbb\xbf")
+        fh.write(line)
+
+    def close_staged(self) -> list[Path]:
+        """Flush and fsync the staged files, write export.json; returns the written paths (export_run renames
+        the folder into place only after every format's checks passed)."""
+        written = []
+        for fh in self._staged.values():
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+            written.append(Path(fh.name))
+        self._staged.clear()
+        if self.stage_dir is not None:
+            manifest = {
+                "format": self.exporter.name,
+                "method": self.method if self.method != "auto" else (self._first_kind or "sft"),
+                "model": self.target.model,
+                "records": {p.stem: self.exported.get(p.stem, 0) for p in written},
+                "files": {p.stem: p.name for p in written},
+                "bom": self.exporter.bom(self.options),
+            }
+            written.append(write_manifest(self.stage_dir, manifest))
+        return written
+
+    def abort_staged(self) -> None:
+        for fh in self._staged.values():
+            fh.close()
+        self._staged.clear()
 
     def add(self, split: str, record: dict[str, Any], raw: bytes | None = None) -> None:
         kind = record_kind(record)
         self.kinds_seen[kind] += 1
-        rid = record.get("id", "?")
+        if self._first_kind is None:
+            self._first_kind = kind
         if self.method != "auto" and kind != self.method:
-            note(self.issues, "method_skipped", rid)
+            note(self.issues, "method_skipped", record.get("id", "?"))
             return
-        flags: set[str] = set()
-        out = self.exporter.convert(record, kind, self.options, flags)
-        for code in flags:
-            note(self.issues, code, rid, skipped=self.options.skip_invalid)
+        flags = self._flags
+        out = self._convert(record, kind, self.options, flags)
+        if flags:
+            rid = record.get("id", "?")
+            for code in flags:
+                note(self.issues, code, rid, skipped=self.options.skip_invalid)
+            flags.clear()
         if out is None:
             return
-        limit = self.target.max_tokens_per_example
+        limit = self._limit
         if limit is not None and tokens_of(record, self.target, self.options) > limit:
-            note(self.issues, "over_token_limit", rid)
-        self.exported[split] = self.exported.get(split, 0) + 1
-        self.bytes[split] = self.bytes.get(split, 0) + len(orjson.dumps(out)) + 1
+            note(self.issues, "over_token_limit", record.get("id", "?"))
+        exported = self.exported
+        exported[split] = exported.get(split, 0) + 1
+        self.bytes[split] = self.bytes.get(split, 0) + len(out)
+        if self.stage_dir is not None:
+            fh = self._staged.get(split)
+            if fh is None:
+                self._stage_write(split, out)
+            else:
+                fh.write(out)
 
     def finish(self) -> list[Any]:
         target, issues = self.target, self.issues
@@ -180,10 +240,8 @@ class JsonlExporter(Exporter):
     def target(self, options: ExportOptions) -> Target:
         raise NotImplementedError
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
-        """The provider's line for ``record`` (None: not exportable; ``flags`` says why)."""
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
+        """The provider's JSONL line for ``record`` (None: not exportable; ``flags`` says why)."""
         raise NotImplementedError
 
     def bom(self, options: ExportOptions) -> bool:
@@ -199,7 +257,6 @@ class JsonlExporter(Exporter):
         written: list[Path] = []
         counts: dict[str, int] = {}
         method = self._method(run_dir, options)
-        dumps = orjson.dumps
         convert = self.convert
         for split, path in split_paths(run_dir).items():
 
@@ -208,9 +265,9 @@ class JsonlExporter(Exporter):
                 for record in iter_records(path):
                     if record_kind(record) != method:
                         continue
-                    out = convert(record, method, options, scratch)
-                    if out is not None:
-                        yield dumps(out) + b"\n"
+                    line = convert(record, method, options, scratch)
+                    if line is not None:
+                        yield line
 
             dest = out_dir / f"{split}.jsonl"
             n = write_jsonl(dest, lines(), bom=self.bom(options))

@@ -34,9 +34,7 @@ class MistralExporter(JsonlExporter):
     def target(self, options: ExportOptions) -> Target:
         return Target(model=options.model or "open-mistral-nemo", tokens_exact=False)
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         if kind == "dpo":
             flags.add("dpo_unsupported")
             return None

@@ -44,9 +44,7 @@ class OpenAIExporter(JsonlExporter):
             source="invalid_n_examples",
         )
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         if kind == "dpo":
             if not self._dpo_ok(options):
                 flags.add("dpo_unsupported")

@@ -43,9 +43,7 @@ class TogetherExporter(JsonlExporter):
             tokens_exact=False,
         )
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         if kind == "dpo":
             return encode_line(preference(record, TOGETHER_RULES, flags), flags, False)
         return encode_line(conversation(record, TOGETHER_RULES, flags), flags, False)

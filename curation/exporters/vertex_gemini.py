@@ -55,9 +55,7 @@ class VertexGeminiExporter(JsonlExporter):
             source="Vertex AI supervised tuning docs",
         )
 
-    def convert(
-        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
-    ) -> dict[str, Any] | None:
+    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         if kind == "dpo":
             flags.add("dpo_unsupported")
             return None

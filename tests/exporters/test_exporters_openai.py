@@ -218,22 +218,29 @@ def test_exports_are_deterministic(sft_run: Path) -> None:
 def test_a_crash_mid_export_leaves_no_partial_file(
     tmp_path: Path, real_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import curation.exporters.jsonl as jsonl
+    import curation.exporters as exporters
 
     run = write_run(tmp_path / "run", sft_records(real_dir))
-    real_iter = jsonl.iter_records
+    real_iter = exporters.iter_lines
 
-    def crashing(path: Path):  # the check pass reads with iter_lines; only the write pass uses iter_records
-        for n, record in enumerate(real_iter(path)):
+    def crashing(path: Path):  # dies in the middle of the pass that converts and stages the lines
+        for n, item in enumerate(real_iter(path)):
             if n == 7:
                 raise RuntimeError("disk on fire")
-            yield record
+            yield item
 
-    monkeypatch.setattr(jsonl, "iter_records", crashing)
+    monkeypatch.setattr(exporters, "iter_lines", crashing)
     with pytest.raises(RuntimeError, match="disk on fire"):
+        export_run(run, ["openai", "mistral"])
+    assert not (run / "exports").exists()  # staged folders removed, nothing renamed into place
+    monkeypatch.undo()
+    export_run(run, ["openai"])
+    before = (run / "exports/openai/train.jsonl").read_bytes()
+    monkeypatch.setattr(exporters, "iter_lines", crashing)
+    with pytest.raises(RuntimeError):
         export_run(run, ["openai"])
-    assert not (run / "exports/openai").exists()
-    assert list((run / "exports").iterdir()) == []  # temporary folder removed too
+    assert (run / "exports/openai/train.jsonl").read_bytes() == before  # the previous export survives whole
+    assert sorted(p.name for p in (run / "exports").iterdir()) == ["openai"]
     # and a file written directly: the final name never holds a partial file, an old one survives intact
     target = tmp_path / "out.jsonl"
     target.write_bytes(b"old\n")
