@@ -112,6 +112,7 @@ def test_fifty_megabyte_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         ("empty_dir", "directory holds no readable data files"),
         ("bad_model", "unknown model 'gpt-9'"),
         ("bad_format", "unknown input format 'csv-ish'"),
+        ("truncated_gzip", "cannot read file"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(case: str, expected: str, tmp_path: Path, repo_dir: Path) -> None:
@@ -127,6 +128,11 @@ def test_usage_errors_exit_2_with_one_line(case: str, expected: str, tmp_path: P
     elif case == "empty_dir":
         (tmp_path / "empty").mkdir()
         args = [str(tmp_path / "empty")]
+    elif case == "truncated_gzip":
+        data = gzip.compress((json.dumps(GOOD) + "\n").encode() * 5000)
+        truncated = tmp_path / "cut.jsonl.gz"
+        truncated.write_bytes(data[: len(data) // 2])
+        args = [str(truncated)]
     elif case == "bad_model":
         args = [str(good), "--model", "gpt-9"]
     else:
