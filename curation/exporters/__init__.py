@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import plugins
 from ..errors import CurationError
+from . import parallel
 from .base import (
     ExportCheckError,
     Exporter,
@@ -144,7 +145,17 @@ def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOpt
                 shutil.rmtree(staging[name], ignore_errors=True)
                 checker.stage(staging[name])
         started = time.perf_counter()
-        _one_pass(run_dir, list(checkers.values()))
+        splits = split_paths(run_dir)
+        n_workers = parallel.workers()
+        size = sum(p.stat().st_size for p in splits.values())
+        if (
+            n_workers > 1
+            and size >= parallel.MIN_PARALLEL_BYTES
+            and all(isinstance(c, JsonlChecker) for c in checkers.values())
+        ):
+            parallel.parallel_pass(names, checkers, staging, splits, options, n_workers)
+        else:
+            _one_pass(run_dir, list(checkers.values()))
         result.issues = [i for c in checkers.values() for i in c.finish()]
         result.seconds["check"] = round(time.perf_counter() - started, 3)
         if any(i.severity == "error" or not options.allow_warnings for i in result.issues):

@@ -134,6 +134,19 @@ class IssueCollector:
         if len(ids) < MAX_IDS:
             ids.append(str(record_id))
 
+    def state(self) -> tuple[dict[str, int], dict[str, list[str]], dict[str, tuple[Severity, str, str]]]:
+        return self._counts, self._ids, self._meta
+
+    def merge(self, state: tuple[dict[str, int], dict[str, list[str]], dict[str, tuple[Severity, str, str]]]) -> None:
+        """Add another collector's counts (a later piece of the same files: its ids come after ours)."""
+        counts, ids, meta = state
+        for code, n in counts.items():
+            if code not in self._counts:
+                self._counts[code], self._ids[code], self._meta[code] = n, list(ids[code]), meta[code]
+            else:
+                self._counts[code] += n
+                self._ids[code] = (self._ids[code] + ids[code])[:MAX_IDS]
+
     def global_issue(self, severity: Severity, code: str, message: str, hint: str = "", count: int = 0) -> None:
         self._counts[code] = count
         self._ids[code] = []

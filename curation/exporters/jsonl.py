@@ -8,6 +8,7 @@ The check pass and the write pass run the same ``convert``, so what is checked i
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -86,6 +87,7 @@ class JsonlChecker(RecordChecker):
         self.bytes: dict[str, int] = {}
         self.method = options.method
         self.stage_dir: Path | None = None  # set by export_run: converted lines are staged while checking
+        self.part: int | None = None  # set in parallel workers: which piece of a split this checker writes
         self._staged: dict[str, Any] = {}
         self._first_kind: str | None = None
         self._flags: set[str] = set()  # reused: a set per record costs more than the checks it collects
@@ -101,10 +103,52 @@ class JsonlChecker(RecordChecker):
         fh = self._staged.get(split)
         if fh is None:
             assert self.stage_dir is not None
-            fh = self._staged[split] = open(self.stage_dir / f"{split}.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
+            if self.part is None:
+                fh = open(self.stage_dir / f"{split}.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
+                if self.exporter.bom(self.options):
+                    fh.write(b"\xef\xbb\xbf")
+            else:  # a parallel worker's piece; the BOM goes on once when the pieces are joined
+                fh = open(self.stage_dir / f".{split}.jsonl.part{self.part:06d}", "wb", buffering=1 << 20)  # noqa: SIM115
+            self._staged[split] = fh
+        fh.write(line)
+
+    # Parallel checking: workers check byte ranges of the splits and send back their counts to merge.
+    def state(self) -> dict[str, Any]:
+        for fh in self._staged.values():
+            fh.close()
+        self._staged.clear()
+        return {
+            "kinds_seen": self.kinds_seen,
+            "exported": self.exported,
+            "bytes": self.bytes,
+            "first_kind": self._first_kind,
+            "issues": self.issues.state(),
+        }
+
+    def merge(self, state: dict[str, Any]) -> None:
+        for key in ("kinds_seen", "exported", "bytes"):
+            mine = getattr(self, key)
+            for k, v in state[key].items():
+                mine[k] = mine.get(k, 0) + v
+        if self._first_kind is None:
+            self._first_kind = state["first_kind"]
+        self.issues.merge(state["issues"])
+
+    def join_parts(self, splits: list[str]) -> None:
+        """Concatenate the workers' pieces per split, in order, into the staged ``<split>.jsonl``."""
+        assert self.stage_dir is not None
+        for split in splits:
+            parts = sorted(self.stage_dir.glob(f".{split}.jsonl.part*"))
+            if not parts:
+                continue
+            fh = open(self.stage_dir / f"{split}.jsonl", "wb")  # noqa: SIM115 - closed by close_staged
             if self.exporter.bom(self.options):
                 fh.write(b"\xef\xbb\xbf")
-        fh.write(line)
+            for part in parts:
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, fh, 1 << 22)
+                part.unlink()
+            self._staged[split] = fh
 
     def close_staged(self) -> list[Path]:
         """Flush and fsync the staged files, write export.json; returns the written paths (export_run renames
