@@ -39,6 +39,15 @@ ACTIONS: frozenset[str] = frozenset({"accept", "reject", "edit", "label", "note"
 DUPLICATE_REASON = re.compile(r"dup", re.IGNORECASE)
 SPLIT_ORDER = ("train", "validation", "test")
 
+# Queue indexes: dropped during a bulk import and built once afterwards (several times faster than
+# maintaining them row by row).
+_RECORD_INDEXES = {
+    "records_split": "records(split, seq)",
+    "records_reason": "records(reason, seq)",
+    "records_language": "records(language, seq)",
+    "records_cluster": "records(cluster, seq)",
+}
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (
@@ -51,10 +60,6 @@ CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL,             -- conversation / preference / raw
     body BLOB NOT NULL              -- the JSONL line as the pipeline wrote it (record, or reject row)
 );
-CREATE INDEX IF NOT EXISTS records_split ON records(split, seq);
-CREATE INDEX IF NOT EXISTS records_reason ON records(reason, seq);
-CREATE INDEX IF NOT EXISTS records_language ON records(language, seq);
-CREATE INDEX IF NOT EXISTS records_cluster ON records(cluster, seq);
 CREATE TABLE IF NOT EXISTS record_flags (flag TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (flag, seq))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
@@ -377,10 +382,15 @@ class ReviewStore:
                 add(line, row, "rejected", row)
 
         with self._write() as conn:
+            for name in _RECORD_INDEXES:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
             conn.execute("DELETE FROM records")
             conn.execute("DELETE FROM record_flags")
             conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            flag_rows.sort()  # insert in primary-key order: no page splits in the WITHOUT ROWID table
             conn.executemany("INSERT INTO record_flags VALUES (?,?)", flag_rows)
+            for name, columns in _RECORD_INDEXES.items():
+                conn.execute(f"CREATE INDEX {name} ON {columns}")
             # Duplicates without a cluster id join their survivor's cluster (or one named after the survivor).
             conn.execute(
                 """UPDATE records SET cluster = COALESCE(
