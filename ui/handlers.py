@@ -448,42 +448,20 @@ def _job_store(path: str | Path | None = None) -> Any:
 
 def launch_job(ctx: UIContext, backend_name: str, model: str | None, params_text: str | None,
                job_db: str | Path | None = None) -> str:  # fmt: skip
-    """Start a training job on the run's curated set; returns the job id."""
-    from curation.trainers.base import Job, get_backend
+    """Start a training job on the run's curated set (the same path as `curate train`); returns the job id."""
+    from curation.trainers import jobs
 
     if not backend_name:
         raise CurationError("choose a trainer backend", hint="pick one in the Train tab")
     params = parse_params(params_text)
     if model:
-        params.setdefault("model", model)
-    try:
-        from curation.trainers import start_job  # type: ignore[attr-defined]
-    except ImportError:
-        start_job = None
-    if start_job is not None:
-        job = start_job(backend_name, ctx.run_dir, params, store=_job_store(job_db))
-        return str(job.id)
-    store = _job_store(job_db)
-    backend = get_backend(backend_name)
-    params = backend.check_params(params)
-    job = Job.new(backend_name, ctx.run_dir, params)
-    job.prepared = backend.prepare(ctx.run_dir, params)
-    store.save(job)
-    try:
-        job = backend.launch(job)
-    except CurationError as exc:
-        job.status, job.error = "failed", str(exc)
-        store.save(job)
-        raise
-    store.save(job)
-    return job.id
+        params["model"] = model
+    return jobs.start(ctx.run_dir, backend_name, params, store=_job_store(job_db)).id
 
 
 def job_rows(ctx: UIContext, job_db: str | Path | None = None) -> list[list[Any]]:
     """Jobs of this run (launched here or from the CLI), newest first."""
-    jobs = _job_store(job_db).list(run_dir=ctx.run_dir)
-    if not jobs:  # the CLI may have stored the run folder as typed (relative)
-        jobs = [j for j in _job_store(job_db).list() if Path(j.run_dir).resolve() == ctx.run_dir]
+    jobs = _job_store(job_db).list(run_dir=ctx.run_dir)  # the store keys jobs by the resolved run folder
     jobs.sort(key=lambda j: j.created_at, reverse=True)
     return [[j.id, j.backend, j.status, j.params.get("model", ""), j.metrics.get("loss", "")] for j in jobs]
 
@@ -497,12 +475,14 @@ def job_status(ctx: UIContext, job_id: str | None, job_db: str | Path | None = N
     empty = pd.DataFrame({"step": [], "loss": [], "series": []})
     if not job_id:
         return {"status": "No job selected.", "logs": "", "loss": empty, "done": True}
+    from curation.trainers import jobs
+
     store = _job_store(job_db)
     job = store.get(job_id)
     backend = get_backend(job.backend)
     if not job.done:
         try:
-            job = store.save(backend.status(job)) or job
+            job = jobs.refresh(job, store=store)
         except CurationError as exc:  # a provider hiccup: show it, keep polling
             job.error = str(exc)
     points = []
@@ -528,7 +508,7 @@ def job_status(ctx: UIContext, job_id: str | None, job_db: str | Path | None = N
 
 
 def cancel_job(ctx: UIContext, job_id: str | None, job_db: str | Path | None = None) -> str:
-    from curation.trainers.base import get_backend
+    from curation.trainers import jobs
 
     if not job_id:
         raise CurationError("no job selected", hint="pick a job in the list")
@@ -536,9 +516,7 @@ def cancel_job(ctx: UIContext, job_id: str | None, job_db: str | Path | None = N
     job = store.get(job_id)
     if job.done:
         return f"job {job_id} already {job.status}"
-    job = get_backend(job.backend).cancel(job)
-    store.save(job)
-    return f"job {job_id}: {job.status}"
+    return f"job {job_id}: {jobs.cancel(job_id, store=store).status}"
 
 
 __all__ = [
