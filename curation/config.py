@@ -257,9 +257,9 @@ def commented_default_config() -> str:
                 dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
                 if name == "inputs":
                     dumped = [v.path for v in value]
-                text = yaml.safe_dump({name: _jsonable(dumped)}, sort_keys=False, allow_unicode=True,
-                                      default_flow_style=True, width=1000).strip()
-                lines.append(f"{pad}{text}")
+                text = yaml.safe_dump(_jsonable(dumped), allow_unicode=True, default_flow_style=True, width=1000)
+                text = text.strip().removesuffix("...").strip()
+                lines.append(f"{pad}{name}: {text}")
 
     emit(defaults, 0)
     return "\n".join(lines) + "\n"

@@ -39,7 +39,8 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "hiyouga__LLaMA-Factory/identity.json": (91, 6, 85, {"unfilled_placeholder": 85}),
     # The reader keeps per-message loss_weight as `weight`, user turns included (OpenAI rejects that); the same
     # identity texts ({{name}}) appear in 50 records.
-    "hiyouga__LLaMA-Factory/v1_sft_demo.jsonl": (500, 0, 500, {"weight_misplaced": 500, "unfilled_placeholder": 50}),
+    # loss_weight is kept only on assistant turns (OpenAI rejects weight elsewhere), so only placeholders remain.
+    "hiyouga__LLaMA-Factory/v1_sft_demo.jsonl": (500, 450, 50, {"unfilled_placeholder": 50}),
     "lm-sys__FastChat/dummy_conversation.json": (500, 500, 0, {}),
     # Tasks whose output is empty (their authors' "ERROR" rows).
     "mobarski__alpaca-libre/alpaca_libre_tasks_v1.jsonl": (2375, 2138, 237, {"empty_content": 237}),

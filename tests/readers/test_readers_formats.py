@@ -78,7 +78,8 @@ def test_openai_kept_as_is_with_unknown_roles_and_keys() -> None:
 def test_openai_v1_fixes_are_idempotent() -> None:
     obj = {"messages": [{"role": "user", "content": [{"type": "text", "value": "q"}], "loss_weight": 0.0}]}
     rec = one(obj)
-    assert rec["messages"] == [{"role": "user", "content": [{"type": "text", "text": "q"}], "weight": 0}]
+    # A prompt turn's loss_weight is dropped: only assistant turns carry weight in the canonical model.
+    assert rec["messages"] == [{"role": "user", "content": [{"type": "text", "text": "q"}]}]
     again = one({"messages": rec["messages"]})
     assert again["messages"] == rec["messages"]
     odd = one({"messages": [{"role": "assistant", "content": "a", "loss_weight": 0.5}]})

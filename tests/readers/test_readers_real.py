@@ -122,11 +122,12 @@ def test_hh_transcripts_split_into_prompt_chosen_rejected(real_dir: Path) -> Non
 def test_v1_sft_parts_and_weights(real_dir: Path) -> None:
     items = _read(real_dir, "hiyouga__LLaMA-Factory/v1_sft_demo.jsonl")
     first = items[0].record["messages"]
-    assert first[0] == {"role": "user", "content": [{"type": "text", "text": "hi"}], "weight": 0}
+    assert first[0] == {"role": "user", "content": [{"type": "text", "text": "hi"}]}
     assert first[1]["weight"] == 1 and first[1]["content"][0]["text"].startswith("Hello! I am {{name}}")
     for item in items:
         for m in item.record["messages"]:
-            assert "loss_weight" not in m and type(m["weight"]) is int
+            assert "loss_weight" not in m
+            assert type(m["weight"]) is int if m["role"] == "assistant" else "weight" not in m
             assert all("value" not in p for p in m["content"])
 
 

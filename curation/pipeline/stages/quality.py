@@ -14,6 +14,7 @@ Japanese replies need no final full stop, lists and code end without one, and sh
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -264,9 +265,9 @@ def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
     if len(tokens) < max(min_words, n + 1):
         return 0.0
     grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
-    counts: dict[tuple[str, ...], int] = {}
-    for gram in grams:
-        counts[gram] = counts.get(gram, 0) + 1
+    counts = Counter(grams)  # counted in C; most replies repeat nothing and return right here
+    if len(counts) == len(grams):
+        return 0.0
     covered = bytearray(len(tokens))
     any_dup = False
     for i, gram in enumerate(grams):

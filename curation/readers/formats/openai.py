@@ -41,7 +41,9 @@ def maybe_fix_message(message: dict[str, Any], mapping: FieldMapping | None) -> 
     for key, value in message.items():
         if key == "loss_weight":
             # 0.0/1.0 become the canonical int; anything else is kept for the checks to report as a bad weight.
-            if "weight" not in message:
+            # LLaMA-Factory puts loss_weight on every turn, but only assistant turns are trained on (and
+            # OpenAI rejects `weight` anywhere else), so a prompt turn's loss_weight carries no information.
+            if "weight" not in message and message.get("role") == "assistant":
                 fixed["weight"] = int(value) if value in (0, 1) and not isinstance(value, bool) else value
             continue
         if key == "content" and type(value) is list:
