@@ -142,7 +142,11 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
             # -- Export -----------------------------------------------------------------------------------
             with gr.Tab("Export", id="export", elem_id="tab-export"):
                 formats = gr.CheckboxGroup(h.exporter_choices(), label="Formats", elem_id="export-formats")
-                export_model = gr.Textbox(label="Target model (optional)", elem_id="export-model")
+                with gr.Row():
+                    export_model = gr.Textbox(label="Target model (optional)", elem_id="export-model")
+                    export_method = gr.Radio(["auto", "sft", "dpo"], value="auto", label="Records",
+                                             info="a run with both conversations and preference pairs exports "
+                                                  "one kind at a time", elem_id="export-method")  # fmt: skip
                 export_btn = gr.Button("Apply decisions and export", variant="primary", elem_id="export-btn")
                 export_status = gr.Markdown(elem_id="export-status")
                 export_out = gr.File(label="Exported files", file_count="multiple", elem_id="export-files",
@@ -229,8 +233,8 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
             return (*show_cluster(cluster), message)
 
         @_safe
-        def export(selected: list[str], target: str) -> tuple[Any, ...]:
-            text, files = h.run_export(ctx, selected, target or None)
+        def export(selected: list[str], target: str, method: str) -> tuple[Any, ...]:
+            text, files = h.run_export(ctx, selected, target or None, method or "auto")
             return text, h.export_files(files)
 
         def refresh_jobs(selected: str | None = None) -> tuple[Any, ...]:
@@ -278,7 +282,7 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
                             [*view_outputs, review_status])  # fmt: skip
         cluster_dd.change(show_cluster, cluster_dd, [members, keep])
         keep_btn.click(keep_member, [cluster_dd, keep, reviewer], [members, keep, dup_status])
-        export_btn.click(export, [formats, export_model], [export_status, export_out])
+        export_btn.click(export, [formats, export_model, export_method], [export_status, export_out])
         launch_btn.click(launch_job, [backend, model, params], [jobs, job_id, job_status, timer])
         jobs_refresh.click(_safe(refresh_jobs), job_id, [jobs, job_id])
         job_id.change(poll, job_id, [job_status, logs, loss, timer])

@@ -21,6 +21,7 @@ from curation.review import QueueFilter, ReviewRecord, ReviewStore, apply_decisi
 from curation.review.store import apply_edit
 
 ANY = "(any)"
+MAX_CLUSTER_COLUMNS = 24  # members shown side by side; all of them stay choosable
 STATUSES = ["unreviewed", "reviewed", "accepted", "rejected", "edited"]
 
 
@@ -312,7 +313,10 @@ def cluster_view(ctx: UIContext, cluster_id: str | None) -> tuple[str, list[tupl
         return "<p>Choose a cluster.</p>", [], None
     info = ctx.store.cluster(cluster_id)
     columns = []
-    for m in info.members:
+    # The survivor first, then the others in pipeline order.
+    ordered = sorted(info.members, key=lambda m: m.id != info.survivor)
+    shown = ordered[:MAX_CLUSTER_COLUMNS]
+    for m in shown:
         state = "kept" if m.split != "rejected" else f"rejected ({m.reason})"
         if m.verdict:
             state += f" · human: {m.verdict}"
@@ -322,9 +326,13 @@ def cluster_view(ctx: UIContext, cluster_id: str | None) -> tuple[str, list[tupl
             f"{html.escape(_content(msg))[:1200]}</div>"
             for _, msg in flat_messages(m.record)
         )
+        estimate = ""
+        if m.pipeline_similarity is not None:
+            target = html.escape(m.duplicate_of or "")
+            estimate = f" (dedup stage: {m.pipeline_similarity:.2f} to <code>{target}</code>)"
         columns.append(
             f"<div class='dup-member{survivor}' id='dup-{html.escape(m.id)}'>"
-            f"<div class='dup-head'><code>{html.escape(m.id)}</code> · similarity <b>{m.similarity:.2f}</b>"
+            f"<div class='dup-head'><code>{html.escape(m.id)}</code> · similarity <b>{m.similarity:.2f}</b>{estimate}"
             f"<br>{html.escape(state)}</div>{turns}</div>"
         )
     page = (
@@ -333,9 +341,10 @@ def cluster_view(ctx: UIContext, cluster_id: str | None) -> tuple[str, list[tupl
         "white-space:pre-wrap}.dup-head{font-size:0.9em;margin-bottom:6px}</style>"
         f"<p>Cluster <code>{html.escape(info.id)}</code>: {info.size} members; similarity is word-trigram Jaccard "
         f"against the survivor <code>{html.escape(info.survivor or '')}</code>.</p>"
-        f"<div class='dup-grid'>{''.join(columns)}</div>"
+        + (f"<p>Showing the first {len(shown)} of {info.size} members.</p>" if len(shown) < info.size else "")
+        + f"<div class='dup-grid'>{''.join(columns)}</div>"
     )
-    choices = [(f"{m.id} ({m.similarity:.2f})", m.id) for m in info.members]
+    choices = [(f"{m.id} ({m.similarity:.2f})", m.id) for m in ordered]
     return page, choices, info.survivor
 
 
@@ -353,12 +362,14 @@ def exporter_choices() -> list[str]:
     return available(EXPORTER_GROUP)
 
 
-def run_export(ctx: UIContext, formats: list[str], model: str | None = None) -> tuple[str, list[str]]:
+def run_export(
+    ctx: UIContext, formats: list[str], model: str | None = None, method: str = "auto"
+) -> tuple[str, list[str]]:
     """Apply the decisions to the run folder, then write the chosen exports; returns (summary, files)."""
     if not formats:
         raise CurationError("choose at least one export format", hint="tick a format in the Export tab")
     applied = apply_decisions(ctx.run_dir)
-    files = [str(p) for p in _export(ctx.run_dir, formats, model)]
+    files = [str(p) for p in _export(ctx.run_dir, formats, model, method)]
     summary = (
         f"Applied {applied.decisions} decision(s): {applied.rejected} rejected, {applied.restored} restored, "
         f"{applied.edited} edited, {applied.invalid_edits} invalid edit(s). Splits now: "
@@ -368,24 +379,12 @@ def run_export(ctx: UIContext, formats: list[str], model: str | None = None) -> 
     return summary, files
 
 
-def _export(run_dir: Path, formats: list[str], model: str | None) -> list[Path]:
-    options: dict[str, Any] = {"model": model} if model else {}
-    try:
-        from curation.exporters import export_run  # type: ignore[attr-defined]
-    except ImportError:
-        export_run = None
-    if export_run is not None:
-        result = export_run(run_dir, formats, options)
-        return _paths(result)
-    # Until curation.exporters.export_run exists: each exporter's own export() into exports/<name>/.
-    from curation.exporters.base import ExportOptions
-    from curation.plugins import get_exporter
+def _export(run_dir: Path, formats: list[str], model: str | None, method: str = "auto") -> list[Path]:
+    from curation.exporters import ExportOptions, export_run
 
-    written: list[Path] = []
-    for name in formats:
-        exporter = get_exporter(name)()
-        written += [Path(p) for p in exporter.export(run_dir, run_dir / "exports" / name, ExportOptions(**options))]
-    return written
+    # Only what the user chose: export_run fills the rest (e.g. the run's own model) from the run folder.
+    chosen = {k: v for k, v in {"model": model, "method": None if method == "auto" else method}.items() if v}
+    return _paths(export_run(run_dir, formats, ExportOptions(**chosen) if chosen else None))
 
 
 def _paths(result: Any) -> list[Path]:

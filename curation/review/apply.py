@@ -47,7 +47,7 @@ class ApplyResult:
     unknown_ids: list[str] = field(default_factory=list)  # decisions for ids not in this run
     splits: dict[str, int] = field(default_factory=dict)  # records per split after applying
     rejects: int = 0
-    changed: bool = False
+    changed: int = 0  # records whose place or content this call changed (0 when applied twice)
     files: list[str] = field(default_factory=list)
 
 
@@ -130,19 +130,25 @@ def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None =
     moved_in: dict[str, list[bytes]] = {}  # records restored to a split, appended after the split's own
     ids_in = 0
 
-    def to_split(record: dict[str, Any], split: str, decision: Decision, restored: bool = False) -> bool:
+    def to_split(
+        record: dict[str, Any], split: str, decision: Decision, restored: bool = False, line: bytes | None = None
+    ) -> bool:
         """Write a (possibly edited) record to a split; False when the edit is invalid (sent to rejects)."""
         if decision.messages is not None:
             edited = apply_edit(record, decision.messages)
             problem = validate_record(edited)
             if problem is not None:
-                rejects_out.append(dumps(_reject_row(_with_review(edited, decision), problem[0], problem[1], None)))
+                row = dumps(_reject_row(_with_review(edited, decision), problem[0], problem[1], None))
+                result.changed += line is None or row != line + b"\n"
+                rejects_out.append(row)
                 result.invalid_edits += 1
                 return False
             record = edited
             result.edited += 1
         target = splits_out if split in splits_out else moved_in
-        target.setdefault(split, []).append(dumps(_with_review(record, decision, restored=restored)))
+        out = dumps(_with_review(record, decision, restored=restored))
+        result.changed += line is None or out != line + b"\n"
+        target.setdefault(split, []).append(out)
         return True
 
     for split, path in split_files:
@@ -161,7 +167,7 @@ def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None =
                                                      decision.duplicate_of)))  # fmt: skip
                 result.rejected += 1
             else:
-                to_split(record, split, decision)
+                to_split(record, split, decision, line=line)
     rejects_path = run / "rejects.jsonl"
     if rejects_path.exists():
         for line, row in iter_jsonl(rejects_path):
@@ -180,13 +186,14 @@ def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None =
                 meta = {k: v for k, v in (original.get("metadata") or {}).items() if k != "review"}
                 original["metadata"] = meta
                 split = str(meta.get("split") or "train")
-                if to_split(original, split, decision, restored=True):
+                if to_split(original, split, decision, restored=True, line=line):
                     result.restored += 1
                 continue
             if decision is not None and decision.verdict == "reject" and decision.duplicate_of and record is not None:
                 if row.get("duplicate_of") != decision.duplicate_of:  # a cluster resolution chose another survivor
                     row["duplicate_of"] = decision.duplicate_of
                     rejects_out.append(dumps(row))
+                    result.changed += 1
                     continue
             rejects_out.append(line + b"\n")
     for split, lines in moved_in.items():
@@ -199,7 +206,7 @@ def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None =
             f"applying review decisions would turn {ids_in} records into {ids_out}",
             hint="report this as a bug; no file was changed",
         )
-    result.changed = bool(result.rejected or result.restored or result.edited or result.invalid_edits)
+    result.changed += result.rejected
     (run / "splits").mkdir(exist_ok=True)
     for split, lines in splits_out.items():
         path = run / "splits" / f"{split}.jsonl"

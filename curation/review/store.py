@@ -179,6 +179,7 @@ class ClusterMember:
     similarity: float  # word-trigram Jaccard against the cluster's current survivor
     verdict: str | None
     record: dict[str, Any] | None
+    pipeline_similarity: float | None = None  # the dedup stage's own estimate against its survivor (rejects)
 
 
 @dataclass(slots=True)
@@ -577,7 +578,9 @@ class ReviewStore:
         for rid, split, reason, dup, body, verdict in rows:
             row = orjson.loads(body)
             record = row.get("record") if split == "rejected" else row
-            members.append(ClusterMember(rid, split, reason, dup, 0.0, verdict, record))
+            estimate = row.get("similarity") if split == "rejected" else None
+            members.append(ClusterMember(rid, split, reason, dup, 0.0, verdict, record,
+                                         float(estimate) if isinstance(estimate, int | float) else None))  # fmt: skip
         # Survivor: a human-accepted member first, else the member the pipeline kept, else the first one.
         def stays(m: ClusterMember) -> bool:
             return m.verdict == "accept" or (m.split != "rejected" and m.verdict != "reject")

@@ -49,6 +49,10 @@ def test_apply_moves_edits_restores_and_conserves(run: Path) -> None:
         store.decide(kept[2], "edit", "bob", messages=[{"role": "nobody", "content": "x"}])  # invalid now
     result = apply_decisions(run)
     after = _where(run)
+    # 2 moved out, 2 restored, 1 edited, 1 invalid edit, and the cluster's other duplicates re-pointed to `new`
+    assert result.changed == 6 + len(cluster.members) - 2
+    again = apply_decisions(run)
+    assert again.changed == 0 and _where(run) == after  # idempotent
     assert set(after) == set(before)  # conservation: every id exactly once
     assert after[kept[0]] == f"rejected:{HUMAN_REJECTED}"
     assert after[kept[1]] == before[kept[1]]
@@ -83,7 +87,7 @@ def test_apply_twice_changes_nothing_and_withdrawn_rejects_return(run: Path) -> 
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
     first = digest()
-    apply_decisions(run)
+    assert apply_decisions(run).changed == 0
     assert digest() == first
     assert _where(run)[rid] == f"rejected:{HUMAN_REJECTED}"
     with ReviewStore(run) as store:
@@ -95,5 +99,5 @@ def test_apply_twice_changes_nothing_and_withdrawn_rejects_return(run: Path) -> 
 def test_apply_without_decisions_keeps_files(run: Path) -> None:
     before = {p.name: p.read_bytes() for p in run.glob("splits/*")}
     result = apply_decisions(run)
-    assert not result.changed and result.decisions == 0
+    assert result.changed == 0 and result.decisions == 0
     assert before == {p.name: p.read_bytes() for p in run.glob("splits/*")}
