@@ -90,8 +90,12 @@ def test_together_rules(run: Path, tmp_path: Path, real_dir: Path) -> None:
         assert body[0] == "user" and all(r in ("user", "assistant") for r in body)
         assert all(b == ("assistant" if a == "user" else "user") for a, b in zip(body, body[1:], strict=False))
         assert all(m.get("weight", 1) in (0, 1) for m in ex["messages"])
-    # Together keeps weight 0 on user turns (OpenAI drops it): v1_sft's loss mask survives
-    assert sum(1 for ex in data for m in ex["messages"] if m["role"] == "user" and m.get("weight") == 0) == 30
+    # Together takes weight on any message: every canonical weight survives, whatever its role
+    kept = [r for r in canonical(run) if not r.get("tools") and r["messages"][0]["role"] != "assistant"]
+    kept = [r for r in kept if [m["role"] for m in r["messages"] if m["role"] != "system"][0] == "user"]
+    weights = [(m["role"], m["weight"]) for r in kept for m in r["messages"] if "weight" in m]
+    assert [(m["role"], m["weight"]) for ex in data for m in ex["messages"] if "weight" in m] == weights
+    assert len(weights) >= 30
     pairs = write_run(tmp_path / "pairs", preference_records(real_dir))
     export_run(pairs, ["together"])
     first = json.loads((pairs / "exports/together/train.jsonl").read_text().splitlines()[0])
