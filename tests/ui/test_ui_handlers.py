@@ -181,3 +181,21 @@ def test_train_handlers_list_launch_poll_and_cancel(ctx: h.UIContext, tmp_path: 
         assert h.parse_params("n_epochs=3\nlr=0.1") == {"n_epochs": 3, "lr": 0.1}
     finally:
         plugins.unregister(plugins.TRAINER_GROUP, "fake")
+
+
+def test_login_comes_from_the_environment_and_missing_run_folders_fail_clearly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from curation.cli import main
+    from ui.app import _auth
+
+    monkeypatch.delenv("CURATION_UI_USER", raising=False)
+    monkeypatch.delenv("CURATION_UI_PASSWORD", raising=False)
+    assert _auth(None) is None
+    assert _auth(("a", "b")) == ("a", "b")
+    monkeypatch.setenv("CURATION_UI_PASSWORD", "pw")
+    with pytest.raises(CurationError, match="CURATION_UI_USER"):
+        _auth(None)
+    monkeypatch.setenv("CURATION_UI_USER", "ann")
+    assert _auth(None) == ("ann", "pw")
+    assert main(["ui", str(tmp_path / "missing")]) == 2
