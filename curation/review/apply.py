@@ -88,8 +88,8 @@ def _with_review(record: dict[str, Any], decision: Decision, *, restored: bool =
     if decision.note:
         review["note"] = decision.note
     meta["review"] = review
-    if decision.labels is not None:
-        meta["labels"] = list(dict.fromkeys([*(meta.get("labels") or []), *decision.labels]))
+    if decision.labels is not None:  # the reviewer's label set replaces the record's (the UI starts from it)
+        meta["labels"] = list(dict.fromkeys(decision.labels))
     out["metadata"] = meta
     return out
 
