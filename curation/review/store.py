@@ -145,7 +145,7 @@ class ReviewRecord:
     record: dict[str, Any] | None  # the pipeline's record (None for an unparseable raw reject)
     reject: dict[str, Any] | None  # the reject row (without "record"), when the pipeline rejected it
     flags: list[str]
-    labels: list[str]  # pipeline labels merged with the reviewer's latest labels
+    labels: list[str]  # the reviewer's latest label set, else the pipeline's labels
     language: str | None
     cluster: str | None
     decision: Decision | None
@@ -433,7 +433,7 @@ class ReviewStore:
         if f.label:
             clauses.append(
                 "(r.id IN (SELECT record_id FROM latest_labels WHERE label = ?) OR"
-                " (r.labels IS NOT NULL AND ('\n' || r.labels || '\n') LIKE ?))"
+                " (l.labels IS NULL AND r.labels IS NOT NULL AND ('\n' || r.labels || '\n') LIKE ?))"
             )
             params += [f.label, f"%\n{f.label}\n%"]
         if f.text:
@@ -486,9 +486,8 @@ class ReviewStore:
         else:
             record, reject = row, None
         decision = self.decision(rid)
-        merged = _split_tags(labels)
-        if decision and decision.labels is not None:
-            merged = list(dict.fromkeys([*merged, *decision.labels]))
+        # A reviewer's label set replaces the pipeline's (the UI edits starting from the pipeline's labels).
+        merged = decision.labels if decision and decision.labels is not None else _split_tags(labels)
         out = ReviewRecord(
             id=rid, split=split, orig_split=orig, kind=kind, record=record, reject=reject,
             flags=_split_tags(flags), labels=merged, language=language, cluster=cluster, decision=decision,
