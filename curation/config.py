@@ -75,6 +75,9 @@ class ExportConfig(_Strict):
     """Exports written into RUN_DIR/exports/<format>/ at the end of `curate run`."""
 
     formats: list[str] = Field(default_factory=lambda: ["openai", "hf"], description="Exporter names.")
+    method: Literal["auto", "sft", "dpo"] = Field(
+        default="auto", description="sft: conversations only; dpo: preference pairs only; auto: what the run holds "
+        "(a run holding both kinds must choose: one provider training file holds one kind).")
     azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with BOM.")
     strict: bool = Field(default=False, description="Fail the run when an export rule fails (default: report).")
 

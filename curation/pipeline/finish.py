@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import CurationError
+
 if TYPE_CHECKING:
     from ..config import RunConfig
     from .runner import RunResult
@@ -30,14 +32,25 @@ def finish_run(result: RunResult, config: RunConfig, *, quiet: bool = False) -> 
         changed = apply_review_decisions(run_dir)
         if changed:
             result.warnings.append(f"applied {changed} review decisions from review.sqlite")
+    export_error: CurationError | None = None
     if config.export.formats:
         from ..exporters import ExportOptions, export_run
 
-        options = ExportOptions(model=config.model, azure_bom=config.export.azure_bom)
-        exported = export_run(run_dir, config.export.formats, options, strict=config.export.strict)
-        result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
-        result.warnings.extend(exported.warnings)
+        options = ExportOptions(model=config.model, azure_bom=config.export.azure_bom, method=config.export.method,
+                                allow_warnings=not config.export.strict)
+        try:
+            exported = export_run(run_dir, config.export.formats, options)
+        except CurationError as exc:
+            # The splits, rejects and report are complete and worth keeping; the export error is still an error.
+            export_error = exc
+        else:
+            result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
+            result.warnings.extend(
+                f"{issue.exporter}: {issue.message}" for issue in exported.issues if issue.severity == "warning"
+            )
     from ..report import render_report
 
     render_report(run_dir)
+    if export_error is not None:
+        raise export_error
     return result
