@@ -76,8 +76,10 @@ def run_command(
     cfg = load_config(config, overrides=overrides, values=values)
     if train:
         from .. import plugins
+        from ..trainers.base import get_backend, parse_params
 
-        plugins.get_trainer(train)  # an unknown backend fails before any work
+        plugins.get_trainer(train)  # an unknown backend or bad parameter fails before any work
+        get_backend(train).check_params(parse_params(train_params))
     result = run_pipeline(cfg, quiet=quiet or as_json)
     from ..pipeline.finish import finish_run
 
@@ -88,9 +90,15 @@ def run_command(
     elif not quiet:
         _summary(result, console)
     if train:
-        from ..trainers import launch_from_cli
+        from ..trainers import jobs
+        from ..trainers.base import parse_params
+        from .train import follow_job
 
-        launch_from_cli(result.run_dir, train, train_params or [], quiet=quiet)
+        job = jobs.start(result.run_dir, train, parse_params(train_params))
+        typer.echo(f"job {job.id} ({job.backend}) {job.status}", err=True)
+        code = follow_job(job.id, None, poll=2.0, quiet=quiet)
+        if code:
+            raise typer.Exit(code)
 
 
 def init_command(

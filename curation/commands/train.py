@@ -35,7 +35,8 @@ def _summary(job) -> str:  # noqa: ANN001
     return "  ".join(parts)
 
 
-def _follow(job_id: str, db: Path | None, poll: float) -> int:
+def follow_job(job_id: str, db: Path | None, poll: float, *, quiet: bool = False) -> int:
+    """Follow a job to its end, printing new events and status changes; returns the exit code."""
     from ..trainers import jobs
     from ..trainers.base import format_event
 
@@ -43,6 +44,8 @@ def _follow(job_id: str, db: Path | None, poll: float) -> int:
     last_status = [""]
 
     def show(job) -> None:  # noqa: ANN001
+        if quiet:
+            return
         for event in job.events:
             key = str(event.get("id") or (event.get("created_at"), event.get("message")))
             if key not in seen:
@@ -100,7 +103,7 @@ def register(app: typer.Typer) -> None:
         if detach:
             typer.echo(f"follow with: curate jobs show {job.id}")
             return
-        code = _follow(job.id, db, poll)
+        code = follow_job(job.id, db, poll)
         if code:
             raise typer.Exit(code)
 
