@@ -113,6 +113,18 @@ class RunConfig(_Strict):
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     apply_review: bool = Field(default=True, description="Apply review decisions found in the run folder.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_target_model(cls, data: Any) -> Any:
+        # The length stage can run on its own with its own model; inside a run the target model is the
+        # top-level `model`, so a second one under `length` would be silently ignored: refuse it.
+        length = data.get("length") if isinstance(data, dict) else None
+        if isinstance(length, dict):
+            for key in ("model", "models"):
+                if key in length:
+                    raise ValueError(f"set the target model with the top-level `{key}:` key, not `length.{key}`")
+        return data
+
     @field_validator("inputs", mode="before")
     @classmethod
     def _inputs_as_paths(cls, value: Any) -> Any:
@@ -250,6 +262,8 @@ def commented_default_config() -> str:
     def emit(model: BaseModel, indent: int) -> None:
         pad = "  " * indent
         for name, field in type(model).model_fields.items():
+            if indent and name in ("model", "models"):
+                continue  # the run's target model is the top-level one (see RunConfig._one_target_model)
             value = getattr(model, name)
             if field.description:
                 lines.append(f"{pad}# {field.description}")

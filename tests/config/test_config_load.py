@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from curation.config import RunConfig, load_config, parse_override
+from curation.errors import ConfigError
+
+
+def test_unknown_key_names_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("inputs: [a.jsonl]\nsplit:\n  validaton: 0.2\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "split.validaton" in str(err.value) and "curate init" in str(err.value)
+
+
+def test_bad_value_and_bad_yaml_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="near_dedup.threshold"):
+        load_config(None, overrides=["near_dedup.threshold=2"])
+    path = tmp_path / "broken.yaml"
+    path.write_text("inputs: [a\nmodel: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="broken.yaml"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="add up to 1"):
+        load_config(None, overrides=["split.validation=0.5"])
+
+
+def test_precedence_defaults_yaml_cli(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("inputs: [data/a.jsonl]\nseed: 3\nlanguage:\n  allow: [en]\n", encoding="utf-8")
+    config = load_config(path, overrides=["language.allow=[en, fr]"], values={"seed": 5})
+    assert config.seed == 5 and config.language.allow == ["en", "fr"]
+    assert config.inputs[0].path == str(tmp_path / "data" / "a.jsonl")  # relative to the config file
+    assert config.near_dedup.threshold == 0.7  # default kept
+
+
+def test_overrides_are_yaml_scalars() -> None:
+    assert parse_override("a.b=0.5") == ("a.b", 0.5)
+    assert parse_override("a=[x, y]") == ("a", ["x", "y"])
+    assert parse_override("a=true") == ("a", True)
+    with pytest.raises(ConfigError):
+        parse_override("no-equals-sign")
+
+
+def test_hash_ignores_where_and_how_but_not_what() -> None:
+    a = RunConfig.model_validate({"inputs": ["x"], "out": "one", "runner": {"workers": 1}})
+    b = RunConfig.model_validate({"inputs": ["x"], "out": "two", "runner": {"workers": 2}})
+    c = RunConfig.model_validate({"inputs": ["x"], "seed": 1})
+    assert a.config_hash() == b.config_hash() != c.config_hash()
+
+
+def test_one_target_model() -> None:
+    with pytest.raises(ConfigError, match="top-level `model:`"):
+        load_config(None, overrides=["length.model=gpt-4o"])
