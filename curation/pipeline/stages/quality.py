@@ -156,8 +156,16 @@ _BRACKET_SLOTS = re.compile(r"\[(?:(?:your|insert|enter|add)[ _][^\]\n]{1,40}|na
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
-_NOT_ALNUM = re.compile(r"[\W_]")  # str.isalnum() in regex form: letters and digits of every script
+_SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
+_SPACE_CHARS = re.compile(r"\s")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff0c": "，"})
+
+
+def _plain_quotes(text: str) -> str:
+    """``text.translate(_APOSTROPHES)``, skipped when nothing needs it (translate costs ~5 us per reply)."""
+    if "\u2019" in text or "\u2018" in text or "\uff0c" in text:
+        return text.translate(_APOSTROPHES)
+    return text
 # A reply that ends on one of these was cut off (commas, open brackets; CJK commas too).
 _CUT_ENDINGS = (",", "(", "[", "{", "，", "、", "（", "「", "《")
 # English and French function words that cannot end a sentence.
@@ -232,6 +240,8 @@ def strip_code(text: str) -> str:
 
 def _is_cjk(text: str) -> bool:
     sample = text[:2000]
+    if sample.isascii() or _CJK.search(sample) is None:  # the common case, without counting
+        return False
     return len(_CJK.findall(sample)) > 0.3 * max(1, len(sample) - sample.count(" "))
 
 
@@ -281,12 +291,16 @@ def _visible(prose: str) -> str:
     return _SPACES.sub("", prose)
 
 
+def _symbol_counts(prose: str) -> tuple[int, int]:
+    """(non-space characters, those that are not letters or digits), without building a spaceless copy."""
+    visible = len(prose) - len(_SPACE_CHARS.findall(prose))
+    return visible, len(_SYMBOL.findall(prose))
+
+
 def non_alnum_ratio(prose: str) -> float:
     """Share of non-space characters that are not letters or digits (any script)."""
-    visible = _visible(prose)
-    if not visible:
-        return 0.0
-    return len(_NOT_ALNUM.findall(visible)) / len(visible)
+    visible, symbols = _symbol_counts(prose)
+    return symbols / visible if visible else 0.0
 
 
 def looks_truncated(text: str) -> str | None:
@@ -313,8 +327,8 @@ class QualityStage(RecordStage):
         self.config = config or QualityConfig()
         cfg = self.config
         self._modes: dict[str, str] = {check: getattr(cfg, check) for check in CHECKS}
-        self._refusals = tuple(p.lower().translate(_APOSTROPHES) for p in cfg.refusal_patterns)
-        self._disclaimers = tuple(p.lower().translate(_APOSTROPHES) for p in cfg.disclaimer_patterns)
+        self._refusals = tuple(_plain_quotes(p.lower()) for p in cfg.refusal_patterns)
+        self._disclaimers = tuple(_plain_quotes(p.lower()) for p in cfg.disclaimer_patterns)
 
     @staticmethod
     def replies(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -360,13 +374,13 @@ class QualityStage(RecordStage):
             for i, text in enumerate(texts):
                 body = text.strip()
                 if len(body) <= cfg.refusal_max_chars:
-                    lowered = body.lower().translate(_APOSTROPHES)
+                    lowered = _plain_quotes(body.lower())
                     hit = next((p for p in self._refusals if p in lowered), None)
                     if hit:
                         return f"reply {i + 1} is a refusal ({hit!r})"
         elif check == "ai_disclaimer":
             for i, text in enumerate(texts):
-                lowered = text.lower().translate(_APOSTROPHES)
+                lowered = _plain_quotes(text.lower())
                 hit = next((p for p in self._disclaimers if p in lowered), None)
                 if hit:
                     return f"reply {i + 1} says {hit!r}"
@@ -382,9 +396,9 @@ class QualityStage(RecordStage):
         elif check == "non_alnum_ratio":
             for i, text in enumerate(prose):
                 if len(text) >= cfg.min_chars_for_ratio:
-                    visible = _visible(text)
-                    ratio = len(_NOT_ALNUM.findall(visible)) / len(visible) if visible else 0.0
-                    if len(visible) >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
+                    visible, symbols = _symbol_counts(text)
+                    ratio = symbols / visible if visible else 0.0
+                    if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
                         return f"reply {i + 1}: {ratio:.0%} symbols (max {cfg.max_non_alnum_ratio:.0%})"
         elif check == "truncated_reply" and last is not None:
             why = looks_truncated(last)
