@@ -334,8 +334,13 @@ class _Progress:
             self._progress.stop()
 
 
-def _dedupe_id(rid: str | None, seen: set[str], fallback: str) -> str:
-    base = rid if rid else fallback
+def _fallback_id(source: dict[str, Any]) -> str:
+    """An id for a record that has none of its own (an unparseable line): file name and line."""
+    return f"{os.path.basename(source['path'])}:{source['line'] or source['index']}"
+
+
+def _dedupe_id(rid: str | None, seen: set[str], source: dict[str, Any]) -> str:
+    base = rid if rid else _fallback_id(source)
     if base not in seen:
         seen.add(base)
         return base
@@ -451,8 +456,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                     records_in += 1
                     if outcome[0] == "R":
                         _, stage, reason, detail, rid, source, rec_bytes, raw, dup_of, sim = outcome
-                        fallback = f"{Path(source['path']).name}:{source['line'] or source['index']}"
-                        uid = _dedupe_id(rid, seen_ids, fallback)
+                        uid = _dedupe_id(rid, seen_ids, source)
                         if rec_bytes is not None and uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
                         funnel.drop(stage, reason)
@@ -466,7 +470,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                             )
                     else:
                         _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, snippet, source = outcome
-                        uid = _dedupe_id(rid, seen_ids, f"{Path(source['path']).name}:{source['index']}")
+                        uid = _dedupe_id(rid, seen_ids, source)
                         if uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
                         spill.write(rec_bytes + b"\n")
