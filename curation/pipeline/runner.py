@@ -100,6 +100,17 @@ def _snippet(record: dict[str, Any], limit: int = 160) -> str:
     return ""
 
 
+def _crash_detail(what: str, exc: Exception) -> str:
+    return f"{what} failed on this record: {type(exc).__name__}: {exc} (a bug: please report it with this record)"
+
+
+def _dumps_or_none(record: dict[str, Any]) -> bytes | None:
+    try:
+        return orjson.dumps(record)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
 def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]) -> dict[str, Any]:
     """Convert, validate and run the per-record stages on one batch; return compact outcomes."""
     plan = _PLAN
@@ -123,10 +134,15 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                 continue
             record = item.record
             t0 = perf()
-            findings = check_record(record)
+            rid = str(record.get("id"))
+            try:
+                findings = check_record(record)
+            except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+                outcomes.append(("R", "validate", "check_error", _crash_detail("validation", exc), rid, source,
+                                 _dumps_or_none(record), None, None, None))
+                continue
             errors = [f for f in findings if f.severity == "error"]
             seconds["validate"] += perf() - t0
-            rid = str(record.get("id"))
             if errors:
                 first = errors[0]
                 detail = "; ".join(
@@ -143,31 +159,40 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             dropped: tuple[str, Drop] | None = None
             for stage in plan.stages:
                 t0 = perf()
-                verdict = stage.process(record)
+                try:
+                    verdict = stage.process(record)
+                except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+                    verdict = Drop("stage_error", _crash_detail(f"the {stage.name} stage", exc))
                 seconds[stage.name] += perf() - t0
                 if verdict is not None:
                     dropped = (stage.name, verdict)
                     break
             if dropped is not None:
                 name, drop = dropped
-                outcomes.append(("R", name, drop.reason, drop.detail, rid, source, orjson.dumps(record), None,
+                outcomes.append(("R", name, drop.reason, drop.detail, rid, source, _dumps_or_none(record), None,
                                  drop.duplicate_of, None))
                 continue
             t0 = perf()
-            text = dedup_text_mod.dedup_text(record)
-            key = dedup_text_mod.exact_key(text)
+            try:
+                text = dedup_text_mod.dedup_text(record)
+                key = dedup_text_mod.exact_key(text)
+                hit = None
+                if plan.reference is not None:
+                    t1 = perf()
+                    hit = plan.reference.query_record(record)
+                    seconds["decontaminate"] += perf() - t1
+            except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+                outcomes.append(("R", "decontaminate", "stage_error", _crash_detail("dedup keys", exc), rid, source,
+                                 _dumps_or_none(record), None, None, None))
+                continue
             seconds["signatures"] += perf() - t0
-            if plan.reference is not None:
-                t0 = perf()
-                hit = plan.reference.query_record(record)
-                seconds["decontaminate"] += perf() - t0
-                if hit is not None:
-                    where = "a user turn" if hit.probe == "turn" else "the conversation"
-                    outcomes.append(("R", "decontaminate", "eval_contamination",
-                                     f"{where} {hit.kind}ly matches evaluation item {hit.ref_id} "
-                                     f"(similarity {hit.similarity:.2f})", rid, source,
-                                     orjson.dumps(record), None, hit.ref_id, hit.similarity))
-                    continue
+            if hit is not None:
+                where = "a user turn" if hit.probe == "turn" else "the conversation"
+                outcomes.append(("R", "decontaminate", "eval_contamination",
+                                 f"{where} {hit.kind}ly matches evaluation item {hit.ref_id} "
+                                 f"(similarity {hit.similarity:.2f})", rid, source,
+                                 orjson.dumps(record), None, hit.ref_id, hit.similarity))
+                continue
             if plan.near_enabled:
                 near_texts.append(text)
             quality = meta.get("quality")

@@ -144,3 +144,29 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.model == "gpt-4o-mini" and config.split.train == 0.9
     assert main(["init", str(path)]) == 2  # refuses to overwrite
+
+
+def test_a_stage_that_crashes_on_one_record_does_not_stop_the_run() -> None:
+    from curation.pipeline import runner
+    from curation.pipeline.base import RecordStage
+
+    class Fragile(RecordStage):
+        name = "fragile"
+
+        def process(self, record: dict) -> None:
+            if "boom" in str(record["messages"][0]["content"]):
+                raise ValueError("cannot handle this")
+            return None
+
+    plan = runner.WorkerPlan(stages=[Fragile()], shingle_size=3, num_perm=16, minhash_seed=1, near_enabled=True,
+                             reference=None, decontam_threshold=0.8, stratify_by=None)
+    runner._init_worker(plan)
+    lines = [orjson.dumps({"id": f"r{i}", "messages": [{"role": "user", "content": c},
+                                                       {"role": "assistant", "content": "ok then"}]})
+             for i, c in enumerate(["fine", "boom here", "also fine"])]
+    result = runner.process_batch((0, "x.jsonl", "openai", None, [(i + 1, i, b) for i, b in enumerate(lines)]))
+    kinds = [(o[0], o[1]) for o in result["outcomes"]]
+    assert kinds == [("K", "r0"), ("R", "fragile"), ("K", "r2")]
+    crashed = result["outcomes"][1]
+    assert crashed[2] == "stage_error" and "ValueError: cannot handle this" in crashed[3]
+    assert result["signatures"].shape == (2, 16)
