@@ -33,6 +33,9 @@ class RecordStage:
     """
 
     name: ClassVar[str] = "stage"
+    # A stage that repairs rather than judges (normalise) runs before validation, so that what it fixes
+    # (role aliases, stray whitespace) is not rejected first. Such a stage must cope with malformed records.
+    before_validation: ClassVar[bool] = False
 
     def load(self) -> None:
         """Create heavy resources; called once in each worker before any record."""

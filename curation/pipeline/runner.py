@@ -45,7 +45,7 @@ from .split import assign_splits
 
 SPLIT_NAMES = ("train", "validation", "test")
 STAGE_ORDER = [
-    "ingest", "validate", "normalise", "redact", "tokens", "turns", "language", "quality", "decontaminate",
+    "ingest", "normalise", "validate", "redact", "tokens", "turns", "language", "quality", "decontaminate",
     "exact_dedup", "near_dedup", "balance", "split",
 ]
 
@@ -133,8 +133,17 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                 outcomes.append(("R", "ingest", code, detail, None, source, None, raw_text, None, None))
                 continue
             record = item.record
-            t0 = perf()
             rid = str(record.get("id"))
+            for stage in plan.stages:
+                if stage.before_validation:
+                    t0 = perf()
+                    try:
+                        stage.process(record)  # repairs only; a repair stage never drops
+                    except Exception:  # noqa: BLE001 - validation judges the record as it is; the flag says why
+                        meta = record.setdefault("metadata", {})
+                        meta["flags"] = sorted(set(meta.get("flags") or []) | {f"{stage.name}_error"})
+                    seconds[stage.name] += perf() - t0
+            t0 = perf()
             try:
                 findings = check_record(record)
             except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
@@ -158,6 +167,8 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                 meta["flags"] = sorted(set(meta.get("flags") or []) | set(warnings))
             dropped: tuple[str, Drop] | None = None
             for stage in plan.stages:
+                if stage.before_validation:
+                    continue
                 t0 = perf()
                 try:
                     verdict = stage.process(record)

@@ -170,3 +170,18 @@ def test_a_stage_that_crashes_on_one_record_does_not_stop_the_run() -> None:
     crashed = result["outcomes"][1]
     assert crashed[2] == "stage_error" and "ValueError: cannot handle this" in crashed[3]
     assert result["signatures"].shape == (2, 16)
+
+
+def test_role_aliases_are_repaired_before_validation(tmp_path: Path, real_dir: Path) -> None:
+    # axolotl's Mistral example speaks as `Customer`; normalise maps it to `user` instead of a rejection.
+    src = real_dir / "axolotl-ai-cloud__axolotl" / "mistral_example_data.jsonl"
+    result = _run([src], tmp_path / "run", **{"language.enabled": False, "near_dedup.enabled": False})
+    splits, rejects = _outputs(result.run_dir)
+    kept = [r for recs in splits.values() for r in recs]
+    assert not [r for r in rejects if r["reason"] == "unrecognized_role"]
+    assert kept and all(m["role"] in ("user", "assistant") for r in kept for m in r["messages"])
+    assert all("role" in r["metadata"]["normalised"] for r in kept)
+    # Without the alias the same records are rejected with the cookbook's code.
+    result = _run([src], tmp_path / "strict", **{"normalise.map_roles": False})
+    _, rejects = _outputs(result.run_dir)
+    assert len(rejects) == 10 and {r["reason"] for r in rejects} == {"unrecognized_role"}

@@ -117,6 +117,7 @@ class NormaliseStage(RecordStage):
     """
 
     name: ClassVar[str] = "normalise"
+    before_validation: ClassVar[bool] = True
 
     def __init__(self, config: NormaliseConfig | None = None) -> None:
         self.config = config or NormaliseConfig()
