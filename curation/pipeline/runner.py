@@ -31,13 +31,13 @@ import orjson
 
 from .. import __version__
 from .. import readers as readers_mod
-from ..checks import check_record, finding_from_reader_error
+from ..checks import check_record
 from ..config import RunConfig, dump_config
 from ..dedup import minhash as minhash_mod
 from ..dedup import near as near_mod
 from ..dedup import text as dedup_text_mod
-from ..errors import ConfigError, CurationError, InputError
-from ..records import is_preference, message_text, record_messages
+from ..errors import ConfigError
+from ..records import message_text, record_messages
 from ..tokens import resolve_model
 from .base import Drop, RecordStage
 from .executors import make_executor
@@ -341,7 +341,7 @@ def _iter_batches(
 class _Progress:
     """A rich progress line on stderr (records read and rate); silent when quiet."""
 
-    def __init__(self, enabled: bool, total_bytes: int) -> None:
+    def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._progress = None
         if enabled:
@@ -462,7 +462,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     funnel = _Funnel()
     seen_ids: set[str] = set()
     records_in = 0
-    progress = _Progress(config.runner.progress and not quiet, total_bytes)
+    progress = _Progress(config.runner.progress and not quiet)
 
     # Compact per-record keys of kept records (phase 2 works only on these).
     kept_ids: list[str] = []
@@ -772,5 +772,4 @@ def _versions() -> dict[str, str]:
     return out
 
 
-__all__ = ["RunResult", "run_pipeline", "build_stages", "process_batch", "CurationError", "InputError",
-           "is_preference", "finding_from_reader_error"]
+__all__ = ["RunResult", "WorkerPlan", "build_stages", "process_batch", "run_pipeline"]
