@@ -35,15 +35,35 @@ def finish_run(result: RunResult, config: RunConfig, *, quiet: bool = False) -> 
     export_error: CurationError | None = None
     if config.export.formats:
         from ..exporters import ExportOptions, export_run
+        from ..exporters.base import ExportCheckError
 
         options = ExportOptions(model=config.model, azure_bom=config.export.azure_bom, method=config.export.method,
                                 allow_warnings=not config.export.strict)
+        exported = None
         try:
             exported = export_run(run_dir, config.export.formats, options)
+        except ExportCheckError as exc:
+            mixed = options.method == "auto" and any(
+                i.code == "method_mismatch" for i in exc.issues if i.severity == "error")
+            if not mixed:
+                export_error = exc
+            else:
+                # One provider file holds one kind. With `auto`, a run holding both exports its conversations
+                # and says how to export the pairs, rather than refusing after all the curation work.
+                options = options.model_copy(update={"method": "sft"})
+                try:
+                    exported = export_run(run_dir, config.export.formats, options)
+                except CurationError as again:
+                    export_error = again
+                else:
+                    result.warnings.append(
+                        "the run holds conversations and preference pairs; the exports hold the conversations. "
+                        f"Export the pairs with: curate export {run_dir} --to openai --method dpo "
+                        "(or set export.method)")
         except CurationError as exc:
             # The splits, rejects and report are complete and worth keeping; the export error is still an error.
             export_error = exc
-        else:
+        if exported is not None:
             result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
             result.warnings.extend(
                 f"{issue.exporter}: {issue.message}" for issue in exported.issues if issue.severity == "warning"

@@ -57,3 +57,17 @@ def test_exports_and_report_are_written(sample_run: Path) -> None:
     assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
     manifest = orjson.loads((sample_run / "manifest.json").read_bytes())
     assert manifest["records"]["in"] == manifest["records"]["out"] + manifest["records"]["rejected"]
+
+
+def test_no_config_run_on_mixed_data_exports_the_conversations(
+    tmp_path: Path, repo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Defaults (export.method auto) on conversations + preference pairs: the run must not end in an export
+    # refusal after all the curation work; it exports the conversations and says how to export the pairs.
+    out = tmp_path / "run"
+    assert main(["run", "--input", str(repo_dir / "samples" / "raw"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "--method dpo" in err
+    exported = _lines(out / "exports" / "openai" / "train.jsonl")
+    assert exported and all("messages" in r for r in exported)
+    assert (out / "exports" / "hf").is_dir()
