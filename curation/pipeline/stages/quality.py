@@ -154,7 +154,6 @@ _TEMPLATE_SLOTS = re.compile(r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}\}\}|\[(?:TARGETLAN
 # "[Your Name]", "[Insert date]", "Dear [Name]": what letter-writing replies leave for the reader to fill.
 _BRACKET_SLOTS = re.compile(r"\[(?:(?:your|insert|enter|add)[ _][^\]\n]{1,40}|name|company|date|recipient)\]", re.I)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
 _COMMON_SPACES = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v")
