@@ -74,6 +74,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _main_is_importable() -> bool:
+    import sys
+
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    return path is None or os.path.exists(path)  # no __file__: an interactive session, which spawn handles
+
+
 def make_executor(
     kind: str,
     workers: int | None,
@@ -83,6 +90,10 @@ def make_executor(
 ) -> Executor:
     """``auto`` uses worker processes only when the input is big enough to repay starting them."""
     n = workers or default_workers()
+    if kind != "inprocess" and not _main_is_importable():
+        # Spawned workers re-import the main script; a script read from stdin cannot be, and the pool would
+        # restart its workers forever. Run in this process instead.
+        return InProcessExecutor(initializer, initargs)
     small = expected_records is not None and expected_records < 4000
     if kind == "inprocess" or (kind == "auto" and (n < 2 or small)):
         return InProcessExecutor(initializer, initargs)
