@@ -207,6 +207,12 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             if plan.near_enabled:
                 near_texts.append(text)
             quality = meta.get("quality")
+            # metadata goes last and without split/cluster, so the writer can append those two keys to the
+            # serialised record without parsing it again (see _with_split).
+            meta = record.pop("metadata")
+            meta.pop("split", None)
+            meta.pop("cluster", None)
+            record["metadata"] = meta
             outcomes.append((
                 "K", rid, orjson.dumps(record), key, len(text),
                 float(quality) if isinstance(quality, (int, float)) else 0.0,
@@ -386,6 +392,22 @@ def _dedupe_id(rid: str | None, seen: set[str], source: dict[str, Any]) -> str:
     new = f"{base}~{n}"
     seen.add(new)
     return new
+
+
+def _with_split(record_bytes: bytes, split: str, cluster: int) -> bytes:
+    """The record with ``metadata.split`` (and ``metadata.cluster``) added. Workers put a non-empty
+    metadata last, so the keys are appended before its closing braces instead of parsing ~1 KB again."""
+    extra = b',"split":' + orjson.dumps(split)
+    if cluster >= 0:
+        extra += b',"cluster":' + str(cluster).encode()
+    if record_bytes.endswith(b"}}") and not record_bytes.endswith(b'"metadata":{}}'):
+        return record_bytes[:-2] + extra + b"}}"
+    record = orjson.loads(record_bytes)  # not the shape workers write: take the slow, certain path
+    meta = record.setdefault("metadata", {})
+    meta["split"] = split
+    if cluster >= 0:
+        meta["cluster"] = cluster
+    return orjson.dumps(record)
 
 
 def _with_id(record_bytes: bytes, rid: str) -> bytes:
@@ -626,12 +648,10 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                                                         "snippet": kept_snippet[idx], "duplicate_of": dup})
                     continue
                 split = assignment[idx]
-                record = orjson.loads(rec_bytes)
-                meta = record.setdefault("metadata", {})
-                meta["split"] = split
-                if cluster_of[idx] >= 0 and cluster_members.get(int(cluster_of[idx]), 0) > 1:
-                    meta["cluster"] = int(cluster_of[idx])
-                split_files[split].write(orjson.dumps(record) + b"\n")
+                cluster = int(cluster_of[idx])
+                if cluster < 0 or cluster_members.get(cluster, 0) < 2:
+                    cluster = -1
+                split_files[split].write(_with_split(rec_bytes, split, cluster) + b"\n")
                 stats = split_stats[split]
                 stats["records"] += 1
                 stats["tokens"] += kept_tokens[idx]

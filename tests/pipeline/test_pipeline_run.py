@@ -185,3 +185,17 @@ def test_role_aliases_are_repaired_before_validation(tmp_path: Path, real_dir: P
     result = _run([src], tmp_path / "strict", **{"normalise.map_roles": False})
     _, rejects = _outputs(result.run_dir)
     assert len(rejects) == 10 and {r["reason"] for r in rejects} == {"unrecognized_role"}
+
+
+def test_split_keys_are_appended_to_the_serialised_metadata() -> None:
+    from curation.pipeline.runner import _with_split
+
+    record = {"id": "a", "messages": [], "metadata": {"source": {"path": "x"}, "redactions": {"email": 1}}}
+    out = orjson.loads(_with_split(orjson.dumps(record), "train", 7))
+    assert out["metadata"] == {**record["metadata"], "split": "train", "cluster": 7}
+    # Any other shape takes the parsing path and gives the same result.
+    odd = {"metadata": {}, "id": "b"}
+    assert orjson.loads(_with_split(orjson.dumps(odd), "validation", -1)) == {
+        "metadata": {"split": "validation"}, "id": "b"}
+    assert orjson.loads(_with_split(orjson.dumps({"id": "c", "metadata": {}}), "test", -1)) == {
+        "id": "c", "metadata": {"split": "test"}}
