@@ -91,7 +91,7 @@ class JsonlChecker(RecordChecker):
         self._staged: dict[str, Any] = {}
         self._first_kind: str | None = None
         self._flags: set[str] = set()  # reused: a set per record costs more than the checks it collects
-        self._convert = exporter.convert
+        self._convert = exporter.convert_record
         self._limit = self.target.max_tokens_per_example
 
     def stage(self, folder: Path) -> None:
@@ -285,8 +285,18 @@ class JsonlExporter(Exporter):
         raise NotImplementedError
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
-        """The provider's JSONL line for ``record`` (None: not exportable; ``flags`` says why)."""
+        """The provider's JSONL line for ``record`` (None: not exportable; ``flags`` says why). Only called
+        with a kind listed in ``kinds``."""
         raise NotImplementedError
+
+    def convert_record(
+        self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]
+    ) -> bytes | None:
+        """``convert``, after refusing the kinds this provider does not take (declared once, in ``kinds``)."""
+        if kind not in self.kinds:
+            flags.add("dpo_unsupported" if kind == "dpo" else "method_mismatch")
+            return None
+        return self.convert(record, kind, options, flags)
 
     def bom(self, options: ExportOptions) -> bool:
         return False
@@ -301,7 +311,7 @@ class JsonlExporter(Exporter):
         written: list[Path] = []
         counts: dict[str, int] = {}
         method = self._method(run_dir, options)
-        convert = self.convert
+        convert = self.convert_record
         for split, path in split_paths(run_dir).items():
 
             def lines(path: Path = path) -> Any:

@@ -35,7 +35,4 @@ class MistralExporter(JsonlExporter):
         return Target(model=options.model or "open-mistral-nemo", tokens_exact=False)
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
-        if kind == "dpo":
-            flags.add("dpo_unsupported")
-            return None
         return encode_line(conversation(record, MISTRAL_RULES, flags), flags, False)

@@ -56,9 +56,6 @@ class VertexGeminiExporter(JsonlExporter):
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
-        if kind == "dpo":
-            flags.add("dpo_unsupported")
-            return None
         messages = record.get("messages")
         if not isinstance(messages, list) or not messages:
             flags.add("missing_messages")
