@@ -333,6 +333,13 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> None:
             _check_arguments(function_call.get("arguments"), index, out)
 
 
+def _unanswered(open_calls: set[str] | None, answered: int, index: int, out: list[Finding]) -> None:
+    """Report the tool calls of the assistant turn at ``index`` that no tool result answered."""
+    if open_calls is not None and len(open_calls) > answered:
+        out.append(_finding("tool_call_unanswered",
+                            f"message {index}: {len(open_calls) - answered} tool call(s) get no result", index))
+
+
 def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding], *, completion: bool) -> None:
     """Checks over the order of turns: alternation, tool call/result pairing, the final turn.
 
@@ -360,14 +367,7 @@ def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding],
             else:
                 out.append(_finding("tool_result_orphan", f"message {index} answers unknown call {call_id!r}", index))
         else:
-            if open_calls is not None and len(open_calls) > anonymous_answers:
-                out.append(
-                    _finding(
-                        "tool_call_unanswered",
-                        f"message {open_index}: {len(open_calls) - anonymous_answers} tool call(s) get no result",
-                        open_index,
-                    )
-                )
+            _unanswered(open_calls, anonymous_answers, open_index, out)
             open_calls = None
             anonymous_answers = 0
             if role == previous_role and role in ROLES and role != "function":
@@ -383,15 +383,8 @@ def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding],
                 open_calls |= {f"\0anonymous{k}" for k in range(missing_ids)}
                 open_index = index
         previous_role = role
-    if open_calls is not None and len(open_calls) > anonymous_answers:
-        # A tool block that ends the example: its calls are answered only as far as results are given.
-        out.append(
-            _finding(
-                "tool_call_unanswered",
-                f"message {open_index}: {len(open_calls) - anonymous_answers} tool call(s) get no result",
-                open_index,
-            )
-        )
+    # A tool block that ends the example: its calls are answered only as far as results are given.
+    _unanswered(open_calls, anonymous_answers, open_index, out)
     if n and completion:
         last = messages[-1]
         if isinstance(last, dict) and last.get("role") != "assistant":

@@ -172,31 +172,24 @@ def train(job_dir: Path) -> str:
     }
     callbacks = [_make_callback(job_dir)]
     if kind == "sft":
-        from trl import SFTConfig, SFTTrainer
+        from trl import SFTConfig as Config
+        from trl import SFTTrainer as Trainer
 
-        args = SFTConfig(**common, assistant_only_loss=params.get("assistant_only_loss", True))
-        trainer = SFTTrainer(
-            model=model,
-            args=args,
-            train_dataset=train_ds,
-            eval_dataset=eval_ds,
-            processing_class=tokenizer,
-            peft_config=peft_config,
-            callbacks=callbacks,
-        )
+        args = Config(**common, assistant_only_loss=params.get("assistant_only_loss", True))
     else:
-        from trl import DPOConfig, DPOTrainer
+        from trl import DPOConfig as Config
+        from trl import DPOTrainer as Trainer
 
-        args = DPOConfig(**common, beta=params.get("beta", 0.1))
-        trainer = DPOTrainer(
-            model=model,
-            args=args,
-            train_dataset=train_ds,
-            eval_dataset=eval_ds,
-            processing_class=tokenizer,
-            peft_config=peft_config,
-            callbacks=callbacks,
-        )
+        args = Config(**common, beta=params.get("beta", 0.1))
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=callbacks,
+    )
 
     resume_from = None
     if config.get("resume"):
