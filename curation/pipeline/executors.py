@@ -86,7 +86,7 @@ def make_executor(
     workers: int | None,
     initializer: Callable[..., None] | None,
     initargs: tuple[Any, ...],
-    expected_records: int | None = None,
+    small_input: bool = False,
 ) -> Executor:
     """``auto`` uses worker processes only when the input is big enough to repay starting them."""
     n = workers or default_workers()
@@ -94,7 +94,6 @@ def make_executor(
         # Spawned workers re-import the main script; a script read from stdin cannot be, and the pool would
         # restart its workers forever. Run in this process instead.
         return InProcessExecutor(initializer, initargs)
-    small = expected_records is not None and expected_records < 4000
-    if kind == "inprocess" or (kind == "auto" and (n < 2 or small)):
+    if kind == "inprocess" or (kind == "auto" and (n < 2 or small_input)):
         return InProcessExecutor(initializer, initargs)
     return ProcessExecutor(n, initializer, initargs)

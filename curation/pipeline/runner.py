@@ -63,8 +63,7 @@ class WorkerPlan:
     minhash_seed: int
     near_enabled: bool
     reference: Any | None  # dedup.ReferenceIndex for decontamination, or None
-    decontam_threshold: float
-    stratify_by: str | None
+    stratify_by: str | None  # a metadata path; "source" strata are named by the main process
 
 
 _PLAN: WorkerPlan | None = None
@@ -80,10 +79,7 @@ def _init_worker(plan: WorkerPlan) -> None:
 def _stratum(record: dict[str, Any], field_path: str | None) -> str:
     if not field_path:
         return ""
-    meta = record.get("metadata") or {}
-    if field_path == "source":
-        return str((meta.get("source") or {}).get("name") or (meta.get("source") or {}).get("path", ""))
-    node: Any = meta
+    node: Any = record.get("metadata") or {}
     for part in field_path.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
@@ -187,16 +183,14 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             try:
                 text = dedup_text_mod.dedup_text(record)
                 key = dedup_text_mod.exact_key(text)
-                hit = None
-                if plan.reference is not None:
-                    t1 = perf()
-                    hit = plan.reference.query_record(record)
-                    seconds["decontaminate"] += perf() - t1
+                t1 = perf()
+                seconds["signatures"] += t1 - t0
+                hit = plan.reference.query_record(record) if plan.reference is not None else None
+                seconds["decontaminate"] += perf() - t1
             except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
                 outcomes.append(("R", "decontaminate", "stage_error", _crash_detail("dedup keys", exc), rid, source,
                                  _dumps_or_none(record), None, None, None))
                 continue
-            seconds["signatures"] += perf() - t0
             if hit is not None:
                 where = "a user turn" if hit.probe == "turn" else "the conversation"
                 outcomes.append(("R", "decontaminate", "eval_contamination",
@@ -217,7 +211,7 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                 "K", rid, orjson.dumps(record), key, len(text),
                 float(quality) if isinstance(quality, (int, float)) else 0.0,
                 str(meta.get("language") or ""), int(meta.get("tokens") or 0),
-                _stratum(record, plan.stratify_by), _snippet(record), source,
+                _stratum(record, plan.stratify_by), source,
             ))
     t0 = time.perf_counter()
     if near_texts:
@@ -329,18 +323,16 @@ def _build_reference(config: RunConfig) -> Any | None:
 
 
 def _iter_batches(
-    files: list[tuple[Path, str | None, Any]], batch_size: int, counter: list[int],
+    files: list[tuple[Path, str | None, Any]], batch_size: int,
 ) -> Iterator[tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]]:
     for file_no, (path, fmt, mapping) in enumerate(files):
         items: list[tuple[int | None, int, Any]] = []
         for line, index, payload in readers_mod.iter_payloads(path):
             items.append((line, index, payload))
             if len(items) >= batch_size:
-                counter[0] += len(items)
                 yield file_no, str(path), fmt, mapping, items
                 items = []
         if items:
-            counter[0] += len(items)
             yield file_no, str(path), fmt, mapping, items
 
 
@@ -474,13 +466,12 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         minhash_seed=config.near_dedup.seed,
         near_enabled=config.near_dedup.enabled,
         reference=reference,
-        decontam_threshold=config.decontaminate.threshold,
-        stratify_by=config.split.stratify_by,
+        stratify_by=None if config.split.stratify_by == "source" else config.split.stratify_by,
     )
     total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, _, _ in files)
-    expected = None if total_bytes > 4_000_000 else 0  # small inputs are not worth worker start-up
+    # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
-                             expected_records=expected)
+                             small_input=total_bytes <= 4_000_000)
     funnel = _Funnel()
     seen_ids: set[str] = set()
     records_in = 0
@@ -495,18 +486,16 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     kept_tokens: list[int] = []
     kept_stratum: list[str] = []
     kept_source: list[int] = []
-    kept_snippet: list[str] = []
     sig_chunks: list[np.ndarray] = []
     reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     rejects_tmp = work_dir / "rejects.jsonl"
     spill_path = work_dir / "kept.jsonl"
-    read_counter = [0]
     t_phase1 = time.perf_counter()
     try:
         with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
             for result in executor.map_ordered(process_batch,
-                                               _iter_batches(files, config.runner.batch_size, read_counter)):
+                                               _iter_batches(files, config.runner.batch_size)):
                 file_no = result["file_no"]
                 for stage, secs in result["seconds"].items():
                     funnel.seconds[stage] += secs
@@ -527,7 +516,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                                  else _snippet(orjson.loads(rec_bytes))}
                             )
                     else:
-                        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, snippet, source = outcome
+                        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source = outcome
                         uid = _dedupe_id(rid, seen_ids, source)
                         if uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
@@ -541,7 +530,6 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                         kept_stratum.append(stratum if config.split.stratify_by != "source"
                                             else source_names[file_no])
                         kept_source.append(file_no)
-                        kept_snippet.append(snippet)
                 if len(result["signatures"]):
                     sig_chunks.append(result["signatures"])
                 progress.update(records_in)
@@ -598,7 +586,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
             keep = survivors[0] if survivors else idxs[0]
             clusters_report.append({
                 "id": cid, "size": len(idxs), "kept": kept_ids[keep],
-                "members": [kept_ids[i] for i in idxs[:20]], "snippet": kept_snippet[keep],
+                "members": [kept_ids[i] for i in idxs[:20]], "snippet": "", "_keep": keep,
             })
     funnel.seconds["near_dedup"] += time.perf_counter() - t0
 
@@ -629,7 +617,9 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": []}
         for s in split_names
     }
-    cluster_members: dict[int, int] = Counter(int(c) for c in cluster_of if c >= 0)
+    cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if n_kept else np.zeros(0, dtype=np.int64)
+    # Snippets are read from the records as they are written, only for the clusters the report shows.
+    snippet_of = {entry["_keep"]: entry for entry in clusters_report}
     split_files = {s: (run_dir / "splits" / f"{s}.jsonl.tmp").open("wb") for s in split_names}
     try:
         with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
@@ -645,11 +635,15 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                     if len(reject_examples[reason]) < 3:
                         reject_examples[reason].append({"id": kept_ids[idx], "stage": stage, "detail": detail,
                                                         "source": record["metadata"].get("source"),
-                                                        "snippet": kept_snippet[idx], "duplicate_of": dup})
+                                                        "snippet": _snippet(record), "duplicate_of": dup})
+                    if idx in snippet_of:
+                        snippet_of[idx]["snippet"] = _snippet(record)
                     continue
+                if idx in snippet_of:
+                    snippet_of[idx]["snippet"] = _snippet(orjson.loads(rec_bytes))
                 split = assignment[idx]
                 cluster = int(cluster_of[idx])
-                if cluster < 0 or cluster_members.get(cluster, 0) < 2:
+                if cluster < 0 or cluster_sizes[cluster] < 2:
                     cluster = -1
                 split_files[split].write(_with_split(rec_bytes, split, cluster) + b"\n")
                 stats = split_stats[split]
@@ -664,6 +658,8 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     for s in split_names:
         os.replace(run_dir / "splits" / f"{s}.jsonl.tmp", run_dir / "splits" / f"{s}.jsonl")
     os.replace(rejects_tmp, run_dir / "rejects.jsonl")
+    for entry in clusters_report:
+        del entry["_keep"]
     write_seconds = time.perf_counter() - t0
     shutil.rmtree(work_dir, ignore_errors=True)
 

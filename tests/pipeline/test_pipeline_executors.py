@@ -20,7 +20,7 @@ def test_process_executor_keeps_order_and_bounds_in_flight() -> None:
 
 
 def test_auto_runs_small_inputs_in_process() -> None:
-    assert isinstance(make_executor("auto", 2, None, (), expected_records=10), InProcessExecutor)
+    assert isinstance(make_executor("auto", 2, None, (), small_input=True), InProcessExecutor)
 
 
 def test_a_script_from_stdin_does_not_hang(tmp_path: Path, real_dir: Path) -> None:

@@ -159,7 +159,7 @@ def test_a_stage_that_crashes_on_one_record_does_not_stop_the_run() -> None:
             return None
 
     plan = runner.WorkerPlan(stages=[Fragile()], shingle_size=3, num_perm=16, minhash_seed=1, near_enabled=True,
-                             reference=None, decontam_threshold=0.8, stratify_by=None)
+                             reference=None, stratify_by=None)
     runner._init_worker(plan)
     lines = [orjson.dumps({"id": f"r{i}", "messages": [{"role": "user", "content": c},
                                                        {"role": "assistant", "content": "ok then"}]})
