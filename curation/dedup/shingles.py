@@ -140,6 +140,23 @@ def fold_text(text: str) -> str:
     return fold[cps].tobytes().decode("utf-32-le", "surrogatepass")
 
 
+def fold_texts(texts: Sequence[str]) -> list[str]:
+    """``[fold_text(t) for t in texts]``, with one table lookup and one decode for all non-ASCII texts."""
+    out = list(texts)
+    wide = [i for i, text in enumerate(out) if not text.isascii()]
+    for i, text in enumerate(out):
+        if text.isascii():
+            out[i] = text.lower()
+    if wide:
+        cps, starts = _folded_code_points([out[i] for i in wide])
+        joined = cps.tobytes().decode("utf-32-le", "surrogatepass")
+        # Text j fills joined[starts[j]:starts[j + 1] - 1] (a separator follows each text), whatever it holds.
+        ends = np.append(starts[1:], len(cps) + 1) - 1
+        for i, start, end in zip(wide, starts.tolist(), ends.tolist(), strict=True):
+            out[i] = joined[start:end]
+    return out
+
+
 def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> _U64(33))
     h = h * _U64(0xFF51AFD7ED558CCD)

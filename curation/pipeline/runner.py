@@ -107,6 +107,12 @@ def _dumps_or_none(record: dict[str, Any]) -> bytes | None:
         return None
 
 
+def _key_error(entry: tuple[int, str, dict[str, Any], dict[str, Any]], exc: Exception) -> tuple[Any, ...]:
+    _slot, rid, record, source = entry
+    return ("R", "decontaminate", "stage_error", _crash_detail("dedup keys", exc), rid, source,
+            _dumps_or_none(record), None, None, None)
+
+
 def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]) -> dict[str, Any]:
     """Convert, validate and run the per-record stages on one batch; return compact outcomes in input order.
 
@@ -198,20 +204,37 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                               drop.duplicate_of, None)
         live = survivors
 
-    near_texts: list[str] = []
-    for slot, rid, record, source in live:
-        t0 = perf()
+    # Dedup keys for the whole batch at once: folding many texts in one call is 2-3x cheaper.
+    t0 = perf()
+    keyed: list[tuple[tuple[int, str, dict[str, Any], dict[str, Any]], str]] = []
+    for entry in live:
         try:
-            text = dedup_text_mod.dedup_text(record)
-            key = dedup_text_mod.exact_key(text)
-            t1 = perf()
-            seconds["signatures"] += t1 - t0
-            hit = plan.reference.query_record(record) if plan.reference is not None else None
-            seconds["decontaminate"] += perf() - t1
+            keyed.append((entry, dedup_text_mod.dedup_text(entry[2])))
         except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
-            outcomes[slot] = ("R", "decontaminate", "stage_error", _crash_detail("dedup keys", exc), rid, source,
-                              _dumps_or_none(record), None, None, None)
+            outcomes[entry[0]] = _key_error(entry, exc)
+    try:
+        keys: list[bytes | None] = list(dedup_text_mod.exact_keys([text for _, text in keyed]))
+    except Exception:  # noqa: BLE001 - one odd text: find it record by record
+        keys = []
+        for entry, text in keyed:
+            try:
+                keys.append(dedup_text_mod.exact_key(text))
+            except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+                keys.append(None)
+                outcomes[entry[0]] = _key_error(entry, exc)
+    seconds["signatures"] += perf() - t0
+
+    near_texts: list[str] = []
+    for ((slot, rid, record, source), text), key in zip(keyed, keys, strict=True):
+        if key is None:
             continue
+        t1 = perf()
+        try:
+            hit = plan.reference.query_record(record) if plan.reference is not None else None
+        except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+            outcomes[slot] = _key_error((slot, rid, record, source), exc)
+            continue
+        seconds["decontaminate"] += perf() - t1
         if hit is not None:
             where = "a user turn" if hit.probe == "turn" else "the conversation"
             outcomes[slot] = ("R", "decontaminate", "eval_contamination",

@@ -37,3 +37,16 @@ def test_whitespace_case_and_width_variants_collide() -> None:
         assert exact_key(variant) == exact_key(base)
     assert len(exact_key(base)) == 16
     assert exact_key(base) != exact_key(base.replace("World", "Word"))
+
+
+def test_batch_keys_equal_one_by_one() -> None:
+    from curation.dedup.shingles import fold_text, fold_texts
+    from curation.dedup.text import exact_keys
+
+    texts = [
+        "Hello World", "", "ＦＵＬＬ　ｗｉｄｔｈ ＡＢＣ", "Straße ﬁne", "今天我感到非常高兴。", "nul\x00inside é",
+        "combining e\u0301 mark", "ASCII only, again", "한국어 문장입니다", "\u00a0nbsp\u2009thin",
+    ]
+    assert fold_texts(texts) == [fold_text(t) for t in texts]
+    assert exact_keys(texts) == [exact_key(t) for t in texts]
+    assert fold_texts([]) == [] and exact_keys([]) == []

@@ -179,3 +179,31 @@ def test_config_validation() -> None:
         QualityConfig(empty_reply="warn")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         QualityConfig(refusals=["x"])  # type: ignore[call-arg]
+
+
+def _symbol_counts_by_regex(prose: str) -> tuple[int, int]:
+    import re
+
+    spaces = sum(prose.count(c) for c in (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v"))
+    return len(prose) - spaces, len(re.findall(r"[^\w\s]|_", prose))
+
+
+@pytest.mark.parametrize("prose", [
+    "".join(chr(i) for i in range(128)),
+    "Hello, world! snake_case x=1; 42%\t\x1c\x1d end.",
+    "Ça coûte 5 € — d’accord ? 中文，标点。",
+])
+def test_symbol_counts_fast_path_equals_the_regex(prose: str) -> None:
+    from curation.pipeline.stages.quality import _symbol_counts
+
+    assert _symbol_counts(prose) == _symbol_counts_by_regex(prose)
+
+
+def test_repeated_ngrams_counts_cjk_characters_and_words() -> None:
+    from curation.pipeline.stages.quality import repeated_ngram_fraction
+
+    assert repeated_ngram_fraction("一二三四五六七八九十" * 8, 5, 30) == 1.0
+    assert repeated_ngram_fraction("一二三四五六七八九十" * 5, 5, 30) == 0.0  # 50 characters < 2 x 30
+    distinct = " ".join(f"w{i}" for i in range(40))
+    assert repeated_ngram_fraction(distinct, 5, 30) == 0.0
+    assert repeated_ngram_fraction(distinct + " " + " ".join(f"w{i}" for i in range(10)), 5, 30) == 20 / 50

@@ -14,6 +14,7 @@ Japanese replies need no final full stop, lists and code end without one, and sh
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from typing import Any, ClassVar, Literal
 
@@ -157,6 +158,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
 _COMMON_SPACES = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v")
+# The ASCII characters of _COMMON_SPACES, and those _SYMBOL does not match (letters, digits, what \s matches).
+_ASCII_COMMON_SPACES = b" \n\t\r\f\v"
+_ASCII_WORD_OR_SPACE = (string.ascii_letters + string.digits + " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f").encode("ascii")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff0c": "，"})
 
 
@@ -241,7 +245,8 @@ def _is_cjk(text: str) -> bool:
     sample = text[:2000]
     if sample.isascii() or _CJK.search(sample) is None:  # the common case, without counting
         return False
-    return len(_CJK.findall(sample)) > 0.3 * max(1, len(sample) - sample.count(" "))
+    cjk = len(sample) - len(_CJK.sub("", sample))  # counts without a list of matches
+    return cjk > 0.3 * max(1, len(sample) - sample.count(" "))
 
 
 def repeated_line_fraction(prose: str) -> float:
@@ -265,25 +270,30 @@ def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
 
     Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
     """
+    grams: list[Any]
     if _is_cjk(prose):
-        tokens: list[str] = list(_visible(prose))
+        chars = _visible(prose)
         n *= 2
-        min_words *= 2
+        size = len(chars)
+        if size < max(2 * min_words, n + 1):
+            return 0.0
+        grams = [chars[i : i + n] for i in range(size - n + 1)]  # slices: cheaper than tuples of characters
     else:
         tokens = prose.lower().split()  # whitespace words, as Gopher counts them (C speed, unlike \w+)
-    if len(tokens) < max(min_words, n + 1):
+        size = len(tokens)
+        if size < max(min_words, n + 1):
+            return 0.0
+        grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
+    if len(set(grams)) == len(grams):  # most replies repeat nothing; a set is cheaper than counting
         return 0.0
-    grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
-    counts = Counter(grams)  # counted in C; most replies repeat nothing and return right here
-    if len(counts) == len(grams):
-        return 0.0
-    covered = bytearray(len(tokens))
+    counts = Counter(grams)
+    covered = bytearray(size)
     any_dup = False
     for i, gram in enumerate(grams):
         if counts[gram] > 1:
             covered[i : i + n] = b"\x01" * n
             any_dup = True
-    return sum(covered) / len(tokens) if any_dup else 0.0
+    return sum(covered) / size if any_dup else 0.0
 
 
 def _visible(prose: str) -> str:
@@ -292,6 +302,10 @@ def _visible(prose: str) -> str:
 
 def _symbol_counts(prose: str) -> tuple[int, int]:
     """(non-space characters, those that are not letters or digits), without building a spaceless copy."""
+    if prose.isascii():
+        # bytes.translate deletes in C: 4x cheaper than the regex on English prose, same counts.
+        data = prose.encode("ascii")
+        return len(data.translate(None, _ASCII_COMMON_SPACES)), len(data.translate(None, _ASCII_WORD_OR_SPACE))
     # str.count is C speed; rarer Unicode spaces (thin, hair) count as visible, which the ratio tolerates.
     spaces = sum(prose.count(c) for c in _COMMON_SPACES)
     visible = len(prose) - spaces
