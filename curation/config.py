@@ -87,7 +87,10 @@ class RunnerConfig(_Strict):
 
     executor: Literal["auto", "inprocess", "processes"] = "auto"
     workers: int | None = Field(default=None, ge=1, description="Worker processes; default: CPU count.")
-    batch_size: int = Field(default=512, ge=1)
+    batch_size: int | None = Field(
+        default=None, ge=1,
+        description="Records per batch sent to a worker; default: 2048 for inputs over 64 MB, else 512 (big "
+        "batches keep each stage's tables in cache, small ones keep every worker busy on small inputs).")
     progress: bool = True
 
 

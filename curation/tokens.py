@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import os
 import threading
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
@@ -139,68 +140,129 @@ def _as_encoding(encoding: tiktoken.Encoding | str) -> tiktoken.Encoding:
     return get_encoding(encoding) if isinstance(encoding, str) else encoding
 
 
+# Probe texts a fast counter must count exactly as tiktoken does before it is trusted: several scripts,
+# whitespace runs, numbers, contractions, emoji, and special-token strings (ordinary text in user data).
+_PROBES: tuple[str, ...] = (
+    "Hello, world! It's 2024-06-01; we'll see.\n\n  Indented   code:\tx = f(y) ** 2",
+    "<|endoftext|> and <|im_start|>user<|im_end|> are plain text here <|fim_prefix|>",
+    "今天我感到非常高兴。東京の天気は晴れです。한국어 문장입니다. Привет, мир! مرحبا بالعالم",
+    "emoji 👍🏽👨‍👩‍👧 tabs\t\t\tand \r\n newlines    trailing   ",
+    "1234567890 3.14159 1e-9 0xFF {\"key\": [1, 2, {\"nested\": null}]} https://example.com/a?b=c",
+    "Ünïcödé façade naïve coöperate ß ﬁ ＦＵＬＬ　ｗｉｄｔｈ",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    " ",
+    "",
+)
+_counters: dict[str, tuple[Any, str]] = {}  # encoding name -> (count function, library name)
+
+
+def _fast_counter(enc: tiktoken.Encoding) -> Any | None:
+    """bpe-openai's Rust counter for ``enc`` (the ``fast`` extra), if installed and it agrees with tiktoken
+    on every probe. It counts without building token lists: ~30% cheaper than ``len(encode_ordinary())``
+    on the benchmark corpus, with identical counts. None when unavailable, disabled or not equal."""
+    if os.environ.get("CURATION_TOKEN_COUNTER", "auto") == "tiktoken":
+        return None
+    try:
+        from bpe_openai import _bindings  # noqa: PLC0415 - optional accelerator
+
+        tokenizer = _bindings.tokenizer_for_encoding(enc.name)
+        fast = tokenizer.count
+        if all(fast(text) == len(enc.encode_ordinary(text)) for text in _PROBES):
+            return fast
+    except Exception:  # noqa: BLE001 - any failure means: use tiktoken, which is always right
+        return None
+    return None
+
+
+def token_counter(encoding: tiktoken.Encoding | str) -> Any:
+    """A function ``text -> token count`` for ``encoding``, with ``encode_ordinary`` semantics (special-token
+    strings count as text). bpe-openai when installed and proven equal on probe texts, else tiktoken.
+    ``CURATION_TOKEN_COUNTER=tiktoken`` forces tiktoken."""
+    enc = _as_encoding(encoding)
+    entry = _counters.get(enc.name)
+    if entry is None:
+        fast = _fast_counter(enc)
+        if fast is not None:
+            entry = (fast, "bpe-openai")
+        else:
+            encode_ordinary = enc.encode_ordinary
+
+            def count(text: str) -> int:
+                return len(encode_ordinary(text))
+
+            entry = (count, "tiktoken")
+        _counters[enc.name] = entry
+    return entry[0]
+
+
+def counter_backend(encoding: tiktoken.Encoding | str) -> str:
+    """``bpe-openai`` or ``tiktoken``: which library counts tokens for ``encoding`` in this process."""
+    token_counter(encoding)
+    return _counters[_as_encoding(encoding).name][1]
+
+
 def count_tokens(text: str, encoding: tiktoken.Encoding | str) -> int:
     """Tokens of ``text``; special-token strings count as ordinary text (as OpenAI's tokenizer sees user data)."""
     if not text:
         return 0
-    return len(_as_encoding(encoding).encode_ordinary(text))
+    return token_counter(encoding)(text)
 
 
-def _content_tokens(content: Any, encode: Any) -> int:
+def _content_tokens(content: Any, count: Any) -> int:
     if isinstance(content, str):
-        return len(encode(content)) if content else 0
+        return count(content) if content else 0
     if isinstance(content, list):
         total = 0
         for part in content:
             if isinstance(part, dict):
                 text = part.get("text")
                 if isinstance(text, str) and text:
-                    total += len(encode(text))
+                    total += count(text)
         return total
     return 0
 
 
-def _call_tokens(call: Any, encode: Any) -> int:
+def _call_tokens(call: Any, count: Any) -> int:
     if not isinstance(call, dict):
         return 0
     total = 0
     for key in ("name", "arguments"):
         value = call.get(key)
         if isinstance(value, str) and value:
-            total += len(encode(value))
+            total += count(value)
     return total
 
 
 def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
     """One message's tokens as the cookbook counts them (framing + role + content + name), plus tools."""
     enc = _as_encoding(encoding)
-    encode = enc.encode_ordinary
+    count = token_counter(enc)
     total = TOKENS_PER_MESSAGE
     role = message.get("role")
     if isinstance(role, str) and role:
         # Roles repeat endlessly and cost as many encode calls as contents: count each one once.
         key = (enc.name, role)
-        count = _role_tokens.get(key)
-        if count is None:
-            count = len(encode(role))
+        role_count = _role_tokens.get(key)
+        if role_count is None:
+            role_count = count(role)
             if len(_role_tokens) < 1024:
-                _role_tokens[key] = count
-        total += count
-    total += _content_tokens(message.get("content"), encode)
+                _role_tokens[key] = role_count
+        total += role_count
+    total += _content_tokens(message.get("content"), count)
     name = message.get("name")
     if isinstance(name, str):
-        total += len(encode(name)) + TOKENS_PER_NAME if name else TOKENS_PER_NAME
+        total += count(name) + TOKENS_PER_NAME if name else TOKENS_PER_NAME
     tool_calls = message.get("tool_calls")
     if isinstance(tool_calls, list):
         for call in tool_calls:
             if isinstance(call, dict):
-                total += _call_tokens(call.get("function"), encode)
+                total += _call_tokens(call.get("function"), count)
     function_call = message.get("function_call")
     if function_call is not None:
-        total += _call_tokens(function_call, encode)
+        total += _call_tokens(function_call, count)
     tool_call_id = message.get("tool_call_id")
     if isinstance(tool_call_id, str) and tool_call_id:
-        total += len(encode(tool_call_id))
+        total += count(tool_call_id)
     return total
 
 
@@ -210,13 +272,13 @@ def messages_tokens(messages: list[dict[str, Any]], encoding: tiktoken.Encoding 
     return [message_tokens(m, enc) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages]
 
 
-def _tools_tokens(record: dict[str, Any], encode: Any) -> int:
+def _tools_tokens(record: dict[str, Any], count: Any) -> int:
     total = 0
     for key in ("tools", "functions"):
         value = record.get(key)
         if value:
             text = value if isinstance(value, str) else orjson.dumps(value).decode()
-            total += len(encode(text))
+            total += count(text)
     return total
 
 
@@ -235,7 +297,7 @@ def chat_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> in
     has to fit the model's per-example limit.
     """
     enc = _as_encoding(encoding)
-    tools = _tools_tokens(record, enc.encode_ordinary)
+    tools = _tools_tokens(record, token_counter(enc))
     if "chosen" in record and "rejected" in record:
         prompt = record.get("prompt")
         prompt_tokens = _conversation_tokens(prompt, enc) - REPLY_PRIMING_TOKENS
@@ -249,8 +311,7 @@ def chat_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> in
 def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
     """Tokens of assistant content (what training learns from), like the cookbook's
     ``num_assistant_tokens_from_messages``, plus the assistant's tool-call names and arguments."""
-    enc = _as_encoding(encoding)
-    encode = enc.encode_ordinary
+    count = token_counter(encoding)
     if "chosen" in record and "rejected" in record:
         messages = [*(record.get("chosen") or []), *(record.get("rejected") or [])]
     else:
@@ -258,10 +319,10 @@ def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) 
     total = 0
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "assistant":
-            total += _content_tokens(message.get("content"), encode)
+            total += _content_tokens(message.get("content"), count)
             for call in message.get("tool_calls") or ():
                 if isinstance(call, dict):
-                    total += _call_tokens(call.get("function"), encode)
+                    total += _call_tokens(call.get("function"), count)
     return total
 
 

