@@ -172,6 +172,22 @@ def test_a_stage_that_crashes_on_one_record_does_not_stop_the_run() -> None:
     assert result["signatures"].shape == (2, 16)
 
 
+def test_a_record_whose_dedup_key_fails_is_rejected_alone() -> None:
+    # Keys are computed for a whole batch at once; one text that cannot be keyed (a lone surrogate, which a
+    # parquet or HF row can carry) must reject that record only, and signatures must match the kept ones.
+    from curation.pipeline import runner
+
+    plan = runner.WorkerPlan(stages=[], shingle_size=3, num_perm=16, minhash_seed=1, near_enabled=True,
+                             reference=None, stratify_by=None)
+    runner._init_worker(plan)
+    rows = [{"id": rid, "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok then"}]}
+            for rid, text in (("a", "fine"), ("b", "bad \ud800 text"), ("c", "also fine"))]
+    result = runner.process_batch((0, "x.parquet", "openai", None, [(None, i, row) for i, row in enumerate(rows)]))
+    assert [(o[0], o[1]) for o in result["outcomes"]] == [("K", "a"), ("R", "decontaminate"), ("K", "c")]
+    assert result["outcomes"][1][2] == "stage_error" and "dedup keys" in result["outcomes"][1][3]
+    assert result["signatures"].shape == (2, 16)
+
+
 def test_role_aliases_are_repaired_before_validation(tmp_path: Path, real_dir: Path) -> None:
     # axolotl's Mistral example speaks as `Customer`; normalise maps it to `user` instead of a rejection.
     src = real_dir / "axolotl-ai-cloud__axolotl" / "mistral_example_data.jsonl"
