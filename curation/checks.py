@@ -190,7 +190,6 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     ),
 }
 
-_ROLE_ORDER = ("system", "developer", "user", "assistant", "tool", "function")
 _PART_TYPES = frozenset({"text", "image_url"})
 
 # Special-token strings of tiktoken's encodings and OpenAI's chat/harmony formats; OpenAI rejects them.

@@ -12,7 +12,6 @@ any number of workers.
 
 from __future__ import annotations
 
-import os
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ PARALLEL_THRESHOLD = 5_000  # payloads read in-process before a worker pool pays
 PARALLEL_BYTES = 8 << 20  # uncompressed text this large holds well over PARALLEL_THRESHOLD records: pool at once
 BATCH_SIZE = 1_000
 FIRST_LOCATIONS = 5
-MIN_EXAMPLES = 10
 
 # One record's outcome, as small as possible because it crosses a process boundary:
 # (where, format, valid, ((code, message), ...) one per code, chat tokens or None, turns or None)
@@ -232,12 +230,9 @@ def _total_bytes(files: list[Path]) -> int:
 
 
 def _pool_workers(workers: int | None) -> int:
-    if workers is not None:
-        return max(1, workers)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    from .pipeline.executors import default_workers
+
+    return max(1, workers) if workers is not None else default_workers()
 
 
 def inspect_paths(

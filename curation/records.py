@@ -11,16 +11,13 @@ because building pydantic objects for millions of records costs more than all th
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
-ROLES: frozenset[str] = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-MESSAGE_KEYS: frozenset[str] = frozenset(
-    {"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "weight", "refusal"}
-)
+ROLES: frozenset[str] = frozenset(get_args(Role))
 
 
 class _Model(BaseModel):
@@ -58,6 +55,9 @@ class Message(_Model):
     function_call: FunctionCall | None = None
     weight: Literal[0, 1] | None = None
     refusal: str | None = None
+
+
+MESSAGE_KEYS: frozenset[str] = frozenset(Message.model_fields)
 
 
 class Conversation(_Model):
@@ -125,3 +125,12 @@ def content_hash(record: dict[str, Any]) -> str:
 def dumps(record: dict[str, Any]) -> bytes:
     """The canonical JSONL line for a record: compact, keys in model order, non-ASCII kept as UTF-8."""
     return orjson.dumps(record) + b"\n"
+
+
+def arguments_string(arguments: Any) -> str:
+    """Tool-call arguments as the JSON string OpenAI expects (strings are kept, even when not valid JSON)."""
+    if isinstance(arguments, str):
+        return arguments
+    if arguments is None:
+        return "{}"
+    return orjson.dumps(arguments).decode()

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .errors import CurationError
+from .records import is_preference
 
 if TYPE_CHECKING:  # tiktoken is a core dependency, but importing it costs time: load it only when counting
     import tiktoken
@@ -266,8 +267,10 @@ def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -
     return total
 
 
-def messages_tokens(messages: list[dict[str, Any]], encoding: tiktoken.Encoding | str) -> list[int]:
-    """Per-message token counts (for filters that look at single turns)."""
+def messages_tokens(messages: Any, encoding: tiktoken.Encoding | str) -> list[int]:
+    """Per-message token counts (for filters that look at single turns); none when ``messages`` is no list."""
+    if not isinstance(messages, list):
+        return []
     enc = _as_encoding(encoding)
     return [message_tokens(m, enc) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages]
 
@@ -282,12 +285,15 @@ def _tools_tokens(record: dict[str, Any], count: Any) -> int:
     return total
 
 
-def _conversation_tokens(messages: Any, enc: tiktoken.Encoding) -> int:
-    if not isinstance(messages, list):
-        return REPLY_PRIMING_TOKENS
-    return sum(message_tokens(m, enc) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages) + (
-        REPLY_PRIMING_TOKENS
-    )
+def chat_token_counts(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> tuple[int, list[int]]:
+    """(:func:`chat_tokens`, the per-message counts in reading order: prompt, chosen, rejected for a pair)."""
+    enc = _as_encoding(encoding)
+    total = _tools_tokens(record, token_counter(enc)) + REPLY_PRIMING_TOKENS
+    if is_preference(record):
+        prompt, chosen, rejected = (messages_tokens(record.get(key), enc) for key in ("prompt", "chosen", "rejected"))
+        return total + sum(prompt) + max(sum(chosen), sum(rejected)), [*prompt, *chosen, *rejected]
+    counts = messages_tokens(record.get("messages"), enc)
+    return total + sum(counts), counts
 
 
 def chat_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
@@ -296,23 +302,14 @@ def chat_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> in
     A preference pair counts its prompt with the longer of its two completions: that is the sequence that
     has to fit the model's per-example limit.
     """
-    enc = _as_encoding(encoding)
-    tools = _tools_tokens(record, token_counter(enc))
-    if "chosen" in record and "rejected" in record:
-        prompt = record.get("prompt")
-        prompt_tokens = _conversation_tokens(prompt, enc) - REPLY_PRIMING_TOKENS
-        longer = max(
-            _conversation_tokens(record.get("chosen"), enc), _conversation_tokens(record.get("rejected"), enc)
-        )
-        return tools + prompt_tokens + longer
-    return tools + _conversation_tokens(record.get("messages"), enc)
+    return chat_token_counts(record, encoding)[0]
 
 
 def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
     """Tokens of assistant content (what training learns from), like the cookbook's
     ``num_assistant_tokens_from_messages``, plus the assistant's tool-call names and arguments."""
     count = token_counter(encoding)
-    if "chosen" in record and "rejected" in record:
+    if is_preference(record):
         messages = [*(record.get("chosen") or []), *(record.get("rejected") or [])]
     else:
         messages = record.get("messages") or []
@@ -324,6 +321,19 @@ def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) 
                 if isinstance(call, dict):
                     total += _call_tokens(call.get("function"), count)
     return total
+
+
+def token_histogram(values: list[int], limit: int) -> dict[str, Any]:
+    """Up to 20 equal-width bins of per-record token counts from 0 to the largest (report.json's
+    ``token_hist``); ``limit`` is the model's per-example limit, drawn as a line on the chart."""
+    import numpy as np
+
+    if not values:
+        return {"edges": [], "counts": []}
+    top = max(max(values), 1)
+    edges = np.unique(np.linspace(0, top, num=21).round().astype(int))
+    counts, edges = np.histogram(np.asarray(values), bins=edges)
+    return {"edges": [int(e) for e in edges], "counts": [int(c) for c in counts], "limit": limit}
 
 
 # ---------------------------------------------------------------------------------------------------------

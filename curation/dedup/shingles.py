@@ -143,10 +143,12 @@ def fold_text(text: str) -> str:
 def fold_texts(texts: Sequence[str]) -> list[str]:
     """``[fold_text(t) for t in texts]``, with one table lookup and one decode for all non-ASCII texts."""
     out = list(texts)
-    wide = [i for i, text in enumerate(out) if not text.isascii()]
+    wide: list[int] = []
     for i, text in enumerate(out):
         if text.isascii():
             out[i] = text.lower()
+        else:
+            wide.append(i)
     if wide:
         cps, starts = _folded_code_points([out[i] for i in wide])
         joined = cps.tobytes().decode("utf-32-le", "surrogatepass")

@@ -38,7 +38,7 @@ from ..dedup import near as near_mod
 from ..dedup import text as dedup_text_mod
 from ..errors import ConfigError
 from ..records import message_text, record_messages
-from ..tokens import resolve_model
+from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
 from .split import assign_splits
@@ -368,11 +368,11 @@ def _build_reference(config: RunConfig) -> Any | None:
 
 
 def _iter_batches(
-    files: list[tuple[Path, str | None, Any]], batch_size: int,
+    files: list[tuple[Path, str | None, Any, str]], batch_size: int,
 ) -> Iterator[tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]]:
-    for file_no, (path, fmt, mapping) in enumerate(files):
+    for file_no, (path, fmt, mapping, container) in enumerate(files):
         items: list[tuple[int | None, int, Any]] = []
-        for line, index, payload in readers_mod.iter_payloads(path):
+        for line, index, payload in readers_mod.iter_payloads(path, container):
             items.append((line, index, payload))
             if len(items) >= batch_size:
                 yield file_no, str(path), fmt, mapping, items
@@ -477,15 +477,16 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     model = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
 
     # Everything that can fail on a bad config or path fails here, before any work.
-    files: list[tuple[Path, str | None, Any]] = []
+    files: list[tuple[Path, str | None, Any, str]] = []  # (path, format, mapping, container)
     source_names: list[str] = []
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
             readers_mod.check_readable(path)
+            container = readers_mod.detect_container(path)
             fmt = spec.format
             if fmt is None:
-                fmt = readers_mod.sniff_format(path, mapping=spec.mapping)
-            files.append((path, fmt, spec.mapping))
+                fmt = readers_mod.sniff_format(path, container, mapping=spec.mapping)
+            files.append((path, fmt, spec.mapping, container))
             source_names.append(spec.name or path.name)
     if config.export.formats:
         from .. import plugins
@@ -513,7 +514,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         reference=reference,
         stratify_by=None if config.split.stratify_by == "source" else config.split.stratify_by,
     )
-    total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, _, _ in files)
+    total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
     # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
                              small_input=total_bytes <= 4_000_000)
@@ -731,7 +732,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         "inputs": [
             {"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size if p.is_file() else None,
              "format": fmt, "source": source_names[i]}
-            for i, (p, fmt, _) in enumerate(files)
+            for i, (p, fmt, *_) in enumerate(files)
         ],
         "versions": _versions(),
         "started": wall_start.isoformat(timespec="seconds"),
@@ -748,15 +749,6 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         run_dir=run_dir, report=report, records_in=records_in, records_out=records_out, rejected=rejected,
         split_counts={s: split_stats[s]["records"] for s in split_names}, warnings=warnings,
     )
-
-
-def _histogram(values: list[int], limit: int) -> dict[str, Any]:
-    if not values:
-        return {"edges": [], "counts": []}
-    top = max(max(values), 1)
-    edges = np.unique(np.linspace(0, top, num=21).round().astype(int))
-    counts, edges = np.histogram(np.asarray(values), bins=edges)
-    return {"edges": [int(e) for e in edges], "counts": [int(c) for c in counts], "limit": limit}
 
 
 def _describe(values: list[int]) -> dict[str, Any]:
@@ -784,7 +776,7 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "languages": dict(sorted(st["languages"].items(), key=lambda kv: (-kv[1], kv[0]))),
             "sources": dict(sorted(st["sources"].items(), key=lambda kv: (-kv[1], kv[0]))),
             "token_stats": _describe(st["token_counts"]),
-            "token_hist": _histogram(st["token_counts"], model.max_tokens_per_example),
+            "token_hist": token_histogram(st["token_counts"], model.max_tokens_per_example),
         }
     train_tokens = split_stats["train"]["token_counts"]
     epochs = default_epochs(len(train_tokens))

@@ -8,7 +8,7 @@ canonical record dicts: pure, picklable, safe to run in worker processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -26,7 +26,6 @@ class SourceItem:
     format: str  # recognised (or forced) input format name
     record: dict[str, Any] | None = None
     error: tuple[str, str] | None = None  # (reason code, detail) when record is None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def where(self) -> str:

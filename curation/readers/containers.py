@@ -323,9 +323,4 @@ def _iter_hf_disk(path: str | Path) -> Iterator[tuple[int | None, int, dict[str,
 
     loaded = load_from_disk(str(path))
     parts = [loaded[name] for name in loaded] if isinstance(loaded, DatasetDict) else [loaded]
-    index = 0
-    for part in parts:
-        for batch in part.with_format("arrow").iter(batch_size=ROW_BATCH):
-            for row in batch.to_pylist():
-                yield None, index, row
-                index += 1
+    yield from _iter_rows(batch for part in parts for batch in part.with_format("arrow").iter(batch_size=ROW_BATCH))

@@ -17,7 +17,7 @@ import orjson
 
 from curation.errors import InputError
 from curation.readers.base import SourceItem
-from curation.readers.containers import iter_payloads
+from curation.readers.containers import detect_container, iter_payloads
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
 from curation.readers.mapping import FieldMapping
 from curation.records import content_hash
@@ -102,6 +102,16 @@ def _error(path: str, line: int | None, index: int, fmt: str | None, code: str, 
     return [SourceItem(path=path, line=line, index=index, format=fmt or "unknown", error=(code, detail))]
 
 
+def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
+    """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
+    normalised, anything else as it is."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        return orjson.loads(payload)
+    if isinstance(payload, dict):
+        return _from_row(payload)
+    return payload
+
+
 def convert_payload(
     payload: bytes | dict[str, Any] | Any,
     fmt: str | None,
@@ -117,16 +127,11 @@ def convert_payload(
     """
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
-    if isinstance(payload, bytes | bytearray | memoryview):
-        try:
-            obj = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            code, detail = _json_error(payload, line, index)
-            return _error(path, line, index, fmt, code, detail)
-    elif isinstance(payload, dict):
-        obj = _from_row(payload)
-    else:
-        obj = payload
+    try:
+        obj = _decode(payload)
+    except orjson.JSONDecodeError:
+        code, detail = _json_error(payload, line, index)
+        return _error(path, line, index, fmt, code, detail)
     if not isinstance(obj, dict):
         kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
         detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'
@@ -218,13 +223,10 @@ def sniff_format(
     votes: Counter[str] = Counter()
     seen = 0
     for _line, _index, payload in iter_payloads(path, container):
-        if isinstance(payload, bytes | bytearray | memoryview):
-            try:
-                obj = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue
-        else:
-            obj = _from_row(payload) if isinstance(payload, dict) else payload
+        try:
+            obj = _decode(payload)
+        except orjson.JSONDecodeError:
+            continue
         if not isinstance(obj, dict):
             continue
         seen += 1
@@ -244,6 +246,7 @@ def read_path(
     """Read one input (file or datasets folder) into SourceItems: the convenience for inspect and tests."""
     if format is not None and format not in FORMATS:
         raise InputError(f"unknown input format {format!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+    container = container or detect_container(path)  # once: sniffing and reading both need it
     fmt = format or sniff_format(path, container, mapping)
     name = str(path)
     for line, index, payload in iter_payloads(path, container):

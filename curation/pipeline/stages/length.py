@@ -76,23 +76,8 @@ class TokenLengthStage(RecordStage):
 
     def count(self, record: dict[str, Any]) -> tuple[int, int, int]:
         """(chat tokens, longest message's tokens, its index in reading order)."""
-        enc = self._encoding
-        if self.config.max_message_tokens is None:
-            return tokens.chat_tokens(record, enc), 0, -1
-        # Per-message counts once, and the total derived from them exactly as chat_tokens does.
-        frame = {k: record[k] for k in ("tools", "functions") if k in record}
-        total = tokens.chat_tokens({**frame, "messages": []}, enc)  # tools + reply priming
-        counts: list[int] = []
-        if is_preference(record):
-            prompt = tokens.messages_tokens(record.get("prompt") or [], enc)
-            chosen = tokens.messages_tokens(record.get("chosen") or [], enc)
-            rejected = tokens.messages_tokens(record.get("rejected") or [], enc)
-            total += sum(prompt) + max(sum(chosen), sum(rejected))
-            counts = [*prompt, *chosen, *rejected]
-        else:
-            counts = tokens.messages_tokens(record.get("messages") or [], enc)
-            total += sum(counts)
-        if not counts:
+        total, counts = tokens.chat_token_counts(record, self._encoding)
+        if not counts or self.config.max_message_tokens is None:
             return total, 0, -1
         longest = max(range(len(counts)), key=counts.__getitem__)
         return total, counts[longest], longest

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from curation.readers.mapping import FieldMapping
+from curation.records import arguments_string
 
 # ShareGPT-style speaker names -> canonical roles. Tool traffic is special-cased in ``convert_turns``.
 ROLE_ALIASES: dict[str, str] = {
@@ -49,6 +50,13 @@ def parse_json_string(value: Any) -> Any:
     return value
 
 
+def add_tools(body: dict[str, Any], obj: dict[str, Any], mapping: FieldMapping | None) -> None:
+    """``body["tools"]``: the record's tool schemas (``tools``, or the mapped field) in the OpenAI shape."""
+    tools = normalize_tools(obj.get(mapping.tools if mapping is not None and mapping.tools else "tools"))
+    if tools is not None:
+        body["tools"] = tools
+
+
 def normalize_tools(value: Any) -> Any:
     """Tool schemas in the OpenAI shape ``[{"type": "function", "function": {...}}]``.
 
@@ -63,15 +71,6 @@ def normalize_tools(value: Any) -> Any:
     if all(isinstance(t, dict) and "type" in t for t in value):
         return value
     return [t if not isinstance(t, dict) or "type" in t else {"type": "function", "function": t} for t in value]
-
-
-def arguments_string(arguments: Any) -> str:
-    """Tool-call arguments as the JSON string OpenAI expects (strings are kept, even when not valid JSON)."""
-    if isinstance(arguments, str):
-        return arguments
-    if arguments is None:
-        return "{}"
-    return orjson.dumps(arguments).decode()
 
 
 def parse_tool_calls(value: Any, first_id: int) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import convert_turns, normalize_tools
+from curation.readers.formats._common import add_tools, convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "mapped"
@@ -23,7 +23,5 @@ def keys(mapping: FieldMapping | None) -> frozenset[str]:
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     assert mapping is not None and mapping.messages is not None
     body: dict[str, Any] = {"messages": convert_turns(obj[mapping.messages], mapping)}
-    tools = normalize_tools(obj.get(mapping.tools or "tools"))
-    if tools is not None:
-        body["tools"] = tools
+    add_tools(body, obj, mapping)
     return [(None, body, None)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import map_role, normalize_tools
+from curation.readers.formats._common import add_tools, map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "openai"
@@ -67,9 +67,7 @@ def fix_messages(messages: Any, mapping: FieldMapping | None) -> Any:
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     body: dict[str, Any] = {"messages": fix_messages(obj["messages"], mapping)}
-    tools = normalize_tools(obj.get(mapping.tools if mapping is not None and mapping.tools else "tools"))
-    if tools is not None:
-        body["tools"] = tools
+    add_tools(body, obj, mapping)
     if obj.get("functions") is not None:
         body["functions"] = obj["functions"]
     if obj.get("parallel_tool_calls") is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import convert_turns, normalize_tools
+from curation.readers.formats._common import add_tools, convert_turns
 from curation.readers.formats.alpaca import user_text
+from curation.readers.formats.prompt_completion import as_messages
 from curation.readers.mapping import FieldMapping
 
 NAME = "preference"
@@ -44,13 +45,7 @@ def parse_hh(text: str) -> list[dict[str, Any]]:
 
 def side_messages(value: Any, mapping: FieldMapping | None) -> list[Any]:
     """One side of a pair as messages: transcript, turn list, single turn or a plain assistant string."""
-    if is_hh_transcript(value):
-        return parse_hh(value)
-    if isinstance(value, list):
-        return convert_turns(value, mapping)
-    if isinstance(value, dict):
-        return convert_turns([value], mapping)
-    return [{"role": "assistant", "content": value}]
+    return parse_hh(value) if is_hh_transcript(value) else as_messages(value, "assistant", mapping)
 
 
 def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[Any] | None:
@@ -99,7 +94,5 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     else:
         chosen, rejected = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
     body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
-    tools = normalize_tools(obj.get(mapping.tools if mapping is not None and mapping.tools else "tools"))
-    if tools is not None:
-        body["tools"] = tools
+    add_tools(body, obj, mapping)
     return [(None, body, None)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import convert_turns, normalize_tools
+from curation.readers.formats._common import add_tools, convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "sharegpt"
@@ -22,7 +22,5 @@ def is_sharegpt(obj: dict[str, Any], mapping: FieldMapping | None = None) -> boo
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     body: dict[str, Any] = {"messages": convert_turns(obj["conversations"], mapping)}
-    tools = normalize_tools(obj.get(mapping.tools if mapping is not None and mapping.tools else "tools"))
-    if tools is not None:
-        body["tools"] = tools
+    add_tools(body, obj, mapping)
     return [(None, body, None)]
