@@ -17,7 +17,6 @@ import orjson
 
 from ..records import message_text
 from .base import find_reserved
-from .issues import ISSUES
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -35,10 +34,6 @@ class ChatRules:
 
 
 OPENAI_RULES = ChatRules()
-
-
-def is_error(code: str) -> bool:
-    return ISSUES[code][0] == "error"
 
 
 def mistral_id(original: Any, salt: str) -> str:

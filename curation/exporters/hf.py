@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import CurationError, MissingExtraError
-from ..records import message_text
+from ..records import arguments_string, message_text
 from .base import ExportIssue, ExportOptions, atomic_writer, iter_records, read_json, record_kind, split_paths
 from .jsonl import JsonlChecker, JsonlExporter, Target
 
@@ -75,7 +75,7 @@ def _message_row(message: dict[str, Any], optional: set[str]) -> dict[str, Any]:
                     "type": c.get("type", "function"),
                     "function": {
                         "name": (c.get("function") or {}).get("name"),
-                        "arguments": _arguments((c.get("function") or {}).get("arguments")),
+                        "arguments": arguments_string((c.get("function") or {}).get("arguments")),
                     },
                 }
                 for c in value
@@ -84,10 +84,6 @@ def _message_row(message: dict[str, Any], optional: set[str]) -> dict[str, Any]:
             value = int(value)
         row[key] = value
     return row
-
-
-def _arguments(value: Any) -> str:
-    return value if isinstance(value, str) else orjson.dumps(value if value is not None else {}).decode()
 
 
 def _tools_json(record: dict[str, Any]) -> str | None:
@@ -282,10 +278,6 @@ def push_to_hub(folder: Path, repo_id: str, *, private: bool = True) -> str:
         commit_message="Upload curated dataset (curation)",
     )
     return f"https://huggingface.co/datasets/{repo_id}"
-
-
-def _yaml_list(items: list[str], indent: str = "") -> str:
-    return "".join(f"{indent}- {item}\n" for item in items)
 
 
 def dataset_card(

@@ -158,13 +158,11 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
 }
 
 
-def note(collector: IssueCollector | None, code: str, record_id: Any, *, skipped: bool = False) -> None:
-    """Count one record under ``code`` (no-op while writing: issues were collected by the check pass).
+def note(collector: IssueCollector, code: str, record_id: Any, *, skipped: bool = False) -> None:
+    """Count one record under ``code``.
 
     ``skipped``: the user asked to leave invalid records out, so an error becomes a warning that says so.
     """
-    if collector is None:
-        return
     severity, message, hint = ISSUES[code]
     if skipped and severity == "error":
         severity, message = "warning", message + "; left out (--skip-invalid)"

@@ -24,6 +24,7 @@ from .base import (
     write_jsonl,
     write_manifest,
 )
+from .chat import ChatRules, conversation, encode_line, preference
 from .issues import note
 
 MB = 1024 * 1024
@@ -280,14 +281,22 @@ class JsonlExporter(Exporter):
     title: ClassVar[str] = "the provider"
     kinds: ClassVar[frozenset[str]] = frozenset({"sft"})
     check_reserved: ClassVar[bool] = False
+    # OpenAI-shaped chat providers only declare their rules; others (Bedrock, Vertex) override convert.
+    rules: ClassVar[ChatRules | None] = None
 
     def target(self, options: ExportOptions) -> Target:
         raise NotImplementedError
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         """The provider's JSONL line for ``record`` (None: not exportable; ``flags`` says why). Only called
-        with a kind listed in ``kinds``."""
-        raise NotImplementedError
+        with a kind listed in ``kinds``. The default writes OpenAI-shaped chat lines under ``rules``."""
+        if self.rules is None:
+            raise NotImplementedError(f"{type(self).__name__} must set `rules` or override convert()")
+        if kind == "dpo":
+            out = preference(record, self.rules, flags)
+        else:
+            out = conversation(record, self.rules, flags)
+        return encode_line(out, flags, self.check_reserved)
 
     def convert_record(
         self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]

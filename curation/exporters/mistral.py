@@ -10,10 +10,10 @@ Assumption (not verified): no minimum example count or file size limit is enforc
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from .base import ExportOptions
-from .chat import ChatRules, conversation, encode_line
+from .chat import ChatRules
 from .jsonl import JsonlExporter, Target
 
 MISTRAL_RULES = ChatRules(
@@ -30,9 +30,7 @@ class MistralExporter(JsonlExporter):
     title: ClassVar[str] = "Mistral fine-tuning"
     description: ClassVar[str] = "Mistral fine-tuning JSONL (instruct and function-calling)"
     kinds: ClassVar[frozenset[str]] = frozenset({"sft"})
+    rules: ClassVar[ChatRules] = MISTRAL_RULES
 
     def target(self, options: ExportOptions) -> Target:
         return Target(model=options.model or "open-mistral-nemo", tokens_exact=False)
-
-    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
-        return encode_line(conversation(record, MISTRAL_RULES, flags), flags, False)

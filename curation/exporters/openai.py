@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .base import ExportOptions
-from .chat import OPENAI_RULES, ChatRules, conversation, encode_line, preference
+from .chat import OPENAI_RULES, ChatRules
 from .jsonl import MB, JsonlExporter, Target
 
 
@@ -49,10 +49,7 @@ class OpenAIExporter(JsonlExporter):
             if not self._dpo_ok(options):
                 flags.add("dpo_unsupported")
                 return None
-            out = preference(record, self.rules, flags)
-        else:
-            out = conversation(record, self.rules, flags)
-        return encode_line(out, flags, self.check_reserved)
+        return super().convert(record, kind, options, flags)
 
     def _dpo_ok(self, options: ExportOptions) -> bool:
         cached = getattr(self, "_dpo_cache", None)

@@ -13,10 +13,10 @@ we do not tabulate, so ``--model`` only names it (no per-example token check).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from .base import ExportOptions
-from .chat import ChatRules, conversation, encode_line, preference
+from .chat import ChatRules
 from .jsonl import MB, JsonlExporter, Target
 
 TOGETHER_RULES = ChatRules(
@@ -34,6 +34,7 @@ class TogetherExporter(JsonlExporter):
     title: ClassVar[str] = "Together AI fine-tuning"
     description: ClassVar[str] = "Together AI conversational / preference JSONL"
     kinds: ClassVar[frozenset[str]] = frozenset({"sft", "dpo"})
+    rules: ClassVar[ChatRules] = TOGETHER_RULES
 
     def target(self, options: ExportOptions) -> Target:
         return Target(
@@ -42,8 +43,3 @@ class TogetherExporter(JsonlExporter):
             supports_dpo=True,
             tokens_exact=False,
         )
-
-    def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
-        if kind == "dpo":
-            return encode_line(preference(record, TOGETHER_RULES, flags), flags, False)
-        return encode_line(conversation(record, TOGETHER_RULES, flags), flags, False)

@@ -22,8 +22,7 @@ def apply_review_decisions(run_dir: Path) -> int:
         return 0
     from ..review.apply import apply_decisions
 
-    result = apply_decisions(run_dir)
-    return int(getattr(result, "changed", 0) or 0)
+    return apply_decisions(run_dir).changed
 
 
 def finish_run(result: RunResult, config: RunConfig, *, quiet: bool = False) -> RunResult:
@@ -65,9 +64,7 @@ def finish_run(result: RunResult, config: RunConfig, *, quiet: bool = False) -> 
             export_error = exc
         if exported is not None:
             result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
-            result.warnings.extend(
-                f"{issue.exporter}: {issue.message}" for issue in exported.issues if issue.severity == "warning"
-            )
+            result.warnings.extend(f"{issue.exporter}: {issue.message}" for issue in exported.warnings)
     from ..report import render_report
 
     render_report(run_dir)

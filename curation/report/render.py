@@ -11,10 +11,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..exporters.base import atomic_writer, iter_records, read_json
 from ..records import message_text, record_messages
+from ..tokens import token_histogram
 from . import charts
 from .charts import fmt
 
@@ -79,24 +78,6 @@ def _split_files(run_dir: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.jsonl"))} if folder.is_dir() else {}
 
 
-def _token_counts(path: Path, encoding: Any) -> list[int]:
-    from ..tokens import chat_tokens
-
-    out = []
-    for record in iter_records(path):
-        cached = (record.get("metadata") or {}).get("tokens")
-        out.append(int(cached) if isinstance(cached, int) else chat_tokens(record, encoding))
-    return out
-
-
-def _histogram(values: list[int], limit: int | None) -> dict[str, Any]:
-    if not values:
-        return {"edges": [], "counts": [], "limit": limit}
-    edges = np.unique(np.linspace(0, max(max(values), 1), num=21).round().astype(int))
-    counts, edges = np.histogram(np.asarray(values), bins=edges)
-    return {"edges": [int(e) for e in edges], "counts": [int(c) for c in counts], "limit": limit}
-
-
 def _model_info(name: str | None) -> Any:
     from ..errors import CurationError
     from ..tokens import resolve_model
@@ -114,39 +95,66 @@ def _snippet(record: dict[str, Any], limit: int = 160) -> str:
     return ""
 
 
+def _add_snippet(snippets: dict[str, str], wanted: set[str], record: dict[str, Any]) -> None:
+    """A cluster member's snippet, from a split record or a reject line (whose record sits under "record")."""
+    rid = record.get("id")
+    if rid in wanted:
+        body = record.get("record") if "stage" in record and "reason" in record else record
+        if isinstance(body, dict):
+            snippets[rid] = _snippet(body)
+
+
 def collect(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates show, with what report.json lacks filled in from the run folder."""
-    from ..tokens import MODELS, estimate_cost, get_encoding
+    from ..tokens import ENCODINGS, MODELS, chat_tokens, estimate_cost, get_encoding
 
     model = _model_info(report.get("model"))
     files = _split_files(run_dir)
     splits: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (report.get("splits") or {}).items()}
     for name in files:
         splits.setdefault(name, {})
+    clusters = sorted(report.get("duplicate_clusters") or [], key=lambda c: -int(c.get("size", 0)))[:10]
+    wanted = {m for c in clusters for m in (c.get("members") or [])[:6]}
+
+    # One pass over each split file collects what report.json lacks: token counts (for splits without a
+    # histogram, and the training split's for costs), a sample of training records, cluster snippets.
+    encoding = get_encoding(model.encoding)
     counts_cache: dict[str, list[int]] = {}
+    sample: list[dict[str, Any]] = []
+    snippets: dict[str, str] = {}
+    for name, path in files.items():
+        hist = splits[name].get("token_hist")
+        want_counts = name == "train" or not (isinstance(hist, dict) and hist.get("counts"))
+        if not (want_counts or wanted):
+            continue
+        counts: list[int] = []
+        for i, record in enumerate(iter_records(path)):
+            if want_counts:
+                cached = (record.get("metadata") or {}).get("tokens")
+                counts.append(int(cached) if isinstance(cached, int) else chat_tokens(record, encoding))
+            if name == "train" and i < COST_SAMPLE:
+                sample.append(record)
+            if wanted:
+                _add_snippet(snippets, wanted, record)
+        if want_counts:
+            counts_cache[name] = counts
+    rejects = run_dir / "rejects.jsonl"
+    if wanted and rejects.exists():
+        for record in iter_records(rejects):
+            _add_snippet(snippets, wanted, record)
+
     for name, info in splits.items():
         hist = info.get("token_hist")
         if not (isinstance(hist, dict) and hist.get("counts")) and name in files:
-            counts_cache[name] = _token_counts(files[name], get_encoding(model.encoding))
-            info["token_hist"] = _histogram(counts_cache[name], model.max_tokens_per_example)
+            info["token_hist"] = token_histogram(counts_cache[name], model.max_tokens_per_example)
             info.setdefault("records", len(counts_cache[name]))
             info.setdefault("tokens", int(sum(counts_cache[name])))
 
     # Cost per priced model, with the default epochs for the training split's size.
-    train_counts = counts_cache.get("train")
-    if train_counts is None and "train" in files:
-        train_counts = _token_counts(files["train"], get_encoding(model.encoding))
-    train_counts = train_counts or []
+    train_counts = counts_cache.get("train") or []
     ratios = {model.encoding: 1.0}
-    if train_counts and "train" in files:
-        sample = []
-        for i, record in enumerate(iter_records(files["train"])):
-            if i >= COST_SAMPLE:
-                break
-            sample.append(record)
-        from ..tokens import ENCODINGS, chat_tokens
-
-        base = sum(chat_tokens(r, get_encoding(model.encoding)) for r in sample) or 1
+    if train_counts:
+        base = sum(chat_tokens(r, encoding) for r in sample) or 1
         for enc in ENCODINGS:
             if enc not in ratios:
                 ratios[enc] = sum(chat_tokens(r, get_encoding(enc)) for r in sample) / base
@@ -169,20 +177,6 @@ def collect(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
                 "target": info.name == model.name,
             }
         )
-
-    # Duplicate clusters: members with a snippet each (from the splits and the rejects).
-    clusters = sorted(report.get("duplicate_clusters") or [], key=lambda c: -int(c.get("size", 0)))[:10]
-    wanted = {m for c in clusters for m in (c.get("members") or [])[:6]}
-    snippets: dict[str, str] = {}
-    if wanted:
-        for path in [*files.values(), run_dir / "rejects.jsonl"]:
-            if not path.exists():
-                continue
-            for record in iter_records(path):
-                body = record.get("record") if "stage" in record and "reason" in record else record
-                rid = record.get("id")
-                if rid in wanted and isinstance(body, dict):
-                    snippets[rid] = _snippet(body)
     return {
         "name": run_dir.resolve().name,
         "report": report,
