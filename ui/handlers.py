@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ import orjson
 from curation.errors import CurationError
 from curation.records import is_preference, message_text
 from curation.review import QueueFilter, ReviewRecord, ReviewStore, apply_decisions
-from curation.review.store import apply_edit
 
 ANY = "(any)"
 MAX_CLUSTER_COLUMNS = 24  # members shown side by side; all of them stay choosable
@@ -31,12 +29,10 @@ class UIContext:
     def __init__(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir).resolve()
         self.store = ReviewStore(self.run_dir)
-        self._report_lock = threading.Lock()
 
     def report(self) -> dict[str, Any]:
-        path = self.run_dir / "report.json"
-        with self._report_lock:
-            return orjson.loads(path.read_bytes()) if path.exists() else {}
+        path = self.run_dir / "report.json"  # replaced atomically by apply_decisions: a read sees one version
+        return orjson.loads(path.read_bytes()) if path.exists() else {}
 
     def close(self) -> None:
         self.store.close()
@@ -56,7 +52,7 @@ def overview(ctx: UIContext) -> dict[str, Any]:
     funnel = [{"stage": str(s.get("stage")), "count": int(s.get("out", 0)), "kind": "kept"} for s in steps] + [
         {"stage": str(s.get("stage")), "count": int(s.get("dropped", 0)), "kind": "dropped"} for s in steps
     ]
-    reasons = [{"reason": r, "count": n} for r, n in ctx.store.facets()["reason"]]
+    reasons = [{"reason": r, "count": n} for r, n in ctx.store.facets(["reason"])["reason"]]
     mix = ctx.store.projected_mix()
     splits: dict[str, int] = {}
     languages: dict[tuple[str, str], int] = {}
@@ -384,21 +380,8 @@ def _export(run_dir: Path, formats: list[str], model: str | None, method: str = 
 
     # Only what the user chose: export_run fills the rest (e.g. the run's own model) from the run folder.
     chosen = {k: v for k, v in {"model": model, "method": None if method == "auto" else method}.items() if v}
-    return _paths(export_run(run_dir, formats, ExportOptions(**chosen) if chosen else None))
-
-
-def _paths(result: Any) -> list[Path]:
-    """Written paths from whatever export_run returns (a list, a dict of lists, or an object with .files)."""
-    if isinstance(result, str | Path):
-        return [Path(result)]
-    if isinstance(result, dict):
-        return [p for v in result.values() for p in _paths(v)]
-    if isinstance(result, list | tuple):
-        return [p for v in result for p in _paths(v)]
-    for attr in ("files", "paths", "written"):
-        if hasattr(result, attr):
-            return _paths(getattr(result, attr))
-    return []
+    result = export_run(run_dir, formats, ExportOptions(**chosen) if chosen else None)
+    return [path for paths in result.paths.values() for path in paths]
 
 
 def export_files(paths: list[str]) -> list[str]:
@@ -460,8 +443,7 @@ def launch_job(ctx: UIContext, backend_name: str, model: str | None, params_text
 
 def job_rows(ctx: UIContext, job_db: str | Path | None = None) -> list[list[Any]]:
     """Jobs of this run (launched here or from the CLI), newest first."""
-    jobs = _job_store(job_db).list(run_dir=ctx.run_dir)  # the store keys jobs by the resolved run folder
-    jobs.sort(key=lambda j: j.created_at, reverse=True)
+    jobs = _job_store(job_db).list(run_dir=ctx.run_dir)  # newest first; keyed by the resolved run folder
     return [[j.id, j.backend, j.status, j.params.get("model", ""), j.metrics.get("loss", "")] for j in jobs]
 
 
@@ -519,7 +501,7 @@ def cancel_job(ctx: UIContext, job_id: str | None, job_db: str | Path | None = N
 
 
 __all__ = [
-    "ANY", "UIContext", "ReviewView", "apply_edit", "cancel_job", "cluster_rows", "cluster_view", "decide",
+    "ANY", "UIContext", "ReviewView", "cancel_job", "cluster_rows", "cluster_view", "decide",
     "edit_message", "export_files", "exporter_choices", "filter_choices", "job_rows", "job_status", "launch_job",
     "make_filter", "overview", "position_after_decision", "render_chat", "resolve_cluster", "review_view",
     "run_export", "trainer_choices",

@@ -19,7 +19,6 @@ recomputed from the files.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,9 +27,11 @@ from typing import Any
 
 import orjson
 
+from ..checks import check_record
 from ..errors import CurationError
+from ..exporters.base import atomic_writer
 from ..records import dumps
-from .store import DB_NAME, Decision, _split_files, apply_edit, iter_jsonl, load_decisions
+from .store import Decision, _split_files, apply_edit, iter_jsonl, load_decisions
 
 REVIEW_STAGE = "review"
 HUMAN_REJECTED = "human_rejected"
@@ -52,29 +53,10 @@ class ApplyResult:
 
 
 def validate_record(record: dict[str, Any]) -> tuple[str, str] | None:
-    """(code, detail) of the first error an edited record has, or None when it is valid.
-
-    Uses ``curation.checks.check_record`` (the pipeline's own validation) when it is installed; the
-    pydantic schema of record otherwise.
-    """
-    try:
-        from ..checks import check_record  # type: ignore[attr-defined]
-    except ImportError:
-        check_record = None
-    if check_record is not None:
-        for finding in check_record(record) or []:
-            get = finding.get if isinstance(finding, dict) else lambda k, f=finding: getattr(f, k, None)
-            if str(get("severity") or "error").lower() in ("error", "fatal"):
-                return str(get("code") or "invalid_record"), str(get("message") or get("hint") or get("where") or "")
-        return None
-    from pydantic import ValidationError
-
-    from ..records import parse_record
-
-    try:
-        parse_record(record)
-    except ValidationError as exc:
-        return "invalid_record", str(exc.errors()[0].get("msg", "")) if exc.errors() else str(exc)
+    """(code, detail) of the first error an edited record has (the pipeline's own checks), or None."""
+    for finding in check_record(record):
+        if finding.severity == "error":
+            return finding.code, finding.message or finding.hint
     return None
 
 
@@ -106,12 +88,8 @@ def _reject_row(record: dict[str, Any], reason: str, detail: str, duplicate_of: 
 
 
 def _write_atomic(path: Path, lines: list[bytes]) -> None:
-    tmp = path.with_name(path.name + ".review-tmp")
-    with tmp.open("wb") as handle:
+    with atomic_writer(path) as handle:
         handle.writelines(lines)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None = None) -> ApplyResult:
@@ -119,7 +97,7 @@ def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None =
     start = time.perf_counter()
     run = Path(run_dir)
     if decisions is None:
-        decisions = load_decisions(run) if (run / DB_NAME).exists() else {}
+        decisions = load_decisions(run)  # {} when the run has no review database
     split_files = _split_files(run)
     if not split_files and not (run / "rejects.jsonl").exists():
         raise CurationError(f"{str(run)!r} has no splits/ and no rejects.jsonl", hint="run `curate run --out DIR`")
@@ -277,6 +255,5 @@ def _update_report(
     )  # fmt: skip
     if languages and isinstance(report.get("languages"), dict):
         report["languages"] = dict(languages.most_common())
-    tmp = path.with_name(path.name + ".review-tmp")
-    tmp.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    os.replace(tmp, path)
+    with atomic_writer(path) as handle:
+        handle.write(orjson.dumps(report, option=orjson.OPT_INDENT_2))

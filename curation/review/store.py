@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -30,14 +29,16 @@ from typing import Any
 import orjson
 
 from ..errors import CurationError
+from ..exporters.base import SPLIT_ORDER
 from ..records import message_text, record_messages
 
 DB_NAME = "review.sqlite"
 SCHEMA_VERSION = 1
 ACTIONS: frozenset[str] = frozenset({"accept", "reject", "edit", "label", "note", "reset"})
-# A reject with one of these reasons and a duplicate_of belongs to the survivor's cluster.
-DUPLICATE_REASON = re.compile(r"dup", re.IGNORECASE)
-SPLIT_ORDER = ("train", "validation", "test")
+# Columns of the decision log and of the merged ``latest`` state, in the order queries return them.
+_LOG_COLS = ("n", "uid", "record_id", "action", "reviewer", "reason", "duplicate_of", "messages", "labels", "note",
+             "ts")  # fmt: skip
+_LATEST_COLS = "record_id, verdict, reason, duplicate_of, messages, labels, note, reviewer, ts, count"
 
 # Queue indexes: dropped during a bulk import and built once afterwards (several times faster than
 # maintaining them row by row).
@@ -418,15 +419,11 @@ class ReviewStore:
             else:
                 clauses.append("r.reason = ?")
                 params.append(f.reason)
-        if f.split:
-            clauses.append("r.split = ?")
-            params.append(f.split)
-        if f.language:
-            clauses.append("r.language = ?")
-            params.append(f.language)
-        if f.cluster:
-            clauses.append("r.cluster = ?")
-            params.append(f.cluster)
+        for column in ("split", "language", "cluster"):
+            value = getattr(f, column)
+            if value:
+                clauses.append(f"r.{column} = ?")
+                params.append(value)
         if f.flag:
             clauses.append("r.seq IN (SELECT seq FROM record_flags WHERE flag = ?)")
             params.append(f.flag)
@@ -497,23 +494,16 @@ class ReviewStore:
         return out
 
     def decision(self, record_id: str) -> Decision | None:
-        rows = self._query(
-            "SELECT record_id, verdict, reason, duplicate_of, messages, labels, note, reviewer, ts, count"
-            " FROM latest WHERE record_id = ?",
-            (record_id,),
-        )
+        rows = self._query(f"SELECT {_LATEST_COLS} FROM latest WHERE record_id = ?", (record_id,))
         return _decision_from_row(rows[0]) if rows else None
 
     def latest(self) -> dict[str, Decision]:
-        rows = self._query(
-            "SELECT record_id, verdict, reason, duplicate_of, messages, labels, note, reviewer, ts, count FROM latest"
-        )
+        rows = self._query(f"SELECT {_LATEST_COLS} FROM latest")
         return {r[0]: _decision_from_row(r) for r in rows}
 
     def decisions(self, record_id: str | None = None) -> list[dict[str, Any]]:
         """The append-only decision log (oldest first), for one record or all."""
-        sql = "SELECT n, uid, record_id, action, reviewer, reason, duplicate_of, messages, labels, note, ts"
-        sql += " FROM decisions"
+        sql = f"SELECT {', '.join(_LOG_COLS)} FROM decisions"
         rows = self._query(sql + (" WHERE record_id = ? ORDER BY n" if record_id else " ORDER BY n"),
                            (record_id,) if record_id else ())  # fmt: skip
         return [_log_row(r) for r in rows]
@@ -530,18 +520,15 @@ class ReviewStore:
             edited=edited or 0, kept=kept, pipeline_rejected=total - kept,
         )  # fmt: skip
 
-    def facets(self) -> dict[str, list[tuple[str, int]]]:
-        """Values the queue can be filtered on, with counts (for dropdowns)."""
-        def counts(sql: str) -> list[tuple[str, int]]:
-            return [(str(v), n) for v, n in self._query(sql) if v is not None]
-
-        return {
-            "reason": counts("SELECT reason, COUNT(*) FROM records GROUP BY reason ORDER BY COUNT(*) DESC"),
-            "split": counts("SELECT split, COUNT(*) FROM records GROUP BY split ORDER BY COUNT(*) DESC"),
-            "language": counts("SELECT language, COUNT(*) FROM records GROUP BY language ORDER BY COUNT(*) DESC"),
-            "flag": counts("SELECT flag, COUNT(*) FROM record_flags GROUP BY flag ORDER BY COUNT(*) DESC"),
-            "label": counts("SELECT label, COUNT(*) FROM latest_labels GROUP BY label ORDER BY COUNT(*) DESC"),
-        }
+    def facets(self, names: list[str] | None = None) -> dict[str, list[tuple[str, int]]]:
+        """Values the queue can be filtered on, with counts (for dropdowns); only ``names`` when given."""
+        sources = {"reason": "records", "split": "records", "language": "records", "flag": "record_flags",
+                   "label": "latest_labels"}  # fmt: skip
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in names or sources:
+            sql = f"SELECT {name}, COUNT(*) FROM {sources[name]} GROUP BY {name} ORDER BY COUNT(*) DESC"
+            out[name] = [(str(v), n) for v, n in self._query(sql) if v is not None]
+        return out
 
     def projected_mix(self) -> list[tuple[str, str | None, int]]:
         """(split, language, count) as the decisions made so far would leave the run when applied."""
@@ -698,9 +685,8 @@ class ReviewStore:
         with self._write() as conn:
             conn.execute("DELETE FROM latest")
             conn.execute("DELETE FROM latest_labels")
-            cols = "n, uid, record_id, action, reviewer, reason, duplicate_of, messages, labels, note, ts"
-            for r in conn.execute(f"SELECT {cols} FROM decisions ORDER BY n").fetchall():
-                self._merge_latest(conn, dict(zip(cols.split(", "), r, strict=True)))
+            for r in conn.execute(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n").fetchall():
+                self._merge_latest(conn, dict(zip(_LOG_COLS, r, strict=True)))
 
     # -- carrying decisions between runs ------------------------------------------------------------------
     def export_decisions(self, path: str | Path) -> int:
@@ -765,9 +751,7 @@ def _decision_from_row(r: tuple[Any, ...]) -> Decision:
 
 
 def _log_row(r: tuple[Any, ...]) -> dict[str, Any]:
-    keys = ("n", "uid", "record_id", "action", "reviewer", "reason", "duplicate_of", "messages", "labels", "note",
-            "ts")  # fmt: skip
-    return _log_row_from_dict(dict(zip(keys, r, strict=True)))
+    return _log_row_from_dict(dict(zip(_LOG_COLS, r, strict=True)))
 
 
 def _log_row_from_dict(row: dict[str, Any]) -> dict[str, Any]:
@@ -782,21 +766,16 @@ def fold_decisions(rows: list[dict[str, Any]]) -> dict[str, Decision]:
     """The merged state per record from a decision log (rows in order, messages/labels already parsed)."""
     states: dict[str, tuple[tuple[Any, ...], dict[str, Any], int]] = {}
     for row in rows:
-        raw = dict(row)
-        for key in ("messages", "labels"):
-            raw[key] = orjson.dumps(row[key]).decode() if row.get(key) is not None else None
-        raw.setdefault("reason", None)
-        raw.setdefault("duplicate_of", None)
-        raw.setdefault("note", None)
+        raw = {"reason": None, "duplicate_of": None, "note": None, "messages": None, "labels": None, **row}
         prev = states.get(raw["record_id"])
-        state = _fold(prev[0] if prev else (None,) * 6, raw)
+        state = _fold(prev[0] if prev else (None,) * 6, raw)  # _fold only tests values for None
         states[raw["record_id"]] = (state, raw, (prev[2] if prev else 0) + 1)
     out: dict[str, Decision] = {}
     for rid, (state, last, count) in states.items():
         verdict, reason, dup, messages, labels, note = state
-        out[rid] = _decision_from_row(
-            (rid, verdict, reason, dup, messages, labels, note, str(last.get("reviewer") or ""),
-             float(last.get("ts") or 0.0), count)
+        out[rid] = Decision(
+            record_id=rid, verdict=verdict, reason=reason, duplicate_of=dup, messages=messages, labels=labels,
+            note=note, reviewer=str(last.get("reviewer") or ""), ts=float(last.get("ts") or 0.0), count=count,
         )  # fmt: skip
     return out
 
@@ -821,10 +800,7 @@ def load_decisions(source: str | Path) -> dict[str, Decision]:
         has = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'decisions'").fetchone()
         if not has:
             return {}
-        rows = conn.execute(
-            "SELECT n, uid, record_id, action, reviewer, reason, duplicate_of, messages, labels, note, ts"
-            " FROM decisions ORDER BY n"
-        ).fetchall()
+        rows = conn.execute(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n").fetchall()
     finally:
         conn.close()
     return fold_decisions([_log_row(r) for r in rows])

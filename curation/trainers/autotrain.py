@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import TrainerError
 from . import local_process
-from .base import Job, PreparedData, TrainerBackend
+from .base import Job, PreparedData
 from .hf_local import HFLocalBackend
 
 EXIT_CODE = "exit_code"
@@ -46,7 +46,7 @@ class AutoTrainParams(BaseModel):
     dpo_beta: float = Field(0.1, gt=0)
 
 
-class AutoTrainBackend(TrainerBackend):
+class AutoTrainBackend(local_process.LocalProcessBackend):
     name: ClassVar[str] = "autotrain"
     description: ClassVar[str] = (
         "AutoTrain Advanced (llm-sft / llm-dpo) config + `autotrain --config` (separate install)"
@@ -55,10 +55,6 @@ class AutoTrainBackend(TrainerBackend):
 
     def prepare(self, run_dir: Path, params: dict[str, Any]) -> PreparedData:
         return HFLocalBackend().prepare(run_dir, params)
-
-    @staticmethod
-    def job_dir(job: Job) -> Path:
-        return Path(job.run_dir) / "train" / job.id
 
     def write_config(self, job: Job) -> Path:
         """Write the job's data as JSONL and its AutoTrain config; returns the config path."""
@@ -166,14 +162,5 @@ class AutoTrainBackend(TrainerBackend):
             job.error = f"autotrain process {job.pid} ended without an exit code; see {job_dir / local_process.LOG}"
         return job
 
-    def cancel(self, job: Job) -> Job:
-        local_process.terminate(job.pid)
-        job.status = "cancelled"
-        return job
-
     def resume(self, job: Job) -> Job:
         raise TrainerError("autotrain jobs cannot be resumed from here", hint=f"run: {job.info.get('command')}")
-
-    def logs(self, job: Job) -> list[str]:
-        path = self.job_dir(job) / local_process.LOG
-        return path.read_text(errors="replace").splitlines() if path.exists() else []

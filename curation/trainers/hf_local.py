@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import TrainerError
 from . import local_process
-from .base import Job, PreparedData, TrainerBackend
+from .base import Job, PreparedData
 
 STALE_HEARTBEAT_S = 120.0
 
@@ -50,7 +50,7 @@ class HFLocalParams(BaseModel):
     seed: int = 42
 
 
-class HFLocalBackend(TrainerBackend):
+class HFLocalBackend(local_process.LocalProcessBackend):
     name: ClassVar[str] = "hf-local"
     description: ClassVar[str] = "TRL SFT/DPO on this machine (full or LoRA), CPU or GPU, on exports/hf"
     Params: ClassVar[type[BaseModel]] = HFLocalParams
@@ -86,10 +86,6 @@ class HFLocalBackend(TrainerBackend):
             n_train=rows,
             n_validation=n_val,
         )
-
-    @staticmethod
-    def job_dir(job: Job) -> Path:
-        return Path(job.run_dir) / "train" / job.id
 
     def _spawn(self, job: Job, *, resume: bool) -> Job:
         assert job.prepared is not None
@@ -163,14 +159,6 @@ class HFLocalBackend(TrainerBackend):
             job.error = f"{why} at step {step} before any checkpoint; see {job_dir / local_process.LOG}"
         return job
 
-    def cancel(self, job: Job) -> Job:
-        local_process.terminate(job.pid)
-        job.status = "cancelled"
-        return job
-
-    def logs(self, job: Job) -> list[str]:
-        path = self.job_dir(job) / local_process.LOG
-        return path.read_text(errors="replace").splitlines() if path.exists() else []
 
 
 def _split_info(split_dir: Path) -> tuple[set[str], int]:

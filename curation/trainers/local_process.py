@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from .base import Job, TrainerBackend
+
 # Children started by this process, so their exit is reaped (no zombies) and their exit code read.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -34,12 +36,6 @@ def spawn(cmd: list[str], job_dir: Path, env: dict[str, str] | None = None) -> i
         )
     _children[proc.pid] = proc
     return proc.pid
-
-
-def exit_code(pid: int | None) -> int | None:
-    """The exit code of a child of this process, once it has ended (None otherwise or if not ours)."""
-    proc = _children.get(pid or -1)
-    return proc.poll() if proc is not None else None
 
 
 def process_alive(pid: int | None, marker: str) -> bool:
@@ -96,3 +92,21 @@ def terminate(pid: int | None, *, grace: float = 5.0) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+class LocalProcessBackend(TrainerBackend):
+    """A backend whose jobs run as a detached local process in ``RUN_DIR/train/<job id>/``, logging to
+    :data:`LOG`; subclasses say how to start one and how to read its status."""
+
+    @staticmethod
+    def job_dir(job: Job) -> Path:
+        return Path(job.run_dir) / "train" / job.id
+
+    def cancel(self, job: Job) -> Job:
+        terminate(job.pid)
+        job.status = "cancelled"
+        return job
+
+    def logs(self, job: Job) -> list[str]:
+        path = self.job_dir(job) / LOG
+        return path.read_text(errors="replace").splitlines() if path.exists() else []
