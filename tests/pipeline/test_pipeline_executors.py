@@ -12,11 +12,25 @@ def _square(x: int) -> int:
 
 
 def test_process_executor_keeps_order_and_bounds_in_flight() -> None:
+    pulled = 0
+
+    def source():
+        nonlocal pulled
+        for x in range(20):
+            pulled += 1
+            yield x
+
     executor = ProcessExecutor(2, max_in_flight=2)
+    results: list[int] = []
+    ahead: list[int] = []  # batches taken from the source but not yet returned, when each result arrives
     try:
-        assert list(executor.map_ordered(_square, iter(range(20)))) == [x * x for x in range(20)]
+        for result in executor.map_ordered(_square, source()):
+            ahead.append(pulled - len(results))
+            results.append(result)
     finally:
         executor.close()
+    assert results == [x * x for x in range(20)]
+    assert max(ahead) == 2
 
 
 def test_auto_runs_small_inputs_in_process() -> None:

@@ -95,12 +95,26 @@ def test_split_records_keep_ids_and_metadata(real_run) -> None:
     assert len(manifest["config_hash"]) == 64 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
 
 
-def test_outputs_are_byte_identical_across_runs_and_executors(tmp_path: Path, real_dir: Path) -> None:
+def test_outputs_are_byte_identical_across_runs_and_executors(tmp_path: Path, real_dir: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from curation.pipeline import runner
+
+    made: list[str] = []
+    real_make = runner.make_executor
+
+    def spy(*args: object, **kwargs: object):
+        executor = real_make(*args, **kwargs)
+        made.append(type(executor).__name__)
+        return executor
+
+    monkeypatch.setattr(runner, "make_executor", spy)
     files = [real_dir / "lm-sys__FastChat", real_dir / "hiyouga__LLaMA-Factory", real_dir / "anthropics__hh-rlhf"]
     a = _run(files, tmp_path / "a", **{"runner.executor": "inprocess"}).run_dir
     b = _run(files, tmp_path / "b", **{"runner.executor": "inprocess"}).run_dir
     c = _run(files, tmp_path / "c", **{"runner.executor": "processes", "runner.workers": 2,
                                         "runner.batch_size": 64}).run_dir
+    assert made == ["InProcessExecutor", "InProcessExecutor", "ProcessExecutor"]  # c really used 2 workers
+    assert (a / "splits" / "train.jsonl").stat().st_size > 0
     for name in ("splits/train.jsonl", "splits/validation.jsonl", "rejects.jsonl", "report.json"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
         assert (a / name).read_bytes() == (c / name).read_bytes(), name

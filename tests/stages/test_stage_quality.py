@@ -166,12 +166,15 @@ def test_first_drop_in_order_wins(conv) -> None:
 
 
 def test_deterministic_and_pickled(conv) -> None:
-    stage = pickle.loads(pickle.dumps(QualityStage(QualityConfig(truncated_reply="drop"))))
+    original = QualityStage(QualityConfig(truncated_reply="drop"))
+    stage = pickle.loads(pickle.dumps(original))
     stage.load()
     record = conv("q", LOOP)
-    first, second = copy.deepcopy(record), copy.deepcopy(record)
-    assert stage.process(first) == stage.process(second)
-    assert first == second
+    first, second, third = copy.deepcopy(record), copy.deepcopy(record), copy.deepcopy(record)
+    drop = stage.process(first)
+    assert drop is not None and drop.reason == "repeated_ngrams"
+    assert stage.process(second) == drop == original.process(third)
+    assert first == second == third
 
 
 def test_config_validation() -> None:
