@@ -220,23 +220,19 @@ def load_config(
         data = loaded
         # Relative input paths in a config file are relative to the file, not to the shell's folder.
         base = p.resolve().parent
+
+        def rebase(q: Any) -> Any:
+            return str(base / q) if isinstance(q, str) and not Path(q).is_absolute() else q
+
         inputs = data.get("inputs")
         if isinstance(inputs, (str, list)):
-            items = [inputs] if isinstance(inputs, str) else inputs
-            fixed = []
-            for item in items:
-                if isinstance(item, str):
-                    fixed.append(str(base / item) if not Path(item).is_absolute() else item)
-                elif (isinstance(item, dict) and isinstance(item.get("path"), str)
-                      and not Path(item["path"]).is_absolute()):
-                    fixed.append({**item, "path": str(base / item["path"])})
-                else:
-                    fixed.append(item)
-            data["inputs"] = fixed
+            data["inputs"] = [
+                {**item, "path": rebase(item["path"])} if isinstance(item, dict) and "path" in item else rebase(item)
+                for item in ([inputs] if isinstance(inputs, str) else inputs)
+            ]
         dc = data.get("decontaminate")
         if isinstance(dc, dict) and isinstance(dc.get("paths"), list):
-            dc["paths"] = [str(base / q) if isinstance(q, str) and not Path(q).is_absolute() else q
-                           for q in dc["paths"]]
+            dc["paths"] = [rebase(q) for q in dc["paths"]]
     for key, value in (values or {}).items():
         if value is not None:
             set_dotted(data, key, value)
@@ -274,7 +270,7 @@ def commented_default_config() -> str:
                 lines.append(f"{pad}{name}:")
                 emit(value, indent + 1)
             else:
-                dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+                dumped = value
                 if name == "inputs":
                     dumped = [v.path for v in value]
                 text = yaml.safe_dump(_jsonable(dumped), allow_unicode=True, default_flow_style=True, width=1000)

@@ -116,6 +116,15 @@ def record_messages(record: dict[str, Any]) -> list[dict[str, Any]]:
     return messages if isinstance(messages, list) else []
 
 
+def user_snippet(record: dict[str, Any], limit: int = 160) -> str:
+    """The first user turn's text on one line, cut to ``limit`` characters: what reports show of a record.
+    Messages that are not objects (in records validation rejected) are skipped."""
+    for message in record_messages(record):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return message_text(message).strip().replace("\n", " ")[:limit]
+    return ""
+
+
 def content_hash(record: dict[str, Any]) -> str:
     """A stable hash of a record's content (not its id or metadata): the id of records that have none."""
     body = {k: v for k, v in record.items() if k not in ("id", "metadata")}

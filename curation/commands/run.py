@@ -74,16 +74,18 @@ def run_command(
     if config is None and not inputs:
         raise ConfigError("nothing to curate", hint="give a config file (`curate init` writes one) or --input PATH")
     cfg = load_config(config, overrides=overrides, values=values)
+    params: dict[str, object] = {}
     if train:
         from .. import plugins
         from ..trainers.base import get_backend, parse_params
 
         plugins.get_trainer(train)  # an unknown backend or bad parameter fails before any work
-        get_backend(train).check_params(parse_params(train_params))
+        params = parse_params(train_params)
+        get_backend(train).check_params(params)
     result = run_pipeline(cfg, quiet=quiet or as_json)
     from ..pipeline.finish import finish_run
 
-    finish_run(result, cfg, quiet=quiet or as_json)
+    finish_run(result, cfg)
     console = Console(stderr=True)
     if as_json:
         sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
@@ -91,10 +93,9 @@ def run_command(
         _summary(result, console)
     if train:
         from ..trainers import jobs
-        from ..trainers.base import parse_params
         from .train import follow_job
 
-        job = jobs.start(result.run_dir, train, parse_params(train_params))
+        job = jobs.start(result.run_dir, train, params)
         typer.echo(f"job {job.id} ({job.backend}) {job.status}", err=True)
         code = follow_job(job.id, None, poll=2.0, quiet=quiet)
         if code:

@@ -28,15 +28,6 @@ _PAIR_CHUNK = 200_000
 _U64 = np.uint64
 
 
-def optimal_bands(
-    threshold: float, num_perm: int, false_positive_weight: float = 0.5, false_negative_weight: float = 0.5
-) -> tuple[int, int]:
-    """(bands, rows) minimising the weighted false positive/negative areas: datasketch's own rule."""
-    from datasketch.lsh import _optimal_param
-
-    return _optimal_param(threshold, num_perm, false_positive_weight, false_negative_weight)
-
-
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:
     """Chance that a pair of this Jaccard similarity shares at least one band."""
     return 1.0 - (1.0 - similarity**rows) ** bands

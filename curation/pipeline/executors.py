@@ -45,7 +45,6 @@ class ProcessExecutor:
         initargs: tuple[Any, ...] = (),
         max_in_flight: int | None = None,
     ) -> None:
-        self.workers = workers
         self.max_in_flight = max_in_flight or workers * 3
         ctx = mp.get_context("spawn")
         self._pool = ctx.Pool(workers, initializer=initializer, initargs=initargs)

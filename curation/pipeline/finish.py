@@ -25,7 +25,7 @@ def apply_review_decisions(run_dir: Path) -> int:
     return apply_decisions(run_dir).changed
 
 
-def finish_run(result: RunResult, config: RunConfig, *, quiet: bool = False) -> RunResult:
+def finish_run(result: RunResult, config: RunConfig) -> RunResult:
     run_dir = result.run_dir
     if config.apply_review:
         changed = apply_review_decisions(run_dir)

@@ -37,7 +37,7 @@ from ..dedup import minhash as minhash_mod
 from ..dedup import near as near_mod
 from ..dedup import text as dedup_text_mod
 from ..errors import ConfigError
-from ..records import message_text, record_messages
+from ..records import user_snippet
 from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
@@ -86,14 +86,6 @@ def _stratum(record: dict[str, Any], field_path: str | None) -> str:
         else:
             return ""
     return "" if node is None else str(node)
-
-
-def _snippet(record: dict[str, Any], limit: int = 160) -> str:
-    for message in record_messages(record):
-        if message.get("role") == "user":
-            text = message_text(message).strip().replace("\n", " ")
-            return text[:limit]
-    return ""
 
 
 def _crash_detail(what: str, exc: Exception) -> str:
@@ -385,7 +377,6 @@ class _Progress:
     """A rich progress line on stderr (records read and rate); silent when quiet."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
         self._progress = None
         if enabled:
             from rich.console import Console
@@ -400,13 +391,10 @@ class _Progress:
             self._start = time.perf_counter()
             self._progress.start()
 
-    def update(self, records: int, description: str | None = None) -> None:
+    def update(self, records: int) -> None:
         if self._progress is not None:
             rate = records / max(1e-9, time.perf_counter() - self._start)
-            kwargs: dict[str, Any] = {"records": records, "rate": rate}
-            if description:
-                kwargs["description"] = description
-            self._progress.update(self._task, **kwargs)
+            self._progress.update(self._task, records=records, rate=rate)
 
     def close(self) -> None:
         if self._progress is not None:
@@ -559,7 +547,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                             reject_examples[reason].append(
                                 {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
                                  "snippet": (raw or "")[:160] if rec_bytes is None
-                                 else _snippet(orjson.loads(rec_bytes))}
+                                 else user_snippet(orjson.loads(rec_bytes))}
                             )
                     else:
                         _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source = outcome
@@ -681,12 +669,12 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                     if len(reject_examples[reason]) < 3:
                         reject_examples[reason].append({"id": kept_ids[idx], "stage": stage, "detail": detail,
                                                         "source": record["metadata"].get("source"),
-                                                        "snippet": _snippet(record), "duplicate_of": dup})
+                                                        "snippet": user_snippet(record), "duplicate_of": dup})
                     if idx in snippet_of:
-                        snippet_of[idx]["snippet"] = _snippet(record)
+                        snippet_of[idx]["snippet"] = user_snippet(record)
                     continue
                 if idx in snippet_of:
-                    snippet_of[idx]["snippet"] = _snippet(orjson.loads(rec_bytes))
+                    snippet_of[idx]["snippet"] = user_snippet(orjson.loads(rec_bytes))
                 split = assignment[idx]
                 cluster = int(cluster_of[idx])
                 if cluster < 0 or cluster_sizes[cluster] < 2:
@@ -762,7 +750,7 @@ def _describe(values: list[int]) -> dict[str, Any]:
 def _build_report(config: RunConfig, model: Any, records_in: int, records_out: int, funnel: _Funnel,
                   split_stats: dict[str, dict[str, Any]], reject_examples: dict[str, list[dict[str, Any]]],
                   clusters: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
-    from ..tokens import default_epochs
+    from ..tokens import estimate_cost
 
     reasons: Counter[str] = Counter()
     for counter in funnel.dropped.values():
@@ -779,9 +767,7 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "token_hist": token_histogram(st["token_counts"], model.max_tokens_per_example),
         }
     train_tokens = split_stats["train"]["token_counts"]
-    epochs = default_epochs(len(train_tokens))
-    billed = sum(min(t, model.max_tokens_per_example) for t in train_tokens) * epochs
-    price = model.training_price_per_1m
+    cost = estimate_cost(train_tokens, model)
     return {
         "records_in": records_in,
         "records_out": records_out,
@@ -794,9 +780,9 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
         "tokens": {
             "total": sum(st["tokens"] for st in split_stats.values()),
             "train": sum(train_tokens),
-            "default_epochs": epochs,
-            "billed_training_tokens": billed,
-            "estimated_cost_usd": round(billed / 1e6 * price, 2) if price is not None else None,
+            "default_epochs": cost.epochs,
+            "billed_training_tokens": cost.billed_tokens,
+            "estimated_cost_usd": cost.cost_usd,
             "max_tokens_per_example": model.max_tokens_per_example,
         },
         "duplicate_clusters": clusters,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exporters.base import atomic_writer, iter_records, read_json
-from ..records import message_text, record_messages
+from ..records import user_snippet
 from ..tokens import token_histogram
 from . import charts
 from .charts import fmt
@@ -88,20 +88,13 @@ def _model_info(name: str | None) -> Any:
         return resolve_model("gpt-4o-mini")
 
 
-def _snippet(record: dict[str, Any], limit: int = 160) -> str:
-    for message in record_messages(record):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return message_text(message).strip().replace("\n", " ")[:limit]
-    return ""
-
-
 def _add_snippet(snippets: dict[str, str], wanted: set[str], record: dict[str, Any]) -> None:
     """A cluster member's snippet, from a split record or a reject line (whose record sits under "record")."""
     rid = record.get("id")
     if rid in wanted:
         body = record.get("record") if "stage" in record and "reason" in record else record
         if isinstance(body, dict):
-            snippets[rid] = _snippet(body)
+            snippets[rid] = user_snippet(body)
 
 
 def collect(run_dir: Path, report: dict[str, Any]) -> dict[str, Any]:

@@ -229,3 +229,19 @@ def test_split_keys_are_appended_to_the_serialised_metadata() -> None:
         "metadata": {"split": "validation"}, "id": "b"}
     assert orjson.loads(_with_split(orjson.dumps({"id": "c", "metadata": {}}), "test", -1)) == {
         "id": "c", "metadata": {"split": "test"}}
+
+
+def test_a_record_with_a_non_object_message_is_rejected_without_stopping_the_run(tmp_path: Path) -> None:
+    # Bug: the report's reject examples took a snippet from every message with .get, so a validation reject
+    # whose messages held a bare string crashed the whole run with AttributeError.
+    src = tmp_path / "in.jsonl"
+    good = {"messages": [{"role": "user", "content": "Hello there"}, {"role": "assistant", "content": "Hi!"}]}
+    bad = {"id": "bad", "messages": ["hello", {"role": "user", "content": "Where is it?"},
+                                     {"role": "assistant", "content": "Here."}]}
+    src.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps(bad) + b"\n")
+    result = _run([src], tmp_path / "run", **{"language.enabled": False})
+    assert result.records_in == 2
+    rejects = [orjson.loads(line) for line in (result.run_dir / "rejects.jsonl").read_bytes().splitlines()]
+    assert [(r["id"], r["stage"]) for r in rejects] == [("bad", "validate")]
+    examples = result.report["reject_examples"][rejects[0]["reason"]]
+    assert examples[0]["id"] == "bad" and examples[0]["snippet"] == "Where is it?"
