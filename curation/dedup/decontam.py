@@ -43,6 +43,9 @@ class Match:
     probe: Literal["text", "turn"]
 
 
+_Bounds = list[tuple[np.ndarray, np.ndarray]]  # per band: (first, end) index positions per signature
+
+
 def _band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     from curation.dedup.near import _band_hashes
 
@@ -125,16 +128,18 @@ class ReferenceIndex:
                 keys.append(exact_key(turn))
         return near, keys
 
-    def query(self, exact_keys: Sequence[bytes], signatures: np.ndarray) -> Match | None:
+    def query(self, exact_keys: Sequence[bytes], signatures: np.ndarray, bounds: _Bounds | None = None
+              ) -> Match | None:
         """The best match for one record's probes: any exact key hit first (the whole text's key is the
-        first one), else the most similar near match >= threshold; None when clean."""
+        first one), else the most similar near match >= threshold; None when clean. ``bounds``: where the
+        signatures' band keys fall in each band's sorted index, when the caller looked up a whole batch."""
         for position, key in enumerate(exact_keys):
             ref = self.exact.get(key)
             if ref is not None:
                 return Match(self.ref_ids[ref], 1.0, "exact", "text" if position == 0 else "turn")
         if len(signatures) == 0 or len(self.entry_ref) == 0:
             return None
-        probe, entry = self._candidates(np.asarray(signatures, dtype=np.uint32))
+        probe, entry = self._candidates(np.asarray(signatures, dtype=np.uint32), bounds)
         if len(probe) == 0:
             return None
         sims = _cross_similarity(signatures, self.signatures, probe, entry)
@@ -153,22 +158,30 @@ class ReferenceIndex:
         probes = [self.probes(r) for r in records]
         flat = [t for near, _ in probes for t in near]
         sigs = self._sign(flat) if flat else np.zeros((0, self.config.num_perm), np.uint32)
+        bounds = self._bounds(sigs)  # row by row, so a record's slice equals what it would get alone
         out: list[Match | None] = []
         lo = 0
         for near, keys in probes:
-            out.append(self.query(keys, sigs[lo : lo + len(near)]))
-            lo += len(near)
+            hi = lo + len(near)
+            out.append(self.query(keys, sigs[lo:hi], [(start[lo:hi], end[lo:hi]) for start, end in bounds]))
+            lo = hi
         return out
 
-    def _candidates(self, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(probe, entry) pairs sharing a band; empty signatures never match."""
+    def _bounds(self, signatures: np.ndarray) -> _Bounds:
+        """Per band, the range of index entries whose band key equals each signature's."""
         keys = _band_keys(signatures, self.bands, self.rows)
+        return [(np.searchsorted(sorted_keys, keys[:, b], side="left"),
+                 np.searchsorted(sorted_keys, keys[:, b], side="right"))
+                for b, (sorted_keys, _order) in enumerate(self._band_sorted)]  # fmt: skip
+
+    def _candidates(self, signatures: np.ndarray, bounds: _Bounds | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(probe, entry) pairs sharing a band; empty signatures never match."""
+        if bounds is None:
+            bounds = self._bounds(signatures)
         found_p: list[np.ndarray] = []
         found_e: list[np.ndarray] = []
         live = ~is_empty(signatures)
-        for b, (sorted_keys, order) in enumerate(self._band_sorted):
-            lo = np.searchsorted(sorted_keys, keys[:, b], side="left")
-            hi = np.searchsorted(sorted_keys, keys[:, b], side="right")
+        for (_sorted_keys, order), (lo, hi) in zip(self._band_sorted, bounds, strict=True):
             for p in np.flatnonzero((hi > lo) & live):
                 found_e.append(order[lo[p] : hi[p]])
                 found_p.append(np.full(hi[p] - lo[p], p, dtype=np.int64))
