@@ -6,7 +6,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO.parent / "shared").resolve()
-REAL = SHARED / "data" / "real"
+# Real third-party files live in the repository so the suite runs on a fresh clone without ../shared.
+REAL = REPO / "tests" / "data" / "real"
+DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -21,5 +23,10 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_dir(shared_dir: Path) -> Path:
-    return shared_dir / "data" / "real"
+def real_dir() -> Path:
+    return REAL
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA

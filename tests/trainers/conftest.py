@@ -533,8 +533,8 @@ def _make_handler(fake: FakeOpenAI):
 
 
 @pytest.fixture(scope="session")
-def spec_checker(shared_dir: Path) -> OpenAPIChecker:
-    return OpenAPIChecker(shared_dir / "openai" / "files-and-fine-tuning.openapi.json")
+def spec_checker(data_dir: Path) -> OpenAPIChecker:
+    return OpenAPIChecker(data_dir / "openai" / "files-and-fine-tuning.openapi.json")
 
 
 def _serve(checker: OpenAPIChecker, azure: bool) -> Iterator[tuple[FakeOpenAI, str]]:
