@@ -126,3 +126,25 @@ def test_exact_duplicates_policies() -> None:
 def test_connected_components_chain() -> None:
     labels = connected_components(6, np.array([[4, 5], [3, 4], [0, 1]]))
     assert labels.tolist() == [0, 0, 2, 3, 3, 3]
+
+
+def test_centre_clustering_does_not_chain() -> None:
+    # A~B and B~C, but A and C are not similar: C must survive (components would drop it with A).
+    from curation.dedup.near import centre_clusters
+
+    edges = np.array([[0, 1], [1, 2]])
+    sims = np.array([0.8, 0.75], dtype=np.float32)
+    centre, sim = centre_clusters(3, edges, sims, np.arange(3))
+    assert centre.tolist() == [0, 0, -1] and sim[1] == np.float32(0.8) and np.isnan(sim[2])
+    # best-first order decides the centre: B first claims both A and C
+    centre, sim = centre_clusters(3, edges, sims, np.array([1, 0, 2]))
+    assert centre.tolist() == [1, 1, 1] and sim.tolist()[0] == pytest.approx(0.8)
+
+
+def test_every_near_drop_is_similar_to_its_survivor(corpus: Any) -> None:
+    _records, _truth, _exact, near = corpus
+    dups = np.flatnonzero(near.duplicate_of >= 0)
+    assert len(dups) > 300
+    assert np.all(near.similarity[dups] >= np.float32(CFG.threshold))
+    # the reported similarity is the survivor's, recomputed from the signatures
+    assert np.all(near.duplicate_of[near.duplicate_of[dups]] < 0)
