@@ -47,6 +47,10 @@ class NearDedupConfig(_Config):
     rows: int | None = Field(None, ge=1, description="rows per band; set together with bands")
     keep: KeepPolicy = "first"
     seed: int = Field(1, ge=0, description="MinHash permutation seed (datasketch's default is 1)")
+    shared_line_df: float = Field(
+        0.2, ge=0.0, le=1.0, description="lines found in at least this share of a file's records (templated "
+        "preambles, canned replies) are left out of the comparison (curation.dedup.boilerplate); 0 keeps them")
+    shared_line_sample: int = Field(2000, ge=10, description="records read per file to find shared lines")
 
     @model_validator(mode="after")
     def _bands_fit(self) -> Self:

@@ -35,6 +35,7 @@ from ..checks import check_record
 from ..config import RunConfig, dump_config
 from ..dedup import minhash as minhash_mod
 from ..dedup import text as dedup_text_mod
+from ..dedup.boilerplate import shared_lines, without_shared_lines
 from ..errors import ConfigError
 from ..records import user_snippet
 from ..tokens import resolve_model, token_histogram
@@ -65,6 +66,7 @@ class WorkerPlan:
     reference: Any | None  # dedup.ReferenceIndex for decontamination, or None
     stratify_by: str | None  # a metadata path; "source" strata are named by the main process
     group_by: tuple[str, ...] = ()  # split group keys (see pipeline.split.group_keys)
+    shared_lines: dict[int, frozenset[int]] = field(default_factory=dict)  # file number -> shared line hashes
 
 
 _PLAN: WorkerPlan | None = None
@@ -202,10 +204,11 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
     t0 = perf()
     keyed: list[tuple[tuple[int, str, dict[str, Any], dict[str, Any]], str]] = []
     exact_texts: list[str] = []
+    shared = plan.shared_lines.get(file_no, frozenset())
     for entry in live:
         try:
             exact_text = dedup_text_mod.exact_text(entry[2])
-            keyed.append((entry, dedup_text_mod.near_text(entry[2])))
+            keyed.append((entry, without_shared_lines(dedup_text_mod.near_text(entry[2]), shared)))
             exact_texts.append(exact_text)
         except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
             outcomes[entry[0]] = _key_error(entry, exc)
@@ -377,6 +380,29 @@ def _build_reference(config: RunConfig) -> Any | None:
     return ReferenceIndex.build(records, config=dc)
 
 
+def _shared_lines(files: list[tuple[Path, str | None, Any, str]], config: RunConfig) -> dict[int, frozenset[int]]:
+    """Per input file, the lines shared by many of its first records (see dedup/boilerplate.py)."""
+    nd = config.near_dedup
+    if not nd.shared_line_df:
+        return {}
+    out: dict[int, frozenset[int]] = {}
+    for file_no, (path, fmt, mapping, container) in enumerate(files):
+        records: list[dict[str, Any]] = []
+        try:
+            for line, index, payload in readers_mod.iter_payloads(path, container):
+                for item in readers_mod.convert_payload(payload, fmt, mapping, path=str(path), line=line, index=index):
+                    if item.record is not None:
+                        records.append(item.record)
+                if len(records) >= nd.shared_line_sample:
+                    break
+        except Exception:  # noqa: BLE001 - a file that cannot be sampled is judged record by record later
+            pass
+        found = shared_lines(records[: nd.shared_line_sample], nd.shared_line_df)
+        if found:
+            out[file_no] = frozenset(found)
+    return out
+
+
 def _iter_batches(
     files: list[tuple[Path, str | None, Any, str]], batch_size: int,
 ) -> Iterator[tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]]:
@@ -520,6 +546,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         reference=reference,
         stratify_by=None if config.split.stratify_by == "source" else config.split.stratify_by,
         group_by=tuple(k for k in config.split.group_by if k != "near_cluster"),
+        shared_lines=_shared_lines(files, config) if config.near_dedup.enabled else {},
     )
     total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
     # Under ~4 MB (a few thousand records) starting workers costs more than it saves.

@@ -96,3 +96,24 @@ def test_no_kept_record_ends_on_a_user_turn(runs) -> None:
     trimmed = [r for recs in splits.values() for r in recs if "trailing_user_trimmed" in r["metadata"].get(
         "normalised", [])]
     assert len(trimmed) > 50  # OASST paths that ended on an unanswered prompt keep their answered part
+
+
+def test_a_preamble_pasted_into_the_user_turn_does_not_make_near_duplicates(tmp_path: Path, real_dir: Path) -> None:
+    # The same real file in the shape of formats without a system role: the prompt opens every user turn.
+    src = tmp_path / "drone_user_preamble.jsonl"
+    with src.open("wb") as out:
+        for line in (real_dir / "openai__openai-cookbook" / "drone_training.jsonl").read_bytes().splitlines():
+            record = orjson.loads(line)
+            system, first, *rest = record["messages"]
+            assert system["role"] == "system" and first["role"] == "user"
+            record["messages"] = [{"role": "user", "content": system["content"] + "\n\n" + first["content"]}, *rest]
+            out.write(orjson.dumps(record) + b"\n")
+
+    def kept(**overrides: object) -> int:
+        values = {"inputs": [str(src)], "out": str(tmp_path / "run"), "export.formats": [],
+                  "runner.progress": False, "runner.executor": "inprocess", **overrides}
+        result = run_pipeline(load_config(None, values=values), quiet=True)
+        return result.records_out
+
+    assert kept() >= 100
+    assert kept(**{"near_dedup.shared_line_df": 0}) < 60  # comparing the preamble too, most look alike
