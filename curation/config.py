@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .dedup.config import DecontaminationConfig, ExactDedupConfig, NearDedupConfig
 from .errors import ConfigError
+from .pipeline.stages.filters import FilterRule
+from .pipeline.stages.labels import LabelConfig
 from .pipeline.stages.language import LanguageConfig
 from .pipeline.stages.length import LengthConfig, TurnsConfig
 from .pipeline.stages.normalise import NormaliseConfig
@@ -75,8 +77,9 @@ class ExportConfig(_Strict):
     """Exports written into RUN_DIR/exports/<format>/ at the end of `curate run`."""
 
     formats: list[str] = Field(default_factory=lambda: ["openai", "hf"], description="Exporter names.")
-    method: Literal["auto", "sft", "dpo"] = Field(
-        default="auto", description="sft: conversations only; dpo: preference pairs only; auto: what the run holds "
+    method: Literal["auto", "sft", "dpo", "kto"] = Field(
+        default="auto", description="sft: conversations only; dpo: preference pairs only; kto: labelled "
+        "conversations as prompt/completion/label (hf only); auto: what the run holds "
         "(a run holding both kinds must choose: one provider training file holds one kind).")
     azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with BOM.")
     strict: bool = Field(default=False, description="Fail the run when an export rule fails (default: report).")
@@ -103,6 +106,12 @@ class RunConfig(_Strict):
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Extra or overridden model table rows.")
     seed: int = 0
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+    labels: LabelConfig = Field(default_factory=LabelConfig)
+    filters: list[FilterRule] = Field(
+        default_factory=list,
+        description="Keep only records whose metadata passes every rule, e.g. [{field: fields.status, equals: "
+        "ok}]; operators: equals, not_equals, in, not_in, min, max (extra input keys are under fields.)",
+    )
     redact: RedactConfig = Field(default_factory=RedactConfig)
     exact_dedup: ExactDedupConfig = Field(default_factory=ExactDedupConfig)
     near_dedup: NearDedupConfig = Field(default_factory=NearDedupConfig)
