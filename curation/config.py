@@ -278,16 +278,36 @@ def commented_default_config() -> str:
             if isinstance(value, BaseModel):
                 lines.append(f"{pad}{name}:")
                 emit(value, indent + 1)
+            elif indent == 0 and name in _EXAMPLES:
+                lines.extend(_EXAMPLES[name])
             else:
                 dumped = value
-                if name == "inputs":
-                    dumped = [v.path for v in value]
                 text = yaml.safe_dump(_jsonable(dumped), allow_unicode=True, default_flow_style=True, width=1000)
                 text = text.strip().removesuffix("...").strip()
                 lines.append(f"{pad}{name}: {text}")
 
     emit(defaults, 0)
     return "\n".join(lines) + "\n"
+
+
+# Top-level keys `curate init` writes as a commented example rather than as their default value.
+_EXAMPLES: dict[str, list[str]] = {
+    "inputs": [
+        "inputs:",
+        "  - path: samples/raw",
+        "    # format: sharegpt          # force a format (default: recognised by keys); `mapped` with a mapping:",
+        "    # mapping:                  # for other layouts (`curate inspect FILE --suggest-mapping` prints this)",
+        "    #   messages: conversation  # the field that holds the turns",
+        "    #   role: role              # a turn's role key",
+        "    #   content: content        # a turn's text key",
+        "    #   roles: {UTILISATEUR: user, ASSISTANT: assistant}",
+        "    # name: my-source           # source name for split.stratify_by: source",
+    ],
+    "filters": [
+        "filters: []",
+        "# e.g. filters: [{field: fields.status, equals: ok}, {field: fields.rating, min: 4}]",
+    ],
+}
 
 
 def _jsonable(value: Any) -> Any:
