@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from curation.dedup.near import (
     recall_bands,
 )
 from curation.dedup.text import dedup_text, exact_key
-from curation.synthetic import load_pool, make_corpus
+from curation.synthetic import make_corpus
 
 CFG = NearDedupConfig()
 
@@ -31,8 +30,8 @@ def _dedup(records: list[dict[str, Any]], keep: str = "first", **kw: Any) -> tup
 
 
 @pytest.fixture(scope="module")
-def corpus(shared_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any], np.ndarray, Any]:
-    pool = load_pool(shared_dir / "data" / "sentences" / "pool.json")
+def corpus(sentence_pool: dict[str, list[str]]) -> tuple[list[dict[str, Any]], dict[str, Any], np.ndarray, Any]:
+    pool = sentence_pool
     # more copies than the default so every (kind, language) group has enough members to measure
     records, truth = make_corpus(4000, pool, seed=11, exact_rate=0.05, variant_rate=0.05, near_rate=0.2)
     exact, near = _dedup(records)
