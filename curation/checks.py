@@ -98,6 +98,27 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "drop the record or give it at least one conversation (e.g. a self-instruct task with no instances)",
         "The record holds no conversation at all.",
     ),
+    # --- file-level reader errors: the whole file is skipped, the rest of the input is processed ---------
+    "binary_file": (
+        "error",
+        "pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
+        "The file is binary (NUL bytes at the start), not text data.",
+    ),
+    "utf16_file": (
+        "error",
+        "re-save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
+        "The file is UTF-16 encoded.",
+    ),
+    "not_json_file": (
+        "error",
+        "each line must be one JSON object (JSONL), or the file one JSON array",
+        "No line in the first 8 KiB starts with `{` or `[` (e.g. one bare JSON string per line).",
+    ),
+    "unreadable_file": (
+        "error",
+        "check the file is complete and readable (re-download it?)",
+        "The file cannot be opened, decompressed or parsed as a container (truncated gzip, broken parquet).",
+    ),
     # --- content ---------------------------------------------------------------------------------------
     "empty_content": (
         "error",

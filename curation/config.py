@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .dedup.config import DecontaminationConfig, ExactDedupConfig, NearDedupConfig
 from .errors import ConfigError
+from .pipeline.stages.filters import FilterRule
+from .pipeline.stages.labels import LabelConfig
 from .pipeline.stages.language import LanguageConfig
 from .pipeline.stages.length import LengthConfig, TurnsConfig
 from .pipeline.stages.normalise import NormaliseConfig
@@ -96,8 +98,9 @@ class ExportConfig(_Strict):
     """Exports written into RUN_DIR/exports/<format>/ at the end of `curate run`."""
 
     formats: list[str] = Field(default_factory=lambda: ["openai", "hf"], description="Exporter names.")
-    method: Literal["auto", "sft", "dpo"] = Field(
-        default="auto", description="sft: conversations only; dpo: preference pairs only; auto: what the run holds "
+    method: Literal["auto", "sft", "dpo", "kto"] = Field(
+        default="auto", description="sft: conversations only; dpo: preference pairs only; kto: labelled "
+        "conversations as prompt/completion/label (hf only); auto: what the run holds "
         "(a run holding both kinds must choose: one provider training file holds one kind).")
     azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with BOM.")
     strict: bool = Field(default=False, description="Fail the run when an export rule fails (default: report).")
@@ -124,6 +127,12 @@ class RunConfig(_Strict):
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Extra or overridden model table rows.")
     seed: int = 0
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+    labels: LabelConfig = Field(default_factory=LabelConfig)
+    filters: list[FilterRule] = Field(
+        default_factory=list,
+        description="Keep only records whose metadata passes every rule, e.g. [{field: fields.status, equals: "
+        "ok}]; operators: equals, not_equals, in, not_in, min, max (extra input keys are under fields.)",
+    )
     redact: RedactConfig = Field(default_factory=RedactConfig)
     exact_dedup: ExactDedupConfig = Field(default_factory=ExactDedupConfig)
     near_dedup: NearDedupConfig = Field(default_factory=NearDedupConfig)
@@ -290,16 +299,36 @@ def commented_default_config() -> str:
             if isinstance(value, BaseModel):
                 lines.append(f"{pad}{name}:")
                 emit(value, indent + 1)
+            elif indent == 0 and name in _EXAMPLES:
+                lines.extend(_EXAMPLES[name])
             else:
                 dumped = value
-                if name == "inputs":
-                    dumped = [v.path for v in value]
                 text = yaml.safe_dump(_jsonable(dumped), allow_unicode=True, default_flow_style=True, width=1000)
                 text = text.strip().removesuffix("...").strip()
                 lines.append(f"{pad}{name}: {text}")
 
     emit(defaults, 0)
     return "\n".join(lines) + "\n"
+
+
+# Top-level keys `curate init` writes as a commented example rather than as their default value.
+_EXAMPLES: dict[str, list[str]] = {
+    "inputs": [
+        "inputs:",
+        "  - path: samples/raw",
+        "    # format: sharegpt          # force a format (default: recognised by keys); `mapped` with a mapping:",
+        "    # mapping:                  # for other layouts (`curate inspect FILE --suggest-mapping` prints this)",
+        "    #   messages: conversation  # the field that holds the turns",
+        "    #   role: role              # a turn's role key",
+        "    #   content: content        # a turn's text key",
+        "    #   roles: {UTILISATEUR: user, ASSISTANT: assistant}",
+        "    # name: my-source           # source name for split.stratify_by: source",
+    ],
+    "filters": [
+        "filters: []",
+        "# e.g. filters: [{field: fields.status, equals: ok}, {field: fields.rating, min: 4}]",
+    ],
+}
 
 
 def _jsonable(value: Any) -> Any:

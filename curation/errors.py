@@ -29,7 +29,16 @@ class ConfigError(CurationError):
 
 
 class InputError(CurationError):
-    """An input path cannot be read at all (missing, a directory of nothing, unreadable)."""
+    """An input path cannot be read at all (missing, a directory of nothing, unreadable).
+
+    ``code`` is the reason code a run writes when it skips such a file as a file-level reject.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, where: str | None = None, code: str = "unreadable_file"
+    ) -> None:
+        self.code = code
+        super().__init__(message, hint=hint, where=where)
 
 
 class ExportError(CurationError):

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from .checks import CODES, check_record, finding_from_reader_error
-from .errors import CurationError, InputError
 from .records import record_messages
 from .tokens import ModelInfo, chat_tokens, estimate_cost, get_encoding, resolve_model
 
@@ -29,8 +28,9 @@ BATCH_SIZE = 1_000
 FIRST_LOCATIONS = 5
 
 # One record's outcome, as small as possible because it crosses a process boundary:
-# (where, format, valid, ((code, message), ...) one per code, chat tokens or None, turns or None)
-Result = tuple[str, str, bool, tuple[tuple[str, str], ...], int | None, int | None]
+# (where, format, valid, ((code, message), ...) one per code, chat tokens or None, turns or None,
+#  the code `curate run` rejects it with or None)
+Result = tuple[str, str, bool, tuple[tuple[str, str], ...], int | None, int | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +41,30 @@ class _Task:
     encoding: str
     max_tokens: int
     batch: list[tuple[int | None, int, Any]]
+    repairs: tuple[Any, ...] = ()  # the run's repair stages (normalise), applied before validation
+
+
+def _judge(record: Any, encoding: Any, max_tokens: int) -> tuple[list[Any], int, int, str | None]:
+    """Findings, tokens, turns and the reason code `curate run` would reject the record with: its first
+    validation error, else over_token_limit (the run's length stage), else None."""
+    from .pipeline.judge import reject_reason
+
+    n_tokens = chat_tokens(record, encoding) if isinstance(record, dict) else 0
+    findings = check_record(record, token_count=n_tokens, max_tokens=max_tokens)
+    verdict = reject_reason([f for f in findings if f.code != "over_token_limit"])
+    reason = verdict[0] if verdict else ("over_token_limit" if any(f.code == "over_token_limit" for f in findings)
+                                         else None)
+    turns = len(record_messages(record)) if isinstance(record, dict) else 0
+    return findings, n_tokens, turns, reason
 
 
 def analyse_record(record: Any, encoding: Any, max_tokens: int) -> tuple[bool, list[tuple[str, str]], int, int]:
     """Check and count one canonical record: (valid, [(code, message)] one per code, tokens, turns)."""
-    n_tokens = chat_tokens(record, encoding) if isinstance(record, dict) else 0
-    findings = check_record(record, token_count=n_tokens, max_tokens=max_tokens)
+    findings, n_tokens, turns, _reason = _judge(record, encoding, max_tokens)
+    return _summarise(findings) + (n_tokens, turns)
+
+
+def _summarise(findings: list[Any]) -> tuple[bool, list[tuple[str, str]]]:
     valid = True
     codes: dict[str, str] = {}
     for finding in findings:
@@ -54,24 +72,36 @@ def analyse_record(record: Any, encoding: Any, max_tokens: int) -> tuple[bool, l
             valid = False
         if finding.code not in codes:
             codes[finding.code] = finding.message
-    turns = len(record_messages(record)) if isinstance(record, dict) else 0
-    return valid, list(codes.items()), n_tokens, turns
+    return valid, list(codes.items())
+
+
+def _problem_result(problem: Any) -> Result:
+    """A file that cannot be read: one invalid record under the file-level code, as in `curate run`."""
+    return (problem.path, "unknown", False, ((problem.code, problem.message),), None, None, problem.code)
 
 
 def _run_task(task: _Task) -> list[Result]:
-    from .readers import convert_payload
+    from .pipeline.judge import repair
+    from .readers import FileProblem, convert_payload
 
     encoding = get_encoding(task.encoding)
+    repairs = list(task.repairs)
     results: list[Result] = []
     for line, index, payload in task.batch:
+        if isinstance(payload, FileProblem):
+            results.append(_problem_result(payload))
+            continue
         for item in convert_payload(payload, task.fmt, task.mapping, path=task.path, line=line, index=index):
             if item.record is None:
                 code, detail = item.error or ("unknown_format", "unreadable record")
                 finding = finding_from_reader_error(code, detail)
-                results.append((item.where, item.format, False, ((finding.code, finding.message),), None, None))
+                results.append((item.where, item.format, False, ((finding.code, finding.message),), None, None,
+                                finding.code))
                 continue
-            valid, codes, n_tokens, turns = analyse_record(item.record, encoding, task.max_tokens)
-            results.append((item.where, item.format, valid, tuple(codes), n_tokens, turns))
+            repair(item.record, repairs)
+            findings, n_tokens, turns, reason = _judge(item.record, encoding, task.max_tokens)
+            valid, codes = _summarise(findings)
+            results.append((item.where, item.format, valid, tuple(codes), n_tokens, turns, reason))
     return results
 
 
@@ -101,6 +131,8 @@ class _Stats:
     valid: int = 0
     invalid: int = 0
     by_code: Counter[str] = field(default_factory=Counter)
+    rejected_by_code: Counter[str] = field(default_factory=Counter)  # what `curate run` rejects each with
+    bad_files: list[dict[str, str]] = field(default_factory=list)
     first: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     formats: Counter[str] = field(default_factory=Counter)
     tokens: list[int] = field(default_factory=list)
@@ -109,8 +141,10 @@ class _Stats:
     notes: list[str] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
-        where, fmt, valid, codes, n_tokens, turns = result
+        where, fmt, valid, codes, n_tokens, turns, reason = result
         self.records += 1
+        if reason is not None:
+            self.rejected_by_code[reason] += 1
         self.formats[fmt] += 1
         if valid:
             self.valid += 1
@@ -132,6 +166,8 @@ class _Stats:
         self.valid += other.valid
         self.invalid += other.invalid
         self.by_code.update(other.by_code)
+        self.rejected_by_code.update(other.rejected_by_code)
+        self.bad_files.extend(other.bad_files)
         for code, located in other.first.items():
             mine = self.first.setdefault(code, [])
             mine.extend(located[: FIRST_LOCATIONS - len(mine)])
@@ -165,6 +201,10 @@ class _Stats:
                 "invalid": self.invalid,
                 "formats": dict(sorted(self.formats.items())),
                 "findings_by_code": by_code,
+                # The reason code `curate run` rejects each invalid record with (its first error): the
+                # numbers to compare with the run's ingest + validate funnel.
+                "rejected_by_code": dict(sorted(self.rejected_by_code.items(), key=lambda kv: (-kv[1], kv[0]))),
+                "bad_files": list(self.bad_files),
                 "codes": codes,
                 "tokens": {
                     "total": sum(self.tokens),
@@ -188,32 +228,33 @@ class _Stats:
 
 
 def _tasks(
-    files: list[Path], fmt: str | None, mapping: Any, model: ModelInfo, stats: list[_Stats]
+    specs: list[tuple[Path, str | None, Any]], model: ModelInfo, stats: list[_Stats], repairs: tuple[Any, ...]
 ) -> Iterator[tuple[int, _Task]]:
-    """Batches of payloads, file by file, in order; sniffs each file's format first."""
-    from .readers import iter_payloads, sniff_format
-    from .readers.containers import detect_container
+    """Batches of payloads, file by file, in order; sniffs each file's format first. A file that cannot be
+    read (at all, or from some point on) ends in one ``FileProblem`` payload, as in `curate run`."""
+    from .readers import FileProblem, iter_payloads_or_problem, probe_input
 
-    for number, path in enumerate(files):
+    for number, (path, fmt, mapping) in enumerate(specs):
         name = str(path)
-        try:
-            container = detect_container(path)
-            file_fmt = fmt or sniff_format(path, container, mapping)
-            stats[number].format = file_fmt or "unknown"
-            batch: list[tuple[int | None, int, Any]] = []
-            for item in iter_payloads(path, container):
-                batch.append(item)
-                if len(batch) >= BATCH_SIZE:
-                    yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch)
-                    batch = []
-        except CurationError:
-            raise
-        except (OSError, EOFError, ValueError) as exc:  # truncated gzip, zstd errors, broken parquet...
-            raise InputError(
-                f"cannot read file: {exc}", hint="check the file is complete and readable", where=name
-            ) from None
+        probed = probe_input(path, fmt, mapping)
+        if isinstance(probed, FileProblem):
+            stats[number].format = "unreadable"
+            stats[number].bad_files.append(probed.to_dict())
+            yield number, _Task(name, fmt, mapping, model.encoding, model.max_tokens_per_example, [(None, 0, probed)])
+            continue
+        container, file_fmt = probed
+        stats[number].format = file_fmt or "unknown"
+        batch: list[tuple[int | None, int, Any]] = []
+        for item in iter_payloads_or_problem(path, container):
+            if isinstance(item[2], FileProblem):
+                stats[number].bad_files.append(item[2].to_dict())
+            batch.append(item)
+            if len(batch) >= BATCH_SIZE:
+                yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch,
+                                    repairs)
+                batch = []
         if batch:
-            yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch)
+            yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch, repairs)
 
 
 def _total_bytes(files: list[Path]) -> int:
@@ -223,9 +264,12 @@ def _total_bytes(files: list[Path]) -> int:
     total = 0
     for path in files:
         if path.is_file():
-            with open(path, "rb") as fh:
-                if compression_of(fh.read(8)) is None:
-                    total += path.stat().st_size
+            try:
+                with open(path, "rb") as fh:
+                    if compression_of(fh.read(8)) is None:
+                        total += path.stat().st_size
+            except OSError:  # unreadable: reported as a file-level reject
+                continue
     return total
 
 
@@ -243,19 +287,47 @@ def inspect_paths(
     mapping: Any = None,
     extra_models: dict[str, Any] | None = None,
     workers: int | None = None,
+    normalise: Any = None,
 ) -> dict[str, Any]:
-    """Read, check and count every record under ``paths``; the report ``curate inspect --json`` prints."""
-    from .readers import check_readable, expand_inputs
+    """Read, check and count every record under ``paths``; the report ``curate inspect --json`` prints.
 
-    info = resolve_model(model, extra_models)
-    files = expand_inputs(list(paths))
-    for path in files:
-        check_readable(path)
+    ``normalise`` is the run's ``NormaliseConfig`` (default: the run's default): its repairs happen before
+    validation, exactly as in `curate run`, so both count the same codes.
+    """
+    from .readers import expand_inputs
+
+    specs = [(path, format, mapping) for path in expand_inputs(list(paths))]
+    return _inspect(specs, resolve_model(model, extra_models), workers, normalise)
+
+
+def inspect_config(config: Any, *, workers: int | None = None) -> dict[str, Any]:
+    """Inspect the inputs of a run config with its formats, mappings, model and normalise settings."""
+    from .errors import ConfigError
+    from .readers import expand_inputs
+
+    if not config.inputs:
+        raise ConfigError("the config lists no inputs", hint="add `inputs:` to the config or pass FILE arguments")
+    specs = [(path, spec.format, spec.mapping) for spec in config.inputs for path in expand_inputs([spec.path])]
+    info = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
+    return _inspect(specs, info, workers, config.normalise)
+
+
+def _repairs(normalise: Any) -> tuple[Any, ...]:
+    from .pipeline.stages.normalise import NormaliseConfig, NormaliseStage
+
+    config = normalise if normalise is not None else NormaliseConfig()
+    return (NormaliseStage(config),) if config.enabled else ()
+
+
+def _inspect(
+    specs: list[tuple[Path, str | None, Any]], info: ModelInfo, workers: int | None, normalise: Any
+) -> dict[str, Any]:
+    files = [path for path, _fmt, _mapping in specs]
     get_encoding(info.encoding)  # load once here: forked workers inherit it
     stats = [_Stats(path=str(path)) for path in files]
     n_workers = _pool_workers(workers)
 
-    tasks = _tasks(files, format, mapping, info, stats)
+    tasks = _tasks(specs, info, stats, _repairs(normalise))
     if n_workers > 1 and _total_bytes(files) >= PARALLEL_BYTES:
         _run_parallel(tasks, stats, n_workers)
     else:
@@ -271,6 +343,8 @@ def inspect_paths(
 
     total = _Stats()
     for file_stats in stats:
+        for bad in file_stats.bad_files:
+            file_stats.notes.append(f"unreadable file: {bad['reason']}: {bad['detail']} (fix: {bad['fix']})")
         if file_stats.records == 0:
             file_stats.notes.append("empty file: no records")
             total.notes.append(f"{file_stats.path}: empty file, no records")

@@ -143,3 +143,29 @@ def arguments_string(arguments: Any) -> str:
     if arguments is None:
         return "{}"
     return orjson.dumps(arguments).decode()
+
+
+_MISSING = object()
+
+
+def metadata_value(record: dict[str, Any], path: str, default: Any = None) -> Any:
+    """The value at a dotted path inside ``record["metadata"]`` (``fields.status``, ``language``), or
+    ``default``. A leading ``metadata.`` is allowed. Readers keep a record's extra top-level keys under
+    ``metadata.fields``, so ``fields.<key>`` reaches what the input file carried."""
+    node: Any = record.get("metadata") or {}
+    for part in path.removeprefix("metadata.").split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return default
+    return node
+
+
+def has_metadata_value(record: dict[str, Any], path: str) -> bool:
+    return metadata_value(record, path, _MISSING) is not _MISSING
+
+
+def is_undesirable(record: dict[str, Any]) -> bool:
+    """A KTO record labelled ``false``: an answer not to learn (never in an SFT split or export)."""
+    metadata = record.get("metadata")
+    return isinstance(metadata, dict) and metadata.get("label") is False

@@ -144,7 +144,7 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
                 formats = gr.CheckboxGroup(h.exporter_choices(), label="Formats", elem_id="export-formats")
                 with gr.Row():
                     export_model = gr.Textbox(label="Target model (optional)", elem_id="export-model")
-                    export_method = gr.Radio(["auto", "sft", "dpo"], value="auto", label="Records",
+                    export_method = gr.Radio(["auto", "sft", "dpo", "kto"], value="auto", label="Records",
                                              info="a run with both conversations and preference pairs exports "
                                                   "one kind at a time", elem_id="export-method")  # fmt: skip
                 export_btn = gr.Button("Apply decisions and export", variant="primary", elem_id="export-btn")

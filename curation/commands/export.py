@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--model", help="Target model (default: each provider's, gpt-4o-mini for OpenAI)."),
         ] = None,
-        method: Annotated[str, typer.Option("--method", help="auto, sft (conversations) or dpo (pairs).")] = "auto",
+        method: Annotated[str, typer.Option("--method", help="auto, sft (conversations), dpo (pairs) or kto "
+                                                             "(labelled conversations, hf only).")] = "auto",
         azure_bom: Annotated[
             bool, typer.Option("--azure-bom/--no-azure-bom", help="Write Azure files as UTF-8 with BOM.")
         ] = False,
@@ -41,8 +42,8 @@ def register(app: typer.Typer) -> None:
         from ..errors import CurationError
         from ..exporters import ExportCheckError, ExportOptions, export_run
 
-        if method not in ("auto", "sft", "dpo"):
-            raise CurationError(f"unknown --method {method!r}", hint="use auto, sft or dpo")
+        if method not in ("auto", "sft", "dpo", "kto"):
+            raise CurationError(f"unknown --method {method!r}", hint="use auto, sft, dpo or kto")
         options = ExportOptions(
             model=model,
             method=method,  # type: ignore[arg-type]

@@ -125,12 +125,28 @@ def inspect_command(
     format: Annotated[str | None, typer.Option("--format", "-f", help="Force the input format.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", help="Run config: its inputs (formats, mappings), model and normalise "
+                     "settings, so inspect judges exactly as `curate run` does."),
+    ] = None,
+    suggest_mapping: Annotated[
+        bool, typer.Option("--suggest-mapping", help="Print the `inputs:` config snippet that reads these files.")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a file could not be read.")] = False,
 ) -> None:
     """Count records, check them against provider rules (reason codes, first locations, fixes), count
     tokens and estimate the training cost. Writes nothing."""
-    from ..inspect import inspect_paths
+    from ..inspect import inspect_config, inspect_paths
 
-    if not paths:  # checked here rather than by click so that it reads like every other error
+    if suggest_mapping:
+        from ..readers.suggest import suggest_inputs_yaml
+
+        if not paths:
+            raise ConfigError("--suggest-mapping needs a file", hint="curate inspect FILE --suggest-mapping")
+        sys.stdout.write(suggest_inputs_yaml(paths))
+        return
+    if not paths and config is None:  # checked here rather than by click so that it reads like every other error
         raise ConfigError("no input given", hint="curate inspect FILE_OR_FOLDER [...]")
     if workers is not None and workers < 1:
         raise ConfigError("--workers must be at least 1", hint="e.g. --workers 2")
@@ -139,15 +155,27 @@ def inspect_command(
 
         if format not in FORMAT_NAMES:
             raise ConfigError(f"unknown input format {format!r}", hint=f"use one of: {', '.join(FORMAT_NAMES)}")
-    report = inspect_paths(paths, model=model, format=format, workers=workers)
+    if config is not None:
+        from ..config import load_config
+
+        values: dict[str, object] = {"inputs": paths} if paths else {}
+        if format is not None and paths:
+            values["inputs"] = [{"path": p, "format": format} for p in paths]
+        run_config = load_config(config, values=values)
+        report = inspect_config(run_config, workers=workers)
+    else:
+        report = inspect_paths(paths or [], model=model, format=format, workers=workers)
     if as_json:
         import orjson
 
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
-        return
-    from rich.console import Console
+    else:
+        from rich.console import Console
 
-    print_report(report, Console())
+        print_report(report, Console())
+    if strict and report["bad_files"]:
+        typer.echo(f"error: {len(report['bad_files'])} file(s) could not be read (--strict)", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -58,6 +58,8 @@ def run_command(
     train_params: Annotated[list[str] | None, typer.Option("--param", help="Trainer parameter k=v.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when an input file could not be read "
+                                                          "(it is skipped and reported either way).")] = False,
 ) -> None:
     """Curate raw conversations into clean, deduplicated, balanced splits (and exports)."""
     from rich.console import Console
@@ -91,6 +93,9 @@ def run_command(
         sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
     elif not quiet:
         _summary(result, console)
+    if strict and result.report.get("bad_files"):
+        typer.echo(f"error: {len(result.report['bad_files'])} input file(s) could not be read (--strict)", err=True)
+        raise typer.Exit(1)
     if train:
         from ..trainers import jobs
         from .train import follow_job

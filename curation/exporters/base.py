@@ -23,7 +23,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import CurationError, ExportError
-from ..records import is_preference
+from ..records import is_preference, is_undesirable
 
 Severity = Literal["error", "warning"]
 SPLIT_ORDER: tuple[str, ...] = ("train", "validation", "test")
@@ -53,8 +53,10 @@ class ExportOptions(BaseModel):
         default=None,
         description="Target model; None = each provider's default (gpt-4o-mini for OpenAI and Azure).",
     )
-    method: Literal["auto", "sft", "dpo"] = Field(
-        default="auto", description="sft: conversations only; dpo: preference pairs only; auto: what the run holds."
+    method: Literal["auto", "sft", "dpo", "kto"] = Field(
+        default="auto",
+        description="sft: conversations only; dpo: preference pairs only; kto: labelled conversations as "
+        "prompt/completion/label (TRL KTOTrainer; hf only); auto: what the run holds.",
     )
     azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with a byte-order mark.")
     push_to_hub: str | None = Field(default=None, description="Hugging Face repo id to push the hf export to.")
@@ -254,6 +256,18 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def record_kind(record: dict[str, Any]) -> Literal["sft", "dpo"]:
     return "dpo" if is_preference(record) else "sft"
+
+
+def export_kind(record: dict[str, Any], method: str) -> str | None:
+    """The kind a record is exported as under ``method``: a conversation is ``kto`` data for a KTO export;
+    None for an undesirable KTO answer (label false) in any other export: it is never SFT data."""
+    kind = record_kind(record)
+    if kind == "sft":
+        if method == "kto":
+            return "kto"
+        if is_undesirable(record):
+            return None
+    return kind
 
 
 def find_reserved(raw: bytes) -> str | None:

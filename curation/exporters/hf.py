@@ -7,7 +7,9 @@ Layout of ``exports/hf/``::
     README.md                                          card: YAML configs + dataset_info + curation summary
 
 Conversations become TRL's conversational format (a ``messages`` column); preference pairs become
-``prompt``/``chosen``/``rejected`` message columns (TRL's conversational preference format). Messages
+``prompt``/``chosen``/``rejected`` message columns (TRL's conversational preference format); with
+``--method kto`` conversations become ``prompt``/``completion``/``label`` (TRL's KTOTrainer format: the last,
+assistant turn is the completion, ``metadata.label`` the label). Messages
 share one Arrow struct: ``role``, ``content`` (text parts joined into one string), and only the optional
 fields some record uses (``name``, ``tool_calls`` with arguments as JSON strings, ``tool_call_id``,
 ``weight``); absent ones are null. ``tools`` and ``metadata`` are JSON *strings*: each record's tool
@@ -30,7 +32,7 @@ import orjson
 
 from ..errors import CurationError, MissingExtraError
 from ..records import arguments_string, message_text
-from .base import ExportIssue, ExportOptions, atomic_writer, iter_records, read_json, record_kind, split_paths
+from .base import ExportIssue, ExportOptions, atomic_writer, export_kind, iter_records, read_json, split_paths
 from .jsonl import JsonlChecker, JsonlExporter, Target
 
 OPTIONAL_MESSAGE_FIELDS: tuple[str, ...] = ("name", "tool_calls", "tool_call_id", "weight")
@@ -55,6 +57,8 @@ def _schema(kind: str, optional: set[str], with_tools: bool) -> Any:
     columns = [pa.field("id", pa.string())]
     if kind == "dpo":
         columns += [pa.field("prompt", message), pa.field("chosen", message), pa.field("rejected", message)]
+    elif kind == "kto":  # TRL KTOTrainer's conversational unpaired preference format
+        columns += [pa.field("prompt", message), pa.field("completion", message), pa.field("label", pa.bool_())]
     else:
         columns.append(pa.field("messages", message))
     if with_tools:
@@ -93,9 +97,22 @@ def _tools_json(record: dict[str, Any]) -> str | None:
     return tools if isinstance(tools, str) else orjson.dumps(tools).decode()
 
 
+def kto_parts(record: dict[str, Any]) -> tuple[list[Any], list[Any], bool]:
+    """A conversation as KTO ``prompt`` (every turn before the last), ``completion`` (the last, assistant
+    turn) and ``label`` (``metadata.label``; a conversation without one is a desirable example)."""
+    messages = [m for m in record.get("messages") or () if isinstance(m, dict)]
+    label = (record.get("metadata") or {}).get("label")
+    return messages[:-1], messages[-1:], label is not False
+
+
 def hf_row(record: dict[str, Any], kind: str, optional: set[str], with_tools: bool) -> dict[str, Any]:
     row: dict[str, Any] = {"id": str(record.get("id", ""))}
-    keys = ("prompt", "chosen", "rejected") if kind == "dpo" else ("messages",)
+    if kind == "kto":
+        prompt, completion, label = kto_parts(record)
+        row["prompt"] = [_message_row(m, optional) for m in prompt]
+        row["completion"] = [_message_row(m, optional) for m in completion]
+        row["label"] = label
+    keys = ("prompt", "chosen", "rejected") if kind == "dpo" else ("messages",) if kind == "sft" else ()
     for key in keys:
         row[key] = [_message_row(m, optional) for m in record.get(key) or () if isinstance(m, dict)]
     if with_tools:
@@ -150,7 +167,7 @@ class HFExporter(JsonlExporter):
     name: ClassVar[str] = "hf"
     title: ClassVar[str] = "Hugging Face datasets"
     description: ClassVar[str] = "Hugging Face DatasetDict (save_to_disk + parquet + dataset card), TRL-ready"
-    kinds: ClassVar[frozenset[str]] = frozenset({"sft", "dpo"})
+    kinds: ClassVar[frozenset[str]] = frozenset({"sft", "dpo", "kto"})
 
     def target(self, options: ExportOptions) -> Target:
         return Target(model=options.model or "any")
@@ -160,6 +177,12 @@ class HFExporter(JsonlExporter):
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
         keys = ("prompt", "chosen", "rejected") if kind == "dpo" else ("messages",)
+        if kind == "kto":
+            messages = record.get("messages")
+            last = messages[-1] if isinstance(messages, list) and messages else None
+            if not isinstance(last, dict) or last.get("role") != "assistant" or len(messages) < 2:
+                flags.add("kto_missing_completion")
+                return None
         for key in keys:
             messages = record.get(key)
             if not isinstance(messages, list) or not messages:
@@ -213,7 +236,7 @@ class HFExporter(JsonlExporter):
             ):
                 rows: list[dict[str, Any]] = []
                 for record in iter_records(path):
-                    if record_kind(record) != kind:
+                    if export_kind(record, kind) != kind:
                         continue
                     rows.append(hf_row(record, kind, optional, with_tools))
                     if len(rows) >= BATCH:
@@ -314,15 +337,16 @@ def dataset_card(
         f"- {size_category(total)}",
         "tags:",
         "- curation",
-        f"- {'dpo' if kind == 'dpo' else 'sft'}",
+        f"- {kind}",
         "- conversational",
         "---",
         "",
     ]
     name = Path(run_dir).resolve().name
     body = [f"# {name}", ""]
+    what = {"dpo": "preference (DPO)", "kto": "KTO (unpaired preference: prompt, completion, label)"}
     body.append(
-        f"A {'preference (DPO)' if kind == 'dpo' else 'supervised fine-tuning (chat)'} dataset of "
+        f"A {what.get(kind, 'supervised fine-tuning (chat)')} dataset of "
         f"{total:,} records curated with `curate` (deduplicated, validated and split)."
     )
     body.append("")
@@ -353,7 +377,8 @@ def dataset_card(
             for step in funnel:
                 cells = (step.get("in", 0), step.get("out", 0), step.get("dropped", 0))
                 body.append(f"| {step.get('stage')} | " + " | ".join(f"{c:,}" for c in cells) + " |")
-    columns = "`prompt`, `chosen`, `rejected`" if kind == "dpo" else "`messages`"
+    columns = {"dpo": "`prompt`, `chosen`, `rejected`", "kto": "`prompt`, `completion`, `label`"}.get(
+        kind, "`messages`")
     body += [
         "",
         "## Format",

@@ -82,6 +82,16 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "{n} record{s} of the other training method were left out (--method)",
         "export them separately with the other --method",
     ),
+    "undesirable_skipped": (
+        "warning",
+        "{n} record{s} labelled undesirable (KTO label false) were left out of this SFT export",
+        "nothing to do: they are not SFT data; export them with --method kto (hf) for KTO training",
+    ),
+    "kto_missing_completion": (
+        "error",
+        "{n} record{s} do not end on an assistant turn, so they have no KTO completion",
+        "drop records whose last turn is not the assistant's",
+    ),
     "dpo_unsupported": (
         "error",
         "{n} preference pair{s} cannot be exported: this provider or model has no DPO",

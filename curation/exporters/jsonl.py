@@ -18,6 +18,7 @@ from .base import (
     ExportOptions,
     IssueCollector,
     RecordChecker,
+    export_kind,
     iter_records,
     record_kind,
     split_paths,
@@ -83,7 +84,7 @@ class JsonlChecker(RecordChecker):
         self.options = options
         self.target = exporter.target(options)
         self.issues = IssueCollector(exporter.name)
-        self.kinds_seen: dict[str, int] = {"sft": 0, "dpo": 0}
+        self.kinds_seen: dict[str, int] = {"sft": 0, "dpo": 0, "kto": 0}
         self.exported: dict[str, int] = {}
         self.bytes: dict[str, int] = {}
         self.method = options.method
@@ -179,7 +180,10 @@ class JsonlChecker(RecordChecker):
         self._staged.clear()
 
     def add(self, split: str, record: dict[str, Any], raw: bytes | None = None) -> None:
-        kind = record_kind(record)
+        kind = export_kind(record, self.method)
+        if kind is None:
+            note(self.issues, "undesirable_skipped", record.get("id", "?"))
+            return
         self.kinds_seen[kind] += 1
         if self._first_kind is None:
             self._first_kind = kind
@@ -326,7 +330,7 @@ class JsonlExporter(Exporter):
             def lines(path: Path = path) -> Any:
                 scratch: set[str] = set()
                 for record in iter_records(path):
-                    if record_kind(record) != method:
+                    if export_kind(record, method) != method:
                         continue
                     line = convert(record, method, options, scratch)
                     if line is not None:

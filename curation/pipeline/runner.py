@@ -42,12 +42,13 @@ from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
 from .global_stages import KeyTable, build_global_stages
+from .judge import apply_repair, reject_reason
 from .split import group_keys
 
 SPLIT_NAMES = ("train", "validation", "test")
 STAGE_ORDER = [
-    "ingest", "normalise", "validate", "redact", "tokens", "turns", "language", "quality", "decontaminate",
-    "exact_dedup", "near_dedup", "balance", "split",
+    "ingest", "normalise", "validate", "label", "filter", "redact", "tokens", "turns", "language", "quality",
+    "decontaminate", "exact_dedup", "near_dedup", "balance", "split",
 ]
 
 
@@ -126,6 +127,10 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
 
     t0 = perf()
     for line, index, payload in items:
+        if isinstance(payload, readers_mod.FileProblem):  # a whole file: one file-level reject
+            source = {"path": path, "line": None, "index": index, "format": fmt or "unknown"}
+            outcomes.append(("R", "ingest", payload.code, payload.detail, None, source, None, None, None, None))
+            continue
         for item in readers_mod.convert_payload(payload, fmt, mapping, path=path, line=line, index=index):
             source = {"path": item.path, "line": item.line, "index": item.index, "format": item.format}
             if item.record is None:
@@ -143,11 +148,7 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             continue
         t0 = perf()
         for _slot, _rid, record, _source in live:
-            try:
-                stage.process(record)  # repairs only; a repair stage never drops
-            except Exception:  # noqa: BLE001 - validation judges the record as it is; the flag says why
-                meta = record.setdefault("metadata", {})
-                meta["flags"] = sorted(set(meta.get("flags") or []) | {f"{stage.name}_error"})
+            apply_repair(stage, record)
         seconds[stage.name] += perf() - t0
 
     t0 = perf()
@@ -160,15 +161,10 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             outcomes[slot] = ("R", "validate", "check_error", _crash_detail("validation", exc), rid, source,
                               _dumps_or_none(record), None, None, None)
             continue
-        errors = [f for f in findings if f.severity == "error"]
-        if errors:
-            first = errors[0]
-            detail = "; ".join(
-                f"{f.code}: {f.message}" + (f" (message {f.message_index})" if f.message_index is not None else "")
-                for f in errors[:5]
-            )
-            outcomes[slot] = ("R", "validate", first.code, detail, rid, source, orjson.dumps(record), None, None,
-                              None)
+        verdict = reject_reason(findings)
+        if verdict is not None:
+            outcomes[slot] = ("R", "validate", verdict[0], verdict[1], rid, source, orjson.dumps(record), None,
+                              None, None)
             continue
         warnings = sorted({f.code for f in findings})
         if warnings:
@@ -319,7 +315,14 @@ class _Funnel:
         return rows
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path) -> str | None:
+    try:
+        return _hash_file(path)
+    except OSError:  # an unreadable input (reported as a file-level reject) has no hash
+        return None
+
+
+def _hash_file(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_dir():
         for child in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -336,6 +339,8 @@ def _sha256(path: Path) -> str:
 
 def build_stages(config: RunConfig) -> list[RecordStage]:
     """The per-record stages in the order they run; disabled ones are left out."""
+    from .stages.filters import MetadataFilterStage
+    from .stages.labels import LabelStage
     from .stages.language import LanguageStage
     from .stages.length import LengthConfig, TokenLengthStage, TurnsStage
     from .stages.normalise import NormaliseStage
@@ -345,6 +350,11 @@ def build_stages(config: RunConfig) -> list[RecordStage]:
     stages: list[RecordStage] = []
     if config.normalise.enabled:
         stages.append(NormaliseStage(config.normalise))
+    # Labels and the user's metadata filters first after validation: they are cheap and final.
+    if config.labels.enabled:
+        stages.append(LabelStage(config.labels))
+    if config.filters:
+        stages.append(MetadataFilterStage(config.filters))
     if config.redact.enabled:
         stages.append(RedactStage(config.redact))
     if config.length.enabled:
@@ -404,11 +414,20 @@ def _shared_lines(files: list[tuple[Path, str | None, Any, str]], config: RunCon
 
 
 def _iter_batches(
-    files: list[tuple[Path, str | None, Any, str]], batch_size: int,
+    files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]], batch_size: int,
+    bad_files: list[dict[str, str]],
 ) -> Iterator[tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]]:
+    """Batches of payloads, file by file; a file that cannot be read (at all, or from some point on) ends
+    in one ``FileProblem`` payload, which becomes a file-level reject, and is listed in ``bad_files``."""
     for file_no, (path, fmt, mapping, container) in enumerate(files):
         items: list[tuple[int | None, int, Any]] = []
-        for line, index, payload in readers_mod.iter_payloads(path, container):
+        if isinstance(container, readers_mod.FileProblem):
+            payloads: Iterator[tuple[int | None, int, Any]] = iter([(None, 0, container)])
+        else:
+            payloads = readers_mod.iter_payloads_or_problem(path, container)
+        for line, index, payload in payloads:
+            if isinstance(payload, readers_mod.FileProblem):
+                bad_files.append(payload.to_dict())
             items.append((line, index, payload))
             if len(items) >= batch_size:
                 yield file_no, str(path), fmt, mapping, items
@@ -509,16 +528,17 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     model = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
 
     # Everything that can fail on a bad config or path fails here, before any work.
-    files: list[tuple[Path, str | None, Any, str]] = []  # (path, format, mapping, container)
+    # (path, format, mapping, container); a file that cannot be read keeps its FileProblem as container and
+    # becomes one file-level reject (a bad file is one report line, not a stopped run).
+    files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]] = []
     source_names: list[str] = []
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
-            readers_mod.check_readable(path)
-            container = readers_mod.detect_container(path)
-            fmt = spec.format
-            if fmt is None:
-                fmt = readers_mod.sniff_format(path, container, mapping=spec.mapping)
-            files.append((path, fmt, spec.mapping, container))
+            probed = readers_mod.probe_input(path, spec.format, spec.mapping)
+            if isinstance(probed, readers_mod.FileProblem):
+                files.append((path, spec.format, spec.mapping, probed))
+            else:
+                files.append((path, probed[1], spec.mapping, probed[0]))
             source_names.append(spec.name or path.name)
     if config.export.formats:
         from .. import plugins
@@ -569,6 +589,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     kept_groups: list[tuple[str, ...]] = []
     sig_chunks: list[np.ndarray] = []
     reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    bad_files: list[dict[str, str]] = []  # filled by _iter_batches: {path, reason, detail, fix}
 
     rejects_tmp = work_dir / "rejects.jsonl"
     spill_path = work_dir / "kept.jsonl"
@@ -576,7 +597,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     try:
         with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
             batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
-            for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size)):
+            for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size, bad_files)):
                 file_no = result["file_no"]
                 for stage, secs in result["seconds"].items():
                     funnel.seconds[stage] += secs
@@ -701,9 +722,13 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
             warnings.append(f"the {s} split is empty")
     records_out = sum(st["records"] for st in split_stats.values())
     rejected = records_in - records_out
+    for bad in bad_files:
+        warnings.append(f"skipped unreadable file {bad['path']}: {bad['reason']}: {bad['detail']} "
+                        f"(fix: {bad['fix']})")
     report = _build_report(
         config, model, records_in, records_out, funnel, split_stats, reject_examples, clusters_report, warnings,
     )
+    report["bad_files"] = bad_files
     _write_json(run_dir / "report.json", report)
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     timings = {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())}
@@ -713,7 +738,8 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         "inputs": [
             {"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size if p.is_file() else None,
              "format": fmt, "source": source_names[i]}
-            for i, (p, fmt, *_) in enumerate(files)
+            | ({"unreadable": container.code} if isinstance(container, readers_mod.FileProblem) else {})
+            for i, (p, fmt, _mapping, container) in enumerate(files)
         ],
         "versions": _versions(),
         "started": wall_start.isoformat(timespec="seconds"),

@@ -7,9 +7,16 @@ Two layers (see ``base.py``): ``iter_payloads`` streams raw payloads out of a fi
 
 from __future__ import annotations
 
-from curation.readers.base import SourceItem
+from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import CONTAINERS, detect_container, iter_payloads
-from curation.readers.convert import convert_payload, detect_format, read_path, sniff_format
+from curation.readers.convert import (
+    convert_payload,
+    detect_format,
+    iter_payloads_or_problem,
+    probe_input,
+    read_path,
+    sniff_format,
+)
 from curation.readers.files import check_readable, expand_inputs, is_hf_disk_folder, open_binary
 from curation.readers.formats import FORMAT_NAMES, FORMATS
 from curation.readers.formats.alpaca import is_alpaca
@@ -28,6 +35,7 @@ __all__ = [
     "FORMATS",
     "FORMAT_NAMES",
     "FieldMapping",
+    "FileProblem",
     "SourceItem",
     "check_readable",
     "convert_payload",
@@ -45,7 +53,9 @@ __all__ = [
     "is_self_instruct",
     "is_sharegpt",
     "iter_payloads",
+    "iter_payloads_or_problem",
     "open_binary",
+    "probe_input",
     "read_path",
     "sniff_format",
 ]

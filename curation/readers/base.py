@@ -30,3 +30,33 @@ class SourceItem:
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}" if self.line is not None else f"{self.path}[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """A whole input file that cannot be read: it becomes one file-level reject, and the run goes on.
+
+    ``code`` is a reason code of ``checks.CODES`` (binary_file, not_json_file, ...), ``hint`` the fix.
+    """
+
+    path: str
+    code: str
+    message: str
+    hint: str = ""
+
+    @property
+    def detail(self) -> str:
+        return f"{self.message} (fix: {self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.code, "detail": self.message, "fix": self.hint}
+
+    @classmethod
+    def from_error(cls, path: str, exc: BaseException) -> FileProblem:
+        """The problem an exception raised while opening or reading a file describes."""
+        from curation.errors import InputError
+
+        if isinstance(exc, InputError):
+            return cls(path, exc.code, exc.message, exc.hint or "")
+        return cls(path, "unreadable_file", f"cannot read file: {type(exc).__name__}: {exc}",
+                   "check the file is complete and readable (re-download it?)")

@@ -15,9 +15,10 @@ from typing import Any
 
 import orjson
 
-from curation.errors import InputError
-from curation.readers.base import SourceItem
+from curation.errors import CurationError, InputError
+from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import detect_container, iter_payloads
+from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
 from curation.readers.mapping import FieldMapping
 from curation.records import content_hash
@@ -168,6 +169,8 @@ def convert_payload(
 
     items = []
     for conv_id, body, extra_fields in converted:
+        # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
+        own_meta = body.pop("metadata", None)
         if system is not None:
             _add_system(body, system)
         record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
@@ -176,6 +179,8 @@ def convert_payload(
         metadata: dict[str, Any] = {"source": source if len(converted) == 1 else dict(source)}
         if base_meta:
             metadata.update((k, v) for k, v in base_meta.items() if k != "source")
+        if own_meta:
+            metadata.update(own_meta)
         if fields or extra_fields:
             merged = dict(metadata.get("fields") or {})
             merged.update(fields)
@@ -251,3 +256,41 @@ def read_path(
     name = str(path)
     for line, index, payload in iter_payloads(path, container):
         yield from convert_payload(payload, fmt, mapping, path=name, line=line, index=index)
+
+
+def probe_input(
+    path: str | Path, format: str | None = None, mapping: FieldMapping | None = None
+) -> tuple[str, str | None] | FileProblem:
+    """An input file's container and format, or the ``FileProblem`` that makes the whole file unreadable.
+
+    A bad file is one file-level reject, not a stopped run: callers report it and read the others. A config
+    mistake (an unknown forced format) still raises.
+    """
+    try:
+        check_readable(path)
+        container = detect_container(path)
+        return container, format or sniff_format(path, container, mapping)
+    except InputError as exc:
+        return FileProblem.from_error(str(path), exc)
+    except CurationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - gzip, zstd, pyarrow errors: a bad file never stops the run
+        return FileProblem.from_error(str(path), exc)
+
+
+def iter_payloads_or_problem(
+    path: str | Path, container: str
+) -> Iterator[tuple[int | None, int, Any]]:
+    """``iter_payloads``, ending with one ``FileProblem`` payload if the file breaks part-way (a truncated
+    gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject."""
+    index = 0
+    try:
+        for line, position, payload in iter_payloads(path, container):
+            index = position + 1
+            yield line, position, payload
+    except InputError as exc:
+        yield None, index, FileProblem.from_error(str(path), exc)
+    except CurationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bad file never stops the run
+        yield None, index, FileProblem.from_error(str(path), exc)

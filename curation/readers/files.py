@@ -152,7 +152,9 @@ def check_readable(path: str | Path) -> None:
             magic = fh.read(8)
         head = read_head(path)
     except PermissionError as exc:
-        raise InputError("permission denied", hint=f"make the file readable (chmod a+r {path})", where=where) from exc
+        raise InputError(
+            "permission denied", hint=f"make the file readable (chmod a+r {path})", where=where
+        ) from exc
     except (OSError, EOFError) as exc:  # gzip/zstd/xz errors subclass OSError or raise their own
         raise InputError(
             f"cannot read file: {exc}", hint="check the file is complete (re-download it?)", where=where
@@ -163,13 +165,17 @@ def check_readable(path: str | Path) -> None:
         return
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(
-            "file is UTF-16 encoded", hint="re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)", where=where
+            "file is UTF-16 encoded",
+            hint="re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
+            where=where,
+            code="utf16_file",
         )
     if b"\x00" in head:
         raise InputError(
             "binary file, not text data (NUL bytes at the start)",
             hint="pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
             where=where,
+            code="binary_file",
         )
     text = head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
     if not text.strip() or _is_tabular_name(path):
@@ -180,6 +186,7 @@ def check_readable(path: str | Path) -> None:
             "not JSON: no line in the first 8 KiB starts with '{' or '['",
             hint="each line must be one JSON object (JSONL), or the file one JSON array",
             where=where,
+            code="not_json_file",
         )
 
 

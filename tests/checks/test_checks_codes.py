@@ -73,6 +73,8 @@ TRIGGERS: dict[str, Any] = {
 }
 READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record"}
 DATASET_CODES = {"too_few_examples"}
+# Whole files the readers cannot read (raised by readers.check_readable, tested in tests/readers).
+FILE_CODES = {"binary_file", "utf16_file", "not_json_file", "unreadable_file"}
 
 
 def codes_of(record: Any, **kwargs: Any) -> set[str]:
@@ -80,7 +82,7 @@ def codes_of(record: Any, **kwargs: Any) -> set[str]:
 
 
 def test_every_code_has_a_trigger() -> None:
-    assert set(CODES) == set(TRIGGERS) | READER_CODES | DATASET_CODES
+    assert set(CODES) == set(TRIGGERS) | READER_CODES | DATASET_CODES | FILE_CODES
 
 
 def test_cookbook_codes_are_present_with_their_exact_names() -> None:

@@ -108,11 +108,9 @@ def test_fifty_megabyte_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ("case", "expected"),
     [
         ("missing", "no such file or directory"),
-        ("binary", "binary file"),
         ("empty_dir", "directory holds no readable data files"),
         ("bad_model", "unknown model 'gpt-9'"),
         ("bad_format", "unknown input format 'csv-ish'"),
-        ("truncated_gzip", "cannot read file"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(case: str, expected: str, tmp_path: Path, repo_dir: Path) -> None:
@@ -121,18 +119,9 @@ def test_usage_errors_exit_2_with_one_line(case: str, expected: str, tmp_path: P
     args: list[str]
     if case == "missing":
         args = [str(tmp_path / "nope.jsonl")]
-    elif case == "binary":
-        binary = tmp_path / "model.jsonl"
-        binary.write_bytes(b"\x00\x01\x02PK\x03\x04" + bytes(range(256)) * 10)
-        args = [str(binary)]
     elif case == "empty_dir":
         (tmp_path / "empty").mkdir()
         args = [str(tmp_path / "empty")]
-    elif case == "truncated_gzip":
-        data = gzip.compress((json.dumps(GOOD) + "\n").encode() * 5000)
-        truncated = tmp_path / "cut.jsonl.gz"
-        truncated.write_bytes(data[: len(data) // 2])
-        args = [str(truncated)]
     elif case == "bad_model":
         args = [str(good), "--model", "gpt-9"]
     else:
@@ -143,6 +132,42 @@ def test_usage_errors_exit_2_with_one_line(case: str, expected: str, tmp_path: P
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
     assert "(fix: " in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "records"),
+    [("binary", "binary_file", 1), ("strings", "not_json_file", 1), ("truncated_gzip", "unreadable_file", None)],
+)
+def test_a_bad_file_is_one_report_line_not_a_stopped_inspect(
+    case: str, code: str, records: int | None, tmp_path: Path, repo_dir: Path
+) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    if case == "binary":
+        bad = tmp_path / "model.jsonl"
+        bad.write_bytes(b"\x00\x01\x02PK\x03\x04" + bytes(range(256)) * 10)
+    elif case == "strings":
+        bad = tmp_path / "strings.jsonl"
+        bad.write_text('"just a string"\n"another"\n')
+    else:
+        data = gzip.compress((json.dumps(GOOD) + "\n").encode() * 5000)
+        bad = tmp_path / "cut.jsonl.gz"
+        bad.write_bytes(data[: len(data) // 2])
+    result = curate(repo_dir, str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [(b["path"], b["reason"]) for b in report["bad_files"]] == [(str(bad), code)]
+    assert report["bad_files"][0]["fix"]
+    by_path = {f["path"]: f for f in report["files"]}
+    assert by_path[str(good)]["valid"] == 1  # the other file is read
+    assert by_path[str(bad)]["rejected_by_code"][code] == 1
+    if records is not None:
+        assert by_path[str(bad)]["records"] == records
+    else:  # the records before the break are read and judged
+        assert by_path[str(bad)]["valid"] > 0
+    strict = curate(repo_dir, str(tmp_path), "--json", "--strict")
+    assert strict.returncode == 1
+    assert "could not be read (--strict)" in strict.stderr
 
 
 def test_no_arguments_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,17 +26,14 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "axolotl-ai-cloud__axolotl/conversation.json": (1, 1, 0, {}),
     # README: "an empty reply".
     "axolotl-ai-cloud__axolotl/conversation.missingturns.json": (1, 0, 1, {"empty_content": 1}),
-    # README: role name `Customer` (fixable with a role mapping), so no user turn either.
-    "axolotl-ai-cloud__axolotl/mistral_example_data.jsonl": (
-        10,
-        0,
-        10,
-        {"missing_user_message": 10, "unrecognized_role": 10},
-    ),
+    # README: role name `Customer`: normalise maps it to user before validation, in inspect as in run.
+    "axolotl-ai-cloud__axolotl/mistral_example_data.jsonl": (10, 10, 0, {}),
     "bofenghuang__vigogne/oasst_20230412_fr_top1.jsonl": (256, 256, 0, {}),
     "hiyouga__LLaMA-Factory/glaive_toolcall_en_demo.json": (300, 300, 0, {}),
     # README says 77 outputs hold {{name}}/{{author}}: 77 hold {{name}}, 8 more hold only {{author}} -> 85.
     "hiyouga__LLaMA-Factory/identity.json": (91, 6, 85, {"unfilled_placeholder": 85}),
+    # KTO labels are a run decision (the label stage), not validation: all 40 are valid conversations.
+    "hiyouga__LLaMA-Factory/kto_en_demo.first40.json": (40, 40, 0, {}),
     # The reader keeps per-message loss_weight as `weight`, user turns included (OpenAI rejects that); the same
     # identity texts ({{name}}) appear in 50 records.
     # loss_weight is kept only on assistant turns (OpenAI rejects weight elsewhere), so only placeholders remain.
@@ -98,8 +95,12 @@ def test_first_locations_point_at_lines(real_report: dict[str, Any], real_dir: P
     by_path = {f["path"]: f for f in real_report["files"]}
     first = by_path[str(toy)]["codes"]["missing_user_message"]["first"]
     assert first == [{"where": f"{toy}:4", "message": "the example has no user message"}]
-    # totals keep the first five locations over all files, in file order
-    assert len(real_report["codes"]["missing_user_message"]["first"]) == 5
+    # totals keep the first five locations over all files, in file order: empty replies occur in hh-rlhf (4),
+    # then axolotl's missingturns (1), then alpaca-libre
+    where = [loc["where"] for loc in real_report["codes"]["empty_content"]["first"]]
+    assert len(where) == 5
+    assert ["anthropics" in w for w in where] == [True] * 4 + [False]
+    assert "conversation.missingturns.json" in where[4]
     lines = toy.read_text().splitlines()
     roles = [m["role"] for m in json.loads(lines[3])["messages"]]
     assert roles == ["system", "assistant"]

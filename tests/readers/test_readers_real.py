@@ -36,6 +36,8 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     "teknium1__GPTeacher/roleplay-simple-deduped-roleplay-instruct.json": ("json", "alpaca", 1923),
     "anthropics__hh-rlhf/harmless-base_test.jsonl.gz": ("jsonl", "preference", 2312),
     "bofenghuang__vigogne/oasst_20230412_fr_top1.jsonl": ("jsonl", "openai", 256),
+    # The first 40 of LLaMA-Factory's 300 KTO demo records (25 label true, 15 false: stdlib json).
+    "hiyouga__LLaMA-Factory/kto_en_demo.first40.json": ("json", "kto", 40),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from curation.readers.formats import (
     alpaca,
+    kto,
     mapped,
     oasst,
     openai,
@@ -38,6 +39,7 @@ FORMATS: dict[str, InputFormat] = {
     f.name: f
     for f in (
         InputFormat(mapped.NAME, mapped.KEYS, mapped.is_mapped, mapped.convert),
+        InputFormat(kto.NAME, kto.KEYS, kto.is_kto, kto.convert),
         InputFormat(openai_dpo.NAME, openai_dpo.KEYS, openai_dpo.is_openai_dpo, openai_dpo.convert),
         InputFormat(preference.NAME, preference.KEYS, preference.is_preference, preference.convert),
         InputFormat(oasst.NAME, oasst.KEYS, oasst.is_oasst, oasst.convert),

@@ -14,6 +14,7 @@ ROLE_ALIASES: dict[str, str] = {
     "human": "user",
     "user": "user",
     "prompter": "user",
+    "utilisateur": "user",  # French chat sets: UTILISATEUR / ASSISTANT
     "gpt": "assistant",
     "assistant": "assistant",
     "chatgpt": "assistant",

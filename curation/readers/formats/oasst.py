@@ -1,4 +1,5 @@
-"""OpenAssistant export trees: ``{"message_tree_id", "prompt": {"text", "role", "replies": [...]}}``.
+"""OpenAssistant export trees: ``{"message_tree_id", "prompt": {"text", "role", "replies": [...]}}``, or
+a tree given as its root message ``{"message_id", "text", "role", "replies": [...]}``.
 
 Every root-to-leaf path is one conversation, identified by its leaf's ``message_id``; the ids along the
 path, the tree's id (``tree_id``: ``message_tree_id``, else the root message's id) and the prompt's language go
@@ -13,12 +14,20 @@ from curation.readers.formats._common import map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "oasst"
-KEYS = frozenset({"prompt"})
+# "prompt" for an export tree; text/role/replies for a tree given as its root message.
+KEYS = frozenset({"prompt", "text", "role", "replies"})
+
+
+def is_root_message(obj: dict[str, Any]) -> bool:
+    """A tree given as its prompt message itself (no ``{"prompt": ...}`` wrapper): text, role, replies."""
+    return isinstance(obj.get("replies"), list) and "text" in obj and "role" in obj
 
 
 def is_oasst(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     prompt = obj.get("prompt")
-    return isinstance(prompt, dict) and ("replies" in prompt or "message_id" in prompt or "message_tree_id" in obj)
+    if isinstance(prompt, dict) and ("replies" in prompt or "message_id" in prompt or "message_tree_id" in obj):
+        return True
+    return is_root_message(obj)
 
 
 def _paths(node: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -39,7 +48,8 @@ def _paths(node: dict[str, Any]) -> list[list[dict[str, Any]]]:
 def convert(
     obj: dict[str, Any], mapping: FieldMapping | None
 ) -> list[tuple[str | None, dict[str, Any], dict[str, Any]]]:
-    root = obj["prompt"]
+    wrapped = isinstance(obj.get("prompt"), dict)
+    root = obj["prompt"] if wrapped else obj
     results = []
     for path in _paths(root):
         messages = [{"role": map_role(node.get("role"), mapping), "content": node.get("text")} for node in path]
@@ -50,6 +60,10 @@ def convert(
             fields["tree_id"] = str(tree_id)
         if root.get("lang") is not None:
             fields["lang"] = root["lang"]
+        if not wrapped and "message_tree_id" not in obj and root.get("message_id") is not None:
+            # The tree's id is its root message's id (what OASST's message_tree_id is): paths of one tree
+            # share it, so a group-aware split can keep them together.
+            fields["message_tree_id"] = root["message_id"]
         leaf_id = ids[-1]
         results.append((str(leaf_id) if leaf_id is not None else None, {"messages": messages}, fields))
     return results

@@ -1,4 +1,5 @@
-"""Preference pairs: ``chosen`` / ``rejected`` with an optional ``prompt`` (or ``conversations``).
+"""Preference pairs: ``chosen`` / ``rejected`` (or ``chosen_messages`` / ``rejected_messages``) with an
+optional ``prompt`` (or ``conversations``).
 
 The sides can be Anthropic HH transcripts (``"\\n\\nHuman: ...\\n\\nAssistant: ..."``), message lists,
 single ShareGPT/OpenAI turns (LLaMA-Factory), or plain strings. Without an explicit prompt the shared
@@ -16,14 +17,25 @@ from curation.readers.formats.prompt_completion import as_messages
 from curation.readers.mapping import FieldMapping
 
 NAME = "preference"
-KEYS = frozenset({"chosen", "rejected", "prompt", "conversations", "messages", "instruction", "input", "tools"})
+KEYS = frozenset({
+    "chosen", "rejected", "chosen_messages", "rejected_messages", "prompt", "conversations", "messages",
+    "instruction", "input", "tools",
+})
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ?")
 _HH_ROLES = {"Human": "user", "Assistant": "assistant"}
 
 
 def is_preference(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return "chosen" in obj and "rejected" in obj
+    return ("chosen" in obj and "rejected" in obj) or ("chosen_messages" in obj and "rejected_messages" in obj)
+
+
+def _sides(obj: dict[str, Any]) -> tuple[Any, Any]:
+    """Chosen and rejected as given: ``chosen_messages``/``rejected_messages`` (full message lists) win over
+    ``chosen``/``rejected`` when both are there, since the latter are then often the bare reply texts."""
+    if isinstance(obj.get("chosen_messages"), list) and isinstance(obj.get("rejected_messages"), list):
+        return obj["chosen_messages"], obj["rejected_messages"]
+    return obj.get("chosen"), obj.get("rejected")
 
 
 def is_hh_transcript(text: Any) -> bool:
@@ -86,8 +98,9 @@ def strip_prompt(prompt: list[Any], side: list[Any]) -> list[Any]:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    chosen = side_messages(obj["chosen"], mapping)
-    rejected = side_messages(obj["rejected"], mapping)
+    chosen_raw, rejected_raw = _sides(obj)
+    chosen = side_messages(chosen_raw, mapping)
+    rejected = side_messages(rejected_raw, mapping)
     prompt = prompt_messages(obj, mapping)
     if prompt is None:
         prompt, chosen, rejected = split_shared_prefix(chosen, rejected)

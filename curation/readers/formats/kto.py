@@ -1,0 +1,53 @@
+"""KTO (unpaired preference) data: a conversation plus a boolean desirability ``label``.
+
+Two layouts: LLaMA-Factory's (``{"messages" | "conversations": [...], "label": true}``; its dataset_info
+calls the column ``kto_tag``) and TRL's KTOTrainer format (``{"prompt", "completion", "label"}``, strings or
+message lists). The record is a conversation whose ``metadata.label`` keeps the label: ``true`` answers are
+usable for SFT, ``false`` ones are undesirable and never reach an SFT split (the ``label`` stage).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats._common import add_tools, convert_turns
+from curation.readers.formats.openai import fix_messages
+from curation.readers.formats.prompt_completion import as_messages
+from curation.readers.mapping import FieldMapping
+
+NAME = "kto"
+LABEL_KEYS = ("label", "kto_tag")
+KEYS = frozenset({"messages", "conversations", "prompt", "completion", "tools", *LABEL_KEYS})
+
+
+def label_of(obj: dict[str, Any]) -> bool | None:
+    """The record's boolean KTO label, or None (a string or numeric ``label`` is a class, not KTO)."""
+    for key in LABEL_KEYS:
+        value = obj.get(key)
+        if isinstance(value, bool):
+            return value
+    return None
+
+
+def is_kto(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if label_of(obj) is None:
+        return False
+    return "messages" in obj or "conversations" in obj or ("prompt" in obj and "completion" in obj)
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    if "messages" in obj:
+        messages = obj["messages"]
+        # OpenAI-style turns are kept as they are; ShareGPT-style ones (from/value) are converted.
+        if isinstance(messages, list) and any(isinstance(m, dict) and "role" not in m for m in messages):
+            messages = convert_turns(messages, mapping)
+        else:
+            messages = fix_messages(messages, mapping)
+    elif "conversations" in obj:
+        messages = convert_turns(obj["conversations"], mapping)
+    else:
+        prompt, completion = obj["prompt"], obj["completion"]
+        messages = [*as_messages(prompt, "user", mapping), *as_messages(completion, "assistant", mapping)]
+    body: dict[str, Any] = {"messages": messages, "metadata": {"label": label_of(obj)}}
+    add_tools(body, obj, mapping)
+    return [(None, body, None)]

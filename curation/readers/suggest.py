@@ -1,0 +1,134 @@
+"""`curate inspect FILE --suggest-mapping`: the `inputs:` config block that reads a file.
+
+For a layout the readers recognise, the block names its format and maps any role names left over; for
+an unknown layout it guesses the field that holds the turns (a list of objects sharing a role-like and a
+text-like key), the role and content keys, and a role map from the role values seen. Guesses it cannot
+make are written as ``FIXME``: such turns fail validation (``unrecognized_role``) until a person decides.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from ..records import ROLES
+from .containers import detect_container, iter_payloads
+from .convert import detect_format
+from .files import check_readable, expand_inputs
+from .formats._common import CONTENT_KEYS, ROLE_ALIASES, ROLE_KEYS
+from .mapping import FieldMapping
+
+SAMPLE = 50
+# Words in a role name that say which canonical role it is (matched in the lower-cased name).
+_ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("system", ("system", "système", "systeme", "instruction")),
+    ("assistant", ("assistant", "bot", "gpt", "model", "agent", "ai", "answer", "response", "réponse", "support")),
+    ("user", ("user", "human", "customer", "client", "question", "utilisateur", "usuario", "prompter", "person")),
+    ("tool", ("tool", "function", "observation")),
+)
+UNKNOWN_ROLE = "FIXME"
+
+
+def _sample(path: Path, limit: int = SAMPLE) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for _line, _index, payload in iter_payloads(path, detect_container(path)):
+        try:
+            obj = orjson.loads(payload) if isinstance(payload, bytes | bytearray | memoryview) else payload
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            records.append(obj)
+        if len(records) >= limit:
+            break
+    return records
+
+
+def guess_role(name: str) -> str:
+    """The canonical role a speaker name most likely means, or ``FIXME``."""
+    lowered = name.strip().lower()
+    if lowered in ROLES:
+        return lowered
+    if lowered in ROLE_ALIASES and ROLE_ALIASES[lowered] in ROLES:
+        return ROLE_ALIASES[lowered]
+    for role, words in _ROLE_HINTS:
+        if any(word in lowered for word in words):
+            return role
+    return UNKNOWN_ROLE
+
+
+def _turn_fields(records: list[dict[str, Any]]) -> tuple[str, str, str] | None:
+    """(turns field, role key, content key) of the list-of-objects field that looks most like a chat."""
+    scores: Counter[tuple[str, str, str]] = Counter()
+    for obj in records:
+        for key, value in obj.items():
+            if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
+                continue
+            first = value[0]
+            role_key = next((k for k in ROLE_KEYS if k in first), None)
+            content_key = next((k for k in CONTENT_KEYS if k in first), None)
+            if role_key is None:  # a short string value repeated across turns is the speaker
+                role_key = next((k for k, v in first.items() if isinstance(v, str) and len(v) <= 32), None)
+            if content_key is None:  # the longest string is the text
+                texts = [(len(v), k) for k, v in first.items() if isinstance(v, str) and k != role_key]
+                content_key = max(texts)[1] if texts else None
+            if role_key and content_key:
+                scores[(key, role_key, content_key)] += 1
+    if not scores:
+        return None
+    return scores.most_common(1)[0][0]
+
+
+def _roles_seen(records: list[dict[str, Any]], field: str, role_key: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for obj in records:
+        turns = obj.get(field)
+        if isinstance(turns, list):
+            for turn in turns:
+                if isinstance(turn, dict) and isinstance(turn.get(role_key), str):
+                    seen.setdefault(turn[role_key], None)
+    return list(seen)
+
+
+def suggest_input(path: str | Path) -> dict[str, Any]:
+    """The `inputs:` entry (path, format, mapping) that reads ``path``, as a plain dict."""
+    path = Path(path)
+    check_readable(path)
+    records = _sample(path)
+    entry: dict[str, Any] = {"path": str(path)}
+    formats = Counter(name for name in (detect_format(obj) for obj in records) if name is not None)
+    if formats and sum(formats.values()) * 2 >= len(records):
+        entry["format"] = formats.most_common(1)[0][0]
+        # Role names a known format would leave unrecognised still need a map.
+        fields = _turn_fields(records)
+        if fields is not None:
+            unknown = [r for r in _roles_seen(records, fields[0], fields[1])
+                       if guess_role(r) != r and ROLE_ALIASES.get(r.lower()) not in ROLES]
+            if unknown:
+                entry["mapping"] = {"roles": {r: guess_role(r) for r in unknown}}
+        return entry
+    fields = _turn_fields(records)
+    if fields is None:
+        entry["format"] = "mapped"
+        entry["mapping"] = {"messages": UNKNOWN_ROLE, "role": "role", "content": "content"}
+        return entry
+    field, role_key, content_key = fields
+    mapping: dict[str, Any] = {"messages": field, "role": role_key, "content": content_key}
+    roles = {r: guess_role(r) for r in _roles_seen(records, field, role_key) if guess_role(r) != r}
+    if roles:
+        mapping["roles"] = roles
+    FieldMapping.model_validate(mapping)  # what we print must be a valid config
+    entry["format"] = "mapped"
+    entry["mapping"] = mapping
+    return entry
+
+
+def suggest_inputs_yaml(paths: list[str]) -> str:
+    """The YAML block for a run config's ``inputs:``, one entry per file under ``paths``."""
+    entries = [suggest_input(path) for path in expand_inputs(list(paths))]
+    text = yaml.safe_dump({"inputs": entries}, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    header = "# `curate run CONFIG` reads these inputs; check the role map (FIXME: a role no rule could guess)\n"
+    return header + text

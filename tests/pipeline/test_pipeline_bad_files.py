@@ -1,0 +1,76 @@
+"""A bad file is one report line, not a stopped run: `curate run --input FOLDER` where one file holds bare
+JSON strings and one is binary processes the others and reports both as file-level rejects."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from curation.cli import main
+
+GOOD = {"messages": [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4."}]}
+
+
+def _lines(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()] if path.exists() else []
+
+
+@pytest.fixture
+def folder(tmp_path: Path, real_dir: Path) -> Path:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "alpaca.json").write_bytes((real_dir / "axolotl-ai-cloud__axolotl/alpaca.json").read_bytes())
+    (inputs / "toy.jsonl").write_bytes((real_dir / "openai__openai-cookbook/toy_chat_fine_tuning.jsonl").read_bytes())
+    (inputs / "strings.jsonl").write_text('"a bare JSON string"\n"another one"\n')
+    (inputs / "weights.jsonl").write_bytes(b"\x00\x01\x02PK\x03\x04" + bytes(range(256)) * 16)
+    return inputs
+
+
+def _run(folder: Path, out: Path, *extra: str) -> int:
+    return main(["run", "--input", str(folder), "--out", str(out), "--export", "none", "--quiet",
+                 "--set", "runner.progress=false", *extra])
+
+
+def test_bad_files_are_file_level_rejects_and_the_rest_is_processed(folder: Path, tmp_path: Path) -> None:
+    assert _run(folder, tmp_path / "run") == 0
+    run_dir = tmp_path / "run"
+    rejects = _lines(run_dir / "rejects.jsonl")
+    file_level = [r for r in rejects if r["record"] is None and r["stage"] == "ingest"]
+    assert [(Path(r["source"]["path"]).name, r["reason"]) for r in file_level] == [
+        ("strings.jsonl", "not_json_file"), ("weights.jsonl", "binary_file")]
+    assert all("(fix: " in r["detail"] for r in file_level)
+    report = json.loads((run_dir / "report.json").read_text())
+    assert [(Path(b["path"]).name, b["reason"]) for b in report["bad_files"]] == [
+        ("strings.jsonl", "not_json_file"), ("weights.jsonl", "binary_file")]
+    assert all(b["fix"] and b["detail"] for b in report["bad_files"])
+    assert report["funnel"][0]["by_reason"] == {"binary_file": 1, "not_json_file": 1}
+    # The good files went through: 2 alpaca + 5 cookbook records, each in a split or rejected once.
+    kept = sum(len(_lines(p)) for p in (run_dir / "splits").glob("*.jsonl"))
+    assert report["records_in"] == 2 + 5 + 2 == kept + len(rejects)
+    record_level = [r for r in rejects if r not in file_level]
+    assert all(r["record"] is not None and r["stage"] != "ingest" for r in record_level)  # judged, not unread
+    assert kept == 7 - len(record_level) >= 5
+    assert sum("skipped unreadable file" in w for w in report["warnings"]) == 2
+
+
+def test_strict_exits_1_after_writing_everything(folder: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(folder, tmp_path / "run", "--strict") == 1
+    assert "2 input file(s) could not be read (--strict)" in capsys.readouterr().err
+    assert (tmp_path / "run/report.json").exists()
+
+
+def test_a_file_that_breaks_part_way_keeps_what_was_read(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    data = gzip.compress((json.dumps(GOOD) + "\n").encode() * 3000)
+    (inputs / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    assert _run(inputs, tmp_path / "run", "--set", "near_dedup.enabled=false") == 0
+    report = json.loads((tmp_path / "run/report.json").read_text())
+    assert [b["reason"] for b in report["bad_files"]] == ["unreadable_file"]
+    assert report["records_in"] > 1  # the lines before the break were read (and deduplicated)
+    assert report["funnel"][0]["by_reason"] == {"unreadable_file": 1}

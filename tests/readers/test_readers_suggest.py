@@ -1,0 +1,86 @@
+"""`curate inspect FILE --suggest-mapping` prints an `inputs:` block that `curate run` then reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+
+from curation.cli import main
+from curation.config import commented_default_config, load_config
+from curation.pipeline.runner import run_pipeline
+from curation.readers.suggest import guess_role, suggest_input
+
+DIALOG = [
+    {"dialog": [{"speaker": "Kunde", "utterance": "Wo ist meine Bestellung?"},
+                {"speaker": "Agent", "utterance": "Sie kommt morgen an."}], "ticket": n}
+    for n in range(3)
+]
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [("UTILISATEUR", "user"), ("ASSISTANT", "assistant"), ("Customer", "user"), ("Agent", "assistant"),
+     ("gpt", "assistant"), ("Système", "system"), ("Kunde", "FIXME")],
+)
+def test_guess_role(name: str, role: str) -> None:
+    assert guess_role(name) == role
+
+
+def test_unknown_layout_gets_a_mapping_that_run_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "tickets.jsonl", DIALOG)
+    assert main(["inspect", str(path), "--suggest-mapping"]) == 0
+    snippet = yaml.safe_load(capsys.readouterr().out)
+    assert snippet == {"inputs": [{"path": str(path), "format": "mapped", "mapping": {
+        "messages": "dialog", "role": "speaker", "content": "utterance",
+        "roles": {"Kunde": "FIXME", "Agent": "assistant"}}}]}
+    # The person fixes the one role no rule could guess, and the snippet is a working config.
+    snippet["inputs"][0]["mapping"]["roles"]["Kunde"] = "user"
+    snippet.update({"out": str(tmp_path / "run"), "export": {"formats": []}, "runner": {"progress": False}})
+    config_path = tmp_path / "run.yaml"
+    config_path.write_text(yaml.safe_dump(snippet), encoding="utf-8")
+    result = run_pipeline(load_config(config_path), quiet=True)
+    kept = [orjson.loads(line) for p in (result.run_dir / "splits").glob("*.jsonl")
+            for line in p.read_bytes().splitlines()]
+    rejects = (result.run_dir / "rejects.jsonl").read_bytes().splitlines()
+    assert result.records_in == 3 and len(kept) + len(rejects) == 3
+    assert all(orjson.loads(r)["stage"] not in ("ingest", "validate") for r in rejects)  # only duplicates
+    assert [m["role"] for m in kept[0]["messages"]] == ["user", "assistant"]
+    assert kept[0]["metadata"]["fields"]["ticket"] in (0, 1, 2)
+
+
+def test_known_layout_names_its_format_and_maps_leftover_roles(real_dir: Path, tmp_path: Path) -> None:
+    mistral = real_dir / "axolotl-ai-cloud__axolotl/mistral_example_data.jsonl"
+    assert suggest_input(mistral) == {"path": str(mistral), "format": "sharegpt",
+                                      "mapping": {"roles": {"Customer": "user"}}}
+    french = _write(tmp_path / "fr.jsonl", [{"conversation": [{"role": "UTILISATEUR", "content": "Bonjour"},
+                                                              {"role": "ASSISTANT", "content": "Bonjour !"}]}])
+    assert suggest_input(french) == {"path": str(french), "format": "sharegpt"}
+
+
+def test_init_shows_the_inputs_path_format_mapping_form(tmp_path: Path) -> None:
+    text = commented_default_config()
+    assert "inputs:\n  - path: samples/raw\n    # format:" in text
+    assert "#   messages: conversation" in text and "--suggest-mapping" in text
+    assert "filters: []" in text
+    # The file `curate init` writes is a valid config, and so is its inputs block once uncommented.
+    config_path = tmp_path / "curation.yaml"
+    assert main(["init", str(config_path)]) == 0
+    assert load_config(config_path).inputs[0].path.endswith("samples/raw")
+    uncommented = text.replace("    # format: sharegpt", "    format: mapped")
+    uncommented = uncommented.replace("    # mapping:", "    mapping:")
+    for key in ("messages", "role", "content", "roles"):
+        uncommented = uncommented.replace(f"    #   {key}:", f"      {key}:")
+    config_path.write_text(uncommented, encoding="utf-8")
+    spec = load_config(config_path).inputs[0]
+    assert spec.format == "mapped" and spec.mapping is not None
+    assert (spec.mapping.messages, spec.mapping.roles) == ("conversation", {"UTILISATEUR": "user",
+                                                                            "ASSISTANT": "assistant"})
