@@ -15,7 +15,8 @@ from curation.tokens import get_encoding
 EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "IlyaGusev__rulm/ru_alpaca_seed_tasks.jsonl": (137, 137, 0, {}),
     # One tree holds many conversations: one record per path; paths that end on a prompter turn warn.
-    "LAION-AI__Open-Assistant/en_100_tree.jsonl": (626, 626, 0, {"last_not_assistant": 226}),
+    # 226 paths end on an unanswered prompt: the shared repairs trim them to their answered part
+    "LAION-AI__Open-Assistant/en_100_tree.jsonl": (626, 626, 0, {}),
     "anthropics__hh-rlhf/harmless-base_test.jsonl.gz": (
         2312,
         2308,
