@@ -154,10 +154,13 @@ _CODE_BLOCK = re.compile(r"^[ \t]*(```|~~~).*?(?:^[ \t]*\1[ \t]*$|\Z)", re.S | r
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
 # Maths spans ($...$, \(...\), \[...\], $$...$$): derivations legitimately repeat their formulae, like code.
+_LIST_MARKER = re.compile(r"^(?:\d{1,3}|[A-Za-z])[.)]\s+|^[-*\u2022]\s+")
+_MARKER_STARTS = frozenset("0123456789-*\u2022")
 _MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\$[^$\n]{1,300}\$", re.S)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
+_SPAN_WORDS = 15  # repeated_ngrams: a span this long said twice is copied text, not a turn of phrase
 _SYMBOL_RUN = re.compile(r"([^\w\s]|_)\1*")  # one symbol and its immediate repeats
 _COMMON_SPACES = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v")
 # The ASCII characters of _COMMON_SPACES, and those _SYMBOL does not match (letters, digits, what \s matches).
@@ -219,7 +222,8 @@ class QualityConfig(BaseModel):
     )
     repeated_lines: Mode = Field("drop", description="Too much of a reply is lines it already said.")
     max_repeated_line_fraction: float = Field(
-        0.3, ge=0.0, le=1.0, description="repeated_lines: max share of characters in repeated lines (code excluded)."
+        0.2, ge=0.0, le=1.0,
+        description="repeated_lines: max share of characters in repeated lines (code and list markers excluded).",
     )
     repeated_ngrams: Mode = Field("drop", description="Too much of a reply is covered by repeated word n-grams.")
     ngram_size: int = Field(5, ge=2, description="repeated_ngrams: n in words (CJK text: 2n characters).")
@@ -238,6 +242,10 @@ class QualityConfig(BaseModel):
         0.5, ge=0.0, le=1.0,
         description="repeated_ngrams: and more than this share of words in n-grams seen 3+ times, maths left out "
         "(a derivation or parallel sentences repeat, a loop keeps going). 0 drops on the first measure alone.",
+    )
+    max_repeated_span_fraction: float = Field(
+        0.7, ge=0.0, le=1.0,
+        description="repeated_ngrams: or more than this share of words in 15-word spans said again (pasted twice).",
     )
     min_words_for_repeats: int = Field(
         30, ge=1, description="repeated_ngrams: replies with fewer words (CJK: 2x characters) are not checked."
@@ -281,12 +289,20 @@ def _is_cjk(text: str) -> bool:
     return cjk > 0.3 * max(1, len(sample) - sample.count(" "))
 
 
+def _line_key(raw: str) -> str:
+    """A line without its list marker ("3. ", "b) ", "- "), so that a numbered list that loops compares equal."""
+    line = raw.strip()
+    if len(line) > 2 and (line[0] in _MARKER_STARTS or line[1] in ".)"):
+        return _LIST_MARKER.sub("", line, count=1)
+    return line
+
+
 def repeated_line_fraction(prose: str) -> float:
-    """Share of characters in lines (3+ chars) that repeat an earlier line of the same reply."""
+    """Share of characters in lines (3+ chars) that repeat an earlier line of the same reply (list markers aside)."""
     seen: set[str] = set()
     total = dup = 0
     for raw in prose.split("\n"):
-        line = raw.strip()
+        line = _line_key(raw)
         if len(line) < 3:
             continue
         total += len(line)
@@ -304,11 +320,19 @@ def looping_line_fraction(prose: str) -> float:
     Thursday match: the chorus lines come back three or four times among unique verses, the loop is almost
     nothing else. Only computed for replies that :func:`repeated_line_fraction` already finds repetitive.
     """
-    lines = [line for line in (raw.strip() for raw in prose.split("\n")) if len(line) >= 3]
+    lines = [line for line in (_line_key(raw) for raw in prose.split("\n")) if len(line) >= 3]
     total = sum(len(line) for line in lines)
     if not total:
         return 0.0
     counts = Counter(lines)
+    # A generation cut off by its token limit ends inside the loop: a last line that starts an earlier one
+    # is one more round of it.
+    last = lines[-1]
+    if counts[last] == 1:
+        whole = next((line for line in counts if line != last and line.startswith(last)), None)
+        if whole is not None:
+            counts[whole] += 1
+            counts[last] = counts[whole]
     return sum(len(line) for line in lines if counts[line] >= 3) / total
 
 
@@ -318,7 +342,7 @@ def longest_repeated_block(prose: str) -> int:
     seen: set[str] = set()
     longest = run = 0
     for raw in prose.split("\n"):
-        line = raw.strip()
+        line = _line_key(raw)
         if len(line) < 3:
             continue
         run = run + 1 if line in seen else 0
@@ -441,11 +465,22 @@ class QualityStage(RecordStage):
             cache["ngrams"] = [repeated_ngram_fraction(t, n, min_words) for t in prose]
         return cache["ngrams"]
 
-    def _loops_in_ngrams(self, text: str) -> float:
-        """Share of words in n-grams seen 3+ times once maths is set aside (a second, slower look at a reply
-        the cheap measure finds repetitive: a derivation or a parallel sentence repeats, a loop keeps going)."""
-        return repeated_ngram_fraction(strip_math(text), self.config.ngram_size, self.config.min_words_for_repeats,
-                                       min_count=3)
+    def _ngram_loop(self, text: str) -> str | None:
+        """Why a reply the cheap measure finds repetitive is a loop, or None (a second, slower look).
+
+        A loop keeps going: most words sit in n-grams said three times or more (maths set aside, as derivations
+        repeat their formulae), or in long spans said again (an answer pasted twice). A parallel list, two
+        parallel sentences or a derivation repeat short phrases a few times and pass.
+        """
+        cfg = self.config
+        body = strip_math(text)
+        looping = repeated_ngram_fraction(body, cfg.ngram_size, cfg.min_words_for_repeats, min_count=3)
+        if looping > cfg.max_looping_ngram_fraction:
+            return f"{looping:.0%} in {cfg.ngram_size}-grams said 3+ times (max {cfg.max_looping_ngram_fraction:.0%})"
+        spans = repeated_ngram_fraction(body, _SPAN_WORDS, cfg.min_words_for_repeats)
+        if spans > cfg.max_repeated_span_fraction:
+            return f"{spans:.0%} in {_SPAN_WORDS}-word spans said again (max {cfg.max_repeated_span_fraction:.0%})"
+        return None
 
     def _check(
         self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, list[float]]
@@ -499,11 +534,9 @@ class QualityStage(RecordStage):
         elif check == "repeated_ngrams":
             for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
                 if fraction > cfg.max_repeated_ngram_fraction:
-                    looping = self._loops_in_ngrams(prose[i])
-                    if looping > cfg.max_looping_ngram_fraction:
-                        limit = cfg.max_repeated_ngram_fraction
-                        return (f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {looping:.0%} "
-                                f"seen 3+ times (max {limit:.0%}, {cfg.max_looping_ngram_fraction:.0%})")
+                    why = self._ngram_loop(prose[i])
+                    if why:
+                        return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
         elif check == "non_alnum_ratio":
             for i, text in enumerate(prose):
                 if len(text) >= cfg.min_chars_for_ratio:
