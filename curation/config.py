@@ -61,6 +61,27 @@ class SplitConfig(_Strict):
     max_per_stratum: int | None = Field(default=None, gt=0, description="Cap records per stratum (excess rejected).")
     min_per_stratum: int | None = Field(default=None, gt=0, description="Reject strata smaller than this.")
     seed: int | None = Field(default=None, description="Split seed; default: the run seed.")
+    group_by: list[str] = Field(
+        default_factory=lambda: ["tree", "first_user_turn", "near_cluster"],
+        description="Records sharing any of these keys stay in one split: tree (a conversation tree id, e.g. "
+        "OpenAssistant's message_tree_id), first_user_turn (the same opening prompt: branches of one tree, shared "
+        "conversation prefixes, several answers to one prompt), near_cluster, or field:<dotted metadata path> "
+        "(e.g. field:fields.session_id). [] splits record by record.",
+    )
+    min_train: int = Field(
+        default=10, ge=0,
+        description="Keep at least this many records in train when the data has them (OpenAI and Azure OpenAI "
+        "refuse fewer than 10): validation and test shrink first. 0 turns it off.",
+    )
+
+    @field_validator("group_by")
+    @classmethod
+    def _known_groups(cls, value: list[str]) -> list[str]:
+        known = ("tree", "first_user_turn", "near_cluster")
+        for key in value:
+            if key not in known and not (key.startswith("field:") and len(key) > len("field:")):
+                raise ValueError(f"unknown split group {key!r}: use {', '.join(known)} or field:<metadata path>")
+        return value
 
     @model_validator(mode="after")
     def _ratios(self) -> SplitConfig:

@@ -21,6 +21,7 @@ case measured-here.md names as hard (short chats in another language that share 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,8 @@ class _Generator:
     def invalid(self, kind: str, index: int, lang: str) -> dict[str, Any] | list[Any] | bytes:
         messages = self.conversation(lang)
         if kind == "bad_json":
-            return orjson.dumps({"id": record_id(index), "messages": messages})[:-7]
+            # cut characters, not bytes: a cut inside a UTF-8 sequence would be invalid UTF-8, not invalid JSON
+            return orjson.dumps({"id": record_id(index), "messages": messages}).decode()[:-7].encode()
         if kind == "no_assistant":
             messages = [m for m in messages if m["role"] != "assistant"]
         elif kind == "bad_role":
@@ -222,3 +224,47 @@ def write_jsonl(path: str | Path, n: int, pool: dict[str, list[str]], seed: int 
 def load_pool(path: str | Path) -> dict[str, list[str]]:
     """Read a sentence pool ``{language: [sentences]}``."""
     return orjson.loads(Path(path).read_bytes())
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
+_SCRIPT_LANGUAGE = (("zh", re.compile(r"[\u4e00-\u9fff]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
+                    ("ru", re.compile(r"[\u0400-\u04ff]")))
+_TEMPLATE_MARK = re.compile(r"\{\{|\}\}|<[A-Z_]{3,}>|\[[A-Z][a-z]+ [A-Z]?[a-z]+\]")
+
+
+def pool_from_files(paths: list[str | Path], latin: dict[str, str] | None = None,
+                    min_chars: int = 8, max_chars: int = 400) -> dict[str, list[str]]:
+    """A sentence pool cut from real files (e.g. the repository's ``tests/data/real``), so that tests need no
+    external pool: every message text is split into sentences; Han, Hangul and Cyrillic sentences go to zh, ko
+    and ru, other sentences to the language ``latin`` names for their file (default en). Sentences holding
+    template slots are left out (they would be rejected as placeholders), duplicates are removed, and the
+    order is deterministic (files sorted, sentences in reading order)."""
+    from curation.readers import expand_inputs, read_path
+    from curation.records import is_preference, message_text
+
+    latin = latin or {}
+    pool: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for path in sorted(expand_inputs([str(p) for p in paths])):
+        default = next((lang for key, lang in latin.items() if key in str(path)), "en")
+        for item in read_path(path):
+            record = item.record
+            if not record:
+                continue
+            if is_preference(record):
+                messages = [*(record.get("prompt") or []), *(record.get("chosen") or [])]
+            else:
+                messages = record.get("messages") or []
+            for message in messages:
+                if not isinstance(message, dict):
+                    continue
+                for sentence in _SENTENCE_END.split(message_text(message)):
+                    sentence = " ".join(sentence.split())
+                    if not (min_chars <= len(sentence) <= max_chars) or sentence in seen:
+                        continue
+                    if _TEMPLATE_MARK.search(sentence):
+                        continue
+                    seen.add(sentence)
+                    lang = next((code for code, rx in _SCRIPT_LANGUAGE if rx.search(sentence)), default)
+                    pool.setdefault(lang, []).append(sentence)
+    return pool

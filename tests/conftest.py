@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = (REPO.parent / "shared").resolve()
 # Real third-party files live in the repository so the suite runs on a fresh clone without ../shared.
 REAL = REPO / "tests" / "data" / "real"
 DATA = REPO / "tests" / "data"
@@ -17,12 +16,6 @@ def repo_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    assert SHARED.is_dir(), f"../shared must sit beside the repository (looked in {SHARED})"
-    return SHARED
-
-
-@pytest.fixture(scope="session")
 def real_dir() -> Path:
     return REAL
 
@@ -30,3 +23,11 @@ def real_dir() -> Path:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def sentence_pool() -> dict[str, list[str]]:
+    """Sentences cut from the real files in tests/data/real (en, fr, zh, ko, ru), for synthetic corpora."""
+    from curation.synthetic import pool_from_files
+
+    return pool_from_files([REAL], latin={"vigogne": "fr"})

@@ -34,14 +34,14 @@ from .. import readers as readers_mod
 from ..checks import check_record
 from ..config import RunConfig, dump_config
 from ..dedup import minhash as minhash_mod
-from ..dedup import near as near_mod
 from ..dedup import text as dedup_text_mod
 from ..errors import ConfigError
 from ..records import user_snippet
 from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
-from .split import assign_splits
+from .global_stages import KeyTable, build_global_stages
+from .split import group_keys
 
 SPLIT_NAMES = ("train", "validation", "test")
 STAGE_ORDER = [
@@ -64,6 +64,7 @@ class WorkerPlan:
     near_enabled: bool
     reference: Any | None  # dedup.ReferenceIndex for decontamination, or None
     stratify_by: str | None  # a metadata path; "source" strata are named by the main process
+    group_by: tuple[str, ...] = ()  # split group keys (see pipeline.split.group_keys)
 
 
 _PLAN: WorkerPlan | None = None
@@ -196,21 +197,25 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                               drop.duplicate_of, None)
         live = survivors
 
-    # Dedup keys for the whole batch at once: folding many texts in one call is 2-3x cheaper.
+    # Dedup keys for the whole batch at once: folding many texts in one call is 2-3x cheaper. The exact key
+    # covers everything (system prompt and tools too); near dedup compares what differs (dedup/text.py).
     t0 = perf()
     keyed: list[tuple[tuple[int, str, dict[str, Any], dict[str, Any]], str]] = []
+    exact_texts: list[str] = []
     for entry in live:
         try:
-            keyed.append((entry, dedup_text_mod.dedup_text(entry[2])))
+            exact_text = dedup_text_mod.exact_text(entry[2])
+            keyed.append((entry, dedup_text_mod.near_text(entry[2])))
+            exact_texts.append(exact_text)
         except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
             outcomes[entry[0]] = _key_error(entry, exc)
     try:
-        keys: list[bytes | None] = list(dedup_text_mod.exact_keys([text for _, text in keyed]))
+        keys: list[bytes | None] = list(dedup_text_mod.exact_keys(exact_texts))
     except Exception:  # noqa: BLE001 - one odd text: find it record by record
         keys = []
-        for entry, text in keyed:
+        for (entry, _text), exact_text in zip(keyed, exact_texts, strict=True):
             try:
-                keys.append(dedup_text_mod.exact_key(text))
+                keys.append(dedup_text_mod.exact_key(exact_text))
             except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
                 keys.append(None)
                 outcomes[entry[0]] = _key_error(entry, exc)
@@ -260,7 +265,7 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             "K", rid, orjson.dumps(record), key, len(text),
             float(quality) if isinstance(quality, (int, float)) else 0.0,
             str(meta.get("language") or ""), int(meta.get("tokens") or 0),
-            _stratum(record, plan.stratify_by), source,
+            _stratum(record, plan.stratify_by), source, group_keys(record, plan.group_by),
         )
     t0 = perf()
     if near_texts:
@@ -514,6 +519,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         near_enabled=config.near_dedup.enabled,
         reference=reference,
         stratify_by=None if config.split.stratify_by == "source" else config.split.stratify_by,
+        group_by=tuple(k for k in config.split.group_by if k != "near_cluster"),
     )
     total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
     # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
@@ -533,6 +539,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     kept_tokens: list[int] = []
     kept_stratum: list[str] = []
     kept_source: list[int] = []
+    kept_groups: list[tuple[str, ...]] = []
     sig_chunks: list[np.ndarray] = []
     reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
@@ -563,7 +570,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                                  else user_snippet(orjson.loads(rec_bytes))}
                             )
                     else:
-                        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source = outcome
+                        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source, groups = outcome
                         uid = _dedupe_id(rid, seen_ids, source)
                         if uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
@@ -577,6 +584,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                         kept_stratum.append(stratum if config.split.stratify_by != "source"
                                             else source_names[file_no])
                         kept_source.append(file_no)
+                        kept_groups.append(groups)
                 if len(result["signatures"]):
                     sig_chunks.append(result["signatures"])
                 progress.update(records_in)
@@ -591,69 +599,14 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
 
     # ---------------------------------------------------------------- phase 2: global stages on keys
     n_kept = len(kept_ids)
-    # idx -> (stage, reason, detail, index or id of the record it duplicates, similarity)
-    removed: dict[int, tuple[str, str, str, Any, float | None]] = {}
-    t0 = time.perf_counter()
-    if config.exact_dedup.enabled and n_kept:
-        dup_of = near_mod.exact_duplicates(kept_keys, config.exact_dedup.keep, lengths=np.asarray(kept_len),
-                                           quality=np.asarray(kept_quality))
-        for idx, survivor in enumerate(dup_of):
-            if survivor >= 0 and survivor != idx:
-                removed[idx] = ("exact_dedup", "exact_duplicate",
-                                "same content after normalising case and whitespace", int(survivor), 1.0)
-    funnel.seconds["exact_dedup"] += time.perf_counter() - t0
-
-    cluster_of = np.full(n_kept, -1, dtype=np.int64)
-    clusters_report: list[dict[str, Any]] = []
-    t0 = time.perf_counter()
-    if config.near_dedup.enabled and n_kept:
-        signatures = np.concatenate(sig_chunks) if sig_chunks else np.zeros((0, config.near_dedup.num_perm),
-                                                                            dtype=np.uint32)
-        sig_chunks.clear()
-        alive = np.array([i not in removed for i in range(n_kept)], dtype=bool)
-        bands, rows = config.near_dedup.lsh_params()
-        result = near_mod.find_clusters(
-            signatures, threshold=config.near_dedup.threshold, bands=bands, rows=rows, keep=config.near_dedup.keep,
-            lengths=np.asarray(kept_len), quality=np.asarray(kept_quality), active=alive,
-        )
-        cluster_of = result.cluster
-        for idx in range(n_kept):
-            survivor = int(result.duplicate_of[idx])
-            if survivor >= 0 and idx not in removed:
-                removed[idx] = ("near_dedup", "near_duplicate",
-                                f"near duplicate (similarity {result.similarity[idx]:.2f})", survivor,
-                                float(result.similarity[idx]))
-        # The largest clusters, for the report and the review UI.
-        members: dict[int, list[int]] = defaultdict(list)
-        for idx in np.flatnonzero(cluster_of >= 0):
-            members[int(cluster_of[idx])].append(int(idx))
-        largest = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:10]
-        for cid, idxs in largest:
-            survivors = [i for i in idxs if int(result.duplicate_of[i]) < 0]
-            keep = survivors[0] if survivors else idxs[0]
-            clusters_report.append({
-                "id": cid, "size": len(idxs), "kept": kept_ids[keep],
-                "members": [kept_ids[i] for i in idxs[:20]], "snippet": "", "_keep": keep,
-            })
-    funnel.seconds["near_dedup"] += time.perf_counter() - t0
-
-    # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
-    # was finally kept, so `duplicate_of` always names a record in a split.
-    for idx, (stage, reason, detail, dup, sim) in list(removed.items()):
-        target = dup
-        while isinstance(target, int) and target in removed and isinstance(removed[target][3], int):
-            target = removed[target][3]
-        removed[idx] = (stage, reason, detail, kept_ids[target] if isinstance(target, int) else target, sim)
-
-    t0 = time.perf_counter()
-    alive_idx = [i for i in range(n_kept) if i not in removed]
-    split_seed = config.split.seed if config.split.seed is not None else config.seed
-    assignment, balance_drops = assign_splits(
-        alive_idx, strata=kept_stratum, clusters=cluster_of, config=config.split, seed=split_seed,
+    table = KeyTable(
+        ids=kept_ids, exact_keys=kept_keys, lengths=np.asarray(kept_len, dtype=np.int64),
+        quality=np.asarray(kept_quality, dtype=np.float64), strata=kept_stratum, groups=kept_groups,
+        signatures=(np.concatenate(sig_chunks) if sig_chunks else np.zeros((0, config.near_dedup.num_perm),
+                    dtype=np.uint32)) if config.near_dedup.enabled else None,
     )
-    for idx, (reason, detail) in balance_drops.items():
-        removed[idx] = ("balance", reason, detail, None, None)
-    funnel.seconds["split"] += time.perf_counter() - t0
+    sig_chunks.clear()
+    removed, cluster_of, clusters_report, assignment = _decide_globally(table, config, funnel)
     for _idx, (stage, reason, *_rest) in sorted(removed.items()):
         funnel.drop(stage, reason)
 
@@ -750,6 +703,39 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         run_dir=run_dir, report=report, records_in=records_in, records_out=records_out, rejected=rejected,
         split_counts={s: split_stats[s]["records"] for s in split_names}, warnings=warnings,
     )
+
+
+def _decide_globally(
+    table: KeyTable, config: RunConfig, funnel: _Funnel,
+) -> tuple[dict[int, tuple[str, str, str, Any, float | None]], np.ndarray, list[dict[str, Any]], dict[int, str]]:
+    """Run the global stages in order on the key table; return what they removed (row -> stage, reason,
+    detail, id of the record it duplicates, similarity), cluster labels, the reported clusters, the split."""
+    removed: dict[int, tuple[str, str, str, Any, float | None]] = {}
+    clusters_report: list[dict[str, Any]] = []
+    assignment: dict[int, str] = {}
+    for stage in build_global_stages(config):
+        t0 = time.perf_counter()
+        decision = stage.decide(table)
+        for idx, drop in decision.drops.items():
+            removed[idx] = (drop.stage or stage.name, drop.reason, drop.detail, drop.duplicate_of, drop.similarity)
+            table.alive[idx] = False
+        if decision.cluster is not None:
+            table.cluster = decision.cluster
+            clusters_report = decision.clusters
+        if decision.assignment is not None:
+            assignment = decision.assignment
+        funnel.seconds[stage.name] += time.perf_counter() - t0
+    # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
+    # was finally kept, so `duplicate_of` always names a record in a split.
+    for idx, (stage_name, reason, detail, dup, sim) in list(removed.items()):
+        target = dup
+        while isinstance(target, int) and target in removed and isinstance(removed[target][3], int):
+            target = removed[target][3]
+        removed[idx] = (stage_name, reason, detail, table.ids[target] if isinstance(target, int) else target, sim)
+    report = [{"id": c["id"], "size": c["size"], "kept": table.ids[c["keep"]],
+               "members": [table.ids[i] for i in c["members"]], "min_similarity": c["min_similarity"],
+               "snippet": "", "_keep": c["keep"]} for c in clusters_report]
+    return removed, table.cluster, report, assignment
 
 
 def _describe(values: list[int]) -> dict[str, Any]:

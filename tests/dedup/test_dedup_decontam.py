@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from curation.dedup.config import DecontaminationConfig
 from curation.dedup.decontam import ReferenceIndex
-from curation.synthetic import load_pool
 
 EVAL = [
     {"id": "eval-1", "messages": [
@@ -59,10 +57,10 @@ def test_near_copies_in_english_and_chinese(index: ReferenceIndex) -> None:
     assert match is not None and (match.ref_id, match.kind, match.probe) == ("eval-2", "near", "turn")
 
 
-def test_unrelated_and_short_records_are_clean(index: ReferenceIndex, shared_dir: Path) -> None:
-    pool = load_pool(shared_dir / "data" / "sentences" / "pool.json")
+def test_unrelated_and_short_records_are_clean(index: ReferenceIndex, sentence_pool: dict[str, list[str]]) -> None:
+    pool = sentence_pool
     records = [_chat(pool["en"][i], pool["en"][i + 1]) for i in range(0, 400, 2)]
-    records += [_chat(pool["zh"][i], pool["zh"][i + 1]) for i in range(0, 200, 2)]
+    records += [_chat(pool["zh"][i], pool["zh"][i + 1]) for i in range(0, min(200, len(pool["zh"]) - 1), 2)]
     records.append(_chat("Thanks!", "You are welcome, anything else?"))  # eval-3's short turn alone
     records.append(_chat("A train leaves Paris at 9 am.", "Nice trip."))  # shares words, not the item
     assert [m for m in index.query_records(records) if m is not None] == []

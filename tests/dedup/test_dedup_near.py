@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from curation.dedup.near import (
     recall_bands,
 )
 from curation.dedup.text import dedup_text, exact_key
-from curation.synthetic import load_pool, make_corpus
+from curation.synthetic import make_corpus
 
 CFG = NearDedupConfig()
 
@@ -31,8 +30,8 @@ def _dedup(records: list[dict[str, Any]], keep: str = "first", **kw: Any) -> tup
 
 
 @pytest.fixture(scope="module")
-def corpus(shared_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any], np.ndarray, Any]:
-    pool = load_pool(shared_dir / "data" / "sentences" / "pool.json")
+def corpus(sentence_pool: dict[str, list[str]]) -> tuple[list[dict[str, Any]], dict[str, Any], np.ndarray, Any]:
+    pool = sentence_pool
     # more copies than the default so every (kind, language) group has enough members to measure
     records, truth = make_corpus(4000, pool, seed=11, exact_rate=0.05, variant_rate=0.05, near_rate=0.2)
     exact, near = _dedup(records)
@@ -127,3 +126,25 @@ def test_exact_duplicates_policies() -> None:
 def test_connected_components_chain() -> None:
     labels = connected_components(6, np.array([[4, 5], [3, 4], [0, 1]]))
     assert labels.tolist() == [0, 0, 2, 3, 3, 3]
+
+
+def test_centre_clustering_does_not_chain() -> None:
+    # A~B and B~C, but A and C are not similar: C must survive (components would drop it with A).
+    from curation.dedup.near import centre_clusters
+
+    edges = np.array([[0, 1], [1, 2]])
+    sims = np.array([0.8, 0.75], dtype=np.float32)
+    centre, sim = centre_clusters(3, edges, sims, np.arange(3))
+    assert centre.tolist() == [0, 0, -1] and sim[1] == np.float32(0.8) and np.isnan(sim[2])
+    # best-first order decides the centre: B first claims both A and C
+    centre, sim = centre_clusters(3, edges, sims, np.array([1, 0, 2]))
+    assert centre.tolist() == [1, 1, 1] and sim.tolist()[0] == pytest.approx(0.8)
+
+
+def test_every_near_drop_is_similar_to_its_survivor(corpus: Any) -> None:
+    _records, _truth, _exact, near = corpus
+    dups = np.flatnonzero(near.duplicate_of >= 0)
+    assert len(dups) > 300
+    assert np.all(near.similarity[dups] >= np.float32(CFG.threshold))
+    # the reported similarity is the survivor's, recomputed from the signatures
+    assert np.all(near.duplicate_of[near.duplicate_of[dups]] < 0)

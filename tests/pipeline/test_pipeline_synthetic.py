@@ -10,14 +10,14 @@ import pytest
 
 from curation.config import load_config
 from curation.pipeline.runner import run_pipeline
-from curation.synthetic import load_pool, write_jsonl
+from curation.synthetic import write_jsonl
 
 
 @pytest.fixture(scope="module")
-def synthetic_run(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path):
+def synthetic_run(tmp_path_factory: pytest.TempPathFactory, sentence_pool: dict[str, list[str]]):
     folder = tmp_path_factory.mktemp("synthetic")
     corpus = folder / "corpus.jsonl"
-    truth = write_jsonl(corpus, 4000, load_pool(shared_dir / "data" / "sentences" / "pool.json"), seed=3,
+    truth = write_jsonl(corpus, 4000, sentence_pool, seed=3,
                         invalid_rate=0.02)
     config = load_config(None, values={"inputs": [str(corpus)], "out": str(folder / "run"), "export.formats": [],
                                        "runner.progress": False, "quality.enabled": False})

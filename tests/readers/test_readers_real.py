@@ -1,4 +1,4 @@
-"""Every real file in tests/data/real (copies of ../shared/data/real) is read with its format recognised and the exact record count.
+"""Every real file in tests/data/real is read with its format recognised and the exact record count.
 
 The counts were computed once by independent means (stdlib ``json``/``gzip``, not this package):
 one record per JSONL line or JSON array element; OASST = number of leaves of each ``prompt`` tree

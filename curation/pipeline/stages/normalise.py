@@ -68,6 +68,11 @@ class NormaliseConfig(BaseModel):
         "none; replace: set the first system prompt to system_prompt (adding one where missing).",
     )
     system_prompt: str = Field("", description="The system prompt text used by system_prompt_mode.")
+    trim_trailing_user: bool = Field(
+        True, description="Cut user turns after a conversation's last assistant turn: nothing is trained on them "
+        "(no reply follows) and a provider or trainer would take them for a prompt with a missing answer. "
+        "Tree paths that end on an unanswered prompt (OpenAssistant) become their answered part.",
+    )
 
 
 def _is_indented_code(line: str) -> bool:
@@ -182,11 +187,30 @@ class NormaliseStage(RecordStage):
             system["content"] = cfg.system_prompt
             changes.add("system_prompt_replaced")
 
+    @staticmethod
+    def _trim_trailing_user(record: dict[str, Any], changes: set[str]) -> None:
+        # Trimmed, not rejected: the answered part is a complete example, and rejecting it would lose it.
+        # Records with no assistant turn at all are left for validation to reject.
+        messages = record.get("messages")
+        if is_preference(record) or not isinstance(messages, list) or not messages:
+            return
+        last = len(messages) - 1
+        while last >= 0 and isinstance(messages[last], dict) and messages[last].get("role") == "user":
+            last -= 1
+        if last == len(messages) - 1 or last < 0:
+            return
+        if not (isinstance(messages[last], dict) and messages[last].get("role") == "assistant"):
+            return
+        del messages[last + 1:]
+        changes.add("trailing_user_trimmed")
+
     def process(self, record: dict[str, Any]) -> Drop | None:
         changes: set[str] = set()
         for message in record_messages(record):
             if isinstance(message, dict):
                 self._message(message, changes)
+        if self.config.trim_trailing_user:
+            self._trim_trailing_user(record, changes)
         if self.config.system_prompt_mode != "none":
             self._system_prompt(record, changes)
         if changes:

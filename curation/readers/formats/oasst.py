@@ -1,7 +1,8 @@
 """OpenAssistant export trees: ``{"message_tree_id", "prompt": {"text", "role", "replies": [...]}}``.
 
 Every root-to-leaf path is one conversation, identified by its leaf's ``message_id``; the ids along the
-path and the prompt's language go to ``metadata.fields``.
+path, the tree's id (``tree_id``: ``message_tree_id``, else the root message's id) and the prompt's language go
+to ``metadata.fields``; the split keeps every path of one tree in one split by ``tree_id``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def convert(
         messages = [{"role": map_role(node.get("role"), mapping), "content": node.get("text")} for node in path]
         ids = [node.get("message_id") for node in path]
         fields: dict[str, Any] = {"message_ids": ids}
+        tree_id = obj.get("message_tree_id") or root.get("message_tree_id") or ids[0]
+        if tree_id is not None:
+            fields["tree_id"] = str(tree_id)
         if root.get("lang") is not None:
             fields["lang"] = root["lang"]
         leaf_id = ids[-1]
