@@ -288,8 +288,9 @@ def test_oasst_tree_gives_one_record_per_path() -> None:
     items = convert_payload(orjson.dumps(tree), None, line=1)
     assert [i.record["id"] for i in items] == ["u2", "a2"]
     assert [m["content"] for m in items[0].record["messages"]] == ["q", "x", "more?"]
-    assert items[1].record["metadata"]["fields"] == {"message_tree_id": "r", "message_ids": ["r", "a2"], "tree_id": "r",
-                                                     "lang": "de"}
+    assert items[1].record["metadata"]["fields"] == {
+        "message_tree_id": "r", "message_ids": ["r", "a2"], "tree_id": "r", "lang": "de"
+    }
     items[0].record["metadata"]["source"]["line"] = 99  # records do not share mutable metadata
     assert items[1].record["metadata"]["source"]["line"] == 1
 
