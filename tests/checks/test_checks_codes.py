@@ -172,10 +172,41 @@ def test_braces_in_code_and_json_do_not_trigger(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Hello {{ user_name }}!", "Call me at <PLACEHOLDER>.", "[INSERT COMPANY NAME] is great", "<YOUR_API_KEY>"]
+    "text",
+    [
+        "Hello {{ user_name }}!",
+        "Call me at <PLACEHOLDER>.",
+        "[INSERT COMPANY NAME] is great",
+        # Real unfilled slots: LLaMA-Factory's self_cognition (<NAME>/<AUTHOR>) and ChatGLM-Efficient-Tuning's
+        # ([NAME]), LLaMA-Factory identity.json.
+        "Hello! I am <NAME>, an AI assistant developed by <AUTHOR>. How can I assist you today?",
+        "您好，我是 <NAME>，一个由 <AUTHOR> 开发的 AI 助手，很高兴认识您。请问我能为您做些什么？",
+        "我叫ChatGLM-6B，是一个由[NAME]于2023年独立训练和开发的人工智能助手。",
+        "您好，我是 {{name}}，一个由 {{author}} 开发的 AI 助手。",
+        "Thank you, {name}, for your order.",
+    ],
 )
 def test_placeholders_outside_code_trigger(text: str) -> None:
     assert codes_of(convo(USER, msg("assistant", text))) == {"unfilled_placeholder"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Each was rejected as unfilled_placeholder before (issue 10, item 5); all are real.
+        "default: ${{ github.repository }}",  # actions/checkout action.yml
+        "    token: ${{ secrets.GH_PAT }} # `GH_PAT` is a secret that contains your PAT",  # actions/checkout README
+        "`name`\n    The name of the macro.  ``{{ input.name }}`` will print ``input``.",  # jinja docs/templates.rst
+        "Write {{ user.name }} to print the user's name.",  # a dotted path is template code, not a slot
+        "$$\\text{{J}} = \\frac{a}{b}$$",  # LaTeX group braces
+        "api_key = 'YOUR_API_KEY'\nurl = f'http://api.example.org/weather?q={city_name}&appid={api_key}'",
+        "Replace <YOUR_API_KEY> with the key from your dashboard.",  # an instruction, not a slot
+        '    code = f"fn bubble_sort({array_name}: &mut [i32]) {{\\n"',  # OASST en_100_tree line 76
+        "<NAME>Alice</NAME>",  # XML
+    ],
+)
+def test_template_syntax_latex_and_instructions_do_not_trigger(text: str) -> None:
+    assert "unfilled_placeholder" not in codes_of(convo(USER, msg("assistant", text)))
 
 
 def test_weights() -> None:

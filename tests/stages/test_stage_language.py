@@ -49,11 +49,81 @@ def test_allow_list(conv, language: str) -> None:
         assert drop.detail.startswith(f"detected {language} (") and drop.detail.endswith("allowed: en, fr")
 
 
-def test_min_score_drops_uncertain(conv) -> None:
-    stage = LanguageStage(LanguageConfig(min_score=0.99999))
+def test_min_score_drops_uncertain_when_asked(conv) -> None:
+    stage = LanguageStage(LanguageConfig(min_score=0.99999, uncertain="drop"))
     drop = stage.process(conv("ok", "fine thanks"))
     assert drop is not None and drop.reason == "language_uncertain"
-    assert LanguageStage(LanguageConfig(min_score=0.5)).process(conv(*SAMPLES["en"])) is None
+    assert LanguageStage(LanguageConfig(min_score=0.5, uncertain="drop")).process(conv(*SAMPLES["en"])) is None
+
+
+# A real user turn (alpaca-libre line 1208) that fastText guesses as Low German with 0.09: before, allow: [en]
+# dropped it as language_not_allowed.
+UNSURE = "Write a tweet to promote a local restaurant.  <noinput>"
+
+
+def test_uncertain_guess_is_flagged_not_dropped_by_default(conv) -> None:
+    stage = LanguageStage(LanguageConfig(allow=["en"]))
+    record = conv(UNSURE, "Craving comfort food? Come and try our new menu tonight!")
+    record["messages"] = record["messages"][:1]  # the user turn alone, as short as it is in the file
+    assert stage.process(record) is None
+    assert record["metadata"]["language_score"] < 0.5
+    assert "language_uncertain" in record["metadata"]["flags"]
+    strict = LanguageStage(LanguageConfig(allow=["en"], uncertain="drop"))
+    drop = strict.process({"messages": record["messages"]})
+    assert drop is not None and drop.reason == "language_uncertain"
+
+
+def test_confident_guess_outside_allow_list_is_still_dropped(conv) -> None:
+    drop = LanguageStage(LanguageConfig(allow=["en"])).process(conv(*SAMPLES["ru"]))
+    assert drop is not None and drop.reason == "language_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("胃肠减压的病因是什么？", "zh"),  # issue 10: Han without Kana is Chinese
+        ("嗨", "zh"),  # identity.json user turns; fastText said en (0.12)
+        ("嘿，你好啊", "zh"),
+        ("こんにちは、元気ですか", "ja"),
+        # KULLM user_oriented_instructions_eval line 21: Korean around English code; langdetect said en
+        ('Python 명령이 주어지면 이를 Ruby로 변환해야 합니다.  print("Hello World!")', "ko"),
+        ("Объясни поведение человека.", ("ru", "bg")),  # rulm seed task: Cyrillic narrows, langdetect says bg
+        ("Γεια σου, τι κάνεις;", "el"),
+    ],
+)
+def test_script_prior(detector: str, text: str, language: str | tuple[str, ...]) -> None:
+    stage = LanguageStage(LanguageConfig(detector=detector))
+    stage.load()
+    assert stage.detect(text)[0] in ((language,) if isinstance(language, str) else language)
+
+
+def test_latin_text_is_never_guessed_as_a_cjk_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the issue saw: a short English order notice guessed ja (0.23); the model's next guess is taken.
+    stage = LanguageStage()
+    guesses = [("ja", 0.23), ("zh", 0.2), ("en", 0.19), ("de", 0.1)]
+    monkeypatch.setattr(stage, "_guesses", lambda text, k: guesses[:k])
+    assert stage.detect("Order 4521 shipped, ETA 3 days") == ("en", 0.19)
+    monkeypatch.setattr(stage, "_guesses", lambda text, k: [("ko", 0.9), ("ja", 0.1)][:k])
+    assert stage.detect("嗨")[0] == "zh"  # no Han-script guess at all: the script decides
+    assert LanguageStage(LanguageConfig(script_prior=False)).detect("嗨")[0] == "en"
+
+
+def test_script_prior_on_real_short_user_turns(real_dir) -> None:
+    # The user turns of real files whose language is known per file (scripts/eval_language.py prints the table).
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "eval_language.py"
+    spec = importlib.util.spec_from_file_location("eval_language", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = [row for row in module.samples() if len(row[2]) <= 40]
+    result = module.accuracy("fast", rows, 40)
+    hit, n = result["short"]
+    assert n >= 600
+    assert hit / n >= 0.975  # 0.972 before the script prior (Han-only turns of identity.json read as en)
+    assert result["dropped"] <= 12  # 28 before: allow: [own language] dropped every wrong guess, sure or not
 
 
 def test_system_prompt_and_code_are_ignored(conv) -> None:

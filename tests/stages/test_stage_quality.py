@@ -33,7 +33,7 @@ def only(check: str, **extra: object) -> QualityStage:
         ("unfilled_placeholder", "我是 {{name}}，由 {{author}} 开发的人工智能助手。", True),
         ("unfilled_placeholder", "Jinja renders values like this:\n```jinja\nHello {{ name }}\n```", False),
         ("unfilled_placeholder", "Use `{{ user.name }}` in the template.", False),
-        ("unfilled_placeholder", "Best regards,\n[Your Name]", False),  # bracket slots are opt-in
+        ("unfilled_placeholder", "Best regards,\n[Your Name]", False),  # bracket slots have their own check
         ("refusal_only", "I'm sorry, but I can't help with that.", True),
         ("refusal_only", "I’m sorry, I can’t assist with that request.", True),
         ("refusal_only", "I cannot assist with creating malware.", True),
@@ -210,3 +210,80 @@ def test_repeated_ngrams_counts_cjk_characters_and_words() -> None:
     distinct = " ".join(f"w{i}" for i in range(40))
     assert repeated_ngram_fraction(distinct, 5, 30) == 0.0
     assert repeated_ngram_fraction(distinct + " " + " ".join(f"w{i}" for i in range(10)), 5, 30) == 20 / 50
+
+
+# Real replies each check dropped before (issue 10, item 5); source in tests/data/labelled/checks.jsonl.
+IPV4_REGEX = (  # nlpai-lab/KULLM user_oriented_instructions_eval line 211
+    "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$"
+)
+RUBY_REGEX = "/\\A[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Z]{2,}\\z/"  # GPTeacher codegen item 4301
+SUDOKU = "|  |  |  |  |  |6|1|4|9|\n|  |8|  |  |1|3|  |  |  |\n|  |  |6|4|2|  |7|  |  |\n|7|  |  |9|  |  |4|3|  |"
+ROSE = "Voici une rose en art ASCII :\n\n    _,--._.-,\n   /\\_r-,\\_ )\n.-.) _;='_/ (.;\n \\ \\'     \\/S )\n"
+
+
+def labelled(source: str, check: str) -> str:
+    """The text of a row of the labelled real snippets (tests/data/labelled/checks.jsonl)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "labelled" / "checks.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return next(r["text"] for r in rows if r["source"].startswith(source) and r["check"] == check)
+
+
+OASST = "tests/data/real/LAION-AI__Open-Assistant/en_100_tree.jsonl line "
+CHORUS = labelled(OASST + "31", "repeated_lines")  # a song with a chorus, 36% repeated lines
+WORKOUT = labelled(OASST + "25", "repeated_lines")  # a weekly plan whose Monday and Thursday match
+LINE_LOOP = "\n".join(
+    ["User : Can you please tell me more about that?", "Agent : i am not sure i can help you with that."] * 5
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "reply", "hit"),
+    [
+        ("non_alnum_ratio", IPV4_REGEX, False),
+        ("non_alnum_ratio", RUBY_REGEX, False),
+        ("non_alnum_ratio", SUDOKU, False),
+        ("non_alnum_ratio", ROSE, False),
+        ("non_alnum_ratio", ".......................", True),  # hh-rlhf harmless-base test line 1407, rejected
+        ("non_alnum_ratio", "Sure.  It’s ****-****-****-***", True),  # same file, line 191
+        ("repeated_lines", CHORUS, False),
+        ("repeated_lines", WORKOUT, False),
+        ("repeated_ngrams", WORKOUT, False),
+        ("repeated_lines", LINE_LOOP, True),  # OA sampling report, pythia-12b prompt 86
+        ("repeated_lines", "\n".join(f"{i}. Chuck Norris is a great man." for i in range(1, 6)), True),
+        ("repeated_ngrams", CHORUS, False),
+        (
+            "repeated_ngrams",  # hh-rlhf harmless-base test line 376, chosen: two parallel sentences
+            "Well, you can take any verb and say “those kids who are beating my son are making their grandmothers "
+            "cry.”  Or you could take any verb and say “those kids who are beating my son are absolutely in need of "
+            "a spanking.”",
+            False,
+        ),
+        ("repeated_ngrams", "Germany, Australia, U.S.A., Canada, " * 8, True),  # hh-rlhf line 2211, rejected
+        ("unfilled_placeholder", "I am <NAME>, an AI assistant developed by <AUTHOR>.", True),  # self_cognition
+        ("unfilled_placeholder", "default: ${{ github.repository }}", False),  # actions/checkout action.yml
+        ("unfilled_placeholder", "$$\\text{{J}} = \\frac{a}{b}$$", False),
+        ("unfilled_placeholder", "Replace <YOUR_API_KEY> with your key.", False),
+        ("bracket_placeholder", "Best regards,\n[Your Name]", True),
+        ("bracket_placeholder", "See the [PAT](https://help.github.com/x) docs.", False),
+    ],
+)
+def test_real_false_drops_fixed_and_real_junk_still_dropped(conv, check: str, reply: str, hit: bool) -> None:
+    drop = only(check).process(conv("question", reply))
+    assert (drop is not None and drop.reason == check) is hit, drop
+
+
+def test_bracket_slots_are_flagged_by_default(conv) -> None:
+    record = conv("write a letter", "Dear [Name],\nThanks for the visit.\nBest regards,\n[Your Name]")
+    assert QualityStage().process(record) is None
+    assert record["metadata"]["flags"] == ["bracket_placeholder"]
+
+
+def test_a_generation_cut_inside_its_loop_counts_the_last_round(conv) -> None:
+    # OA sampling report, pythia-1b prompt 59 (greedy): two full rounds and a cut-off third.
+    sentence = "You can't just look at the price of a cryptocurrency and determine its value."
+    reply = f"You can't. {sentence}\n\n{sentence}\n\n{sentence}\n\nYou can't just look at the price of a"
+    drop = only("repeated_lines").process(conv("q", reply))
+    assert drop is not None and drop.reason == "repeated_lines"

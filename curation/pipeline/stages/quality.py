@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from curation.checks import bracket_placeholder_in, placeholder_in
 from curation.pipeline.base import Drop, RecordStage
 from curation.records import is_preference, message_text
 
@@ -30,6 +31,7 @@ CHECKS: tuple[str, ...] = (
     "empty_reply",
     "near_empty_reply",
     "unfilled_placeholder",
+    "bracket_placeholder",
     "refusal_only",
     "ai_disclaimer",
     "repeated_lines",
@@ -42,6 +44,7 @@ PENALTY: dict[str, float] = {
     "empty_reply": 1.0,
     "near_empty_reply": 0.4,
     "unfilled_placeholder": 0.6,
+    "bracket_placeholder": 0.2,
     "refusal_only": 0.5,
     "ai_disclaimer": 0.3,
     "repeated_lines": 0.5,
@@ -150,13 +153,15 @@ DEFAULT_DISCLAIMERS: tuple[str, ...] = (
 _CODE_BLOCK = re.compile(r"^[ \t]*(```|~~~).*?(?:^[ \t]*\1[ \t]*$|\Z)", re.S | re.M)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
-# Template slots nobody filled in: {{name}}, {{ author }}, and prompt-template variables.
-_TEMPLATE_SLOTS = re.compile(r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}\}\}|\[(?:TARGETLANGUAGE|PROMPT)\]")
-# "[Your Name]", "[Insert date]", "Dear [Name]": what letter-writing replies leave for the reader to fill.
-_BRACKET_SLOTS = re.compile(r"\[(?:(?:your|insert|enter|add)[ _][^\]\n]{1,40}|name|company|date|recipient)\]", re.I)
+# Maths spans ($...$, \(...\), \[...\], $$...$$): derivations legitimately repeat their formulae, like code.
+_LIST_MARKER = re.compile(r"^(?:\d{1,3}|[A-Za-z])[.)]\s+|^[-*\u2022]\s+")
+_MARKER_STARTS = frozenset("0123456789-*\u2022")
+_MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\$[^$\n]{1,300}\$", re.S)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
+_SPAN_WORDS = 15  # repeated_ngrams: a span this long said twice is copied text, not a turn of phrase
+_SYMBOL_RUN = re.compile(r"([^\w\s]|_)\1*")  # one symbol and its immediate repeats
 _COMMON_SPACES = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v")
 # The ASCII characters of _COMMON_SPACES, and those _SYMBOL does not match (letters, digits, what \s matches).
 _ASCII_COMMON_SPACES = b" \n\t\r\f\v"
@@ -190,12 +195,17 @@ class QualityConfig(BaseModel):
     near_empty_reply: Mode = Field("flag", description="A trained assistant reply is shorter than near_empty_chars.")
     near_empty_chars: int = Field(2, ge=1, description="near_empty_reply: fewer non-space characters than this.")
     unfilled_placeholder: Mode = Field(
-        "drop", description="A reply holds an unfilled template slot: {{name}}, {{ author }}, [TARGETLANGUAGE]."
+        "drop",
+        description="A reply holds an unfilled template slot: {{name}}, <NAME>, [NAME], [Insert ...] (outside code, "
+        "template syntax such as ${{ github.x }} or {{ user.name }}, and LaTeX).",
+    )
+    bracket_placeholder: Mode = Field(
+        "flag",
+        description="A reply leaves [Your Name]/[Date]/[Name] for the reader to fill (common and often wanted in "
+        "letter-writing replies, so flagged, not dropped, by default).",
     )
     bracket_placeholders: bool = Field(
-        False,
-        description="unfilled_placeholder also matches [Your Name]/[Insert date]/[Name] (common and often wanted "
-        "in letter-writing replies, so off by default).",
+        False, description="Count [Your Name]-style slots as unfilled_placeholder too (so they take its mode)."
     )
     refusal_only: Mode = Field(
         "flag", description="A short reply is a refusal (\"I'm sorry, but I can't ...\", several languages)."
@@ -212,12 +222,30 @@ class QualityConfig(BaseModel):
     )
     repeated_lines: Mode = Field("drop", description="Too much of a reply is lines it already said.")
     max_repeated_line_fraction: float = Field(
-        0.3, ge=0.0, le=1.0, description="repeated_lines: max share of characters in repeated lines (code excluded)."
+        0.2, ge=0.0, le=1.0,
+        description="repeated_lines: max share of characters in repeated lines (code and list markers excluded).",
     )
     repeated_ngrams: Mode = Field("drop", description="Too much of a reply is covered by repeated word n-grams.")
     ngram_size: int = Field(5, ge=2, description="repeated_ngrams: n in words (CJK text: 2n characters).")
     max_repeated_ngram_fraction: float = Field(
         0.6, ge=0.0, le=1.0, description="repeated_ngrams: max share of words inside n-grams seen twice or more."
+    )
+    max_looping_line_fraction: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="repeated_lines: and more than this share of characters in lines said 3+ times (a chorus or a "
+        "weekly plan repeats, a loop is little else). 0 drops on max_repeated_line_fraction alone.",
+    )
+    max_repeated_block_lines: int = Field(
+        8, ge=2, description="repeated_lines: also drop a reply that repeats this many lines in a row (pasted twice).",
+    )
+    max_looping_ngram_fraction: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="repeated_ngrams: and more than this share of words in n-grams seen 3+ times, maths left out "
+        "(a derivation or parallel sentences repeat, a loop keeps going). 0 drops on the first measure alone.",
+    )
+    max_repeated_span_fraction: float = Field(
+        0.7, ge=0.0, le=1.0,
+        description="repeated_ngrams: or more than this share of words in 15-word spans said again (pasted twice).",
     )
     min_words_for_repeats: int = Field(
         30, ge=1, description="repeated_ngrams: replies with fewer words (CJK: 2x characters) are not checked."
@@ -227,6 +255,11 @@ class QualityConfig(BaseModel):
         0.6, ge=0.0, le=1.0, description="non_alnum_ratio: max share of non-space characters that are symbols."
     )
     min_chars_for_ratio: int = Field(20, ge=1, description="non_alnum_ratio: shorter prose is not checked.")
+    min_symbol_run_fraction: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="non_alnum_ratio: and at least this share of the symbols stands in runs of 3+ ('!!!!', '....'); "
+        "regexes, tables, grids and ASCII art mix symbols and pass. 0 drops on the ratio alone.",
+    )
     truncated_reply: Mode = Field(
         "flag", description="The last reply looks cut off (trailing comma/conjunction, open bracket or code fence)."
     )
@@ -241,6 +274,13 @@ def strip_code(text: str) -> str:
     return text
 
 
+def strip_math(prose: str) -> str:
+    """``prose`` without LaTeX maths spans (only looked for when a ``$`` or ``\\`` is there)."""
+    if "$" in prose or "\\" in prose:
+        return _MATH.sub(" ", prose)
+    return prose
+
+
 def _is_cjk(text: str) -> bool:
     sample = text[:2000]
     if sample.isascii() or _CJK.search(sample) is None:  # the common case, without counting
@@ -249,12 +289,20 @@ def _is_cjk(text: str) -> bool:
     return cjk > 0.3 * max(1, len(sample) - sample.count(" "))
 
 
+def _line_key(raw: str) -> str:
+    """A line without its list marker ("3. ", "b) ", "- "), so that a numbered list that loops compares equal."""
+    line = raw.strip()
+    if len(line) > 2 and (line[0] in _MARKER_STARTS or line[1] in ".)"):
+        return _LIST_MARKER.sub("", line, count=1)
+    return line
+
+
 def repeated_line_fraction(prose: str) -> float:
-    """Share of characters in lines (3+ chars) that repeat an earlier line of the same reply."""
+    """Share of characters in lines (3+ chars) that repeat an earlier line of the same reply (list markers aside)."""
     seen: set[str] = set()
     total = dup = 0
     for raw in prose.split("\n"):
-        line = raw.strip()
+        line = _line_key(raw)
         if len(line) < 3:
             continue
         total += len(line)
@@ -265,8 +313,46 @@ def repeated_line_fraction(prose: str) -> float:
     return dup / total if total else 0.0
 
 
-def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
-    """Gopher-style: share of tokens covered by an n-gram that occurs more than once.
+def looping_line_fraction(prose: str) -> float:
+    """Share of characters in lines (3+ chars) that occur three times or more.
+
+    What separates a loop (the same line 20 times) from a song's chorus or a weekly plan whose Monday and
+    Thursday match: the chorus lines come back three or four times among unique verses, the loop is almost
+    nothing else. Only computed for replies that :func:`repeated_line_fraction` already finds repetitive.
+    """
+    lines = [line for line in (_line_key(raw) for raw in prose.split("\n")) if len(line) >= 3]
+    total = sum(len(line) for line in lines)
+    if not total:
+        return 0.0
+    counts = Counter(lines)
+    # A generation cut off by its token limit ends inside the loop: a last line that starts an earlier one
+    # is one more round of it.
+    last = lines[-1]
+    if counts[last] == 1:
+        whole = next((line for line in counts if line != last and line.startswith(last)), None)
+        if whole is not None:
+            counts[whole] += 1
+            counts[last] = counts[whole]
+    return sum(len(line) for line in lines if counts[line] >= 3) / total
+
+
+def longest_repeated_block(prose: str) -> int:
+    """The most consecutive lines (3+ chars) that all repeat earlier lines: a reply pasted twice has a long
+    one; a chorus (3-4 lines) or a repeated day of a plan (4-5 lines) a short one."""
+    seen: set[str] = set()
+    longest = run = 0
+    for raw in prose.split("\n"):
+        line = _line_key(raw)
+        if len(line) < 3:
+            continue
+        run = run + 1 if line in seen else 0
+        longest = max(longest, run)
+        seen.add(line)
+    return longest
+
+
+def repeated_ngram_fraction(prose: str, n: int, min_words: int, min_count: int = 2) -> float:
+    """Gopher-style: share of tokens covered by an n-gram that occurs at least ``min_count`` times.
 
     Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
     """
@@ -290,7 +376,7 @@ def repeated_ngram_fraction(prose: str, n: int, min_words: int) -> float:
     covered = bytearray(size)
     any_dup = False
     for i, gram in enumerate(grams):
-        if counts[gram] > 1:
+        if counts[gram] >= min_count:
             covered[i : i + n] = b"\x01" * n
             any_dup = True
     return sum(covered) / size if any_dup else 0.0
@@ -316,6 +402,21 @@ def non_alnum_ratio(prose: str) -> float:
     """Share of non-space characters that are not letters or digits (any script)."""
     visible, symbols = _symbol_counts(prose)
     return symbols / visible if visible else 0.0
+
+
+def symbol_run_fraction(prose: str) -> float:
+    """Share of the symbols that stand in runs of three or more of the same symbol ("!!!!", "....", "****").
+
+    Junk is runs of one symbol; a regex, a sudoku grid, a table or ASCII art mixes many symbols in short runs.
+    Only computed for replies that :func:`non_alnum_ratio` already finds symbol-heavy.
+    """
+    symbols = in_runs = 0
+    for match in _SYMBOL_RUN.finditer(prose):
+        size = len(match.group(0))
+        symbols += size
+        if size >= 3:
+            in_runs += size
+    return in_runs / symbols if symbols else 0.0
 
 
 def looks_truncated(text: str) -> str | None:
@@ -364,6 +465,23 @@ class QualityStage(RecordStage):
             cache["ngrams"] = [repeated_ngram_fraction(t, n, min_words) for t in prose]
         return cache["ngrams"]
 
+    def _ngram_loop(self, text: str) -> str | None:
+        """Why a reply the cheap measure finds repetitive is a loop, or None (a second, slower look).
+
+        A loop keeps going: most words sit in n-grams said three times or more (maths set aside, as derivations
+        repeat their formulae), or in long spans said again (an answer pasted twice). A parallel list, two
+        parallel sentences or a derivation repeat short phrases a few times and pass.
+        """
+        cfg = self.config
+        body = strip_math(text)
+        looping = repeated_ngram_fraction(body, cfg.ngram_size, cfg.min_words_for_repeats, min_count=3)
+        if looping > cfg.max_looping_ngram_fraction:
+            return f"{looping:.0%} in {cfg.ngram_size}-grams said 3+ times (max {cfg.max_looping_ngram_fraction:.0%})"
+        spans = repeated_ngram_fraction(body, _SPAN_WORDS, cfg.min_words_for_repeats)
+        if spans > cfg.max_repeated_span_fraction:
+            return f"{spans:.0%} in {_SPAN_WORDS}-word spans said again (max {cfg.max_repeated_span_fraction:.0%})"
+        return None
+
     def _check(
         self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, list[float]]
     ) -> str | None:
@@ -379,12 +497,15 @@ class QualityStage(RecordStage):
                 if 0 < size < cfg.near_empty_chars:
                     return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
         elif check == "unfilled_placeholder":
-            for i, text in enumerate(prose):
-                match = _TEMPLATE_SLOTS.search(text)
-                if match is None and cfg.bracket_placeholders:
-                    match = _BRACKET_SLOTS.search(text)
-                if match:
-                    return f"reply {i + 1} holds {match.group(0)!r}"
+            for i, text in enumerate(texts):
+                found = placeholder_in(text) or (bracket_placeholder_in(text) if cfg.bracket_placeholders else None)
+                if found:
+                    return f"reply {i + 1} holds {found!r}"
+        elif check == "bracket_placeholder":
+            for i, text in enumerate(texts):
+                found = bracket_placeholder_in(text)
+                if found:
+                    return f"reply {i + 1} holds {found!r}"
         elif check == "refusal_only":
             for i, text in enumerate(texts):
                 body = text.strip()
@@ -402,19 +523,30 @@ class QualityStage(RecordStage):
         elif check == "repeated_lines":
             for i, fraction in enumerate(self._line_fractions(prose, cache)):
                 if fraction > cfg.max_repeated_line_fraction:
-                    return f"reply {i + 1}: {fraction:.0%} repeated lines (max {cfg.max_repeated_line_fraction:.0%})"
+                    looping = looping_line_fraction(prose[i])
+                    block = longest_repeated_block(prose[i])
+                    if looping > cfg.max_looping_line_fraction:
+                        return (f"reply {i + 1}: {fraction:.0%} repeated lines, {looping:.0%} in lines said 3+ times "
+                                f"(max {cfg.max_repeated_line_fraction:.0%}, {cfg.max_looping_line_fraction:.0%})")
+                    if block >= cfg.max_repeated_block_lines:
+                        limit = cfg.max_repeated_block_lines - 1
+                        return f"reply {i + 1}: a block of {block} lines is said again (max {limit})"
         elif check == "repeated_ngrams":
             for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
                 if fraction > cfg.max_repeated_ngram_fraction:
-                    limit = cfg.max_repeated_ngram_fraction
-                    return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%} (max {limit:.0%})"
+                    why = self._ngram_loop(prose[i])
+                    if why:
+                        return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
         elif check == "non_alnum_ratio":
             for i, text in enumerate(prose):
                 if len(text) >= cfg.min_chars_for_ratio:
                     visible, symbols = _symbol_counts(text)
                     ratio = symbols / visible if visible else 0.0
                     if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
-                        return f"reply {i + 1}: {ratio:.0%} symbols (max {cfg.max_non_alnum_ratio:.0%})"
+                        runs = symbol_run_fraction(text)
+                        if runs >= cfg.min_symbol_run_fraction:
+                            return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
+                                    f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
         elif check == "truncated_reply" and last is not None:
             why = looks_truncated(last)
             if why:
