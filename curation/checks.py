@@ -93,6 +93,16 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "convert to OpenAI `messages`, ShareGPT, Alpaca or a preference pair, or pass --format/a key mapping",
         "The keys match no known input format.",
     ),
+    "record_too_large": (
+        "error",
+        "split the file so each record is one line of JSON (a missing newline makes the whole file one line)",
+        "One line or array element is larger than the reader takes for one record (64 MiB).",
+    ),
+    "too_deep": (
+        "error",
+        "flatten the deeply nested value or drop that field",
+        "JSON nested deeper than any chat record needs (64 levels).",
+    ),
     "empty_record": (
         "error",
         "drop the record or give it at least one conversation (e.g. a self-instruct task with no instances)",

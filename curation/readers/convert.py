@@ -17,7 +17,7 @@ import orjson
 
 from curation.errors import InputError
 from curation.readers.base import SourceItem
-from curation.readers.containers import detect_container, iter_payloads
+from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
 from curation.readers.mapping import FieldMapping
 from curation.records import content_hash
@@ -102,6 +102,31 @@ def _error(path: str, line: int | None, index: int, fmt: str | None, code: str, 
     return [SourceItem(path=path, line=line, index=index, format=fmt or "unknown", error=(code, detail))]
 
 
+# Deeper than this, a record is refused: orjson writes at most 254 levels, and stages walk records recursively.
+# Real chat records nest under 10 levels (record > messages > message > content parts > part > ...).
+MAX_DEPTH = 64
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/dicts deeper than ``limit`` (iterative: a deep value cannot recurse)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list | tuple):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list | tuple))
+    return False
+
+
+def _too_deep(payload: Any, obj: Any) -> bool:
+    if isinstance(payload, bytes | bytearray) and payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
+        return False  # too few brackets to nest that deep: the common case costs two byte counts
+    return _nested_deeper(obj, MAX_DEPTH)
+
+
 def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
@@ -127,11 +152,17 @@ def convert_payload(
     """
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+    if isinstance(payload, BrokenPayload):
+        return _error(path, line, index, fmt, payload.code, payload.detail)
     try:
         obj = _decode(payload)
     except orjson.JSONDecodeError:
         code, detail = _json_error(payload, line, index)
         return _error(path, line, index, fmt, code, detail)
+    if _too_deep(payload, obj):
+        detail = (f"{_where(line, index)}: JSON nested deeper than {MAX_DEPTH} levels; a chat record nests a "
+                  "few levels (flatten the value, or drop the field)")
+        return _error(path, line, index, fmt, "too_deep", detail)
     if not isinstance(obj, dict):
         kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
         detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'
