@@ -70,7 +70,12 @@ def _run_task(task: _Task) -> list[Result]:
                 finding = finding_from_reader_error(code, detail)
                 results.append((item.where, item.format, False, ((finding.code, finding.message),), None, None))
                 continue
-            valid, codes, n_tokens, turns = analyse_record(item.record, encoding, task.max_tokens)
+            try:
+                valid, codes, n_tokens, turns = analyse_record(item.record, encoding, task.max_tokens)
+            except Exception as exc:  # noqa: BLE001 - one record never stops inspect; the code says it is ours
+                message = f"checking this record failed: {type(exc).__name__}: {exc} (a bug: please report it)"
+                results.append((item.where, item.format, False, (("check_error", message),), None, None))
+                continue
             results.append((item.where, item.format, valid, tuple(codes), n_tokens, turns))
     return results
 

@@ -127,6 +127,15 @@ def _too_deep(payload: Any, obj: Any) -> bool:
     return _nested_deeper(obj, MAX_DEPTH)
 
 
+def _serialisable(obj: Any) -> bool:
+    """Rows from tables and in-memory callers were not parsed from JSON: the runner must be able to write them."""
+    try:
+        orjson.dumps(obj)
+    except (TypeError, orjson.JSONEncodeError):
+        return False
+    return True
+
+
 def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
@@ -159,6 +168,10 @@ def convert_payload(
     except orjson.JSONDecodeError:
         code, detail = _json_error(payload, line, index)
         return _error(path, line, index, fmt, code, detail)
+    if not isinstance(payload, bytes | bytearray | memoryview) and not _serialisable(obj):
+        detail = (f"{_where(line, index)}: holds a value JSON cannot carry (a lone surrogate, a non-string key or a "
+                  "non-JSON type); re-encode the source as UTF-8 JSON")
+        return _error(path, line, index, fmt, "data_type", detail)
     if _too_deep(payload, obj):
         detail = (f"{_where(line, index)}: JSON nested deeper than {MAX_DEPTH} levels; a chat record nests a "
                   "few levels (flatten the value, or drop the field)")
@@ -182,7 +195,7 @@ def convert_payload(
         spec = FORMATS[name]
     try:
         converted = spec.convert(obj, mapping)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - one record never stops a read
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
         return _error(path, line, index, spec.name, "data_type", detail)
