@@ -105,6 +105,20 @@ def _key_error(entry: tuple[int, str, dict[str, Any], dict[str, Any]], exc: Exce
             _dumps_or_none(record), None, None, None)
 
 
+def _redact_rejects(plan: WorkerPlan, outcomes: list[Any]) -> None:
+    """The raw text of unparseable lines and reject details quote the input: redact them like the records
+    (which the redact stage, running before validation, already covered)."""
+    redactor = next((s for s in plan.stages if s.name == "redact"), None)
+    if redactor is None:
+        return
+    for i, outcome in enumerate(outcomes):
+        if outcome[0] == "R":
+            detail, raw = outcome[3], outcome[7]
+            counts: dict[str, int] = {}
+            outcomes[i] = (*outcome[:3], redactor.redact_text(detail, counts), *outcome[4:7],
+                           redactor.redact_text(raw, counts) if raw else raw, *outcome[8:])
+
+
 def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]) -> dict[str, Any]:
     """Convert, validate and run the per-record stages on one batch; return compact outcomes in input order.
 
@@ -272,6 +286,7 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
         sigs = np.zeros((0, plan.num_perm), dtype=np.uint32)
     seconds["signatures"] += perf() - t0
     assert all(o is not None for o in outcomes), "every record of a batch ends in one outcome"
+    _redact_rejects(plan, outcomes)
     return {"file_no": file_no, "outcomes": outcomes, "signatures": sigs, "seconds": dict(seconds)}
 
 
