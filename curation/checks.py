@@ -93,6 +93,21 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "convert to OpenAI `messages`, ShareGPT, Alpaca or a preference pair, or pass --format/a key mapping",
         "The keys match no known input format.",
     ),
+    "check_error": (
+        "error",
+        "report it with the record: a check failed on it (the run rejected this record alone)",
+        "Validation itself failed on this record (a bug in curation, not in the data).",
+    ),
+    "record_too_large": (
+        "error",
+        "split the file so each record is one line of JSON (a missing newline makes the whole file one line)",
+        "One line or array element is larger than the reader takes for one record (64 MiB).",
+    ),
+    "too_deep": (
+        "error",
+        "flatten the deeply nested value or drop that field",
+        "JSON nested deeper than any chat record needs (64 levels).",
+    ),
     "empty_record": (
         "error",
         "drop the record or give it at least one conversation (e.g. a self-instruct task with no instances)",
@@ -334,6 +349,10 @@ def _check_arguments(arguments: Any, index: int, out: list[Finding]) -> None:
         out.append(_finding("tool_arguments_not_json", f"message {index}: arguments is not valid JSON", index))
 
 
+def _hashable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
 def _check_message(message: Any, index: int, out: list[Finding]) -> None:
     """Checks that look at one message alone."""
     if not isinstance(message, dict):
@@ -345,7 +364,7 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> None:
     role = message.get("role")
     if role is None:
         out.append(_finding("message_missing_key", f"message {index} has no role", index))
-    elif role not in ROLES:
+    elif not isinstance(role, str) or role not in ROLES:  # a list or dict role is unhashable: test the type
         out.append(_finding("unrecognized_role", f"message {index} has role {str(role)[:40]!r}", index))
 
     tool_calls = message.get("tool_calls")
@@ -441,7 +460,7 @@ def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding],
                 out.append(_finding("tool_result_orphan", f"message {index} follows no assistant tool call", index))
             elif call_id is None:
                 anonymous_answers += 1
-            elif call_id in open_calls:
+            elif _hashable(call_id) and call_id in open_calls:
                 open_calls.discard(call_id)
             else:
                 out.append(_finding("tool_result_orphan", f"message {index} answers unknown call {call_id!r}", index))
@@ -449,13 +468,14 @@ def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding],
             _unanswered(open_calls, anonymous_answers, open_index, out)
             open_calls = None
             anonymous_answers = 0
-            if role == previous_role and role in ROLES and role != "function":
+            if role == previous_role and isinstance(role, str) and role in ROLES and role != "function":
                 out.append(
                     _finding("consecutive_same_role", f"messages {index - 1} and {index} are both {role}", index)
                 )
             tool_calls = message.get("tool_calls")
             if role == "assistant" and isinstance(tool_calls, list) and tool_calls and position < n - 1:
-                open_calls = {c.get("id") for c in tool_calls if isinstance(c, dict)}
+                # Ids are kept only when hashable scalars: a list or dict id is an error reported elsewhere.
+                open_calls = {c.get("id") for c in tool_calls if isinstance(c, dict) and _hashable(c.get("id"))}
                 open_calls.discard(None)
                 # Calls without ids can only be answered by tool messages without ids, in order.
                 missing_ids = sum(1 for c in tool_calls if not isinstance(c, dict) or c.get("id") is None)
@@ -471,7 +491,7 @@ def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding],
 
 
 def _roles(messages: list[Any]) -> set[Any]:
-    return {m.get("role") for m in messages if isinstance(m, dict)}
+    return {m.get("role") for m in messages if isinstance(m, dict) and isinstance(m.get("role"), str)}
 
 
 def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:

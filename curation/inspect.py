@@ -99,7 +99,13 @@ def _run_task(task: _Task) -> list[Result]:
                                 finding.code))
                 continue
             repair(item.record, repairs)
-            findings, n_tokens, turns, reason = _judge(item.record, encoding, task.max_tokens)
+            try:
+                findings, n_tokens, turns, reason = _judge(item.record, encoding, task.max_tokens)
+            except Exception as exc:  # noqa: BLE001 - one record never stops inspect; the code says it is ours
+                message = f"checking this record failed: {type(exc).__name__}: {exc} (a bug: please report it)"
+                results.append((item.where, item.format, False, (("check_error", message),), None, None,
+                                "check_error"))
+                continue
             valid, codes = _summarise(findings)
             results.append((item.where, item.format, valid, tuple(codes), n_tokens, turns, reason))
     return results

@@ -111,7 +111,9 @@ def message_text(message: dict[str, Any]) -> str:
 def record_messages(record: dict[str, Any]) -> list[dict[str, Any]]:
     """All messages of a record in reading order; a preference pair gives prompt + chosen + rejected."""
     if is_preference(record):
-        return [*(record.get("prompt") or []), *(record.get("chosen") or []), *(record.get("rejected") or [])]
+        # Lists only: a malformed pair (`"chosen": true`) gets here before validation rejects it.
+        return [m for key in ("prompt", "chosen", "rejected") if isinstance(record.get(key), list)
+                for m in record[key]]
     messages = record.get("messages")
     return messages if isinstance(messages, list) else []
 

@@ -31,3 +31,32 @@ def sentence_pool() -> dict[str, list[str]]:
     from curation.synthetic import pool_from_files
 
     return pool_from_files([REAL], latin={"vigogne": "fr"})
+
+
+def _bounded_child(fn, args, queue) -> None:  # noqa: ANN001 - runs in a forked child
+    try:
+        queue.put(("ok", fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 - the parent re-raises what the child saw
+        queue.put(("raised", f"{type(exc).__name__}: {exc}"))
+
+
+@pytest.fixture
+def bounded():
+    """``bounded(fn, *args, timeout=s)`` runs ``fn`` in a forked child and fails the test if it takes longer
+    (a hang cannot stall the suite). Returns fn's (picklable) result, or ``("raised", "Type: message")``."""
+    import multiprocessing
+
+    def run(fn, *args, timeout: float = 10.0):  # noqa: ANN001, ANN202
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_bounded_child, args=(fn, args, queue))
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            pytest.fail(f"{getattr(fn, '__name__', fn)} did not finish within {timeout} s (a hang)")
+        status, value = queue.get(timeout=5)
+        return value if status == "ok" else ("raised", value)
+
+    return run

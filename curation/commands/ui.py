@@ -22,6 +22,9 @@ def register(app: typer.Typer) -> None:
             raise CurationError(
                 f"run folder {str(run_dir)!r} does not exist", hint="pass the --out folder of `curate run`"
             )
+        from .. import run_folder
+
+        run_folder.verify(run_dir)  # an interrupted or changed run folder is refused before the UI opens
         from ui.app import launch  # lazily: nothing in curation/ imports ui/ at module level
 
         typer.echo(f"review UI for {run_dir} on http://{host}:{port}")

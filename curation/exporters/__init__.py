@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import plugins
+from .. import plugins, run_folder
 from ..errors import CurationError
 from . import parallel
 from .base import (
@@ -132,7 +132,10 @@ def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOpt
     names = _parse_formats(formats)
     options = _options_for(run_dir, options)
     exporters = {name: get_exporter(name) for name in names}  # unknown names fail here, before reading
+    if (run_dir / "splits").is_dir():  # (not a run folder at all: split_paths says so)
+        run_folder.verify(run_dir)  # an interrupted run, or files that differ from the manifest: refused
     split_paths(run_dir)  # a folder without splits fails here, before anything is created
+    run_folder.clean_stale(run_dir)  # staging folders of a killed export
     result = ExportResult(run_dir)
     exports = run_dir / "exports"
     created_exports = not exports.exists()

@@ -236,6 +236,12 @@ def iter_lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any]]]:
                     hint="the run folder is damaged; re-run `curate run`",
                     where=f"{path}:{number}",
                 ) from None
+            if not isinstance(record, dict):
+                raise CurationError(
+                    f"line is a JSON {type(record).__name__}, not a record object",
+                    hint="the run folder is damaged; re-run `curate run`",
+                    where=f"{path}:{number}",
+                )
             yield line, record
 
 

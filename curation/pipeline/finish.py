@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import run_folder
 from ..errors import CurationError
 
 if TYPE_CHECKING:
@@ -26,6 +27,14 @@ def apply_review_decisions(run_dir: Path) -> int:
 
 
 def finish_run(result: RunResult, config: RunConfig) -> RunResult:
+    """Apply decisions, export and render; then give back the run folder's lock that run_pipeline took."""
+    try:
+        return _finish(result, config)
+    finally:
+        run_folder.release(result.run_dir)
+
+
+def _finish(result: RunResult, config: RunConfig) -> RunResult:
     run_dir = result.run_dir
     if config.apply_review:
         changed = apply_review_decisions(run_dir)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .. import __version__
+from .. import __version__, run_folder
 from .. import readers as readers_mod
 from ..checks import check_record
 from ..config import RunConfig, dump_config
@@ -109,6 +109,20 @@ def _key_error(entry: tuple[int, str, dict[str, Any], dict[str, Any]], exc: Exce
             _dumps_or_none(record), None, None, None)
 
 
+def _redact_rejects(plan: WorkerPlan, outcomes: list[Any]) -> None:
+    """The raw text of unparseable lines and reject details quote the input: redact them like the records
+    (which the redact stage, running before validation, already covered)."""
+    redactor = next((s for s in plan.stages if s.name == "redact"), None)
+    if redactor is None:
+        return
+    for i, outcome in enumerate(outcomes):
+        if outcome[0] == "R":
+            detail, raw = outcome[3], outcome[7]
+            counts: dict[str, int] = {}
+            outcomes[i] = (*outcome[:3], redactor.redact_text(detail, counts), *outcome[4:7],
+                           redactor.redact_text(raw, counts) if raw else raw, *outcome[8:])
+
+
 def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]) -> dict[str, Any]:
     """Convert, validate and run the per-record stages on one batch; return compact outcomes in input order.
 
@@ -135,7 +149,8 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             source = {"path": item.path, "line": item.line, "index": item.index, "format": item.format}
             if item.record is None:
                 code, detail = item.error or ("unreadable", "")
-                raw = payload if isinstance(payload, (bytes, bytearray)) else None
+                raw = payload.raw if isinstance(payload, readers_mod.BrokenPayload) else payload
+                raw = raw if isinstance(raw, (bytes, bytearray)) else None
                 raw_text = bytes(raw[:2000]).decode("utf-8", "replace") if raw is not None else None
                 outcomes.append(("R", "ingest", code, detail, None, source, None, raw_text, None, None))
                 continue
@@ -275,6 +290,7 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
         sigs = np.zeros((0, plan.num_perm), dtype=np.uint32)
     seconds["signatures"] += perf() - t0
     assert all(o is not None for o in outcomes), "every record of a batch ends in one outcome"
+    _redact_rejects(plan, outcomes)
     return {"file_no": file_no, "outcomes": outcomes, "signatures": sigs, "seconds": dict(seconds)}
 
 
@@ -532,8 +548,12 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     # becomes one file-level reject (a bad file is one report line, not a stopped run).
     files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]] = []
     source_names: list[str] = []
+    seen_paths: set[Path] = set()  # the same file under two inputs (or through a symlink) is read once
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
+            if path.resolve() in seen_paths:
+                continue
+            seen_paths.add(path.resolve())
             probed = readers_mod.probe_input(path, spec.format, spec.mapping)
             if isinstance(probed, readers_mod.FileProblem):
                 files.append((path, spec.format, spec.mapping, probed))
@@ -549,13 +569,32 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     reference = _build_reference(config)
 
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
-    if run_dir.exists() and any(p.name != "review.sqlite" for p in run_dir.iterdir()):
-        # Re-running into the same folder replaces its outputs but keeps human review decisions.
-        for child in ("splits", "exports", ".work"):
-            shutil.rmtree(run_dir / child, ignore_errors=True)
-    (run_dir / "splits").mkdir(parents=True, exist_ok=True)
-    work_dir = run_dir / ".work"
-    work_dir.mkdir(exist_ok=True)
+    run_folder.check_writable_out(run_dir)
+    run_folder.acquire(run_dir)  # a second run into this folder is refused; released by finish_run
+    try:
+        # The manifest goes first: from here until it is written last, the folder is visibly incomplete.
+        run_folder.begin(run_dir)
+        if any(p.name not in ("review.sqlite", run_folder.LOCK) for p in run_dir.iterdir()):
+            # Re-running into the same folder replaces its outputs but keeps human review decisions.
+            for child in ("splits", "exports", ".work"):
+                shutil.rmtree(run_dir / child, ignore_errors=True)
+        (run_dir / "splits").mkdir(parents=True, exist_ok=True)
+        work_dir = run_dir / ".work"
+        work_dir.mkdir(exist_ok=True)
+        run_folder.pause_point("after_begin")
+        return _run_locked(config, run_dir, work_dir, files, source_names, stages, reference, model, started,
+                           wall_start, quiet)
+    except OSError as exc:
+        run_folder.release(run_dir)
+        raise run_folder.os_error(exc, run_dir, "check the --out folder's disk and permissions") from None
+    except BaseException:
+        run_folder.release(run_dir)
+        raise
+
+
+def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
+                source_names: list[str], stages: list[RecordStage], reference: Any, model: Any, started: float,
+                wall_start: datetime, quiet: bool) -> RunResult:
 
     plan = WorkerPlan(
         stages=stages,
@@ -636,6 +675,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
                 if len(result["signatures"]):
                     sig_chunks.append(result["signatures"])
                 progress.update(records_in)
+                run_folder.pause_point("per_record")
         executor.close()
     except BaseException:
         terminate = getattr(executor, "terminate", None)
@@ -703,8 +743,10 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     finally:
         for fh in split_files.values():
             fh.close()
+    run_folder.pause_point("before_swap")
     for s in split_names:
         os.replace(run_dir / "splits" / f"{s}.jsonl.tmp", run_dir / "splits" / f"{s}.jsonl")
+    run_folder.pause_point("between_swaps")
     os.replace(rejects_tmp, run_dir / "rejects.jsonl")
     for entry in clusters_report:
         del entry["_keep"]
@@ -750,7 +792,8 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
         },
         "records": {"in": records_in, "out": records_out, "rejected": rejected},
     }
-    _write_json(run_dir / "manifest.json", manifest)
+    run_folder.pause_point("before_manifest")
+    run_folder.write_manifest(run_dir, manifest)  # last: its presence and seal say the folder is complete
     progress.close()
     return RunResult(
         run_dir=run_dir, report=report, records_in=records_in, records_out=records_out, rejected=rejected,

@@ -8,7 +8,7 @@ Two layers (see ``base.py``): ``iter_payloads`` streams raw payloads out of a fi
 from __future__ import annotations
 
 from curation.readers.base import FileProblem, SourceItem
-from curation.readers.containers import CONTAINERS, detect_container, iter_payloads
+from curation.readers.containers import CONTAINERS, BrokenPayload, detect_container, iter_payloads
 from curation.readers.convert import (
     convert_payload,
     detect_format,
@@ -32,6 +32,7 @@ from curation.readers.mapping import FieldMapping
 
 __all__ = [
     "CONTAINERS",
+    "BrokenPayload",
     "FORMATS",
     "FORMAT_NAMES",
     "FieldMapping",

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,41 @@ from curation.readers.files import (
     PARQUET_MAGIC,
     UTF8_BOM,
     _is_tabular_name,
+    check_regular,
     is_hf_disk_folder,
     open_binary,
 )
 
-Payload = bytes | dict[str, Any] | Any
+
+@dataclass(frozen=True, slots=True)
+class BrokenPayload:
+    """What the container layer could not cut out as one record: the converter turns it into a reject.
+
+    Yielded instead of raising, so that the records before it are kept and the file still ends in a
+    reason, never in a hang or a traceback (a malformed array, a record over ``MAX_RECORD_BYTES``).
+    """
+
+    code: str
+    detail: str
+    raw: bytes = b""
+
+
+Payload = bytes | dict[str, Any] | BrokenPayload | Any
 CONTAINERS = ("jsonl", "json", "json_object", "parquet", "csv", "tsv", "arrow", "hf_disk")
 
 # A pretty-printed single object is loaded whole; past this size it is much more likely a JSONL file whose
 # first line is broken, so we read it line by line instead and report that line.
 SINGLE_OBJECT_LIMIT = 256 << 20
 ROW_BATCH = 1000
+# One JSONL line or one array element over this size is refused as a record (memory stays bounded on a 1 GB
+# line or /dev/zero-like input); the largest real chat records we have seen are a few MB.
+MAX_RECORD_BYTES = 64 << 20
+_RAW_KEEP = 2000  # bytes of a broken payload kept for the reject's `raw`
+
+
+def _too_large(where: str, size: int) -> str:
+    return (f"{where}: {size:,} bytes or more, over the {MAX_RECORD_BYTES >> 20} MiB limit for one record "
+            "(a missing newline? split the file into one JSON object per line)")
 
 
 def _first_line(path: str | Path, limit: int = 1 << 20) -> tuple[bytes, bytes]:
@@ -76,6 +101,7 @@ def detect_container(path: str | Path) -> str:
         if is_hf_disk_folder(path):
             return "hf_disk"
         raise InputError("a directory is not one input", hint="pass it through expand_inputs()", where=str(path))
+    check_regular(path)  # a FIFO would block this open forever
     with open(path, "rb") as fh:
         magic = fh.read(8)
     if magic.startswith(PARQUET_MAGIC):
@@ -127,10 +153,20 @@ def iter_payloads(path: str | Path, container: str | None = None) -> Iterator[tu
         raise InputError(f"unknown container {container!r}", hint=f"use one of {', '.join(CONTAINERS)}")
 
 
-def _iter_jsonl(path: str | Path) -> Iterator[tuple[int | None, int, bytes]]:
+def _iter_jsonl(path: str | Path) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
     index = 0
+    limit = MAX_RECORD_BYTES
     with open_binary(path) as fh:
-        for number, line in enumerate(fh, 1):
+        # readline(limit) keeps memory bounded on a line with no end; at C speed like plain iteration.
+        for number, line in enumerate(iter(lambda: fh.readline(limit), b""), 1):
+            if len(line) >= limit and not line.endswith(b"\n"):
+                head, size = line[:_RAW_KEEP], len(line)
+                while line and not line.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
+                    line = fh.readline(limit)
+                    size += len(line)
+                yield number, index, BrokenPayload("record_too_large", _too_large(f"line {number}", size), head)
+                index += 1
+                continue
             if number == 1 and line.startswith(UTF8_BOM):
                 line = line[len(UTF8_BOM) :]
             if line.isspace() or not line:
@@ -170,6 +206,7 @@ class _ArrayStream:
             self.buf = self.buf[len(UTF8_BOM) :]
         self.eof = not self.buf
         self.chunk = _CHUNK
+        self.consumed = 0  # bytes dropped from the front of buf by compact(), for byte offsets in errors
 
     def more(self) -> bool:
         """Append the next chunk (chunks grow so a 50 MB string is not rescanned a thousand times)."""
@@ -186,12 +223,17 @@ class _ArrayStream:
     def skip_space(self, pos: int) -> int:
         while True:
             pos = _SPACE.match(self.buf, pos).end()  # type: ignore[union-attr]
+            if pos == len(self.buf) and pos > _CHUNK:  # a long run of blanks: drop it, memory stays bounded
+                self.consumed += pos
+                self.buf = b""
+                pos = 0
             if pos < len(self.buf) or not self.more():
                 return pos
 
     def compact(self, pos: int) -> int:
         if pos > _CHUNK:
             self.buf = self.buf[pos:]
+            self.consumed += pos
             self.chunk = _CHUNK
             return 0
         return pos
@@ -222,12 +264,15 @@ class _ArrayStream:
         return -1
 
     def scan_end(self, pos: int) -> int:
-        """End of the element at ``pos`` by tracking brackets outside strings; -1 if the file ends first."""
+        """End of the element at ``pos`` by tracking brackets outside strings; -1 if the file ends first, -2 if
+        the element grows past ``MAX_RECORD_BYTES``."""
         depth = 0
         cursor = pos
         while True:
             match = _TOKENS.search(self.buf, cursor)
             if match is None or (match.group(0)[:1] == b'"' and not match.group(1)):
+                if len(self.buf) - pos > MAX_RECORD_BYTES:
+                    return -2
                 if not self.more():
                     return -1
                 continue  # rescan from cursor: the string (or the rest) is longer than the buffer
@@ -248,7 +293,7 @@ class _ArrayStream:
                 return len(self.buf[: match.start()].rstrip())
 
 
-def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes]]:
+def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
     """Stream the elements of a top-level JSON array as raw bytes, without loading the file."""
     with open_binary(path) as fh:
         stream = _ArrayStream(fh)
@@ -262,7 +307,15 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes]
         while True:
             pos = stream.skip_space(stream.compact(pos))
             head = stream.buf[pos : pos + 1]
-            if not head or head == b"]":
+            if head == b"]":
+                after = stream.skip_space(pos + 1)
+                if stream.buf[after : after + 1]:  # "[...]]" or "[...] {...}": not one JSON array
+                    yield None, index, BrokenPayload(
+                        "not_json", f"element {index}: data after the array's closing ']' at byte "
+                        f"{stream.consumed + after:,}; the rest of the file is not read (fix: a JSON file holds one "
+                        "array; for one record per line use JSONL)", bytes(stream.buf[after : after + _RAW_KEEP]))
+                return
+            if not head:
                 return
             if head == b",":  # an empty slot: "[,]" or "[{...},,{...}]"
                 yield None, index, b""
@@ -272,10 +325,31 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes]
             end = stream.fast_end(pos)
             if end < 0:
                 end = stream.scan_end(pos)
+            if end == -2:
+                yield None, index, BrokenPayload(
+                    "record_too_large", _too_large(f"element {index}", len(stream.buf) - pos),
+                    bytes(stream.buf[pos : pos + _RAW_KEEP]))
+                return
             if end < 0:  # a truncated file: the rest is one broken element, reported by the converter
                 yield None, index, stream.buf[pos:].rstrip()
                 return
-            yield None, index, stream.buf[pos:end]
+            if end <= pos:
+                # A closing bracket or stray byte where an element should start ("[}", "[{...}}"): the array is
+                # malformed here and every later cut would be a guess, so the rest of the file is one reject.
+                offset = stream.consumed + pos
+                char = stream.buf[pos : pos + 1].decode("utf-8", "replace")
+                yield None, index, BrokenPayload(
+                    "not_json",
+                    f"element {index}: unexpected {char!r} at byte {offset:,} where an array element should start; "
+                    "the rest of the file is not read (fix the brackets there: each element must be one JSON "
+                    "value, separated by commas)",
+                    bytes(stream.buf[pos : pos + _RAW_KEEP]))
+                return
+            if end - pos > MAX_RECORD_BYTES:  # whole in the buffer, but over the per-record limit of JSONL too
+                yield None, index, BrokenPayload("record_too_large", _too_large(f"element {index}", end - pos),
+                                                 bytes(stream.buf[pos : pos + _RAW_KEEP]))
+            else:
+                yield None, index, stream.buf[pos:end]
             index += 1
             pos = stream.skip_space(end)
             if stream.buf[pos : pos + 1] == b",":

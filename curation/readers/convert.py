@@ -17,7 +17,7 @@ import orjson
 
 from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
-from curation.readers.containers import detect_container, iter_payloads
+from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
 from curation.readers.mapping import FieldMapping
@@ -103,6 +103,40 @@ def _error(path: str, line: int | None, index: int, fmt: str | None, code: str, 
     return [SourceItem(path=path, line=line, index=index, format=fmt or "unknown", error=(code, detail))]
 
 
+# Deeper than this, a record is refused: orjson writes at most 254 levels, and stages walk records recursively.
+# Real chat records nest under 10 levels (record > messages > message > content parts > part > ...).
+MAX_DEPTH = 64
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/dicts deeper than ``limit`` (iterative: a deep value cannot recurse)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list | tuple):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list | tuple))
+    return False
+
+
+def _too_deep(payload: Any, obj: Any) -> bool:
+    if isinstance(payload, bytes | bytearray) and payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
+        return False  # too few brackets to nest that deep: the common case costs two byte counts
+    return _nested_deeper(obj, MAX_DEPTH)
+
+
+def _serialisable(obj: Any) -> bool:
+    """Rows from tables and in-memory callers were not parsed from JSON: the runner must be able to write them."""
+    try:
+        orjson.dumps(obj)
+    except (TypeError, orjson.JSONEncodeError):
+        return False
+    return True
+
+
 def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
@@ -128,11 +162,21 @@ def convert_payload(
     """
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+    if isinstance(payload, BrokenPayload):
+        return _error(path, line, index, fmt, payload.code, payload.detail)
     try:
         obj = _decode(payload)
     except orjson.JSONDecodeError:
         code, detail = _json_error(payload, line, index)
         return _error(path, line, index, fmt, code, detail)
+    if not isinstance(payload, bytes | bytearray | memoryview) and not _serialisable(obj):
+        detail = (f"{_where(line, index)}: holds a value JSON cannot carry (a lone surrogate, a non-string key or a "
+                  "non-JSON type); re-encode the source as UTF-8 JSON")
+        return _error(path, line, index, fmt, "data_type", detail)
+    if _too_deep(payload, obj):
+        detail = (f"{_where(line, index)}: JSON nested deeper than {MAX_DEPTH} levels; a chat record nests a "
+                  "few levels (flatten the value, or drop the field)")
+        return _error(path, line, index, fmt, "too_deep", detail)
     if not isinstance(obj, dict):
         kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
         detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'
@@ -152,7 +196,7 @@ def convert_payload(
         spec = FORMATS[name]
     try:
         converted = spec.convert(obj, mapping)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - one record never stops a read
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
         return _error(path, line, index, spec.name, "data_type", detail)

@@ -10,6 +10,8 @@ import bz2
 import gzip
 import io
 import lzma
+import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,13 +92,24 @@ def is_supported_file(path: Path) -> bool:
     return name.endswith(TEXT_SUFFIXES) or name.endswith(BINARY_SUFFIXES)
 
 
-def _walk(directory: Path) -> list[Path]:
+def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
+    # A directory reached twice through symlinks (``self -> .``, ``a/b -> ..``) is read once: `visited` holds
+    # real paths, so a loop ends instead of reading the same files until the path is too long.
+    visited = set() if visited is None else visited
+    real = directory.resolve()
+    if real in visited:
+        return []
+    visited.add(real)
     found: list[Path] = []
     for child in sorted(directory.iterdir(), key=lambda p: p.name):
         if child.name.startswith("."):  # .git, .cache, editor droppings
             continue
-        if child.is_dir():
-            found.extend([child] if is_hf_disk_folder(child) else _walk(child))
+        try:
+            is_dir = child.is_dir()
+        except OSError:  # a symlink loop on the entry itself (ELOOP): nothing to read there
+            continue
+        if is_dir:
+            found.extend([child] if is_hf_disk_folder(child) else _walk(child, visited))
         elif child.is_file() and is_supported_file(child):
             found.append(child)
     return found
@@ -123,8 +136,9 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
         else:
             found = [path]
         for item in found:
-            if item not in seen:
-                seen.add(item)
+            real = item.resolve()  # the same file twice (given twice, or through a symlink) is read once
+            if real not in seen:
+                seen.add(real)
                 result.append(item)
     return sorted(result, key=lambda p: p.as_posix())
 
@@ -133,6 +147,17 @@ def read_head(path: str | Path, size: int = SNIFF_BYTES) -> bytes:
     """The first ``size`` bytes of a file after decompression."""
     with open_binary(path) as fh:
         return fh.read(size)
+
+
+def check_regular(path: str | Path) -> None:
+    """Refuse a FIFO, socket or device (/dev/zero, /dev/stdin): opening or reading one can block forever or
+    never end, and a run must be able to read each input twice (format sniffing, then the records)."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or \
+            stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        raise InputError(f"{kind}, not a data file", hint="save the data to a regular file first (e.g. cat PIPE > "
+                         "data.jsonl) and pass that", where=str(path))
 
 
 def check_readable(path: str | Path) -> None:
@@ -147,6 +172,7 @@ def check_readable(path: str | Path) -> None:
         if not _walk(path):
             raise InputError("directory holds no readable data files", hint=SUPPORTED_HINT, where=where)
         return
+    check_regular(path)
     try:
         with open(path, "rb") as fh:
             magic = fh.read(8)

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from .. import run_folder
 from ..checks import check_record
 from ..errors import CurationError
 from ..exporters.base import atomic_writer
@@ -185,16 +186,17 @@ def apply_decisions(run_dir: str | Path, decisions: dict[str, Decision] | None =
             hint="report this as a bug; no file was changed",
         )
     result.changed += result.rejected
-    (run / "splits").mkdir(exist_ok=True)
-    for split, lines in splits_out.items():
-        path = run / "splits" / f"{split}.jsonl"
-        _write_atomic(path, lines)
-        result.splits[split] = len(lines)
-        result.files.append(str(path))
-    _write_atomic(rejects_path, rejects_out)
-    result.files.append(str(rejects_path))
-    result.rejects = len(rejects_out)
-    _update_report(run, splits_out, rejects_out, result, time.perf_counter() - start)
+    with run_folder.rewriting(run):  # a crash in here leaves the folder visibly incomplete, never mixed
+        (run / "splits").mkdir(exist_ok=True)
+        for split, lines in splits_out.items():
+            path = run / "splits" / f"{split}.jsonl"
+            _write_atomic(path, lines)
+            result.splits[split] = len(lines)
+            result.files.append(str(path))
+        _write_atomic(rejects_path, rejects_out)
+        result.files.append(str(rejects_path))
+        result.rejects = len(rejects_out)
+        _update_report(run, splits_out, rejects_out, result, time.perf_counter() - start)
     return result
 
 

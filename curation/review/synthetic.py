@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from .. import run_folder
 from ..records import dumps
 
 LANGS = (("en", "How do I {} the {}?", "You can {} the {} like this."),
@@ -109,6 +110,7 @@ def write_synthetic_run(run_dir: str | Path, n: int = 200, seed: int = 0) -> Pat
         "warnings": [],
     }  # fmt: skip
     (run / "report.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    manifest = {"config": {"seed": seed}, "config_hash": f"synthetic-{n}-{seed}", "inputs": [], "versions": {}}
-    (run / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    manifest = {"tool": "curation", "config": {"seed": seed}, "config_hash": f"synthetic-{n}-{seed}", "inputs": [],
+                "versions": {}}
+    run_folder.write_manifest(run, manifest)  # sealed like a real run: export and the UI accept it
     return run

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from curation import run_folder
 from curation.readers import read_path
 
 SFT_SOURCES: tuple[tuple[str, int], ...] = (
@@ -89,5 +90,5 @@ def write_run(run_dir: Path, records: list[dict[str, Any]], report: dict[str, An
     }
     (run_dir / "report.json").write_bytes(orjson.dumps(report if report is not None else default_report))
     (run_dir / "rejects.jsonl").write_bytes(b"")
-    (run_dir / "manifest.json").write_bytes(b"{}")
+    run_folder.write_manifest(run_dir, {"tool": "curation"})  # sealed like a real run, so export accepts it
     return run_dir

@@ -197,8 +197,9 @@ def test_a_record_whose_dedup_key_fails_is_rejected_alone() -> None:
     rows = [{"id": rid, "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok then"}]}
             for rid, text in (("a", "fine"), ("b", "bad \ud800 text"), ("c", "also fine"))]
     result = runner.process_batch((0, "x.parquet", "openai", None, [(None, i, row) for i, row in enumerate(rows)]))
-    assert [(o[0], o[1]) for o in result["outcomes"]] == [("K", "a"), ("R", "decontaminate"), ("K", "c")]
-    assert result["outcomes"][1][2] == "stage_error" and "dedup keys" in result["outcomes"][1][3]
+    # The converter now refuses a row JSON cannot carry (it could not be written either), before any stage.
+    assert [(o[0], o[1]) for o in result["outcomes"]] == [("K", "a"), ("R", "ingest"), ("K", "c")]
+    assert result["outcomes"][1][2] == "data_type" and "lone surrogate" in result["outcomes"][1][3]
     assert result["signatures"].shape == (2, 16)
 
 

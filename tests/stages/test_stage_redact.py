@@ -76,6 +76,13 @@ def test_bearer_keeps_the_word() -> None:
         "Use sk-learn or sk-12 as names",
         "an @mention and a@b are not emails",
         "Bearer token",
+        "commit 3f2a9c1d0e4b5a6978877665544332211aabbccd fixed it, see abc1234",
+        "uuid 8abbe477-9547-4822-863a-438ee990444d and build 20240115-1234",
+        "released 2024-01-15, version 1.2.3-4567, 2.0.0-rc.1, v2024.01.15",
+        "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "signal 1010 1101 1001 0001 1010 1111 1100 1001",
+        "password = get_password() and api_key = os.environ['KEY'] and token: str = None",
+        "password: hunter and SSN format is XXX-XX-XXXX, error 0x80070005",
     ],
 )
 def test_false_positives_left_alone(text: str) -> None:
@@ -137,5 +144,7 @@ def test_content_parts_deterministic_and_pickled(conv) -> None:
     assert first["messages"][0]["content"][0]["text"] == "ip [IP_ADDRESS]"
 
 
-def test_off_by_default() -> None:
-    assert RedactConfig().enabled is False
+def test_on_by_default_before_validation_and_in_tool_arguments() -> None:
+    config = RedactConfig()
+    assert config.enabled and config.tool_arguments and config.everywhere
+    assert RedactStage.before_validation  # so rejected records are redacted too

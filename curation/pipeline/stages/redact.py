@@ -19,26 +19,36 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.pipeline.base import Drop, RecordStage
 from curation.records import record_messages
 
-Kind = Literal["email", "phone", "api_key", "private_key", "ip_address", "credit_card"]
-ALL_KINDS: tuple[str, ...] = ("private_key", "api_key", "email", "credit_card", "ip_address", "phone")
+Kind = Literal["email", "phone", "api_key", "private_key", "credential", "ip_address", "credit_card", "iban",
+               "national_id"]
+ALL_KINDS: tuple[str, ...] = ("private_key", "credential", "api_key", "email", "credit_card", "iban", "national_id",
+                              "ip_address", "phone")
 
 
 class RedactConfig(BaseModel):
-    """Settings of the ``redact`` stage (off unless enabled)."""
+    """Settings of the ``redact`` stage (on by default: secrets must not reach any file the run writes)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(False, description="Run this stage (off by default: redaction rewrites the data).")
+    enabled: bool = Field(True, description="Run this stage (on by default; it runs before validation so that "
+                                            "rejects, the review store and report examples are redacted too).")
     kinds: list[Kind] = Field(
         default_factory=lambda: list(ALL_KINDS),
-        description="What to redact: email, phone, api_key, private_key, ip_address, credit_card.",
+        description="What to redact: email, phone, api_key, private_key, credential (passwords in URLs, "
+                    "connection strings and assignments), ip_address, credit_card, iban, national_id (US SSN, "
+                    "UK NINO).",
     )
     placeholder: str = Field(
         "[{kind}]", description="Replacement text; {kind} becomes the upper-case kind, e.g. [EMAIL], [API_KEY]."
     )
     roles: list[str] | None = Field(None, description="Only redact messages of these roles (None: every role).")
     tool_arguments: bool = Field(
-        False, description="Also redact inside tool-call arguments (changes the JSON the model learns to emit)."
+        True, description="Also redact inside tool-call arguments (a secret there is still a secret; the JSON "
+                          "stays valid because placeholders hold no quotes)."
+    )
+    everywhere: bool = Field(
+        True, description="Also redact every other string of the record: tool definitions, extra fields and "
+                          "metadata (not the id and not metadata.source)."
     )
     keep_local_ips: bool = Field(
         True, description="Keep loopback, unspecified and netmask addresses (127.0.0.1, 0.0.0.0, 255.255.255.0)."
@@ -46,34 +56,99 @@ class RedactConfig(BaseModel):
 
 
 # --- patterns ---------------------------------------------------------------------------------------
+# Hand-written, each behind a cheap substring trigger, validated where a pattern alone over-matches (Luhn,
+# IBAN mod-97, SSN area rules, digit counts). The provider token formats follow the published prefixes (the
+# same list detect-secrets' and gitleaks' rules use); see the module docstring for why not a library.
 
 _PEM = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 )
 # (pattern, substrings of which one must occur for the pattern to be tried)
 _KEY_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"(?<![\w-])sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}"), ("sk-",)),
-    (re.compile(r"(?<![\w-])[spr]k_(?:live|test)_[A-Za-z0-9]{16,}"), ("k_live_", "k_test_")),
-    (re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"), ("AKIA", "ASIA")),
+    (re.compile(r"(?<![\w-])sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-|admin\d\d-)?)?[A-Za-z0-9_-]{20,}"), ("sk-",)),
+    (re.compile(r"(?<![\w-])(?:[spr]k_(?:live|test)|whsec)_[A-Za-z0-9]{16,}"), ("k_live_", "k_test_", "whsec_")),
+    (re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+     ("AKIA", "ASIA", "ABIA", "ACCA")),
     (re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,}"), ("gh",)),
     (re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,}"), ("github_pat_",)),
+    (re.compile(r"(?<![A-Za-z0-9_])gl(?:pat|ptt|dt|rt|soat|cbt|imt|ft|agent)-[A-Za-z0-9_-]{20,}"), ("gl",)),
     (re.compile(r"(?<![A-Za-z0-9_])xox[abposre]-[A-Za-z0-9-]{10,}"), ("xox",)),
+    (re.compile(r"(?<![A-Za-z0-9_])xapp-\d-[A-Za-z0-9-]{10,}"), ("xapp-",)),
+    (re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{8,}"), ("hooks.slack",)),
+    (re.compile(r"https://(?:canary\.|ptb\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"),
+     ("/api/webhooks/",)),
+    (re.compile(r"https://[a-z0-9-]+\.webhook\.office\.com/[A-Za-z0-9/@_-]{20,}"), ("webhook.office",)),
     (re.compile(r"(?<![A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}"), ("AIza",)),
-    (re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}"), ("hf_",)),
+    (re.compile(r"(?<![A-Za-z0-9_])ya29\.[0-9A-Za-z_-]{20,}"), ("ya29.",)),
+    (re.compile(r"(?<![A-Za-z0-9_])GOCSPX-[A-Za-z0-9_-]{20,}"), ("GOCSPX-",)),
+    (re.compile(r"(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z0-9]{30,}"), ("hf_", "api_org_")),
     (re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), ("eyJ",)),
+    (re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}"), ("npm_",)),
+    (re.compile(r"(?<![A-Za-z0-9_])pypi-AgE[A-Za-z0-9_-]{40,}"), ("pypi-",)),
+    (re.compile(r"(?<![A-Za-z0-9_])SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}"), ("SG.",)),
+    (re.compile(r"(?<![A-Za-z0-9])(?:SK|AC)[0-9a-f]{32}(?![A-Za-z0-9])"), ("SK", "AC")),
+    (re.compile(r"(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![A-Za-z0-9])"), ("key-",)),
+    (re.compile(r"(?<![A-Za-z0-9_])sq0(?:atp|csp)-[A-Za-z0-9_-]{22,}"), ("sq0",)),
+    (re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"), ("shp",)),
+    (re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}"), ("_v1_",)),
+    (re.compile(r"(?<![A-Za-z0-9_])dapi[0-9a-f]{32}(?:-\d)?"), ("dapi",)),
+    (re.compile(r"(?<![A-Za-z0-9_])lin_(?:api|oauth)_[A-Za-z0-9]{32,}"), ("lin_",)),
+    (re.compile(r"(?<![\d:])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"), (":AA",)),
+    (re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}"), ("AGE-SECRET-KEY-",)),
+    (re.compile(r"(?<![A-Za-z0-9_])NRAK-[A-Z0-9]{27}"), ("NRAK-",)),
+    (re.compile(r"(?<![A-Za-z0-9_])PMAK-[a-f0-9]{24}-[a-f0-9]{34}"), ("PMAK-",)),
+    (re.compile(r"(?<![A-Za-z0-9_])gl(?:sa|c)_[A-Za-z0-9+/_=]{32,}"), ("glsa_", "glc_")),
+    (re.compile(r"(?<![A-Za-z0-9_])dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"), ("dp.",)),
+    (re.compile(r"(?<![A-Za-z0-9_])(?:gsk_[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"),
+     ("gsk_", "r8_", "pplx-")),
+    (re.compile(r"(?<![A-Za-z0-9_])pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"), ("pat",)),
 )
+# Each trigger once, with the patterns it gates: a plain loop of substring tests costs a few microseconds.
+_KEY_TRIGGERS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+    (trigger, tuple(i for i, (_, triggers) in enumerate(_KEY_PATTERNS) if trigger in triggers))
+    for trigger in dict.fromkeys(t for _, triggers in _KEY_PATTERNS for t in triggers)
+)
+_ASSIGNED_NAMES = ("pass", "pwd", "secret", "key", "token")
+_LETTERS_THEN_DIGITS = re.compile(r"[A-Z]{2} ?\d\d")  # what an IBAN and a NINO both start with
 # The token after "Bearer" (the word itself stays so the text still reads right).
 _BEARER = re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)")
+# Secrets named by their context: the value after the name is replaced, the name stays (quotes may come
+# backslash-escaped: JSON inside a JSON string, as in tool-call arguments).
+_NAMED_SECRET = re.compile(
+    r"(?i)((?:aws_?secret_?access_?key|aws_?secret|secret_?access_?key)\\*[\"']?\s*[:=]\s*\\*[\"']?)"
+    r"([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+)
+_CONNECTION_KEY = re.compile(r"(?i)((?:AccountKey|SharedAccessKey|SharedSecret|sig)=)([A-Za-z0-9%+/=_-]{16,})")
+# scheme://user:password@host -> the password only (DB URLs, basic auth in URLs, redis://:password@).
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]*:)([^\s@/]{1,200})(@[^\s@]+)")
+_ASSIGNED_SECRET = re.compile(
+    r"(?i)((?:(?<=_)|\b)(?:password|passwd|pwd|pass|secret|secret_?key|api_?key|apikey|access_?token|auth_?token|"
+    r"client_?secret|private_?key|token)\\*[\"']?\s*[:=]\s*)(\\*[\"']?)([^\s\"',;()\[\]{}<>\\]{6,200})(\2)"
+)
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
 # 13-19 digits, optionally in groups separated by one space or dash.
-_CARD = re.compile(r"(?<![\d.,-])\d(?:[ -]?\d){12,18}(?![\d-]|[.,]\d)")
+# Not inside a longer word: a UUID's "477-9547-4822-863" (after a hex letter) is no card.
+_CARD = re.compile(r"(?<![\w.,-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+# IBAN: country, check digits, 11-30 alphanumerics, compact or in groups of four; validated by mod-97 below.
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+_IBAN_TRIGGER = re.compile(r"[A-Z]{2}\d{2}")
+# US SSN in its dashed form (area not 000/666/9xx, group not 00, serial not 0000); bare nine digits only after
+# a name that says so. UK National Insurance numbers by their letter rules.
+_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
+_SSN_NAMED = re.compile(
+    r"(?i)(\b(?:ssn|social security(?: number| no\.?| #)?|ss#)\W{0,12})"
+    r"((?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4})(?!\d)"
+)
+_NINO = re.compile(r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?"
+                   r"\d{2} ?[A-D](?![A-Za-z0-9])")
 _IPV4 = re.compile(
     r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
 )
 _VERSION_CONTEXT = re.compile(r"(?i)(?:\b(?:version|ver\.?|release|build)\s*|\bv)$")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?:/\d{1,3})?(?![\w:])")
 # International: +CC then 6-14 more digits in groups; national: (555) 123-4567, 555-123-4567, 06 12 34 56 78,
-# 020 7946 0958, 138 0013 8000; and bare Chinese mobiles (11 digits starting 13-19).
+# 020 7946 0958, 138 0013 8000, Japanese 03-1234-5678 / 090-1234-5678; and bare Chinese mobiles (11 digits
+# starting 13-19).
 _PHONE = re.compile(
     r"(?<![\w+.-])(?:"
     r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
@@ -81,11 +156,30 @@ _PHONE = re.compile(
     r"|\d{3}([-. ])\d{3}\1\d{4}"
     r"|0[1-9](?:([ .-])\d{2})(?:\2\d{2}){3}"
     r"|0\d{2,4} \d{3,4} \d{3,4}"
+    r"|0\d{1,4}-\d{1,4}-\d{4}"
     r"|1[3-9]\d(?:[ -]?\d{4}){2}"
     r")(?![\w-]|[.,]\d)"
 )
 _SEVEN_DIGITS = re.compile(r"\d(?:[ ().-]{0,2}\d){6}")
 _IPV4_TRIGGER = re.compile(r"\d\.\d")
+# IBAN lengths by country (ISO 13616 registry), so a code-like token with a lucky checksum is still refused.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21,
+    "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18,
+    "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23,
+    "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21,
+    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28,
+    "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24,
+    "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+}
+
+
+def _iban_ok(match: re.Match[str]) -> bool:
+    raw = match.group(0).replace(" ", "")
+    if _IBAN_LENGTHS.get(raw[:2]) != len(raw):
+        return False
+    moved = raw[4:] + raw[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -101,9 +195,12 @@ def _luhn_ok(digits: str) -> bool:
 
 
 class RedactStage(RecordStage):
-    """Replace emails, phone numbers, API keys, private keys, IP addresses and card numbers."""
+    """Replace personal data and secrets in every string of a record with placeholders such as ``[EMAIL]``."""
 
     name: ClassVar[str] = "redact"
+    # Before validation, so that a record validation rejects is written to rejects.jsonl (and from there to the
+    # review store and the report's examples) already redacted. It never drops; it copes with any shape.
+    before_validation: ClassVar[bool] = True
 
     def __init__(self, config: RedactConfig | None = None) -> None:
         self.config = config or RedactConfig()
@@ -131,25 +228,70 @@ class RedactStage(RecordStage):
 
         return pattern.sub(repl, text)
 
+    def _sub_value(self, pattern: re.Pattern[str], text: str, kind: str, counts: dict[str, int], value: int = 2,
+                   accept: Callable[[str], bool] | None = None) -> str:
+        """Replace only group ``value`` of each match: the name before a secret (``password=``) stays."""
+        placeholder = self._placeholder(kind)
+
+        def repl(match: re.Match[str]) -> str:
+            secret = match.group(value)
+            if accept is not None and not accept(secret):
+                return match.group(0)
+            counts[kind] = counts.get(kind, 0) + 1
+            start, end = match.span(value)
+            whole = match.group(0)
+            return whole[: start - match.start()] + placeholder + whole[end - match.start() :]
+
+        return pattern.sub(repl, text)
+
     def redact_text(self, text: str, counts: dict[str, int]) -> str:
         """Redact one string, adding to ``counts`` per kind."""
         kinds = self._kinds
         if "private_key" in kinds and "-----BEGIN" in text:
             text = self._sub(_PEM, text, "private_key", counts)
+        if "credential" in kinds:
+            if "://" in text and "@" in text:
+                text = self._sub_value(_URL_PASSWORD, text, "credential", counts,
+                                       accept=lambda v: not v.startswith("[") and "://" not in v)
+            if "=" in text or ":" in text:
+                lowered = text.lower()
+                if "key=" in lowered or "secret=" in lowered or "sig=" in lowered:
+                    text = self._sub_value(_CONNECTION_KEY, text, "credential", counts)
+                if "secret" in lowered:
+                    text = self._sub_value(_NAMED_SECRET, text, "credential", counts)
+                if any(name in lowered for name in _ASSIGNED_NAMES):
+                    text = self._sub_value(_ASSIGNED_SECRET, text, "credential", counts, value=3,
+                                           accept=_looks_secret)
         if "api_key" in kinds:
-            for pattern, triggers in _KEY_PATTERNS:
-                if any(t in text for t in triggers):
-                    text = self._sub(pattern, text, "api_key", counts)
+            todo: set[int] = set()
+            for trigger, indices in _KEY_TRIGGERS:
+                if trigger in text:
+                    todo.update(indices)
+            for i in sorted(todo):
+                text = self._sub(_KEY_PATTERNS[i][0], text, "api_key", counts)
             if "earer" in text or "EARER" in text:
                 placeholder = self._placeholder("api_key")
 
                 def bearer(match: re.Match[str]) -> str:
+                    if match.group(2).startswith("["):  # already a placeholder
+                        return match.group(0)
                     counts["api_key"] = counts.get("api_key", 0) + 1
                     return match.group(1) + placeholder
 
                 text = _BEARER.sub(bearer, text)
         if "email" in kinds and "@" in text:
             text = self._sub(_EMAIL, text, "email", counts)
+        letters_digits = ("iban" in kinds or "national_id" in kinds) and _LETTERS_THEN_DIGITS.search(text)
+        if "iban" in kinds and letters_digits and _IBAN_TRIGGER.search(text):
+            text = self._sub(_IBAN, text, "iban", counts, _iban_ok)
+        if "national_id" in kinds:
+            if "-" in text:
+                text = self._sub(_SSN, text, "national_id", counts)
+            lowered = text.lower()
+            if "ssn" in lowered or "social security" in lowered or "ss#" in lowered:
+                text = self._sub_value(_SSN_NAMED, text, "national_id", counts)
+            if letters_digits:
+                text = self._sub(_NINO, text, "national_id", counts)
         if "ip_address" in kinds:
             if text.count(".") >= 3 and _IPV4_TRIGGER.search(text):
                 text = self._sub(_IPV4, text, "ip_address", counts, self._ipv4_ok)
@@ -195,8 +337,10 @@ class RedactStage(RecordStage):
 
     @staticmethod
     def _phone_ok(match: re.Match[str]) -> bool:
-        digits = sum(c.isdigit() for c in match.group(0))
-        return 7 <= digits <= 15
+        raw = match.group(0)
+        digits = sum(c.isdigit() for c in raw)
+        # "0001 1010 1111" is binary, not a number to call
+        return 7 <= digits <= 15 and bool(set(raw) - set("01 .-()+"))
 
     def _redact_message(self, message: dict[str, Any], counts: dict[str, int]) -> None:
         content = message.get("content")
@@ -207,21 +351,67 @@ class RedactStage(RecordStage):
                 if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
                     part["text"] = self.redact_text(part["text"], counts)
         if self.config.tool_arguments:
-            calls = [c.get("function") for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+            calls = [c.get("function") for c in message.get("tool_calls") or [] if isinstance(c, dict)] \
+                if isinstance(message.get("tool_calls"), list) else []
             calls.append(message.get("function_call"))
             for call in calls:
                 if isinstance(call, dict) and isinstance(call.get("arguments"), str):
                     call["arguments"] = self.redact_text(call["arguments"], counts)
 
+    def _redact_tree(self, node: Any, counts: dict[str, int]) -> Any:
+        """Every string under ``node`` redacted (dict keys stay); records nest at most 64 levels (readers)."""
+        if isinstance(node, str):
+            return self.redact_text(node, counts)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str | dict | list):
+                    node[key] = self._redact_tree(value, counts)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, str | dict | list):
+                    node[i] = self._redact_tree(value, counts)
+        return node
+
     def process(self, record: dict[str, Any]) -> Drop | None:
         counts: dict[str, int] = {}
-        for message in record_messages(record):
+        messages = record_messages(record)
+        for message in messages:
             if isinstance(message, dict) and (self._roles is None or message.get("role") in self._roles):
-                self._redact_message(message, counts)
+                if self._roles is None and self.config.everywhere:
+                    self._redact_tree(message, counts)  # names, tool results, unknown keys too
+                else:
+                    self._redact_message(message, counts)
+        if self.config.everywhere:
+            seen = {id(m) for m in messages}
+            for key, value in record.items():
+                if key in ("id", "metadata") or not isinstance(value, str | dict | list):
+                    continue
+                if isinstance(value, list) and any(id(m) in seen for m in value):
+                    continue  # the turns, done above with the role filter
+                record[key] = self._redact_tree(value, counts)
+            metadata = record.get("metadata")
+            if isinstance(metadata, dict):
+                for key, value in metadata.items():
+                    if key != "source" and isinstance(value, str | dict | list):
+                        metadata[key] = self._redact_tree(value, counts)
         if counts:
             metadata = record.setdefault("metadata", {})
+            if not isinstance(metadata, dict):
+                return None
             merged = dict(metadata.get("redactions") or {})
             for kind, n in counts.items():
                 merged[kind] = merged.get(kind, 0) + n
             metadata["redactions"] = dict(sorted(merged.items()))
         return None
+
+
+def _looks_secret(value: str) -> bool:
+    """A value after ``password=`` / ``api_key:`` that is a secret, not code or prose: letters and digits mixed,
+    not a placeholder, not a call or attribute (``get_password()``, ``os.environ``)."""
+    if value.startswith("[") or value.startswith("$") or value.startswith("%") or "." in value[:1]:
+        return False
+    lowered = value.lower()
+    if lowered in ("none", "null", "true", "false", "required", "optional", "string", "example", "changeme"):
+        return False
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+

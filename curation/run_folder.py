@@ -1,0 +1,310 @@
+"""The run folder as a transaction: one writer at a time, and a manifest that says whether it is whole.
+
+``curate run --out RUN_DIR`` takes ``RUN_DIR/.lock`` (holder pid and host) for the whole run, so a second
+run into the same folder is refused instead of interleaving its files with the first; a lock whose pid is
+dead on this host is stale and taken over. Before it changes anything the run removes ``manifest.json``
+(the folder is then visibly incomplete), and it writes the manifest last, with the line count and sha256
+of every split and of ``rejects.jsonl``. So at every moment the folder is the old complete run, the new
+complete run, or visibly incomplete; ``curate export`` and ``curate ui`` call :func:`verify` and refuse
+the last case, and a folder whose files no longer match their manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import CurationError
+
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+# Bumped when the manifest's meaning changes; a folder written under another version is refused, not misread.
+MANIFEST_VERSION = 1
+SEALED = ("rejects.jsonl",)  # besides splits/*.jsonl
+
+
+class RunFolderError(CurationError):
+    """A run folder that is in use, incomplete, damaged or from another version."""
+
+
+# --------------------------------------------------------------------------------------------- the lock
+
+_held: dict[Path, Path] = {}  # run folder (resolved) -> its lock file, for the locks this process holds
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _read_lock(path: Path) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def acquire(run_dir: Path) -> None:
+    """Take ``RUN_DIR/.lock`` or raise RunFolderError naming the holder.
+
+    The lock file is written under a temporary name and hard-linked into place, so it never exists
+    half-written and two runs cannot both create it. This process may take its own lock again.
+    """
+    run_dir = Path(run_dir)
+    lock = run_dir / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time())}
+    tmp = run_dir / f".lock.tmp-{os.getpid()}"
+    tmp.write_bytes(orjson.dumps(me))
+    try:
+        for _attempt in range(3):
+            try:
+                os.link(tmp, lock)
+                break
+            except FileExistsError:
+                holder = _read_lock(lock)
+                if holder is None:  # garbled (a crash while the old format was written): stale
+                    with contextlib.suppress(FileNotFoundError):
+                        lock.unlink()
+                    continue
+                pid, host = holder.get("pid"), holder.get("host")
+                if pid == me["pid"] and host == me["host"]:
+                    break  # ours already (a second run in this process)
+                if host == me["host"] and isinstance(pid, int) and not _pid_alive(pid):
+                    with contextlib.suppress(FileNotFoundError):  # stale: its holder died (kill -9, power cut)
+                        lock.unlink()
+                    continue
+                raise RunFolderError(
+                    f"run folder is in use by another `curate run` (pid {pid} on {host})",
+                    hint=f"wait for it to finish or choose another --out; if that process is gone, delete {lock}",
+                    where=str(run_dir),
+                ) from None
+        else:
+            raise RunFolderError("could not take the run folder's lock", hint=f"delete {lock} and retry",
+                                 where=str(run_dir))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _held[run_dir.resolve()] = lock
+
+
+def release(run_dir: Path) -> None:
+    """Give the lock back (only if this process holds it)."""
+    lock = _held.pop(Path(run_dir).resolve(), None)
+    if lock is None:
+        return
+    holder = _read_lock(lock)
+    if holder is not None and holder.get("pid") == os.getpid():
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+# --------------------------------------------------------------------------------------------- transaction
+
+
+def pause_point(name: str) -> None:
+    """A named moment of a run where tests kill it: with ``CURATION_PAUSE_AT=name`` the process writes
+    ``$CURATION_PAUSE_FILE`` and waits there to be killed (so a test need not guess timings)."""
+    if os.environ.get("CURATION_PAUSE_AT") != name:
+        return
+    marker = os.environ.get("CURATION_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(name, encoding="utf-8")
+    while True:  # until the test kills us, or removes the marker to let the run go on
+        time.sleep(0.05)
+        if not marker or not Path(marker).exists():
+            return
+
+
+def clean_stale(run_dir: Path) -> None:
+    """Remove what a killed run or export left: temporary files and hidden staging folders of dead pids."""
+    run_dir = Path(run_dir)
+    for folder in (run_dir, run_dir / "splits", run_dir / "exports"):
+        if not folder.is_dir():
+            continue
+        for child in folder.iterdir():
+            name = child.name
+            stale = name.endswith(".tmp")  # the runner's splits/*.jsonl.tmp, report.json.tmp
+            if ".tmp-" in name or ".old-" in name:  # atomic_writer files and export staging folders
+                pid = name.rsplit("-", 1)[-1]
+                stale = not pid.isdigit() or not _pid_alive(int(pid)) or int(pid) == os.getpid()
+            if not stale or name == LOCK:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    child.unlink()
+
+
+def begin(run_dir: Path) -> None:
+    """Start changing a run folder: the manifest goes first, so a crash from here on is visibly incomplete."""
+    run_dir = Path(run_dir)
+    with contextlib.suppress(FileNotFoundError):
+        (run_dir / MANIFEST).unlink()
+    clean_stale(run_dir)
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    lines = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+    return {"lines": lines, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def sealed_files(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Line count, size and sha256 of each split and of the rejects, keyed by path inside the folder."""
+    run_dir = Path(run_dir)
+    entries: dict[str, dict[str, Any]] = {}
+    splits = run_dir / "splits"
+    names = sorted(p.name for p in splits.glob("*.jsonl")) if splits.is_dir() else []
+    for name in names:
+        entries[f"splits/{name}"] = _file_entry(splits / name)
+    for name in SEALED:
+        if (run_dir / name).is_file():
+            entries[name] = _file_entry(run_dir / name)
+    return entries
+
+
+def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` last, with the seal of the files as they are now (atomically, fsynced)."""
+    run_dir = Path(run_dir)
+    data = {**manifest, "manifest_version": MANIFEST_VERSION, "files": sealed_files(run_dir)}
+    tmp = run_dir / f".{MANIFEST}.tmp-{os.getpid()}"
+    with tmp.open("wb") as fh:
+        fh.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, run_dir / MANIFEST)
+
+
+@contextlib.contextmanager
+def rewriting(run_dir: Path) -> Iterator[None]:
+    """Around a step that rewrites a complete run's splits or rejects (review decisions): the manifest is
+    removed first and written back, resealed, last. A folder that was not complete before stays unsealed; one
+    whose files already differ from their manifest is refused rather than sealed as if it were whole."""
+    run_dir = Path(run_dir)
+    manifest = verify(run_dir) if (run_dir / MANIFEST).exists() else None
+    if manifest is not None:
+        (run_dir / MANIFEST).unlink()
+    yield
+    if manifest is not None:
+        write_manifest(run_dir, manifest)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """The manifest, or RunFolderError when it is missing, garbled or from another version."""
+    run_dir = Path(run_dir)
+    path = run_dir / MANIFEST
+    rerun = f"re-run `curate run --out {run_dir}`"
+    if not path.is_file():
+        raise RunFolderError("the run folder is incomplete: no manifest.json (a run was interrupted, or is still "
+                             "running)", hint=rerun, where=str(run_dir))
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise RunFolderError(f"manifest.json is not valid JSON ({exc})", hint=rerun, where=str(path)) from None
+    except OSError as exc:
+        raise RunFolderError(f"cannot read manifest.json: {exc.strerror or exc}", hint="check its permissions",
+                             where=str(path)) from None
+    if not isinstance(data, dict) or data.get("tool") != "curation":
+        raise RunFolderError("manifest.json was not written by curation", hint=rerun, where=str(path))
+    version = data.get("manifest_version")
+    if version != MANIFEST_VERSION or not isinstance(data.get("files"), dict):
+        raise RunFolderError(f"manifest.json is of another version ({version!r}; this curation reads "
+                             f"{MANIFEST_VERSION})", hint=rerun, where=str(path))
+    return data
+
+
+def verify(run_dir: Path) -> dict[str, Any]:
+    """Refuse a run folder that is incomplete or whose files differ from its manifest; returns the manifest."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    expected: dict[str, Any] = manifest["files"]
+    actual = sealed_files(run_dir)
+    hint = f"the folder was changed or a run was interrupted; re-run `curate run --out {run_dir}`"
+    for name in sorted(set(expected) | set(actual)):
+        want, have = expected.get(name), actual.get(name)
+        if have is None:
+            raise RunFolderError(f"{name} is missing but listed in manifest.json", hint=hint, where=str(run_dir))
+        if not isinstance(want, dict):
+            raise RunFolderError(f"{name} is not listed in manifest.json", hint=hint, where=str(run_dir))
+        if want.get("lines") != have["lines"] or want.get("sha256") != have["sha256"]:
+            raise RunFolderError(
+                f"{name} does not match manifest.json ({have['lines']:,} lines, manifest says "
+                f"{want.get('lines')!r})", hint=hint, where=str(run_dir))
+    return manifest
+
+
+def check_writable_out(run_dir: Path) -> None:
+    """Before any work: the output folder can be created and written (one line naming the path otherwise)."""
+    run_dir = Path(run_dir)
+    where = str(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError("--out is a file, not a folder", hint="choose a folder path for the run", where=where)
+    try:
+        resolved = run_dir.resolve()
+    except OSError as exc:
+        raise RunFolderError(f"cannot use this path: {exc.strerror or exc}", hint="choose another --out",
+                             where=where) from None
+    if resolved.parts[:2] in (("/", "proc"), ("/", "sys"), ("/", "dev")):
+        raise RunFolderError("--out is under /proc, /sys or /dev", hint="choose a folder on a normal disk",
+                             where=where)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"x")
+        probe.unlink()
+    except OSError as exc:
+        raise os_error(exc, run_dir, "choose a writable --out folder") from None
+
+
+def os_error(exc: OSError, path: Path | str, fix: str) -> RunFolderError:
+    """One line for an OS error while writing: which path, what happened, what to do."""
+    where = getattr(exc, "filename", None) or str(path)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return RunFolderError("no space left on the device", hint="free disk space or choose --out on another disk",
+                              where=str(where))
+    if exc.errno == errno.EFBIG:
+        return RunFolderError("file too large for this filesystem or process limit (ulimit -f)",
+                              hint="raise `ulimit -f` or write to another filesystem", where=str(where))
+    if exc.errno == errno.EROFS:
+        return RunFolderError("the filesystem is read-only", hint=fix, where=str(where))
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return RunFolderError("permission denied", hint=fix, where=str(where))
+    return RunFolderError(f"cannot write: {exc.strerror or exc}", hint=fix, where=str(where))
+
+
+__all__ = [
+    "RunFolderError",
+    "acquire",
+    "begin",
+    "check_writable_out",
+    "clean_stale",
+    "os_error",
+    "pause_point",
+    "read_manifest",
+    "release",
+    "rewriting",
+    "sealed_files",
+    "verify",
+    "write_manifest",
+]
