@@ -40,7 +40,7 @@ def _message_lines(messages: Any, prefix: str = "", *, skip_instructions: bool =
         if not isinstance(message, dict):
             continue
         role = message.get("role") or ""
-        if skip_instructions and role in _INSTRUCTION_ROLES:
+        if skip_instructions and isinstance(role, str) and role in _INSTRUCTION_ROLES:
             continue
         text = message_text(message)
         calls = message.get("tool_calls")

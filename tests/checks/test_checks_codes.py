@@ -71,7 +71,9 @@ TRIGGERS: dict[str, Any] = {
     "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
     "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},
 }
-READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record"}
+READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record", "record_too_large", "too_deep"}
+# A check that crashed on a record (a bug; tested by the crash-signature tests).
+CRASH_CODES = {"check_error"}
 DATASET_CODES = {"too_few_examples"}
 # Whole files the readers cannot read (raised by readers.check_readable, tested in tests/readers).
 FILE_CODES = {"binary_file", "utf16_file", "not_json_file", "unreadable_file"}
@@ -82,7 +84,7 @@ def codes_of(record: Any, **kwargs: Any) -> set[str]:
 
 
 def test_every_code_has_a_trigger() -> None:
-    assert set(CODES) == set(TRIGGERS) | READER_CODES | DATASET_CODES | FILE_CODES
+    assert set(CODES) == set(TRIGGERS) | READER_CODES | DATASET_CODES | FILE_CODES | CRASH_CODES
 
 
 def test_cookbook_codes_are_present_with_their_exact_names() -> None:
