@@ -30,9 +30,12 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``curate`` console script."""
     try:
-        app(args=argv, standalone_mode=False)
+        # In standalone_mode=False typer *returns* the code of a `typer.Exit` (and 130 for a KeyboardInterrupt
+        # it caught) instead of raising it: the return value is the exit code.
+        code = app(args=argv, standalone_mode=False)
     except CurationError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        prefix = "" if exc.exit_code == 130 else "error: "
+        typer.secho(f"{prefix}{exc}", err=True, fg=typer.colors.RED)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -51,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             show()
             return code
         raise
-    return 0
+    if code == 130:
+        typer.echo("interrupted", err=True)
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from ..records import user_snippet
 from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
+from .interrupt import mark_interrupted, prepare_run_dir
 from .split import assign_splits
 
 SPLIT_NAMES = ("train", "validation", "test")
@@ -470,9 +471,20 @@ def _reject_line(rid: str, stage: str, reason: str, detail: str, source: dict[st
 
 
 def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
-    """Run the whole curation job described by ``config``; returns the run folder and its report."""
-    started = time.perf_counter()
+    """Run the whole curation job described by ``config``; returns the run folder and its report.
+
+    Ctrl-C raises :class:`~curation.errors.Interrupted` (exit 130) after marking the folder incomplete.
+    """
     wall_start = datetime.now(UTC)
+    run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
+    try:
+        return _run_pipeline(config.model_copy(update={"out": str(run_dir)}), quiet=quiet, wall_start=wall_start)
+    except KeyboardInterrupt:
+        raise mark_interrupted(run_dir) from None
+
+
+def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> RunResult:
+    started = time.perf_counter()
     if not config.inputs:
         raise ConfigError("no inputs given", hint="list files under `inputs:` in the config or pass --input PATH")
     model = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
@@ -497,11 +509,11 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
     stages = build_stages(config)
     reference = _build_reference(config)
 
-    run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
-    if run_dir.exists() and any(p.name != "review.sqlite" for p in run_dir.iterdir()):
-        # Re-running into the same folder replaces its outputs but keeps human review decisions.
-        for child in ("splits", "exports", ".work"):
-            shutil.rmtree(run_dir / child, ignore_errors=True)
+    run_dir = Path(config.out)
+    # Re-running into the same folder replaces its outputs (and says so) but keeps human review decisions.
+    start_notice = prepare_run_dir(run_dir)
+    if start_notice and not quiet:
+        sys.stderr.write(start_notice + "\n")
     (run_dir / "splits").mkdir(parents=True, exist_ok=True)
     work_dir = run_dir / ".work"
     work_dir.mkdir(exist_ok=True)
