@@ -480,6 +480,10 @@ def job_status(ctx: UIContext, job_id: str | None, job_db: str | Path | None = N
         status += f"\n\nerror: {job.error}"
     if job.output_model:
         status += f"\n\nmodel: `{job.output_model}`"
+    from curation.trainers.sft_data import describe_stats
+
+    for split, stats in sorted((job.info.get("data") or {}).items()):  # truncated / fully-masked counts
+        status += f"\n\n{split} {describe_stats(stats, stats.get('max_length', 0))}"
     try:
         logs = backend.logs(job)
     except CurationError as exc:
