@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("inspect", "run", "export", "train", "ui")
+COMMAND_MODULES = ("inspect", "run", "export", "train", "model", "ui")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"curation.commands.{_name}").register(app)
