@@ -46,7 +46,7 @@ from .split import assign_splits
 
 SPLIT_NAMES = ("train", "validation", "test")
 STAGE_ORDER = [
-    "ingest", "normalise", "validate", "redact", "tokens", "turns", "language", "quality", "decontaminate",
+    "ingest", "normalise", "validate", "redact", "tokens", "turns", "language", "quality", "flags", "decontaminate",
     "exact_dedup", "near_dedup", "balance", "split",
 ]
 
@@ -351,26 +351,23 @@ def build_stages(config: RunConfig) -> list[RecordStage]:
         stages.append(LanguageStage(config.language))
     if config.quality.enabled:
         stages.append(QualityStage(config.quality))
+    if any(mode != "flag" for mode in config.flags.values()):
+        from .stages.flags import FlagPolicyStage
+
+        stages.append(FlagPolicyStage(config.flags))
     return stages
 
 
-def _build_reference(config: RunConfig) -> Any | None:
+def _build_reference(config: RunConfig) -> tuple[Any | None, list[Any]]:
+    """The decontamination index and what each evaluation file gave (an unreadable or empty file stops here)."""
     dc = config.decontaminate
     if not dc.enabled or not dc.paths:
-        return None
+        return None, []
     from ..dedup.decontam import ReferenceIndex
+    from ..dedup.eval_sets import load_eval_sets
 
-    records: list[dict[str, Any]] = []
-    for raw in dc.paths:
-        for path in readers_mod.expand_inputs([raw]):
-            readers_mod.check_readable(path)
-            for item in readers_mod.read_path(path):
-                if item.record is not None:
-                    records.append(item.record)
-    if not records:
-        raise ConfigError(f"decontamination files {dc.paths} hold no readable records",
-                          hint="point decontaminate.paths at your evaluation JSONL files")
-    return ReferenceIndex.build(records, config=dc)
+    records, ids, eval_files = load_eval_sets(dc.paths)
+    return ReferenceIndex.build(records, ids=ids, config=dc), eval_files
 
 
 def _iter_batches(
@@ -507,7 +504,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
         for name in config.export.formats:
             plugins.get_exporter(name)  # unknown exporter: an error now, not after an hour of work
     stages = build_stages(config)
-    reference = _build_reference(config)
+    reference, eval_files = _build_reference(config)
+    eval_matches: Counter[str] = Counter()
 
     run_dir = Path(config.out)
     # Re-running into the same folder replaces its outputs (and says so) but keeps human review decisions.
@@ -566,6 +564,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
                         if rec_bytes is not None and uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
                         funnel.drop(stage, reason)
+                        if reason == "eval_contamination":
+                            eval_matches[dup_of] += 1
                         rejects_out.write(
                             _reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
                         if len(reject_examples[reason]) < 3:
@@ -673,7 +673,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
     t0 = time.perf_counter()
     split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
     split_stats: dict[str, dict[str, Any]] = {
-        s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": []}
+        s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": [],
+            "flags": Counter()}
         for s in split_names
     }
     cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if n_kept else np.zeros(0, dtype=np.int64)
@@ -710,6 +711,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
                 stats["tokens"] += kept_tokens[idx]
                 stats["token_counts"].append(kept_tokens[idx])
                 stats["languages"][kept_lang[idx] or "unknown"] += 1
+                if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
+                    stats["flags"].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
                 stats["sources"][source_names[kept_source[idx]]] += 1
     finally:
         for fh in split_files.values():
@@ -736,6 +739,10 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
     report = _build_report(
         config, model, records_in, records_out, funnel, split_stats, reject_examples, clusters_report, warnings,
     )
+    if eval_files:
+        from ..dedup.eval_sets import eval_report
+
+        report["decontamination"] = {"eval_files": eval_report(eval_files, eval_matches)}
     _write_json(run_dir / "report.json", report)
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     timings = {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())}
@@ -790,6 +797,7 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "sources": dict(sorted(st["sources"].items(), key=lambda kv: (-kv[1], kv[0]))),
             "token_stats": _describe(st["token_counts"]),
             "token_hist": token_histogram(st["token_counts"], model.max_tokens_per_example),
+            "flags": dict(sorted(st["flags"].items(), key=lambda kv: (-kv[1], kv[0]))),
         }
     train_tokens = split_stats["train"]["token_counts"]
     cost = estimate_cost(train_tokens, model)
@@ -810,11 +818,23 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "estimated_cost_usd": cost.cost_usd,
             "max_tokens_per_example": model.max_tokens_per_example,
         },
+        "flags": _flag_counts(split_stats, funnel),
         "duplicate_clusters": clusters,
         "reject_examples": {k: v for k, v in sorted(reject_examples.items())},
         "warnings": warnings,
         "config_hash": config.config_hash(),
     }
+
+
+def _flag_counts(split_stats: dict[str, dict[str, Any]], funnel: _Funnel) -> dict[str, dict[str, Any]]:
+    """Per flag code: records kept with it (in total and per split) and records dropped for it (flags: drop)."""
+    codes = {code for st in split_stats.values() for code in st["flags"]} | set(funnel.dropped.get("flags", {}))
+    out: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        by_split = {name: st["flags"][code] for name, st in split_stats.items() if st["flags"].get(code)}
+        out[code] = {"kept": sum(by_split.values()), "dropped": funnel.dropped.get("flags", Counter())[code],
+                     "by_split": by_split}
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["kept"] - kv[1]["dropped"], kv[0])))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
