@@ -111,6 +111,10 @@ class RunConfig(_Strict):
     turns: TurnsConfig = Field(default_factory=TurnsConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    flags: dict[str, Literal["drop", "flag", "off"]] = Field(
+        default_factory=dict,
+        description="What a flag does, per code: drop (reject the record with that code), flag (keep it, counted "
+        "in the report; the default) or off (remove the flag). E.g. {truncated_reply: drop, ai_disclaimer: off}")
     split: SplitConfig = Field(default_factory=SplitConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)

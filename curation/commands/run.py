@@ -34,6 +34,10 @@ def _summary(result, console) -> None:  # noqa: ANN001 - rich types are imported
         f"training tokens: {tokens['train']:,} x {tokens['default_epochs']} epochs = "
         f"{tokens['billed_training_tokens']:,} billed" + (f", about ${cost:,.2f} on {report['model']}" if cost else "")
     )
+    from ..report.sections import summary_lines
+
+    for line in summary_lines(report):
+        console.print(line, markup=False)
     for name, paths in result.export_paths.items():
         console.print(f"export {name}: {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}")
     for warning in result.warnings:
