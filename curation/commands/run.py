@@ -38,8 +38,8 @@ def _summary(result, console) -> None:  # noqa: ANN001 - rich types are imported
 
     for line in summary_lines(report):
         console.print(line, markup=False)
-    for name, paths in result.export_paths.items():
-        console.print(f"export {name}: {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}")
+    for line in result.export_lines:
+        console.print(f"export {line}", markup=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
@@ -60,6 +60,8 @@ def run_command(
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
     train: Annotated[str | None, typer.Option("--train", help="Train on the result with this backend.")] = None,
     train_params: Annotated[list[str] | None, typer.Option("--param", help="Trainer parameter k=v.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when an export target is refused (the run and "
+                                         "the other targets are still written).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
 ) -> None:
@@ -72,6 +74,8 @@ def run_command(
     values: dict[str, object] = {"out": out, "model": model, "seed": seed, "runner.workers": workers}
     if inputs:
         values["inputs"] = inputs
+    if strict:
+        values["export.strict"] = True
     if export is not None:
         values["export.formats"] = [] if export.strip().lower() in ("", "none") else [
             e.strip() for e in export.split(",") if e.strip()]

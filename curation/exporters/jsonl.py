@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
+
 from .base import (
     Exporter,
     ExportOptions,
@@ -77,6 +79,9 @@ def _same_encoding(run_model: str, encoding: str) -> bool:
     return _encoding_cache[run_model] == encoding
 
 
+SKIPPED = "skipped"  # exports/<format>/<kind>/skipped.jsonl: {id, split, rules} per record left out
+
+
 class JsonlChecker(RecordChecker):
     def __init__(self, exporter: JsonlExporter, options: ExportOptions) -> None:
         self.exporter = exporter
@@ -106,7 +111,7 @@ class JsonlChecker(RecordChecker):
             assert self.stage_dir is not None
             if self.part is None:
                 fh = open(self.stage_dir / f"{split}.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
-                if self.exporter.bom(self.options):
+                if self.exporter.bom(self.options) and split != SKIPPED:
                     fh.write(b"\xef\xbb\xbf")
             else:  # a parallel worker's piece; the BOM goes on once when the pieces are joined
                 fh = open(self.stage_dir / f".{split}.jsonl.part{self.part:06d}", "wb", buffering=1 << 20)  # noqa: SIM115
@@ -138,12 +143,12 @@ class JsonlChecker(RecordChecker):
     def join_parts(self, splits: list[str]) -> None:
         """Concatenate the workers' pieces per split, in order, into the staged ``<split>.jsonl``."""
         assert self.stage_dir is not None
-        for split in splits:
+        for split in [*splits, SKIPPED]:
             parts = sorted(self.stage_dir.glob(f".{split}.jsonl.part*"))
             if not parts:
                 continue
             fh = open(self.stage_dir / f"{split}.jsonl", "wb")  # noqa: SIM115 - closed by close_staged
-            if self.exporter.bom(self.options):
+            if self.exporter.bom(self.options) and split != SKIPPED:
                 fh.write(b"\xef\xbb\xbf")
             for part in parts:
                 with open(part, "rb") as src:
@@ -166,8 +171,8 @@ class JsonlChecker(RecordChecker):
                 "format": self.exporter.name,
                 "method": self.method if self.method != "auto" else (self._first_kind or "sft"),
                 "model": self.target.model,
-                "records": {p.stem: self.exported.get(p.stem, 0) for p in written},
-                "files": {p.stem: p.name for p in written},
+                "records": {p.stem: self.exported.get(p.stem, 0) for p in written if p.stem != SKIPPED},
+                "files": {p.stem: p.name for p in written if p.stem != SKIPPED},
                 "bom": self.exporter.bom(self.options),
             }
             written.append(write_manifest(self.stage_dir, manifest))
@@ -192,6 +197,9 @@ class JsonlChecker(RecordChecker):
             rid = record.get("id", "?")
             for code in flags:
                 note(self.issues, code, rid, skipped=self.options.skip_invalid)
+            if out is None and self.stage_dir is not None and self.options.skip_invalid:
+                # What --skip-invalid left out, and under which rule, is written beside the export.
+                self._stage_write(SKIPPED, orjson.dumps({"id": rid, "split": split, "rules": sorted(flags)}) + b"\n")
             flags.clear()
         if out is None:
             return

@@ -288,6 +288,7 @@ class RunResult:
     split_counts: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     export_paths: dict[str, list[str]] = field(default_factory=dict)
+    export_lines: list[str] = field(default_factory=list)  # one per export target: written or refused
 
 
 class _Funnel:

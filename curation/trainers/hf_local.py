@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import TrainerError
 from . import local_process
-from .base import Job, PreparedData
+from .base import Job, PreparedData, kind_export_dir
 
 STALE_HEARTBEAT_S = 120.0
 
@@ -186,17 +186,8 @@ class HFLocalBackend(local_process.LocalProcessBackend):
 
 
 def hf_export_dir(run_dir: Path, method: str | None) -> Path:
-    """The HF export of one kind: ``exports/hf/sft`` or ``exports/hf/dpo`` (KTO trains on the pairs); a run
-    exported before kinds were kept apart has one export in ``exports/hf``."""
-    base = run_dir / "exports" / "hf"
-    if (base / "dataset_dict.json").exists():
-        return base
-    kinds = [k for k in ("sft", "dpo") if (base / k / "dataset_dict.json").exists()]
-    if method:
-        return base / ("dpo" if method in ("dpo", "kto") else "sft")
-    if len(kinds) > 1:
-        raise TrainerError(f"{run_dir} has both SFT and DPO exports", hint="choose one with --method sft|dpo|kto")
-    return base / (kinds[0] if kinds else "sft")
+    """The HF export of one kind: ``exports/hf/sft`` or ``exports/hf/dpo`` (KTO trains on the pairs)."""
+    return kind_export_dir(run_dir / "exports" / "hf", {"kto": "dpo"}.get(method or "", method))
 
 
 def resolve_model_path(name: str, cwd: Path | None = None) -> str:
