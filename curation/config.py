@@ -80,6 +80,9 @@ class ExportConfig(_Strict):
         "(a run holding both kinds must choose: one provider training file holds one kind).")
     azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with BOM.")
     strict: bool = Field(default=False, description="Fail the run when an export rule fails (default: report).")
+    max_train_examples: dict[str, int] = Field(
+        default_factory=dict, description="Per format, a deterministic sample of at most N training records, to "
+        "meet a provider's file-size or count limit (e.g. {openai: 300000}); the rest go to skipped.jsonl.")
 
 
 class RunnerConfig(_Strict):

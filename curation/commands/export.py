@@ -37,6 +37,11 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--push-to-hub", help="Push the hf export to this Hub dataset repo (HF_TOKEN).")
         ] = None,
         public: Annotated[bool, typer.Option("--public", help="Create the Hub repo as public.")] = False,
+        cap: Annotated[
+            list[str] | None,
+            typer.Option("--cap", help="FORMAT=N: export a deterministic sample of at most N training records to "
+                         "that format (to meet its size or count limit); repeatable."),
+        ] = None,
     ) -> None:
         """Write provider-ready files into RUN_DIR/exports/<format>/<sft|dpo>/; each format is written or refused
         on its own (exit 1 under --strict when one is refused)."""
@@ -45,7 +50,14 @@ def register(app: typer.Typer) -> None:
 
         if method not in ("auto", "sft", "dpo"):
             raise CurationError(f"unknown --method {method!r}", hint="use auto, sft or dpo")
+        caps: dict[str, int] = {}
+        for item in cap or []:
+            name, _, number = item.partition("=")
+            if not number.strip().isdigit():
+                raise CurationError(f"--cap {item!r} is not FORMAT=N", hint="write e.g. --cap openai=300000")
+            caps[name.strip()] = int(number)
         options = ExportOptions(
+            max_train_examples=caps,
             model=model,
             method=method,  # type: ignore[arg-type]
             azure_bom=azure_bom,

@@ -90,6 +90,10 @@ def run_command(
         plugins.get_trainer(train)  # an unknown backend or bad parameter fails before any work
         params = parse_params(train_params)
         get_backend(train).check_params(params)
+    from ..exporters.limits import predict_limit_warnings
+
+    for warning in predict_limit_warnings(cfg):  # a limit the data will break is said now, not after the run
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     result = run_pipeline(cfg, quiet=quiet or as_json)
     from ..pipeline.finish import finish_run
 

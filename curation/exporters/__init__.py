@@ -81,11 +81,18 @@ def get_exporter(name: str) -> Exporter:
 
 def _options_for(run_dir: Path, options: ExportOptions | None) -> ExportOptions:
     options = options or ExportOptions()
+    report = read_json(Path(run_dir) / "report.json")
     if options.run_model is None:
-        report = read_json(Path(run_dir) / "report.json")
         model = report.get("model")
         if isinstance(model, str) and model:
             options = options.model_copy(update={"run_model": model})
+    if options.max_train_examples and options.train_records is None:
+        train = (report.get("splits") or {}).get("train") or {}
+        n = train.get("records") if isinstance(train, dict) else None
+        if not isinstance(n, int):
+            with split_paths(run_dir)["train"].open("rb") as fh:
+                n = sum(1 for line in fh if line.strip())
+        options = options.model_copy(update={"train_records": n})
     return options
 
 

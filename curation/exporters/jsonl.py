@@ -7,6 +7,7 @@ The check pass and the write pass run the same ``convert``, so what is checked i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -79,6 +80,21 @@ def _same_encoding(run_model: str, encoding: str) -> bool:
     return _encoding_cache[run_model] == encoding
 
 
+def train_share(options: ExportOptions, name: str) -> float | None:
+    """The share of training records to keep under ``max_train_examples[name]``, or None for all."""
+    cap = options.max_train_examples.get(name)
+    n_train = options.train_records or 0
+    if cap is None or not n_train or n_train <= cap:
+        return None
+    return cap / n_train
+
+
+def sampled(record_id: Any, share: float) -> bool:
+    """A deterministic, uniform choice by id: the same records on every export of the run."""
+    digest = hashlib.blake2b(str(record_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < share * 2**64
+
+
 SKIPPED = "skipped"  # exports/<format>/<kind>/skipped.jsonl: {id, split, rules} per record left out
 
 
@@ -99,6 +115,8 @@ class JsonlChecker(RecordChecker):
         self._flags: set[str] = set()  # reused: a set per record costs more than the checks it collects
         self._convert = exporter.convert_record
         self._limit = self.target.max_tokens_per_example
+        self._keep_share = train_share(options, exporter.name)  # None: no cap, every train record is exported
+        self.capped = 0
 
     def stage(self, folder: Path) -> None:
         """Write each converted line into ``folder/<split>.jsonl`` during the check pass (one pass, not two)."""
@@ -128,6 +146,7 @@ class JsonlChecker(RecordChecker):
             "exported": self.exported,
             "bytes": self.bytes,
             "first_kind": self._first_kind,
+            "capped": self.capped,
             "issues": self.issues.state(),
         }
 
@@ -138,6 +157,7 @@ class JsonlChecker(RecordChecker):
                 mine[k] = mine.get(k, 0) + v
         if self._first_kind is None:
             self._first_kind = state["first_kind"]
+        self.capped += state.get("capped", 0)
         self.issues.merge(state["issues"])
 
     def join_parts(self, splits: list[str]) -> None:
@@ -191,6 +211,12 @@ class JsonlChecker(RecordChecker):
         if self.method != "auto" and kind != self.method:
             note(self.issues, "method_skipped", record.get("id", "?"))
             return
+        if split == "train" and self._keep_share is not None and not sampled(record.get("id"), self._keep_share):
+            self.capped += 1
+            if self.stage_dir is not None:
+                self._stage_write(SKIPPED, orjson.dumps({"id": record.get("id", "?"), "split": split,
+                                                         "rules": ["max_train_examples"]}) + b"\n")
+            return
         flags = self._flags
         out = self._convert(record, kind, self.options, flags)
         if flags:
@@ -237,6 +263,13 @@ class JsonlChecker(RecordChecker):
                 count=sft + dpo,
             )
         n_train = self.exported.get("train", 0)
+        if self.capped:
+            issues.global_issue(
+                "warning", "train_sampled",
+                f"{self.capped} training record(s) left out to keep at most "
+                f"{self.options.max_train_examples[self.exporter.name]} (export.max_train_examples); "
+                f"{n_train} exported, listed in skipped.jsonl",
+                "raise or remove the cap", count=self.capped)
         if target.min_train_examples and n_train < target.min_train_examples:
             issues.global_issue(
                 target.min_severity,  # type: ignore[arg-type]

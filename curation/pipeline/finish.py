@@ -37,7 +37,8 @@ def finish_run(result: RunResult, config: RunConfig) -> RunResult:
         from ..exporters.outcome import outcome_lines
 
         options = ExportOptions(model=config.model, azure_bom=config.export.azure_bom, method=config.export.method,
-                                allow_warnings=not config.export.strict)
+                                allow_warnings=not config.export.strict,
+                                max_train_examples=config.export.max_train_examples)
         # The same decisions as `curate export`: each format (and kind) is written or refused on its own.
         exported = export_run(run_dir, config.export.formats, options, each=True)
         result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
