@@ -34,6 +34,11 @@ def _summary(result, console) -> None:  # noqa: ANN001 - rich types are imported
         f"training tokens: {tokens['train']:,} x {tokens['default_epochs']} epochs = "
         f"{tokens['billed_training_tokens']:,} billed" + (f", about ${cost:,.2f} on {report['model']}" if cost else "")
     )
+    for kind, info in (tokens.get("by_kind") or {}).items():
+        costs = ", ".join(f"${m['estimated_cost_usd']:,.2f} on {name} ({m['epochs']} epochs)"
+                          for name, m in info["models"].items() if m["estimated_cost_usd"] is not None)
+        console.print(f"  {kind.upper()}: {info['records']:,} train records, {info['tokens']:,} tokens"
+                      + (f", about {costs}" if costs else ""), markup=False)
     from ..report.sections import summary_lines
 
     for line in summary_lines(report):

@@ -675,7 +675,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
     split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
     split_stats: dict[str, dict[str, Any]] = {
         s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": [],
-            "flags": Counter()}
+            "flags": Counter(), "kind_tokens": {"sft": [], "dpo": []}}
         for s in split_names
     }
     cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if n_kept else np.zeros(0, dtype=np.int64)
@@ -711,6 +711,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
                 stats["records"] += 1
                 stats["tokens"] += kept_tokens[idx]
                 stats["token_counts"].append(kept_tokens[idx])
+                # A preference pair has one top-level "chosen" key (a quote inside a string is escaped).
+                stats["kind_tokens"]["dpo" if b'"chosen":' in rec_bytes else "sft"].append(kept_tokens[idx])
                 stats["languages"][kept_lang[idx] or "unknown"] += 1
                 if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
                     stats["flags"].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
@@ -818,6 +820,8 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "billed_training_tokens": cost.billed_tokens,
             "estimated_cost_usd": cost.cost_usd,
             "max_tokens_per_example": model.max_tokens_per_example,
+            # SFT conversations and DPO pairs train as separate jobs: each kind its own cost, per target model.
+            "by_kind": _cost_by_kind(config, model, split_stats["train"]["kind_tokens"]),
         },
         "flags": _flag_counts(split_stats, funnel),
         "duplicate_clusters": clusters,
@@ -825,6 +829,40 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
         "warnings": warnings,
         "config_hash": config.config_hash(),
     }
+
+
+def _cost_by_kind(config: RunConfig, model: Any, kind_tokens: dict[str, list[int]]) -> dict[str, Any]:
+    """Per kind present in train: records, tokens, and per target model the epochs, billed tokens and cost."""
+    from ..tokens import estimate_cost
+
+    models = [model]
+    for name in config.export.formats:
+        default = getattr(_exporter_class(name), "default_model", None)
+        if isinstance(default, str) and default not in {m.name for m in models}:
+            try:
+                models.append(resolve_model(default, {k: v.model_dump() for k, v in config.models.items()}))
+            except Exception:  # noqa: BLE001 - an unknown default model only leaves out its estimate
+                continue
+    out: dict[str, Any] = {}
+    for kind, counts in kind_tokens.items():
+        if not counts:
+            continue
+        per_model = {}
+        for m in models:
+            cost = estimate_cost(counts, m)
+            per_model[m.name] = {"epochs": cost.epochs, "billed_training_tokens": cost.billed_tokens,
+                                 "estimated_cost_usd": cost.cost_usd}
+        out[kind] = {"records": len(counts), "tokens": sum(counts), "models": per_model}
+    return out
+
+
+def _exporter_class(name: str) -> Any:
+    from .. import plugins
+
+    try:
+        return plugins.get_exporter(name)
+    except Exception:  # noqa: BLE001 - checked before the run; here only its default model is wanted
+        return None
 
 
 def _flag_counts(split_stats: dict[str, dict[str, Any]], funnel: _Funnel) -> dict[str, dict[str, Any]]:

@@ -82,3 +82,12 @@ def test_no_config_run_on_mixed_data_exports_each_kind_apart(
     assert main(["export", str(out), "--to", "openai"]) == 0
     captured = capsys.readouterr().out
     assert "openai/sft: written" in captured and "openai/dpo: written" in captured
+
+
+def test_cost_is_estimated_per_kind_and_target_model(sample_run: Path) -> None:
+    tokens = orjson.loads((sample_run / "report.json").read_bytes())["tokens"]
+    by_kind = tokens["by_kind"]
+    assert set(by_kind) == {"sft", "dpo"}  # the samples hold conversations and preference pairs
+    assert by_kind["sft"]["tokens"] + by_kind["dpo"]["tokens"] == tokens["train"]
+    for info in by_kind.values():
+        assert info["models"] and all(m["billed_training_tokens"] > 0 for m in info["models"].values())
