@@ -15,11 +15,49 @@ from .errors import CurationError
 
 app = typer.Typer(
     name="curate",
-    help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data.",
+    help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data. Exit codes: 0 success, "
+    "1 refused under --strict (or a followed training job failed), 2 usage/config/input error, 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"curate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data."""
+
+
+def spread_inputs(argv: list[str]) -> list[str]:
+    """``run --input a b c`` (what a shell glob gives) -> ``--input a --input b --input c``; a YAML file after
+    them stays the config argument."""
+    if not argv or argv[0] != "run":
+        return argv
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] in ("--input", "-i") and i + 1 < len(argv):
+            out.append(argv[i + 1])
+            i += 2
+            while i < len(argv) and not argv[i].startswith("-") and not argv[i].endswith((".yaml", ".yml")):
+                out += ["--input", argv[i]]
+                i += 1
+            continue
+        i += 1
+    return out
 
 COMMAND_MODULES = ("inspect", "run", "export", "train", "model", "ui")
 
@@ -32,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # In standalone_mode=False typer *returns* the code of a `typer.Exit` (and 130 for a KeyboardInterrupt
         # it caught) instead of raising it: the return value is the exit code.
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=spread_inputs(list(sys.argv[1:] if argv is None else argv)), standalone_mode=False)
     except CurationError as exc:
         prefix = "" if exc.exit_code == 130 else "error: "
         typer.secho(f"{prefix}{exc}", err=True, fg=typer.colors.RED)

@@ -22,6 +22,7 @@ from .pipeline.stages.normalise import NormaliseConfig
 from .pipeline.stages.quality import QualityConfig
 from .pipeline.stages.redact import RedactConfig
 from .readers import FieldMapping
+from .suggest import did_you_mean
 
 
 class _Strict(BaseModel):
@@ -155,13 +156,26 @@ class RunConfig(_Strict):
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The valid keys of the config section at ``loc`` (for "did you mean")."""
+    model: Any = RunConfig
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(getattr(model, "model_fields", {}))
+
+
 def _format_validation_error(exc: ValidationError, source: str) -> ConfigError:
     lines = []
     for err in exc.errors()[:8]:
         path = ".".join(str(p) for p in err["loc"]) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = err["loc"][:-1]
-            lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else ""))
+            lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else "")
+                         + did_you_mean(err["loc"][-1], _keys_at(parent)))
         else:
             lines.append(f"'{path}': {err['msg']}")
     return ConfigError(

@@ -35,6 +35,26 @@ def _summary(job) -> str:  # noqa: ANN001
     return "  ".join(parts)
 
 
+_LIST_FORMAT = "{:<22}  {:<12}  {:<10}  {:<16}  {:>8}  {}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _list_row(job) -> str:  # noqa: ANN001
+    """One `jobs list` row: start time, how long it ran (so far), and the model or why it failed."""
+    started = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+    end = job.info.get("finished_at", job.updated_at) if job.done else time.time()
+    detail = job.output_model or ""
+    if job.status in ("failed", "resumable", "cancelled") and job.error:
+        detail = job.error.splitlines()[0][:100]
+    return _LIST_FORMAT.format(job.id, job.backend, job.status, started, _duration(end - job.created_at), detail)
+
+
 def _data_lines(job) -> list[str]:  # noqa: ANN001
     """What the trainer did to the data: truncated and fully-masked examples, per split (hf-local)."""
     from ..trainers.sft_data import describe_stats
@@ -150,13 +170,15 @@ def register(app: typer.Typer) -> None:
         found = store.list(run_dir=run_dir, status=status)
         if not found:
             typer.echo("no jobs")
+            return
+        typer.echo(_LIST_FORMAT.format("JOB", "BACKEND", "STATUS", "STARTED", "DURATION", "MODEL / ERROR"))
         for job in found:
             if refresh and not job.done:
                 try:
                     job = jobs.refresh(job, store=store)
                 except CurationError as exc:  # one unreachable provider must not hide the other jobs
                     typer.secho(f"{job.id}: {exc}", err=True, fg=typer.colors.YELLOW)
-            typer.echo(_summary(job))
+            typer.echo(_list_row(job))
 
     @jobs_app.command("show")
     def show(job_id: str, as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:

@@ -504,6 +504,9 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
 
         for name in config.export.formats:
             plugins.get_exporter(name)  # unknown exporter: an error now, not after an hour of work
+    from .stratify_field import check_stratify_field
+
+    check_stratify_field(config.split.stratify_by, files)
     stages = build_stages(config)
     reference, eval_files = _build_reference(config)
     eval_matches: Counter[str] = Counter()
