@@ -15,13 +15,51 @@ from .errors import CurationError
 
 app = typer.Typer(
     name="curate",
-    help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data.",
+    help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data. Exit codes: 0 success, "
+    "1 refused under --strict (or a followed training job failed), 2 usage/config/input error, 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-COMMAND_MODULES = ("inspect", "run", "export", "train", "ui")
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"curate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data."""
+
+
+def spread_inputs(argv: list[str]) -> list[str]:
+    """``run --input a b c`` (what a shell glob gives) -> ``--input a --input b --input c``; a YAML file after
+    them stays the config argument."""
+    if not argv or argv[0] != "run":
+        return argv
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] in ("--input", "-i") and i + 1 < len(argv):
+            out.append(argv[i + 1])
+            i += 2
+            while i < len(argv) and not argv[i].startswith("-") and not argv[i].endswith((".yaml", ".yml")):
+                out += ["--input", argv[i]]
+                i += 1
+            continue
+        i += 1
+    return out
+
+COMMAND_MODULES = ("inspect", "run", "export", "train", "model", "ui")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"curation.commands.{_name}").register(app)
@@ -30,12 +68,12 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``curate`` console script."""
     try:
-        # Without standalone mode click *returns* the code of a `raise typer.Exit(code)` instead of raising.
-        code = app(args=argv, standalone_mode=False)
-        if isinstance(code, int) and code:
-            return code
+        # In standalone_mode=False typer *returns* the code of a `typer.Exit` (and 130 for a KeyboardInterrupt
+        # it caught) instead of raising it: the return value is the exit code.
+        code = app(args=spread_inputs(list(sys.argv[1:] if argv is None else argv)), standalone_mode=False)
     except CurationError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        prefix = "" if exc.exit_code == 130 else "error: "
+        typer.secho(f"{prefix}{exc}", err=True, fg=typer.colors.RED)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -54,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             show()
             return code
         raise
-    return 0
+    if code == 130:
+        typer.echo("interrupted", err=True)
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

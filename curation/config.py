@@ -24,6 +24,7 @@ from .pipeline.stages.normalise import NormaliseConfig
 from .pipeline.stages.quality import QualityConfig
 from .pipeline.stages.redact import RedactConfig
 from .readers import FieldMapping
+from .suggest import did_you_mean
 
 
 class _Strict(BaseModel):
@@ -104,6 +105,9 @@ class ExportConfig(_Strict):
         "(a run holding both kinds must choose: one provider training file holds one kind).")
     azure_bom: bool = Field(default=False, description="Write Azure OpenAI files as UTF-8 with BOM.")
     strict: bool = Field(default=False, description="Fail the run when an export rule fails (default: report).")
+    max_train_examples: dict[str, int] = Field(
+        default_factory=dict, description="Per format, a deterministic sample of at most N training records, to "
+        "meet a provider's file-size or count limit (e.g. {openai: 300000}); the rest go to skipped.jsonl.")
 
 
 class RunnerConfig(_Strict):
@@ -141,6 +145,10 @@ class RunConfig(_Strict):
     turns: TurnsConfig = Field(default_factory=TurnsConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    flags: dict[str, Literal["drop", "flag", "off"]] = Field(
+        default_factory=dict,
+        description="What a flag does, per code: drop (reject the record with that code), flag (keep it, counted "
+        "in the report; the default) or off (remove the flag). E.g. {truncated_reply: drop, ai_disclaimer: off}")
     split: SplitConfig = Field(default_factory=SplitConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
@@ -178,13 +186,26 @@ class RunConfig(_Strict):
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The valid keys of the config section at ``loc`` (for "did you mean")."""
+    model: Any = RunConfig
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(getattr(model, "model_fields", {}))
+
+
 def _format_validation_error(exc: ValidationError, source: str) -> ConfigError:
     lines = []
     for err in exc.errors()[:8]:
         path = ".".join(str(p) for p in err["loc"]) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = err["loc"][:-1]
-            lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else ""))
+            lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else "")
+                         + did_you_mean(err["loc"][-1], _keys_at(parent)))
         else:
             lines.append(f"'{path}': {err['msg']}")
     return ConfigError(

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 
 class CurationError(Exception):
-    """A user-facing error: what went wrong, where, and how to fix it."""
+    """A user-facing error: what went wrong, where, and how to fix it.
+
+    Exit codes are a contract (README, "Exit codes"): 2 a usage, config or input error found before any work;
+    1 the work ran but something was refused that the user asked to be strict about; 130 interrupted.
+    """
 
     exit_code = 2
 
@@ -57,3 +61,15 @@ class MissingExtraError(CurationError):
             f"this feature needs the optional package {package!r}",
             hint=f"pip install 'curation[{extra}]'",
         )
+
+
+class RefusedError(CurationError):
+    """The work ran and its outputs are written, but something the user asked to be strict about was refused."""
+
+    exit_code = 1
+
+
+class Interrupted(CurationError):
+    """The user interrupted the work (Ctrl-C); what was left is marked incomplete."""
+
+    exit_code = 130

@@ -40,8 +40,10 @@ def load(group: str, name: str) -> Any:
         if ep.name == name:
             return ep.load()
     kind = "exporter" if group == EXPORTER_GROUP else "trainer backend"
+    from .suggest import did_you_mean
+
     raise CurationError(
-        f"unknown {kind} {name!r}",
+        f"unknown {kind} {name!r}{did_you_mean(name, available(group))}",
         hint=f"choose one of: {', '.join(available(group)) or '(none installed)'}",
     )
 

@@ -453,8 +453,10 @@ def resolve_model(name: str, extra: dict[str, Any] | None = None) -> ModelInfo:
     info = MODELS.get(key)
     if info is None:
         names = sorted({*known_models(), *(extra or {})})
+        from .suggest import did_you_mean
+
         raise CurationError(
-            f"unknown model {name!r}",
+            f"unknown model {name!r}{did_you_mean(name, names)}",
             hint=f"use one of: {', '.join(names)}; or define it under `models:` in the config",
         )
     return info

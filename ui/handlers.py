@@ -364,24 +364,28 @@ def run_export(
     """Apply the decisions to the run folder, then write the chosen exports; returns (summary, files)."""
     if not formats:
         raise CurationError("choose at least one export format", hint="tick a format in the Export tab")
+    from curation.exporters.outcome import outcome_lines
+
     applied = apply_decisions(ctx.run_dir)
-    files = [str(p) for p in _export(ctx.run_dir, formats, model, method)]
+    result = _export(ctx.run_dir, formats, model, method)
+    files = [str(p) for paths in result.paths.values() for p in paths]
+    # The same decisions and lines as `curate export`: each format written or refused on its own.
+    targets = "\n".join(f"- {line}" for _ok, line in outcome_lines(result))
     summary = (
         f"Applied {applied.decisions} decision(s): {applied.rejected} rejected, {applied.restored} restored, "
         f"{applied.edited} edited, {applied.invalid_edits} invalid edit(s). Splits now: "
         + ", ".join(f"{k} {v:,}" for k, v in applied.splits.items())
-        + f"; rejects {applied.rejects:,}.\n\nWrote {len(files)} file(s) for {', '.join(formats)}."
+        + f"; rejects {applied.rejects:,}.\n\nWrote {len(files)} file(s) for {', '.join(formats)}.\n\n{targets}"
     )
     return summary, files
 
 
-def _export(run_dir: Path, formats: list[str], model: str | None, method: str = "auto") -> list[Path]:
+def _export(run_dir: Path, formats: list[str], model: str | None, method: str = "auto") -> Any:
     from curation.exporters import ExportOptions, export_run
 
     # Only what the user chose: export_run fills the rest (e.g. the run's own model) from the run folder.
     chosen = {k: v for k, v in {"model": model, "method": None if method == "auto" else method}.items() if v}
-    result = export_run(run_dir, formats, ExportOptions(**chosen) if chosen else None)
-    return [path for paths in result.paths.values() for path in paths]
+    return export_run(run_dir, formats, ExportOptions(**chosen) if chosen else None, each=True)
 
 
 def export_files(paths: list[str]) -> list[str]:
@@ -480,6 +484,10 @@ def job_status(ctx: UIContext, job_id: str | None, job_db: str | Path | None = N
         status += f"\n\nerror: {job.error}"
     if job.output_model:
         status += f"\n\nmodel: `{job.output_model}`"
+    from curation.trainers.sft_data import describe_stats
+
+    for split, stats in sorted((job.info.get("data") or {}).items()):  # truncated / fully-masked counts
+        status += f"\n\n{split} {describe_stats(stats, stats.get('max_length', 0))}"
     try:
         logs = backend.logs(job)
     except CurationError as exc:

@@ -32,19 +32,33 @@ def register(app: typer.Typer) -> None:
         skip_invalid: Annotated[
             bool, typer.Option("--skip-invalid", help="Leave out records a provider cannot take instead of failing.")
         ] = False,
-        strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+        strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors; exit 1 when a format is "
+                                             "refused.")] = False,
         push_to_hub: Annotated[
             str | None, typer.Option("--push-to-hub", help="Push the hf export to this Hub dataset repo (HF_TOKEN).")
         ] = None,
         public: Annotated[bool, typer.Option("--public", help="Create the Hub repo as public.")] = False,
+        cap: Annotated[
+            list[str] | None,
+            typer.Option("--cap", help="FORMAT=N: export a deterministic sample of at most N training records to "
+                         "that format (to meet its size or count limit); repeatable."),
+        ] = None,
     ) -> None:
-        """Write provider-ready files into RUN_DIR/exports/<format>/ (nothing is written if a rule fails)."""
+        """Write provider-ready files into RUN_DIR/exports/<format>/<sft|dpo>/; each format is written or refused
+        on its own (exit 1 under --strict when one is refused)."""
         from ..errors import CurationError
-        from ..exporters import ExportCheckError, ExportOptions, export_run
+        from ..exporters import ExportOptions, export_run
 
         if method not in ("auto", "sft", "dpo", "kto"):
             raise CurationError(f"unknown --method {method!r}", hint="use auto, sft, dpo or kto")
+        caps: dict[str, int] = {}
+        for item in cap or []:
+            name, _, number = item.partition("=")
+            if not number.strip().isdigit():
+                raise CurationError(f"--cap {item!r} is not FORMAT=N", hint="write e.g. --cap openai=300000")
+            caps[name.strip()] = int(number)
         options = ExportOptions(
+            max_train_examples=caps,
             model=model,
             method=method,  # type: ignore[arg-type]
             azure_bom=azure_bom,
@@ -53,17 +67,17 @@ def register(app: typer.Typer) -> None:
             push_to_hub=push_to_hub,
             hub_private=not public,
         )
-        try:
-            result = export_run(run_dir, to, options)
-        except ExportCheckError as exc:
-            for issue in exc.issues:
-                color = typer.colors.RED if issue.severity == "error" else typer.colors.YELLOW
-                typer.secho(str(issue), err=True, fg=color)
-            raise
+        result = export_run(run_dir, to, options, each=True)
+        from ..exporters.outcome import outcome_lines
+
         for issue in result.warnings:
             typer.secho(str(issue), err=True, fg=typer.colors.YELLOW)
-        for name, paths in result.paths.items():
-            typer.echo(f"{name}: {run_dir / 'exports' / name}  ({result.seconds.get(name, 0):.2f} s)")
-            for path in paths:
-                if path.is_file() and path.suffix in (".jsonl", ".parquet", ".md"):
-                    typer.echo(f"  {path.relative_to(run_dir)}  {path.stat().st_size:,} bytes")
+        for ok, line in outcome_lines(result, not strict):
+            typer.secho(line, err=not ok, fg=None if ok else typer.colors.RED)
+        if result.refused:
+            message = f"{len(result.refused)} export target(s) refused: {', '.join(result.refused)}"
+            if strict:
+                from ..errors import RefusedError
+
+                raise RefusedError(message, hint="fix the rules named above, or drop --strict to accept the rest")
+            typer.secho(f"warning: {message}; the others were written", err=True, fg=typer.colors.YELLOW)

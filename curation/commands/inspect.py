@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ConfigError
+from ..readers.formats import FORMAT_NAMES as _FORMATS  # noqa: E402 - light: names only, for --help
 
+_FORMAT_HELP = f"Force the input format: {', '.join(_FORMATS)}."
 
 def _dist(values: dict[str, Any] | None) -> str:
     if not values:
@@ -122,7 +124,7 @@ def inspect_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Target model: token limit, encoding, price.")] = (
         "gpt-4o-mini"
     ),
-    format: Annotated[str | None, typer.Option("--format", "-f", help="Force the input format.")] = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
     config: Annotated[
@@ -154,7 +156,10 @@ def inspect_command(
         from ..readers import FORMAT_NAMES
 
         if format not in FORMAT_NAMES:
-            raise ConfigError(f"unknown input format {format!r}", hint=f"use one of: {', '.join(FORMAT_NAMES)}")
+            from ..suggest import did_you_mean
+
+            raise ConfigError(f"unknown input format {format!r}{did_you_mean(format, FORMAT_NAMES)}",
+                              hint=f"use one of: {', '.join(FORMAT_NAMES)}")
     if config is not None:
         from ..config import load_config
 

@@ -34,8 +34,17 @@ def _summary(result, console) -> None:  # noqa: ANN001 - rich types are imported
         f"training tokens: {tokens['train']:,} x {tokens['default_epochs']} epochs = "
         f"{tokens['billed_training_tokens']:,} billed" + (f", about ${cost:,.2f} on {report['model']}" if cost else "")
     )
-    for name, paths in result.export_paths.items():
-        console.print(f"export {name}: {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}")
+    for kind, info in (tokens.get("by_kind") or {}).items():
+        costs = ", ".join(f"${m['estimated_cost_usd']:,.2f} on {name} ({m['epochs']} epochs)"
+                          for name, m in info["models"].items() if m["estimated_cost_usd"] is not None)
+        console.print(f"  {kind.upper()}: {info['records']:,} train records, {info['tokens']:,} tokens"
+                      + (f", about {costs}" if costs else ""), markup=False)
+    from ..report.sections import summary_lines
+
+    for line in summary_lines(report):
+        console.print(line, markup=False)
+    for line in result.export_lines:
+        console.print(f"export {line}", markup=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
@@ -56,10 +65,11 @@ def run_command(
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
     train: Annotated[str | None, typer.Option("--train", help="Train on the result with this backend.")] = None,
     train_params: Annotated[list[str] | None, typer.Option("--param", help="Trainer parameter k=v.")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when an input file could not be read or an export target is refused (the run "
+        "and the other targets are still written).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when an input file could not be read "
-                                                          "(it is skipped and reported either way).")] = False,
 ) -> None:
     """Curate raw conversations into clean, deduplicated, balanced splits (and exports)."""
     from rich.console import Console
@@ -70,6 +80,8 @@ def run_command(
     values: dict[str, object] = {"out": out, "model": model, "seed": seed, "runner.workers": workers}
     if inputs:
         values["inputs"] = inputs
+    if strict:
+        values["export.strict"] = True
     if export is not None:
         values["export.formats"] = [] if export.strip().lower() in ("", "none") else [
             e.strip() for e in export.split(",") if e.strip()]
@@ -84,6 +96,10 @@ def run_command(
         plugins.get_trainer(train)  # an unknown backend or bad parameter fails before any work
         params = parse_params(train_params)
         get_backend(train).check_params(params)
+    from ..exporters.limits import predict_limit_warnings
+
+    for warning in predict_limit_warnings(cfg):  # a limit the data will break is said now, not after the run
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     result = run_pipeline(cfg, quiet=quiet or as_json)
     from ..pipeline.finish import finish_run
 

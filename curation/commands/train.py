@@ -35,6 +35,35 @@ def _summary(job) -> str:  # noqa: ANN001
     return "  ".join(parts)
 
 
+_LIST_FORMAT = "{:<22}  {:<12}  {:<10}  {:<16}  {:>8}  {}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _list_row(job) -> str:  # noqa: ANN001
+    """One `jobs list` row: start time, how long it ran (so far), and the model or why it failed."""
+    started = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+    end = job.info.get("finished_at", job.updated_at) if job.done else time.time()
+    detail = job.output_model or ""
+    if job.status in ("failed", "resumable", "cancelled") and job.error:
+        detail = job.error.splitlines()[0][:100]
+    return _LIST_FORMAT.format(job.id, job.backend, job.status, started, _duration(end - job.created_at), detail)
+
+
+def _data_lines(job) -> list[str]:  # noqa: ANN001
+    """What the trainer did to the data: truncated and fully-masked examples, per split (hf-local)."""
+    from ..trainers.sft_data import describe_stats
+
+    data = job.info.get("data") or {}
+    return [f"{split} {describe_stats(stats, stats.get('max_length', 0))}" for split, stats in sorted(data.items())
+            if isinstance(stats, dict)]
+
+
 def follow_job(job_id: str, db: Path | None, poll: float, *, quiet: bool = False) -> int:
     """Follow a job to its end, printing new events and status changes; returns the exit code."""
     from ..trainers import jobs
@@ -46,6 +75,10 @@ def follow_job(job_id: str, db: Path | None, poll: float, *, quiet: bool = False
     def show(job) -> None:  # noqa: ANN001
         if quiet:
             return
+        for line in _data_lines(job):
+            if line not in seen:
+                seen.add(line)
+                typer.echo(line)
         for event in job.events:
             key = str(event.get("id") or (event.get("created_at"), event.get("message")))
             if key not in seen:
@@ -79,15 +112,27 @@ def register(app: typer.Typer) -> None:
         resume: Annotated[str | None, typer.Option("--resume", help="resume job ID from its last checkpoint")] = None,
         detach: Annotated[bool, typer.Option("--detach", "-d", help="print the job id and return")] = False,
         poll: Annotated[float, typer.Option("--poll", help="seconds between status checks when following")] = 5.0,
+        method: Annotated[
+            str | None, typer.Option("--method", help="what to train on: sft, dpo or kto (default: what the run "
+                                     "holds; a run holding both needs one)")
+        ] = None,
         db: DbOption = None,
     ) -> None:
-        """Launch a fine-tuning job on a curated run (or resume one) and follow it."""
+        """Launch a fine-tuning job on a curated run (or resume one) and follow it.
+
+        Exits 0 when the job succeeds, 1 when a job followed in the foreground fails, 2 on a usage error.
+        """
         from ..trainers import jobs
         from ..trainers.base import parse_params
 
         params = parse_params(param)
         if model:
             params["model"] = model
+        if method:
+            if method not in ("sft", "dpo", "kto"):
+                raise CurationError(f"unknown --method {method!r}", hint="use sft, dpo or kto")
+            # The OpenAI backends name SFT "supervised", as the provider's API does.
+            params["method"] = "supervised" if method == "sft" and backend in ("openai", "azure-openai") else method
         if resume:
             job = jobs.resume(resume, params, store=_store(db))
             typer.echo(f"resumed job {job.id} ({job.backend})")
@@ -101,7 +146,8 @@ def register(app: typer.Typer) -> None:
             if job.status == "failed":
                 raise CurationError(f"job {job.id} failed: {job.error}")
         if detach:
-            typer.echo(f"follow with: curate jobs show {job.id}")
+            typer.echo(f"follow with: curate jobs show {job.id}   (logs: curate jobs logs {job.id}; "
+                       f"cancel: curate jobs cancel {job.id})")
             return
         code = follow_job(job.id, db, poll)
         if code:
@@ -124,13 +170,15 @@ def register(app: typer.Typer) -> None:
         found = store.list(run_dir=run_dir, status=status)
         if not found:
             typer.echo("no jobs")
+            return
+        typer.echo(_LIST_FORMAT.format("JOB", "BACKEND", "STATUS", "STARTED", "DURATION", "MODEL / ERROR"))
         for job in found:
             if refresh and not job.done:
                 try:
                     job = jobs.refresh(job, store=store)
                 except CurationError as exc:  # one unreachable provider must not hide the other jobs
                     typer.secho(f"{job.id}: {exc}", err=True, fg=typer.colors.YELLOW)
-            typer.echo(_summary(job))
+            typer.echo(_list_row(job))
 
     @jobs_app.command("show")
     def show(job_id: str, as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:
@@ -153,6 +201,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"metrics: {json.dumps(job.metrics, sort_keys=True)}")
         if job.info.get("checkpoints"):
             typer.echo(f"checkpoints: {len(job.info['checkpoints'])}")
+        for line in _data_lines(job):
+            typer.echo(line)
         if job.error:
             typer.echo(f"error: {job.error}")
         if job.status == "resumable":

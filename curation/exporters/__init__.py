@@ -46,6 +46,7 @@ __all__ = [
     "check_run",
     "export_run",
     "get_exporter",
+    "run_kinds",
 ]
 
 
@@ -57,6 +58,9 @@ class ExportResult:
     paths: dict[str, list[Path]] = field(default_factory=dict)
     issues: list[ExportIssue] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # "<format>/<kind>" -> the issues that refused it (export_run(each=True) only)
+    refused: dict[str, list[ExportIssue]] = field(default_factory=dict)
+    not_taken: list[str] = field(default_factory=list)  # kinds a format does not take (method auto)
 
     @property
     def warnings(self) -> list[ExportIssue]:
@@ -77,11 +81,18 @@ def get_exporter(name: str) -> Exporter:
 
 def _options_for(run_dir: Path, options: ExportOptions | None) -> ExportOptions:
     options = options or ExportOptions()
+    report = read_json(Path(run_dir) / "report.json")
     if options.run_model is None:
-        report = read_json(Path(run_dir) / "report.json")
         model = report.get("model")
         if isinstance(model, str) and model:
             options = options.model_copy(update={"run_model": model})
+    if options.max_train_examples and options.train_records is None:
+        train = (report.get("splits") or {}).get("train") or {}
+        n = train.get("records") if isinstance(train, dict) else None
+        if not isinstance(n, int):
+            with split_paths(run_dir)["train"].open("rb") as fh:
+                n = sum(1 for line in fh if line.strip())
+        options = options.model_copy(update={"train_records": n})
     return options
 
 
@@ -119,14 +130,32 @@ def _parse_formats(formats: list[str] | str) -> list[str]:
     return names
 
 
-def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOptions | None = None) -> ExportResult:
-    """Check every chosen format, then put each into ``RUN_DIR/exports/<format>/``.
+def run_kinds(run_dir: Path) -> list[str]:
+    """Which kinds the run's splits hold, ``sft`` and/or ``dpo``, by a byte count (no JSON parsing): a
+    preference pair has one top-level ``"chosen":`` key, and a quote inside a string is always escaped."""
+    lines = pairs = 0
+    for path in split_paths(run_dir).values():
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):  # noqa: B023 - fh is bound per file
+                lines += block.count(b"\n")
+                pairs += block.count(b'"chosen":')
+    kinds = (["sft"] if lines > pairs else []) + (["dpo"] if pairs else [])
+    return kinds or ["sft"]
 
-    One pass over the splits checks all formats; JSONL formats stage their converted lines into hidden
-    folders (``exports/.<format>.tmp-<pid>``) during that same pass, so the data is parsed once. Only when
-    no format has an error (or, with ``allow_warnings=False``, any issue) are the folders renamed into
-    place; otherwise they are deleted and :class:`ExportCheckError` (an ``ExportError``) lists every issue:
-    nothing appears under ``exports/``. Formats that need their own pass (hf) are written after the check.
+
+def export_run(
+    run_dir: Path | str, formats: list[str] | str, options: ExportOptions | None = None, *, each: bool = False
+) -> ExportResult:
+    """Check every chosen format, then put each into ``RUN_DIR/exports/<format>/<kind>/`` (kind: sft or dpo).
+
+    ``method: auto`` exports each kind the run holds into its own folder (a provider file holds one kind),
+    skipping a kind a provider does not take. One pass over the splits checks all formats of a kind; JSONL
+    formats stage their converted lines into hidden folders (``exports/.<format>.tmp-<pid>``) during that same
+    pass, so the data is parsed once, and folders are renamed into place only after the checks.
+
+    ``each=False``: any error (or, with ``allow_warnings=False``, any issue) raises :class:`ExportCheckError`
+    and nothing of that kind is written. ``each=True``: each format is written or refused on its own;
+    ``result.refused`` says which and why (the CLI prints one line per format).
     """
     run_dir = Path(run_dir)
     names = _parse_formats(formats)
@@ -137,6 +166,23 @@ def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOpt
     split_paths(run_dir)  # a folder without splits fails here, before anything is created
     run_folder.clean_stale(run_dir)  # staging folders of a killed export
     result = ExportResult(run_dir)
+    auto = options.method == "auto"
+    kinds = run_kinds(run_dir) if auto else [options.method]
+    for kind in kinds:
+        wanted = [n for n in names if not auto or kind in getattr(exporters[n], "kinds", {"sft", "dpo"})]
+        for name in names:
+            if name not in wanted:
+                result.not_taken.append(f"{name} takes no {'preference pairs' if kind == 'dpo' else 'conversations'}"
+                                        f"; the run's {kind.upper()} records were not exported to it")
+        if wanted:
+            _export_kind(run_dir, {n: exporters[n] for n in wanted}, options.model_copy(update={"method": kind}),
+                         kind, result, each=each, split_kinds=auto)
+    return result
+
+
+def _export_kind(run_dir: Path, exporters: dict[str, Exporter], options: ExportOptions, kind: str,
+                 result: ExportResult, *, each: bool, split_kinds: bool) -> None:
+    names = list(exporters)
     exports = run_dir / "exports"
     created_exports = not exports.exists()
     checkers = {name: e.checker(options) for name, e in exporters.items()}
@@ -144,7 +190,7 @@ def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOpt
     try:
         for name, checker in checkers.items():
             if isinstance(checker, JsonlChecker) and type(exporters[name]).export is JsonlExporter.export:
-                staging[name] = exports / f".{name}.tmp-{os.getpid()}"
+                staging[name] = exports / f".{name}.{kind}.tmp-{os.getpid()}"
                 shutil.rmtree(staging[name], ignore_errors=True)
                 checker.stage(staging[name])
         started = time.perf_counter()
@@ -159,21 +205,34 @@ def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOpt
             parallel.parallel_pass(names, checkers, staging, splits, options, n_workers)
         else:
             _one_pass(run_dir, list(checkers.values()))
-        result.issues = [i for c in checkers.values() for i in c.finish()]
-        result.seconds["check"] = round(time.perf_counter() - started, 3)
-        if any(i.severity == "error" or not options.allow_warnings for i in result.issues):
-            raise ExportCheckError(result.issues)
+        # When the kinds are split here, the other kind's records are exported in their own pass, not skipped.
+        issues = [i for c in checkers.values() for i in c.finish() if not (split_kinds and i.code == "method_skipped")]
+        result.issues.extend(issues)
+        result.seconds[f"check:{kind}"] = round(time.perf_counter() - started, 3)
+
+        def blocks(issue: ExportIssue) -> bool:
+            return issue.severity == "error" or not options.allow_warnings
+
+        if not each and any(blocks(i) for i in issues):
+            raise ExportCheckError(issues)
         for name, exporter in exporters.items():
+            mine = [i for i in issues if i.exporter == name]
+            if any(blocks(i) for i in mine):
+                result.refused[f"{name}/{kind}"] = mine
+                continue
             started = time.perf_counter()
+            final = exports / name / kind
+            final.parent.mkdir(parents=True, exist_ok=True)
             if name in staging:
                 checker = checkers[name]
                 assert isinstance(checker, JsonlChecker)
                 written = checker.close_staged()
-                result.paths[name] = _swap_in(staging.pop(name), exports / name, written)
+                paths = _swap_in(staging.pop(name), final, written)
             else:
-                result.paths[name] = _export_atomically(exporter, run_dir, exports / name, options)
-            exporter.after_export(exports / name, options)
-            result.seconds[name] = round(time.perf_counter() - started, 3)
+                paths = _export_atomically(exporter, run_dir, final, options)
+            exporter.after_export(final, options)
+            result.paths.setdefault(name, []).extend(paths)
+            result.seconds[f"{name}/{kind}"] = round(time.perf_counter() - started, 3)
     finally:
         for name, folder in staging.items():
             checker = checkers[name]
@@ -182,7 +241,6 @@ def export_run(run_dir: Path | str, formats: list[str] | str, options: ExportOpt
             shutil.rmtree(folder, ignore_errors=True)
         if created_exports and exports.is_dir() and not any(exports.iterdir()):
             exports.rmdir()
-    return result
 
 
 def _swap_in(tmp: Path, final: Path, written: list[Path]) -> list[Path]:

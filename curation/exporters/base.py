@@ -68,6 +68,10 @@ class ExportOptions(BaseModel):
     run_model: str | None = Field(
         default=None, description="Model the run's metadata.tokens were counted for (from report.json)."
     )
+    train_records: int | None = Field(default=None, description="Records in the train split (from report.json).")
+    max_train_examples: dict[str, int] = Field(
+        default_factory=dict, description="Per format: export a deterministic sample of at most N training "
+        "records (to meet a provider's file-size or count limit); what is left out goes to skipped.jsonl.")
 
 
 @dataclass(slots=True)

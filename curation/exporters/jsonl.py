@@ -7,11 +7,14 @@ The check pass and the write pass run the same ``convert``, so what is checked i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+
+import orjson
 
 from .base import (
     Exporter,
@@ -78,6 +81,24 @@ def _same_encoding(run_model: str, encoding: str) -> bool:
     return _encoding_cache[run_model] == encoding
 
 
+def train_share(options: ExportOptions, name: str) -> float | None:
+    """The share of training records to keep under ``max_train_examples[name]``, or None for all."""
+    cap = options.max_train_examples.get(name)
+    n_train = options.train_records or 0
+    if cap is None or not n_train or n_train <= cap:
+        return None
+    return cap / n_train
+
+
+def sampled(record_id: Any, share: float) -> bool:
+    """A deterministic, uniform choice by id: the same records on every export of the run."""
+    digest = hashlib.blake2b(str(record_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < share * 2**64
+
+
+SKIPPED = "skipped"  # exports/<format>/<kind>/skipped.jsonl: {id, split, rules} per record left out
+
+
 class JsonlChecker(RecordChecker):
     def __init__(self, exporter: JsonlExporter, options: ExportOptions) -> None:
         self.exporter = exporter
@@ -95,6 +116,8 @@ class JsonlChecker(RecordChecker):
         self._flags: set[str] = set()  # reused: a set per record costs more than the checks it collects
         self._convert = exporter.convert_record
         self._limit = self.target.max_tokens_per_example
+        self._keep_share = train_share(options, exporter.name)  # None: no cap, every train record is exported
+        self.capped = 0
 
     def stage(self, folder: Path) -> None:
         """Write each converted line into ``folder/<split>.jsonl`` during the check pass (one pass, not two)."""
@@ -107,7 +130,7 @@ class JsonlChecker(RecordChecker):
             assert self.stage_dir is not None
             if self.part is None:
                 fh = open(self.stage_dir / f"{split}.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
-                if self.exporter.bom(self.options):
+                if self.exporter.bom(self.options) and split != SKIPPED:
                     fh.write(b"\xef\xbb\xbf")
             else:  # a parallel worker's piece; the BOM goes on once when the pieces are joined
                 fh = open(self.stage_dir / f".{split}.jsonl.part{self.part:06d}", "wb", buffering=1 << 20)  # noqa: SIM115
@@ -124,6 +147,7 @@ class JsonlChecker(RecordChecker):
             "exported": self.exported,
             "bytes": self.bytes,
             "first_kind": self._first_kind,
+            "capped": self.capped,
             "issues": self.issues.state(),
         }
 
@@ -134,17 +158,18 @@ class JsonlChecker(RecordChecker):
                 mine[k] = mine.get(k, 0) + v
         if self._first_kind is None:
             self._first_kind = state["first_kind"]
+        self.capped += state.get("capped", 0)
         self.issues.merge(state["issues"])
 
     def join_parts(self, splits: list[str]) -> None:
         """Concatenate the workers' pieces per split, in order, into the staged ``<split>.jsonl``."""
         assert self.stage_dir is not None
-        for split in splits:
+        for split in [*splits, SKIPPED]:
             parts = sorted(self.stage_dir.glob(f".{split}.jsonl.part*"))
             if not parts:
                 continue
             fh = open(self.stage_dir / f"{split}.jsonl", "wb")  # noqa: SIM115 - closed by close_staged
-            if self.exporter.bom(self.options):
+            if self.exporter.bom(self.options) and split != SKIPPED:
                 fh.write(b"\xef\xbb\xbf")
             for part in parts:
                 with open(part, "rb") as src:
@@ -167,8 +192,8 @@ class JsonlChecker(RecordChecker):
                 "format": self.exporter.name,
                 "method": self.method if self.method != "auto" else (self._first_kind or "sft"),
                 "model": self.target.model,
-                "records": {p.stem: self.exported.get(p.stem, 0) for p in written},
-                "files": {p.stem: p.name for p in written},
+                "records": {p.stem: self.exported.get(p.stem, 0) for p in written if p.stem != SKIPPED},
+                "files": {p.stem: p.name for p in written if p.stem != SKIPPED},
                 "bom": self.exporter.bom(self.options),
             }
             written.append(write_manifest(self.stage_dir, manifest))
@@ -190,12 +215,21 @@ class JsonlChecker(RecordChecker):
         if self.method != "auto" and kind != self.method:
             note(self.issues, "method_skipped", record.get("id", "?"))
             return
+        if split == "train" and self._keep_share is not None and not sampled(record.get("id"), self._keep_share):
+            self.capped += 1
+            if self.stage_dir is not None:
+                self._stage_write(SKIPPED, orjson.dumps({"id": record.get("id", "?"), "split": split,
+                                                         "rules": ["max_train_examples"]}) + b"\n")
+            return
         flags = self._flags
         out = self._convert(record, kind, self.options, flags)
         if flags:
             rid = record.get("id", "?")
             for code in flags:
                 note(self.issues, code, rid, skipped=self.options.skip_invalid)
+            if out is None and self.stage_dir is not None and self.options.skip_invalid:
+                # What --skip-invalid left out, and under which rule, is written beside the export.
+                self._stage_write(SKIPPED, orjson.dumps({"id": rid, "split": split, "rules": sorted(flags)}) + b"\n")
             flags.clear()
         if out is None:
             return
@@ -233,6 +267,13 @@ class JsonlChecker(RecordChecker):
                 count=sft + dpo,
             )
         n_train = self.exported.get("train", 0)
+        if self.capped:
+            issues.global_issue(
+                "warning", "train_sampled",
+                f"{self.capped} training record(s) left out to keep at most "
+                f"{self.options.max_train_examples[self.exporter.name]} (export.max_train_examples); "
+                f"{n_train} exported, listed in skipped.jsonl",
+                "raise or remove the cap", count=self.capped)
         if target.min_train_examples and n_train < target.min_train_examples:
             issues.global_issue(
                 target.min_severity,  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
@@ -35,6 +36,14 @@ class InProcessExecutor:
         pass
 
 
+def _quiet_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and the main process
+    alone decides what happens (it terminates the pool), so no worker prints a KeyboardInterrupt traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
+
+
 class ProcessExecutor:
     """Worker processes (spawned, so no lock or thread of the parent leaks into them)."""
 
@@ -47,7 +56,7 @@ class ProcessExecutor:
     ) -> None:
         self.max_in_flight = max_in_flight or workers * 3
         ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(workers, initializer=initializer, initargs=initargs)
+        self._pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
 
     def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         pending: deque[Any] = deque()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import run_folder
-from ..errors import CurationError
+from ..errors import RefusedError
 
 if TYPE_CHECKING:
     from ..config import RunConfig
@@ -40,43 +40,24 @@ def _finish(result: RunResult, config: RunConfig) -> RunResult:
         changed = apply_review_decisions(run_dir)
         if changed:
             result.warnings.append(f"applied {changed} review decisions from review.sqlite")
-    export_error: CurationError | None = None
+    refused: list[str] = []
     if config.export.formats:
         from ..exporters import ExportOptions, export_run
-        from ..exporters.base import ExportCheckError
+        from ..exporters.outcome import outcome_lines
 
         options = ExportOptions(model=config.model, azure_bom=config.export.azure_bom, method=config.export.method,
-                                allow_warnings=not config.export.strict)
-        exported = None
-        try:
-            exported = export_run(run_dir, config.export.formats, options)
-        except ExportCheckError as exc:
-            mixed = options.method == "auto" and any(
-                i.code == "method_mismatch" for i in exc.issues if i.severity == "error")
-            if not mixed:
-                export_error = exc
-            else:
-                # One provider file holds one kind. With `auto`, a run holding both exports its conversations
-                # and says how to export the pairs, rather than refusing after all the curation work.
-                options = options.model_copy(update={"method": "sft"})
-                try:
-                    exported = export_run(run_dir, config.export.formats, options)
-                except CurationError as again:
-                    export_error = again
-                else:
-                    result.warnings.append(
-                        "the run holds conversations and preference pairs; the exports hold the conversations. "
-                        f"Export the pairs with: curate export {run_dir} --to openai --method dpo "
-                        "(or set export.method)")
-        except CurationError as exc:
-            # The splits, rejects and report are complete and worth keeping; the export error is still an error.
-            export_error = exc
-        if exported is not None:
-            result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
-            result.warnings.extend(f"{issue.exporter}: {issue.message}" for issue in exported.warnings)
+                                allow_warnings=not config.export.strict,
+                                max_train_examples=config.export.max_train_examples)
+        # The same decisions as `curate export`: each format (and kind) is written or refused on its own.
+        exported = export_run(run_dir, config.export.formats, options, each=True)
+        result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
+        result.warnings.extend(f"{issue.exporter}: {issue.message}" for issue in exported.warnings)
+        result.export_lines = [line for _ok, line in outcome_lines(exported, options.allow_warnings)]
+        refused = list(exported.refused)
     from ..report import render_report
 
     render_report(run_dir)
-    if export_error is not None:
-        raise export_error
+    if refused and config.export.strict:
+        raise RefusedError(f"export refused for {', '.join(refused)} (the run and the other exports are written)",
+                           hint="fix the rules printed above, or set export.strict: false to accept the rest")
     return result

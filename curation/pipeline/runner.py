@@ -42,13 +42,15 @@ from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
 from .global_stages import KeyTable, build_global_stages
+from .interrupt import mark_interrupted, prepare_run_dir
 from .judge import apply_repair, reject_reason
 from .split import group_keys
+from .stratify_field import check_stratify_field
 
 SPLIT_NAMES = ("train", "validation", "test")
 STAGE_ORDER = [
     "ingest", "normalise", "validate", "label", "filter", "redact", "tokens", "turns", "language", "quality",
-    "decontaminate", "exact_dedup", "near_dedup", "balance", "split",
+    "flags", "decontaminate", "exact_dedup", "near_dedup", "balance", "split",
 ]
 
 
@@ -307,6 +309,7 @@ class RunResult:
     split_counts: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     export_paths: dict[str, list[str]] = field(default_factory=dict)
+    export_lines: list[str] = field(default_factory=list)  # one per export target: written or refused
 
 
 class _Funnel:
@@ -384,26 +387,23 @@ def build_stages(config: RunConfig) -> list[RecordStage]:
         stages.append(LanguageStage(config.language))
     if config.quality.enabled:
         stages.append(QualityStage(config.quality))
+    if any(mode != "flag" for mode in config.flags.values()):
+        from .stages.flags import FlagPolicyStage
+
+        stages.append(FlagPolicyStage(config.flags))
     return stages
 
 
-def _build_reference(config: RunConfig) -> Any | None:
+def _build_reference(config: RunConfig) -> tuple[Any | None, list[Any]]:
+    """The decontamination index and what each evaluation file gave (an unreadable or empty file stops here)."""
     dc = config.decontaminate
     if not dc.enabled or not dc.paths:
-        return None
+        return None, []
     from ..dedup.decontam import ReferenceIndex
+    from ..dedup.eval_sets import load_eval_sets
 
-    records: list[dict[str, Any]] = []
-    for raw in dc.paths:
-        for path in readers_mod.expand_inputs([raw]):
-            readers_mod.check_readable(path)
-            for item in readers_mod.read_path(path):
-                if item.record is not None:
-                    records.append(item.record)
-    if not records:
-        raise ConfigError(f"decontamination files {dc.paths} hold no readable records",
-                          hint="point decontaminate.paths at your evaluation JSONL files")
-    return ReferenceIndex.build(records, config=dc)
+    records, ids, eval_files = load_eval_sets(dc.paths)
+    return ReferenceIndex.build(records, ids=ids, config=dc), eval_files
 
 
 def _shared_lines(files: list[tuple[Path, str | None, Any, str]], config: RunConfig) -> dict[int, frozenset[int]]:
@@ -536,9 +536,20 @@ def _reject_line(rid: str, stage: str, reason: str, detail: str, source: dict[st
 
 
 def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
-    """Run the whole curation job described by ``config``; returns the run folder and its report."""
-    started = time.perf_counter()
+    """Run the whole curation job described by ``config``; returns the run folder and its report.
+
+    Ctrl-C raises :class:`~curation.errors.Interrupted` (exit 130) after marking the folder incomplete.
+    """
     wall_start = datetime.now(UTC)
+    run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
+    try:
+        return _run_pipeline(config.model_copy(update={"out": str(run_dir)}), quiet=quiet, wall_start=wall_start)
+    except KeyboardInterrupt:
+        raise mark_interrupted(run_dir) from None
+
+
+def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> RunResult:
+    started = time.perf_counter()
     if not config.inputs:
         raise ConfigError("no inputs given", hint="list files under `inputs:` in the config or pass --input PATH")
     model = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
@@ -565,25 +576,27 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
 
         for name in config.export.formats:
             plugins.get_exporter(name)  # unknown exporter: an error now, not after an hour of work
+
+    check_stratify_field(config.split.stratify_by, files)
     stages = build_stages(config)
-    reference = _build_reference(config)
+    reference, eval_files = _build_reference(config)
 
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     run_folder.check_writable_out(run_dir)
     run_folder.acquire(run_dir)  # a second run into this folder is refused; released by finish_run
     try:
+        # Re-running into the same folder replaces its outputs (and says so) but keeps human review decisions.
+        start_notice = prepare_run_dir(run_dir)
+        if start_notice and not quiet:
+            sys.stderr.write(start_notice + "\n")
         # The manifest goes first: from here until it is written last, the folder is visibly incomplete.
         run_folder.begin(run_dir)
-        if any(p.name not in ("review.sqlite", run_folder.LOCK) for p in run_dir.iterdir()):
-            # Re-running into the same folder replaces its outputs but keeps human review decisions.
-            for child in ("splits", "exports", ".work"):
-                shutil.rmtree(run_dir / child, ignore_errors=True)
         (run_dir / "splits").mkdir(parents=True, exist_ok=True)
         work_dir = run_dir / ".work"
         work_dir.mkdir(exist_ok=True)
         run_folder.pause_point("after_begin")
-        return _run_locked(config, run_dir, work_dir, files, source_names, stages, reference, model, started,
-                           wall_start, quiet)
+        return _run_locked(config, run_dir, work_dir, files, source_names, stages, reference, eval_files, model,
+                           started, wall_start, quiet)
     except OSError as exc:
         run_folder.release(run_dir)
         raise run_folder.os_error(exc, run_dir, "check the --out folder's disk and permissions") from None
@@ -593,8 +606,9 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
 
 
 def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
-                source_names: list[str], stages: list[RecordStage], reference: Any, model: Any, started: float,
-                wall_start: datetime, quiet: bool) -> RunResult:
+                source_names: list[str], stages: list[RecordStage], reference: Any, eval_files: list[Any],
+                model: Any, started: float, wall_start: datetime, quiet: bool) -> RunResult:
+    eval_matches: Counter[str] = Counter()
 
     plan = WorkerPlan(
         stages=stages,
@@ -648,6 +662,8 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
                         if rec_bytes is not None and uid != rid:
                             rec_bytes = _with_id(rec_bytes, uid)
                         funnel.drop(stage, reason)
+                        if reason == "eval_contamination":
+                            eval_matches[dup_of] += 1
                         rejects_out.write(
                             _reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
                         if len(reject_examples[reason]) < 3:
@@ -702,7 +718,8 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     t0 = time.perf_counter()
     split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
     split_stats: dict[str, dict[str, Any]] = {
-        s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": []}
+        s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": [],
+            "flags": Counter(), "kind_tokens": {"sft": [], "dpo": []}}
         for s in split_names
     }
     cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if n_kept else np.zeros(0, dtype=np.int64)
@@ -738,7 +755,11 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
                 stats["records"] += 1
                 stats["tokens"] += kept_tokens[idx]
                 stats["token_counts"].append(kept_tokens[idx])
+                # A preference pair has one top-level "chosen" key (a quote inside a string is escaped).
+                stats["kind_tokens"]["dpo" if b'"chosen":' in rec_bytes else "sft"].append(kept_tokens[idx])
                 stats["languages"][kept_lang[idx] or "unknown"] += 1
+                if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
+                    stats["flags"].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
                 stats["sources"][source_names[kept_source[idx]]] += 1
     finally:
         for fh in split_files.values():
@@ -771,6 +792,10 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
         config, model, records_in, records_out, funnel, split_stats, reject_examples, clusters_report, warnings,
     )
     report["bad_files"] = bad_files
+    if eval_files:
+        from ..dedup.eval_sets import eval_report
+
+        report["decontamination"] = {"eval_files": eval_report(eval_files, eval_matches)}
     _write_json(run_dir / "report.json", report)
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     timings = {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())}
@@ -860,6 +885,7 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "sources": dict(sorted(st["sources"].items(), key=lambda kv: (-kv[1], kv[0]))),
             "token_stats": _describe(st["token_counts"]),
             "token_hist": token_histogram(st["token_counts"], model.max_tokens_per_example),
+            "flags": dict(sorted(st["flags"].items(), key=lambda kv: (-kv[1], kv[0]))),
         }
     train_tokens = split_stats["train"]["token_counts"]
     cost = estimate_cost(train_tokens, model)
@@ -879,12 +905,60 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "billed_training_tokens": cost.billed_tokens,
             "estimated_cost_usd": cost.cost_usd,
             "max_tokens_per_example": model.max_tokens_per_example,
+            # SFT conversations and DPO pairs train as separate jobs: each kind its own cost, per target model.
+            "by_kind": _cost_by_kind(config, model, split_stats["train"]["kind_tokens"]),
         },
+        "flags": _flag_counts(split_stats, funnel),
         "duplicate_clusters": clusters,
         "reject_examples": {k: v for k, v in sorted(reject_examples.items())},
         "warnings": warnings,
         "config_hash": config.config_hash(),
     }
+
+
+def _cost_by_kind(config: RunConfig, model: Any, kind_tokens: dict[str, list[int]]) -> dict[str, Any]:
+    """Per kind present in train: records, tokens, and per target model the epochs, billed tokens and cost."""
+    from ..tokens import estimate_cost
+
+    models = [model]
+    for name in config.export.formats:
+        default = getattr(_exporter_class(name), "default_model", None)
+        if isinstance(default, str) and default not in {m.name for m in models}:
+            try:
+                models.append(resolve_model(default, {k: v.model_dump() for k, v in config.models.items()}))
+            except Exception:  # noqa: BLE001 - an unknown default model only leaves out its estimate
+                continue
+    out: dict[str, Any] = {}
+    for kind, counts in kind_tokens.items():
+        if not counts:
+            continue
+        per_model = {}
+        for m in models:
+            cost = estimate_cost(counts, m)
+            per_model[m.name] = {"epochs": cost.epochs, "billed_training_tokens": cost.billed_tokens,
+                                 "estimated_cost_usd": cost.cost_usd}
+        out[kind] = {"records": len(counts), "tokens": sum(counts), "models": per_model}
+    return out
+
+
+def _exporter_class(name: str) -> Any:
+    from .. import plugins
+
+    try:
+        return plugins.get_exporter(name)
+    except Exception:  # noqa: BLE001 - checked before the run; here only its default model is wanted
+        return None
+
+
+def _flag_counts(split_stats: dict[str, dict[str, Any]], funnel: _Funnel) -> dict[str, dict[str, Any]]:
+    """Per flag code: records kept with it (in total and per split) and records dropped for it (flags: drop)."""
+    codes = {code for st in split_stats.values() for code in st["flags"]} | set(funnel.dropped.get("flags", {}))
+    out: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        by_split = {name: st["flags"][code] for name, st in split_stats.items() if st["flags"].get(code)}
+        out[code] = {"kept": sum(by_split.values()), "dropped": funnel.dropped.get("flags", Counter())[code],
+                     "by_split": by_split}
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["kept"] - kv[1]["dropped"], kv[0])))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

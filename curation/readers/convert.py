@@ -22,6 +22,7 @@ from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
 from curation.readers.mapping import FieldMapping
 from curation.records import content_hash
+from curation.suggest import did_you_mean
 
 SNIFF_RECORDS = 20
 ID_KEYS = ("id", "conversation_id")
@@ -161,7 +162,8 @@ def convert_payload(
     ``fmt=None`` every record is. Never raises for bad data: the reason is in ``SourceItem.error``.
     """
     if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown input format {fmt!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+        raise InputError(f"unknown input format {fmt!r}{did_you_mean(fmt, FORMAT_NAMES)}",
+                         hint=f"use one of {', '.join(FORMAT_NAMES)}")
     if isinstance(payload, BrokenPayload):
         return _error(path, line, index, fmt, payload.code, payload.detail)
     try:
@@ -294,7 +296,8 @@ def read_path(
 ) -> Iterator[SourceItem]:
     """Read one input (file or datasets folder) into SourceItems: the convenience for inspect and tests."""
     if format is not None and format not in FORMATS:
-        raise InputError(f"unknown input format {format!r}", hint=f"use one of {', '.join(FORMAT_NAMES)}")
+        raise InputError(f"unknown input format {format!r}{did_you_mean(format, FORMAT_NAMES)}",
+                         hint=f"use one of {', '.join(FORMAT_NAMES)}")
     container = container or detect_container(path)  # once: sniffing and reading both need it
     fmt = format or sniff_format(path, container, mapping)
     name = str(path)

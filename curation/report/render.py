@@ -14,7 +14,7 @@ from typing import Any
 from ..exporters.base import atomic_writer, iter_records, read_json
 from ..records import user_snippet
 from ..tokens import token_histogram
-from . import charts
+from . import charts, sections
 from .charts import fmt
 
 COST_SAMPLE = 2000  # records re-counted per other encoding; the rest is scaled (1M records stay fast)
@@ -341,6 +341,7 @@ def render_html(data: dict[str, Any]) -> str:
     else:
         parts.append('<p class="muted">Nothing was rejected.</p>')
 
+    parts.extend(sections.html_sections(report, _table))
     parts.append("<h2>Estimated training cost</h2>")
     parts.append(
         '<p class="muted">Training split only, with each provider\'s default number of epochs for its size (OpenAI '
@@ -475,6 +476,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         for item in items[:3]
     ]
     lines += _md_table(["reason", "stage", "record", "detail", "text"], rows) if rows else ["Nothing was rejected."]
+    lines += sections.markdown_sections(report, _md_table)
     lines += ["", "## Estimated training cost (training split, default epochs)", ""]
     rows = [
         [

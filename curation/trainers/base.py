@@ -164,6 +164,19 @@ def _scalar(value: str) -> Any:
     return loaded
 
 
+def kind_export_dir(base: Path, kind: str | None) -> Path:
+    """``exports/<format>/sft`` or ``exports/<format>/dpo``; with no kind chosen, the one the run has (both:
+    an error asking for --method). A run exported before kinds were kept apart has ``exports/<format>``."""
+    if (base / "train.jsonl").exists() or (base / "dataset_dict.json").exists():
+        return base
+    if kind:
+        return base / kind
+    found = [k for k in ("sft", "dpo") if (base / k).is_dir()]
+    if len(found) > 1:
+        raise TrainerError(f"{base} holds SFT and DPO exports", hint="choose one with --method sft|dpo")
+    return base / (found[0] if found else "sft")
+
+
 def read_first_json_line(path: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
         for line in fh:

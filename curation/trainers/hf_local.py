@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import TrainerError
 from . import local_process
-from .base import Job, PreparedData
+from .base import Job, PreparedData, kind_export_dir
 
 STALE_HEARTBEAT_S = 120.0
 
@@ -45,6 +45,11 @@ class HFLocalParams(BaseModel):
     eval_steps: int | None = Field(None, ge=1, description="default: save_steps; needs a validation split")
     assistant_only_loss: bool = True
     chat_template: str | None = Field(None, description="a Jinja template string or a path to a file holding one")
+    chatml_fallback: bool = Field(False, description="train with ChatML when the model's template cannot mark "
+                                  "assistant tokens (otherwise that is an error before the job starts)")
+    method: Literal["sft", "dpo", "kto"] | None = Field(
+        None, description="what to train on: sft (conversations), dpo or kto (preference pairs); default: "
+        "what the run holds")
     beta: float = Field(0.1, gt=0, description="DPO only")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 42
@@ -55,15 +60,25 @@ class HFLocalBackend(local_process.LocalProcessBackend):
     description: ClassVar[str] = "TRL SFT/DPO on this machine (full or LoRA), CPU or GPU, on exports/hf"
     Params: ClassVar[type[BaseModel]] = HFLocalParams
 
-    def prepare(self, run_dir: Path, params: dict[str, Any]) -> PreparedData:
-        export = Path(run_dir) / "exports" / "hf"
-        if not (export / "dataset_dict.json").exists():
-            from ..exporters import export_run  # the exporters are only needed when the export is missing
+    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Also checks the model before any work: it exists, and its config, tokenizer and template load."""
+        checked = super().check_params(params)
+        checked["model"] = check_model(checked["model"], checked)
+        return checked
 
-            export_run(Path(run_dir), ["hf"], {})
+    def prepare(self, run_dir: Path, params: dict[str, Any]) -> PreparedData:
+        export = hf_export_dir(Path(run_dir), params.get("method"))
+        if not (export / "dataset_dict.json").exists():
+            from ..exporters import ExportOptions, export_run  # only needed when the export is missing
+
+            method = {"kto": "dpo"}.get(params.get("method") or "", params.get("method") or "auto")
+            export_run(Path(run_dir), ["hf"], ExportOptions(method=method))  # type: ignore[arg-type]
+            export = hf_export_dir(Path(run_dir), params.get("method"))
         info_path = export / "dataset_dict.json"
         if not info_path.exists():
-            raise TrainerError(f"no HF export in {export}", hint=f"run `curate export {run_dir} --format hf`")
+            wanted = {"kto": "dpo"}.get(params.get("method") or "", params.get("method") or "auto")
+            raise TrainerError(f"no HF export in {export}",
+                               hint=f"run `curate export {run_dir} --to hf --method {wanted}`")
         splits = json.loads(info_path.read_text())["splits"]
         if "train" not in splits:
             raise TrainerError(f"{export} has no train split (splits: {', '.join(splits)})")
@@ -77,6 +92,12 @@ class HFLocalBackend(local_process.LocalProcessBackend):
                 f"{export} has columns {sorted(columns)}; expected messages or prompt/chosen/rejected",
                 hint="export again with `curate export --format hf`",
             )
+        method = params.get("method")
+        if method and {"sft": "sft", "dpo": "dpo", "kto": "dpo"}[method] != kind:
+            raise TrainerError(f"--method {method} needs {'conversations' if method == 'sft' else 'preference pairs'}"
+                               f" but {export} holds {'pairs' if kind == 'dpo' else 'conversations'}",
+                               hint=f"export them with `curate export {run_dir} --to hf --method "
+                               f"{'sft' if method == 'sft' else 'dpo'}`")
         n_val = _split_info(export / "validation")[1] if "validation" in splits else 0
         return PreparedData(
             kind=kind,
@@ -126,6 +147,9 @@ class HFLocalBackend(local_process.LocalProcessBackend):
                 job.metrics["eval_loss"] = evals[-1]
         checkpoint = last_checkpoint(job_dir)
         job.info["checkpoints"] = [p.name for p in checkpoints(job_dir)]
+        data_stats = _read_json(job_dir / "data_stats.json")
+        if data_stats:
+            job.info["data"] = data_stats  # truncated and fully-masked counts, per split
         job.events = [
             {"created_at": m.get("time", 0), "level": "info", "type": "metrics", "message": _metric_line(m), "data": m}
             for m in metrics[-50:]
@@ -159,6 +183,53 @@ class HFLocalBackend(local_process.LocalProcessBackend):
             job.error = f"{why} at step {step} before any checkpoint; see {job_dir / local_process.LOG}"
         return job
 
+
+
+def hf_export_dir(run_dir: Path, method: str | None) -> Path:
+    """The HF export of one kind: ``exports/hf/sft`` or ``exports/hf/dpo`` (KTO trains on the pairs)."""
+    return kind_export_dir(run_dir / "exports" / "hf", {"kto": "dpo"}.get(method or "", method))
+
+
+def resolve_model_path(name: str, cwd: Path | None = None) -> str:
+    """A local folder as an absolute path (resolved where the user typed it, not in the worker's folder);
+    a hub name as it is."""
+    local = Path(name).expanduser()
+    if not local.is_absolute():
+        local = (cwd or Path.cwd()) / local
+    if local.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1:
+        return str(local.resolve())
+    return name
+
+
+def check_model(name: str, params: dict[str, Any]) -> str:
+    """The model as the worker will load it; raises before any work when it cannot train here."""
+    from ..errors import MissingExtraError
+
+    resolved = resolve_model_path(name)
+    local = Path(resolved)
+    if local.is_absolute() and not local.exists():
+        raise TrainerError(f"model folder {name!r} does not exist (looked in {local})",
+                           hint="pass a folder holding config.json and a tokenizer; `curate model tiny DIR` "
+                           "builds a small one")
+    try:
+        from transformers import AutoConfig, AutoTokenizer
+    except ImportError:
+        raise MissingExtraError("transformers", "train") from None
+    # Local files only: a hub name must already be in the local cache (nothing downloads at run time).
+    try:
+        AutoConfig.from_pretrained(resolved, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(resolved, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        where = f"from {resolved}" if local.is_absolute() else "from the local Hugging Face cache"
+        raise TrainerError(
+            f"cannot load a model config and tokenizer {where}: {first}",
+            hint="download it on a connected machine (`huggingface-cli download NAME --local-dir DIR`) and pass "
+            "--model DIR, or build a small local one with `curate model tiny DIR`") from None
+    from .sft_data import check_template
+
+    check_template(tokenizer, params)  # a template that cannot mask assistant turns fails now, not in the job
+    return resolved
 
 
 def _split_info(split_dir: Path) -> tuple[set[str], int]:

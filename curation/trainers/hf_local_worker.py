@@ -18,7 +18,6 @@ from typing import Any
 
 from .hf_local import last_checkpoint
 from .local_process import HEARTBEAT
-from .tiny import CHATML_TEMPLATE
 
 HEARTBEAT_EVERY_S = 2.0
 
@@ -68,23 +67,37 @@ def _load_model_and_tokenizer(name: str) -> tuple[Any, Any]:
 
 
 def _chat_template(tokenizer: Any, params: dict[str, Any], log: Any) -> None:
-    given = params.get("chat_template")
-    if given:
-        path = Path(given).expanduser()
-        tokenizer.chat_template = path.read_text() if path.exists() else given
-    elif not getattr(tokenizer, "chat_template", None):
-        log("the tokenizer has no chat template: using ChatML with generation markers")
-        tokenizer.chat_template = CHATML_TEMPLATE
-    elif params.get("assistant_only_loss", True) and "generation" not in tokenizer.chat_template:
-        # TRL builds the assistant mask from {% generation %} markers; without them every mask is zero.
-        log("the tokenizer's chat template has no {% generation %} markers: using ChatML with generation markers")
-        tokenizer.chat_template = CHATML_TEMPLATE
-    if params.get("assistant_only_loss", True) and "generation" not in (tokenizer.chat_template or ""):
-        raise WorkerError(
-            "assistant_only_loss needs a chat template with {% generation %} markers",
-        )
+    """Set the template to train with (checked by a probe render: see :mod:`curation.trainers.sft_data`)."""
+    from ..errors import CurationError
+    from .sft_data import check_template
+
+    try:
+        template = check_template(tokenizer, params, log)
+    except CurationError as exc:
+        raise WorkerError(str(exc)) from None
+    if template is not None:
+        tokenizer.chat_template = template
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+
+
+def _sft_tokens(split: Any, tokenizer: Any, params: dict[str, Any], name: str, job_dir: Path, log: Any) -> Any:
+    """Our token ids and labels (weights honoured), with truncation and fully-masked examples counted."""
+    from datasets import Dataset
+
+    from .sft_data import describe_stats, tokenize_sft
+
+    max_length = params.get("max_length", 1024)
+    columns, stats = tokenize_sft(split, tokenizer, max_length=max_length,
+                                  assistant_only=params.get("assistant_only_loss", True))
+    stats_path = job_dir / "data_stats.json"
+    recorded = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    recorded[name] = {**stats, "max_length": max_length}
+    stats_path.write_text(json.dumps(recorded, indent=2))
+    log(f"{name} {describe_stats(stats, max_length)}")
+    if not columns["input_ids"]:
+        raise WorkerError(f"no {name} example has any token to learn from (all {stats['examples']} fully masked)")
+    return Dataset.from_dict(columns)
 
 
 def _make_callback(job_dir: Path) -> Any:
@@ -126,12 +139,23 @@ def train(job_dir: Path) -> str:
 
     data = load_from_disk(prepared["train"])
     kind = prepared["kind"]
-    keep = ["messages"] if kind == "sft" else ["prompt", "chosen", "rejected"]
+    method = params.get("method") or kind
+    wanted = ["messages", "tools"] if kind == "sft" else ["prompt", "chosen", "rejected", "tools"]
+    keep = [c for c in wanted if c in data["train"].column_names]  # tools reach the chat template
     train_ds = data["train"].select_columns(keep)
     eval_ds = data["validation"].select_columns(keep) if "validation" in data and len(data["validation"]) else None
 
     model, tokenizer = _load_model_and_tokenizer(params["model"])
     _chat_template(tokenizer, params, log)
+    if kind == "sft":
+        train_ds = _sft_tokens(train_ds, tokenizer, params, "train", job_dir, log)
+        if eval_ds is not None:
+            eval_ds = _sft_tokens(eval_ds, tokenizer, params, "validation", job_dir, log)
+    elif method == "kto":
+        from trl.data_utils import maybe_unpair_preference_dataset
+
+        train_ds = maybe_unpair_preference_dataset(train_ds)
+        eval_ds = maybe_unpair_preference_dataset(eval_ds) if eval_ds is not None else None
 
     peft_config = None
     if params.get("lora"):
@@ -175,7 +199,13 @@ def train(job_dir: Path) -> str:
         from trl import SFTConfig as Config
         from trl import SFTTrainer as Trainer
 
-        args = Config(**common, assistant_only_loss=params.get("assistant_only_loss", True))
+        # The labels are ours (assistant mask from the template, weight-0 turns out); TRL uses them as they are.
+        args = Config(**common, assistant_only_loss=False)
+    elif method == "kto":
+        from trl import KTOConfig as Config
+        from trl import KTOTrainer as Trainer
+
+        args = Config(**common, beta=params.get("beta", 0.1))
     else:
         from trl import DPOConfig as Config
         from trl import DPOTrainer as Trainer

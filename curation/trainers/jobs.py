@@ -45,6 +45,8 @@ def refresh(job_id: str | Job, *, store: JobStore | None = None) -> Job:
     if job.status in ("succeeded", "cancelled") and job.events:
         return job
     job = get_backend(job.backend).status(job)
+    if job.done:
+        job.info.setdefault("finished_at", time.time())  # `jobs list` shows how long it ran
     return store.save(job)
 
 

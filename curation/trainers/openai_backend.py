@@ -13,7 +13,16 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import MissingExtraError, TrainerError
-from .base import Job, PreparedData, TrainerBackend, count_lines, env_secret, read_first_json_line, redact
+from .base import (
+    Job,
+    PreparedData,
+    TrainerBackend,
+    count_lines,
+    env_secret,
+    kind_export_dir,
+    read_first_json_line,
+    redact,
+)
 
 Auto = Literal["auto"]
 
@@ -119,12 +128,15 @@ class OpenAIBackend(TrainerBackend):
 
     # -- interface ----------------------------------------------------------------------------------------
     def prepare(self, run_dir: Path, params: dict[str, Any]) -> PreparedData:
-        export_dir = Path(run_dir) / "exports" / self.export_format
+        kind = {"supervised": "sft", "dpo": "dpo"}.get(params.get("method", "auto"))
+        export_dir = kind_export_dir(Path(run_dir) / "exports" / self.export_format, kind)
         train = export_dir / "train.jsonl"
         if not train.exists():
-            from ..exporters import export_run  # the exporters are only needed when the export is missing
+            from ..exporters import ExportOptions, export_run  # only needed when the export is missing
 
-            export_run(Path(run_dir), [self.export_format], {})
+            export_run(Path(run_dir), [self.export_format], ExportOptions(method=kind or "auto"))
+            export_dir = kind_export_dir(Path(run_dir) / "exports" / self.export_format, kind)
+            train = export_dir / "train.jsonl"
         if not train.exists():
             raise TrainerError(f"no {train}", hint=f"run `curate export {run_dir} --format {self.export_format}`")
         first = read_first_json_line(train)

@@ -13,13 +13,15 @@ from pathlib import Path
 from ..errors import MissingExtraError
 
 # ChatML with {% generation %} markers around assistant turns, which TRL's assistant_only_loss needs to
-# build its assistant mask. Content may be a string or a list of typed parts (text parts are joined).
+# build its assistant mask. Content may be a string or a list of typed parts (text parts are joined); tool
+# schemas, when given, are rendered first so the model sees them.
 CHATML_TEMPLATE = (
     "{%- macro text(content) -%}"
     "{%- if content is string -%}{{- content -}}"
     "{%- elif content -%}{%- for part in content -%}{%- if part['type'] == 'text' -%}{{- part['text'] -}}"
     "{%- endif -%}{%- endfor -%}{%- endif -%}"
     "{%- endmacro -%}"
+    "{%- if tools -%}{{- '<|im_start|>system\n# Tools\n' + (tools | tojson) + '<|im_end|>\n' -}}{%- endif -%}"
     "{%- for message in messages -%}"
     "{%- if message['role'] == 'assistant' -%}"
     "{{- '<|im_start|>assistant\n' -}}"

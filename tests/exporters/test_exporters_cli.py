@@ -1,23 +1,36 @@
-"""`curate export`: one line per issue, non-zero exit on a refused export, files listed on success."""
+"""`curate export`: each target written or refused on its own, one line each; exit 1 only under --strict;
+what --skip-invalid leaves out is written to skipped.jsonl with the rule."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from export_fixtures import sft_records, write_run
 
 from curation.cli import main
 
 
-def test_cli_export_refuses_then_writes(tmp_path: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_each_target_on_its_own(tmp_path: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = write_run(tmp_path / "run", sft_records(real_dir))
-    assert main(["export", str(run), "--to", "openai,bedrock-claude"]) == 2
-    err = capsys.readouterr().err
-    assert "[bedrock-claude] error tools_unsupported: 41 records" in err and "refused before writing" in err
-    assert not (run / "exports").exists()
+    assert main(["export", str(run), "--to", "openai,bedrock-claude"]) == 0
+    captured = capsys.readouterr()
+    assert f"openai/sft: written to {run / 'exports' / 'openai' / 'sft'}" in captured.out
+    assert "bedrock-claude/sft: refused, tools_unsupported: 41 records" in captured.err
+    assert "--skip-invalid" in captured.err  # the fix names the option that meets it
+    assert (run / "exports" / "openai" / "sft" / "train.jsonl").exists()
+    assert not (run / "exports" / "bedrock-claude").exists()
+
+    assert main(["export", str(run), "--to", "openai,bedrock-claude", "--strict"]) == 1
+    assert "1 export target(s) refused: bedrock-claude/sft" in capsys.readouterr().err
+
     assert main(["export", str(run), "--to", "openai,bedrock-claude", "--skip-invalid"]) == 0
     out = capsys.readouterr().out
-    assert "exports/openai/train.jsonl" in out and "exports/bedrock-claude/train.jsonl" in out
+    assert "bedrock-claude/sft: written" in out
+    skipped = [orjson.loads(line) for line in
+               (run / "exports" / "bedrock-claude" / "sft" / "skipped.jsonl").read_bytes().splitlines()]
+    tools = [s for s in skipped if "tools_unsupported" in s["rules"]]
+    assert len(tools) == 41 and {"id", "split", "rules"} <= set(tools[0])
     assert main(["export", str(run), "--to", "openai", "--method", "rlhf"]) == 2
     assert "unknown --method" in capsys.readouterr().err

@@ -46,11 +46,11 @@ def tiny_tokenizer(texts: list[str]) -> Any:
 def test_hf_export_loads_both_ways_and_round_trips(run: Path) -> None:
     import datasets
 
-    disk = datasets.load_from_disk(str(run / "exports/hf"))
+    disk = datasets.load_from_disk(str(run / "exports/hf/sft"))
     parquet = datasets.load_dataset(
         "parquet",
         data_files={
-            s: str(run / f"exports/hf/data/{s}-00000-of-00001.parquet") for s in ("train", "validation", "test")
+            s: str(run / f"exports/hf/sft/data/{s}-00000-of-00001.parquet") for s in ("train", "validation", "test")
         },
     )
     assert set(disk) == set(parquet) == {"train", "validation", "test"}
@@ -75,7 +75,7 @@ def test_hf_export_loads_both_ways_and_round_trips(run: Path) -> None:
 def test_every_record_renders_with_a_chat_template(run: Path) -> None:
     import datasets
 
-    ds = datasets.load_from_disk(str(run / "exports/hf"))
+    ds = datasets.load_from_disk(str(run / "exports/hf/sft"))
     texts = [m["content"] or "" for row in ds["train"] for m in row["messages"]]
     tokenizer = tiny_tokenizer(texts)
     rendered = 0
@@ -91,7 +91,7 @@ def test_every_record_renders_with_a_chat_template(run: Path) -> None:
 
 
 def test_dataset_card_front_matter(run: Path) -> None:
-    text = (run / "exports/hf/README.md").read_text()
+    text = (run / "exports/hf/sft/README.md").read_text()
     assert text.startswith("---\n")
     front = yaml.safe_load(text.split("---\n")[1])
     assert front["license"] == "other" and front["task_categories"] == ["text-generation"]
@@ -103,7 +103,7 @@ def test_dataset_card_front_matter(run: Path) -> None:
     assert "## Curation summary" in text and "`exact_duplicate` 5" in text
     import datasets
 
-    by_card = datasets.load_dataset(str(run / "exports/hf"))  # the card's configs point at the parquet files
+    by_card = datasets.load_dataset(str(run / "exports/hf/sft"))  # the card's configs point at the parquet files
     assert by_card["train"].num_rows == counts["train"]
 
 
@@ -112,7 +112,7 @@ def test_preference_pairs_become_trl_columns(tmp_path: Path, real_dir: Path) -> 
 
     run = write_run(tmp_path / "run", preference_records(real_dir))
     export_run(run, ["hf"])
-    ds = datasets.load_from_disk(str(run / "exports/hf"))
+    ds = datasets.load_from_disk(str(run / "exports/hf/dpo"))
     assert ds["train"].column_names == ["id", "prompt", "chosen", "rejected", "metadata"]
     row = ds["train"][0]
     original = json.loads(open(run / "splits/train.jsonl").readline())
@@ -122,8 +122,8 @@ def test_preference_pairs_become_trl_columns(tmp_path: Path, real_dir: Path) -> 
 
 def test_push_to_hub_needs_a_token_and_is_never_implicit(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    stamp = (run / "exports/hf/README.md").stat().st_mtime_ns
+    stamp = (run / "exports/hf/sft/README.md").stat().st_mtime_ns
     with pytest.raises(ExportCheckError) as info:
         export_run(run, ["hf"], ExportOptions(push_to_hub="me/data"))
     assert info.value.issues[0].code == "hub_token_missing"
-    assert (run / "exports/hf/README.md").stat().st_mtime_ns == stamp  # nothing rewritten
+    assert (run / "exports/hf/sft/README.md").stat().st_mtime_ns == stamp  # nothing rewritten

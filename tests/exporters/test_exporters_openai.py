@@ -97,7 +97,8 @@ def test_openai_sft_export_passes_the_cookbook_checks(sft_run: Path) -> None:
     files = {p.name for p in result.paths["openai"]}
     assert files == {"train.jsonl", "validation.jsonl", "test.jsonl", "export.json"}
     lines = [
-        ex for split in ("train", "validation", "test") for ex in load_jsonl(sft_run / f"exports/openai/{split}.jsonl")
+        ex for split in ("train", "validation", "test")
+        for ex in load_jsonl(sft_run / f"exports/openai/sft/{split}.jsonl")
     ]
     assert len(lines) == sum(1 for _ in open(sft_run / "splits/train.jsonl")) + 11 + 6
     assert cookbook_format_errors(lines) == {}
@@ -113,7 +114,7 @@ def test_openai_sft_export_passes_the_cookbook_checks(sft_run: Path) -> None:
 def test_openai_export_round_trips_through_the_readers(sft_run: Path) -> None:
     export_run(sft_run, ["openai"])
     original = [json.loads(x) for x in (sft_run / "splits/train.jsonl").read_text().splitlines()]
-    back = [item.record for item in read_path(sft_run / "exports/openai/train.jsonl")]
+    back = [item.record for item in read_path(sft_run / "exports/openai/sft/train.jsonl")]
     assert len(back) == len(original)
     for before, after in zip(original, back, strict=True):
         assert [m["role"] for m in before["messages"]] == [m["role"] for m in after["messages"]]
@@ -130,12 +131,12 @@ def test_openai_export_round_trips_through_the_readers(sft_run: Path) -> None:
 
 def test_openai_dpo_export_from_preference_pairs(pref_run: Path) -> None:
     result = export_run(pref_run, ["openai"], ExportOptions(model="gpt-4.1-mini"))
-    lines = load_jsonl(pref_run / "exports/openai/train.jsonl")
+    lines = load_jsonl(pref_run / "exports/openai/dpo/train.jsonl")
     assert dpo_format_errors(lines) == {}
-    manifest = json.loads((pref_run / "exports/openai/export.json").read_text())
+    manifest = json.loads((pref_run / "exports/openai/dpo/export.json").read_text())
     assert manifest["method"] == "dpo" and manifest["model"] == "gpt-4.1-mini-2025-04-14"
     assert result.paths["openai"]
-    back = [item.record for item in read_path(pref_run / "exports/openai/train.jsonl")]
+    back = [item.record for item in read_path(pref_run / "exports/openai/dpo/train.jsonl")]
     original = [json.loads(x) for x in (pref_run / "splits/train.jsonl").read_text().splitlines()]
     assert [r["chosen"][-1]["content"] for r in back] == [r["chosen"][-1]["content"] for r in original]
     assert [r["rejected"][-1]["content"] for r in back] == [r["rejected"][-1]["content"] for r in original]
@@ -175,7 +176,7 @@ def test_reserved_tokens_and_mixed_methods(tmp_path: Path, real_dir: Path) -> No
         export_run(run, ["openai"])
     issues = {i.code: i for i in info.value.issues}
     assert issues["reserved_token"].count == 1 and issues["reserved_token"].ids == [records[3]["id"]]
-    assert issues["method_mismatch"].severity == "error"
+    assert "method_mismatch" not in issues  # auto: each kind is exported into its own folder, not mixed
     with pytest.raises(ExportCheckError) as info:
         export_run(run, ["openai"], ExportOptions(method="sft"))
     issues = {i.code: i for i in info.value.issues}
@@ -183,7 +184,8 @@ def test_reserved_tokens_and_mixed_methods(tmp_path: Path, real_dir: Path) -> No
     assert "method_mismatch" not in issues and "reserved_token" in issues
     result = export_run(run, ["openai"], ExportOptions(method="sft", skip_invalid=True))
     assert {i.code for i in result.warnings} >= {"method_skipped", "reserved_token"}
-    text = (run / "exports/openai/train.jsonl").read_text() + (run / "exports/openai/validation.jsonl").read_text()
+    sft = run / "exports/openai/sft"
+    text = (sft / "train.jsonl").read_text() + (sft / "validation.jsonl").read_text()
     assert "<|endoftext|>" not in text
 
 
@@ -195,24 +197,24 @@ def test_strict_turns_warnings_into_a_refusal(sft_run: Path, tmp_path: Path) -> 
 
 def test_azure_bom_and_model_names(sft_run: Path) -> None:
     export_run(sft_run, ["azure-openai"], ExportOptions(azure_bom=True, model="gpt-35-turbo"))
-    raw = (sft_run / "exports/azure-openai/train.jsonl").read_bytes()
+    raw = (sft_run / "exports/azure-openai/sft/train.jsonl").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
-    manifest = json.loads((sft_run / "exports/azure-openai/export.json").read_text())
+    manifest = json.loads((sft_run / "exports/azure-openai/sft/export.json").read_text())
     assert manifest["model"] == "gpt-35-turbo-0125" and manifest["bom"] is True
-    assert cookbook_format_errors(load_jsonl(sft_run / "exports/azure-openai/train.jsonl")) == {}
-    back = [i for i in read_path(sft_run / "exports/azure-openai/train.jsonl")]
+    assert cookbook_format_errors(load_jsonl(sft_run / "exports/azure-openai/sft/train.jsonl")) == {}
+    back = [i for i in read_path(sft_run / "exports/azure-openai/sft/train.jsonl")]
     assert all(i.record is not None for i in back) and len(back) == raw.count(b"\n")
 
 
 def test_exports_are_deterministic(sft_run: Path) -> None:
     export_run(sft_run, ["openai", "hf"])
     first = {p: p.read_bytes() for p in (sft_run / "exports").rglob("*.jsonl")}
-    card = (sft_run / "exports/hf/README.md").read_bytes()
-    parquet = (sft_run / "exports/hf/data/train-00000-of-00001.parquet").read_bytes()
+    card = (sft_run / "exports/hf/sft/README.md").read_bytes()
+    parquet = (sft_run / "exports/hf/sft/data/train-00000-of-00001.parquet").read_bytes()
     export_run(sft_run, ["openai", "hf"])
     assert first == {p: p.read_bytes() for p in (sft_run / "exports").rglob("*.jsonl")}
-    assert card == (sft_run / "exports/hf/README.md").read_bytes()
-    assert parquet == (sft_run / "exports/hf/data/train-00000-of-00001.parquet").read_bytes()
+    assert card == (sft_run / "exports/hf/sft/README.md").read_bytes()
+    assert parquet == (sft_run / "exports/hf/sft/data/train-00000-of-00001.parquet").read_bytes()
 
 
 def test_a_crash_mid_export_leaves_no_partial_file(
@@ -235,11 +237,11 @@ def test_a_crash_mid_export_leaves_no_partial_file(
     assert not (run / "exports").exists()  # staged folders removed, nothing renamed into place
     monkeypatch.undo()
     export_run(run, ["openai"])
-    before = (run / "exports/openai/train.jsonl").read_bytes()
+    before = (run / "exports/openai/sft/train.jsonl").read_bytes()
     monkeypatch.setattr(exporters, "iter_lines", crashing)
     with pytest.raises(RuntimeError):
         export_run(run, ["openai"])
-    assert (run / "exports/openai/train.jsonl").read_bytes() == before  # the previous export survives whole
+    assert (run / "exports/openai/sft/train.jsonl").read_bytes() == before  # the previous export survives whole
     assert sorted(p.name for p in (run / "exports").iterdir()) == ["openai"]
     # and a file written directly: the final name never holds a partial file, an old one survives intact
     target = tmp_path / "out.jsonl"

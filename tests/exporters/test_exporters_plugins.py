@@ -63,5 +63,5 @@ def count_plugin() -> Any:
 def test_a_registered_plugin_exports_like_a_builtin(count_plugin: Any, tmp_path: Path, real_dir: Path) -> None:
     run = write_run(tmp_path / "run", sft_records(real_dir)[:30])
     result = export_run(run, "openai,count")
-    assert (run / "exports/count/counts.txt").read_text() == "test train validation"
+    assert (run / "exports/count/sft/counts.txt").read_text() == "test train validation"
     assert [(i.code, i.count) for i in result.warnings] == [("counted", 30)]

@@ -23,7 +23,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, real_dir: Path) -> Path:
 def lines(run: Path, fmt: str) -> list[dict[str, Any]]:
     out = []
     for split in ("train", "validation", "test"):
-        out += [json.loads(x) for x in (run / f"exports/{fmt}/{split}.jsonl").read_text().splitlines()]
+        out += [json.loads(x) for x in (run / f"exports/{fmt}/sft/{split}.jsonl").read_text().splitlines()]
     return out
 
 
@@ -52,8 +52,13 @@ def test_bedrock_refuses_tools_and_pairs_by_code(run: Path, tmp_path: Path, real
     assert issues["first_not_user"].count == 1  # the cookbook's record without a user turn
     pairs = write_run(tmp_path / "pairs", preference_records(real_dir))
     with pytest.raises(ExportCheckError) as info:
-        export_run(pairs, ["bedrock-claude"])
+        export_run(pairs, ["bedrock-claude"], ExportOptions(method="dpo"))
     assert {i.code for i in info.value.issues} >= {"dpo_unsupported"}
+    assert not (pairs / "exports").exists()
+    # method auto: a kind the provider does not take is left out, and the result says so.
+    result = export_run(pairs, ["bedrock-claude"], each=True)
+    assert result.not_taken == ["bedrock-claude takes no preference pairs; the run's DPO records were not exported "
+                                "to it"]
     assert not (pairs / "exports").exists()
 
 
@@ -98,7 +103,7 @@ def test_together_rules(run: Path, tmp_path: Path, real_dir: Path) -> None:
     assert len(weights) >= 30
     pairs = write_run(tmp_path / "pairs", preference_records(real_dir))
     export_run(pairs, ["together"])
-    first = json.loads((pairs / "exports/together/train.jsonl").read_text().splitlines()[0])
+    first = json.loads((pairs / "exports/together/dpo/train.jsonl").read_text().splitlines()[0])
     assert set(first) == {"input", "preferred_output", "non_preferred_output"}
 
 

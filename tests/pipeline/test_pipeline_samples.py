@@ -49,7 +49,7 @@ def test_redaction_and_decontamination_are_applied(sample_run: Path) -> None:
 
 
 def test_exports_and_report_are_written(sample_run: Path) -> None:
-    openai_train = sample_run / "exports" / "openai" / "train.jsonl"
+    openai_train = sample_run / "exports" / "openai" / "sft" / "train.jsonl"
     assert openai_train.exists() and (sample_run / "exports" / "azure-openai").is_dir()
     assert (sample_run / "exports" / "hf" / "dataset_dict.json").exists() or \
         any((sample_run / "exports" / "hf").rglob("dataset_dict.json"))
@@ -63,15 +63,31 @@ def test_exports_and_report_are_written(sample_run: Path) -> None:
     assert manifest["records"]["in"] == manifest["records"]["out"] + manifest["records"]["rejected"]
 
 
-def test_no_config_run_on_mixed_data_exports_the_conversations(
+def test_no_config_run_on_mixed_data_exports_each_kind_apart(
     tmp_path: Path, repo_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Defaults (export.method auto) on conversations + preference pairs: the run must not end in an export
-    # refusal after all the curation work; it exports the conversations and says how to export the pairs.
+    # refusal after all the curation work; each kind goes to its own folder, as `curate export` does.
     out = tmp_path / "run"
     assert main(["run", "--input", str(repo_dir / "samples" / "raw"), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "--method dpo" in err
-    exported = _lines(out / "exports" / "openai" / "train.jsonl")
+    assert "export openai/sft: written" in err and "export openai/dpo: written" in err
+    exported = _lines(out / "exports" / "openai" / "sft" / "train.jsonl")
     assert exported and all("messages" in r for r in exported)
-    assert (out / "exports" / "hf").is_dir()
+    pairs = _lines(out / "exports" / "openai" / "dpo" / "train.jsonl")
+    assert pairs and all("preferred_output" in r for r in pairs)
+    assert (out / "exports" / "hf" / "sft" / "dataset_dict.json").exists()
+    assert (out / "exports" / "hf" / "dpo" / "dataset_dict.json").exists()
+    # `curate export` on the same run takes the same decisions.
+    assert main(["export", str(out), "--to", "openai"]) == 0
+    captured = capsys.readouterr().out
+    assert "openai/sft: written" in captured and "openai/dpo: written" in captured
+
+
+def test_cost_is_estimated_per_kind_and_target_model(sample_run: Path) -> None:
+    tokens = orjson.loads((sample_run / "report.json").read_bytes())["tokens"]
+    by_kind = tokens["by_kind"]
+    assert set(by_kind) == {"sft", "dpo"}  # the samples hold conversations and preference pairs
+    assert by_kind["sft"]["tokens"] + by_kind["dpo"]["tokens"] == tokens["train"]
+    for info in by_kind.values():
+        assert info["models"] and all(m["billed_training_tokens"] > 0 for m in info["models"].values())

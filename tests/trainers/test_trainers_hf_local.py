@@ -140,19 +140,21 @@ def test_hub_model_offline_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> Non
         _load_model_and_tokenizer("/nowhere/model")
 
 
-def test_default_chatml_template_with_generation_markers(tiny_model: Path) -> None:
+def test_chatml_only_when_allowed(tiny_model: Path) -> None:
     from transformers import AutoTokenizer
 
-    from curation.trainers.hf_local_worker import _chat_template
+    from curation.trainers.hf_local_worker import WorkerError, _chat_template
     from curation.trainers.tiny import CHATML_TEMPLATE
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     notes: list[str] = []
     tokenizer.chat_template = None
-    _chat_template(tokenizer, {}, notes.append)
-    assert tokenizer.chat_template == CHATML_TEMPLATE and "no chat template" in notes[0]
+    with pytest.raises(WorkerError, match="no chat template .*chatml_fallback=true"):
+        _chat_template(tokenizer, {}, notes.append)
+    _chat_template(tokenizer, {"chatml_fallback": True}, notes.append)
+    assert tokenizer.chat_template == CHATML_TEMPLATE and "chatml_fallback is on" in notes[0]
     tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
-    _chat_template(tokenizer, {"assistant_only_loss": True}, notes.append)
+    _chat_template(tokenizer, {"assistant_only_loss": True, "chatml_fallback": True}, notes.append)
     assert tokenizer.chat_template == CHATML_TEMPLATE and "no {% generation %} markers" in notes[1]
     mask = tokenizer.apply_chat_template(
         [{"role": "user", "content": "Salut"}, {"role": "assistant", "content": "Bonjour"}],

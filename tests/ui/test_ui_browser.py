@@ -75,7 +75,7 @@ def _header_id(pg: Any, previous: str | None = None) -> str:
 
 
 def _export_rows(run: Path) -> list[dict[str, Any]]:
-    path = run / "exports" / "openai" / "train.jsonl"
+    path = run / "exports" / "openai" / "sft" / "train.jsonl"
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 

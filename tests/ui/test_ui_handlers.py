@@ -121,7 +121,7 @@ def test_export_applies_decisions_then_writes_openai_files(ctx: h.UIContext) -> 
     h.decide(ctx, rid, "reject", "alice", reason="bad")
     summary, files = h.run_export(ctx, ["openai"])
     assert "1 rejected" in summary
-    train = ctx.run_dir / "exports" / "openai" / "train.jsonl"
+    train = ctx.run_dir / "exports" / "openai" / "sft" / "train.jsonl"
     assert str(train) in h.export_files(files)
     exported = [orjson.loads(line) for line in train.read_bytes().splitlines()]
     assert exported and all("messages" in row for row in exported)

@@ -1,0 +1,54 @@
+"""A run folder that was stopped part way must never look complete, and a re-run must say what it found.
+
+A run writes ``.work/`` first and removes it last, and ``manifest.json`` is written only at the very end, so
+"``.work/`` present" means "a run started here and did not finish". On Ctrl-C the runner calls
+:func:`mark_interrupted`: partial splits go, and ``.work/INTERRUPTED`` says what happened. The next run
+into the folder calls :func:`prepare_run_dir`, which removes what the previous run left and returns one
+sentence saying so ("starting over ...").
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..errors import Interrupted
+
+MARKER = "INTERRUPTED"
+# Outputs of a finished run: removed before a new run starts, so an interrupted re-run cannot leave the old
+# manifest and report beside new, partial splits. Human review decisions (review.sqlite) are kept.
+_OUTPUT_DIRS = ("splits", "exports", ".work")
+_OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml")
+
+
+def prepare_run_dir(run_dir: Path) -> str | None:
+    """Empty ``run_dir`` of a previous run's outputs; returns a notice when there was one, else None."""
+    if not run_dir.exists():
+        return None
+    notice = None
+    if (run_dir / ".work").exists():
+        how = "was interrupted" if (run_dir / ".work" / MARKER).exists() else "did not finish"
+        notice = f"starting over: the previous run in {run_dir} {how}; its partial outputs were removed"
+    elif (run_dir / "manifest.json").exists():
+        notice = f"starting over: replacing the previous run in {run_dir} (review decisions are kept)"
+    for name in _OUTPUT_DIRS:
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    for name in _OUTPUT_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+    return notice
+
+
+def mark_interrupted(run_dir: Path) -> Interrupted:
+    """Remove partial outputs of a stopped run, leave the marker, and return the error to raise."""
+    if run_dir.exists():
+        shutil.rmtree(run_dir / "splits", ignore_errors=True)
+        shutil.rmtree(run_dir / "exports", ignore_errors=True)
+        for name in _OUTPUT_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+        work = run_dir / ".work"
+        shutil.rmtree(work, ignore_errors=True)  # partial spill and rejects: of no use to a re-run
+        work.mkdir(parents=True, exist_ok=True)
+        (work / MARKER).write_text("this run was interrupted; re-run the same command to start over\n",
+                                   encoding="utf-8")
+    return Interrupted(f"interrupted; {run_dir} is incomplete (no splits or report were kept)",
+                       hint="re-run the same command to start over")

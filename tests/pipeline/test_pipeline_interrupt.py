@@ -1,0 +1,72 @@
+"""Ctrl-C during `curate run`: exit 130, one line, no worker traceback, nothing that looks complete."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from curation.synthetic import write_jsonl
+
+CURATE = [sys.executable, "-c", "import sys; from curation.cli import main; sys.exit(main())"]
+
+
+def _start(corpus: Path, run_dir: Path) -> subprocess.Popen[bytes]:
+    # A new session, so that SIGINT can go to the whole process group, workers included, as a terminal's
+    # Ctrl-C does.
+    return subprocess.Popen(
+        [*CURATE, "run", "--input", str(corpus), "--out", str(run_dir), "--export", "none", "--quiet",
+         "--workers", "2", "--set", "runner.executor=processes", "--set", "runner.batch_size=64"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+
+
+def _interrupt_in_per_record_phase(proc: subprocess.Popen[bytes], run_dir: Path) -> tuple[int, str]:
+    spill = run_dir / ".work" / "kept.jsonl"
+    deadline = time.monotonic() + 60
+    while not (spill.exists() and spill.stat().st_size > 0):
+        assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the run never reached the per-record phase"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+def test_sigint_exits_130_with_one_line_and_nothing_complete(tmp_path: Path,
+                                                              sentence_pool: dict[str, list[str]]) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(corpus, 20000, sentence_pool, seed=1)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    # A finished run's outputs are there first: an interrupted re-run must not leave them beside partial splits.
+    (run_dir / "manifest.json").write_text("{}", encoding="utf-8")
+    (run_dir / "report.json").write_text("{}", encoding="utf-8")
+
+    code, err = _interrupt_in_per_record_phase(_start(corpus, run_dir), run_dir)
+
+    assert code == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted"), err
+    assert "re-run" in lines[0]
+    left = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*"))
+    assert left == [".work", ".work/INTERRUPTED"]
+
+    # The next run into the folder says what it found before it starts over.
+    small = tmp_path / "small.jsonl"
+    write_jsonl(small, 40, sentence_pool, seed=2)
+    rerun = subprocess.run(
+        [*CURATE, "run", "--input", str(small), "--out", str(run_dir), "--export", "none",
+         "--set", "runner.progress=false"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"starting over: the previous run in {run_dir} was interrupted" in rerun.stderr
+    assert (run_dir / "manifest.json").exists() and not (run_dir / ".work").exists()
