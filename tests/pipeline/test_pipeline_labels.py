@@ -52,11 +52,11 @@ def test_undesirable_answers_reach_no_split_and_no_export(tmp_path: Path, real_d
     exported = b"".join(p.read_bytes() for p in (run_dir / "exports").rglob("*") if p.is_file()).decode("utf-8",
                                                                                                          "replace")
     assert not [text for text in bad if json.dumps(text)[1:-1][:200] in exported]
-    openai = [r for split in ("train", "validation") for r in _lines(run_dir / "exports/openai" / f"{split}.jsonl")]
+    openai = [r for split in ("train", "validation") for r in _lines(run_dir / "exports/openai/sft" / f"{split}.jsonl")]
     assert len(openai) == len(kept)
     from datasets import load_from_disk
 
-    hf = load_from_disk(str(run_dir / "exports/hf"))
+    hf = load_from_disk(str(run_dir / "exports/hf/sft"))
     hf_ids = {row_id for split in hf for row_id in hf[split]["id"]}
     assert len(hf_ids) == len(kept) and not hf_ids & _undesirable_ids(real_dir)
 
@@ -69,14 +69,14 @@ def test_kept_for_kto_export_but_never_in_an_sft_export(tmp_path: Path, real_dir
     kept = [r for split in ("train", "validation") for r in _lines(run_dir / "splits" / f"{split}.jsonl")]
     assert len(kept) == 40
     export_run(run_dir, ["openai"], ExportOptions())
-    openai = [r for split in ("train", "validation") for r in _lines(run_dir / "exports/openai" / f"{split}.jsonl")]
+    openai = [r for split in ("train", "validation") for r in _lines(run_dir / "exports/openai/sft" / f"{split}.jsonl")]
     assert len(openai) == 25
     undesirable = _undesirable_ids(real_dir)
     bad = {r["messages"][-1]["content"] for r in kept if r["id"] in undesirable}
     assert len(bad) == 15 and all(r["metadata"]["label"] is False for r in kept if r["id"] in undesirable)
     assert not {m["content"] for r in openai for m in r["messages"]} & bad
     export_run(run_dir, ["hf"], ExportOptions(method="kto"))
-    ds = load_from_disk(str(run_dir / "exports/hf"))
+    ds = load_from_disk(str(run_dir / "exports/hf/kto"))
     rows = [row for split in ds for row in ds[split]]
     assert sorted(ds["train"].column_names) == ["completion", "id", "label", "metadata", "prompt"]
     assert sum(not row["label"] for row in rows) == 15 and len(rows) == 40
