@@ -52,7 +52,8 @@ def test_undesirable_answers_reach_no_split_and_no_export(tmp_path: Path, real_d
     exported = b"".join(p.read_bytes() for p in (run_dir / "exports").rglob("*") if p.is_file()).decode("utf-8",
                                                                                                          "replace")
     assert not [text for text in bad if json.dumps(text)[1:-1][:200] in exported]
-    openai = [r for split in ("train", "validation") for r in _lines(run_dir / "exports/openai/sft" / f"{split}.jsonl")]
+    sft = run_dir / "exports/openai/sft"
+    openai = [r for split in ("train", "validation") for r in _lines(sft / f"{split}.jsonl")]
     assert len(openai) == len(kept)
     from datasets import load_from_disk
 
@@ -69,7 +70,8 @@ def test_kept_for_kto_export_but_never_in_an_sft_export(tmp_path: Path, real_dir
     kept = [r for split in ("train", "validation") for r in _lines(run_dir / "splits" / f"{split}.jsonl")]
     assert len(kept) == 40
     export_run(run_dir, ["openai"], ExportOptions())
-    openai = [r for split in ("train", "validation") for r in _lines(run_dir / "exports/openai/sft" / f"{split}.jsonl")]
+    sft = run_dir / "exports/openai/sft"
+    openai = [r for split in ("train", "validation") for r in _lines(sft / f"{split}.jsonl")]
     assert len(openai) == 25
     undesirable = _undesirable_ids(real_dir)
     bad = {r["messages"][-1]["content"] for r in kept if r["id"] in undesirable}
