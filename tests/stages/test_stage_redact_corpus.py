@@ -61,7 +61,7 @@ def test_default_run_leaks_no_planted_kind(tmp_path: Path) -> None:
     files = [p for p in out.rglob("*") if p.is_file()]
     names = {p.relative_to(out).as_posix() for p in files}
     assert {"rejects.jsonl", "review.sqlite", "report.json", "report.html", "report.md",
-            "exports/openai/train.jsonl"} <= names, names
+            "exports/openai/sft/train.jsonl"} <= names, names
     assert any(name.startswith("exports/hf/") for name in names)
     blobs = {p.relative_to(out).as_posix(): p.read_bytes() for p in files}
     leaked = {kind: [name for name, blob in blobs.items() if any(n in blob for n in _needles(needle))]

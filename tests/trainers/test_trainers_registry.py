@@ -92,7 +92,8 @@ def test_mock_backend_is_listed_and_usable(mock_backend, tmp_path: Path, store, 
     assert store.list()[0].params["model"] == "other"
     assert main(["jobs", "list", "--no-refresh", *db]) == 0
     listing = capsys.readouterr().out.splitlines()
-    assert [line.split()[2] for line in listing] == ["running", "succeeded"]
+    assert listing[0].split()[2] == "STATUS"  # the header line
+    assert [line.split()[2] for line in listing[1:]] == ["running", "succeeded"]
     assert main(["jobs", "cancel", store.list()[0].id, *db]) == 0
     assert store.list()[0].status == "cancelled"
     assert main(["jobs", "backends"]) == 0
