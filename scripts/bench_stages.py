@@ -21,7 +21,7 @@ from curation.pipeline.stages.quality import QualityStage
 from curation.pipeline.stages.redact import RedactConfig, RedactStage
 from curation.readers import read_path
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "real"
 FILES = {
     "oasst-fr": REAL / "bofenghuang__vigogne" / "oasst_20230412_fr_top1.jsonl",
     "hh-rlhf": REAL / "anthropics__hh-rlhf" / "harmless-base_test.jsonl.gz",

@@ -11,7 +11,7 @@ from curation.inspect import analyse_record, inspect_paths
 from curation.tokens import get_encoding
 
 # (records read, valid, invalid, {code: records}) per real file, derived by running inspect and checked by hand
-# against ../shared/data/real/README.md (see the comments).
+# against tests/data/real/README.md (see the comments).
 EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "IlyaGusev__rulm/ru_alpaca_seed_tasks.jsonl": (137, 137, 0, {}),
     # One tree holds many conversations: one record per path; paths that end on a prompter turn warn.

@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from curation.synthetic import write_jsonl
 
 CURATE = [sys.executable, "-c", "import sys; from curation.cli import main; sys.exit(main())"]
@@ -38,7 +36,6 @@ def _interrupt_in_per_record_phase(proc: subprocess.Popen[bytes], run_dir: Path)
     return proc.returncode, err.decode("utf-8", "replace")
 
 
-@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 def test_sigint_exits_130_with_one_line_and_nothing_complete(tmp_path: Path,
                                                               sentence_pool: dict[str, list[str]]) -> None:
     corpus = tmp_path / "corpus.jsonl"

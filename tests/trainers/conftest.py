@@ -1,9 +1,8 @@
 """Fixtures for the trainer tests: curated run folders, a tiny model, and a spec-checking fake OpenAI API.
 
 The fake API is a real HTTP server on 127.0.0.1 that the real ``openai`` client talks to. Every
-request is checked against /work/shared/openai/files-and-fine-tuning.openapi.json (path, method,
-query parameters, JSON body or multipart fields against the request schema) and every response it
-sends is checked against the response schema; anything off is recorded in ``violations``.
+request is checked against tests/data/openai/files-and-fine-tuning.openapi.json (path, method, query
+parameters, JSON body or multipart fields against the request schema) and every response it sends is checked against the response schema; anything off is recorded in ``violations``.
 """
 
 from __future__ import annotations
