@@ -2,7 +2,8 @@
 
 The fake API is a real HTTP server on 127.0.0.1 that the real ``openai`` client talks to. Every
 request is checked against tests/data/openai/files-and-fine-tuning.openapi.json (path, method, query
-parameters, JSON body or multipart fields against the request schema) and every response it sends is checked against the response schema; anything off is recorded in ``violations``.
+parameters, JSON body or multipart fields against the request schema) and every response it sends is
+checked against the response schema; anything off is recorded in ``violations``.
 """
 
 from __future__ import annotations
