@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from ..dedup import minhash as minhash_mod
 from ..dedup import text as dedup_text_mod
 from ..dedup.boilerplate import shared_lines, without_shared_lines
 from ..errors import ConfigError
-from ..records import user_snippet
+from ..records import metadata_value, user_snippet
 from ..tokens import resolve_model, token_histogram
 from .base import Drop, RecordStage
 from .executors import make_executor
@@ -85,12 +86,7 @@ def _init_worker(plan: WorkerPlan) -> None:
 def _stratum(record: dict[str, Any], field_path: str | None) -> str:
     if not field_path:
         return ""
-    node: Any = record.get("metadata") or {}
-    for part in field_path.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return ""
+    node = metadata_value(record, field_path)
     return "" if node is None else str(node)
 
 
@@ -406,24 +402,26 @@ def _build_reference(config: RunConfig) -> tuple[Any | None, list[Any]]:
     return ReferenceIndex.build(records, ids=ids, config=dc), eval_files
 
 
-def _shared_lines(files: list[tuple[Path, str | None, Any, str]], config: RunConfig) -> dict[int, frozenset[int]]:
+def _shared_lines(files: list[tuple[Path, str | None, Any, Any]], config: RunConfig) -> dict[int, frozenset[int]]:
     """Per input file, the lines shared by many of its first records (see dedup/boilerplate.py)."""
     nd = config.near_dedup
     if not nd.shared_line_df:
         return {}
-    out: dict[int, frozenset[int]] = {}
-    for file_no, (path, fmt, mapping, container) in enumerate(files):
-        records: list[dict[str, Any]] = []
+
+    def sample(path: Path, fmt: str | None, mapping: Any, container: str) -> Iterator[dict[str, Any]]:
         try:
             for line, index, payload in readers_mod.iter_payloads(path, container):
                 for item in readers_mod.convert_payload(payload, fmt, mapping, path=str(path), line=line, index=index):
                     if item.record is not None:
-                        records.append(item.record)
-                if len(records) >= nd.shared_line_sample:
-                    break
-        except Exception:  # noqa: BLE001 - a file that cannot be sampled is judged record by record later
-            pass
-        found = shared_lines(records[: nd.shared_line_sample], nd.shared_line_df)
+                        yield item.record
+        except Exception:  # noqa: BLE001 - only a sample: the per-record phase reports what is wrong with the file
+            return
+
+    out: dict[int, frozenset[int]] = {}
+    for file_no, (path, fmt, mapping, container) in enumerate(files):
+        if isinstance(container, readers_mod.FileProblem):
+            continue  # an unreadable file is one file-level reject, nothing to sample
+        found = shared_lines(islice(sample(path, fmt, mapping, container), nd.shared_line_sample), nd.shared_line_df)
         if found:
             out[file_no] = frozenset(found)
     return out

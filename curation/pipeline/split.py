@@ -22,7 +22,7 @@ import xxhash
 
 from curation.dedup.near import connected_components
 from curation.dedup.text import normalise_for_exact
-from curation.records import is_preference, message_text
+from curation.records import is_preference, message_text, metadata_value
 
 if TYPE_CHECKING:
     from ..config import SplitConfig
@@ -55,15 +55,6 @@ def _rng(seed: int, stratum: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(stratum.encode("utf-8"))])
 
 
-def _metadata_value(record: dict[str, Any], path: str) -> Any:
-    node: Any = record.get("metadata") or {}
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _first_user_turn(record: dict[str, Any]) -> str:
     messages = record.get("prompt") if is_preference(record) else record.get("messages")
     for message in messages if isinstance(messages, list) else []:
@@ -77,7 +68,7 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[str, ..
     keys: list[str] = []
     for kind in group_by:
         if kind == "tree":
-            tree = _metadata_value(record, "fields.tree_id") or _metadata_value(record, "fields.message_tree_id")
+            tree = metadata_value(record, "fields.tree_id") or metadata_value(record, "fields.message_tree_id")
             if tree is not None:
                 keys.append(f"t:{tree}")
         elif kind == "first_user_turn":
@@ -85,7 +76,7 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[str, ..
             if text:
                 keys.append("u:" + xxhash.xxh3_64_hexdigest(text.encode("utf-8")))
         elif kind.startswith("field:"):
-            value = _metadata_value(record, kind[len("field:"):])
+            value = metadata_value(record, kind[len("field:"):])
             if value is not None and value != "":
                 keys.append(f"f:{kind}={value}")
     return tuple(keys)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from curation.config import SplitConfig
 from curation.dedup.config import ExactDedupConfig, NearDedupConfig
 from curation.dedup.minhash import text_signatures
+from curation.dedup.near import pair_similarity
 from curation.dedup.text import exact_key
 from curation.pipeline.global_stages import ExactDedupStage, KeyTable, NearDedupStage, SplitStage
 from curation.pipeline.split import group_keys
@@ -45,9 +47,13 @@ def test_near_dedup_does_not_chain_and_reports_survivor_similarity() -> None:
     table = _table([a, b, c])
     config = NearDedupConfig(threshold=0.6)
     decision = NearDedupStage(config).decide(table)
-    for drop in decision.drops.values():
+    assert decision.drops
+    for idx, drop in decision.drops.items():
         assert drop.similarity is not None and drop.similarity >= config.threshold
         assert drop.duplicate_of not in decision.drops  # survivors are kept records
+        # the reported similarity is the one to that survivor, recomputed from the signatures
+        again = pair_similarity(table.signatures, np.array([[idx, drop.duplicate_of]]))[0]
+        assert drop.similarity == pytest.approx(float(again))
     assert 0 not in decision.drops
     assert decision.clusters and decision.clusters[0]["keep"] == 0
 
