@@ -374,6 +374,9 @@ def load_local_model(folder: str) -> tuple[Any, Any]:
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError:
         raise MissingExtraError("transformers", "train") from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would fill the eval output
     path = Path(folder)
     try:
         if (path / "adapter_config.json").exists():
