@@ -95,6 +95,7 @@ class FakeChat:
         self.answer = answer
         self.requests: list[dict[str, Any]] = []
         self.violations: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.url = ""
         self.lock = threading.Lock()
 
@@ -120,6 +121,7 @@ def _handler(fake: FakeChat) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            fake.headers.append({k.lower(): v for k, v in self.headers.items()})
             if self.path.rstrip("/") != "/v1/chat/completions":
                 status, body = 404, {"error": {"message": f"no route {self.path}"}}
                 fake.violations.append(f"POST {self.path}: not chat completions")
