@@ -41,14 +41,17 @@ def unique_names(refs: list[ModelRef]) -> list[str]:
 
 
 def primary_outcome(model: dict[str, Any], baseline: dict[str, Any]) -> tuple[str, str]:
-    """Win/tie/loss of one prompt without a judge: tool-call accuracy where it applies, else chrF."""
+    """Win/tie/loss of one prompt without a judge: tool-call accuracy where it applies and differs, else chrF
+    (then ROUGE-L) on the text; equal on the call and no text to compare is a tie on the call."""
+    decided_by = "none"
     for metric, tie in (("tool_call", 0.0), ("chrf", CHRF_TIE), ("rougeL", 0.02)):
         if metric in model and metric in baseline:
             diff = model[metric] - baseline[metric]
-            if metric == "tool_call" and diff == 0 and model[metric] == 0:
-                continue  # both wrong on the call: let the text decide
+            if metric == "tool_call" and diff == 0:
+                decided_by = "tool_call"
+                continue  # the same on the call: let the text decide
             return ("win" if diff > tie else "loss" if diff < -tie else "tie"), metric
-    return "tie", "none"
+    return "tie", decided_by
 
 
 def _answer_row(ref: ModelRef, answer: Any, prompt: EvalPrompt) -> dict[str, Any]:
