@@ -121,8 +121,6 @@ def parse_ref(text: str, *, max_tokens: int | None = None, seed: int | None = No
         if not sep or key not in _OPTION_TYPES:
             raise ConfigError(f"model reference {text!r}: unknown option {part!r}",
                               hint=f"options are {', '.join(sorted(_OPTION_TYPES))} (key=value after ';')")
-        if any(word in key for word in ("key",)) and key != "key_env":
-            raise ConfigError("keys are never given in a reference", hint="name the variable with key_env=NAME")
         try:
             options[key] = _OPTION_TYPES[key](value.strip())
         except ValueError:
@@ -134,7 +132,7 @@ def parse_ref(text: str, *, max_tokens: int | None = None, seed: int | None = No
         options.setdefault("seed", seed)
     fields = _head_fields(head.strip(), cwd or Path.cwd(), store)
     try:
-        return ModelRef(**fields, **options)
+        return ModelRef(**{**fields, **options})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"model reference {text!r}: {first['msg']}", hint=_FORMS) from None

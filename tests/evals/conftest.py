@@ -44,13 +44,16 @@ def base_model(tmp_path_factory: pytest.TempPathFactory, samples_run: Path) -> P
 
 @pytest.fixture(scope="session")
 def trained_job(samples_run: Path, base_model: Path, eval_store):  # noqa: ANN001, ANN201
-    """hf-local SFT on the samples run: 12 steps of a 2-layer model (a few seconds)."""
-    from curation.trainers import jobs
-
-    job = jobs.start(samples_run, "hf-local", {
-        "model": str(base_model), "max_steps": 12, "save_steps": 12, "learning_rate": 5e-3,
-        "per_device_train_batch_size": 4, "max_length": 128, "logging_steps": 4}, store=eval_store)
-    job = jobs.follow(job.id, store=eval_store, poll_s=0.3, timeout_s=240)
+    """`curate train --backend hf-local --eval` on the samples run: 12 steps of a 2-layer model (seconds), then
+    the tuned model against its base (8 tokens per answer)."""
+    params = {"max_steps": 12, "save_steps": 12, "learning_rate": 5e-3, "per_device_train_batch_size": 4,
+              "max_length": 128, "logging_steps": 4}
+    argv = ["train", str(samples_run), "--backend", "hf-local", "--model", str(base_model), "--poll", "0.3",
+            "--eval", "--eval-max-tokens", "8", "--db", str(eval_store.path)]
+    for key, value in params.items():
+        argv += ["--param", f"{key}={value}"]
+    assert main(argv) == 0
+    [job] = eval_store.list()
     assert job.status == "succeeded", job.error
     return job
 
