@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from fake_chat import serve_fake_chat
 
 from curation.cli import main
 from curation.records import parse_record
-from fake_chat import serve_fake_chat
 
 SECRET = "sk-endpoint-CURATION-91c2d7e4"
 

@@ -6,8 +6,8 @@ import pytest
 
 from curation.evals.scores import score, tool_call_outcome
 
-REF_CALL = {"role": "assistant", "content": None, "tool_calls": [
-    {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "C"}'}}]}
+REF_CALL = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+    "name": "get_weather", "arguments": '{"city": "Paris", "unit": "C"}'}}]}
 
 
 def _call(name: str, arguments: str) -> dict:
