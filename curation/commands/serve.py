@@ -20,8 +20,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve a local model over an OpenAI-compatible chat API on 127.0.0.1 (transformers' own server);
         stop with Ctrl-C."""
+        import signal
+
         from .. import serving
 
+        def stop(signum: int, frame: object) -> None:
+            raise SystemExit(0)  # `kill PID` stops the server too (the finally below), not only Ctrl-C
+
+        signal.signal(signal.SIGTERM, stop)
         server = serving.start(model_dir, port=port, device=device)
         typer.echo(f"serving {server.model} at {server.base_url} (chat completions; log {server.log})")
         typer.echo(f"model reference: {server.reference}")

@@ -9,7 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 from curation import serving
 from curation.cli import main
@@ -49,8 +52,11 @@ def test_curate_serve_answers_the_openai_client_and_serves_eval(trained_model: P
         assert main(["eval", str(samples_run), "--model", f"{reference};label=served;max_tokens=6", "--baseline",
                      f"{trained_model};max_tokens=6", "--limit", "3", "-q", "--name", "served"]) == 0
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        process.send_signal(signal.SIGTERM)  # `kill PID`: the server child goes with it
+        code = process.wait(timeout=30)
+    assert code == 0
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
     summary = json.loads((samples_run / "eval" / "served" / "summary.json").read_text())
     served = summary["models"]["served"]
     assert served["errors"] == 0 and served["reference"]["kind"] == "endpoint" and served["tokens"]["completion"] > 0
