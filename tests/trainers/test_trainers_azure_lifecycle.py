@@ -3,6 +3,7 @@ delete it; the CLI says a deployment costs per hour; `jobs show` tells it exists
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import AZURE_KEY, MGMT_TOKEN, FakeOpenAI
@@ -34,6 +35,14 @@ def test_deploy_follows_until_ready_smoke_tests_and_undeploys(fake_azure: FakeOp
     chats = [r for r in fake_azure.requests if r["path"].endswith("/chat/completions")]
     assert [r["path"] for r in chats] == ["/openai/deployments/curated-v1/chat/completions"]
     assert chats[0]["headers"]["api-key"] == AZURE_KEY
+    # the deployment is a model reference for `curate eval` (AzureOpenAI client, key from the environment)
+    (sft_run / "splits").mkdir(exist_ok=True)
+    (sft_run / "splits" / "test.jsonl").write_text(json.dumps({"id": "t1", "messages": [
+        {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there!"}]}) + "\n")
+    assert main(["eval", str(sft_run), "--model", "azure:curated-v1;api_version=2024-10-21", "-q"]) == 0
+    summary = json.loads((sft_run / "eval" / "azure-curated-v1" / "summary.json").read_text())
+    assert summary["models"]["azure:curated-v1"]["metrics"]["exact"]["mean"] == 1.0
+    capsys.readouterr()
     assert main(["jobs", "show", job.id, "--db", str(store.path)]) == 0
     assert "deployment: curated-v1 (Succeeded); costs per hour" in capsys.readouterr().out
     assert main(["jobs", "undeploy", job.id, "--db", str(store.path)]) == 0
