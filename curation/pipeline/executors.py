@@ -98,10 +98,18 @@ def make_executor(
 ) -> Executor:
     """``auto`` uses worker processes only when the input is big enough to repay starting them."""
     n = workers or default_workers()
+    if resolve_kind(kind, workers, small_input) == "inprocess":
+        return InProcessExecutor(initializer, initargs)
+    return ProcessExecutor(n, initializer, initargs)
+
+
+def resolve_kind(kind: str, workers: int | None, small_input: bool = False) -> str:
+    """The executor ``make_executor`` starts for this request: ``inprocess`` or ``processes``."""
+    n = workers or default_workers()
     if kind != "inprocess" and not _main_is_importable():
         # Spawned workers re-import the main script; a script read from stdin cannot be, and the pool would
         # restart its workers forever. Run in this process instead.
-        return InProcessExecutor(initializer, initargs)
+        return "inprocess"
     if kind == "inprocess" or (kind == "auto" and (n < 2 or small_input)):
-        return InProcessExecutor(initializer, initargs)
-    return ProcessExecutor(n, initializer, initargs)
+        return "inprocess"
+    return kind if kind != "auto" else "processes"
