@@ -186,6 +186,26 @@ class RunConfig(_Strict):
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+
+def _with_registered_stages(base: type[RunConfig]) -> type[RunConfig]:
+    """RunConfig plus one field per registered stage whose config the class above does not declare, so that a
+    stage added to the registry (curation.pipeline.registry) brings its settings without editing this file."""
+    from pydantic import create_model
+
+    from .pipeline import registry
+
+    fields: dict[str, Any] = {}
+    for name, model_path in registry.registered_config_fields().items():
+        if name not in base.model_fields:
+            model = registry.resolve(model_path)
+            fields[name] = (model, Field(default_factory=model, description=(model.__doc__ or "").strip()))
+    if not fields:
+        return base
+    return create_model("RunConfig", __base__=base, __module__=__name__, __doc__=base.__doc__, **fields)
+
+
+RunConfig = _with_registered_stages(RunConfig)  # type: ignore[misc]
+
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     """The valid keys of the config section at ``loc`` (for "did you mean")."""
     model: Any = RunConfig
