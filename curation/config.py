@@ -113,8 +113,10 @@ class ExportConfig(_Strict):
 class RunnerConfig(_Strict):
     """How the pipeline runs (not what it does)."""
 
-    executor: Literal["auto", "inprocess", "processes"] = "auto"
-    workers: int | None = Field(default=None, ge=1, description="Worker processes; default: CPU count.")
+    executor: Literal["auto", "inprocess", "processes", "ray"] = "auto"
+    workers: int | None = Field(default=None, ge=1, description="Worker processes (ray: actors); default: CPU count.")
+    address: str | None = Field(default=None, description="executor ray: the cluster to join (ray://host:10001 or "
+                                "host:6379); default: RAY_ADDRESS, else a local Ray started for the run.")
     batch_size: int | None = Field(
         default=None, ge=1,
         description="Records per batch sent to a worker; default: 2048 for inputs over 64 MB, else 512 (big "

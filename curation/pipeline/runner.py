@@ -791,7 +791,7 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
         key_stages=[s for s in build_global_stages(config) if s.needs_keys],
     )
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
-                             small_input=small_input)
+                             small_input=small_input, address=config.runner.address)
     batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
     try:
         for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size, phase1.bad_files)):
