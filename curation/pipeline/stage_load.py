@@ -17,7 +17,7 @@ from .base import RecordStage
 
 def _load_error(stage: RecordStage, exc: Exception, where: str) -> StageLoadError:
     if isinstance(exc, CurationError):
-        what, hint = exc.message, exc.hint
+        what, hint = (f"{exc.where}: {exc.message}" if exc.where else exc.message), exc.hint
     else:
         what, hint = f"{type(exc).__name__}: {exc}", None
     what = " ".join(str(what).split())  # one line, whatever the exception text holds

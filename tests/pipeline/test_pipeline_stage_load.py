@@ -90,3 +90,21 @@ def test_a_stage_that_fails_to_load_only_in_workers_stops_the_run(stage_dir: Pat
     assert "\n" not in text
     assert "the broken_in_workers stage could not load in a worker: OSError: no GPU in this worker" in text
     assert seconds < 5
+
+
+def test_curate_run_with_a_missing_model_folder_exits_with_one_line(stage_dir: Path) -> None:
+    import subprocess
+
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "curation.cli", "run", "--input", str(stage_dir / "in.jsonl"), "--out",
+         str(stage_dir / "run"), "--export", "", "--workers", "2", "--set", "runner.executor=processes",
+         "--set", "semantic_dedup.enabled=true", "--set", f"semantic_dedup.model={stage_dir / 'no-model'}"],
+        capture_output=True, text=True, timeout=60)
+    seconds = time.perf_counter() - started  # includes the interpreter's start and imports
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: the semantic_dedup stage could not load: semantic_dedup.model: no model2vec")
+    assert "(fix: download one first" in lines[0]
+    assert seconds < 5
