@@ -239,11 +239,21 @@ def _validate(live: list[Entry], outcomes: list[Any]) -> list[Entry]:
 def _run_stage(stage: RecordStage, live: list[Entry], outcomes: list[Any]) -> list[Entry]:
     survivors = []
     dropped: list[tuple[Entry, Drop]] = []
-    for entry in live:
+    verdicts: list[Drop | None] | None = None
+    if type(stage).process_batch is not RecordStage.process_batch:  # a stage that works on whole batches
         try:
-            verdict = stage.process(entry[2])
-        except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
-            verdict = Drop("stage_error", _crash_detail(f"the {stage.name} stage", exc))
+            verdicts = list(stage.process_batch([entry[2] for entry in live]))
+            assert len(verdicts) == len(live), f"{stage.name}.process_batch must return one verdict per record"
+        except Exception:  # noqa: BLE001 - retried record by record below, so only the bad record drops
+            verdicts = None
+    for i, entry in enumerate(live):
+        if verdicts is not None:
+            verdict = verdicts[i]
+        else:
+            try:
+                verdict = stage.process(entry[2])
+            except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+                verdict = Drop("stage_error", _crash_detail(f"the {stage.name} stage", exc))
         if verdict is None:
             survivors.append(entry)
         else:
