@@ -165,6 +165,7 @@ def main() -> int:
     parser.add_argument("--plain-sample", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the corpus and run here")
+    parser.add_argument("--pool", type=Path, default=POOL, help="sentence pool (default: ../shared, beside the repo)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from curation.config import load_config
@@ -174,7 +175,7 @@ def main() -> int:
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     tmp.mkdir(parents=True, exist_ok=True)
     corpus = tmp / f"corpus-{args.n}.jsonl"
-    pool = load_pool(POOL)
+    pool = load_pool(args.pool)
     t0 = time.perf_counter()
     truth = write_jsonl(corpus, args.n, pool, seed=0, invalid_rate=0.01)
     print(f"corpus: {args.n:,} conversations, {corpus.stat().st_size / 1e6:,.0f} MB, "
