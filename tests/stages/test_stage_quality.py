@@ -287,3 +287,35 @@ def test_a_generation_cut_inside_its_loop_counts_the_last_round(conv) -> None:
     reply = f"You can't. {sentence}\n\n{sentence}\n\n{sentence}\n\nYou can't just look at the price of a"
     drop = only("repeated_lines").process(conv("q", reply))
     assert drop is not None and drop.reason == "repeated_lines"
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_phrase_lists_find_the_same_phrases_with_and_without_aho_corasick(
+    accelerated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+    import sys
+
+    from curation.pipeline.stages.quality import QualityStage
+
+    if not accelerated:
+        real_import = builtins.__import__
+
+        def no_ahocorasick(name: str, *args: object, **kwargs: object) -> object:
+            if name == "ahocorasick":
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.delitem(sys.modules, "ahocorasick", raising=False)
+        monkeypatch.setattr(builtins, "__import__", no_ahocorasick)
+    stage = QualityStage()
+    cases = {
+        "I\u2019m sorry, but I can\u2019t help with that.": "refusal_only",  # curly apostrophes
+        "很抱歉，我无法提供这方面的信息。": "refusal_only",
+        "As an AI Language Model, I think the answer is 42.": "ai_disclaimer",
+        "Sure! The answer is 42, because six times seven is forty-two.": None,
+    }
+    for text, flag in cases.items():
+        record = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": text}]}
+        assert stage.process(record) is None
+        assert record["metadata"].get("flags", []) == ([flag] if flag else []), text
