@@ -319,3 +319,31 @@ def test_phrase_lists_find_the_same_phrases_with_and_without_aho_corasick(
         record = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": text}]}
         assert stage.process(record) is None
         assert record["metadata"].get("flags", []) == ([flag] if flag else []), text
+
+
+def test_script_aware_symbols_leave_out_table_rules_and_weigh_cjk() -> None:
+    from curation.pipeline.stages.quality import non_alnum_ratio, script_aware_symbols
+
+    table = "| a | b |\n|---|:---:|\n| 1 | 2 |"
+    body, ratio = script_aware_symbols(table)
+    assert "---" not in body and "| 1 | 2 |" in body and ratio < non_alnum_ratio(table)
+    chinese = "输出：[('热气球', '对象'), ('一种', '数量')]"
+    assert script_aware_symbols(chinese)[1] < 0.6 < non_alnum_ratio(chinese)
+    junk = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! ????????????????"
+    assert script_aware_symbols(junk) == (junk, 1.0)
+
+
+def test_twin_sentences_are_not_a_pasted_answer_but_a_long_paste_is() -> None:
+    from curation.pipeline.stages.quality import QualityStage
+
+    def drop(text: str) -> object:
+        return QualityStage().process({"messages": [{"role": "user", "content": "q"},
+                                                    {"role": "assistant", "content": text}]})
+
+    twin = ("Sentence 1: Because of PersonY's innovative ideas, the business of PersonX grew remarkably over the "
+            "last two years, so _ is likely the visionary leader.\nSentence 2: Because of PersonY's innovative "
+            "ideas, the business of PersonX grew remarkably over the last two years, so _ is likely the follower.")
+    assert drop(twin) is None
+    answer = " ".join(f"Point {i}: the committee reviewed item number {i} and approved its budget." for i in range(8))
+    pasted = drop(answer + " " + answer)
+    assert pasted is not None and pasted.reason == "repeated_ngrams"

@@ -161,6 +161,16 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
 _SPAN_WORDS = 15  # repeated_ngrams: a span this long said twice is copied text, not a turn of phrase
+# ... in a reply of at least this many spans: a shorter one that repeats a span is two parallel sentences (a
+# Winograd-style twin pair, an A/B example), which a pasted answer of under two spans a copy cannot be told from.
+_SPAN_MIN_SPANS = 4
+# Markdown table delimiter rows (|---|:---:|): layout, not symbol junk.
+_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-{3,}:?[ \t]*)?$", re.M)
+# Ideographs and kana: one carries about as much text as two Latin letters, so a Chinese sentence's
+# punctuation (，。：“”) weighs on the ratio as an English sentence's does.
+_CJK_WEIGHT = 2
+# Quotations (“...”, "...", 「...」): a step-by-step answer quotes the sentence it works on at every step.
+_QUOTED = re.compile(r"“[^”\n]{1,200}”|「[^」\n]{1,200}」|\"[^\"\n]{1,200}\"")
 _SYMBOL_RUN = re.compile(r"([^\w\s]|_)\1*")  # one symbol and its immediate repeats
 _COMMON_SPACES = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v")
 # The ASCII characters of _COMMON_SPACES, and those _SYMBOL does not match (letters, digits, what \s matches).
@@ -432,6 +442,17 @@ def non_alnum_ratio(prose: str) -> float:
     return symbols / visible if visible else 0.0
 
 
+def script_aware_symbols(prose: str) -> tuple[str, float]:
+    """(the prose without Markdown table rules, its symbol ratio with CJK characters weighing
+    :data:`_CJK_WEIGHT`): the second look for prose the plain ratio finds symbol-heavy."""
+    if "---" in prose and "|" in prose:
+        prose = _TABLE_RULE.sub("", prose)
+    visible, symbols = _symbol_counts(prose)
+    if not prose.isascii():
+        visible += (_CJK_WEIGHT - 1) * (len(prose) - len(_CJK.sub("", prose)))
+    return prose, symbols / visible if visible else 0.0
+
+
 def symbol_run_fraction(prose: str) -> float:
     """Share of the symbols that stand in runs of three or more of the same symbol ("!!!!", "....", "****").
 
@@ -537,10 +558,13 @@ class QualityStage(RecordStage):
         """
         cfg = self.config
         body = strip_math(text)
+        if "“" in body or "「" in body or '"' in body:
+            body = _QUOTED.sub(" ", body)
         looping = repeated_ngram_fraction(body, cfg.ngram_size, cfg.min_words_for_repeats, min_count=3)
         if looping > cfg.max_looping_ngram_fraction:
             return f"{looping:.0%} in {cfg.ngram_size}-grams said 3+ times (max {cfg.max_looping_ngram_fraction:.0%})"
-        spans = repeated_ngram_fraction(body, _SPAN_WORDS, cfg.min_words_for_repeats)
+        min_words = max(cfg.min_words_for_repeats, _SPAN_MIN_SPANS * _SPAN_WORDS)
+        spans = repeated_ngram_fraction(body, _SPAN_WORDS, min_words)
         if spans > cfg.max_repeated_span_fraction:
             return f"{spans:.0%} in {_SPAN_WORDS}-word spans said again (max {cfg.max_repeated_span_fraction:.0%})"
         return None
@@ -603,7 +627,10 @@ class QualityStage(RecordStage):
                     visible, symbols = _symbol_counts(text)
                     ratio = symbols / visible if visible else 0.0
                     if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
-                        runs = symbol_run_fraction(text)
+                        body, ratio = script_aware_symbols(text)
+                        if ratio <= cfg.max_non_alnum_ratio:
+                            continue
+                        runs = symbol_run_fraction(body)
                         if runs >= cfg.min_symbol_run_fraction:
                             return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
                                     f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
