@@ -400,16 +400,20 @@ def repeated_ngram_fraction(
         size = len(chars)
         if size < max(2 * min_words, n + 1):
             return 0.0
-        grams = [chars[i : i + n] for i in range(size - n + 1)]  # slices: cheaper than tuples of characters
+        # Slices: cheaper than tuples of characters. Most replies repeat nothing: the set alone says so,
+        # and the list and the counts are only built for the others.
+        if len({chars[i : i + n] for i in range(size - n + 1)}) == size - n + 1:
+            return 0.0
+        grams = [chars[i : i + n] for i in range(size - n + 1)]
     else:
         # whitespace words, as Gopher counts them (C speed, unlike \w+)
         tokens = (prose.lower() if lowered is None else lowered).split()
         size = len(tokens)
         if size < max(min_words, n + 1):
             return 0.0
+        if len(set(zip(*(tokens[i:] for i in range(n)), strict=False))) == size - n + 1:
+            return 0.0
         grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
-    if len(set(grams)) == len(grams):  # most replies repeat nothing; a set is cheaper than counting
-        return 0.0
     counts = Counter(grams)
     covered = bytearray(size)
     any_dup = False
