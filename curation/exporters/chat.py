@@ -34,6 +34,7 @@ class ChatRules:
     reasoning_key: str | None = None  # where assistant reasoning goes (Together: "reasoning"); None: dropped
     function_descriptions: bool = False  # every tool function needs a description (mistral-finetune)
     dpo_single_output: bool = False  # preferred/non-preferred: exactly one assistant message (Together)
+    parallel_tool_calls: bool = True  # the OpenAI top-level key (Together documents only `tools`)
 
 
 OPENAI_RULES = ChatRules()
@@ -265,7 +266,7 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
             flags.add("function_missing_description")
             return False
         out["tools"] = tools
-    if record.get("parallel_tool_calls") is not None and rules.tools:
+    if record.get("parallel_tool_calls") is not None and rules.tools and rules.parallel_tool_calls:
         out["parallel_tool_calls"] = bool(record["parallel_tool_calls"])
     functions = record.get("functions")
     if functions:

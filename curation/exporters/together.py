@@ -30,6 +30,7 @@ TOGETHER_RULES = ChatRules(
     alternate=True,
     reasoning_key="reasoning",
     dpo_single_output=True,
+    parallel_tool_calls=False,
 )
 
 
