@@ -100,7 +100,9 @@ class BedrockNovaExporter(JsonlExporter):
                 return None
             role = message.get("role")
             content = message.get("content")
-            if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "image_url" for p in content):
+            if isinstance(content, list) and any(
+                isinstance(p, dict) and p.get("type") == "image_url" for p in content
+            ):
                 flags.add("image_unsupported")
                 return None
             text = message_text(message)

@@ -265,6 +265,11 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
         ):
             flags.add("function_missing_description")
             return False
+        if rules.function_descriptions and isinstance(tools, list) and not all(
+            _schema_ok(t["function"]) for t in tools
+        ):
+            flags.add("function_schema_invalid")
+            return False
         out["tools"] = tools
     if record.get("parallel_tool_calls") is not None and rules.tools and rules.parallel_tool_calls:
         out["parallel_tool_calls"] = bool(record["parallel_tool_calls"])
@@ -275,6 +280,31 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
             return False
         out["functions"] = functions
     return True
+
+
+_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
+_JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+
+
+def _types_ok(schema: Any) -> bool:
+    """Every ``type`` in a JSON Schema names a JSON Schema type (``dict``/``str`` are Python names)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
+        if any(not isinstance(k, str) or k not in _JSON_TYPES for k in kinds):
+            return False
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                if not all(_types_ok(v) for v in value.values()):
+                    return False
+            elif key in ("items", "additionalProperties") and not _types_ok(value):
+                return False
+    return True
+
+
+def _schema_ok(function: dict[str, Any]) -> bool:
+    """A function declaration Mistral's parser takes: known keys only, a JSON Schema for parameters."""
+    return set(function) <= _FUNCTION_KEYS and _types_ok(function.get("parameters") or {})
 
 
 def preference(record: dict[str, Any], rules: ChatRules, flags: set[str]) -> dict[str, Any] | None:

@@ -71,6 +71,12 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "{n} record{s} declare a tool function without a description, which mistral-finetune rejects",
         "give every function in `tools` a description",
     ),
+    "function_schema_invalid": (
+        "error",
+        "{n} record{s} declare a tool function Mistral's parser refuses (keys other than name, description, "
+        "parameters, strict; or parameter types that are not JSON Schema types, e.g. `dict`, `str`)",
+        "fix the tool schemas: `required` belongs inside `parameters`; types are object/string/number/...",
+    ),
     "dpo_output_not_single": (
         "error",
         "{n} preference pair{s} have a preferred or non-preferred output of more than one message; Together "
