@@ -59,7 +59,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     ),
     "message_unrecognized_key": (
         "error",
-        "remove keys other than role, content, name, tool_calls, tool_call_id, function_call, weight",
+        "remove keys other than role, content, name, tool_calls, tool_call_id, function_call, weight, reasoning",
         "A message key that OpenAI rejects (`Example N contains an extra ...`).",
     ),
     "unrecognized_role": (
