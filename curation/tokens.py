@@ -290,6 +290,9 @@ def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -
                 _role_tokens[key] = role_count
         total += role_count
     total += _content_tokens(message.get("content"), count)
+    reasoning = message.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:  # trained on where the target takes it (Together, Nova, hf)
+        total += count(reasoning)
     name = message.get("name")
     if isinstance(name, str):
         total += count(name) + TOKENS_PER_NAME if name else TOKENS_PER_NAME
@@ -356,6 +359,9 @@ def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) 
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "assistant":
             total += _content_tokens(message.get("content"), count)
+            reasoning = message.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                total += count(reasoning)
             for call in message.get("tool_calls") or ():
                 if isinstance(call, dict):
                     total += _call_tokens(call.get("function"), count)

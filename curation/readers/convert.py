@@ -22,6 +22,7 @@ from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
+from curation.reasoning import maybe_lift_record
 from curation.records import content_hash
 from curation.suggest import did_you_mean
 
@@ -206,6 +207,8 @@ def convert_payload(
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
         return _error(path, line, index, spec.name, "data_type", detail)
+    for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
+        maybe_lift_record(body)
 
     own_id, id_key = _own_id(obj, mapping)
     system_key = mapping.system if mapping is not None and mapping.system else "system"
