@@ -59,7 +59,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     ),
     "message_unrecognized_key": (
         "error",
-        "remove keys other than role, content, name, tool_calls, tool_call_id, function_call, weight",
+        "remove keys other than role, content, name, tool_calls, tool_call_id, function_call, weight, reasoning",
         "A message key that OpenAI rejects (`Example N contains an extra ...`).",
     ),
     "unrecognized_role": (
@@ -175,6 +175,16 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "error",
         "keep `weight` on assistant messages only",
         "`weight` on a message that is not from the assistant.",
+    ),
+    "reasoning_misplaced": (
+        "error",
+        "keep `reasoning` (reasoning_content, <think> blocks) on assistant messages only",
+        "Reasoning on a message that is not from the assistant.",
+    ),
+    "reasoning_not_string": (
+        "error",
+        "give `reasoning` / `reasoning_content` as one string",
+        "Reasoning that is not a string.",
     ),
     "invalid_weight": (
         "error",
@@ -411,6 +421,16 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> None:
             out.append(_finding("invalid_weight", f"message {index} has weight {str(weight)[:20]}", index))
         if role != "assistant":
             out.append(_finding("weight_misplaced", f"message {index} ({role}) carries a weight", index))
+
+    reasoning = message.get("reasoning")
+    if reasoning is not None:
+        if not isinstance(reasoning, str):
+            out.append(_finding("reasoning_not_string", f"message {index}: reasoning is a {type(reasoning).__name__}",
+                                index))
+        else:
+            if role != "assistant":
+                out.append(_finding("reasoning_misplaced", f"message {index} ({role}) carries reasoning", index))
+            _text_findings(reasoning, index, out)
 
     if tool_calls is not None:
         if not isinstance(tool_calls, list):

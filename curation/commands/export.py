@@ -16,8 +16,8 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--to",
-                help="Comma-separated formats: openai, azure-openai, bedrock-claude, vertex-gemini, together, "
-                "mistral, hf.",
+                help="Comma-separated formats: openai, azure-openai, bedrock-nova, vertex-gemini, together, "
+                "mistral (mistral-finetune, local), hf; bedrock-claude (closed).",
             ),
         ] = "openai",
         model: Annotated[

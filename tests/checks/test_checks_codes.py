@@ -67,6 +67,8 @@ TRIGGERS: dict[str, Any] = {
         msg("tool", [{"type": "text", "text": "42"}], tool_call_id="c1"),
         ASSISTANT,
     ),
+    "reasoning_misplaced": convo(msg("user", "Hi", reasoning="I greet"), ASSISTANT),
+    "reasoning_not_string": convo(USER, msg("assistant", "Hello", reasoning=["step"])),
     "preference_missing_chosen": {"id": "p", "prompt": [USER], "chosen": [], "rejected": [ASSISTANT]},
     "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
     "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},
