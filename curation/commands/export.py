@@ -67,6 +67,12 @@ def register(app: typer.Typer) -> None:
             push_to_hub=push_to_hub,
             hub_private=not public,
         )
+        from ..targets import lifecycle_lines, table_for_run
+
+        if run_dir.is_dir():
+            for line in lifecycle_lines(formats=[f.strip() for f in to.split(",")], format_model=model,
+                                        table=table_for_run(run_dir)):
+                typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
         result = export_run(run_dir, to, options, each=True)
         from ..exporters.outcome import outcome_lines
 

@@ -117,7 +117,8 @@ def _resolve(node: Any, sources: dict[str, Source], where: str) -> Any:
         if "v" in node or "src" in node:
             src = node.get("src")
             if set(node) != {"v", "src"} or not isinstance(src, str):
-                raise ConfigError(f"target table fact {where} needs exactly v and src", hint="write {v = ..., src = ID}")
+                raise ConfigError(f"target table fact {where} needs exactly v and src",
+                                  hint="write {v = ..., src = ID}")
             if src not in sources:
                 raise ConfigError(f"target table fact {where} names unknown source {src!r}",
                                   hint=f"add [sources.{src}] with url and as_of")
@@ -152,7 +153,8 @@ def parse_table(raw: dict[str, Any]) -> Table:
     try:
         return Table.model_validate({"as_of": raw.get("as_of"), "providers": providers})
     except ValidationError as exc:
-        raise ConfigError(f"target table: {_first(exc)}", hint="see curation/targets/table.toml for the shape") from None
+        raise ConfigError(f"target table: {_first(exc)}",
+                          hint="see curation/targets/table.toml for the shape") from None
 
 
 def _require_facts(spec: dict[str, Any], where: str, model: type[BaseModel]) -> None:
@@ -468,3 +470,28 @@ def warn_provider(name: str, model_name: str | None = None, *, needs: Iterable[s
     except CurationError:
         return None
     return None
+
+
+# What a run targets when the config names no model: Azure OpenAI's gpt-4.1-mini. Its fine-tuning is open
+# (SFT and DPO), it reads the same files as OpenAI's, and its tokenizer (o200k_base) ships with us, so token
+# counts stay exact; OpenAI's own gpt-4o-mini takes no new jobs after 2027-01-06.
+DEFAULT_TARGET_MODEL = "azure/gpt-4.1-mini"
+
+
+def lifecycle_lines(*, model: str | None = None, formats: Iterable[str] = (), format_model: str | None = None,
+                    needs: Iterable[str] = (), table: Table | None = None) -> list[str]:
+    """The lifecycle lines a command prints before work: the run's target model, then each export format
+    (a format's line is left out when it repeats the model's). Never raises."""
+    try:
+        table = table or load_table()
+    except CurationError as exc:
+        return [f"target table: {exc}"]
+    lines: list[str] = []
+    first = warn_model(model, needs=needs, table=table)
+    if first:
+        lines.append(first)
+    for name in formats:
+        line = warn_provider(name, format_model, needs=needs, table=table)
+        if line and line not in lines and not (first and line.split(";")[0].split(" is closed")[0] in first):
+            lines.append(line)
+    return lines
