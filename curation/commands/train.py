@@ -153,11 +153,12 @@ def register(app: typer.Typer) -> None:
                 raise CurationError(
                     "give a RUN_DIR and --backend (or --resume JOB)", hint="curate train RUN --backend hf-local"
                 )
-            from ..targets import lifecycle_message, table_for_run, target_for_backend
+            from ..targets import lifecycle_message, table_for_run, target_for_backend, today
 
             target = target_for_backend(backend, str(params.get("model") or "") or _default_model(backend),
                                         table_for_run(run_dir) if run_dir.is_dir() else None)
-            line = lifecycle_message(target) if target else None
+            # closing: a dated warning; closed: jobs.start refuses it in one line
+            line = lifecycle_message(target) if target and target.status_on(today()) == "closing" else None
             if line:
                 typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
             job = jobs.start(run_dir, backend, params, store=_store(db))

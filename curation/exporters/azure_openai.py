@@ -25,10 +25,12 @@ class AzureOpenAIExporter(OpenAIExporter):
 
         name = options.model or self.default_model
         if not name.startswith("azure/"):
-            try:
-                return resolve_model(f"azure/{name}")
-            except CurationError:
-                pass
+            # A full snapshot name (gpt-4o-mini-2024-07-18) is Azure's row too, not OpenAI's: their DPO differs.
+            for candidate in (f"azure/{name}", f"{name}@azure"):
+                try:
+                    return resolve_model(candidate)
+                except CurationError:
+                    pass
         return resolve_model(name)
 
     def bom(self, options: ExportOptions) -> bool:
