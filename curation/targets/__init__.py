@@ -481,17 +481,26 @@ DEFAULT_TARGET_MODEL = "azure/gpt-4.1-mini"
 def lifecycle_lines(*, model: str | None = None, formats: Iterable[str] = (), format_model: str | None = None,
                     needs: Iterable[str] = (), table: Table | None = None) -> list[str]:
     """The lifecycle lines a command prints before work: the run's target model, then each export format
-    (a format's line is left out when it repeats the model's). Never raises."""
+    whose provider the model's line did not already name. Never raises."""
     try:
         table = table or load_table()
     except CurationError as exc:
         return [f"target table: {exc}"]
     lines: list[str] = []
-    first = warn_model(model, needs=needs, table=table)
-    if first:
-        lines.append(first)
-    for name in formats:
-        line = warn_provider(name, format_model, needs=needs, table=table)
-        if line and line not in lines and not (first and line.split(";")[0].split(" is closed")[0] in first):
+    seen: set[str] = set()
+    target = target_for_model(model, table) if model else None
+    if target is not None:
+        seen.add(target.provider.name)
+        line = lifecycle_message(target, needs=needs, table=table)
+        if line:
             lines.append(line)
+    for name in formats:
+        for provider in table.providers.values():
+            if provider.name in seen or not (provider.name == name or provider.exporter == name
+                                             and not provider.any_model):
+                continue
+            seen.add(provider.name)
+            line = warn_provider(provider.name, format_model, needs=needs, table=table)
+            if line:
+                lines.append(line)
     return lines
