@@ -333,6 +333,15 @@ def retarget(run_dir: Path | str, spec: str, *, method: str = "auto", skip_inval
                               + (" (bedrock-conversation-2024 files are not written by this version)"
                                  if target.provider.name == "bedrock-nova" else ""))
         return _save(run_dir, target, result)
+    export_method = method
+    supported = kinds & set(target.methods())
+    if method == "auto" and supported and supported != kinds:
+        # auto: the kind the model does not train is not exported (said once), the other kind is
+        export_method = next(iter(supported))
+        for f in result.findings:
+            if f.code == "method_unsupported":
+                f.severity = "warning"
+                f.message += "; not exported (the run's other records are)"
     record_errors = [f for f in result.findings if f.severity == "error" and f.ids]
     global_errors = [f for f in result.findings if f.severity == "error" and not f.ids]
     if global_errors or (record_errors and not skip_invalid):
@@ -346,7 +355,7 @@ def retarget(run_dir: Path | str, spec: str, *, method: str = "auto", skip_inval
         return _save(run_dir, target, result)
     if not write:
         return _save(run_dir, target, result)
-    options = ExportOptions(model=_exporter_model(target), method=method, skip_invalid=skip_invalid,  # type: ignore[arg-type]
+    options = ExportOptions(model=_exporter_model(target), method=export_method, skip_invalid=skip_invalid,  # type: ignore[arg-type]
                             allow_warnings=not strict)
     leave_out = result.refused_ids if skip_invalid else set()
     source = run_dir
