@@ -162,7 +162,7 @@ def _count_chat(tok: Any, messages: list[dict[str, str]]) -> int:
     if getattr(tok, "chat_template", None):
         try:
             ids = tok.apply_chat_template(messages, tokenize=True)
-            if isinstance(ids, dict):  # transformers 5 may answer a BatchEncoding
+            if not isinstance(ids, list):  # transformers 5 answers a BatchEncoding
                 ids = ids["input_ids"]
             return len(ids)
         except Exception:  # noqa: BLE001 - a template that rejects these roles: count the texts
