@@ -19,6 +19,8 @@ class AzureOpenAIExporter(OpenAIExporter):
     name: ClassVar[str] = "azure-openai"
     title: ClassVar[str] = "Azure OpenAI fine-tuning"
     description: ClassVar[str] = "Azure OpenAI fine-tuning JSONL (OpenAI format; optional UTF-8 BOM)"
+    # Open on Azure for SFT and DPO (curation/targets/table.toml); Azure's gpt-4o-mini takes no DPO.
+    default_model: ClassVar[str] = "gpt-4.1-mini"
 
     def model_info(self, options: ExportOptions) -> Any:
         from ..tokens import resolve_model
