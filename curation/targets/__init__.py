@@ -83,6 +83,7 @@ class _Facts(_Strict):
 class ModelTarget(_Facts):
     id: str
     aliases: list[str] = Field(default_factory=list)
+    tokenizer: str | None = Field(None, description="tiktoken encoding exact for this model (over the provider's)")
 
 
 class ProviderTarget(_Facts):
@@ -262,6 +263,11 @@ class Target:
     @property
     def label(self) -> str:
         return f"{self.provider.name}:{self.model_id}" if self.model_id else self.provider.name
+
+    @property
+    def tokenizer(self) -> str | None:
+        """The tiktoken encoding that counts exactly for this target, or None (an estimate is used)."""
+        return (self.model.tokenizer if self.model else None) or self.provider.tokenizer
 
     @property
     def model_id(self) -> str | None:

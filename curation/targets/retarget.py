@@ -178,7 +178,7 @@ def _counter(target: Target, run_model: str | None) -> tuple[Callable[[dict[str,
         local = _local_tokenizer(target.model_name)
         if local is not None:
             return local[0], f"{target.model_name}'s own tokenizer", True, local[1]
-    encoding_name = target.provider.tokenizer or "o200k_base"
+    encoding_name = target.tokenizer or "o200k_base"
     encoding = tokens.get_encoding(encoding_name)
     reuse = False
     if run_model:
@@ -193,7 +193,7 @@ def _counter(target: Target, run_model: str | None) -> tuple[Callable[[dict[str,
             return cached
         return tokens.chat_tokens(record, encoding)
 
-    exact = target.provider.tokenizer is not None
+    exact = target.tokenizer is not None
     how = f"{encoding_name} (exact)" if exact else f"{encoding_name} (estimate; margin {ESTIMATE_MARGIN:g})"
     return count, how, exact, None
 
@@ -321,6 +321,15 @@ def retarget(run_dir: Path | str, spec: str, *, method: str = "auto", skip_inval
     table = table_for_run(run_dir)
     target = get_target(spec, table)
     result, kinds = check(run_dir, target, method=method)
+    export_method = method
+    supported = kinds & set(target.methods())
+    if method == "auto" and supported and supported != kinds:
+        # auto: the kind the model does not train is not exported (said once), the other kind is
+        export_method = next(iter(supported))
+        for f in result.findings:
+            if f.code == "method_unsupported":
+                f.severity = "warning"
+                f.message += "; not exported (the run's other records are)"
     line = lifecycle_message(target, needs=kinds, table=table)
     if result.status == "closed" and not target.provider.local_format:
         result.refused.append(f"{target.label}: refused, target closed: {line}")
@@ -333,15 +342,6 @@ def retarget(run_dir: Path | str, spec: str, *, method: str = "auto", skip_inval
                               + (" (bedrock-conversation-2024 files are not written by this version)"
                                  if target.provider.name == "bedrock-nova" else ""))
         return _save(run_dir, target, result)
-    export_method = method
-    supported = kinds & set(target.methods())
-    if method == "auto" and supported and supported != kinds:
-        # auto: the kind the model does not train is not exported (said once), the other kind is
-        export_method = next(iter(supported))
-        for f in result.findings:
-            if f.code == "method_unsupported":
-                f.severity = "warning"
-                f.message += "; not exported (the run's other records are)"
     record_errors = [f for f in result.findings if f.severity == "error" and f.ids]
     global_errors = [f for f in result.findings if f.severity == "error" and not f.ids]
     if global_errors or (record_errors and not skip_invalid):
