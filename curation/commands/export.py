@@ -69,9 +69,12 @@ def register(app: typer.Typer) -> None:
         )
         from ..targets import lifecycle_lines, table_for_run
 
-        if run_dir.is_dir():
+        if (run_dir / "splits").is_dir():
+            from ..exporters import run_kinds
+
+            needs = run_kinds(run_dir) if method == "auto" else [method]  # alternatives that take this data
             for line in lifecycle_lines(formats=[f.strip() for f in to.split(",")], format_model=model,
-                                        table=table_for_run(run_dir)):
+                                        needs=needs, table=table_for_run(run_dir)):
                 typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
         result = export_run(run_dir, to, options, each=True)
         from ..exporters.outcome import outcome_lines
