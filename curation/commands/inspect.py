@@ -170,9 +170,10 @@ def inspect_command(
         report = inspect_config(run_config, workers=workers)
     else:
         report = inspect_paths(paths or [], model=model, format=format, workers=workers)
-    from ..targets import lifecycle_lines
+    from ..targets import lifecycle_lines, load_table
 
-    for line in lifecycle_lines(model=run_config.model if config is not None else model):
+    table = load_table(run_config.targets or None) if config is not None else None
+    for line in lifecycle_lines(model=run_config.model if config is not None else model, table=table):
         typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
     if as_json:
         import orjson

@@ -80,3 +80,14 @@ def test_inspect_run_and_export_name_the_dates(tmp_path: Path, capsys, monkeypat
                  "model=gpt-4.1-nano-2025-04-14", "--quiet"]) == 2
     assert "refused to launch a job on openai:gpt-4.1-nano-2025-04-14" in capsys.readouterr().err
     assert not (tmp_path / "r3" / "splits").exists()
+
+
+def test_inspect_config_reads_the_config_s_target_table(tmp_path: Path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("CURATION_TODAY", "2026-12-02")
+    config = tmp_path / "run.yaml"
+    config.write_text(f"inputs: [{REPO / 'samples' / 'raw' / 'support_chats.jsonl'}]\nmodel: azure/gpt-4.1-mini\n"
+                      "targets:\n  providers:\n    azure-openai:\n      status: {v: closing, src: azure-fine-tuning}\n"
+                      "      new_jobs_until: {v: 2026-12-31, src: azure-fine-tuning}\n")
+    assert main(["inspect", "--config", str(config), "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: Azure OpenAI stops new fine-tuning jobs on 2026-12-31 (29 days)" in err
