@@ -430,9 +430,12 @@ def lifecycle_message(target: Target, day: dt.date | None = None, *, needs: Iter
             parts.append(f"{who} down on {shutdown}" + ("" if until else f" ({_days(day, shutdown)})"))
     else:
         what = f"{title} fine-tuning of {model}" if model and target.model else f"{title} fine-tuning"
+        what = f"{title}'s platform fine-tuning" if target.provider.local_format else what
         when = f" (no new jobs after {until})" if until and day > until else ""
         when = f" (shut down {shutdown})" if shutdown and day >= shutdown else when
         parts.append(f"{what} is closed{when}")
+        if target.provider.local_format:
+            parts.append(f"its files are still written, for local training ({target.provider.exporter} format)")
     others = open_targets(table, day, needs=needs, exporters=_installed_exporters(), exclude=target.provider.name)
     text = "; ".join(parts) + "."
     if others:
