@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from curation.cli import main
+from curation.exporters import available_exporters
 
 REPO = Path(__file__).resolve().parents[2]
+# Amazon Nova is an alternative for text data once its exporter (bedrock-conversation-2024) is installed
+NOVA = "bedrock-nova, " if "bedrock-nova" in available_exporters() else ""
+OPEN = f"azure-openai, together, vertex-gemini, {NOVA}hf-local"
 WARNING = ("warning: OpenAI stops new fine-tuning jobs on 2027-01-06 (35 days); gpt-4o-mini and its fine-tunes shut "
-           "down on 2027-01-14. Open targets for this data: azure-openai, together, vertex-gemini, hf-local")
+           f"down on 2027-01-14. Open targets for this data: {OPEN}")
 
 
 def _rows(out: str) -> list[list[str]]:

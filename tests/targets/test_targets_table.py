@@ -10,6 +10,7 @@ import pytest
 
 from curation.config import load_config
 from curation.errors import ConfigError
+from curation.exporters import available_exporters
 from curation.targets import (
     FACTS,
     TABLE_PATH,
@@ -24,6 +25,9 @@ from curation.targets import (
 )
 
 DEC_2 = dt.date(2026, 12, 2)
+# Amazon Nova is an alternative for text data once its exporter (bedrock-conversation-2024) is installed
+NOVA = "bedrock-nova, " if "bedrock-nova" in available_exporters() else ""
+OPEN = f"azure-openai, together, vertex-gemini, {NOVA}hf-local"
 PROVIDERS = {"openai", "azure-openai", "together", "vertex-gemini", "bedrock-nova", "bedrock-claude", "mistral",
              "cohere", "hf-local", "autotrain"}
 
@@ -93,7 +97,7 @@ def test_the_documented_dates_and_limits() -> None:
 def test_the_issue_s_warning_line() -> None:
     line = lifecycle_message(get_target("openai:gpt-4o-mini"), DEC_2)
     assert line == ("OpenAI stops new fine-tuning jobs on 2027-01-06 (35 days); gpt-4o-mini and its fine-tunes shut "
-                    "down on 2027-01-14. Open targets for this data: azure-openai, together, vertex-gemini, hf-local")
+                    f"down on 2027-01-14. Open targets for this data: {OPEN}")
     assert lifecycle_message(get_target("azure-openai:gpt-4.1-mini"), DEC_2) is None
     dpo_only = lifecycle_message(get_target("openai:gpt-4o-mini"), DEC_2, needs={"dpo"})
     assert dpo_only.endswith("azure-openai, together, vertex-gemini, hf-local")

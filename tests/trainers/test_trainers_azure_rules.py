@@ -11,6 +11,7 @@ from conftest import FakeOpenAI
 
 from curation.cli import main
 from curation.errors import TrainerError
+from curation.exporters import available_exporters
 from curation.targets import TargetClosedError
 from curation.trainers import jobs
 
@@ -66,8 +67,8 @@ def test_openai_after_2027_01_06_is_closed_and_before_is_a_dated_warning(
     err = capsys.readouterr().err
     assert code == 0, err
     assert ("warning: OpenAI stops new fine-tuning jobs on 2027-01-06 (35 days); gpt-4o-mini and its fine-tunes "
-            "shut down on 2027-01-14. Open targets for this data: azure-openai, together, vertex-gemini, hf-local"
-            ) in err
+            "shut down on 2027-01-14. Open targets for this data: azure-openai, together, vertex-gemini, "
+            + ("bedrock-nova, " if "bedrock-nova" in available_exporters() else "") + "hf-local") in err
     monkeypatch.setenv("CURATION_TODAY", "2027-01-07")
     n_requests = len(fake_openai.requests)
     with pytest.raises(TargetClosedError, match="no new jobs after 2027-01-06"):
