@@ -67,16 +67,15 @@ def register(app: typer.Typer) -> None:
             push_to_hub=push_to_hub,
             hub_private=not public,
         )
+        result = export_run(run_dir, to, options, each=True)
+        from ..exporters import run_kinds
         from ..targets import lifecycle_lines, table_for_run
 
-        if (run_dir / "splits").is_dir():
-            from ..exporters import run_kinds
-
-            needs = run_kinds(run_dir) if method == "auto" else [method]  # alternatives that take this data
-            for line in lifecycle_lines(formats=[f.strip() for f in to.split(",")], format_model=model,
-                                        needs=needs, table=table_for_run(run_dir)):
-                typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
-        result = export_run(run_dir, to, options, each=True)
+        # After the folder proved sound (a refused folder stays one error line): dates and open alternatives
+        needs = run_kinds(run_dir) if method == "auto" else [method]
+        for line in lifecycle_lines(formats=[f.strip() for f in to.split(",")], format_model=model, needs=needs,
+                                    table=table_for_run(run_dir)):
+            typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
         from ..exporters.outcome import outcome_lines
 
         for issue in result.warnings:
