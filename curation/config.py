@@ -113,8 +113,10 @@ class ExportConfig(_Strict):
 class RunnerConfig(_Strict):
     """How the pipeline runs (not what it does)."""
 
-    executor: Literal["auto", "inprocess", "processes"] = "auto"
-    workers: int | None = Field(default=None, ge=1, description="Worker processes; default: CPU count.")
+    executor: Literal["auto", "inprocess", "processes", "ray"] = "auto"
+    workers: int | None = Field(default=None, ge=1, description="Worker processes (ray: actors); default: CPU count.")
+    address: str | None = Field(default=None, description="executor ray: the cluster to join (ray://host:10001 or "
+                                "host:6379); default: RAY_ADDRESS, else a local Ray started for the run.")
     batch_size: int | None = Field(
         default=None, ge=1,
         description="Records per batch sent to a worker; default: 2048 for inputs over 64 MB, else 512 (big "
@@ -203,6 +205,26 @@ class RunConfig(_Strict):
             body.pop("targets", None)
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
+
+
+def _with_registered_stages(base: type[RunConfig]) -> type[RunConfig]:
+    """RunConfig plus one field per registered stage whose config the class above does not declare, so that a
+    stage added to the registry (curation.pipeline.registry) brings its settings without editing this file."""
+    from pydantic import create_model
+
+    from .pipeline import registry
+
+    fields: dict[str, Any] = {}
+    for name, model_path in registry.registered_config_fields().items():
+        if name not in base.model_fields:
+            model = registry.resolve(model_path)
+            fields[name] = (model, Field(default_factory=model, description=(model.__doc__ or "").strip()))
+    if not fields:
+        return base
+    return create_model("RunConfig", __base__=base, __module__=__name__, __doc__=base.__doc__, **fields)
+
+
+RunConfig = _with_registered_stages(RunConfig)  # type: ignore[misc]
 
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     """The valid keys of the config section at ``loc`` (for "did you mean")."""

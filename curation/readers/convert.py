@@ -20,6 +20,7 @@ from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
+from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
 from curation.records import content_hash
 from curation.suggest import did_you_mean
@@ -194,6 +195,9 @@ def convert_payload(
                 "'conversations', 'instruction'+'output', 'prompt'+'completion' or 'chosen'+'rejected' "
                 "(or pass a field mapping)"
             )
+            if isinstance(obj.get("text"), str):
+                detail += ("; its 'text' has no chat markup (ChatML, Llama, '### Human:'), so it reads as "
+                           "pretraining text, not a conversation")
             return _error(path, line, index, fmt, "unknown_format", detail)
         spec = FORMATS[name]
     try:
@@ -206,8 +210,9 @@ def convert_payload(
     own_id, id_key = _own_id(obj, mapping)
     system_key = mapping.system if mapping is not None and mapping.system else "system"
     used = consumed_keys(spec, mapping)
-    fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != system_key and k != "metadata"}
     system = _system(obj, system_key)
+    fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != "metadata"
+              and not (k == system_key and (system is not None or not obj[k]))}
     base_meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else None
     if "metadata" in obj and base_meta is None:
         fields["metadata"] = obj["metadata"]
@@ -217,6 +222,9 @@ def convert_payload(
     for conv_id, body, extra_fields in converted:
         # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
         own_meta = body.pop("metadata", None)
+        turn_fields = set_aside(body)
+        if turn_fields is not None:
+            extra_fields = {**(extra_fields or {}), "turn_fields": turn_fields}
         if system is not None:
             _add_system(body, system)
         record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
@@ -249,7 +257,11 @@ def convert_payload(
 
 
 def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """The top-level system prompt: a string, or text blocks (Bedrock's ``[{"text": ...}]``)."""
     value = obj.get(key)
+    if isinstance(value, list) and value and all(isinstance(b, dict) and isinstance(b.get("text"), str)
+                                                 and set(b) <= {"text", "type"} for b in value):
+        value = "\n\n".join(b["text"] for b in value)
     if isinstance(value, str) and value.strip():
         return {"role": "system", "content": value}
     return None

@@ -12,15 +12,19 @@ from typing import Any
 
 from curation.readers.formats import (
     alpaca,
+    chat_text,
+    gemini,
     kto,
     mapped,
     oasst,
     openai,
     openai_dpo,
+    pairs,
     preference,
     prompt_completion,
     self_instruct,
     sharegpt,
+    string_turns,
 )
 from curation.readers.mapping import FieldMapping
 
@@ -53,6 +57,10 @@ FORMATS: dict[str, InputFormat] = {
         ),
         InputFormat(self_instruct.NAME, self_instruct.KEYS, self_instruct.is_self_instruct, self_instruct.convert),
         InputFormat(alpaca.NAME, alpaca.KEYS, alpaca.is_alpaca, alpaca.convert),
+        InputFormat(gemini.NAME, gemini.KEYS, gemini.is_gemini, gemini.convert),
+        InputFormat(string_turns.NAME, string_turns.KEYS, string_turns.is_string_turns, string_turns.convert),
+        InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
+        InputFormat(pairs.NAME, pairs.KEYS, pairs.is_pair, pairs.convert),
     )
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
