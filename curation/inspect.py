@@ -288,7 +288,7 @@ def _pool_workers(workers: int | None) -> int:
 def inspect_paths(
     paths: list[str | Path],
     *,
-    model: str = "gpt-4o-mini",
+    model: str = "azure/gpt-4.1-mini",
     format: str | None = None,
     mapping: Any = None,
     extra_models: dict[str, Any] | None = None,
