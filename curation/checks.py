@@ -145,6 +145,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "substitute the template variables (e.g. {{name}}) before training",
         "Unfilled template text such as `{{name}}`, `<NAME>`, `[NAME]` or `[INSERT ...]` outside code and maths.",
     ),
+    "image_missing": (
+        "error",
+        "list the image files in an `images` field (one per <image>, in order) or remove the <image> tokens",
+        "An `<image>` placeholder with no image behind it (LLaMA-Factory's multimodal layout without its images).",
+    ),
     "reserved_token": (
         "error",
         "remove special-token strings such as <|endoftext|> or <|fim_suffix|> from the text",
@@ -347,6 +352,8 @@ def _text_findings(text: str, index: int, out: list[Finding]) -> None:
     found = placeholder_in(text)
     if found:
         out.append(_finding("unfilled_placeholder", f"message {index} contains {found[:60]}", index))
+    if "<image>" in text:
+        out.append(_finding("image_missing", f"message {index} has an <image> placeholder but no image", index))
 
 
 def _check_arguments(arguments: Any, index: int, out: list[Finding]) -> None:

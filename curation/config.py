@@ -129,8 +129,12 @@ class RunConfig(_Strict):
 
     inputs: list[InputConfig] = Field(default_factory=list, description="Raw data files or folders.")
     out: str | None = Field(default=None, description="Run folder; default runs/<timestamp>.")
-    model: str = Field(default="gpt-4o-mini", description="Target model: token limits, encoding and prices.")
+    model: str = Field(default="azure/gpt-4.1-mini", description="Target model: token limits, encoding and prices "
+                       "(the default is open for fine-tuning; `curate models` lists the targets and their dates).")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Extra or overridden model table rows.")
+    targets: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the fine-tuning target table (curation/targets/table.toml): "
+        "the same shape ({providers: {...}, sources: {...}}) and/or {file: my-targets.toml}.")
     seed: int = 0
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
     labels: LabelConfig = Field(default_factory=LabelConfig)
@@ -168,6 +172,18 @@ class RunConfig(_Strict):
                     raise ValueError(f"set the target model with the top-level `{key}:` key, not `length.{key}`")
         return data
 
+    @field_validator("targets")
+    @classmethod
+    def _targets_load(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value:
+            from .targets import load_table
+
+            try:
+                load_table(value)
+            except Exception as exc:  # noqa: BLE001 - reported as the config error it is
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("inputs", mode="before")
     @classmethod
     def _inputs_as_paths(cls, value: Any) -> Any:
@@ -185,6 +201,8 @@ class RunConfig(_Strict):
         body = self.resolved()
         body.pop("out", None)
         body.pop("runner", None)
+        if not body.get("targets"):  # the target table only decides warnings and refusals, not the outputs
+            body.pop("targets", None)
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

@@ -96,7 +96,11 @@ def convert_message(
             if role not in rules.image_roles:
                 flags.add("image_unsupported")
                 return None
-            out["content"] = [_part(p) for p in content if isinstance(p, dict)]
+            parts = [_part(p) for p in content if isinstance(p, dict)]
+            if any(p["type"] == "image_url" and not _fetchable(p["image_url"]) for p in parts):
+                flags.add("image_local_path")
+                return None
+            out["content"] = parts
         else:  # text-only parts join losslessly into the string OpenAI requires on tool/assistant turns
             out["content"] = message_text(message)
     elif content is not None:
@@ -169,6 +173,12 @@ def convert_message(
     if rules.mistral_ids and "tool_calls" in out and "content" not in out:
         out["content"] = ""  # Mistral's validator wants content on every message
     return out
+
+
+def _fetchable(image: Any) -> bool:
+    """Whether a provider can fetch the image: an http(s) URL or inline data, not a path on this machine."""
+    url = image.get("url") if isinstance(image, dict) else None
+    return isinstance(url, str) and url.startswith(("https://", "http://", "data:"))
 
 
 def _part(part: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,12 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "{n} record{s} carry image parts this provider or role cannot take",
         "drop image records for this provider, or export to openai with a vision model",
     ),
+    "image_local_path": (
+        "error",
+        "{n} record{s} give images as local paths (e.g. img/1.jpg); the provider only fetches https:// or "
+        "data: URLs",
+        "upload the images and put their https:// URLs in the records (or base64 data: URLs)",
+    ),
     "developer_as_system": (
         "warning",
         "{n} record{s} have developer messages; written as system",

@@ -468,7 +468,7 @@ def _iter_batches(
         if isinstance(container, readers_mod.FileProblem):
             payloads: Iterator[tuple[int | None, int, Any]] = iter([(None, 0, container)])
         else:
-            payloads = readers_mod.iter_payloads_or_problem(path, container)
+            payloads = readers_mod.iter_payloads_or_problem(path, container, fmt)
         for line, index, payload in payloads:
             if isinstance(payload, readers_mod.FileProblem):
                 bad_files.append(payload.to_dict())

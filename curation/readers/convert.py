@@ -19,7 +19,8 @@ from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
-from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
+from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows
+from curation.readers.formats.media import attach_images
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
 from curation.reasoning import maybe_lift_record
@@ -222,6 +223,8 @@ def convert_payload(
     source = {"path": path, "line": line, "index": index, "format": spec.name}
 
     items = []
+    if "images" in fields and len(converted) == 1 and attach_images(converted[0][1], fields["images"]):
+        del fields["images"]
     for conv_id, body, extra_fields in converted:
         # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
         own_meta = body.pop("metadata", None)
@@ -316,7 +319,10 @@ def read_path(
     container = container or detect_container(path)  # once: sniffing and reading both need it
     fmt = format or sniff_format(path, container, mapping)
     name = str(path)
-    for line, index, payload in iter_payloads(path, container):
+    payloads = iter_payloads(path, container)
+    if fmt == oasst_rows.NAME:
+        payloads = oasst_rows.assemble(payloads)
+    for line, index, payload in payloads:
         yield from convert_payload(payload, fmt, mapping, path=name, line=line, index=index)
 
 
@@ -341,10 +347,19 @@ def probe_input(
 
 
 def iter_payloads_or_problem(
-    path: str | Path, container: str
+    path: str | Path, container: str, fmt: str | None = None
 ) -> Iterator[tuple[int | None, int, Any]]:
     """``iter_payloads``, ending with one ``FileProblem`` payload if the file breaks part-way (a truncated
-    gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject."""
+    gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject.
+
+    A file of OASST message rows (``fmt`` ``oasst_rows``) comes out as trees: its rows are assembled first."""
+    if fmt == oasst_rows.NAME:
+        yield from oasst_rows.assemble(_payloads_or_problem(path, container))
+    else:
+        yield from _payloads_or_problem(path, container)
+
+
+def _payloads_or_problem(path: str | Path, container: str) -> Iterator[tuple[int | None, int, Any]]:
     index = 0
     try:
         for line, position, payload in iter_payloads(path, container):

@@ -48,6 +48,7 @@ TRIGGERS: dict[str, Any] = {
     "missing_content": convo(msg("user", None), ASSISTANT),
     "example_missing_assistant_message": convo(USER),
     "empty_content": convo(USER, msg("assistant", "  \n ")),
+    "image_missing": convo(msg("user", "<image>Who is this?"), ASSISTANT),
     "unfilled_placeholder": convo(msg("user", "Who are you?"), msg("assistant", "I am {{name}}, made by {{author}}.")),
     "reserved_token": convo(USER, msg("assistant", "Paris.<|endoftext|>")),
     "over_token_limit": CLEAN,  # with token_count/max_tokens below

@@ -100,3 +100,65 @@ def test_gemini_function_calls_become_tool_calls() -> None:
     messages = read(obj)["messages"]
     assert messages[1]["tool_calls"][0]["function"] == {"name": "weather", "arguments": '{"city":"Paris"}'}
     assert messages[2] == {"role": "tool", "content": '{"temp":20}', "tool_call_id": "call_0"}
+
+
+def _flatten(node: dict[str, Any], tree_id: str, parent: str | None, rows: list[dict[str, Any]]) -> None:
+    rows.append({"message_id": node["message_id"], "parent_id": parent, "message_tree_id": tree_id,
+                 "role": node["role"], "text": node["text"], "lang": node.get("lang"), "rank": node.get("rank")})
+    for reply in node.get("replies") or []:
+        _flatten(reply, tree_id, node["message_id"], rows)
+
+
+def test_oasst_message_rows_read_like_the_export_trees(real_dir, tmp_path) -> None:
+    """oasst1/oasst2 on Hugging Face are flat rows; put back together they give the trees' conversations."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.readers import read_path
+
+    trees = real_dir / "LAION-AI__Open-Assistant" / "en_100_tree.jsonl"
+    rows: list[dict[str, Any]] = []
+    for line in trees.read_bytes().splitlines():
+        tree = orjson.loads(line)
+        _flatten(tree["prompt"], tree["message_tree_id"], None, rows)
+    random.Random(0).shuffle(rows)  # the file's order is not the tree's order
+    rows.append({"message_id": "lost", "parent_id": "nowhere", "message_tree_id": "t", "role": "assistant",
+                 "text": "an answer to a prompt that is not in the file"})
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "oasst.parquet")
+
+    def paths(items) -> dict[str, tuple[list, str]]:
+        return {i.record["id"]: ([m["content"] for m in i.record["messages"]],
+                                i.record["metadata"]["fields"]["tree_id"])
+                for i in items if i.record is not None}
+
+    from_trees = paths(read_path(trees))
+    items = list(read_path(tmp_path / "oasst.parquet"))
+    assert paths(items) == from_trees and len(from_trees) > 100
+    assert [i.error[0] for i in items if i.record is None] == ["orphan_message"]
+
+
+def test_images_beside_the_turns_are_put_in_place() -> None:
+    obj = {"messages": [{"role": "user", "content": "<image>Who are they?"}, {"role": "assistant", "content": A},
+                        {"role": "user", "content": "And here?<image>"}, {"role": "assistant", "content": A}],
+           "images": ["img/1.jpg", "img/2.jpg"]}
+    record = read(obj)
+    assert record["messages"][0]["content"] == [{"type": "image_url", "image_url": {"url": "img/1.jpg"}},
+                                                {"type": "text", "text": "Who are they?"}]
+    assert record["messages"][2]["content"][1] == {"type": "image_url", "image_url": {"url": "img/2.jpg"}}
+    assert "images" not in record["metadata"].get("fields", {})
+
+
+def test_two_records_about_different_images_are_not_duplicates() -> None:
+    from curation.dedup.text import exact_text
+
+    one, two = ({"messages": [{"role": "user", "content": "<image>Who?"}, {"role": "assistant", "content": A}],
+                 "images": [name]} for name in ("a.jpg", "b.jpg"))
+    assert exact_text(read(one)) != exact_text(read(two))
+
+
+def test_an_image_token_without_its_image_is_an_error() -> None:
+    obj = {"messages": [{"role": "user", "content": "<image>Who?"}, {"role": "assistant", "content": A}]}
+    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1)
+    assert [f.code for f in check_record(items[0].record) if f.severity == "error"] == ["image_missing"]

@@ -17,6 +17,7 @@ from curation.readers.formats import (
     kto,
     mapped,
     oasst,
+    oasst_rows,
     openai,
     openai_dpo,
     pairs,
@@ -47,6 +48,7 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(openai_dpo.NAME, openai_dpo.KEYS, openai_dpo.is_openai_dpo, openai_dpo.convert),
         InputFormat(preference.NAME, preference.KEYS, preference.is_preference, preference.convert),
         InputFormat(oasst.NAME, oasst.KEYS, oasst.is_oasst, oasst.convert),
+        InputFormat(oasst_rows.NAME, oasst_rows.KEYS, oasst_rows.is_oasst_row, oasst_rows.convert),
         InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats.openai import maybe_fix_parts
 from curation.records import MESSAGE_KEYS, ROLES
 
 SIDES = ("messages", "prompt", "chosen", "rejected")
@@ -65,6 +66,11 @@ def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
         for index, message in enumerate(turns):
             if type(message) is not dict or "role" not in message:
                 continue  # not a message: the checks report it as it is
+            if type(message.get("content")) is list:
+                fixed = maybe_fix_parts(message["content"])  # v1 ``value`` parts on any side of any format
+                if fixed is not message["content"]:
+                    message = {**message, "content": fixed}
+                    turns[index] = message
             kept, aside = _clean(message)
             if kept is not message:
                 turns[index] = kept
