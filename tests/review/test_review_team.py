@@ -116,7 +116,8 @@ def test_search_reads_message_text_with_unicode_folding_and_regex(tmp_path: Path
     s = ReviewStore(run, db_path=tmp_path / "r.sqlite")
     assert s.ids(QueueFilter(text="завтрак")) == [first["id"]]
     assert s.ids(QueueFilter(text="ЗАВТРАК")) == [first["id"]]
-    assert s.queue(QueueFilter(text="assistant")).total == 0  # a JSON key / role is not message text
+    assert s.queue(QueueFilter(text="content")).total == 0  # a JSON key is not message text
+    assert s.queue(QueueFilter(text="user")).total == 0  # nor is a role
     assert s.queue(QueueFilter(text="chats.jsonl")).total == 0  # nor is the source file name
     assert s.ids(QueueFilter(text=r"в \d:\d\d", regex=True)) == [first["id"]]
     assert s.ids(QueueFilter(text="assistant:завтрак")) == [first["id"]]
