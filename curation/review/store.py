@@ -102,8 +102,10 @@ CREATE TABLE IF NOT EXISTS latest_labels (label TEXT NOT NULL, record_id TEXT NO
 
 _FROM = "FROM records r LEFT JOIN latest l ON l.record_id = r.id LEFT JOIN record_extra x ON x.seq = r.seq"
 # A verdict row that no undo withdrew (and not an admin's conflict resolution).
-_LIVE_VERDICT = ("d.record_id = r.id AND d.action IN ('accept', 'reject') AND (d.batch IS NULL OR d.batch NOT LIKE"
-                 f" '{RESOLVE_PREFIX}%') AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.uid)")  # fmt: skip
+_LIVE_VERDICT = (
+    "d.record_id = r.id AND d.action IN ('accept', 'reject') AND (d.batch IS NULL OR d.batch NOT LIKE"
+    f" '{RESOLVE_PREFIX}%') AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.uid)"
+)
 _VERDICT_BY = f"EXISTS (SELECT 1 FROM decisions d WHERE {_LIVE_VERDICT} AND d.reviewer = ?)"
 _VERDICT_REVIEWERS = f"(SELECT COUNT(DISTINCT d.reviewer) FROM decisions d WHERE {_LIVE_VERDICT})"
 ROLE_MARK, TEXT_MARK = "\x1e", "\x1f"  # search_text: "\x1erole\x1ftext" per message
@@ -142,8 +144,10 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
-        raise CurationError(f"search {pattern!r} is not a valid regular expression ({exc})",
-                            hint="fix the pattern, or untick regex to search for the text as typed") from None  # fmt: skip
+        raise CurationError(
+            f"search {pattern!r} is not a valid regular expression ({exc})",
+            hint="fix the pattern, or untick regex to search for the text as typed",
+        ) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -902,7 +906,8 @@ class ReviewStore:
             raise CurationError("an undo cannot itself be undone", hint="make the decision again instead")
         targets = [row["uid"]]
         if row["batch"] and not str(row["batch"]).startswith("undo-"):
-            targets = [r[0] for r in self._query("SELECT uid FROM decisions WHERE batch = ? ORDER BY n", (row["batch"],))]
+            sql = "SELECT uid FROM decisions WHERE batch = ? ORDER BY n"
+            targets = [r[0] for r in self._query(sql, (row["batch"],))]
         batch = "undo-" + uuid.uuid4().hex
         out = []
         with self._write() as conn:
