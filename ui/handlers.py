@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 import html
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -630,21 +632,39 @@ def exporter_choices() -> list[str]:
 def run_export(
     ctx: UIContext, formats: list[str], model: str | None = None, method: str = "auto"
 ) -> tuple[str, list[str]]:
-    """Apply the decisions to the run folder, then write the chosen exports; returns (summary, files)."""
+    """The CLI's workflow (apply the decisions, export, re-render report.html), all or nothing: it runs first on a
+    scratch copy of the run folder, and the run folder is only touched when every chosen format is written."""
     if not formats:
         raise CurationError("choose at least one export format", hint="tick a format in the Export tab")
     from curation.exporters.outcome import outcome_lines
+    from curation.report import render_report
+    from curation.review import load_decisions
 
-    applied = apply_decisions(ctx.run_dir)
+    decisions = load_decisions(ctx.run_dir)
+    skip = shutil.ignore_patterns("exports", "review.sqlite*", ".lock", "*.tmp")
+    with tempfile.TemporaryDirectory(prefix="curation-export-") as scratch:
+        stage = Path(scratch) / ctx.run_dir.name
+        shutil.copytree(ctx.run_dir, stage, ignore=skip, symlinks=True)
+        apply_decisions(stage, decisions)
+        trial = _export(stage, formats, model, method)
+        if trial.refused:
+            lines = "\n".join(f"- {line}" for ok, line in outcome_lines(trial) if not ok)
+            raise CurationError(f"export refused, nothing in the run folder was changed:\n{lines}",
+                                hint="fix the rules named above (or untick that format) and export again")  # fmt: skip
+    applied = apply_decisions(ctx.run_dir, decisions)
     result = _export(ctx.run_dir, formats, model, method)
+    if (ctx.run_dir / "report.json").exists():
+        render_report(ctx.run_dir)  # report.html follows the decisions, as after `curate run`
     files = [str(p) for paths in result.paths.values() for p in paths]
     # The same decisions and lines as `curate export`: each format written or refused on its own.
     targets = "\n".join(f"- {line}" for _ok, line in outcome_lines(result))
     summary = (
         f"Applied {applied.decisions} decision(s): {applied.rejected} rejected, {applied.restored} restored, "
-        f"{applied.edited} edited, {applied.invalid_edits} invalid edit(s). Splits now: "
+        f"{applied.edited} edited, {applied.invalid_edits} invalid edit(s); {applied.changed} record(s) changed "
+        "place or content now. Splits now: "
         + ", ".join(f"{k} {v:,}" for k, v in applied.splits.items())
-        + f"; rejects {applied.rejects:,}.\n\nWrote {len(files)} file(s) for {', '.join(formats)}.\n\n{targets}"
+        + f"; rejects {applied.rejects:,}. report.html re-rendered.\n\n"
+        f"Wrote {len(files)} file(s) for {', '.join(formats)}.\n\n{targets}"
     )
     return summary, files
 

@@ -37,7 +37,8 @@ def test_a_leased_record_is_in_no_other_queue(store: ReviewStore) -> None:
 def test_todo_is_flagged_or_rejected_without_a_verdict(store: ReviewStore) -> None:
     todo = store.ids(QueueFilter(status="todo"))
     expected = {r.record_id for r in store.queue(QueueFilter(flag="*"), 0, 10_000).items} | {
-        r.record_id for r in store.queue(QueueFilter(reason="*"), 0, 10_000).items}
+        r.record_id for r in store.queue(QueueFilter(reason="*"), 0, 10_000).items
+    }
     assert set(todo) == expected and todo
     assert all(store.get(rid).flags or store.get(rid).split == "rejected" for rid in todo)
 
