@@ -104,6 +104,7 @@ def _safe(fn: Callable[..., Any]) -> Callable[..., Any]:
 def build_app(run_dir: str | Path, *, job_db: str | Path | None = None, users: Any = None) -> Any:
     """The Blocks app for one run folder (not launched). ``users``: a :class:`UsersFile` when people log in."""
     gr = _gradio()
+    globals()["gr"] = gr  # handlers annotate `request: gr.Request`; Gradio resolves that name in this module
     ctx = h.UIContext(run_dir, users=users)
     choices = h.filter_choices(ctx)
 
