@@ -26,16 +26,17 @@ HEAD = """
     return e ? e.getAttribute('data-record-id') : '';
   };
   window.curationBusy = null;
-  var watch = function () {
-    var h = document.getElementById('review-header');
-    if (!h) { setTimeout(watch, 200); return; }
-    new MutationObserver(function () {
-      var shown = window.curationShownId();
-      (window.curationShown = window.curationShown || []).push(shown);
-      if (window.curationBusy && shown !== window.curationBusy.id) window.curationBusy = null;
-    }).observe(h, {childList: true, subtree: true, characterData: true, attributes: true});
+  var last = null;
+  var seen = function () {
+    var shown = window.curationShownId();
+    if (shown !== last) { last = shown; (window.curationShown = window.curationShown || []).push(shown); }
+    if (window.curationBusy && shown !== window.curationBusy.id) window.curationBusy = null;
   };
-  document.addEventListener('DOMContentLoaded', watch);
+  var watch = function () {  // the header is re-rendered by Gradio: watch the whole page
+    new MutationObserver(seen).observe(document.body, {childList: true, subtree: true, characterData: true,
+                                                       attributes: true, attributeFilter: ['data-record-id']});
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch); else watch();
   document.addEventListener('keydown', function (e) {
     var t = e.target, tag = (t && t.tagName || '').toLowerCase();
     if (tag === 'input' || tag === 'textarea' || tag === 'select' || (t && t.isContentEditable)) return;
