@@ -712,10 +712,11 @@ class ReviewStore:
         ops = [(keep_id, "accept", None, None)] + [
             (m, "reject", "near_duplicate", keep_id) for m in ids if m != keep_id
         ]
+        batch = uuid.uuid4().hex  # one undoable batch
         with self._write() as conn:
             return [
                 self._insert(conn, rid, action, reviewer, reason=reason, duplicate_of=dup,
-                             note=f"cluster {cluster_id}: kept {keep_id}")
+                             note=f"cluster {cluster_id}: kept {keep_id}", batch=batch)
                 for rid, action, reason, dup in ops
             ]  # fmt: skip
 

@@ -33,7 +33,7 @@ def _run(folder: Path) -> Path:
     """A synthetic run whose first kept record carries the crafted texts (an XSS probe, Hebrew, an empty turn)."""
     from curation.review.synthetic import write_synthetic_run
 
-    run = write_synthetic_run(folder, n=260, seed=11)
+    run = write_synthetic_run(folder, n=200, seed=11)
     train = run / "splits" / "train.jsonl"
     lines = train.read_bytes().splitlines()
     first = orjson.loads(lines[0])
