@@ -86,12 +86,13 @@ def main() -> None:
             page.wait_for_function(f"() => document.querySelector('#review-header').innerText.length > 0 && "
                                    f"window.curationShownId() !== {json.dumps(old)}")
             times["filter"].append((time.perf_counter() - start) * 1000)
-        for word in ["merge", "graph", "cache", "tree", "parse"][: max(2, a.repeat // 2)]:
-            old = page.evaluate(shown)
+        head = "() => document.querySelector('#review-header').innerText"
+        for word in ["merge the", "graph", "cache the", "tree", "parse the"][: max(2, a.repeat // 2)]:
+            old = page.evaluate(head)
             start = time.perf_counter()
             page.fill("#f-text input, #f-text textarea", word)
             page.locator("#f-text input, #f-text textarea").first.press("Enter")
-            page.wait_for_function(change, arg=old)
+            page.wait_for_function(f"() => ({head})() !== {json.dumps(old)}", timeout=120_000)
             times["search"].append((time.perf_counter() - start) * 1000)
         browser.close()
     demo.close()
