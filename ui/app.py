@@ -379,8 +379,10 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None, users: A
         @_safe
         def renew(request: gr.Request, rid: str | None, typed: str) -> Any:
             name = maybe_who(request, typed)
-            if rid and name and not ctx.store.claim(rid, name):
-                return f"⚠ {rid} is now on {ctx.store.lease_holder(rid)}'s screen: take the next record"
+            if rid and name and not ctx.store.renew(rid, name):
+                holder = ctx.store.lease_holder(rid)
+                if holder and holder != name:
+                    return f"⚠ {rid} is now on {holder}'s screen: take the next record"
             return gr.update()
 
         @_safe

@@ -332,6 +332,8 @@ def review_view(ctx: UIContext, filters: QueueFilter, position: int) -> ReviewVi
             page = ctx.store.queue(filters, position, 1)
         if not page.items or not filters.reviewer or ctx.store.claim(page.items[0].record_id, filters.reviewer):
             break
+    else:  # every try lost the race for a lease: show nothing rather than a record on someone else's screen
+        page.items = []
     view = ReviewView(position=position, total=page.total, progress=_progress_text(ctx, filters.reviewer))
     if not page.items:
         view.position = 0

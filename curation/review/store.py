@@ -857,6 +857,14 @@ class ReviewStore:
             conn.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (record_id, reviewer, now + seconds))
         return True
 
+    def renew(self, record_id: str, reviewer: str, seconds: float = LEASE_SECONDS) -> bool:
+        """Extend the reviewer's own lease on a record; never takes a new one (a renewal that arrives after the
+        reviewer moved on must not pull the lease back from the record now on screen)."""
+        with self._write() as conn:
+            cur = conn.execute("UPDATE leases SET expires = ? WHERE record_id = ? AND reviewer = ?",
+                               (time.time() + seconds, record_id, reviewer))  # fmt: skip
+            return bool(cur.rowcount)
+
     def release(self, reviewer: str) -> None:
         with self._write() as conn:
             conn.execute("DELETE FROM leases WHERE reviewer = ?", (reviewer,))

@@ -135,3 +135,11 @@ def test_sort_by_score(store: ReviewStore) -> None:
     with pytest.raises(CurationError, match="unknown sort"):
         store.ids(QueueFilter(sort="colour"))
     assert store.position(QueueFilter(reason="kept", sort="-tokens"), ids[5]) == 5
+
+
+def test_a_late_renewal_never_pulls_a_lease_back(store: ReviewStore) -> None:
+    first, second = store.ids(QueueFilter(status="todo"))[:2]
+    assert store.claim(first, "alice") and store.claim(second, "alice")  # alice moved on to the second record
+    assert not store.renew(first, "alice")  # the timer's renewal for the record she left does nothing
+    assert store.lease_holder(second) == "alice" and store.lease_holder(first) is None
+    assert store.renew(second, "alice")
