@@ -153,3 +153,11 @@ def test_a_refused_export_leaves_the_run_folder_byte_identical(ctx: h.UIContext)
     assert "human_rejected" in (ctx.run_dir / "report.html").read_text(encoding="utf-8")
     kept = [orjson.loads(x)["id"] for x in (ctx.run_dir / "splits" / "train.jsonl").read_bytes().splitlines()]
     assert rid not in kept
+
+
+def test_a_record_decided_by_another_while_the_lease_lapsed_is_refused(ctx: h.UIContext) -> None:
+    a = h.review_view(ctx, h.make_filter(status=h.TODO, reviewer="alice"), 0)
+    ctx.store.release("alice")  # alice's lease lapsed while the record stayed on her screen
+    h.decide(ctx, a.record_id, "reject", "bob")
+    with pytest.raises(CurationError, match="decided by bob while it was open here"):
+        h.decide(ctx, a.record_id, "accept", "alice")
