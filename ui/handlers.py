@@ -648,6 +648,7 @@ def run_export(
     from curation.exporters.outcome import outcome_lines
     from curation.report import render_report
     from curation.review import load_decisions
+    from curation.targets import lifecycle_lines, table_for_run
 
     decisions = load_decisions(ctx.run_dir)
     skip = shutil.ignore_patterns("exports", "review.sqlite*", ".lock", "*.tmp")
@@ -664,6 +665,8 @@ def run_export(
     result = _export(ctx.run_dir, formats, model, method)
     if (ctx.run_dir / "report.json").exists():
         render_report(ctx.run_dir)  # report.html follows the decisions, as after `curate run`
+    lifecycle = "".join(f"\n\n**Warning:** {line}" for line in
+                        lifecycle_lines(formats=formats, format_model=model, table=table_for_run(ctx.run_dir)))
     files = [str(p) for paths in result.paths.values() for p in paths]
     # The same decisions and lines as `curate export`: each format written or refused on its own.
     targets = "\n".join(f"- {line}" for _ok, line in outcome_lines(result))
@@ -674,6 +677,7 @@ def run_export(
         + ", ".join(f"{k} {v:,}" for k, v in applied.splits.items())
         + f"; rejects {applied.rejects:,}. report.html re-rendered.\n\n"
         f"Wrote {len(files)} file(s) for {', '.join(formats)}.\n\n{targets}"
+        + lifecycle
     )
     return summary, files
 
