@@ -140,13 +140,17 @@ def _snapshot(folder: Path) -> dict[str, str]:
 
 
 def test_a_refused_export_leaves_the_run_folder_byte_identical(ctx: h.UIContext) -> None:
-    rid = ctx.store.ids(h.make_filter(split="train"))[0]
-    h.decide(ctx, rid, "reject", "alice", reason="bad")
+    train = h.make_filter(split="train")
+    n = len(ctx.store.ids(train))
+    ctx.store.bulk(train, "reject", "alice", expected=n)  # leaves OpenAI fewer than its 10 training examples
     ctx.store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = _snapshot(ctx.run_dir)
     with pytest.raises(CurationError, match="nothing in the run folder was changed"):
-        h.run_export(ctx, ["openai", "together"])  # together refuses records with tool calls
+        h.run_export(ctx, ["openai", "hf"])
     assert _snapshot(ctx.run_dir) == before
+    ctx.store.undo_last("alice")
+    rid = ctx.store.ids(train)[0]
+    h.decide(ctx, rid, "reject", "alice", reason="bad")
     # A successful export applies the decision, writes the files and re-renders the report.
     summary, _files = h.run_export(ctx, ["openai"])
     assert "1 rejected" in summary and "report.html re-rendered" in summary
