@@ -15,8 +15,10 @@ threads that share the connection.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -33,11 +35,16 @@ from ..exporters.base import SPLIT_ORDER
 from ..records import message_text, record_messages
 
 DB_NAME = "review.sqlite"
-SCHEMA_VERSION = 1
-ACTIONS: frozenset[str] = frozenset({"accept", "reject", "edit", "label", "note", "reset"})
+SCHEMA_VERSION = 2  # 2: record_extra (message text, scores), leases, undo/batch columns
+ACTIONS: frozenset[str] = frozenset({"accept", "reject", "edit", "label", "note", "reset", "undo"})
+VERDICTS = ("accept", "reject")
+ANY_VALUE = "*"  # QueueFilter.flag / .reason: any flag, any reject reason
+RESOLVE_PREFIX = "resolve-"  # batch of an admin's conflict resolution (not counted as a reviewer's verdict)
+SORTS = ("quality", "language_score", "similarity", "tokens")
+LEASE_SECONDS = 120.0
 # Columns of the decision log and of the merged ``latest`` state, in the order queries return them.
 _LOG_COLS = ("n", "uid", "record_id", "action", "reviewer", "reason", "duplicate_of", "messages", "labels", "note",
-             "ts")  # fmt: skip
+             "ts", "batch", "undoes")  # fmt: skip
 _LATEST_COLS = "record_id, verdict, reason, duplicate_of, messages, labels, note, reviewer, ts, count"
 
 # Queue indexes: dropped during a bulk import and built once afterwards (several times faster than
@@ -70,7 +77,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     action TEXT NOT NULL,
     reviewer TEXT NOT NULL,
     reason TEXT, duplicate_of TEXT, messages TEXT, labels TEXT, note TEXT,
-    ts REAL NOT NULL
+    ts REAL NOT NULL,
+    batch TEXT,                     -- one bulk action (or conflict resolution): every row it wrote
+    undoes TEXT                     -- action "undo": the uid of the decision row it withdraws
 );
 CREATE INDEX IF NOT EXISTS decisions_record ON decisions(record_id, n);
 CREATE TABLE IF NOT EXISTS latest (
@@ -80,9 +89,87 @@ CREATE TABLE IF NOT EXISTS latest (
     reviewer TEXT NOT NULL, ts REAL NOT NULL, n INTEGER NOT NULL, count INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS latest_verdict ON latest(verdict);
+CREATE TABLE IF NOT EXISTS record_extra (
+    seq INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,             -- the messages' text (roles as "\x1erole\x1f" markers), what search reads
+    quality REAL, language_score REAL, similarity REAL, tokens REAL
+);
+CREATE TABLE IF NOT EXISTS leases (record_id TEXT PRIMARY KEY, reviewer TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS latest_labels (label TEXT NOT NULL, record_id TEXT NOT NULL,
     PRIMARY KEY (label, record_id)) WITHOUT ROWID;
 """
+
+
+_FROM = "FROM records r LEFT JOIN latest l ON l.record_id = r.id LEFT JOIN record_extra x ON x.seq = r.seq"
+# A verdict row that no undo withdrew (and not an admin's conflict resolution).
+_LIVE_VERDICT = (
+    "d.record_id = r.id AND d.action IN ('accept', 'reject') AND (d.batch IS NULL OR d.batch NOT LIKE"
+    f" '{RESOLVE_PREFIX}%') AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.uid)"
+)
+_VERDICT_BY = f"EXISTS (SELECT 1 FROM decisions d WHERE {_LIVE_VERDICT} AND d.reviewer = ?)"
+_VERDICT_REVIEWERS = f"(SELECT COUNT(DISTINCT d.reviewer) FROM decisions d WHERE {_LIVE_VERDICT})"
+ROLE_MARK, TEXT_MARK = "\x1e", "\x1f"  # search_text: "\x1erole\x1ftext" per message
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _order(sort: str | None) -> str:
+    if not sort:
+        return "r.seq"
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise CurationError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)} (prefix - for descending)")
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    return f"x.{key} IS NULL, x.{key} {direction}, r.seq"
+
+
+def search_text(record: dict[str, Any]) -> str:
+    """What search reads: each message's text and tool-call arguments, after its role (never the JSON keys)."""
+    parts = []
+    for m in record_messages(record):
+        if not isinstance(m, dict):
+            continue
+        text = message_text(m)
+        for call in m.get("tool_calls") or []:
+            fn = (call or {}).get("function") or {} if isinstance(call, dict) else {}
+            text += f"\n{fn.get('name', '')} {fn.get('arguments', '')}"
+        parts.append(f"{ROLE_MARK}{m.get('role')}{TEXT_MARK}{text}")
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise CurationError(
+            f"search {pattern!r} is not a valid regular expression ({exc})",
+            hint="fix the pattern, or untick regex to search for the text as typed",
+        ) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _folded(query: str) -> tuple[str, str | None]:
+    """(text, role) of a query: "role:user word" searches one role's turns."""
+    role = None
+    head, _, rest = query.partition(":")
+    if rest and head.lower() in ("user", "assistant", "system", "tool", "developer"):
+        role, query = head.lower(), rest.strip()
+    return query.casefold(), role
+
+
+def _msg_match(text: str | None, query: str, regex: int) -> bool:
+    if not text:
+        return False
+    needle, role = _folded(query)
+    turns = (part.partition(TEXT_MARK) for part in text.split(ROLE_MARK) if part)
+    texts = (body for who, _, body in turns if role is None or who == role)
+    if regex:
+        pattern = _compiled(query if role is None else query.partition(":")[2].strip())
+        return any(pattern.search(body) for body in texts)
+    return any(needle in body.casefold() for body in texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +201,11 @@ class QueueFilter:
     split: str | None = None  # train / validation / test / rejected
     label: str | None = None
     text: str | None = None  # free-text search in the record
-    status: str | None = None  # unreviewed / reviewed / accepted / rejected / edited
+    status: str | None = None  # todo / unreviewed / reviewed / accepted / rejected / edited
     cluster: str | None = None
+    regex: bool = False  # text is a regular expression (matched case-insensitively)
+    sort: str | None = None  # one of SORTS, "-" first for descending; pipeline order when None
+    reviewer: str | None = None  # whose queue: records leased to others are left out; todo honours the overlap
 
 
 @dataclass(slots=True)
@@ -287,8 +377,15 @@ class ReviewStore:
         self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
+        self._conn.create_function("msg_match", 3, _msg_match, deterministic=True)
         with self._lock:  # executescript commits on its own; CREATE ... IF NOT EXISTS is safe to race
             self._conn.executescript(_SCHEMA)
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(decisions)")}
+            for column in ("batch", "undoes"):  # a schema-1 store: the log is kept, two columns added
+                if column not in columns:
+                    self._conn.execute(f"ALTER TABLE decisions ADD COLUMN {column} TEXT")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS decisions_undoes ON decisions(undoes)")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS decisions_reviewer ON decisions(reviewer, n)")
         self._ensure_imported()
 
     # -- plumbing -----------------------------------------------------------------------------------------
@@ -343,6 +440,7 @@ class ReviewStore:
         """(Re-)import the run's splits and rejects; decisions are kept. Returns the number of records."""
         fingerprint = fingerprint or _run_fingerprint(self.run_dir)
         rows: list[tuple[Any, ...]] = []
+        extra_rows: list[tuple[Any, ...]] = []
         flag_rows: list[tuple[str, int]] = []
         seen: set[str] = set()
         seq = 0
@@ -362,6 +460,10 @@ class ReviewStore:
             kind = "raw" if record is None else ("preference" if "chosen" in record else "conversation")
             orig = split if reject is None else str(meta.get("split") or "train")
             cluster = meta.get("cluster")
+            similarity = reject.get("similarity") if reject else None
+            extra_rows.append((seq, search_text(record) if record is not None else str((reject or {}).get("raw", "")),
+                               _number(meta.get("quality")), _number(meta.get("language_score")),
+                               _number(similarity), _number(meta.get("tokens"))))  # fmt: skip
             rows.append(
                 (
                     seq, rid, split, orig,
@@ -388,7 +490,9 @@ class ReviewStore:
                 conn.execute(f"DROP INDEX IF EXISTS {name}")
             conn.execute("DELETE FROM records")
             conn.execute("DELETE FROM record_flags")
+            conn.execute("DELETE FROM record_extra")
             conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany("INSERT INTO record_extra VALUES (?,?,?,?,?,?)", extra_rows)
             flag_rows.sort()  # insert in primary-key order: no page splits in the WITHOUT ROWID table
             conn.executemany("INSERT INTO record_flags VALUES (?,?)", flag_rows)
             for name, columns in _RECORD_INDEXES.items():
@@ -414,7 +518,9 @@ class ReviewStore:
         clauses: list[str] = []
         params: list[Any] = []
         if f.reason:
-            if f.reason == "kept":
+            if f.reason == ANY_VALUE:
+                clauses.append("r.split = 'rejected'")
+            elif f.reason == "kept":
                 clauses.append("r.split != 'rejected'")
             else:
                 clauses.append("r.reason = ?")
@@ -424,7 +530,9 @@ class ReviewStore:
             if value:
                 clauses.append(f"r.{column} = ?")
                 params.append(value)
-        if f.flag:
+        if f.flag == ANY_VALUE:
+            clauses.append("r.flags IS NOT NULL")
+        elif f.flag:
             clauses.append("r.seq IN (SELECT seq FROM record_flags WHERE flag = ?)")
             params.append(f.flag)
         if f.label:
@@ -434,12 +542,28 @@ class ReviewStore:
             )
             params += [f.label, f"%\n{f.label}\n%"]
         if f.text:
-            # LIKE is case-insensitive for ASCII; the body is the stored JSONL line (UTF-8 kept by orjson).
-            clauses.append("(r.id = ? OR CAST(r.body AS TEXT) LIKE ? ESCAPE '\\')")
-            escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params += [f.text, f"%{escaped}%"]
+            # Message text only (not the JSON line), Unicode case folding; a regex when asked (checked here).
+            if f.regex:
+                _compiled(f.text)
+            clauses.append("(r.id = ? OR msg_match(x.text, ?, ?))")
+            params += [f.text, f.text, int(bool(f.regex))]
+        if f.reviewer:  # someone else has it on screen: not in this reviewer's queue
+            clauses.append("NOT EXISTS (SELECT 1 FROM leases le WHERE le.record_id = r.id AND le.reviewer != ?"
+                           " AND le.expires > ?)")  # fmt: skip
+            params += [f.reviewer, time.time()]
         status = f.status or ""
-        if status == "unreviewed":
+        if status == "todo":  # flagged or rejected by the pipeline, no human verdict yet
+            clauses.append("(r.flags IS NOT NULL OR r.split = 'rejected')")
+        if status in ("todo", "unreviewed") and f.reviewer:
+            # No verdict of mine; and no verdict at all, or one reviewer's verdict on a double-reviewed record.
+            overlap = int(round(self.overlap() * 10_000))
+            empty = "l.verdict IS NULL" if status == "todo" else "l.record_id IS NULL"
+            clauses.append(f"NOT {_VERDICT_BY} AND ({empty} OR (((r.seq * 2654435761) % 10000) < ? AND"
+                           f" {_VERDICT_REVIEWERS} < 2))")  # fmt: skip
+            params += [f.reviewer, overlap]
+        elif status == "todo":
+            clauses.append("l.verdict IS NULL")
+        elif status == "unreviewed":
             clauses.append("l.record_id IS NULL")
         elif status == "reviewed":
             clauses.append("l.record_id IS NOT NULL")
@@ -448,9 +572,10 @@ class ReviewStore:
             params.append(status[:-2] if status == "accepted" else "reject")
         elif status == "edited":
             clauses.append("l.messages IS NOT NULL")
-        elif status:
+        elif status and status != "todo":
             raise CurationError(
-                f"unknown status filter {status!r}", hint="use unreviewed, reviewed, accepted, rejected or edited"
+                f"unknown status filter {status!r}",
+                hint="use todo, unreviewed, reviewed, accepted, rejected or edited",
             )
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -458,11 +583,11 @@ class ReviewStore:
         """One page of the records matching the filters, in pipeline order, and how many match in all."""
         f = filters or QueueFilter()
         where, params = self._where(f)
-        base = "FROM records r LEFT JOIN latest l ON l.record_id = r.id" + where
+        base = _FROM + where
         total = self._query(f"SELECT COUNT(*) {base}", params)[0][0]
         rows = self._query(
             f"SELECT r.id, r.split, r.reason, r.language, l.verdict, l.messages IS NOT NULL {base}"
-            " ORDER BY r.seq LIMIT ? OFFSET ?",
+            f" ORDER BY {_order(f.sort)} LIMIT ? OFFSET ?",
             [*params, max(0, int(limit)), max(0, int(offset))],
         )
         items = [QueueItem(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
@@ -587,10 +712,11 @@ class ReviewStore:
         ops = [(keep_id, "accept", None, None)] + [
             (m, "reject", "near_duplicate", keep_id) for m in ids if m != keep_id
         ]
+        batch = uuid.uuid4().hex  # one undoable batch
         with self._write() as conn:
             return [
                 self._insert(conn, rid, action, reviewer, reason=reason, duplicate_of=dup,
-                             note=f"cluster {cluster_id}: kept {keep_id}")
+                             note=f"cluster {cluster_id}: kept {keep_id}", batch=batch)
                 for rid, action, reason, dup in ops
             ]  # fmt: skip
 
@@ -634,6 +760,8 @@ class ReviewStore:
         duplicate_of: str | None = None,
         uid: str | None = None,
         ts: float | None = None,
+        batch: str | None = None,
+        undoes: str | None = None,
     ) -> dict[str, Any]:
         row = {
             "uid": uid or uuid.uuid4().hex,
@@ -646,16 +774,21 @@ class ReviewStore:
             "labels": orjson.dumps(list(labels)).decode() if labels is not None else None,
             "note": note,
             "ts": ts if ts is not None else time.time(),
+            "batch": batch,
+            "undoes": undoes,
         }
         cur = conn.execute(
             "INSERT OR IGNORE INTO decisions (uid, record_id, action, reviewer, reason, duplicate_of, messages,"
-            " labels, note, ts) VALUES (:uid, :record_id, :action, :reviewer, :reason, :duplicate_of, :messages,"
-            " :labels, :note, :ts)",
+            " labels, note, ts, batch, undoes) VALUES (:uid, :record_id, :action, :reviewer, :reason,"
+            " :duplicate_of, :messages, :labels, :note, :ts, :batch, :undoes)",
             row,
         )
         if cur.rowcount:
             row["n"] = cur.lastrowid
-            self._merge_latest(conn, row)
+            if action == "undo":
+                self._recompute(conn, record_id)
+            else:
+                self._merge_latest(conn, row)
         return _log_row_from_dict(row)
 
     @staticmethod
@@ -680,13 +813,155 @@ class ReviewStore:
                 [(label, row["record_id"]) for label in orjson.loads(row["labels"])],
             )
 
+    @staticmethod
+    def _recompute(conn: sqlite3.Connection, record_id: str) -> None:
+        """The merged state of one record from its log, leaving out the decisions an undo withdrew."""
+        rows = [dict(zip(_LOG_COLS, r, strict=True)) for r in conn.execute(
+            f"SELECT {', '.join(_LOG_COLS)} FROM decisions WHERE record_id = ? ORDER BY n", (record_id,))]  # fmt: skip
+        conn.execute("DELETE FROM latest WHERE record_id = ?", (record_id,))
+        conn.execute("DELETE FROM latest_labels WHERE record_id = ?", (record_id,))
+        for row in live_rows(rows):
+            ReviewStore._merge_latest(conn, row)
+
     def rebuild_latest(self) -> None:
         """Recompute the derived ``latest`` tables from the decision log."""
         with self._write() as conn:
             conn.execute("DELETE FROM latest")
             conn.execute("DELETE FROM latest_labels")
-            for r in conn.execute(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n").fetchall():
-                self._merge_latest(conn, dict(zip(_LOG_COLS, r, strict=True)))
+            rows = [dict(zip(_LOG_COLS, r, strict=True))
+                    for r in conn.execute(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n").fetchall()]
+            for row in live_rows(rows):
+                self._merge_latest(conn, row)
+
+    # -- teams: leases, overlap, undo, bulk -----------------------------------------------------------------
+    def overlap(self) -> float:
+        """The fraction of records two reviewers each decide (for agreement), set by an admin; 0 by default."""
+        value = self._meta("overlap")
+        return float(value) if value else 0.0
+
+    def set_overlap(self, fraction: float) -> None:
+        if not 0.0 <= float(fraction) <= 1.0:
+            raise CurationError(f"overlap {fraction} is not a fraction", hint="use a number from 0 to 1, e.g. 0.1")
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('overlap', ?)", (str(float(fraction)),))
+
+    def claim(self, record_id: str, reviewer: str, seconds: float = LEASE_SECONDS) -> bool:
+        """Lease a record to the reviewer who has it on screen (or renew the lease); False when another
+        reviewer holds an unexpired lease on it."""
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute("SELECT reviewer, expires FROM leases WHERE record_id = ?", (record_id,)).fetchone()
+            if row and row[0] != reviewer and row[1] > now:
+                return False
+            conn.execute("DELETE FROM leases WHERE reviewer = ? AND record_id != ?", (reviewer, record_id))
+            conn.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (record_id, reviewer, now + seconds))
+        return True
+
+    def renew(self, record_id: str, reviewer: str, seconds: float = LEASE_SECONDS) -> bool:
+        """Extend the reviewer's own lease on a record; never takes a new one (a renewal that arrives after the
+        reviewer moved on must not pull the lease back from the record now on screen)."""
+        with self._write() as conn:
+            cur = conn.execute("UPDATE leases SET expires = ? WHERE record_id = ? AND reviewer = ?",
+                               (time.time() + seconds, record_id, reviewer))  # fmt: skip
+            return bool(cur.rowcount)
+
+    def release(self, reviewer: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM leases WHERE reviewer = ?", (reviewer,))
+
+    def lease_holder(self, record_id: str) -> str | None:
+        rows = self._query("SELECT reviewer FROM leases WHERE record_id = ? AND expires > ?", (record_id, time.time()))
+        return rows[0][0] if rows else None
+
+    def ids(self, filters: QueueFilter) -> list[str]:
+        """Every record id the filtered queue holds, in queue order (what a bulk action acts on)."""
+        where, params = self._where(filters)
+        return [r[0] for r in self._query(f"SELECT r.id {_FROM}{where} ORDER BY {_order(filters.sort)}", params)]
+
+    def position(self, filters: QueueFilter, record_id: str) -> int | None:
+        """Where a record is in the filtered queue (0-based), or None when the queue does not hold it."""
+        ids = self.ids(filters)
+        try:
+            return ids.index(record_id)
+        except ValueError:
+            return None
+
+    def bulk(self, filters: QueueFilter, action: str, reviewer: str, *, expected: int, reason: str | None = None,
+             labels: list[str] | None = None) -> tuple[str, int]:  # fmt: skip
+        """One decision per record of the filtered queue, as one undoable batch; ``expected`` is the count the
+        reviewer confirmed (refused when the queue changed since). Returns (batch id, count)."""
+        if action not in ("accept", "reject", "label"):
+            raise CurationError(f"bulk {action!r} is not supported", hint="use accept, reject or label")
+        if not reviewer:
+            raise CurationError("a decision needs a reviewer name", hint="set the reviewer field")
+        batch = uuid.uuid4().hex
+        with self._write() as conn:
+            where, params = self._where(filters)
+            ids = [r[0] for r in conn.execute(f"SELECT r.id {_FROM}{where} ORDER BY r.seq", params)]
+            if len(ids) != expected:
+                raise CurationError(f"the filtered set now holds {len(ids)} records, not the {expected} confirmed",
+                                    hint="preview the bulk action again and confirm the new count")  # fmt: skip
+            for rid in ids:
+                self._insert(conn, rid, action, reviewer, reason=reason, labels=labels, batch=batch)
+        return batch, len(ids)
+
+    def undo(self, uid: str, reviewer: str) -> list[dict[str, Any]]:
+        """Withdraw one decision (and, when it was part of a bulk action, the whole batch); returns the undo rows."""
+        rows = self._query(f"SELECT {', '.join(_LOG_COLS)} FROM decisions WHERE uid = ?", (uid,))
+        if not rows:
+            raise CurationError(f"no decision {uid!r}", hint="pick one from the record's history")
+        row = dict(zip(_LOG_COLS, rows[0], strict=True))
+        if row["action"] == "undo":
+            raise CurationError("an undo cannot itself be undone", hint="make the decision again instead")
+        targets = [row["uid"]]
+        if row["batch"] and not str(row["batch"]).startswith("undo-"):
+            sql = "SELECT uid FROM decisions WHERE batch = ? ORDER BY n"
+            targets = [r[0] for r in self._query(sql, (row["batch"],))]
+        batch = "undo-" + uuid.uuid4().hex
+        out = []
+        with self._write() as conn:
+            for target in targets:
+                if conn.execute("SELECT 1 FROM decisions WHERE undoes = ?", (target,)).fetchone():
+                    continue  # already withdrawn
+                rid = conn.execute("SELECT record_id FROM decisions WHERE uid = ?", (target,)).fetchone()[0]
+                out.append(self._insert(conn, rid, "undo", reviewer, undoes=target, batch=batch))
+        if not out:
+            raise CurationError("that decision was already undone", hint="nothing to do")
+        return out
+
+    def undo_last(self, reviewer: str) -> list[dict[str, Any]]:
+        """Withdraw the reviewer's latest decision (a whole batch for a bulk action)."""
+        rows = self._query(
+            "SELECT uid FROM decisions d WHERE reviewer = ? AND action != 'undo' AND NOT EXISTS"
+            " (SELECT 1 FROM decisions u WHERE u.undoes = d.uid) ORDER BY n DESC LIMIT 1", (reviewer,))  # fmt: skip
+        if not rows:
+            raise CurationError(f"{reviewer} has no decision left to undo", hint="nothing to do")
+        return self.undo(rows[0][0], reviewer)
+
+    def reviewer_verdicts(self) -> dict[str, dict[str, str]]:
+        """{record id: {reviewer: last live verdict}} from the log (undone rows and resolutions left out)."""
+        rows = [dict(zip(_LOG_COLS, r, strict=True)) for r in
+                self._query(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n")]  # fmt: skip
+        out: dict[str, dict[str, str]] = {}
+        for row in live_rows(rows):
+            if row["action"] in VERDICTS and not str(row["batch"] or "").startswith(RESOLVE_PREFIX):
+                out.setdefault(row["record_id"], {})[row["reviewer"]] = row["action"]
+        return out
+
+    def resolutions(self) -> dict[str, str]:
+        """{record id: verdict} of an admin's conflict resolutions still in force."""
+        rows = [dict(zip(_LOG_COLS, r, strict=True)) for r in
+                self._query(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n")]  # fmt: skip
+        return {row["record_id"]: row["action"] for row in live_rows(rows)
+                if row["action"] in VERDICTS and str(row["batch"] or "").startswith(RESOLVE_PREFIX)}  # fmt: skip
+
+    def resolve(self, record_id: str, verdict: str, admin: str, reason: str | None = None) -> dict[str, Any]:
+        """An admin's final verdict on a conflicting record (kept apart from the reviewers' verdicts)."""
+        if verdict not in VERDICTS:
+            raise CurationError(f"resolve with {verdict!r}", hint="use accept or reject")
+        with self._write() as conn:
+            return self._insert(conn, record_id, verdict, admin, reason=reason, note="conflict resolved",
+                                batch=RESOLVE_PREFIX + uuid.uuid4().hex)  # fmt: skip
 
     # -- carrying decisions between runs ------------------------------------------------------------------
     def export_decisions(self, path: str | Path) -> int:
@@ -718,7 +993,7 @@ class ReviewStore:
                     conn, str(row["record_id"]), row["action"], str(row.get("reviewer") or "import"),
                     reason=row.get("reason"), messages=row.get("messages"), labels=row.get("labels"),
                     note=row.get("note"), duplicate_of=row.get("duplicate_of"), uid=row.get("uid"),
-                    ts=row.get("ts"),
+                    ts=row.get("ts"), batch=row.get("batch"), undoes=row.get("undoes"),
                 )  # fmt: skip
                 added += "n" in stored
         return added
@@ -762,10 +1037,16 @@ def _log_row_from_dict(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def live_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The decision rows no undo withdrew (undo rows themselves left out), in log order."""
+    undone = {row.get("undoes") for row in rows if row.get("action") == "undo"}
+    return [row for row in rows if row.get("action") != "undo" and row.get("uid") not in undone]
+
+
 def fold_decisions(rows: list[dict[str, Any]]) -> dict[str, Decision]:
     """The merged state per record from a decision log (rows in order, messages/labels already parsed)."""
     states: dict[str, tuple[tuple[Any, ...], dict[str, Any], int]] = {}
-    for row in rows:
+    for row in live_rows(rows):
         raw = {"reason": None, "duplicate_of": None, "note": None, "messages": None, "labels": None, **row}
         prev = states.get(raw["record_id"])
         state = _fold(prev[0] if prev else (None,) * 6, raw)  # _fold only tests values for None
@@ -800,7 +1081,9 @@ def load_decisions(source: str | Path) -> dict[str, Decision]:
         has = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'decisions'").fetchone()
         if not has:
             return {}
-        rows = conn.execute(f"SELECT {', '.join(_LOG_COLS)} FROM decisions ORDER BY n").fetchall()
+        present = {r[1] for r in conn.execute("PRAGMA table_info(decisions)")}
+        cols = ", ".join(c if c in present else f"NULL AS {c}" for c in _LOG_COLS)  # a schema-1 store
+        rows = conn.execute(f"SELECT {cols} FROM decisions ORDER BY n").fetchall()
     finally:
         conn.close()
     return fold_decisions([_log_row(r) for r in rows])

@@ -90,7 +90,10 @@ def test_review_duplicates_and_export_in_the_browser(served: tuple[Path, str], p
 
     # Review: filter the queue by a reject reason, accept one record with the keyboard shortcut.
     pg.get_by_role("tab", name="Review").click()
+    pg.fill("#reviewer input, #reviewer textarea", "tester")  # no login: the name is asked once per browser
+    pg.keyboard.press("Enter")
     pg.wait_for_selector("#review-header :text('/')")
+    _choose(pg, "f-status", "(any)")
     _choose(pg, "f-reason", "near_duplicate")
     pg.wait_for_selector("#review-header :text('near_duplicate')")
     accepted = _header_id(pg)
@@ -129,8 +132,12 @@ def test_review_duplicates_and_export_in_the_browser(served: tuple[Path, str], p
     pg.get_by_role("tab", name="Duplicates").click()
     _choose(pg, "dup-cluster", cluster)
     pg.wait_for_selector(f"#dup-members :text('{cluster}')")
-    pg.locator("#dup-keep label", has_text=keep).click()
+    pg.click("#dup-keep input")  # a dropdown, not one radio button per member
+    pg.fill("#dup-keep input", keep)
+    pg.locator("li[role='option']:visible", has_text=keep).first.click()
     pg.click("#dup-keep-btn")
+    pg.wait_for_selector("#dup-status :text('Press Confirm')")  # rejecting the others needs a confirmation
+    pg.click("#dup-confirm-btn")
     pg.wait_for_selector(f"#dup-status :text('kept {keep}')")
     assert store.decision(keep).verdict == "accept"
     assert store.decision(info.survivor).verdict == "reject" and store.decision(info.survivor).duplicate_of == keep

@@ -34,14 +34,15 @@ def test_overview_counts_follow_decisions(ctx: h.UIContext) -> None:
 
 def test_filters_and_navigation(ctx: h.UIContext) -> None:
     choices = h.filter_choices(ctx)
-    assert choices["reason"][:2] == [h.ANY, "kept"] and "near_duplicate" in choices["reason"]
+    assert choices["reason"][:3] == [h.ANY, h.ANY_REASON, "kept"] and "near_duplicate" in choices["reason"]
+    assert choices["flag"][:2] == [h.ANY, h.ANY_FLAG] and choices["status"][1] == h.TODO
     flt = h.make_filter(reason="near_duplicate", flag=h.ANY, language="", status=h.ANY)
     assert flt.reason == "near_duplicate" and flt.flag is None and flt.language is None and flt.status is None
     first = h.review_view(ctx, flt, 0)
     assert first.total > 1 and first.record_id is not None and "near_duplicate" in first.header
     assert first.details["reject"]["reason"] == "near_duplicate" and first.details["reject"]["duplicate_of"]
     second = h.review_view(ctx, flt, 1)
-    assert second.record_id != first.record_id and second.header.startswith("**2 / ")
+    assert second.record_id != first.record_id and "<b>2 / " in second.header
     last = h.review_view(ctx, flt, 10_000)  # clamped to the end of the queue
     assert last.position == first.total - 1
     empty = h.review_view(ctx, h.make_filter(text="no such text anywhere"), 0)
