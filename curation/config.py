@@ -63,7 +63,7 @@ class SplitConfig(_Strict):
     )
     max_per_stratum: int | None = Field(default=None, gt=0, description="Cap records per stratum (excess rejected).")
     min_per_stratum: int | None = Field(default=None, gt=0, description="Reject strata smaller than this.")
-    seed: int | None = Field(default=None, description="Split seed; default: the run seed.")
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="Split seed; default: the run seed.")
     group_by: list[str] = Field(
         default_factory=lambda: ["tree", "first_user_turn", "near_cluster"],
         description="Records sharing any of these keys stay in one split: tree (a conversation tree id, e.g. "
@@ -129,7 +129,7 @@ class RunConfig(_Strict):
     out: str | None = Field(default=None, description="Run folder; default runs/<timestamp>.")
     model: str = Field(default="gpt-4o-mini", description="Target model: token limits, encoding and prices.")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Extra or overridden model table rows.")
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Seed for every random choice (0 to 2**32-1).")
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
     labels: LabelConfig = Field(default_factory=LabelConfig)
     filters: list[FilterRule] = Field(

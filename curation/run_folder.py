@@ -265,6 +265,9 @@ def check_writable_out(run_dir: Path) -> None:
     except OSError as exc:
         raise RunFolderError(f"cannot use this path: {exc.strerror or exc}", hint="choose another --out",
                              where=where) from None
+    except RuntimeError:  # Python < 3.13: a symlink loop
+        raise RunFolderError("cannot use this path: a symlink loop", hint="choose another --out",
+                             where=where) from None
     if resolved.parts[:2] in (("/", "proc"), ("/", "sys"), ("/", "dev")):
         raise RunFolderError("--out is under /proc, /sys or /dev", hint="choose a folder on a normal disk",
                              where=where)

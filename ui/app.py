@@ -6,7 +6,6 @@ Stable ``elem_id`` values name the components the browser tests (and the keyboar
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -317,12 +316,9 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
 def _auth(auth: tuple[str, str] | None) -> tuple[str, str] | None:
     if auth:
         return auth
-    user, password = os.environ.get("CURATION_UI_USER"), os.environ.get("CURATION_UI_PASSWORD")
-    if user and password:
-        return (user, password)
-    if password and not user:
-        raise CurationError("CURATION_UI_PASSWORD is set but CURATION_UI_USER is not", hint="set both or neither")
-    return None
+    from curation.ui_guard import login_from_env
+
+    return login_from_env()
 
 
 def launch(

@@ -331,6 +331,8 @@ class _Funnel:
 
 
 def _sha256(path: Path) -> str | None:
+    if not (path.is_file() or path.is_dir()):  # a FIFO or device (/dev/zero) has no end to hash
+        return None
     try:
         return _hash_file(path)
     except OSError:  # an unreadable input (reported as a file-level reject) has no hash
@@ -340,7 +342,7 @@ def _sha256(path: Path) -> str | None:
 def _hash_file(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):  # is_file: FIFOs and devices left out
             h.update(str(child.relative_to(path)).encode())
             with child.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
