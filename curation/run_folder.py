@@ -16,6 +16,7 @@ import errno
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -118,8 +119,15 @@ def release(run_dir: Path) -> None:
 
 
 def pause_point(name: str) -> None:
-    """A named moment of a run where tests kill it: with ``CURATION_PAUSE_AT=name`` the process writes
-    ``$CURATION_PAUSE_FILE`` and waits there to be killed (so a test need not guess timings)."""
+    """A named moment of a run where tests kill it (so a test need not guess timings).
+
+    ``CURATION_KILL_AT=name``: the process sends itself SIGKILL there (a power cut, ``kill -9``).
+    ``CURATION_PAUSE_AT=name``: it writes ``$CURATION_PAUSE_FILE`` and waits there to be killed, or for the
+    marker to be removed. Points: after_begin, per_record, global_decisions, writing_splits, writing_rejects,
+    before_swap, between_swaps, before_manifest.
+    """
+    if os.environ.get("CURATION_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get("CURATION_PAUSE_AT") != name:
         return
     marker = os.environ.get("CURATION_PAUSE_FILE")

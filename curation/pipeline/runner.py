@@ -728,9 +728,16 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     split_files = {s: (run_dir / "splits" / f"{s}.jsonl.tmp").open("wb") for s in split_names}
     try:
         with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
+            halfway = n_kept // 2
+            first_reject = True
             for idx, line in enumerate(spill):
                 rec_bytes = line.rstrip(b"\n")
+                if idx == halfway:
+                    run_folder.pause_point("writing_splits")
                 if idx in removed:
+                    if first_reject:
+                        first_reject = False
+                        run_folder.pause_point("writing_rejects")
                     stage, reason, detail, dup, sim = removed[idx]
                     record = orjson.loads(rec_bytes)
                     if cluster_of[idx] >= 0:
@@ -846,6 +853,7 @@ def _decide_globally(
         if decision.assignment is not None:
             assignment = decision.assignment
         funnel.seconds[stage.name] += time.perf_counter() - t0
+        run_folder.pause_point("global_decisions")
     # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
     # was finally kept, so `duplicate_of` always names a record in a split.
     for idx, (stage_name, reason, detail, dup, sim) in list(removed.items()):
