@@ -1,6 +1,6 @@
 """The planted-secrets corpus through a default run: 0 kinds leak into any file the run writes.
 
-Each of the 77 kinds is planted in seven places: a user turn, tool-call arguments, a tool result, an extra
+Each of the 91 kinds is planted in seven places: a user turn, tool-call arguments, a tool result, an extra
 top-level field, metadata, a record that fails validation (no assistant turn) and an unparseable line. The
 run uses the default config (redaction is on by default), exports openai and hf, then `curate export` writes
 every exporter (with --skip-invalid, so skipped.jsonl files exist too) and the review store is built; then
