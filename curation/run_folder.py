@@ -288,6 +288,21 @@ def check_writable_out(run_dir: Path) -> None:
         raise os_error(exc, run_dir, "choose a writable --out folder") from None
 
 
+def check_space(run_dir: Path, input_bytes: int) -> None:
+    """Before any work: refuse when the output folder's disk clearly cannot hold the run. A run writes about
+    its input's size twice (the kept records spilled to .work, then the splits and rejects beside the old
+    ones until the swap), so less free space than that fails hours later with a full disk."""
+    need = 2 * input_bytes + (1 << 20)
+    try:
+        free = shutil.disk_usage(run_dir).free
+    except OSError:
+        return  # cannot tell: the writes will say
+    if free < need:
+        raise RunFolderError(
+            f"not enough free space for this run: about {need / 1e6:,.1f} MB needed (twice the input), "
+            f"{free / 1e6:,.1f} MB free", hint="free disk space or choose --out on another disk", where=str(run_dir))
+
+
 def os_error(exc: OSError, path: Path | str, fix: str) -> RunFolderError:
     """One line for an OS error while writing: which path, what happened, what to do."""
     where = getattr(exc, "filename", None) or str(path)
@@ -308,6 +323,7 @@ __all__ = [
     "RunFolderError",
     "acquire",
     "begin",
+    "check_space",
     "check_writable_out",
     "clean_stale",
     "os_error",

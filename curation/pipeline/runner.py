@@ -583,6 +583,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
 
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     run_folder.check_writable_out(run_dir)
+    run_folder.check_space(run_dir, sum(p.stat().st_size for p, *_ in files if p.is_file()))
     run_folder.acquire(run_dir)  # a second run into this folder is refused; released by finish_run
     try:
         # Re-running into the same folder replaces its outputs (and says so) but keeps human review decisions.

@@ -230,3 +230,18 @@ def test_ui_half_a_login_is_an_error(good_run: Path, env: dict[str, str], monkey
     assert "CURATION_UI_PASSWORD" in line and "CURATION_UI_USER" in line, line
     with pytest.raises(Exception, match="is not"):
         login_from_env()
+
+
+def test_run_refuses_a_disk_too_small_before_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(run_folder.shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 1000, 1000))
+    out = tmp_path / "out"
+    assert main(["run", "-i", str(_data(tmp_path / "d.jsonl")), "--out", str(out), "-q", "--export", "none"]) == 2
+    line = _one_line(capsys)
+    assert "not enough free space" in line and str(out) in line and "fix:" in line, line
+    assert not (out / "splits").exists() and not (out / run_folder.LOCK).exists()
+    monkeypatch.undo()
+    assert main(["run", "-i", str(_data(tmp_path / "d.jsonl")), "--out", str(out), "-q", "--export", "none"]) == 0
