@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
         if not run_dir.is_dir():
             raise CurationError(
-                f"run folder {str(run_dir)!r} does not exist", hint="pass the --out folder of `curate run`"
+                f"run folder {str(run_dir)!r} {'is not a folder' if run_dir.exists() else 'does not exist'}",
+                hint="pass the --out folder of `curate run`",
             )
         from .. import run_folder
 
