@@ -544,6 +544,10 @@ def main() -> int:
                 mounts["ro"] = work / "ro"
             if stack.enter_context(_tmpfs(work / "full", "size=160k")):
                 shutil.copytree(good_run, work / "full" / "good_run")
+                with contextlib.suppress(OSError), (work / "full" / "filler").open("wb") as filler:
+                    while True:  # the disk is full from the start (the run case is refused before work)
+                        filler.write(b"\0" * 4096)
+                        filler.flush()
                 mounts["full"] = work / "full"
         cases = build_cases(work, good_run, mounts)
         if args.only:
