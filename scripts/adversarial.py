@@ -420,7 +420,7 @@ def build_cases(work: Path, good_run: Path, mounts: dict[str, Path]) -> list[Cas
         Case("jobs", "jobs cancel unknown id", ["jobs", "cancel", "nosuch", "--db", str(work / "jobs.sqlite")]),
         Case("jobs", "train unknown backend", ["train", str(good_run), "--backend", "nosuch"]),
         Case("jobs", "train incomplete folder", ["train", str(damaged("train_incomplete",
-             lambda r: (r / "manifest.json").unlink())), "--backend", "hf-local"]),
+             lambda r: (r / "manifest.json").unlink())), "--backend", "hf-local", "--model", str(work)]),
     ]
 
     # --- environment

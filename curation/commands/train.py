@@ -141,6 +141,10 @@ def register(app: typer.Typer) -> None:
                 raise CurationError(
                     "give a RUN_DIR and --backend (or --resume JOB)", hint="curate train RUN --backend hf-local"
                 )
+            if (Path(run_dir) / "splits").is_dir():  # as export: an interrupted or changed run is refused first
+                from .. import run_folder
+
+                run_folder.verify(run_dir)
             job = jobs.start(run_dir, backend, params, store=_store(db))
             typer.echo(f"job {job.id} ({job.backend}) {job.status}")
             if job.status == "failed":

@@ -245,3 +245,11 @@ def test_run_refuses_a_disk_too_small_before_work(tmp_path: Path, monkeypatch: p
     assert not (out / "splits").exists() and not (out / run_folder.LOCK).exists()
     monkeypatch.undo()
     assert main(["run", "-i", str(_data(tmp_path / "d.jsonl")), "--out", str(out), "-q", "--export", "none"]) == 0
+
+
+def test_train_refuses_an_incomplete_run_folder_before_loading_anything(
+        good_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (good_run / "manifest.json").unlink()
+    assert main(["train", str(good_run), "--backend", "hf-local", "--model", str(tmp_path / "no-model"),
+                 "--db", str(tmp_path / "jobs.sqlite")]) == 2
+    assert "incomplete" in _one_line(capsys)
