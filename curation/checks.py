@@ -59,7 +59,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     ),
     "message_unrecognized_key": (
         "error",
-        "remove keys other than role, content, name, tool_calls, tool_call_id, function_call, weight",
+        "remove keys other than role, content, name, tool_calls, tool_call_id, function_call, weight, reasoning",
         "A message key that OpenAI rejects (`Example N contains an extra ...`).",
     ),
     "unrecognized_role": (
@@ -145,6 +145,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "substitute the template variables (e.g. {{name}}) before training",
         "Unfilled template text such as `{{name}}`, `<NAME>`, `[NAME]` or `[INSERT ...]` outside code and maths.",
     ),
+    "image_missing": (
+        "error",
+        "list the image files in an `images` field (one per <image>, in order) or remove the <image> tokens",
+        "An `<image>` placeholder with no image behind it (LLaMA-Factory's multimodal layout without its images).",
+    ),
     "reserved_token": (
         "error",
         "remove special-token strings such as <|endoftext|> or <|fim_suffix|> from the text",
@@ -175,6 +180,16 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "error",
         "keep `weight` on assistant messages only",
         "`weight` on a message that is not from the assistant.",
+    ),
+    "reasoning_misplaced": (
+        "error",
+        "keep `reasoning` (reasoning_content, <think> blocks) on assistant messages only",
+        "Reasoning on a message that is not from the assistant.",
+    ),
+    "reasoning_not_string": (
+        "error",
+        "give `reasoning` / `reasoning_content` as one string",
+        "Reasoning that is not a string.",
     ),
     "invalid_weight": (
         "error",
@@ -337,6 +352,8 @@ def _text_findings(text: str, index: int, out: list[Finding]) -> None:
     found = placeholder_in(text)
     if found:
         out.append(_finding("unfilled_placeholder", f"message {index} contains {found[:60]}", index))
+    if "<image>" in text:
+        out.append(_finding("image_missing", f"message {index} has an <image> placeholder but no image", index))
 
 
 def _check_arguments(arguments: Any, index: int, out: list[Finding]) -> None:
@@ -411,6 +428,16 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> None:
             out.append(_finding("invalid_weight", f"message {index} has weight {str(weight)[:20]}", index))
         if role != "assistant":
             out.append(_finding("weight_misplaced", f"message {index} ({role}) carries a weight", index))
+
+    reasoning = message.get("reasoning")
+    if reasoning is not None:
+        if not isinstance(reasoning, str):
+            out.append(_finding("reasoning_not_string", f"message {index}: reasoning is a {type(reasoning).__name__}",
+                                index))
+        else:
+            if role != "assistant":
+                out.append(_finding("reasoning_misplaced", f"message {index} ({role}) carries reasoning", index))
+            _text_findings(reasoning, index, out)
 
     if tool_calls is not None:
         if not isinstance(tool_calls, list):

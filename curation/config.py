@@ -113,8 +113,10 @@ class ExportConfig(_Strict):
 class RunnerConfig(_Strict):
     """How the pipeline runs (not what it does)."""
 
-    executor: Literal["auto", "inprocess", "processes"] = "auto"
-    workers: int | None = Field(default=None, ge=1, description="Worker processes; default: CPU count.")
+    executor: Literal["auto", "inprocess", "processes", "ray"] = "auto"
+    workers: int | None = Field(default=None, ge=1, description="Worker processes (ray: actors); default: CPU count.")
+    address: str | None = Field(default=None, description="executor ray: the cluster to join (ray://host:10001 or "
+                                "host:6379); default: RAY_ADDRESS, else a local Ray started for the run.")
     batch_size: int | None = Field(
         default=None, ge=1,
         description="Records per batch sent to a worker; default: 2048 for inputs over 64 MB, else 512 (big "
@@ -127,8 +129,12 @@ class RunConfig(_Strict):
 
     inputs: list[InputConfig] = Field(default_factory=list, description="Raw data files or folders.")
     out: str | None = Field(default=None, description="Run folder; default runs/<timestamp>.")
-    model: str = Field(default="gpt-4o-mini", description="Target model: token limits, encoding and prices.")
+    model: str = Field(default="azure/gpt-4.1-mini", description="Target model: token limits, encoding and prices "
+                       "(the default is open for fine-tuning; `curate models` lists the targets and their dates).")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Extra or overridden model table rows.")
+    targets: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the fine-tuning target table (curation/targets/table.toml): "
+        "the same shape ({providers: {...}, sources: {...}}) and/or {file: my-targets.toml}.")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Seed for every random choice (0 to 2**32-1).")
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
     labels: LabelConfig = Field(default_factory=LabelConfig)
@@ -166,6 +172,18 @@ class RunConfig(_Strict):
                     raise ValueError(f"set the target model with the top-level `{key}:` key, not `length.{key}`")
         return data
 
+    @field_validator("targets")
+    @classmethod
+    def _targets_load(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value:
+            from .targets import load_table
+
+            try:
+                load_table(value)
+            except Exception as exc:  # noqa: BLE001 - reported as the config error it is
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("inputs", mode="before")
     @classmethod
     def _inputs_as_paths(cls, value: Any) -> Any:
@@ -183,8 +201,30 @@ class RunConfig(_Strict):
         body = self.resolved()
         body.pop("out", None)
         body.pop("runner", None)
+        if not body.get("targets"):  # the target table only decides warnings and refusals, not the outputs
+            body.pop("targets", None)
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
+
+
+def _with_registered_stages(base: type[RunConfig]) -> type[RunConfig]:
+    """RunConfig plus one field per registered stage whose config the class above does not declare, so that a
+    stage added to the registry (curation.pipeline.registry) brings its settings without editing this file."""
+    from pydantic import create_model
+
+    from .pipeline import registry
+
+    fields: dict[str, Any] = {}
+    for name, model_path in registry.registered_config_fields().items():
+        if name not in base.model_fields:
+            model = registry.resolve(model_path)
+            fields[name] = (model, Field(default_factory=model, description=(model.__doc__ or "").strip()))
+    if not fields:
+        return base
+    return create_model("RunConfig", __base__=base, __module__=__name__, __doc__=base.__doc__, **fields)
+
+
+RunConfig = _with_registered_stages(RunConfig)  # type: ignore[misc]
 
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     """The valid keys of the config section at ``loc`` (for "did you mean")."""

@@ -45,6 +45,17 @@ class InputError(CurationError):
         super().__init__(message, hint=hint, where=where)
 
 
+class StageLoadError(CurationError):
+    """A stage could not create its resources (``load()`` raised): the run stops before any record is read."""
+
+    def __reduce__(self) -> tuple[object, ...]:  # raised in worker processes: keep message and hint across pickling
+        return (_stage_load_error, (self.message, self.hint))
+
+
+def _stage_load_error(message: str, hint: str | None) -> StageLoadError:
+    return StageLoadError(message, hint=hint)
+
+
 class ExportError(CurationError):
     """A provider rule that makes an export unusable (raised before any file is written)."""
 

@@ -251,7 +251,7 @@ def _tasks(
         container, file_fmt = probed
         stats[number].format = file_fmt or "unknown"
         batch: list[tuple[int | None, int, Any]] = []
-        for item in iter_payloads_or_problem(path, container):
+        for item in iter_payloads_or_problem(path, container, file_fmt):
             if isinstance(item[2], FileProblem):
                 stats[number].bad_files.append(item[2].to_dict())
             batch.append(item)
@@ -288,7 +288,7 @@ def _pool_workers(workers: int | None) -> int:
 def inspect_paths(
     paths: list[str | Path],
     *,
-    model: str = "gpt-4o-mini",
+    model: str = "azure/gpt-4.1-mini",
     format: str | None = None,
     mapping: Any = None,
     extra_models: dict[str, Any] | None = None,

@@ -55,6 +55,9 @@ class Message(_Model):
     function_call: FunctionCall | None = None
     weight: Literal[0, 1] | None = None
     refusal: str | None = None
+    # The assistant's reasoning (chain of thought) before its answer; readers lift it here from
+    # ``reasoning_content``, typed ``reasoning`` parts and ``<think>`` blocks (see curation/reasoning.py).
+    reasoning: str | None = None
 
 
 MESSAGE_KEYS: frozenset[str] = frozenset(Message.model_fields)

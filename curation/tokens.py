@@ -26,7 +26,10 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
+import sys
 import threading
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
@@ -141,6 +144,10 @@ def _as_encoding(encoding: tiktoken.Encoding | str) -> tiktoken.Encoding:
     return get_encoding(encoding) if isinstance(encoding, str) else encoding
 
 
+def _name(encoding: tiktoken.Encoding | str) -> str:
+    return encoding if isinstance(encoding, str) else encoding.name
+
+
 # Probe texts a fast counter must count exactly as tiktoken does before it is trusted: several scripts,
 # whitespace runs, numbers, contractions, emoji, and special-token strings (ordinary text in user data).
 _PROBES: tuple[str, ...] = (
@@ -154,21 +161,54 @@ _PROBES: tuple[str, ...] = (
     " ",
     "",
 )
+# len(tiktoken's encode_ordinary(probe)) per encoding, for _PROBES in order. Written down so that trusting the
+# fast counter needs no tiktoken vocabulary in the process (~0.25 CPU-s to build);
+# tests/tokens/test_tokens_counter.py recomputes them with tiktoken.
+_PROBE_COUNTS: dict[str, tuple[int, ...]] = {
+    "o200k_base": (30, 31, 32, 21, 41, 32, 12, 1, 0),
+    "cl100k_base": (32, 30, 48, 28, 40, 37, 12, 1, 0),
+}
 _counters: dict[str, tuple[Any, str]] = {}  # encoding name -> (count function, library name)
 
 
-def _fast_counter(enc: tiktoken.Encoding) -> Any | None:
-    """bpe-openai's Rust counter for ``enc`` (the ``fast`` extra), if installed and it agrees with tiktoken
-    on every probe. It counts without building token lists: ~30% cheaper than ``len(encode_ordinary())``
-    on the benchmark corpus, with identical counts. None when unavailable, disabled or not equal."""
+def _bpe_bindings() -> Any | None:
+    """bpe-openai's Rust extension module, loaded without running ``bpe_openai/__init__.py``: that imports
+    ``bpe_openai.compat``, which builds every vocabulary it knows in Python (~1 CPU-s per process) for a
+    model table we never use. None when the ``fast`` extra is not installed."""
+    module = sys.modules.get("bpe_openai._bindings")
+    if module is not None:
+        return module
+    spec = importlib.util.find_spec("bpe_openai")  # finds the package without executing it
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(location, f"_bindings{suffix}")
+            if os.path.exists(path):
+                ext_spec = importlib.util.spec_from_file_location("bpe_openai._bindings", path)
+                if ext_spec is None or ext_spec.loader is None:
+                    return None
+                module = importlib.util.module_from_spec(ext_spec)
+                ext_spec.loader.exec_module(module)
+                sys.modules["bpe_openai._bindings"] = module  # `import bpe_openai` later reuses it
+                return module
+    return None
+
+
+def _fast_counter(name: str) -> Any | None:
+    """bpe-openai's Rust counter for encoding ``name`` (the ``fast`` extra), if installed and it counts every
+    probe as tiktoken does (:data:`_PROBE_COUNTS`). It counts without building token lists: ~30% cheaper
+    than ``len(encode_ordinary())`` on the benchmark corpus, with identical counts. None when unavailable,
+    disabled or not equal."""
     if os.environ.get("CURATION_TOKEN_COUNTER", "auto") == "tiktoken":
         return None
+    expected = _PROBE_COUNTS.get(name)
+    if expected is None:
+        return None
     try:
-        from bpe_openai import _bindings  # noqa: PLC0415 - optional accelerator
-
-        tokenizer = _bindings.tokenizer_for_encoding(enc.name)
-        fast = tokenizer.count
-        if all(fast(text) == len(enc.encode_ordinary(text)) for text in _PROBES):
+        bindings = _bpe_bindings()
+        if bindings is None:
+            return None
+        fast = bindings.tokenizer_for_encoding(name).count
+        if tuple(fast(text) for text in _PROBES) == expected:
             return fast
     except Exception:  # noqa: BLE001 - any failure means: use tiktoken, which is always right
         return None
@@ -177,29 +217,30 @@ def _fast_counter(enc: tiktoken.Encoding) -> Any | None:
 
 def token_counter(encoding: tiktoken.Encoding | str) -> Any:
     """A function ``text -> token count`` for ``encoding``, with ``encode_ordinary`` semantics (special-token
-    strings count as text). bpe-openai when installed and proven equal on probe texts, else tiktoken.
-    ``CURATION_TOKEN_COUNTER=tiktoken`` forces tiktoken."""
-    enc = _as_encoding(encoding)
-    entry = _counters.get(enc.name)
+    strings count as text). bpe-openai when installed and proven equal on probe texts, else tiktoken (whose
+    vocabulary is then built; with bpe-openai it never is). ``CURATION_TOKEN_COUNTER=tiktoken`` forces
+    tiktoken."""
+    name = _name(encoding)
+    entry = _counters.get(name)
     if entry is None:
-        fast = _fast_counter(enc)
+        fast = _fast_counter(name)
         if fast is not None:
             entry = (fast, "bpe-openai")
         else:
-            encode_ordinary = enc.encode_ordinary
+            encode_ordinary = _as_encoding(encoding).encode_ordinary
 
             def count(text: str) -> int:
                 return len(encode_ordinary(text))
 
             entry = (count, "tiktoken")
-        _counters[enc.name] = entry
+        _counters[name] = entry
     return entry[0]
 
 
 def counter_backend(encoding: tiktoken.Encoding | str) -> str:
     """``bpe-openai`` or ``tiktoken``: which library counts tokens for ``encoding`` in this process."""
     token_counter(encoding)
-    return _counters[_as_encoding(encoding).name][1]
+    return _counters[_name(encoding)][1]
 
 
 def count_tokens(text: str, encoding: tiktoken.Encoding | str) -> int:
@@ -236,13 +277,12 @@ def _call_tokens(call: Any, count: Any) -> int:
 
 def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -> int:
     """One message's tokens as the cookbook counts them (framing + role + content + name), plus tools."""
-    enc = _as_encoding(encoding)
-    count = token_counter(enc)
+    count = token_counter(encoding)
     total = TOKENS_PER_MESSAGE
     role = message.get("role")
     if isinstance(role, str) and role:
         # Roles repeat endlessly and cost as many encode calls as contents: count each one once.
-        key = (enc.name, role)
+        key = (_name(encoding), role)
         role_count = _role_tokens.get(key)
         if role_count is None:
             role_count = count(role)
@@ -250,6 +290,9 @@ def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -
                 _role_tokens[key] = role_count
         total += role_count
     total += _content_tokens(message.get("content"), count)
+    reasoning = message.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:  # trained on where the target takes it (Together, Nova, hf)
+        total += count(reasoning)
     name = message.get("name")
     if isinstance(name, str):
         total += count(name) + TOKENS_PER_NAME if name else TOKENS_PER_NAME
@@ -271,8 +314,7 @@ def messages_tokens(messages: Any, encoding: tiktoken.Encoding | str) -> list[in
     """Per-message token counts (for filters that look at single turns); none when ``messages`` is no list."""
     if not isinstance(messages, list):
         return []
-    enc = _as_encoding(encoding)
-    return [message_tokens(m, enc) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages]
+    return [message_tokens(m, encoding) if isinstance(m, dict) else TOKENS_PER_MESSAGE for m in messages]
 
 
 def _tools_tokens(record: dict[str, Any], count: Any) -> int:
@@ -287,7 +329,7 @@ def _tools_tokens(record: dict[str, Any], count: Any) -> int:
 
 def chat_token_counts(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> tuple[int, list[int]]:
     """(:func:`chat_tokens`, the per-message counts in reading order: prompt, chosen, rejected for a pair)."""
-    enc = _as_encoding(encoding)
+    enc = encoding
     total = _tools_tokens(record, token_counter(enc)) + REPLY_PRIMING_TOKENS
     if is_preference(record):
         prompt, chosen, rejected = (messages_tokens(record.get(key), enc) for key in ("prompt", "chosen", "rejected"))
@@ -317,6 +359,9 @@ def assistant_tokens(record: dict[str, Any], encoding: tiktoken.Encoding | str) 
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "assistant":
             total += _content_tokens(message.get("content"), count)
+            reasoning = message.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                total += count(reasoning)
             for call in message.get("tool_calls") or ():
                 if isinstance(call, dict):
                     total += _call_tokens(call.get("function"), count)

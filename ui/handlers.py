@@ -365,9 +365,12 @@ def run_export(
     if not formats:
         raise CurationError("choose at least one export format", hint="tick a format in the Export tab")
     from curation.exporters.outcome import outcome_lines
+    from curation.targets import lifecycle_lines, table_for_run
 
     applied = apply_decisions(ctx.run_dir)
     result = _export(ctx.run_dir, formats, model, method)
+    lifecycle = "".join(f"\n\n**Warning:** {line}" for line in
+                        lifecycle_lines(formats=formats, format_model=model, table=table_for_run(ctx.run_dir)))
     files = [str(p) for paths in result.paths.values() for p in paths]
     # The same decisions and lines as `curate export`: each format written or refused on its own.
     targets = "\n".join(f"- {line}" for _ok, line in outcome_lines(result))
@@ -376,6 +379,7 @@ def run_export(
         f"{applied.edited} edited, {applied.invalid_edits} invalid edit(s). Splits now: "
         + ", ".join(f"{k} {v:,}" for k, v in applied.splits.items())
         + f"; rejects {applied.rejects:,}.\n\nWrote {len(files)} file(s) for {', '.join(formats)}.\n\n{targets}"
+        + lifecycle
     )
     return summary, files
 

@@ -16,8 +16,8 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--to",
-                help="Comma-separated formats: openai, azure-openai, bedrock-claude, vertex-gemini, together, "
-                "mistral, hf.",
+                help="Comma-separated formats: openai, azure-openai, bedrock-nova, vertex-gemini, together, "
+                "mistral (mistral-finetune, local), hf; bedrock-claude (closed).",
             ),
         ] = "openai",
         model: Annotated[
@@ -68,6 +68,14 @@ def register(app: typer.Typer) -> None:
             hub_private=not public,
         )
         result = export_run(run_dir, to, options, each=True)
+        from ..exporters import run_kinds
+        from ..targets import lifecycle_lines, table_for_run
+
+        # After the folder proved sound (a refused folder stays one error line): dates and open alternatives
+        needs = run_kinds(run_dir) if method == "auto" else [method]
+        for line in lifecycle_lines(formats=[f.strip() for f in to.split(",")], format_model=model, needs=needs,
+                                    table=table_for_run(run_dir)):
+            typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
         from ..exporters.outcome import outcome_lines
 
         for issue in result.warnings:

@@ -122,7 +122,7 @@ def inspect_command(
         list[str] | None, typer.Argument(help="Files or folders to inspect (JSONL, JSON, parquet, .gz...).")
     ] = None,
     model: Annotated[str, typer.Option("--model", "-m", help="Target model: token limit, encoding, price.")] = (
-        "gpt-4o-mini"
+        "azure/gpt-4.1-mini"
     ),
     format: Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
@@ -170,6 +170,11 @@ def inspect_command(
         report = inspect_config(run_config, workers=workers)
     else:
         report = inspect_paths(paths or [], model=model, format=format, workers=workers)
+    from ..targets import lifecycle_lines, load_table
+
+    table = load_table(run_config.targets or None) if config is not None else None
+    for line in lifecycle_lines(model=run_config.model if config is not None else model, table=table):
+        typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
     if as_json:
         import orjson
 

@@ -96,6 +96,14 @@ def run_command(
         plugins.get_trainer(train)  # an unknown backend or bad parameter fails before any work
         params = parse_params(train_params)
         get_backend(train).check_params(params)
+    from ..targets import lifecycle_lines
+
+    for line in lifecycle_lines(model=cfg.model, formats=cfg.export.formats, table=_run_table(cfg)):
+        typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
+    if train:  # a job on a closed target is refused now, not after the run
+        from ..targets import refuse_if_closed, target_for_backend
+
+        refuse_if_closed(target_for_backend(train, str(params.get("model") or "") or None, _run_table(cfg)))
     from ..exporters.limits import predict_limit_warnings
 
     for warning in predict_limit_warnings(cfg):  # a limit the data will break is said now, not after the run
@@ -121,6 +129,12 @@ def run_command(
         code = follow_job(job.id, None, poll=2.0, quiet=quiet)
         if code:
             raise typer.Exit(code)
+
+
+def _run_table(cfg):  # noqa: ANN001, ANN202
+    from ..targets import load_table
+
+    return load_table(cfg.targets or None)
 
 
 def init_command(

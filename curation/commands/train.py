@@ -64,6 +64,18 @@ def _data_lines(job) -> list[str]:  # noqa: ANN001
             if isinstance(stats, dict)]
 
 
+def _default_model(backend: str) -> str | None:
+    """The model a backend trains when --model is not given (its Params default)."""
+    from ..trainers.base import get_backend
+
+    try:
+        field = get_backend(backend).Params.model_fields.get("model")
+    except CurationError:
+        return None
+    default = getattr(field, "default", None)
+    return default if isinstance(default, str) else None
+
+
 def follow_job(job_id: str, db: Path | None, poll: float, *, quiet: bool = False) -> int:
     """Follow a job to its end, printing new events and status changes; returns the exit code."""
     from ..trainers import jobs
@@ -145,6 +157,14 @@ def register(app: typer.Typer) -> None:
                 from .. import run_folder
 
                 run_folder.verify(run_dir)
+            from ..targets import lifecycle_message, table_for_run, target_for_backend, today
+
+            target = target_for_backend(backend, str(params.get("model") or "") or _default_model(backend),
+                                        table_for_run(run_dir) if run_dir.is_dir() else None)
+            # closing: a dated warning; closed: jobs.start refuses it in one line
+            line = lifecycle_message(target) if target and target.status_on(today()) == "closing" else None
+            if line:
+                typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
             job = jobs.start(run_dir, backend, params, store=_store(db))
             typer.echo(f"job {job.id} ({job.backend}) {job.status}")
             if job.status == "failed":

@@ -3,7 +3,8 @@
 datasketch 2.x (default scheme ``affine32``) mixes each input hash once with the 32-bit MurmurHash3
 finalizer, then applies ``num_perm`` permutations ``a * h + b mod 2^32`` (``a`` odd, so each is a
 bijection) and keeps the minimum per permutation. We take ``a`` and ``b`` from ``datasketch.MinHash(num_perm,
-seed)`` itself, so a signature here equals ``MinHash(num_perm, seed, hashfunc=int)`` updated with the same
+seed)``'s own generator (reproduced here with numpy, so that start-up never imports datasketch and its
+scipy), so a signature here equals ``MinHash(num_perm, seed, hashfunc=int)`` updated with the same
 32-bit hashes (tests/dedup/test_dedup_minhash.py proves it), and both stay uint32: 1M x 128 = 512 MB.
 
 Speed: one record at a time costs ~30 numpy calls of overhead, so shingles of many records are processed
@@ -23,10 +24,15 @@ _BLOCK_SHINGLES = 4096
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) permutation parameters datasketch draws for ``num_perm`` and ``seed`` (uint32)."""
-    from datasketch import MinHash
+    """The (a, b) permutation parameters datasketch 2.x draws for ``num_perm`` and ``seed`` (uint32).
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    datasketch's ``MinHash._init_permutations`` for ``affine32``: ``a = 2 * randint(0, 2^31) + 1`` (odd) and
+    ``b = randint(0, 2^32)`` from ``RandomState(seed)``, in that order. Drawn here without importing datasketch
+    (which imports scipy: ~0.35 CPU-s per process); tests/dedup/test_dedup_minhash.py checks both agree.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
     a = np.ascontiguousarray(a, dtype=np.uint32)
     b = np.ascontiguousarray(b, dtype=np.uint32)
     a.flags.writeable = False

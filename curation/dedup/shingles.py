@@ -57,14 +57,62 @@ _POSITION_WEIGHTS = np.array(
 _IDENTITY_CATEGORIES = frozenset({"Cn", "Co", "Cs"})
 
 
+_TABLES_FILE = "shingle_tables.npz"  # in curation/data; written by scripts/make_shingle_tables.py
+
+
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per code point: its NFKC+casefold image when that is one code point (``fold``), whether the text
     needs the full Python normalisation instead (``slow``: expansions such as ligatures and ß, combining
-    marks that may compose or reorder), and its class. Built once per process (~0.2 s).
+    marks that may compose or reorder), and its class.
 
     Folding code point by code point equals ``unicodedata.normalize("NFKC", text).casefold()`` whenever no
-    slow code point occurs, and is ~10x faster on CJK text (full-width punctuation is not NFKC)."""
+    slow code point occurs, and is ~10x faster on CJK text (full-width punctuation is not NFKC).
+
+    The tables ship precomputed for the Unicode version of the Python that wrote them (loading costs ~15 ms;
+    building them is a Python loop over 1.1M code points, ~0.2-0.5 CPU-s, paid by every worker process).
+    Under another Unicode version they are built here, so they always match this ``unicodedata``."""
+    shipped = load_shipped_tables()
+    if shipped is not None:
+        return shipped
+    return build_tables()
+
+
+def load_shipped_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The precomputed tables from the package data, or None (missing, or another Unicode version)."""
+    from importlib import resources
+
+    try:
+        raw = resources.files("curation.data").joinpath(_TABLES_FILE).read_bytes()
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        return None
+    import io
+
+    with np.load(io.BytesIO(raw)) as data:
+        if str(data["unidata_version"]) != unicodedata.unidata_version:
+            return None
+        size = 0x110000
+        fold = np.arange(size, dtype=np.uint32)
+        fold[data["fold_from"]] = data["fold_to"]
+        slow = np.unpackbits(data["slow_bits"], count=size).astype(bool)
+        classes = data["classes"].astype(np.uint8)
+    for table in (fold, slow, classes):
+        table.flags.writeable = False
+    return fold, slow, classes
+
+
+def save_tables(path: str) -> None:
+    """Write :func:`build_tables` to ``path`` in the shipped format (scripts/make_shingle_tables.py)."""
+    fold, slow, classes = build_tables()
+    changed = np.flatnonzero(fold != np.arange(len(fold), dtype=np.uint32)).astype(np.uint32)
+    np.savez_compressed(
+        path, unidata_version=np.array(unicodedata.unidata_version), fold_from=changed, fold_to=fold[changed],
+        slow_bits=np.packbits(slow), classes=classes,
+    )
+
+
+def build_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tables` computed from ``unicodedata`` (the reference; slow)."""
     size = 0x110000
     fold = np.arange(size, dtype=np.uint32)
     slow = np.zeros(size, dtype=bool)

@@ -43,6 +43,14 @@ def _message_lines(messages: Any, prefix: str = "", *, skip_instructions: bool =
         if skip_instructions and isinstance(role, str) and role in _INSTRUCTION_ROLES:
             continue
         text = message_text(message)
+        content = message.get("content")
+        if type(content) is list:
+            # an image is content: two questions about different pictures are different examples
+            for part in content:
+                image = part.get("image_url") if isinstance(part, dict) and part.get("type") == "image_url" else None
+                url = image.get("url") if isinstance(image, dict) else image
+                if isinstance(url, str):
+                    text += f"\n[image {url[:200]}]"
         calls = message.get("tool_calls")
         if isinstance(calls, list):
             for call in calls:

@@ -19,16 +19,20 @@ class AzureOpenAIExporter(OpenAIExporter):
     name: ClassVar[str] = "azure-openai"
     title: ClassVar[str] = "Azure OpenAI fine-tuning"
     description: ClassVar[str] = "Azure OpenAI fine-tuning JSONL (OpenAI format; optional UTF-8 BOM)"
+    # Open on Azure for SFT and DPO (curation/targets/table.toml); Azure's gpt-4o-mini takes no DPO.
+    default_model: ClassVar[str] = "gpt-4.1-mini"
 
     def model_info(self, options: ExportOptions) -> Any:
         from ..tokens import resolve_model
 
         name = options.model or self.default_model
         if not name.startswith("azure/"):
-            try:
-                return resolve_model(f"azure/{name}")
-            except CurationError:
-                pass
+            # A full snapshot name (gpt-4o-mini-2024-07-18) is Azure's row too, not OpenAI's: their DPO differs.
+            for candidate in (f"azure/{name}", f"{name}@azure"):
+                try:
+                    return resolve_model(candidate)
+                except CurationError:
+                    pass
         return resolve_model(name)
 
     def bom(self, options: ExportOptions) -> bool:

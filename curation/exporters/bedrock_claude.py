@@ -9,18 +9,34 @@ consecutive same-role turns are merged (``merged_consecutive``), trailing non-as
 Limits for Claude 3 Haiku as AWS published them at launch (32,000 tokens per record, 32 to 10,000 training
 records, at most 1,000 validation records) are checked as warnings: we could not verify them offline, and
 token counts here are tiktoken estimates of Claude's tokenizer.
+
+Status: **closed**. Claude 3 Haiku, the only fine-tunable Claude on Bedrock, is Legacy with an end date of
+2026-09-10 (docs.aws.amazon.com/bedrock/latest/userguide, model lifecycle; read 2026-12-02): every export
+carries a ``target_closed`` warning naming bedrock-nova, and an Amazon Nova model id is refused here (it
+needs the bedrock-conversation-2024 format of the bedrock-nova exporter).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..errors import ExportError
 from ..records import message_text
-from .base import ExportOptions
+from .base import ExportOptions, RecordChecker
 from .chat import encode_line
-from .jsonl import JsonlExporter, Target
+from .jsonl import JsonlChecker, JsonlExporter, Target
 
 DEFAULT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+STATUS = "closed"
+CLOSED_NOTE = ("Claude fine-tuning on Bedrock is closed: Claude 3 Haiku is Legacy, end date 2026-09-10 "
+               "(AWS Bedrock model lifecycle, read 2026-12-02)")
+
+
+class _ClosedChecker(JsonlChecker):
+    def finish(self) -> list[Any]:
+        self.issues.global_issue("warning", "target_closed", CLOSED_NOTE,
+                                 "export to bedrock-nova (Amazon Nova customisation) instead", count=0)
+        return super().finish()
 
 
 class BedrockClaudeExporter(JsonlExporter):
@@ -28,7 +44,17 @@ class BedrockClaudeExporter(JsonlExporter):
     title: ClassVar[str] = "Claude fine-tuning on Amazon Bedrock"
     description: ClassVar[str] = "Anthropic Claude on Amazon Bedrock fine-tuning JSONL (system + alternating turns)"
 
+    status: ClassVar[str] = STATUS
+
+    def checker(self, options: ExportOptions) -> RecordChecker:
+        return _ClosedChecker(self, options)
+
     def target(self, options: ExportOptions) -> Target:
+        if options.model and "nova" in options.model.lower():
+            raise ExportError(
+                f"--to bedrock-claude writes Anthropic Claude's format, but {options.model} is an Amazon Nova model",
+                hint=f"use --to bedrock-nova --model {options.model} (bedrock-conversation-2024)",
+            )
         model = options.model if options.model and "claude" in options.model else DEFAULT_MODEL
         return Target(
             model=model,
@@ -81,6 +107,8 @@ class BedrockClaudeExporter(JsonlExporter):
                 return None
             if role == "assistant" and message.get("weight") == 0:
                 flags.add("weight_unsupported")
+            if message.get("reasoning"):
+                flags.add("reasoning_dropped")
             if turns and turns[-1]["role"] == role:
                 turns[-1] = {"role": role, "content": f"{turns[-1]['content']}\n\n{text}"}
                 flags.add("merged_consecutive")

@@ -31,6 +31,10 @@ class ChatRules:
     alternate: bool = False  # user/assistant must alternate after an optional leading system message
     end_with_assistant: bool = False
     mistral_ids: bool = False  # tool-call ids must be 9 characters of [a-zA-Z0-9]
+    reasoning_key: str | None = None  # where assistant reasoning goes (Together: "reasoning"); None: dropped
+    function_descriptions: bool = False  # every tool function needs a description (mistral-finetune)
+    dpo_single_output: bool = False  # preferred/non-preferred: exactly one assistant message (Together)
+    parallel_tool_calls: bool = True  # the OpenAI top-level key (Together documents only `tools`)
 
 
 OPENAI_RULES = ChatRules()
@@ -92,7 +96,11 @@ def convert_message(
             if role not in rules.image_roles:
                 flags.add("image_unsupported")
                 return None
-            out["content"] = [_part(p) for p in content if isinstance(p, dict)]
+            parts = [_part(p) for p in content if isinstance(p, dict)]
+            if any(p["type"] == "image_url" and not _fetchable(p["image_url"]) for p in parts):
+                flags.add("image_local_path")
+                return None
+            out["content"] = parts
         else:  # text-only parts join losslessly into the string OpenAI requires on tool/assistant turns
             out["content"] = message_text(message)
     elif content is not None:
@@ -152,6 +160,12 @@ def convert_message(
             flags.add("weight_misplaced")  # weight 0 off the assistant means "not trained", which is the default
     if message.get("refusal") is not None:
         flags.add("refusal_dropped")
+    reasoning = message.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:
+        if rules.reasoning_key is not None and role == "assistant":
+            out[rules.reasoning_key] = reasoning
+        else:
+            flags.add("reasoning_dropped")
     text = out.get("content")
     if not text and not out.get("tool_calls") and not out.get("function_call"):
         flags.add("missing_content")
@@ -159,6 +173,12 @@ def convert_message(
     if rules.mistral_ids and "tool_calls" in out and "content" not in out:
         out["content"] = ""  # Mistral's validator wants content on every message
     return out
+
+
+def _fetchable(image: Any) -> bool:
+    """Whether a provider can fetch the image: an http(s) URL or inline data, not a path on this machine."""
+    url = image.get("url") if isinstance(image, dict) else None
+    return isinstance(url, str) and url.startswith(("https://", "http://", "data:"))
 
 
 def _part(part: dict[str, Any]) -> dict[str, Any]:
@@ -190,11 +210,14 @@ def _alternate(messages: list[dict[str, Any]], flags: set[str]) -> list[dict[str
     """Together-style structure: optional system first, then user/assistant strictly alternating."""
     out: list[dict[str, Any]] = []
     for message in messages:
-        if out and out[-1]["role"] == message["role"] and isinstance(message.get("content"), str):
+        if (out and out[-1]["role"] == message["role"] and message["role"] != "tool"
+                and isinstance(message.get("content"), str) and not out[-1].get("tool_calls")):
             prev = out[-1]
             if message["role"] == "system" or isinstance(prev.get("content"), str):
                 merged = dict(prev)
                 merged["content"] = f"{prev.get('content') or ''}\n\n{message['content']}"
+                if "reasoning" in message:  # (Together's key) both turns' reasoning, in order
+                    merged["reasoning"] = "\n\n".join(r for r in (prev.get("reasoning"), message["reasoning"]) if r)
                 if "weight" in prev or "weight" in message:
                     merged["weight"] = max(int(prev.get("weight", 1)), int(message.get("weight", 1)))
                 out[-1] = merged
@@ -246,8 +269,19 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
         if not rules.tools:
             flags.add("tools_unsupported")
             return False
+        if rules.function_descriptions and isinstance(tools, list) and any(
+            not (isinstance(t, dict) and isinstance(t.get("function"), dict) and t["function"].get("description"))
+            for t in tools
+        ):
+            flags.add("function_missing_description")
+            return False
+        if rules.function_descriptions and isinstance(tools, list) and not all(
+            _schema_ok(t["function"]) for t in tools
+        ):
+            flags.add("function_schema_invalid")
+            return False
         out["tools"] = tools
-    if record.get("parallel_tool_calls") is not None and rules.tools:
+    if record.get("parallel_tool_calls") is not None and rules.tools and rules.parallel_tool_calls:
         out["parallel_tool_calls"] = bool(record["parallel_tool_calls"])
     functions = record.get("functions")
     if functions:
@@ -256,6 +290,31 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
             return False
         out["functions"] = functions
     return True
+
+
+_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
+_JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+
+
+def _types_ok(schema: Any) -> bool:
+    """Every ``type`` in a JSON Schema names a JSON Schema type (``dict``/``str`` are Python names)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
+        if any(not isinstance(k, str) or k not in _JSON_TYPES for k in kinds):
+            return False
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                if not all(_types_ok(v) for v in value.values()):
+                    return False
+            elif key in ("items", "additionalProperties") and not _types_ok(value):
+                return False
+    return True
+
+
+def _schema_ok(function: dict[str, Any]) -> bool:
+    """A function declaration Mistral's parser takes: known keys only, a JSON Schema for parameters."""
+    return set(function) <= _FUNCTION_KEYS and _types_ok(function.get("parameters") or {})
 
 
 def preference(record: dict[str, Any], rules: ChatRules, flags: set[str]) -> dict[str, Any] | None:
@@ -269,6 +328,15 @@ def preference(record: dict[str, Any], rules: ChatRules, flags: set[str]) -> dic
         return None
     if prompt[-1]["role"] != "user":
         flags.add("dpo_prompt_not_user")
+    if rules.alternate:
+        prompt = _alternate(prompt, flags)
+        if prompt is None:
+            return None
+    if rules.dpo_single_output and any(
+        a["role"] == b["role"] == "assistant" for a, b in zip(prompt, prompt[1:], strict=False)
+    ):
+        flags.add("dpo_consecutive_assistant")
+        return None
     sides = []
     for key in ("chosen", "rejected"):
         side = record.get(key)
@@ -285,6 +353,9 @@ def preference(record: dict[str, Any], rules: ChatRules, flags: set[str]) -> dic
             return None
         if not any(m["role"] == "assistant" for m in converted):
             flags.add("dpo_missing_output")
+            return None
+        if rules.dpo_single_output and len(converted) != 1:
+            flags.add("dpo_output_not_single")
             return None
         sides.append(converted)
     inp: dict[str, Any] = {"messages": prompt}

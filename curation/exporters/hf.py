@@ -12,7 +12,8 @@ Conversations become TRL's conversational format (a ``messages`` column); prefer
 assistant turn is the completion, ``metadata.label`` the label). Messages
 share one Arrow struct: ``role``, ``content`` (text parts joined into one string), and only the optional
 fields some record uses (``name``, ``tool_calls`` with arguments as JSON strings, ``tool_call_id``,
-``weight``); absent ones are null. ``tools`` and ``metadata`` are JSON *strings*: each record's tool
+``weight``, and ``reasoning_content``: the assistant's reasoning, under the name thinking-aware chat templates
+read); absent ones are null. ``tools`` and ``metadata`` are JSON *strings*: each record's tool
 schemas (and metadata) differ in shape, and an Arrow column must have one type. Decode them with
 ``json.loads`` before handing tools to ``apply_chat_template(..., tools=...)``.
 
@@ -35,7 +36,10 @@ from ..records import arguments_string, message_text
 from .base import ExportIssue, ExportOptions, atomic_writer, export_kind, iter_records, read_json, split_paths
 from .jsonl import JsonlChecker, JsonlExporter, Target
 
-OPTIONAL_MESSAGE_FIELDS: tuple[str, ...] = ("name", "tool_calls", "tool_call_id", "weight")
+OPTIONAL_MESSAGE_FIELDS: tuple[str, ...] = ("name", "tool_calls", "tool_call_id", "weight", "reasoning")
+# The canonical ``reasoning`` is written as ``reasoning_content``: the field thinking-aware chat templates
+# (Qwen3, DeepSeek-R1 distills, transformers' own) read from an assistant message.
+REASONING_COLUMN = "reasoning_content"
 BATCH = 8192
 
 
@@ -53,6 +57,8 @@ def _schema(kind: str, optional: set[str], with_tools: bool) -> Any:
         fields.append(pa.field("tool_call_id", pa.string()))
     if "weight" in optional:
         fields.append(pa.field("weight", pa.int64()))
+    if "reasoning" in optional:
+        fields.append(pa.field(REASONING_COLUMN, pa.string()))
     message = pa.list_(pa.struct(fields))
     columns = [pa.field("id", pa.string())]
     if kind == "dpo":
@@ -86,6 +92,9 @@ def _message_row(message: dict[str, Any], optional: set[str]) -> dict[str, Any]:
             ]
         elif key == "weight" and value is not None:
             value = int(value)
+        elif key == "reasoning":
+            row[REASONING_COLUMN] = value if isinstance(value, str) and value else None
+            continue
         row[key] = value
     return row
 

@@ -49,10 +49,50 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "{n} record{s} carry image parts this provider or role cannot take",
         "drop image records for this provider, or export to openai with a vision model",
     ),
+    "image_local_path": (
+        "error",
+        "{n} record{s} give images as local paths (e.g. img/1.jpg); the provider only fetches https:// or "
+        "data: URLs",
+        "upload the images and put their https:// URLs in the records (or base64 data: URLs)",
+    ),
     "developer_as_system": (
         "warning",
         "{n} record{s} have developer messages; written as system",
         "nothing to do unless the provider supports the developer role",
+    ),
+    "reasoning_dropped": (
+        "warning",
+        "{n} record{s} carry assistant reasoning this provider's format has no field for; dropped (the answer "
+        "is kept)",
+        "nothing to do, or export to together, bedrock-nova or hf, which keep reasoning",
+    ),
+    "nova_reserved_keyword": (
+        "error",
+        "{n} record{s} use a keyword Nova reserves (User:, Bot:, Assistant:, System:, <image>, <video>, [EOS]) "
+        "in a user or system prompt; the training job would fail",
+        "reword those prompts (or drop the records in the run with a filter)",
+    ),
+    "function_missing_description": (
+        "error",
+        "{n} record{s} declare a tool function without a description, which mistral-finetune rejects",
+        "give every function in `tools` a description",
+    ),
+    "function_schema_invalid": (
+        "error",
+        "{n} record{s} declare a tool function Mistral's parser refuses (keys other than name, description, "
+        "parameters, strict; or parameter types that are not JSON Schema types, e.g. `dict`, `str`)",
+        "fix the tool schemas: `required` belongs inside `parameters`; types are object/string/number/...",
+    ),
+    "dpo_output_not_single": (
+        "error",
+        "{n} preference pair{s} have a preferred or non-preferred output of more than one message; Together "
+        "takes exactly one assistant message per output",
+        "keep pairs whose chosen and rejected sides are one assistant message each",
+    ),
+    "dpo_consecutive_assistant": (
+        "error",
+        "{n} preference pair{s} have two assistant turns in a row in the input",
+        "merge or drop those turns",
     ),
     "refusal_dropped": ("warning", "{n} record{s} carried a refusal field; dropped", "nothing to do"),
     # weights

@@ -8,9 +8,14 @@ A Content holds several parts, so consecutive same-role turns (parallel tool res
 merge without loss. Tool results go back as a ``user`` turn with ``functionResponse`` parts (the Gemini
 API convention); arguments and results that are JSON objects are parsed, other results are wrapped as
 ``{"content": text}``. Weight 0 has no equivalent (``weight_unsupported``). Images would need ``gs://``
-URIs (``fileData``), so image parts are refused. Google documents a minimum of 16 training examples in
-older pages and at most 256 validation examples: both are warnings here. No token check (Gemini's
-tokenizer is not available offline).
+URIs (``fileData``), so image parts are refused. Assistant reasoning has no field in the tuning format
+(``reasoning_dropped``).
+
+Limits per tunable model live in :data:`GEMINI_LIMITS` (source and date on each row, ready to move into the
+provider table): for Gemini 2.5 Flash ("About supervised fine-tuning", read 2026-12-02) up to 131,072 tokens
+per example, up to 5,000 validation examples and files up to 1 GB. The token check is a warning: Gemini's
+tokenizer is not available offline, so counts are tiktoken estimates. The documented minimum of 16 training
+examples (older pages) is a warning too.
 """
 
 from __future__ import annotations
@@ -24,7 +29,28 @@ from .base import ExportOptions
 from .chat import encode_line
 from .jsonl import JsonlExporter, Target
 
-DEFAULT_MODEL = "gemini-2.0-flash-001"
+DEFAULT_MODEL = "gemini-2.5-flash"
+_SUPERVISED = "cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-supervised-tuning, read 2026-12-02"
+GB = 1024 * 1024 * 1024
+# Tunable Gemini models: per-example tokens, validation examples, file bytes, and where each row comes from.
+# 2.5 Pro and Flash-Lite are assumed to share the 2.5 Flash row (same page; not re-read per model).
+GEMINI_LIMITS: dict[str, dict[str, Any]] = {
+    "gemini-2.5-flash-lite": {"max_tokens": 131_072, "max_validation": 5_000, "max_file_bytes": GB,
+                              "source": _SUPERVISED + " (assumed as 2.5 Flash)"},
+    "gemini-2.5-flash": {"max_tokens": 131_072, "max_validation": 5_000, "max_file_bytes": GB,
+                         "source": _SUPERVISED},
+    "gemini-2.5-pro": {"max_tokens": 131_072, "max_validation": 5_000, "max_file_bytes": GB,
+                       "source": _SUPERVISED + " (assumed as 2.5 Flash)"},
+    "gemini-2.0-flash": {"max_tokens": 131_072, "max_validation": 5_000, "max_file_bytes": GB,
+                         "source": _SUPERVISED + " (assumed as 2.5 Flash)"},
+}
+
+
+def gemini_limits(model: str) -> dict[str, Any]:
+    for prefix in sorted(GEMINI_LIMITS, key=len, reverse=True):
+        if model.startswith(prefix):
+            return GEMINI_LIMITS[prefix]
+    return GEMINI_LIMITS["gemini-2.5-flash"]
 
 
 def _json_object(text: Any) -> dict[str, Any] | None:
@@ -46,13 +72,16 @@ class VertexGeminiExporter(JsonlExporter):
 
     def target(self, options: ExportOptions) -> Target:
         model = options.model if options.model and "gemini" in options.model else DEFAULT_MODEL
+        limits = gemini_limits(model)
         return Target(
             model=model,
+            max_tokens_per_example=limits["max_tokens"],
             min_train_examples=16,
             min_severity="warning",
-            max_validation_examples=256,
+            max_validation_examples=limits["max_validation"],
+            max_file_bytes=limits["max_file_bytes"],
             tokens_exact=False,
-            source="Vertex AI supervised tuning docs",
+            source=limits["source"],
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
@@ -106,6 +135,8 @@ class VertexGeminiExporter(JsonlExporter):
                     parts.append({"functionCall": {"name": name, "args": parsed}})
                 if message.get("weight") == 0:
                     flags.add("weight_unsupported")
+                if message.get("reasoning"):
+                    flags.add("reasoning_dropped")
             elif role in ("tool", "function"):
                 turn = "user"
                 name = message.get("name") or call_names.get(str(message.get("tool_call_id")), "")

@@ -42,3 +42,9 @@ class RecordStage:
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         raise NotImplementedError
+
+    def process_batch(self, records: list[dict[str, Any]]) -> list[Drop | None]:
+        """One verdict per record of a batch, in order. Override to share work across a batch (one model call
+        for many texts); the default calls ``process`` per record. If it raises, the runner retries the batch
+        record by record with ``process``, so one bad record still only drops itself."""
+        return [self.process(record) for record in records]

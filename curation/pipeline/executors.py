@@ -1,8 +1,8 @@
 """*How* batches run, kept apart from *what* runs.
 
 An executor maps a picklable function over batches and yields results in submission order, keeping
-only a bounded number of batches in flight so that a 10 GB input never sits in memory. A distributed
-executor (Ray) only has to implement the same two methods.
+only a bounded number of batches in flight so that a 10 GB input never sits in memory. The Ray executor
+(``ray_executor.py``) implements the same two methods.
 """
 
 from __future__ import annotations
@@ -95,13 +95,30 @@ def make_executor(
     initializer: Callable[..., None] | None,
     initargs: tuple[Any, ...],
     small_input: bool = False,
+    address: str | None = None,
 ) -> Executor:
-    """``auto`` uses worker processes only when the input is big enough to repay starting them."""
+    """``auto`` uses worker processes only when the input is big enough to repay starting them; ``ray`` runs
+    batches as Ray actor tasks on the cluster at ``address`` (or a local Ray)."""
+    n = workers or default_workers()
+    resolved = resolve_kind(kind, workers, small_input)
+    if resolved == "inprocess":
+        return InProcessExecutor(initializer, initargs)
+    if resolved == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor(initializer, initargs, address=address, workers=workers)
+    return ProcessExecutor(n, initializer, initargs)
+
+
+def resolve_kind(kind: str, workers: int | None, small_input: bool = False) -> str:
+    """The executor ``make_executor`` starts for this request: ``inprocess``, ``processes`` or ``ray``."""
+    if kind == "ray":  # asked for by name: Ray workers import curation, never the main script
+        return "ray"
     n = workers or default_workers()
     if kind != "inprocess" and not _main_is_importable():
         # Spawned workers re-import the main script; a script read from stdin cannot be, and the pool would
         # restart its workers forever. Run in this process instead.
-        return InProcessExecutor(initializer, initargs)
+        return "inprocess"
     if kind == "inprocess" or (kind == "auto" and (n < 2 or small_input)):
-        return InProcessExecutor(initializer, initargs)
-    return ProcessExecutor(n, initializer, initargs)
+        return "inprocess"
+    return kind if kind != "auto" else "processes"

@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -37,22 +38,21 @@ from ..config import RunConfig, dump_config
 from ..dedup import minhash as minhash_mod
 from ..dedup import text as dedup_text_mod
 from ..dedup.boilerplate import shared_lines, without_shared_lines
-from ..errors import ConfigError
+from ..errors import ConfigError, StageLoadError
 from ..records import metadata_value, user_snippet
 from ..tokens import resolve_model, token_histogram
+from . import registry
 from .base import Drop, RecordStage
-from .executors import make_executor
+from .executors import make_executor, resolve_kind
 from .global_stages import KeyTable, build_global_stages
 from .interrupt import mark_interrupted, prepare_run_dir
 from .judge import apply_repair, reject_reason
 from .split import group_keys
+from .stage_load import load_in_main, load_in_worker
 from .stratify_field import check_stratify_field
 
 SPLIT_NAMES = ("train", "validation", "test")
-STAGE_ORDER = [
-    "ingest", "normalise", "validate", "label", "filter", "redact", "tokens", "turns", "language", "quality",
-    "flags", "decontaminate", "exact_dedup", "near_dedup", "balance", "split",
-]
+STAGE_ORDER = registry.funnel_order()
 
 
 # --------------------------------------------------------------------------------------------- worker side
@@ -71,16 +71,17 @@ class WorkerPlan:
     stratify_by: str | None  # a metadata path; "source" strata are named by the main process
     group_by: tuple[str, ...] = ()  # split group keys (see pipeline.split.group_keys)
     shared_lines: dict[int, frozenset[int]] = field(default_factory=dict)  # file number -> shared line hashes
+    key_stages: list[Any] = field(default_factory=list)  # global stages computing their own keys in workers
 
 
 _PLAN: WorkerPlan | None = None
+_LOAD_ERROR: StageLoadError | None = None
 
 
 def _init_worker(plan: WorkerPlan) -> None:
-    global _PLAN
+    global _PLAN, _LOAD_ERROR
     _PLAN = plan
-    for stage in plan.stages:
-        stage.load()
+    _LOAD_ERROR = load_in_worker([*plan.stages, *plan.key_stages])
 
 
 def _stratum(record: dict[str, Any], field_path: str | None) -> str:
@@ -121,6 +122,26 @@ def _redact_rejects(plan: WorkerPlan, outcomes: list[Any]) -> None:
                            redactor.redact_text(raw, counts) if raw else raw, *outcome[8:])
 
 
+Entry = tuple[int, str, dict[str, Any], dict[str, Any]]  # (outcome slot, id, record, source)
+
+
+class _Clock:
+    """Per-stage wall seconds (perf_counter) and CPU seconds of this process (process_time), added up."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def time(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] += time.perf_counter() - wall
+            self.cpu[name] += time.process_time() - cpu
+
+
 def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]) -> dict[str, Any]:
     """Convert, validate and run the per-record stages on one batch; return compact outcomes in input order.
 
@@ -130,14 +151,49 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
     """
     plan = _PLAN
     assert plan is not None, "worker not initialised"
+    if _LOAD_ERROR is not None:
+        raise _LOAD_ERROR
     file_no, path, fmt, mapping, items = batch
-    seconds: dict[str, float] = defaultdict(float)
-    perf = time.perf_counter
+    clock = _Clock()
     # One outcome per record in reading order; the main process numbers kept records in this order.
     outcomes: list[tuple[Any, ...] | None] = []
-    live: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []  # (outcome slot, id, record, source)
+    with clock.time("ingest"):
+        live = _ingest(items, path, fmt, mapping, outcomes)
+    for stage in plan.stages:
+        if stage.before_validation:
+            with clock.time(stage.name):
+                for entry in live:
+                    apply_repair(stage, entry[2])
+    with clock.time("validate"):
+        live = _validate(live, outcomes)
+    for stage in plan.stages:
+        if not stage.before_validation:
+            with clock.time(stage.name):
+                live = _run_stage(stage, live, outcomes)
+    # Dedup keys for the whole batch at once: folding many texts in one call is 2-3x cheaper.
+    with clock.time("signatures"):
+        keyed, keys = _dedup_keys(live, plan.shared_lines.get(file_no, frozenset()), outcomes)
+    hits: list[Any] = [None] * len(keyed)
+    if plan.reference is not None:
+        with clock.time("decontaminate"):
+            hits = _contamination_hits(plan.reference, keyed, keys, outcomes)
+    kept, near_texts = _keep(plan, keyed, keys, hits, outcomes)
+    with clock.time("signatures"):
+        sigs = _signatures(plan, near_texts)
+    stage_keys = {}
+    for stage in plan.key_stages:  # global stages that need their own per-record keys (see GlobalStage.keys)
+        with clock.time(stage.name):
+            stage_keys[stage.name] = stage.keys(kept)
+    assert all(o is not None for o in outcomes), "every record of a batch ends in one outcome"
+    _redact_rejects(plan, outcomes)
+    return {"file_no": file_no, "outcomes": outcomes, "signatures": sigs, "stage_keys": stage_keys,
+            "seconds": dict(clock.wall), "cpu_seconds": dict(clock.cpu)}
 
-    t0 = perf()
+
+def _ingest(items: list[tuple[int | None, int, Any]], path: str, fmt: str | None, mapping: Any,
+            outcomes: list[Any]) -> list[Entry]:
+    """Payloads to canonical records; what cannot be read becomes an ingest reject in its slot."""
+    live: list[Entry] = []
     for line, index, payload in items:
         if isinstance(payload, readers_mod.FileProblem):  # a whole file: one file-level reject
             source = {"path": path, "line": None, "index": index, "format": fmt or "unknown"}
@@ -154,17 +210,10 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                 continue
             live.append((len(outcomes), str(item.record.get("id")), item.record, source))
             outcomes.append(None)
-    seconds["ingest"] += perf() - t0
+    return live
 
-    for stage in plan.stages:
-        if not stage.before_validation:
-            continue
-        t0 = perf()
-        for _slot, _rid, record, _source in live:
-            apply_repair(stage, record)
-        seconds[stage.name] += perf() - t0
 
-    t0 = perf()
+def _validate(live: list[Entry], outcomes: list[Any]) -> list[Entry]:
     survivors = []
     for entry in live:
         slot, rid, record, source = entry
@@ -184,36 +233,43 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             meta = record.setdefault("metadata", {})
             meta["flags"] = sorted(set(meta.get("flags") or []) | set(warnings))
         survivors.append(entry)
-    live = survivors
-    seconds["validate"] += perf() - t0
+    return survivors
 
-    for stage in plan.stages:
-        if stage.before_validation:
-            continue
-        t0 = perf()
-        survivors = []
-        dropped: list[tuple[tuple[int, str, dict[str, Any], dict[str, Any]], Drop]] = []
-        for entry in live:
+
+def _run_stage(stage: RecordStage, live: list[Entry], outcomes: list[Any]) -> list[Entry]:
+    survivors = []
+    dropped: list[tuple[Entry, Drop]] = []
+    verdicts: list[Drop | None] | None = None
+    if type(stage).process_batch is not RecordStage.process_batch:  # a stage that works on whole batches
+        try:
+            verdicts = list(stage.process_batch([entry[2] for entry in live]))
+            assert len(verdicts) == len(live), f"{stage.name}.process_batch must return one verdict per record"
+        except Exception:  # noqa: BLE001 - retried record by record below, so only the bad record drops
+            verdicts = None
+    for i, entry in enumerate(live):
+        if verdicts is not None:
+            verdict = verdicts[i]
+        else:
             try:
                 verdict = stage.process(entry[2])
             except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
                 verdict = Drop("stage_error", _crash_detail(f"the {stage.name} stage", exc))
-            if verdict is None:
-                survivors.append(entry)
-            else:
-                dropped.append((entry, verdict))
-        seconds[stage.name] += perf() - t0
-        for (slot, rid, record, source), drop in dropped:
-            outcomes[slot] = ("R", stage.name, drop.reason, drop.detail, rid, source, _dumps_or_none(record), None,
-                              drop.duplicate_of, None)
-        live = survivors
+        if verdict is None:
+            survivors.append(entry)
+        else:
+            dropped.append((entry, verdict))
+    for (slot, rid, record, source), drop in dropped:
+        outcomes[slot] = ("R", stage.name, drop.reason, drop.detail, rid, source, _dumps_or_none(record), None,
+                          drop.duplicate_of, None)
+    return survivors
 
-    # Dedup keys for the whole batch at once: folding many texts in one call is 2-3x cheaper. The exact key
-    # covers everything (system prompt and tools too); near dedup compares what differs (dedup/text.py).
-    t0 = perf()
-    keyed: list[tuple[tuple[int, str, dict[str, Any], dict[str, Any]], str]] = []
+
+def _dedup_keys(live: list[Entry], shared: frozenset[int],
+                outcomes: list[Any]) -> tuple[list[tuple[Entry, str]], list[bytes | None]]:
+    """The exact key covers everything (system prompt and tools too); near dedup compares what differs
+    (dedup/text.py). Returns (entry, near text) pairs and their exact keys (None: rejected here)."""
+    keyed: list[tuple[Entry, str]] = []
     exact_texts: list[str] = []
-    shared = plan.shared_lines.get(file_no, frozenset())
     for entry in live:
         try:
             exact_text = dedup_text_mod.exact_text(entry[2])
@@ -222,37 +278,44 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
         except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
             outcomes[entry[0]] = _key_error(entry, exc)
     try:
-        keys: list[bytes | None] = list(dedup_text_mod.exact_keys(exact_texts))
+        return keyed, list(dedup_text_mod.exact_keys(exact_texts))
     except Exception:  # noqa: BLE001 - one odd text: find it record by record
-        keys = []
+        keys: list[bytes | None] = []
         for (entry, _text), exact_text in zip(keyed, exact_texts, strict=True):
             try:
                 keys.append(dedup_text_mod.exact_key(exact_text))
             except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
                 keys.append(None)
                 outcomes[entry[0]] = _key_error(entry, exc)
-    seconds["signatures"] += perf() - t0
+        return keyed, keys
 
+
+def _contamination_hits(reference: Any, keyed: list[tuple[Entry, str]], keys: list[bytes | None],
+                        outcomes: list[Any]) -> list[Any]:
+    """One reference query per batch (signing and band keys batched, 4x cheaper than record by record)."""
     hits: list[Any] = [None] * len(keyed)
-    if plan.reference is not None:
-        # One call per batch: signing and band keys batched, 4x cheaper than record by record.
-        t0 = perf()
-        queried = [i for i, key in enumerate(keys) if key is not None]
-        try:
-            found = plan.reference.query_records([keyed[i][0][2] for i in queried])
-        except Exception:  # noqa: BLE001 - one odd record: find it record by record
-            found = []
-            for i in queried:
-                try:
-                    found.append(plan.reference.query_record(keyed[i][0][2]))
-                except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
-                    found.append(None)
-                    keys[i] = None
-                    outcomes[keyed[i][0][0]] = _key_error(keyed[i][0], exc)
-        for i, hit in zip(queried, found, strict=True):
-            hits[i] = hit
-        seconds["decontaminate"] += perf() - t0
+    queried = [i for i, key in enumerate(keys) if key is not None]
+    try:
+        found = reference.query_records([keyed[i][0][2] for i in queried])
+    except Exception:  # noqa: BLE001 - one odd record: find it record by record
+        found = []
+        for i in queried:
+            try:
+                found.append(reference.query_record(keyed[i][0][2]))
+            except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
+                found.append(None)
+                keys[i] = None
+                outcomes[keyed[i][0][0]] = _key_error(keyed[i][0], exc)
+    for i, hit in zip(queried, found, strict=True):
+        hits[i] = hit
+    return hits
 
+
+def _keep(plan: WorkerPlan, keyed: list[tuple[Entry, str]], keys: list[bytes | None], hits: list[Any],
+          outcomes: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Contamination rejects, and the kept outcome of every other keyed record; returns the kept records and
+    their near-dedup texts, in slot order (the order of the signature rows)."""
+    kept: list[dict[str, Any]] = []
     near_texts: list[str] = []
     for ((slot, rid, record, source), text), key, hit in zip(keyed, keys, hits, strict=True):
         if key is None:
@@ -265,13 +328,14 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
                               orjson.dumps(record), None, hit.ref_id, hit.similarity)
             continue
         if plan.near_enabled:
-            near_texts.append(text)  # kept records in slot order, the order of the signature rows
+            near_texts.append(text)
         # metadata goes last and without split/cluster, so the writer can append those two keys to the
         # serialised record without parsing it again (see _with_split).
         meta = record.pop("metadata", None) or {}
         meta.pop("split", None)
         meta.pop("cluster", None)
         record["metadata"] = meta
+        kept.append(record)
         quality = meta.get("quality")
         outcomes[slot] = (
             "K", rid, orjson.dumps(record), key, len(text),
@@ -279,17 +343,15 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
             str(meta.get("language") or ""), int(meta.get("tokens") or 0),
             _stratum(record, plan.stratify_by), source, group_keys(record, plan.group_by),
         )
-    t0 = perf()
-    if near_texts:
-        # One vectorised call per batch: 5x cheaper than signing record by record.
-        sigs = minhash_mod.text_signatures(near_texts, shingle_size=plan.shingle_size, num_perm=plan.num_perm,
-                                           seed=plan.minhash_seed)
-    else:
-        sigs = np.zeros((0, plan.num_perm), dtype=np.uint32)
-    seconds["signatures"] += perf() - t0
-    assert all(o is not None for o in outcomes), "every record of a batch ends in one outcome"
-    _redact_rejects(plan, outcomes)
-    return {"file_no": file_no, "outcomes": outcomes, "signatures": sigs, "seconds": dict(seconds)}
+    return kept, near_texts
+
+
+def _signatures(plan: WorkerPlan, near_texts: list[str]) -> np.ndarray:
+    if not near_texts:
+        return np.zeros((0, plan.num_perm), dtype=np.uint32)
+    # One vectorised call per batch: 5x cheaper than signing record by record.
+    return minhash_mod.text_signatures(near_texts, shingle_size=plan.shingle_size, num_perm=plan.num_perm,
+                                       seed=plan.minhash_seed)
 
 
 # --------------------------------------------------------------------------------------------- main side
@@ -311,7 +373,8 @@ class RunResult:
 class _Funnel:
     def __init__(self) -> None:
         self.dropped: dict[str, Counter[str]] = defaultdict(Counter)
-        self.seconds: dict[str, float] = defaultdict(float)
+        self.seconds: dict[str, float] = defaultdict(float)  # wall
+        self.cpu_seconds: dict[str, float] = defaultdict(float)  # time.process_time
 
     def drop(self, stage: str, reason: str) -> None:
         self.dropped[stage][reason] += 1
@@ -355,41 +418,8 @@ def _hash_file(path: Path) -> str:
 
 
 def build_stages(config: RunConfig) -> list[RecordStage]:
-    """The per-record stages in the order they run; disabled ones are left out."""
-    from .stages.filters import MetadataFilterStage
-    from .stages.labels import LabelStage
-    from .stages.language import LanguageStage
-    from .stages.length import LengthConfig, TokenLengthStage, TurnsStage
-    from .stages.normalise import NormaliseStage
-    from .stages.quality import QualityStage
-    from .stages.redact import RedactStage
-
-    stages: list[RecordStage] = []
-    if config.normalise.enabled:
-        stages.append(NormaliseStage(config.normalise))
-    # Labels and the user's metadata filters first after validation: they are cheap and final.
-    if config.labels.enabled:
-        stages.append(LabelStage(config.labels))
-    if config.filters:
-        stages.append(MetadataFilterStage(config.filters))
-    if config.redact.enabled:
-        stages.append(RedactStage(config.redact))
-    if config.length.enabled:
-        # The target model is the run's; the stage's own model fields exist for standalone use.
-        length = LengthConfig.model_validate({**config.length.model_dump(), "model": config.model,
-                                              "models": {k: v.model_dump() for k, v in config.models.items()}})
-        stages.append(TokenLengthStage(length))
-    if config.turns.enabled:
-        stages.append(TurnsStage(config.turns))
-    if config.language.enabled:
-        stages.append(LanguageStage(config.language))
-    if config.quality.enabled:
-        stages.append(QualityStage(config.quality))
-    if any(mode != "flag" for mode in config.flags.values()):
-        from .stages.flags import FlagPolicyStage
-
-        stages.append(FlagPolicyStage(config.flags))
-    return stages
+    """The per-record stages in the order they run (from the stage registry); disabled ones are left out."""
+    return registry.build("record", config)
 
 
 def _build_reference(config: RunConfig) -> tuple[Any | None, list[Any]]:
@@ -440,7 +470,7 @@ def _iter_batches(
         if isinstance(container, readers_mod.FileProblem):
             payloads: Iterator[tuple[int | None, int, Any]] = iter([(None, 0, container)])
         else:
-            payloads = readers_mod.iter_payloads_or_problem(path, container)
+            payloads = readers_mod.iter_payloads_or_problem(path, container, fmt)
         for line, index, payload in payloads:
             if isinstance(payload, readers_mod.FileProblem):
                 bad_files.append(payload.to_dict())
@@ -578,7 +608,10 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
             plugins.get_exporter(name)  # unknown exporter: an error now, not after an hour of work
 
     check_stratify_field(config.split.stratify_by, files)
+    registry.check_chain(config)  # metadata each stage reads is written earlier; its extras are installed
     stages = build_stages(config)
+    loaded_stages = load_in_main(stages)  # a stage that cannot load stops here, before any worker starts
+    load_in_main([s for s in build_global_stages(config) if s.needs_keys])
     reference, eval_files = _build_reference(config)
 
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
@@ -596,7 +629,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
         work_dir = run_dir / ".work"
         work_dir.mkdir(exist_ok=True)
         run_folder.pause_point("after_begin")
-        return _run_locked(config, run_dir, work_dir, files, source_names, stages, reference, eval_files, model,
+        return _run_locked(config, run_dir, work_dir, files, source_names, (stages, loaded_stages), reference,
+                           eval_files, model,
                            started, wall_start, quiet)
     except OSError as exc:
         run_folder.release(run_dir)
@@ -606,13 +640,159 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
         raise
 
 
-def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
-                source_names: list[str], stages: list[RecordStage], reference: Any, eval_files: list[Any],
-                model: Any, started: float, wall_start: datetime, quiet: bool) -> RunResult:
-    eval_matches: Counter[str] = Counter()
+class _Phase1:
+    """Phase 1 on the main side: consumes worker results in batch order, writes rejects and the kept spill,
+    and collects the compact keys of kept records (phase 2 works only on these)."""
 
+    def __init__(self, config: RunConfig, source_names: list[str], rejects_out: Any, spill: Any) -> None:
+        self.config, self.source_names = config, source_names
+        self.rejects_out, self.spill = rejects_out, spill
+        self.funnel = _Funnel()
+        self.seen_ids: set[str] = set()
+        self.records_in = 0
+        self.eval_matches: Counter[str] = Counter()
+        self.reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.ids: list[str] = []
+        self.keys: list[bytes] = []
+        self.lengths: list[int] = []
+        self.quality: list[float] = []
+        self.lang: list[str] = []
+        self.tokens: list[int] = []
+        self.strata: list[str] = []
+        self.source: list[int] = []
+        self.groups: list[tuple[str, ...]] = []
+        self.sig_chunks: list[np.ndarray] = []
+        self.stage_keys: dict[str, list[Any]] = defaultdict(list)
+        self.bad_files: list[dict[str, str]] = []  # filled by _iter_batches: {path, reason, detail, fix}
+
+    def consume(self, result: dict[str, Any]) -> None:
+        file_no = result["file_no"]
+        for stage, secs in result["seconds"].items():
+            self.funnel.seconds[stage] += secs
+        for stage, secs in result.get("cpu_seconds", {}).items():
+            self.funnel.cpu_seconds[stage] += secs
+        for outcome in result["outcomes"]:
+            self.records_in += 1
+            if outcome[0] == "R":
+                self._reject(outcome)
+            else:
+                self._keep(outcome, file_no)
+        if len(result["signatures"]):
+            self.sig_chunks.append(result["signatures"])
+        for name, keys in result.get("stage_keys", {}).items():
+            self.stage_keys[name].append(keys)
+
+    def _reject(self, outcome: tuple[Any, ...]) -> None:
+        _, stage, reason, detail, rid, source, rec_bytes, raw, dup_of, sim = outcome
+        uid = _dedupe_id(rid, self.seen_ids, source)
+        if rec_bytes is not None and uid != rid:
+            rec_bytes = _with_id(rec_bytes, uid)
+        self.funnel.drop(stage, reason)
+        if reason == "eval_contamination":
+            self.eval_matches[dup_of] += 1
+        self.rejects_out.write(_reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
+        if len(self.reject_examples[reason]) < 3:
+            self.reject_examples[reason].append(
+                {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
+                 "snippet": (raw or "")[:160] if rec_bytes is None else user_snippet(orjson.loads(rec_bytes))})
+
+    def _keep(self, outcome: tuple[Any, ...], file_no: int) -> None:
+        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source, groups = outcome
+        uid = _dedupe_id(rid, self.seen_ids, source)
+        if uid != rid:
+            rec_bytes = _with_id(rec_bytes, uid)
+        self.spill.write(rec_bytes + b"\n")
+        self.ids.append(uid)
+        self.keys.append(key)
+        self.lengths.append(length)
+        self.quality.append(quality)
+        self.lang.append(lang)
+        self.tokens.append(tokens)
+        self.strata.append(stratum if self.config.split.stratify_by != "source" else self.source_names[file_no])
+        self.source.append(file_no)
+        self.groups.append(groups)
+
+    def table(self) -> KeyTable:
+        near = self.config.near_dedup
+        signatures = None
+        if near.enabled:
+            signatures = (np.concatenate(self.sig_chunks) if self.sig_chunks
+                          else np.zeros((0, near.num_perm), dtype=np.uint32))
+        self.sig_chunks.clear()
+        table = KeyTable(ids=self.ids, exact_keys=self.keys, lengths=np.asarray(self.lengths, dtype=np.int64),
+                         quality=np.asarray(self.quality, dtype=np.float64), strata=self.strata, groups=self.groups,
+                         signatures=signatures)
+        table.extra = {name: _concat_keys(chunks) for name, chunks in self.stage_keys.items()}
+        self.stage_keys.clear()
+        return table
+
+
+def _concat_keys(chunks: list[Any]) -> Any:
+    arrays = [c for c in chunks if c is not None and len(c)]
+    return np.concatenate(arrays) if arrays else (chunks[0] if chunks else None)
+
+
+def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
+                source_names: list[str], stages: tuple[list[RecordStage], list[RecordStage]], reference: Any,
+                eval_files: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool) -> RunResult:
+    progress = _Progress(config.runner.progress and not quiet)
+    rejects_tmp, spill_path = work_dir / "rejects.jsonl", work_dir / "kept.jsonl"
+    t_phase1 = time.perf_counter()
+    with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
+        phase1 = _Phase1(config, source_names, rejects_out, spill)
+        _run_phase1(config, files, stages, reference, phase1, progress)
+    phase1_seconds = time.perf_counter() - t_phase1
+    funnel = phase1.funnel
+
+    # phase 2: global stages on keys
+    table = phase1.table()
+    removed, cluster_of, clusters_report, assignment = _decide_globally(table, config, funnel)
+    for _idx, (stage, reason, *_rest) in sorted(removed.items()):
+        funnel.drop(stage, reason)
+
+    # phase 3: write splits and rejects
+    t0 = time.perf_counter()
+    split_stats = _write_outputs(config, run_dir, phase1, spill_path, rejects_tmp, removed, cluster_of,
+                                 clusters_report, assignment)
+    write_seconds = time.perf_counter() - t0
+    shutil.rmtree(work_dir, ignore_errors=True)
+
+    # report and manifest
+    records_in = phase1.records_in
+    records_out = sum(st["records"] for st in split_stats.values())
+    warnings = _run_warnings(split_stats, phase1.bad_files)
+    report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
+                           clusters_report, warnings)
+    report["bad_files"] = phase1.bad_files
+    if eval_files:
+        from ..dedup.eval_sets import eval_report
+
+        report["decontamination"] = {"eval_files": eval_report(eval_files, phase1.eval_matches)}
+    _write_json(run_dir / "report.json", report)
+    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    manifest = _manifest(config, files, source_names, funnel, wall_start, records_in, records_out,
+                         {"per_record": round(phase1_seconds, 3), "write": round(write_seconds, 3),
+                          "wall_seconds": round(time.perf_counter() - started, 3)})
+    run_folder.pause_point("before_manifest")
+    run_folder.write_manifest(run_dir, manifest)  # last: its presence and seal say the folder is complete
+    progress.close()
+    return RunResult(
+        run_dir=run_dir, report=report, records_in=records_in, records_out=records_out,
+        rejected=records_in - records_out, split_counts={s: st["records"] for s, st in split_stats.items()},
+        warnings=warnings,
+    )
+
+
+def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]],
+                stages: tuple[list[RecordStage], list[RecordStage]], reference: Any, phase1: _Phase1,
+                progress: _Progress) -> None:
+    """Start the executor and stream every batch through the workers into ``phase1``."""
+    total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
+    # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
+    small_input = total_bytes <= 4_000_000
+    in_process = resolve_kind(config.runner.executor, config.runner.workers, small_input) == "inprocess"
     plan = WorkerPlan(
-        stages=stages,
+        stages=stages[1] if in_process else stages[0],  # in this process: the copies already loaded
         shingle_size=config.near_dedup.shingle_size,
         num_perm=config.near_dedup.num_perm,
         minhash_seed=config.near_dedup.seed,
@@ -621,78 +801,16 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
         stratify_by=None if config.split.stratify_by == "source" else config.split.stratify_by,
         group_by=tuple(k for k in config.split.group_by if k != "near_cluster"),
         shared_lines=_shared_lines(files, config) if config.near_dedup.enabled else {},
+        key_stages=[s for s in build_global_stages(config) if s.needs_keys],
     )
-    total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
-    # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
-                             small_input=total_bytes <= 4_000_000)
-    funnel = _Funnel()
-    seen_ids: set[str] = set()
-    records_in = 0
-    progress = _Progress(config.runner.progress and not quiet)
-
-    # Compact per-record keys of kept records (phase 2 works only on these).
-    kept_ids: list[str] = []
-    kept_keys: list[bytes] = []
-    kept_len: list[int] = []
-    kept_quality: list[float] = []
-    kept_lang: list[str] = []
-    kept_tokens: list[int] = []
-    kept_stratum: list[str] = []
-    kept_source: list[int] = []
-    kept_groups: list[tuple[str, ...]] = []
-    sig_chunks: list[np.ndarray] = []
-    reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    bad_files: list[dict[str, str]] = []  # filled by _iter_batches: {path, reason, detail, fix}
-
-    rejects_tmp = work_dir / "rejects.jsonl"
-    spill_path = work_dir / "kept.jsonl"
-    t_phase1 = time.perf_counter()
+                             small_input=small_input, address=config.runner.address)
+    batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
     try:
-        with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
-            batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
-            for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size, bad_files)):
-                file_no = result["file_no"]
-                for stage, secs in result["seconds"].items():
-                    funnel.seconds[stage] += secs
-                for outcome in result["outcomes"]:
-                    records_in += 1
-                    if outcome[0] == "R":
-                        _, stage, reason, detail, rid, source, rec_bytes, raw, dup_of, sim = outcome
-                        uid = _dedupe_id(rid, seen_ids, source)
-                        if rec_bytes is not None and uid != rid:
-                            rec_bytes = _with_id(rec_bytes, uid)
-                        funnel.drop(stage, reason)
-                        if reason == "eval_contamination":
-                            eval_matches[dup_of] += 1
-                        rejects_out.write(
-                            _reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
-                        if len(reject_examples[reason]) < 3:
-                            reject_examples[reason].append(
-                                {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
-                                 "snippet": (raw or "")[:160] if rec_bytes is None
-                                 else user_snippet(orjson.loads(rec_bytes))}
-                            )
-                    else:
-                        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source, groups = outcome
-                        uid = _dedupe_id(rid, seen_ids, source)
-                        if uid != rid:
-                            rec_bytes = _with_id(rec_bytes, uid)
-                        spill.write(rec_bytes + b"\n")
-                        kept_ids.append(uid)
-                        kept_keys.append(key)
-                        kept_len.append(length)
-                        kept_quality.append(quality)
-                        kept_lang.append(lang)
-                        kept_tokens.append(tokens)
-                        kept_stratum.append(stratum if config.split.stratify_by != "source"
-                                            else source_names[file_no])
-                        kept_source.append(file_no)
-                        kept_groups.append(groups)
-                if len(result["signatures"]):
-                    sig_chunks.append(result["signatures"])
-                progress.update(records_in)
-                run_folder.pause_point("per_record")
+        for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size, phase1.bad_files)):
+            phase1.consume(result)
+            progress.update(phase1.records_in)
+            run_folder.pause_point("per_record")
         executor.close()
     except BaseException:
         terminate = getattr(executor, "terminate", None)
@@ -700,36 +818,25 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
             terminate()
         progress.close()
         raise
-    phase1_seconds = time.perf_counter() - t_phase1
 
-    # ---------------------------------------------------------------- phase 2: global stages on keys
-    n_kept = len(kept_ids)
-    table = KeyTable(
-        ids=kept_ids, exact_keys=kept_keys, lengths=np.asarray(kept_len, dtype=np.int64),
-        quality=np.asarray(kept_quality, dtype=np.float64), strata=kept_stratum, groups=kept_groups,
-        signatures=(np.concatenate(sig_chunks) if sig_chunks else np.zeros((0, config.near_dedup.num_perm),
-                    dtype=np.uint32)) if config.near_dedup.enabled else None,
-    )
-    sig_chunks.clear()
-    removed, cluster_of, clusters_report, assignment = _decide_globally(table, config, funnel)
-    for _idx, (stage, reason, *_rest) in sorted(removed.items()):
-        funnel.drop(stage, reason)
 
-    # ---------------------------------------------------------------- phase 3: write splits and rejects
-    t0 = time.perf_counter()
+def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, spill_path: Path, rejects_tmp: Path,
+                   removed: dict[int, tuple[str, str, str, Any, float | None]], cluster_of: np.ndarray,
+                   clusters_report: list[dict[str, Any]], assignment: dict[int, str]) -> dict[str, dict[str, Any]]:
+    """Phase 3: read the spill once; each kept record goes to its split or to rejects. Returns split stats."""
     split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
     split_stats: dict[str, dict[str, Any]] = {
         s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": [],
             "flags": Counter(), "kind_tokens": {"sft": [], "dpo": []}}
         for s in split_names
     }
-    cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if n_kept else np.zeros(0, dtype=np.int64)
+    cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if len(cluster_of) else np.zeros(0, dtype=np.int64)
     # Snippets are read from the records as they are written, only for the clusters the report shows.
     snippet_of = {entry["_keep"]: entry for entry in clusters_report}
     split_files = {s: (run_dir / "splits" / f"{s}.jsonl.tmp").open("wb") for s in split_names}
     try:
         with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
-            halfway = n_kept // 2
+            halfway = len(phase1.ids) // 2
             first_reject = True
             for idx, line in enumerate(spill):
                 rec_bytes = line.rstrip(b"\n")
@@ -739,18 +846,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
                     if first_reject:
                         first_reject = False
                         run_folder.pause_point("writing_rejects")
-                    stage, reason, detail, dup, sim = removed[idx]
-                    record = orjson.loads(rec_bytes)
-                    if cluster_of[idx] >= 0:
-                        record.setdefault("metadata", {})["cluster"] = int(cluster_of[idx])
-                    rejects_out.write(_reject_line(kept_ids[idx], stage, reason, detail, record["metadata"].get(
-                        "source"), orjson.dumps(record), None, dup, sim))
-                    if len(reject_examples[reason]) < 3:
-                        reject_examples[reason].append({"id": kept_ids[idx], "stage": stage, "detail": detail,
-                                                        "source": record["metadata"].get("source"),
-                                                        "snippet": user_snippet(record), "duplicate_of": dup})
-                    if idx in snippet_of:
-                        snippet_of[idx]["snippet"] = user_snippet(record)
+                    _write_global_reject(phase1, idx, rec_bytes, removed[idx], cluster_of, rejects_out, snippet_of)
                     continue
                 if idx in snippet_of:
                     snippet_of[idx]["snippet"] = user_snippet(orjson.loads(rec_bytes))
@@ -759,16 +855,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
                 if cluster < 0 or cluster_sizes[cluster] < 2:
                     cluster = -1
                 split_files[split].write(_with_split(rec_bytes, split, cluster) + b"\n")
-                stats = split_stats[split]
-                stats["records"] += 1
-                stats["tokens"] += kept_tokens[idx]
-                stats["token_counts"].append(kept_tokens[idx])
-                # A preference pair has one top-level "chosen" key (a quote inside a string is escaped).
-                stats["kind_tokens"]["dpo" if b'"chosen":' in rec_bytes else "sft"].append(kept_tokens[idx])
-                stats["languages"][kept_lang[idx] or "unknown"] += 1
-                if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
-                    stats["flags"].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
-                stats["sources"][source_names[kept_source[idx]]] += 1
+                _count_kept(split_stats[split], phase1, idx, rec_bytes)
     finally:
         for fh in split_files.values():
             fh.close()
@@ -779,35 +866,60 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     os.replace(rejects_tmp, run_dir / "rejects.jsonl")
     for entry in clusters_report:
         del entry["_keep"]
-    write_seconds = time.perf_counter() - t0
-    shutil.rmtree(work_dir, ignore_errors=True)
+    return split_stats
 
-    # ---------------------------------------------------------------- report and manifest
+
+def _write_global_reject(phase1: _Phase1, idx: int, rec_bytes: bytes,
+                         removal: tuple[str, str, str, Any, float | None], cluster_of: np.ndarray, rejects_out: Any,
+                         snippet_of: dict[int, dict[str, Any]]) -> None:
+    stage, reason, detail, dup, sim = removal
+    record = orjson.loads(rec_bytes)
+    if cluster_of[idx] >= 0:
+        record.setdefault("metadata", {})["cluster"] = int(cluster_of[idx])
+    rid = phase1.ids[idx]
+    rejects_out.write(_reject_line(rid, stage, reason, detail, record["metadata"].get("source"),
+                                   orjson.dumps(record), None, dup, sim))
+    if len(phase1.reject_examples[reason]) < 3:
+        phase1.reject_examples[reason].append({"id": rid, "stage": stage, "detail": detail,
+                                               "source": record["metadata"].get("source"),
+                                               "snippet": user_snippet(record), "duplicate_of": dup})
+    if idx in snippet_of:
+        snippet_of[idx]["snippet"] = user_snippet(record)
+
+
+def _count_kept(stats: dict[str, Any], phase1: _Phase1, idx: int, rec_bytes: bytes) -> None:
+    tokens = phase1.tokens[idx]
+    stats["records"] += 1
+    stats["tokens"] += tokens
+    stats["token_counts"].append(tokens)
+    # A preference pair has one top-level "chosen" key (a quote inside a string is escaped).
+    stats["kind_tokens"]["dpo" if b'"chosen":' in rec_bytes else "sft"].append(tokens)
+    stats["languages"][phase1.lang[idx] or "unknown"] += 1
+    if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
+        stats["flags"].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
+    stats["sources"][phase1.source_names[phase1.source[idx]]] += 1
+
+
+def _run_warnings(split_stats: dict[str, dict[str, Any]], bad_files: list[dict[str, str]]) -> list[str]:
     warnings: list[str] = []
     train_n = split_stats["train"]["records"]
     if train_n < 10:
         warnings.append(f"the train split has {train_n} records; OpenAI and Azure OpenAI need at least 10 "
                         "(add data or lower the validation share)")
-    for s in split_names:
-        if s != "train" and split_stats[s]["records"] == 0:
+    for s, st in split_stats.items():
+        if s != "train" and st["records"] == 0:
             warnings.append(f"the {s} split is empty")
-    records_out = sum(st["records"] for st in split_stats.values())
-    rejected = records_in - records_out
     for bad in bad_files:
         warnings.append(f"skipped unreadable file {bad['path']}: {bad['reason']}: {bad['detail']} "
                         f"(fix: {bad['fix']})")
-    report = _build_report(
-        config, model, records_in, records_out, funnel, split_stats, reject_examples, clusters_report, warnings,
-    )
-    report["bad_files"] = bad_files
-    if eval_files:
-        from ..dedup.eval_sets import eval_report
+    return warnings
 
-        report["decontamination"] = {"eval_files": eval_report(eval_files, eval_matches)}
-    _write_json(run_dir / "report.json", report)
-    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    timings = {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())}
-    manifest = {
+
+def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]], source_names: list[str],
+              funnel: _Funnel, wall_start: datetime, records_in: int, records_out: int,
+              phases: dict[str, float]) -> dict[str, Any]:
+    wall_seconds = phases.pop("wall_seconds")
+    return {
         "tool": "curation", "version": __version__,
         "config": config.resolved(), "config_hash": config.config_hash(),
         "inputs": [
@@ -819,19 +931,14 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
         "versions": _versions(),
         "started": wall_start.isoformat(timespec="seconds"),
         "timing": {
-            "stage_cpu_seconds": timings,
-            "phase_seconds": {"per_record": round(phase1_seconds, 3), "write": round(write_seconds, 3)},
-            "wall_seconds": round(time.perf_counter() - started, 3),
+            # CPU (time.process_time of the process that ran the stage, summed over workers) and wall time.
+            "stage_cpu_seconds": {stage: round(sec, 4) for stage, sec in sorted(funnel.cpu_seconds.items())},
+            "stage_wall_seconds": {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())},
+            "phase_seconds": phases,
+            "wall_seconds": wall_seconds,
         },
-        "records": {"in": records_in, "out": records_out, "rejected": rejected},
+        "records": {"in": records_in, "out": records_out, "rejected": records_in - records_out},
     }
-    run_folder.pause_point("before_manifest")
-    run_folder.write_manifest(run_dir, manifest)  # last: its presence and seal say the folder is complete
-    progress.close()
-    return RunResult(
-        run_dir=run_dir, report=report, records_in=records_in, records_out=records_out, rejected=rejected,
-        split_counts={s: split_stats[s]["records"] for s in split_names}, warnings=warnings,
-    )
 
 
 def _decide_globally(
@@ -843,7 +950,7 @@ def _decide_globally(
     clusters_report: list[dict[str, Any]] = []
     assignment: dict[int, str] = {}
     for stage in build_global_stages(config):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         decision = stage.decide(table)
         for idx, drop in decision.drops.items():
             removed[idx] = (drop.stage or stage.name, drop.reason, drop.detail, drop.duplicate_of, drop.similarity)
@@ -854,6 +961,7 @@ def _decide_globally(
         if decision.assignment is not None:
             assignment = decision.assignment
         funnel.seconds[stage.name] += time.perf_counter() - t0
+        funnel.cpu_seconds[stage.name] += time.process_time() - c0
         run_folder.pause_point("global_decisions")
     # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
     # was finally kept, so `duplicate_of` always names a record in a split.

@@ -19,8 +19,11 @@ from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
-from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys
+from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows
+from curation.readers.formats.media import attach_images
+from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
+from curation.reasoning import maybe_lift_record
 from curation.records import content_hash
 from curation.suggest import did_you_mean
 
@@ -194,6 +197,9 @@ def convert_payload(
                 "'conversations', 'instruction'+'output', 'prompt'+'completion' or 'chosen'+'rejected' "
                 "(or pass a field mapping)"
             )
+            if isinstance(obj.get("text"), str):
+                detail += ("; its 'text' has no chat markup (ChatML, Llama, '### Human:'), so it reads as "
+                           "pretraining text, not a conversation")
             return _error(path, line, index, fmt, "unknown_format", detail)
         spec = FORMATS[name]
     try:
@@ -202,21 +208,29 @@ def convert_payload(
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
         return _error(path, line, index, spec.name, "data_type", detail)
+    for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
+        maybe_lift_record(body)
 
     own_id, id_key = _own_id(obj, mapping)
     system_key = mapping.system if mapping is not None and mapping.system else "system"
     used = consumed_keys(spec, mapping)
-    fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != system_key and k != "metadata"}
     system = _system(obj, system_key)
+    fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != "metadata"
+              and not (k == system_key and (system is not None or not obj[k]))}
     base_meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else None
     if "metadata" in obj and base_meta is None:
         fields["metadata"] = obj["metadata"]
     source = {"path": path, "line": line, "index": index, "format": spec.name}
 
     items = []
+    if "images" in fields and len(converted) == 1 and attach_images(converted[0][1], fields["images"]):
+        del fields["images"]
     for conv_id, body, extra_fields in converted:
         # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
         own_meta = body.pop("metadata", None)
+        turn_fields = set_aside(body)
+        if turn_fields is not None:
+            extra_fields = {**(extra_fields or {}), "turn_fields": turn_fields}
         if system is not None:
             _add_system(body, system)
         record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
@@ -249,7 +263,11 @@ def convert_payload(
 
 
 def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """The top-level system prompt: a string, or text blocks (Bedrock's ``[{"text": ...}]``)."""
     value = obj.get(key)
+    if isinstance(value, list) and value and all(isinstance(b, dict) and isinstance(b.get("text"), str)
+                                                 and set(b) <= {"text", "type"} for b in value):
+        value = "\n\n".join(b["text"] for b in value)
     if isinstance(value, str) and value.strip():
         return {"role": "system", "content": value}
     return None
@@ -301,7 +319,10 @@ def read_path(
     container = container or detect_container(path)  # once: sniffing and reading both need it
     fmt = format or sniff_format(path, container, mapping)
     name = str(path)
-    for line, index, payload in iter_payloads(path, container):
+    payloads = iter_payloads(path, container)
+    if fmt == oasst_rows.NAME:
+        payloads = oasst_rows.assemble(payloads)
+    for line, index, payload in payloads:
         yield from convert_payload(payload, fmt, mapping, path=name, line=line, index=index)
 
 
@@ -326,10 +347,19 @@ def probe_input(
 
 
 def iter_payloads_or_problem(
-    path: str | Path, container: str
+    path: str | Path, container: str, fmt: str | None = None
 ) -> Iterator[tuple[int | None, int, Any]]:
     """``iter_payloads``, ending with one ``FileProblem`` payload if the file breaks part-way (a truncated
-    gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject."""
+    gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject.
+
+    A file of OASST message rows (``fmt`` ``oasst_rows``) comes out as trees: its rows are assembled first."""
+    if fmt == oasst_rows.NAME:
+        yield from oasst_rows.assemble(_payloads_or_problem(path, container))
+    else:
+        yield from _payloads_or_problem(path, container)
+
+
+def _payloads_or_problem(path: str | Path, container: str) -> Iterator[tuple[int | None, int, Any]]:
     index = 0
     try:
         for line, position, payload in iter_payloads(path, container):

@@ -3,6 +3,13 @@
 AutoTrain is a separate install (``pip install autotrain-advanced``; its maintainers no longer develop
 it). When the ``autotrain`` command is missing the job fails at once with what to install and the
 exact command to run once it is.
+
+The YAML follows AutoTrain's own parser (``autotrain/parser.py``, AutoTrainConfigParser, upstream commit
+b5c98fbe of 2025-01-21): it reads ``hub.username``, ``hub.token`` and ``hub.push_to_hub`` whenever ``hub``
+is present, so all three are written (null: nothing is pushed). Its DPO preprocessing ignores the prompt
+column and rebuilds the prompt from ``chosen[:-1]`` (the completions are ``chosen[-1:]`` /
+``rejected[-1:]``), so DPO rows carry whole conversations: ``chosen`` = prompt + chosen turn, ``rejected``
+= prompt + rejected turn (a completion of several turns is cut to its last, which AutoTrain trains on).
 """
 
 from __future__ import annotations
@@ -46,6 +53,13 @@ class AutoTrainParams(BaseModel):
     dpo_beta: float = Field(0.1, gt=0)
 
 
+def _whole_conversations(row: dict[str, Any]) -> dict[str, Any]:
+    """AutoTrain's DPO rows: the prompt turns, then the last turn of each completion (see the module doc)."""
+    prompt = list(row["prompt"])
+    return {"prompt": prompt, "chosen": prompt + list(row["chosen"])[-1:],
+            "rejected": prompt + list(row["rejected"])[-1:]}
+
+
 class AutoTrainBackend(local_process.LocalProcessBackend):
     name: ClassVar[str] = "autotrain"
     description: ClassVar[str] = (
@@ -69,7 +83,10 @@ class AutoTrainBackend(local_process.LocalProcessBackend):
         data = load_from_disk(job.prepared.train)
         for split in ("train", "validation"):
             if split in data and len(data[split]):
-                data[split].select_columns(columns).to_json(str(data_dir / f"{split}.jsonl"), lines=True)
+                rows = data[split].select_columns(columns)
+                if dpo:
+                    rows = rows.map(_whole_conversations)
+                rows.to_json(str(data_dir / f"{split}.jsonl"), lines=True)
         p = job.params
         mapping = (
             {"prompt_text_column": "prompt", "text_column": "chosen", "rejected_text_column": "rejected"}
@@ -109,7 +126,7 @@ class AutoTrainBackend(local_process.LocalProcessBackend):
                 "column_mapping": mapping,
             },
             "params": params,
-            "hub": {"push_to_hub": False},
+            "hub": {"username": None, "token": None, "push_to_hub": False},
         }
         path = job_dir / "autotrain.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False))

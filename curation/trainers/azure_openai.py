@@ -10,19 +10,24 @@ import json
 import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from ..errors import MissingExtraError, TrainerError
-from .base import Job, env_secret, redact
+from .base import Job, PreparedData, env_secret, kind_export_dir, redact
 from .openai_backend import OpenAIBackend, OpenAIParams
+
+# Open on Azure, SFT and DPO (the target table: curate models --provider azure-openai).
+DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"
 
 MANAGEMENT_URL = "https://management.azure.com"
 MANAGEMENT_API_VERSION = "2024-10-01"
 
 
 class AzureOpenAIParams(OpenAIParams):
+    model: str = Field(DEFAULT_MODEL, description="base model to fine-tune (one of Azure's in the target table)")
     azure_endpoint: str | None = Field(
         None, description="https://<resource>.openai.azure.com (or AZURE_OPENAI_ENDPOINT)"
     )
@@ -31,9 +36,67 @@ class AzureOpenAIParams(OpenAIParams):
 
 class AzureOpenAIBackend(OpenAIBackend):
     name: ClassVar[str] = "azure-openai"
-    description: ClassVar[str] = "Azure OpenAI fine-tuning (supervised or DPO) on exports/openai, plus deploy"
+    description: ClassVar[str] = "Azure OpenAI fine-tuning (supervised or DPO) on exports/azure-openai, plus deploy"
     Params: ClassVar[type[BaseModel]] = AzureOpenAIParams
     provider: ClassVar[str] = "Azure OpenAI"
+    export_format: ClassVar[str] = "azure-openai"
+
+    def _azure_model(self, run_dir: Path, name: str) -> Any:
+        """The table's Azure model for ``name``; an unknown model is refused before any network call."""
+        from ..targets import find_model, table_for_run
+
+        provider = table_for_run(run_dir).providers.get("azure-openai")
+        model = find_model(provider, name) if provider else None
+        if provider is not None and model is None:
+            known = ", ".join(sorted(m.id for m in provider.models.values()))
+            raise TrainerError(f"Azure OpenAI does not fine-tune {name!r} (target table)",
+                               hint=f"--model one of: {known} (curate models --provider azure-openai)")
+        return model
+
+    def prepare(self, run_dir: Path, params: dict[str, Any]) -> PreparedData:
+        """The Azure export (written for this model when missing or made for another model), checked against
+        Azure's methods for the model before anything is uploaded."""
+        from ..targets import Target, table_for_run
+
+        name = params.get("model") or DEFAULT_MODEL
+        model = self._azure_model(Path(run_dir), name)
+        kind = {"supervised": "sft", "dpo": "dpo"}.get(params.get("method", "auto"))
+        base = Path(run_dir) / "exports" / self.export_format
+        if (base.is_dir() or (Path(run_dir) / "splits").is_dir()) and not self._export_fits(base, kind, name):
+            from ..exporters import ExportOptions, export_run
+            from ..exporters.outcome import refusal_line
+
+            result = export_run(Path(run_dir), [self.export_format],
+                                ExportOptions(method=kind or "auto", model=name), each=True)
+            if result.refused:
+                target, issues = next(iter(result.refused.items()))
+                raise TrainerError(f"the Azure export was refused: {refusal_line(target, issues, True)}",
+                                   hint=f"fix the run, then: curate export {run_dir} --to azure-openai --model {name}")
+        prepared = super().prepare(run_dir, params)
+        if model is not None:
+            methods = Target(table_for_run(run_dir).providers["azure-openai"], model).methods()
+            wanted = "dpo" if prepared.kind == "dpo" else "sft"
+            if wanted not in methods:
+                raise TrainerError(
+                    f"Azure OpenAI does not fine-tune {model.id} with {wanted.upper()} (it takes: "
+                    f"{', '.join(methods)})",
+                    hint="choose a model that takes it, e.g. --model gpt-4.1-mini-2025-04-14 (curate models "
+                    f"--provider azure-openai --method {wanted})")
+        return prepared
+
+    def _export_fits(self, base: Path, kind: str | None, model: str) -> bool:
+        """An existing Azure export of the wanted kind, written for this model (or by hand, without export.json)."""
+        try:
+            folder = kind_export_dir(base, kind)
+        except TrainerError:
+            return False
+        if not (folder / "train.jsonl").exists():
+            return False
+        manifest = folder / "export.json"
+        if not manifest.exists():
+            return True
+        written_for = str(json.loads(manifest.read_text(encoding="utf-8")).get("model") or "")
+        return written_for.removesuffix("@azure") == model.removesuffix("@azure") or written_for == f"{model}@azure"
 
     def _secrets(self) -> list[str | None]:
         return [

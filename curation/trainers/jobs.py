@@ -26,6 +26,10 @@ def start(
         raise CurationError(f"run folder {run} does not exist", hint="run `curate run --out RUN_DIR` first")
     backend = get_backend(backend_name)
     checked = backend.check_params(dict(params or {}))
+    from ..targets import refuse_if_closed, table_for_run, target_for_backend
+
+    # Before anything is prepared or uploaded: a target that takes no new jobs is refused in one line.
+    refuse_if_closed(target_for_backend(backend.name or backend_name, checked.get("model"), table_for_run(run)))
     prepared = backend.prepare(run, checked)
     job = Job.new(backend.name or backend_name, run, checked)
     job.prepared = prepared

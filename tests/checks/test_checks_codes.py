@@ -48,6 +48,7 @@ TRIGGERS: dict[str, Any] = {
     "missing_content": convo(msg("user", None), ASSISTANT),
     "example_missing_assistant_message": convo(USER),
     "empty_content": convo(USER, msg("assistant", "  \n ")),
+    "image_missing": convo(msg("user", "<image>Who is this?"), ASSISTANT),
     "unfilled_placeholder": convo(msg("user", "Who are you?"), msg("assistant", "I am {{name}}, made by {{author}}.")),
     "reserved_token": convo(USER, msg("assistant", "Paris.<|endoftext|>")),
     "over_token_limit": CLEAN,  # with token_count/max_tokens below
@@ -67,6 +68,8 @@ TRIGGERS: dict[str, Any] = {
         msg("tool", [{"type": "text", "text": "42"}], tool_call_id="c1"),
         ASSISTANT,
     ),
+    "reasoning_misplaced": convo(msg("user", "Hi", reasoning="I greet"), ASSISTANT),
+    "reasoning_not_string": convo(USER, msg("assistant", "Hello", reasoning=["step"])),
     "preference_missing_chosen": {"id": "p", "prompt": [USER], "chosen": [], "rejected": [ASSISTANT]},
     "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
     "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},

@@ -54,7 +54,7 @@ def test_every_eval_file_is_loaded_and_matched_counts_are_reported(tmp_path: Pat
     result = run_pipeline(config, quiet=True)
     files = result.report["decontamination"]["eval_files"]
     assert [(Path(f["path"]).name, f["layout"], f["items"], f["matched"]) for f in files] == [
-        ("question.jsonl", "prompt-only", 2, 1), ("gsm8k.jsonl", "prompt-only", 1, 0)]
+        ("question.jsonl", "prompt-only", 2, 1), ("gsm8k.jsonl", "pair", 1, 0)]  # question+answer reads as a chat
     rejects = [orjson.loads(line) for line in (tmp_path / "run" / "rejects.jsonl").read_bytes().splitlines()]
     assert [(r["id"], r["reason"], r["duplicate_of"]) for r in rejects] == [("leak", "eval_contamination", "81")]
 

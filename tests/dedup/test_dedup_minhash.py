@@ -52,3 +52,13 @@ def test_text_signatures_equal_datasketch_over_shingles() -> None:
     a = MinHash(num_perm=64, seed=1, hashvalues=sigs[0], scheme="affine32")
     b = MinHash(num_perm=64, seed=1, hashvalues=sigs[1], scheme="affine32")
     assert a.jaccard(b) == float(np.mean(sigs[0] == sigs[1]))
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (112, 7), (16, 0), (256, 2**31)])
+def test_permutations_are_datasketchs_own_without_importing_it(num_perm: int, seed: int) -> None:
+    minhash.permutations.cache_clear()
+    a, b = minhash.permutations(num_perm, seed)
+    theirs_a, theirs_b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, theirs_a) and np.array_equal(b, theirs_b)
+    assert np.all(a % 2 == 1)  # odd: each permutation is a bijection of uint32

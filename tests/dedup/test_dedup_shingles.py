@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from curation.dedup.shingles import batch_shingle_hashes, shingle_hashes, tokens
 
@@ -61,3 +62,21 @@ def test_table_folding_equals_nfkc_casefold() -> None:
         if not any(0xD800 <= ord(c) < 0xE000 for c in text):
             samples.append(text)
     assert [fold_text(t) for t in samples] == [normalise_for_near(t) for t in samples]
+
+
+def test_shipped_tables_equal_the_unicodedata_build() -> None:
+    from curation.dedup import shingles
+
+    shipped = shingles.load_shipped_tables()
+    assert shipped is not None, "shingle_tables.npz missing or stale: run scripts/make_shingle_tables.py"
+    for ours, reference in zip(shipped, shingles.build_tables(), strict=True):
+        assert ours.dtype == reference.dtype and np.array_equal(ours, reference)
+
+
+def test_tables_of_another_unicode_version_are_rebuilt(monkeypatch: pytest.MonkeyPatch) -> None:
+    import unicodedata
+
+    from curation.dedup import shingles
+
+    monkeypatch.setattr(unicodedata, "unidata_version", "0.0.0")
+    assert shingles.load_shipped_tables() is None

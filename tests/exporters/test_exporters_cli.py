@@ -34,3 +34,16 @@ def test_cli_export_each_target_on_its_own(tmp_path: Path, real_dir: Path, capsy
     assert len(tools) == 41 and {"id", "split", "rules"} <= set(tools[0])
     assert main(["export", str(run), "--to", "openai", "--method", "rlhf"]) == 2
     assert "unknown --method" in capsys.readouterr().err
+
+
+def test_cli_points_a_nova_model_to_bedrock_nova(tmp_path: Path, real_dir: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run", sft_records(real_dir)[:12])
+    assert main(["export", str(run), "--to", "bedrock-claude", "--model", "amazon.nova-lite-v1:0"]) == 2
+    err = capsys.readouterr().err
+    assert "amazon.nova-lite-v1:0 is an Amazon Nova model" in err and "--to bedrock-nova" in err
+    assert "Traceback" not in err and not (run / "exports" / "bedrock-claude").exists()
+    assert main(["export", str(run), "--to", "bedrock-nova", "--model", "amazon.nova-lite-v1:0",
+                 "--skip-invalid"]) == 0
+    first = orjson.loads((run / "exports/bedrock-nova/sft/train.jsonl").read_bytes().splitlines()[0])
+    assert first["schemaVersion"] == "bedrock-conversation-2024"

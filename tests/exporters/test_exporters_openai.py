@@ -191,8 +191,10 @@ def test_reserved_tokens_and_mixed_methods(tmp_path: Path, real_dir: Path) -> No
 
 def test_strict_turns_warnings_into_a_refusal(sft_run: Path, tmp_path: Path) -> None:
     with pytest.raises(ExportCheckError) as info:
-        export_run(sft_run, ["mistral"], ExportOptions(allow_warnings=False))
-    assert {i.code for i in info.value.issues} == {"tool_call_id_rewritten"}
+        # skip_invalid: the drone records (functions without a description) become warnings too
+        export_run(sft_run, ["mistral"], ExportOptions(allow_warnings=False, skip_invalid=True))
+    assert {i.code for i in info.value.issues} == {"tool_call_id_rewritten", "function_missing_description"}
+    assert all(i.severity == "warning" for i in info.value.issues)
 
 
 def test_azure_bom_and_model_names(sft_run: Path) -> None:

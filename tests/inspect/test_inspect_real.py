@@ -35,6 +35,9 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "hiyouga__LLaMA-Factory/identity.json": (91, 6, 85, {"unfilled_placeholder": 85}),
     # KTO labels are a run decision (the label stage), not validation: all 40 are valid conversations.
     "hiyouga__LLaMA-Factory/kto_en_demo.first40.json": (40, 40, 0, {}),
+    # Typed reasoning / tool_call parts and id-less tool results are read into reasoning, tool_calls and
+    # tool_call_id before validation: nothing to report.
+    "hiyouga__LLaMA-Factory/reason_tool_use_demo_50.jsonl": (50, 50, 0, {}),
     # The reader keeps per-message loss_weight as `weight`, user turns included (OpenAI rejects that); the same
     # identity texts ({{name}}) appear in 50 records.
     # loss_weight is kept only on assistant turns (OpenAI rejects weight elsewhere), so only placeholders remain.

@@ -156,7 +156,7 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     assert main(["init", str(path)]) == 0
     config = load_config(path)
-    assert config.model == "gpt-4o-mini" and config.split.train == 0.9
+    assert config.model == "azure/gpt-4.1-mini" and config.split.train == 0.9
     assert main(["init", str(path)]) == 2  # refuses to overwrite
 
 

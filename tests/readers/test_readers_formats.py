@@ -52,7 +52,7 @@ def test_detect_format(obj: dict, fmt: str | None) -> None:
     assert detect_format(obj) == fmt
 
 
-def test_openai_kept_as_is_with_unknown_roles_and_keys() -> None:
+def test_openai_role_aliases_mapped_and_turn_bookkeeping_set_aside() -> None:
     obj = {
         "id": 42,
         "messages": [
@@ -65,12 +65,13 @@ def test_openai_kept_as_is_with_unknown_roles_and_keys() -> None:
     }
     rec = one(obj)
     assert rec["id"] == "42"
-    assert rec["messages"] == obj["messages"]  # lenient: checks report the role, the key and the weight
+    # a known alias is mapped, an unknown per-turn key moves to metadata, an odd weight stays for the checks
+    assert rec["messages"] == [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "weight": 2}]
     assert rec["tools"] == [{"type": "function", "function": {"name": "f", "parameters": {}}}]
     assert rec["parallel_tool_calls"] is False
     assert rec["metadata"] == {
         "source": {"path": "x.jsonl", "line": 1, "index": 0, "format": "openai"},
-        "fields": {"topic": "t"},
+        "fields": {"topic": "t", "turn_fields": [{"side": "messages", "index": 0, "fields": {"mood": "x"}}]},
     }
     assert list(rec) == ["id", "messages", "tools", "parallel_tool_calls", "metadata"]
 

@@ -38,6 +38,8 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     "bofenghuang__vigogne/oasst_20230412_fr_top1.jsonl": ("jsonl", "openai", 256),
     # The first 40 of LLaMA-Factory's 300 KTO demo records (25 label true, 15 false: stdlib json).
     "hiyouga__LLaMA-Factory/kto_en_demo.first40.json": ("json", "kto", 40),
+    # typed text/reasoning/tool_call parts (50 lines)
+    "hiyouga__LLaMA-Factory/reason_tool_use_demo_50.jsonl": ("jsonl", "openai", 50),
 }
 
 

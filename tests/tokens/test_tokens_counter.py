@@ -72,3 +72,22 @@ def test_a_counter_that_disagrees_on_a_probe_is_not_trusted(monkeypatch: pytest.
     enc = tokens.get_encoding("o200k_base")
     text = "plain text <|endoftext|> here"
     assert tokens.count_tokens(text, "o200k_base") == len(enc.encode_ordinary(text))
+
+
+@pytest.mark.parametrize("name", ["o200k_base", "cl100k_base"])
+def test_written_probe_counts_are_tiktokens(name: str) -> None:
+    enc = tokens.get_encoding(name)
+    assert tokens._PROBE_COUNTS[name] == tuple(len(enc.encode_ordinary(p)) for p in tokens._PROBES)
+
+
+def test_fast_counting_builds_no_tiktoken_vocabulary_and_skips_bpe_openais_model_table() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from curation import tokens; "
+        "n = tokens.chat_tokens({'messages': [{'role': 'user', 'content': 'Hello, world!'}]}, 'o200k_base'); "
+        "print(n, tokens.counter_backend('o200k_base'), bool(tokens._cache), 'bpe_openai.compat' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["11", "bpe-openai", "False", "False"]

@@ -51,9 +51,9 @@ def conversations(real_dir: Path) -> list[list[dict[str, str]]]:
 
 
 def write_openai_export(
-    run_dir: Path, convs: list[list[dict[str, str]]], *, dpo: bool = False, n_val: int = 4
+    run_dir: Path, convs: list[list[dict[str, str]]], *, dpo: bool = False, n_val: int = 4, fmt: str = "openai"
 ) -> None:
-    out = run_dir / "exports" / "openai"
+    out = run_dir / "exports" / fmt
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for i, conv in enumerate(convs):
@@ -92,6 +92,7 @@ def write_hf_export(run_dir: Path, convs: list[list[dict[str, str]]], *, dpo: bo
 def sft_run(tmp_path: Path, conversations: list[list[dict[str, str]]]) -> Path:
     run = tmp_path / "run"
     write_openai_export(run, conversations[:16])
+    write_openai_export(run, conversations[16:32], fmt="azure-openai")  # different rows: which file went up shows
     write_hf_export(run, conversations)
     return run
 
@@ -100,6 +101,7 @@ def sft_run(tmp_path: Path, conversations: list[list[dict[str, str]]]) -> Path:
 def dpo_run(tmp_path: Path, conversations: list[list[dict[str, str]]]) -> Path:
     run = tmp_path / "run_dpo"
     write_openai_export(run, conversations[:16], dpo=True)
+    write_openai_export(run, conversations[16:32], dpo=True, fmt="azure-openai")
     write_hf_export(run, conversations, dpo=True)
     return run
 

@@ -25,7 +25,7 @@ def test_missing_autotrain_fails_with_install_and_command(sft_run: Path, store, 
     assert spec["project_name"] == f"curation-{job.id}"
     assert spec["data"]["column_mapping"] == {"text_column": "messages"}
     assert spec["data"]["chat_template"] == "tokenizer" and spec["data"]["valid_split"] == "validation"
-    assert spec["params"]["epochs"] == 2 and spec["hub"] == {"push_to_hub": False}
+    assert spec["params"]["epochs"] == 2 and spec["hub"] == {"username": None, "token": None, "push_to_hub": False}
     rows = [json.loads(line) for line in (Path(spec["data"]["path"]) / "train.jsonl").read_text().splitlines()]
     assert len(rows) == 36 and set(rows[0]) == {"messages"} and rows[0]["messages"][0]["role"] == "user"
     assert store.get(job.id).status == "failed"

@@ -131,6 +131,18 @@ def test_export_applies_decisions_then_writes_openai_files(ctx: h.UIContext) -> 
         h.run_export(ctx, [])
 
 
+def test_export_names_the_closing_date_and_a_closed_launch_is_refused(
+    ctx: h.UIContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CURATION_TODAY", "2026-12-02")
+    summary, _ = h.run_export(ctx, ["openai"])
+    assert "**Warning:** OpenAI stops new fine-tuning jobs on 2027-01-06 (35 days)" in summary
+    summary, _ = h.run_export(ctx, ["azure-openai"])
+    assert "Warning" not in summary
+    with pytest.raises(CurationError, match="refused to launch a job on openai:gpt-4.1-nano-2025-04-14"):
+        h.launch_job(ctx, "openai", "gpt-4.1-nano-2025-04-14", "", job_db=tmp_path / "jobs.sqlite")
+
+
 def test_train_handlers_list_launch_poll_and_cancel(ctx: h.UIContext, tmp_path: Path) -> None:
     from pydantic import BaseModel, ConfigDict
 

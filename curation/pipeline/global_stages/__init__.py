@@ -14,15 +14,10 @@ if TYPE_CHECKING:
 
 
 def build_global_stages(config: RunConfig) -> list[GlobalStage]:
-    """The global stages in the order they decide; disabled ones are left out. The split always runs."""
-    stages: list[GlobalStage] = []
-    if config.exact_dedup.enabled:
-        stages.append(ExactDedupStage(config.exact_dedup))
-    if config.near_dedup.enabled:
-        stages.append(NearDedupStage(config.near_dedup))
-    seed = config.split.seed if config.split.seed is not None else config.seed
-    stages.append(SplitStage(config.split, seed))
-    return stages
+    """The global stages in the order they decide (from the stage registry); disabled ones are left out."""
+    from curation.pipeline import registry
+
+    return registry.build("global", config)
 
 
 __all__ = ["Decision", "ExactDedupStage", "GlobalDrop", "GlobalStage", "KeyTable", "NearDedupStage", "SplitStage",

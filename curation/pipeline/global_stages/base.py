@@ -28,6 +28,7 @@ class KeyTable:
     signatures: np.ndarray | None = None  # n x num_perm uint32, when near dedup runs
     alive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     cluster: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    extra: dict[str, Any] = field(default_factory=dict)  # stage name -> the rows of keys it computed in workers
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -63,6 +64,16 @@ class GlobalStage:
     """A stage that decides on the whole key table. Subclasses set ``name`` and implement ``decide``."""
 
     name: ClassVar[str] = "global"
+    # A stage that needs its own per-record keys (an embedding, say) sets this and implements ``keys``: workers
+    # call it on each batch's kept records, and the runner gathers the rows into ``table.extra[name]``.
+    needs_keys: ClassVar[bool] = False
+
+    def load(self) -> None:
+        """Create heavy resources (for ``keys``); called once in each worker, and first in the main process."""
+
+    def keys(self, records: list[dict[str, Any]]) -> Any:  # pragma: no cover - interface
+        """One row of keys per kept record of a batch, in order (a numpy array of ``len(records)`` rows)."""
+        raise NotImplementedError
 
     def decide(self, table: KeyTable) -> Decision:  # pragma: no cover - interface
         raise NotImplementedError

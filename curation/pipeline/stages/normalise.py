@@ -171,6 +171,8 @@ class NormaliseStage(RecordStage):
             for part in content:
                 if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
                     part["text"] = self._text(part["text"], changes, prose=prose)
+        if isinstance(message.get("reasoning"), str):
+            message["reasoning"] = self._text(message["reasoning"], changes, prose=True)
         # tool_calls / function_call arguments are never touched: they are exact JSON the model must emit.
 
     def _system_prompt(self, record: dict[str, Any], changes: set[str]) -> None:

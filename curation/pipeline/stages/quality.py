@@ -161,19 +161,53 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
 _SPAN_WORDS = 15  # repeated_ngrams: a span this long said twice is copied text, not a turn of phrase
+# ... in a reply of at least this many spans: a shorter one that repeats a span is two parallel sentences (a
+# Winograd-style twin pair, an A/B example), which a pasted answer of under two spans a copy cannot be told from.
+_SPAN_MIN_SPANS = 4
+# Markdown table delimiter rows (|---|:---:|): layout, not symbol junk.
+_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-{3,}:?[ \t]*)?$", re.M)
+# Ideographs and kana: one carries about as much text as two Latin letters, so a Chinese sentence's
+# punctuation (，。：“”) weighs on the ratio as an English sentence's does.
+_CJK_WEIGHT = 2
+# Quotations (“...”, "...", 「...」): a step-by-step answer quotes the sentence it works on at every step.
+_QUOTED = re.compile(r"“[^”\n]{1,200}”|「[^」\n]{1,200}」|\"[^\"\n]{1,200}\"")
 _SYMBOL_RUN = re.compile(r"([^\w\s]|_)\1*")  # one symbol and its immediate repeats
 _COMMON_SPACES = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\f", "\v")
 # The ASCII characters of _COMMON_SPACES, and those _SYMBOL does not match (letters, digits, what \s matches).
 _ASCII_COMMON_SPACES = b" \n\t\r\f\v"
 _ASCII_WORD_OR_SPACE = (string.ascii_letters + string.digits + " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f").encode("ascii")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff0c": "，"})
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def _plain_quotes(text: str) -> str:
-    """``text.translate(_APOSTROPHES)``, skipped when nothing needs it (translate costs ~5 us per reply)."""
-    if "\u2019" in text or "\u2018" in text or "\uff0c" in text:
+    """``text.translate(_APOSTROPHES)``, skipped when nothing needs it (translate costs ~5-15 us per reply)."""
+    if "\u2019" in text or "\u2018" in text:
         return text.translate(_APOSTROPHES)
     return text
+
+
+def phrase_finder(phrases: tuple[str, ...]) -> Any:
+    """A function ``plain_lowered_text -> bool``: does the text contain any of the lower-case ``phrases``?
+
+    With pyahocorasick (the ``fast`` extra) one Aho-Corasick scan per reply (~2 us on 500 characters) instead
+    of one ``in`` per phrase; a compiled alternation of ~80 literals is slower than both in Python's ``re``.
+    """
+    if not phrases:
+        return lambda text: False
+    try:
+        import ahocorasick  # noqa: PLC0415 - optional accelerator
+    except ImportError:
+        return lambda text: any(p in text for p in phrases)
+    automaton = ahocorasick.Automaton()
+    for phrase in phrases:
+        automaton.add_word(phrase, phrase)
+    automaton.make_automaton()
+    first = automaton.iter
+
+    def found(text: str) -> bool:
+        return next(first(text), None) is not None
+
+    return found
 # A reply that ends on one of these was cut off (commas, open brackets; CJK commas too).
 _CUT_ENDINGS = (",", "(", "[", "{", "，", "、", "（", "「", "《")
 # English and French function words that cannot end a sentence.
@@ -351,10 +385,13 @@ def longest_repeated_block(prose: str) -> int:
     return longest
 
 
-def repeated_ngram_fraction(prose: str, n: int, min_words: int, min_count: int = 2) -> float:
+def repeated_ngram_fraction(
+    prose: str, n: int, min_words: int, min_count: int = 2, *, lowered: str | None = None
+) -> float:
     """Gopher-style: share of tokens covered by an n-gram that occurs at least ``min_count`` times.
 
     Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
+    ``lowered`` is ``prose.lower()`` when the caller has it already.
     """
     grams: list[Any]
     if _is_cjk(prose):
@@ -363,15 +400,20 @@ def repeated_ngram_fraction(prose: str, n: int, min_words: int, min_count: int =
         size = len(chars)
         if size < max(2 * min_words, n + 1):
             return 0.0
-        grams = [chars[i : i + n] for i in range(size - n + 1)]  # slices: cheaper than tuples of characters
+        # Slices: cheaper than tuples of characters. Most replies repeat nothing: the set alone says so,
+        # and the list and the counts are only built for the others.
+        if len({chars[i : i + n] for i in range(size - n + 1)}) == size - n + 1:
+            return 0.0
+        grams = [chars[i : i + n] for i in range(size - n + 1)]
     else:
-        tokens = prose.lower().split()  # whitespace words, as Gopher counts them (C speed, unlike \w+)
+        # whitespace words, as Gopher counts them (C speed, unlike \w+)
+        tokens = (prose.lower() if lowered is None else lowered).split()
         size = len(tokens)
         if size < max(min_words, n + 1):
             return 0.0
+        if len(set(zip(*(tokens[i:] for i in range(n)), strict=False))) == size - n + 1:
+            return 0.0
         grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
-    if len(set(grams)) == len(grams):  # most replies repeat nothing; a set is cheaper than counting
-        return 0.0
     counts = Counter(grams)
     covered = bytearray(size)
     any_dup = False
@@ -402,6 +444,17 @@ def non_alnum_ratio(prose: str) -> float:
     """Share of non-space characters that are not letters or digits (any script)."""
     visible, symbols = _symbol_counts(prose)
     return symbols / visible if visible else 0.0
+
+
+def script_aware_symbols(prose: str) -> tuple[str, float]:
+    """(the prose without Markdown table rules, its symbol ratio with CJK characters weighing
+    :data:`_CJK_WEIGHT`): the second look for prose the plain ratio finds symbol-heavy."""
+    if "---" in prose and "|" in prose:
+        prose = _TABLE_RULE.sub("", prose)
+    visible, symbols = _symbol_counts(prose)
+    if not prose.isascii():
+        visible += (_CJK_WEIGHT - 1) * (len(prose) - len(_CJK.sub("", prose)))
+    return prose, symbols / visible if visible else 0.0
 
 
 def symbol_run_fraction(prose: str) -> float:
@@ -445,6 +498,34 @@ class QualityStage(RecordStage):
         self._modes: dict[str, str] = {check: getattr(cfg, check) for check in CHECKS}
         self._refusals = tuple(_plain_quotes(p.lower()) for p in cfg.refusal_patterns)
         self._disclaimers = tuple(_plain_quotes(p.lower()) for p in cfg.disclaimer_patterns)
+        self._refusal_re = phrase_finder(self._refusals)
+        self._disclaimer_re = phrase_finder(self._disclaimers)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_refusal_re", None)  # closures over an automaton: rebuilt in each worker
+        state.pop("_disclaimer_re", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._refusal_re = phrase_finder(self._refusals)
+        self._disclaimer_re = phrase_finder(self._disclaimers)
+
+    @staticmethod
+    def _phrase(finder: Any, phrases: tuple[str, ...], lowered: str) -> str | None:
+        """The first of ``phrases`` (in list order, as reported) that ``lowered`` contains, or None."""
+        plain = _plain_quotes(lowered)
+        if not finder(plain):  # the common case: one scan
+            return None
+        return next((p for p in phrases if p in plain), None)
+
+    @staticmethod
+    def _lowered(texts: list[str], cache: dict[str, list[Any]]) -> list[str]:
+        """Each reply lower-cased once, shared by the phrase checks and the n-gram measure."""
+        if "lower" not in cache:
+            cache["lower"] = [t.lower() for t in texts]
+        return cache["lower"]
 
     @staticmethod
     def replies(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -454,15 +535,22 @@ class QualityStage(RecordStage):
             return []
         return [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight") != 0]
 
-    def _line_fractions(self, prose: list[str], cache: dict[str, list[float]]) -> list[float]:
+    def _line_fractions(self, prose: list[str], cache: dict[str, list[Any]]) -> list[float]:
         if "lines" not in cache:
             cache["lines"] = [repeated_line_fraction(t) if t.count("\n") >= 2 else 0.0 for t in prose]
         return cache["lines"]
 
-    def _ngram_fractions(self, prose: list[str], cache: dict[str, list[float]]) -> list[float]:
+    def _ngram_fractions(self, prose: list[str], cache: dict[str, list[Any]]) -> list[float]:
         if "ngrams" not in cache:
             n, min_words = self.config.ngram_size, self.config.min_words_for_repeats
-            cache["ngrams"] = [repeated_ngram_fraction(t, n, min_words) for t in prose]
+            lowered = cache.get("lower")
+            texts = cache.get("texts")
+            cache["ngrams"] = [
+                repeated_ngram_fraction(
+                    t, n, min_words, lowered=lowered[i] if lowered and texts and texts[i] is t else None
+                )
+                for i, t in enumerate(prose)
+            ]
         return cache["ngrams"]
 
     def _ngram_loop(self, text: str) -> str | None:
@@ -474,16 +562,19 @@ class QualityStage(RecordStage):
         """
         cfg = self.config
         body = strip_math(text)
+        if "“" in body or "「" in body or '"' in body:
+            body = _QUOTED.sub(" ", body)
         looping = repeated_ngram_fraction(body, cfg.ngram_size, cfg.min_words_for_repeats, min_count=3)
         if looping > cfg.max_looping_ngram_fraction:
             return f"{looping:.0%} in {cfg.ngram_size}-grams said 3+ times (max {cfg.max_looping_ngram_fraction:.0%})"
-        spans = repeated_ngram_fraction(body, _SPAN_WORDS, cfg.min_words_for_repeats)
+        min_words = max(cfg.min_words_for_repeats, _SPAN_MIN_SPANS * _SPAN_WORDS)
+        spans = repeated_ngram_fraction(body, _SPAN_WORDS, min_words)
         if spans > cfg.max_repeated_span_fraction:
             return f"{spans:.0%} in {_SPAN_WORDS}-word spans said again (max {cfg.max_repeated_span_fraction:.0%})"
         return None
 
     def _check(
-        self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, list[float]]
+        self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, list[Any]]
     ) -> str | None:
         """The detail of a hit of one check over the replies, or None."""
         cfg = self.config
@@ -508,16 +599,13 @@ class QualityStage(RecordStage):
                     return f"reply {i + 1} holds {found!r}"
         elif check == "refusal_only":
             for i, text in enumerate(texts):
-                body = text.strip()
-                if len(body) <= cfg.refusal_max_chars:
-                    lowered = _plain_quotes(body.lower())
-                    hit = next((p for p in self._refusals if p in lowered), None)
+                if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
+                    hit = self._phrase(self._refusal_re, self._refusals, self._lowered(texts, cache)[i].strip())
                     if hit:
                         return f"reply {i + 1} is a refusal ({hit!r})"
         elif check == "ai_disclaimer":
-            for i, text in enumerate(texts):
-                lowered = _plain_quotes(text.lower())
-                hit = next((p for p in self._disclaimers if p in lowered), None)
+            for i in range(len(texts)):
+                hit = self._phrase(self._disclaimer_re, self._disclaimers, self._lowered(texts, cache)[i])
                 if hit:
                     return f"reply {i + 1} says {hit!r}"
         elif check == "repeated_lines":
@@ -543,7 +631,10 @@ class QualityStage(RecordStage):
                     visible, symbols = _symbol_counts(text)
                     ratio = symbols / visible if visible else 0.0
                     if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
-                        runs = symbol_run_fraction(text)
+                        body, ratio = script_aware_symbols(text)
+                        if ratio <= cfg.max_non_alnum_ratio:
+                            continue
+                        runs = symbol_run_fraction(body)
                         if runs >= cfg.min_symbol_run_fraction:
                             return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
                                     f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
@@ -565,7 +656,7 @@ class QualityStage(RecordStage):
             if final.get("role") == "assistant" and not final.get("tool_calls") and final.get("weight") != 0:
                 last = message_text(final)
         flags: list[str] = []
-        cache: dict[str, list[float]] = {}
+        cache: dict[str, list[Any]] = {"texts": texts}
         penalty = 0.0
         drop: Drop | None = None
         for check in CHECKS:

@@ -352,6 +352,8 @@ class RedactStage(RecordStage):
             for part in content:
                 if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
                     part["text"] = self.redact_text(part["text"], counts)
+        if isinstance(message.get("reasoning"), str):  # reasoning is trained on where exported: redact it too
+            message["reasoning"] = self.redact_text(message["reasoning"], counts)
         if self.config.tool_arguments:
             calls = [c.get("function") for c in message.get("tool_calls") or [] if isinstance(c, dict)] \
                 if isinstance(message.get("tool_calls"), list) else []

@@ -12,15 +12,20 @@ from typing import Any
 
 from curation.readers.formats import (
     alpaca,
+    chat_text,
+    gemini,
     kto,
     mapped,
     oasst,
+    oasst_rows,
     openai,
     openai_dpo,
+    pairs,
     preference,
     prompt_completion,
     self_instruct,
     sharegpt,
+    string_turns,
 )
 from curation.readers.mapping import FieldMapping
 
@@ -43,6 +48,7 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(openai_dpo.NAME, openai_dpo.KEYS, openai_dpo.is_openai_dpo, openai_dpo.convert),
         InputFormat(preference.NAME, preference.KEYS, preference.is_preference, preference.convert),
         InputFormat(oasst.NAME, oasst.KEYS, oasst.is_oasst, oasst.convert),
+        InputFormat(oasst_rows.NAME, oasst_rows.KEYS, oasst_rows.is_oasst_row, oasst_rows.convert),
         InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(
@@ -53,6 +59,10 @@ FORMATS: dict[str, InputFormat] = {
         ),
         InputFormat(self_instruct.NAME, self_instruct.KEYS, self_instruct.is_self_instruct, self_instruct.convert),
         InputFormat(alpaca.NAME, alpaca.KEYS, alpaca.is_alpaca, alpaca.convert),
+        InputFormat(gemini.NAME, gemini.KEYS, gemini.is_gemini, gemini.convert),
+        InputFormat(string_turns.NAME, string_turns.KEYS, string_turns.is_string_turns, string_turns.convert),
+        InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
+        InputFormat(pairs.NAME, pairs.KEYS, pairs.is_pair, pairs.convert),
     )
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)

@@ -21,6 +21,8 @@ ROLE_ALIASES: dict[str, str] = {
     "bard": "assistant",
     "bing": "assistant",
     "model": "assistant",
+    "chatbot": "assistant",  # Cohere chat data: System / User / Chatbot
+    "ai": "assistant",
     "system": "system",
     "developer": "developer",
     "function_call": "function_call",
@@ -134,6 +136,12 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
             continue
         if not isinstance(turn, dict):
             messages.append(turn)
+            continue
+        if "input" in turn and "output" in turn and not any(k in turn for k in ROLE_KEYS):
+            # Capybara / LDJnr style: each turn is one exchange {"input": question, "output": answer}
+            extra = {k: v for k, v in turn.items() if k not in ("input", "output")}
+            messages.append({"role": "user", "content": turn["input"]})
+            messages.append({"role": "assistant", "content": turn["output"], **extra})
             continue
         role_key, content_key = _turn_keys(turn, mapping)
         raw_role = turn.get(role_key) if role_key else None

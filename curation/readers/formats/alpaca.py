@@ -1,4 +1,6 @@
-"""Alpaca: ``{"instruction", "input"?, "output" | "response", "system"?, "history"?}``.
+"""Alpaca: ``{"instruction", "input"? | "context"?, "output" | "response", "system"?, "history"?}``.
+
+``context`` is Dolly's name for the input (the passage a closed-QA or summarisation answer rests on).
 
 The user turn is the instruction, followed by the input after a blank line when there is one; ``history``
 pairs ``[[question, answer], ...]`` (LLaMA-Factory) come before it.
@@ -11,7 +13,7 @@ from typing import Any
 from curation.readers.mapping import FieldMapping
 
 NAME = "alpaca"
-KEYS = frozenset({"instruction", "input", "output", "response", "history"})
+KEYS = frozenset({"instruction", "input", "context", "output", "response", "history"})
 
 
 def is_alpaca(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -23,6 +25,14 @@ def user_text(instruction: Any, input_: Any) -> Any:
     if isinstance(input_, str) and input_.strip() and isinstance(instruction, str):
         return f"{instruction}\n\n{input_}"
     return instruction
+
+
+def _input(obj: dict[str, Any]) -> Any:
+    """``input`` and ``context`` (both kept when a record has both, input first)."""
+    texts = [v for v in (obj.get("input"), obj.get("context")) if isinstance(v, str) and v.strip()]
+    if len(texts) == 2:
+        return "\n\n".join(texts)
+    return texts[0] if texts else obj.get("input")
 
 
 def history_messages(history: Any) -> list[dict[str, Any]]:
@@ -39,7 +49,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     output = obj["output"] if "output" in obj else obj.get("response")
     messages = [
         *history_messages(obj.get("history")),
-        {"role": "user", "content": user_text(obj.get("instruction"), obj.get("input"))},
+        {"role": "user", "content": user_text(obj.get("instruction"), _input(obj))},
         {"role": "assistant", "content": output},
     ]
     return [(None, {"messages": messages}, None)]

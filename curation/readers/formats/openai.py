@@ -10,6 +10,7 @@ from typing import Any
 
 from curation.readers.formats._common import add_tools, map_role
 from curation.readers.mapping import FieldMapping
+from curation.records import ROLES
 
 NAME = "openai"
 KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
@@ -19,22 +20,40 @@ def is_openai(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return "messages" in obj
 
 
+def _fix_part(part: Any) -> Any:
+    if not isinstance(part, dict):
+        return part
+    kind = part.get("type")
+    if kind == "image_url" and "value" in part and "image_url" not in part:
+        # v1 writes an image as {"type": "image_url", "value": "path or URL"}
+        rest = {k: v for k, v in part.items() if k not in ("type", "value")}
+        return {"type": "image_url", "image_url": {"url": part["value"]}, **rest}
+    if "value" in part and "text" not in part:
+        return {("text" if k == "value" else k): v for k, v in part.items()}
+    if kind is None and isinstance(part.get("text"), str) and set(part) == {"text"}:
+        return {"type": "text", "text": part["text"]}  # Bedrock Converse blocks carry no type
+    return part
+
+
+def _needs_fix(part: Any) -> bool:
+    return isinstance(part, dict) and (("value" in part and "text" not in part)
+                                       or ("type" not in part and set(part) == {"text"}))
+
+
 def maybe_fix_parts(content: list[Any]) -> list[Any]:
-    """Content parts written ``{"type": "text", "value": ...}`` get the OpenAI key ``text``."""
-    if not any(isinstance(p, dict) and "value" in p and "text" not in p for p in content):
+    """Content parts written ``{"type": "text", "value": ...}`` (LLaMA-Factory v1) or as typeless
+    ``{"text": ...}`` blocks (Bedrock Converse) get the OpenAI shape."""
+    if not any(_needs_fix(p) for p in content):
         return content
-    fixed = []
-    for part in content:
-        if isinstance(part, dict) and "value" in part and "text" not in part:
-            part = {("text" if k == "value" else k): v for k, v in part.items()}
-        fixed.append(part)
-    return fixed
+    return [_fix_part(p) for p in content]
 
 
 def maybe_fix_message(message: dict[str, Any], mapping: FieldMapping | None) -> dict[str, Any]:
     """One message with v1 fixes and mapped roles applied; the same dict when nothing applies."""
     content = message.get("content")
-    needs = "loss_weight" in message or type(content) is list or (mapping is not None and mapping.roles)
+    role = message.get("role")
+    odd_role = type(role) is str and role not in ROLES
+    needs = "loss_weight" in message or type(content) is list or (mapping is not None and mapping.roles) or odd_role
     if not needs:
         return message
     fixed: dict[str, Any] = {}
@@ -48,8 +67,10 @@ def maybe_fix_message(message: dict[str, Any], mapping: FieldMapping | None) -> 
             continue
         if key == "content" and type(value) is list:
             value = maybe_fix_parts(value)
-        elif key == "role" and mapping is not None:
-            value = map_role(value, mapping) if value in mapping.roles else value
+        elif key == "role" and mapping is not None and value in mapping.roles:
+            value = map_role(value, mapping)
+        elif key == "role" and odd_role:
+            value = map_role(value, None)  # "User" / "Chatbot" (Cohere) -> user / assistant; unknown names stay
         fixed[key] = value
     return fixed
 

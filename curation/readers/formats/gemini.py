@@ -1,0 +1,74 @@
+"""Gemini / Vertex AI tuning data: ``{"systemInstruction"?, "contents": [{"role": "user"|"model",
+"parts": [{"text"} | {"functionCall"} | {"functionResponse"}]}]}``.
+
+What a team that tuned on Vertex already holds. Function calls become assistant ``tool_calls`` (ids
+numbered through the conversation, answered in order by the function responses); parts of other kinds
+(inline images, files) are kept as they are for the checks to report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.mapping import FieldMapping
+from curation.records import arguments_string
+
+NAME = "gemini"
+KEYS = frozenset({"contents", "systemInstruction", "system_instruction"})
+_KNOWN_PARTS = frozenset({"text", "functionCall", "functionResponse"})
+_ROLES = {"user": "user", "model": "assistant", "function": "tool", "tool": "tool", "system": "system"}
+
+
+def is_gemini(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    contents = obj.get("contents")
+    return isinstance(contents, list) and bool(contents) and all(
+        isinstance(c, dict) and "parts" in c for c in contents)
+
+
+def _text(parts: Any) -> str | None:
+    if not isinstance(parts, list):
+        return None
+    texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+    return "".join(texts) if texts else None
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    messages: list[Any] = []
+    system = obj.get("systemInstruction", obj.get("system_instruction"))
+    system_text = _text(system.get("parts")) if isinstance(system, dict) else None
+    if system_text:
+        messages.append({"role": "system", "content": system_text})
+    pending: list[str] = []
+    calls_made = 0
+    for turn in obj["contents"]:
+        role = _ROLES.get(str(turn.get("role", "user")).lower(), turn.get("role"))
+        parts = turn.get("parts")
+        if not isinstance(parts, list):
+            messages.append({"role": role, "content": parts})
+            continue
+        calls = [p["functionCall"] for p in parts if isinstance(p, dict) and isinstance(p.get("functionCall"), dict)]
+        responses = [p["functionResponse"] for p in parts
+                     if isinstance(p, dict) and isinstance(p.get("functionResponse"), dict)]
+        others = [p for p in parts if isinstance(p, dict) and not (_KNOWN_PARTS & set(p))]
+        text = _text(parts)
+        if calls:
+            tool_calls = []
+            for call in calls:
+                call_id = f"call_{calls_made}"
+                calls_made += 1
+                pending.append(call_id)
+                tool_calls.append({"id": call_id, "type": "function", "function": {
+                    "name": str(call.get("name", "")), "arguments": arguments_string(call.get("args", {}))}})
+            message: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
+            if text:
+                message["content"] = text
+            messages.append(message)
+        elif responses:
+            for response in responses:
+                message = {"role": "tool", "content": arguments_string(response.get("response", {}))}
+                if pending:
+                    message["tool_call_id"] = pending.pop(0)
+                messages.append(message)
+        else:
+            messages.append({"role": role, "content": text if not others else parts})
+    return [(None, {"messages": messages}, None)]

@@ -1,0 +1,42 @@
+"""Images given beside the turns: LLaMA-Factory's multimodal layout, ``{"messages" | "conversations":
+[... "<image>What is this?" ...], "images": ["path/1.jpg", ...]}`` (one ``<image>`` per image, in order).
+
+Each ``<image>`` becomes an ``image_url`` part at its place in the turn, so the image travels with the
+conversation, dedup tells two records about different images apart, and exporters see it (a provider that
+takes no images refuses the record by name). When the counts differ the record is left as it is and the
+checks report the ``<image>`` placeholder that has no image (``image_missing``): a model trained on it
+would learn to talk about a picture it never saw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOKEN = "<image>"
+
+
+def _split(text: str, urls: list[str]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    pieces = text.split(TOKEN)
+    for i, piece in enumerate(pieces):
+        if i > 0:
+            parts.append({"type": "image_url", "image_url": {"url": urls.pop(0)}})
+        if piece.strip():
+            parts.append({"type": "text", "text": piece.strip()})
+    return parts
+
+
+def attach_images(body: dict[str, Any], images: Any) -> bool:
+    """Put ``images`` in place of the ``<image>`` tokens of the body's turns; False (body untouched) when
+    the images are not a list of paths or their number is not the number of tokens."""
+    if not isinstance(images, list) or not images or not all(isinstance(i, str) for i in images):
+        return False
+    turns = [m for side in ("messages", "prompt") if isinstance(body.get(side), list) for m in body[side]]
+    tokens = sum(m["content"].count(TOKEN) for m in turns if isinstance(m, dict) and isinstance(m.get("content"), str))
+    if tokens != len(images):
+        return False
+    urls = list(images)
+    for message in turns:
+        if isinstance(message, dict) and isinstance(message.get("content"), str) and TOKEN in message["content"]:
+            message["content"] = _split(message["content"], urls)
+    return True

@@ -1,0 +1,54 @@
+"""Single exchanges under other names: ``question``/``answer``, ``query``/``response`` (MetaMathQA),
+``problem``/``solution`` (Magicoder), ``input``/``output``, ``prompt``/``response``, ``user``/``assistant``,
+with an optional ``system_prompt`` (OpenOrca, SlimOrca-style) and ``context`` (Dolly-style passages).
+
+A record matches only when exactly one prompt key and one answer key hold strings, so a record with two
+candidate answers (e.g. ``response`` and ``answer``) is not guessed at: it stays an ``unknown_format``
+reject whose message points at a field mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.mapping import FieldMapping
+
+NAME = "pair"
+PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "user", "human")
+ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target")
+SYSTEM_KEYS = ("system_prompt",)
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context"})
+
+
+def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    return [k for k in keys if isinstance(obj.get(k), str)]
+
+
+def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
+    prompts, answers = _present(obj, PROMPT_KEYS), _present(obj, ANSWER_KEYS)
+    if len(answers) != 1:
+        return None
+    if len(prompts) == 2 and "input" in prompts:
+        prompts.remove("input")  # {"question", "input"}: the input is the passage, like Alpaca's
+    if len(prompts) != 1:
+        return None
+    return prompts[0], answers[0]
+
+
+def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    return _keys(obj) is not None
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    keys = _keys(obj)
+    assert keys is not None
+    prompt_key, answer_key = keys
+    passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
+                and obj[k].strip()]
+    user = "\n\n".join([obj[prompt_key], *passages])
+    messages: list[dict[str, Any]] = []
+    system = obj.get("system_prompt")
+    if isinstance(system, str) and system.strip():
+        messages.append({"role": "system", "content": system})
+    messages += [{"role": "user", "content": user}, {"role": "assistant", "content": obj[answer_key]}]
+    return [(None, {"messages": messages}, None)]

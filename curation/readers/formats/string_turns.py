@@ -1,0 +1,23 @@
+"""UltraChat: ``{"id", "data": ["user text", "assistant text", ...]}``, plain strings that alternate,
+user first. Matched only when ``data`` is a non-empty list of strings, so other uses of a ``data`` key
+are left alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.mapping import FieldMapping
+
+NAME = "string_turns"
+KEYS = frozenset({"data"})
+
+
+def is_string_turns(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    data = obj.get("data")
+    return isinstance(data, list) and bool(data) and all(isinstance(t, str) for t in data)
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    roles = ("user", "assistant")
+    messages = [{"role": roles[i % 2], "content": text} for i, text in enumerate(obj["data"])]
+    return [(None, {"messages": messages}, None)]

@@ -1,0 +1,79 @@
+"""Per-turn keys the canonical message has no place for, set aside instead of failing the record.
+
+Real logs carry bookkeeping on every turn: WildChat's ``language``/``country``/``toxic``/``timestamp``,
+LMSYS's ``turn``, OpenHermes's ``weight: null`` on prompt turns, LLaMA-Factory v1's ``loss_weight`` on
+every turn. Rejecting a conversation for them (as an upload would) throws away good data, and silently
+dropping them hides what the file held. So they move to ``metadata.fields.turn_fields`` (side, index,
+keys), the message keeps only canonical keys, and the exporters never see the extras.
+
+Weights are normalised on the way: ``loss_weight`` becomes ``weight`` on assistant turns; ``weight`` of
+``None`` is no weight; 0.0/1.0 become 0/1; a weight on a turn that is not the assistant's (only assistant
+turns are trained on, and OpenAI rejects ``weight`` elsewhere) carries no information and is dropped.
+Anything else odd (a weight of 0.5) stays for the checks to report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats.openai import maybe_fix_parts
+from curation.records import MESSAGE_KEYS, ROLES
+
+SIDES = ("messages", "prompt", "chosen", "rejected")
+
+
+def _weight(value: Any) -> Any:
+    if isinstance(value, float) and value in (0.0, 1.0):
+        return int(value)
+    return value
+
+
+def _clean(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A message with canonical keys only, and the keys set aside."""
+    weight = message.get("weight")
+    role = message.get("role")
+    canonical = isinstance(role, str) and role in ROLES
+    # a turn whose role is not canonical is left whole: the checks report the role (and a mapping fixes it)
+    weight_ok = "weight" not in message or not canonical or (
+        role == "assistant" and weight is not None and not isinstance(weight, float))
+    if weight_ok and all(k in MESSAGE_KEYS for k in message):
+        return message, {}
+    kept: dict[str, Any] = {}
+    aside: dict[str, Any] = {}
+    assistant = role == "assistant" or not canonical
+    for key, value in message.items():
+        if key in ("weight", "loss_weight"):
+            if value is None or not assistant:
+                continue
+            if key == "loss_weight" and "weight" in message:
+                aside[key] = value
+                continue
+            kept["weight"] = _weight(value)
+        elif key in MESSAGE_KEYS:
+            kept[key] = value
+        else:
+            aside[key] = value
+    return kept, aside
+
+
+def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Clean every message of a converted body in place; the set-aside keys, or None when there were none."""
+    found: list[dict[str, Any]] = []
+    for side in SIDES:
+        turns = body.get(side)
+        if type(turns) is not list:
+            continue
+        for index, message in enumerate(turns):
+            if type(message) is not dict or "role" not in message:
+                continue  # not a message: the checks report it as it is
+            if type(message.get("content")) is list:
+                fixed = maybe_fix_parts(message["content"])  # v1 ``value`` parts on any side of any format
+                if fixed is not message["content"]:
+                    message = {**message, "content": fixed}
+                    turns[index] = message
+            kept, aside = _clean(message)
+            if kept is not message:
+                turns[index] = kept
+            if aside:
+                found.append({"side": side, "index": index, "fields": aside})
+    return found or None

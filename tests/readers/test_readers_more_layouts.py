@@ -1,0 +1,164 @@
+"""Layouts of widely used public datasets, each as its own documentation writes a record: read into the
+canonical model with nothing lost (per-turn bookkeeping goes to ``metadata.fields.turn_fields``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from curation.checks import check_record, has_error
+from curation.readers.convert import convert_payload
+
+Q, A = "What is the capital of France?", "Paris is the capital of France."
+QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
+
+
+def read(obj: dict[str, Any]) -> dict[str, Any]:
+    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
+    assert len(items) == 1 and items[0].error is None, items[0].error
+    record = items[0].record
+    assert not has_error(check_record(record)), check_record(record)
+    return record
+
+
+@pytest.mark.parametrize(("obj", "messages"), [
+    ({"question": Q, "answer": A}, QA),
+    ({"query": Q, "response": A, "type": "GSM"}, QA),  # MetaMathQA
+    ({"problem": Q, "solution": A, "lang": "python"}, QA),  # Magicoder
+    ({"input": Q, "output": A}, QA),
+    ({"prompt": Q, "response": A}, QA),
+    ({"user": Q, "assistant": A}, QA),
+    ({"system_prompt": "Be brief.", "question": Q, "response": A},  # OpenOrca
+     [{"role": "system", "content": "Be brief."}, *QA]),
+    ({"instruction": Q, "context": "Passage.", "response": A, "category": "closed_qa"},  # Dolly
+     [{"role": "user", "content": Q + "\n\nPassage."}, QA[1]]),
+    ({"id": "u1", "data": [Q, A]}, QA),  # UltraChat
+    ({"conversation": [{"input": Q, "output": A}]}, QA),  # Capybara
+    ({"messages": [{"role": "User", "content": Q}, {"role": "Chatbot", "content": A}]}, QA),  # Cohere
+    ({"contents": [{"role": "user", "parts": [{"text": Q}]}, {"role": "model", "parts": [{"text": A}]}]}, QA),
+    ({"text": f"<|im_start|>user\n{Q}<|im_end|>\n<|im_start|>assistant\n{A}<|im_end|>"}, QA),
+    ({"text": f"<s>[INST] {Q} [/INST] {A} </s>"}, QA),
+    ({"text": f"<|start_header_id|>user<|end_header_id|>\n\n{Q}<|eot_id|><|start_header_id|>assistant"
+              f"<|end_header_id|>\n\n{A}<|eot_id|>"}, QA),
+    ({"text": f"### Human: {Q}### Assistant: {A}"}, QA),  # openassistant-guanaco
+], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
+        "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco"])
+def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    assert read(obj)["messages"] == messages
+
+
+def test_two_candidate_answers_are_not_guessed() -> None:
+    items = convert_payload(orjson.dumps({"question": Q, "answer": A, "response": "x"}), None, None, "x.jsonl", 1)
+    assert items[0].error is not None and items[0].error[0] == "unknown_format"
+
+
+def test_plain_text_is_reported_as_pretraining_text() -> None:
+    items = convert_payload(orjson.dumps({"text": "Just an article."}), None, None, "x.jsonl", 1)
+    assert items[0].error[0] == "unknown_format" and "pretraining text" in items[0].error[1]
+
+
+def test_wildchat_turn_bookkeeping_is_set_aside_not_rejected() -> None:
+    obj = {"conversation_hash": "h", "conversation": [
+        {"content": Q, "role": "user", "language": "English", "country": "France", "toxic": False},
+        {"content": A, "role": "assistant", "language": "English", "timestamp": None, "toxic": False}]}
+    record = read(obj)
+    assert record["messages"] == QA
+    assert record["metadata"]["fields"]["turn_fields"] == [
+        {"side": "messages", "index": 0, "fields": {"language": "English", "country": "France", "toxic": False}},
+        {"side": "messages", "index": 1, "fields": {"language": "English", "timestamp": None, "toxic": False}}]
+
+
+def test_openhermes_weights_null_and_on_prompt_turns() -> None:
+    obj = {"conversations": [{"from": "system", "value": "Be brief.", "weight": None},
+                             {"from": "human", "value": Q, "weight": 0.0}, {"from": "gpt", "value": A, "weight": 1.0}]}
+    assert read(obj)["messages"] == [{"role": "system", "content": "Be brief."}, QA[0], {**QA[1], "weight": 1}]
+
+
+def test_bedrock_conversation_blocks() -> None:
+    obj = {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "Be brief."}],
+           "messages": [{"role": "user", "content": [{"text": Q}]}, {"role": "assistant", "content": [{"text": A}]}]}
+    messages = read(obj)["messages"]
+    assert messages[0] == {"role": "system", "content": "Be brief."}
+    assert messages[1] == {"role": "user", "content": [{"type": "text", "text": Q}]}
+
+
+def test_v1_image_part_keeps_its_url() -> None:
+    obj = {"messages": [{"role": "user", "content": [{"type": "image_url", "value": "img/1.jpg"},
+                                                    {"type": "text", "value": Q}]},
+                        {"role": "assistant", "content": [{"type": "text", "value": A}]}]}
+    assert read(obj)["messages"][0]["content"][0] == {"type": "image_url", "image_url": {"url": "img/1.jpg"}}
+
+
+def test_gemini_function_calls_become_tool_calls() -> None:
+    obj = {"contents": [
+        {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "weather", "args": {"city": "Paris"}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "weather", "response": {"temp": 20}}}]},
+        {"role": "model", "parts": [{"text": "It is 20 degrees."}]}]}
+    messages = read(obj)["messages"]
+    assert messages[1]["tool_calls"][0]["function"] == {"name": "weather", "arguments": '{"city":"Paris"}'}
+    assert messages[2] == {"role": "tool", "content": '{"temp":20}', "tool_call_id": "call_0"}
+
+
+def _flatten(node: dict[str, Any], tree_id: str, parent: str | None, rows: list[dict[str, Any]]) -> None:
+    rows.append({"message_id": node["message_id"], "parent_id": parent, "message_tree_id": tree_id,
+                 "role": node["role"], "text": node["text"], "lang": node.get("lang"), "rank": node.get("rank")})
+    for reply in node.get("replies") or []:
+        _flatten(reply, tree_id, node["message_id"], rows)
+
+
+def test_oasst_message_rows_read_like_the_export_trees(real_dir, tmp_path) -> None:
+    """oasst1/oasst2 on Hugging Face are flat rows; put back together they give the trees' conversations."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.readers import read_path
+
+    trees = real_dir / "LAION-AI__Open-Assistant" / "en_100_tree.jsonl"
+    rows: list[dict[str, Any]] = []
+    for line in trees.read_bytes().splitlines():
+        tree = orjson.loads(line)
+        _flatten(tree["prompt"], tree["message_tree_id"], None, rows)
+    random.Random(0).shuffle(rows)  # the file's order is not the tree's order
+    rows.append({"message_id": "lost", "parent_id": "nowhere", "message_tree_id": "t", "role": "assistant",
+                 "text": "an answer to a prompt that is not in the file"})
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "oasst.parquet")
+
+    def paths(items) -> dict[str, tuple[list, str]]:
+        return {i.record["id"]: ([m["content"] for m in i.record["messages"]],
+                                i.record["metadata"]["fields"]["tree_id"])
+                for i in items if i.record is not None}
+
+    from_trees = paths(read_path(trees))
+    items = list(read_path(tmp_path / "oasst.parquet"))
+    assert paths(items) == from_trees and len(from_trees) > 100
+    assert [i.error[0] for i in items if i.record is None] == ["orphan_message"]
+
+
+def test_images_beside_the_turns_are_put_in_place() -> None:
+    obj = {"messages": [{"role": "user", "content": "<image>Who are they?"}, {"role": "assistant", "content": A},
+                        {"role": "user", "content": "And here?<image>"}, {"role": "assistant", "content": A}],
+           "images": ["img/1.jpg", "img/2.jpg"]}
+    record = read(obj)
+    assert record["messages"][0]["content"] == [{"type": "image_url", "image_url": {"url": "img/1.jpg"}},
+                                                {"type": "text", "text": "Who are they?"}]
+    assert record["messages"][2]["content"][1] == {"type": "image_url", "image_url": {"url": "img/2.jpg"}}
+    assert "images" not in record["metadata"].get("fields", {})
+
+
+def test_two_records_about_different_images_are_not_duplicates() -> None:
+    from curation.dedup.text import exact_text
+
+    one, two = ({"messages": [{"role": "user", "content": "<image>Who?"}, {"role": "assistant", "content": A}],
+                 "images": [name]} for name in ("a.jpg", "b.jpg"))
+    assert exact_text(read(one)) != exact_text(read(two))
+
+
+def test_an_image_token_without_its_image_is_an_error() -> None:
+    obj = {"messages": [{"role": "user", "content": "<image>Who?"}, {"role": "assistant", "content": A}]}
+    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1)
+    assert [f.code for f in check_record(items[0].record) if f.severity == "error"] == ["image_missing"]

@@ -1,0 +1,111 @@
+"""Reasoning and typed tool-call parts read into the canonical message (curation/reasoning.py), on inline
+records and on LLaMA-Factory's reason_tool_use demo; validated, counted in tokens, kept by the stages."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from curation.checks import check_record
+from curation.pipeline.stages.normalise import NormaliseStage
+from curation.pipeline.stages.redact import RedactConfig, RedactStage
+from curation.readers import read_path
+from curation.readers.convert import convert_payload
+from curation.reasoning import maybe_lift_messages, maybe_lift_record, split_think
+from curation.records import parse_record
+from curation.tokens import assistant_tokens, chat_tokens
+
+DEMO = "hiyouga__LLaMA-Factory/reason_tool_use_demo_50.jsonl"
+
+
+def read_one(obj: dict[str, Any]) -> dict[str, Any]:
+    (item,) = convert_payload(orjson.dumps(obj), None)
+    assert item.record is not None, item
+    return item.record
+
+
+@pytest.mark.parametrize("key", ["reasoning_content", "reasoning"])
+def test_reasoning_fields_become_reasoning(key: str) -> None:
+    record = read_one({"messages": [{"role": "user", "content": "2+2?"},
+                                    {"role": "assistant", key: "Add them.", "content": "4"}]})
+    assert record["messages"][1] == {"role": "assistant", "content": "4", "reasoning": "Add them."}
+    parse_record(record)  # the pydantic schema of record takes it
+    assert check_record(record) == []
+
+
+def test_think_block_is_split_from_the_answer() -> None:
+    record = read_one({"messages": [{"role": "user", "content": "2+2?"},
+                                    {"role": "assistant", "content": "<think>\nTwo and two.\n</think>\n\n4"}]})
+    assert record["messages"][1] == {"role": "assistant", "content": "4", "reasoning": "Two and two."}
+    # not at the start, or in a user turn: text like any other
+    assert split_think("the tag <think> is HTML-like") == (None, "the tag <think> is HTML-like")
+    user = read_one({"messages": [{"role": "user", "content": "<think>x</think> y"},
+                                  {"role": "assistant", "content": "ok"}]})
+    assert user["messages"][0]["content"] == "<think>x</think> y"
+
+
+def test_typed_parts_and_id_less_tool_results() -> None:
+    record = read_one({"messages": [
+        {"role": "user", "content": [{"type": "text", "value": "Areas for r=1 and r=2"}]},
+        {"role": "assistant", "content": [
+            {"type": "reasoning", "value": "Call twice."},
+            {"type": "tool_call", "value": '{"name": "area", "arguments": {"r": 1}}'},
+            {"type": "tool_call", "value": '{"name": "area", "arguments": {"r": 2}}'}]},
+        {"role": "tool", "content": [{"type": "text", "value": '[{"name": "area", "content": "3.14"}, '
+                                                                  '{"name": "area", "content": "12.57"}]'}]},
+        {"role": "assistant", "content": [{"type": "reasoning", "value": "Report."},
+                                          {"type": "text", "value": "3.14 and 12.57"}]}]})
+    m = record["messages"]
+    assert m[1] == {"role": "assistant", "reasoning": "Call twice.", "tool_calls": [
+        {"id": "call_0", "type": "function", "function": {"name": "area", "arguments": '{"r":1}'}},
+        {"id": "call_1", "type": "function", "function": {"name": "area", "arguments": '{"r":2}'}}]}
+    assert m[2] == {"role": "tool", "content": "3.14", "tool_call_id": "call_0"}
+    assert m[3] == {"role": "tool", "content": "12.57", "tool_call_id": "call_1"}
+    assert m[4]["reasoning"] == "Report." and m[4]["content"] == [{"type": "text", "text": "3.14 and 12.57"}]
+    assert check_record(record) == []
+
+
+def test_lifting_is_idempotent_and_leaves_plain_records_alone() -> None:
+    plain = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    assert maybe_lift_messages(plain) is plain
+    record = read_one({"messages": [{"role": "user", "content": "q"},
+                                    {"role": "assistant", "reasoning_content": "r", "content": "a"}]})
+    again = copy.deepcopy(record)
+    assert maybe_lift_record(again) == record
+
+
+def test_reasoning_counts_in_tokens() -> None:
+    without = {"id": "a", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    with_reasoning = copy.deepcopy(without)
+    with_reasoning["messages"][1]["reasoning"] = "let me think about this step by step " * 10
+    assert chat_tokens(with_reasoning, "o200k_base") >= chat_tokens(without, "o200k_base") + 70
+    assert assistant_tokens(with_reasoning, "o200k_base") >= assistant_tokens(without, "o200k_base") + 70
+
+
+def test_stages_keep_normalise_and_redact_reasoning() -> None:
+    record = {"id": "a", "metadata": {}, "messages": [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "a", "reasoning": "Mail  john.doe@example.com   first."}]}
+    NormaliseStage().process(record)
+    assert record["messages"][1]["reasoning"] == "Mail john.doe@example.com first."
+    RedactStage(RedactConfig(enabled=True)).process(record)
+    assert "john.doe@example.com" not in record["messages"][1]["reasoning"]
+    assert record["messages"][1]["reasoning"].startswith("Mail ")
+
+
+def test_the_real_reason_tool_use_demo(real_dir: Path) -> None:
+    records = [item.record for item in read_path(real_dir / DEMO)]
+    assert len(records) == 50 and all(r is not None for r in records)
+    messages = [m for r in records for m in r["messages"]]
+    assert sum(1 for m in messages if m.get("reasoning")) == 112  # every assistant turn reasons first
+    calls = [c for m in messages for c in m.get("tool_calls") or ()]
+    assert len(calls) == 68 and all(c["function"]["name"] for c in calls)
+    tools = [m for m in messages if m["role"] == "tool"]
+    assert tools and all(m.get("tool_call_id") and isinstance(m["content"], str) for m in tools)
+    assert all(not isinstance(m.get("content"), list) or all(p["type"] == "text" for p in m["content"])
+               for m in messages)
+    assert [f for r in records for f in check_record(r)] == []
