@@ -14,13 +14,14 @@ from pathlib import Path
 
 import orjson
 
+from curation import plugins
 from curation.cli import main
 from curation.review.store import ReviewStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from planted_secrets import SECRETS  # noqa: E402
 
-EXPORTERS = ["openai", "azure-openai", "bedrock-claude", "vertex-gemini", "together", "mistral", "hf"]
+EXPORTERS = ["openai", "azure-openai", "bedrock-claude", "bedrock-nova", "vertex-gemini", "together", "mistral", "hf"]
 
 
 def _records(kind: str, sentence: str, n: int) -> list[bytes]:
@@ -62,6 +63,7 @@ def _needles(needle: str) -> list[bytes]:
 
 def test_default_run_leaks_no_planted_kind(tmp_path: Path) -> None:
     assert len(SECRETS) >= 60
+    assert sorted(EXPORTERS) == sorted(plugins.available("curation.exporters"))  # every built-in exporter
     lines: list[bytes] = []
     for n, (kind, (sentence, _needle)) in enumerate(sorted(SECRETS.items())):
         lines.extend(_records(kind, sentence, n))
