@@ -528,6 +528,8 @@ def main() -> int:
     outcomes: list[Outcome] = []
     skipped: list[Case] = []
     with contextlib.ExitStack() as stack:
+        if not args.keep:  # runs last, after the mounts are undone, also when a case setup fails
+            stack.callback(shutil.rmtree, work, ignore_errors=True)
         mounts: dict[str, Path] = {}
         (work / "out").mkdir()
         good_run = work / "good_run"
@@ -560,8 +562,6 @@ def main() -> int:
             outcomes.append(outcome)
             print(f"{outcome.kind:9} {outcome.case.group:6} {outcome.case.name[:60]:60} "
                   f"rc={outcome.code} {outcome.seconds:5.1f}s  {outcome.line}", flush=True)
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
 
     kinds = Counter(o.kind for o in outcomes)
     print()
