@@ -59,7 +59,7 @@ def spread_inputs(argv: list[str]) -> list[str]:
         i += 1
     return out
 
-COMMAND_MODULES = ("inspect", "run", "export", "train", "model", "ui", "models", "retarget")
+COMMAND_MODULES = ("inspect", "run", "export", "train", "model", "ui", "models", "retarget", "eval", "serve")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"curation.commands.{_name}").register(app)

@@ -10,7 +10,7 @@ rm -rf .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0
-python -m pip install -q -e '.[train,ui,dev,fast,semantic,ray,mistral]'
+python -m pip install -q -e '.[train,ui,eval,dev,fast,semantic,ray,mistral]'
 # Debian's chromium for the browser tests (playwright cannot download browsers here).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then

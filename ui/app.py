@@ -172,7 +172,24 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None) -> Any:
                 logs = gr.Textbox(label="Logs", lines=10, max_lines=20, elem_id="train-logs", autoscroll=True)
                 timer = gr.Timer(2.0, active=False)
 
+            # -- Try: one prompt, two models side by side -----------------------------------------------
+            with gr.Tab("Try", id="try", elem_id="tab-try"):
+                with gr.Row():
+                    try_a = gr.Textbox(label="Model A (reference: folder, ft:..., azure:..., http://HOST/v1#MODEL)",
+                                       elem_id="try-a")  # fmt: skip
+                    try_b = gr.Textbox(label="Model B", elem_id="try-b")
+                try_system = gr.Textbox(label="System prompt (optional)", elem_id="try-system")
+                try_prompt = gr.Textbox(label="Prompt", lines=3, elem_id="try-prompt")
+                try_btn = gr.Button("Send to both", variant="primary", elem_id="try-send")
+                with gr.Row():
+                    try_out_a = gr.Markdown(elem_id="try-out-a")
+                    try_out_b = gr.Markdown(elem_id="try-out-b")
+
         # -- wiring -----------------------------------------------------------------------------------------
+        from .try_models import try_two
+
+        try_btn.click(_safe(lambda p, a, b, sys_: try_two(p, a, b, sys_)), [try_prompt, try_a, try_b, try_system],
+                      [try_out_a, try_out_b])  # fmt: skip
         def show_overview() -> tuple[Any, ...]:
             o = h.overview(ctx)
             return o["summary"], o["funnel"], o["reasons"], o["splits"], o["languages"]

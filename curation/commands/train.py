@@ -110,6 +110,32 @@ def follow_job(job_id: str, db: Path | None, poll: float, *, quiet: bool = False
     return 0
 
 
+def eval_job(job_id: str, db: Path | None, max_tokens: int) -> None:
+    """`curate train --eval`: the trained model against its base model; the report is linked from the job."""
+    from ..models_ref import base_model_ref
+    from .eval import evaluate
+
+    store = _store(db)
+    job = store.get(job_id)
+    base = base_model_ref(job)
+    if job.backend == "azure-openai":
+        typer.echo(f"to evaluate an Azure model, deploy it first: curate jobs deploy {job.id} ..., then "
+                   f"curate eval {job.run_dir} --model job:{job.id} --baseline azure:BASE_DEPLOYMENT")
+        return
+    typer.echo(f"evaluating {job.output_model} against {base}")
+    folder = evaluate(Path(job.run_dir), _job_model(job), [base] if base else [],
+                      name=job.id, max_tokens=max_tokens, quiet=True)
+    job = store.get(job_id)
+    job.info["eval"] = {"dir": str(folder), "report": str(folder / "report.html"),
+                        "summary": str(folder / "summary.json")}
+    store.save(job)
+
+
+def _job_model(job) -> str:  # noqa: ANN001
+    """The model reference of a job's output."""
+    return f"openai:{job.output_model}" if job.backend == "openai" else str(job.output_model)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
@@ -128,6 +154,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--method", help="what to train on: sft, dpo or kto (default: what the run "
                                      "holds; a run holding both needs one)")
         ] = None,
+        run_eval: Annotated[bool, typer.Option("--eval", help="when the job succeeds, evaluate the model against "
+                                               "its base model on the run's held-out split (`curate eval`)")] = False,
+        eval_max_tokens: Annotated[int, typer.Option("--eval-max-tokens", help="max tokens per answer for --eval",
+                                                     min=1)] = 256,
         db: DbOption = None,
     ) -> None:
         """Launch a fine-tuning job on a curated run (or resume one) and follow it.
@@ -145,6 +175,9 @@ def register(app: typer.Typer) -> None:
                 raise CurationError(f"unknown --method {method!r}", hint="use sft, dpo or kto")
             # The OpenAI backends name SFT "supervised", as the provider's API does.
             params["method"] = "supervised" if method == "sft" and backend in ("openai", "azure-openai") else method
+        if run_eval and detach:
+            raise CurationError("--eval needs the job followed to its end", hint="drop --detach, or run "
+                                "`curate eval RUN --model job:JOB_ID` once it succeeds")
         if resume:
             job = jobs.resume(resume, params, store=_store(db))
             typer.echo(f"resumed job {job.id} ({job.backend})")
@@ -176,6 +209,8 @@ def register(app: typer.Typer) -> None:
         code = follow_job(job.id, db, poll)
         if code:
             raise typer.Exit(code)
+        if run_eval:
+            eval_job(job.id, db, eval_max_tokens)
 
     jobs_app = typer.Typer(help="List, inspect, cancel and deploy training jobs.", no_args_is_help=True)
     app.add_typer(jobs_app, name="jobs")
@@ -229,6 +264,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(line)
         if job.error:
             typer.echo(f"error: {job.error}")
+        if job.info.get("eval"):
+            typer.echo(f"eval report: {job.info['eval']['report']}")
+        deployment = job.info.get("deployment")
+        if deployment:
+            state = "deleted" if deployment.get("deleted") else deployment.get("provisioning_state") or "requested"
+            typer.echo(f"deployment: {deployment['name']} ({state})" + ("" if deployment.get("deleted") else
+                       f"; costs per hour while it exists: curate jobs undeploy {job.id}"))
         if job.status == "resumable":
             typer.echo(f"resume with: curate train --resume {job.id}")
 
@@ -262,14 +304,19 @@ def register(app: typer.Typer) -> None:
         deployment_name: Annotated[str, typer.Option("--deployment-name", help="name of the new deployment")],
         capacity: Annotated[int, typer.Option("--capacity", help="deployment capacity (thousands of TPM)")] = 1,
         sku: Annotated[str, typer.Option("--sku", help="standard, globalstandard, developer")] = "standard",
+        wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow until ready, then call it once")] = True,
+        timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the deployment")] = 1800.0,
+        poll: Annotated[float, typer.Option("--poll", help="seconds between deployment checks")] = 15.0,
         db: DbOption = None,
     ) -> None:
-        """Deploy an Azure OpenAI fine-tuned model (token from AZURE_MANAGEMENT_TOKEN)."""
+        """Deploy an Azure OpenAI fine-tuned model, follow it until ready and smoke-test it (token from
+        AZURE_MANAGEMENT_TOKEN). A deployment is billed per hour while it exists: `curate jobs undeploy`."""
         from ..trainers import jobs
 
+        store = _store(db)
         job = jobs.deploy(
             job_id,
-            store=_store(db),
+            store=store,
             subscription=subscription,
             resource_group=resource_group,
             account=account,
@@ -279,6 +326,29 @@ def register(app: typer.Typer) -> None:
         )
         state = job.info["deployment"].get("provisioning_state") or "requested"
         typer.echo(f"deployment {deployment_name} of {job.output_model}: {state}")
+        typer.secho(f"note: an Azure deployment costs per hour while it exists, used or not; delete it with "
+                    f"`curate jobs undeploy {job.id}`", fg=typer.colors.YELLOW, err=True)
+        if not wait:
+            return
+        seen: list[str | None] = [state]
+
+        def show(new_state: str | None) -> None:
+            if new_state != seen[-1]:
+                seen.append(new_state)
+                typer.echo(f"deployment {deployment_name}: {new_state}")
+
+        job = jobs.follow_deployment(job.id, store=store, timeout_s=timeout, poll_s=poll, on_update=show)
+        smoke = job.info["deployment"].get("smoke_test") or {}
+        typer.echo(f"smoke test ({smoke.get('latency_s', 0):.2f} s): {smoke.get('answer', '')!r}")
+        typer.echo(f"evaluate it with: curate eval {job.run_dir} --model azure:{deployment_name}")
+
+    @jobs_app.command("undeploy")
+    def undeploy(job_id: str, db: DbOption = None) -> None:
+        """Delete a job's Azure deployment (it stops costing per hour)."""
+        from ..trainers import jobs
+
+        job = jobs.undeploy(job_id, store=_store(db))
+        typer.echo(f"deleted deployment {job.info['deployment']['name']} of {job.output_model}")
 
     @jobs_app.command("backends")
     def backends() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -147,45 +148,12 @@ class AzureOpenAIBackend(OpenAIBackend):
                 f"job {job.id} has no fine-tuned model yet (status {job.status})",
                 hint="wait until `curate jobs show` says succeeded",
             )
-        token = env_secret("AZURE_MANAGEMENT_TOKEN") or env_secret("TEMP_AUTH_TOKEN")
-        if not token:
-            raise TrainerError(
-                "no Azure management token",
-                hint="export AZURE_MANAGEMENT_TOKEN=$(az account get-access-token --query accessToken -o tsv)",
-            )
-        base = (management_url or os.environ.get("CURATION_AZURE_MANAGEMENT_URL") or MANAGEMENT_URL).rstrip("/")
-        url = (
-            f"{base}/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/"
-            f"Microsoft.CognitiveServices/accounts/{account}/deployments/{deployment_name}"
-            f"?api-version={MANAGEMENT_API_VERSION}"
-        )
+        url = self._deployment_url(subscription, resource_group, account, deployment_name, management_url)
         body = {
             "sku": {"name": sku, "capacity": capacity},
             "properties": {"model": {"format": "OpenAI", "name": job.output_model, "version": "1"}},
         }
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(body).encode(),
-            method="PUT",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answer = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")
-            try:
-                detail = json.loads(detail).get("error", {}).get("message", detail)
-            except (ValueError, AttributeError):
-                pass
-            raise TrainerError(
-                redact(f"Azure deployment failed ({exc.code}): {detail}", self._secrets()),
-                hint="check the subscription, resource group, account and that the token is current",
-            ) from None
-        except urllib.error.URLError as exc:
-            raise TrainerError(
-                f"cannot reach the Azure management API: {exc.reason}", hint="check the network"
-            ) from None
+        answer = self._management("PUT", url, body, "Azure deployment failed")
         job.info["deployment"] = {
             "name": deployment_name,
             "account": account,
@@ -193,5 +161,107 @@ class AzureOpenAIBackend(OpenAIBackend):
             "subscription": subscription,
             "provisioning_state": answer.get("properties", {}).get("provisioningState"),
             "id": answer.get("id"),
+            "management_url": management_url,
         }
+        return job
+
+    # -- the rest of the tutorial: follow the deployment, call it once, delete it -----------------------------
+    def _deployment_url(self, subscription: str, resource_group: str, account: str, name: str,
+                        management_url: str | None = None) -> str:
+        base = (management_url or os.environ.get("CURATION_AZURE_MANAGEMENT_URL") or MANAGEMENT_URL).rstrip("/")
+        return (
+            f"{base}/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/"
+            f"Microsoft.CognitiveServices/accounts/{account}/deployments/{name}"
+            f"?api-version={MANAGEMENT_API_VERSION}"
+        )
+
+    def _management(self, method: str, url: str, body: dict[str, Any] | None, what: str) -> dict[str, Any]:
+        token = env_secret("AZURE_MANAGEMENT_TOKEN") or env_secret("TEMP_AUTH_TOKEN")
+        if not token:
+            raise TrainerError(
+                "no Azure management token",
+                hint="export AZURE_MANAGEMENT_TOKEN=$(az account get-access-token --query accessToken -o tsv)",
+            )
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            try:
+                detail = json.loads(detail).get("error", {}).get("message", detail)
+            except (ValueError, AttributeError):
+                pass
+            raise TrainerError(
+                redact(f"{what} ({exc.code}): {detail}", self._secrets()),
+                hint="check the subscription, resource group, account and that the token is current",
+            ) from None
+        except urllib.error.URLError as exc:
+            raise TrainerError(
+                f"cannot reach the Azure management API: {exc.reason}", hint="check the network"
+            ) from None
+
+    def _deployment(self, job: Job) -> dict[str, Any]:
+        deployment = job.info.get("deployment")
+        if not deployment or deployment.get("deleted"):
+            raise TrainerError(f"job {job.id} has no deployment", hint=f"curate jobs deploy {job.id} ...")
+        return deployment
+
+    def _url_of(self, deployment: dict[str, Any]) -> str:
+        return self._deployment_url(deployment["subscription"], deployment["resource_group"],
+                                    deployment["account"], deployment["name"], deployment.get("management_url"))
+
+    def deployment_state(self, job: Job) -> Job:
+        """GET the deployment; records its provisioning state (Creating, Succeeded, Failed, ...)."""
+        deployment = self._deployment(job)
+        answer = self._management("GET", self._url_of(deployment), None, "reading the Azure deployment failed")
+        deployment["provisioning_state"] = answer.get("properties", {}).get("provisioningState")
+        return job
+
+    def wait_deployment(self, job: Job, *, timeout_s: float = 1800.0, poll_s: float = 15.0,
+                        on_update: Any = None) -> Job:
+        """Follow the deployment until it is ready (Succeeded) or failed; raises on failure or timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.deployment_state(job)
+            state = job.info["deployment"].get("provisioning_state")
+            if on_update:
+                on_update(state)
+            if state == "Succeeded":
+                return job
+            if state in ("Failed", "Canceled", "Deleting"):
+                raise TrainerError(f"deployment {job.info['deployment']['name']} is {state}",
+                                   hint="see the deployment in the Azure portal, then deploy again")
+            if time.monotonic() >= deadline:
+                raise TrainerError(f"deployment {job.info['deployment']['name']} still {state} after "
+                                   f"{timeout_s:.0f} s", hint=f"check later with `curate jobs show {job.id}`")
+            time.sleep(poll_s)
+
+    def smoke_test(self, job: Job, prompt: str = "Say hello in one short sentence.") -> Job:
+        """One chat completion on the new deployment, recorded in the job (answer, latency)."""
+        deployment = self._deployment(job)
+        client = self.client(job.params)
+        start = time.perf_counter()
+        answer = self._call(client.chat.completions.create, model=deployment["name"], max_tokens=32,
+                            temperature=0, messages=[{"role": "user", "content": prompt}])
+        deployment["smoke_test"] = {
+            "prompt": prompt,
+            "answer": (answer.choices[0].message.content or "") if answer.choices else "",
+            "latency_s": round(time.perf_counter() - start, 3),
+            "at": time.time(),
+        }
+        return job
+
+    def undeploy(self, job: Job) -> Job:
+        """DELETE the deployment (it is billed per hour while it exists)."""
+        deployment = self._deployment(job)
+        self._management("DELETE", self._url_of(deployment), None, "deleting the Azure deployment failed")
+        deployment["deleted"] = True
+        deployment["deleted_at"] = time.time()
+        deployment["provisioning_state"] = "Deleted"
         return job

@@ -107,3 +107,33 @@ def deploy(job_id: str, *, store: JobStore | None = None, **target: Any) -> Job:
     if not hasattr(backend, "deploy"):
         raise TrainerError(f"backend {job.backend!r} has no deploy step", hint="deploy is offered by azure-openai")
     return store.save(backend.deploy(job, **target))
+
+
+def _deployer(job: Job) -> Any:
+    backend = get_backend(job.backend)
+    if not hasattr(backend, "undeploy"):
+        raise TrainerError(f"backend {job.backend!r} has no deployments", hint="deployments are azure-openai's")
+    return backend
+
+
+def follow_deployment(job_id: str, *, store: JobStore | None = None, timeout_s: float = 1800.0,
+                      poll_s: float = 15.0, smoke_test: bool = True,
+                      on_update: Callable[[str | None], None] | None = None) -> Job:
+    """Follow a job's deployment until it is ready, then call it once (the smoke test); saved either way."""
+    store = store or JobStore()
+    job = store.get(job_id)
+    backend = _deployer(job)
+    try:
+        job = backend.wait_deployment(job, timeout_s=timeout_s, poll_s=poll_s, on_update=on_update)
+        if smoke_test:
+            job = backend.smoke_test(job)
+    finally:
+        store.save(job)
+    return job
+
+
+def undeploy(job_id: str, *, store: JobStore | None = None) -> Job:
+    """Delete a job's deployment."""
+    store = store or JobStore()
+    job = store.get(job_id)
+    return store.save(_deployer(job).undeploy(job))

@@ -76,9 +76,14 @@ def test_planted_duplicates_are_caught_and_distinct_records_kept(synthetic_run) 
         if reason.get(cid) in wanted:
             assert rejects[cid]["duplicate_of"] in (oid, rejects.get(oid, {}).get("duplicate_of")), (cid, kind)
             caught[bucket] += 1
+        elif kind == "variant" and reason.get(cid) == "near_duplicate":
+            # Redaction runs before dedup and sees a full-width or case-swapped e-mail or name differently from
+            # the original's, so a few variants differ by a placeholder: still caught, as near duplicates.
+            caught["variant_as_near"] += 1
     assert skipped <= 0.02 * len(truth["copies"])
     assert caught["exact"] == total["exact"] > 50
-    assert caught["variant"] == total["variant"] > 50
+    assert caught["variant"] + caught["variant_as_near"] == total["variant"] > 50
+    assert caught["variant"] >= 0.98 * total["variant"]
     for bucket in ("near/en", "near/zh"):
         assert total[bucket] > 20 and caught[bucket] / total[bucket] >= 0.95, (bucket, caught, total)
     # Distinct records, originals included, are almost never dropped as duplicates.

@@ -58,16 +58,11 @@ def test_real_run_moves_with_every_record_accounted_for(real_run: Path, capsys) 
     nova = {f["code"]: f for f in reports["bedrock-nova"]["findings"]}
     assert set(nova["tools_unsupported"]["ids"]) == tools
     assert set(nova["method_unsupported"]["ids"]) == pairs and nova["method_unsupported"]["severity"] == "warning"
-    from curation.exporters import available_exporters
-
-    if "bedrock-nova" in available_exporters():  # once the bedrock-conversation-2024 exporter is installed
-        folder = real_run / "exports" / "bedrock-nova" / "sft"
-        written = _lines(folder / "train.jsonl") + _lines(folder / "validation.jsonl")
-        assert written and all(r["schemaVersion"] == "bedrock-conversation-2024" for r in written)
-        assert len(written) == len(records) - len(pairs) - len(tools)
-        assert {r["id"] for r in _lines(folder / "retarget-skipped.jsonl")} == tools
-    else:
-        assert any("no exporter 'bedrock-nova' is installed" in line for line in reports["bedrock-nova"]["refused"])
+    folder = real_run / "exports" / "bedrock-nova" / "sft"
+    written = _lines(folder / "train.jsonl") + _lines(folder / "validation.jsonl")
+    assert written and all(r["schemaVersion"] == "bedrock-conversation-2024" for r in written)
+    assert len(written) == len(records) - len(pairs) - len(tools)
+    assert {r["id"] for r in _lines(folder / "retarget-skipped.jsonl")} == tools
 
 
 def test_a_cl100k_model_is_counted_with_cl100k(real_run: Path, capsys) -> None:  # noqa: ANN001

@@ -13,6 +13,7 @@ import email.policy
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from curation import plugins
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/fake_chat.py
 
 API_KEY = "sk-test-CURATION-7f3a9c2e5b1d4f60"
 AZURE_KEY = "azkey-CURATION-0c8e4b2a9d7f1e35"
@@ -412,8 +415,8 @@ def _make_handler(fake: FakeOpenAI):
             self._send(status, body)
 
         def _handle(self, method: str, path: str, query: dict[str, str], raw: bytes, record: dict[str, Any]):
-            if path.startswith("/subscriptions/") and method == "PUT":
-                return self._deploy(path, query, raw)
+            if path.startswith("/subscriptions/") and method in ("PUT", "GET", "DELETE"):
+                return self._deploy(path, query, raw, method)
             prefix = "/openai" if fake.azure else "/v1"
             if not path.startswith(prefix + "/"):
                 fake.violations.append(f"{method} {path}: not under {prefix}")
@@ -438,6 +441,20 @@ def _make_handler(fake: FakeOpenAI):
                     "https://platform.openai.com/account/api-keys.",
                     "invalid_api_key",
                 )
+            chat = re.match(r"^/openai/deployments/(?P<name>[^/]+)/chat/completions$", path)
+            if fake.azure and chat and method == "POST":  # the smoke test: the official client's own types
+                from fake_chat import answer_problems, completion, request_problems
+
+                if not any(d["name"] == chat["name"] and not d.get("deleted") for d in fake.deployments):
+                    return _error(404, "The API deployment for this resource does not exist.", "DeploymentNotFound")
+                body = json.loads(raw or b"null")
+                problems = request_problems({**body, "model": chat["name"]})
+                if problems:
+                    fake.violations.extend(f"chat {chat['name']}: {p}" for p in problems)
+                    return _error(400, "; ".join(problems), "invalid_request")
+                answer = completion({**body, "model": chat["name"]}, {"content": "Hello there!"}, len(fake.requests))
+                fake.violations.extend(answer_problems(answer))
+                return 200, answer
             found = checker.route(method, path[len(prefix) :])
             if found is None:
                 fake.violations.append(f"{method} {path}: no such operation in the spec")
@@ -497,27 +514,39 @@ def _make_handler(fake: FakeOpenAI):
                 problems.append("no file part with a filename")
             return {**fields, **body}, problems
 
-        def _deploy(self, path: str, query: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        def _deploy(self, path: str, query: dict[str, str], raw: bytes, method: str = "PUT") -> tuple[int, Any]:
             pattern = (
                 r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
                 r"Microsoft\.CognitiveServices/accounts/(?P<account>[^/]+)/deployments/(?P<name>[^/]+)$"
             )
             found = re.match(pattern, path)
             if not found or query.get("api-version") != "2024-10-01":
-                fake.violations.append(f"PUT {path}?{query}: not the deployments API")
+                fake.violations.append(f"{method} {path}?{query}: not the deployments API")
                 return _error(404, "not found", "NotFound")
             if self.headers.get("Authorization") != f"Bearer {MGMT_TOKEN}":
                 return 401, {
                     "error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}
                 }
-            body = json.loads(raw)
-            fake.deployments.append({**found.groupdict(), "body": body})
-            return 200, {
-                "id": path,
-                "name": found["name"],
-                "sku": body["sku"],
-                "properties": {**body["properties"], "provisioningState": "Creating"},
-            }
+            live = [d for d in fake.deployments if d["name"] == found["name"] and not d.get("deleted")]
+            if method == "PUT":
+                body = json.loads(raw)
+                fake.deployments.append({**found.groupdict(), "body": body, "gets": 0})
+                return 200, {
+                    "id": path,
+                    "name": found["name"],
+                    "sku": body["sku"],
+                    "properties": {**body["properties"], "provisioningState": "Creating"},
+                }
+            if not live:
+                return 404, {"error": {"code": "DeploymentNotFound", "message": "Deployment not found."}}
+            deployment = live[-1]
+            if method == "DELETE":
+                deployment["deleted"] = True
+                return 200, {}
+            deployment["gets"] += 1  # Creating for two reads, then Succeeded
+            state = "Creating" if deployment["gets"] <= 2 else "Succeeded"
+            return 200, {"id": path, "name": found["name"], "sku": deployment["body"]["sku"],
+                         "properties": {**deployment["body"]["properties"], "provisioningState": state}}
 
         def do_GET(self) -> None:
             self._dispatch("GET")

@@ -218,6 +218,7 @@ def test_azure_job_and_deploy(fake_azure: FakeOpenAI, sft_run: Path, store, caps
             "acct",
             "--deployment-name",
             "curated-v1",
+            "--no-wait",
             "--db",
             str(store.path),
         ]
@@ -225,6 +226,7 @@ def test_azure_job_and_deploy(fake_azure: FakeOpenAI, sft_run: Path, store, caps
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "deployment curated-v1" in out.out and "Creating" in out.out
+    assert "costs per hour" in out.err
     [deployment] = fake_azure.deployments
     assert deployment["sub"] == "sub-1" and deployment["rg"] == "rg-1" and deployment["account"] == "acct"
     assert deployment["body"]["properties"]["model"] == {"format": "OpenAI", "name": job.output_model, "version": "1"}
