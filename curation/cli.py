@@ -65,6 +65,17 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"curation.commands.{_name}").register(app)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a broken or full stdout stays silent."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``curate`` console script."""
     try:
@@ -73,8 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=spread_inputs(list(sys.argv[1:] if argv is None else argv)), standalone_mode=False)
     except CurationError as exc:
         prefix = "" if exc.exit_code == 130 else "error: "
-        typer.secho(f"{prefix}{exc}", err=True, fg=typer.colors.RED)
+        typer.secho(prefix + " ".join(str(exc).split()), err=True, fg=typer.colors.RED)  # always one line
         return exc.exit_code
+    except BrokenPipeError:  # `curate inspect x | head`: the reader left; say so once, on stderr
+        _quiet_stdout()
+        typer.echo("error: the output pipe was closed before curate finished writing", err=True)
+        return 1
+    except OSError as exc:  # the environment, not a bug: a full disk, a read-only folder, stdout on /dev/full
+        from .run_folder import os_error
+
+        _quiet_stdout()
+        typer.secho(f"error: {os_error(exc, exc.filename or 'output', 'check the disk and permissions')}",
+                    err=True, fg=typer.colors.RED)
+        return 2
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

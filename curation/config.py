@@ -63,7 +63,7 @@ class SplitConfig(_Strict):
     )
     max_per_stratum: int | None = Field(default=None, gt=0, description="Cap records per stratum (excess rejected).")
     min_per_stratum: int | None = Field(default=None, gt=0, description="Reject strata smaller than this.")
-    seed: int | None = Field(default=None, description="Split seed; default: the run seed.")
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="Split seed; default: the run seed.")
     group_by: list[str] = Field(
         default_factory=lambda: ["tree", "first_user_turn", "near_cluster"],
         description="Records sharing any of these keys stay in one split: tree (a conversation tree id, e.g. "
@@ -135,7 +135,7 @@ class RunConfig(_Strict):
     targets: dict[str, Any] = Field(
         default_factory=dict, description="Overrides of the fine-tuning target table (curation/targets/table.toml): "
         "the same shape ({providers: {...}, sources: {...}}) and/or {file: my-targets.toml}.")
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Seed for every random choice (0 to 2**32-1).")
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
     labels: LabelConfig = Field(default_factory=LabelConfig)
     filters: list[FilterRule] = Field(

@@ -16,6 +16,7 @@ import errno
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -118,8 +119,15 @@ def release(run_dir: Path) -> None:
 
 
 def pause_point(name: str) -> None:
-    """A named moment of a run where tests kill it: with ``CURATION_PAUSE_AT=name`` the process writes
-    ``$CURATION_PAUSE_FILE`` and waits there to be killed (so a test need not guess timings)."""
+    """A named moment of a run where tests kill it (so a test need not guess timings).
+
+    ``CURATION_KILL_AT=name``: the process sends itself SIGKILL there (a power cut, ``kill -9``).
+    ``CURATION_PAUSE_AT=name``: it writes ``$CURATION_PAUSE_FILE`` and waits there to be killed, or for the
+    marker to be removed. Points: after_begin, per_record, global_decisions, writing_splits, writing_rejects,
+    before_swap, between_swaps, before_manifest.
+    """
+    if os.environ.get("CURATION_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get("CURATION_PAUSE_AT") != name:
         return
     marker = os.environ.get("CURATION_PAUSE_FILE")
@@ -265,6 +273,9 @@ def check_writable_out(run_dir: Path) -> None:
     except OSError as exc:
         raise RunFolderError(f"cannot use this path: {exc.strerror or exc}", hint="choose another --out",
                              where=where) from None
+    except RuntimeError:  # Python < 3.13: a symlink loop
+        raise RunFolderError("cannot use this path: a symlink loop", hint="choose another --out",
+                             where=where) from None
     if resolved.parts[:2] in (("/", "proc"), ("/", "sys"), ("/", "dev")):
         raise RunFolderError("--out is under /proc, /sys or /dev", hint="choose a folder on a normal disk",
                              where=where)
@@ -275,6 +286,21 @@ def check_writable_out(run_dir: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise os_error(exc, run_dir, "choose a writable --out folder") from None
+
+
+def check_space(run_dir: Path, input_bytes: int) -> None:
+    """Before any work: refuse when the output folder's disk clearly cannot hold the run. A run writes about
+    its input's size twice (the kept records spilled to .work, then the splits and rejects beside the old
+    ones until the swap), so less free space than that fails hours later with a full disk."""
+    need = 2 * input_bytes + (1 << 20)
+    try:
+        free = shutil.disk_usage(run_dir).free
+    except OSError:
+        return  # cannot tell: the writes will say
+    if free < need:
+        raise RunFolderError(
+            f"not enough free space for this run: about {need / 1e6:,.1f} MB needed (twice the input), "
+            f"{free / 1e6:,.1f} MB free", hint="free disk space or choose --out on another disk", where=str(run_dir))
 
 
 def os_error(exc: OSError, path: Path | str, fix: str) -> RunFolderError:
@@ -297,6 +323,7 @@ __all__ = [
     "RunFolderError",
     "acquire",
     "begin",
+    "check_space",
     "check_writable_out",
     "clean_stale",
     "os_error",

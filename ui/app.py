@@ -6,7 +6,6 @@ Stable ``elem_id`` values name the components the browser tests (and the keyboar
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -557,12 +556,9 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None, users: A
 def _auth(auth: tuple[str, str] | None) -> tuple[str, str] | None:
     if auth:
         return auth
-    user, password = os.environ.get("CURATION_UI_USER"), os.environ.get("CURATION_UI_PASSWORD")
-    if user and password:
-        return (user, password)
-    if password and not user:
-        raise CurationError("CURATION_UI_PASSWORD is set but CURATION_UI_USER is not", hint="set both or neither")
-    return None
+    from curation.ui_guard import login_from_env
+
+    return login_from_env()
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -578,6 +574,7 @@ def launch(
     job_db: str | Path | None = None,
     quiet: bool = False,
     users_file: str | Path | None = None,
+    insecure_no_auth: bool = False,
 ) -> Any:
     """Serve the app; returns the Blocks. With a users file everyone logs in and is the reviewer of record;
     without one (and no CURATION_UI_USER) nobody logs in, so the app binds to loopback only."""
@@ -590,7 +587,7 @@ def launch(
             raise CurationError(f"no users in {str(users_file)!r}",
                                 hint="add one: curate ui users add NAME --role admin")  # fmt: skip
     login: Any = users.check if users is not None else _auth(auth)
-    if login is None and host not in LOOPBACK:
+    if login is None and host not in LOOPBACK and not insecure_no_auth:
         raise CurationError(f"refusing to serve on {host} without logins",
                             hint="add reviewers with `curate ui users add NAME`, or serve on 127.0.0.1")  # fmt: skip
     demo = build_app(run_dir, job_db=job_db, users=users)

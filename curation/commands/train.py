@@ -186,6 +186,10 @@ def register(app: typer.Typer) -> None:
                 raise CurationError(
                     "give a RUN_DIR and --backend (or --resume JOB)", hint="curate train RUN --backend hf-local"
                 )
+            if (Path(run_dir) / "splits").is_dir():  # as export: an interrupted or changed run is refused first
+                from .. import run_folder
+
+                run_folder.verify(run_dir)
             from ..targets import lifecycle_message, table_for_run, target_for_backend, today
 
             target = target_for_backend(backend, str(params.get("model") or "") or _default_model(backend),

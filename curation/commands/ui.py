@@ -47,8 +47,11 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Interface to bind; anything but loopback needs a users file.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = 7860,
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 7860,
     users: UsersOption = None,
+    insecure_no_auth: Annotated[bool, typer.Option(
+        "--insecure-no-auth", help="Serve a non-loopback --host without a login (anyone on the network can "
+        "review, export and train).")] = False,
 ) -> None:
     """Open the review UI for a run folder. Everyone in the users file logs in and is the reviewer of record;
     with no users file nobody logs in and the UI binds to 127.0.0.1 only."""
@@ -56,7 +59,8 @@ def serve(
 
     if not run_dir.is_dir():
         raise CurationError(
-            f"run folder {str(run_dir)!r} does not exist", hint="pass the --out folder of `curate run`"
+            f"run folder {str(run_dir)!r} {'is not a folder' if run_dir.exists() else 'does not exist'}",
+            hint="pass the --out folder of `curate run`",
         )
     from .. import run_folder
 
@@ -64,12 +68,17 @@ def serve(
     path = _users_path(users)
     if users is not None and not path.exists():
         raise CurationError(f"users file {str(path)!r} does not exist", hint="create it: curate ui users add NAME")
+    from ..ui_guard import check_serving
+
+    # before gradio loads: one line, no traceback (host, port, and a login wherever others can reach it)
+    check_serving(host, port, insecure_no_auth=insecure_no_auth, has_users=path.exists())
     from ui.app import launch  # lazily: nothing in curation/ imports ui/ at module level
 
     typer.echo(
         f"review UI for {run_dir} on http://{host}:{port}" + (f" (logins from {path})" if path.exists() else "")
     )
-    launch(run_dir, host=host, port=port, users_file=path if path.exists() else None)
+    launch(run_dir, host=host, port=port, users_file=path if path.exists() else None,
+           insecure_no_auth=insecure_no_auth)
 
 
 @users_app.command("add")

@@ -46,7 +46,7 @@ class NearDedupConfig(_Config):
     bands: int | None = Field(None, ge=1, description="LSH bands; empty: chosen from threshold for recall")
     rows: int | None = Field(None, ge=1, description="rows per band; set together with bands")
     keep: KeepPolicy = "first"
-    seed: int = Field(1, ge=0, description="MinHash permutation seed (datasketch's default is 1)")
+    seed: int = Field(1, ge=0, le=2**32 - 1, description="MinHash permutation seed (datasketch's default is 1)")
     shared_line_df: float = Field(
         0.2, ge=0.0, le=1.0, description="lines found in at least this share of a file's records (templated "
         "preambles, canned replies) are left out of the comparison (curation.dedup.boilerplate); 0 keeps them")
@@ -76,5 +76,5 @@ class DecontaminationConfig(_Config):
     threshold: float = Field(0.8, gt=0.0, le=1.0, description="near match: estimated Jaccard at or above")
     shingle_size: int = Field(3, ge=1, le=64)
     num_perm: int = Field(128, ge=16, le=1024)
-    seed: int = Field(1, ge=0)
+    seed: int = Field(1, ge=0, le=2**32 - 1)
     min_turn_units: int = Field(8, ge=1, description="user turns shorter than this are not matched on their own")

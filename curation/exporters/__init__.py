@@ -158,6 +158,17 @@ def export_run(
     ``result.refused`` says which and why (the CLI prints one line per format).
     """
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise run_folder.RunFolderError("not a run folder (not a directory)",
+                                        hint="pass the --out folder of `curate run`", where=str(run_dir))
+    try:
+        return _export_run(run_dir, formats, options, each=each)
+    except OSError as exc:  # read-only or full disk, ulimit -f, permissions: one line naming the path
+        raise run_folder.os_error(exc, run_dir / "exports", "check the run folder's disk and permissions") from None
+
+
+def _export_run(run_dir: Path, formats: list[str] | str, options: ExportOptions | None, *, each: bool
+                ) -> ExportResult:
     names = _parse_formats(formats)
     options = _options_for(run_dir, options)
     exporters = {name: get_exporter(name) for name in names}  # unknown names fail here, before reading

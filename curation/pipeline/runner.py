@@ -394,6 +394,8 @@ class _Funnel:
 
 
 def _sha256(path: Path) -> str | None:
+    if not (path.is_file() or path.is_dir()):  # a FIFO or device (/dev/zero) has no end to hash
+        return None
     try:
         return _hash_file(path)
     except OSError:  # an unreadable input (reported as a file-level reject) has no hash
@@ -403,7 +405,7 @@ def _sha256(path: Path) -> str | None:
 def _hash_file(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):  # is_file: FIFOs and devices left out
             h.update(str(child.relative_to(path)).encode())
             with child.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -614,6 +616,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
 
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     run_folder.check_writable_out(run_dir)
+    run_folder.check_space(run_dir, sum(p.stat().st_size for p, *_ in files if p.is_file()))
     run_folder.acquire(run_dir)  # a second run into this folder is refused; released by finish_run
     try:
         # Re-running into the same folder replaces its outputs (and says so) but keeps human review decisions.
@@ -833,9 +836,16 @@ def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, spill_path
     split_files = {s: (run_dir / "splits" / f"{s}.jsonl.tmp").open("wb") for s in split_names}
     try:
         with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
+            halfway = len(phase1.ids) // 2
+            first_reject = True
             for idx, line in enumerate(spill):
                 rec_bytes = line.rstrip(b"\n")
+                if idx == halfway:
+                    run_folder.pause_point("writing_splits")
                 if idx in removed:
+                    if first_reject:
+                        first_reject = False
+                        run_folder.pause_point("writing_rejects")
                     _write_global_reject(phase1, idx, rec_bytes, removed[idx], cluster_of, rejects_out, snippet_of)
                     continue
                 if idx in snippet_of:
@@ -952,6 +962,7 @@ def _decide_globally(
             assignment = decision.assignment
         funnel.seconds[stage.name] += time.perf_counter() - t0
         funnel.cpu_seconds[stage.name] += time.process_time() - c0
+        run_folder.pause_point("global_decisions")
     # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
     # was finally kept, so `duplicate_of` always names a record in a split.
     for idx, (stage_name, reason, detail, dup, sim) in list(removed.items()):

@@ -41,9 +41,21 @@ class JobStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+        if self.path.exists() and not self.path.is_file():
+            raise CurationError("the job database is not a regular file", hint="pass --db a .sqlite file path",
+                                where=str(self.path))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect()
+            try:
+                with conn:
+                    conn.executescript(_SCHEMA)
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error) as exc:  # not a database, unwritable, a folder in the way
+            raise CurationError(f"cannot open the job database: {exc}",
+                                hint="pass --db a new or existing curation .sqlite file (or set CURATION_HOME)",
+                                where=str(self.path)) from None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30)

@@ -7,10 +7,13 @@ SIGKILL. No timing guesses.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,14 +25,18 @@ from curation.cli import main
 from curation.exporters import export_run
 from curation.run_folder import RunFolderError
 
-POINTS = ["after_begin", "per_record", "before_swap", "between_swaps", "before_manifest"]
+POINTS = ["after_begin", "per_record", "global_decisions", "writing_splits", "writing_rejects", "before_swap",
+          "between_swaps", "before_manifest"]
+NEW_RECORDS = 68  # 60 distinct + 8 exact duplicates (so the global stages reject some and rejects get written)
 
 
-def _data(path: Path, n: int, salt: str) -> Path:
+def _data(path: Path, n: int, salt: str, dups: int = 0) -> Path:
     lines = [orjson.dumps({"id": f"{salt}{i}", "messages": [
         {"role": "user", "content": f"{salt} question number {i}: how do rivers {i * 7} form?"},
         {"role": "assistant", "content": f"{salt} answer {i}: water {i * 13} carves the valley over time."}]})
         for i in range(n)]
+    lines += [orjson.dumps({"id": f"{salt}dup{i}", **{k: v for k, v in orjson.loads(lines[i]).items() if k != "id"}})
+              for i in range(dups)]
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
 
@@ -75,7 +82,7 @@ def first_run(tmp_path: Path) -> tuple[Path, Path]:
     out = tmp_path / "run"
     assert main(_run_args(_data(tmp_path / "old.jsonl", 40, "old"), out)) == 0
     run_folder.verify(out)
-    return out, _data(tmp_path / "new.jsonl", 60, "new")
+    return out, _data(tmp_path / "new.jsonl", 60, "new", dups=8)
 
 
 @pytest.mark.parametrize("point", POINTS)
@@ -91,7 +98,7 @@ def test_kill_during_rerun_never_leaves_a_mixed_folder(first_run: tuple[Path, Pa
     # The next run takes over the dead run's lock, cleans its leftovers and completes.
     assert main(_run_args(new, out)) == 0
     manifest = run_folder.verify(out)
-    assert manifest["records"]["in"] == 60
+    assert manifest["records"]["in"] == NEW_RECORDS
     assert not list(out.glob("splits/*.tmp")) and not (out / ".work").exists()
     _consistent(out)
 
@@ -109,7 +116,7 @@ def test_second_run_into_a_busy_folder_is_refused(first_run: tuple[Path, Path], 
         marker.unlink()  # let the first run go on
         child.join(60)
     assert child.exitcode == 0
-    assert run_folder.verify(out)["records"]["in"] == 60  # the first run completed intact
+    assert run_folder.verify(out)["records"]["in"] == NEW_RECORDS  # the first run completed intact
     assert not (out / run_folder.LOCK).exists()
 
 
@@ -174,3 +181,61 @@ def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
     assert main(["run", "-i", str(data), "-i", str(data), "-i", str(tmp_path), "--out", str(out), "-q",
                  "--export", "none"]) == 0
     assert run_folder.verify(out)["records"]["in"] == 12
+
+
+# ------------------------------------------------------------------ kill -9 of a real `curate run` process
+
+KILL_POINTS = ["per_record", "global_decisions", "writing_splits", "writing_rejects", "before_manifest"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _curate(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "curation.cli", *args], capture_output=True, text=True,
+                          timeout=180, env={**os.environ, "PYTHONPATH": str(REPO), **env})
+
+
+def _sealed_and_counted(run: Path) -> dict[str, int]:
+    """The folder agrees with itself: every file's lines and sha256 equal the manifest's, recomputed here
+    independently, and the counts equal the manifest's and the report's. Returns lines per sealed file."""
+    manifest = orjson.loads((run / "manifest.json").read_bytes())
+    files = {p.relative_to(run).as_posix(): p for p in [*run.glob("splits/*.jsonl"), run / "rejects.jsonl"]}
+    assert set(files) == set(manifest["files"])
+    lines = {}
+    for name, path in files.items():
+        blob = path.read_bytes()
+        assert manifest["files"][name]["sha256"] == hashlib.sha256(blob).hexdigest(), name
+        assert manifest["files"][name]["lines"] == blob.count(b"\n"), name
+        lines[name] = blob.count(b"\n")
+        assert all(isinstance(orjson.loads(line), dict) for line in blob.splitlines()), name
+    report = orjson.loads((run / "report.json").read_bytes())
+    out = sum(v for k, v in lines.items() if k.startswith("splits/"))
+    assert out == manifest["records"]["out"] == report["records_out"]
+    assert out + lines["rejects.jsonl"] == manifest["records"]["in"] == report["records_in"]
+    return lines
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_kill_9_of_a_rerun_then_curate_export(first_run: tuple[Path, Path], point: str) -> None:
+    """SIGKILL of a `curate run` re-run into a complete folder (the run kills itself at the named moment):
+    `curate export` then refuses the folder (never exports a mix of old and new files); the next run cleans
+    the leftovers and `curate export` accepts a folder whose files match the manifest."""
+    out, new = first_run
+    killed = _curate(_run_args(new, out), CURATION_KILL_AT=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    refused = _curate(["export", str(out), "--to", "openai"])
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "incomplete" in refused.stderr, refused.stderr
+    assert not (out / "exports").exists()
+    leftovers = {p.name for p in out.rglob("*") if ".tmp" in p.name or p.name in (".work", ".lock")}
+    if point in ("writing_splits", "writing_rejects"):
+        assert leftovers >= {"train.jsonl.tmp", ".work", ".lock"}, leftovers
+    # The next run takes over the dead run's lock, cleans the staging files and completes.
+    again = _curate(_run_args(new, out))
+    assert again.returncode == 0, again.stderr
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name or p.name in (".work", ".lock")]
+    lines = _sealed_and_counted(out)
+    assert sum(lines.values()) == NEW_RECORDS and lines["rejects.jsonl"] >= 8  # the 8 duplicates
+    exported = _curate(["export", str(out), "--to", "openai,hf"])
+    assert exported.returncode == 0, exported.stderr
+    train = (out / "exports" / "openai" / "sft" / "train.jsonl").read_bytes().count(b"\n")
+    assert train == lines["splits/train.jsonl"]

@@ -1,4 +1,4 @@
-"""A planted-secrets corpus: 77 kinds of secrets and personal data, every value fake.
+"""A planted-secrets corpus: 91 kinds of secrets and personal data, every value fake.
 
 Each entry is ``kind -> (sentence, needle)``: the sentence plants the value in ordinary text, the needle is
 the part that must not appear in any file a run writes (chosen so JSON escaping cannot hide it).
@@ -102,6 +102,22 @@ SECRETS: dict[str, tuple[str, str]] = {
     "us_ssn_dashed": ("my SSN 536-22-8174 is private", "536-22-8174"),
     "us_ssn_bare": ("social security number 536228174", "536228174"),
     "uk_nino": ("NI number AB 12 34 56 C", "AB 12 34 56 C"),
+    "ec_private_key": ("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKEecKEY\n-----END EC PRIVATE KEY-----",
+                       "MHcCAQEEIFAKEecKEY"),
+    "pkcs8_in_service_account": ('{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'
+                                 'MIIEvFAKEpkcs8\\n-----END PRIVATE KEY-----\\n"}', "MIIEvFAKEpkcs8"),
+    "aws_session_token": (f"aws_session_token = IQoJb3JpZ2luX2VjEFAKE{B64_40}", "IQoJb3JpZ2luX2VjEFAKE"),
+    "azure_openai_key": (f"AZURE_OPENAI_API_KEY={HEX32}", HEX32),
+    "heroku_api_key": ("HEROKU_API_KEY=01234567-89ab-cdef-0123-456789abcdef", "01234567-89ab-cdef-0123-456789abcdef"),
+    "mailchimp_key": (f"mailchimp {HEX32}-us21", f"{HEX32}-us21"),
+    "atlassian_token": ("jira ATATT3xFfGF0FAKE0123456789abcdefghijklmnop", "ATATT3xFfGF0FAKE0123456789"),
+    "visa_dashed": ("card 4012-8888-8888-1881 please", "4012-8888-8888-1881"),
+    "iban_nl_compact": ("rekening NL91ABNA0417164300", "NL91ABNA0417164300"),
+    "iban_es_spaced": ("cuenta ES91 2100 0418 4502 0005 1332", "2100 0418 4502 0005 1332"),
+    "fr_phone_intl": ("appelez +33 6 12 34 56 78", "6 12 34 56 78"),
+    "kr_mobile": ("전화 010-1234-5678 로", "010-1234-5678"),
+    "email_plus": ("mail bob+fake.tag@sub.example.org now", "bob+fake.tag@sub.example.org"),
+    "password_url_query": ("https://api.example.com/login?user=bob&password=FAKEqueryPw99", "FAKEqueryPw99"),
     "ipv4": ("server at 203.0.113.77 is down", "203.0.113.77"),
     "ipv6": ("v6 2001:db8:85a3::8a2e:370:7334 up", "2001:db8:85a3::8a2e:370:7334"),
 }

@@ -1,9 +1,10 @@
 """The planted-secrets corpus through a default run: 0 kinds leak into any file the run writes.
 
-Each of the 77 kinds is planted in seven places: a user turn, tool-call arguments, a tool result, an extra
+Each of the 91 kinds is planted in seven places: a user turn, tool-call arguments, a tool result, an extra
 top-level field, metadata, a record that fails validation (no assistant turn) and an unparseable line. The
-run uses the default config (redaction is on by default), exports openai and hf, and the review store is
-built; then every file under the run folder is searched for every needle, as bytes and as JSON escapes.
+run uses the default config (redaction is on by default), exports openai and hf, then `curate export` writes
+every exporter (with --skip-invalid, so skipped.jsonl files exist too) and the review store is built; then
+every file under the run folder is searched for every needle, as bytes and as JSON escapes.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from pathlib import Path
 
 import orjson
 
+from curation import plugins
 from curation.cli import main
 from curation.review.store import ReviewStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from planted_secrets import SECRETS  # noqa: E402
+
+EXPORTERS = ["openai", "azure-openai", "bedrock-claude", "bedrock-nova", "vertex-gemini", "together", "mistral", "hf"]
 
 
 def _records(kind: str, sentence: str, n: int) -> list[bytes]:
@@ -42,6 +46,16 @@ def _records(kind: str, sentence: str, n: int) -> list[bytes]:
     ]
 
 
+def _searchable(path: Path) -> bytes:
+    """The file's bytes, plus its rows as JSON for parquet (compressed pages could hide a needle)."""
+    blob = path.read_bytes()
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        blob += orjson.dumps(pq.read_table(path).to_pylist(), default=str)
+    return blob
+
+
 def _needles(needle: str) -> list[bytes]:
     escaped = orjson.dumps(needle)[1:-1]
     return sorted({needle.encode(), escaped, needle.encode("unicode_escape")})
@@ -49,6 +63,7 @@ def _needles(needle: str) -> list[bytes]:
 
 def test_default_run_leaks_no_planted_kind(tmp_path: Path) -> None:
     assert len(SECRETS) >= 60
+    assert sorted(EXPORTERS) == sorted(plugins.available("curation.exporters"))  # every built-in exporter
     lines: list[bytes] = []
     for n, (kind, (sentence, _needle)) in enumerate(sorted(SECRETS.items())):
         lines.extend(_records(kind, sentence, n))
@@ -57,13 +72,16 @@ def test_default_run_leaks_no_planted_kind(tmp_path: Path) -> None:
     out = tmp_path / "run"
     code = main(["run", "-i", str(data), "--out", str(out), "-q", "--export", "openai,hf", "--workers", "1"])
     assert code == 0
+    # Every exporter, and what --skip-invalid leaves out of each (skipped.jsonl), is searched too.
+    assert main(["export", str(out), "--to", ",".join(EXPORTERS), "--skip-invalid"]) == 0
     ReviewStore(out).close()  # builds review.sqlite from the splits and rejects
     files = [p for p in out.rglob("*") if p.is_file()]
     names = {p.relative_to(out).as_posix() for p in files}
     assert {"rejects.jsonl", "review.sqlite", "report.json", "report.html", "report.md",
             "exports/openai/sft/train.jsonl"} <= names, names
-    assert any(name.startswith("exports/hf/") for name in names)
-    blobs = {p.relative_to(out).as_posix(): p.read_bytes() for p in files}
+    for exporter in EXPORTERS:
+        assert any(name.startswith(f"exports/{exporter}/") for name in names), exporter
+    blobs = {p.relative_to(out).as_posix(): _searchable(p) for p in files}
     leaked = {kind: [name for name, blob in blobs.items() if any(n in blob for n in _needles(needle))]
               for kind, (_sentence, needle) in SECRETS.items()}
     leaked = {kind: where for kind, where in leaked.items() if where}

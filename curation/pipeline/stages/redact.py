@@ -102,6 +102,8 @@ _KEY_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"(?<![A-Za-z0-9_])(?:gsk_[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"),
      ("gsk_", "r8_", "pplx-")),
     (re.compile(r"(?<![A-Za-z0-9_])pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"), ("pat",)),
+    (re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us\d{1,2}(?![A-Za-z0-9])"), ("-us",)),  # Mailchimp
+    (re.compile(r"(?<![A-Za-z0-9_])ATATT3[A-Za-z0-9_=-]{20,}"), ("ATATT3",)),  # Atlassian API token
 )
 # Each trigger once, with the patterns it gates: a plain loop of substring tests costs a few microseconds.
 _KEY_TRIGGERS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
