@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import MissingExtraError
+from ..records import message_text as text_of
 
 SHORT_WORDS = 8
 METRICS = ("tool_call", "chrf", "rougeL", "exact")
@@ -59,15 +60,6 @@ def tool_call_outcome(reference: dict[str, Any], answer: dict[str, Any], *, offe
     if any(a != b for (_, a), (_, b) in zip(made, wanted, strict=True)):
         return "wrong_arguments"
     return "right_call"
-
-
-def text_of(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(p.get("text") or "" for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
 
 
 def _normalise(text: str) -> str:

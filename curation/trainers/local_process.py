@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from .base import Job, TrainerBackend
 
 # Children started by this process, so their exit is reaped (no zombies) and their exit code read.
 _children: dict[int, subprocess.Popen[bytes]] = {}
+
+_reaper: threading.Thread | None = None
 
 HEARTBEAT = "heartbeat"
 LOG = "worker.log"
@@ -35,7 +38,30 @@ def spawn(cmd: list[str], job_dir: Path, env: dict[str, str] | None = None) -> i
             start_new_session=True,
         )
     _children[proc.pid] = proc
+    _start_reaper()
     return proc.pid
+
+
+def reap() -> None:
+    """Collect the exit of every finished child (``poll`` keeps its return code), so none lingers as a
+    zombie under a long-lived UI server that never asks about that job again."""
+    for proc in list(_children.values()):
+        proc.poll()
+
+
+def _reap_until_done() -> None:
+    global _reaper
+    while any(p.returncode is None for p in list(_children.values())):
+        time.sleep(1.0)
+        reap()
+    _reaper = None
+
+
+def _start_reaper() -> None:
+    global _reaper
+    if _reaper is None or not _reaper.is_alive():
+        _reaper = threading.Thread(target=_reap_until_done, name="curation-job-reaper", daemon=True)
+        _reaper.start()
 
 
 def process_alive(pid: int | None, marker: str) -> bool:
