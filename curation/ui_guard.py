@@ -56,6 +56,8 @@ def check_serving(host: str, port: int, *, insecure_no_auth: bool = False, has_u
                             hint="use an IP address or a name of this machine, e.g. 127.0.0.1") from None
     family, _type, _proto, _name, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # as the web server binds: a port left in TIME_WAIT by a killed server is free, a listening one is not
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as exc:
