@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -184,8 +185,43 @@ def _iter_json_object(path: str | Path) -> Iterator[tuple[int | None, int, bytes
             return
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
-    if data.strip():
+    if not data.strip():
+        return
+    values = None if _parses(data) else _concatenated(data)
+    if values is None:
         yield None, 0, data
+        return
+    for index, (line, value) in enumerate(values):
+        yield line, index, value
+
+
+_TEXT_SPACE = re.compile(r"\s*")
+
+
+def _concatenated(data: bytes) -> list[tuple[int, bytes]] | None:
+    """Pretty-printed objects one after another (``json.dump(record, indent=2)`` per record, saved as .jsonl):
+    ``(first line, bytes)`` of each, or None when the text is not wholly such a sequence (the caller then
+    reports it as one broken object, as before)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, bytes]] = []
+    pos, line = 0, 1
+    while True:
+        start = _TEXT_SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        if start >= len(text):
+            break
+        line += text.count("\n", pos, start)
+        try:
+            _value, end = decoder.raw_decode(text, start)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        out.append((line, text[start:end].encode("utf-8")))
+        line += text.count("\n", start, end)
+        pos = end
+    return out if len(out) > 1 else None
 
 
 # Tokens that matter for finding where an element ends: whole strings (so brackets and commas inside them

@@ -190,6 +190,9 @@ def convert_payload(
     spec = FORMATS[fmt] if fmt is not None else None
     if spec is None or not spec.matches(obj, mapping):
         name = detect_format(obj, mapping)
+        wrapped = _unwrap(obj, mapping, path, line, index) if name is None else []
+        if wrapped:
+            return wrapped
         if name is None:
             keys = ", ".join(sorted(map(str, obj))[:12]) or "none"
             detail = (
@@ -259,6 +262,24 @@ def convert_payload(
     if not items:  # e.g. a self-instruct task with no instances
         detail = f"{_where(line, index)}: the {spec.name} record holds no conversation"
         return _error(path, line, index, spec.name, "empty_record", detail)
+    return items
+
+
+def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: int | None,
+            index: int) -> list[SourceItem]:
+    """Records inside one top-level object: ``{"version": ..., "data": [records]}`` or a split dict
+    ``{"train": [...], "test": [...]}``. Each list of records is read (its key goes to
+    ``metadata.fields.source_key``); [] when no list holds records a format knows."""
+    lists = [(k, v) for k, v in obj.items() if type(v) is list and v and all(type(e) is dict for e in v)
+             and detect_format(v[0], mapping) is not None]
+    items: list[SourceItem] = []
+    for key, records in lists:
+        for element in records:
+            for item in convert_payload(element, None, mapping, path=path, line=line, index=index):
+                if item.record is not None:
+                    fields = item.record["metadata"].setdefault("fields", {})
+                    fields["source_key"] = key
+                items.append(item)
     return items
 
 

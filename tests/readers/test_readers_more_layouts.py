@@ -162,3 +162,29 @@ def test_an_image_token_without_its_image_is_an_error() -> None:
     obj = {"messages": [{"role": "user", "content": "<image>Who?"}, {"role": "assistant", "content": A}]}
     items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1)
     assert [f.code for f in check_record(items[0].record) if f.severity == "error"] == ["image_missing"]
+
+
+def _chats(n: int) -> list[dict[str, Any]]:
+    return [{"messages": [{"role": "user", "content": f"Question {i}?"},
+                          {"role": "assistant", "content": f"Answer {i}."}]} for i in range(n)]
+
+
+def test_pretty_printed_records_one_after_another(tmp_path) -> None:
+    from curation.readers import read_path
+
+    path = tmp_path / "pretty.jsonl"  # json.dump(record, indent=2) per record, as people write them
+    path.write_text("\n".join(orjson.dumps(r, option=orjson.OPT_INDENT_2).decode() for r in _chats(3)) + "\n")
+    items = list(read_path(path))
+    assert [i.record["messages"][0]["content"] for i in items] == ["Question 0?", "Question 1?", "Question 2?"]
+    assert [i.line for i in items] == [1, 13, 25]
+
+
+def test_records_wrapped_in_one_object(tmp_path) -> None:
+    from curation.readers import read_path
+
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_bytes(orjson.dumps({"version": "1.0", "data": _chats(2)}))
+    splits = tmp_path / "splits.json"
+    splits.write_bytes(orjson.dumps({"train": _chats(2), "test": _chats(3)[2:]}))
+    assert [i.record["metadata"]["fields"]["source_key"] for i in read_path(wrapped)] == ["data", "data"]
+    assert [i.record["metadata"]["fields"]["source_key"] for i in read_path(splits)] == ["train", "train", "test"]
