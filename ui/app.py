@@ -500,15 +500,20 @@ def build_app(run_dir: str | Path, *, job_db: str | Path | None = None, users: A
         reject_btn.click(act("reject"), decision_inputs, decision_outputs, js=SEEN_JS)
         undo_btn.click(undo, [position, reviewer, *filters], [*view_outputs, review_status])
         lease_timer.tick(renew, [record_id, reviewer], review_status)
+        def label_choices() -> Any:
+            # a label someone just typed is a filter choice at once, not after a restart
+            return gr.Dropdown(choices=h.filter_choices(ctx)["label"])
+
         save_meta_btn.click(save_meta, [record_id, position, reviewer, labels, note, *filters],
-                            [*view_outputs, review_status])  # fmt: skip
+                            [*view_outputs, review_status]).then(label_choices, None, f_label)  # fmt: skip
         msg_index.input(pick_message, [record_id, msg_index], msg_text)
         save_edit_btn.click(save_edit, [record_id, position, reviewer, msg_index, msg_text, *filters],
                             [*view_outputs, review_status])  # fmt: skip
         bulk_preview_btn.click(bulk_preview, [bulk_action, reviewer, *filters],
                                [bulk_status, bulk_count, bulk_confirm_btn])  # fmt: skip
         bulk_confirm_btn.click(bulk_confirm, [bulk_action, bulk_reason, bulk_count, reviewer, *filters],
-                               [*view_outputs, bulk_status, bulk_count, bulk_confirm_btn])  # fmt: skip
+                               [*view_outputs, bulk_status, bulk_count, bulk_confirm_btn]
+                               ).then(label_choices, None, f_label)  # fmt: skip
         cluster_dd.change(show_cluster, cluster_dd, [members, keep, keep_confirm])
         keep_btn.click(ask_keep, [cluster_dd, keep], [dup_status, keep_confirm])
         keep_confirm.click(keep_member, [cluster_dd, keep, reviewer], [members, keep, keep_confirm, dup_status])

@@ -86,6 +86,7 @@ def test_accept_reject_label_and_advance(ctx: h.UIContext) -> None:
     assert got.decision.verdict == "accept" and got.decision.labels == ["gold", "reviewed"]
     assert ctx.store.get(nxt.record_id).decision.reason == "really too long"
     assert h.review_view(ctx, h.make_filter(label="gold"), 0).record_id == view.record_id
+    assert {"gold", "reviewed"} <= set(h.filter_choices(ctx)["label"])  # what the app re-reads after a save
     with pytest.raises(CurationError, match="no record is selected"):
         h.decide(ctx, None, "accept", "alice")
 
