@@ -188,3 +188,17 @@ def test_records_wrapped_in_one_object(tmp_path) -> None:
     splits.write_bytes(orjson.dumps({"train": _chats(2), "test": _chats(3)[2:]}))
     assert [i.record["metadata"]["fields"]["source_key"] for i in read_path(wrapped)] == ["data", "data"]
     assert [i.record["metadata"]["fields"]["source_key"] for i in read_path(splits)] == ["train", "train", "test"]
+
+
+def test_llama_factory_v1_preference_pair_with_typed_parts_and_loss_weights() -> None:
+    """LLaMA-Factory v1 DPO rows (data/v1_dpo_demo.jsonl): `value` parts and `loss_weight` on every side."""
+    def side(answer: str) -> list[dict[str, Any]]:
+        return [{"role": "system", "content": [{"type": "text", "value": "Be brief."}], "loss_weight": 0.0},
+                {"role": "user", "content": [{"type": "text", "value": Q}], "loss_weight": 0.0},
+                {"role": "assistant", "content": [{"type": "text", "value": answer}], "loss_weight": 1.0}]
+
+    record = read({"chosen_messages": side(A), "rejected_messages": side("London.")})
+    assert record["prompt"] == [{"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+                                {"role": "user", "content": [{"type": "text", "text": Q}]}]
+    assert record["chosen"] == [{"role": "assistant", "content": [{"type": "text", "text": A}], "weight": 1}]
+    assert record["rejected"][0]["content"] == [{"type": "text", "text": "London."}]
