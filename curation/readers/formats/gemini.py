@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats._common import parse_tool_calls
 from curation.readers.mapping import FieldMapping
 from curation.records import arguments_string
 
@@ -52,13 +53,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         others = [p for p in parts if isinstance(p, dict) and not (_KNOWN_PARTS & set(p))]
         text = _text(parts)
         if calls:
-            tool_calls = []
-            for call in calls:
-                call_id = f"call_{calls_made}"
-                calls_made += 1
-                pending.append(call_id)
-                tool_calls.append({"id": call_id, "type": "function", "function": {
-                    "name": str(call.get("name", "")), "arguments": arguments_string(call.get("args", {}))}})
+            tool_calls = parse_tool_calls([{"name": c.get("name", ""), "arguments": c.get("args", {})} for c in calls],
+                                          calls_made)
+            calls_made += len(tool_calls)
+            pending.extend(c["id"] for c in tool_calls)
             message: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
             if text:
                 message["content"] = text

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from curation.readers.containers import BrokenPayload
+from curation.readers.formats._common import map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "oasst_rows"
@@ -77,4 +78,4 @@ def assemble(payloads: Iterable[tuple[int | None, int, Any]]) -> Iterator[tuple[
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     # Only reached for a row read on its own (assemble was not applied): one message, for the checks to judge.
-    return [(None, {"messages": [{"role": obj["role"], "content": obj["text"]}]}, None)]
+    return [(None, {"messages": [{"role": map_role(obj["role"], mapping), "content": obj["text"]}]}, None)]

@@ -1,7 +1,7 @@
 """OpenAI chat format: ``{"messages": [...], "tools"?, "parallel_tool_calls"?}``, also LLaMA-Factory v1.
 
-Kept as it is; the ``maybe_*`` fixes only touch what LLaMA-Factory v1 writes differently (content parts
-with ``value`` instead of ``text``, ``loss_weight`` 0.0/1.0 instead of ``weight``) and do nothing otherwise.
+Kept as it is apart from role aliases; what LLaMA-Factory v1 writes differently (content parts with ``value``
+instead of ``text``, ``loss_weight`` instead of ``weight``) is normalised for every format in ``turn_fields``.
 """
 
 from __future__ import annotations
@@ -49,30 +49,17 @@ def maybe_fix_parts(content: list[Any]) -> list[Any]:
 
 
 def maybe_fix_message(message: dict[str, Any], mapping: FieldMapping | None) -> dict[str, Any]:
-    """One message with v1 fixes and mapped roles applied; the same dict when nothing applies."""
-    content = message.get("content")
+    """One message with its role mapped (a mapping's role names, or a known alias such as Cohere's
+    ``Chatbot``); the same dict when nothing applies. Content parts, weights and extra keys are normalised
+    for every format alike afterwards (``turn_fields.set_aside``)."""
     role = message.get("role")
-    odd_role = type(role) is str and role not in ROLES
-    needs = "loss_weight" in message or type(content) is list or (mapping is not None and mapping.roles) or odd_role
-    if not needs:
-        return message
-    fixed: dict[str, Any] = {}
-    for key, value in message.items():
-        if key == "loss_weight":
-            # 0.0/1.0 become the canonical int; anything else is kept for the checks to report as a bad weight.
-            # LLaMA-Factory puts loss_weight on every turn, but only assistant turns are trained on (and
-            # OpenAI rejects `weight` anywhere else), so a prompt turn's loss_weight carries no information.
-            if "weight" not in message and message.get("role") == "assistant":
-                fixed["weight"] = int(value) if value in (0, 1) and not isinstance(value, bool) else value
-            continue
-        if key == "content" and type(value) is list:
-            value = maybe_fix_parts(value)
-        elif key == "role" and mapping is not None and value in mapping.roles:
-            value = map_role(value, mapping)
-        elif key == "role" and odd_role:
-            value = map_role(value, None)  # "User" / "Chatbot" (Cohere) -> user / assistant; unknown names stay
-        fixed[key] = value
-    return fixed
+    if type(role) is not str:
+        return message  # a list or dict role stays for the checks to report
+    if mapping is not None and mapping.roles and role in mapping.roles:
+        return {**message, "role": map_role(role, mapping)}
+    if role not in ROLES:
+        return {**message, "role": map_role(role, None)}  # unknown names stay as they are
+    return message
 
 
 def fix_messages(messages: Any, mapping: FieldMapping | None) -> Any:

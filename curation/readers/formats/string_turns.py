@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "string_turns"
@@ -18,6 +19,4 @@ def is_string_turns(obj: dict[str, Any], mapping: FieldMapping | None = None) ->
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    roles = ("user", "assistant")
-    messages = [{"role": roles[i % 2], "content": text} for i, text in enumerate(obj["data"])]
-    return [(None, {"messages": messages}, None)]
+    return [(None, {"messages": convert_turns(obj["data"], mapping)}, None)]  # strings alternate, user first
