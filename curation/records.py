@@ -111,6 +111,12 @@ def message_text(message: dict[str, Any]) -> str:
     return ""
 
 
+def has_image(message: dict[str, Any]) -> bool:
+    """Whether a message carries an image part (what text-only provider formats must refuse)."""
+    content = message.get("content")
+    return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "image_url" for p in content)
+
+
 def record_messages(record: dict[str, Any]) -> list[dict[str, Any]]:
     """All messages of a record in reading order; a preference pair gives prompt + chosen + rejected."""
     if is_preference(record):

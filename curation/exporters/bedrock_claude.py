@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..errors import ExportError
-from ..records import message_text
+from ..records import has_image, message_text
 from .base import ExportOptions, RecordChecker
 from .chat import encode_line
 from .jsonl import JsonlChecker, JsonlExporter, Target
@@ -95,10 +95,7 @@ class BedrockClaudeExporter(JsonlExporter):
             if role not in ("user", "assistant"):
                 flags.add("unrecognized_role")
                 return None
-            content = message.get("content")
-            if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") == "image_url" for p in content
-            ):
+            if has_image(message):
                 flags.add("image_unsupported")
                 return None
             text = message_text(message)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from ..records import message_text
+from ..records import has_image, message_text
 from .base import ExportOptions
 from .chat import encode_line
 from .jsonl import MB, JsonlExporter, Target
@@ -99,10 +99,7 @@ class BedrockNovaExporter(JsonlExporter):
                 flags.add("missing_content")
                 return None
             role = message.get("role")
-            content = message.get("content")
-            if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") == "image_url" for p in content
-            ):
+            if has_image(message):
                 flags.add("image_unsupported")
                 return None
             text = message_text(message)

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..records import message_text
+from ..records import has_image, message_text
 from .base import find_reserved
 
 _ALNUM = string.ascii_letters + string.digits
@@ -92,7 +92,7 @@ def convert_message(
     out: dict[str, Any] = {"role": role}
     content = message.get("content")
     if isinstance(content, list):
-        if any(isinstance(p, dict) and p.get("type") == "image_url" for p in content):
+        if has_image(message):
             if role not in rules.image_roles:
                 flags.add("image_unsupported")
                 return None

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import CurationError, MissingExtraError
-from ..records import arguments_string, message_text
+from ..records import arguments_string, has_image, message_text
 from .base import ExportIssue, ExportOptions, atomic_writer, export_kind, iter_records, read_json, split_paths
 from .jsonl import JsonlChecker, JsonlExporter, Target
 
@@ -201,10 +201,7 @@ class HFExporter(JsonlExporter):
                 if not isinstance(message, dict):
                     flags.add("missing_content")
                     return None
-                content = message.get("content")
-                if isinstance(content, list) and any(
-                    isinstance(p, dict) and p.get("type") == "image_url" for p in content
-                ):
+                if has_image(message):
                     flags.add("image_unsupported")  # one string column cannot hold image parts
                     return None
                 weight = message.get("weight")

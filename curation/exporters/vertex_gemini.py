@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..records import message_text
+from ..records import has_image, message_text
 from .base import ExportOptions
 from .chat import encode_line
 from .jsonl import JsonlExporter, Target
@@ -98,9 +98,7 @@ class VertexGeminiExporter(JsonlExporter):
                 return None
             role = message.get("role")
             content = message.get("content")
-            if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") == "image_url" for p in content
-            ):
+            if has_image(message):
                 flags.add("image_unsupported")
                 return None
             text = message_text(message)
