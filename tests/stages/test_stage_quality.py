@@ -308,6 +308,9 @@ def test_phrase_lists_find_the_same_phrases_with_and_without_aho_corasick(
 
         monkeypatch.delitem(sys.modules, "ahocorasick", raising=False)
         monkeypatch.setattr(builtins, "__import__", no_ahocorasick)
+    from curation.textscan import literal_scanner
+
+    assert (literal_scanner({"x": 1}) is not None) == accelerated  # the path this case claims to test runs
     stage = QualityStage()
     cases = {
         "I\u2019m sorry, but I can\u2019t help with that.": "refusal_only",  # curly apostrophes

@@ -13,14 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from planted_secrets import SECRETS  # noqa: E402
 
 
-def _loop(text: str) -> list[int]:
-    todo: set[int] = set()
-    for trigger, indices in redact._KEY_TRIGGERS:
-        if trigger in text:
-            todo.update(indices)
-    return sorted(todo)
-
-
 def test_trigger_scan_equals_the_loop_on_real_text_and_planted_keys(real_dir: Path) -> None:
     texts = [trigger * 2 + " x" for trigger, _ in redact._KEY_TRIGGERS]  # every trigger, overlapping itself
     texts += ["glsa_and glpat- and gh and github_pat_ at once", ""]
@@ -30,4 +22,5 @@ def test_trigger_scan_equals_the_loop_on_real_text_and_planted_keys(real_dir: Pa
             if item.record:
                 texts += [message_text(m) for m in record_messages(item.record)]
     assert len(texts) > 1000
-    assert [redact._key_patterns_in(t) for t in texts] == [_loop(t) for t in texts]
+    assert redact._key_patterns_in is not redact.key_patterns_by_loop  # the accelerated scan is what runs here
+    assert [redact._key_patterns_in(t) for t in texts] == [redact.key_patterns_by_loop(t) for t in texts]

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.checks import bracket_placeholder_in, placeholder_in
 from curation.pipeline.base import Drop, RecordStage
 from curation.records import is_preference, message_text
+from curation.textscan import literal_scanner
 
 Mode = Literal["drop", "flag", "off"]
 
@@ -194,18 +195,12 @@ def phrase_finder(phrases: tuple[str, ...]) -> Any:
     """
     if not phrases:
         return lambda text: False
-    try:
-        import ahocorasick  # noqa: PLC0415 - optional accelerator
-    except ImportError:
+    scan = literal_scanner({phrase: phrase for phrase in phrases})
+    if scan is None:
         return lambda text: any(p in text for p in phrases)
-    automaton = ahocorasick.Automaton()
-    for phrase in phrases:
-        automaton.add_word(phrase, phrase)
-    automaton.make_automaton()
-    first = automaton.iter
 
     def found(text: str) -> bool:
-        return next(first(text), None) is not None
+        return next(scan(text), None) is not None
 
     return found
 # A reply that ends on one of these was cut off (commas, open brackets; CJK commas too).

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curation.pipeline.base import Drop, RecordStage
 from curation.records import record_messages
+from curation.textscan import literal_scanner
 
 Kind = Literal["email", "phone", "api_key", "private_key", "credential", "ip_address", "credit_card", "iban",
                "national_id"]
@@ -112,32 +113,26 @@ _KEY_TRIGGERS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
 )
 
 
+def key_patterns_by_loop(text: str) -> list[int]:
+    """The plain answer: one substring test per trigger (without pyahocorasick, and the reference in tests)."""
+    todo: set[int] = set()
+    for trigger, indices in _KEY_TRIGGERS:
+        if trigger in text:
+            todo.update(indices)
+    return sorted(todo)
+
+
 def _key_pattern_finder() -> Any:
     """``text -> sorted pattern indices`` whose triggers occur in ``text``. With pyahocorasick (the ``fast``
     extra) one scan reports every trigger, overlapping ones included, so the answer equals the plain loop's;
     that loop of ~40 substring tests was the stage's largest cost on ordinary text."""
-    try:
-        import ahocorasick  # noqa: PLC0415 - optional accelerator
-    except ImportError:
-        def loop(text: str) -> list[int]:
-            todo: set[int] = set()
-            for trigger, indices in _KEY_TRIGGERS:
-                if trigger in text:
-                    todo.update(indices)
-            return sorted(todo)
-
-        return loop
-    automaton = ahocorasick.Automaton()
-    for trigger, indices in _KEY_TRIGGERS:
-        automaton.add_word(trigger, indices)
-    automaton.make_automaton()
-    scan = automaton.iter
+    scan = literal_scanner(dict(_KEY_TRIGGERS))
+    if scan is None:
+        return key_patterns_by_loop
 
     def found(text: str) -> list[int]:
-        hits = [indices for _end, indices in scan(text)]
-        if not hits:
-            return []
-        return sorted({i for indices in hits for i in indices})
+        hits = list(scan(text))
+        return sorted({i for indices in hits for i in indices}) if hits else []
 
     return found
 
