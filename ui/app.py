@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from curation.errors import CurationError, MissingExtraError
+from curation.ui_guard import is_loopback
 
 from . import handlers as h
 
@@ -566,9 +567,6 @@ def _auth(auth: tuple[str, str] | None) -> tuple[str, str] | None:
     return login_from_env()
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 def launch(
     run_dir: str | Path,
     host: str = "127.0.0.1",
@@ -592,7 +590,7 @@ def launch(
             raise CurationError(f"no users in {str(users_file)!r}",
                                 hint="add one: curate ui users add NAME --role admin")  # fmt: skip
     login: Any = users.check if users is not None else _auth(auth)
-    if login is None and host not in LOOPBACK and not insecure_no_auth:
+    if login is None and not is_loopback(host) and not insecure_no_auth:  # the CLI's rule (ui_guard)
         raise CurationError(f"refusing to serve on {host} without logins",
                             hint="add reviewers with `curate ui users add NAME`, or serve on 127.0.0.1")  # fmt: skip
     demo = build_app(run_dir, job_db=job_db, users=users)

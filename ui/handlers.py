@@ -422,11 +422,9 @@ def _check_lease(ctx: UIContext, record_id: str, reviewer: str) -> None:
     if holder and holder != reviewer:
         raise CurationError(f"{record_id} is on {holder}'s screen", hint="take the next record in your queue")
     if holder is None:  # the lease lapsed: refuse when another reviewer decided it meanwhile
-        sql = ("SELECT reviewer FROM decisions d WHERE record_id = ? AND reviewer != ? AND action IN"
-               " ('accept', 'reject') AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.uid) LIMIT 1")
-        others = ctx.store._query(sql, (record_id, reviewer))
-        if others:
-            raise CurationError(f"{record_id} was decided by {others[0][0]} while it was open here",
+        other = ctx.store.decided_by_other(record_id, reviewer)
+        if other:
+            raise CurationError(f"{record_id} was decided by {other} while it was open here",
                                 hint="press Next for a record of your own queue")  # fmt: skip
 
 

@@ -873,6 +873,13 @@ class ReviewStore:
         rows = self._query("SELECT reviewer FROM leases WHERE record_id = ? AND expires > ?", (record_id, time.time()))
         return rows[0][0] if rows else None
 
+    def decided_by_other(self, record_id: str, reviewer: str) -> str | None:
+        """A reviewer other than ``reviewer`` whose live verdict stands on the record (undone verdicts and
+        an admin's conflict resolutions do not count), or None."""
+        rows = self._query(f"SELECT d.reviewer FROM records r JOIN decisions d ON {_LIVE_VERDICT} "
+                           "WHERE r.id = ? AND d.reviewer != ? LIMIT 1", (record_id, reviewer))
+        return rows[0][0] if rows else None
+
     def ids(self, filters: QueueFilter) -> list[str]:
         """Every record id the filtered queue holds, in queue order (what a bulk action acts on)."""
         where, params = self._where(filters)

@@ -69,10 +69,10 @@ def test_bulk_reject_of_a_filtered_set_then_undo(ctx: h.UIContext) -> None:
     assert n == len(ctx.store.ids(flt)) > 1 and f"reject {n:,} record(s)" in text
     with pytest.raises(CurationError, match="Preview"):
         h.bulk_apply(ctx, flt, "reject", "alice", None)
-    assert f"{n:,} record(s)" in h.bulk_apply(ctx, flt, "reject", "alice", n, reason="bulk")
+    assert f"{n:,} record(s)" in h.bulk_apply(ctx, flt, "reject", "alice", n, reason="off topic")
     assert all(ctx.store.decision(i).verdict == "reject" for i in ctx.store.ids(flt))
     view = h.review_view(ctx, flt, 0)
-    assert "bulk" in view.history
+    assert "off topic" in view.history and " · bulk" in view.history  # the batch marker, not the reason text
     assert f"undid {n}" in h.undo_last(ctx, "alice")
     assert all(ctx.store.decision(i) is None for i in ctx.store.ids(flt))
     assert "class='undone'" in h.review_view(ctx, flt, 0).history
