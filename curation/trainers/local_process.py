@@ -20,6 +20,7 @@ from .base import Job, TrainerBackend
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 _reaper: threading.Thread | None = None
+_reaper_lock = threading.Lock()
 
 HEARTBEAT = "heartbeat"
 LOG = "worker.log"
@@ -49,19 +50,18 @@ def reap() -> None:
         proc.poll()
 
 
-def _reap_until_done() -> None:
-    global _reaper
-    while any(p.returncode is None for p in list(_children.values())):
+def _reap_forever() -> None:
+    while True:  # one daemon thread for the process's life: no window in which a new child goes unwatched
         time.sleep(1.0)
         reap()
-    _reaper = None
 
 
 def _start_reaper() -> None:
     global _reaper
-    if _reaper is None or not _reaper.is_alive():
-        _reaper = threading.Thread(target=_reap_until_done, name="curation-job-reaper", daemon=True)
-        _reaper.start()
+    with _reaper_lock:
+        if _reaper is None:
+            _reaper = threading.Thread(target=_reap_forever, name="curation-job-reaper", daemon=True)
+            _reaper.start()
 
 
 def process_alive(pid: int | None, marker: str) -> bool:
