@@ -78,3 +78,16 @@ class DecontaminationConfig(_Config):
     num_perm: int = Field(128, ge=16, le=1024)
     seed: int = Field(1, ge=0, le=2**32 - 1)
     min_turn_units: int = Field(8, ge=1, description="user turns shorter than this are not matched on their own")
+
+
+class SemanticDedupConfig(BaseModel):
+    """Semantic dedup: drop near-paraphrases by static-embedding cosine similarity (needs curation[semantic])."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    enabled: bool = Field(default=False, description="Off by default; needs `model`.")
+    model: str | None = Field(default=None, description="Folder of a model2vec StaticModel (save_pretrained layout).")
+    threshold: float = Field(default=0.95, gt=0, le=1, description="Cosine similarity at or above which a record "
+                             "is a paraphrase of a kept one.")
+    keep: KeepPolicy = Field(default="first", description="Which copy survives.")
+    max_chars: int = Field(default=4000, gt=0, description="Characters of each record's text that are embedded.")

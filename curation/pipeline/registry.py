@@ -90,7 +90,7 @@ for _spec in (
     StageSpec("near_dedup", "global", 130, "near_dedup", "curation.dedup.config:NearDedupConfig",
               _B + "near_dedup", reads=_keep_reads("near_dedup"), writes=("cluster",)),
     StageSpec("semantic_dedup", "global", 140, "semantic_dedup",
-              "curation.pipeline.global_stages.semantic_dedup:SemanticDedupConfig",
+              "curation.dedup.config:SemanticDedupConfig",
               "curation.pipeline.global_stages.semantic_dedup:build", reads=_keep_reads("semantic_dedup"),
               extras=(("model2vec", "semantic"),)),
     StageSpec("split", "global", 1000, "split", "curation.config:SplitConfig", _B + "split", writes=("split",),

@@ -18,11 +18,12 @@ per run on one machine. Past that, an approximate index (semhash, vicinity) is t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
+from curation.dedup.config import SemanticDedupConfig
+from curation.dedup.near import priority_order
 from curation.errors import ConfigError, MissingExtraError
 from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
 
@@ -30,19 +31,6 @@ if TYPE_CHECKING:
     from curation.config import RunConfig
 
 _BLOCK = 1024
-
-
-class SemanticDedupConfig(BaseModel):
-    """Semantic dedup: drop near-paraphrases by static-embedding cosine similarity (needs curation[semantic])."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    enabled: bool = Field(default=False, description="Off by default; needs `model`.")
-    model: str | None = Field(default=None, description="Folder of a model2vec StaticModel (save_pretrained layout).")
-    threshold: float = Field(default=0.95, gt=0, le=1, description="Cosine similarity at or above which a record "
-                             "is a paraphrase of a kept one.")
-    keep: Literal["first", "longest", "quality"] = Field(default="first", description="Which copy survives.")
-    max_chars: int = Field(default=4000, gt=0, description="Characters of each record's text that are embedded.")
 
 
 class SemanticDedupStage(GlobalStage):
@@ -89,7 +77,8 @@ class SemanticDedupStage(GlobalStage):
         rows = np.flatnonzero(table.alive)
         if vectors is None or len(rows) == 0:
             return Decision()
-        order = rows[_priority(rows, table, self.config.keep)]
+        order = rows[priority_order(len(rows), self.config.keep, lengths=table.lengths[rows],
+                                    quality=table.quality[rows])]
         survivors: list[int] = []
         kept = np.zeros((0, vectors.shape[1]), dtype=np.float32)
         drops: dict[int, GlobalDrop] = {}
@@ -116,15 +105,6 @@ class SemanticDedupStage(GlobalStage):
             survivors.extend(int(block[p]) for p in block_kept)
             kept = vectors[survivors]
         return Decision(drops=drops)
-
-
-def _priority(rows: np.ndarray, table: KeyTable, keep: str) -> np.ndarray:
-    """Positions of ``rows`` in the order copies are considered for keeping (ties: reading order)."""
-    if keep == "longest":
-        return np.lexsort((rows, -table.lengths[rows]))
-    if keep == "quality":
-        return np.lexsort((rows, -table.quality[rows]))
-    return np.arange(len(rows))
 
 
 def build(config: RunConfig) -> SemanticDedupStage | None:
