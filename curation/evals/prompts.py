@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..errors import InputError
 
 SPLITS = ("test", "validation", "train")
@@ -68,24 +66,18 @@ def load_prompts(run_dir: Path, split: str | None = None, limit: int | None = No
         raise InputError(f"{path} does not exist", hint="choose a split the run has")
     prompts: list[EvalPrompt] = []
     seen: set[str] = set()
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise InputError("a line is not JSON", where=f"{path}:{number}",
-                                 hint="the run folder is damaged: curate the run again") from None
-            prompt = to_prompt(record, f"{name}-{number}")
-            if prompt is None:
-                continue
-            while prompt.id in seen:
-                prompt.id += "+"
-            seen.add(prompt.id)
-            prompts.append(prompt)
-            if limit and len(prompts) >= limit:
-                break
+    from ..exporters.base import iter_lines  # the run folder's one line reader (JSON and type errors by line)
+
+    for number, (_raw, record) in enumerate(iter_lines(path), 1):
+        prompt = to_prompt(record, f"{name}-{number}")
+        if prompt is None:
+            continue
+        while prompt.id in seen:
+            prompt.id += "+"
+        seen.add(prompt.id)
+        prompts.append(prompt)
+        if limit and len(prompts) >= limit:
+            break
     if not prompts:
         raise InputError(f"{path} holds no conversation with an assistant turn to compare",
                          hint="evaluate a run whose held-out split holds conversations")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, CurationError
+from ..reasoning import has_reasoning
 from . import Target, get_target, lifecycle_message, table_for_run, today
 from .estimate import ESTIMATE_MARGIN
 
@@ -103,21 +104,6 @@ def image_count(record: dict[str, Any]) -> int:
             n += sum(1 for p in content if isinstance(p, dict) and p.get("type") in ("image_url", "image",
                                                                                       "input_image"))
     return n
-
-
-def has_reasoning(record: dict[str, Any]) -> bool:
-    for message in _messages(record):
-        if message.get("role") != "assistant":
-            continue
-        if message.get("reasoning_content") or message.get("reasoning") or message.get("thinking"):
-            return True
-        content = message.get("content")
-        if isinstance(content, str) and "<think>" in content:
-            return True
-        if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") in ("reasoning", "thinking")
-                                             for p in content):
-            return True
-    return False
 
 
 def record_kind(record: dict[str, Any]) -> str:

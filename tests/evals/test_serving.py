@@ -82,4 +82,10 @@ def test_a_lora_adapter_is_served_merged(base_model: Path, tmp_path: Path, monke
                                                 messages=[{"role": "user", "content": "Bonjour"}])
         assert answer.choices[0].finish_reason in ("stop", "length")
     assert server.process.poll() is not None
+    import curation.models_ref
+
+    def no_second_merge(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the adapter was merged again")
+
+    monkeypatch.setattr(curation.models_ref, "load_local_model", no_second_merge)
     assert serving.servable_folder(adapter) == Path(server.model)  # reused, not merged again
