@@ -214,6 +214,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--plain-sample", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--executor", default="auto", choices=["auto", "inprocess", "processes", "ray"])
+    parser.add_argument("--shard-mb", type=float, default=None, help="runner.shard_bytes in MB")
+    parser.add_argument("--skip-plain", action="store_true", help="leave out the plain pipeline and floor kernels")
     parser.add_argument("--keep", type=Path, default=None, help="keep the corpus and run here")
     parser.add_argument("--pool", type=Path, default=POOL, help="sentence pool (default: ../shared, beside the repo)")
     parser.add_argument("--floor-sample", type=int, default=20_000, help="records the floor kernels run on")
@@ -234,6 +237,8 @@ def main() -> int:
 
     config = load_config(None, values={
         "inputs": [str(corpus)], "out": str(tmp / "run"), "export.formats": [], "runner.workers": args.workers,
+        "runner.executor": args.executor, "runner.progress": False,
+        **({"runner.shard_bytes": int(args.shard_mb * 1e6)} if args.shard_mb else {}),
     })
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
@@ -259,9 +264,15 @@ def main() -> int:
         n_in = funnel.get(stage, {}).get("in", result.records_in)
         print(f"  {stage:<14} {secs:8.2f}s  {n_in / max(secs, 1e-9):>12,.0f}/s")
     print("phases:", manifest["timing"]["phase_seconds"])
+    main_cpu = manifest["timing"].get("main_cpu_seconds", {})
+    if main_cpu:
+        print("main process CPU (getrusage RUSAGE_SELF), µs per input record:",
+              {k: round(v / result.records_in * 1e6, 1) for k, v in main_cpu.items()})
     quality = score(truth, result.run_dir, corpus, config.near_dedup.threshold, config.near_dedup.shingle_size)
     print("dedup:", json.dumps(quality))
 
+    if args.skip_plain:
+        return 0
     sample = []
     with corpus.open("rb") as fh:
         for i, line in enumerate(fh):

@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +43,7 @@ from ..records import metadata_value, user_snippet
 from ..tokens import resolve_model, token_histogram
 from . import registry
 from .base import Drop, RecordStage
+from .columns import CodedStrings, Codes, GroupKeys, GrowArray, RowView, UniqueIds, group_matrix
 from .executors import make_executor, resolve_kind
 from .global_stages import KeyTable, build_global_stages
 from .interrupt import mark_interrupted, prepare_run_dir
@@ -642,28 +643,33 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
 
 class _Phase1:
     """Phase 1 on the main side: consumes worker results in batch order, writes rejects and the kept spill,
-    and collects the compact keys of kept records (phase 2 works only on these)."""
+    and collects the compact keys of kept records (phase 2 works only on these) in numpy columns, about
+    70 bytes per kept record; MinHash signatures go to a file and come back memory-mapped."""
 
-    def __init__(self, config: RunConfig, source_names: list[str], rejects_out: Any, spill: Any) -> None:
+    def __init__(self, config: RunConfig, source_names: list[str], rejects_out: Any, spill: Any,
+                 sig_path: Path | None = None) -> None:
         self.config, self.source_names = config, source_names
         self.rejects_out, self.spill = rejects_out, spill
         self.funnel = _Funnel()
-        self.seen_ids: set[str] = set()
+        self.unique = UniqueIds()  # every record's id, rejected ones too
         self.records_in = 0
         self.eval_matches: Counter[str] = Counter()
         self.reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.ids: list[str] = []
-        self.keys: list[bytes] = []
-        self.lengths: list[int] = []
-        self.quality: list[float] = []
-        self.lang: list[str] = []
-        self.tokens: list[int] = []
-        self.strata: list[str] = []
-        self.source: list[int] = []
-        self.groups: list[tuple[str, ...]] = []
-        self.sig_chunks: list[np.ndarray] = []
+        self.kept_at = GrowArray(np.int64)  # kept row -> its id's position in self.unique.store
+        self.keys = GrowArray("S16")
+        self.lengths = GrowArray(np.int32)
+        self.quality = GrowArray(np.float32)  # scores have 4 decimals: float32 keeps their order
+        self.tokens_col = GrowArray(np.int32)
+        self.lang_codes, self.strata_codes, self.source_col = Codes(), Codes(), GrowArray(np.uint16)
+        self.width = max(1, len(config.split.group_by))
+        self.group_col = GrowArray(np.uint64, self.width)
+        self.sig_path = sig_path
+        self._sig_out = sig_path.open("wb") if sig_path is not None else None
         self.stage_keys: dict[str, list[Any]] = defaultdict(list)
         self.bad_files: list[dict[str, str]] = []  # filled by _iter_batches: {path, reason, detail, fix}
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def consume(self, result: dict[str, Any]) -> None:
         file_no = result["file_no"]
@@ -671,20 +677,29 @@ class _Phase1:
             self.funnel.seconds[stage] += secs
         for stage, secs in result.get("cpu_seconds", {}).items():
             self.funnel.cpu_seconds[stage] += secs
-        for outcome in result["outcomes"]:
-            self.records_in += 1
+        outcomes = result["outcomes"]
+        self.records_in += len(outcomes)
+        rids = [o[1] if o[0] == "K" else o[4] for o in outcomes]
+        bases = [rid or _fallback_id(o[9] if o[0] == "K" else o[5]) for rid, o in zip(rids, outcomes, strict=True)]
+        first = len(self.unique.store)
+        uids = self.unique.assign(bases)
+        kept = []
+        for i, (outcome, uid) in enumerate(zip(outcomes, uids, strict=True)):
             if outcome[0] == "R":
-                self._reject(outcome)
+                self._reject(outcome, uid)
             else:
-                self._keep(outcome, file_no)
-        if len(result["signatures"]):
-            self.sig_chunks.append(result["signatures"])
+                kept.append(outcome)
+                self.kept_at.extend((first + i,))
+                rec_bytes = outcome[2] if uid == rids[i] else _with_id(outcome[2], uid)
+                self.spill.write(rec_bytes + b"\n")
+        self._keep_columns(kept, file_no)
+        if len(result["signatures"]) and self._sig_out is not None:
+            self._sig_out.write(np.ascontiguousarray(result["signatures"], dtype=np.uint32).tobytes())
         for name, keys in result.get("stage_keys", {}).items():
             self.stage_keys[name].append(keys)
 
-    def _reject(self, outcome: tuple[Any, ...]) -> None:
+    def _reject(self, outcome: tuple[Any, ...], uid: str) -> None:
         _, stage, reason, detail, rid, source, rec_bytes, raw, dup_of, sim = outcome
-        uid = _dedupe_id(rid, self.seen_ids, source)
         if rec_bytes is not None and uid != rid:
             rec_bytes = _with_id(rec_bytes, uid)
         self.funnel.drop(stage, reason)
@@ -696,35 +711,50 @@ class _Phase1:
                 {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
                  "snippet": (raw or "")[:160] if rec_bytes is None else user_snippet(orjson.loads(rec_bytes))})
 
-    def _keep(self, outcome: tuple[Any, ...], file_no: int) -> None:
-        _, rid, rec_bytes, key, length, quality, lang, tokens, stratum, source, groups = outcome
-        uid = _dedupe_id(rid, self.seen_ids, source)
-        if uid != rid:
-            rec_bytes = _with_id(rec_bytes, uid)
-        self.spill.write(rec_bytes + b"\n")
-        self.ids.append(uid)
-        self.keys.append(key)
-        self.lengths.append(length)
-        self.quality.append(quality)
-        self.lang.append(lang)
-        self.tokens.append(tokens)
-        self.strata.append(stratum if self.config.split.stratify_by != "source" else self.source_names[file_no])
-        self.source.append(file_no)
-        self.groups.append(groups)
+    def _keep_columns(self, kept: list[tuple[Any, ...]], file_no: int) -> None:
+        """(K, id, record bytes, exact key, length, quality, language, tokens, stratum, source, groups)."""
+        if not kept:
+            return
+        self.keys.extend([o[3] for o in kept])
+        self.lengths.extend([o[4] for o in kept])
+        self.quality.extend([o[5] for o in kept])
+        self.lang_codes.extend(o[6] for o in kept)
+        self.tokens_col.extend([o[7] for o in kept])
+        by_source = self.config.split.stratify_by == "source"
+        self.strata_codes.extend(self.source_names[file_no] if by_source else o[8] for o in kept)
+        self.source_col.extend([file_no] * len(kept))
+        self.group_col.extend(group_matrix([o[10] for o in kept], self.width))
+
+    @property
+    def tokens(self) -> np.ndarray:
+        return self.tokens_col.view()
+
+    def kept_id(self, row: int) -> str:
+        return self.unique.store[int(self.kept_at.view()[row])]
 
     def table(self) -> KeyTable:
         near = self.config.near_dedup
         signatures = None
+        if self._sig_out is not None:
+            self._sig_out.close()
+            self._sig_out = None
         if near.enabled:
-            signatures = (np.concatenate(self.sig_chunks) if self.sig_chunks
-                          else np.zeros((0, near.num_perm), dtype=np.uint32))
-        self.sig_chunks.clear()
-        table = KeyTable(ids=self.ids, exact_keys=self.keys, lengths=np.asarray(self.lengths, dtype=np.int64),
-                         quality=np.asarray(self.quality, dtype=np.float64), strata=self.strata, groups=self.groups,
-                         signatures=signatures)
+            signatures = _open_signatures(self.sig_path, len(self), near.num_perm)
+        table = KeyTable(ids=RowView(self.unique.store, self.kept_at.freeze()), exact_keys=self.keys.freeze(),
+                         lengths=self.lengths.freeze(), quality=self.quality.freeze(),
+                         strata=CodedStrings(self.strata_codes.codes.freeze(), self.strata_codes.names),
+                         groups=GroupKeys(self.group_col.freeze()), signatures=signatures)
         table.extra = {name: _concat_keys(chunks) for name, chunks in self.stage_keys.items()}
         self.stage_keys.clear()
         return table
+
+
+def _open_signatures(path: Path | None, n: int, num_perm: int) -> np.ndarray:
+    """The signature rows, memory-mapped read-only (pages are read when used, never all copied)."""
+    if path is None or n == 0:
+        return np.zeros((0, num_perm), dtype=np.uint32)
+    assert path.stat().st_size == n * num_perm * 4, "one signature row per kept record"
+    return np.memmap(path, dtype=np.uint32, mode="r", shape=(n, num_perm))
 
 
 def _concat_keys(chunks: list[Any]) -> Any:
@@ -739,21 +769,22 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     rejects_tmp, spill_path = work_dir / "rejects.jsonl", work_dir / "kept.jsonl"
     t_phase1 = time.perf_counter()
     with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
-        phase1 = _Phase1(config, source_names, rejects_out, spill)
+        sig_path = work_dir / "signatures.u32" if config.near_dedup.enabled else None
+        phase1 = _Phase1(config, source_names, rejects_out, spill, sig_path)
         _run_phase1(config, files, stages, reference, phase1, progress)
     phase1_seconds = time.perf_counter() - t_phase1
     funnel = phase1.funnel
 
     # phase 2: global stages on keys
     table = phase1.table()
-    removed, cluster_of, clusters_report, assignment = _decide_globally(table, config, funnel)
-    for _idx, (stage, reason, *_rest) in sorted(removed.items()):
-        funnel.drop(stage, reason)
+    removed, cluster_of, clusters_report, split_of = _decide_globally(table, config, funnel)
+    removed.count_into(funnel)
+    del table  # phase 3 needs only the ids, tokens, languages and sources of phase1
 
     # phase 3: write splits and rejects
     t0 = time.perf_counter()
     split_stats = _write_outputs(config, run_dir, phase1, spill_path, rejects_tmp, removed, cluster_of,
-                                 clusters_report, assignment)
+                                 clusters_report, split_of)
     write_seconds = time.perf_counter() - t0
     shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -820,42 +851,112 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
         raise
 
 
+class _Removed:
+    """What the global stages removed, as columns over the kept rows: a code into a table of (stage, reason,
+    detail) triples (details repeat: "near duplicate (similarity 0.93 ...)"), the row each duplicates, the
+    similarity. About 20 bytes per row instead of a dict entry and a tuple per removed record."""
+
+    def __init__(self, n: int) -> None:
+        self.code = np.full(n, -1, dtype=np.int32)
+        self.dup = np.full(n, -1, dtype=np.int64)
+        self.sim = np.full(n, np.nan, dtype=np.float64)
+        self.kinds: list[tuple[str, str, str]] = []
+        self._kind: dict[tuple[str, str, str], int] = {}
+        self.dup_text: dict[int, str] = {}  # a duplicate_of that is no row (an evaluation item id)
+
+    def add(self, idx: int, stage: str, reason: str, detail: str, dup: Any, sim: float | None) -> None:
+        key = (stage, reason, detail)
+        code = self._kind.get(key)
+        if code is None:
+            code = self._kind[key] = len(self.kinds)
+            self.kinds.append(key)
+        self.code[idx] = code
+        if isinstance(dup, (int, np.integer)):
+            self.dup[idx] = int(dup)
+        elif dup is not None:
+            self.dup_text[idx] = str(dup)
+        if sim is not None:
+            self.sim[idx] = float(sim)
+
+    def point_at_survivors(self) -> None:
+        """A survivor of exact dedup can itself be a near duplicate: follow ``dup`` through removed rows that
+        duplicate another row, so ``duplicate_of`` always names a record that was finally kept."""
+        while True:
+            target = self.dup[self.dup >= 0]
+            onward = (self.code[target] >= 0) & (self.dup[target] >= 0)
+            if not onward.any():
+                return
+            rows = np.flatnonzero(self.dup >= 0)[onward]
+            self.dup[rows] = self.dup[self.dup[rows]]
+
+    def get(self, idx: int, ids: Callable[[int], str]) -> tuple[str, str, str, str | None, float | None]:
+        stage, reason, detail = self.kinds[int(self.code[idx])]
+        dup = int(self.dup[idx])
+        sim = float(self.sim[idx])
+        return (stage, reason, detail, ids(dup) if dup >= 0 else self.dup_text.get(idx),
+                None if np.isnan(sim) else sim)
+
+    def count_into(self, funnel: _Funnel) -> None:
+        codes = self.code[self.code >= 0]
+        if not len(codes):
+            return
+        found, first = np.unique(codes, return_index=True)
+        counts = np.bincount(codes, minlength=len(self.kinds))
+        for code in found[np.argsort(first)].tolist():  # in row order, as the funnel met them
+            stage, reason, _detail = self.kinds[code]
+            funnel.dropped[stage][reason] += int(counts[code])
+
+
+def _split_codes(assignment: Any, n: int) -> np.ndarray:
+    """A split stage's assignment (row -> split name, or an int array of SPLIT_NAMES positions) as int8."""
+    if isinstance(assignment, np.ndarray):
+        return assignment.astype(np.int8, copy=False)
+    codes = np.full(n, -1, dtype=np.int8)
+    position = {name: i for i, name in enumerate(SPLIT_NAMES)}
+    for idx, name in assignment.items():
+        codes[idx] = position[name]
+    return codes
+
+
 def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, spill_path: Path, rejects_tmp: Path,
-                   removed: dict[int, tuple[str, str, str, Any, float | None]], cluster_of: np.ndarray,
-                   clusters_report: list[dict[str, Any]], assignment: dict[int, str]) -> dict[str, dict[str, Any]]:
+                   removed: _Removed, cluster_of: np.ndarray, clusters_report: list[dict[str, Any]],
+                   split_of: np.ndarray) -> dict[str, dict[str, Any]]:
     """Phase 3: read the spill once; each kept record goes to its split or to rejects. Returns split stats."""
     split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
-    split_stats: dict[str, dict[str, Any]] = {
-        s: {"records": 0, "tokens": 0, "languages": Counter(), "sources": Counter(), "token_counts": [],
-            "flags": Counter(), "kind_tokens": {"sft": [], "dpo": []}}
-        for s in split_names
-    }
     cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if len(cluster_of) else np.zeros(0, dtype=np.int64)
     # Snippets are read from the records as they are written, only for the clusters the report shows.
     snippet_of = {entry["_keep"]: entry for entry in clusters_report}
     split_files = {s: (run_dir / "splits" / f"{s}.jsonl.tmp").open("wb") for s in split_names}
+    n = len(phase1)
+    is_dpo = np.zeros(n, dtype=bool)
+    flags: dict[str, Counter[str]] = {s: Counter() for s in split_names}
     try:
         with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
-            halfway = len(phase1.ids) // 2
+            halfway = n // 2
             first_reject = True
             for idx, line in enumerate(spill):
                 rec_bytes = line.rstrip(b"\n")
                 if idx == halfway:
                     run_folder.pause_point("writing_splits")
-                if idx in removed:
+                if removed.code[idx] >= 0:
                     if first_reject:
                         first_reject = False
                         run_folder.pause_point("writing_rejects")
-                    _write_global_reject(phase1, idx, rec_bytes, removed[idx], cluster_of, rejects_out, snippet_of)
+                    _write_global_reject(phase1, idx, rec_bytes, removed.get(idx, phase1.kept_id), cluster_of,
+                                         rejects_out, snippet_of)
                     continue
                 if idx in snippet_of:
                     snippet_of[idx]["snippet"] = user_snippet(orjson.loads(rec_bytes))
-                split = assignment[idx]
+                assert split_of[idx] >= 0, "every kept record has a split"
+                split = SPLIT_NAMES[split_of[idx]]
                 cluster = int(cluster_of[idx])
                 if cluster < 0 or cluster_sizes[cluster] < 2:
                     cluster = -1
                 split_files[split].write(_with_split(rec_bytes, split, cluster) + b"\n")
-                _count_kept(split_stats[split], phase1, idx, rec_bytes)
+                # A preference pair has one top-level "chosen" key (a quote inside a string is escaped).
+                is_dpo[idx] = b'"chosen":' in rec_bytes
+                if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
+                    flags[split].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
     finally:
         for fh in split_files.values():
             fh.close()
@@ -866,7 +967,25 @@ def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, spill_path
     os.replace(rejects_tmp, run_dir / "rejects.jsonl")
     for entry in clusters_report:
         del entry["_keep"]
-    return split_stats
+    written = removed.code < 0
+    return {s: _split_stats(phase1, written & (split_of == SPLIT_NAMES.index(s)), is_dpo, flags[s])
+            for s in split_names}
+
+
+def _split_stats(phase1: _Phase1, rows: np.ndarray, is_dpo: np.ndarray, flags: Counter[str]) -> dict[str, Any]:
+    """One split's counts from the kept rows' columns (``rows``: a mask over them)."""
+    tokens = phase1.tokens
+    lang = np.bincount(phase1.lang_codes.codes.view()[rows], minlength=len(phase1.lang_codes.names))
+    languages: Counter[str] = Counter()
+    for code in np.flatnonzero(lang).tolist():
+        languages[phase1.lang_codes.names[code] or "unknown"] += int(lang[code])
+    src = np.bincount(phase1.source_col.view()[rows], minlength=len(phase1.source_names))
+    sources: Counter[str] = Counter()
+    for code in np.flatnonzero(src).tolist():
+        sources[phase1.source_names[code]] += int(src[code])
+    return {"records": int(rows.sum()), "tokens": int(tokens[rows].sum(dtype=np.int64)), "languages": languages,
+            "sources": sources, "token_counts": tokens[rows], "flags": flags,
+            "kind_tokens": {"sft": tokens[rows & ~is_dpo], "dpo": tokens[rows & is_dpo]}}
 
 
 def _write_global_reject(phase1: _Phase1, idx: int, rec_bytes: bytes,
@@ -876,7 +995,7 @@ def _write_global_reject(phase1: _Phase1, idx: int, rec_bytes: bytes,
     record = orjson.loads(rec_bytes)
     if cluster_of[idx] >= 0:
         record.setdefault("metadata", {})["cluster"] = int(cluster_of[idx])
-    rid = phase1.ids[idx]
+    rid = phase1.kept_id(idx)
     rejects_out.write(_reject_line(rid, stage, reason, detail, record["metadata"].get("source"),
                                    orjson.dumps(record), None, dup, sim))
     if len(phase1.reject_examples[reason]) < 3:
@@ -885,19 +1004,6 @@ def _write_global_reject(phase1: _Phase1, idx: int, rec_bytes: bytes,
                                                "snippet": user_snippet(record), "duplicate_of": dup})
     if idx in snippet_of:
         snippet_of[idx]["snippet"] = user_snippet(record)
-
-
-def _count_kept(stats: dict[str, Any], phase1: _Phase1, idx: int, rec_bytes: bytes) -> None:
-    tokens = phase1.tokens[idx]
-    stats["records"] += 1
-    stats["tokens"] += tokens
-    stats["token_counts"].append(tokens)
-    # A preference pair has one top-level "chosen" key (a quote inside a string is escaped).
-    stats["kind_tokens"]["dpo" if b'"chosen":' in rec_bytes else "sft"].append(tokens)
-    stats["languages"][phase1.lang[idx] or "unknown"] += 1
-    if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
-        stats["flags"].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
-    stats["sources"][phase1.source_names[phase1.source[idx]]] += 1
 
 
 def _run_warnings(split_stats: dict[str, dict[str, Any]], bad_files: list[dict[str, str]]) -> list[str]:
@@ -943,43 +1049,38 @@ def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]],
 
 def _decide_globally(
     table: KeyTable, config: RunConfig, funnel: _Funnel,
-) -> tuple[dict[int, tuple[str, str, str, Any, float | None]], np.ndarray, list[dict[str, Any]], dict[int, str]]:
+) -> tuple[_Removed, np.ndarray, list[dict[str, Any]], np.ndarray]:
     """Run the global stages in order on the key table; return what they removed (row -> stage, reason,
-    detail, id of the record it duplicates, similarity), cluster labels, the reported clusters, the split."""
-    removed: dict[int, tuple[str, str, str, Any, float | None]] = {}
+    detail, the record it duplicates, similarity), cluster labels, the reported clusters, the split codes."""
+    removed = _Removed(len(table))
     clusters_report: list[dict[str, Any]] = []
-    assignment: dict[int, str] = {}
+    split_of = np.full(len(table), -1, dtype=np.int8)
     for stage in build_global_stages(config):
         t0, c0 = time.perf_counter(), time.process_time()
         decision = stage.decide(table)
         for idx, drop in decision.drops.items():
-            removed[idx] = (drop.stage or stage.name, drop.reason, drop.detail, drop.duplicate_of, drop.similarity)
+            removed.add(idx, drop.stage or stage.name, drop.reason, drop.detail, drop.duplicate_of, drop.similarity)
             table.alive[idx] = False
         if decision.cluster is not None:
             table.cluster = decision.cluster
             clusters_report = decision.clusters
         if decision.assignment is not None:
-            assignment = decision.assignment
+            split_of = _split_codes(decision.assignment, len(table))
+        del decision
         funnel.seconds[stage.name] += time.perf_counter() - t0
         funnel.cpu_seconds[stage.name] += time.process_time() - c0
         run_folder.pause_point("global_decisions")
-    # A survivor of exact dedup can itself be a near duplicate: point every duplicate at the record that
-    # was finally kept, so `duplicate_of` always names a record in a split.
-    for idx, (stage_name, reason, detail, dup, sim) in list(removed.items()):
-        target = dup
-        while isinstance(target, int) and target in removed and isinstance(removed[target][3], int):
-            target = removed[target][3]
-        removed[idx] = (stage_name, reason, detail, table.ids[target] if isinstance(target, int) else target, sim)
+    removed.point_at_survivors()
     report = [{"id": c["id"], "size": c["size"], "kept": table.ids[c["keep"]],
                "members": [table.ids[i] for i in c["members"]], "min_similarity": c["min_similarity"],
                "snippet": "", "_keep": c["keep"]} for c in clusters_report]
-    return removed, table.cluster, report, assignment
+    return removed, table.cluster, report, split_of
 
 
-def _describe(values: list[int]) -> dict[str, Any]:
-    if not values:
+def _describe(values: np.ndarray) -> dict[str, Any]:
+    if not len(values):
         return {"min": 0, "mean": 0, "p50": 0, "p95": 0, "max": 0, "total": 0}
-    arr = np.asarray(values)
+    arr = np.asarray(values, dtype=np.int64)
     return {"min": int(arr.min()), "mean": round(float(arr.mean()), 1), "p50": int(np.percentile(arr, 50)),
             "p95": int(np.percentile(arr, 95)), "max": int(arr.max()), "total": int(arr.sum())}
 
@@ -1001,10 +1102,10 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
             "languages": dict(sorted(st["languages"].items(), key=lambda kv: (-kv[1], kv[0]))),
             "sources": dict(sorted(st["sources"].items(), key=lambda kv: (-kv[1], kv[0]))),
             "token_stats": _describe(st["token_counts"]),
-            "token_hist": token_histogram(st["token_counts"], model.max_tokens_per_example),
+            "token_hist": token_histogram(st["token_counts"].tolist(), model.max_tokens_per_example),
             "flags": dict(sorted(st["flags"].items(), key=lambda kv: (-kv[1], kv[0]))),
         }
-    train_tokens = split_stats["train"]["token_counts"]
+    train_tokens = split_stats["train"]["token_counts"].tolist()
     cost = estimate_cost(train_tokens, model)
     return {
         "records_in": records_in,
@@ -1033,7 +1134,7 @@ def _build_report(config: RunConfig, model: Any, records_in: int, records_out: i
     }
 
 
-def _cost_by_kind(config: RunConfig, model: Any, kind_tokens: dict[str, list[int]]) -> dict[str, Any]:
+def _cost_by_kind(config: RunConfig, model: Any, kind_tokens: dict[str, np.ndarray]) -> dict[str, Any]:
     """Per kind present in train: records, tokens, and per target model the epochs, billed tokens and cost."""
     from ..tokens import estimate_cost
 
@@ -1046,7 +1147,8 @@ def _cost_by_kind(config: RunConfig, model: Any, kind_tokens: dict[str, list[int
             except Exception:  # noqa: BLE001 - an unknown default model only leaves out its estimate
                 continue
     out: dict[str, Any] = {}
-    for kind, counts in kind_tokens.items():
+    for kind, column in kind_tokens.items():
+        counts = column.tolist()
         if not counts:
             continue
         per_model = {}

@@ -63,8 +63,10 @@ def _first_user_turn(record: dict[str, Any]) -> str:
     return ""
 
 
-def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[str, ...]:
-    """The split group keys of one record (computed in workers; compact strings)."""
+def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[int, ...]:
+    """The split group keys of one record (computed in workers): the xxhash64 of each key string, so the main
+    process holds a few integers per row. The kind prefix (t:, u:, f:) is hashed too, so kinds never meet;
+    0 is kept free to mean "no key"."""
     keys: list[str] = []
     for kind in group_by:
         if kind == "tree":
@@ -79,7 +81,7 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[str, ..
             value = metadata_value(record, kind[len("field:"):])
             if value is not None and value != "":
                 keys.append(f"f:{kind}={value}")
-    return tuple(keys)
+    return tuple(xxhash.xxh64_intdigest(k.encode("utf-8", "surrogatepass")) or 1 for k in keys)
 
 
 def split_units(alive: Sequence[int], groups: Sequence[tuple[str, ...]], clusters: np.ndarray,

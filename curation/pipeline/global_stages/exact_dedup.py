@@ -21,7 +21,7 @@ class ExactDedupStage(GlobalStage):
         rows = np.flatnonzero(table.alive)
         if len(rows) == 0:
             return Decision()
-        dup_of = exact_duplicates([table.exact_keys[i] for i in rows], self.config.keep,
+        dup_of = exact_duplicates(np.asarray(table.exact_keys)[rows], self.config.keep,
                                   lengths=table.lengths[rows], quality=table.quality[rows])
         drops = {
             int(rows[j]): GlobalDrop("exact_duplicate", "same content after normalising case and whitespace",
