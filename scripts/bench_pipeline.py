@@ -264,6 +264,7 @@ def main() -> int:
         n_in = funnel.get(stage, {}).get("in", result.records_in)
         print(f"  {stage:<14} {secs:8.2f}s  {n_in / max(secs, 1e-9):>12,.0f}/s")
     print("phases:", manifest["timing"]["phase_seconds"])
+    print("main process peak RSS (MB) by the end of each phase:", manifest["timing"].get("main_peak_rss_mb"))
     main_cpu = manifest["timing"].get("main_cpu_seconds", {})
     if main_cpu:
         print("main process CPU (getrusage RUSAGE_SELF), µs per input record:",

@@ -1,12 +1,15 @@
 """``runner.executor: ray``: phase 1 as Ray tasks, on a local Ray or an existing cluster.
 
 One actor per worker slot (``runner.workers``, default: the cluster's CPUs) runs the same initialiser as a
-worker process (the plan is shipped once per actor, stages load there) and then one task per batch. At most
-``2 x actors`` batches are in flight and results come back in submission order, so the main process never
-holds more than that and the outputs are byte-identical to the local executors whatever the cluster size.
+worker process (the plan is shipped once per actor, stages load there) and then one task per input shard
+(``runner.run_shard``). A task carries only the shard's description: the actor reads the input byte range
+itself and writes the shard's outputs under the run folder's ``.work/shards/``, returning a small summary. At
+most ``2 x actors`` shards are in flight and summaries come back in submission order, so the outputs are
+byte-identical to the local executors whatever the cluster size. The runner keeps the executor (and the Ray
+session it started) until the global stages have decided, so they may use Ray too.
 
-Every node needs this curation version installed (``pip install 'curation[ray]'``) and the input paths
-readable only by the driver: batches carry their payloads.
+Every node needs this curation version installed (``pip install 'curation[ray]'``), and on a multi-node
+cluster the inputs and ``--out`` must be on storage every node sees at the same path (NFS, a shared volume).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import shutil
 import sys
 import time
@@ -44,10 +45,11 @@ from ..tokens import resolve_model, token_histogram
 from . import registry
 from .base import Drop, RecordStage
 from .columns import CodedStrings, Codes, GroupKeys, GrowArray, RowView, UniqueIds, group_matrix
-from .executors import make_executor, resolve_kind
+from .executors import Executor, make_executor, resolve_kind
 from .global_stages import KeyTable, build_global_stages
 from .interrupt import mark_interrupted, prepare_run_dir
 from .judge import apply_repair, reject_reason
+from .shards import Shard, ShardSummary, ShardWriter, copy_rejects, iter_batches, plan_shards, reject_line, with_id
 from .split import group_keys
 from .stage_load import load_in_main, load_in_worker
 from .stratify_field import check_stratify_field
@@ -189,6 +191,17 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
     _redact_rejects(plan, outcomes)
     return {"file_no": file_no, "outcomes": outcomes, "signatures": sigs, "stage_keys": stage_keys,
             "seconds": dict(clock.wall), "cpu_seconds": dict(clock.cpu)}
+
+
+def run_shard(task: tuple[Shard, str, int]) -> ShardSummary:
+    """One phase-1 task, in a worker: read the shard itself, run the stages batch by batch, and write the shard's
+    kept records, rejects and signatures under its folder; return the small summary (see pipeline/shards.py)."""
+    shard, out_dir, batch_size = task
+    writer = ShardWriter(shard, Path(out_dir))
+    bad_files: list[dict[str, str]] = []
+    for batch in iter_batches(shard, batch_size, bad_files):
+        writer.add(process_batch(batch))
+    return writer.finish(bad_files)
 
 
 def _ingest(items: list[tuple[int | None, int, Any]], path: str, fmt: str | None, mapping: Any,
@@ -460,29 +473,6 @@ def _shared_lines(files: list[tuple[Path, str | None, Any, Any]], config: RunCon
     return out
 
 
-def _iter_batches(
-    files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]], batch_size: int,
-    bad_files: list[dict[str, str]],
-) -> Iterator[tuple[int, str, str | None, Any, list[tuple[int | None, int, Any]]]]:
-    """Batches of payloads, file by file; a file that cannot be read (at all, or from some point on) ends
-    in one ``FileProblem`` payload, which becomes a file-level reject, and is listed in ``bad_files``."""
-    for file_no, (path, fmt, mapping, container) in enumerate(files):
-        items: list[tuple[int | None, int, Any]] = []
-        if isinstance(container, readers_mod.FileProblem):
-            payloads: Iterator[tuple[int | None, int, Any]] = iter([(None, 0, container)])
-        else:
-            payloads = readers_mod.iter_payloads_or_problem(path, container, fmt)
-        for line, index, payload in payloads:
-            if isinstance(payload, readers_mod.FileProblem):
-                bad_files.append(payload.to_dict())
-            items.append((line, index, payload))
-            if len(items) >= batch_size:
-                yield file_no, str(path), fmt, mapping, items
-                items = []
-        if items:
-            yield file_no, str(path), fmt, mapping, items
-
-
 class _Progress:
     """A rich progress line on stderr (records read and rate); silent when quiet."""
 
@@ -511,24 +501,6 @@ class _Progress:
             self._progress.stop()
 
 
-def _fallback_id(source: dict[str, Any]) -> str:
-    """An id for a record that has none of its own (an unparseable line): file name and line."""
-    return f"{os.path.basename(source['path'])}:{source['line'] or source['index']}"
-
-
-def _dedupe_id(rid: str | None, seen: set[str], source: dict[str, Any]) -> str:
-    base = rid if rid else _fallback_id(source)
-    if base not in seen:
-        seen.add(base)
-        return base
-    n = 2
-    while f"{base}~{n}" in seen:
-        n += 1
-    new = f"{base}~{n}"
-    seen.add(new)
-    return new
-
-
 def _with_split(record_bytes: bytes, split: str, cluster: int) -> bytes:
     """The record with ``metadata.split`` (and ``metadata.cluster``) added. Workers put a non-empty
     metadata last, so the keys are appended before its closing braces instead of parsing ~1 KB again."""
@@ -543,27 +515,6 @@ def _with_split(record_bytes: bytes, split: str, cluster: int) -> bytes:
     if cluster >= 0:
         meta["cluster"] = cluster
     return orjson.dumps(record)
-
-
-def _with_id(record_bytes: bytes, rid: str) -> bytes:
-    record = orjson.loads(record_bytes)
-    record["id"] = rid
-    return orjson.dumps(record)
-
-
-def _reject_line(rid: str, stage: str, reason: str, detail: str, source: dict[str, Any] | None,
-                 record_bytes: bytes | None, raw: str | None = None, duplicate_of: str | None = None,
-                 similarity: float | None = None) -> bytes:
-    entry: dict[str, Any] = {"id": rid, "stage": stage, "reason": reason, "detail": detail}
-    if duplicate_of is not None:
-        entry["duplicate_of"] = duplicate_of
-    if similarity is not None:
-        entry["similarity"] = round(float(similarity), 4)
-    entry["source"] = source
-    entry["record"] = orjson.Fragment(record_bytes) if record_bytes is not None else None
-    if raw is not None:
-        entry["raw"] = raw
-    return orjson.dumps(entry) + b"\n"
 
 
 def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
@@ -642,14 +593,14 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
 
 
 class _Phase1:
-    """Phase 1 on the main side: consumes worker results in batch order, writes rejects and the kept spill,
-    and collects the compact keys of kept records (phase 2 works only on these) in numpy columns, about
-    70 bytes per kept record; MinHash signatures go to a file and come back memory-mapped."""
+    """Phase 1 on the main side: consumes shard summaries in shard order, copies their rejects, and collects
+    the compact keys of kept records (phase 2 works only on these) in numpy columns, about 70 bytes per kept
+    record; MinHash signatures are copied into one file and come back memory-mapped."""
 
-    def __init__(self, config: RunConfig, source_names: list[str], rejects_out: Any, spill: Any,
+    def __init__(self, config: RunConfig, source_names: list[str], rejects_out: Any,
                  sig_path: Path | None = None) -> None:
         self.config, self.source_names = config, source_names
-        self.rejects_out, self.spill = rejects_out, spill
+        self.rejects_out = rejects_out
         self.funnel = _Funnel()
         self.unique = UniqueIds()  # every record's id, rejected ones too
         self.records_in = 0
@@ -666,64 +617,71 @@ class _Phase1:
         self.sig_path = sig_path
         self._sig_out = sig_path.open("wb") if sig_path is not None else None
         self.stage_keys: dict[str, list[Any]] = defaultdict(list)
-        self.bad_files: list[dict[str, str]] = []  # filled by _iter_batches: {path, reason, detail, fix}
+        self.bad_files: list[dict[str, str]] = []  # {path, reason, detail, fix}
+        self.spills: list[Path] = []  # the shards' kept.jsonl, in shard order
+        self.renamed_kept: dict[int, str] = {}  # kept row -> its unique id, where it differs from the worker's
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def consume(self, result: dict[str, Any]) -> None:
-        file_no = result["file_no"]
-        for stage, secs in result["seconds"].items():
+    def consume(self, s: ShardSummary, shard_dir: Path) -> None:
+        """Add one shard's summary, in shard order: unique ids, rejects copied (a renamed line rewritten), keys."""
+        for stage, secs in s.seconds.items():
             self.funnel.seconds[stage] += secs
-        for stage, secs in result.get("cpu_seconds", {}).items():
+        for stage, secs in s.cpu_seconds.items():
             self.funnel.cpu_seconds[stage] += secs
-        outcomes = result["outcomes"]
-        self.records_in += len(outcomes)
-        rids = [o[1] if o[0] == "K" else o[4] for o in outcomes]
-        bases = [rid or _fallback_id(o[9] if o[0] == "K" else o[5]) for rid, o in zip(rids, outcomes, strict=True)]
-        first = len(self.unique.store)
-        uids = self.unique.assign(bases)
-        kept = []
-        for i, (outcome, uid) in enumerate(zip(outcomes, uids, strict=True)):
-            if outcome[0] == "R":
-                self._reject(outcome, uid)
-            else:
-                kept.append(outcome)
-                self.kept_at.extend((first + i,))
-                rec_bytes = outcome[2] if uid == rids[i] else _with_id(outcome[2], uid)
-                self.spill.write(rec_bytes + b"\n")
-        self._keep_columns(kept, file_no)
-        if len(result["signatures"]) and self._sig_out is not None:
-            self._sig_out.write(np.ascontiguousarray(result["signatures"], dtype=np.uint32).tobytes())
-        for name, keys in result.get("stage_keys", {}).items():
+        for stage, counts in s.dropped.items():
+            self.funnel.dropped[stage].update(counts)
+        self.eval_matches.update(s.eval_matches)
+        self.bad_files.extend(s.bad_files)
+        self.records_in += s.records_in
+        first, first_row = len(self.unique.store), len(self)
+        uids = self.unique.assign(s.bases)
+        renamed_rejects: dict[int, str] = {}
+        if uids != s.bases:  # rare: an id seen before (in this shard or an earlier one)
+            kept_before, rejects_before = np.cumsum(s.kept) - s.kept, np.cumsum(~s.kept) - ~s.kept
+            for i, (uid, base) in enumerate(zip(uids, s.bases, strict=True)):
+                if uid != base and s.kept[i]:
+                    self.renamed_kept[first_row + int(kept_before[i])] = uid
+                elif uid != base:
+                    renamed_rejects[int(rejects_before[i])] = uid
+        copy_rejects(shard_dir / "rejects.jsonl", self.rejects_out, renamed_rejects)
+        for reason, examples in s.examples.items():
+            for pos, example in examples:
+                if len(self.reject_examples[reason]) < 3:
+                    self.reject_examples[reason].append({**example, "id": uids[pos]})
+        self.kept_at.extend(np.flatnonzero(s.kept) + first)
+        self._keep_columns(s)
+        self.spills.append(shard_dir / "kept.jsonl")
+        if self._sig_out is not None and s.signatures:
+            with (shard_dir / "sig.u32").open("rb") as sig:
+                shutil.copyfileobj(sig, self._sig_out, 1 << 20)
+        for name, keys in s.stage_keys.items():
             self.stage_keys[name].append(keys)
 
-    def _reject(self, outcome: tuple[Any, ...], uid: str) -> None:
-        _, stage, reason, detail, rid, source, rec_bytes, raw, dup_of, sim = outcome
-        if rec_bytes is not None and uid != rid:
-            rec_bytes = _with_id(rec_bytes, uid)
-        self.funnel.drop(stage, reason)
-        if reason == "eval_contamination":
-            self.eval_matches[dup_of] += 1
-        self.rejects_out.write(_reject_line(uid, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
-        if len(self.reject_examples[reason]) < 3:
-            self.reject_examples[reason].append(
-                {"id": uid, "stage": stage, "detail": detail[:300], "source": source,
-                 "snippet": (raw or "")[:160] if rec_bytes is None else user_snippet(orjson.loads(rec_bytes))})
+    def _keep_columns(self, s: ShardSummary) -> None:
+        n = len(s.keys)
+        self.keys.extend(s.keys)
+        self.lengths.extend(s.lengths)
+        self.quality.extend(s.quality)
+        self.tokens_col.extend(s.tokens)
+        self.lang_codes.codes.extend(_recode(self.lang_codes, *s.lang))
+        if self.config.split.stratify_by == "source":
+            self.strata_codes.codes.extend(np.full(n, self.strata_codes.code(self.source_names[s.file_no])))
+        else:
+            self.strata_codes.codes.extend(_recode(self.strata_codes, *s.strata))
+        self.source_col.extend(np.full(n, s.file_no))
+        self.group_col.extend(group_matrix(s.groups, self.width))
 
-    def _keep_columns(self, kept: list[tuple[Any, ...]], file_no: int) -> None:
-        """(K, id, record bytes, exact key, length, quality, language, tokens, stratum, source, groups)."""
-        if not kept:
-            return
-        self.keys.extend([o[3] for o in kept])
-        self.lengths.extend([o[4] for o in kept])
-        self.quality.extend([o[5] for o in kept])
-        self.lang_codes.extend(o[6] for o in kept)
-        self.tokens_col.extend([o[7] for o in kept])
-        by_source = self.config.split.stratify_by == "source"
-        self.strata_codes.extend(self.source_names[file_no] if by_source else o[8] for o in kept)
-        self.source_col.extend([file_no] * len(kept))
-        self.group_col.extend(group_matrix([o[10] for o in kept], self.width))
+    def kept_lines(self) -> Iterator[bytes]:
+        """The kept records in row order, read from the shards' spills (renamed ids rewritten)."""
+        row = 0
+        for path in self.spills:
+            with path.open("rb") as fh:
+                for line in fh:
+                    uid = self.renamed_kept.get(row)
+                    yield line.rstrip(b"\n") if uid is None else with_id(line.rstrip(b"\n"), uid)
+                    row += 1
 
     @property
     def tokens(self) -> np.ndarray:
@@ -749,6 +707,14 @@ class _Phase1:
         return table
 
 
+def _recode(codes: Codes, shard_codes: np.ndarray, names: list[str]) -> np.ndarray:
+    """A shard's codes (into its own name table) as codes into the run's table."""
+    if not len(shard_codes):
+        return np.zeros(0, dtype=np.uint16)
+    table = np.asarray([codes.code(name) for name in names], dtype=np.uint16)
+    return table[shard_codes]
+
+
 def _open_signatures(path: Path | None, n: int, num_perm: int) -> np.ndarray:
     """The signature rows, memory-mapped read-only (pages are read when used, never all copied)."""
     if path is None or n == 0:
@@ -766,25 +732,31 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
                 source_names: list[str], stages: tuple[list[RecordStage], list[RecordStage]], reference: Any,
                 eval_files: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool) -> RunResult:
     progress = _Progress(config.runner.progress and not quiet)
-    rejects_tmp, spill_path = work_dir / "rejects.jsonl", work_dir / "kept.jsonl"
-    t_phase1 = time.perf_counter()
-    with rejects_tmp.open("wb") as rejects_out, spill_path.open("wb") as spill:
+    rejects_tmp = work_dir / "rejects.jsonl"
+    t_phase1, c_phase1 = time.perf_counter(), _main_cpu()
+    with rejects_tmp.open("wb") as rejects_out:
         sig_path = work_dir / "signatures.u32" if config.near_dedup.enabled else None
-        phase1 = _Phase1(config, source_names, rejects_out, spill, sig_path)
-        _run_phase1(config, files, stages, reference, phase1, progress)
-    phase1_seconds = time.perf_counter() - t_phase1
+        phase1 = _Phase1(config, source_names, rejects_out, sig_path)
+        executor = _run_phase1(config, files, stages, reference, phase1, progress, work_dir)
+    phase1_seconds, c_global, rss_phase1 = time.perf_counter() - t_phase1, _main_cpu(), _peak_rss_mb()
     funnel = phase1.funnel
 
-    # phase 2: global stages on keys
-    table = phase1.table()
-    removed, cluster_of, clusters_report, split_of = _decide_globally(table, config, funnel)
+    # phase 2: global stages on keys; the executor (a Ray session) stays up for them
+    try:
+        table = phase1.table()
+        removed, cluster_of, clusters_report, split_of = _decide_globally(table, config, funnel)
+        del table  # phase 3 needs only the ids, tokens, languages and sources of phase1
+        executor.close()
+    except BaseException:
+        getattr(executor, "terminate", executor.close)()
+        raise
     removed.count_into(funnel)
-    del table  # phase 3 needs only the ids, tokens, languages and sources of phase1
+    c_write, rss_global = _main_cpu(), _peak_rss_mb()
 
     # phase 3: write splits and rejects
     t0 = time.perf_counter()
-    split_stats = _write_outputs(config, run_dir, phase1, spill_path, rejects_tmp, removed, cluster_of,
-                                 clusters_report, split_of)
+    split_stats = _write_outputs(config, run_dir, phase1, rejects_tmp, removed, cluster_of, clusters_report,
+                                 split_of)
     write_seconds = time.perf_counter() - t0
     shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -803,7 +775,10 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     manifest = _manifest(config, files, source_names, funnel, wall_start, records_in, records_out,
                          {"per_record": round(phase1_seconds, 3), "write": round(write_seconds, 3),
-                          "wall_seconds": round(time.perf_counter() - started, 3)})
+                          "wall_seconds": round(time.perf_counter() - started, 3)},
+                         {"per_record": round(c_global - c_phase1, 3), "global": round(c_write - c_global, 3),
+                          "write": round(_main_cpu() - c_write, 3)},
+                         {"per_record": rss_phase1, "global": rss_global, "write": _peak_rss_mb()})
     run_folder.pause_point("before_manifest")
     run_folder.write_manifest(run_dir, manifest)  # last: its presence and seal say the folder is complete
     progress.close()
@@ -814,10 +789,19 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     )
 
 
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def _main_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]],
                 stages: tuple[list[RecordStage], list[RecordStage]], reference: Any, phase1: _Phase1,
-                progress: _Progress) -> None:
-    """Start the executor and stream every batch through the workers into ``phase1``."""
+                progress: _Progress, work_dir: Path) -> Executor:
+    """Start the executor and run every shard through it into ``phase1``; returns the executor, still open."""
     total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
     # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
     small_input = total_bytes <= 4_000_000
@@ -834,21 +818,22 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
         shared_lines=_shared_lines(files, config) if config.near_dedup.enabled else {},
         key_stages=[s for s in build_global_stages(config) if s.needs_keys],
     )
+    shards = plan_shards(files, config.runner.shard_bytes)
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
                              small_input=small_input, address=config.runner.address)
     batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
+    shard_dirs = [work_dir / "shards" / str(shard.number) for shard in shards]
     try:
-        for result in executor.map_ordered(process_batch, _iter_batches(files, batch_size, phase1.bad_files)):
-            phase1.consume(result)
+        tasks = ((shard, str(folder), batch_size) for shard, folder in zip(shards, shard_dirs, strict=True))
+        for folder, summary in zip(shard_dirs, executor.map_ordered(run_shard, tasks), strict=True):
+            phase1.consume(summary, folder)
             progress.update(phase1.records_in)
             run_folder.pause_point("per_record")
-        executor.close()
     except BaseException:
-        terminate = getattr(executor, "terminate", None)
-        if terminate is not None:
-            terminate()
+        getattr(executor, "terminate", executor.close)()
         progress.close()
         raise
+    return executor
 
 
 class _Removed:
@@ -918,10 +903,11 @@ def _split_codes(assignment: Any, n: int) -> np.ndarray:
     return codes
 
 
-def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, spill_path: Path, rejects_tmp: Path,
-                   removed: _Removed, cluster_of: np.ndarray, clusters_report: list[dict[str, Any]],
+def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, rejects_tmp: Path, removed: _Removed,
+                   cluster_of: np.ndarray, clusters_report: list[dict[str, Any]],
                    split_of: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Phase 3: read the spill once; each kept record goes to its split or to rejects. Returns split stats."""
+    """Phase 3: read the shards' spills once, in order; each kept record goes to its split or to rejects.
+    Returns split stats."""
     split_names = [s for s in SPLIT_NAMES if s != "test" or config.split.test or config.split.test_count]
     cluster_sizes = np.bincount(cluster_of[cluster_of >= 0]) if len(cluster_of) else np.zeros(0, dtype=np.int64)
     # Snippets are read from the records as they are written, only for the clusters the report shows.
@@ -931,11 +917,10 @@ def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, spill_path
     is_dpo = np.zeros(n, dtype=bool)
     flags: dict[str, Counter[str]] = {s: Counter() for s in split_names}
     try:
-        with spill_path.open("rb") as spill, rejects_tmp.open("ab") as rejects_out:
+        with rejects_tmp.open("ab") as rejects_out:
             halfway = n // 2
             first_reject = True
-            for idx, line in enumerate(spill):
-                rec_bytes = line.rstrip(b"\n")
+            for idx, rec_bytes in enumerate(phase1.kept_lines()):
                 if idx == halfway:
                     run_folder.pause_point("writing_splits")
                 if removed.code[idx] >= 0:
@@ -996,7 +981,7 @@ def _write_global_reject(phase1: _Phase1, idx: int, rec_bytes: bytes,
     if cluster_of[idx] >= 0:
         record.setdefault("metadata", {})["cluster"] = int(cluster_of[idx])
     rid = phase1.kept_id(idx)
-    rejects_out.write(_reject_line(rid, stage, reason, detail, record["metadata"].get("source"),
+    rejects_out.write(reject_line(rid, stage, reason, detail, record["metadata"].get("source"),
                                    orjson.dumps(record), None, dup, sim))
     if len(phase1.reject_examples[reason]) < 3:
         phase1.reject_examples[reason].append({"id": rid, "stage": stage, "detail": detail,
@@ -1023,7 +1008,7 @@ def _run_warnings(split_stats: dict[str, dict[str, Any]], bad_files: list[dict[s
 
 def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]], source_names: list[str],
               funnel: _Funnel, wall_start: datetime, records_in: int, records_out: int,
-              phases: dict[str, float]) -> dict[str, Any]:
+              phases: dict[str, float], main_cpu: dict[str, float], main_rss: dict[str, float]) -> dict[str, Any]:
     wall_seconds = phases.pop("wall_seconds")
     return {
         "tool": "curation", "version": __version__,
@@ -1041,6 +1026,9 @@ def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]],
             "stage_cpu_seconds": {stage: round(sec, 4) for stage, sec in sorted(funnel.cpu_seconds.items())},
             "stage_wall_seconds": {stage: round(sec, 4) for stage, sec in sorted(funnel.seconds.items())},
             "phase_seconds": phases,
+            # CPU of the main process alone (getrusage), per phase: what the driver costs beside the workers.
+            "main_cpu_seconds": main_cpu,
+            "main_peak_rss_mb": main_rss,  # the main process's peak RSS by the end of each phase
             "wall_seconds": wall_seconds,
         },
         "records": {"in": records_in, "out": records_out, "rejected": records_in - records_out},

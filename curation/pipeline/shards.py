@@ -29,7 +29,7 @@ import orjson
 
 from .. import readers as readers_mod
 from ..readers.containers import MAX_RECORD_BYTES, BrokenPayload, _too_large
-from ..readers.files import UTF8_BOM, compression_of, read_head
+from ..readers.files import UTF8_BOM, compression_of
 from ..readers.formats import oasst_rows
 from ..records import user_snippet
 
@@ -58,7 +58,10 @@ def _can_cut(path: Path, fmt: str | None, container: Any, shard_bytes: int) -> b
     if container != "jsonl" or fmt == oasst_rows.NAME or not path.is_file():
         return False
     try:
-        return path.stat().st_size > shard_bytes and compression_of(read_head(path, 8)) is None
+        if path.stat().st_size <= shard_bytes:
+            return False
+        with open(path, "rb") as fh:  # the raw bytes: read_head would decompress
+            return compression_of(fh.read(8)) is None
     except OSError:
         return False
 

@@ -25,9 +25,11 @@ def _start(corpus: Path, run_dir: Path) -> subprocess.Popen[bytes]:
 
 
 def _interrupt_in_per_record_phase(proc: subprocess.Popen[bytes], run_dir: Path) -> tuple[int, str]:
-    spill = run_dir / ".work" / "kept.jsonl"
+    def spilled() -> bool:  # a worker has written kept records of its shard
+        return any(p.stat().st_size > 0 for p in run_dir.glob(".work/shards/*/kept.jsonl"))
+
     deadline = time.monotonic() + 60
-    while not (spill.exists() and spill.stat().st_size > 0):
+    while not spilled():
         assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.communicate()}"
         assert time.monotonic() < deadline, "the run never reached the per-record phase"
         time.sleep(0.05)
