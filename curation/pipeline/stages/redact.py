@@ -236,15 +236,32 @@ def _luhn_ok(digits: str) -> bool:
 # merely sends the text down the exact path. Every condition that holds for a string holds for the same
 # string joined with others by "\n" (no condition gets weaker from more text, and "\n" belongs to no class
 # a condition relies on), which lets ``process`` prove a whole record clean with one call.
+# tests/stages/test_stage_redact_prefilter.py checks these claims against the patterns themselves.
+
+# UTF-8 lead bytes of the non-ASCII decimal digits (``\d`` in the patterns matches every one of them): the
+# skeleton marks them 0xFF, a byte UTF-8 never holds, so one substring test rules most scripts out.
+_NON_ASCII_DIGITS: tuple[tuple[int, re.Pattern[bytes]], ...] = tuple(
+    (lead[0], re.compile(re.escape(lead) + b"(?:" + b"|".join(re.escape(e[1:]) for e in encodings) + b")"))
+    for lead, encodings in itertools.groupby(
+        sorted(chr(c).encode() for c in range(0x80, 0x110000) if chr(c).isdecimal()), key=lambda e: e[:1]
+    )
+    for encodings in [list(encodings)]
+)
+# KELVIN SIGN folds to "k" (``(?i)`` and ``str.lower``) and LONG S to "s" (``(?i)``): the name checks read
+# ASCII-lowered bytes, so a text holding either takes the exact path. Their lead bytes are marked 0xFE.
+_CASE_FOLDS_TO_ASCII = ("\u212a".encode(), "\u017f".encode())
 _SKELETON = bytes(
-    0x30 if 0x30 <= i <= 0x39 else 0x41 if 0x41 <= i <= 0x5A else 0x61 if 0x61 <= i <= 0x7A else i for i in range(256)
+    0x30 if 0x30 <= i <= 0x39 else 0x41 if 0x41 <= i <= 0x5A else 0x61 if 0x61 <= i <= 0x7A
+    else 0xFF if i in {lead for lead, _ in _NON_ASCII_DIGITS}
+    else 0xFE if i in {folded[0] for folded in _CASE_FOLDS_TO_ASCII} else i
+    for i in range(256)
 )
 # Runs of the characters key patterns are made of ([A-Za-z0-9_-] plus the . / + = @ of dotted, URL and
 # base64 forms): every provider key pattern's match holds such a run of 15 or more (``xox?-`` + 10 is the
-# shortest), apart from the Discord webhook, which may carry non-ASCII digits and is tested by its literal.
+# shortest), its digits counted in (non-ASCII ones are first overwritten with as many "0" bytes).
 _KEY_RUN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./+=@"
 _KEY_RUNS = bytes(0x77 if i in _KEY_RUN_CHARS else 0x20 for i in range(256))
-_KEY_RUN = re.compile(rb"w" * 15 + rb"w*")  # a literal first: the fast scan
+_KEY_RUN_MIN = b"w" * 15
 # Context a key match may take from before its run (a Telegram token's bot id: up to 10 digits of 4 bytes
 # each, a colon and one look-behind character) and after it (one look-ahead character).
 _KEY_RUN_BEFORE, _KEY_RUN_AFTER = 48, 8
@@ -256,28 +273,23 @@ _HEX_SKELETON = bytes(
 )
 _IPV6_DOUBLE_COLON_THEN_DIGIT = re.compile(rb"::[h:]*0")  # on the skeleton, and on it reversed: digit before
 _IPV6_SEVEN_COLONS = re.compile(rb":[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:")
-# ``\d`` in the patterns matches every Unicode decimal digit: in the skeleton those count as 0 too. Grouped
-# by their UTF-8 lead byte, so that one substring test per lead rules most scripts out.
-_NON_ASCII_DIGITS: tuple[tuple[bytes, re.Pattern[bytes]], ...] = tuple(
-    (lead, re.compile(re.escape(lead) + b"(?:" + b"|".join(re.escape(e[1:]) for e in encodings) + b")"))
-    for lead, encodings in itertools.groupby(
-        sorted(chr(c).encode() for c in range(0x80, 0x110000) if chr(c).isdecimal()), key=lambda e: e[:1]
-    )
-    for encodings in [list(encodings)]
-)
-# Characters that ``(?i)`` matches to an ASCII letter (KELVIN SIGN ~ k, LONG S ~ s) or whose lower() holds one
-# (KELVIN SIGN): the name checks below look at ASCII-lowered bytes, so such a text takes the exact path.
-_CASE_FOLDS_TO_ASCII = ("\u212a".encode(), "\u017f".encode())
-# A name that ends password, passwd, pass, pwd, secret, key, token or sig, then the ``\\*["']?\s*[:=]`` of the
-# credential patterns; searched in the reversed lowered bytes so the scan starts at the rare ":" or "=".
-# ``\s`` there is Unicode: any non-ASCII byte and \x1c-\x1f stand in for it.
-_NAME_ASSIGNED_COLON = re.compile(rb":[\s\x1c-\x1f\x80-\xff]*[\"']?\\*(?:drowssap|dwssap|ssap|dwp|terces|yek|nekot|gis)")
-_NAME_ASSIGNED_EQUALS = re.compile(rb"=[\s\x1c-\x1f\x80-\xff]*[\"']?\\*(?:drowssap|dwssap|ssap|dwp|terces|yek|nekot|gis)")
-_SSN_NAME = re.compile(rb"s(?:s[n#]|ocial security)")
+# A name that ends password, passwd, pass, pwd, secret, key, token or sig, then the ``\\*["']?\s*[:=]`` of
+# the credential patterns and gates; searched in the reversed lowered bytes so that the scan starts at the
+# rare ":" or "=". ``\s`` there is Unicode: any non-ASCII byte and \x1c-\x1f stand in for it.
+_NAMES_BACKWARDS = rb"[\s\x1c-\x1f\x80-\xff]*[\"']?\\*(?:drowssap|dwssap|ssap|dwp|terces|yek|nekot|gis)"
+_NAME_BEFORE_COLON = re.compile(b":" + _NAMES_BACKWARDS)
+_NAME_BEFORE_EQUALS = re.compile(b"=" + _NAMES_BACKWARDS)
 _URL_PASSWORD_SHAPE = re.compile(rb"://[^\s:/@]*:[^\s@/]+@")
 _EMAIL_DOMAIN_SHAPE = re.compile(rb"@[aA0-]+(?:\.[aA0-]+)*\.[aA][aA]")
+# One scan from each digit for every number family (a literal first character: the fast scan), then the
+# shapes one by one: SSN (dashed, or nine digits after its name), IBAN and NINO (two capitals, then
+# digits), IPv4, and the gate of cards and phones.
+_ANY_NUMBER_SHAPE = re.compile(
+    rb"0(?:00[- ]?00[- ]?0000|(?<=AA0)0|(?<=AA 0)0|\.0{1,3}\.0{1,3}\.0|(?:[ ().-]{0,2}0){6})"
+)
+_SSN_SHAPE = re.compile(rb"000[- ]?00[- ]?0000")
 _IBAN_OR_NINO_SHAPE = re.compile(rb"AA(?:00(?: ?[A0]){11}| ?00 ?00 ?00 ?A)")
-_IPV4_SHAPE = re.compile(rb"\.0{1,3}\.0{1,3}\.0")
+_IPV4_SHAPE = re.compile(rb"0\.0{1,3}\.0{1,3}\.0")
 _SEVEN_DIGITS_SHAPE = re.compile(rb"0(?:[ ().-]{0,2}0){6}")
 # Card (13+ digits) and the phone alternatives of ``_PHONE``, one for one, with digits as 0.
 _CARD_OR_PHONE_SHAPE = re.compile(
@@ -292,54 +304,68 @@ _CARD_OR_PHONE_SHAPE = re.compile(
 )
 
 
+def _non_ascii_digits_as(data: bytes, digit: Callable[[re.Match[bytes]], bytes]) -> bytes:
+    for lead, pattern in _NON_ASCII_DIGITS:
+        if lead in data:
+            data = pattern.sub(digit, data)
+    return data
+
+
 def _may_redact(text: str) -> bool:
     """False only if ``redact_text`` would return ``text`` unchanged with no count, under any config."""
     data = text.encode("utf-8", "surrogatepass")
-    digits = data
-    if len(data) != len(text):  # non-ASCII
-        if any(folded in data for folded in _CASE_FOLDS_TO_ASCII):
-            return True
-        for lead, pattern in _NON_ASCII_DIGITS:
-            if lead in digits:
-                digits = pattern.sub(b"0", digits)
-    # private keys, credentials, bearer tokens, SSNs after their name
+    skeleton = data.translate(_SKELETON)
+    digits = None  # data with each non-ASCII digit as one "0" byte, when it holds any
+    if b"\xff" in skeleton:
+        digits = _non_ascii_digits_as(data, lambda _match: b"0")
+        if len(digits) != len(data):
+            skeleton = digits.translate(_SKELETON)
+        else:
+            digits = None
+    if b"\xfe" in skeleton and any(folded in data for folded in _CASE_FOLDS_TO_ASCII):
+        return True
+    # private keys, credentials, bearer tokens
     if b"-----BEGIN" in data:
         return True
     lowered = data.lower()
-    if b":" in lowered or b"=" in lowered:
+    colons = data.count(b":")
+    if colons or b"=" in data:
         backwards = lowered[::-1]
-        if _NAME_ASSIGNED_COLON.search(backwards) or _NAME_ASSIGNED_EQUALS.search(backwards):
+        if (colons and _NAME_BEFORE_COLON.search(backwards)) or _NAME_BEFORE_EQUALS.search(backwards):
             return True
-    if b"earer" in lowered or _SSN_NAME.search(lowered):
+    if b"earer" in lowered:
         return True
     # e-mail addresses and passwords in URLs
-    skeleton = digits.translate(_SKELETON)
     if b"@" in data and (_EMAIL_DOMAIN_SHAPE.search(skeleton) or _URL_PASSWORD_SHAPE.search(data)):
         return True
     # numbers: SSN, IBAN, NINO, IPv4, cards and phones
-    if b"000-00-0000" in skeleton or _IBAN_OR_NINO_SHAPE.search(skeleton) or _IPV4_SHAPE.search(skeleton):
-        return True
-    if _SEVEN_DIGITS_SHAPE.search(skeleton) and _CARD_OR_PHONE_SHAPE.search(skeleton):
+    if _ANY_NUMBER_SHAPE.search(skeleton) and (
+        _SSN_SHAPE.search(skeleton) or _IBAN_OR_NINO_SHAPE.search(skeleton) or _IPV4_SHAPE.search(skeleton)
+        or (_SEVEN_DIGITS_SHAPE.search(skeleton) and _CARD_OR_PHONE_SHAPE.search(skeleton))
+    ):
         return True
     # IPv6
-    if b"::" in data or data.count(b":") >= 7:
+    if colons >= 7 or (colons >= 2 and b"::" in data):
         hexes = data.translate(_HEX_SKELETON)
         if (_IPV6_SEVEN_COLONS.search(hexes) or _IPV6_DOUBLE_COLON_THEN_DIGIT.search(hexes)
                 or _IPV6_DOUBLE_COLON_THEN_DIGIT.search(hexes[::-1])):
             return True
     # provider keys: only near a long run of key characters, where the exact trigger scan and patterns run
-    if b"/api/webhooks/" in data:
-        return True
-    runs = data.translate(_KEY_RUNS)
-    if b"w" * 15 in runs:
-        windows = "\n".join(
-            data[max(0, m.start() - _KEY_RUN_BEFORE): m.end() + _KEY_RUN_AFTER].decode("utf-8", "replace")
-            for m in _KEY_RUN.finditer(runs)
-        )
-        if any(_KEY_PATTERNS[i][0].search(windows) for i in _key_patterns_in(windows)):
-            return True
-    return False
-
+    runs = (data if digits is None else _non_ascii_digits_as(data, lambda m: b"0" * len(m.group()))
+            ).translate(_KEY_RUNS)  # same offsets as data
+    start = runs.find(_KEY_RUN_MIN)
+    if start < 0:
+        return False
+    windows: list[str] = []
+    while start >= 0:
+        end = runs.find(b" ", start + len(_KEY_RUN_MIN))
+        if end < 0:
+            end = len(runs)
+        windows.append(
+            data[max(0, start - _KEY_RUN_BEFORE): end + _KEY_RUN_AFTER].decode("utf-8", "replace"))
+        start = runs.find(_KEY_RUN_MIN, end)
+    joined = "\n".join(windows)
+    return any(_KEY_PATTERNS[i][0].search(joined) for i in _key_patterns_in(joined))
 
 class RedactStage(RecordStage):
     """Replace personal data and secrets in every string of a record with placeholders such as ``[EMAIL]``."""
