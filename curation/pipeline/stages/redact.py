@@ -277,8 +277,14 @@ _IPV6_SEVEN_COLONS = re.compile(rb":[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]
 # the credential patterns and gates; searched in the reversed lowered bytes so that the scan starts at the
 # rare ":" or "=". ``\s`` there is Unicode: any non-ASCII byte and \x1c-\x1f stand in for it.
 _NAMES_BACKWARDS = rb"[\s\x1c-\x1f\x80-\xff]*[\"']?\\*(?:drowssap|dwssap|ssap|dwp|terces|yek|nekot|gis)"
-_NAME_BEFORE_COLON = re.compile(b":" + _NAMES_BACKWARDS)
-_NAME_BEFORE_EQUALS = re.compile(b"=" + _NAMES_BACKWARDS)
+_NAME_BEFORE_ASSIGNMENT = {b":": re.compile(b":" + _NAMES_BACKWARDS), b"=": re.compile(b"=" + _NAMES_BACKWARDS)}
+# What follows the ":" or "=": every credential value is 6+ characters of this class (ASSIGNED, the
+# loosest), and holds a digit (``_looks_secret``; ``isdigit`` is Unicode, any non-ASCII byte stands in)
+# unless it is 16+ long (connection-string keys, AWS secrets).
+_ASSIGNED_VALUE = re.compile(rb"[\s\x1c-\x1f\x80-\xff]*\\*[\"']?[^\s\"',;()\[\]{}<>\\]{6,}")
+_VALUE_DIGIT = re.compile(rb"[0-9\x80-\xff]")
+# The bearer token after its word: 16+ characters (``(?i)`` lets KELVIN SIGN and LONG S in: non-ASCII bytes).
+_BEARER_SHAPE = re.compile(rb"earer[\s\x1c-\x1f\x80-\xff]+[a-z0-9._~+/\x80-\xff-]{16}")
 _URL_PASSWORD_SHAPE = re.compile(rb"://[^\s:/@]*:[^\s@/]+@")
 _EMAIL_DOMAIN_SHAPE = re.compile(rb"@[aA0-]+(?:\.[aA0-]+)*\.[aA][aA]")
 # One scan from each digit for every number family (a literal first character: the fast scan), then the
@@ -288,6 +294,7 @@ _ANY_NUMBER_SHAPE = re.compile(
     rb"0(?:00[- ]?00[- ]?0000|(?<=AA0)0|(?<=AA 0)0|\.0{1,3}\.0{1,3}\.0|(?:[ ().-]{0,2}0){6})"
 )
 _SSN_SHAPE = re.compile(rb"000[- ]?00[- ]?0000")
+_SSN_NAME = re.compile(rb"s(?:s[n#]|ocial security)")  # the gate of _SSN_NAMED, on ASCII-lowered bytes
 _IBAN_OR_NINO_SHAPE = re.compile(rb"AA(?:00(?: ?[A0]){11}| ?00 ?00 ?00 ?A)")
 _IPV4_SHAPE = re.compile(rb"0\.0{1,3}\.0{1,3}\.0")
 _SEVEN_DIGITS_SHAPE = re.compile(rb"0(?:[ ().-]{0,2}0){6}")
@@ -331,16 +338,23 @@ def _may_redact(text: str) -> bool:
     colons = data.count(b":")
     if colons or b"=" in data:
         backwards = lowered[::-1]
-        if (colons and _NAME_BEFORE_COLON.search(backwards)) or _NAME_BEFORE_EQUALS.search(backwards):
-            return True
-    if b"earer" in lowered:
+        for sign, name_before in _NAME_BEFORE_ASSIGNMENT.items():
+            if sign == b":" and not colons:
+                continue
+            for match in name_before.finditer(backwards):
+                value = _ASSIGNED_VALUE.match(data, len(data) - match.start())  # just after the sign
+                # the whole match: its leading class may have taken non-ASCII characters of the value
+                if value and (len(value.group(0)) >= 16 or _VALUE_DIGIT.search(value.group(0))):
+                    return True
+    if b"earer" in lowered and _BEARER_SHAPE.search(lowered):
         return True
     # e-mail addresses and passwords in URLs
     if b"@" in data and (_EMAIL_DOMAIN_SHAPE.search(skeleton) or _URL_PASSWORD_SHAPE.search(data)):
         return True
     # numbers: SSN, IBAN, NINO, IPv4, cards and phones
     if _ANY_NUMBER_SHAPE.search(skeleton) and (
-        _SSN_SHAPE.search(skeleton) or _IBAN_OR_NINO_SHAPE.search(skeleton) or _IPV4_SHAPE.search(skeleton)
+        b"000-00-0000" in skeleton or (_SSN_SHAPE.search(skeleton) and _SSN_NAME.search(lowered))
+        or _IBAN_OR_NINO_SHAPE.search(skeleton) or _IPV4_SHAPE.search(skeleton)
         or (_SEVEN_DIGITS_SHAPE.search(skeleton) and _CARD_OR_PHONE_SHAPE.search(skeleton))
     ):
         return True
