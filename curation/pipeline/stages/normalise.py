@@ -40,15 +40,18 @@ _INNER_SPACES = re.compile(r"(?<=\S)(?=[ \t]* )[ \t]{2,}(?=\S)")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # Prose whitespace needs work only when one of these appears (or the ends are not stripped).
 _WS_TRIGGERS = ("  ", "\n\n\n", " \n", "\t\n", " \t", "\t ", "\n \n", "\n\t\n")
-# The same test in three scans that CPython runs fast (a literal first character; a tab is rare, so its three
-# triggers hide behind one substring test). "\n \n" and "\n\t\n" hold " \n" and "\t\n".
-_SPACE_THEN_SPACE_OR_NEWLINE = re.compile(" [ \n]")
-_TAB_TRIGGER = re.compile("\t[\n ]| \t")
 _CANONICAL_ROLE_SET = frozenset(_CANONICAL_ROLES)
 # _INVISIBLE on UTF-8 bytes, where a character-class scan of the str would cost ~10 ns a character: the
 # single-byte controls become 0x00 in one translate; C1 controls, U+200B, U+2060 and U+FEFF are found by
 # their UTF-8 forms, each behind a substring test of its lead byte.
 _CONTROL_BYTES = bytes(0 if (i <= 0x08 or 0x0B <= i <= 0x1F or i == 0x7F) else 1 for i in range(256))  # with \r
+# The same translate also spells the whitespace triggers: space and tab as S, newline as N, so that the
+# triggers ("  ", " \n", "\t\n", " \t", "\t ", "\n\n\n", and the two that hold " \n" or "\t\n") are SS, SN
+# and NNN (SS also finds two tabs, which are no trigger: such a text merely takes the exact path); every
+# other byte is x.
+_SPACE_CLASSES = bytes(
+    0 if _CONTROL_BYTES[i] == 0 else 0x53 if i in (0x20, 0x09) else 0x4E if i == 0x0A else 0x78 for i in range(256)
+)
 _INVISIBLE_UTF8 = ((0xC2, re.compile(b"\xc2[\x80-\x9f]")), (0xE2, re.compile(b"\xe2(?:\x80\x8b|\x81\xa0)")),
                    (0xEF, re.compile(b"\xef\xbb\xbf")))
 _CODE_ROLES = ("tool", "function")
@@ -152,17 +155,20 @@ def _already_clean(messages: list[Any]) -> bool:
         reasoning = message.get("reasoning")
         if isinstance(reasoning, str):
             prose.append(reasoning)
-    for text in prose + code:
-        if text[:1].isspace() or text[-1:].isspace():
-            return False
-    joined_prose = "\n".join(prose)
-    if (_SPACE_THEN_SPACE_OR_NEWLINE.search(joined_prose) or "\n\n\n" in joined_prose
-            or ("\t" in joined_prose and _TAB_TRIGGER.search(joined_prose))):
-        return False
-    joined = joined_prose + "\n" + "\n".join(code) if code else joined_prose
+    for texts in (prose, code):
+        for text in texts:
+            if text.strip() is not text:  # CPython hands back the very string when there is nothing to strip
+                return False
+    joined = "\n".join(prose)
     data = joined.encode("utf-8", "surrogatepass")
-    if b"\x00" in data.translate(_CONTROL_BYTES):  # \r is one of them
+    classes = data.translate(_SPACE_CLASSES)
+    if b"\x00" in classes or b"SS" in classes or b"SN" in classes or b"NNN" in classes:  # \r is a control
         return False
+    if code:  # tool output: only controls and invisible characters matter (and the ends, done above)
+        joined += "\n" + "\n".join(code)
+        data = joined.encode("utf-8", "surrogatepass")
+        if b"\x00" in data.translate(_SPACE_CLASSES):
+            return False
     if len(data) == len(joined):  # ASCII: no other invisible character, and NFC already
         return True
     if any(lead in data and pattern.search(data) for lead, pattern in _INVISIBLE_UTF8):
