@@ -311,6 +311,10 @@ _CARD_OR_PHONE_SHAPE = re.compile(
 )
 
 
+_SHORT, _SHORT_VERDICTS_MAX = 24, 4096
+_SHORT_VERDICTS: dict[str, bool] = {}  # short text -> _may_redact(text), per process
+
+
 def _non_ascii_digits_as(data: bytes, digit: Callable[[re.Match[bytes]], bytes]) -> bytes:
     for lead, pattern in _NON_ASCII_DIGITS:
         if lead in data:
@@ -433,7 +437,15 @@ class RedactStage(RecordStage):
 
     def redact_text(self, text: str, counts: dict[str, int]) -> str:
         """Redact one string, adding to ``counts`` per kind."""
-        return self._redact_each_kind(text, counts) if _may_redact(text) else text
+        if len(text) > _SHORT:
+            return self._redact_each_kind(text, counts) if _may_redact(text) else text
+        # Roles, part types and names recur in every record: their verdict is remembered.
+        verdict = _SHORT_VERDICTS.get(text)
+        if verdict is None:
+            verdict = _may_redact(text)
+            if len(_SHORT_VERDICTS) < _SHORT_VERDICTS_MAX:
+                _SHORT_VERDICTS[text] = verdict
+        return self._redact_each_kind(text, counts) if verdict else text
 
     def _redact_each_kind(self, text: str, counts: dict[str, int]) -> str:
         """Every pattern behind its gate, in order (what ``redact_text`` does to a text that may hold one)."""
