@@ -412,6 +412,7 @@ def _run_on_executor(
     (a bounded window in flight). Ctrl-C or an error ends the workers before it goes on up (exit 130 for
     Ctrl-C: the CLI says so in one line; workers ignore SIGINT, so none prints a traceback)."""
     from .pipeline.executors import make_executor
+    from .run_folder import pause_point
 
     first = next(tasks, None)
     if first is None:  # nothing left: no worker starts
@@ -422,6 +423,7 @@ def _run_on_executor(
         for number, results in executor.map_ordered(_run_numbered, itertools.chain((first,), tasks)):
             for result in results:
                 stats[number].add(result)
+            pause_point("inspect_batch")
         executor.close()
     except BaseException:
         terminate = getattr(executor, "terminate", None)

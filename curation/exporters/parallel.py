@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from .. import run_folder
 from ..errors import CurationError
 from .base import ExportOptions
 
@@ -129,6 +130,7 @@ def parallel_pass(
         for states in pool.map_ordered(_check_range, jobs):
             for name, state in zip(names, states, strict=True):
                 checkers[name].merge(state)
+            run_folder.pause_point("export_batch")
         pool.close()
     except BaseException:
         terminate = getattr(pool, "terminate", None)
