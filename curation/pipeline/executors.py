@@ -67,7 +67,7 @@ class ProcessExecutor:
         self.max_in_flight = max_in_flight or workers * 3
         ctx = mp.get_context("spawn")
         self._pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
-        self._pids = {w.pid for w in getattr(self._pool, "_pool", [])}
+        self._workers = list(getattr(self._pool, "_pool", []))  # the Process objects keep their exit codes
 
     def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         pending: deque[Any] = deque()
@@ -88,11 +88,11 @@ class ProcessExecutor:
                 self._check_workers()
 
     def _check_workers(self) -> None:
-        # Pool workers only exit when the pool ends (no maxtasksperchild): any exit code, or a pid the pool
-        # started to replace one, is a crash. (``_pool`` is the Pool's own list of worker processes.)
-        workers = list(getattr(self._pool, "_pool", []))
-        dead = [w for w in workers if w.exitcode is not None]
-        if dead or any(w.pid not in self._pids for w in workers):
+        # Pool workers only exit when the pool ends (no maxtasksperchild): any exit code is a crash. The pool
+        # may have replaced the dead one already (``_pool`` is its own list of worker processes).
+        current = list(getattr(self._pool, "_pool", []))
+        dead = [w for w in self._workers if w.exitcode is not None]
+        if dead or any(w not in self._workers for w in current):
             code = dead[0].exitcode if dead else None
             how = f"killed by signal {-code}" if code is not None and code < 0 else (
                 f"exit code {code}" if code is not None else "it was replaced")

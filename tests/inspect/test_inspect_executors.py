@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from interrupt import interrupt_when_workers_are_busy
 
 from curation import inspect as inspect_module
 from curation.cli import main
@@ -19,7 +15,6 @@ from curation.inspect import inspect_paths
 from curation.pipeline import executors
 
 REAL_FILES = ("anthropics__hh-rlhf/harmless-base_test.jsonl.gz", "hiyouga__LLaMA-Factory/identity.json")
-CURATE = [sys.executable, "-c", "import sys; from curation.cli import main; sys.exit(main())"]
 
 
 class _Spy:
@@ -105,43 +100,10 @@ def inspect_command_check(workers: int) -> None:
     check_where(workers, None)
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def _ignores_sigint(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    mask = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigIgn:"))
-    return bool(mask & (1 << (signal.SIGINT - 1)))
-
-
-def interrupt_when_workers_are_busy(args: list[str], tmp_path: Path) -> tuple[int, str, list[int]]:
-    """Start ``curate ARGS`` paused after its first worker batch, wait until every child ignores SIGINT (the
-    workers are up), then Ctrl-C the whole process group as a terminal does. Returns code, stderr, workers."""
-    marker = tmp_path / "paused"
-    env = {**os.environ, "CURATION_PAUSE_AT": args[-1], "CURATION_PAUSE_FILE": str(marker)}
-    proc = subprocess.Popen([*CURATE, *args[:-1]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, env=env)
-    deadline = time.monotonic() + 120
-    while not marker.exists() or not all(_ignores_sigint(c) for c in _children(proc.pid)):
-        assert proc.poll() is None, f"it ended before it could be interrupted: {proc.communicate()}"
-        assert time.monotonic() < deadline, "it never reached its first worker batch"
-        time.sleep(0.05)
-    # Pool workers, not multiprocessing's resource tracker (it exits on its own once the main process is gone)
-    workers = [c for c in _children(proc.pid) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
-    os.killpg(proc.pid, signal.SIGINT)
-    _out, err = proc.communicate(timeout=60)
-    return proc.returncode, err.decode("utf-8", "replace"), workers
-
-
 def test_ctrl_c_ends_the_workers_and_exits_130(tmp_path: Path, real_dir: Path) -> None:
     code, err, workers = interrupt_when_workers_are_busy(
-        ["inspect", str(real_dir / REAL_FILES[0]), "--json", "--executor", "processes", "--workers", "2",
-         "inspect_batch"], tmp_path)
+        ["inspect", str(real_dir / REAL_FILES[0]), "--json", "--executor", "processes", "--workers", "2"],
+        "inspect_batch", tmp_path)
     assert code == 130
     assert workers, "no worker process was running"
     assert [line for line in err.splitlines() if line.strip()] == ["interrupted"], err
