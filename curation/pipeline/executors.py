@@ -97,7 +97,7 @@ class ProcessExecutor:
             how = f"killed by signal {-code}" if code is not None and code < 0 else (
                 f"exit code {code}" if code is not None else "it was replaced")
             raise WorkerCrashedError(
-                f"a worker process died while it held a batch ({how})",
+                f"a worker process died ({how}): the batches it held would never come back",
                 hint="check memory (dmesg shows the out-of-memory killer), or re-run with fewer --workers or "
                 "--executor inprocess to see the error")
 
