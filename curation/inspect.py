@@ -411,12 +411,12 @@ def _run_on_executor(
     """Run the remaining tasks on the executor `curate run` would use, merging results in submission order
     (a bounded window in flight). Ctrl-C or an error ends the workers before it goes on up (exit 130 for
     Ctrl-C: the CLI says so in one line; workers ignore SIGINT, so none prints a traceback)."""
-    from .pipeline.executors import make_executor
-    from .run_folder import pause_point
-
     first = next(tasks, None)
     if first is None:  # nothing left: no worker starts
         return
+    from .pipeline.executors import make_executor
+    from .run_folder import pause_point
+
     executor = make_executor(where.executor, where.workers, _init_worker, (encoding,), small_input=small_input,
                              address=where.address)
     try:
