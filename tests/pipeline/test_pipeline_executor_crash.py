@@ -27,5 +27,6 @@ def test_a_dead_worker_raises_worker_crashed() -> None:
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout.strip()
-    assert out.startswith("[1, 2] 1 a worker process died (exit code 3): the batches it held would never come back"), out
+    assert out.startswith("[1, 2] 1 a worker process died (exit code 3): the batches it held would never come "
+                          "back"), out
     assert "--executor inprocess" in out  # the fix names a way to see the error
