@@ -20,6 +20,7 @@ from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows
+from curation.readers.formats._common import ConvertProblem
 from curation.readers.formats.media import attach_images
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -207,6 +208,8 @@ def convert_payload(
         spec = FORMATS[name]
     try:
         converted = spec.convert(obj, mapping)
+    except ConvertProblem as exc:  # recognised, and refused for a stated reason
+        return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one record never stops a read
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
@@ -289,6 +292,8 @@ def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
     if isinstance(value, list) and value and all(isinstance(b, dict) and isinstance(b.get("text"), str)
                                                  and set(b) <= {"text", "type"} for b in value):
         value = "\n\n".join(b["text"] for b in value)
+    if isinstance(value, str) and value.startswith("SYSTEM:"):  # Glaive's sets label the system text itself
+        value = value[len("SYSTEM:"):].lstrip()
     if isinstance(value, str) and value.strip():
         return {"role": "system", "content": value}
     return None
