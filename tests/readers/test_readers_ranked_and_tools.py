@@ -49,13 +49,16 @@ def pair_of(record: dict[str, Any]) -> dict[str, Any]:
         {"model": "a", "response": "Marseille.", "overall_score": 6.5},
         {"model": "b", "response": BAD, "overall_score": 2.0},
         {"model": "c", "response": GOOD, "overall_score": 9.0}]},  # UltraFeedback (raw)
+    {"qid": 12, "question": Q, "answers": [{"answer_id": 1, "pm_score": 3, "selected": False, "text": "Marseille."},
+                                          {"answer_id": 2, "pm_score": 8, "selected": True, "text": GOOD},
+                                          {"answer_id": 3, "pm_score": 0, "selected": False, "text": BAD}]},
     {"question_id": "q1", "model_a": "a", "model_b": "b", "winner": "model_b",
      "conversation_a": [{"role": "user", "content": Q}, {"role": "assistant", "content": BAD}],
      "conversation_b": [{"role": "user", "content": Q}, {"role": "assistant", "content": GOOD}],
      "turn": 1, "language": "English"},  # Chatbot Arena
     {"question": Q, "chosen": GOOD, "rejected": BAD},  # Intel/orca_dpo_pairs without a system prompt
     {"input": Q, "chosen": GOOD, "rejected": BAD, "rating": [9, 3]},  # argilla distilabel pairs
-], ids=["pku", "shp_a", "shp_b", "nectar", "ultrafeedback", "arena", "orca_dpo", "distilabel"])
+], ids=["pku", "shp_a", "shp_b", "nectar", "ultrafeedback", "stack_exchange", "arena", "orca_dpo", "distilabel"])
 def test_preference_layouts_read_as_the_right_pair(obj: dict[str, Any]) -> None:
     assert pair_of(read(obj)) == PAIR
 
@@ -161,3 +164,10 @@ def test_xlam() -> None:
         "type": {"type": "string", "description": "The type of giveaways.", "default": "game"},
         "limit": {"type": "integer", "description": "How many."},
         "platform": {"type": "string", "description": "Platform."}}}
+
+
+def test_daily_dialog_string_turns() -> None:
+    record = read({"dialog": ["Say, Jim, how about going for a few beers?", "You know that is tempting."],
+                   "act": [3, 4], "emotion": [0, 0]})
+    assert [m["role"] for m in record["messages"]] == ["user", "assistant"]
+    assert record["metadata"]["fields"] == {"act": [3, 4], "emotion": [0, 0]}

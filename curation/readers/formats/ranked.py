@@ -7,6 +7,7 @@ Public layouts read here, each as its dataset card describes a row:
 * Stanford SHP: ``history``, ``human_ref_A``, ``human_ref_B`` and ``labels`` (1: A is preferred).
 * Nectar: ``prompt`` (an HH transcript) and ``answers: [{answer, rank}]`` (rank 1 is best).
 * UltraFeedback (raw): ``instruction`` and ``completions: [{response, overall_score}]``.
+* Stack Exchange preferences (H4): ``question`` and ``answers: [{text, pm_score}]``.
 * Chatbot Arena conversations: ``conversation_a``, ``conversation_b`` and ``winner`` (``model_a``/``model_b``).
 
 Several answers become best versus worst (the widest margin, as the binarised UltraFeedback and Nectar
@@ -26,7 +27,7 @@ NAME = "ranked_preference"
 KEYS = frozenset({
     "prompt", "response_0", "response_1", "better_response_id",
     "history", "human_ref_A", "human_ref_B", "labels",
-    "answers", "instruction", "completions",
+    "answers", "instruction", "completions", "question",
     "conversation_a", "conversation_b", "winner",
 })
 
@@ -39,6 +40,9 @@ def _layout(obj: dict[str, Any]) -> str | None:
     if isinstance(obj.get("answers"), list) and "prompt" in obj and all(
             isinstance(a, dict) and "answer" in a for a in obj["answers"]):
         return "nectar"
+    if isinstance(obj.get("answers"), list) and "question" in obj and obj["answers"] and all(
+            isinstance(a, dict) and "text" in a and "pm_score" in a for a in obj["answers"]):
+        return "stack_exchange"
     if isinstance(obj.get("completions"), list) and "instruction" in obj and all(
             isinstance(c, dict) and "response" in c for c in obj["completions"]):
         return "ultrafeedback"
@@ -99,6 +103,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     elif layout == "nectar":
         chosen, rejected = _best_worst([(a.get("rank"), a.get("answer")) for a in obj["answers"]], False, "rank")
         prompt = _prompt(obj["prompt"])
+    elif layout == "stack_exchange":
+        chosen, rejected = _best_worst([(a.get("pm_score"), a.get("text")) for a in obj["answers"]], True,
+                                       "pm_score")
+        prompt = _prompt(obj["question"])
     elif layout == "ultrafeedback":
         chosen, rejected = _best_worst([(c.get("overall_score"), c.get("response")) for c in obj["completions"]],
                                        True, "overall_score")
