@@ -152,6 +152,21 @@ def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     return payload
 
 
+def _python_json(payload: Any) -> Any:
+    """A line Python's ``json.dumps`` wrote with ``NaN`` / ``Infinity`` (pandas scores, reward columns) is not
+    JSON, but its meaning is clear: read it with those values as null instead of rejecting the whole record.
+    None when the line is broken in any other way."""
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        return None
+    raw = bytes(payload)
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return None
+    try:
+        return json.loads(raw, parse_constant=lambda _constant: None)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+
+
 def convert_payload(
     payload: bytes | dict[str, Any] | Any,
     fmt: str | None,
@@ -173,8 +188,10 @@ def convert_payload(
     try:
         obj = _decode(payload)
     except orjson.JSONDecodeError:
-        code, detail = _json_error(payload, line, index)
-        return _error(path, line, index, fmt, code, detail)
+        obj = _python_json(payload)
+        if obj is None:
+            code, detail = _json_error(payload, line, index)
+            return _error(path, line, index, fmt, code, detail)
     if not isinstance(payload, bytes | bytearray | memoryview) and not _serialisable(obj):
         detail = (f"{_where(line, index)}: holds a value JSON cannot carry (a lone surrogate, a non-string key or a "
                   "non-JSON type); re-encode the source as UTF-8 JSON")

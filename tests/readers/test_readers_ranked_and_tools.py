@@ -171,3 +171,17 @@ def test_daily_dialog_string_turns() -> None:
                    "act": [3, 4], "emotion": [0, 0]})
     assert [m["role"] for m in record["messages"]] == ["user", "assistant"]
     assert record["metadata"]["fields"] == {"act": [3, 4], "emotion": [0, 0]}
+
+
+def test_python_nan_and_infinity_read_as_null() -> None:
+    line = (b'{"messages": [{"role": "user", "content": "Is NaN a number?"}, {"role": "assistant", "content": '
+            b'"NaN means not a number."}], "score": NaN, "reward": -Infinity}')
+    items = convert_payload(line, None, None, "x.jsonl", 1, 0)
+    assert items[0].error is None
+    assert items[0].record["metadata"]["fields"] == {"score": None, "reward": None}
+    assert items[0].record["messages"][1]["content"] == "NaN means not a number."
+
+
+def test_broken_json_that_mentions_nan_is_still_not_json() -> None:
+    items = convert_payload(b'{"messages": [NaN', None, None, "x.jsonl", 1, 0)
+    assert items[0].error[0] == "not_json"
