@@ -185,3 +185,11 @@ def test_python_nan_and_infinity_read_as_null() -> None:
 def test_broken_json_that_mentions_nan_is_still_not_json() -> None:
     items = convert_payload(b'{"messages": [NaN', None, None, "x.jsonl", 1, 0)
     assert items[0].error[0] == "not_json"
+
+
+def test_glaive_turns_on_one_line() -> None:
+    record = read({"system": "SYSTEM: You can call get_time.",
+                   "chat": 'USER: What time is it? ASSISTANT: <functioncall> {"name": "get_time"} <|endoftext|> '
+                           'FUNCTION RESPONSE: {"time": "10:00"} ASSISTANT: It is 10:00. <|endoftext|>'})
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+    assert record["messages"][2]["tool_calls"][0]["function"] == {"name": "get_time", "arguments": "{}"}

@@ -25,7 +25,8 @@ from curation.records import arguments_string
 NAME = "function_calling"
 KEYS = frozenset({"chat", "query", "answers", "tools", "system"})
 
-_TURN = re.compile(r"(?:^|\n+)(USER|ASSISTANT|FUNCTION RESPONSE):[ \t]?")
+# Turns are usually separated by blank lines, but some copies of the set put them on one line.
+_TURN = re.compile(r"(?:^|\s+)(USER|ASSISTANT|FUNCTION RESPONSE):[ \t]?")
 _END = "<|endoftext|>"
 _CALL = "<functioncall>"
 _QUOTED_ARGS = re.compile(r"""("arguments"\s*:\s*)'(.*)'(\s*\}\s*)$""", re.S)
