@@ -382,7 +382,7 @@ def _inspect(
             done += len(task.batch)
             if grows and done >= PARALLEL_THRESHOLD:
                 break
-        small_input = False
+        small_input = False  # what is left, if anything, comes after PARALLEL_THRESHOLD payloads
     _run_on_executor(tasks, stats, info.encoding, where, small_input)
 
     total = _Stats()
