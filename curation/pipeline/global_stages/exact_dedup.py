@@ -21,11 +21,15 @@ class ExactDedupStage(GlobalStage):
         rows = np.flatnonzero(table.alive)
         if len(rows) == 0:
             return Decision()
-        dup_of = exact_duplicates([table.exact_keys[i] for i in rows], self.config.keep,
-                                  lengths=table.lengths[rows], quality=table.quality[rows])
+        keys = table.exact_keys
+        # an 'S16' column is sliced as an array: indexing it row by row would give np.bytes_, which drops
+        # trailing NUL bytes (keys of different lengths)
+        picked = keys[rows] if isinstance(keys, np.ndarray) else [keys[i] for i in rows.tolist()]
+        dup_of = exact_duplicates(picked, self.config.keep, lengths=np.asarray(table.lengths)[rows],
+                                  quality=np.asarray(table.quality)[rows])
+        dups = np.flatnonzero(dup_of >= 0)
         drops = {
-            int(rows[j]): GlobalDrop("exact_duplicate", "same content after normalising case and whitespace",
-                                     int(rows[survivor]), 1.0)
-            for j, survivor in enumerate(dup_of) if survivor >= 0
+            row: GlobalDrop("exact_duplicate", "same content after normalising case and whitespace", survivor, 1.0)
+            for row, survivor in zip(rows[dups].tolist(), rows[dup_of[dups]].tolist(), strict=True)
         }
         return Decision(drops=drops)
