@@ -26,7 +26,7 @@ import mmap
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -166,6 +166,21 @@ class SignatureRows:
         self.close()
 
 
+class RowSource(Protocol):
+    """What the LSH steps read rows through: ``SignatureRows`` here, object-store chunks on Ray."""
+
+    n: int
+    num_perm: int
+
+    def buffer(self, rows: int) -> np.ndarray | None: ...
+    def block(self, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray: ...
+    def take(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+def _rows(signatures: np.ndarray | RowSource) -> RowSource:
+    return SignatureRows(signatures) if isinstance(signatures, np.ndarray) else signatures
+
+
 def _file_of(signatures: np.ndarray) -> tuple[str | None, int]:
     """(file, byte offset of row 0) of a C-contiguous memmap, or (None, 0) for anything else."""
     mm = getattr(signatures, "_mmap", None)
@@ -179,10 +194,10 @@ def _file_of(signatures: np.ndarray) -> tuple[str | None, int]:
     return str(signatures.filename), start + signatures.ctypes.data - base.ctypes.data
 
 
-def active_rows(signatures: np.ndarray | SignatureRows, active: np.ndarray | None = None,
+def active_rows(signatures: np.ndarray | RowSource, active: np.ndarray | None = None,
                 chunk_rows: int | None = None) -> np.ndarray:
     """Rows (int64, ascending) with a non-empty signature and, if given, ``active``: the rows LSH looks at."""
-    reader = signatures if isinstance(signatures, SignatureRows) else SignatureRows(signatures)
+    reader = _rows(signatures)
     chunk_rows = chunk_rows or CHUNK_ROWS
     keep = np.empty(reader.n, dtype=bool)
     buffer = reader.buffer(chunk_rows)
@@ -194,7 +209,7 @@ def active_rows(signatures: np.ndarray | SignatureRows, active: np.ndarray | Non
     return np.flatnonzero(keep).astype(np.int64)
 
 
-def band_keys(reader: SignatureRows, index: np.ndarray, bands: Sequence[int], rows: int,
+def band_keys(reader: RowSource, index: np.ndarray, bands: Sequence[int], rows: int,
               chunk_rows: int | None = None) -> np.ndarray:
     """LSH keys (uint64, len(bands) x len(index)) of the given bands for the rows ``index`` (ascending),
     reading the signatures in row chunks."""
@@ -271,19 +286,19 @@ def band_groups(bands: int, group: int | None = None) -> list[list[int]]:
     return [list(range(b, min(b + group, bands))) for b in range(0, bands, group)]
 
 
-def codes_for_bands(reader: SignatureRows, index: np.ndarray, bands: Sequence[int], rows: int,
+def codes_for_bands(reader: RowSource, index: np.ndarray, bands: Sequence[int], rows: int,
                     chunk_rows: int | None = None) -> np.ndarray:
     """Sorted distinct pair codes of the rows ``index`` that share at least one of ``bands``."""
     keys = band_keys(reader, index, bands, rows, chunk_rows)
     return distinct([bucket_codes(keys[k], index, reader.n) for k in range(len(bands))])
 
 
-def candidate_codes(signatures: np.ndarray | SignatureRows, bands: int, rows: int,
+def candidate_codes(signatures: np.ndarray | RowSource, bands: int, rows: int,
                     active: np.ndarray | None = None, chunk_rows: int | None = None,
                     index: np.ndarray | None = None) -> np.ndarray:
     """Sorted distinct pair codes ``i * n + j`` (uint64, i < j) of rows that share at least one band; only
     ``active`` rows take part. Holds the keys of ``BANDS_PER_PASS`` bands at a time, never all signatures."""
-    reader = signatures if isinstance(signatures, SignatureRows) else SignatureRows(signatures)
+    reader = _rows(signatures)
     if bands * rows > reader.num_perm:
         raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {reader.num_perm}")
     if index is None:
@@ -300,11 +315,11 @@ def candidate_pairs(signatures: np.ndarray, bands: int, rows: int, active: np.nd
     return decode_pairs(candidate_codes(signatures, bands, rows, active), signatures.shape[0])
 
 
-def code_similarity(signatures: np.ndarray | SignatureRows, codes: np.ndarray,
+def code_similarity(signatures: np.ndarray | RowSource, codes: np.ndarray,
                     chunk_pairs: int | None = None) -> np.ndarray:
     """Estimated Jaccard (float32) of each coded pair, reading only the two rows of each pair, a chunk of
     pairs at a time."""
-    reader = signatures if isinstance(signatures, SignatureRows) else SignatureRows(signatures)
+    reader = _rows(signatures)
     chunk_pairs = chunk_pairs or PAIR_CHUNK
     out = np.empty(len(codes), dtype=np.float32)
     for lo in range(0, len(codes), chunk_pairs):
@@ -313,7 +328,7 @@ def code_similarity(signatures: np.ndarray | SignatureRows, codes: np.ndarray,
     return out
 
 
-def _similarity(reader: SignatureRows, pairs: np.ndarray) -> np.ndarray:
+def _similarity(reader: RowSource, pairs: np.ndarray) -> np.ndarray:
     rows, inverse = np.unique(pairs, return_inverse=True)  # each needed row read once, in file order
     sig = reader.take(rows)
     inverse = inverse.reshape(pairs.shape)
@@ -487,22 +502,33 @@ def find_clusters(
     n, num_perm = signatures.shape
     if bands is None or rows is None:
         bands, rows = recall_bands(threshold, num_perm)
-    order = priority_order(n, keep, lengths=lengths, quality=quality)
-    index = active_rows(reader, active)
-    codes = candidate_codes(reader, bands, rows, index=index)
-    del index
+    codes = candidate_codes(reader, bands, rows, index=active_rows(reader, active))
     sims = code_similarity(reader, codes)
+    return cluster_verified(n, codes, sims, threshold, keep=keep, lengths=lengths, quality=quality)
+
+
+def cluster_verified(
+    n: int,
+    codes: np.ndarray,
+    sims: np.ndarray,
+    threshold: float,
+    *,
+    keep: KeepPolicy = "first",
+    lengths: np.ndarray | None = None,
+    quality: np.ndarray | None = None,
+) -> ClusterResult:
+    """The last step of ``find_clusters``: keep the candidate pairs (``codes``, their similarity ``sims``) at or
+    above the threshold and cluster them by greedy centres in keep-policy order."""
+    order = priority_order(n, keep, lengths=lengths, quality=quality)
     verified = sims >= np.float32(threshold)
-    n_candidates = len(codes)
     edges, sims = decode_pairs(codes[verified], n), sims[verified]
-    del codes, verified
     centre, similarity = centre_clusters(n, edges, sims, order)
     duplicate_of = np.where((centre >= 0) & (centre != np.arange(n)), centre, -1)
     cluster = np.full(n, -1, dtype=np.int64)
     in_cluster = centre >= 0
     roots = np.unique(centre[in_cluster])
     cluster[in_cluster] = np.searchsorted(roots, centre[in_cluster])
-    return ClusterResult(cluster, duplicate_of, similarity, n_candidates, len(edges))
+    return ClusterResult(cluster, duplicate_of, similarity, len(codes), len(edges))
 
 
 def exact_duplicates(
