@@ -1,5 +1,6 @@
 """Peak memory and CPU of the global dedup steps alone, on synthetic keys: near dedup (``find_clusters``) on
-memory-mapped MinHash signatures and exact dedup (``ExactDedupStage``) on 16-byte keys.
+memory-mapped MinHash signatures, exact dedup (``ExactDedupStage``) on 16-byte keys, and balance + split on
+1M rows of strata, group keys and clusters.
 
     python scripts/bench_near_memory.py --n 1000000 --dir /tmp/near_bench
     python scripts/bench_near_memory.py --n 1000000 --dir /tmp/near_bench --in-memory --keys list
@@ -109,6 +110,44 @@ def measure_exact(n: int, keys_as: str, seed: int) -> dict[str, Any]:
             "duplicates": len(decision.drops), "digest": _digest(dup_of)}
 
 
+def measure_split(n: int, seed: int) -> dict[str, Any]:
+    """The split (+ balance when the checkout has it separately) on n rows: 3 strata, one group key per row
+    shared by ~half the rows with one other row, 10% of rows in near-duplicate clusters of 2."""
+    from curation.config import SplitConfig
+    from curation.pipeline import global_stages as gs
+
+    rng = np.random.default_rng(seed)
+    strata = [("en", "fr", "de")[i % 3] for i in range(n)]
+    group_ids = rng.integers(0, int(n * 0.75), size=n).tolist()
+    groups = [(f"u:{g:x}",) for g in group_ids]
+    table = gs.KeyTable(ids=[""] * n, exact_keys=[b""] * n, lengths=np.ones(n, dtype=np.int64), quality=np.zeros(n),
+                        strata=strata, groups=groups)
+    cluster = np.full(n, -1, dtype=np.int64)
+    members = rng.choice(n, size=n // 10, replace=False)
+    cluster[members] = np.arange(len(members)) // 2
+    table.cluster = cluster
+    config = SplitConfig(train=0.8, validation=0.1, test=0.1, stratify_by="language", max_per_stratum=n // 4)
+    stages = [cls(config, seed) for cls in (getattr(gs, "BalanceStage", None), gs.SplitStage) if cls is not None]
+    base = _rss_mb("VmRSS")
+    cpu = time.process_time()
+    dropped = 0
+    assignment: Any = {}
+    for stage in stages:
+        decision = stage.decide(table)
+        table.alive[list(decision.drops)] = False
+        dropped += len(decision.drops)
+        if decision.assignment is not None:
+            assignment = decision.assignment
+    cpu = time.process_time() - cpu
+    names = {"train": 0, "validation": 1, "test": 2}
+    codes = np.full(n, -1, dtype=np.int8)
+    for row, split in assignment.items():
+        codes[row] = names[split]
+    return {"step": "balance+split", "n": n, "base_rss_mb": round(base, 1),
+            "peak_above_base_mb": round(_rss_mb("VmHWM") - base, 1), "cpu_s": round(cpu, 2), "dropped": dropped,
+            "digest": _digest(codes, table.alive)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -117,8 +156,8 @@ def main() -> None:
     parser.add_argument("--in-memory", action="store_true", help="near dedup on an ndarray, not the memmap")
     parser.add_argument("--keys", choices=["array", "list"], default="array",
                         help="exact keys as an 'S16' array (the columnar table) or a list of bytes (the old table)")
-    parser.add_argument("--skip", choices=["near", "exact"], action="append", default=[])
-    parser.add_argument("--child", choices=["near", "exact"], help=argparse.SUPPRESS)
+    parser.add_argument("--skip", choices=["near", "exact", "split"], action="append", default=[])
+    parser.add_argument("--child", choices=["near", "exact", "split"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.dir / f"sig-{args.n}-{args.seed}.u32"
     if args.child == "near":
@@ -127,10 +166,13 @@ def main() -> None:
     if args.child == "exact":
         print(json.dumps(measure_exact(args.n, args.keys, args.seed)))
         return
+    if args.child == "split":
+        print(json.dumps(measure_split(args.n, args.seed)))
+        return
     args.dir.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         generate(path, args.n, args.seed)
-    for step in ("near", "exact"):
+    for step in ("near", "exact", "split"):
         if step in args.skip:
             continue
         cmd = [sys.executable, __file__, "--child", step, "--n", str(args.n), "--dir", str(args.dir),

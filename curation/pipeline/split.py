@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -113,21 +114,19 @@ class SplitAssignment(Mapping[int, str]):
 def _group_nodes(alive: np.ndarray, groups: Sequence[tuple[Hashable, ...]]) -> tuple[np.ndarray, np.ndarray, int]:
     """(position in ``alive``, node id) of every group key of the alive rows, and the number of distinct keys.
     Keys are opaque: 64-bit ints or strings are numbered through numpy, anything else through a dict."""
-    positions: list[int] = []
-    keys: list[Hashable] = []
-    for pos, row in enumerate(alive.tolist()):
-        for key in groups[row]:
-            positions.append(pos)
-            keys.append(key)
+    rows = alive.tolist()
+    counts = np.fromiter((len(groups[row]) for row in rows), dtype=np.int64, count=len(rows))
+    keys = list(chain.from_iterable(groups[row] for row in rows))
     if not keys:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
+    positions = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
     column = np.asarray(keys) if all(type(k) is type(keys[0]) for k in keys) else None
     if column is not None and column.ndim == 1 and column.dtype.kind in "iuUS":
         distinct, node = np.unique(column, return_inverse=True)
-        return np.asarray(positions, dtype=np.int64), node.astype(np.int64), len(distinct)
+        return positions, node.astype(np.int64), len(distinct)
     node_of: dict[Hashable, int] = {}
     nodes = [node_of.setdefault(key, len(node_of)) for key in keys]
-    return np.asarray(positions, dtype=np.int64), np.asarray(nodes, dtype=np.int64), len(node_of)
+    return positions, np.asarray(nodes, dtype=np.int64), len(node_of)
 
 
 def unit_labels(alive: Sequence[int] | np.ndarray, groups: Sequence[tuple[Hashable, ...]], clusters: np.ndarray,

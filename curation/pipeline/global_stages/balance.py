@@ -28,7 +28,7 @@ class BalanceStage(GlobalStage):
 
     def decide(self, table: KeyTable) -> Decision:
         units = StratumUnits(np.flatnonzero(table.alive), table.strata, table.groups, table.cluster, self.config)
-        # the split shuffles the units of the rows balance saw (see SplitStage)
-        table.extra[self.name] = table.alive.copy()
+        # the split walks these units, less the ones dropped here (see SplitStage)
+        table.extra[self.name] = units
         dropped = stratum_balance(units, self.config, self.seed)
         return Decision(drops={row: GlobalDrop(reason, detail) for row, (reason, detail) in dropped.items()})

@@ -36,8 +36,8 @@ class KeyTable:
     signatures: np.ndarray | None = None  # n x num_perm uint32 (ndarray or np.memmap), when near dedup runs
     alive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     cluster: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # stage name -> the rows of keys it computed in workers; "balance": the rows balance saw (a bool mask),
-    # which the split shuffles so that dropping capped units never reorders the rest
+    # stage name -> the rows of keys it computed in workers; "balance": the units of the rows balance saw
+    # (split.StratumUnits), which the split walks so that dropping capped units never reorders the rest
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

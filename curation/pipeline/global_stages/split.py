@@ -26,8 +26,8 @@ class SplitStage(GlobalStage):
         self.seed = seed
 
     def decide(self, table: KeyTable) -> Decision:
-        population = table.extra.get("balance")
-        rows = np.flatnonzero(table.alive if population is None else population)
-        units = StratumUnits(rows, table.strata, table.groups, table.cluster, self.config)
+        units = table.extra.get("balance")  # the units of the rows balance saw, when it ran
+        if not isinstance(units, StratumUnits):
+            units = StratumUnits(np.flatnonzero(table.alive), table.strata, table.groups, table.cluster, self.config)
         codes = split_codes(units, np.asarray(table.alive, dtype=bool), len(table), self.config, self.seed)
         return Decision(assignment=SplitAssignment(codes))
