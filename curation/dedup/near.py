@@ -542,7 +542,7 @@ def exact_duplicates(
     record whose key was seen in another record, -1 for survivors. The survivor follows ``keep``."""
     if isinstance(keys, np.ndarray):
         arr = np.ascontiguousarray(keys)
-        raw = arr.tobytes()
+        raw: bytes | np.ndarray = arr.reshape(-1).view(np.uint8)  # no copy of the keys
         width = arr.dtype.itemsize * (arr.shape[1] if arr.ndim == 2 else 1)
     else:
         raw = b"".join(keys)
@@ -554,14 +554,17 @@ def exact_duplicates(
     n = len(raw) // width
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    words = np.frombuffer(raw, dtype="<u8")
-    cols = words.reshape(n, width // 8)
-    order = np.lexsort(cols.T[::-1])
+    cols = np.frombuffer(raw, dtype="<u8").reshape(n, width // 8)
+    order = np.lexsort(cols.T[::-1])  # stable: each run of equal keys is in index order
     sorted_cols = cols[order]
     first = np.ones(n, dtype=bool)
     first[1:] = np.any(sorted_cols[1:] != sorted_cols[:-1], axis=1)
+    del sorted_cols
     group = np.cumsum(first) - 1
     labels = np.empty(n, dtype=np.int64)
-    labels[order] = order[first][group]  # any member works as a label; choose_survivors re-ranks
-    survivor = choose_survivors(labels, keep, lengths=lengths, quality=quality)
-    return np.where(survivor == np.arange(n), -1, survivor)
+    labels[order] = order[first][group]  # the lowest index of each key: the survivor under "first"
+    del order, first, group
+    survivor = labels if keep == "first" else choose_survivors(labels, keep, lengths=lengths, quality=quality)
+    index = np.arange(n, dtype=np.int64)
+    survivor[survivor == index] = -1
+    return survivor

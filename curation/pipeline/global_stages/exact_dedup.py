@@ -21,12 +21,13 @@ class ExactDedupStage(GlobalStage):
         rows = np.flatnonzero(table.alive)
         if len(rows) == 0:
             return Decision()
-        keys = table.exact_keys
-        # an 'S16' column is sliced as an array: indexing it row by row would give np.bytes_, which drops
-        # trailing NUL bytes (keys of different lengths)
-        picked = keys[rows] if isinstance(keys, np.ndarray) else [keys[i] for i in rows.tolist()]
-        dup_of = exact_duplicates(picked, self.config.keep, lengths=np.asarray(table.lengths)[rows],
-                                  quality=np.asarray(table.quality)[rows])
+        keys, lengths, quality = table.exact_keys, np.asarray(table.lengths), np.asarray(table.quality)
+        if len(rows) < len(table):  # columns are only copied when some rows are gone
+            # an 'S16' column is sliced as an array: indexing it row by row would give np.bytes_, which drops
+            # trailing NUL bytes (keys of different lengths)
+            keys = keys[rows] if isinstance(keys, np.ndarray) else [keys[i] for i in rows.tolist()]
+            lengths, quality = lengths[rows], quality[rows]
+        dup_of = exact_duplicates(keys, self.config.keep, lengths=lengths, quality=quality)
         dups = np.flatnonzero(dup_of >= 0)
         drops = {
             row: GlobalDrop("exact_duplicate", "same content after normalising case and whitespace", survivor, 1.0)
