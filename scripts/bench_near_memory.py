@@ -4,6 +4,7 @@ memory-mapped MinHash signatures, exact dedup (``ExactDedupStage``) on 16-byte k
 
     python scripts/bench_near_memory.py --n 1000000 --dir /tmp/near_bench
     python scripts/bench_near_memory.py --n 1000000 --dir /tmp/near_bench --in-memory --keys list
+    python scripts/bench_near_memory.py --n 1000000 --dir /tmp/near_bench --ray --skip exact --skip split
 
 The signatures (n x 128 uint32, random, ~17% planted near copies at 0-40 changed slots of 128, i.e. estimated
 Jaccard >= 0.69, 0.5% empty rows) are written once to ``DIR/sig-N.u32`` and opened read-only as ``np.memmap``,
@@ -65,22 +66,32 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-def measure_near(path: Path, n: int, in_memory: bool, seed: int) -> dict[str, Any]:
+def measure_near(path: Path, n: int, in_memory: bool, seed: int, on_ray: bool = False) -> dict[str, Any]:
     from curation.dedup.config import NearDedupConfig
     from curation.dedup.near import find_clusters
 
     sig: Any = np.memmap(path, dtype=np.uint32, mode="r", shape=(n, NUM_PERM))
-    if in_memory:
-        sig = np.array(sig)
+    if in_memory:  # read, not mapped: copying from the map would leave its pages in the peak
+        sig = np.fromfile(path, dtype=np.uint32).reshape(n, NUM_PERM)
     lengths = np.random.default_rng(seed).integers(10, 2000, size=n)
     bands, rows = NearDedupConfig().lsh_params()
+    run: Any = find_clusters
+    if on_ray:
+        import ray
+
+        from curation.dedup.near_ray import find_clusters_on_ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        run = find_clusters_on_ray
     base = _rss_mb("VmRSS")
     cpu, wall = time.process_time(), time.perf_counter()
-    result = find_clusters(sig, threshold=0.7, bands=bands, rows=rows, keep="longest", lengths=lengths)
+    result = run(sig, threshold=0.7, bands=bands, rows=rows, keep="longest", lengths=lengths)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {"step": "near_dedup", "n": n, "input": "ndarray" if in_memory else "memmap",
+    return {"step": "near_dedup" + (" on ray (driver)" if on_ray else ""), "n": n,
+            "input": "ndarray" if in_memory else "memmap",
             "base_rss_mb": round(base, 1), "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
             "peak_above_base_mb": round(_rss_mb("VmHWM") - base, 1), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+            "rss_shmem_mb_at_end": round(_rss_mb("RssShmem"), 1),
             "candidate_pairs": result.candidate_pairs, "verified_pairs": result.verified_pairs,
             "duplicates": result.n_duplicates,
             "digest": _digest(result.duplicate_of, result.cluster, result.similarity)}
@@ -156,12 +167,13 @@ def main() -> None:
     parser.add_argument("--in-memory", action="store_true", help="near dedup on an ndarray, not the memmap")
     parser.add_argument("--keys", choices=["array", "list"], default="array",
                         help="exact keys as an 'S16' array (the columnar table) or a list of bytes (the old table)")
+    parser.add_argument("--ray", action="store_true", help="near dedup as Ray tasks (a local 2-CPU Ray); driver only")
     parser.add_argument("--skip", choices=["near", "exact", "split"], action="append", default=[])
     parser.add_argument("--child", choices=["near", "exact", "split"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.dir / f"sig-{args.n}-{args.seed}.u32"
     if args.child == "near":
-        print(json.dumps(measure_near(path, args.n, args.in_memory, args.seed)))
+        print(json.dumps(measure_near(path, args.n, args.in_memory, args.seed, args.ray)))
         return
     if args.child == "exact":
         print(json.dumps(measure_exact(args.n, args.keys, args.seed)))
@@ -176,7 +188,8 @@ def main() -> None:
         if step in args.skip:
             continue
         cmd = [sys.executable, __file__, "--child", step, "--n", str(args.n), "--dir", str(args.dir),
-               "--seed", str(args.seed), "--keys", args.keys] + (["--in-memory"] if args.in_memory else [])
+               "--seed", str(args.seed), "--keys", args.keys] + (["--in-memory"] if args.in_memory else []) + (
+                   ["--ray"] if args.ray else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ).stdout
         print(out.strip().splitlines()[-1])
 

@@ -2,11 +2,12 @@
 per chunk of pairs, spread over the cluster; the greedy centre clustering stays on the driver (sequential,
 a few bytes per record).
 
-The driver reads the signatures once, a row chunk at a time, and ``ray.put``s each chunk: tasks on any node
-read their rows from the object store (no shared file system needed) and the driver never holds more than
-one chunk. Every step is the local one (``curation.dedup.near``) on the same rows, and results are merged
-in a fixed order, so the clusters are identical to a local run. Used by ``NearDedupStage`` when a Ray
-session is up (``runner.executor: ray`` keeps it through phase 2) and the table is large enough.
+The signatures go into the object store once, in row chunks (read from the memmap's file by tasks on the
+driver's node, or put from an in-memory matrix): tasks on any node read their rows from there (no shared
+file system needed) and the driver never holds more than one chunk. Every step is the local one
+(``curation.dedup.near``) on the same rows, and results are merged in a fixed order, so the clusters are
+identical to a local run. Used by ``NearDedupStage`` when a Ray session is up (``runner.executor: ray``
+keeps it through phase 2) and the table is large enough.
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ class ChunkRefs:
 
     @classmethod
     def put(cls, reader: near.SignatureRows, chunk_rows: int) -> ChunkRefs:
+        """Store the rows in chunks. A file (a memmap) is read by tasks pinned to this node, so the chunks are
+        written into the object store by them and never pass through the driver's memory (pages the driver
+        writes there would count in its RSS); an in-memory matrix is put from here."""
         import ray
 
-        refs = [ray.put(np.ascontiguousarray(reader.block(a, min(a + chunk_rows, reader.n))))
-                for a in range(0, reader.n, chunk_rows)]
+        starts = range(0, reader.n, chunk_rows)
+        if reader.path is not None:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+            read = ray.remote(num_cpus=1)(_read_chunk).options(scheduling_strategy=here)
+            refs = [read.remote(reader, a, min(a + chunk_rows, reader.n)) for a in starts]
+        else:
+            refs = [ray.put(np.ascontiguousarray(reader.block(a, min(a + chunk_rows, reader.n)))) for a in starts]
         return cls(refs, reader.n, reader.num_perm, chunk_rows)
 
     def buffer(self, rows: int) -> None:
@@ -54,6 +65,10 @@ class ChunkRefs:
             c = int(chunk[lo])
             out[lo:hi] = ray.get(self.refs[c])[rows[lo:hi] - c * self.chunk_rows]
         return out
+
+
+def _read_chunk(reader: near.SignatureRows, a: int, b: int) -> np.ndarray:
+    return reader.block(a, b)
 
 
 def _band_codes(rows: ChunkRefs, index: np.ndarray, bands: list[int], band_rows: int) -> np.ndarray:
