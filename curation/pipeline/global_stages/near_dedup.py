@@ -9,6 +9,7 @@ verification run as Ray tasks (``curation.dedup.near_ray``), with the same resul
 
 from __future__ import annotations
 
+import sys
 from typing import ClassVar
 
 import numpy as np
@@ -57,11 +58,8 @@ class NearDedupStage(GlobalStage):
 
 
 def _ray_is_up() -> bool:
-    try:
-        import ray
-    except ImportError:
-        return False
-    return bool(ray.is_initialized())
+    ray = sys.modules.get("ray")  # never imported here: a run without Ray does not pay for the import
+    return ray is not None and bool(ray.is_initialized())
 
 
 def _largest(result: ClusterResult) -> list[dict[str, object]]:
