@@ -26,7 +26,7 @@ class SplitStage(GlobalStage):
         self.seed = seed
 
     def decide(self, table: KeyTable) -> Decision:
-        units = table.extra.get("balance")  # the units of the rows balance saw, when it ran
+        units = table.extra.pop("balance", None)  # the units of the rows balance saw, when it ran (freed here)
         if not isinstance(units, StratumUnits):
             units = StratumUnits(np.flatnonzero(table.alive), table.strata, table.groups, table.cluster, self.config)
         codes = split_codes(units, np.asarray(table.alive, dtype=bool), len(table), self.config, self.seed)
