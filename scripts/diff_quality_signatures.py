@@ -88,19 +88,29 @@ def normalised(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _outcome(record: dict[str, Any], drop: Any) -> tuple[Any, Any, Any]:
+    meta = record.get("metadata") or {}
+    return (None if drop is None else (drop.reason, drop.detail)), meta.get("quality"), meta.get("flags")
+
+
 def quality_results(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Per config, the outcome of every record through ``process`` and through ``process_batch`` (what the
+    runner calls, in its batches)."""
     out: dict[str, list[Any]] = {}
     for name, stage in stages().items():
         rows = []
         for record in copy.deepcopy(records):
             try:
-                drop = stage.process(record)
-                verdict: Any = None if drop is None else (drop.reason, drop.detail)
+                rows.append(_outcome(record, stage.process(record)))
             except Exception as exc:  # noqa: BLE001 - an exception is a result to compare too
-                verdict = ("raised", type(exc).__name__)
-            meta = record.get("metadata") or {}
-            rows.append((verdict, meta.get("quality"), meta.get("flags")))
+                rows.append((("raised", type(exc).__name__), None, None))
         out[name] = rows
+        batched = copy.deepcopy(records)
+        rows = []
+        for lo in range(0, len(batched), BATCH):
+            batch = batched[lo : lo + BATCH]
+            rows.extend(_outcome(r, d) for r, d in zip(batch, stage.process_batch(batch), strict=True))
+        out[f"{name}_batch"] = rows
     return out
 
 
@@ -176,9 +186,10 @@ def timing(n: int, repeat: int) -> None:
     stage = QualityStage()
     copies = [copy.deepcopy(records) for _ in range(repeat)]
 
-    def quality() -> None:
-        for record in copies.pop():
-            stage.process(record)
+    def quality() -> None:  # as the runner calls it
+        records = copies.pop()
+        for lo in range(0, count, BATCH):
+            stage.process_batch(records[lo : lo + BATCH])
 
     q = _best(repeat, quality)
     text_signatures(["warm up"], shingle_size=3)

@@ -1,0 +1,185 @@
+"""Batch-wide measures for the quality stage (``QualityStage.process_batch``): what the per-reply checks
+compute character by character in Python, computed for all replies of a batch in a few numpy passes.
+
+Each function here gives exactly what its per-reply counterpart in ``quality.py`` gives, or a certain
+"nothing to see" that lets the exact per-reply code be skipped:
+
+- :func:`char_profiles`: per non-ASCII text, whether it is mostly Chinese/Japanese (``_is_cjk``), its
+  visible and symbol character counts (``_symbol_counts``) and its characters without whitespace (the
+  CJK n-gram tokens);
+- :func:`any_repeated_window`: per sequence of token hashes, whether some window of ``n`` consecutive
+  tokens occurs twice. Equal windows have equal hashes, so "no" is certain; a "yes" (rarely a collision)
+  only sends the reply through the exact count;
+- :func:`first_phrases`: per text, the first phrase of a list it contains, found with one ``str.find``
+  scan per phrase over all texts of the batch joined (C speed, skipping ahead) instead of one scan per reply.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from functools import lru_cache
+
+import numpy as np
+
+from curation.textscan import literal_scanner
+
+_SYMBOL, _CJK, _SPACE, _COMMON_SPACE, _ASCII_SPACE = 1, 2, 4, 8, 16
+_BMP = 0x10000
+# quality._CJK (Hiragana, Katakana, CJK extension A, unified and compatibility ideographs)
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_COMMON_SPACES = " \n\t\r\u3000\xa0\f\v"  # quality._COMMON_SPACES
+_CJK_SAMPLE = 2000  # quality._is_cjk looks at the first 2000 characters
+_U64 = np.uint64
+_WEIGHTS = np.array([(0x9E3779B97F4A7C15 * (2 * i + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for i in range(64)], dtype=_U64)
+_DOC_SHIFT = _U64(44)  # a window's sort key: its document in the top 20 bits, 44 bits of its hash below
+_MAX_DOCS = 1 << 20
+
+
+@lru_cache(maxsize=1)
+def _bmp_table() -> np.ndarray:
+    """Flags of every Basic Multilingual Plane code point. A symbol is what quality._SYMBOL matches
+    (``[^\\w\\s]|_``: neither ``isalnum`` nor ``isspace``); whitespace is what ``\\s`` and ``str.split`` take."""
+    chars = [chr(cp) for cp in range(_BMP)]
+    table = np.zeros(_BMP, dtype=np.uint8)
+    table[[not (c.isalnum() or c.isspace()) for c in chars]] |= _SYMBOL
+    table[[c.isspace() for c in chars]] |= _SPACE
+    for lo, hi in _CJK_RANGES:
+        table[lo : hi + 1] |= _CJK
+    table[[ord(c) for c in _COMMON_SPACES]] |= _COMMON_SPACE
+    table[32] |= _ASCII_SPACE
+    table.flags.writeable = False
+    return table
+
+
+def _flags(cps: np.ndarray) -> np.ndarray:
+    """:func:`_bmp_table` flags of any code points; above the BMP (emoji, rare ideographs) only "symbol" can
+    be set (no whitespace or counted CJK range lies there), looked up once per distinct code point."""
+    table = _bmp_table()
+    wide = cps >= _BMP
+    if not wide.any():
+        return table[cps]
+    flags = table[np.where(wide, 0, cps)]
+    values, inverse = np.unique(cps[wide], return_inverse=True)
+    symbol = np.array([not (chr(v).isalnum() or chr(v).isspace()) for v in values.tolist()], dtype=bool)
+    flags[wide] = np.where(symbol[inverse], _SYMBOL, 0).astype(np.uint8)
+    return flags
+
+
+def _segments(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per position of texts laid end to end: which text, and the position inside it."""
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    doc = np.repeat(np.arange(len(lengths)), lengths)
+    return doc, np.arange(len(doc)) - starts[doc]
+
+
+def char_profiles(texts: list[str]) -> tuple[list[bool], list[tuple[int, int]], list[np.ndarray]]:
+    """For each text: ``_is_cjk(text)``, ``_symbol_counts(text)`` and its code points without whitespace."""
+    n = len(texts)
+    if n == 0:
+        return [], [], []
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = _flags(cps)
+    doc, pos = _segments(lengths)
+    in_sample = pos < _CJK_SAMPLE
+    cjk = np.bincount(doc, weights=(flags & _CJK).astype(bool) & in_sample, minlength=n)
+    spaces = np.bincount(doc, weights=(flags & _ASCII_SPACE).astype(bool) & in_sample, minlength=n)
+    sample = np.minimum(lengths, _CJK_SAMPLE)
+    is_cjk = cjk > 0.3 * np.maximum(1, sample - spaces)
+    symbols = np.bincount(doc, weights=(flags & _SYMBOL).astype(bool), minlength=n)
+    visible = lengths - np.bincount(doc, weights=(flags & _COMMON_SPACE).astype(bool), minlength=n)
+    solid = (flags & _SPACE) == 0
+    kept = np.cumsum(np.bincount(doc[solid], minlength=n)).tolist()
+    chars = cps[solid]
+    pieces = [chars[lo:hi] for lo, hi in zip([0, *kept[:-1]], kept, strict=True)]
+    counts = [(int(v), int(s)) for v, s in zip(visible.tolist(), symbols.tolist(), strict=True)]
+    return is_cjk.tolist(), counts, pieces
+
+
+def any_repeated_window(tokens: np.ndarray, lengths: list[int], n: int) -> list[bool]:
+    """For token hash sequences laid end to end in ``tokens`` (uint64; sequence ``j`` has ``lengths[j]``
+    tokens, each at least ``n``): does a window of ``n`` consecutive tokens occur twice in the sequence (or,
+    rarely, do two windows' 44-bit hashes collide)?"""
+    if not lengths:
+        return []
+    if len(lengths) >= _MAX_DOCS:
+        split = int(sum(lengths[: _MAX_DOCS - 1]))
+        return [*any_repeated_window(tokens[:split], lengths[: _MAX_DOCS - 1], n),
+                *any_repeated_window(tokens[split:], lengths[_MAX_DOCS - 1 :], n)]
+    sizes = np.asarray(lengths, dtype=np.int64)
+    tokens = tokens.astype(_U64, copy=False)
+    doc, pos = _segments(sizes)
+    count = len(tokens) - n + 1
+    acc = tokens[:count] * _WEIGHTS[0]
+    for m in range(1, n):
+        acc += tokens[m : m + count] * _WEIGHTS[m]
+    # the windows that end inside their own text
+    valid = np.flatnonzero(pos[:count] <= (sizes - n)[doc[:count]])
+    keys = (acc[valid] >> _U64(64 - 44)) | (doc[valid].astype(_U64) << _DOC_SHIFT)
+    keys.sort()
+    repeated = np.zeros(len(lengths), dtype=bool)
+    same = keys[1:] == keys[:-1]
+    repeated[(keys[1:][same] >> _DOC_SHIFT).astype(np.int64)] = True
+    return repeated.tolist()
+
+
+def any_repeated_run_window(runs: list[np.ndarray], n: int) -> list[bool]:
+    """:func:`any_repeated_window` over separate arrays of code points (or any integers)."""
+    tokens = np.concatenate(runs) if runs else np.zeros(0, dtype=np.uint32)
+    return any_repeated_window(tokens, [len(run) for run in runs], n)
+
+
+def token_hashes(tokens: list[str]) -> np.ndarray:
+    """Python's own string hashes of ``tokens`` (equal words, equal hashes), as uint64."""
+    return np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(_U64)
+
+
+def first_phrases(texts: list[str], *lists: tuple[str, ...]) -> list[tuple[str | None, ...]]:
+    """For each text and each list of phrases, the first phrase of the list (in list order) the text contains,
+    or None. No phrase may hold ``\x00`` (the separator of joined texts: no match may span two texts).
+
+    ASCII texts are joined and scanned with one ``str.find`` per ASCII phrase (one byte per character, which
+    ``find`` skips through fast; other phrases cannot occur in them). The others get one Aho-Corasick pass
+    each for all phrases of all lists when pyahocorasick is installed (~25 ns a character, where a ``find``
+    per phrase in a wide string costs ~2 ns a character per phrase), else the joined ``find`` scan too."""
+    occurrences: dict[str, list[tuple[int, int]]] = {}
+    for j, group in enumerate(lists):
+        for k, phrase in enumerate(group):
+            occurrences.setdefault(phrase, []).append((j, k))
+    found: list[list[int | None]] = [[None] * len(lists) for _ in texts]
+    narrow = [i for i, text in enumerate(texts) if text.isascii()]
+    wide = [i for i, text in enumerate(texts) if not text.isascii()]
+    scan = literal_scanner({p: tuple(at) for p, at in occurrences.items()}) if wide and occurrences else None
+    if scan is not None:
+        for i in wide:
+            for places in scan(texts[i]):
+                for j, k in places:
+                    _note(found[i], j, k)
+        wide = []
+    for group, ascii_only in ((narrow, True), (wide, False)):
+        candidates = [(p, at) for p, at in occurrences.items() if p.isascii() or not ascii_only]
+        if not group or not candidates:
+            continue
+        members = [texts[i] for i in group]
+        joined = "\x00".join(members)
+        starts = [0]
+        for text in members[:-1]:
+            starts.append(starts[-1] + len(text) + 1)
+        bounds = [*starts[1:], len(joined) + 1]
+        find = joined.find
+        for phrase, places in candidates:
+            at = find(phrase)
+            while at >= 0:
+                doc = bisect_right(starts, at) - 1
+                for j, k in places:
+                    _note(found[group[doc]], j, k)
+                at = find(phrase, bounds[doc])  # this text is done with this phrase
+    return [tuple(None if k is None else lists[j][k] for j, k in enumerate(row)) for row in found]
+
+
+def _note(row: list[int | None], j: int, k: int) -> None:
+    """Keep the earliest phrase of list ``j`` found in a text."""
+    current = row[j]
+    if current is None or k < current:
+        row[j] = k
