@@ -30,7 +30,20 @@ _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0x
 _COMMON_SPACES = " \n\t\r\u3000\xa0\f\v"  # quality._COMMON_SPACES
 _CJK_SAMPLE = 2000  # quality._is_cjk looks at the first 2000 characters
 _U64 = np.uint64
-_WEIGHTS = np.array([(0x9E3779B97F4A7C15 * (2 * i + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for i in range(64)], dtype=_U64)
+
+
+def _splitmix64(count: int) -> list[int]:
+    """Odd, unrelated 64-bit window weights (a multiple of one constant would make windows collide)."""
+    out, state, mask = [], 0, (1 << 64) - 1
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append((z ^ (z >> 31)) | 1)
+    return out
+
+
+_WEIGHTS = np.array(_splitmix64(64), dtype=_U64)
 _DOC_SHIFT = _U64(44)  # a window's sort key: its document in the top 20 bits, 44 bits of its hash below
 _MAX_DOCS = 1 << 20
 
@@ -103,6 +116,8 @@ def any_repeated_window(tokens: np.ndarray, lengths: list[int], n: int) -> list[
     rarely, do two windows' 44-bit hashes collide)?"""
     if not lengths:
         return []
+    if n > len(_WEIGHTS):  # no weights for such long windows: every sequence gets the exact count
+        return [True] * len(lengths)
     if len(lengths) >= _MAX_DOCS:
         split = int(sum(lengths[: _MAX_DOCS - 1]))
         return [*any_repeated_window(tokens[:split], lengths[: _MAX_DOCS - 1], n),
