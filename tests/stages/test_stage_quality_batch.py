@@ -81,15 +81,14 @@ def test_long_ngrams_still_equal_process() -> None:
 
 
 @pytest.mark.parametrize("aho", [True, False])
-def test_first_phrases_gives_the_first_listed_phrase_of_each_list(aho: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_phrases_gives_the_first_listed_phrase(aho: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not aho:
         monkeypatch.setattr(quality_batch, "literal_scanner", lambda words: None)
-    refusals = ("i can't", "sorry, i can't", "我无法", "ab")
-    disclaimers = ("as an ai", "ab", "作为ai")
-    texts = ["sorry, i can't do that", "as an ai, ab", "我无法提供。作为ai", "nothing", "ab é", "", "x ab"]
-    got = quality_batch.first_phrases(texts, refusals, disclaimers)
-    want = [tuple(next((p for p in group if p in t), None) for group in (refusals, disclaimers)) for t in texts]
-    assert got == want
+    phrases = ("i can't", "sorry, i can't", "我无法", "ab", "作为ai", "ab")
+    texts = ["sorry, i can't do that", "as an ai, ab", "我无法提供。作为ai", "nothing", "ab é", "", "x ab", "作为ai ab"]
+    assert quality_batch.first_phrases(texts, phrases) == [next((p for p in phrases if p in t), None) for t in texts]
+    assert quality_batch.first_phrases(texts, ()) == [None] * len(texts)
+    assert quality_batch.first_phrases([], phrases) == []
 
 
 def test_batch_equals_process_on_odd_and_labelled_replies() -> None:
@@ -103,7 +102,6 @@ def test_batch_equals_process_on_odd_and_labelled_replies() -> None:
 
 
 def test_batch_equals_process_with_custom_phrases() -> None:
-    # a phrase that ends with a space cannot share the scan of unstripped replies: the stage falls back
     stage = QualityStage(QualityConfig(refusal_only="drop", refusal_patterns=["no can do ", "nope"],
                                        disclaimer_patterns=["beep boop"]))
     records = [_reply(t) for t in ("  No can do  ", "nope.", "Beep boop, I am a bot", "fine")]

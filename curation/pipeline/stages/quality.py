@@ -387,12 +387,14 @@ def longest_repeated_block(prose: str) -> int:
 
 
 def repeated_ngram_fraction(
-    prose: str, n: int, min_words: int, min_count: int = 2, *, lowered: str | None = None, cjk: bool | None = None
+    prose: str, n: int, min_words: int, min_count: int = 2, *, lowered: str | None = None, cjk: bool | None = None,
+    likely: bool = False,
 ) -> float:
     """Gopher-style: share of tokens covered by an n-gram that occurs at least ``min_count`` times.
 
     Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
-    ``lowered`` is ``prose.lower()`` and ``cjk`` is ``_is_cjk(prose)`` when the caller has them already.
+    ``lowered`` is ``prose.lower()`` and ``cjk`` is ``_is_cjk(prose)`` when the caller has them already;
+    ``likely``: the caller knows some n-gram repeats, so the set that tells most replies apart is skipped.
     """
     grams: list[Any]
     if _is_cjk(prose) if cjk is None else cjk:
@@ -403,7 +405,7 @@ def repeated_ngram_fraction(
             return 0.0
         # Slices: cheaper than tuples of characters. Most replies repeat nothing: the set alone says so,
         # and the list and the counts are only built for the others.
-        if len({chars[i : i + n] for i in range(size - n + 1)}) == size - n + 1:
+        if not likely and len({chars[i : i + n] for i in range(size - n + 1)}) == size - n + 1:
             return 0.0
         grams = [chars[i : i + n] for i in range(size - n + 1)]
     else:
@@ -412,17 +414,20 @@ def repeated_ngram_fraction(
         size = len(tokens)
         if size < max(min_words, n + 1):
             return 0.0
-        if len(set(zip(*(tokens[i:] for i in range(n)), strict=False))) == size - n + 1:
+        if not likely and len(set(zip(*(tokens[i:] for i in range(n)), strict=False))) == size - n + 1:
             return 0.0
         grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
     counts = Counter(grams)
-    covered = bytearray(size)
-    any_dup = False
-    for i, gram in enumerate(grams):
-        if counts[gram] >= min_count:
-            covered[i : i + n] = b"\x01" * n
-            any_dup = True
-    return sum(covered) / size if any_dup else 0.0
+    if max(counts.values()) < min_count:
+        return 0.0
+    # Tokens covered by the n-grams that occur often enough: a union of [i, i + n) over their positions, in order.
+    covered = 0
+    end = 0
+    for i in [i for i, gram in enumerate(grams) if counts[gram] >= min_count]:
+        start = max(i, end)
+        end = i + n
+        covered += end - start
+    return covered / size
 
 
 def _visible(prose: str) -> str:
@@ -503,17 +508,26 @@ class QualityStage(RecordStage):
         self._disclaimers = tuple(_plain_quotes(p.lower()) for p in cfg.disclaimer_patterns)
         self._refusal_re = phrase_finder(self._refusals)
         self._disclaimer_re = phrase_finder(self._disclaimers)
+        self._bind_checks()
+
+    def _bind_checks(self) -> None:
+        self._checkers: dict[str, Any] = {check: getattr(self, f"_check_{check}") for check in CHECKS}
+        # (code, mode, check) of the checks that run, in order: no per-record lookups
+        self._active = [(c, self._modes[c], self._checkers[c]) for c in CHECKS if self._modes[c] != "off"]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_refusal_re", None)  # closures over an automaton: rebuilt in each worker
         state.pop("_disclaimer_re", None)
+        state.pop("_checkers", None)  # bound methods: rebound in each worker
+        state.pop("_active", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._refusal_re = phrase_finder(self._refusals)
         self._disclaimer_re = phrase_finder(self._disclaimers)
+        self._bind_checks()
 
     @staticmethod
     def _phrase(finder: Any, phrases: tuple[str, ...], lowered: str) -> str | None:
@@ -580,82 +594,129 @@ class QualityStage(RecordStage):
         self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
     ) -> str | None:
         """The detail of a hit of one check over the replies, or None."""
+        return self._checkers[check](texts, prose, last, cache)
+
+    def _check_empty_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, text in enumerate(texts):
+            if not text.strip():
+                return f"reply {i + 1} of {len(texts)} is empty"
+        return None
+
+    def _check_near_empty_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
         cfg = self.config
-        if check == "empty_reply":
-            for i, text in enumerate(texts):
-                if not text.strip():
-                    return f"reply {i + 1} of {len(texts)} is empty"
-        elif check == "near_empty_reply":
-            for i, text in enumerate(texts):
-                size = len(text.strip())
-                if 0 < size < cfg.near_empty_chars:
-                    return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
-        elif check == "unfilled_placeholder":
-            for i, text in enumerate(texts):
-                found = placeholder_in(text) or (bracket_placeholder_in(text) if cfg.bracket_placeholders else None)
-                if found:
-                    return f"reply {i + 1} holds {found!r}"
-        elif check == "bracket_placeholder":
-            for i, text in enumerate(texts):
-                found = bracket_placeholder_in(text)
-                if found:
-                    return f"reply {i + 1} holds {found!r}"
-        elif check == "refusal_only":
-            known = cache.get("refusals")  # from process_batch: {reply index: hit} of the short replies
-            for i, text in enumerate(texts):
-                if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
-                    if known is not None:
-                        hit = known[i]
-                    else:
-                        lowered = self._lowered(texts, cache)[i].strip()
-                        hit = self._phrase(self._refusal_re, self._refusals, lowered)
-                    if hit:
-                        return f"reply {i + 1} is a refusal ({hit!r})"
-        elif check == "ai_disclaimer":
-            known = cache.get("disclaimers")
-            for i in range(len(texts)):
+        for i, text in enumerate(texts):
+            size = len(text.strip())
+            if 0 < size < cfg.near_empty_chars:
+                return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
+        return None
+
+    def _check_unfilled_placeholder(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, text in enumerate(texts):
+            found = placeholder_in(text) or (bracket_placeholder_in(text) if cfg.bracket_placeholders else None)
+            if found:
+                return f"reply {i + 1} holds {found!r}"
+        return None
+
+    def _check_bracket_placeholder(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, text in enumerate(texts):
+            found = bracket_placeholder_in(text)
+            if found:
+                return f"reply {i + 1} holds {found!r}"
+        return None
+
+    def _check_refusal_only(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        known = cache.get("refusals")  # from process_batch: {reply index: hit} of the short replies
+        for i, text in enumerate(texts):
+            if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
                 if known is not None:
                     hit = known[i]
                 else:
-                    hit = self._phrase(self._disclaimer_re, self._disclaimers, self._lowered(texts, cache)[i])
+                    lowered = self._lowered(texts, cache)[i].strip()
+                    hit = self._phrase(self._refusal_re, self._refusals, lowered)
                 if hit:
-                    return f"reply {i + 1} says {hit!r}"
-        elif check == "repeated_lines":
-            for i, fraction in enumerate(self._line_fractions(prose, cache)):
-                if fraction > cfg.max_repeated_line_fraction:
-                    looping = looping_line_fraction(prose[i])
-                    block = longest_repeated_block(prose[i])
-                    if looping > cfg.max_looping_line_fraction:
-                        return (f"reply {i + 1}: {fraction:.0%} repeated lines, {looping:.0%} in lines said 3+ times "
-                                f"(max {cfg.max_repeated_line_fraction:.0%}, {cfg.max_looping_line_fraction:.0%})")
-                    if block >= cfg.max_repeated_block_lines:
-                        limit = cfg.max_repeated_block_lines - 1
-                        return f"reply {i + 1}: a block of {block} lines is said again (max {limit})"
-        elif check == "repeated_ngrams":
-            for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
-                if fraction > cfg.max_repeated_ngram_fraction:
-                    why = self._ngram_loop(prose[i])
-                    if why:
-                        return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
-        elif check == "non_alnum_ratio":
-            known = cache.get("symbols")  # from process_batch: (visible, symbols) per prose, or None
-            for i, text in enumerate(prose):
-                if len(text) >= cfg.min_chars_for_ratio:
-                    counts = known[i] if known is not None else None
-                    visible, symbols = counts if counts is not None else _symbol_counts(text)
-                    ratio = symbols / visible if visible else 0.0
-                    if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
-                        body, ratio = script_aware_symbols(text)
-                        if ratio <= cfg.max_non_alnum_ratio:
-                            continue
-                        runs = symbol_run_fraction(body)
-                        if runs >= cfg.min_symbol_run_fraction:
-                            return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
-                                    f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
-        elif check == "truncated_reply" and last is not None:
-            why = looks_truncated(last)
-            if why:
-                return f"last reply {why}"
+                    return f"reply {i + 1} is a refusal ({hit!r})"
+        return None
+
+    def _check_ai_disclaimer(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        known = cache.get("disclaimers")
+        for i in range(len(texts)):
+            if known is not None:
+                hit = known[i]
+            else:
+                hit = self._phrase(self._disclaimer_re, self._disclaimers, self._lowered(texts, cache)[i])
+            if hit:
+                return f"reply {i + 1} says {hit!r}"
+        return None
+
+    def _check_repeated_lines(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, fraction in enumerate(self._line_fractions(prose, cache)):
+            if fraction > cfg.max_repeated_line_fraction:
+                looping = looping_line_fraction(prose[i])
+                block = longest_repeated_block(prose[i])
+                if looping > cfg.max_looping_line_fraction:
+                    return (f"reply {i + 1}: {fraction:.0%} repeated lines, {looping:.0%} in lines said 3+ times "
+                            f"(max {cfg.max_repeated_line_fraction:.0%}, {cfg.max_looping_line_fraction:.0%})")
+                if block >= cfg.max_repeated_block_lines:
+                    limit = cfg.max_repeated_block_lines - 1
+                    return f"reply {i + 1}: a block of {block} lines is said again (max {limit})"
+        return None
+
+    def _check_repeated_ngrams(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
+            if fraction > cfg.max_repeated_ngram_fraction:
+                why = self._ngram_loop(prose[i])
+                if why:
+                    return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
+        return None
+
+    def _check_non_alnum_ratio(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        known = cache.get("symbols")  # from process_batch: (visible, symbols) per prose, or None
+        for i, text in enumerate(prose):
+            if len(text) >= cfg.min_chars_for_ratio:
+                counts = known[i] if known is not None else None
+                visible, symbols = counts if counts is not None else _symbol_counts(text)
+                ratio = symbols / visible if visible else 0.0
+                if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
+                    body, ratio = script_aware_symbols(text)
+                    if ratio <= cfg.max_non_alnum_ratio:
+                        continue
+                    runs = symbol_run_fraction(body)
+                    if runs >= cfg.min_symbol_run_fraction:
+                        return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
+                                f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
+        return None
+
+    def _check_truncated_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        if last is None:
+            return None
+        why = looks_truncated(last)
+        if why:
+            return f"last reply {why}"
         return None
 
     def _prepare(self, record: dict[str, Any]) -> tuple[list[str], list[str], str | None]:
@@ -738,7 +799,8 @@ class QualityStage(RecordStage):
             for k, hit in zip(where, repeated, strict=True):
                 if hit:  # rare: the exact count (the set of n-grams in it says "no repeat" on a collision)
                     fractions[k] = repeated_ngram_fraction(
-                        prose[k], n, min_words, lowered=lowered[k] if texts[k] is prose[k] else None, cjk=cjk[k]
+                        prose[k], n, min_words, lowered=lowered[k] if texts[k] is prose[k] else None, cjk=cjk[k],
+                        likely=True,
                     )
         k = 0
         for (_, part, _), cache in zip(prepared, caches, strict=True):
@@ -748,25 +810,28 @@ class QualityStage(RecordStage):
 
     def _batch_phrases(self, prepared: list[tuple[list[str], list[str], str | None]],
                        caches: list[dict[str, Any]], lowered: list[str]) -> None:
-        """The refusal and disclaimer hits of every reply: all replies of the batch scanned together once."""
+        """The refusal hits of the short replies and the disclaimer hits of all, each list scanned once over
+        the replies of the whole batch (quality_batch.first_phrases)."""
         cfg = self.config
-        refusals = self._refusals if self._modes["refusal_only"] != "off" else ()
-        disclaimers = self._disclaimers if self._modes["ai_disclaimer"] != "off" else ()
-        # A refusal is looked for in the stripped reply: where no phrase starts or ends with a space, the same
-        # as in the whole reply, so one scan of the plain replies serves both lists.
-        if not all(p and "\x00" not in p and p == p.strip() for p in (*refusals, *disclaimers)):
+        if not all(p and "\x00" not in p for p in (*self._refusals, *self._disclaimers)):
             return
-        plain = [_plain_quotes(low) for low in lowered]
-        hits = iter(quality_batch.first_phrases(plain, refusals, disclaimers))
-        for (texts, _, _), cache in zip(prepared, caches, strict=True):
-            found = [next(hits) for _ in texts]
-            if refusals:
-                cache["refusals"] = {
-                    i: found[i][0] for i, text in enumerate(texts)
-                    if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars
-                }
-            if disclaimers:
-                cache["disclaimers"] = [hit[1] for hit in found]
+        if self._modes["refusal_only"] != "off":
+            where: list[tuple[int, int]] = []
+            short: list[str] = []
+            k = 0
+            for r, (texts, _, _) in enumerate(prepared):
+                caches[r]["refusals"] = {}
+                for i, text in enumerate(texts):
+                    if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
+                        where.append((r, i))
+                        short.append(_plain_quotes(lowered[k + i].strip()))
+                k += len(texts)
+            for (r, i), hit in zip(where, quality_batch.first_phrases(short, self._refusals), strict=True):
+                caches[r]["refusals"][i] = hit
+        if self._modes["ai_disclaimer"] != "off":
+            hits = iter(quality_batch.first_phrases([_plain_quotes(low) for low in lowered], self._disclaimers))
+            for (texts, _, _), cache in zip(prepared, caches, strict=True):
+                cache["disclaimers"] = [next(hits) for _ in texts]
 
     def _judge(self, record: dict[str, Any], texts: list[str], prose: list[str], last: str | None,
                cache: dict[str, Any]) -> Drop | None:
@@ -774,11 +839,8 @@ class QualityStage(RecordStage):
         flags: list[str] = []
         penalty = 0.0
         drop: Drop | None = None
-        for check in CHECKS:
-            mode = self._modes[check]
-            if mode == "off":
-                continue
-            detail = self._check(check, texts, prose, last, cache)
+        for check, mode, run in self._active:
+            detail = run(texts, prose, last, cache)
             if detail is None:
                 continue
             penalty += PENALTY[check]

@@ -94,19 +94,28 @@ def char_profiles(texts: list[str]) -> tuple[list[bool], list[tuple[int, int]], 
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     flags = _flags(cps)
-    doc, pos = _segments(lengths)
-    in_sample = pos < _CJK_SAMPLE
-    cjk = np.bincount(doc, weights=(flags & _CJK).astype(bool) & in_sample, minlength=n)
-    spaces = np.bincount(doc, weights=(flags & _ASCII_SPACE).astype(bool) & in_sample, minlength=n)
+    doc = np.repeat(np.arange(n), lengths)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(doc[mask], minlength=n)
+
+    cjk_chars = (flags & _CJK) != 0
+    spaces = (flags & _ASCII_SPACE) != 0
+    if int(lengths.max()) > _CJK_SAMPLE:  # the share is measured on each text's first characters only
+        starts = np.zeros(n, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        in_sample = np.arange(len(doc)) - starts[doc] < _CJK_SAMPLE
+        cjk_chars &= in_sample
+        spaces &= in_sample
     sample = np.minimum(lengths, _CJK_SAMPLE)
-    is_cjk = cjk > 0.3 * np.maximum(1, sample - spaces)
-    symbols = np.bincount(doc, weights=(flags & _SYMBOL).astype(bool), minlength=n)
-    visible = lengths - np.bincount(doc, weights=(flags & _COMMON_SPACE).astype(bool), minlength=n)
+    is_cjk = count(cjk_chars) > 0.3 * np.maximum(1, sample - count(spaces))
+    symbols = count((flags & _SYMBOL) != 0)
+    visible = lengths - count((flags & _COMMON_SPACE) != 0)
     solid = (flags & _SPACE) == 0
-    kept = np.cumsum(np.bincount(doc[solid], minlength=n)).tolist()
+    kept = np.cumsum(count(solid)).tolist()
     chars = cps[solid]
     pieces = [chars[lo:hi] for lo, hi in zip([0, *kept[:-1]], kept, strict=True)]
-    counts = [(int(v), int(s)) for v, s in zip(visible.tolist(), symbols.tolist(), strict=True)]
+    counts = list(zip(visible.tolist(), symbols.tolist(), strict=True))
     return is_cjk.tolist(), counts, pieces
 
 
@@ -150,30 +159,27 @@ def token_hashes(tokens: list[str]) -> np.ndarray:
     return np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(_U64)
 
 
-def first_phrases(texts: list[str], *lists: tuple[str, ...]) -> list[tuple[str | None, ...]]:
-    """For each text and each list of phrases, the first phrase of the list (in list order) the text contains,
-    or None. No phrase may hold ``\x00`` (the separator of joined texts: no match may span two texts).
+def first_phrases(texts: list[str], phrases: tuple[str, ...]) -> list[str | None]:
+    """For each text, the first of ``phrases`` (in list order) it contains, or None. No phrase may hold
+    ``\x00`` (the separator of joined texts: no match may span two texts).
 
     ASCII texts are joined and scanned with one ``str.find`` per ASCII phrase (one byte per character, which
     ``find`` skips through fast; other phrases cannot occur in them). The others get one Aho-Corasick pass
-    each for all phrases of all lists when pyahocorasick is installed (~25 ns a character, where a ``find``
-    per phrase in a wide string costs ~2 ns a character per phrase), else the joined ``find`` scan too."""
-    occurrences: dict[str, list[tuple[int, int]]] = {}
-    for j, group in enumerate(lists):
-        for k, phrase in enumerate(group):
-            occurrences.setdefault(phrase, []).append((j, k))
-    found: list[list[int | None]] = [[None] * len(lists) for _ in texts]
+    each for all phrases when pyahocorasick is installed (~25 ns a character, where a ``find`` per phrase in
+    a wide string costs ~2 ns a character per phrase), else the joined ``find`` scan too."""
+    found: list[int | None] = [None] * len(texts)
     narrow = [i for i, text in enumerate(texts) if text.isascii()]
     wide = [i for i, text in enumerate(texts) if not text.isascii()]
-    scan = literal_scanner({p: tuple(at) for p, at in occurrences.items()}) if wide and occurrences else None
+    first = {}
+    for k, phrase in enumerate(phrases):
+        first.setdefault(phrase, k)
+    scan = literal_scanner(first) if wide and phrases else None
     if scan is not None:
         for i in wide:
-            for places in scan(texts[i]):
-                for j, k in places:
-                    _note(found[i], j, k)
+            found[i] = min(scan(texts[i]), default=None)
         wide = []
     for group, ascii_only in ((narrow, True), (wide, False)):
-        candidates = [(p, at) for p, at in occurrences.items() if p.isascii() or not ascii_only]
+        candidates = [(k, p) for p, k in first.items() if p.isascii() or not ascii_only]
         if not group or not candidates:
             continue
         members = [texts[i] for i in group]
@@ -183,18 +189,11 @@ def first_phrases(texts: list[str], *lists: tuple[str, ...]) -> list[tuple[str |
             starts.append(starts[-1] + len(text) + 1)
         bounds = [*starts[1:], len(joined) + 1]
         find = joined.find
-        for phrase, places in candidates:
+        for k, phrase in candidates:  # in list order: a text's first hit is its answer
             at = find(phrase)
             while at >= 0:
                 doc = bisect_right(starts, at) - 1
-                for j, k in places:
-                    _note(found[group[doc]], j, k)
+                if found[group[doc]] is None:
+                    found[group[doc]] = k
                 at = find(phrase, bounds[doc])  # this text is done with this phrase
-    return [tuple(None if k is None else lists[j][k] for j, k in enumerate(row)) for row in found]
-
-
-def _note(row: list[int | None], j: int, k: int) -> None:
-    """Keep the earliest phrase of list ``j`` found in a text."""
-    current = row[j]
-    if current is None or k < current:
-        row[j] = k
+    return [None if k is None else phrases[k] for k in found]
