@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import pickle
 import sys
 import tempfile
@@ -167,6 +168,8 @@ def compare(old_path: Path, new_path: Path) -> int:
 
 
 def _best(repeat: int, fn: Callable[[], None]) -> float:
+    gc.collect()
+    gc.freeze()  # the corpus and its copies out of the collector's way: a full collection over them is noise
     times = []
     for _ in range(repeat):
         t = time.process_time()

@@ -829,9 +829,11 @@ class QualityStage(RecordStage):
             for (r, i), hit in zip(where, quality_batch.first_phrases(short, self._refusals), strict=True):
                 caches[r]["refusals"][i] = hit
         if self._modes["ai_disclaimer"] != "off":
-            hits = iter(quality_batch.first_phrases([_plain_quotes(low) for low in lowered], self._disclaimers))
+            hits = quality_batch.first_phrases([_plain_quotes(low) for low in lowered], self._disclaimers)
+            k = 0
             for (texts, _, _), cache in zip(prepared, caches, strict=True):
-                cache["disclaimers"] = [next(hits) for _ in texts]
+                cache["disclaimers"] = hits[k : k + len(texts)]
+                k += len(texts)
 
     def _judge(self, record: dict[str, Any], texts: list[str], prose: list[str], last: str | None,
                cache: dict[str, Any]) -> Drop | None:
