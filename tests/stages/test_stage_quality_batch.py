@@ -85,7 +85,8 @@ def test_first_phrases_gives_the_first_listed_phrase(aho: bool, monkeypatch: pyt
     if not aho:
         monkeypatch.setattr(quality_batch, "literal_scanner", lambda words: None)
     phrases = ("i can't", "sorry, i can't", "我无法", "ab", "作为ai", "ab")
-    texts = ["sorry, i can't do that", "as an ai, ab", "我无法提供。作为ai", "nothing", "ab é", "", "x ab", "作为ai ab"]
+    texts = ["sorry, i can't do that", "as an ai, ab", "我无法提供。作为ai", "nothing", "ab é", "", "x ab",
+             "作为ai ab"]
     assert quality_batch.first_phrases(texts, phrases) == [next((p for p in phrases if p in t), None) for t in texts]
     assert quality_batch.first_phrases(texts, ()) == [None] * len(texts)
     assert quality_batch.first_phrases([], phrases) == []
