@@ -115,3 +115,13 @@ def test_batch_equals_process_on_real_files(real_dir: Path) -> None:
     assert len(records) > 5000
     for stage in _stages()[:2]:
         assert _outcomes(stage, records, batched=True) == _outcomes(stage, records, batched=False)
+
+
+def test_a_pickled_stage_rebinds_its_checks() -> None:
+    import pickle
+
+    stage = QualityStage(QualityConfig(ai_disclaimer="drop"))
+    copy_ = pickle.loads(pickle.dumps(stage))  # as a worker process receives it
+    records = [_reply("As an AI language model, I cannot,"), _reply("Fine.")]
+    assert _outcomes(copy_, records, batched=True) == _outcomes(stage, records, batched=False)
+    assert _outcomes(copy_, records, batched=True)[0][0][0] == "ai_disclaimer"
