@@ -614,7 +614,22 @@ def _record_strings(record: dict[str, Any]) -> list[str]:
     and under metadata's keys but the source (more than a config with ``roles`` or without ``everywhere``
     redacts, which only makes the check over them stricter)."""
     found: list[str] = []
-    stack: list[Any] = [value for key, value in record.items() if key != "id" and key != "metadata"]
+    stack: list[Any] = []
+    for key, value in record.items():
+        if key == "id" or key == "metadata":
+            continue
+        if type(value) is list:  # the turns: a list of flat dicts, walked without the stack
+            for item in value:
+                if type(item) is dict:
+                    for field in item.values():
+                        if type(field) is str:
+                            found.append(field)
+                        else:
+                            stack.append(field)
+                else:
+                    stack.append(item)
+        else:
+            stack.append(value)
     metadata = record.get("metadata")
     if isinstance(metadata, dict):
         stack.extend(value for key, value in metadata.items() if key != "source")
