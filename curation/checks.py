@@ -93,6 +93,12 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "convert to OpenAI `messages`, ShareGPT, Alpaca or a preference pair, or pass --format/a key mapping",
         "The keys match no known input format.",
     ),
+    "no_preference": (
+        "error",
+        "keep only rows that prefer one answer (drop ties and equal scores), or read the answers as SFT with a "
+        "field mapping",
+        "A ranked or scored preference row states no preference (a tie, equal scores, fewer than two answers).",
+    ),
     "check_error": (
         "error",
         "report it with the record: a check failed on it (the run rejected this record alone)",
@@ -107,6 +113,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "error",
         "flatten the deeply nested value or drop that field",
         "JSON nested deeper than any chat record needs (64 levels).",
+    ),
+    "orphan_message": (
+        "error",
+        "give the whole export: every message of a tree, so each reply's parent is in the input",
+        "An OpenAssistant message row replies to a message that is not in the input.",
     ),
     "empty_record": (
         "error",

@@ -4,15 +4,17 @@
 chat tokens for the target model (``tokens``) and returns one JSON-ready report: totals and the same per
 file. Records read = valid + invalid always; a line that is not JSON is one invalid record.
 
-Work is split like the runner's: the main process streams raw payloads (cheap), and batches of payloads
-are converted, checked and counted in worker processes once an input has more than
-``PARALLEL_THRESHOLD`` payloads. Results come back in submission order, so the report is the same for
-any number of workers.
+Work is split like the runner's, on the same executors (``pipeline/executors.py``: in-process, spawned
+worker processes, Ray): the main process streams raw payloads (cheap), and batches of payloads are
+converted, checked and counted by the executor; under ``auto``, in this process until an input has shown
+more than ``PARALLEL_THRESHOLD`` payloads. Results come back in submission order, so the report is the same
+for any executor and number of workers.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
+import itertools
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +86,7 @@ def _run_task(task: _Task) -> list[Result]:
     from .pipeline.judge import repair
     from .readers import FileProblem, convert_payload
 
-    encoding = get_encoding(task.encoding)
+    encoding = _WORKER_ENCODINGS.get(task.encoding) or get_encoding(task.encoding)
     repairs = list(task.repairs)
     results: list[Result] = []
     for line, index, payload in task.batch:
@@ -279,12 +281,6 @@ def _total_bytes(files: list[Path]) -> int:
     return total
 
 
-def _pool_workers(workers: int | None) -> int:
-    from .pipeline.executors import default_workers
-
-    return max(1, workers) if workers is not None else default_workers()
-
-
 def inspect_paths(
     paths: list[str | Path],
     *,
@@ -294,20 +290,26 @@ def inspect_paths(
     extra_models: dict[str, Any] | None = None,
     workers: int | None = None,
     normalise: Any = None,
+    executor: str = "auto",
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Read, check and count every record under ``paths``; the report ``curate inspect --json`` prints.
 
     ``normalise`` is the run's ``NormaliseConfig`` (default: the run's default): its repairs happen before
-    validation, exactly as in `curate run`, so both count the same codes.
+    validation, exactly as in `curate run`, so both count the same codes. ``executor``, ``workers`` and
+    ``address`` mean what ``runner.*`` means for `curate run`; the report is the same for any of them.
     """
     from .readers import expand_inputs
 
     specs = [(path, format, mapping) for path in expand_inputs(list(paths))]
-    return _inspect(specs, resolve_model(model, extra_models), workers, normalise)
+    return _inspect(specs, resolve_model(model, extra_models), normalise, _Where(executor, workers, address))
 
 
-def inspect_config(config: Any, *, workers: int | None = None) -> dict[str, Any]:
-    """Inspect the inputs of a run config with its formats, mappings, model and normalise settings."""
+def inspect_config(
+    config: Any, *, workers: int | None = None, executor: str | None = None, address: str | None = None
+) -> dict[str, Any]:
+    """Inspect the inputs of a run config with its formats, mappings, model and normalise settings; where it
+    runs comes from the config's ``runner`` unless ``workers``, ``executor`` or ``address`` say otherwise."""
     from .errors import ConfigError
     from .readers import expand_inputs
 
@@ -315,7 +317,10 @@ def inspect_config(config: Any, *, workers: int | None = None) -> dict[str, Any]
         raise ConfigError("the config lists no inputs", hint="add `inputs:` to the config or pass FILE arguments")
     specs = [(path, spec.format, spec.mapping) for spec in config.inputs for path in expand_inputs([spec.path])]
     info = resolve_model(config.model, {k: v.model_dump() for k, v in config.models.items()})
-    return _inspect(specs, info, workers, config.normalise)
+    runner = config.runner
+    where = _Where(executor or runner.executor, workers if workers is not None else runner.workers,
+                   address or runner.address)
+    return _inspect(specs, info, config.normalise, where)
 
 
 def _repairs(normalise: Any) -> tuple[Any, ...]:
@@ -325,27 +330,60 @@ def _repairs(normalise: Any) -> tuple[Any, ...]:
     return (NormaliseStage(config),) if config.enabled else ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where the batches run: ``runner.executor``, ``runner.workers`` and ``runner.address`` of `curate run`."""
+
+    executor: str = "auto"
+    workers: int | None = None
+    address: str | None = None
+
+
+_WORKER_ENCODINGS: dict[str, Any] = {}  # in a worker: the encoding the main process sent, by name
+
+
+def _init_worker(name: str, pickled: bytes | None = None) -> None:
+    """Have the encoding when a worker starts (spawned workers inherit nothing), not with its first batch.
+    Unpickling the main process's copy skips reading, verifying and parsing the rank file again (about half
+    of the cost of loading it)."""
+    if pickled is not None:
+        import pickle
+
+        _WORKER_ENCODINGS[name] = pickle.loads(pickled)  # noqa: S301 - our own bytes, from the main process
+    else:
+        get_encoding(name)
+
+
+def _run_numbered(item: tuple[int, _Task]) -> tuple[int, list[Result]]:
+    number, task = item
+    return number, _run_task(task)
+
+
 def _inspect(
-    specs: list[tuple[Path, str | None, Any]], info: ModelInfo, workers: int | None, normalise: Any
+    specs: list[tuple[Path, str | None, Any]], info: ModelInfo, normalise: Any, where: _Where
 ) -> dict[str, Any]:
+    from .pipeline.executors import resolve_kind
+
     files = [path for path, _fmt, _mapping in specs]
-    get_encoding(info.encoding)  # load once here: forked workers inherit it
+    get_encoding(info.encoding)  # load it once here, before any batch runs in this process
     stats = [_Stats(path=str(path)) for path in files]
-    n_workers = _pool_workers(workers)
 
     tasks = _tasks(specs, info, stats, _repairs(normalise))
-    if n_workers > 1 and _total_bytes(files) >= PARALLEL_BYTES:
-        _run_parallel(tasks, stats, n_workers)
-    else:
-        # Small or compressed inputs: start in-process and switch to a pool only once it pays for itself.
+    # Plain inputs this large hold well over PARALLEL_THRESHOLD records: workers start at once. Smaller or
+    # compressed ones (their record count is unknown) start in this process under ``auto``, and move to
+    # workers only once PARALLEL_THRESHOLD payloads showed that they pay for themselves.
+    small_input = _total_bytes(files) < PARALLEL_BYTES
+    if small_input and resolve_kind(where.executor, where.workers, small_input=True) == "inprocess":
+        grows = resolve_kind(where.executor, where.workers, small_input=False) != "inprocess"
         done = 0
         for number, task in tasks:
             for result in _run_task(task):
                 stats[number].add(result)
             done += len(task.batch)
-            if done >= PARALLEL_THRESHOLD and n_workers > 1:
-                _run_parallel(tasks, stats, n_workers)
+            if grows and done >= PARALLEL_THRESHOLD:
                 break
+        small_input = False  # what is left, if anything, comes after PARALLEL_THRESHOLD payloads
+    _run_on_executor(tasks, stats, info.encoding, where, small_input)
 
     total = _Stats()
     for file_stats in stats:
@@ -377,22 +415,33 @@ def _inspect(
     return report
 
 
-def _run_parallel(tasks: Iterator[tuple[int, _Task]], stats: list[_Stats], workers: int) -> None:
-    """Run the remaining tasks on a pool, a bounded window in flight, merging results in submission order."""
-    import multiprocessing
+def _run_on_executor(
+    tasks: Iterator[tuple[int, _Task]], stats: list[_Stats], encoding: str, where: _Where, small_input: bool
+) -> None:
+    """Run the remaining tasks on the executor `curate run` would use, merging results in submission order
+    (a bounded window in flight). Ctrl-C or an error ends the workers before it goes on up (exit 130 for
+    Ctrl-C: the CLI says so in one line; workers ignore SIGINT, so none prints a traceback)."""
+    first = next(tasks, None)
+    if first is None:  # nothing left: no worker starts
+        return
+    from .pipeline.executors import make_executor, resolve_kind
+    from .run_folder import pause_point
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    window = workers * 3
-    with context.Pool(workers) as pool:
-        pending: deque[tuple[int, Any]] = deque()
-        for number, task in tasks:
-            pending.append((number, pool.apply_async(_run_task, (task,))))
-            if len(pending) >= window:
-                done_number, async_result = pending.popleft()
-                for result in async_result.get():
-                    stats[done_number].add(result)
-        while pending:
-            done_number, async_result = pending.popleft()
-            for result in async_result.get():
-                stats[done_number].add(result)
+    initargs: tuple[Any, ...] = (encoding,)
+    if resolve_kind(where.executor, where.workers, small_input) != "inprocess":
+        import pickle
+
+        initargs = (encoding, pickle.dumps(get_encoding(encoding)))  # pickled once, not once per worker
+    executor = make_executor(where.executor, where.workers, _init_worker, initargs, small_input=small_input,
+                             address=where.address)
+    try:
+        for number, results in executor.map_ordered(_run_numbered, itertools.chain((first,), tasks)):
+            for result in results:
+                stats[number].add(result)
+            pause_point("inspect_batch")
+        executor.close()
+    except BaseException:
+        terminate = getattr(executor, "terminate", None)
+        if terminate is not None:
+            terminate()
+        raise

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ._where import EXECUTOR_HELP, WORKERS_HELP
+
 
 def register(app: typer.Typer) -> None:
     @app.command("export")
@@ -43,12 +45,17 @@ def register(app: typer.Typer) -> None:
             typer.Option("--cap", help="FORMAT=N: export a deterministic sample of at most N training records to "
                          "that format (to meet its size or count limit); repeatable."),
         ] = None,
+        workers: Annotated[int | None, typer.Option("--workers", help=WORKERS_HELP)] = None,
+        executor: Annotated[str | None, typer.Option("--executor", help=EXECUTOR_HELP + " ray needs the run "
+                                                     "folder on a filesystem every node shares.")] = None,
     ) -> None:
         """Write provider-ready files into RUN_DIR/exports/<format>/<sft|dpo>/; each format is written or refused
         on its own (exit 1 under --strict when one is refused)."""
         from ..errors import CurationError
         from ..exporters import ExportOptions, export_run
+        from ._where import check_where
 
+        check_where(workers, executor)
         if method not in ("auto", "sft", "dpo", "kto"):
             raise CurationError(f"unknown --method {method!r}", hint="use auto, sft, dpo or kto")
         caps: dict[str, int] = {}
@@ -67,7 +74,7 @@ def register(app: typer.Typer) -> None:
             push_to_hub=push_to_hub,
             hub_private=not public,
         )
-        result = export_run(run_dir, to, options, each=True)
+        result = export_run(run_dir, to, options, each=True, executor=executor or "auto", workers=workers)
         from ..exporters import run_kinds
         from ..targets import lifecycle_lines, table_for_run
 

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import ConfigError
 from ..readers.formats import FORMAT_NAMES as _FORMATS  # noqa: E402 - light: names only, for --help
+from ._where import EXECUTOR_HELP, WORKERS_HELP, check_where
 
 _FORMAT_HELP = f"Force the input format: {', '.join(_FORMATS)}."
 
@@ -126,7 +127,8 @@ def inspect_command(
     ),
     format: Annotated[str | None, typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help=WORKERS_HELP)] = None,
+    executor: Annotated[str | None, typer.Option("--executor", help=EXECUTOR_HELP)] = None,
     config: Annotated[
         str | None,
         typer.Option("--config", "-c", help="Run config: its inputs (formats, mappings), model and normalise "
@@ -150,8 +152,7 @@ def inspect_command(
         return
     if not paths and config is None:  # checked here rather than by click so that it reads like every other error
         raise ConfigError("no input given", hint="curate inspect FILE_OR_FOLDER [...]")
-    if workers is not None and workers < 1:
-        raise ConfigError("--workers must be at least 1", hint="e.g. --workers 2")
+    check_where(workers, executor)
     if format is not None:
         from ..readers import FORMAT_NAMES
 
@@ -167,9 +168,10 @@ def inspect_command(
         if format is not None and paths:
             values["inputs"] = [{"path": p, "format": format} for p in paths]
         run_config = load_config(config, values=values)
-        report = inspect_config(run_config, workers=workers)
+        report = inspect_config(run_config, workers=workers, executor=executor)
     else:
-        report = inspect_paths(paths or [], model=model, format=format, workers=workers)
+        report = inspect_paths(paths or [], model=model, format=format, workers=workers,
+                               executor=executor or "auto")
     from ..targets import lifecycle_lines, load_table
 
     table = load_table(run_config.targets or None) if config is not None else None

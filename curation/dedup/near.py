@@ -22,18 +22,26 @@ only proposes: the verified similarity decides, so bands can be set for recall a
 
 from __future__ import annotations
 
+import mmap
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
-from curation.dedup.minhash import is_empty
+from curation.dedup.minhash import EMPTY
 
 KeepPolicy = Literal["longest", "quality", "first"]
 # Buckets bigger than this (templated data) are paired by sliding window in index order, not all pairs:
 # the cost stays linear, and a cluster still connects through neighbours.
 MAX_BUCKET_WINDOW = 32
-_PAIR_CHUNK = 200_000
+# Signatures are read this many rows at a time (8 MB at 128 permutations), the keys of this many bands are
+# built per pass over them (8 B per record and band), and candidate pairs are verified this many at a time.
+CHUNK_ROWS = 16_384
+BANDS_PER_PASS = 4
+PAIR_CHUNK = 16_384
+_GAP = 8
 _U64 = np.uint64
 
 
@@ -69,47 +77,272 @@ def _band_hashes(band: np.ndarray) -> np.ndarray:
     return h
 
 
+class SignatureRows:
+    """Row access to a signature matrix (an ndarray, or a ``np.memmap`` of a file) that never holds all of it.
+
+    ``block(a, b)`` and ``take(rows)`` return copies of just those rows. A memmap is read with ``os.pread``
+    from its file, not through the mapping: a mapped page counts in the process's RSS once touched (and a
+    fault maps its neighbours too), so a pass over a 10M x 128 file would otherwise leave 5 GB resident.
+    ``SignatureRows.open(path, shape)`` reads a raw file the same way without mapping it (Ray tasks).
+    """
+
+    def __init__(self, signatures: np.ndarray | None, *, path: str | None = None, offset: int = 0,
+                 shape: tuple[int, int] | None = None, dtype: np.dtype | type = np.uint32) -> None:
+        self.signatures = signatures
+        self.path, self.offset, self.dtype = path, offset, np.dtype(dtype)
+        if signatures is not None:
+            shape, self.dtype = signatures.shape, signatures.dtype
+            if path is None:
+                self.path, self.offset = _file_of(signatures)
+        assert shape is not None
+        self.n, self.num_perm = shape
+        self._row_bytes = self.num_perm * self.dtype.itemsize
+        self._fd: int | None = None
+
+    @classmethod
+    def open(cls, path: str, shape: tuple[int, int], offset: int = 0,
+             dtype: np.dtype | type = np.uint32) -> SignatureRows:
+        return cls(None, path=path, offset=offset, shape=shape, dtype=dtype)
+
+    def __getstate__(self) -> dict[str, object]:  # ship the file's coordinates, not an open descriptor
+        return {"signatures": None if self.path else self.signatures, "path": self.path, "offset": self.offset,
+                "dtype": self.dtype, "shape": (self.n, self.num_perm)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["signatures"], path=state["path"], offset=state["offset"],  # type: ignore[misc, arg-type]
+                      shape=state["shape"], dtype=state["dtype"])  # type: ignore[arg-type]
+
+    def buffer(self, rows: int) -> np.ndarray | None:
+        """A reusable buffer for ``block`` of up to ``rows`` rows (None when the rows are in memory)."""
+        return None if self.path is None else np.empty((rows, self.num_perm), dtype=self.dtype)
+
+    def block(self, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``a:b``; read into ``out`` (from ``buffer``, overwritten by the next call) when given."""
+        if self.path is None:
+            return self.signatures[a:b]  # type: ignore[index]  # a view: the array is in memory already
+        if out is None:
+            return self._read(a, b - a)
+        view = out[: b - a]
+        self._read_into(view, a)
+        return view
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The rows ``rows`` (ascending, distinct) as one array, in that order."""
+        if self.path is None:
+            return self.signatures[rows]  # type: ignore[index]
+        out = np.empty((len(rows), self.num_perm), dtype=self.dtype)
+        if len(rows) == 0:
+            return out
+        # rows less than _GAP apart are read with one call (a page holds 8 rows): fewer system calls
+        starts = np.flatnonzero(np.r_[True, np.diff(rows) > _GAP])
+        ends = np.r_[starts[1:], len(rows)]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            first = int(rows[lo])
+            span = self._read(first, int(rows[hi - 1]) - first + 1)
+            out[lo:hi] = span[rows[lo:hi] - first]
+        return out
+
+    def _read(self, row: int, count: int) -> np.ndarray:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)  # type: ignore[arg-type]
+        size = count * self._row_bytes
+        data = os.pread(self._fd, size, self.offset + row * self._row_bytes)
+        if len(data) != size:
+            raise OSError(f"short read of signatures from {self.path}")
+        return np.frombuffer(data, dtype=self.dtype).reshape(count, self.num_perm)
+
+    def _read_into(self, out: np.ndarray, row: int) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)  # type: ignore[arg-type]
+        if os.preadv(self._fd, [memoryview(out).cast("B")], self.offset + row * self._row_bytes) != out.nbytes:
+            raise OSError(f"short read of signatures from {self.path}")
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class RowSource(Protocol):
+    """What the LSH steps read rows through: ``SignatureRows`` here, object-store chunks on Ray."""
+
+    n: int
+    num_perm: int
+
+    def buffer(self, rows: int) -> np.ndarray | None: ...
+    def block(self, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray: ...
+    def take(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+def _rows(signatures: np.ndarray | RowSource) -> RowSource:
+    return SignatureRows(signatures) if isinstance(signatures, np.ndarray) else signatures
+
+
+def _file_of(signatures: np.ndarray) -> tuple[str | None, int]:
+    """(file, byte offset of row 0) of a C-contiguous memmap, or (None, 0) for anything else."""
+    mm = getattr(signatures, "_mmap", None)
+    if not isinstance(signatures, np.memmap) or mm is None or not signatures.filename:
+        return None, 0
+    if not signatures.flags.c_contiguous or getattr(signatures, "mode", "r") == "c":
+        return None, 0  # a copy-on-write map may hold edits that are not in the file
+    base = np.frombuffer(mm, dtype=np.uint8)
+    # numpy maps the file from the allocation-granularity boundary below the requested offset
+    start = signatures.offset - signatures.offset % mmap.ALLOCATIONGRANULARITY
+    return str(signatures.filename), start + signatures.ctypes.data - base.ctypes.data
+
+
+def active_rows(signatures: np.ndarray | RowSource, active: np.ndarray | None = None,
+                chunk_rows: int | None = None) -> np.ndarray:
+    """Rows (int64, ascending) with a non-empty signature and, if given, ``active``: the rows LSH looks at."""
+    reader = _rows(signatures)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    keep = np.empty(reader.n, dtype=bool)
+    buffer = reader.buffer(chunk_rows)
+    for a in range(0, reader.n, chunk_rows):
+        b = min(a + chunk_rows, reader.n)
+        keep[a:b] = ~np.all(reader.block(a, b, buffer) == EMPTY, axis=1)
+    if active is not None:
+        keep &= np.asarray(active, dtype=bool)
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def band_keys(reader: RowSource, index: np.ndarray, bands: Sequence[int], rows: int,
+              chunk_rows: int | None = None) -> np.ndarray:
+    """LSH keys (uint64, len(bands) x len(index)) of the given bands for the rows ``index`` (ascending),
+    reading the signatures in row chunks."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    keys = np.empty((len(bands), len(index)), dtype=_U64)
+    buffer = reader.buffer(chunk_rows)
+    at = 0
+    for a in range(0, reader.n, chunk_rows):
+        b = min(a + chunk_rows, reader.n)
+        lo, hi = np.searchsorted(index, [a, b])
+        if lo == hi:
+            continue
+        sub = None if hi - lo == b - a else index[lo:hi] - a
+        block = reader.block(a, b, buffer)
+        for k, band in enumerate(bands):
+            h = _band_hashes(block[:, band * rows : (band + 1) * rows])  # hashing all rows beats gathering some
+            keys[k, at : at + hi - lo] = h if sub is None else h[sub]
+        at += hi - lo
+    return keys
+
+
+def bucket_codes(h: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    """Sorted distinct pair codes ``i * n + j`` (uint64, i < j) of the rows ``index`` that share a key in ``h``
+    (one band's keys, aligned with ``index``)."""
+    order = np.argsort(h)
+    hs = h[order]
+    # Only rows in a bucket of two or more can pair: keep those, each bucket's members in index order
+    # (what a stable sort gives, at a third of its cost: the quicksort above plus a small re-sort).
+    tie = hs[1:] == hs[:-1]
+    shared = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
+    del tie
+    order, hs = order[shared], hs[shared]
+    regroup = np.lexsort((order, hs))
+    order, hs = order[regroup], hs[regroup]
+    found: list[np.ndarray] = []
+    for d in range(1, MAX_BUCKET_WINDOW):
+        same = np.flatnonzero(hs[d:] == hs[:-d])
+        if len(same) == 0:
+            break
+        found.append(_codes(index[order[same]], index[order[same + d]], n))
+        if d == MAX_BUCKET_WINDOW - 1:
+            # A bucket longer than the window: pair every later member with the bucket's first (lowest
+            # index) member too, so a centre can still claim members the window does not reach.
+            start = np.r_[True, hs[1:] != hs[:-1]]
+            head = np.maximum.accumulate(np.where(start, np.arange(len(hs)), 0))
+            far = np.flatnonzero(np.arange(len(hs)) - head >= MAX_BUCKET_WINDOW)
+            if len(far):
+                found.append(_codes(index[order[head[far]]], index[order[far]], n))
+    return distinct(found)
+
+
+def distinct(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The sorted distinct pair codes of all ``parts`` (a sort, not ``np.unique``: its hash table is several
+    times slower on 64-bit codes)."""
+    if not parts:
+        return np.zeros(0, dtype=_U64)
+    codes = np.concatenate(parts)
+    codes.sort()
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
+
+
+def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    return np.minimum(a, b).astype(_U64) * _U64(n) + np.maximum(a, b).astype(_U64)
+
+
+def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:
+    """Pair codes back to (i, j) rows (int64, m x 2)."""
+    return np.stack([(codes // _U64(n)).astype(np.int64), (codes % _U64(n)).astype(np.int64)], axis=1)
+
+
+def band_groups(bands: int, group: int | None = None) -> list[list[int]]:
+    """The bands in passes of ``group``: one pass over the signatures computes the keys of a group's bands."""
+    group = group or BANDS_PER_PASS
+    return [list(range(b, min(b + group, bands))) for b in range(0, bands, group)]
+
+
+def codes_for_bands(reader: RowSource, index: np.ndarray, bands: Sequence[int], rows: int,
+                    chunk_rows: int | None = None) -> np.ndarray:
+    """Sorted distinct pair codes of the rows ``index`` that share at least one of ``bands``."""
+    keys = band_keys(reader, index, bands, rows, chunk_rows)
+    return distinct([bucket_codes(keys[k], index, reader.n) for k in range(len(bands))])
+
+
+def candidate_codes(signatures: np.ndarray | RowSource, bands: int, rows: int,
+                    active: np.ndarray | None = None, chunk_rows: int | None = None,
+                    index: np.ndarray | None = None) -> np.ndarray:
+    """Sorted distinct pair codes ``i * n + j`` (uint64, i < j) of rows that share at least one band; only
+    ``active`` rows take part. Holds the keys of ``BANDS_PER_PASS`` bands at a time, never all signatures."""
+    reader = _rows(signatures)
+    if bands * rows > reader.num_perm:
+        raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {reader.num_perm}")
+    if index is None:
+        index = (np.arange(reader.n, dtype=np.int64) if active is None
+                 else np.flatnonzero(active).astype(np.int64))
+    codes = np.zeros(0, dtype=_U64)
+    for group in band_groups(bands):
+        codes = distinct([codes, codes_for_bands(reader, index, group, rows, chunk_rows)])
+    return codes
+
+
 def candidate_pairs(signatures: np.ndarray, bands: int, rows: int, active: np.ndarray | None = None) -> np.ndarray:
     """Distinct pairs (i < j, int64, shape m x 2) that share at least one band; only ``active`` rows take part."""
-    n, num_perm = signatures.shape
-    if bands * rows > num_perm:
-        raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
-    index = np.arange(n, dtype=np.int64) if active is None else np.flatnonzero(active).astype(np.int64)
-    sigs = signatures if active is None else signatures[index]
-    found: list[np.ndarray] = []
-    for b in range(bands):
-        h = _band_hashes(sigs[:, b * rows : (b + 1) * rows])
-        order = np.argsort(h, kind="stable")  # stable: equal hashes stay in index order (deterministic)
-        hs = h[order]
-        for d in range(1, MAX_BUCKET_WINDOW):
-            same = np.flatnonzero(hs[d:] == hs[:-d])
-            if len(same) == 0:
-                break
-            found.append(np.stack([order[same], order[same + d]], axis=1))
-            if d == MAX_BUCKET_WINDOW - 1:
-                # A bucket longer than the window: pair every later member with the bucket's first (lowest
-                # index) member too, so a centre can still claim members the window does not reach.
-                start = np.r_[True, hs[1:] != hs[:-1]]
-                head = np.maximum.accumulate(np.where(start, np.arange(len(hs)), 0))
-                far = np.flatnonzero(np.arange(len(hs)) - head >= MAX_BUCKET_WINDOW)
-                if len(far):
-                    found.append(np.stack([order[head[far]], order[far]], axis=1))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = index[np.concatenate(found)]
-    pairs.sort(axis=1)
-    codes = np.unique(pairs[:, 0].astype(_U64) * _U64(n) + pairs[:, 1].astype(_U64))
-    return np.stack([(codes // _U64(n)).astype(np.int64), (codes % _U64(n)).astype(np.int64)], axis=1)
+    return decode_pairs(candidate_codes(signatures, bands, rows, active), signatures.shape[0])
+
+
+def code_similarity(signatures: np.ndarray | RowSource, codes: np.ndarray,
+                    chunk_pairs: int | None = None) -> np.ndarray:
+    """Estimated Jaccard (float32) of each coded pair, reading only the two rows of each pair, a chunk of
+    pairs at a time."""
+    reader = _rows(signatures)
+    chunk_pairs = chunk_pairs or PAIR_CHUNK
+    out = np.empty(len(codes), dtype=np.float32)
+    for lo in range(0, len(codes), chunk_pairs):
+        pairs = decode_pairs(codes[lo : lo + chunk_pairs], reader.n)
+        out[lo : lo + len(pairs)] = _similarity(reader, pairs)
+    return out
+
+
+def _similarity(reader: RowSource, pairs: np.ndarray) -> np.ndarray:
+    rows, inverse = np.unique(pairs, return_inverse=True)  # each needed row read once, in file order
+    sig = reader.take(rows)
+    inverse = inverse.reshape(pairs.shape)
+    return np.count_nonzero(sig[inverse[:, 0]] == sig[inverse[:, 1]], axis=1) / np.float32(reader.num_perm)
 
 
 def pair_similarity(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Estimated Jaccard of each pair: the share of signature slots that are equal (float32)."""
+    reader = SignatureRows(signatures)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.empty(len(pairs), dtype=np.float32)
-    for lo in range(0, len(pairs), _PAIR_CHUNK):
-        chunk = pairs[lo : lo + _PAIR_CHUNK]
-        out[lo : lo + len(chunk)] = np.count_nonzero(
-            signatures[chunk[:, 0]] == signatures[chunk[:, 1]], axis=1
-        ) / np.float32(signatures.shape[1])
+    for lo in range(0, len(pairs), PAIR_CHUNK):
+        chunk = pairs[lo : lo + PAIR_CHUNK]
+        out[lo : lo + len(chunk)] = _similarity(reader, chunk)
     return out
 
 
@@ -265,22 +498,37 @@ def find_clusters(
     clustering in keep-policy order (``centre_clusters``). Every duplicate's ``similarity`` is to its own
     survivor and reaches the threshold. Records with an empty signature (no unit) and records outside
     ``active`` (e.g. exact duplicates already removed) never join a cluster."""
+    reader = SignatureRows(signatures)
     n, num_perm = signatures.shape
     if bands is None or rows is None:
         bands, rows = recall_bands(threshold, num_perm)
+    codes = candidate_codes(reader, bands, rows, index=active_rows(reader, active))
+    sims = code_similarity(reader, codes)
+    return cluster_verified(n, codes, sims, threshold, keep=keep, lengths=lengths, quality=quality)
+
+
+def cluster_verified(
+    n: int,
+    codes: np.ndarray,
+    sims: np.ndarray,
+    threshold: float,
+    *,
+    keep: KeepPolicy = "first",
+    lengths: np.ndarray | None = None,
+    quality: np.ndarray | None = None,
+) -> ClusterResult:
+    """The last step of ``find_clusters``: keep the candidate pairs (``codes``, their similarity ``sims``) at or
+    above the threshold and cluster them by greedy centres in keep-policy order."""
     order = priority_order(n, keep, lengths=lengths, quality=quality)
-    mask = ~is_empty(signatures)
-    if active is not None:
-        mask &= np.asarray(active, dtype=bool)
-    pairs = candidate_pairs(signatures, bands, rows, mask)
-    edges, sims = verify(signatures, pairs, threshold)
+    verified = sims >= np.float32(threshold)
+    edges, sims = decode_pairs(codes[verified], n), sims[verified]
     centre, similarity = centre_clusters(n, edges, sims, order)
     duplicate_of = np.where((centre >= 0) & (centre != np.arange(n)), centre, -1)
     cluster = np.full(n, -1, dtype=np.int64)
     in_cluster = centre >= 0
     roots = np.unique(centre[in_cluster])
     cluster[in_cluster] = np.searchsorted(roots, centre[in_cluster])
-    return ClusterResult(cluster, duplicate_of, similarity, len(pairs), len(edges))
+    return ClusterResult(cluster, duplicate_of, similarity, len(codes), len(edges))
 
 
 def exact_duplicates(
@@ -294,7 +542,7 @@ def exact_duplicates(
     record whose key was seen in another record, -1 for survivors. The survivor follows ``keep``."""
     if isinstance(keys, np.ndarray):
         arr = np.ascontiguousarray(keys)
-        raw = arr.tobytes()
+        raw: bytes | np.ndarray = arr.reshape(-1).view(np.uint8)  # no copy of the keys
         width = arr.dtype.itemsize * (arr.shape[1] if arr.ndim == 2 else 1)
     else:
         raw = b"".join(keys)
@@ -306,14 +554,17 @@ def exact_duplicates(
     n = len(raw) // width
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    words = np.frombuffer(raw, dtype="<u8")
-    cols = words.reshape(n, width // 8)
-    order = np.lexsort(cols.T[::-1])
+    cols = np.frombuffer(raw, dtype="<u8").reshape(n, width // 8)
+    order = np.lexsort(cols.T[::-1])  # stable: each run of equal keys is in index order
     sorted_cols = cols[order]
     first = np.ones(n, dtype=bool)
     first[1:] = np.any(sorted_cols[1:] != sorted_cols[:-1], axis=1)
+    del sorted_cols
     group = np.cumsum(first) - 1
     labels = np.empty(n, dtype=np.int64)
-    labels[order] = order[first][group]  # any member works as a label; choose_survivors re-ranks
-    survivor = choose_survivors(labels, keep, lengths=lengths, quality=quality)
-    return np.where(survivor == np.arange(n), -1, survivor)
+    labels[order] = order[first][group]  # the lowest index of each key: the survivor under "first"
+    del order, first, group
+    survivor = labels if keep == "first" else choose_survivors(labels, keep, lengths=lengths, quality=quality)
+    index = np.arange(n, dtype=np.int64)
+    survivor[survivor == index] = -1
+    return survivor

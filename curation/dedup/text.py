@@ -109,7 +109,7 @@ def normalise_for_exact(text: str) -> str:
     """NFKC, casefold, every run of whitespace to one space, stripped: whitespace and case variants
     (and full-width/half-width forms) of one text become the same string."""
     # fold_text equals NFKC+casefold, ~10x faster than unicodedata.normalize on CJK text (shingles.py)
-    return " ".join(fold_text(text).split())  # str.split() splits on what re's \s matches, 3x faster
+    return collapse_spaces(fold_text(text))
 
 
 def exact_key(text: str) -> bytes:
@@ -120,4 +120,20 @@ def exact_key(text: str) -> bytes:
 def exact_keys(texts: list[str]) -> list[bytes]:
     """``[exact_key(t) for t in texts]``, folding the whole batch at once (2-3x cheaper on non-ASCII text)."""
     digest = xxhash.xxh3_128_digest
-    return [digest(" ".join(folded.split()).encode("utf-8")) for folded in fold_texts(texts)]
+    return [digest(collapse_spaces(folded).encode("utf-8")) for folded in fold_texts(texts)]
+
+
+def collapse_spaces(text: str) -> str:
+    """``" ".join(text.split())`` without building one string per word (~80 ns each, 13 us on 150 words).
+
+    Newlines, tabs and carriage returns become spaces (a few C-speed replaces); if no other whitespace is
+    left (``isprintable`` is False for every whitespace character but the space), runs of spaces are halved
+    until none is left and the ends stripped, which is what split-and-join does; otherwise split-and-join."""
+    for space in ("\n", "\t", "\r"):
+        if space in text:
+            text = text.replace(space, " ")
+    if not text.isprintable():
+        return " ".join(text.split())
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.strip(" ")

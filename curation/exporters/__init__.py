@@ -144,7 +144,8 @@ def run_kinds(run_dir: Path) -> list[str]:
 
 
 def export_run(
-    run_dir: Path | str, formats: list[str] | str, options: ExportOptions | None = None, *, each: bool = False
+    run_dir: Path | str, formats: list[str] | str, options: ExportOptions | None = None, *, each: bool = False,
+    executor: str = "auto", workers: int | None = None, address: str | None = None,
 ) -> ExportResult:
     """Check every chosen format, then put each into ``RUN_DIR/exports/<format>/<kind>/`` (kind: sft or dpo).
 
@@ -156,19 +157,22 @@ def export_run(
     ``each=False``: any error (or, with ``allow_warnings=False``, any issue) raises :class:`ExportCheckError`
     and nothing of that kind is written. ``each=True``: each format is written or refused on its own;
     ``result.refused`` says which and why (the CLI prints one line per format).
+
+    ``executor``, ``workers`` and ``address`` say where the check-and-stage pass runs, as ``runner.*`` does
+    for `curate run`; the files written are the same for any of them.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise run_folder.RunFolderError("not a run folder (not a directory)",
                                         hint="pass the --out folder of `curate run`", where=str(run_dir))
     try:
-        return _export_run(run_dir, formats, options, each=each)
+        return _export_run(run_dir, formats, options, each=each, where=(executor, workers, address))
     except OSError as exc:  # read-only or full disk, ulimit -f, permissions: one line naming the path
         raise run_folder.os_error(exc, run_dir / "exports", "check the run folder's disk and permissions") from None
 
 
-def _export_run(run_dir: Path, formats: list[str] | str, options: ExportOptions | None, *, each: bool
-                ) -> ExportResult:
+def _export_run(run_dir: Path, formats: list[str] | str, options: ExportOptions | None, *, each: bool,
+                where: tuple[str, int | None, str | None]) -> ExportResult:
     names = _parse_formats(formats)
     options = _options_for(run_dir, options)
     exporters = {name: get_exporter(name) for name in names}  # unknown names fail here, before reading
@@ -187,12 +191,13 @@ def _export_run(run_dir: Path, formats: list[str] | str, options: ExportOptions 
                                         f"; the run's {kind.upper()} records were not exported to it")
         if wanted:
             _export_kind(run_dir, {n: exporters[n] for n in wanted}, options.model_copy(update={"method": kind}),
-                         kind, result, each=each, split_kinds=auto)
+                         kind, result, each=each, split_kinds=auto, where=where)
     return result
 
 
 def _export_kind(run_dir: Path, exporters: dict[str, Exporter], options: ExportOptions, kind: str,
-                 result: ExportResult, *, each: bool, split_kinds: bool) -> None:
+                 result: ExportResult, *, each: bool, split_kinds: bool,
+                 where: tuple[str, int | None, str | None]) -> None:
     names = list(exporters)
     exports = run_dir / "exports"
     created_exports = not exports.exists()
@@ -206,14 +211,11 @@ def _export_kind(run_dir: Path, exporters: dict[str, Exporter], options: ExportO
                 checker.stage(staging[name])
         started = time.perf_counter()
         splits = split_paths(run_dir)
-        n_workers = parallel.workers()
+        executor, workers, address = where
         size = sum(p.stat().st_size for p in splits.values())
-        if (
-            n_workers > 1
-            and size >= parallel.MIN_PARALLEL_BYTES
-            and all(isinstance(c, JsonlChecker) for c in checkers.values())
-        ):
-            parallel.parallel_pass(names, checkers, staging, splits, options, n_workers)
+        if parallel.uses_workers(executor, workers, size, checkers):
+            parallel.parallel_pass(names, checkers, staging, splits, options, executor=executor, workers=workers,
+                                   address=address)
         else:
             _one_pass(run_dir, list(checkers.values()))
         # When the kinds are split here, the other kind's records are exported in their own pass, not skipped.

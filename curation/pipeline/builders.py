@@ -82,8 +82,21 @@ def near_dedup(config: RunConfig) -> Any:
     return NearDedupStage(config.near_dedup) if config.near_dedup.enabled else None
 
 
+def balance(config: RunConfig) -> Any:
+    """Stratum caps and minimums; off unless one is set."""
+    from .global_stages.balance import BalanceStage
+
+    if not (config.split.max_per_stratum or config.split.min_per_stratum):
+        return None
+    return BalanceStage(config.split, _split_seed(config))
+
+
+def _split_seed(config: RunConfig) -> int:
+    return config.split.seed if config.split.seed is not None else config.seed
+
+
 def split(config: RunConfig) -> Any:
     """The split always runs."""
     from .global_stages.split import SplitStage
 
-    return SplitStage(config.split, config.split.seed if config.split.seed is not None else config.seed)
+    return SplitStage(config.split, _split_seed(config))

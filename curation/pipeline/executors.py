@@ -14,6 +14,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
+from ..errors import CurationError
+
+_POLL_SECONDS = 0.5  # how often a wait for a batch looks for a dead worker
+
+
+class WorkerCrashedError(CurationError):
+    """A worker process died while it held a batch (killed, out of memory, a crash in native code)."""
+
+    exit_code = 1
+
 
 class Executor(Protocol):
     def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]: ...
@@ -57,15 +67,39 @@ class ProcessExecutor:
         self.max_in_flight = max_in_flight or workers * 3
         ctx = mp.get_context("spawn")
         self._pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
+        self._workers = list(getattr(self._pool, "_pool", []))  # the Process objects keep their exit codes
 
     def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         pending: deque[Any] = deque()
         for batch in batches:
             pending.append(self._pool.apply_async(fn, (batch,)))
             if len(pending) >= self.max_in_flight:
-                yield pending.popleft().get()
+                yield self._result(pending.popleft())
         while pending:
-            yield pending.popleft().get()
+            yield self._result(pending.popleft())
+
+    def _result(self, async_result: Any) -> Any:
+        """The batch's result. A pool replaces a worker that died but never hands its batch to another one,
+        so a plain ``get()`` would wait forever: between short waits, look for a worker that is gone."""
+        while True:
+            try:
+                return async_result.get(timeout=_POLL_SECONDS)
+            except mp.TimeoutError:
+                self._check_workers()
+
+    def _check_workers(self) -> None:
+        # Pool workers only exit when the pool ends (no maxtasksperchild): any exit code is a crash. The pool
+        # may have replaced the dead one already (``_pool`` is its own list of worker processes).
+        current = list(getattr(self._pool, "_pool", []))
+        dead = [w for w in self._workers if w.exitcode is not None]
+        if dead or any(w not in self._workers for w in current):
+            code = dead[0].exitcode if dead else None
+            how = f"killed by signal {-code}" if code is not None and code < 0 else (
+                f"exit code {code}" if code is not None else "it was replaced")
+            raise WorkerCrashedError(
+                f"a worker process died ({how}): the batches it held would never come back",
+                hint="check memory (dmesg shows the out-of-memory killer), or re-run with fewer --workers or "
+                "--executor inprocess to see the error")
 
     def close(self) -> None:
         self._pool.close()

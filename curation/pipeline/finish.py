@@ -49,7 +49,11 @@ def _finish(result: RunResult, config: RunConfig) -> RunResult:
                                 allow_warnings=not config.export.strict,
                                 max_train_examples=config.export.max_train_examples)
         # The same decisions as `curate export`: each format (and kind) is written or refused on its own.
-        exported = export_run(run_dir, config.export.formats, options, each=True)
+        # runner.executor: inprocess and runner.workers hold for the export too; otherwise its size decides
+        # (`auto`), so a small export never pays for starting workers or a Ray session again.
+        executor = "inprocess" if config.runner.executor == "inprocess" else "auto"
+        exported = export_run(run_dir, config.export.formats, options, each=True, executor=executor,
+                              workers=config.runner.workers)
         result.export_paths = {name: [str(p) for p in paths] for name, paths in exported.paths.items()}
         result.warnings.extend(f"{issue.exporter}: {issue.message}" for issue in exported.warnings)
         result.export_lines = [line for _ok, line in outcome_lines(exported, options.allow_warnings)]

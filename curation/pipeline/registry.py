@@ -93,8 +93,8 @@ for _spec in (
               "curation.dedup.config:SemanticDedupConfig",
               "curation.pipeline.global_stages.semantic_dedup:build", reads=_keep_reads("semantic_dedup"),
               extras=(("model2vec", "semantic"),)),
-    StageSpec("split", "global", 1000, "split", "curation.config:SplitConfig", _B + "split", writes=("split",),
-              funnel_before=("balance",)),
+    StageSpec("balance", "global", 990, "split", None, _B + "balance"),  # settings: split.max/min_per_stratum
+    StageSpec("split", "global", 1000, "split", "curation.config:SplitConfig", _B + "split", writes=("split",)),
 ):
     register(_spec)
 

@@ -13,8 +13,8 @@ least ``min_train`` records when the data has them.
 from __future__ import annotations
 
 import zlib
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,73 +84,145 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[int, ..
     return tuple(xxhash.xxh64_intdigest(k.encode("utf-8", "surrogatepass")) or 1 for k in keys)
 
 
-def split_units(alive: Sequence[int], groups: Sequence[tuple[str, ...]], clusters: np.ndarray,
+SPLITS = ("train", "validation", "test")
+
+
+class SplitAssignment(Mapping[int, str]):
+    """Row -> split name, held as one int8 code per row of the key table (-1: not in a split), not a dict."""
+
+    def __init__(self, codes: np.ndarray) -> None:
+        self.codes = codes
+
+    def __getitem__(self, row: int) -> str:
+        code = int(self.codes[row]) if 0 <= row < len(self.codes) else -1
+        if code < 0:
+            raise KeyError(row)
+        return SPLITS[code]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(self.codes >= 0).tolist())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.codes >= 0))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SplitAssignment):
+            return np.array_equal(self.codes, other.codes)
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _group_nodes(alive: np.ndarray, groups: Sequence[tuple[Hashable, ...]]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(position in ``alive``, node id) of every group key of the alive rows, and the number of distinct keys.
+    Keys are opaque: 64-bit ints or strings are numbered through numpy, anything else through a dict."""
+    rows = alive.tolist()
+    counts = np.fromiter((len(groups[row]) for row in rows), dtype=np.int64, count=len(rows))
+    keys = list(chain.from_iterable(groups[row] for row in rows))
+    if not keys:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
+    positions = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+    column = np.asarray(keys) if all(type(k) is type(keys[0]) for k in keys) else None
+    if column is not None and column.ndim == 1 and column.dtype.kind in "iuUS":
+        distinct, node = np.unique(column, return_inverse=True)
+        return positions, node.astype(np.int64), len(distinct)
+    node_of: dict[Hashable, int] = {}
+    nodes = [node_of.setdefault(key, len(node_of)) for key in keys]
+    return positions, np.asarray(nodes, dtype=np.int64), len(node_of)
+
+
+def unit_labels(alive: Sequence[int] | np.ndarray, groups: Sequence[tuple[Hashable, ...]], clusters: np.ndarray,
+                use_clusters: bool = True) -> np.ndarray:
+    """Per position of ``alive``: its unit (records linked by any shared group key or near-duplicate cluster),
+    numbered 0, 1, ... in first-member order."""
+    alive = np.asarray(alive, dtype=np.int64)
+    n = len(alive)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    pos, node, n_keys = _group_nodes(alive, groups) if len(groups) else (np.zeros(0, np.int64),) * 2 + (0,)
+    edges = [np.stack([pos, n + node], axis=1)]
+    n_nodes = n + n_keys
+    if use_clusters and len(clusters):
+        cluster = np.asarray(clusters)[alive]
+        member = np.flatnonzero(cluster >= 0)
+        ids, cnode = np.unique(cluster[member], return_inverse=True)
+        edges.append(np.stack([member, n_nodes + cnode], axis=1))
+        n_nodes += len(ids)
+    # every component holds a record, and records are the lowest nodes: a record's label is the first
+    # (lowest) position of its unit, so ranking labels numbers units in first-member order
+    labels = connected_components(n_nodes, np.concatenate(edges).astype(np.int64).reshape(-1, 2))[:n]
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)
+
+
+def split_units(alive: Sequence[int], groups: Sequence[tuple[Hashable, ...]], clusters: np.ndarray,
                 use_clusters: bool = True) -> list[list[int]]:
     """Records linked by any shared group key (or near-duplicate cluster) as units, in first-member order."""
-    alive = list(alive)
-    node_of: dict[str, int] = {}
-    edges: list[tuple[int, int]] = []
-    n = len(alive)
-    for pos, idx in enumerate(alive):
-        keys = list(groups[idx]) if len(groups) else []
-        if use_clusters and len(clusters) and int(clusters[idx]) >= 0:
-            keys.append(f"c:{int(clusters[idx])}")
-        for key in keys:
-            node = node_of.setdefault(key, n + len(node_of))
-            edges.append((pos, node))
-    labels = connected_components(n + len(node_of), np.asarray(edges, dtype=np.int64).reshape(-1, 2))
-    units: dict[int, list[int]] = {}
-    for pos, idx in enumerate(alive):
-        units.setdefault(int(labels[pos]), []).append(idx)
-    return list(units.values())
+    rows = np.asarray(alive, dtype=np.int64)
+    unit = unit_labels(rows, groups, clusters, use_clusters)
+    order = np.argsort(unit, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, np.diff(unit[order]) != 0, True])
+    return [rows[order[a:b]].tolist() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def assign_splits(
-    alive: Sequence[int],
-    *,
-    strata: Sequence[str],
-    clusters: np.ndarray,
-    config: SplitConfig,
-    seed: int,
-    groups: Sequence[tuple[str, ...]] = (),
-) -> tuple[dict[int, str], dict[int, tuple[str, str]]]:
-    """Return (index -> split name, index -> (reason, detail) for records the balance rules drop)."""
-    units = split_units(alive, groups, clusters, use_clusters="near_cluster" in config.group_by)
-    by_stratum: dict[str, list[list[int]]] = defaultdict(list)
-    for members in units:
-        by_stratum[strata[members[0]]].append(members)
+class StratumUnits:
+    """The units of a set of rows, by stratum: what balance caps and the split shares out.
 
+    ``rows`` ascending; ``unit`` per row; ``size`` per unit; ``strata`` maps each stratum name to its units in
+    first-member order. ``shuffled(name, seed)`` is the seeded order both stages walk a stratum's units in.
+    """
+
+    def __init__(self, rows: Sequence[int] | np.ndarray, strata: Sequence[str], groups: Sequence[tuple[Hashable, ...]],
+                 clusters: np.ndarray, config: SplitConfig) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.unit = unit_labels(self.rows, groups, clusters, use_clusters="near_cluster" in config.group_by)
+        n_units = int(self.unit.max()) + 1 if len(self.unit) else 0
+        self.size = np.bincount(self.unit, minlength=n_units)
+        first = np.full(n_units, len(self.rows), dtype=np.int64)
+        np.minimum.at(first, self.unit, np.arange(len(self.rows)))
+        code_of: dict[str, int] = {}
+        codes = np.asarray([code_of.setdefault(strata[r], len(code_of)) for r in self.rows[first].tolist()],
+                           dtype=np.int64)
+        by_code = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[by_code], np.arange(len(code_of) + 1))
+        self.strata = {name: by_code[bounds[c]:bounds[c + 1]] for name, c in code_of.items()}
+
+    def shuffled(self, name: str, seed: int) -> np.ndarray:
+        units = self.strata[name]
+        return units[_rng(seed, name).permutation(len(units))]
+
+    def rows_of(self, units: np.ndarray) -> np.ndarray:
+        """The rows of ``units``, ascending."""
+        return self.rows[np.isin(self.unit, units)]
+
+
+def stratum_balance(units: StratumUnits, config: SplitConfig, seed: int) -> dict[int, tuple[str, str]]:
+    """Rows the balance rules drop: whole strata under ``min_per_stratum``, and the units of a stratum past
+    ``max_per_stratum`` in its seeded order (a unit that does not fit is skipped, later smaller ones may)."""
     dropped: dict[int, tuple[str, str]] = {}
-    kept_strata: dict[str, list[list[int]]] = {}
-    for name in sorted(by_stratum):
-        stratum_units = by_stratum[name]
-        size = sum(len(u) for u in stratum_units)
+    for name in sorted(units.strata):
+        stratum = units.strata[name]
+        size = int(units.size[stratum].sum())
         label = name or "(empty)"
         if config.min_per_stratum and size < config.min_per_stratum:
-            for unit in stratum_units:
-                for idx in unit:
-                    dropped[idx] = ("stratum_below_minimum",
-                                    f"stratum {label!r} has {size} records, fewer than min_per_stratum "
-                                    f"{config.min_per_stratum}")
-            continue
-        order = _rng(seed, name).permutation(len(stratum_units))
-        shuffled = [stratum_units[i] for i in order]
-        if config.max_per_stratum and size > config.max_per_stratum:
-            kept: list[list[int]] = []
+            detail = (f"stratum {label!r} has {size} records, fewer than min_per_stratum "
+                      f"{config.min_per_stratum}")
+            dropped.update(dict.fromkeys(units.rows_of(stratum).tolist(), ("stratum_below_minimum", detail)))
+        elif config.max_per_stratum and size > config.max_per_stratum:
+            over: list[int] = []
             count = 0
-            for unit in shuffled:
-                if count + len(unit) <= config.max_per_stratum:
-                    kept.append(unit)
-                    count += len(unit)
+            shuffled = units.shuffled(name, seed)
+            for unit, unit_size in zip(shuffled.tolist(), units.size[shuffled].tolist(), strict=True):
+                if count + unit_size <= config.max_per_stratum:
+                    count += unit_size
                 else:
-                    for idx in unit:
-                        dropped[idx] = ("stratum_cap", f"stratum {label!r} capped at {config.max_per_stratum} records")
-            shuffled = kept
-        kept_strata[name] = shuffled
+                    over.append(unit)
+            detail = f"stratum {label!r} capped at {config.max_per_stratum} records"
+            dropped.update(dict.fromkeys(units.rows_of(np.asarray(over, dtype=np.int64)).tolist(),
+                                         ("stratum_cap", detail)))
+    return dropped
 
-    names = sorted(kept_strata)
-    sizes = [sum(len(u) for u in kept_strata[n]) for n in names]
-    total = sum(sizes)
+
+def _held_out_totals(total: int, config: SplitConfig) -> tuple[int, int]:
     if config.validation_count is not None or config.test_count is not None:
         val_total = min(config.validation_count or 0, total)
         test_total = min(config.test_count or 0, total - val_total)
@@ -163,22 +235,60 @@ def assign_splits(
         # held-out splits shrink first so that train keeps the provider minimum when the data has it
         val_total = min(val_total, max(0, total - config.min_train - test_total))
         test_total = min(test_total, max(0, total - config.min_train - val_total))
+    return val_total, test_total
+
+
+def split_codes(units: StratumUnits, alive: np.ndarray, n: int, config: SplitConfig, seed: int) -> np.ndarray:
+    """Per row of a table of ``n`` rows: its split code (index into ``SPLITS``; -1 outside ``alive``).
+
+    Each stratum's units are walked in their seeded order with the units no longer ``alive`` (capped by
+    balance) left out, so balance never reorders what it keeps."""
+    unit_alive = np.zeros(len(units.size), dtype=bool)
+    unit_alive[units.unit[alive[units.rows]]] = True
+    order: dict[str, np.ndarray] = {}
+    for name in sorted(units.strata):
+        shuffled = units.shuffled(name, seed)
+        shuffled = shuffled[unit_alive[shuffled]]
+        if len(shuffled):
+            order[name] = shuffled
+    names = sorted(order)
+    sizes = [int(units.size[order[name]].sum()) for name in names]
+    val_total, test_total = _held_out_totals(sum(sizes), config)
     val_shares = _largest_remainder(val_total, sizes)
     test_shares = _largest_remainder(test_total, [s - v for s, v in zip(sizes, val_shares, strict=True)])
-
-    assignment: dict[int, str] = {}
+    unit_split = np.zeros(len(units.size), dtype=np.int8)
     for name, val_n, test_n in zip(names, val_shares, test_shares, strict=True):
-        filled = {"validation": 0, "test": 0}
-        for unit in kept_strata[name]:
+        val_filled = test_filled = 0
+        for unit, size in zip(order[name].tolist(), units.size[order[name]].tolist(), strict=True):
             # a unit goes to a held-out split only if it fits what is left of that split's share
-            if filled["validation"] + len(unit) <= val_n:
-                split = "validation"
-            elif filled["test"] + len(unit) <= test_n:
-                split = "test"
-            else:
-                split = "train"
-            if split != "train":
-                filled[split] += len(unit)
-            for idx in unit:
-                assignment[idx] = split
-    return assignment, dropped
+            if val_filled + size <= val_n:
+                unit_split[unit] = 1
+                val_filled += size
+            elif test_filled + size <= test_n:
+                unit_split[unit] = 2
+                test_filled += size
+    codes = np.full(n, -1, dtype=np.int8)
+    kept = alive[units.rows]
+    codes[units.rows[kept]] = unit_split[units.unit[kept]]
+    return codes
+
+
+def assign_splits(
+    alive: Sequence[int],
+    *,
+    strata: Sequence[str],
+    clusters: np.ndarray,
+    config: SplitConfig,
+    seed: int,
+    groups: Sequence[tuple[Hashable, ...]] = (),
+) -> tuple[SplitAssignment, dict[int, tuple[str, str]]]:
+    """Balance, then the split: (row -> split name, row -> (reason, detail) for rows the balance rules drop).
+    The global stages run the two halves separately (``BalanceStage``, ``SplitStage``)."""
+    rows = np.asarray(alive, dtype=np.int64)
+    units = StratumUnits(rows, strata, groups, clusters, config)
+    dropped = stratum_balance(units, config, seed)
+    n = max(len(strata), int(rows.max()) + 1 if len(rows) else 0)
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    mask[list(dropped)] = False
+    return SplitAssignment(split_codes(units, mask, n, config, seed)), dropped

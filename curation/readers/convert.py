@@ -20,6 +20,7 @@ from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows
+from curation.readers.formats._common import ConvertProblem
 from curation.readers.formats.media import attach_images
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -151,6 +152,21 @@ def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     return payload
 
 
+def _python_json(payload: Any) -> Any:
+    """A line Python's ``json.dumps`` wrote with ``NaN`` / ``Infinity`` (pandas scores, reward columns) is not
+    JSON, but its meaning is clear: read it with those values as null instead of rejecting the whole record.
+    None when the line is broken in any other way."""
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        return None
+    raw = bytes(payload)
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return None
+    try:
+        return json.loads(raw, parse_constant=lambda _constant: None)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+
+
 def convert_payload(
     payload: bytes | dict[str, Any] | Any,
     fmt: str | None,
@@ -172,8 +188,10 @@ def convert_payload(
     try:
         obj = _decode(payload)
     except orjson.JSONDecodeError:
-        code, detail = _json_error(payload, line, index)
-        return _error(path, line, index, fmt, code, detail)
+        obj = _python_json(payload)
+        if obj is None:
+            code, detail = _json_error(payload, line, index)
+            return _error(path, line, index, fmt, code, detail)
     if not isinstance(payload, bytes | bytearray | memoryview) and not _serialisable(obj):
         detail = (f"{_where(line, index)}: holds a value JSON cannot carry (a lone surrogate, a non-string key or a "
                   "non-JSON type); re-encode the source as UTF-8 JSON")
@@ -207,6 +225,8 @@ def convert_payload(
         spec = FORMATS[name]
     try:
         converted = spec.convert(obj, mapping)
+    except ConvertProblem as exc:  # recognised, and refused for a stated reason
+        return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one record never stops a read
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
@@ -289,6 +309,8 @@ def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
     if isinstance(value, list) and value and all(isinstance(b, dict) and isinstance(b.get("text"), str)
                                                  and set(b) <= {"text", "type"} for b in value):
         value = "\n\n".join(b["text"] for b in value)
+    if isinstance(value, str) and value.startswith("SYSTEM:"):  # Glaive's sets label the system text itself
+        value = value[len("SYSTEM:"):].lstrip()
     if isinstance(value, str) and value.strip():
         return {"role": "system", "content": value}
     return None

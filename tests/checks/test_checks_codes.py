@@ -74,7 +74,10 @@ TRIGGERS: dict[str, Any] = {
     "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
     "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},
 }
-READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record", "record_too_large", "too_deep"}
+# Reader refusals (tested in tests/readers: no_preference in test_readers_ranked_and_tools, orphan_message with
+# the OpenAssistant rows).
+READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record", "record_too_large", "too_deep",
+                "no_preference", "orphan_message"}
 # A check that crashed on a record (a bug; tested by the crash-signature tests).
 CRASH_CODES = {"check_error"}
 DATASET_CODES = {"too_few_examples"}

@@ -62,3 +62,13 @@ def test_permutations_are_datasketchs_own_without_importing_it(num_perm: int, se
     assert a.dtype == b.dtype == np.uint32
     assert np.array_equal(a, theirs_a) and np.array_equal(b, theirs_b)
     assert np.all(a % 2 == 1)  # odd: each permutation is a bijection of uint32
+
+
+def test_every_block_layout_equals_datasketch() -> None:
+    # short sets reduce across the block's sets, long ones along their own shingles, the rest in between
+    rng = np.random.default_rng(5)
+    sizes = [1, 2, minhash._SHORT_SETS, minhash._SHORT_SETS + 1, minhash._LONG_SETS - 1, minhash._LONG_SETS, 2000]
+    sets = [rng.integers(0, 2**32, size=n, dtype=np.uint32) for n in sizes for _ in range(3)]
+    ours = signatures(sets, 128, 1)
+    for i, hashes in enumerate(sets):
+        assert np.array_equal(ours[i], _datasketch(hashes, 128, 1)), len(hashes)

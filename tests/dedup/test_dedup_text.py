@@ -50,3 +50,16 @@ def test_batch_keys_equal_one_by_one() -> None:
     assert fold_texts(texts) == [fold_text(t) for t in texts]
     assert exact_keys(texts) == [exact_key(t) for t in texts]
     assert fold_texts([]) == [] and exact_keys([]) == []
+
+
+def test_collapse_spaces_equals_split_and_join() -> None:
+    import random
+
+    from curation.dedup.text import collapse_spaces
+
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    alphabet = [*spaces, "a", "b", "é", "中", "\u200d", "\x00", "\ud800", "\x7f"]
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert collapse_spaces(text) == " ".join(text.split()), repr(text)

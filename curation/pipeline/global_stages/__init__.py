@@ -1,9 +1,10 @@
-"""Global stages: exact dedup, near dedup and the split, each deciding on the run's key table."""
+"""Global stages: exact dedup, near dedup, balance and the split, each deciding on the run's key table."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from curation.pipeline.global_stages.balance import BalanceStage
 from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
 from curation.pipeline.global_stages.exact_dedup import ExactDedupStage
 from curation.pipeline.global_stages.near_dedup import NearDedupStage
@@ -20,5 +21,5 @@ def build_global_stages(config: RunConfig) -> list[GlobalStage]:
     return registry.build("global", config)
 
 
-__all__ = ["Decision", "ExactDedupStage", "GlobalDrop", "GlobalStage", "KeyTable", "NearDedupStage", "SplitStage",
-           "build_global_stages"]
+__all__ = ["BalanceStage", "Decision", "ExactDedupStage", "GlobalDrop", "GlobalStage", "KeyTable", "NearDedupStage",
+           "SplitStage", "build_global_stages"]

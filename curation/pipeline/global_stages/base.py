@@ -9,6 +9,7 @@ order, counts the funnel, and writes rejects and splits. A stage only sees recor
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -17,18 +18,27 @@ import numpy as np
 
 @dataclass(slots=True)
 class KeyTable:
-    """Compact keys of the records that survived the per-record stages, in reading order (row = index)."""
+    """Compact keys of the records that survived the per-record stages, in reading order (row = index).
 
-    ids: list[str]
-    exact_keys: list[bytes]
-    lengths: np.ndarray  # int64: length of the compared text (the keep policy "longest")
-    quality: np.ndarray  # float64: quality score (the keep policy "quality")
-    strata: list[str]
-    groups: list[tuple[str, ...]]  # split group keys (tree id, first user turn, a metadata field)
-    signatures: np.ndarray | None = None  # n x num_perm uint32, when near dedup runs
+    Columns may be plain lists (small runs, tests) or the columnar forms the runner builds for large runs,
+    and stages must accept both: ``exact_keys`` an ``(n,)`` ``'S16'`` array, ``lengths`` / ``quality`` numpy
+    arrays (any int / float width), ``signatures`` an ndarray or a read-only ``np.memmap`` of a file in the
+    run's work folder (read in row chunks, never whole: ``curation.dedup.near.SignatureRows``). Group keys are
+    opaque hashables (64-bit ints from the runner, short strings in older tables): only equality matters.
+    """
+
+    ids: Sequence[str]
+    exact_keys: np.ndarray | Sequence[bytes]  # 16 bytes per row: an 'S16' array or a list of bytes
+    lengths: np.ndarray  # ints: length of the compared text (the keep policy "longest")
+    quality: np.ndarray  # floats (32 or 64 bit): quality score (the keep policy "quality")
+    strata: Sequence[str]
+    groups: Sequence[tuple[Hashable, ...]]  # split group keys (tree id, first user turn, a metadata field)
+    signatures: np.ndarray | None = None  # n x num_perm uint32 (ndarray or np.memmap), when near dedup runs
     alive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     cluster: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    extra: dict[str, Any] = field(default_factory=dict)  # stage name -> the rows of keys it computed in workers
+    # stage name -> the rows of keys it computed in workers; "balance": the units of the rows balance saw
+    # (split.StratumUnits), which the split walks so that dropping capped units never reorders the rest
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -57,7 +67,7 @@ class Decision:
     drops: dict[int, GlobalDrop] = field(default_factory=dict)
     cluster: np.ndarray | None = None  # per row: cluster id, -1 alone
     clusters: list[dict[str, Any]] = field(default_factory=list)  # the largest, for the report: rows, not ids
-    assignment: dict[int, str] | None = None  # row -> split name
+    assignment: Mapping[int, str] | None = None  # row -> split name (a dict, or a row-indexed SplitAssignment)
 
 
 class GlobalStage:

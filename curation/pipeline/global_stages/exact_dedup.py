@@ -21,11 +21,16 @@ class ExactDedupStage(GlobalStage):
         rows = np.flatnonzero(table.alive)
         if len(rows) == 0:
             return Decision()
-        dup_of = exact_duplicates(np.asarray(table.exact_keys)[rows], self.config.keep,
-                                  lengths=table.lengths[rows], quality=table.quality[rows])
+        keys, lengths, quality = table.exact_keys, np.asarray(table.lengths), np.asarray(table.quality)
+        if len(rows) < len(table):  # columns are only copied when some rows are gone
+            # an 'S16' column is sliced as an array: indexing it row by row would give np.bytes_, which drops
+            # trailing NUL bytes (keys of different lengths)
+            keys = keys[rows] if isinstance(keys, np.ndarray) else [keys[i] for i in rows.tolist()]
+            lengths, quality = lengths[rows], quality[rows]
+        dup_of = exact_duplicates(keys, self.config.keep, lengths=lengths, quality=quality)
+        dups = np.flatnonzero(dup_of >= 0)
         drops = {
-            int(rows[j]): GlobalDrop("exact_duplicate", "same content after normalising case and whitespace",
-                                     int(rows[survivor]), 1.0)
-            for j, survivor in enumerate(dup_of) if survivor >= 0
+            row: GlobalDrop("exact_duplicate", "same content after normalising case and whitespace", survivor, 1.0)
+            for row, survivor in zip(rows[dups].tolist(), rows[dup_of[dups]].tolist(), strict=True)
         }
         return Decision(drops=drops)

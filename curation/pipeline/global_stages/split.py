@@ -1,7 +1,8 @@
-"""The split as a global stage: stratum balance (caps, minimums) and the group-aware, seeded assignment.
+"""The split as a global stage: the group-aware, seeded, stratified assignment (train / validation / test).
 
-The algorithm lives in ``curation.pipeline.split``; this stage adapts it to the key table. Balance drops are
-reported under the funnel stage ``balance``.
+The algorithm lives in ``curation.pipeline.split``; this stage adapts it to the key table. Stratum caps and
+minimums are the balance stage's (it runs just before); when it ran, the split walks the units of the rows
+balance saw in their seeded order, leaving out those it dropped.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
-from curation.pipeline.split import assign_splits
+from curation.pipeline.global_stages.base import Decision, GlobalStage, KeyTable
+from curation.pipeline.split import SplitAssignment, StratumUnits, split_codes
 
 if TYPE_CHECKING:
     from curation.config import SplitConfig
@@ -25,8 +26,8 @@ class SplitStage(GlobalStage):
         self.seed = seed
 
     def decide(self, table: KeyTable) -> Decision:
-        alive = np.flatnonzero(table.alive).tolist()
-        assignment, dropped = assign_splits(alive, strata=table.strata, clusters=table.cluster, config=self.config,
-                                            seed=self.seed, groups=table.groups)
-        drops = {idx: GlobalDrop(reason, detail, stage="balance") for idx, (reason, detail) in dropped.items()}
-        return Decision(drops=drops, assignment=assignment)
+        units = table.extra.pop("balance", None)  # the units of the rows balance saw, when it ran (freed here)
+        if not isinstance(units, StratumUnits):
+            units = StratumUnits(np.flatnonzero(table.alive), table.strata, table.groups, table.cluster, self.config)
+        codes = split_codes(units, np.asarray(table.alive, dtype=bool), len(table), self.config, self.seed)
+        return Decision(assignment=SplitAssignment(codes))

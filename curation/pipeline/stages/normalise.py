@@ -40,6 +40,21 @@ _INNER_SPACES = re.compile(r"(?<=\S)(?=[ \t]* )[ \t]{2,}(?=\S)")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # Prose whitespace needs work only when one of these appears (or the ends are not stripped).
 _WS_TRIGGERS = ("  ", "\n\n\n", " \n", "\t\n", " \t", "\t ", "\n \n", "\n\t\n")
+_CANONICAL_ROLE_SET = frozenset(_CANONICAL_ROLES)
+# _INVISIBLE on UTF-8 bytes, where a character-class scan of the str would cost ~10 ns a character: the
+# single-byte controls become 0x00 in one translate; C1 controls, U+200B, U+2060 and U+FEFF are found by
+# their UTF-8 forms, each behind a substring test of its lead byte.
+_CONTROL_BYTES = bytes(0 if (i <= 0x08 or 0x0B <= i <= 0x1F or i == 0x7F) else 1 for i in range(256))  # with \r
+# The same translate also spells the whitespace triggers: space and tab as S, newline as N, so that the
+# triggers ("  ", " \n", "\t\n", " \t", "\t ", "\n\n\n", and the two that hold " \n" or "\t\n") are SS, SN
+# and NNN (SS also finds two tabs, which are no trigger: such a text merely takes the exact path); every
+# other byte is x.
+_SPACE_CLASSES = bytes(
+    0 if _CONTROL_BYTES[i] == 0 else 0x53 if i in (0x20, 0x09) else 0x4E if i == 0x0A else 0x78 for i in range(256)
+)
+_INVISIBLE_UTF8 = ((0xC2, re.compile(b"\xc2[\x80-\x9f]")), (0xE2, re.compile(b"\xe2(?:\x80\x8b|\x81\xa0)")),
+                   (0xEF, re.compile(b"\xef\xbb\xbf")))
+_CODE_ROLES = ("tool", "function")
 
 
 class NormaliseConfig(BaseModel):
@@ -113,6 +128,52 @@ def _normalise_prose_whitespace(text: str) -> str:
     while out and not out[-1]:
         out.pop()
     return "\n".join(out)
+
+
+def _already_clean(messages: list[Any]) -> bool:
+    """True only if ``NormaliseStage._message`` would change no message, whatever the config: every role is
+    canonical and every text it would touch is free of \\r, invisible characters, non-NFC spellings, leading
+    or trailing whitespace and (in prose) whitespace runs. Most records are, and one pass over their texts
+    joined by "\\n" is much cheaper than the per-text steps: "\\n" is a character that no check looks for
+    next to text that does not start or end with whitespace, and NFC normalises each side of it apart."""
+    prose: list[str] = []
+    code: list[str] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if isinstance(role, str) and role not in _CANONICAL_ROLE_SET:
+            return False  # maybe an alias
+        texts = code if role in _CODE_ROLES else prose
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+        reasoning = message.get("reasoning")
+        if isinstance(reasoning, str):
+            prose.append(reasoning)
+    for texts in (prose, code):
+        for text in texts:
+            if text.strip() is not text:  # CPython hands back the very string when there is nothing to strip
+                return False
+    joined = "\n".join(prose)
+    data = joined.encode("utf-8", "surrogatepass")
+    classes = data.translate(_SPACE_CLASSES)
+    if b"\x00" in classes or b"SS" in classes or b"SN" in classes or b"NNN" in classes:  # \r is a control
+        return False
+    if code:  # tool output: only controls and invisible characters matter (and the ends, done above)
+        joined += "\n" + "\n".join(code)
+        data = joined.encode("utf-8", "surrogatepass")
+        if b"\x00" in data.translate(_SPACE_CLASSES):
+            return False
+    if len(data) == len(joined):  # ASCII: no other invisible character, and NFC already
+        return True
+    if any(lead in data and pattern.search(data) for lead, pattern in _INVISIBLE_UTF8):
+        return False
+    return unicodedata.is_normalized("NFC", joined)
 
 
 class NormaliseStage(RecordStage):
@@ -208,9 +269,11 @@ class NormaliseStage(RecordStage):
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         changes: set[str] = set()
-        for message in record_messages(record):
-            if isinstance(message, dict):
-                self._message(message, changes)
+        messages = record_messages(record)
+        if not _already_clean(messages):
+            for message in messages:
+                if isinstance(message, dict):
+                    self._message(message, changes)
         if self.config.trim_trailing_user:
             self._trim_trailing_user(record, changes)
         if self.config.system_prompt_mode != "none":

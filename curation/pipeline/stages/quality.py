@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curation.checks import bracket_placeholder_in, placeholder_in
 from curation.pipeline.base import Drop, RecordStage
+from curation.pipeline.stages import quality_batch
 from curation.records import is_preference, message_text
 from curation.textscan import literal_scanner
 
@@ -214,6 +215,11 @@ _DANGLING_WORDS = frozenset(
 _TRAILING_WORD = re.compile(r"([A-Za-zÀ-ÿ]+)$")
 
 
+def _is_trailing_letter(char: str) -> bool:
+    """Whether ``char`` is in _TRAILING_WORD's class."""
+    return "a" <= char <= "z" or "A" <= char <= "Z" or "À" <= char <= "ÿ"
+
+
 class QualityConfig(BaseModel):
     """Settings of the ``quality`` stage: a mode (drop, flag, off) and a threshold per check."""
 
@@ -381,15 +387,17 @@ def longest_repeated_block(prose: str) -> int:
 
 
 def repeated_ngram_fraction(
-    prose: str, n: int, min_words: int, min_count: int = 2, *, lowered: str | None = None
+    prose: str, n: int, min_words: int, min_count: int = 2, *, lowered: str | None = None, cjk: bool | None = None,
+    likely: bool = False,
 ) -> float:
     """Gopher-style: share of tokens covered by an n-gram that occurs at least ``min_count`` times.
 
     Tokens are words, or characters for Chinese/Japanese (no spaces between words) with n doubled.
-    ``lowered`` is ``prose.lower()`` when the caller has it already.
+    ``lowered`` is ``prose.lower()`` and ``cjk`` is ``_is_cjk(prose)`` when the caller has them already;
+    ``likely``: the caller knows some n-gram repeats, so the set that tells most replies apart is skipped.
     """
     grams: list[Any]
-    if _is_cjk(prose):
+    if _is_cjk(prose) if cjk is None else cjk:
         chars = _visible(prose)
         n *= 2
         size = len(chars)
@@ -397,7 +405,7 @@ def repeated_ngram_fraction(
             return 0.0
         # Slices: cheaper than tuples of characters. Most replies repeat nothing: the set alone says so,
         # and the list and the counts are only built for the others.
-        if len({chars[i : i + n] for i in range(size - n + 1)}) == size - n + 1:
+        if not likely and len({chars[i : i + n] for i in range(size - n + 1)}) == size - n + 1:
             return 0.0
         grams = [chars[i : i + n] for i in range(size - n + 1)]
     else:
@@ -406,17 +414,20 @@ def repeated_ngram_fraction(
         size = len(tokens)
         if size < max(min_words, n + 1):
             return 0.0
-        if len(set(zip(*(tokens[i:] for i in range(n)), strict=False))) == size - n + 1:
+        if not likely and len(set(zip(*(tokens[i:] for i in range(n)), strict=False))) == size - n + 1:
             return 0.0
         grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
     counts = Counter(grams)
-    covered = bytearray(size)
-    any_dup = False
-    for i, gram in enumerate(grams):
-        if counts[gram] >= min_count:
-            covered[i : i + n] = b"\x01" * n
-            any_dup = True
-    return sum(covered) / size if any_dup else 0.0
+    if max(counts.values()) < min_count:
+        return 0.0
+    # Tokens covered by the n-grams that occur often enough: a union of [i, i + n) over their positions, in order.
+    covered = 0
+    end = 0
+    for i in [i for i, gram in enumerate(grams) if counts[gram] >= min_count]:
+        start = max(i, end)
+        end = i + n
+        covered += end - start
+    return covered / size
 
 
 def _visible(prose: str) -> str:
@@ -469,13 +480,15 @@ def symbol_run_fraction(prose: str) -> float:
 
 def looks_truncated(text: str) -> str | None:
     """Why the reply looks cut off, or None. Conservative: no final full stop alone is not enough."""
-    if len(_FENCE_LINE.findall(text)) % 2 == 1:
+    if ("```" in text or "~~~" in text) and len(_FENCE_LINE.findall(text)) % 2 == 1:
         return "unclosed code block"
     end = text.rstrip()
     if not end:
         return None
     if end.endswith(_CUT_ENDINGS) and not end.endswith(_EMOTICONS):
         return f"ends with {end[-1]!r}"
+    if not _is_trailing_letter(end[-1]):  # the pattern below needs one at the very end (~1 us a search)
+        return None
     match = _TRAILING_WORD.search(end[-30:])
     if match and match.group(1).lower() in _DANGLING_WORDS and len(end) > len(match.group(1)):
         return f"ends with {match.group(1)!r}"
@@ -495,17 +508,26 @@ class QualityStage(RecordStage):
         self._disclaimers = tuple(_plain_quotes(p.lower()) for p in cfg.disclaimer_patterns)
         self._refusal_re = phrase_finder(self._refusals)
         self._disclaimer_re = phrase_finder(self._disclaimers)
+        self._bind_checks()
+
+    def _bind_checks(self) -> None:
+        self._checkers: dict[str, Any] = {check: getattr(self, f"_check_{check}") for check in CHECKS}
+        # (code, mode, check) of the checks that run, in order: no per-record lookups
+        self._active = [(c, self._modes[c], self._checkers[c]) for c in CHECKS if self._modes[c] != "off"]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_refusal_re", None)  # closures over an automaton: rebuilt in each worker
         state.pop("_disclaimer_re", None)
+        state.pop("_checkers", None)  # bound methods: rebound in each worker
+        state.pop("_active", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._refusal_re = phrase_finder(self._refusals)
         self._disclaimer_re = phrase_finder(self._disclaimers)
+        self._bind_checks()
 
     @staticmethod
     def _phrase(finder: Any, phrases: tuple[str, ...], lowered: str) -> str | None:
@@ -516,7 +538,7 @@ class QualityStage(RecordStage):
         return next((p for p in phrases if p in plain), None)
 
     @staticmethod
-    def _lowered(texts: list[str], cache: dict[str, list[Any]]) -> list[str]:
+    def _lowered(texts: list[str], cache: dict[str, Any]) -> list[str]:
         """Each reply lower-cased once, shared by the phrase checks and the n-gram measure."""
         if "lower" not in cache:
             cache["lower"] = [t.lower() for t in texts]
@@ -530,12 +552,12 @@ class QualityStage(RecordStage):
             return []
         return [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight") != 0]
 
-    def _line_fractions(self, prose: list[str], cache: dict[str, list[Any]]) -> list[float]:
+    def _line_fractions(self, prose: list[str], cache: dict[str, Any]) -> list[float]:
         if "lines" not in cache:
             cache["lines"] = [repeated_line_fraction(t) if t.count("\n") >= 2 else 0.0 for t in prose]
         return cache["lines"]
 
-    def _ngram_fractions(self, prose: list[str], cache: dict[str, list[Any]]) -> list[float]:
+    def _ngram_fractions(self, prose: list[str], cache: dict[str, Any]) -> list[float]:
         if "ngrams" not in cache:
             n, min_words = self.config.ngram_size, self.config.min_words_for_repeats
             lowered = cache.get("lower")
@@ -569,77 +591,136 @@ class QualityStage(RecordStage):
         return None
 
     def _check(
-        self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, list[Any]]
+        self, check: str, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
     ) -> str | None:
         """The detail of a hit of one check over the replies, or None."""
-        cfg = self.config
-        if check == "empty_reply":
-            for i, text in enumerate(texts):
-                if not text.strip():
-                    return f"reply {i + 1} of {len(texts)} is empty"
-        elif check == "near_empty_reply":
-            for i, text in enumerate(texts):
-                size = len(text.strip())
-                if 0 < size < cfg.near_empty_chars:
-                    return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
-        elif check == "unfilled_placeholder":
-            for i, text in enumerate(texts):
-                found = placeholder_in(text) or (bracket_placeholder_in(text) if cfg.bracket_placeholders else None)
-                if found:
-                    return f"reply {i + 1} holds {found!r}"
-        elif check == "bracket_placeholder":
-            for i, text in enumerate(texts):
-                found = bracket_placeholder_in(text)
-                if found:
-                    return f"reply {i + 1} holds {found!r}"
-        elif check == "refusal_only":
-            for i, text in enumerate(texts):
-                if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
-                    hit = self._phrase(self._refusal_re, self._refusals, self._lowered(texts, cache)[i].strip())
-                    if hit:
-                        return f"reply {i + 1} is a refusal ({hit!r})"
-        elif check == "ai_disclaimer":
-            for i in range(len(texts)):
-                hit = self._phrase(self._disclaimer_re, self._disclaimers, self._lowered(texts, cache)[i])
-                if hit:
-                    return f"reply {i + 1} says {hit!r}"
-        elif check == "repeated_lines":
-            for i, fraction in enumerate(self._line_fractions(prose, cache)):
-                if fraction > cfg.max_repeated_line_fraction:
-                    looping = looping_line_fraction(prose[i])
-                    block = longest_repeated_block(prose[i])
-                    if looping > cfg.max_looping_line_fraction:
-                        return (f"reply {i + 1}: {fraction:.0%} repeated lines, {looping:.0%} in lines said 3+ times "
-                                f"(max {cfg.max_repeated_line_fraction:.0%}, {cfg.max_looping_line_fraction:.0%})")
-                    if block >= cfg.max_repeated_block_lines:
-                        limit = cfg.max_repeated_block_lines - 1
-                        return f"reply {i + 1}: a block of {block} lines is said again (max {limit})"
-        elif check == "repeated_ngrams":
-            for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
-                if fraction > cfg.max_repeated_ngram_fraction:
-                    why = self._ngram_loop(prose[i])
-                    if why:
-                        return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
-        elif check == "non_alnum_ratio":
-            for i, text in enumerate(prose):
-                if len(text) >= cfg.min_chars_for_ratio:
-                    visible, symbols = _symbol_counts(text)
-                    ratio = symbols / visible if visible else 0.0
-                    if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
-                        body, ratio = script_aware_symbols(text)
-                        if ratio <= cfg.max_non_alnum_ratio:
-                            continue
-                        runs = symbol_run_fraction(body)
-                        if runs >= cfg.min_symbol_run_fraction:
-                            return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
-                                    f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
-        elif check == "truncated_reply" and last is not None:
-            why = looks_truncated(last)
-            if why:
-                return f"last reply {why}"
+        return self._checkers[check](texts, prose, last, cache)
+
+    def _check_empty_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, text in enumerate(texts):
+            if not text.strip():
+                return f"reply {i + 1} of {len(texts)} is empty"
         return None
 
-    def process(self, record: dict[str, Any]) -> Drop | None:
+    def _check_near_empty_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, text in enumerate(texts):
+            size = len(text.strip())
+            if 0 < size < cfg.near_empty_chars:
+                return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
+        return None
+
+    def _check_unfilled_placeholder(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, text in enumerate(texts):
+            found = placeholder_in(text) or (bracket_placeholder_in(text) if cfg.bracket_placeholders else None)
+            if found:
+                return f"reply {i + 1} holds {found!r}"
+        return None
+
+    def _check_bracket_placeholder(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, text in enumerate(texts):
+            found = bracket_placeholder_in(text)
+            if found:
+                return f"reply {i + 1} holds {found!r}"
+        return None
+
+    def _check_refusal_only(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        known = cache.get("refusals")  # from process_batch: {reply index: hit} of the short replies
+        for i, text in enumerate(texts):
+            if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
+                if known is not None:
+                    hit = known[i]
+                else:
+                    lowered = self._lowered(texts, cache)[i].strip()
+                    hit = self._phrase(self._refusal_re, self._refusals, lowered)
+                if hit:
+                    return f"reply {i + 1} is a refusal ({hit!r})"
+        return None
+
+    def _check_ai_disclaimer(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        known = cache.get("disclaimers")
+        for i in range(len(texts)):
+            if known is not None:
+                hit = known[i]
+            else:
+                hit = self._phrase(self._disclaimer_re, self._disclaimers, self._lowered(texts, cache)[i])
+            if hit:
+                return f"reply {i + 1} says {hit!r}"
+        return None
+
+    def _check_repeated_lines(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, fraction in enumerate(self._line_fractions(prose, cache)):
+            if fraction > cfg.max_repeated_line_fraction:
+                looping = looping_line_fraction(prose[i])
+                block = longest_repeated_block(prose[i])
+                if looping > cfg.max_looping_line_fraction:
+                    return (f"reply {i + 1}: {fraction:.0%} repeated lines, {looping:.0%} in lines said 3+ times "
+                            f"(max {cfg.max_repeated_line_fraction:.0%}, {cfg.max_looping_line_fraction:.0%})")
+                if block >= cfg.max_repeated_block_lines:
+                    limit = cfg.max_repeated_block_lines - 1
+                    return f"reply {i + 1}: a block of {block} lines is said again (max {limit})"
+        return None
+
+    def _check_repeated_ngrams(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
+            if fraction > cfg.max_repeated_ngram_fraction:
+                why = self._ngram_loop(prose[i])
+                if why:
+                    return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
+        return None
+
+    def _check_non_alnum_ratio(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        cfg = self.config
+        known = cache.get("symbols")  # from process_batch: (visible, symbols) per prose, or None
+        for i, text in enumerate(prose):
+            if len(text) >= cfg.min_chars_for_ratio:
+                counts = known[i] if known is not None else None
+                visible, symbols = counts if counts is not None else _symbol_counts(text)
+                ratio = symbols / visible if visible else 0.0
+                if visible >= cfg.min_chars_for_ratio and ratio > cfg.max_non_alnum_ratio:
+                    body, ratio = script_aware_symbols(text)
+                    if ratio <= cfg.max_non_alnum_ratio:
+                        continue
+                    runs = symbol_run_fraction(body)
+                    if runs >= cfg.min_symbol_run_fraction:
+                        return (f"reply {i + 1}: {ratio:.0%} symbols, {runs:.0%} of them in runs "
+                                f"(max {cfg.max_non_alnum_ratio:.0%}, min {cfg.min_symbol_run_fraction:.0%})")
+        return None
+
+    def _check_truncated_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        if last is None:
+            return None
+        why = looks_truncated(last)
+        if why:
+            return f"last reply {why}"
+        return None
+
+    def _prepare(self, record: dict[str, Any]) -> tuple[list[str], list[str], str | None]:
+        """(the texts of the judged replies, their prose without code, the last reply's text or None)."""
         replies = self.replies(record)
         # Turns that only call tools carry no text to judge.
         texts = [message_text(m) for m in replies if not (m.get("tool_calls") or m.get("function_call"))]
@@ -650,15 +731,118 @@ class QualityStage(RecordStage):
             final = messages[-1]
             if final.get("role") == "assistant" and not final.get("tool_calls") and final.get("weight") != 0:
                 last = message_text(final)
+        return texts, prose, last
+
+    def process(self, record: dict[str, Any]) -> Drop | None:
+        texts, prose, last = self._prepare(record)
+        return self._judge(record, texts, prose, last, {"texts": texts})
+
+    def process_batch(self, records: list[dict[str, Any]]) -> list[Drop | None]:
+        """``[self.process(r) for r in records]``, with the n-gram, symbol and phrase measures of all replies
+        taken together (quality_batch.py): same verdicts, scores and flags, a fraction of the CPU."""
+        prepared = [self._prepare(record) for record in records]
+        caches: list[dict[str, Any]] = [{"texts": texts} for texts, _, _ in prepared]
+        self._batch_measures(prepared, caches)
+        return [self._judge(record, texts, prose, last, cache)
+                for record, (texts, prose, last), cache in zip(records, prepared, caches, strict=True)]
+
+    def _batch_measures(self, prepared: list[tuple[list[str], list[str], str | None]],
+                        caches: list[dict[str, Any]]) -> None:
+        """Fill each record's cache with what :meth:`_check` would compute reply by reply."""
+        cfg = self.config
+        lowered: list[str] = []  # every judged reply of the batch, flat
+        for (texts, _, _), cache in zip(prepared, caches, strict=True):
+            cache["lower"] = low = [t.lower() for t in texts]
+            lowered.extend(low)
+        self._batch_phrases(prepared, caches, lowered)
+        texts = [t for part in prepared for t in part[0]]
+        prose = [p for part in prepared for p in part[1]]
+        counts: list[tuple[int, int] | None] = [None] * len(prose)
+        wide: list[int] = []
+        for k, text in enumerate(prose):
+            if not text.isascii():
+                wide.append(k)
+            elif len(text) >= cfg.min_chars_for_ratio:
+                counts[k] = _symbol_counts(text)
+        cjk_flags, wide_counts, visible = quality_batch.char_profiles([prose[k] for k in wide])
+        n, min_words = cfg.ngram_size, cfg.min_words_for_repeats
+        min_tokens = max(min_words, n + 1)
+        min_chars = max(2 * min_words, 2 * n + 1)
+        cjk = [False] * len(prose)
+        # Replies long enough to be measured, whose n-gram windows are hashed together below.
+        char_where: list[int] = []
+        char_runs: list[Any] = []
+        for k, is_cjk, wide_count, chars in zip(wide, cjk_flags, wide_counts, visible, strict=True):
+            counts[k] = wide_count
+            if is_cjk:  # Chinese/Japanese: windows of 2n visible characters
+                cjk[k] = True
+                if len(chars) >= min_chars:
+                    char_where.append(k)
+                    char_runs.append(chars)
+        word_where: list[int] = []
+        word_lengths: list[int] = []
+        words: list[str] = []
+        shortest = 2 * min_tokens - 1  # fewer characters cannot hold that many words
+        for k, text in enumerate(prose):
+            if cjk[k] or len(text) < shortest:
+                continue
+            tokens = (lowered[k] if texts[k] is text else text.lower()).split()
+            if len(tokens) >= min_tokens:
+                word_where.append(k)
+                word_lengths.append(len(tokens))
+                words.extend(tokens)
+        fractions = [0.0] * len(prose)
+        for where, repeated in (
+            (word_where, quality_batch.any_repeated_window(quality_batch.token_hashes(words), word_lengths, n)),
+            (char_where, quality_batch.any_repeated_run_window(char_runs, 2 * n)),
+        ):
+            for k, hit in zip(where, repeated, strict=True):
+                if hit:  # rare: the exact count (the set of n-grams in it says "no repeat" on a collision)
+                    fractions[k] = repeated_ngram_fraction(
+                        prose[k], n, min_words, lowered=lowered[k] if texts[k] is prose[k] else None, cjk=cjk[k],
+                        likely=True,
+                    )
+        k = 0
+        for (_, part, _), cache in zip(prepared, caches, strict=True):
+            cache["symbols"] = counts[k : k + len(part)]
+            cache["ngrams"] = fractions[k : k + len(part)]
+            k += len(part)
+
+    def _batch_phrases(self, prepared: list[tuple[list[str], list[str], str | None]],
+                       caches: list[dict[str, Any]], lowered: list[str]) -> None:
+        """The refusal hits of the short replies and the disclaimer hits of all, each list scanned once over
+        the replies of the whole batch (quality_batch.first_phrases)."""
+        cfg = self.config
+        if not all(p and "\x00" not in p for p in (*self._refusals, *self._disclaimers)):
+            return
+        if self._modes["refusal_only"] != "off":
+            where: list[tuple[int, int]] = []
+            short: list[str] = []
+            k = 0
+            for r, (texts, _, _) in enumerate(prepared):
+                caches[r]["refusals"] = {}
+                for i, text in enumerate(texts):
+                    if len(text) <= cfg.refusal_max_chars or len(text.strip()) <= cfg.refusal_max_chars:
+                        where.append((r, i))
+                        short.append(_plain_quotes(lowered[k + i].strip()))
+                k += len(texts)
+            for (r, i), hit in zip(where, quality_batch.first_phrases(short, self._refusals), strict=True):
+                caches[r]["refusals"][i] = hit
+        if self._modes["ai_disclaimer"] != "off":
+            hits = quality_batch.first_phrases([_plain_quotes(low) for low in lowered], self._disclaimers)
+            k = 0
+            for (texts, _, _), cache in zip(prepared, caches, strict=True):
+                cache["disclaimers"] = hits[k : k + len(texts)]
+                k += len(texts)
+
+    def _judge(self, record: dict[str, Any], texts: list[str], prose: list[str], last: str | None,
+               cache: dict[str, Any]) -> Drop | None:
+        """Run the checks on one record's replies; ``cache`` holds what is already measured."""
         flags: list[str] = []
-        cache: dict[str, list[Any]] = {"texts": texts}
         penalty = 0.0
         drop: Drop | None = None
-        for check in CHECKS:
-            mode = self._modes[check]
-            if mode == "off":
-                continue
-            detail = self._check(check, texts, prose, last, cache)
+        for check, mode, run in self._active:
+            detail = run(texts, prose, last, cache)
             if detail is None:
                 continue
             penalty += PENALTY[check]

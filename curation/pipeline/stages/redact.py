@@ -10,6 +10,7 @@ check, IP addresses by :mod:`ipaddress`, phone numbers by their digit count. Cou
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
@@ -224,6 +225,166 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# --- the proof that a text has nothing to redact -----------------------------------------------------
+# Almost every text holds no secret, yet the patterns above cost ~100 us per conversation when each one
+# scans every string. ``_may_redact`` answers False only when no pattern of ``redact_text`` can match (then
+# the text comes back unchanged and uncounted: patterns run one after another, but while none matches the
+# text stays the original one). Each check below is a *necessary* condition of one family's match or
+# gate, written so that CPython answers it in one fast C pass: a substring test, or a regex with a literal
+# first character, on the UTF-8 bytes or on a "skeleton" of them (every digit as 0, upper-case letter as
+# A, lower-case letter as a). The conditions only ever over-approximate, so a False is a proof and a True
+# merely sends the text down the exact path. Every condition that holds for a string holds for the same
+# string joined with others by "\n" (no condition gets weaker from more text, and "\n" belongs to no class
+# a condition relies on), which lets ``process`` prove a whole record clean with one call.
+# tests/stages/test_stage_redact_prefilter.py checks these claims against the patterns themselves.
+
+# UTF-8 lead bytes of the non-ASCII decimal digits (``\d`` in the patterns matches every one of them): the
+# skeleton marks them 0xFF, a byte UTF-8 never holds, so one substring test rules most scripts out.
+_NON_ASCII_DIGITS: tuple[tuple[int, re.Pattern[bytes]], ...] = tuple(
+    (lead[0], re.compile(re.escape(lead) + b"(?:" + b"|".join(re.escape(e[1:]) for e in encodings) + b")"))
+    for lead, encodings in itertools.groupby(
+        sorted(chr(c).encode() for c in range(0x80, 0x110000) if chr(c).isdecimal()), key=lambda e: e[:1]
+    )
+    for encodings in [list(encodings)]
+)
+# KELVIN SIGN folds to "k" (``(?i)`` and ``str.lower``) and LONG S to "s" (``(?i)``): the name checks read
+# ASCII-lowered bytes, so a text holding either takes the exact path. Their lead bytes are marked 0xFE.
+_CASE_FOLDS_TO_ASCII = ("\u212a".encode(), "\u017f".encode())
+_SKELETON = bytes(
+    0x30 if 0x30 <= i <= 0x39 else 0x41 if 0x41 <= i <= 0x5A else 0x61 if 0x61 <= i <= 0x7A
+    else 0xFF if i in {lead for lead, _ in _NON_ASCII_DIGITS}
+    else 0xFE if i in {folded[0] for folded in _CASE_FOLDS_TO_ASCII} else i
+    for i in range(256)
+)
+# Runs of the characters key patterns are made of ([A-Za-z0-9_-] plus the . / + = @ of dotted, URL and
+# base64 forms): every provider key pattern's match holds such a run of 15 or more (``xox?-`` + 10 is the
+# shortest), its digits counted in (non-ASCII ones are first overwritten with as many "0" bytes).
+_KEY_RUN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./+=@"
+_KEY_RUNS = bytes(0x77 if i in _KEY_RUN_CHARS else 0x20 for i in range(256))
+_KEY_RUN_MIN = b"w" * 15
+# Context a key match may take from before its run (a Telegram token's bot id: up to 10 digits of 4 bytes
+# each, a colon and one look-behind character) and after it (one look-ahead character).
+_KEY_RUN_BEFORE, _KEY_RUN_AFTER = 48, 8
+# Hex digits, decimal digits and colons for the IPv6 check: an accepted address holds a digit and either
+# "::" or seven colons (what ipaddress accepts, and the pattern holds no dots).
+_HEX_SKELETON = bytes(
+    0x30 if 0x30 <= i <= 0x39 else 0x68 if (0x41 <= i <= 0x46 or 0x61 <= i <= 0x66) else 0x3A if i == 0x3A else 0x20
+    for i in range(256)
+)
+_IPV6_DOUBLE_COLON_THEN_DIGIT = re.compile(rb"::[h:]*0")  # on the skeleton, and on it reversed: digit before
+_IPV6_SEVEN_COLONS = re.compile(rb":[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:[h0]{1,4}:")
+# A name that ends password, passwd, pass, pwd, secret, key, token or sig, then the ``\\*["']?\s*[:=]`` of
+# the credential patterns and gates; searched in the reversed lowered bytes so that the scan starts at the
+# rare ":" or "=". ``\s`` there is Unicode: any non-ASCII byte and \x1c-\x1f stand in for it.
+_NAMES_BACKWARDS = rb"[\s\x1c-\x1f\x80-\xff]*[\"']?\\*(?:drowssap|dwssap|ssap|dwp|terces|yek|nekot|gis)"
+_NAME_BEFORE_ASSIGNMENT = {b":": re.compile(b":" + _NAMES_BACKWARDS), b"=": re.compile(b"=" + _NAMES_BACKWARDS)}
+# What follows the ":" or "=": every credential value is 6+ characters of this class (ASSIGNED, the
+# loosest), and holds a digit (``_looks_secret``; ``isdigit`` is Unicode, any non-ASCII byte stands in)
+# unless it is 16+ long (connection-string keys, AWS secrets).
+_ASSIGNED_VALUE = re.compile(rb"[\s\x1c-\x1f\x80-\xff]*\\*[\"']?[^\s\"',;()\[\]{}<>\\]{6,}")
+_VALUE_DIGIT = re.compile(rb"[0-9\x80-\xff]")
+# The bearer token after its word: 16+ characters (``(?i)`` lets KELVIN SIGN and LONG S in: non-ASCII bytes).
+_BEARER_SHAPE = re.compile(rb"earer[\s\x1c-\x1f\x80-\xff]+[a-z0-9._~+/\x80-\xff-]{16}")
+_URL_PASSWORD_SHAPE = re.compile(rb"://[^\s:/@]*:[^\s@/]+@")
+_EMAIL_DOMAIN_SHAPE = re.compile(rb"@[aA0-]+(?:\.[aA0-]+)*\.[aA][aA]")
+# One scan from each digit for every number family (a literal first character: the fast scan), then the
+# shapes one by one: SSN (dashed, or nine digits after its name), IBAN and NINO (two capitals, then
+# digits), IPv4, and the gate of cards and phones.
+_ANY_NUMBER_SHAPE = re.compile(
+    rb"0(?:00[- ]?00[- ]?0000|(?<=AA0)0|(?<=AA 0)0|\.0{1,3}\.0{1,3}\.0|(?:[ ().-]{0,2}0){6})"
+)
+_SSN_SHAPE = re.compile(rb"000[- ]?00[- ]?0000")
+_SSN_NAME = re.compile(rb"s(?:s[n#]|ocial security)")  # the gate of _SSN_NAMED, on ASCII-lowered bytes
+_IBAN_OR_NINO_SHAPE = re.compile(rb"AA(?:00(?: ?[A0]){11}| ?00 ?00 ?00 ?A)")
+_IPV4_SHAPE = re.compile(rb"0\.0{1,3}\.0{1,3}\.0")
+_SEVEN_DIGITS_SHAPE = re.compile(rb"0(?:[ ().-]{0,2}0){6}")
+# Card (13+ digits) and the phone alternatives of ``_PHONE``, one for one, with digits as 0.
+_CARD_OR_PHONE_SHAPE = re.compile(
+    rb"0(?:[ -]?0){12}"
+    rb"|\+0{1,3}[ .-]?(?:\(0{1,4}\)[ .-]?)?0{1,4}(?:[ .-]?0{2,4}){1,4}"
+    rb"|\(000\)[ .-]?000[ .-]0000"
+    rb"|000(?P<a>[-. ])000(?P=a)0000"
+    rb"|00(?P<b>[ .-])00(?P=b)00(?P=b)00(?P=b)00"
+    rb"|000 0000? 000"
+    rb"|00-0{1,4}-0000"
+    rb"|000[ -]?0000[ -]?0000"
+)
+
+
+_SHORT, _SHORT_VERDICTS_MAX = 24, 4096
+_SHORT_VERDICTS: dict[str, bool] = {}  # short text -> _may_redact(text), per process
+
+
+def _non_ascii_digits_as(data: bytes, digit: Callable[[re.Match[bytes]], bytes]) -> bytes:
+    for lead, pattern in _NON_ASCII_DIGITS:
+        if lead in data:
+            data = pattern.sub(digit, data)
+    return data
+
+
+def _may_redact(text: str) -> bool:
+    """False only if ``redact_text`` would return ``text`` unchanged with no count, under any config."""
+    data = text.encode("utf-8", "surrogatepass")
+    skeleton = data.translate(_SKELETON)
+    digits = None  # data with each non-ASCII digit as one "0" byte, when it holds any
+    if b"\xff" in skeleton:
+        digits = _non_ascii_digits_as(data, lambda _match: b"0")
+        if len(digits) != len(data):
+            skeleton = digits.translate(_SKELETON)
+        else:
+            digits = None
+    if b"\xfe" in skeleton and any(folded in data for folded in _CASE_FOLDS_TO_ASCII):
+        return True
+    # private keys, credentials, bearer tokens
+    if b"-----BEGIN" in data:
+        return True
+    lowered = data.lower()
+    colons = data.count(b":")
+    if colons or b"=" in data:
+        backwards = lowered[::-1]
+        for sign, name_before in _NAME_BEFORE_ASSIGNMENT.items():
+            if sign == b":" and not colons:
+                continue
+            for match in name_before.finditer(backwards):
+                value = _ASSIGNED_VALUE.match(data, len(data) - match.start())  # just after the sign
+                # the whole match: its leading class may have taken non-ASCII characters of the value
+                if value and (len(value.group(0)) >= 16 or _VALUE_DIGIT.search(value.group(0))):
+                    return True
+    if b"earer" in lowered and _BEARER_SHAPE.search(lowered):
+        return True
+    # e-mail addresses and passwords in URLs
+    if b"@" in data and (_EMAIL_DOMAIN_SHAPE.search(skeleton) or _URL_PASSWORD_SHAPE.search(data)):
+        return True
+    # numbers: SSN, IBAN, NINO, IPv4, cards and phones
+    if _ANY_NUMBER_SHAPE.search(skeleton) and (
+        b"000-00-0000" in skeleton or (_SSN_SHAPE.search(skeleton) and _SSN_NAME.search(lowered))
+        or _IBAN_OR_NINO_SHAPE.search(skeleton) or _IPV4_SHAPE.search(skeleton)
+        or (_SEVEN_DIGITS_SHAPE.search(skeleton) and _CARD_OR_PHONE_SHAPE.search(skeleton))
+    ):
+        return True
+    # IPv6
+    if colons >= 7 or (colons >= 2 and b"::" in data):
+        hexes = data.translate(_HEX_SKELETON)
+        if (_IPV6_SEVEN_COLONS.search(hexes) or _IPV6_DOUBLE_COLON_THEN_DIGIT.search(hexes)
+                or _IPV6_DOUBLE_COLON_THEN_DIGIT.search(hexes[::-1])):
+            return True
+    # provider keys: only near a long run of key characters, where the exact trigger scan and patterns run
+    runs = (data if digits is None else _non_ascii_digits_as(data, lambda m: b"0" * len(m.group()))
+            ).translate(_KEY_RUNS)  # same offsets as data
+    start = runs.find(_KEY_RUN_MIN)
+    if start < 0:
+        return False
+    windows: list[str] = []
+    while start >= 0:
+        end = runs.find(b" ", start + len(_KEY_RUN_MIN))
+        if end < 0:
+            end = len(runs)
+        windows.append(
+            data[max(0, start - _KEY_RUN_BEFORE): end + _KEY_RUN_AFTER].decode("utf-8", "replace"))
+        start = runs.find(_KEY_RUN_MIN, end)
+    joined = "\n".join(windows)
+    return any(_KEY_PATTERNS[i][0].search(joined) for i in _key_patterns_in(joined))
+
 class RedactStage(RecordStage):
     """Replace personal data and secrets in every string of a record with placeholders such as ``[EMAIL]``."""
 
@@ -276,6 +437,18 @@ class RedactStage(RecordStage):
 
     def redact_text(self, text: str, counts: dict[str, int]) -> str:
         """Redact one string, adding to ``counts`` per kind."""
+        if len(text) > _SHORT:
+            return self._redact_each_kind(text, counts) if _may_redact(text) else text
+        # Roles, part types and names recur in every record: their verdict is remembered.
+        verdict = _SHORT_VERDICTS.get(text)
+        if verdict is None:
+            verdict = _may_redact(text)
+            if len(_SHORT_VERDICTS) < _SHORT_VERDICTS_MAX:
+                _SHORT_VERDICTS[text] = verdict
+        return self._redact_each_kind(text, counts) if verdict else text
+
+    def _redact_each_kind(self, text: str, counts: dict[str, int]) -> str:
+        """Every pattern behind its gate, in order (what ``redact_text`` does to a text that may hold one)."""
         kinds = self._kinds
         if "private_key" in kinds and "-----BEGIN" in text:
             text = self._sub(_PEM, text, "private_key", counts)
@@ -401,6 +574,9 @@ class RedactStage(RecordStage):
         return node
 
     def process(self, record: dict[str, Any]) -> Drop | None:
+        strings = _record_strings(record)
+        if not strings or not _may_redact("\n".join(strings)):
+            return None  # one check for the whole record: nothing anywhere in it can match
         counts: dict[str, int] = {}
         messages = record_messages(record)
         for message in messages:
@@ -431,6 +607,41 @@ class RedactStage(RecordStage):
                 merged[kind] = merged.get(kind, 0) + n
             metadata["redactions"] = dict(sorted(merged.items()))
         return None
+
+
+def _record_strings(record: dict[str, Any]) -> list[str]:
+    """Every string ``process`` may redact, whatever the config: all values under the record's keys but the id,
+    and under metadata's keys but the source (more than a config with ``roles`` or without ``everywhere``
+    redacts, which only makes the check over them stricter)."""
+    found: list[str] = []
+    stack: list[Any] = []
+    for key, value in record.items():
+        if key == "id" or key == "metadata":
+            continue
+        if type(value) is list:  # the turns: a list of flat dicts, walked without the stack
+            for item in value:
+                if type(item) is dict:
+                    for field in item.values():
+                        if type(field) is str:
+                            found.append(field)
+                        else:
+                            stack.append(field)
+                else:
+                    stack.append(item)
+        else:
+            stack.append(value)
+    metadata = record.get("metadata")
+    if isinstance(metadata, dict):
+        stack.extend(value for key, value in metadata.items() if key != "source")
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _looks_secret(value: str) -> bool:

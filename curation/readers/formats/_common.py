@@ -31,6 +31,15 @@ ROLE_ALIASES: dict[str, str] = {
     "function_response": "tool",
 }
 ROLE_KEYS = ("role", "from", "speaker", "author")
+
+
+class ConvertProblem(ValueError):
+    """A record a converter recognises but refuses, with its own reason code (e.g. ``no_preference``)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
 CONTENT_KEYS = ("content", "value", "text", "message")
 
 

@@ -1,6 +1,7 @@
 """Single exchanges under other names: ``question``/``answer``, ``query``/``response`` (MetaMathQA),
 ``problem``/``solution`` (Magicoder), ``input``/``output``, ``prompt``/``response``, ``user``/``assistant``,
-with an optional ``system_prompt`` (OpenOrca, SlimOrca-style) and ``context`` (Dolly-style passages).
+``inputs``/``targets`` (FLAN, Natural Instructions), with an optional ``system_prompt`` (OpenOrca) or
+``definition`` (Natural Instructions' task definition) and ``context`` (Dolly-style passages).
 
 A record matches only when exactly one prompt key and one answer key hold strings, so a record with two
 candidate answers (e.g. ``response`` and ``answer``) is not guessed at: it stays an ``unknown_format``
@@ -14,9 +15,9 @@ from typing import Any
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
-PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "user", "human")
-ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target")
-SYSTEM_KEYS = ("system_prompt",)
+PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human")
+ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets")
+SYSTEM_KEYS = ("system_prompt", "definition")
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context"})
 
 
@@ -47,8 +48,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                 and obj[k].strip()]
     user = "\n\n".join([obj[prompt_key], *passages])
     messages: list[dict[str, Any]] = []
-    system = obj.get("system_prompt")
-    if isinstance(system, str) and system.strip():
+    # OpenOrca's system_prompt; Natural Instructions' task definition is the instruction every input shares.
+    system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
+    if system is not None:
         messages.append({"role": "system", "content": system})
     messages += [{"role": "user", "content": user}, {"role": "assistant", "content": obj[answer_key]}]
     return [(None, {"messages": messages}, None)]

@@ -1,5 +1,6 @@
 """Preference pairs: ``chosen`` / ``rejected`` (or ``chosen_messages`` / ``rejected_messages``) with an
-optional ``prompt`` (or ``conversations``).
+optional ``prompt`` (or ``conversations``, ``messages``, Alpaca's ``instruction``/``input``, or a ``question``,
+``query`` or ``input`` string, as Intel's orca_dpo_pairs and argilla's distilabel pairs write it).
 
 The sides can be Anthropic HH transcripts (``"\\n\\nHuman: ...\\n\\nAssistant: ..."``), message lists,
 single ShareGPT/OpenAI turns (LLaMA-Factory), or plain strings. Without an explicit prompt the shared
@@ -19,7 +20,7 @@ from curation.readers.mapping import FieldMapping
 NAME = "preference"
 KEYS = frozenset({
     "chosen", "rejected", "chosen_messages", "rejected_messages", "prompt", "conversations", "messages",
-    "instruction", "input", "tools",
+    "instruction", "input", "question", "query", "tools",
 })
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ?")
@@ -78,6 +79,10 @@ def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[A
             return convert_turns(obj[key], mapping)
     if "instruction" in obj:
         return [{"role": "user", "content": user_text(obj["instruction"], obj.get("input"))}]
+    # Intel/orca_dpo_pairs (system, question, chosen, rejected), argilla's distilabel pairs (input), query/...
+    for key in ("question", "query", "input"):
+        if isinstance(obj.get(key), str):
+            return [{"role": "user", "content": obj[key]}]
     return None
 
 

@@ -1,6 +1,6 @@
-"""UltraChat: ``{"id", "data": ["user text", "assistant text", ...]}``, plain strings that alternate,
-user first. Matched only when ``data`` is a non-empty list of strings, so other uses of a ``data`` key
-are left alone."""
+"""Plain strings that alternate, user first: UltraChat's ``{"id", "data": [...]}`` and DailyDialog's
+``{"dialog": [...], "act": [...], "emotion": [...]}``. Matched only when the list is non-empty and holds only
+strings, so other uses of a ``data`` or ``dialog`` key are left alone."""
 
 from __future__ import annotations
 
@@ -10,13 +10,23 @@ from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "string_turns"
-KEYS = frozenset({"data"})
+TURN_KEYS = ("data", "dialog")
+KEYS = frozenset(TURN_KEYS)
+
+
+def _key(obj: dict[str, Any]) -> str | None:
+    for key in TURN_KEYS:
+        turns = obj.get(key)
+        if isinstance(turns, list) and turns and all(isinstance(t, str) for t in turns):
+            return key
+    return None
 
 
 def is_string_turns(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    data = obj.get("data")
-    return isinstance(data, list) and bool(data) and all(isinstance(t, str) for t in data)
+    return _key(obj) is not None
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    return [(None, {"messages": convert_turns(obj["data"], mapping)}, None)]  # strings alternate, user first
+    key = _key(obj)
+    assert key is not None
+    return [(None, {"messages": convert_turns(obj[key], mapping)}, None)]  # strings alternate, user first

@@ -1,0 +1,122 @@
+"""Preference data given as several scored or ranked answers, turned into one chosen/rejected pair.
+
+Public layouts read here, each as its dataset card describes a row:
+
+* PKU-SafeRLHF: ``prompt``, ``response_0``, ``response_1`` and ``better_response_id`` (helpfulness;
+  ``safer_response_id`` is kept in ``metadata.fields``).
+* Stanford SHP: ``history``, ``human_ref_A``, ``human_ref_B`` and ``labels`` (1: A is preferred).
+* Nectar: ``prompt`` (an HH transcript) and ``answers: [{answer, rank}]`` (rank 1 is best).
+* UltraFeedback (raw): ``instruction`` and ``completions: [{response, overall_score}]``.
+* Stack Exchange preferences (H4): ``question`` and ``answers: [{text, pm_score}]``.
+* Chatbot Arena conversations: ``conversation_a``, ``conversation_b`` and ``winner`` (``model_a``/``model_b``).
+
+Several answers become best versus worst (the widest margin, as the binarised UltraFeedback and Nectar
+recipes do). A row that states no preference (a tie, equal scores, one answer) is refused with the reason
+``no_preference`` instead of being guessed into a pair.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats._common import ConvertProblem, convert_turns
+from curation.readers.formats.preference import is_hh_transcript, parse_hh, split_shared_prefix
+from curation.readers.mapping import FieldMapping
+
+NAME = "ranked_preference"
+KEYS = frozenset({
+    "prompt", "response_0", "response_1", "better_response_id",
+    "history", "human_ref_A", "human_ref_B", "labels",
+    "answers", "instruction", "completions", "question",
+    "conversation_a", "conversation_b", "winner",
+})
+
+
+def _layout(obj: dict[str, Any]) -> str | None:
+    if "response_0" in obj and "response_1" in obj and "better_response_id" in obj:
+        return "pku"
+    if "human_ref_A" in obj and "human_ref_B" in obj and "labels" in obj:
+        return "shp"
+    if isinstance(obj.get("answers"), list) and "prompt" in obj and all(
+            isinstance(a, dict) and "answer" in a for a in obj["answers"]):
+        return "nectar"
+    if isinstance(obj.get("answers"), list) and "question" in obj and obj["answers"] and all(
+            isinstance(a, dict) and "text" in a and "pm_score" in a for a in obj["answers"]):
+        return "stack_exchange"
+    if isinstance(obj.get("completions"), list) and "instruction" in obj and all(
+            isinstance(c, dict) and "response" in c for c in obj["completions"]):
+        return "ultrafeedback"
+    if isinstance(obj.get("conversation_a"), list) and isinstance(obj.get("conversation_b"), list) and "winner" in obj:
+        return "arena"
+    return None
+
+
+def is_ranked(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    return _layout(obj) is not None
+
+
+def _no_preference(why: str) -> ConvertProblem:
+    return ConvertProblem("no_preference", f"{why}, so there is no chosen and rejected answer to train on "
+                                           "(drop such rows, or read the answers as SFT with a field mapping)")
+
+
+def _prompt(value: Any) -> list[dict[str, Any]]:
+    if is_hh_transcript(value):
+        messages = parse_hh(value)
+        if messages and messages[-1]["role"] == "assistant" and not messages[-1]["content"]:
+            messages.pop()  # the transcript ends with an open "Assistant:" cue
+        return messages
+    return [{"role": "user", "content": value}]
+
+
+def _reply(text: Any) -> list[dict[str, Any]]:
+    return [{"role": "assistant", "content": text}]
+
+
+def _best_worst(scored: list[tuple[Any, Any]], higher_is_better: bool, what: str) -> tuple[Any, Any]:
+    """(best, worst) answer text from (score, text) pairs; scores that are missing or not numbers are left out."""
+    usable = [(s, t) for s, t in scored if isinstance(s, (int, float)) and not isinstance(s, bool)]
+    if len(usable) < 2:
+        raise _no_preference(f"fewer than two answers carry a numeric {what}")
+    ordered = sorted(range(len(usable)), key=lambda i: (-usable[i][0] if higher_is_better else usable[i][0], i))
+    best, worst = usable[ordered[0]], usable[ordered[-1]]
+    if best[0] == worst[0]:
+        raise _no_preference(f"every answer has the same {what} ({best[0]})")
+    return best[1], worst[1]
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    layout = _layout(obj)
+    if layout == "pku":
+        better = obj["better_response_id"]
+        if better not in (0, 1) or isinstance(better, bool):
+            raise ConvertProblem("no_preference", f"better_response_id is {better!r}, expected 0 or 1")
+        chosen, rejected = obj[f"response_{better}"], obj[f"response_{1 - better}"]
+        prompt = _prompt(obj["prompt"])
+    elif layout == "shp":
+        label = obj["labels"]
+        if label not in (0, 1) or isinstance(label, bool):
+            raise ConvertProblem("no_preference", f"labels is {label!r}, expected 1 (A preferred) or 0 (B)")
+        a, b = obj["human_ref_A"], obj["human_ref_B"]
+        chosen, rejected = (a, b) if label == 1 else (b, a)
+        prompt = _prompt(obj["history"])
+    elif layout == "nectar":
+        chosen, rejected = _best_worst([(a.get("rank"), a.get("answer")) for a in obj["answers"]], False, "rank")
+        prompt = _prompt(obj["prompt"])
+    elif layout == "stack_exchange":
+        chosen, rejected = _best_worst([(a.get("pm_score"), a.get("text")) for a in obj["answers"]], True,
+                                       "pm_score")
+        prompt = _prompt(obj["question"])
+    elif layout == "ultrafeedback":
+        chosen, rejected = _best_worst([(c.get("overall_score"), c.get("response")) for c in obj["completions"]],
+                                       True, "overall_score")
+        prompt = _prompt(obj["instruction"])
+    else:
+        winner = obj["winner"]
+        if winner not in ("model_a", "model_b"):
+            raise _no_preference(f"winner is {winner!r} (a tie)")
+        a, b = convert_turns(obj["conversation_a"], mapping), convert_turns(obj["conversation_b"], mapping)
+        first, second = (a, b) if winner == "model_a" else (b, a)
+        prompt, chosen_msgs, rejected_msgs = split_shared_prefix(first, second)
+        return [(None, {"prompt": prompt, "chosen": chosen_msgs, "rejected": rejected_msgs}, None)]
+    return [(None, {"prompt": prompt, "chosen": _reply(chosen), "rejected": _reply(rejected)}, None)]

@@ -1,0 +1,46 @@
+"""Ctrl-C a `curate` command while its executor's workers hold batches, with no timing guess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CURATE = [sys.executable, "-c", "import sys; from curation.cli import main; sys.exit(main())"]
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _ignores_sigint(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    mask = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGINT - 1)))
+
+
+def interrupt_when_workers_are_busy(args: list[str], pause_at: str, tmp_path: Path) -> tuple[int, str, list[int]]:
+    """Start ``curate ARGS`` paused at ``pause_at`` (``run_folder.pause_point``), wait until every child ignores
+    SIGINT (the workers are up), then Ctrl-C the whole process group as a terminal does (a new session stands
+    for the terminal). Returns the exit code, stderr and the worker pids."""
+    marker = tmp_path / "paused"
+    env = {**os.environ, "CURATION_PAUSE_AT": pause_at, "CURATION_PAUSE_FILE": str(marker)}
+    proc = subprocess.Popen([*CURATE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, env=env)
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not all(_ignores_sigint(c) for c in _children(proc.pid)):
+        assert proc.poll() is None, f"it ended before it could be interrupted: {proc.communicate()}"
+        assert time.monotonic() < deadline, "it never reached its first worker batch"
+        time.sleep(0.05)
+    # Pool workers, not multiprocessing's resource tracker (it exits on its own once the main process is gone)
+    workers = [c for c in _children(proc.pid) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode("utf-8", "replace"), workers
