@@ -247,16 +247,15 @@ def counter_backend(encoding: tiktoken.Encoding | str) -> str:
 # (by texts and by characters: a few MB at most) and emptied when full (the hot texts come back at once).
 _MEMO_TEXTS = 8192
 _MEMO_CHARS = 1 << 22
-_memo_counters: dict[str, Any] = {}
+_memos: dict[str, tuple[Any, Any, dict[str, int]]] = {}  # encoding -> (counter, remembering counter, memo)
 
 
 def _memo_counter(encoding: tiktoken.Encoding | str) -> Any:
     """:func:`token_counter` for ``encoding`` that remembers its counts (see ``_MEMO_TEXTS``)."""
-    name = _name(encoding)
-    memo_count = _memo_counters.get(name)
-    if memo_count is not None:
-        return memo_count
     count = token_counter(encoding)
+    entry = _memos.get(_name(encoding))
+    if entry is not None and entry[0] is count:
+        return entry[1]
     memo: dict[str, int] = {}
     chars = 0
 
@@ -272,7 +271,7 @@ def _memo_counter(encoding: tiktoken.Encoding | str) -> Any:
             chars += len(text)
         return n
 
-    _memo_counters[name] = memo_count
+    _memos[_name(encoding)] = (count, memo_count, memo)
     return memo_count
 
 
