@@ -402,6 +402,7 @@ class _Funnel:
         self.dropped: dict[str, Counter[str]] = defaultdict(Counter)
         self.seconds: dict[str, float] = defaultdict(float)  # wall
         self.cpu_seconds: dict[str, float] = defaultdict(float)  # time.process_time
+        self.notes: list[str] = []  # what global stages report they chose not to do (see Decision.notes)
 
     def drop(self, stage: str, reason: str) -> None:
         self.dropped[stage][reason] += 1
@@ -781,7 +782,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     # report and manifest
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
-    warnings = _run_warnings(split_stats, phase1.bad_files)
+    warnings = _run_warnings(split_stats, phase1.bad_files) + funnel.notes
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
     report["bad_files"] = phase1.bad_files
@@ -1087,6 +1088,7 @@ def _decide_globally(
             clusters_report = decision.clusters
         if decision.assignment is not None:
             split_of = _split_codes(decision.assignment, len(table))
+        funnel.notes.extend(decision.notes)
         del decision
         funnel.seconds[stage.name] += time.perf_counter() - t0
         funnel.cpu_seconds[stage.name] += time.process_time() - c0
