@@ -843,7 +843,9 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
     )
     shards = plan_shards(files, config.runner.shard_bytes)
     shards_root = work_dir / "shards"
-    how = reuse_shards(shards_root, plan_key(config.config_hash(), files, shards, __version__), resume)
+    dc = config.decontaminate
+    eval_paths = [Path(p) for p in dc.paths] if dc.enabled else []
+    how = reuse_shards(shards_root, plan_key(config.config_hash(), files, shards, __version__, eval_paths), resume)
     shard_dirs = [shards_root / str(shard.number) for shard in shards]
     reused = {s.number for s, d in zip(shards, shard_dirs, strict=True) if how == "resume" and is_done(d)}
     if not quiet and reused:

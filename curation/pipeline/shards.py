@@ -375,13 +375,16 @@ def _input_entry(path: Path) -> dict[str, Any]:
 
 
 def plan_key(config_hash: str, files: list[tuple[Path, str | None, Any, Any]], shards: list[Shard],
-             version: str) -> dict[str, Any]:
+             version: str, eval_paths: list[Path] | None = None) -> dict[str, Any]:
     """What must not change for a re-run to reuse finished shards: the config, every input (resolved path,
-    size, mtime_ns), the shard ranges and the curation version."""
+    size, mtime_ns), the evaluation files decontamination reads (their content is not in the config hash),
+    the shard ranges and the curation version."""
+    evals = [f for p in eval_paths or [] for f in ([p] if not p.is_dir() else sorted(p.rglob("*")))]
     return {
         "config_hash": config_hash,
         "version": version,
         "inputs": [_input_entry(Path(p)) for p, *_ in files],
+        "eval_inputs": [_input_entry(p) for p in evals],
         "shards": [[s.number, s.file_no, s.path, s.start, s.end, s.first_line, s.first_index,
                     s.container if isinstance(s.container, str) else repr(s.container)] for s in shards],
     }

@@ -75,11 +75,11 @@ def _clean_outputs(corpus: Path, run_dir: Path) -> tuple[dict[str, bytes], int]:
     return outputs, len(runner.plan_shards([(corpus, probed[1], None, probed[0])], SHARD_BYTES))
 
 
-def _interrupt(monkeypatch: pytest.MonkeyPatch, corpus: Path, run_dir: Path, stop_at: int) -> None:
+def _interrupt(monkeypatch: pytest.MonkeyPatch, corpus: Path, run_dir: Path, stop_at: int, **values: Any) -> None:
     with monkeypatch.context() as m:
         _Shards(m, stop_at)
         with pytest.raises(Interrupted):
-            run_pipeline(_config(corpus, run_dir), quiet=True)
+            run_pipeline(_config(corpus, run_dir, **values), quiet=True)
     done = sorted(int(p.parent.name) for p in run_dir.glob(".work/shards/*/done"))
     assert done == list(range(stop_at))
 
@@ -139,14 +139,18 @@ def test_killed_run_resumes_from_the_cli(tmp_path: Path, corpus: Path) -> None:
     assert _outputs(run_dir) == clean
 
 
-@pytest.mark.parametrize("change", ["config", "input", "no_resume"])
+@pytest.mark.parametrize("change", ["config", "input", "eval_file", "no_resume"])
 def test_a_changed_config_or_input_or_no_resume_starts_over(
         tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        change: str) -> None:
+        sentence_pool: dict[str, list[str]], change: str) -> None:
     run_dir = tmp_path / "run"
-    _interrupt(monkeypatch, corpus, run_dir, stop_at=2)
-    values: dict[str, Any] = {}
-    if change == "config":
+    eval_file = tmp_path / "eval.jsonl"
+    write_jsonl(eval_file, 5, sentence_pool, seed=9)
+    values: dict[str, Any] = {"decontaminate.paths": [str(eval_file)]}
+    _interrupt(monkeypatch, corpus, run_dir, 2, **values)
+    if change == "eval_file":  # its content is not in the config hash
+        write_jsonl(eval_file, 6, sentence_pool, seed=10)
+    elif change == "config":
         values["split.seed"] = 12345
     elif change == "input":
         stat = corpus.stat()
