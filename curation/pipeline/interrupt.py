@@ -4,7 +4,7 @@ A run writes ``.work/`` first and removes it last, and ``manifest.json`` is writ
 "``.work/`` present" means "a run started here and did not finish". On Ctrl-C the runner calls
 :func:`mark_interrupted`: partial splits go, and ``.work/INTERRUPTED`` says what happened. The next run
 into the folder calls :func:`prepare_run_dir`, which removes what the previous run left and returns one
-sentence saying so ("starting over ...").
+sentence saying so (and, when finished shards were kept, the runner then says whether it resumes).
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def prepare_run_dir(run_dir: Path, *, keep_shards: bool = True) -> str | None:
     notice = None
     if (run_dir / ".work").exists():
         how = "was interrupted" if (run_dir / ".work" / MARKER).exists() else "did not finish"
-        notice = f"starting over: the previous run in {run_dir} {how}; its partial outputs were removed"
+        kept = keep_shards and (run_dir / ".work" / SHARDS).is_dir()
+        # Not "starting over": with finished shards kept, the runner then says whether it resumes from them.
+        notice = (f"the previous run in {run_dir} {how}: its partial outputs were removed"
+                  + (", its finished shards kept for reuse" if kept else ""))
     elif (run_dir / "manifest.json").exists():
         notice = f"starting over: replacing the previous run in {run_dir} (review decisions are kept)"
     for name in _OUTPUT_DIRS:

@@ -68,5 +68,5 @@ def test_sigint_exits_130_with_one_line_and_nothing_complete(tmp_path: Path,
         capture_output=True, text=True, timeout=120,
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert f"starting over: the previous run in {run_dir} was interrupted" in rerun.stderr
+    assert f"the previous run in {run_dir} was interrupted: its partial outputs were removed" in rerun.stderr
     assert (run_dir / "manifest.json").exists() and not (run_dir / ".work").exists()
