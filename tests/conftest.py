@@ -60,3 +60,20 @@ def bounded():
         return value if status == "ok" else ("raised", value)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():  # noqa: ANN201 - ray is an optional import
+    """One local two-node Ray cluster (``ray.cluster_utils.Cluster``, ~10 s to start) for every test that needs
+    one; each test module connects and disconnects on its own."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
+    cluster = Cluster(initialize_head=True, head_node_args={**small, "include_dashboard": False})
+    cluster.add_node(**small)
+    cluster.wait_for_nodes()
+    yield cluster
+    if ray.is_initialized():
+        ray.shutdown()
+    cluster.shutdown()

@@ -17,17 +17,12 @@ from curation.pipeline.global_stages import KeyTable, NearDedupStage
 
 
 @pytest.fixture(scope="module")
-def session():
-    from ray.cluster_utils import Cluster
-
-    small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
-    cluster = Cluster(initialize_head=True, head_node_args={**small, "include_dashboard": False})
-    cluster.add_node(**small)
-    cluster.wait_for_nodes()
-    ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield cluster
+def session(ray_cluster):  # noqa: ANN001, ANN201 - the session's two-node cluster (tests/conftest.py)
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(address=ray_cluster.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray_cluster
     ray.shutdown()
-    cluster.shutdown()
 
 
 def _planted(n: int, seed: int) -> np.ndarray:

@@ -14,18 +14,12 @@ from curation.pipeline.runner import run_pipeline
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(ray_cluster):  # noqa: ANN001, ANN201 - the session's two-node cluster (tests/conftest.py)
     import ray
-    from ray.cluster_utils import Cluster
 
-    small = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
-    cluster = Cluster(initialize_head=True, head_node_args={**small, "include_dashboard": False})
-    cluster.add_node(**small)
-    cluster.wait_for_nodes()
-    yield cluster
+    yield ray_cluster
     if ray.is_initialized():
         ray.shutdown()
-    cluster.shutdown()
 
 
 def _config(real_dir: Path, out: Path, **runner: object):
