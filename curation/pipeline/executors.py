@@ -7,9 +7,11 @@ only a bounded number of batches in flight so that a 10 GB input never sits in m
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
@@ -54,6 +56,21 @@ def _quiet_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, 
         initializer(*initargs)
 
 
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Start workers with SIGINT ignored. A spawned worker is a fresh interpreter that takes a while to import;
+    a Ctrl-C in that window (before ``_quiet_worker`` runs) killed it or printed its KeyboardInterrupt
+    traceback. An ignored signal stays ignored across exec, and Python then installs no handler of its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class ProcessExecutor:
     """Worker processes (spawned, so no lock or thread of the parent leaks into them)."""
 
@@ -66,7 +83,8 @@ class ProcessExecutor:
     ) -> None:
         self.max_in_flight = max_in_flight or workers * 3
         ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
+        with _ctrl_c_ignored():
+            self._pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
         self._workers = list(getattr(self._pool, "_pool", []))  # the Process objects keep their exit codes
 
     def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:

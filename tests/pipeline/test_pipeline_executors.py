@@ -49,3 +49,29 @@ print(run_pipeline(cfg, quiet=True).records_in)
     done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "500"
+
+
+_CTRL_C_DURING_START = """
+import os, signal, sys, time
+from curation.pipeline.executors import ProcessExecutor
+
+signal.signal(signal.SIGINT, lambda *_: None)  # the parent only watches; it must not stop
+executor = ProcessExecutor(2)
+# The workers are still starting (a spawned interpreter takes a while to import): a Ctrl-C now reaches them
+# before any initializer of ours runs.
+for _ in range(40):  # over the whole start-up: every moment from fork to the first task
+    os.killpg(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)
+print(sorted(executor.map_ordered(abs, [-1, -2, -3])))
+executor.close()
+"""
+
+
+def test_ctrl_c_while_workers_start_prints_no_worker_traceback(tmp_path: Path) -> None:
+    # Seen as a stray "Traceback ... spawn_main" on stderr before the one-line "interrupted" of `curate run`.
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_DURING_START], capture_output=True, text=True,
+                          timeout=60, start_new_session=True, cwd=tmp_path,
+                          env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[1, 2, 3]"
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
