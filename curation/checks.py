@@ -17,6 +17,7 @@ records a second, far below the cost of token counting.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -355,7 +356,17 @@ def finding_from_reader_error(code: str, detail: str) -> Finding:
     return Finding(code, "error", detail, "fix the record so the reader can parse it", None)
 
 
+# Every text finding needs one of these characters (reserved tokens and <image> start with "<", each slot
+# pattern with its trigger's first character): a text without any, most texts, needs no other scan.
+_TEXT_TRIGGERS: tuple[str, ...] = tuple(sorted({"<", *(trigger[0] for trigger, _ in _SLOTS)}))
+
+
 def _text_findings(text: str, index: int, out: list[Finding]) -> None:
+    for char in _TEXT_TRIGGERS:
+        if char in text:
+            break
+    else:
+        return
     if "<|" in text:
         match = _RESERVED.search(text)
         if match:
@@ -377,19 +388,32 @@ def _check_arguments(arguments: Any, index: int, out: list[Finding]) -> None:
         out.append(_finding("tool_arguments_not_json", f"message {index}: arguments is not valid JSON", index))
 
 
+_SCALARS = (str, int, float, bool)  # a tuple: a union would be built on every call
+
+
 def _hashable(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+    return value is None or isinstance(value, _SCALARS)
 
 
-def _check_message(message: Any, index: int, out: list[Finding]) -> None:
-    """Checks that look at one message alone."""
+def _check_message(message: Any, index: int, out: list[Finding]) -> Any:
+    """Checks that look at one message alone; returns its role (None when it is no dict)."""
     if not isinstance(message, dict):
         out.append(_finding("data_type", f"message {index} is a {type(message).__name__}, not an object", index))
-        return
-    for key in message:
-        if key not in MESSAGE_KEYS:
-            out.append(_finding("message_unrecognized_key", f"message {index} has key {key!r}", index))
+        return None
     role = message.get("role")
+    if len(message) == 2 and type(role) is str:
+        content = message.get("content")
+        if type(content) is str:  # exactly {role, content}, both strings: most messages; the rules below, short
+            if role not in ROLES:
+                out.append(_finding("unrecognized_role", f"message {index} has role {role[:40]!r}", index))
+            _text_findings(content, index, out)
+            if not content.strip():
+                out.append(_finding("empty_content", f"message {index} ({role}) is empty", index))
+            return role
+    if not MESSAGE_KEYS.issuperset(message):
+        for key in message:
+            if key not in MESSAGE_KEYS:
+                out.append(_finding("message_unrecognized_key", f"message {index} has key {key!r}", index))
     if role is None:
         out.append(_finding("message_missing_key", f"message {index} has no role", index))
     elif not isinstance(role, str) or role not in ROLES:  # a list or dict role is unhashable: test the type
@@ -467,6 +491,7 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> None:
             out.append(_finding("message_missing_key", f"message {index}: function_call has no name", index))
         else:
             _check_arguments(function_call.get("arguments"), index, out)
+    return role
 
 
 def _unanswered(open_calls: set[str] | None, answered: int, index: int, out: list[Finding]) -> None:
@@ -476,7 +501,7 @@ def _unanswered(open_calls: set[str] | None, answered: int, index: int, out: lis
                             f"message {index}: {len(open_calls) - answered} tool call(s) get no result", index))
 
 
-def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding], *, completion: bool) -> None:
+def _check_sequence(messages: list[Any], offsets: Sequence[int], out: list[Finding], *, completion: bool) -> None:
     """Checks over the order of turns: alternation, tool call/result pairing, the final turn.
 
     ``offsets[i]`` is the reported index of ``messages[i]`` (preference pairs splice prompt and completion).
@@ -503,15 +528,16 @@ def _check_sequence(messages: list[Any], offsets: list[int], out: list[Finding],
             else:
                 out.append(_finding("tool_result_orphan", f"message {index} answers unknown call {call_id!r}", index))
         else:
-            _unanswered(open_calls, anonymous_answers, open_index, out)
-            open_calls = None
+            if open_calls is not None:
+                _unanswered(open_calls, anonymous_answers, open_index, out)
+                open_calls = None
             anonymous_answers = 0
             if role == previous_role and isinstance(role, str) and role in ROLES and role != "function":
                 out.append(
                     _finding("consecutive_same_role", f"messages {index - 1} and {index} are both {role}", index)
                 )
-            tool_calls = message.get("tool_calls")
-            if role == "assistant" and isinstance(tool_calls, list) and tool_calls and position < n - 1:
+            tool_calls = message.get("tool_calls") if role == "assistant" else None
+            if isinstance(tool_calls, list) and tool_calls and position < n - 1:
                 # Ids are kept only when hashable scalars: a list or dict id is an error reported elsewhere.
                 open_calls = {c.get("id") for c in tool_calls if isinstance(c, dict) and _hashable(c.get("id"))}
                 open_calls.discard(None)
@@ -537,13 +563,17 @@ def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:
     if not isinstance(messages, list) or not messages:
         out.append(_finding("missing_messages_list", "the example has no messages"))
         return
+    has_assistant = has_user = False
     for index, message in enumerate(messages):
-        _check_message(message, index, out)
-    _check_sequence(messages, list(range(len(messages))), out, completion=True)
-    roles = _roles(messages)
-    if "assistant" not in roles:
+        role = _check_message(message, index, out)
+        if role == "assistant":
+            has_assistant = True
+        elif role == "user":
+            has_user = True
+    _check_sequence(messages, range(len(messages)), out, completion=True)
+    if not has_assistant:
         out.append(_finding("example_missing_assistant_message", "the example has no assistant message"))
-    if "user" not in roles:
+    if not has_user:
         out.append(_finding("missing_user_message", "the example has no user message"))
 
 

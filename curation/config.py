@@ -71,6 +71,12 @@ class SplitConfig(_Strict):
         "conversation prefixes, several answers to one prompt), near_cluster, or field:<dotted metadata path> "
         "(e.g. field:fields.session_id). [] splits record by record.",
     )
+    shared_opening_max: int | None = Field(
+        default=50, ge=1,
+        description="first_user_turn groups larger than this do not keep records together: an opening many "
+        "conversations share (a greeting such as 'Hello!', a fixed template) is not one prompt asked again, and "
+        "one such group would put them all in train. Empty: no limit.",
+    )
     min_train: int = Field(
         default=10, ge=0,
         description="Keep at least this many records in train when the data has them (OpenAI and Azure OpenAI "

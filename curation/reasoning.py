@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 REASONING_KEYS = ("reasoning_content", "reasoning")
+_REASONING_KEY_SET = frozenset(REASONING_KEYS)
 _THINK = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.S)
 _MESSAGE_LISTS = ("messages", "prompt", "chosen", "rejected")
 
@@ -64,7 +65,7 @@ def maybe_lift_message(message: Any, n_calls: int) -> tuple[Any, list[str]]:
     if not isinstance(message, dict):
         return message, []
     content = message.get("content")
-    has_key = any(k in message for k in REASONING_KEYS)
+    has_key = not _REASONING_KEY_SET.isdisjoint(message)  # one C loop over the message's keys, read per message
     has_parts = isinstance(content, list) and any(
         isinstance(p, dict) and p.get("type") in ("reasoning", "tool_call", "thinking") for p in content
     )
@@ -149,9 +150,24 @@ def _answer_tools(message: dict[str, Any], pending: list[str]) -> list[dict[str,
     return [fixed]
 
 
+def _nothing_to_lift(messages: list[Any]) -> bool:
+    """True when no message has a reasoning key, content parts or a leading ``<think>`` in the assistant's text:
+    then :func:`maybe_lift_message` keeps every one as it is and adds no call (so no tool result is rewired).
+    One cheap pass for the common conversation; False only means "lift message by message"."""
+    for message in messages:
+        if type(message) is not dict:
+            continue
+        content = message.get("content")
+        if not _REASONING_KEY_SET.isdisjoint(message) or isinstance(content, list):
+            return False
+        if isinstance(content, str) and "<think>" in content[:64] and message.get("role") == "assistant":
+            return False
+    return True
+
+
 def maybe_lift_messages(messages: Any) -> Any:
     """:func:`maybe_lift_message` over a conversation, wiring id-less tool results to the calls it added."""
-    if not isinstance(messages, list):
+    if not isinstance(messages, list) or _nothing_to_lift(messages):
         return messages
     out: list[Any] = []
     pending: list[str] = []

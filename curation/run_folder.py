@@ -123,8 +123,9 @@ def pause_point(name: str) -> None:
 
     ``CURATION_KILL_AT=name``: the process sends itself SIGKILL there (a power cut, ``kill -9``).
     ``CURATION_PAUSE_AT=name``: it writes ``$CURATION_PAUSE_FILE`` and waits there to be killed, or for the
-    marker to be removed. Points: after_begin, per_record, global_decisions, writing_splits, writing_rejects,
-    before_swap, between_swaps, before_manifest; and inspect_batch, export_batch (each batch an executor ran
+    marker to be removed. Points: after_begin, per_record, after_shard_<n> (shard n consumed; a test stops
+    a run after k shards), global_decisions, writing_splits, writing_rejects, before_swap, between_swaps,
+    before_manifest; and inspect_batch, export_batch (each batch an executor ran
     for `curate inspect` or for export's pass on workers).
     """
     if os.environ.get("CURATION_KILL_AT") == name:

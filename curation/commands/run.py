@@ -69,6 +69,8 @@ def run_command(
         "--strict", help="Exit 1 when an input file could not be read or an export target is refused (the run "
         "and the other targets are still written).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    no_resume: Annotated[bool, typer.Option(
+        "--no-resume", help="Start over even when an interrupted run in --out left finished shards.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
 ) -> None:
     """Curate raw conversations into clean, deduplicated, balanced splits (and exports)."""
@@ -108,7 +110,7 @@ def run_command(
 
     for warning in predict_limit_warnings(cfg):  # a limit the data will break is said now, not after the run
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
-    result = run_pipeline(cfg, quiet=quiet or as_json)
+    result = run_pipeline(cfg, quiet=quiet or as_json, resume=not no_resume)
     from ..pipeline.finish import finish_run
 
     finish_run(result, cfg)

@@ -4,7 +4,7 @@ A run writes ``.work/`` first and removes it last, and ``manifest.json`` is writ
 "``.work/`` present" means "a run started here and did not finish". On Ctrl-C the runner calls
 :func:`mark_interrupted`: partial splits go, and ``.work/INTERRUPTED`` says what happened. The next run
 into the folder calls :func:`prepare_run_dir`, which removes what the previous run left and returns one
-sentence saying so ("starting over ...").
+sentence saying so (and, when finished shards were kept, the runner then says whether it resumes).
 """
 
 from __future__ import annotations
@@ -21,18 +21,44 @@ _OUTPUT_DIRS = ("splits", "exports", ".work")
 _OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml")
 
 
-def prepare_run_dir(run_dir: Path) -> str | None:
-    """Empty ``run_dir`` of a previous run's outputs; returns a notice when there was one, else None."""
+SHARDS = "shards"
+
+
+def _clear_work(work: Path, keep_shards: bool) -> None:
+    """Remove ``work``, or everything in it but ``shards/`` (finished phase-1 shards a re-run may reuse)."""
+    if not keep_shards or not (work / SHARDS).is_dir():
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    for child in work.iterdir():
+        if child.name == SHARDS:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def prepare_run_dir(run_dir: Path, *, keep_shards: bool = True) -> str | None:
+    """Empty ``run_dir`` of a previous run's outputs; returns a notice when there was one, else None.
+
+    ``.work/shards`` of an unfinished run stays when ``keep_shards``: the runner reuses the shards whose
+    ``done`` marker exists if the run's key (``plan.json``) matches, and discards them otherwise."""
     if not run_dir.exists():
         return None
     notice = None
     if (run_dir / ".work").exists():
         how = "was interrupted" if (run_dir / ".work" / MARKER).exists() else "did not finish"
-        notice = f"starting over: the previous run in {run_dir} {how}; its partial outputs were removed"
+        kept = keep_shards and (run_dir / ".work" / SHARDS).is_dir()
+        # Not "starting over": with finished shards kept, the runner then says whether it resumes from them.
+        notice = (f"the previous run in {run_dir} {how}: its partial outputs were removed"
+                  + (", its finished shards kept for reuse" if kept else ""))
     elif (run_dir / "manifest.json").exists():
         notice = f"starting over: replacing the previous run in {run_dir} (review decisions are kept)"
     for name in _OUTPUT_DIRS:
-        shutil.rmtree(run_dir / name, ignore_errors=True)
+        if name == ".work":
+            _clear_work(run_dir / name, keep_shards)
+        else:
+            shutil.rmtree(run_dir / name, ignore_errors=True)
     for name in _OUTPUT_FILES:
         (run_dir / name).unlink(missing_ok=True)
     return notice
@@ -46,9 +72,11 @@ def mark_interrupted(run_dir: Path) -> Interrupted:
         for name in _OUTPUT_FILES:
             (run_dir / name).unlink(missing_ok=True)
         work = run_dir / ".work"
-        shutil.rmtree(work, ignore_errors=True)  # partial spill and rejects: of no use to a re-run
+        # The main process's partial rejects and signatures are of no use to a re-run; finished shards are
+        # (a re-run with the same config and inputs reuses them).
+        _clear_work(work, keep_shards=True)
         work.mkdir(parents=True, exist_ok=True)
-        (work / MARKER).write_text("this run was interrupted; re-run the same command to start over\n",
+        (work / MARKER).write_text("this run was interrupted; re-run the same command to resume\n",
                                    encoding="utf-8")
     return Interrupted(f"interrupted; {run_dir} is incomplete (no splits or report were kept)",
-                       hint="re-run the same command to start over")
+                       hint="re-run the same command to resume (finished shards are reused)")

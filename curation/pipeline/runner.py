@@ -49,7 +49,20 @@ from .executors import Executor, make_executor, resolve_kind
 from .global_stages import KeyTable, build_global_stages
 from .interrupt import mark_interrupted, prepare_run_dir
 from .judge import apply_repair, reject_reason
-from .shards import Shard, ShardSummary, ShardWriter, copy_rejects, iter_batches, plan_shards, reject_line, with_id
+from .shards import (
+    Shard,
+    ShardSummary,
+    ShardWriter,
+    copy_rejects,
+    is_done,
+    iter_batches,
+    load_summary,
+    plan_key,
+    plan_shards,
+    reject_line,
+    reuse_shards,
+    with_id,
+)
 from .split import group_keys
 from .stage_load import load_in_main, load_in_worker
 from .stratify_field import check_stratify_field
@@ -389,6 +402,7 @@ class _Funnel:
         self.dropped: dict[str, Counter[str]] = defaultdict(Counter)
         self.seconds: dict[str, float] = defaultdict(float)  # wall
         self.cpu_seconds: dict[str, float] = defaultdict(float)  # time.process_time
+        self.notes: list[str] = []  # what global stages report they chose not to do (see Decision.notes)
 
     def drop(self, stage: str, reason: str) -> None:
         self.dropped[stage][reason] += 1
@@ -517,20 +531,23 @@ def _with_split(record_bytes: bytes, split: str, cluster: int) -> bytes:
     return orjson.dumps(record)
 
 
-def run_pipeline(config: RunConfig, *, quiet: bool = False) -> RunResult:
+def run_pipeline(config: RunConfig, *, quiet: bool = False, resume: bool = True) -> RunResult:
     """Run the whole curation job described by ``config``; returns the run folder and its report.
 
-    Ctrl-C raises :class:`~curation.errors.Interrupted` (exit 130) after marking the folder incomplete.
+    Ctrl-C raises :class:`~curation.errors.Interrupted` (exit 130) after marking the folder incomplete. A re-run
+    of an interrupted (or killed) run with the same config, inputs and shard plan reuses its finished phase-1
+    shards unless ``resume`` is False.
     """
     wall_start = datetime.now(UTC)
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     try:
-        return _run_pipeline(config.model_copy(update={"out": str(run_dir)}), quiet=quiet, wall_start=wall_start)
+        return _run_pipeline(config.model_copy(update={"out": str(run_dir)}), quiet=quiet, wall_start=wall_start,
+                             resume=resume)
     except KeyboardInterrupt:
         raise mark_interrupted(run_dir) from None
 
 
-def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> RunResult:
+def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resume: bool = True) -> RunResult:
     started = time.perf_counter()
     if not config.inputs:
         raise ConfigError("no inputs given", hint="list files under `inputs:` in the config or pass --input PATH")
@@ -572,7 +589,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
     run_folder.acquire(run_dir)  # a second run into this folder is refused; released by finish_run
     try:
         # Re-running into the same folder replaces its outputs (and says so) but keeps human review decisions.
-        start_notice = prepare_run_dir(run_dir)
+        start_notice = prepare_run_dir(run_dir, keep_shards=resume)
         if start_notice and not quiet:
             sys.stderr.write(start_notice + "\n")
         # The manifest goes first: from here until it is written last, the folder is visibly incomplete.
@@ -583,7 +600,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime) -> Ru
         run_folder.pause_point("after_begin")
         return _run_locked(config, run_dir, work_dir, files, source_names, (stages, loaded_stages), reference,
                            eval_files, model,
-                           started, wall_start, quiet)
+                           started, wall_start, quiet, resume)
     except OSError as exc:
         run_folder.release(run_dir)
         raise run_folder.os_error(exc, run_dir, "check the --out folder's disk and permissions") from None
@@ -730,14 +747,16 @@ def _concat_keys(chunks: list[Any]) -> Any:
 
 def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
                 source_names: list[str], stages: tuple[list[RecordStage], list[RecordStage]], reference: Any,
-                eval_files: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool) -> RunResult:
+                eval_files: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool,
+                resume: bool = True) -> RunResult:
     progress = _Progress(config.runner.progress and not quiet)
     rejects_tmp = work_dir / "rejects.jsonl"
     t_phase1, c_phase1 = time.perf_counter(), _main_cpu()
     with rejects_tmp.open("wb") as rejects_out:
         sig_path = work_dir / "signatures.u32" if config.near_dedup.enabled else None
         phase1 = _Phase1(config, source_names, rejects_out, sig_path)
-        executor = _run_phase1(config, files, stages, reference, phase1, progress, work_dir)
+        executor = _run_phase1(config, files, stages, reference, phase1, progress, work_dir, quiet=quiet,
+                               resume=resume)
     phase1_seconds, c_global, rss_phase1 = time.perf_counter() - t_phase1, _main_cpu(), _peak_rss_mb()
     funnel = phase1.funnel
 
@@ -763,7 +782,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     # report and manifest
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
-    warnings = _run_warnings(split_stats, phase1.bad_files)
+    warnings = _run_warnings(split_stats, phase1.bad_files) + funnel.notes
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
     report["bad_files"] = phase1.bad_files
@@ -800,8 +819,12 @@ def _main_cpu() -> float:
 
 def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]],
                 stages: tuple[list[RecordStage], list[RecordStage]], reference: Any, phase1: _Phase1,
-                progress: _Progress, work_dir: Path) -> Executor:
-    """Start the executor and run every shard through it into ``phase1``; returns the executor, still open."""
+                progress: _Progress, work_dir: Path, *, quiet: bool = True, resume: bool = True) -> Executor:
+    """Start the executor and run every shard through it into ``phase1``; returns the executor, still open.
+
+    Shards a previous, unfinished run into this folder completed (``done`` exists, same ``plan.json`` key) are
+    not run again: their summaries are loaded and consumed in shard order like fresh ones, so the outputs are
+    byte-identical to an uninterrupted run."""
     total_bytes = sum((p.stat().st_size if p.is_file() else 0) for p, *_ in files)
     # Under ~4 MB (a few thousand records) starting workers costs more than it saves.
     small_input = total_bytes <= 4_000_000
@@ -819,16 +842,29 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
         key_stages=[s for s in build_global_stages(config) if s.needs_keys],
     )
     shards = plan_shards(files, config.runner.shard_bytes)
+    shards_root = work_dir / "shards"
+    dc = config.decontaminate
+    eval_paths = [Path(p) for p in dc.paths] if dc.enabled else []
+    how = reuse_shards(shards_root, plan_key(config.config_hash(), files, shards, __version__, eval_paths), resume)
+    shard_dirs = [shards_root / str(shard.number) for shard in shards]
+    reused = {s.number for s, d in zip(shards, shard_dirs, strict=True) if how == "resume" and is_done(d)}
+    if not quiet and reused:
+        sys.stderr.write(f"resuming: {len(reused)} of {len(shards)} shards already done\n")
+    elif not quiet and how == "changed":
+        sys.stderr.write("starting over: the config or inputs changed\n")
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
                              small_input=small_input, address=config.runner.address)
     batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
-    shard_dirs = [work_dir / "shards" / str(shard.number) for shard in shards]
     try:
-        tasks = ((shard, str(folder), batch_size) for shard, folder in zip(shards, shard_dirs, strict=True))
-        for folder, summary in zip(shard_dirs, executor.map_ordered(run_shard, tasks), strict=True):
+        tasks = ((shard, str(folder), batch_size) for shard, folder in zip(shards, shard_dirs, strict=True)
+                 if shard.number not in reused)
+        fresh = executor.map_ordered(run_shard, tasks)
+        for shard, folder in zip(shards, shard_dirs, strict=True):
+            summary = load_summary(folder) if shard.number in reused else next(fresh)
             phase1.consume(summary, folder)
             progress.update(phase1.records_in)
             run_folder.pause_point("per_record")
+            run_folder.pause_point(f"after_shard_{shard.number}")
     except BaseException:
         getattr(executor, "terminate", executor.close)()
         progress.close()
@@ -1054,6 +1090,7 @@ def _decide_globally(
             clusters_report = decision.clusters
         if decision.assignment is not None:
             split_of = _split_codes(decision.assignment, len(table))
+        funnel.notes.extend(decision.notes)
         del decision
         funnel.seconds[stage.name] += time.perf_counter() - t0
         funnel.cpu_seconds[stage.name] += time.process_time() - c0

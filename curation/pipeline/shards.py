@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -360,6 +361,61 @@ def load_summary(out_dir: Path) -> ShardSummary:
     return summary
 
 
+# ------------------------------------------------------------------------------------------------------ resume
+
+PLAN = "plan.json"
+
+
+def _input_entry(path: Path) -> dict[str, Any]:
+    try:
+        st = path.stat()
+    except OSError:
+        return {"path": str(path.resolve()), "missing": True}
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def plan_key(config_hash: str, files: list[tuple[Path, str | None, Any, Any]], shards: list[Shard],
+             version: str, eval_paths: list[Path] | None = None) -> dict[str, Any]:
+    """What must not change for a re-run to reuse finished shards: the config, every input (resolved path,
+    size, mtime_ns), the evaluation files decontamination reads (their content is not in the config hash),
+    the shard ranges and the curation version."""
+    evals = [f for p in eval_paths or [] for f in ([p] if not p.is_dir() else sorted(p.rglob("*")))]
+    return {
+        "config_hash": config_hash,
+        "version": version,
+        "inputs": [_input_entry(Path(p)) for p, *_ in files],
+        "eval_inputs": [_input_entry(p) for p in evals],
+        "shards": [[s.number, s.file_no, s.path, s.start, s.end, s.first_line, s.first_index,
+                    s.container if isinstance(s.container, str) else repr(s.container)] for s in shards],
+    }
+
+
+def reuse_shards(shards_dir: Path, key: dict[str, Any], resume: bool) -> str:
+    """Prepare ``shards_dir`` for this run and write its ``plan.json``.
+
+    Returns "resume" when the previous run's key matches (its done shards can be reused), "fresh" when there
+    was nothing to reuse, or "changed" when old shards were discarded because the config or inputs changed."""
+    how = "fresh"
+    if shards_dir.is_dir():
+        old: Any = None
+        try:
+            old = orjson.loads((shards_dir / PLAN).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            pass
+        # A round trip through JSON, so tuples and lists compare equal.
+        if resume and old == orjson.loads(orjson.dumps(key)):
+            how = "resume"
+        else:
+            how = "changed" if resume and old is not None else "fresh"
+            shutil.rmtree(shards_dir, ignore_errors=True)
+    shards_dir.mkdir(parents=True, exist_ok=True)
+    if how != "resume":
+        tmp = shards_dir / (PLAN + ".tmp")
+        tmp.write_bytes(orjson.dumps(key, option=orjson.OPT_INDENT_2))
+        os.replace(tmp, shards_dir / PLAN)
+    return how
+
+
 def copy_rejects(src: Path, out: Any, renamed: dict[int, str]) -> None:
     """Append a shard's reject lines to ``out``; the lines at positions in ``renamed`` get their new id."""
     with src.open("rb") as fh:
@@ -372,5 +428,5 @@ def copy_rejects(src: Path, out: Any, renamed: dict[int, str]) -> None:
 
 
 __all__ = ["DEFAULT_SHARD_BYTES", "Shard", "ShardSummary", "ShardWriter", "copy_rejects", "fallback_id",
-           "is_done", "iter_batches", "iter_shard", "load_summary", "plan_shards", "reject_line", "renamed_reject",
-           "with_id"]
+           "is_done", "iter_batches", "iter_shard", "load_summary", "plan_key", "plan_shards", "reject_line",
+           "renamed_reject", "reuse_shards", "with_id"]

@@ -81,7 +81,18 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[int, ..
             value = metadata_value(record, kind[len("field:"):])
             if value is not None and value != "":
                 keys.append(f"f:{kind}={value}")
-    return tuple(xxhash.xxh64_intdigest(k.encode("utf-8", "surrogatepass")) or 1 for k in keys)
+    # The top bit says "an opening user turn" (see OPENING_BIT), the only kind whose groups are capped.
+    return tuple((xxhash.xxh64_intdigest(k.encode("utf-8", "surrogatepass")) & ~OPENING_BIT or 1)
+                 | (OPENING_BIT if k.startswith("u:") else 0) for k in keys)
+
+
+OPENING_BIT = 1 << 63
+
+
+def _is_opening(key: Hashable) -> bool:
+    if isinstance(key, (int, np.integer)):
+        return bool(int(key) & OPENING_BIT)
+    return isinstance(key, str) and key.startswith("u:")
 
 
 SPLITS = ("train", "validation", "test")
@@ -113,33 +124,53 @@ class SplitAssignment(Mapping[int, str]):
     __hash__ = None  # type: ignore[assignment]
 
 
-def _group_nodes(alive: np.ndarray, groups: Sequence[tuple[Hashable, ...]]) -> tuple[np.ndarray, np.ndarray, int]:
-    """(position in ``alive``, node id) of every group key of the alive rows, and the number of distinct keys.
+def _group_nodes(alive: np.ndarray, groups: Sequence[tuple[Hashable, ...]],
+                 opening_cap: int | None = None) -> tuple[np.ndarray, np.ndarray, int, list[int]]:
+    """(position in ``alive``, node id) of every group key of the alive rows, the number of distinct keys, and
+    the sizes of the opening-turn groups left out for being larger than ``opening_cap``.
     Keys are opaque: 64-bit ints or strings are numbered through numpy, anything else through a dict."""
     rows = alive.tolist()
     counts = np.fromiter((len(groups[row]) for row in rows), dtype=np.int64, count=len(rows))
     keys = list(chain.from_iterable(groups[row] for row in rows))
     if not keys:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0, []
     positions = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
     column = np.asarray(keys) if all(type(k) is type(keys[0]) for k in keys) else None
     if column is not None and column.ndim == 1 and column.dtype.kind in "iuUS":
-        distinct, node = np.unique(column, return_inverse=True)
-        return positions, node.astype(np.int64), len(distinct)
-    node_of: dict[Hashable, int] = {}
-    nodes = [node_of.setdefault(key, len(node_of)) for key in keys]
-    return positions, np.asarray(nodes, dtype=np.int64), len(node_of)
+        distinct_keys, node = np.unique(column, return_inverse=True)
+        distinct: list[Hashable] | np.ndarray = distinct_keys
+        node = node.astype(np.int64)
+    else:
+        node_of: dict[Hashable, int] = {}
+        node = np.asarray([node_of.setdefault(key, len(node_of)) for key in keys], dtype=np.int64)
+        distinct = list(node_of)
+    left_out: list[int] = []
+    if opening_cap and len(node):
+        # An opening turn that very many conversations share ("Hello!", a fixed template) is a greeting, not
+        # one prompt asked again: grouping on it would glue them into one unit that no held-out split can take.
+        size = np.bincount(node, minlength=len(distinct))
+        big = [i for i in np.flatnonzero(size > opening_cap).tolist() if _is_opening(distinct[i])]
+        if big:
+            left_out = sorted((int(size[i]) for i in big), reverse=True)
+            keep = ~np.isin(node, big)
+            positions, node = positions[keep], node[keep]
+    return positions, node, len(distinct), left_out
 
 
 def unit_labels(alive: Sequence[int] | np.ndarray, groups: Sequence[tuple[Hashable, ...]], clusters: np.ndarray,
-                use_clusters: bool = True) -> np.ndarray:
+                use_clusters: bool = True, opening_cap: int | None = None,
+                left_out: list[int] | None = None) -> np.ndarray:
     """Per position of ``alive``: its unit (records linked by any shared group key or near-duplicate cluster),
-    numbered 0, 1, ... in first-member order."""
+    numbered 0, 1, ... in first-member order. Opening-turn groups larger than ``opening_cap`` link nothing;
+    their sizes are appended to ``left_out``."""
     alive = np.asarray(alive, dtype=np.int64)
     n = len(alive)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    pos, node, n_keys = _group_nodes(alive, groups) if len(groups) else (np.zeros(0, np.int64),) * 2 + (0,)
+    pos, node, n_keys, big = (_group_nodes(alive, groups, opening_cap) if len(groups)
+                              else (np.zeros(0, np.int64), np.zeros(0, np.int64), 0, []))
+    if left_out is not None:
+        left_out.extend(big)
     edges = [np.stack([pos, n + node], axis=1)]
     n_nodes = n + n_keys
     if use_clusters and len(clusters):
@@ -174,7 +205,10 @@ class StratumUnits:
     def __init__(self, rows: Sequence[int] | np.ndarray, strata: Sequence[str], groups: Sequence[tuple[Hashable, ...]],
                  clusters: np.ndarray, config: SplitConfig) -> None:
         self.rows = np.asarray(rows, dtype=np.int64)
-        self.unit = unit_labels(self.rows, groups, clusters, use_clusters="near_cluster" in config.group_by)
+        self.shared_openings: list[int] = []  # sizes of the opening-turn groups that linked nothing
+        self.cap = config.shared_opening_max
+        self.unit = unit_labels(self.rows, groups, clusters, use_clusters="near_cluster" in config.group_by,
+                                opening_cap=config.shared_opening_max, left_out=self.shared_openings)
         n_units = int(self.unit.max()) + 1 if len(self.unit) else 0
         self.size = np.bincount(self.unit, minlength=n_units)
         first = np.full(n_units, len(self.rows), dtype=np.int64)
@@ -185,6 +219,16 @@ class StratumUnits:
         by_code = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[by_code], np.arange(len(code_of) + 1))
         self.strata = {name: by_code[bounds[c]:bounds[c + 1]] for name, c in code_of.items()}
+
+    def notes(self) -> list[str]:
+        """What the report should say about the units (opening turns not used to group records)."""
+        if not self.shared_openings:
+            return []
+        n, largest = len(self.shared_openings), self.shared_openings[0]
+        return [f"split: {n} opening user turn{'s' if n > 1 else ''} shared by more than {self.cap} records "
+                f"(largest: {largest}) did not keep those records together: a greeting or template many "
+                "conversations open with is not one prompt asked again (raise split.shared_opening_max to group "
+                "them anyway)"]
 
     def shuffled(self, name: str, seed: int) -> np.ndarray:
         units = self.strata[name]

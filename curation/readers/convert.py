@@ -108,6 +108,10 @@ def _error(path: str, line: int | None, index: int, fmt: str | None, code: str, 
     return [SourceItem(path=path, line=line, index=index, format=fmt or "unknown", error=(code, detail))]
 
 
+# isinstance with a tuple: ``bytes | bytearray`` builds a union object on every call (~0.5 us a record).
+_BYTES = (bytes, bytearray)
+_BUFFERS = (bytes, bytearray, memoryview)
+
 # Deeper than this, a record is refused: orjson writes at most 254 levels, and stages walk records recursively.
 # Real chat records nest under 10 levels (record > messages > message > content parts > part > ...).
 MAX_DEPTH = 64
@@ -128,7 +132,7 @@ def _nested_deeper(value: Any, limit: int) -> bool:
 
 
 def _too_deep(payload: Any, obj: Any) -> bool:
-    if isinstance(payload, bytes | bytearray) and payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
+    if isinstance(payload, _BYTES) and payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
         return False  # too few brackets to nest that deep: the common case costs two byte counts
     return _nested_deeper(obj, MAX_DEPTH)
 
@@ -145,7 +149,7 @@ def _serialisable(obj: Any) -> bool:
 def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
-    if isinstance(payload, bytes | bytearray | memoryview):
+    if isinstance(payload, _BUFFERS):
         return orjson.loads(payload)
     if isinstance(payload, dict):
         return _from_row(payload)
@@ -192,7 +196,7 @@ def convert_payload(
         if obj is None:
             code, detail = _json_error(payload, line, index)
             return _error(path, line, index, fmt, code, detail)
-    if not isinstance(payload, bytes | bytearray | memoryview) and not _serialisable(obj):
+    if not isinstance(payload, _BUFFERS) and not _serialisable(obj):
         detail = (f"{_where(line, index)}: holds a value JSON cannot carry (a lone surrogate, a non-string key or a "
                   "non-JSON type); re-encode the source as UTF-8 JSON")
         return _error(path, line, index, fmt, "data_type", detail)

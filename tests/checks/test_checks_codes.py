@@ -264,3 +264,38 @@ def test_checks_are_fast() -> None:
         check_record(record)
     rate = len(records) / (time.perf_counter() - start)
     assert rate > 20_000, f"{rate:.0f} records/s"
+
+
+def test_every_text_finding_needs_a_trigger_character() -> None:
+    """The early exit in _text_findings: the trigger characters cover every slot pattern and <|...|>, <image>."""
+    from curation.checks import _SLOTS, _TEXT_TRIGGERS
+
+    assert {trigger[0] for trigger, _ in _SLOTS} | {"<"} <= set(_TEXT_TRIGGERS)
+    for text in ("{{name}} here", "Dear <NAME>", "[INSERT DATE]", "from {author}", "<|endoftext|>", "<image>"):
+        assert any(c in text for c in _TEXT_TRIGGERS)
+        assert check_record(convo(msg("user", text), ASSISTANT)), text
+
+
+@pytest.mark.parametrize(("message", "codes"), [
+    (msg("human", "hi"), ["unrecognized_role"]),
+    (msg("user", "   "), ["empty_content"]),
+    (msg("user", "say <|im_end|>\nDear {{name}},\n<image>"),
+     ["reserved_token", "unfilled_placeholder", "image_missing"]),
+    (msg("user", ""), ["empty_content"]),
+    (msg("bot", ""), ["unrecognized_role", "empty_content"]),
+])
+def test_plain_messages_get_the_findings_of_the_general_rule(message: dict[str, Any], codes: list[str]) -> None:
+    found = check_record(convo(USER, ASSISTANT, message, ASSISTANT))
+    assert [f.code for f in found if f.message_index == 2 and f.code != "consecutive_same_role"] == codes
+    # The same message with one more (valid) key takes the general path: the same findings, in order.
+    general = check_record(convo(USER, ASSISTANT, {**message, "name": "x"}, ASSISTANT))
+    assert [f.code for f in general if f.message_index == 2 and f.code != "consecutive_same_role"] == codes
+
+
+def test_roles_are_found_in_any_message_shape() -> None:
+    with_call = {"role": "assistant", "tool_calls": [call()]}
+    tool = {"role": "tool", "content": "Paris", "tool_call_id": "call_1"}
+    codes = [f.code for f in check_record(convo({**USER, "name": "u"}, with_call, tool, ASSISTANT))]
+    assert "missing_user_message" not in codes and "example_missing_assistant_message" not in codes
+    codes = [f.code for f in check_record(convo(msg("system", "be brief"), {"role": ["user"], "content": "x"}))]
+    assert "missing_user_message" in codes and "example_missing_assistant_message" in codes

@@ -56,7 +56,8 @@ def test_sigint_exits_130_with_one_line_and_nothing_complete(tmp_path: Path,
     assert len(lines) == 1 and lines[0].startswith("interrupted"), err
     assert "re-run" in lines[0]
     left = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*"))
-    assert left == [".work", ".work/INTERRUPTED"]
+    # Only the marker and the workers' shards (a re-run with the same config and inputs resumes from them).
+    assert [p for p in left if not p.startswith(".work/shards")] == [".work", ".work/INTERRUPTED"]
 
     # The next run into the folder says what it found before it starts over.
     small = tmp_path / "small.jsonl"
@@ -67,5 +68,5 @@ def test_sigint_exits_130_with_one_line_and_nothing_complete(tmp_path: Path,
         capture_output=True, text=True, timeout=120,
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert f"starting over: the previous run in {run_dir} was interrupted" in rerun.stderr
+    assert f"the previous run in {run_dir} was interrupted: its partial outputs were removed" in rerun.stderr
     assert (run_dir / "manifest.json").exists() and not (run_dir / ".work").exists()

@@ -61,3 +61,41 @@ def test_counts_caps_and_minimums() -> None:
 def test_ratios_must_add_up() -> None:
     with pytest.raises(ValueError):
         SplitConfig(train=0.5, validation=0.1)
+
+
+def test_a_greeting_many_conversations_open_with_does_not_glue_them_into_one_unit(tmp_path) -> None:
+    """200 chats that all open with "Hello!" used to be one first_user_turn unit: all in train, validation empty."""
+    import orjson
+
+    from curation.config import load_config
+    from curation.pipeline.runner import run_pipeline
+
+    lines = []
+    for i in range(200):
+        lines.append({"messages": [
+            {"role": "user", "content": "Hello!"}, {"role": "assistant", "content": "Hi! How can I help?"},
+            {"role": "user", "content": f"Question number {i}: what is {i} times {i + 7} exactly?"},
+            {"role": "assistant", "content": f"{i} times {i + 7} is {i * (i + 7)}."}]})
+    for i in range(3):  # one real prompt asked three times with different answers: still one unit
+        lines.append({"messages": [{"role": "user", "content": "Name a prime number larger than one hundred."},
+                                   {"role": "assistant", "content": f"{[101, 103, 107][i]} is prime."}]})
+    corpus = tmp_path / "hello.jsonl"
+    corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in lines))
+    config = load_config(None, values={"inputs": [str(corpus)], "out": str(tmp_path / "run"), "export.formats": [],
+                                       "runner.executor": "inprocess", "near_dedup.enabled": False})
+    result = run_pipeline(config, quiet=True)
+    assert result.split_counts["validation"] == 20
+    assert any("1 opening user turn shared by more than 50 records (largest: 200)" in w for w in result.warnings)
+    assert any("opening user turn" in w for w in result.report["warnings"])
+    prime_splits = set()
+    for split in ("train", "validation"):
+        for line in (tmp_path / "run" / "splits" / f"{split}.jsonl").read_bytes().splitlines():
+            if b"Name a prime" in line:
+                prime_splits.add(split)
+    assert len(prime_splits) == 1
+
+    grouped = run_pipeline(config.model_copy(update={
+        "out": str(tmp_path / "run2"), "split": config.split.model_copy(update={"shared_opening_max": None})}),
+        quiet=True)
+    assert grouped.split_counts["validation"] < 20
+    assert not any("opening user turn" in w for w in grouped.warnings)

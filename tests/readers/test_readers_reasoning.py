@@ -109,3 +109,23 @@ def test_the_real_reason_tool_use_demo(real_dir: Path) -> None:
     assert all(not isinstance(m.get("content"), list) or all(p["type"] == "text" for p in m["content"])
                for m in messages)
     assert [f for r in records for f in check_record(r)] == []
+
+
+def test_a_conversation_with_nothing_to_lift_is_returned_as_it_is() -> None:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "<think> is a tag"},
+                {"role": "assistant", "content": "Yes, " + "x" * 80 + "<think>"}, "not a message",
+                {"role": "tool", "content": "42"}]
+    assert maybe_lift_messages(messages) is messages
+
+
+@pytest.mark.parametrize("last", [
+    {"role": "assistant", "content": "<think>Add.</think>4"},
+    {"role": "assistant", "content": "4", "reasoning_content": "Add."},
+    {"role": "assistant", "content": [{"type": "reasoning", "text": "Add."}, {"type": "text", "text": "4"}]},
+])
+def test_one_liftable_message_anywhere_is_lifted(last: dict[str, Any]) -> None:
+    messages = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "Let me see."},
+                {"role": "user", "content": "Well?"}, last]
+    lifted = maybe_lift_messages(copy.deepcopy(messages))
+    assert lifted[:3] == messages[:3]
+    assert lifted[3]["reasoning"] == "Add." and lifted[3]["content"] in ("4", [{"type": "text", "text": "4"}])

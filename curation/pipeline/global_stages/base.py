@@ -68,6 +68,7 @@ class Decision:
     cluster: np.ndarray | None = None  # per row: cluster id, -1 alone
     clusters: list[dict[str, Any]] = field(default_factory=list)  # the largest, for the report: rows, not ids
     assignment: Mapping[int, str] | None = None  # row -> split name (a dict, or a row-indexed SplitAssignment)
+    notes: list[str] = field(default_factory=list)  # for the report's warnings (what the stage chose not to do)
 
 
 class GlobalStage:

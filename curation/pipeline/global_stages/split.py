@@ -30,4 +30,4 @@ class SplitStage(GlobalStage):
         if not isinstance(units, StratumUnits):
             units = StratumUnits(np.flatnonzero(table.alive), table.strata, table.groups, table.cluster, self.config)
         codes = split_codes(units, np.asarray(table.alive, dtype=bool), len(table), self.config, self.seed)
-        return Decision(assignment=SplitAssignment(codes))
+        return Decision(assignment=SplitAssignment(codes), notes=units.notes())

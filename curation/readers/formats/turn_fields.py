@@ -36,7 +36,7 @@ def _clean(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     # a turn whose role is not canonical is left whole: the checks report the role (and a mapping fixes it)
     weight_ok = "weight" not in message or not canonical or (
         role == "assistant" and weight is not None and not isinstance(weight, float))
-    if weight_ok and all(k in MESSAGE_KEYS for k in message):
+    if weight_ok and MESSAGE_KEYS.issuperset(message):
         return message, {}
     kept: dict[str, Any] = {}
     aside: dict[str, Any] = {}
@@ -71,6 +71,8 @@ def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
                 if fixed is not message["content"]:
                     message = {**message, "content": fixed}
                     turns[index] = message
+            elif "weight" not in message and MESSAGE_KEYS.issuperset(message):
+                continue  # canonical keys and no weight (most turns): _clean would keep it whole
             kept, aside = _clean(message)
             if kept is not message:
                 turns[index] = kept

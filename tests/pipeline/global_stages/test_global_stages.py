@@ -81,9 +81,12 @@ def test_group_keys_from_tree_first_turn_and_field() -> None:
               "metadata": {"fields": {"tree_id": "T1", "session": "s9"}}}
     keys = group_keys(record, ["tree", "first_user_turn", "field:fields.session"])
     same_prompt = {"messages": [{"role": "user", "content": "hello world"}, {"role": "assistant", "content": "yo"}]}
-    # compact ints: the xxhash64 of each key string, its kind prefix included (so kinds never meet)
-    assert keys[0] == xxhash.xxh64_intdigest(b"t:T1")
-    assert keys[2] == xxhash.xxh64_intdigest(b"f:field:fields.session=s9")
+    # compact ints: the xxhash64 of each key string, its kind prefix included (so kinds never meet); the top bit
+    # marks an opening user turn (the only kind whose groups are capped, split.shared_opening_max)
+    top = 1 << 63
+    assert keys[0] == xxhash.xxh64_intdigest(b"t:T1") & ~top
+    assert keys[2] == xxhash.xxh64_intdigest(b"f:field:fields.session=s9") & ~top
+    assert keys[1] & top and not keys[0] & top
     assert all(isinstance(k, int) and k for k in keys)
     assert group_keys(same_prompt, ["first_user_turn"])[0] == keys[1]  # case and spacing folded
     assert group_keys({"messages": [], "metadata": {"fields": {"tree_id": "T1"}}}, ["tree"]) == (keys[0],)
