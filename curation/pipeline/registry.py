@@ -25,7 +25,7 @@ Reads = tuple[str, ...] | Callable[["RunConfig"], tuple[str, ...]]
 @dataclass(frozen=True)
 class StageSpec:
     name: str
-    kind: Literal["step", "record", "global"]  # step: the runner's own (ingest, validate, decontaminate)
+    kind: Literal["step", "record", "global"]  # step: the runner's own (ingest, validate)
     order: int
     config_field: str | None = None  # the RunConfig field with this stage's settings
     config_model: str | None = None  # "module:Class" of that field's model
@@ -84,7 +84,8 @@ for _spec in (
     StageSpec("quality", "record", 90, "quality", "curation.pipeline.stages.quality:QualityConfig",
               _B + "quality", writes=("quality", "flags")),
     StageSpec("flags", "record", 100, "flags", None, _B + "flags", reads=("flags",)),
-    StageSpec("decontaminate", "step", 110, "decontaminate", "curation.dedup.config:DecontaminationConfig"),
+    StageSpec("decontaminate", "global", 110, "decontaminate", "curation.dedup.config:DecontaminationConfig",
+              "curation.pipeline.global_stages.decontaminate:build"),
     StageSpec("exact_dedup", "global", 120, "exact_dedup", "curation.dedup.config:ExactDedupConfig",
               _B + "exact_dedup", reads=_keep_reads("exact_dedup")),
     StageSpec("near_dedup", "global", 130, "near_dedup", "curation.dedup.config:NearDedupConfig",
@@ -128,8 +129,7 @@ def enabled(config: RunConfig) -> list[StageSpec]:
     out = []
     for spec in stages():
         if spec.kind == "step":
-            if spec.name != "decontaminate" or (config.decontaminate.enabled and config.decontaminate.paths):
-                out.append(spec)
+            out.append(spec)
         elif spec.builder()(config) is not None:
             out.append(spec)
     return out

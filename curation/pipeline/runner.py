@@ -83,7 +83,6 @@ class WorkerPlan:
     num_perm: int
     minhash_seed: int
     near_enabled: bool
-    reference: Any | None  # dedup.ReferenceIndex for decontamination, or None
     stratify_by: str | None  # a metadata path; "source" strata are named by the main process
     group_by: tuple[str, ...] = ()  # split group keys (see pipeline.split.group_keys)
     shared_lines: dict[int, frozenset[int]] = field(default_factory=dict)  # file number -> shared line hashes
@@ -189,11 +188,7 @@ def process_batch(batch: tuple[int, str, str | None, Any, list[tuple[int | None,
     # Dedup keys for the whole batch at once: folding many texts in one call is 2-3x cheaper.
     with clock.time("signatures"):
         keyed, keys = _dedup_keys(live, plan.shared_lines.get(file_no, frozenset()), outcomes)
-    hits: list[Any] = [None] * len(keyed)
-    if plan.reference is not None:
-        with clock.time("decontaminate"):
-            hits = _contamination_hits(plan.reference, keyed, keys, outcomes)
-    kept, near_texts = _keep(plan, keyed, keys, hits, outcomes)
+    kept, near_texts = _keep(plan, keyed, keys, outcomes)
     with clock.time("signatures"):
         sigs = _signatures(plan, near_texts)
     stage_keys = {}
@@ -317,42 +312,14 @@ def _dedup_keys(live: list[Entry], shared: frozenset[int],
         return keyed, keys
 
 
-def _contamination_hits(reference: Any, keyed: list[tuple[Entry, str]], keys: list[bytes | None],
-                        outcomes: list[Any]) -> list[Any]:
-    """One reference query per batch (signing and band keys batched, 4x cheaper than record by record)."""
-    hits: list[Any] = [None] * len(keyed)
-    queried = [i for i, key in enumerate(keys) if key is not None]
-    try:
-        found = reference.query_records([keyed[i][0][2] for i in queried])
-    except Exception:  # noqa: BLE001 - one odd record: find it record by record
-        found = []
-        for i in queried:
-            try:
-                found.append(reference.query_record(keyed[i][0][2]))
-            except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
-                found.append(None)
-                keys[i] = None
-                outcomes[keyed[i][0][0]] = _key_error(keyed[i][0], exc)
-    for i, hit in zip(queried, found, strict=True):
-        hits[i] = hit
-    return hits
-
-
-def _keep(plan: WorkerPlan, keyed: list[tuple[Entry, str]], keys: list[bytes | None], hits: list[Any],
+def _keep(plan: WorkerPlan, keyed: list[tuple[Entry, str]], keys: list[bytes | None],
           outcomes: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Contamination rejects, and the kept outcome of every other keyed record; returns the kept records and
-    their near-dedup texts, in slot order (the order of the signature rows)."""
+    """The kept outcome of every keyed record; returns the kept records and their near-dedup texts, in slot
+    order (the order of the signature rows)."""
     kept: list[dict[str, Any]] = []
     near_texts: list[str] = []
-    for ((slot, rid, record, source), text), key, hit in zip(keyed, keys, hits, strict=True):
+    for ((slot, rid, record, source), text), key in zip(keyed, keys, strict=True):
         if key is None:
-            continue
-        if hit is not None:
-            where = "a user turn" if hit.probe == "turn" else "the conversation"
-            outcomes[slot] = ("R", "decontaminate", "eval_contamination",
-                              f"{where} {hit.kind}ly matches evaluation item {hit.ref_id} "
-                              f"(similarity {hit.similarity:.2f})", rid, source,
-                              orjson.dumps(record), None, hit.ref_id, hit.similarity)
             continue
         if plan.near_enabled:
             near_texts.append(text)
@@ -403,6 +370,7 @@ class _Funnel:
         self.seconds: dict[str, float] = defaultdict(float)  # wall
         self.cpu_seconds: dict[str, float] = defaultdict(float)  # time.process_time
         self.notes: list[str] = []  # what global stages report they chose not to do (see Decision.notes)
+        self.sections: dict[str, Any] = {}  # report sections global stages add (see Decision.report)
 
     def drop(self, stage: str, reason: str) -> None:
         self.dropped[stage][reason] += 1
@@ -448,18 +416,6 @@ def _hash_file(path: Path) -> str:
 def build_stages(config: RunConfig) -> list[RecordStage]:
     """The per-record stages in the order they run (from the stage registry); disabled ones are left out."""
     return registry.build("record", config)
-
-
-def _build_reference(config: RunConfig) -> tuple[Any | None, list[Any]]:
-    """The decontamination index and what each evaluation file gave (an unreadable or empty file stops here)."""
-    dc = config.decontaminate
-    if not dc.enabled or not dc.paths:
-        return None, []
-    from ..dedup.decontam import ReferenceIndex
-    from ..dedup.eval_sets import load_eval_sets
-
-    records, ids, eval_files = load_eval_sets(dc.paths)
-    return ReferenceIndex.build(records, ids=ids, config=dc), eval_files
 
 
 def _shared_lines(files: list[tuple[Path, str | None, Any, Any]], config: RunConfig) -> dict[int, frozenset[int]]:
@@ -580,8 +536,9 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     registry.check_chain(config)  # metadata each stage reads is written earlier; its extras are installed
     stages = build_stages(config)
     loaded_stages = load_in_main(stages)  # a stage that cannot load stops here, before any worker starts
-    load_in_main([s for s in build_global_stages(config) if s.needs_keys])
-    reference, eval_files = _build_reference(config)
+    # Global stages are built once: loaded here (a decontamination index is built once and travels to the
+    # workers inside its stage), computing keys in the workers, deciding here.
+    global_stages = load_in_main(build_global_stages(config))
 
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     run_folder.check_writable_out(run_dir)
@@ -598,9 +555,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
         work_dir = run_dir / ".work"
         work_dir.mkdir(exist_ok=True)
         run_folder.pause_point("after_begin")
-        return _run_locked(config, run_dir, work_dir, files, source_names, (stages, loaded_stages), reference,
-                           eval_files, model,
-                           started, wall_start, quiet, resume)
+        return _run_locked(config, run_dir, work_dir, files, source_names, (stages, loaded_stages), global_stages,
+                           model, started, wall_start, quiet, resume)
     except OSError as exc:
         run_folder.release(run_dir)
         raise run_folder.os_error(exc, run_dir, "check the --out folder's disk and permissions") from None
@@ -621,7 +577,6 @@ class _Phase1:
         self.funnel = _Funnel()
         self.unique = UniqueIds()  # every record's id, rejected ones too
         self.records_in = 0
-        self.eval_matches: Counter[str] = Counter()
         self.reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.kept_at = GrowArray(np.int64)  # kept row -> its id's position in self.unique.store
         self.keys = GrowArray("S16")
@@ -649,7 +604,6 @@ class _Phase1:
             self.funnel.cpu_seconds[stage] += secs
         for stage, counts in s.dropped.items():
             self.funnel.dropped[stage].update(counts)
-        self.eval_matches.update(s.eval_matches)
         self.bad_files.extend(s.bad_files)
         self.records_in += s.records_in
         first, first_row = len(self.unique.store), len(self)
@@ -746,8 +700,8 @@ def _concat_keys(chunks: list[Any]) -> Any:
 
 
 def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
-                source_names: list[str], stages: tuple[list[RecordStage], list[RecordStage]], reference: Any,
-                eval_files: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool,
+                source_names: list[str], stages: tuple[list[RecordStage], list[RecordStage]],
+                global_stages: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool,
                 resume: bool = True) -> RunResult:
     progress = _Progress(config.runner.progress and not quiet)
     rejects_tmp = work_dir / "rejects.jsonl"
@@ -755,7 +709,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     with rejects_tmp.open("wb") as rejects_out:
         sig_path = work_dir / "signatures.u32" if config.near_dedup.enabled else None
         phase1 = _Phase1(config, source_names, rejects_out, sig_path)
-        executor = _run_phase1(config, files, stages, reference, phase1, progress, work_dir, quiet=quiet,
+        executor = _run_phase1(config, files, stages, global_stages, phase1, progress, work_dir, quiet=quiet,
                                resume=resume)
     phase1_seconds, c_global, rss_phase1 = time.perf_counter() - t_phase1, _main_cpu(), _peak_rss_mb()
     funnel = phase1.funnel
@@ -763,7 +717,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     # phase 2: global stages on keys; the executor (a Ray session) stays up for them
     try:
         table = phase1.table()
-        removed, cluster_of, clusters_report, split_of = _decide_globally(table, config, funnel)
+        removed, cluster_of, clusters_report, split_of = _decide_globally(table, global_stages, funnel)
         del table  # phase 3 needs only the ids, tokens, languages and sources of phase1
         executor.close()
     except BaseException:
@@ -786,10 +740,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
     report["bad_files"] = phase1.bad_files
-    if eval_files:
-        from ..dedup.eval_sets import eval_report
-
-        report["decontamination"] = {"eval_files": eval_report(eval_files, phase1.eval_matches)}
+    report.update(funnel.sections)  # sections the global stages add (decontamination: per evaluation file)
     _write_json(run_dir / "report.json", report)
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     manifest = _manifest(config, files, source_names, funnel, wall_start, records_in, records_out,
@@ -818,7 +769,7 @@ def _main_cpu() -> float:
 
 
 def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]],
-                stages: tuple[list[RecordStage], list[RecordStage]], reference: Any, phase1: _Phase1,
+                stages: tuple[list[RecordStage], list[RecordStage]], global_stages: list[Any], phase1: _Phase1,
                 progress: _Progress, work_dir: Path, *, quiet: bool = True, resume: bool = True) -> Executor:
     """Start the executor and run every shard through it into ``phase1``; returns the executor, still open.
 
@@ -835,11 +786,10 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
         num_perm=config.near_dedup.num_perm,
         minhash_seed=config.near_dedup.seed,
         near_enabled=config.near_dedup.enabled,
-        reference=reference,
         stratify_by=None if config.split.stratify_by == "source" else config.split.stratify_by,
         group_by=tuple(k for k in config.split.group_by if k != "near_cluster"),
         shared_lines=_shared_lines(files, config) if config.near_dedup.enabled else {},
-        key_stages=[s for s in build_global_stages(config) if s.needs_keys],
+        key_stages=[s for s in global_stages if s.needs_keys],
     )
     shards = plan_shards(files, config.runner.shard_bytes)
     shards_root = work_dir / "shards"
@@ -1072,14 +1022,14 @@ def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]],
 
 
 def _decide_globally(
-    table: KeyTable, config: RunConfig, funnel: _Funnel,
+    table: KeyTable, global_stages: list[Any], funnel: _Funnel,
 ) -> tuple[_Removed, np.ndarray, list[dict[str, Any]], np.ndarray]:
     """Run the global stages in order on the key table; return what they removed (row -> stage, reason,
     detail, the record it duplicates, similarity), cluster labels, the reported clusters, the split codes."""
     removed = _Removed(len(table))
     clusters_report: list[dict[str, Any]] = []
     split_of = np.full(len(table), -1, dtype=np.int8)
-    for stage in build_global_stages(config):
+    for stage in global_stages:
         t0, c0 = time.perf_counter(), time.process_time()
         decision = stage.decide(table)
         for idx, drop in decision.drops.items():
@@ -1091,6 +1041,7 @@ def _decide_globally(
         if decision.assignment is not None:
             split_of = _split_codes(decision.assignment, len(table))
         funnel.notes.extend(decision.notes)
+        funnel.sections.update(decision.report)
         del decision
         funnel.seconds[stage.name] += time.perf_counter() - t0
         funnel.cpu_seconds[stage.name] += time.process_time() - c0

@@ -232,7 +232,6 @@ class ShardSummary:
     dropped: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
-    eval_matches: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # reason -> (pos, ex)
     bad_files: list[dict[str, str]] = field(default_factory=list)
     stage_keys: dict[str, Any] = field(default_factory=dict)
@@ -289,8 +288,6 @@ class ShardWriter:
         self.summary.bases.append(base)
         self._kept_flags.append(False)
         self._dropped[stage][reason] += 1
-        if reason == "eval_contamination":
-            self.summary.eval_matches[dup_of] += 1
         self._rejects.write(reject_line(base, stage, reason, detail, source, rec_bytes, raw, dup_of, sim))
         if len(self._examples[reason]) < 3:
             self._examples[reason].append((pos, {

@@ -35,7 +35,7 @@ def _batch(contents: list[str]) -> tuple[Any, ...]:
 
 def _plan() -> runner.WorkerPlan:
     return runner.WorkerPlan(stages=[SpamBatch()], shingle_size=3, num_perm=16, minhash_seed=1, near_enabled=True,
-                             reference=None, stratify_by=None)
+                             stratify_by=None)
 
 
 def test_a_batch_stage_is_called_once_per_batch_and_its_drops_are_counted() -> None:

@@ -27,7 +27,7 @@ def _plan() -> None:
                                        "quality": {"enabled": True}})
     plan = runner.WorkerPlan(stages=runner.build_stages(config), shingle_size=config.near_dedup.shingle_size,
                              num_perm=config.near_dedup.num_perm, minhash_seed=config.near_dedup.seed,
-                             near_enabled=True, reference=None, stratify_by=None)
+                             near_enabled=True, stratify_by=None)
     runner._init_worker(plan)
     _READY.append(True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from curation.config import load_config
@@ -22,23 +23,36 @@ def cluster(ray_cluster):  # noqa: ANN001, ANN201 - the session's two-node clust
         ray.shutdown()
 
 
-def _config(real_dir: Path, out: Path, **runner: object):
+def _eval_file(real_dir: Path, tmp_path: Path) -> Path:
+    """An evaluation set made of some training conversations, so decontamination has work on Ray too."""
+    from curation.readers import read_path
+
+    items = [item for _, item in zip(range(40), read_path(real_dir / "anthropics__hh-rlhf" /
+                                                          "harmless-base_test.jsonl.gz"), strict=False)][::8]
+    path = tmp_path / "eval.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(item.record) + b"\n" for item in items if item.record))
+    return path
+
+
+def _config(real_dir: Path, out: Path, eval_file: Path, **runner: object):
     return load_config(None, values={
         "inputs": [str(real_dir / "lm-sys__FastChat"), str(real_dir / "anthropics__hh-rlhf")], "out": str(out),
         "export.formats": [], "runner.progress": False, "runner.batch_size": 64, "split.train": 0.8, "split.test": 0.1,
-        **{f"runner.{k}": v for k, v in runner.items()}})
+        "decontaminate.paths": [str(eval_file)], **{f"runner.{k}": v for k, v in runner.items()}})
 
 
 def test_ray_outputs_are_byte_identical_to_the_local_executor(cluster, real_dir: Path, tmp_path: Path) -> None:
-    local = run_pipeline(_config(real_dir, tmp_path / "local", executor="inprocess"), quiet=True)
-    on_ray = run_pipeline(_config(real_dir, tmp_path / "ray", executor="ray", address=cluster.address, workers=2),
-                          quiet=True)
+    eval_file = _eval_file(real_dir, tmp_path)
+    local = run_pipeline(_config(real_dir, tmp_path / "local", eval_file, executor="inprocess"), quiet=True)
+    on_ray = run_pipeline(_config(real_dir, tmp_path / "ray", eval_file, executor="ray", address=cluster.address,
+                                  workers=2), quiet=True)
     assert local.records_in > 500 and on_ray.records_in == local.records_in
     names = ["splits/train.jsonl", "splits/validation.jsonl", "splits/test.jsonl", "rejects.jsonl", "report.json"]
     for name in names:
         a, b = (tmp_path / "local" / name).read_bytes(), (tmp_path / "ray" / name).read_bytes()
         assert a == b, name
     assert (tmp_path / "local" / "rejects.jsonl").stat().st_size > 0
+    assert local.report["decontamination"]["eval_files"][0]["matched"] >= 5  # the eval stage ran on Ray too
 
 
 def test_the_ray_executor_spreads_actors_over_both_nodes_and_keeps_order(cluster) -> None:

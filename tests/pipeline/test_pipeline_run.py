@@ -173,7 +173,7 @@ def test_a_stage_that_crashes_on_one_record_does_not_stop_the_run() -> None:
             return None
 
     plan = runner.WorkerPlan(stages=[Fragile()], shingle_size=3, num_perm=16, minhash_seed=1, near_enabled=True,
-                             reference=None, stratify_by=None)
+                             stratify_by=None)
     runner._init_worker(plan)
     lines = [orjson.dumps({"id": f"r{i}", "messages": [{"role": "user", "content": c},
                                                        {"role": "assistant", "content": "ok then"}]})
@@ -192,7 +192,7 @@ def test_a_record_whose_dedup_key_fails_is_rejected_alone() -> None:
     from curation.pipeline import runner
 
     plan = runner.WorkerPlan(stages=[], shingle_size=3, num_perm=16, minhash_seed=1, near_enabled=True,
-                             reference=None, stratify_by=None)
+                             stratify_by=None)
     runner._init_worker(plan)
     rows = [{"id": rid, "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok then"}]}
             for rid, text in (("a", "fine"), ("b", "bad \ud800 text"), ("c", "also fine"))]

@@ -53,11 +53,12 @@ class KeyTable:
 
 @dataclass(slots=True)
 class GlobalDrop:
-    """One record a global stage removes. ``duplicate_of`` is the row of the record it duplicates."""
+    """One record a global stage removes. ``duplicate_of`` is the row of the record it duplicates, or the id of
+    what it matched outside the table (an evaluation item)."""
 
     reason: str
     detail: str
-    duplicate_of: int | None = None
+    duplicate_of: int | str | None = None
     similarity: float | None = None
     stage: str | None = None  # funnel stage when it differs from the deciding stage's name (e.g. "balance")
 
@@ -69,6 +70,7 @@ class Decision:
     clusters: list[dict[str, Any]] = field(default_factory=list)  # the largest, for the report: rows, not ids
     assignment: Mapping[int, str] | None = None  # row -> split name (a dict, or a row-indexed SplitAssignment)
     notes: list[str] = field(default_factory=list)  # for the report's warnings (what the stage chose not to do)
+    report: dict[str, Any] = field(default_factory=dict)  # top-level report sections the stage adds
 
 
 class GlobalStage:
