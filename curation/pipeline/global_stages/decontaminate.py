@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from curation.errors import CurationError
 from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
 
 if TYPE_CHECKING:
@@ -84,8 +85,11 @@ class DecontaminateStage(GlobalStage):
 
     def decide(self, table: KeyTable) -> Decision:
         keys = table.extra.get(self.name)
-        if keys is None:
+        if not len(table):
             return Decision()
+        if keys is None or len(keys) != len(table):  # never keep a record unchecked
+            raise CurationError(f"decontamination keys cover {0 if keys is None else len(keys)} of {len(table)} "
+                                "kept records", hint="re-run with --no-resume (shards of an older version?)")
         alive = np.asarray(table.alive, dtype=bool)
         drops: dict[int, GlobalDrop] = {}
         matched: Counter[str] = Counter()

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
 
 from curation.dedup.config import DecontaminationConfig
+from curation.errors import CurationError
 from curation.pipeline.global_stages.base import KeyTable
 from curation.pipeline.global_stages.decontaminate import KEY_DTYPE, DecontaminateStage
 
@@ -61,3 +63,10 @@ def test_keys_find_the_eval_item_and_the_report_counts_it_per_file(tmp_path: Pat
     assert list(decision.drops) == [1] and decision.drops[1].duplicate_of == "q1"
     assert decision.report == {"decontamination": {"eval_files": [
         {"path": str(eval_file), "layout": "openai", "items": 2, "matched": 1}]}}
+
+
+def test_missing_keys_stop_the_run_rather_than_keep_records_unchecked():
+    table = _table([(-1, 0.0, False, False)])
+    del table.extra["decontaminate"]
+    with pytest.raises(CurationError, match="decontamination keys cover 0 of 1"):
+        DecontaminateStage(ref_ids=["a"]).decide(table)
