@@ -128,10 +128,11 @@ class RunnerConfig(_Strict):
         description="Records per batch sent to a worker; default: 2048 for inputs over 64 MB, else 512 (big "
         "batches keep each stage's tables in cache, small ones keep every worker busy on small inputs).")
     progress: bool = True
-    shard_bytes: int = Field(
-        default=32_000_000, ge=1,
+    shard_bytes: int | None = Field(
+        default=None, ge=1,
         description="Phase-1 task size: a plain JSONL file is cut at newlines into byte ranges of about this size "
-        "(each read and written by one worker); other files are one task each.")
+        "(each read and written by one worker); other files are one task each. Default: a 32nd of the input, "
+        "between 2 MB and 32 MB, so that workers finish together on mid-size inputs too.")
 
 
 class RunConfig(_Strict):

@@ -115,3 +115,12 @@ def test_unique_ids_match_the_sequential_rule_and_survive_hash_collisions(monkey
         got = [uid for batch in batches for uid in unique.assign(batch)]
         assert got == sequential([b for batch in batches for b in batch]), hashing
         assert list(unique.store) == got
+
+
+def test_default_shard_size_gives_two_workers_many_tasks_on_mid_size_inputs() -> None:
+    from curation.pipeline.runner import auto_shard_bytes
+
+    # A fixed 32 MB made 3 tasks of a 71 MB file: one worker ran the last alone for a third of the run.
+    assert 71_000_000 // auto_shard_bytes(71_000_000) >= 30
+    assert auto_shard_bytes(100_000) == 2_000_000  # small inputs: few tasks, each worth starting
+    assert auto_shard_bytes(10_000_000_000) == 32_000_000  # big inputs: bounded memory per task
