@@ -100,6 +100,16 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "field mapping",
         "A ranked or scored preference row states no preference (a tie, equal scores, fewer than two answers).",
     ),
+    "incomplete_answer": (
+        "error",
+        "drop calls that stopped for length or content_filter, or log them again with a larger max_tokens",
+        "A logged API answer that was cut off (finish_reason `length` or `content_filter`).",
+    ),
+    "prompt_mismatch": (
+        "error",
+        "pair two answers to the same prompt, or give the shared prompt in a `prompt` field",
+        "The chosen and rejected sides open with different user turns: they share no prompt.",
+    ),
     "check_error": (
         "error",
         "report it with the record: a check failed on it (the run rejected this record alone)",

@@ -12,6 +12,11 @@ and answers them with tool messages without ids (one tool message may answer sev
 of results). These become ``tool_calls`` with ids ``call_<n>`` numbered through the conversation, and tool
 messages answering them in order (a JSON list with one result per open call is split into one message each).
 
+Tool calls written as markup (Hermes ``<tool_call>`` tags, Anthropic ``tool_use`` / ``tool_result`` blocks)
+are lifted the same way; the parsing is in ``readers.formats.tool_markup``. OpenThoughts' reasoning markers
+(``<|begin_of_thought|> ... <|end_of_thought|> <|begin_of_solution|> ... <|end_of_solution|>``) count as a
+``<think>`` block.
+
 Every function here is a ``maybe_*``: safe to re-run, and it returns its input untouched when nothing applies.
 """
 
@@ -22,23 +27,42 @@ from typing import Any
 
 import orjson
 
+from curation.readers.formats import tool_markup
+
 REASONING_KEYS = ("reasoning_content", "reasoning")
 _REASONING_KEY_SET = frozenset(REASONING_KEYS)
 _THINK = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.S)
+_THOUGHT = re.compile(r"\A\s*<\|begin_of_thought\|>(.*?)<\|end_of_thought\|>\s*", re.S)
+_SOLUTION = re.compile(r"\A\s*<\|begin_of_solution\|>(.*?)<\|end_of_solution\|>\s*\Z", re.S)
+_OPENERS = ("<think>", "<|begin_of_thought|>")
 _MESSAGE_LISTS = ("messages", "prompt", "chosen", "rejected")
+_PART_KINDS = frozenset({"reasoning", "tool_call", "thinking", "tool_use"})
+
+
+def opens_reasoning(text: str) -> bool:
+    head = text[:64]
+    return "<think>" in head or "<|begin_of_thought|>" in head
 
 
 def split_think(text: str) -> tuple[str | None, str]:
-    """(reasoning, answer) for a text that opens with a ``<think>`` block; (None, text) otherwise."""
-    if "<think>" not in text[:64]:
+    """(reasoning, answer) for a text that opens with a ``<think>`` block (or OpenThoughts' thought markers);
+    (None, text) otherwise."""
+    if not opens_reasoning(text):
         return None, text
     match = _THINK.match(text)
+    if match is not None:
+        return match.group(1).strip(), text[match.end():]
+    match = _THOUGHT.match(text)
     if match is None:
         return None, text
-    return match.group(1).strip(), text[match.end():]
+    answer = text[match.end():]
+    solution = _SOLUTION.match(answer)
+    return match.group(1).strip(), solution.group(1).strip() if solution else answer
 
 
 def _part_text(part: dict[str, Any]) -> Any:
+    if "thinking" in part and "text" not in part:  # Anthropic's extended-thinking block
+        return part["thinking"]
     return part.get("text", part.get("value"))
 
 
@@ -67,10 +91,13 @@ def maybe_lift_message(message: Any, n_calls: int) -> tuple[Any, list[str]]:
     content = message.get("content")
     has_key = not _REASONING_KEY_SET.isdisjoint(message)  # one C loop over the message's keys, read per message
     has_parts = isinstance(content, list) and any(
-        isinstance(p, dict) and p.get("type") in ("reasoning", "tool_call", "thinking") for p in content
+        isinstance(p, dict) and p.get("type") in _PART_KINDS for p in content
     )
-    has_think = isinstance(content, str) and message.get("role") == "assistant" and "<think>" in content[:64]
-    if not (has_key or has_parts or has_think):
+    assistant_text = isinstance(content, str) and message.get("role") == "assistant"
+    has_think = assistant_text and opens_reasoning(content)
+    hermes = tool_markup.hermes_calls(content, n_calls) if assistant_text and tool_markup.CALL_OPEN in content \
+        else None
+    if not (has_key or has_parts or has_think or hermes):
         return message, []
     out = dict(message)
     reasoning: list[str] = []
@@ -97,6 +124,10 @@ def maybe_lift_message(message: Any, n_calls: int) -> tuple[Any, list[str]]:
                 call = _call_from_part(_part_text(part), n_calls + len(added))
                 calls.append(call)
                 added.append(call["id"])
+            elif kind == "tool_use":
+                call = tool_markup.anthropic_call(part, n_calls + len(added))
+                calls.append(call)
+                added.append(call["id"])
             else:
                 kept.append(part)
         if calls:
@@ -107,8 +138,16 @@ def maybe_lift_message(message: Any, n_calls: int) -> tuple[Any, list[str]]:
             out.pop("content", None)
         else:
             out["content"] = ""
-    elif has_think:
-        thought, answer = split_think(content)
+    elif hermes is not None:
+        text, calls = hermes
+        out["tool_calls"] = [*(out.get("tool_calls") or []), *calls]
+        added = [c["id"] for c in calls]
+        if text:
+            out["content"] = text
+        else:
+            out.pop("content", None)
+    if has_think and isinstance(out.get("content"), str):
+        thought, answer = split_think(out["content"])
         if thought is not None:
             if thought:
                 reasoning.append(thought)
@@ -131,6 +170,15 @@ def _tool_text(message: dict[str, Any]) -> str | None:
 def _answer_tools(message: dict[str, Any], pending: list[str]) -> list[dict[str, Any]]:
     """A tool message without an id, answering the pending calls: one message per result."""
     text = _tool_text(message)
+    blocks = tool_markup.hermes_responses(text) if text is not None and tool_markup.RESPONSE_OPEN in text else None
+    if blocks is not None:
+        out = []
+        for block in blocks:
+            answer = {"role": "tool", "content": block}
+            if pending:
+                answer["tool_call_id"] = pending.pop(0)
+            out.append(answer)
+        return out
     if len(pending) > 1 and text is not None:
         try:
             results = orjson.loads(text)
@@ -160,7 +208,8 @@ def _nothing_to_lift(messages: list[Any]) -> bool:
         content = message.get("content")
         if not _REASONING_KEY_SET.isdisjoint(message) or isinstance(content, list):
             return False
-        if isinstance(content, str) and "<think>" in content[:64] and message.get("role") == "assistant":
+        if isinstance(content, str) and message.get("role") == "assistant" and (
+                opens_reasoning(content) or tool_markup.CALL_OPEN in content):
             return False
     return True
 
@@ -176,6 +225,14 @@ def maybe_lift_messages(messages: Any) -> Any:
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "tool" and "tool_call_id" not in message and pending:
             out.extend(_answer_tools(message, pending))
+            changed = True
+            continue
+        if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), list) \
+                and any(tool_markup.is_tool_result(p) for p in message["content"]):
+            for part in tool_markup.split_tool_results(message):
+                if part.get("tool_call_id") in pending:
+                    pending.remove(part["tool_call_id"])
+                out.append(part)
             changed = True
             continue
         lifted, added = maybe_lift_message(message, n_calls)

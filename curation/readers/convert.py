@@ -19,8 +19,8 @@ from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
-from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows
-from curation.readers.formats._common import ConvertProblem
+from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows, tool_markup
+from curation.readers.formats._common import ConvertProblem, normalize_tools
 from curation.readers.formats.media import attach_images
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -40,6 +40,7 @@ _JSON_FIELDS = (
     "non_preferred_output",
     "history",
 )
+_JSON_FIELD_SET = frozenset(_JSON_FIELDS)
 
 
 def detect_format(obj: dict[str, Any], mapping: FieldMapping | None = None) -> str | None:
@@ -83,16 +84,20 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-def _from_row(row: dict[str, Any]) -> dict[str, Any]:
-    obj = _drop_none(row)
-    for key in _JSON_FIELDS:
-        value = obj.get(key)
-        if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """Turns or tools held as a JSON string (a CSV column, a string-typed parquet column, or a JSONL line
+    written from such a table) are decoded in place; a string that is not JSON stays for the checks."""
+    for key, value in obj.items():  # a record has a handful of keys: fewer steps than looking up each field
+        if type(value) is str and key in _JSON_FIELD_SET and value.lstrip()[:1] in ("[", "{"):
             try:
                 obj[key] = orjson.loads(value)
             except orjson.JSONDecodeError:
                 pass
     return obj
+
+
+def _from_row(row: dict[str, Any]) -> dict[str, Any]:
+    return _parse_json_fields(_drop_none(row))
 
 
 def _own_id(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[str | None, str | None]:
@@ -150,7 +155,8 @@ def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
     if isinstance(payload, _BUFFERS):
-        return orjson.loads(payload)
+        obj = orjson.loads(payload)
+        return _parse_json_fields(obj) if type(obj) is dict else obj
     if isinstance(payload, dict):
         return _from_row(payload)
     return payload
@@ -223,8 +229,8 @@ def convert_payload(
                 "(or pass a field mapping)"
             )
             if isinstance(obj.get("text"), str):
-                detail += ("; its 'text' has no chat markup (ChatML, Llama, '### Human:'), so it reads as "
-                           "pretraining text, not a conversation")
+                detail += ("; its 'text' has no chat markup (ChatML, Llama, Gemma, Zephyr, Vicuna, '### Human:', "
+                           "'### Instruction:'), so it reads as pretraining text, not a conversation")
             return _error(path, line, index, fmt, "unknown_format", detail)
         spec = FORMATS[name]
     try:
@@ -260,6 +266,7 @@ def convert_payload(
             extra_fields = {**(extra_fields or {}), "turn_fields": turn_fields}
         if system is not None:
             _add_system(body, system)
+        _maybe_tools_from_system(body)
         record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
         if record_id is None:
             record_id = content_hash(body)
@@ -318,6 +325,21 @@ def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
     if isinstance(value, str) and value.strip():
         return {"role": "system", "content": value}
     return None
+
+
+def _maybe_tools_from_system(body: dict[str, Any]) -> None:
+    """Hermes-style data lists its function schemas only inside the system prompt (``<tools> ... </tools>``):
+    they become the record's ``tools``, so exporters and checks see them (the prompt text stays)."""
+    if "tools" in body:
+        return
+    turns = body.get("messages") or body.get("prompt")
+    if type(turns) is not list or not turns or type(turns[0]) is not dict or turns[0].get("role") != "system":
+        return
+    content = turns[0].get("content")
+    if isinstance(content, str) and tool_markup.TOOLS_OPEN in content:
+        tools = normalize_tools(tool_markup.tools_in_text(content))
+        if tools:
+            body["tools"] = tools
 
 
 def _add_system(body: dict[str, Any], system: dict[str, Any]) -> None:

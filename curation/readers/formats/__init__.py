@@ -12,6 +12,7 @@ from typing import Any
 
 from curation.readers.formats import (
     alpaca,
+    api_log,
     chat_text,
     function_calling,
     gemini,
@@ -52,6 +53,7 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(ranked.NAME, ranked.KEYS, ranked.is_ranked, ranked.convert),
         InputFormat(oasst.NAME, oasst.KEYS, oasst.is_oasst, oasst.convert),
         InputFormat(oasst_rows.NAME, oasst_rows.KEYS, oasst_rows.is_oasst_row, oasst_rows.convert),
+        InputFormat(api_log.NAME, api_log.KEYS, api_log.is_api_log, api_log.convert),
         InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(

@@ -40,6 +40,12 @@ class ConvertProblem(ValueError):
         super().__init__(detail)
         self.code = code
 
+
+def no_preference(why: str) -> ConvertProblem:
+    return ConvertProblem("no_preference", f"{why}, so there is no chosen and rejected answer to train on "
+                                           "(drop such rows, or read the answers as SFT with a field mapping)")
+
+
 CONTENT_KEYS = ("content", "value", "text", "message")
 
 
@@ -82,7 +88,15 @@ def normalize_tools(value: Any) -> Any:
         return value
     if all(isinstance(t, dict) and "type" in t for t in value):
         return value
-    return [t if not isinstance(t, dict) or "type" in t else {"type": "function", "function": t} for t in value]
+    return [t if not isinstance(t, dict) or "type" in t else {"type": "function", "function": _function(t)}
+            for t in value]
+
+
+def _function(schema: dict[str, Any]) -> dict[str, Any]:
+    """Anthropic's tool schema (``input_schema``) in OpenAI's shape (``parameters``); others as they are."""
+    if "input_schema" in schema and "parameters" not in schema:
+        return {("parameters" if k == "input_schema" else k): v for k, v in schema.items()}
+    return schema
 
 
 def parse_tool_calls(value: Any, first_id: int) -> list[dict[str, Any]]:

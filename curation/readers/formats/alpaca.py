@@ -20,8 +20,17 @@ def is_alpaca(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return "instruction" in obj and ("output" in obj or "response" in obj)
 
 
+def blank(value: Any) -> Any:
+    """pandas writes a missing cell as the text "nan" when a column goes through ``astype(str)``; it means
+    nothing was there, and kept it would put "nan" in the prompt (or teach the model to answer "nan")."""
+    if isinstance(value, str) and len(value) < 8 and value.strip().lower() == "nan":
+        return ""
+    return value
+
+
 def user_text(instruction: Any, input_: Any) -> Any:
     """Instruction plus input, the way Alpaca's own prompt joins them (blank line between)."""
+    input_ = blank(input_)
     if isinstance(input_, str) and input_.strip() and isinstance(instruction, str):
         return f"{instruction}\n\n{input_}"
     return instruction
@@ -29,7 +38,7 @@ def user_text(instruction: Any, input_: Any) -> Any:
 
 def _input(obj: dict[str, Any]) -> Any:
     """``input`` and ``context`` (both kept when a record has both, input first)."""
-    texts = [v for v in (obj.get("input"), obj.get("context")) if isinstance(v, str) and v.strip()]
+    texts = [v for v in map(blank, (obj.get("input"), obj.get("context"))) if isinstance(v, str) and v.strip()]
     if len(texts) == 2:
         return "\n\n".join(texts)
     return texts[0] if texts else obj.get("input")
@@ -46,7 +55,7 @@ def history_messages(history: Any) -> list[dict[str, Any]]:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    output = obj["output"] if "output" in obj else obj.get("response")
+    output = blank(obj["output"] if "output" in obj else obj.get("response"))
     messages = [
         *history_messages(obj.get("history")),
         {"role": "user", "content": user_text(obj.get("instruction"), _input(obj))},

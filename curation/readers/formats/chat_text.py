@@ -2,9 +2,11 @@
 
 Recognised (the markup is unambiguous, so parsing it loses nothing): ChatML (``<|im_start|>role ...
 <|im_end|>``), Llama 3 (``<|start_header_id|>role<|end_header_id|> ... <|eot_id|>``), Llama 2
-(``<s>[INST] <<SYS>>...<</SYS>> q [/INST] a </s>``) and the ``### Human: ... ### Assistant: ...`` style
-of openassistant-guanaco. A ``text`` without such markup is pretraining text, not a conversation, and is
-reported as such by the reader.
+(``<s>[INST] <<SYS>>...<</SYS>> q [/INST] a </s>``), the ``### Human: ... ### Assistant: ...`` style
+of openassistant-guanaco, Gemma (``<start_of_turn>user ... <end_of_turn>``), Zephyr and Phi-3 (``<|user|>
+... </s>`` or ``<|end|>``), Vicuna v1.1 (``... USER: q ASSISTANT: a</s>``, the preamble is the system prompt)
+and the Alpaca prompt template (``### Instruction:`` / ``### Input:`` / ``### Response:``). A ``text``
+without such markup is pretraining text, not a conversation, and is reported as such by the reader.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ _LLAMA3 = re.compile(
 _LLAMA2 = re.compile(r"\[INST\](.*?)\[/INST\](.*?)(?:</s>|(?=<s>\s*\[INST\])|(?=\[INST\])|\Z)", re.S)
 _LLAMA2_SYS = re.compile(r"<<SYS>>(.*?)<</SYS>>", re.S)
 _HASH_TURN = re.compile(r"\s*###\s*(Human|Assistant|User|Bot)\s*:\s*", re.I)
+_GEMMA = re.compile(r"<start_of_turn>\s*(\w+)\s*\n(.*?)(?:<end_of_turn>|(?=<start_of_turn>)|\Z)", re.S)
+_PIPE_ROLES = r"(system|user|assistant)"
+_PIPE = re.compile(r"<\|" + _PIPE_ROLES + r"\|>\s*(.*?)(?:</s>|<\|end\|>|(?=<\|" + _PIPE_ROLES + r"\|>)|\Z)", re.S)
+_VICUNA_TURN = re.compile(r"(?:^|\s|</s>)(USER|ASSISTANT):\s?")
+_ALPACA_HEAD = re.compile(r"(?:^|\n)\s*### (Instruction|Input|Response):[ \t]*\n?")
+# End-of-text markers the templates leave after a turn; they are not part of what anyone said.
+_EOS = re.compile(r"\s*(?:</s>|<\|endoftext\|>|<eos>|<\|end\|>)\s*$")
 
 def style(text: Any) -> str | None:
     if not isinstance(text, str):
@@ -36,7 +45,30 @@ def style(text: Any) -> str | None:
         return "llama2"
     if re.search(r"###\s*(Human|User)\s*:", text, re.I) and re.search(r"###\s*(Assistant|Bot)\s*:", text, re.I):
         return "hash"
+    if "<start_of_turn>" in text:
+        return "gemma"
+    if ("<|user|>" in text or "<|system|>" in text) and "<|assistant|>" in text:
+        return "pipe"
+    if "### Instruction:" in text and "### Response:" in text:
+        return "alpaca"
+    if _vicuna_turns(text):
+        return "vicuna"
     return None
+
+
+def _vicuna_turns(text: str) -> list[tuple[str, str]] | None:
+    """(speaker, text) pairs of a ``USER: ... ASSISTANT: ...`` transcript, and the preamble as ``SYSTEM``; None
+    unless the speakers alternate from USER and every turn says something (prose that merely contains "USER:"
+    is not a transcript)."""
+    if "USER:" not in text or "ASSISTANT:" not in text:
+        return None
+    parts = _VICUNA_TURN.split(text)
+    turns = [(parts[i], _EOS.sub("", parts[i + 1]).strip()) for i in range(1, len(parts) - 1, 2)]
+    if len(turns) < 2 or any(speaker != ("USER" if n % 2 == 0 else "ASSISTANT") for n, (speaker, _) in
+                             enumerate(turns)) or not all(body for _, body in turns):
+        return None
+    preamble = parts[0].strip()
+    return ([("SYSTEM", preamble)] if preamble else []) + turns
 
 
 def is_chat_text(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -70,9 +102,46 @@ def _hash(text: str) -> list[dict[str, Any]]:
     return messages
 
 
+def _pipe(text: str, mapping: FieldMapping | None) -> list[dict[str, Any]]:
+    return [{"role": map_role(role, mapping), "content": _EOS.sub("", body).strip()}
+            for role, body, *_ in _PIPE.findall(text)]
+
+
+def _gemma(text: str, mapping: FieldMapping | None) -> list[dict[str, Any]]:
+    return [{"role": map_role(role, mapping), "content": _EOS.sub("", body).strip()}
+            for role, body in _GEMMA.findall(text)]
+
+
+def _alpaca(text: str) -> list[dict[str, Any]]:
+    parts = _ALPACA_HEAD.split(text)
+    messages: list[dict[str, Any]] = []
+    if parts[0].strip():
+        messages.append({"role": "system", "content": parts[0].strip()})
+    user: list[str] = []
+    for i in range(1, len(parts) - 1, 2):
+        body = _EOS.sub("", parts[i + 1]).strip()
+        if parts[i] == "Response":
+            messages.append({"role": "user", "content": "\n\n".join(user)})
+            messages.append({"role": "assistant", "content": body})
+            user = []
+        elif body:
+            user.append(body)
+    return messages
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     text = obj["text"]
     kind = style(text)
+    if kind == "gemma":
+        return [(None, {"messages": _gemma(text, mapping)}, None)]
+    if kind == "pipe":
+        return [(None, {"messages": _pipe(text, mapping)}, None)]
+    if kind == "alpaca":
+        return [(None, {"messages": _alpaca(text)}, None)]
+    if kind == "vicuna":
+        roles = {"SYSTEM": "system", "USER": "user", "ASSISTANT": "assistant"}
+        turns = _vicuna_turns(text) or []
+        return [(None, {"messages": [{"role": roles[s], "content": body} for s, body in turns]}, None)]
     if kind == "chatml":
         messages = _tagged(_CHATML, text, mapping)
     elif kind == "llama3":

@@ -15,7 +15,8 @@ from curation.readers.mapping import FieldMapping
 from curation.records import arguments_string
 
 NAME = "gemini"
-KEYS = frozenset({"contents", "systemInstruction", "system_instruction"})
+KEYS = frozenset({"contents", "systemInstruction", "system_instruction", "tools"})
+_DECLARATION_KEYS = ("functionDeclarations", "function_declarations")
 _KNOWN_PARTS = frozenset({"text", "functionCall", "functionResponse"})
 _ROLES = {"user": "user", "model": "assistant", "function": "tool", "tool": "tool", "system": "system"}
 
@@ -31,6 +32,32 @@ def _text(parts: Any) -> str | None:
         return None
     texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
     return "".join(texts) if texts else None
+
+
+def _lower_types(schema: Any) -> Any:
+    """Vertex writes OpenAPI types in capitals (``"type": "OBJECT"``); JSON Schema's are lower case."""
+    if isinstance(schema, dict):
+        return {k: (v.lower() if k == "type" and isinstance(v, str) else _lower_types(v)) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_lower_types(v) for v in schema]
+    return schema
+
+
+def tools_of(value: Any) -> list[Any] | None:
+    """Gemini's ``tools: [{"functionDeclarations": [...]}]`` as OpenAI function tools. Other tool kinds
+    (``googleSearch``, ``codeExecution``) have no OpenAI equivalent and stay as they are for the checks."""
+    if not isinstance(value, list) or not value:
+        return None
+    tools: list[Any] = []
+    for entry in value:
+        key = next((k for k in _DECLARATION_KEYS if isinstance(entry, dict) and k in entry), None)
+        if key is None or not isinstance(entry[key], list):
+            tools.append(entry)
+            continue
+        for declaration in entry[key]:
+            function = _lower_types(declaration) if isinstance(declaration, dict) else declaration
+            tools.append({"type": "function", "function": function})
+    return tools
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
@@ -69,4 +96,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                 messages.append(message)
         else:
             messages.append({"role": role, "content": text if not others else parts})
-    return [(None, {"messages": messages}, None)]
+    body: dict[str, Any] = {"messages": messages}
+    tools = tools_of(obj.get("tools"))
+    if tools:
+        body["tools"] = tools
+    return [(None, body, None)]

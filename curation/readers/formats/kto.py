@@ -20,12 +20,30 @@ LABEL_KEYS = ("label", "kto_tag")
 KEYS = frozenset({"messages", "conversations", "prompt", "completion", "tools", *LABEL_KEYS})
 
 
+# How files that went through CSV, pandas or a hand-written script spell the label. Read as a class
+# instead, "false" would make an undesirable answer SFT data without a word.
+_WORDS = {"true": True, "false": False, "desirable": True, "undesirable": False}
+
+
 def label_of(obj: dict[str, Any]) -> bool | None:
-    """The record's boolean KTO label, or None (a string or numeric ``label`` is a class, not KTO)."""
+    """The record's KTO label, or None when it has none (a ``label`` such as "positive" is a class, not KTO).
+
+    Booleans, and the words true/false, desirable/undesirable in any case, are labels in every layout. 0/1
+    are labels only beside ``prompt`` + ``completion`` (TRL's unpaired layout): on a bare conversation they
+    may be a moderation class (1 = toxic), which must not be read as "desirable".
+    """
     for key in LABEL_KEYS:
         value = obj.get(key)
-        if isinstance(value, bool):
+        if value is None:
+            continue
+        if value is True or value is False:
             return value
+        if isinstance(value, str):
+            word = _WORDS.get(value.strip().lower())
+            if word is not None:
+                return word
+        if value in (0, 1, "0", "1") and (key == "kto_tag" or ("prompt" in obj and "completion" in obj)):
+            return value in (1, "1")
     return None
 
 

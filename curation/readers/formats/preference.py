@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import add_tools, convert_turns
+from curation.readers.formats._common import ConvertProblem, add_tools, convert_turns, no_preference
 from curation.readers.formats.alpaca import user_text
 from curation.readers.formats.prompt_completion import as_messages
 from curation.readers.mapping import FieldMapping
@@ -102,6 +102,31 @@ def strip_prompt(prompt: list[Any], side: list[Any]) -> list[Any]:
     return side
 
 
+# Score columns beside a pair (UltraFeedback binarized, argilla's distilabel sets, HelpSteer pairs).
+_SCORE_PAIRS = (("score_chosen", "score_rejected"), ("chosen_score", "rejected_score"),
+                ("chosen_rating", "rejected_rating"))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _refuse_non_preference(obj: dict[str, Any], prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> None:
+    """A pair that prefers nothing teaches nothing (DPO's loss is zero or noise), and a pair whose sides answer
+    different questions has no shared prompt: both are refused with the reason instead of exported."""
+    for good, bad in _SCORE_PAIRS:
+        if _number(obj.get(good)) and _number(obj.get(bad)) and obj[good] == obj[bad]:
+            raise no_preference(f"{good} and {bad} are equal ({obj[good]})")
+    rating = obj.get("rating")
+    if isinstance(rating, list) and len(rating) == 2 and all(_number(r) for r in rating) and rating[0] == rating[1]:
+        raise no_preference(f"both answers have the same rating ({rating[0]})")
+    if not prompt and chosen and rejected and all(
+            isinstance(side[0], dict) and side[0].get("role") == "user" for side in (chosen, rejected)):
+        raise ConvertProblem("prompt_mismatch", "chosen and rejected open with different user turns, so they "
+                             "answer different questions and share no prompt (pair answers to the same "
+                             "prompt, or give the prompt in a 'prompt' field)")
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     chosen_raw, rejected_raw = _sides(obj)
     chosen = side_messages(chosen_raw, mapping)
@@ -111,6 +136,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         prompt, chosen, rejected = split_shared_prefix(chosen, rejected)
     else:
         chosen, rejected = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
+    _refuse_non_preference(obj, prompt, chosen, rejected)
     body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     add_tools(body, obj, mapping)
     return [(None, body, None)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem, convert_turns
+from curation.readers.formats._common import no_preference as _no_preference
 from curation.readers.formats.preference import is_hh_transcript, parse_hh, split_shared_prefix
 from curation.readers.mapping import FieldMapping
 
@@ -53,11 +54,6 @@ def _layout(obj: dict[str, Any]) -> str | None:
 
 def is_ranked(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return _layout(obj) is not None
-
-
-def _no_preference(why: str) -> ConvertProblem:
-    return ConvertProblem("no_preference", f"{why}, so there is no chosen and rejected answer to train on "
-                                           "(drop such rows, or read the answers as SFT with a field mapping)")
 
 
 def _prompt(value: Any) -> list[dict[str, Any]]:

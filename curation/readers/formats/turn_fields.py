@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats.openai import maybe_fix_parts
-from curation.records import MESSAGE_KEYS, ROLES
+from curation.records import MESSAGE_KEYS, ROLES, arguments_string
 
 SIDES = ("messages", "prompt", "chosen", "rejected")
 
@@ -56,6 +56,23 @@ def _clean(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return kept, aside
 
 
+def _call_arguments_fixed(message: dict[str, Any]) -> dict[str, Any]:
+    """Tool-call ``arguments`` written as a JSON object (what a logging library or a hand-written script often
+    does) become the JSON string OpenAI requires; the call means the same. The same dict when none is."""
+    calls = message.get("tool_calls")
+    if type(calls) is not list or not any(
+            isinstance(c, dict) and isinstance(c.get("function"), dict)
+            and isinstance(c["function"].get("arguments"), dict | list) for c in calls):
+        return message
+    fixed = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("arguments"), dict | list):
+            call = {**call, "function": {**function, "arguments": arguments_string(function["arguments"])}}
+        fixed.append(call)
+    return {**message, "tool_calls": fixed}
+
+
 def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Clean every message of a converted body in place; the set-aside keys, or None when there were none."""
     found: list[dict[str, Any]] = []
@@ -66,6 +83,8 @@ def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
         for index, message in enumerate(turns):
             if type(message) is not dict or "role" not in message:
                 continue  # not a message: the checks report it as it is
+            if "tool_calls" in message:
+                message = turns[index] = _call_arguments_fixed(message)
             if type(message.get("content")) is list:
                 fixed = maybe_fix_parts(message["content"])  # v1 ``value`` parts on any side of any format
                 if fixed is not message["content"]:

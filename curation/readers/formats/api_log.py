@@ -1,0 +1,74 @@
+"""Logged Chat Completions calls: the request a team's app sent and the response it got back, one per line.
+
+This is what "our own conversations" usually are before anyone curates them: an LLM gateway, proxy or
+``logging`` wrapper writes ``{"request": {"model", "messages", "tools"?, ...}, "response": {"choices":
+[{"message": {...}, "finish_reason"}]}}`` (the response may sit under ``body``, as the Batch API's output
+has it). The conversation is the request's messages followed by the first choice's message.
+
+A response that stopped for ``length`` or ``content_filter`` holds a cut-off answer, which would teach the
+model to stop mid-sentence: refused as ``incomplete_answer``. A logged error (no choices) is refused as
+``empty_record``. Sampling parameters and the model name are kept in ``metadata.fields``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats._common import ConvertProblem, add_tools
+from curation.readers.formats.openai import fix_messages
+from curation.readers.mapping import FieldMapping
+
+NAME = "api_log"
+KEYS = frozenset({"request", "response"})
+_CUT = ("length", "content_filter")
+_ANSWER_KEYS = ("role", "content", "tool_calls", "function_call", "reasoning_content", "reasoning", "name")
+
+
+def _body(value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("body"), dict):
+        return value["body"]
+    return value
+
+
+def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if "response" not in obj:
+        return False
+    request, response = _body(obj.get("request")), _body(obj.get("response"))
+    return isinstance(request, dict) and isinstance(request.get("messages"), list) and isinstance(response, dict)
+
+
+def _answer(choice: dict[str, Any]) -> dict[str, Any]:
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise ConvertProblem("empty_record", "the logged response's first choice has no message")
+    answer = {k: message[k] for k in _ANSWER_KEYS if message.get(k) is not None}
+    answer.setdefault("role", "assistant")
+    if "content" not in answer and isinstance(message.get("refusal"), str):
+        answer["content"] = message["refusal"]  # the model declined: its words are the answer
+    return answer
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    request, response = _body(obj["request"]), _body(obj["response"])
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        error = response.get("error")
+        why = f" ({error.get('message')})" if isinstance(error, dict) and error.get("message") else ""
+        raise ConvertProblem("empty_record", f"the logged response has no choices{why}: the call failed, so there "
+                             "is no answer to train on")
+    first = choices[0]
+    if first.get("finish_reason") in _CUT:
+        raise ConvertProblem("incomplete_answer", f"the logged answer stopped with finish_reason "
+                             f"{first['finish_reason']!r}, so it is cut off (raise max_tokens, or drop such calls)")
+    messages = fix_messages([*request["messages"], _answer(first)], mapping)
+    body: dict[str, Any] = {"messages": messages}
+    add_tools(body, request, mapping)
+    fields: dict[str, Any] = {}
+    params = {k: v for k, v in request.items() if k not in ("messages", "tools")}
+    if params:
+        fields["request"] = params
+    if isinstance(response.get("model"), str):
+        fields["response_model"] = response["model"]
+    if len(choices) > 1:
+        fields["choices_not_used"] = len(choices) - 1
+    return [(None, body, fields or None)]

@@ -1,0 +1,130 @@
+"""Tool calls written as markup inside the turns, read into ``tool_calls``, tool messages and ``tools``.
+
+* Hermes / NousResearch function calling (also Qwen2.5 and many distilled sets): the system prompt lists the
+  schemas inside ``<tools> ... </tools>``, the assistant writes ``<tool_call>{"name", "arguments"}</tool_call>``
+  (often Python's repr, single quotes, not JSON) and the tool turn answers with
+  ``<tool_response> ... </tool_response>``, one block per call.
+* Anthropic Messages: ``tool_use`` content blocks on the assistant turn (``id``, ``name``, ``input``), and
+  ``tool_result`` blocks (``tool_use_id``, ``content``) on the user turn that follows.
+
+Markup that does not parse into a named call (prose quoting the tag, say) is left as it is: a wrong guess
+would train the model on a call nobody made.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+import orjson
+
+from curation.records import arguments_string
+
+CALL_OPEN, RESPONSE_OPEN, TOOLS_OPEN = "<tool_call>", "<tool_response>", "<tools>"
+_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
+_RESPONSE = re.compile(r"<tool_response>(.*?)</tool_response>", re.S)
+_TOOLS = re.compile(r"<tools>(.*?)</tools>", re.S)
+# ast.literal_eval builds the whole tree in memory: a payload this large is not a call anyone wrote.
+_MAX_LITERAL = 200_000
+
+
+def parse_loose(text: str) -> Any:
+    """JSON, or a Python literal (``{'name': 'f', 'arguments': {...}}``, as ``str(dict)`` writes it); None when
+    neither reads."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    if len(text) > _MAX_LITERAL:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def hermes_calls(content: str, first: int) -> tuple[str, list[dict[str, Any]]] | None:
+    """(text outside the tags, tool calls numbered ``call_<first>``...) for an assistant text with
+    ``<tool_call>`` blocks; None unless every block is a call with a name."""
+    payloads = _CALL.findall(content)
+    if not payloads:
+        return None
+    calls = []
+    for offset, payload in enumerate(payloads):
+        data = parse_loose(payload)
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not data["name"]:
+            return None
+        arguments = data.get("arguments", data.get("parameters", {}))
+        if isinstance(arguments, str):
+            decoded = parse_loose(arguments)
+            arguments = decoded if isinstance(decoded, dict) else arguments
+        calls.append({"id": f"call_{first + offset}", "type": "function",
+                      "function": {"name": data["name"], "arguments": arguments_string(arguments)}})
+    return _CALL.sub("", content).strip(), calls
+
+
+def hermes_responses(content: str) -> list[str] | None:
+    """The texts of a tool turn's ``<tool_response>`` blocks, in order; None when it has none."""
+    blocks = _RESPONSE.findall(content)
+    return [b.strip() for b in blocks] if blocks else None
+
+
+def tools_in_text(text: str) -> list[Any] | None:
+    """Function schemas listed inside ``<tools> ... </tools>`` (a list, or objects one after another). The
+    first block that reads wins: Hermes prompts mention the empty tags before the real list."""
+    for inner in _TOOLS.findall(text):
+        inner = inner.strip()
+        data = parse_loose(inner)
+        if data is None and inner.startswith("{"):
+            data = parse_loose("[" + re.sub(r"\}\s*\n\s*\{", "},{", inner) + "]")
+        if isinstance(data, dict):
+            data = [data]
+        if isinstance(data, list) and data and all(
+                isinstance(t, dict) and isinstance((t.get("function") or t).get("name"), str) for t in data):
+            return data
+    return None
+
+
+def anthropic_call(part: dict[str, Any], number: int) -> dict[str, Any]:
+    """A ``tool_use`` block as an OpenAI tool call (its own id kept, so ``tool_result`` blocks still match)."""
+    call_id = part.get("id")
+    name = part.get("name", "")
+    return {"id": call_id if isinstance(call_id, str) and call_id else f"call_{number}", "type": "function",
+            "function": {"name": name if isinstance(name, str) else str(name),
+                         "arguments": arguments_string(part.get("input", {}))}}
+
+
+def is_tool_result(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "tool_result"
+
+
+def _result_content(value: Any) -> Any:
+    if isinstance(value, list) and value and all(
+            isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str) for b in value):
+        return "\n\n".join(b["text"] for b in value)
+    if value is None:
+        return ""
+    return value
+
+
+def split_tool_results(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A user turn holding ``tool_result`` blocks -> one tool message per result, then the user's own blocks
+    (if any) as a user message."""
+    tools: list[dict[str, Any]] = []
+    rest: list[Any] = []
+    for part in message["content"]:
+        if is_tool_result(part):
+            tool: dict[str, Any] = {"role": "tool"}
+            if isinstance(part.get("tool_use_id"), str):
+                tool["tool_call_id"] = part["tool_use_id"]
+            tool["content"] = _result_content(part.get("content"))
+            tools.append(tool)
+        else:
+            rest.append(part)
+    if rest:
+        tools.append({**message, "content": rest})
+    return tools

@@ -1,0 +1,277 @@
+"""Real layouts that used to be read wrongly without a word, or refused with a misleading reason: KTO labels
+written as strings or 0/1, preference rows that prefer nothing, Hermes ``<tool_call>`` markup, Anthropic
+``tool_use`` / ``tool_result`` blocks, Gemini tool declarations, chat templates rendered into one ``text``
+(Gemma, Zephyr, Phi-3, Vicuna, Alpaca), JSON strings holding the turns, tool arguments as objects, pandas'
+"nan" inputs, OpenThoughts' thought/solution markers and logged API request/response pairs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from curation.checks import check_record, has_error
+from curation.readers.convert import convert_payload
+
+Q, A = "What is the capital of France?", "Paris is the capital of France."
+QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather of a city.",
+                                            "parameters": {"type": "object",
+                                                           "properties": {"city": {"type": "string"}},
+                                                           "required": ["city"]}}}
+
+
+def read(obj: dict[str, Any]) -> dict[str, Any]:
+    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
+    assert len(items) == 1 and items[0].error is None, items[0].error
+    record = items[0].record
+    assert not has_error(check_record(record)), check_record(record)
+    return record
+
+
+def refused(obj: dict[str, Any]) -> tuple[str, str]:
+    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 3, 2)
+    assert len(items) == 1 and items[0].record is None, items[0].record
+    return items[0].error
+
+
+# --- KTO labels as real files write them -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("label", "desirable"), [
+    ("false", False), ("False", False), ("true", True), ("TRUE", True), ("undesirable", False),
+    ("desirable", True), (0, False), (1, True), ("0", False), ("1", True),
+])
+def test_kto_label_written_as_string_or_number_is_a_label(label: Any, desirable: bool) -> None:
+    record = read({"prompt": Q, "completion": A, "label": label})
+    assert record["metadata"]["source"]["format"] == "kto"
+    assert record["metadata"]["label"] is desirable
+    assert "fields" not in record["metadata"]
+
+
+def test_a_class_label_on_prompt_completion_stays_a_field() -> None:
+    record = read({"prompt": Q, "completion": A, "label": "positive"})
+    assert record["metadata"]["source"]["format"] == "prompt_completion"
+    assert record["metadata"]["fields"] == {"label": "positive"}
+
+
+def test_an_undesirable_string_label_never_reaches_an_sft_split() -> None:
+    from curation.pipeline.stages.labels import LabelStage  # the stage that keeps KTO 'false' out of SFT
+
+    record = read({"prompt": Q, "completion": "Lyon.", "label": "false"})
+    drop = LabelStage().process(record)
+    assert drop is not None and drop.reason == "undesirable_label"
+
+
+# --- preference rows that prefer nothing --------------------------------------------------------------------
+
+def test_equal_scores_on_a_pair_are_no_preference() -> None:
+    code, detail = refused({"prompt": Q, "chosen": A, "rejected": "Lyon.", "score_chosen": 5.0,
+                            "score_rejected": 5.0})
+    assert code == "no_preference" and "line 3" in detail and "5.0" in detail
+
+
+def test_identical_chosen_and_rejected_are_left_to_the_check() -> None:
+    items = convert_payload(orjson.dumps({"prompt": Q, "chosen": A, "rejected": A}), None, None, "x.jsonl", 1)
+    assert "preference_identical" in {f.code for f in check_record(items[0].record)}
+
+
+def test_different_scores_still_read_as_a_pair() -> None:
+    record = read({"prompt": Q, "chosen": A, "rejected": "Lyon.", "score_chosen": 8, "score_rejected": 2})
+    assert record["chosen"] == [{"role": "assistant", "content": A}]
+
+
+def test_sides_answering_different_questions_are_refused() -> None:
+    code, detail = refused({"chosen": [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A"}],
+                            "rejected": [{"role": "user", "content": "Q2"}, {"role": "assistant", "content": "B"}]})
+    assert code == "prompt_mismatch" and "line 3" in detail
+
+
+# --- Hermes function calling: <tools>, <tool_call>, <tool_response> -----------------------------------------
+
+HERMES_SYSTEM = ("You are a function calling AI model. You are provided with function signatures within <tools> "
+                 "</tools> XML tags. <tools> [{'type': 'function', 'function': {'name': 'get_weather', "
+                 "'description': 'Weather of a city.', 'parameters': {'type': 'object', 'properties': "
+                 "{'city': {'type': 'string'}}, 'required': ['city']}}}] </tools> For each function call return "
+                 "a json object within <tool_call> </tool_call> tags.")
+
+
+def test_hermes_tool_call_with_python_quoting_becomes_a_tool_call() -> None:
+    record = read({"conversations": [
+        {"from": "system", "value": HERMES_SYSTEM},
+        {"from": "human", "value": "Weather in Paris?"},
+        {"from": "gpt", "value": "<tool_call>\n{'arguments': {'city': 'Paris'}, 'name': 'get_weather'}\n</tool_call>"},
+    ]})
+    assert record["messages"][2] == {"role": "assistant", "tool_calls": [
+        {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]}
+    assert record["tools"] == [WEATHER]
+    assert record["messages"][0]["content"] == HERMES_SYSTEM  # the prompt the data was made with stays
+
+
+def test_hermes_tool_responses_answer_the_calls_in_order() -> None:
+    record = read({"conversations": [
+        {"from": "human", "value": "Weather in Paris and Rome?"},
+        {"from": "gpt", "value": "Checking both.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+                                 "{\"city\": \"Paris\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", "
+                                 "\"arguments\": {\"city\": \"Rome\"}}\n</tool_call>"},
+        {"from": "tool", "value": "<tool_response>\n{\"name\": \"get_weather\", \"content\": {\"temp\": 20}}\n"
+                                  "</tool_response>\n<tool_response>\n{\"name\": \"get_weather\", \"content\": "
+                                  "{\"temp\": 25}}\n</tool_response>"},
+        {"from": "gpt", "value": "Paris 20, Rome 25."},
+    ]})
+    call, tool_a, tool_b = record["messages"][1:4]
+    assert call["content"] == "Checking both."
+    assert [c["function"]["arguments"] for c in call["tool_calls"]] == ['{"city":"Paris"}', '{"city":"Rome"}']
+    assert tool_a == {"role": "tool", "content": '{"name": "get_weather", "content": {"temp": 20}}',
+                      "tool_call_id": "call_0"}
+    assert tool_b["tool_call_id"] == "call_1" and '"temp": 25' in tool_b["content"]
+
+
+def test_tool_call_tag_quoted_in_prose_is_left_alone() -> None:
+    text = "Wrap each call in <tool_call> </tool_call> tags, like this."
+    record = read({"messages": [{"role": "user", "content": "How do I format calls?"},
+                                {"role": "assistant", "content": text}]})
+    assert record["messages"][1] == {"role": "assistant", "content": text}
+
+
+# --- Anthropic Messages content blocks ----------------------------------------------------------------------
+
+def test_anthropic_tool_use_and_tool_result_blocks() -> None:
+    record = read({
+        "system": "Be brief.",
+        "tools": [{"name": "get_weather", "description": "Weather of a city.",
+                   "input_schema": WEATHER["function"]["parameters"]}],
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Need the tool.", "signature": "abc"},
+                {"type": "text", "text": "Let me check."},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
+                                          "content": [{"type": "text", "text": "20C"}]}]},
+            {"role": "assistant", "content": "It is 20C."},
+        ]})
+    assert record["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Let me check."}],
+         "tool_calls": [{"id": "toolu_1", "type": "function",
+                         "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}],
+         "reasoning": "Need the tool."},
+        {"role": "tool", "tool_call_id": "toolu_1", "content": "20C"},
+        {"role": "assistant", "content": "It is 20C."},
+    ]
+    assert record["tools"] == [WEATHER]
+
+
+def test_anthropic_tool_result_beside_user_text_keeps_both() -> None:
+    record = read({"messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "get_weather", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "20C"},
+                                     {"type": "text", "text": "And tomorrow?"}]},
+        {"role": "assistant", "content": "Also 20C."},
+    ]})
+    assert record["messages"][2:4] == [{"role": "tool", "tool_call_id": "t1", "content": "20C"},
+                                       {"role": "user", "content": [{"type": "text", "text": "And tomorrow?"}]}]
+
+
+# --- Gemini tool declarations -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["functionDeclarations", "function_declarations"])
+def test_gemini_function_declarations_become_tools(key: str) -> None:
+    declaration = {"name": "get_weather", "description": "Weather of a city.",
+                   "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}},
+                                  "required": ["city"]}}
+    record = read({"contents": [{"role": "user", "parts": [{"text": "Weather?"}]},
+                                {"role": "model", "parts": [{"text": "Sunny."}]}],
+                   "tools": [{key: [declaration]}]})
+    assert record["tools"] == [WEATHER]
+    assert "fields" not in record["metadata"]
+
+
+# --- chat templates rendered into one text ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "messages"), [
+    (f"<bos><start_of_turn>user\n{Q}<end_of_turn>\n<start_of_turn>model\n{A}<end_of_turn>\n", QA),  # Gemma
+    (f"<|system|>\nBe brief.</s>\n<|user|>\n{Q}</s>\n<|assistant|>\n{A}</s>",  # Zephyr
+     [{"role": "system", "content": "Be brief."}, *QA]),
+    (f"<|user|>\n{Q}<|end|>\n<|assistant|>\n{A}<|end|>\n<|endoftext|>", QA),  # Phi-3
+    (f"A chat between a curious user and an artificial intelligence assistant. USER: {Q} ASSISTANT: {A}</s>"
+     f"USER: Thanks! ASSISTANT: You are welcome.</s>",  # Vicuna v1.1
+     [{"role": "system", "content": "A chat between a curious user and an artificial intelligence assistant."},
+      *QA, {"role": "user", "content": "Thanks!"}, {"role": "assistant", "content": "You are welcome."}]),
+    ("Below is an instruction that describes a task. Write a response that appropriately completes the request."
+     f"\n\n### Instruction:\n{Q}\n\n### Response:\n{A}",  # Alpaca prompt template
+     [{"role": "system", "content": "Below is an instruction that describes a task. Write a response that "
+                                    "appropriately completes the request."}, *QA]),
+    (f"### Instruction:\nAnswer the question.\n\n### Input:\n{Q}\n\n### Response:\n{A}",
+     [{"role": "user", "content": f"Answer the question.\n\n{Q}"}, QA[1]]),
+], ids=["gemma", "zephyr", "phi3", "vicuna", "alpaca", "alpaca_input"])
+def test_chat_template_text_is_read_as_turns(text: str, messages: list[dict[str, Any]]) -> None:
+    assert read({"text": text})["messages"] == messages
+
+
+def test_prose_mentioning_user_is_still_pretraining_text() -> None:
+    code, detail = refused({"text": "The USER: field holds a name. Nothing else here."})
+    assert code == "unknown_format" and "pretraining text" in detail
+
+
+# --- values that went through pandas or a string column -----------------------------------------------------
+
+def test_turns_stored_as_a_json_string_in_jsonl() -> None:
+    turns = [{"from": "human", "value": Q}, {"from": "gpt", "value": A}]
+    assert read({"conversations": orjson.dumps(turns).decode()})["messages"] == QA
+    assert read({"messages": orjson.dumps(QA).decode()})["messages"] == QA
+
+
+def test_tool_call_arguments_as_an_object_become_a_json_string() -> None:
+    record = read({"messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                              "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "20C"},
+        {"role": "assistant", "content": "20C."}]})
+    assert record["messages"][1]["tool_calls"][0]["function"]["arguments"] == '{"city":"Paris"}'
+
+
+@pytest.mark.parametrize("missing", ["nan", "NaN", " nan "])
+def test_alpaca_input_nan_from_pandas_is_no_input(missing: str) -> None:
+    record = read({"instruction": Q, "input": missing, "output": A})
+    assert record["messages"] == QA
+
+
+def test_alpaca_output_nan_is_an_empty_answer() -> None:
+    items = convert_payload(orjson.dumps({"instruction": Q, "input": "", "output": "nan"}), None, None, "x.jsonl", 1)
+    codes = {f.code for f in check_record(items[0].record)}
+    assert "empty_content" in codes
+
+
+# --- reasoning markers ----------------------------------------------------------------------------------------
+
+def test_open_thoughts_markers_split_reasoning_from_the_answer() -> None:
+    record = read({"system": "Think first.", "conversations": [
+        {"from": "user", "value": "2+2?"},
+        {"from": "assistant", "value": "<|begin_of_thought|>\n\nAdd them.\n\n<|end_of_thought|>\n\n"
+                                       "<|begin_of_solution|>\n\n4\n\n<|end_of_solution|>"}]})
+    assert record["messages"][2] == {"role": "assistant", "content": "4", "reasoning": "Add them."}
+
+
+# --- logged API calls -----------------------------------------------------------------------------------------
+
+def test_logged_chat_completion_request_and_response() -> None:
+    record = read({"request": {"model": "gpt-4o", "messages": [{"role": "system", "content": "Be brief."},
+                                                               {"role": "user", "content": Q}],
+                               "tools": [WEATHER], "temperature": 0.2},
+                   "response": {"id": "chatcmpl-1", "model": "gpt-4o-2024-08-06", "choices": [
+                       {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": A,
+                                                                         "refusal": None}}]}})
+    assert record["messages"] == [{"role": "system", "content": "Be brief."}, *QA]
+    assert record["tools"] == [WEATHER]
+    assert record["metadata"]["source"]["format"] == "api_log"
+
+
+def test_logged_call_without_an_answer_is_refused_with_the_reason() -> None:
+    code, detail = refused({"request": {"messages": [{"role": "user", "content": Q}]},
+                            "response": {"error": {"message": "rate limited"}}})
+    assert code == "empty_record" and "choices" in detail
