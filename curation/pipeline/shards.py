@@ -368,7 +368,13 @@ def _input_entry(path: Path) -> dict[str, Any]:
         st = path.stat()
     except OSError:
         return {"path": str(path.resolve()), "missing": True}
-    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    entry: dict[str, Any] = {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    if path.is_dir():
+        # A folder's own mtime does not change when a file inside is rewritten in place (a datasets folder
+        # saved again): key every file in it.
+        entry["files"] = [[str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns]
+                          for f in sorted(path.rglob("*")) if f.is_file()]
+    return entry
 
 
 def plan_key(config_hash: str, files: list[tuple[Path, str | None, Any, Any]], shards: list[Shard],

@@ -166,3 +166,22 @@ def test_a_changed_config_or_input_or_no_resume_starts_over(
     if change != "no_resume":
         assert "starting over: the config or inputs changed" in err
     assert (run_dir / "manifest.json").exists() and not (run_dir / ".work").exists()
+
+
+def test_a_folder_input_is_keyed_by_the_files_inside(tmp_path: Path) -> None:
+    """A datasets folder (save_to_disk) keeps its own mtime when a file inside is rewritten in place: the
+    resume key must see the file, or a re-run would reuse shards of the old data."""
+    from curation.pipeline.shards import plan_key
+
+    folder = tmp_path / "ds"
+    (folder / "train").mkdir(parents=True)
+    data = folder / "train" / "data-00000-of-00001.arrow"
+    data.write_bytes(b"x" * 100)
+    files = [(folder, "datasets", None, None)]
+    before = plan_key("h", files, [], "v")
+    stat = folder.stat()
+    data.write_bytes(b"y" * 101)
+    os.utime(folder, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert folder.stat().st_mtime_ns == stat.st_mtime_ns
+    assert plan_key("h", files, [], "v") != before
+    assert plan_key("h", files, [], "v") == plan_key("h", files, [], "v")
