@@ -119,6 +119,10 @@ def run_command(
         sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
     elif not quiet:
         _summary(result, console)
+    if result.records_in == 0:  # `curate run && curate train` must not go on with nothing
+        typer.echo("error: the inputs hold no records, so nothing was curated (check the paths; the report "
+                   f"lists each input: {result.run_dir}/report.json)", err=True)
+        raise typer.Exit(1)
     if strict and result.report.get("bad_files"):
         typer.echo(f"error: {len(result.report['bad_files'])} input file(s) could not be read (--strict)", err=True)
         raise typer.Exit(1)

@@ -257,7 +257,7 @@ class JsonlChecker(RecordChecker):
                 "export one kind at a time: --method sft or --method dpo",
                 count=min(sft, dpo),
             )
-        elif self.method != "auto" and not self.kinds_seen[self.method]:
+        elif self.method != "auto" and not self.kinds_seen[self.method] and (sft or dpo):
             other = "preference pairs" if self.method == "sft" else "SFT conversations"
             issues.global_issue(
                 "error",

@@ -577,6 +577,7 @@ class _Phase1:
         self.funnel = _Funnel()
         self.unique = UniqueIds()  # every record's id, rejected ones too
         self.records_in = 0
+        self.records_by_file: Counter[int] = Counter()  # input file number -> records read from it
         self.reject_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.kept_at = GrowArray(np.int64)  # kept row -> its id's position in self.unique.store
         self.keys = GrowArray("S16")
@@ -606,6 +607,7 @@ class _Phase1:
             self.funnel.dropped[stage].update(counts)
         self.bad_files.extend(s.bad_files)
         self.records_in += s.records_in
+        self.records_by_file[s.file_no] += s.records_in
         first, first_row = len(self.unique.store), len(self)
         uids = self.unique.assign(s.bases)
         renamed_rejects: dict[int, str] = {}
@@ -736,7 +738,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     # report and manifest
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
-    warnings = _run_warnings(split_stats, phase1.bad_files) + funnel.notes
+    warnings = _run_warnings(split_stats, phase1.bad_files) + _empty_input_warnings(files, phase1) + funnel.notes
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
     report["bad_files"] = phase1.bad_files
@@ -744,6 +746,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     _write_json(run_dir / "report.json", report)
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     manifest = _manifest(config, files, source_names, funnel, wall_start, records_in, records_out,
+                         phase1.records_by_file,
                          {"per_record": round(phase1_seconds, 3), "write": round(write_seconds, 3),
                           "wall_seconds": round(time.perf_counter() - started, 3)},
                          {"per_record": round(c_global - c_phase1, 3), "global": round(c_write - c_global, 3),
@@ -999,16 +1002,25 @@ def _run_warnings(split_stats: dict[str, dict[str, Any]], bad_files: list[dict[s
     return warnings
 
 
+def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1: Any) -> list[str]:
+    """An input that yielded no record (0 bytes, blank lines, ``[]``) is named: a wrong path or a failed
+    download otherwise shows only as a smaller total. Unreadable files are already reported as bad files."""
+    bad = {b["path"] for b in phase1.bad_files}
+    return [f"input {p} holds no records (an empty file, only blank lines or an empty JSON array)"
+            for n, (p, *_rest) in enumerate(files) if not phase1.records_by_file[n] and str(p) not in bad]
+
+
 def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]], source_names: list[str],
               funnel: _Funnel, wall_start: datetime, records_in: int, records_out: int,
-              phases: dict[str, float], main_cpu: dict[str, float], main_rss: dict[str, float]) -> dict[str, Any]:
+              records_by_file: Counter[int], phases: dict[str, float], main_cpu: dict[str, float],
+              main_rss: dict[str, float]) -> dict[str, Any]:
     wall_seconds = phases.pop("wall_seconds")
     return {
         "tool": "curation", "version": __version__,
         "config": config.resolved(), "config_hash": config.config_hash(),
         "inputs": [
             {"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size if p.is_file() else None,
-             "format": fmt, "source": source_names[i]}
+             "format": fmt, "source": source_names[i], "records": records_by_file[i]}
             | ({"unreadable": container.code} if isinstance(container, readers_mod.FileProblem) else {})
             for i, (p, fmt, _mapping, container) in enumerate(files)
         ],

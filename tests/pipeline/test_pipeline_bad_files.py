@@ -74,3 +74,28 @@ def test_a_file_that_breaks_part_way_keeps_what_was_read(tmp_path: Path) -> None
     assert [b["reason"] for b in report["bad_files"]] == ["unreadable_file"]
     assert report["records_in"] > 1  # the lines before the break were read (and deduplicated)
     assert report["funnel"][0]["by_reason"] == {"unreadable_file": 1}
+
+
+def test_an_input_with_no_records_is_a_warning_with_its_name(folder: Path, tmp_path: Path) -> None:
+    (folder / "empty.jsonl").write_bytes(b"")
+    (folder / "blank.jsonl").write_bytes(b"\n\n")
+    (folder / "none.json").write_bytes(b"[]")
+    assert _run(folder, tmp_path / "run") == 0
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    empty = sorted(w for w in report["warnings"] if "holds no records" in w)
+    assert [Path(w.split(" holds")[0].removeprefix("input ")).name for w in empty] == [
+        "blank.jsonl", "empty.jsonl", "none.json"]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    counts = {Path(i["path"]).name: i["records"] for i in manifest["inputs"]}
+    assert counts["empty.jsonl"] == 0 and counts["toy.jsonl"] == 5 and counts["alpaca.json"] == 2
+
+
+def test_inputs_with_no_record_at_all_exit_1_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_bytes(b"\n")
+    code = main(["run", "--input", str(tmp_path / "empty.jsonl"), str(tmp_path / "blank.jsonl"),
+                 "--out", str(tmp_path / "run"), "--quiet", "--set", "runner.progress=false"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error: the inputs hold no records" in err and "Traceback" not in err
+    assert (tmp_path / "run" / "report.json").exists()  # the (empty) run is still written and reported
