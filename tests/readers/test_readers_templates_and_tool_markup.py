@@ -275,3 +275,17 @@ def test_logged_call_without_an_answer_is_refused_with_the_reason() -> None:
     code, detail = refused({"request": {"messages": [{"role": "user", "content": Q}]},
                             "response": {"error": {"message": "rate limited"}}})
     assert code == "empty_record" and "choices" in detail
+
+
+def test_logged_call_with_the_request_at_the_top_level() -> None:
+    record = read({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": Q}],
+                   "response": {"choices": [{"finish_reason": "stop",
+                                             "message": {"role": "assistant", "content": A}}]}})
+    assert record["messages"] == QA and record["metadata"]["fields"] == {"model": "gpt-4o-mini"}
+
+
+def test_a_cut_off_logged_answer_is_refused() -> None:
+    code, detail = refused({"request": {"messages": [{"role": "user", "content": Q}]},
+                            "response": {"choices": [{"finish_reason": "length",
+                                                      "message": {"role": "assistant", "content": "Paris is"}}]}})
+    assert code == "incomplete_answer" and "'length'" in detail and "line 3" in detail

@@ -3,7 +3,8 @@
 This is what "our own conversations" usually are before anyone curates them: an LLM gateway, proxy or
 ``logging`` wrapper writes ``{"request": {"model", "messages", "tools"?, ...}, "response": {"choices":
 [{"message": {...}, "finish_reason"}]}}`` (the response may sit under ``body``, as the Batch API's output
-has it). The conversation is the request's messages followed by the first choice's message.
+has it), or the request's keys at the top level beside ``response`` (LiteLLM's logging payload). The
+conversation is the request's messages followed by the first choice's message.
 
 A response that stopped for ``length`` or ``content_filter`` holds a cut-off answer, which would teach the
 model to stop mid-sentence: refused as ``incomplete_answer``. A logged error (no choices) is refused as
@@ -19,7 +20,7 @@ from curation.readers.formats.openai import fix_messages
 from curation.readers.mapping import FieldMapping
 
 NAME = "api_log"
-KEYS = frozenset({"request", "response"})
+KEYS = frozenset({"request", "response", "messages", "tools"})
 _CUT = ("length", "content_filter")
 _ANSWER_KEYS = ("role", "content", "tool_calls", "function_call", "reasoning_content", "reasoning", "name")
 
@@ -30,11 +31,20 @@ def _body(value: Any) -> Any:
     return value
 
 
+def _request(obj: dict[str, Any]) -> Any:
+    if "request" in obj:
+        return _body(obj["request"])
+    return {"messages": obj.get("messages"), **({"tools": obj["tools"]} if "tools" in obj else {})}
+
+
 def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     if "response" not in obj:
         return False
-    request, response = _body(obj.get("request")), _body(obj.get("response"))
-    return isinstance(request, dict) and isinstance(request.get("messages"), list) and isinstance(response, dict)
+    request, response = _request(obj), _body(obj["response"])
+    if not (isinstance(request, dict) and isinstance(request.get("messages"), list) and isinstance(response, dict)):
+        return False
+    # beside top-level messages, only a response that is a completion (not some other "response" column)
+    return "request" in obj or "choices" in response
 
 
 def _answer(choice: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +59,7 @@ def _answer(choice: dict[str, Any]) -> dict[str, Any]:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
-    request, response = _body(obj["request"]), _body(obj["response"])
+    request, response = _request(obj), _body(obj["response"])
     choices = response.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         error = response.get("error")
