@@ -228,7 +228,11 @@ def convert_payload(
                 "'conversations', 'instruction'+'output', 'prompt'+'completion' or 'chosen'+'rejected' "
                 "(or pass a field mapping)"
             )
-            if isinstance(obj.get("text"), str):
+            if "custom_id" in obj and ("body" in obj or "response" in obj):
+                detail += ("; it is an OpenAI Batch API line: the input file holds only the requests and the "
+                           "output file only the answers, so join them by custom_id into one "
+                           '{"request": ..., "response": ...} line each')
+            elif isinstance(obj.get("text"), str):
                 detail += ("; its 'text' has no chat markup (ChatML, Llama, Gemma, Zephyr, Vicuna, '### Human:', "
                            "'### Instruction:'), so it reads as pretraining text, not a conversation")
             return _error(path, line, index, fmt, "unknown_format", detail)

@@ -289,3 +289,14 @@ def test_a_cut_off_logged_answer_is_refused() -> None:
                             "response": {"choices": [{"finish_reason": "length",
                                                       "message": {"role": "assistant", "content": "Paris is"}}]}})
     assert code == "incomplete_answer" and "'length'" in detail and "line 3" in detail
+
+
+@pytest.mark.parametrize("obj", [
+    {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions",
+     "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": Q}]}},
+    {"id": "batch_req_1", "custom_id": "r1", "response": {"status_code": 200, "body": {"choices": [
+        {"message": {"role": "assistant", "content": A}, "finish_reason": "stop"}]}}, "error": None},
+], ids=["batch_input", "batch_output"])
+def test_a_batch_api_line_says_how_to_join_it(obj: dict[str, Any]) -> None:
+    code, detail = refused(obj)
+    assert code == "unknown_format" and "join them by custom_id" in detail
