@@ -207,13 +207,22 @@ def test_gemini_function_declarations_become_tools(key: str) -> None:
                                     "appropriately completes the request."}, *QA]),
     (f"### Instruction:\nAnswer the question.\n\n### Input:\n{Q}\n\n### Response:\n{A}",
      [{"role": "user", "content": f"Answer the question.\n\n{Q}"}, QA[1]]),
-], ids=["gemma", "zephyr", "phi3", "vicuna", "alpaca", "alpaca_input"])
+    (f"\n\nHuman: {Q}\n\nAssistant: {A}", QA),  # Anthropic HH transcript in one text column
+    (f"User: {Q}\n\nAssistant: {A}<｜end▁of▁sentence｜>", QA),  # DeepSeek
+    (f"Human: {Q}\nAssistant: {A}\nHuman: Thanks!\nAssistant: You are welcome.",
+     [*QA, {"role": "user", "content": "Thanks!"}, {"role": "assistant", "content": "You are welcome."}]),
+], ids=["gemma", "zephyr", "phi3", "vicuna", "alpaca", "alpaca_input", "hh", "deepseek", "speaker_lines"])
 def test_chat_template_text_is_read_as_turns(text: str, messages: list[dict[str, Any]]) -> None:
     assert read({"text": text})["messages"] == messages
 
 
-def test_prose_mentioning_user_is_still_pretraining_text() -> None:
-    code, detail = refused({"text": "The USER: field holds a name. Nothing else here."})
+@pytest.mark.parametrize("text", [
+    "The USER: field holds a name. Nothing else here.",
+    "Notes\nUser: alice\nRole: admin\nAssistant: none assigned\nAssistant: bob",  # speakers do not alternate
+    "A play.\nHuman: \nAssistant: I am here.",  # an empty turn
+])
+def test_prose_mentioning_speakers_is_still_pretraining_text(text: str) -> None:
+    code, detail = refused({"text": text})
     assert code == "unknown_format" and "pretraining text" in detail
 
 

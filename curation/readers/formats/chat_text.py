@@ -5,7 +5,8 @@ Recognised (the markup is unambiguous, so parsing it loses nothing): ChatML (``<
 (``<s>[INST] <<SYS>>...<</SYS>> q [/INST] a </s>``), the ``### Human: ... ### Assistant: ...`` style
 of openassistant-guanaco, Gemma (``<start_of_turn>user ... <end_of_turn>``), Zephyr and Phi-3 (``<|user|>
 ... </s>`` or ``<|end|>``), Vicuna v1.1 (``... USER: q ASSISTANT: a</s>``, the preamble is the system prompt)
-and the Alpaca prompt template (``### Instruction:`` / ``### Input:`` / ``### Response:``). A ``text``
+the Alpaca prompt template (``### Instruction:`` / ``### Input:`` / ``### Response:``) and plain speaker
+lines (Anthropic HH's ``\n\nHuman: ... \n\nAssistant: ...``, DeepSeek's ``User: ... Assistant: ...``). A ``text``
 without such markup is pretraining text, not a conversation, and is reported as such by the reader.
 """
 
@@ -32,7 +33,8 @@ _PIPE = re.compile(r"<\|" + _PIPE_ROLES + r"\|>\s*(.*?)(?:</s>|<\|end\|>|(?=<\|"
 _VICUNA_TURN = re.compile(r"(?:^|\s|</s>)(USER|ASSISTANT):\s?")
 _ALPACA_HEAD = re.compile(r"(?:^|\n)\s*### (Instruction|Input|Response):[ \t]*\n?")
 # End-of-text markers the templates leave after a turn; they are not part of what anyone said.
-_EOS = re.compile(r"\s*(?:</s>|<\|endoftext\|>|<eos>|<\|end\|>)\s*$")
+_EOS = re.compile(r"\s*(?:</s>|<\|endoftext\|>|<eos>|<\|end\|>|<｜end▁of▁sentence｜>)\s*$")
+_SPEAKER = re.compile(r"(?:^|\n)[ \t]*(Human|User|Assistant)[ \t]*:[ \t]?")
 
 def style(text: Any) -> str | None:
     if not isinstance(text, str):
@@ -53,7 +55,22 @@ def style(text: Any) -> str | None:
         return "alpaca"
     if _vicuna_turns(text):
         return "vicuna"
+    if ("Human:" in text or "User:" in text) and "Assistant:" in text and _speaker_turns(text):
+        return "speaker"
     return None
+
+
+def _speaker_turns(text: str) -> list[tuple[str, str]] | None:
+    """Turns of a transcript whose lines open with ``Human:`` / ``User:`` and ``Assistant:``; None unless the
+    speakers alternate from the user and every turn says something (as for Vicuna)."""
+    parts = _SPEAKER.split(text)
+    turns = [("user" if parts[i] in ("Human", "User") else "assistant", _EOS.sub("", parts[i + 1]).strip())
+             for i in range(1, len(parts) - 1, 2)]
+    if len(turns) < 2 or any(role != ("user" if n % 2 == 0 else "assistant") for n, (role, _) in enumerate(turns)) \
+            or not all(body for _, body in turns):
+        return None
+    preamble = parts[0].strip()
+    return ([("system", preamble)] if preamble else []) + turns
 
 
 def _vicuna_turns(text: str) -> list[tuple[str, str]] | None:
@@ -138,6 +155,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         return [(None, {"messages": _pipe(text, mapping)}, None)]
     if kind == "alpaca":
         return [(None, {"messages": _alpaca(text)}, None)]
+    if kind == "speaker":
+        pairs = _speaker_turns(text) or []
+        return [(None, {"messages": [{"role": r, "content": body} for r, body in pairs]}, None)]
     if kind == "vicuna":
         roles = {"SYSTEM": "system", "USER": "user", "ASSISTANT": "assistant"}
         turns = _vicuna_turns(text) or []
