@@ -571,7 +571,11 @@ def _roles(messages: list[Any]) -> set[Any]:
 def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
-        out.append(_finding("missing_messages_list", "the example has no messages"))
+        if isinstance(messages, str) and messages.strip():
+            out.append(_finding("missing_messages_list", "messages is a string, not a list of turns (text that is "
+                                "neither JSON nor a Python list of turns, e.g. cut off by a spreadsheet)"))
+        else:
+            out.append(_finding("missing_messages_list", "the example has no messages"))
         return
     has_assistant = has_user = False
     for index, message in enumerate(messages):

@@ -41,6 +41,11 @@ _JSON_FIELDS = (
     "history",
 )
 _JSON_FIELD_SET = frozenset(_JSON_FIELDS)
+# Turn lists a CSV or string column may hold as text: decoded only when the text is a list of turns, since a
+# prompt such as "[1, 2, 3]" is text. pandas writes them as Python's repr ([{'role': 'user', ...}]), which is
+# read too (literal_eval evaluates no code).
+_TURN_FIELDS = frozenset({"messages", "conversations", "conversation", "chosen", "rejected", "prompt", "completion",
+                          "chosen_messages", "rejected_messages", "history"})
 
 
 def detect_format(obj: dict[str, Any], mapping: FieldMapping | None = None) -> str | None:
@@ -84,11 +89,31 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+def _turns_from_text(value: str, key: str) -> Any:
+    """A list of turns (or history pairs) held as JSON or Python-repr text; None when it is not one."""
+    head = value[:3]
+    if not (head.startswith(("[{", "[[")) or head.replace(" ", "")[:2] in ("[{", "[[")):
+        return None
+    data = tool_markup.parse_loose(value)
+    if isinstance(data, list) and data and all(isinstance(t, dict) for t in data):
+        return data
+    if key == "history" and isinstance(data, list) and all(isinstance(t, list | tuple) for t in data):
+        return [list(t) for t in data]
+    return None
+
+
 def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
     """Turns or tools held as a JSON string (a CSV column, a string-typed parquet column, or a JSONL line
     written from such a table) are decoded in place; a string that is not JSON stays for the checks."""
     for key, value in obj.items():  # a record has a handful of keys: fewer steps than looking up each field
-        if type(value) is str and key in _JSON_FIELD_SET and value.lstrip()[:1] in ("[", "{"):
+        if type(value) is not str or value[:1] not in ("[", "{", " ", "\n"):
+            continue
+        if key in _TURN_FIELDS:
+            turns = _turns_from_text(value.strip(), key)
+            if turns is not None:
+                obj[key] = turns
+                continue
+        if key in _JSON_FIELD_SET and value.lstrip()[:1] in ("[", "{"):
             try:
                 obj[key] = orjson.loads(value)
             except orjson.JSONDecodeError:

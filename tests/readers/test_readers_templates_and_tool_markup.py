@@ -71,6 +71,27 @@ def test_equal_scores_on_a_pair_are_no_preference() -> None:
     assert code == "no_preference" and "line 3" in detail and "5.0" in detail
 
 
+@pytest.mark.parametrize(("good", "bad", "value"), [
+    ("rating_chosen", "rating_rejected", 4), ("chosen-rating", "rejected-rating", 4.0),
+    ("chosen_score", "rejected_score", 1), ("score_chosen", "score_rejected", "5.0"),  # a CSV cell is text
+])
+def test_tied_scores_under_every_column_name_are_no_preference(good: str, bad: str, value: Any) -> None:
+    code, _ = refused({"prompt": Q, "chosen": A, "rejected": "Lyon.", good: value, bad: value})
+    assert code == "no_preference"
+
+
+def test_tied_rating_list_from_csv_is_no_preference() -> None:
+    assert refused({"prompt": Q, "chosen": A, "rejected": "Lyon.", "rating": "[7.0, 7.0]"})[0] == "no_preference"
+
+
+def test_ids_and_labels_from_csv_cells_pick_the_pair() -> None:
+    pku = read({"prompt": Q, "response_0": "Lyon.", "response_1": A, "better_response_id": "1",
+                "safer_response_id": "0"})
+    assert pku["chosen"] == [{"role": "assistant", "content": A}]
+    shp = read({"post_id": "p", "history": Q, "human_ref_A": A, "human_ref_B": "Lyon.", "labels": "1"})
+    assert shp["chosen"] == [{"role": "assistant", "content": A}]
+
+
 def test_identical_chosen_and_rejected_are_left_to_the_check() -> None:
     items = convert_payload(orjson.dumps({"prompt": Q, "chosen": A, "rejected": A}), None, None, "x.jsonl", 1)
     assert "preference_identical" in {f.code for f in check_record(items[0].record)}
@@ -232,6 +253,31 @@ def test_turns_stored_as_a_json_string_in_jsonl() -> None:
     turns = [{"from": "human", "value": Q}, {"from": "gpt", "value": A}]
     assert read({"conversations": orjson.dumps(turns).decode()})["messages"] == QA
     assert read({"messages": orjson.dumps(QA).decode()})["messages"] == QA
+    assert read({"conversation_id": "c1", "conversation": orjson.dumps(QA).decode()})["messages"] == QA
+
+
+def test_pair_and_kto_sides_stored_as_json_or_python_text() -> None:
+    """pandas' to_csv writes list columns as Python's repr; a CSV of UltraFeedback or kto-mix holds those."""
+    chosen, rejected = [QA[0], QA[1]], [QA[0], {"role": "assistant", "content": "Lyon."}]
+    for dump in (lambda v: orjson.dumps(v).decode(), repr):
+        pair = read({"prompt": Q, "chosen": dump(chosen), "rejected": dump(rejected)})
+        assert (pair["prompt"], pair["chosen"], pair["rejected"]) == (
+            [QA[0]], [QA[1]], [{"role": "assistant", "content": "Lyon."}])
+        kto = read({"prompt": dump([QA[0]]), "completion": dump([QA[1]]), "label": True})
+        assert kto["messages"] == QA
+        assert read({"messages": dump(QA)})["messages"] == QA
+    assert read({"instruction": Q, "input": "", "output": A, "history": repr([["Q1", "A1"]])})["messages"] == [
+        {"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, *QA]
+
+
+def test_a_prompt_that_merely_looks_like_a_list_stays_text() -> None:
+    assert read({"prompt": "[1, 2, 3]", "completion": "6"})["messages"][0]["content"] == "[1, 2, 3]"
+
+
+def test_messages_as_unreadable_text_says_so() -> None:
+    items = convert_payload(orjson.dumps({"messages": "[{'role': 'user', 'content': 'Hi'"}), None, None, "x.jsonl", 1)
+    found = [f for f in check_record(items[0].record) if f.code == "missing_messages_list"]
+    assert found and "is a string" in found[0].message
 
 
 def test_tool_call_arguments_as_an_object_become_a_json_string() -> None:

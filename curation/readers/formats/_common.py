@@ -41,6 +41,21 @@ class ConvertProblem(ValueError):
         self.code = code
 
 
+def as_number(value: Any) -> float | None:
+    """A score, rank or id as a number: CSV cells arrive as text ("5.0", "1"); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and len(value) < 32:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    return None
+
+
 def no_preference(why: str) -> ConvertProblem:
     return ConvertProblem("no_preference", f"{why}, so there is no chosen and rejected answer to train on "
                                            "(drop such rows, or read the answers as SFT with a field mapping)")

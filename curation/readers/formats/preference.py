@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, add_tools, convert_turns, no_preference
+from curation.readers.formats._common import (
+    ConvertProblem,
+    add_tools,
+    as_number,
+    convert_turns,
+    no_preference,
+    parse_json_string,
+)
 from curation.readers.formats.alpaca import user_text
 from curation.readers.formats.prompt_completion import as_messages
 from curation.readers.mapping import FieldMapping
@@ -102,24 +109,28 @@ def strip_prompt(prompt: list[Any], side: list[Any]) -> list[Any]:
     return side
 
 
-# Score columns beside a pair (UltraFeedback binarized, argilla's distilabel sets, HelpSteer pairs).
-_SCORE_PAIRS = (("score_chosen", "score_rejected"), ("chosen_score", "rejected_score"),
-                ("chosen_rating", "rejected_rating"))
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+# Score columns beside a pair, as UltraFeedback binarized, argilla's distilabel sets (rating_chosen,
+# chosen-rating) and HelpSteer pairs name them.
+_SCORE_PAIRS = tuple(
+    (good, bad)
+    for word in ("score", "rating")
+    for sep in ("_", "-")
+    for good, bad in ((f"{word}{sep}chosen", f"{word}{sep}rejected"), (f"chosen{sep}{word}", f"rejected{sep}{word}"))
+)
 
 
 def _refuse_non_preference(obj: dict[str, Any], prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> None:
     """A pair that prefers nothing teaches nothing (DPO's loss is zero or noise), and a pair whose sides answer
     different questions has no shared prompt: both are refused with the reason instead of exported."""
     for good, bad in _SCORE_PAIRS:
-        if _number(obj.get(good)) and _number(obj.get(bad)) and obj[good] == obj[bad]:
+        a, b = as_number(obj.get(good)), as_number(obj.get(bad))
+        if a is not None and a == b:
             raise no_preference(f"{good} and {bad} are equal ({obj[good]})")
-    rating = obj.get("rating")
-    if isinstance(rating, list) and len(rating) == 2 and all(_number(r) for r in rating) and rating[0] == rating[1]:
-        raise no_preference(f"both answers have the same rating ({rating[0]})")
+    rating = parse_json_string(obj.get("rating"))  # a CSV cell holds "[7.0, 7.0]"
+    if isinstance(rating, list) and len(rating) == 2:
+        a, b = as_number(rating[0]), as_number(rating[1])
+        if a is not None and a == b:
+            raise no_preference(f"both answers have the same rating ({rating[0]})")
     if not prompt and chosen and rejected and all(
             isinstance(side[0], dict) and side[0].get("role") == "user" for side in (chosen, rejected)):
         raise ConvertProblem("prompt_mismatch", "chosen and rejected open with different user turns, so they "

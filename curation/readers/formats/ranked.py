@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, convert_turns
+from curation.readers.formats._common import ConvertProblem, as_number, convert_turns
 from curation.readers.formats._common import no_preference as _no_preference
 from curation.readers.formats.preference import is_hh_transcript, parse_hh, split_shared_prefix
 from curation.readers.mapping import FieldMapping
@@ -71,7 +71,8 @@ def _reply(text: Any) -> list[dict[str, Any]]:
 
 def _best_worst(scored: list[tuple[Any, Any]], higher_is_better: bool, what: str) -> tuple[Any, Any]:
     """(best, worst) answer text from (score, text) pairs; scores that are missing or not numbers are left out."""
-    usable = [(s, t) for s, t in scored if isinstance(s, (int, float)) and not isinstance(s, bool)]
+    numbers = [(as_number(s), t) for s, t in scored]
+    usable = [(s, t) for s, t in numbers if s is not None]
     if len(usable) < 2:
         raise _no_preference(f"fewer than two answers carry a numeric {what}")
     ordered = sorted(range(len(usable)), key=lambda i: (-usable[i][0] if higher_is_better else usable[i][0], i))
@@ -84,15 +85,17 @@ def _best_worst(scored: list[tuple[Any, Any]], higher_is_better: bool, what: str
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     layout = _layout(obj)
     if layout == "pku":
-        better = obj["better_response_id"]
-        if better not in (0, 1) or isinstance(better, bool):
-            raise ConvertProblem("no_preference", f"better_response_id is {better!r}, expected 0 or 1")
+        better = as_number(obj["better_response_id"])
+        if better not in (0, 1):
+            raise ConvertProblem("no_preference", f"better_response_id is {obj['better_response_id']!r}, expected 0 "
+                                 "or 1")
+        better = int(better)
         chosen, rejected = obj[f"response_{better}"], obj[f"response_{1 - better}"]
         prompt = _prompt(obj["prompt"])
     elif layout == "shp":
-        label = obj["labels"]
-        if label not in (0, 1) or isinstance(label, bool):
-            raise ConvertProblem("no_preference", f"labels is {label!r}, expected 1 (A preferred) or 0 (B)")
+        label = as_number(obj["labels"])
+        if label not in (0, 1):
+            raise ConvertProblem("no_preference", f"labels is {obj['labels']!r}, expected 1 (A preferred) or 0 (B)")
         a, b = obj["human_ref_A"], obj["human_ref_B"]
         chosen, rejected = (a, b) if label == 1 else (b, a)
         prompt = _prompt(obj["history"])
