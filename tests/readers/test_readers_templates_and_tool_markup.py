@@ -92,6 +92,43 @@ def test_ids_and_labels_from_csv_cells_pick_the_pair() -> None:
     assert shp["chosen"] == [{"role": "assistant", "content": A}]
 
 
+def _turn(role: str, text: str) -> dict[str, str]:
+    return {"role": role, "content": text}
+
+
+def test_capybara_dpo_history_joins_the_prompt() -> None:
+    """argilla's distilabel-capybara-dpo: `prompt` is the first user turn, the sides are whole conversations."""
+    head = [_turn("user", "Is the sky blue?"), _turn("assistant", "Yes."), _turn("user", "And why?")]
+    record = read({"prompt": "Is the sky blue?", "chosen": [*head, _turn("assistant", "Rayleigh scattering.")],
+                   "rejected": [*head, _turn("assistant", "Because.")], "rating_chosen": 5, "rating_rejected": 2})
+    assert record["prompt"] == head
+    assert record["chosen"] == [_turn("assistant", "Rayleigh scattering.")]
+    assert record["rejected"] == [_turn("assistant", "Because.")]
+
+
+@pytest.mark.parametrize("prompt", ["Q", "  Q\n"])
+def test_a_system_turn_inside_the_sides_joins_the_prompt(prompt: str) -> None:
+    head = [_turn("system", "S"), _turn("user", "Q")]
+    record = read({"prompt": prompt, "chosen": [*head, _turn("assistant", "good")],
+                   "rejected": [*head, _turn("assistant", "bad")]})
+    assert (record["prompt"], record["chosen"], record["rejected"]) == (
+        head, [_turn("assistant", "good")], [_turn("assistant", "bad")])
+
+
+def test_sides_that_answer_another_prompt_are_refused() -> None:
+    code, _ = refused({"prompt": "Q", "chosen": [_turn("user", "Other"), _turn("assistant", "good")],
+                       "rejected": [_turn("user", "Other"), _turn("assistant", "bad")]})
+    assert code == "prompt_mismatch"
+
+
+def test_sides_that_diverge_before_the_last_user_turn_are_refused() -> None:
+    code, _ = refused({"prompt": "Q", "chosen": [_turn("user", "Q"), _turn("assistant", "a"), _turn("user", "x"),
+                                                 _turn("assistant", "good")],
+                       "rejected": [_turn("user", "Q"), _turn("assistant", "b"), _turn("user", "y"),
+                                    _turn("assistant", "bad")]})
+    assert code == "prompt_mismatch"
+
+
 def test_identical_chosen_and_rejected_are_left_to_the_check() -> None:
     items = convert_payload(orjson.dumps({"prompt": Q, "chosen": A, "rejected": A}), None, None, "x.jsonl", 1)
     assert "preference_identical" in {f.code for f in check_record(items[0].record)}

@@ -138,6 +138,42 @@ def _refuse_non_preference(obj: dict[str, Any], prompt: list[Any], chosen: list[
                              "prompt, or give the prompt in a 'prompt' field)")
 
 
+_PROMPT_ROLES = frozenset({"user", "system", "developer"})
+
+
+def _prompt_turns(side: list[Any]) -> bool:
+    return any(isinstance(m, dict) and m.get("role") in _PROMPT_ROLES for m in side)
+
+
+def _same_text(a: Any, b: Any) -> bool:
+    return isinstance(a, str) and isinstance(b, str) and a.split() == b.split()
+
+
+def _with_prompt(prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """An explicit prompt and the two sides, with every user and system turn in the prompt.
+
+    Sides are often whole conversations: after the prompt (TRL's implicit prompt), or with a history the
+    ``prompt`` column leaves out (argilla's Capybara DPO gives the first user turn only; other sets add a system
+    turn). Their shared head then joins the prompt, so chosen and rejected hold only the answers; sides that
+    differ before their last user turn answer different conversations and are refused."""
+    c, r = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
+    if not (_prompt_turns(c) or _prompt_turns(r)):
+        return prompt, c, r
+    shared, c_tail, r_tail = split_shared_prefix(c, r)
+    if _prompt_turns(c_tail) or _prompt_turns(r_tail):
+        raise ConvertProblem("prompt_mismatch", "chosen and rejected differ before their last user turn, so they "
+                             "answer different conversations (pair two answers to the same conversation)")
+    if c is not chosen and r is not rejected:  # both sides opened with the prompt itself
+        return [*prompt, *shared], c_tail, r_tail
+    last_user = next((m.get("content") for m in reversed(prompt) if isinstance(m, dict) and m.get("role") == "user"),
+                     None)
+    if any(isinstance(m, dict) and m.get("role") == "user" and _same_text(m.get("content"), last_user)
+           for m in shared):
+        return shared, c_tail, r_tail
+    raise ConvertProblem("prompt_mismatch", "chosen and rejected hold their own user turns, and none of them is "
+                         "the 'prompt' (give the prompt the sides answer, or sides that hold only the answers)")
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     chosen_raw, rejected_raw = _sides(obj)
     chosen = side_messages(chosen_raw, mapping)
@@ -146,7 +182,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if prompt is None:
         prompt, chosen, rejected = split_shared_prefix(chosen, rejected)
     else:
-        chosen, rejected = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
+        prompt, chosen, rejected = _with_prompt(prompt, chosen, rejected)
     _refuse_non_preference(obj, prompt, chosen, rejected)
     body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     add_tools(body, obj, mapping)
