@@ -255,6 +255,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "drop the pair: identical completions carry no preference",
         "`chosen` and `rejected` are identical.",
     ),
+    "preference_side_not_answer": (
+        "error",
+        "end each side with the assistant's answer; move user turns into the prompt or drop the pair",
+        "A side of a pair ends with a turn that is not the assistant's (DPO would score it as part of the answer).",
+    ),
     # --- dataset level (reported by inspect/exporters, not by check_record) -----------------------------
     "too_few_examples": (
         "warning",
@@ -609,6 +614,9 @@ def _check_preference(record: dict[str, Any], out: list[Finding]) -> None:
             side = side if isinstance(side, list) else []
         elif "assistant" not in _roles(side):
             out.append(_finding(code, f"the {name} completion has no assistant message"))
+        elif isinstance(side[-1], dict) and side[-1].get("role") != "assistant":
+            out.append(_finding("preference_side_not_answer", f"the {name} completion ends with a "
+                                f"{side[-1].get('role')!r} turn", offset + len(side) - 1))
         sides.append((name, side, offset))
         offset += len(side)
 

@@ -73,6 +73,8 @@ TRIGGERS: dict[str, Any] = {
     "preference_missing_chosen": {"id": "p", "prompt": [USER], "chosen": [], "rejected": [ASSISTANT]},
     "preference_missing_rejected": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": []},
     "preference_identical": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT], "rejected": [dict(ASSISTANT)]},
+    "preference_side_not_answer": {"id": "p", "prompt": [USER], "chosen": [ASSISTANT, USER],
+                                   "rejected": [msg("assistant", "No.")]},
 }
 # Reader refusals (tested in tests/readers: no_preference in test_readers_ranked_and_tools, orphan_message with
 # the OpenAssistant rows, prompt_mismatch and incomplete_answer in test_readers_templates_and_tool_markup).

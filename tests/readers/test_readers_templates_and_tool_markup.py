@@ -392,3 +392,10 @@ def test_a_cut_off_logged_answer_is_refused() -> None:
 def test_a_batch_api_line_says_how_to_join_it(obj: dict[str, Any]) -> None:
     code, detail = refused(obj)
     assert code == "unknown_format" and "join them by custom_id" in detail
+
+
+def test_an_hh_side_that_ends_on_a_human_turn_is_an_error() -> None:
+    items = convert_payload(orjson.dumps({"chosen": "\n\nHuman: Q\n\nAssistant: A good\n\nHuman: more please",
+                                          "rejected": "\n\nHuman: Q\n\nAssistant: B bad"}), None, None, "x.jsonl", 1)
+    found = {f.code: f for f in check_record(items[0].record)}
+    assert found["preference_side_not_answer"].severity == "error"
