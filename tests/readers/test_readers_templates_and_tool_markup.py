@@ -399,3 +399,10 @@ def test_an_hh_side_that_ends_on_a_human_turn_is_an_error() -> None:
                                           "rejected": "\n\nHuman: Q\n\nAssistant: B bad"}), None, None, "x.jsonl", 1)
     found = {f.code: f for f in check_record(items[0].record)}
     assert found["preference_side_not_answer"].severity == "error"
+
+
+def test_gemini_thought_parts_are_reasoning_not_the_answer() -> None:
+    record = read({"contents": [{"role": "user", "parts": [{"text": "2+2?"}]},
+                                {"role": "model", "parts": [{"text": "I need to add 2 and 2.", "thought": True},
+                                                            {"text": "4"}]}]})
+    assert record["messages"][1] == {"role": "assistant", "content": "4", "reasoning": "I need to add 2 and 2."}

@@ -27,11 +27,16 @@ def is_gemini(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
         isinstance(c, dict) and "parts" in c for c in contents)
 
 
-def _text(parts: Any) -> str | None:
+def _text(parts: Any, thought: bool = False) -> str | None:
+    """The text of a turn's parts (``thought=True``: of its thought parts, which Gemini's thinking models mark
+    ``"thought": true``; they are reasoning, not the answer)."""
     if not isinstance(parts, list):
         return None
-    texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
-    return "".join(texts) if texts else None
+    texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)
+             and (p.get("thought") is True) == thought]
+    if not texts:
+        return None
+    return "\n\n".join(t.strip() for t in texts) if thought else "".join(texts)
 
 
 def _lower_types(schema: Any) -> Any:
@@ -79,6 +84,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                      if isinstance(p, dict) and isinstance(p.get("functionResponse"), dict)]
         others = [p for p in parts if isinstance(p, dict) and not (_KNOWN_PARTS & set(p))]
         text = _text(parts)
+        thought = _text(parts, thought=True) if role == "assistant" else None
         if calls:
             tool_calls = parse_tool_calls([{"name": c.get("name", ""), "arguments": c.get("args", {})} for c in calls],
                                           calls_made)
@@ -87,6 +93,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             message: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
             if text:
                 message["content"] = text
+            if thought:
+                message["reasoning"] = thought
             messages.append(message)
         elif responses:
             for response in responses:
@@ -95,7 +103,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                     message["tool_call_id"] = pending.pop(0)
                 messages.append(message)
         else:
-            messages.append({"role": role, "content": text if not others else parts})
+            message = {"role": role, "content": text if not others else parts}
+            if thought:
+                message["reasoning"] = thought
+            messages.append(message)
     body: dict[str, Any] = {"messages": messages}
     tools = tools_of(obj.get("tools"))
     if tools:
