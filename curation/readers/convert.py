@@ -21,7 +21,7 @@ from curation.readers.containers import BrokenPayload, detect_container, iter_pa
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows, tool_markup
 from curation.readers.formats._common import ConvertProblem, normalize_tools
-from curation.readers.formats.media import attach_images
+from curation.readers.formats.media import attach_images, image_paths
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
 from curation.reasoning import maybe_lift_record
@@ -275,6 +275,8 @@ def convert_payload(
 
     own_id, id_key = _own_id(obj, mapping)
     system_key = mapping.system if mapping is not None and mapping.system else "system"
+    if system_key == "system" and "system" not in obj and isinstance(obj.get("system_prompt"), str):
+        system_key = "system_prompt"  # OpenHermes-2.5 and OpenOrca name the column so
     used = consumed_keys(spec, mapping)
     system = _system(obj, system_key)
     fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != "metadata"
@@ -287,6 +289,10 @@ def convert_payload(
     items = []
     if "images" in fields and len(converted) == 1 and attach_images(converted[0][1], fields["images"]):
         del fields["images"]
+    elif "image" in fields and len(converted) == 1 and "images" not in fields:
+        paths = image_paths(fields["image"])  # LLaVA-Instruct, ShareGPT4V: one image beside the turns
+        if paths is not None and attach_images(converted[0][1], paths):
+            del fields["image"]
     for conv_id, body, extra_fields in converted:
         # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
         own_meta = body.pop("metadata", None)

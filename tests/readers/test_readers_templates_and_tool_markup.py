@@ -406,3 +406,43 @@ def test_gemini_thought_parts_are_reasoning_not_the_answer() -> None:
                                 {"role": "model", "parts": [{"text": "I need to add 2 and 2.", "thought": True},
                                                             {"text": "4"}]}]})
     assert record["messages"][1] == {"role": "assistant", "content": "4", "reasoning": "I need to add 2 and 2."}
+
+
+@pytest.mark.parametrize("image", ["coco/train2017/000000033471.jpg", ["coco/train2017/000000033471.jpg"],
+                                   {"path": "coco/train2017/000000033471.jpg"}])
+def test_llava_image_field_is_the_image_of_the_turn(image: Any) -> None:
+    record = read({"id": "000000033471", "image": image, "conversations": [
+        {"from": "human", "value": "<image>\nWhat are the colors of the bus?"}, {"from": "gpt", "value": "White."}]})
+    assert record["messages"][0]["content"] == [
+        {"type": "image_url", "image_url": {"url": "coco/train2017/000000033471.jpg"}},
+        {"type": "text", "text": "What are the colors of the bus?"}]
+    assert "fields" not in record["metadata"]
+
+
+def test_sharegpt_and_firefly_turns_under_messages() -> None:
+    assert read({"messages": [{"from": "human", "value": Q}, {"from": "gpt", "value": A}]})["messages"] == QA
+    assert read({"conversation": [{"human": Q, "assistant": A}]})["messages"] == QA  # YeungNLP/firefly
+
+
+def test_a_system_prompt_column_beside_the_turns() -> None:
+    record = read({"system_prompt": "You are a pirate.", "conversations": [{"from": "human", "value": Q},
+                                                                           {"from": "gpt", "value": A}]})
+    assert record["messages"] == [{"role": "system", "content": "You are a pirate."}, *QA]
+    assert "fields" not in record["metadata"]
+
+
+def test_belle_multiturn_instruction_is_split_into_turns() -> None:
+    record = read({"instruction": "Human:写一首诗\nAssistant:好的，这是一首诗。\nHuman:再写一首\nAssistant:",
+                   "input": "", "output": "当然，这是另一首。"})
+    assert record["messages"] == [{"role": "user", "content": "写一首诗"},
+                                  {"role": "assistant", "content": "好的，这是一首诗。"},
+                                  {"role": "user", "content": "再写一首"},
+                                  {"role": "assistant", "content": "当然，这是另一首。"}]
+
+
+def test_helpsteer2_multiturn_prompt_is_split_into_turns() -> None:
+    record = read({"prompt": f"{Q}\n<extra_id_1>Assistant\nParis.\n<extra_id_1>User\nAnd of Germany?",
+                   "response": "Berlin.", "helpfulness": 3})
+    assert record["messages"] == [QA[0], {"role": "assistant", "content": "Paris."},
+                                  {"role": "user", "content": "And of Germany?"},
+                                  {"role": "assistant", "content": "Berlin."}]

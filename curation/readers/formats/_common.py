@@ -31,6 +31,7 @@ ROLE_ALIASES: dict[str, str] = {
     "function_response": "tool",
 }
 ROLE_KEYS = ("role", "from", "speaker", "author")
+_EXCHANGE_KEYS = (("input", "output"), ("human", "assistant"))
 
 
 class ConvertProblem(ValueError):
@@ -175,11 +176,13 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
         if not isinstance(turn, dict):
             messages.append(turn)
             continue
-        if "input" in turn and "output" in turn and not any(k in turn for k in ROLE_KEYS):
-            # Capybara / LDJnr style: each turn is one exchange {"input": question, "output": answer}
-            extra = {k: v for k, v in turn.items() if k not in ("input", "output")}
-            messages.append({"role": "user", "content": turn["input"]})
-            messages.append({"role": "assistant", "content": turn["output"], **extra})
+        exchange = next((pair for pair in _EXCHANGE_KEYS if pair[0] in turn and pair[1] in turn), None)
+        if exchange is not None and not any(k in turn for k in ROLE_KEYS):
+            # each turn is one exchange: Capybara / LDJnr {"input", "output"}, Firefly / BELLE {"human", "assistant"}
+            asked, answered = exchange
+            extra = {k: v for k, v in turn.items() if k not in exchange}
+            messages.append({"role": "user", "content": turn[asked]})
+            messages.append({"role": "assistant", "content": turn[answered], **extra})
             continue
         role_key, content_key = _turn_keys(turn, mapping)
         raw_role = turn.get(role_key) if role_key else None

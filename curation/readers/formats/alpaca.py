@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats.chat_text import history_in_text
 from curation.readers.mapping import FieldMapping
 
 NAME = "alpaca"
@@ -56,6 +57,13 @@ def history_messages(history: Any) -> list[dict[str, Any]]:
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     output = blank(obj["output"] if "output" in obj else obj.get("response"))
+    dialogue = history_in_text(obj.get("instruction"))
+    if dialogue is not None:
+        extra = _input(obj)
+        if isinstance(extra, str) and extra.strip():
+            dialogue[-1]["content"] = f"{dialogue[-1]['content']}\n\n{extra}"
+        messages = [*history_messages(obj.get("history")), *dialogue, {"role": "assistant", "content": output}]
+        return [(None, {"messages": messages}, None)]
     messages = [
         *history_messages(obj.get("history")),
         {"role": "user", "content": user_text(obj.get("instruction"), _input(obj))},

@@ -60,13 +60,14 @@ def style(text: Any) -> str | None:
     return None
 
 
-def _speaker_turns(text: str) -> list[tuple[str, str]] | None:
+def _speaker_turns(text: str, min_turns: int = 2) -> list[tuple[str, str]] | None:
     """Turns of a transcript whose lines open with ``Human:`` / ``User:`` and ``Assistant:``; None unless the
     speakers alternate from the user and every turn says something (as for Vicuna)."""
     parts = _SPEAKER.split(text)
     turns = [("user" if parts[i] in ("Human", "User") else "assistant", _EOS.sub("", parts[i + 1]).strip())
              for i in range(1, len(parts) - 1, 2)]
-    if len(turns) < 2 or any(role != ("user" if n % 2 == 0 else "assistant") for n, (role, _) in enumerate(turns)) \
+    if len(turns) < min_turns or any(role != ("user" if n % 2 == 0 else "assistant")
+                                     for n, (role, _) in enumerate(turns)) \
             or not all(body for _, body in turns):
         return None
     preamble = parts[0].strip()
@@ -117,6 +118,20 @@ def _hash(text: str) -> list[dict[str, Any]]:
         role = "user" if parts[i].lower() in ("human", "user") else "assistant"
         messages.append({"role": role, "content": parts[i + 1].strip()})
     return messages
+
+
+def history_in_text(text: Any) -> list[dict[str, Any]] | None:
+    """BELLE's multi-turn rows keep the dialogue so far in ``instruction``: ``Human:...\nAssistant:...\nHuman:...
+    \nAssistant:`` ending on the open assistant cue; its turns, or None when the text is not such a dialogue."""
+    if not isinstance(text, str) or not text.lstrip().startswith(("Human:", "User:")):
+        return None
+    body = text.rstrip()
+    if not body.endswith("Assistant:"):
+        return None
+    turns = _speaker_turns(body[: -len("Assistant:")], min_turns=1)
+    if not turns or turns[-1][0] != "user":
+        return None
+    return [{"role": role, "content": content} for role, content in turns]
 
 
 def _pipe(text: str, mapping: FieldMapping | None) -> list[dict[str, Any]]:

@@ -26,6 +26,17 @@ def _split(text: str, urls: list[str]) -> list[dict[str, Any]]:
     return parts
 
 
+def image_paths(value: Any) -> list[str] | None:
+    """LLaVA-family sets keep one image in ``image`` (a path, a list of paths, or ``{"path": ...}``); as a list."""
+    if isinstance(value, str) and value.strip():
+        return [value]
+    if isinstance(value, dict) and isinstance(value.get("path"), str):
+        return [value["path"]]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
 def attach_images(body: dict[str, Any], images: Any) -> bool:
     """Put ``images`` in place of the ``<image>`` tokens of the body's turns; False (body untouched) when
     the images are not a list of paths or their number is not the number of tokens."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import add_tools, map_role
+from curation.readers.formats._common import add_tools, convert_turns, map_role
 from curation.readers.mapping import FieldMapping
 from curation.records import ROLES
 
@@ -74,7 +74,13 @@ def fix_messages(messages: Any, mapping: FieldMapping | None) -> Any:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    body: dict[str, Any] = {"messages": fix_messages(obj["messages"], mapping)}
+    messages = obj["messages"]
+    if type(messages) is list and any(type(m) is dict and "role" not in m and ("from" in m or "human" in m)
+                                      for m in messages):
+        # ShareGPT turns (from/value) or Firefly's {human, assistant} under the `messages` key
+        body: dict[str, Any] = {"messages": convert_turns(messages, mapping)}
+    else:
+        body = {"messages": fix_messages(messages, mapping)}
     add_tools(body, obj, mapping)
     if obj.get("functions") is not None:
         body["functions"] = obj["functions"]

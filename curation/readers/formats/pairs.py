@@ -10,6 +10,7 @@ reject whose message points at a field mapping.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from curation.readers.mapping import FieldMapping
@@ -36,6 +37,21 @@ def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
     return prompts[0], answers[0]
 
 
+# NeMo / SteerLM's template, as HelpSteer2's multi-turn prompts hold it: "q1\n<extra_id_1>Assistant\na1\n
+# <extra_id_1>User\nq2".
+_STEERLM = re.compile(r"\n?<extra_id_1>(User|Assistant)\n")
+
+
+def _steerlm_turns(text: str) -> list[dict[str, Any]]:
+    if "<extra_id_1>" not in text:
+        return [{"role": "user", "content": text}]
+    parts = _STEERLM.split(text)
+    turns = [{"role": "user", "content": parts[0].strip()}]
+    for i in range(1, len(parts) - 1, 2):
+        turns.append({"role": parts[i].lower(), "content": parts[i + 1].strip()})
+    return turns
+
+
 def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return _keys(obj) is not None
 
@@ -52,5 +68,5 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
     if system is not None:
         messages.append({"role": "system", "content": system})
-    messages += [{"role": "user", "content": user}, {"role": "assistant", "content": obj[answer_key]}]
+    messages += [*_steerlm_turns(user), {"role": "assistant", "content": obj[answer_key]}]
     return [(None, {"messages": messages}, None)]
