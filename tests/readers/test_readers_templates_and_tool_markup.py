@@ -446,3 +446,33 @@ def test_helpsteer2_multiturn_prompt_is_split_into_turns() -> None:
     assert record["messages"] == [QA[0], {"role": "assistant", "content": "Paris."},
                                   {"role": "user", "content": "And of Germany?"},
                                   {"role": "assistant", "content": "Berlin."}]
+
+
+def test_bedrock_converse_tool_use_results_reasoning_and_tool_config() -> None:
+    spec = {"name": "get_weather", "description": "Weather of a city.",
+            "inputSchema": {"json": WEATHER["function"]["parameters"]}}
+    record = read({"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "S"}],
+                   "toolConfig": {"tools": [{"toolSpec": spec}]},
+                   "messages": [
+                       {"role": "user", "content": [{"text": "Weather in Paris?"}]},
+                       {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "Use it."}}},
+                                                         {"toolUse": {"toolUseId": "t1", "name": "get_weather",
+                                                                      "input": {"city": "Paris"}}}]},
+                       {"role": "user", "content": [{"toolResult": {"toolUseId": "t1",
+                                                                    "content": [{"json": {"temp": 20}}]}}]},
+                       {"role": "assistant", "content": [{"text": "20C"}]}]})
+    assert record["tools"] == [WEATHER]
+    assert record["messages"][2] == {"role": "assistant", "reasoning": "Use it.", "tool_calls": [
+        {"id": "t1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]}
+    assert record["messages"][3] == {"role": "tool", "tool_call_id": "t1", "content": '{"temp":20}'}
+
+
+def test_our_bedrock_nova_export_reads_back() -> None:
+    """What `curate export --to bedrock-nova` writes (reasoning blocks included) is input the readers take."""
+    line = {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "S"}], "messages": [
+        {"role": "user", "content": [{"text": "2+2?"}]},
+        {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "2 plus 2"}}},
+                                          {"text": "4"}]}]}
+    record = read(line)
+    assert record["messages"][2] == {"role": "assistant", "content": [{"type": "text", "text": "4"}],
+                                     "reasoning": "2 plus 2"}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats import tool_markup
 from curation.readers.formats._common import add_tools, convert_turns, map_role
 from curation.readers.mapping import FieldMapping
 from curation.records import ROLES
 
 NAME = "openai"
-KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
+KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls", "toolConfig"})
 
 
 def is_openai(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -68,6 +69,10 @@ def fix_messages(messages: Any, mapping: FieldMapping | None) -> Any:
     for i, message in enumerate(messages):
         if type(message) is dict:
             fixed = maybe_fix_message(message, mapping)
+            content = fixed.get("content")
+            if type(content) is list and any(tool_markup.is_bedrock_block(p) for p in content):
+                parts = [tool_markup.bedrock_part(p) if tool_markup.is_bedrock_block(p) else p for p in content]
+                fixed = {**fixed, "content": parts}
             if fixed is not message:
                 messages[i] = fixed
     return messages
@@ -82,6 +87,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     else:
         body = {"messages": fix_messages(messages, mapping)}
     add_tools(body, obj, mapping)
+    if "tools" not in body and "toolConfig" in obj:
+        tools = tool_markup.bedrock_tools(obj["toolConfig"])
+        if tools:
+            body["tools"] = tools
     if obj.get("functions") is not None:
         body["functions"] = obj["functions"]
     if obj.get("parallel_tool_calls") is not None:

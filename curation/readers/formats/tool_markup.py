@@ -6,6 +6,9 @@
   ``<tool_response> ... </tool_response>``, one block per call.
 * Anthropic Messages: ``tool_use`` content blocks on the assistant turn (``id``, ``name``, ``input``), and
   ``tool_result`` blocks (``tool_use_id``, ``content``) on the user turn that follows.
+* Bedrock Converse (``bedrock-conversation-2024``, what our bedrock-nova exporter writes): untyped blocks
+  ``{"toolUse": ...}``, ``{"toolResult": ...}``, ``{"reasoningContent": ...}``, ``{"image": ...}``, rewritten
+  into the Anthropic-style typed parts above (and ``toolConfig.tools[].toolSpec`` into ``tools``).
 
 Markup that does not parse into a named call (prose quoting the tag, say) is left as it is: a wrong guess
 would train the model on a call nobody made.
@@ -128,3 +131,63 @@ def split_tool_results(message: dict[str, Any]) -> list[dict[str, Any]]:
     if rest:
         tools.append({**message, "content": rest})
     return tools
+
+
+_BEDROCK_BLOCKS = frozenset({"toolUse", "toolResult", "reasoningContent", "image"})
+
+
+def is_bedrock_block(part: Any) -> bool:
+    return type(part) is dict and "type" not in part and len(part) == 1 and next(iter(part)) in _BEDROCK_BLOCKS
+
+
+def _bedrock_result(content: Any) -> Any:
+    if not isinstance(content, list):
+        return content
+    texts = []
+    for block in content:
+        if isinstance(block, dict) and isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif isinstance(block, dict) and "json" in block:
+            texts.append(arguments_string(block["json"]))
+        else:
+            return content  # an image or document result: kept for the checks to report
+    return "\n\n".join(texts)
+
+
+def bedrock_part(part: dict[str, Any]) -> Any:
+    """One untyped Bedrock Converse block as the typed part the lift understands; others unchanged."""
+    kind, value = next(iter(part.items()))
+    if not isinstance(value, dict):
+        return part
+    if kind == "toolUse":
+        return {"type": "tool_use", "id": value.get("toolUseId"), "name": value.get("name", ""),
+                "input": value.get("input", {})}
+    if kind == "toolResult":
+        return {"type": "tool_result", "tool_use_id": value.get("toolUseId"),
+                "content": _bedrock_result(value.get("content"))}
+    if kind == "reasoningContent":
+        text = (value.get("reasoningText") or {}).get("text") if isinstance(value.get("reasoningText"), dict) else None
+        return {"type": "thinking", "thinking": text} if isinstance(text, str) else part
+    source = value.get("source") if isinstance(value.get("source"), dict) else {}
+    uri = (source.get("s3Location") or {}).get("uri") if isinstance(source.get("s3Location"), dict) else None
+    return {"type": "image_url", "image_url": {"url": uri}} if isinstance(uri, str) else part
+
+
+def bedrock_tools(config: Any) -> list[dict[str, Any]] | None:
+    """``toolConfig: {"tools": [{"toolSpec": {"name", "description", "inputSchema": {"json": {...}}}}]}`` as
+    OpenAI function tools; None when it holds none."""
+    tools = config.get("tools") if isinstance(config, dict) else None
+    if not isinstance(tools, list):
+        return None
+    out = []
+    for tool in tools:
+        spec = tool.get("toolSpec") if isinstance(tool, dict) else None
+        if not isinstance(spec, dict):
+            out.append(tool)
+            continue
+        function = {k: v for k, v in spec.items() if k != "inputSchema"}
+        schema = spec.get("inputSchema")
+        if isinstance(schema, dict):
+            function["parameters"] = schema.get("json", schema)
+        out.append({"type": "function", "function": function})
+    return out or None
