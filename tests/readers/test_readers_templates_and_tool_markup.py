@@ -476,3 +476,22 @@ def test_our_bedrock_nova_export_reads_back() -> None:
     record = read(line)
     assert record["messages"][2] == {"role": "assistant", "content": [{"type": "text", "text": "4"}],
                                      "reasoning": "2 plus 2"}
+
+
+def test_logged_anthropic_messages_call() -> None:
+    record = read({"request": {"model": "claude-sonnet-4", "max_tokens": 1024, "system": "You are terse.",
+                               "messages": [{"role": "user", "content": Q}]},
+                   "response": {"type": "message", "role": "assistant", "model": "claude-sonnet-4",
+                                "content": [{"type": "text", "text": A}], "stop_reason": "end_turn"}})
+    assert record["messages"] == [{"role": "system", "content": "You are terse."}, QA[0],
+                                  {"role": "assistant", "content": [{"type": "text", "text": A}]}]
+    code, _ = refused({"request": {"messages": [{"role": "user", "content": Q}]},
+                       "response": {"type": "message", "content": [{"type": "text", "text": "Paris"}],
+                                    "stop_reason": "max_tokens"}})
+    assert code == "incomplete_answer"
+
+
+def test_a_response_of_another_api_is_not_called_a_failed_call() -> None:
+    code, detail = refused({"request": {"messages": [{"role": "user", "content": Q}]},
+                            "response": {"output": [{"type": "message"}]}})
+    assert code == "empty_record" and "neither choices" in detail and "failed" not in detail

@@ -21,7 +21,7 @@ from curation.readers.mapping import FieldMapping
 
 NAME = "api_log"
 KEYS = frozenset({"request", "response", "messages", "tools"})
-_CUT = ("length", "content_filter")
+_CUT = ("length", "content_filter", "max_tokens")
 _ANSWER_KEYS = ("role", "content", "tool_calls", "function_call", "reasoning_content", "reasoning", "name")
 
 
@@ -58,11 +58,32 @@ def _answer(choice: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def _anthropic(response: dict[str, Any]) -> dict[str, Any] | None:
+    """An Anthropic Messages response as a choice ({message, finish_reason}); None when it is not one."""
+    if response.get("type") != "message" or not isinstance(response.get("content"), list):
+        return None
+    return {"message": {"role": "assistant", "content": response["content"]},
+            "finish_reason": response.get("stop_reason")}
+
+
+def _system(request: dict[str, Any]) -> list[dict[str, Any]]:
+    system = request.get("system")  # Anthropic keeps it beside the messages: a string or text blocks
+    if isinstance(system, list):
+        system = "\n\n".join(b["text"] for b in system if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return [{"role": "system", "content": system}] if isinstance(system, str) and system.strip() else []
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     request, response = _request(obj), _body(obj["response"])
     choices = response.get("choices")
+    anthropic = _anthropic(response)
+    if anthropic is not None:
+        choices = [anthropic]
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         error = response.get("error")
+        if error is None:
+            raise ConvertProblem("empty_record", "the logged response has neither choices (OpenAI Chat Completions) "
+                                 "nor content blocks (Anthropic Messages), so there is no answer to read")
         why = f" ({error.get('message')})" if isinstance(error, dict) and error.get("message") else ""
         raise ConvertProblem("empty_record", f"the logged response has no choices{why}: the call failed, so there "
                              "is no answer to train on")
@@ -70,11 +91,11 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if first.get("finish_reason") in _CUT:
         raise ConvertProblem("incomplete_answer", f"the logged answer stopped with finish_reason "
                              f"{first['finish_reason']!r}, so it is cut off (raise max_tokens, or drop such calls)")
-    messages = fix_messages([*request["messages"], _answer(first)], mapping)
+    messages = fix_messages([*_system(request), *request["messages"], _answer(first)], mapping)
     body: dict[str, Any] = {"messages": messages}
     add_tools(body, request, mapping)
     fields: dict[str, Any] = {}
-    params = {k: v for k, v in request.items() if k not in ("messages", "tools")}
+    params = {k: v for k, v in request.items() if k not in ("messages", "tools", "system")}
     if params:
         fields["request"] = params
     if isinstance(response.get("model"), str):
