@@ -125,6 +125,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "flatten the deeply nested value or drop that field",
         "JSON nested deeper than any chat record needs (64 levels).",
     ),
+    "unreviewed_tree": (
+        "error",
+        "use OpenAssistant's ready_for_export trees (the default export), or drop trees in other states",
+        "An OpenAssistant tree that did not pass review (aborted, halted, still growing) or whose prompt was deleted.",
+    ),
     "orphan_message": (
         "error",
         "give the whole export: every message of a tree, so each reply's parent is in the input",

@@ -495,3 +495,25 @@ def test_a_response_of_another_api_is_not_called_a_failed_call() -> None:
     code, detail = refused({"request": {"messages": [{"role": "user", "content": Q}]},
                             "response": {"output": [{"type": "message"}]}})
     assert code == "empty_record" and "neither choices" in detail and "failed" not in detail
+
+
+def _node(mid: str, role: str, text: str, *replies: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"message_id": mid, "role": role, "text": text, "lang": "en", "replies": list(replies), **extra}
+
+
+def test_oasst_deleted_and_rejected_replies_are_pruned() -> None:
+    tree = {"message_tree_id": "t1", "tree_state": "ready_for_export", "prompt": _node(
+        "m1", "prompter", Q, _node("m2", "assistant", A, review_result=True),
+        _node("m3", "assistant", "SPAM", _node("m4", "prompter", "more spam"), deleted=True),
+        _node("m5", "assistant", "Bad.", review_result=False))}
+    items = convert_payload(orjson.dumps(tree), None, None, "x.jsonl", 1)
+    assert [i.record["messages"] for i in items] == [QA]
+    assert items[0].record["metadata"]["fields"]["pruned_messages"] == 3
+
+
+@pytest.mark.parametrize("state", ["aborted_low_grade", "halted_by_moderator", "growing"])
+def test_oasst_trees_that_did_not_pass_review_are_refused(state: str) -> None:
+    tree = {"message_tree_id": "t1", "tree_state": state, "prompt": _node("m1", "prompter", Q,
+                                                                         _node("m2", "assistant", A))}
+    code, detail = refused(tree)
+    assert code == "unreviewed_tree" and state in detail
