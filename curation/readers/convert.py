@@ -176,6 +176,37 @@ def _serialisable(obj: Any) -> bool:
     return True
 
 
+def _unserialisable_at(value: Any, where: str = "the record") -> tuple[str, str]:
+    """Where the first value JSON cannot carry is (``images[0].bytes``), and what it is."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, bytes | bytearray | memoryview):
+            return at or where, "bytes"
+        if isinstance(node, dict):
+            for key, item in reversed(list(node.items())):
+                if not isinstance(key, str):
+                    return at or where, f"a non-string key {key!r}"
+                stack.append((item, f"{at}.{key}" if at else key))
+        elif isinstance(node, list | tuple):
+            stack.extend((item, f"{at}[{i}]") for i, item in reversed(list(enumerate(node))))
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return at or where, "a lone surrogate"
+        elif node is not None and not isinstance(node, bool | int | float):
+            return at or where, f"a {type(node).__name__}"
+    return where, "a non-JSON value"
+
+
+def _column_oriented(obj: dict[str, Any]) -> bool:
+    """``{"instruction": {"0": ..., "1": ...}, "output": {"0": ..., ...}}``: every value maps row numbers."""
+    if len(obj) < 2 or not all(type(v) is dict and v for v in obj.values()):
+        return False
+    return all(all(type(k) is str and k.isdigit() for k in list(v)[:8]) for v in obj.values())
+
+
 def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
@@ -228,8 +259,13 @@ def convert_payload(
             code, detail = _json_error(payload, line, index)
             return _error(path, line, index, fmt, code, detail)
     if not isinstance(payload, _BUFFERS) and not _serialisable(obj):
-        detail = (f"{_where(line, index)}: holds a value JSON cannot carry (a lone surrogate, a non-string key or a "
-                  "non-JSON type); re-encode the source as UTF-8 JSON")
+        where, kind = _unserialisable_at(obj)
+        if kind == "bytes":
+            detail = (f"{_where(line, index)}: {where} holds binary data (an image or audio embedded in the table); "
+                      "a JSON record cannot carry it: save the files and list their paths in an `images` column")
+        else:
+            detail = (f"{_where(line, index)}: {where} holds a value JSON cannot carry ({kind}); re-encode the "
+                      "source as UTF-8 JSON")
         return _error(path, line, index, fmt, "data_type", detail)
     if _too_deep(payload, obj):
         detail = (f"{_where(line, index)}: JSON nested deeper than {MAX_DEPTH} levels; a chat record nests a "
@@ -238,6 +274,11 @@ def convert_payload(
     if not isinstance(obj, dict):
         kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
         detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'
+        return _error(path, line, index, fmt, "data_type", detail)
+    if _column_oriented(obj):
+        detail = (f"{_where(line, index)}: column-oriented JSON (pandas' to_json default: each column maps row "
+                  "numbers to values), so the records are spread across columns; write it with "
+                  "df.to_json(path, orient='records', lines=True)")
         return _error(path, line, index, fmt, "data_type", detail)
 
     spec = FORMATS[fmt] if fmt is not None else None

@@ -517,3 +517,28 @@ def test_oasst_trees_that_did_not_pass_review_are_refused(state: str) -> None:
                                                                          _node("m2", "assistant", A))}
     code, detail = refused(tree)
     assert code == "unreviewed_tree" and state in detail
+
+
+def test_pku_pair_whose_better_answer_is_the_less_safe_one_is_flagged() -> None:
+    record = read({"prompt": Q, "response_0": A, "response_1": "Lyon.", "better_response_id": 0,
+                   "safer_response_id": 1, "is_response_0_safe": False, "is_response_1_safe": True})
+    assert record["metadata"]["flags"] == ["chosen_less_safe"]
+    same = read({"prompt": Q, "response_0": A, "response_1": "Lyon.", "better_response_id": 0, "safer_response_id": 0})
+    assert "flags" not in same["metadata"]
+
+
+def test_pandas_column_oriented_json_is_refused_with_the_fix(tmp_path) -> None:
+    from curation.readers import read_path
+
+    path = tmp_path / "df.json"
+    path.write_text('{"instruction": {"0": "Say hi", "1": "Say bye"}, "output": {"0": "Hi", "1": "Bye"}}')
+    items = list(read_path(path))
+    assert len(items) == 1 and items[0].error[0] == "data_type" and "orient='records'" in items[0].error[1]
+
+
+def test_embedded_image_bytes_name_the_column() -> None:
+    row = {"messages": [{"role": "user", "content": Q}, {"role": "assistant", "content": A}],
+           "images": [{"bytes": b"\x89PNG\r\n", "path": None}]}
+    items = convert_payload(row, None, None, "x.parquet", None, 4)
+    code, detail = items[0].error
+    assert code == "data_type" and "images[0].bytes holds binary data" in detail and "element 4" in detail

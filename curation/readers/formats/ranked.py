@@ -92,6 +92,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         better = int(better)
         chosen, rejected = obj[f"response_{better}"], obj[f"response_{1 - better}"]
         prompt = _prompt(obj["prompt"])
+        safer = as_number(obj.get("safer_response_id"))
+        if safer in (0, 1) and safer != better:
+            # PKU-SafeRLHF ranks helpfulness and safety apart: here the more helpful answer is the less safe one.
+            # DPO would learn to prefer it, so the pair carries a flag (flags.chosen_less_safe: drop removes them).
+            body = {"prompt": prompt, "chosen": _reply(chosen), "rejected": _reply(rejected),
+                    "metadata": {"flags": ["chosen_less_safe"]}}
+            return [(None, body, None)]
     elif layout == "shp":
         label = as_number(obj["labels"])
         if label not in (0, 1):
