@@ -542,3 +542,42 @@ def test_embedded_image_bytes_name_the_column() -> None:
     items = convert_payload(row, None, None, "x.parquet", None, 4)
     code, detail = items[0].error
     assert code == "data_type" and "images[0].bytes holds binary data" in detail and "element 4" in detail
+
+
+@pytest.mark.parametrize(("obj", "messages"), [
+    ({"problem": Q, "solution": f"The capital is Paris. {A}", "answer": A},  # NuminaMath-1.5 / LIMO
+     [QA[0], {"role": "assistant", "content": f"The capital is Paris. {A}"}]),
+    ({"problem": Q, "generated_solution": A, "expected_answer": "Paris", "problem_source": "x"}, QA),  # OpenMath
+    ({"input_text": Q, "output_text": A}, QA),  # Vertex PaLM tuning
+    ({"input": [{"role": "user", "content": Q}], "output": f"<think>Recall it.</think>{A}",
+      "system_prompt": "detailed thinking on", "reasoning": "on", "category": "chat"},  # Nemotron post-training
+     [{"role": "system", "content": "detailed thinking on"}, QA[0],
+      {"role": "assistant", "content": A, "reasoning": "Recall it."}]),
+], ids=["numina", "openmath", "palm", "nemotron"])
+def test_math_and_post_training_layouts(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    assert read(obj)["messages"] == messages
+
+
+def test_a_solution_and_an_unrelated_answer_are_still_not_guessed() -> None:
+    code, _ = refused({"problem": Q, "solution": A, "answer": "Lyon"})
+    assert code == "unknown_format"
+
+
+@pytest.mark.parametrize(("strength", "chosen"), [(-2, A), (3, "Lyon.")])
+def test_helpsteer_preference_strength_picks_the_side(strength: int, chosen: str) -> None:
+    other = "Lyon." if chosen == A else A
+    record = read({"prompt": Q, "response_1": A, "response_2": "Lyon.", "preference_strength": strength})
+    assert (record["chosen"], record["rejected"]) == ([{"role": "assistant", "content": chosen}],
+                                                      [{"role": "assistant", "content": other}])
+    assert refused({"prompt": Q, "response_1": A, "response_2": "B", "preference_strength": 0})[0] == "no_preference"
+
+
+def test_arena_55k_rows() -> None:
+    row = {"id": 1, "model_a": "a", "model_b": "b", "prompt": orjson.dumps([Q, "Thanks"]).decode(),
+           "response_a": orjson.dumps(["Lyon.", "ok"]).decode(),
+           "response_b": orjson.dumps([A, "You are welcome."]).decode(),
+           "winner_model_a": 0, "winner_model_b": 1, "winner_tie": 0}
+    record = read(row)
+    assert record["prompt"] == [QA[0]]
+    assert record["chosen"][0] == QA[1] and record["rejected"][0] == {"role": "assistant", "content": "Lyon."}
+    assert refused({**row, "winner_model_b": 0, "winner_tie": 1})[0] == "no_preference"

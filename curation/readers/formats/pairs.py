@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
-PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human")
-ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets")
+PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human", "input_text")
+ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
+               "generated_solution")
 SYSTEM_KEYS = ("system_prompt", "definition")
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context"})
 
@@ -28,6 +30,8 @@ def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
 
 def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
     prompts, answers = _present(obj, PROMPT_KEYS), _present(obj, ANSWER_KEYS)
+    if answers == ["answer", "solution"] and obj["answer"].strip() and obj["answer"].strip() in obj["solution"]:
+        answers = ["solution"]  # NuminaMath-1.5, LIMO: the worked solution ends in the final answer it repeats
     if len(answers) != 1:
         return None
     if len(prompts) == 2 and "input" in prompts:
@@ -52,13 +56,24 @@ def _steerlm_turns(text: str) -> list[dict[str, Any]]:
     return turns
 
 
+def _turns_input(obj: dict[str, Any]) -> bool:
+    """Nemotron post-training rows: ``input`` is the conversation so far (a message list), ``output`` the reply."""
+    turns = obj.get("input")
+    return (isinstance(turns, list) and bool(turns) and all(isinstance(t, dict) and "role" in t for t in turns)
+            and isinstance(obj.get("output"), str))
+
+
 def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return _keys(obj) is not None
+    return _keys(obj) is not None or _turns_input(obj)
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     keys = _keys(obj)
-    assert keys is not None
+    if keys is None:  # _turns_input
+        system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
+        head = [{"role": "system", "content": system}] if system is not None else []
+        return [(None, {"messages": [*head, *convert_turns(obj["input"], mapping),
+                                     {"role": "assistant", "content": obj["output"]}]}, None)]
     prompt_key, answer_key = keys
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
                 and obj[k].strip()]

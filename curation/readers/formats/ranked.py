@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, as_number, convert_turns
+from curation.readers.formats._common import ConvertProblem, as_number, convert_turns, parse_json_string
 from curation.readers.formats._common import no_preference as _no_preference
 from curation.readers.formats.preference import is_hh_transcript, parse_hh, split_shared_prefix
 from curation.readers.mapping import FieldMapping
@@ -30,6 +30,8 @@ KEYS = frozenset({
     "history", "human_ref_A", "human_ref_B", "labels",
     "answers", "instruction", "completions", "question",
     "conversation_a", "conversation_b", "winner",
+    "response_2", "preference_strength",
+    "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie",
 })
 
 
@@ -49,7 +51,36 @@ def _layout(obj: dict[str, Any]) -> str | None:
         return "ultrafeedback"
     if isinstance(obj.get("conversation_a"), list) and isinstance(obj.get("conversation_b"), list) and "winner" in obj:
         return "arena"
+    if "response_1" in obj and "response_2" in obj and "preference_strength" in obj and "prompt" in obj:
+        return "helpsteer"
+    if "response_a" in obj and "response_b" in obj and "winner_model_a" in obj and "prompt" in obj:
+        return "arena_55k"
     return None
+
+
+def _text_list(value: Any) -> list[Any]:
+    """Arena-55k stores each side's turns as a JSON list in a string column; a plain string is one turn."""
+    decoded = parse_json_string(value)
+    return decoded if isinstance(decoded, list) else [value]
+
+
+def _arena_55k(obj: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """lmsys arena-human-preference-55k: prompt / response_a / response_b as turn lists, winner_* as 0/1."""
+    winner_a, winner_b = as_number(obj.get("winner_model_a")), as_number(obj.get("winner_model_b"))
+    if as_number(obj.get("winner_tie")) == 1 or winner_a == winner_b:
+        raise _no_preference("the row is a tie (winner_tie)")
+    prompts = _text_list(obj["prompt"])
+    sides = []
+    for key in ("response_a", "response_b"):
+        answers = _text_list(obj[key])
+        if len(answers) != len(prompts):
+            raise ConvertProblem("no_preference", f"{key} has {len(answers)} turns for {len(prompts)} prompts")
+        turns: list[Any] = []
+        for question, answer in zip(prompts, answers, strict=True):
+            turns += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        sides.append(turns)
+    first, second = (sides[0], sides[1]) if winner_a == 1 else (sides[1], sides[0])
+    return split_shared_prefix(first, second)
 
 
 def is_ranked(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -117,6 +148,17 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         chosen, rejected = _best_worst([(c.get("overall_score"), c.get("response")) for c in obj["completions"]],
                                        True, "overall_score")
         prompt = _prompt(obj["instruction"])
+    elif layout == "helpsteer":
+        # HelpSteer2/3 preference: -3..-1 prefer response_1, 1..3 response_2, 0 none
+        strength = as_number(obj["preference_strength"])
+        if strength is None or strength == 0:
+            raise _no_preference(f"preference_strength is {obj['preference_strength']!r}")
+        a, b = obj["response_1"], obj["response_2"]
+        chosen, rejected = (a, b) if strength < 0 else (b, a)
+        prompt = _prompt(obj["prompt"])
+    elif layout == "arena_55k":
+        prompt, chosen_msgs, rejected_msgs = _arena_55k(obj)
+        return [(None, {"prompt": prompt, "chosen": chosen_msgs, "rejected": rejected_msgs}, None)]
     else:
         winner = obj["winner"]
         if winner not in ("model_a", "model_b"):
