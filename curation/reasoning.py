@@ -33,7 +33,7 @@ REASONING_KEYS = ("reasoning_content", "reasoning")
 _REASONING_KEY_SET = frozenset(REASONING_KEYS)
 _THINK = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.S)
 _THOUGHT = re.compile(r"\A\s*<\|begin_of_thought\|>(.*?)<\|end_of_thought\|>\s*", re.S)
-_SOLUTION = re.compile(r"\A\s*<\|begin_of_solution\|>(.*?)<\|end_of_solution\|>\s*\Z", re.S)
+_SOLUTION = re.compile(r"\s*<\|begin_of_solution\|>(.*?)<\|end_of_solution\|>\s*\Z", re.S)  # matched at a pos
 _OPENERS = ("<think>", "<|begin_of_thought|>")
 _MESSAGE_LISTS = ("messages", "prompt", "chosen", "rejected")
 _PART_KINDS = frozenset({"reasoning", "tool_call", "thinking", "tool_use"})
@@ -53,11 +53,10 @@ def split_think(text: str) -> tuple[str | None, str]:
     if match is not None:
         return match.group(1).strip(), text[match.end():]
     match = _THOUGHT.match(text)
-    if match is None:
+    solution = _SOLUTION.match(text, match.end()) if match is not None else None
+    if match is None or solution is None:  # both blocks, the solution closing the text: else prose naming them
         return None, text
-    answer = text[match.end():]
-    solution = _SOLUTION.match(answer)
-    return match.group(1).strip(), solution.group(1).strip() if solution else answer
+    return match.group(1).strip(), solution.group(1).strip()
 
 
 def _part_text(part: dict[str, Any]) -> Any:

@@ -89,15 +89,26 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+_ROLE_KEYS = ("role", "from")
+# Keys decoded only as a pair: a completion that is a JSON messages list beside a plain-text prompt is more
+# likely the JSON the model should learn to write than a conversation.
+_PAIRED = {"prompt": "completion", "completion": "prompt", "chosen": "rejected", "rejected": "chosen"}
+
+
 def _turns_from_text(value: str, key: str) -> Any:
-    """A list of turns (or history pairs) held as JSON or Python-repr text; None when it is not one."""
+    """A list of turns (or history pairs) held as JSON or Python-repr text; None when it is not one. Turns must
+    each name a speaker (``role`` or ``from``): a list of other objects is data, not a conversation."""
     head = value[:3]
     if not (head.startswith(("[{", "[[")) or head.replace(" ", "")[:2] in ("[{", "[[")):
         return None
+    if key != "history" and not any(f"{q}{k}{q}" in value[:512] for k in _ROLE_KEYS for q in "'\""):
+        return None  # no speaker key near the start: data, and not worth a parse
     data = tool_markup.parse_loose(value)
-    if isinstance(data, list) and data and all(isinstance(t, dict) for t in data):
+    if isinstance(data, list) and data and all(isinstance(t, dict) and any(k in t for k in _ROLE_KEYS)
+                                               for t in data):
         return data
-    if key == "history" and isinstance(data, list) and all(isinstance(t, list | tuple) for t in data):
+    if key == "history" and isinstance(data, list) and data and all(
+            isinstance(t, list | tuple) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in data):
         return [list(t) for t in data]
     return None
 
@@ -105,19 +116,24 @@ def _turns_from_text(value: str, key: str) -> Any:
 def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
     """Turns or tools held as a JSON string (a CSV column, a string-typed parquet column, or a JSONL line
     written from such a table) are decoded in place; a string that is not JSON stays for the checks."""
+    decoded: dict[str, Any] = {}
     for key, value in obj.items():  # a record has a handful of keys: fewer steps than looking up each field
         if type(value) is not str or value[:1] not in ("[", "{", " ", "\n"):
             continue
         if key in _TURN_FIELDS:
             turns = _turns_from_text(value.strip(), key)
             if turns is not None:
-                obj[key] = turns
+                decoded[key] = turns
                 continue
         if key in _JSON_FIELD_SET and value.lstrip()[:1] in ("[", "{"):
             try:
-                obj[key] = orjson.loads(value)
+                decoded[key] = orjson.loads(value)
             except orjson.JSONDecodeError:
                 pass
+    for key, turns in decoded.items():
+        other = _PAIRED.get(key)
+        if other is None or other in decoded or isinstance(obj.get(other), list) or other not in obj:
+            obj[key] = turns
     return obj
 
 
@@ -305,19 +321,20 @@ def convert_payload(
         spec = FORMATS[name]
     try:
         converted = spec.convert(obj, mapping)
+        for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
+            maybe_lift_record(body)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason
         return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one record never stops a read
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"
         return _error(path, line, index, spec.name, "data_type", detail)
-    for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
-        maybe_lift_record(body)
 
     own_id, id_key = _own_id(obj, mapping)
     system_key = mapping.system if mapping is not None and mapping.system else "system"
-    if system_key == "system" and "system" not in obj and isinstance(obj.get("system_prompt"), str):
-        system_key = "system_prompt"  # OpenHermes-2.5 and OpenOrca name the column so
+    if system_key == "system" and "system" not in obj and isinstance(obj.get("system_prompt"), str) and not any(
+            _opens_with_system(body) for _, body, _ in converted):
+        system_key = "system_prompt"  # OpenHermes-2.5 and OpenOrca name the column so (unless a turn is one)
     used = consumed_keys(spec, mapping)
     system = _system(obj, system_key)
     fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != "metadata"
@@ -416,6 +433,11 @@ def _maybe_tools_from_system(body: dict[str, Any]) -> None:
         tools = normalize_tools(tool_markup.tools_in_text(content))
         if tools:
             body["tools"] = tools
+
+
+def _opens_with_system(body: dict[str, Any]) -> bool:
+    turns = body.get("prompt" if "prompt" in body else "messages")
+    return isinstance(turns, list) and bool(turns) and isinstance(turns[0], dict) and turns[0].get("role") == "system"
 
 
 def _add_system(body: dict[str, Any], system: dict[str, Any]) -> None:

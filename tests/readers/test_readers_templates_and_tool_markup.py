@@ -40,13 +40,30 @@ def refused(obj: dict[str, Any]) -> tuple[str, str]:
 
 @pytest.mark.parametrize(("label", "desirable"), [
     ("false", False), ("False", False), ("true", True), ("TRUE", True), ("undesirable", False),
-    ("desirable", True), (0, False), (1, True), ("0", False), ("1", True),
+    ("desirable", True),
 ])
-def test_kto_label_written_as_string_or_number_is_a_label(label: Any, desirable: bool) -> None:
+def test_kto_label_written_as_a_word_is_a_label(label: Any, desirable: bool) -> None:
     record = read({"prompt": Q, "completion": A, "label": label})
     assert record["metadata"]["source"]["format"] == "kto"
     assert record["metadata"]["label"] is desirable
     assert "fields" not in record["metadata"]
+
+
+@pytest.mark.parametrize(("tag", "desirable"), [(0, False), (1, True), ("0", False), ("1", True), ("false", False)])
+def test_kto_tag_as_a_number_or_word_is_a_label(tag: Any, desirable: bool) -> None:
+    record = read({"messages": QA, "kto_tag": tag})
+    assert record["metadata"]["label"] is desirable
+
+
+@pytest.mark.parametrize("obj", [
+    {"messages": [{"role": "user", "content": "Is the sky green? Answer true or false."},
+                  {"role": "assistant", "content": "false"}], "label": "false"},  # BoolQ-style answer label
+    {"prompt": "Review: terrible movie. Sentiment:", "completion": " negative", "label": 0},  # a class
+    {"prompt": "Premise and hypothesis.", "completion": "entailment", "label": "1"},  # NLI
+])
+def test_labels_of_another_meaning_stay_fields(obj: dict[str, Any]) -> None:
+    record = read(obj)
+    assert "label" not in record["metadata"] and record["metadata"]["fields"]["label"] == obj["label"]
 
 
 def test_a_class_label_on_prompt_completion_stays_a_field() -> None:
@@ -113,6 +130,14 @@ def test_a_system_turn_inside_the_sides_joins_the_prompt(prompt: str) -> None:
                    "rejected": [*head, _turn("assistant", "bad")]})
     assert (record["prompt"], record["chosen"], record["rejected"]) == (
         head, [_turn("assistant", "good")], [_turn("assistant", "bad")])
+
+
+def test_an_explicit_history_is_kept_when_the_sides_repeat_its_last_turn() -> None:
+    prompt = [_turn("system", "S"), _turn("user", "q1"), _turn("assistant", "a1"), _turn("user", "q2")]
+    record = read({"prompt": prompt, "chosen": [_turn("user", "q2"), _turn("assistant", "good")],
+                   "rejected": [_turn("user", "q2 "), _turn("assistant", "bad")]})
+    assert (record["prompt"], record["chosen"], record["rejected"]) == (
+        prompt, [_turn("assistant", "good")], [_turn("assistant", "bad")])
 
 
 def test_sides_that_answer_another_prompt_are_refused() -> None:
@@ -327,16 +352,15 @@ def test_tool_call_arguments_as_an_object_become_a_json_string() -> None:
     assert record["messages"][1]["tool_calls"][0]["function"]["arguments"] == '{"city":"Paris"}'
 
 
-@pytest.mark.parametrize("missing", ["nan", "NaN", " nan "])
-def test_alpaca_input_nan_from_pandas_is_no_input(missing: str) -> None:
-    record = read({"instruction": Q, "input": missing, "output": A})
-    assert record["messages"] == QA
+def test_alpaca_input_nan_from_pandas_is_no_input() -> None:
+    assert read({"instruction": Q, "input": "nan", "output": A})["messages"] == QA
 
 
-def test_alpaca_output_nan_is_an_empty_answer() -> None:
-    items = convert_payload(orjson.dumps({"instruction": Q, "input": "", "output": "nan"}), None, None, "x.jsonl", 1)
-    codes = {f.code for f in check_record(items[0].record)}
-    assert "empty_content" in codes
+@pytest.mark.parametrize(("input_", "output"), [("Nan", "Nain"), ("", "nan"), ("NaN", "NaN")])
+def test_nan_as_a_word_or_an_answer_is_kept(input_: str, output: str) -> None:
+    record = read({"instruction": "Translate", "input": input_, "output": output})
+    assert record["messages"][-1]["content"] == output
+    assert record["messages"][0]["content"] == ("Translate\n\n" + input_ if input_ else "Translate")
 
 
 # --- reasoning markers ----------------------------------------------------------------------------------------
@@ -581,3 +605,118 @@ def test_arena_55k_rows() -> None:
     assert record["prompt"] == [QA[0]]
     assert record["chosen"][0] == QA[1] and record["rejected"][0] == {"role": "assistant", "content": "Lyon."}
     assert refused({**row, "winner_model_b": 0, "winner_tie": 1})[0] == "no_preference"
+    assert refused({**row, "winner_model_a": 2, "winner_model_b": 0})[0] == "no_preference"
+
+
+# --- false positives and crashes the new readers must not cause (probe of this stop's changes) -------------
+
+def _one(obj: dict[str, Any]) -> Any:
+    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
+    assert len(items) >= 1
+    return items[0]
+
+
+@pytest.mark.parametrize("content", [
+    "<tool_call>{'name': 'f', 'arguments': {'ids': {1, 2}}}</tool_call>",  # a set: not JSON
+    "<tool_call>{'name': 'f', 'arguments': {'z': 999999999999999999999999999999}}</tool_call>",  # 100 bits
+    "<tool_call>{'name': 'f', 'arguments': {1: 2}}</tool_call>",
+])
+def test_python_literals_json_cannot_carry_leave_the_text(content: str) -> None:
+    item = _one({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": content}]})
+    assert item.error is None and item.record["messages"][1]["content"] == content
+    orjson.dumps(item.record)  # the runner writes every record
+
+
+@pytest.mark.parametrize("system", ["<tools>[{'name': 'f', 'parameters': {1, 2}}]</tools>",
+                                    '<tools>[{"function": "f", "name": "x"}]</tools>'])
+def test_unreadable_tool_lists_in_a_system_prompt_are_left_alone(system: str) -> None:
+    item = _one({"messages": [{"role": "system", "content": system}, *QA]})
+    assert item.error is None and "tools" not in item.record
+    item = _one({"prompt": "[{'role': 'user', 'content': b'hi'}]", "completion": "a"})
+    assert item.error is None and isinstance(item.record["messages"][0]["content"], str)
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("assistant", "<tool_call>x" * 3000),
+    ("tool", "<tool_response>x" * 3000),
+    ("system", "<tools>x" * 3000),
+])
+def test_unclosed_tags_are_text(key: str, text: str) -> None:
+    messages = [{"role": "user", "content": "q"},
+                {"role": "assistant", "content": "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>"},
+                {"role": "tool", "content": text}] if key == "tool" else [
+        {"role": key if key == "system" else "user", "content": text if key == "system" else "q"},
+        {"role": "user", "content": "q"} if key == "system" else {"role": "assistant", "content": text}]
+    item = _one({"messages": messages})
+    assert item.error is None
+    assert any(m.get("content") == text for m in item.record["messages"])
+
+
+@pytest.mark.parametrize("text", [
+    "User: hi" + " " * 20000 + "x\nAssistant: yo",
+    "### Instruction:\nq" + "\n" * 20000 + "x\n### Response:\na",
+])
+def test_long_whitespace_runs_in_templates_are_read(text: str) -> None:
+    item = _one({"text": text})
+    assert item.error is None and item.record["messages"][-1]["content"] in ("yo", "a")
+
+
+@pytest.mark.parametrize("text", [
+    "The chatbot log was printed on the wall.\nUser: Where is the key?\nAssistant: Under the mat.\nShe laughed.",
+    "From: support\nUser: john@example.com\nAssistant: mary@example.com\nSubject: ticket 4431 escalated",
+    "In the logs we saw: USER: reset ASSISTANT: done. Then the USER: field was empty ASSISTANT: field too.",
+    "Phi-3 uses special tokens <|user|> and <|assistant|> and <|end|> to delimit turns; see the model card.",
+    "The Alpaca template is:\n### Instruction:\n{instruction}\n### Response:\n{output}\n\nThen run the trainer.",
+    "Gemma's template: <start_of_turn>user\nHi<end_of_turn> and so on, as the model card shows.",
+])
+def test_prose_that_quotes_chat_markup_is_pretraining_text(text: str) -> None:
+    assert refused({"text": text})[0] == "unknown_format"
+
+
+@pytest.mark.parametrize("completion", ['[{"role": "assistant", "content": "Hello!"}]', '[{"name": "Ann", "age": 3}]',
+                                        "[{'a': 1, 'b': 2}, {'a': 3, 'b': 4}]"])
+def test_a_json_answer_beside_a_text_prompt_stays_the_answer(completion: str) -> None:
+    record = read({"prompt": "Write it as JSON.", "completion": completion})
+    assert record["messages"] == [{"role": "user", "content": "Write it as JSON."},
+                                  {"role": "assistant", "content": completion}]
+
+
+def test_a_call_shown_inside_an_explanation_stays_text() -> None:
+    text = ("Hermes wraps each call like this:\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+            "{\"city\": \"Paris\"}}\n</tool_call>\nThe runtime parses the JSON between the tags.")
+    record = read({"messages": [{"role": "user", "content": "How does Hermes format calls?"},
+                                {"role": "assistant", "content": text}]})
+    assert record["messages"][1] == {"role": "assistant", "content": text}
+
+
+def test_thought_markers_named_in_an_answer_stay_text() -> None:
+    text = "<|begin_of_thought|> and <|end_of_thought|> delimit the reasoning; the solution markers the answer."
+    record = read({"messages": [{"role": "user", "content": "What are these markers?"},
+                                {"role": "assistant", "content": text}]})
+    assert record["messages"][1] == {"role": "assistant", "content": text}
+
+
+def test_an_instruction_about_a_dialogue_is_not_split() -> None:
+    instruction = "User: I want a refund\nAssistant: Sure, order number?\nUser: 1234\nAssistant:"
+    record = read({"instruction": instruction, "input": "", "output": "refund_request"})
+    assert record["messages"][0] == {"role": "user", "content": instruction}
+
+
+def test_a_judge_response_beside_messages_is_not_an_api_log() -> None:
+    record = read({"messages": QA, "response": {"score": 4, "choices": [
+        {"message": {"role": "assistant", "content": "judge says 4"}}]}})
+    assert record["messages"] == QA and record["metadata"]["source"]["format"] == "openai"
+
+
+def test_a_system_prompt_column_does_not_stack_on_a_system_turn() -> None:
+    record = read({"system_prompt": "Be brief", "conversations": [
+        {"from": "system", "value": "You are a pirate"}, {"from": "human", "value": Q}, {"from": "gpt", "value": A}]})
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]
+    assert record["metadata"]["fields"]["system_prompt"] == "Be brief"
+
+
+def test_an_image_caption_is_not_an_image() -> None:
+    items = convert_payload(orjson.dumps({"messages": [{"role": "user", "content": "Describe <image>"},
+                                                       {"role": "assistant", "content": "a cat"}],
+                                          "image": "cat on mat, high quality"}), None, None, "x.jsonl", 1)
+    assert "image_missing" in {f.code for f in check_record(items[0].record)}

@@ -22,9 +22,9 @@ def is_alpaca(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
 
 
 def blank(value: Any) -> Any:
-    """pandas writes a missing cell as the text "nan" when a column goes through ``astype(str)``; it means
-    nothing was there, and kept it would put "nan" in the prompt (or teach the model to answer "nan")."""
-    if isinstance(value, str) and len(value) < 8 and value.strip().lower() == "nan":
+    """pandas writes a missing cell as the text "nan" when a column goes through ``astype(str)``; as an input it
+    means nothing was there, and kept it would put "nan" in the prompt. Exactly "nan": "Nan" is a word."""
+    if value == "nan":
         return ""
     return value
 
@@ -56,7 +56,7 @@ def history_messages(history: Any) -> list[dict[str, Any]]:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    output = blank(obj["output"] if "output" in obj else obj.get("response"))
+    output = obj["output"] if "output" in obj else obj.get("response")
     dialogue = history_in_text(obj.get("instruction"))
     if dialogue is not None:
         extra = _input(obj)

@@ -43,8 +43,12 @@ def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool
     request, response = _request(obj), _body(obj["response"])
     if not (isinstance(request, dict) and isinstance(request.get("messages"), list) and isinstance(response, dict)):
         return False
-    # beside top-level messages, only a response that is a completion (not some other "response" column)
-    return "request" in obj or "choices" in response
+    if "request" in obj:
+        return True
+    # beside top-level messages, only a completion answering them: the messages end with the user's (or a
+    # tool's) turn, and the response has choices (not a judge's verdict kept in a "response" column)
+    last = request["messages"][-1] if request["messages"] else None
+    return "choices" in response and isinstance(last, dict) and last.get("role") in ("user", "tool")
 
 
 def _answer(choice: dict[str, Any]) -> dict[str, Any]:

@@ -31,9 +31,28 @@ _GEMMA = re.compile(r"<start_of_turn>\s*(\w+)\s*\n(.*?)(?:<end_of_turn>|(?=<star
 _PIPE_ROLES = r"(system|user|assistant)"
 _PIPE = re.compile(r"<\|" + _PIPE_ROLES + r"\|>\s*(.*?)(?:</s>|<\|end\|>|(?=<\|" + _PIPE_ROLES + r"\|>)|\Z)", re.S)
 _VICUNA_TURN = re.compile(r"(?:^|\s|</s>)(USER|ASSISTANT):\s?")
-_ALPACA_HEAD = re.compile(r"(?:^|\n)\s*### (Instruction|Input|Response):[ \t]*\n?")
+_ALPACA_HEAD = re.compile(r"(?:^|\n)[ \t]*### (Instruction|Input|Response):[ \t]*\n?")
 # End-of-text markers the templates leave after a turn; they are not part of what anyone said.
-_EOS = re.compile(r"\s*(?:</s>|<\|endoftext\|>|<eos>|<\|end\|>|<｜end▁of▁sentence｜>)\s*$")
+_EOS_MARKERS = ("</s>", "<|endoftext|>", "<eos>", "<|end|>", "<｜end▁of▁sentence｜>")
+_BOS_MARKERS = ("<s>", "<bos>", "<|begin_of_text|>")
+
+
+def _strip_eos(text: str) -> str:
+    """A turn's text without the end-of-text markers templates leave after it (a regex anchored at the end
+    backtracks over every whitespace run: seconds on 40,000 spaces)."""
+    text = text.strip()
+    while text.endswith(_EOS_MARKERS):
+        marker = next(m for m in _EOS_MARKERS if text.endswith(m))
+        text = text[: -len(marker)].rstrip()
+    return text
+
+
+def _only_markup_left(rest: str) -> bool:
+    """Whether what a template pattern did not match is only whitespace and begin/end markers: prose that
+    quotes a template ("Phi-3 uses <|user|> and <|assistant|>") keeps words outside the turns."""
+    for marker in (*_EOS_MARKERS, *_BOS_MARKERS):
+        rest = rest.replace(marker, "")
+    return not rest.strip()
 _SPEAKER = re.compile(r"(?:^|\n)[ \t]*(Human|User|Assistant)[ \t]*:[ \t]?")
 
 def style(text: Any) -> str | None:
@@ -47,24 +66,32 @@ def style(text: Any) -> str | None:
         return "llama2"
     if re.search(r"###\s*(Human|User)\s*:", text, re.I) and re.search(r"###\s*(Assistant|Bot)\s*:", text, re.I):
         return "hash"
-    if "<start_of_turn>" in text:
+    if "<start_of_turn>" in text and _only_markup_left(_GEMMA.sub("", text)):
         return "gemma"
-    if ("<|user|>" in text or "<|system|>" in text) and "<|assistant|>" in text:
+    if ("<|user|>" in text or "<|system|>" in text) and "<|assistant|>" in text and _only_markup_left(
+            _PIPE.sub("", text)):
         return "pipe"
-    if "### Instruction:" in text and "### Response:" in text:
+    if "### Instruction:" in text and "### Response:" in text and _alpaca_preamble(text):
         return "alpaca"
     if _vicuna_turns(text):
         return "vicuna"
-    if ("Human:" in text or "User:" in text) and "Assistant:" in text and _speaker_turns(text):
+    if text.lstrip().startswith(("Human:", "User:")) and "Assistant:" in text and _speaker_turns(text):
         return "speaker"
     return None
+
+
+def _alpaca_preamble(text: str) -> bool:
+    """Alpaca's own template opens with "Below is an instruction..." or with the first heading; other text
+    before the headings is prose that quotes the template."""
+    preamble = text[: text.find("### ")].strip()
+    return not preamble or preamble.startswith("Below is an instruction")
 
 
 def _speaker_turns(text: str, min_turns: int = 2) -> list[tuple[str, str]] | None:
     """Turns of a transcript whose lines open with ``Human:`` / ``User:`` and ``Assistant:``; None unless the
     speakers alternate from the user and every turn says something (as for Vicuna)."""
     parts = _SPEAKER.split(text)
-    turns = [("user" if parts[i] in ("Human", "User") else "assistant", _EOS.sub("", parts[i + 1]).strip())
+    turns = [("user" if parts[i] in ("Human", "User") else "assistant", _strip_eos(parts[i + 1]))
              for i in range(1, len(parts) - 1, 2)]
     if len(turns) < min_turns or any(role != ("user" if n % 2 == 0 else "assistant")
                                      for n, (role, _) in enumerate(turns)) \
@@ -78,14 +105,16 @@ def _vicuna_turns(text: str) -> list[tuple[str, str]] | None:
     """(speaker, text) pairs of a ``USER: ... ASSISTANT: ...`` transcript, and the preamble as ``SYSTEM``; None
     unless the speakers alternate from USER and every turn says something (prose that merely contains "USER:"
     is not a transcript)."""
-    if "USER:" not in text or "ASSISTANT:" not in text:
-        return None
+    if "USER:" not in text or "ASSISTANT:" not in text or "</s>" not in text:
+        return None  # Vicuna's template ends each answer with </s>: without one it is prose quoting the markers
     parts = _VICUNA_TURN.split(text)
-    turns = [(parts[i], _EOS.sub("", parts[i + 1]).strip()) for i in range(1, len(parts) - 1, 2)]
+    turns = [(parts[i], _strip_eos(parts[i + 1])) for i in range(1, len(parts) - 1, 2)]
     if len(turns) < 2 or any(speaker != ("USER" if n % 2 == 0 else "ASSISTANT") for n, (speaker, _) in
                              enumerate(turns)) or not all(body for _, body in turns):
         return None
     preamble = parts[0].strip()
+    if "\n" in preamble:
+        return None  # the template's system prompt is one line; a paragraph before "USER:" is prose
     return ([("SYSTEM", preamble)] if preamble else []) + turns
 
 
@@ -123,10 +152,10 @@ def _hash(text: str) -> list[dict[str, Any]]:
 def history_in_text(text: Any) -> list[dict[str, Any]] | None:
     """BELLE's multi-turn rows keep the dialogue so far in ``instruction``: ``Human:...\nAssistant:...\nHuman:...
     \nAssistant:`` ending on the open assistant cue; its turns, or None when the text is not such a dialogue."""
-    if not isinstance(text, str) or not text.lstrip().startswith(("Human:", "User:")):
+    if not isinstance(text, str) or not text.lstrip().startswith("Human:"):
         return None
     body = text.rstrip()
-    if not body.endswith("Assistant:"):
+    if not body.endswith("\nAssistant:"):  # the open cue on a line of its own, as BELLE writes it
         return None
     turns = _speaker_turns(body[: -len("Assistant:")], min_turns=1)
     if not turns or turns[-1][0] != "user":
@@ -135,12 +164,12 @@ def history_in_text(text: Any) -> list[dict[str, Any]] | None:
 
 
 def _pipe(text: str, mapping: FieldMapping | None) -> list[dict[str, Any]]:
-    return [{"role": map_role(role, mapping), "content": _EOS.sub("", body).strip()}
+    return [{"role": map_role(role, mapping), "content": _strip_eos(body)}
             for role, body, *_ in _PIPE.findall(text)]
 
 
 def _gemma(text: str, mapping: FieldMapping | None) -> list[dict[str, Any]]:
-    return [{"role": map_role(role, mapping), "content": _EOS.sub("", body).strip()}
+    return [{"role": map_role(role, mapping), "content": _strip_eos(body)}
             for role, body in _GEMMA.findall(text)]
 
 
@@ -151,7 +180,7 @@ def _alpaca(text: str) -> list[dict[str, Any]]:
         messages.append({"role": "system", "content": parts[0].strip()})
     user: list[str] = []
     for i in range(1, len(parts) - 1, 2):
-        body = _EOS.sub("", parts[i + 1]).strip()
+        body = _strip_eos(parts[i + 1])
         if parts[i] == "Response":
             messages.append({"role": "user", "content": "\n\n".join(user)})
             messages.append({"role": "assistant", "content": body})

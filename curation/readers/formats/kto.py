@@ -20,17 +20,14 @@ LABEL_KEYS = ("label", "kto_tag")
 KEYS = frozenset({"messages", "conversations", "prompt", "completion", "tools", *LABEL_KEYS})
 
 
-# How files that went through CSV, pandas or a hand-written script spell the label. Read as a class
-# instead, "false" would make an undesirable answer SFT data without a word.
-_WORDS = {"true": True, "false": False, "desirable": True, "undesirable": False}
 
 
 def label_of(obj: dict[str, Any]) -> bool | None:
-    """The record's KTO label, or None when it has none (a ``label`` such as "positive" is a class, not KTO).
+    """The record's KTO label, or None when it has none.
 
-    Booleans, and the words true/false, desirable/undesirable in any case, are labels in every layout. 0/1
-    are labels only beside ``prompt`` + ``completion`` (TRL's unpaired layout): on a bare conversation they
-    may be a moderation class (1 = toxic), which must not be read as "desirable".
+    Booleans are labels in every layout, and "desirable"/"undesirable" too. The words true/false and 0/1 are
+    also a BoolQ answer, a sentiment or an NLI class: they count only in LLaMA-Factory's ``kto_tag`` column, and
+    true/false beside ``prompt`` + ``completion`` (TRL's unpaired layout written through CSV).
     """
     for key in LABEL_KEYS:
         value = obj.get(key)
@@ -38,11 +35,13 @@ def label_of(obj: dict[str, Any]) -> bool | None:
             continue
         if value is True or value is False:
             return value
-        if isinstance(value, str):
-            word = _WORDS.get(value.strip().lower())
-            if word is not None:
-                return word
-        if value in (0, 1, "0", "1") and (key == "kto_tag" or ("prompt" in obj and "completion" in obj)):
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in ("desirable", "undesirable"):
+            return word == "desirable"
+        trl = "prompt" in obj and "completion" in obj
+        if word in ("true", "false") and (key == "kto_tag" or trl):
+            return word == "true"
+        if key == "kto_tag" and value in (0, 1, "0", "1"):
             return value in (1, "1")
     return None
 

@@ -10,6 +10,7 @@ would learn to talk about a picture it never saw.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 TOKEN = "<image>"
@@ -26,13 +27,22 @@ def _split(text: str, urls: list[str]) -> list[dict[str, Any]]:
     return parts
 
 
+_IMAGE_REF = re.compile(r"(?:://|^data:image/|\.(?:jpe?g|png|gif|webp|bmp|tiff?)$)", re.I)
+
+
+def _image_ref(value: Any) -> bool:
+    """A path or URL of an image, not a caption ("cat on mat, high quality") kept in a field of that name."""
+    return isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value and bool(
+        _IMAGE_REF.search(value.strip()))
+
+
 def image_paths(value: Any) -> list[str] | None:
     """LLaVA-family sets keep one image in ``image`` (a path, a list of paths, or ``{"path": ...}``); as a list."""
-    if isinstance(value, str) and value.strip():
+    if _image_ref(value):
         return [value]
-    if isinstance(value, dict) and isinstance(value.get("path"), str):
+    if isinstance(value, dict) and _image_ref(value.get("path")):
         return [value["path"]]
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and value and all(_image_ref(v) for v in value):
         return value
     return None
 

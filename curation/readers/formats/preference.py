@@ -145,33 +145,46 @@ def _prompt_turns(side: list[Any]) -> bool:
     return any(isinstance(m, dict) and m.get("role") in _PROMPT_ROLES for m in side)
 
 
-def _same_text(a: Any, b: Any) -> bool:
-    return isinstance(a, str) and isinstance(b, str) and a.split() == b.split()
+def _key(message: Any) -> Any:
+    """A turn compared by role and text with whitespace runs collapsed ("Hi\n" and "Hi" are one turn)."""
+    if isinstance(message, dict) and isinstance(message.get("content"), str):
+        return message.get("role"), " ".join(message["content"].split())
+    return repr(message)
+
+
+def _shared_head(chosen: list[Any], rejected: list[Any]) -> int:
+    limit = min(len(chosen), len(rejected)) - 1
+    k = 0
+    while k < limit and _key(chosen[k]) == _key(rejected[k]):
+        k += 1
+    return k
 
 
 def _with_prompt(prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
     """An explicit prompt and the two sides, with every user and system turn in the prompt.
 
-    Sides are often whole conversations: after the prompt (TRL's implicit prompt), or with a history the
+    Sides are often whole conversations: after the prompt (TRL's implicit prompt), with a history the
     ``prompt`` column leaves out (argilla's Capybara DPO gives the first user turn only; other sets add a system
-    turn). Their shared head then joins the prompt, so chosen and rejected hold only the answers; sides that
-    differ before their last user turn answer different conversations and are refused."""
+    turn), or repeating the prompt's last turns. Their shared head then joins the prompt (the longer of the two
+    where one holds the other), so chosen and rejected hold only the answers; sides that differ before their
+    last user turn, or whose head is not the prompt's, are refused."""
     c, r = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
     if not (_prompt_turns(c) or _prompt_turns(r)):
         return prompt, c, r
-    shared, c_tail, r_tail = split_shared_prefix(c, r)
+    k = _shared_head(c, r)
+    shared, c_tail, r_tail = c[:k], c[k:], r[k:]
     if _prompt_turns(c_tail) or _prompt_turns(r_tail):
         raise ConvertProblem("prompt_mismatch", "chosen and rejected differ before their last user turn, so they "
                              "answer different conversations (pair two answers to the same conversation)")
     if c is not chosen and r is not rejected:  # both sides opened with the prompt itself
         return [*prompt, *shared], c_tail, r_tail
-    last_user = next((m.get("content") for m in reversed(prompt) if isinstance(m, dict) and m.get("role") == "user"),
-                     None)
-    if any(isinstance(m, dict) and m.get("role") == "user" and _same_text(m.get("content"), last_user)
-           for m in shared):
+    head, given = [_key(m) for m in shared], [_key(m) for m in prompt]
+    if head and given[-len(head):] == head:  # the sides repeat the prompt's last turns
+        return prompt, c_tail, r_tail
+    if given and head[-len(given):] == given:  # the sides hold the prompt and more before it (a system turn)
         return shared, c_tail, r_tail
-    raise ConvertProblem("prompt_mismatch", "chosen and rejected hold their own user turns, and none of them is "
-                         "the 'prompt' (give the prompt the sides answer, or sides that hold only the answers)")
+    raise ConvertProblem("prompt_mismatch", "chosen and rejected hold their own user turns, which are not the "
+                         "'prompt' (give the prompt the sides answer, or sides that hold only the answers)")
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:

@@ -69,6 +69,9 @@ def _arena_55k(obj: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
     winner_a, winner_b = as_number(obj.get("winner_model_a")), as_number(obj.get("winner_model_b"))
     if as_number(obj.get("winner_tie")) == 1 or winner_a == winner_b:
         raise _no_preference("the row is a tie (winner_tie)")
+    if {winner_a, winner_b} != {0, 1}:
+        raise ConvertProblem("no_preference", f"winner_model_a is {obj.get('winner_model_a')!r} and winner_model_b "
+                             f"{obj.get('winner_model_b')!r}, expected 0 and 1")
     prompts = _text_list(obj["prompt"])
     sides = []
     for key in ("response_a", "response_b"):

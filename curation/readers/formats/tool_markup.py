@@ -25,11 +25,29 @@ import orjson
 from curation.records import arguments_string
 
 CALL_OPEN, RESPONSE_OPEN, TOOLS_OPEN = "<tool_call>", "<tool_response>", "<tools>"
-_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
-_RESPONSE = re.compile(r"<tool_response>(.*?)</tool_response>", re.S)
-_TOOLS = re.compile(r"<tools>(.*?)</tools>", re.S)
 # ast.literal_eval builds the whole tree in memory: a payload this large is not a call anyone wrote.
 _MAX_LITERAL = 200_000
+
+
+def blocks(text: str, opening: str, closing: str) -> tuple[list[str], list[str]]:
+    """(texts inside each opening...closing block, texts around them), found with ``str.find`` in one pass: a
+    lazy regex re-scans to the end from every unclosed opener (minutes on 240 KB of them). An opener without
+    its closer ends the scan, and the rest counts as outside."""
+    inside: list[str] = []
+    outside: list[str] = []
+    pos = 0
+    while True:
+        start = text.find(opening, pos)
+        if start < 0:
+            break
+        end = text.find(closing, start + len(opening))
+        if end < 0:
+            break
+        outside.append(text[pos:start])
+        inside.append(text[start + len(opening):end])
+        pos = end + len(closing)
+    outside.append(text[pos:])
+    return inside, outside
 
 
 def parse_loose(text: str) -> Any:
@@ -45,16 +63,22 @@ def parse_loose(text: str) -> Any:
     if len(text) > _MAX_LITERAL:
         return None
     try:
-        return ast.literal_eval(text)
+        value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
+    try:  # sets, bytes, complex numbers, non-string keys, 65-bit integers: not data a record can carry
+        orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return value
 
 
 def hermes_calls(content: str, first: int) -> tuple[str, list[dict[str, Any]]] | None:
-    """(text outside the tags, tool calls numbered ``call_<first>``...) for an assistant text with
-    ``<tool_call>`` blocks; None unless every block is a call with a name."""
-    payloads = _CALL.findall(content)
-    if not payloads:
+    """(text before the calls, tool calls numbered ``call_<first>``...) for an assistant text that ends with
+    ``<tool_call>`` blocks; None unless every block is a call with a name and nothing but whitespace follows
+    the first call (prose that shows an example call goes on after it, and stays text)."""
+    payloads, around = blocks(content, CALL_OPEN, "</tool_call>")
+    if not payloads or any(piece.strip() for piece in around[1:]):
         return None
     calls = []
     for offset, payload in enumerate(payloads):
@@ -65,31 +89,44 @@ def hermes_calls(content: str, first: int) -> tuple[str, list[dict[str, Any]]] |
         if isinstance(arguments, str):
             decoded = parse_loose(arguments)
             arguments = decoded if isinstance(decoded, dict) else arguments
+        try:
+            text = arguments_string(arguments)
+        except (TypeError, orjson.JSONEncodeError):  # nested past what JSON writers take
+            return None
         calls.append({"id": f"call_{first + offset}", "type": "function",
-                      "function": {"name": data["name"], "arguments": arguments_string(arguments)}})
-    return _CALL.sub("", content).strip(), calls
+                      "function": {"name": data["name"], "arguments": text}})
+    return around[0].strip(), calls
 
 
 def hermes_responses(content: str) -> list[str] | None:
     """The texts of a tool turn's ``<tool_response>`` blocks, in order; None when it has none."""
-    blocks = _RESPONSE.findall(content)
-    return [b.strip() for b in blocks] if blocks else None
+    inside, _ = blocks(content, RESPONSE_OPEN, "</tool_response>")
+    return [b.strip() for b in inside] if inside else None
 
 
 def tools_in_text(text: str) -> list[Any] | None:
     """Function schemas listed inside ``<tools> ... </tools>`` (a list, or objects one after another). The
     first block that reads wins: Hermes prompts mention the empty tags before the real list."""
-    for inner in _TOOLS.findall(text):
+    for inner in blocks(text, TOOLS_OPEN, "</tools>")[0]:
         inner = inner.strip()
         data = parse_loose(inner)
         if data is None and inner.startswith("{"):
-            data = parse_loose("[" + re.sub(r"\}\s*\n\s*\{", "},{", inner) + "]")
+            data = parse_loose("[" + _BETWEEN_OBJECTS.sub("},{", inner) + "]")
         if isinstance(data, dict):
             data = [data]
-        if isinstance(data, list) and data and all(
-                isinstance(t, dict) and isinstance((t.get("function") or t).get("name"), str) for t in data):
+        if isinstance(data, list) and data and all(_named_schema(t) for t in data):
             return data
     return None
+
+
+_BETWEEN_OBJECTS = re.compile(r"\}\s*\{")
+
+
+def _named_schema(tool: Any) -> bool:
+    if not isinstance(tool, dict):
+        return False
+    function = tool.get("function", tool)
+    return isinstance(function, dict) and isinstance(function.get("name"), str)
 
 
 def anthropic_call(part: dict[str, Any], number: int) -> dict[str, Any]:
