@@ -7,20 +7,13 @@ from typing import Any
 
 import orjson
 import pytest
+from read_helpers import read
 
-from curation.checks import check_record, has_error
+from curation.checks import check_record
 from curation.readers.convert import convert_payload
 
 Q, A = "What is the capital of France?", "Paris is the capital of France."
 QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
-
-
-def read(obj: dict[str, Any]) -> dict[str, Any]:
-    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
-    assert len(items) == 1 and items[0].error is None, items[0].error
-    record = items[0].record
-    assert not has_error(check_record(record)), check_record(record)
-    return record
 
 
 @pytest.mark.parametrize(("obj", "messages"), [

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 import pytest
+from read_helpers import read
+from read_helpers import refused as _refused
 
 from curation.checks import CODES, check_record, has_error
 from curation.readers.convert import convert_payload
@@ -18,18 +20,8 @@ PAIR = {"prompt": [{"role": "user", "content": Q}], "chosen": [{"role": "assista
         "rejected": [{"role": "assistant", "content": BAD}]}
 
 
-def read(obj: dict[str, Any]) -> dict[str, Any]:
-    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
-    assert len(items) == 1 and items[0].error is None, items[0].error
-    record = items[0].record
-    assert not has_error(check_record(record)), check_record(record)
-    return record
-
-
 def refused(obj: dict[str, Any]) -> tuple[str, str]:
-    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 7, 6)
-    assert len(items) == 1 and items[0].record is None
-    return items[0].error
+    return _refused(obj, line=7)
 
 
 def pair_of(record: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from typing import Any
 
 import orjson
 import pytest
+from read_helpers import read, refused
 
-from curation.checks import check_record, has_error
+from curation.checks import check_record
 from curation.readers.convert import convert_payload
 
 Q, A = "What is the capital of France?", "Paris is the capital of France."
@@ -20,20 +21,6 @@ WEATHER = {"type": "function", "function": {"name": "get_weather", "description"
                                             "parameters": {"type": "object",
                                                            "properties": {"city": {"type": "string"}},
                                                            "required": ["city"]}}}
-
-
-def read(obj: dict[str, Any]) -> dict[str, Any]:
-    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
-    assert len(items) == 1 and items[0].error is None, items[0].error
-    record = items[0].record
-    assert not has_error(check_record(record)), check_record(record)
-    return record
-
-
-def refused(obj: dict[str, Any]) -> tuple[str, str]:
-    items = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 3, 2)
-    assert len(items) == 1 and items[0].record is None, items[0].record
-    return items[0].error
 
 
 # --- KTO labels as real files write them -------------------------------------------------------------------
