@@ -90,6 +90,7 @@ def _drop_none(value: Any) -> Any:
 
 
 _ROLE_KEYS = ("role", "from")
+_JSON_OPENERS = frozenset("[{ \n")
 # Keys decoded only as a pair: a completion that is a JSON messages list beside a plain-text prompt is more
 # likely the JSON the model should learn to write than a conversation.
 _PAIRED = {"prompt": "completion", "completion": "prompt", "chosen": "rejected", "rejected": "chosen"}
@@ -116,10 +117,12 @@ def _turns_from_text(value: str, key: str) -> Any:
 def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
     """Turns or tools held as a JSON string (a CSV column, a string-typed parquet column, or a JSONL line
     written from such a table) are decoded in place; a string that is not JSON stays for the checks."""
-    decoded: dict[str, Any] = {}
+    decoded: dict[str, Any] | None = None
     for key, value in obj.items():  # a record has a handful of keys: fewer steps than looking up each field
-        if type(value) is not str or value[:1] not in ("[", "{", " ", "\n"):
+        if type(value) is not str or value[:1] not in _JSON_OPENERS:
             continue
+        if decoded is None:
+            decoded = {}
         if key in _TURN_FIELDS:
             turns = _turns_from_text(value.strip(), key)
             if turns is not None:
@@ -130,6 +133,8 @@ def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
                 decoded[key] = orjson.loads(value)
             except orjson.JSONDecodeError:
                 pass
+    if decoded is None:
+        return obj
     for key, turns in decoded.items():
         other = _PAIRED.get(key)
         if other is None or other in decoded or isinstance(obj.get(other), list) or other not in obj:
@@ -218,8 +223,11 @@ def _unserialisable_at(value: Any, where: str = "the record") -> tuple[str, str]
 
 def _column_oriented(obj: dict[str, Any]) -> bool:
     """``{"instruction": {"0": ..., "1": ...}, "output": {"0": ..., ...}}``: every value maps row numbers."""
-    if len(obj) < 2 or not all(type(v) is dict and v for v in obj.values()):
+    if len(obj) < 2:
         return False
+    for value in obj.values():  # a plain loop: most records fail on their first value
+        if type(value) is not dict or not value:
+            return False
     return all(all(type(k) is str and k.isdigit() for k in list(v)[:8]) for v in obj.values())
 
 
