@@ -34,7 +34,6 @@ _REASONING_KEY_SET = frozenset(REASONING_KEYS)
 _THINK = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.S)
 _THOUGHT = re.compile(r"\A\s*<\|begin_of_thought\|>(.*?)<\|end_of_thought\|>\s*", re.S)
 _SOLUTION = re.compile(r"\s*<\|begin_of_solution\|>(.*?)<\|end_of_solution\|>\s*\Z", re.S)  # matched at a pos
-_OPENERS = ("<think>", "<|begin_of_thought|>")
 _MESSAGE_LISTS = ("messages", "prompt", "chosen", "rejected")
 _PART_KINDS = frozenset({"reasoning", "tool_call", "thinking", "tool_use"})
 

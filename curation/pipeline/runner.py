@@ -1002,7 +1002,7 @@ def _run_warnings(split_stats: dict[str, dict[str, Any]], bad_files: list[dict[s
     return warnings
 
 
-def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1: Any) -> list[str]:
+def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1: _Phase1) -> list[str]:
     """An input that yielded no record (0 bytes, blank lines, ``[]``) is named: a wrong path or a failed
     download otherwise shows only as a smaller total. Unreadable files are already reported as bad files."""
     bad = {b["path"] for b in phase1.bad_files}

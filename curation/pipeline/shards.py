@@ -372,8 +372,8 @@ def _input_entry(path: Path) -> dict[str, Any]:
     if path.is_dir():
         # A folder's own mtime does not change when a file inside is rewritten in place (a datasets folder
         # saved again): key every file in it.
-        entry["files"] = [[str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns]
-                          for f in sorted(path.rglob("*")) if f.is_file()]
+        entry["files"] = [[str(f.relative_to(path)), fs.st_size, fs.st_mtime_ns]
+                          for f in sorted(path.rglob("*")) if f.is_file() for fs in (f.stat(),)]
     return entry
 
 

@@ -20,7 +20,7 @@ from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows, tool_markup
-from curation.readers.formats._common import ConvertProblem, normalize_tools
+from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, normalize_tools
 from curation.readers.formats.media import attach_images, image_paths
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -89,7 +89,6 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-_ROLE_KEYS = ("role", "from")
 _JSON_OPENERS = frozenset("[{ \n")
 # Keys decoded only as a pair: a completion that is a JSON messages list beside a plain-text prompt is more
 # likely the JSON the model should learn to write than a conversation.
@@ -102,10 +101,10 @@ def _turns_from_text(value: str, key: str) -> Any:
     head = value[:3]
     if not (head.startswith(("[{", "[[")) or head.replace(" ", "")[:2] in ("[{", "[[")):
         return None
-    if key != "history" and not any(f"{q}{k}{q}" in value[:512] for k in _ROLE_KEYS for q in "'\""):
+    if key != "history" and not any(f"{q}{k}{q}" in value[:512] for k in ROLE_KEYS for q in "'\""):
         return None  # no speaker key near the start: data, and not worth a parse
     data = tool_markup.parse_loose(value)
-    if isinstance(data, list) and data and all(isinstance(t, dict) and any(k in t for k in _ROLE_KEYS)
+    if isinstance(data, list) and data and all(isinstance(t, dict) and any(k in t for k in ROLE_KEYS)
                                                for t in data):
         return data
     if key == "history" and isinstance(data, list) and data and all(
@@ -431,33 +430,37 @@ def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
 def _maybe_tools_from_system(body: dict[str, Any]) -> None:
     """Hermes-style data lists its function schemas only inside the system prompt (``<tools> ... </tools>``):
     they become the record's ``tools``, so exporters and checks see them (the prompt text stays)."""
-    if "tools" in body:
+    if "tools" in body or not _opens_with_system(body):
         return
-    turns = body.get("messages") or body.get("prompt")
-    if type(turns) is not list or not turns or type(turns[0]) is not dict or turns[0].get("role") != "system":
-        return
-    content = turns[0].get("content")
+    content = _turns(body)[0].get("content")
     if isinstance(content, str) and tool_markup.TOOLS_OPEN in content:
         tools = normalize_tools(tool_markup.tools_in_text(content))
         if tools:
             body["tools"] = tools
 
 
+def _turns_key(body: dict[str, Any]) -> str:
+    """Where a body's opening turns are: the prompt of a pair, else the messages."""
+    return "prompt" if "prompt" in body else "messages"
+
+
+def _turns(body: dict[str, Any]) -> Any:
+    return body.get(_turns_key(body))
+
+
 def _opens_with_system(body: dict[str, Any]) -> bool:
-    turns = body.get("prompt" if "prompt" in body else "messages")
+    turns = _turns(body)
     return isinstance(turns, list) and bool(turns) and isinstance(turns[0], dict) and turns[0].get("role") == "system"
 
 
 def _add_system(body: dict[str, Any], system: dict[str, Any]) -> None:
     """Prepend a top-level system prompt to the turns (the prompt of a pair), unless already there."""
-    key = "prompt" if "prompt" in body else "messages"
-    turns = body.get(key)
+    turns = _turns(body)
     if not isinstance(turns, list):
         return
-    if turns and isinstance(turns[0], dict) and turns[0].get("role") == "system":
-        if turns[0].get("content") == system["content"]:
-            return
-    body[key] = [system, *turns]
+    if _opens_with_system(body) and turns[0].get("content") == system["content"]:
+        return
+    body[_turns_key(body)] = [system, *turns]
 
 
 def sniff_format(

@@ -197,13 +197,6 @@ def test_hermes_tool_responses_answer_the_calls_in_order() -> None:
     assert tool_b["tool_call_id"] == "call_1" and '"temp": 25' in tool_b["content"]
 
 
-def test_tool_call_tag_quoted_in_prose_is_left_alone() -> None:
-    text = "Wrap each call in <tool_call> </tool_call> tags, like this."
-    record = read({"messages": [{"role": "user", "content": "How do I format calls?"},
-                                {"role": "assistant", "content": text}]})
-    assert record["messages"][1] == {"role": "assistant", "content": text}
-
-
 # --- Anthropic Messages content blocks ----------------------------------------------------------------------
 
 def test_anthropic_tool_use_and_tool_result_blocks() -> None:
@@ -623,20 +616,21 @@ def test_unreadable_tool_lists_in_a_system_prompt_are_left_alone(system: str) ->
     assert item.error is None and isinstance(item.record["messages"][0]["content"], str)
 
 
-@pytest.mark.parametrize(("key", "text"), [
-    ("assistant", "<tool_call>x" * 3000),
-    ("tool", "<tool_response>x" * 3000),
-    ("system", "<tools>x" * 3000),
-])
-def test_unclosed_tags_are_text(key: str, text: str) -> None:
-    messages = [{"role": "user", "content": "q"},
-                {"role": "assistant", "content": "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>"},
-                {"role": "tool", "content": text}] if key == "tool" else [
-        {"role": key if key == "system" else "user", "content": text if key == "system" else "q"},
-        {"role": "user", "content": "q"} if key == "system" else {"role": "assistant", "content": text}]
+CALL = {"role": "assistant", "content": '<tool_call>{"name": "f", "arguments": {}}</tool_call>'}
+
+
+@pytest.mark.parametrize("messages", [
+    [{"role": "user", "content": "q"}, {"role": "assistant", "content": "<tool_call>x" * 3000}],
+    [{"role": "user", "content": "q"}, CALL, {"role": "tool", "content": "<tool_response>x" * 3000}],
+    [{"role": "system", "content": "<tools>x" * 3000}, {"role": "user", "content": "q"}],
+], ids=["tool_call", "tool_response", "tools"])
+def test_unclosed_tags_are_text(messages: list[dict[str, Any]]) -> None:
+    """Thousands of openers without a closer: read in one pass (a lazy regex took minutes), left as text."""
+    unclosed = next(m["content"] for m in messages if m["content"].endswith("x"))
     item = _one({"messages": messages})
     assert item.error is None
-    assert any(m.get("content") == text for m in item.record["messages"])
+    assert unclosed in [m.get("content") for m in item.record["messages"]]
+    assert "tools" not in item.record
 
 
 @pytest.mark.parametrize("text", [
@@ -668,17 +662,14 @@ def test_a_json_answer_beside_a_text_prompt_stays_the_answer(completion: str) ->
                                   {"role": "assistant", "content": completion}]
 
 
-def test_a_call_shown_inside_an_explanation_stays_text() -> None:
-    text = ("Hermes wraps each call like this:\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
-            "{\"city\": \"Paris\"}}\n</tool_call>\nThe runtime parses the JSON between the tags.")
-    record = read({"messages": [{"role": "user", "content": "How does Hermes format calls?"},
-                                {"role": "assistant", "content": text}]})
-    assert record["messages"][1] == {"role": "assistant", "content": text}
-
-
-def test_thought_markers_named_in_an_answer_stay_text() -> None:
-    text = "<|begin_of_thought|> and <|end_of_thought|> delimit the reasoning; the solution markers the answer."
-    record = read({"messages": [{"role": "user", "content": "What are these markers?"},
+@pytest.mark.parametrize("text", [
+    "Wrap each call in <tool_call> </tool_call> tags, like this.",  # the tags quoted in prose
+    "Hermes wraps each call like this:\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+    "{\"city\": \"Paris\"}}\n</tool_call>\nThe runtime parses the JSON between the tags.",  # an example call
+    "<|begin_of_thought|> and <|end_of_thought|> delimit the reasoning; the solution markers the answer.",
+], ids=["tags_in_prose", "call_in_explanation", "thought_markers_named"])
+def test_markup_an_answer_talks_about_stays_text(text: str) -> None:
+    record = read({"messages": [{"role": "user", "content": "How is this written?"},
                                 {"role": "assistant", "content": text}]})
     assert record["messages"][1] == {"role": "assistant", "content": text}
 

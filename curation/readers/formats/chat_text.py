@@ -75,7 +75,7 @@ def style(text: Any) -> str | None:
         return "alpaca"
     if _vicuna_turns(text):
         return "vicuna"
-    if text.lstrip().startswith(("Human:", "User:")) and "Assistant:" in text and _speaker_turns(text):
+    if ("Human:" in text or "User:" in text) and "Assistant:" in text and _speaker_turns(text):
         return "speaker"
     return None
 
@@ -88,17 +88,19 @@ def _alpaca_preamble(text: str) -> bool:
 
 
 def _speaker_turns(text: str, min_turns: int = 2) -> list[tuple[str, str]] | None:
-    """Turns of a transcript whose lines open with ``Human:`` / ``User:`` and ``Assistant:``; None unless the
-    speakers alternate from the user and every turn says something (as for Vicuna)."""
+    """Turns of a transcript whose lines open with ``Human:`` / ``User:`` and ``Assistant:``; None unless the text
+    opens with the user's turn, the speakers alternate and every turn says something (prose before the first
+    speaker, a story quoting a chat log, is not a transcript)."""
     parts = _SPEAKER.split(text)
+    if parts[0].strip():
+        return None
     turns = [("user" if parts[i] in ("Human", "User") else "assistant", _strip_eos(parts[i + 1]))
              for i in range(1, len(parts) - 1, 2)]
     if len(turns) < min_turns or any(role != ("user" if n % 2 == 0 else "assistant")
                                      for n, (role, _) in enumerate(turns)) \
             or not all(body for _, body in turns):
         return None
-    preamble = parts[0].strip()
-    return ([("system", preamble)] if preamble else []) + turns
+    return turns
 
 
 def _vicuna_turns(text: str) -> list[tuple[str, str]] | None:

@@ -10,6 +10,7 @@ leading messages of both sides are the prompt and the differing tails are chosen
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from curation.readers.formats._common import (
@@ -93,11 +94,14 @@ def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[A
     return None
 
 
-def split_shared_prefix(chosen: list[Any], rejected: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
-    """Shared leading messages -> prompt; each side keeps at least its last message."""
+def split_shared_prefix(chosen: list[Any], rejected: list[Any], key: Callable[[Any], Any] | None = None
+                        ) -> tuple[list[Any], list[Any], list[Any]]:
+    """Shared leading messages -> prompt; each side keeps at least its last message. ``key`` is what two
+    messages are compared by (the messages themselves by default)."""
+    same = key or (lambda message: message)
     limit = min(len(chosen), len(rejected)) - 1
     k = 0
-    while k < limit and chosen[k] == rejected[k]:
+    while k < limit and same(chosen[k]) == same(rejected[k]):
         k += 1
     return chosen[:k], chosen[k:], rejected[k:]
 
@@ -152,14 +156,6 @@ def _key(message: Any) -> Any:
     return repr(message)
 
 
-def _shared_head(chosen: list[Any], rejected: list[Any]) -> int:
-    limit = min(len(chosen), len(rejected)) - 1
-    k = 0
-    while k < limit and _key(chosen[k]) == _key(rejected[k]):
-        k += 1
-    return k
-
-
 def _with_prompt(prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
     """An explicit prompt and the two sides, with every user and system turn in the prompt.
 
@@ -171,8 +167,7 @@ def _with_prompt(prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> t
     c, r = strip_prompt(prompt, chosen), strip_prompt(prompt, rejected)
     if not (_prompt_turns(c) or _prompt_turns(r)):
         return prompt, c, r
-    k = _shared_head(c, r)
-    shared, c_tail, r_tail = c[:k], c[k:], r[k:]
+    shared, c_tail, r_tail = split_shared_prefix(c, r, key=_key)
     if _prompt_turns(c_tail) or _prompt_turns(r_tail):
         raise ConvertProblem("prompt_mismatch", "chosen and rejected differ before their last user turn, so they "
                              "answer different conversations (pair two answers to the same conversation)")
