@@ -348,7 +348,19 @@ def load_config(
 
 
 def dump_config(config: RunConfig) -> str:
-    return yaml.safe_dump(config.resolved(), sort_keys=False, allow_unicode=True)
+    """The config a run writes beside its outputs, loadable as it stands: `length.model(s)` are left out because
+    a run takes its target model from the top level (RunConfig._one_target_model refuses a second one), and
+    paths are absolute."""
+    body = config.resolved()
+    for key in ("model", "models"):
+        body.get("length", {}).pop(key, None)
+    # Reloading rebases relative paths on the file's folder (the run folder), so write them absolute.
+    for item in body.get("inputs", []):
+        item["path"] = str(Path(item["path"]).resolve())
+    dc = body.get("decontaminate") or {}
+    if isinstance(dc.get("paths"), list):
+        dc["paths"] = [str(Path(q).resolve()) for q in dc["paths"]]
+    return yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
 
 def commented_default_config() -> str:

@@ -54,3 +54,20 @@ def test_hash_ignores_where_and_how_but_not_what() -> None:
 def test_one_target_model() -> None:
     with pytest.raises(ConfigError, match="top-level `model:`"):
         load_config(None, overrides=["length.model=gpt-4o"])
+
+
+def test_the_written_config_runs_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run writes config.yaml beside its outputs; `curate run out/config.yaml` must reproduce the run.
+    from curation.config import dump_config
+
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, values={"inputs": [str(tmp_path / "a.jsonl")], "model": "gpt-4.1-mini", "seed": 4},
+                         overrides=["decontaminate.paths=[evals/e.jsonl]"])
+    (tmp_path / "run").mkdir()
+    path = tmp_path / "run" / "config.yaml"
+    path.write_text(dump_config(config), encoding="utf-8")
+    again = load_config(path)
+    assert again.config_hash() == load_config(
+        None, values={"inputs": [str(tmp_path / "a.jsonl")], "model": "gpt-4.1-mini", "seed": 4},
+        overrides=[f"decontaminate.paths=[{tmp_path / 'evals' / 'e.jsonl'}]"]).config_hash()
+    assert "gpt-4o-mini" not in path.read_text(encoding="utf-8")  # no second, unused target model

@@ -105,6 +105,7 @@ def test_tables_match_the_regex_engine() -> None:
     non_ascii = {chr(c) for c in range(0x80, 0x110000) if re.fullmatch(r"\d", chr(c))}
     tabled = {chr(c) for c in range(0x80, 0x110000) if chr(c).isdecimal()}
     assert non_ascii == tabled
+    assert [ord(c) for c in sorted(non_ascii)] == redact.non_ascii_decimals()  # the shipped runs, or the scan
     by_lead = dict(redact._NON_ASCII_DIGITS)
     assert all(by_lead[digit.encode()[0]].fullmatch(digit.encode()) for digit in non_ascii)
     assert all(redact._SKELETON[lead] == 0xFF for lead in by_lead)  # the marker the check looks for
