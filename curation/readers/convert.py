@@ -141,6 +141,16 @@ def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def _without_empty_cells(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """``obj`` without its top-level null and "" values, or None when it has none. A table gives each row every
+    column (a mixed SFT + preference export: null or, through CSV, "" `chosen`/`rejected` on the SFT rows), and
+    the layout is read from the keys: a row is read this way when the empty columns alone would change it."""
+    for value in obj.values():
+        if value is None or value == "":
+            return {k: v for k, v in obj.items() if v is not None and v != ""}
+    return None
+
+
 def _from_row(row: dict[str, Any]) -> dict[str, Any]:
     return _parse_json_fields(_drop_none(row))
 
@@ -304,6 +314,11 @@ def convert_payload(
                   "df.to_json(path, orient='records', lines=True)")
         return _error(path, line, index, fmt, "data_type", detail)
 
+    sparse = _without_empty_cells(obj)
+    if sparse is not None:
+        name = detect_format(sparse, mapping)
+        if name is not None and name != detect_format(obj, mapping):
+            obj, fmt = sparse, name
     spec = FORMATS[fmt] if fmt is not None else None
     if spec is None or not spec.matches(obj, mapping):
         name = detect_format(obj, mapping)
