@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .dedup.config import DecontaminationConfig, ExactDedupConfig, NearDedupConfig
@@ -28,7 +27,7 @@ from .suggest import did_you_mean
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, validate_assignment=True)
 
 
 class InputConfig(_Strict):
@@ -284,6 +283,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ConfigError(f"override {text!r} is not KEY=VALUE", hint="write e.g. --set near_dedup.threshold=0.8")
     key, raw = text.split("=", 1)
+    import yaml  # here, not at the top: worker processes import this module and never read YAML
+
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
@@ -301,6 +302,8 @@ def load_config(
     data: dict[str, Any] = {}
     source = str(path) if path else "command line"
     if path is not None:
+        import yaml
+
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file {str(p)!r} not found",
@@ -351,6 +354,8 @@ def dump_config(config: RunConfig) -> str:
     """The config a run writes beside its outputs, loadable as it stands: `length.model(s)` are left out because
     a run takes its target model from the top level (RunConfig._one_target_model refuses a second one), and
     paths are absolute."""
+    import yaml
+
     body = config.resolved()
     for key in ("model", "models"):
         body.get("length", {}).pop(key, None)
@@ -370,6 +375,8 @@ def commented_default_config() -> str:
         "# Run it with: curate run THIS_FILE   (override any key: --set near_dedup.threshold=0.8)",
         "",
     ]
+    import yaml
+
     defaults = RunConfig(inputs=[InputConfig(path="samples/raw")])
 
     def emit(model: BaseModel, indent: int) -> None:

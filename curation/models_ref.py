@@ -58,7 +58,7 @@ ENDPOINT_KEY_ENV = "CURATION_ENDPOINT_API_KEY"
 class ModelRef(BaseModel):
     """A parsed model reference (no secret in it: only the names of environment variables)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     kind: RefKind
     model: str  # local folder, model id, deployment name, or the endpoint's model name

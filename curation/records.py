@@ -21,7 +21,7 @@ ROLES: frozenset[str] = frozenset(get_args(Role))
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ImageURL(_Model):

@@ -11,6 +11,9 @@ rm -rf .venv
 python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0
 python -m pip install -q -e '.[train,ui,eval,dev,fast,semantic,ray,mistral]'
+# An editable install leaves the package uncompiled; where PYTHONDONTWRITEBYTECODE is set (as on this machine)
+# every worker process would then compile ~70 modules from source at start (~0.25 CPU-s each).
+python -m compileall -q curation ui >/dev/null
 # Debian's chromium for the browser tests (playwright cannot download browsers here).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then

@@ -26,7 +26,7 @@ KeepPolicy = Literal["longest", "quality", "first"]
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ExactDedupConfig(_Config):
@@ -83,7 +83,7 @@ class DecontaminationConfig(_Config):
 class SemanticDedupConfig(BaseModel):
     """Semantic dedup: drop near-paraphrases by static-embedding cosine similarity (needs curation[semantic])."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, validate_assignment=True)
 
     enabled: bool = Field(default=False, description="Off by default; needs `model`.")
     model: str | None = Field(default=None, description="Folder of a model2vec StaticModel (save_pretrained layout).")

@@ -47,7 +47,7 @@ _RESERVED_RE = re.compile("|".join(re.escape(t) for t in RESERVED_TOKENS))
 class ExportOptions(BaseModel):
     """What the user chose for an export; every exporter reads the fields it needs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str | None = Field(
         default=None,

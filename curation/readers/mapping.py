@@ -13,7 +13,7 @@ class FieldMapping(BaseModel):
     extends the ShareGPT and OpenAI role names.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     messages: str | None = Field(None, description="top-level field that holds the list of turns")
     role: str | None = Field(None, description="key of a turn's role (default: role, from, speaker or author)")

@@ -31,7 +31,7 @@ EXIT_CODE = "exit_code"
 
 
 class AutoTrainParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field(..., description="base_model: hub name or local folder")
     chat_template: Literal["tokenizer", "chatml", "zephyr"] | None = "tokenizer"

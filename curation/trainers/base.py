@@ -33,7 +33,7 @@ _SECRET_WORDS = ("key", "token", "secret", "password")
 class PreparedData(BaseModel):
     """What a backend will train on: the export kind and its files."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: DataKind
     format: str
@@ -46,7 +46,7 @@ class PreparedData(BaseModel):
 class Job(BaseModel):
     """One training job, as persisted in the job store."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     backend: str

@@ -23,7 +23,7 @@ STALE_HEARTBEAT_S = 120.0
 
 
 class HFLocalParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field(..., description="local folder or hub name of a causal LM")
     lora: bool = False

@@ -47,7 +47,7 @@ _HINTS = {
 
 
 class OpenAIParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field("gpt-4o-mini-2024-07-18", description="base model to fine-tune")
     method: Literal["auto", "supervised", "dpo"] = Field("auto", description="auto: from the export kind")

@@ -30,7 +30,7 @@ _KEYS = frozenset({"field", "missing", *OPERATORS})
 class FilterRule(BaseModel):
     """One rule: a metadata field and the operators its value must satisfy (all of them)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
 
     field: str = Field(min_length=1, description="Dotted path inside metadata, e.g. fields.status or language.")
     equals: Any = Field(None, description="Keep records whose value equals this.")

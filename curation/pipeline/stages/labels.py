@@ -19,7 +19,7 @@ from curation.records import is_undesirable
 class LabelConfig(BaseModel):
     """Settings of the ``label`` stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage.")
     keep_undesirable: bool = Field(

@@ -159,7 +159,7 @@ def _label_code(label: str) -> str:
 class LanguageConfig(BaseModel):
     """Settings of the ``language`` stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage.")
     detector: Literal["fast", "langdetect"] = Field(

@@ -21,7 +21,7 @@ _TURN_ROLES = frozenset({"user", "assistant"})
 class LengthConfig(BaseModel):
     """Settings of the ``tokens`` stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage.")
     model: str = Field(tokens.DEFAULT_MODEL, description="Target model: its encoding and per-example token limit.")
@@ -40,7 +40,7 @@ class LengthConfig(BaseModel):
 class TurnsConfig(BaseModel):
     """Settings of the ``turns`` stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage.")
     min_turns: int = Field(2, ge=0, description="Drop records with fewer user+assistant messages (0 disables).")

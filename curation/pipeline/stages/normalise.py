@@ -60,7 +60,7 @@ _CODE_ROLES = ("tool", "function")
 class NormaliseConfig(BaseModel):
     """Settings of the ``normalise`` stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage.")
     nfc: bool = Field(True, description="Compose text to Unicode NFC (one code-point spelling per character).")

@@ -223,7 +223,7 @@ def _is_trailing_letter(char: str) -> bool:
 class QualityConfig(BaseModel):
     """Settings of the ``quality`` stage: a mode (drop, flag, off) and a threshold per check."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage.")
     empty_reply: Mode = Field("drop", description="A trained assistant reply is empty (tool-call turns excepted).")

@@ -31,7 +31,7 @@ ALL_KINDS: tuple[str, ...] = ("private_key", "credential", "api_key", "email", "
 class RedactConfig(BaseModel):
     """Settings of the ``redact`` stage (on by default: secrets must not reach any file the run writes)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = Field(True, description="Run this stage (on by default; it runs before validation so that "
                                             "rejects, the review store and report examples are redacted too).")
