@@ -263,7 +263,8 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "preference_side_not_answer": (
         "error",
         "end each side with the assistant's answer; move user turns into the prompt or drop the pair",
-        "A side of a pair ends with a turn that is not the assistant's (DPO would score it as part of the answer).",
+        "A side of a pair ends with, or holds, a turn that is not the assistant's (DPO would score it as part of "
+        "the answer): e.g. a multi-turn Chatbot Arena comparison.",
     ),
     # --- dataset level (reported by inspect/exporters, not by check_record) -----------------------------
     "too_few_examples": (
@@ -622,6 +623,15 @@ def _check_preference(record: dict[str, Any], out: list[Finding]) -> None:
         elif isinstance(side[-1], dict) and side[-1].get("role") != "assistant":
             out.append(_finding("preference_side_not_answer", f"the {name} completion ends with a "
                                 f"{side[-1].get('role')!r} turn", offset + len(side) - 1))
+        else:
+            # A multi-turn comparison (Chatbot Arena's conversation_a/b): the sides part at the first answer and
+            # carry the user's later turns, which DPO would score as part of the answer.
+            inner = next((i for i, m in enumerate(side)
+                          if isinstance(m, dict) and m.get("role") in ("user", "system")), None)
+            if inner is not None:
+                out.append(_finding("preference_side_not_answer", f"the {name} completion holds a "
+                                    f"{side[inner].get('role')!r} turn (the answers differ before the last user "
+                                    "turn: a multi-turn comparison, not a pair of answers)", offset + inner))
         sides.append((name, side, offset))
         offset += len(side)
 

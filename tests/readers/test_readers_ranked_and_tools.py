@@ -179,6 +179,24 @@ def test_broken_json_that_mentions_nan_is_still_not_json() -> None:
     assert items[0].error[0] == "not_json"
 
 
+@pytest.mark.parametrize("chat", [
+    "USER: How do I write a Vicuna prompt?\n\n\nASSISTANT: Vicuna uses lines such as\nUSER: Hello\nASSISTANT: Hi "
+    "there!\nEach turn starts with the speaker. <|endoftext|>\n\n\nUSER: Thanks\n\n\n"
+    "ASSISTANT: Welcome! <|endoftext|>\n",
+    "USER: How do I write a Vicuna prompt? ASSISTANT: Vicuna uses lines such as USER: Hello ASSISTANT: Hi there! "
+    "Each turn starts with the speaker. <|endoftext|> USER: Thanks ASSISTANT: Welcome! <|endoftext|>",
+], ids=["blank_lines", "one_line"])
+def test_glaive_answer_quoting_speaker_lines_stays_one_answer(chat: str) -> None:
+    # An answer runs to its <|endoftext|>, and where turns are parted by blank lines a speaker word after a
+    # single newline is text: a quoted transcript must not become invented user turns.
+    record = read({"system": "SYSTEM: You are a helpful assistant, with no access to external functions.",
+                   "chat": chat})
+    messages = record["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant"]
+    assert "USER: Hello" in messages[2]["content"] and messages[2]["content"].endswith("starts with the speaker.")
+    assert messages[3]["content"] == "Thanks"
+
+
 def test_glaive_turns_on_one_line() -> None:
     record = read({"system": "SYSTEM: You can call get_time.",
                    "chat": 'USER: What time is it? ASSISTANT: <functioncall> {"name": "get_time"} <|endoftext|> '

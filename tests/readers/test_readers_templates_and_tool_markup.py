@@ -581,9 +581,16 @@ def test_arena_55k_rows() -> None:
            "response_a": orjson.dumps(["Lyon.", "ok"]).decode(),
            "response_b": orjson.dumps([A, "You are welcome."]).decode(),
            "winner_model_a": 0, "winner_model_b": 1, "winner_tie": 0}
-    record = read(row)
+    one_turn = {**row, "prompt": orjson.dumps([Q]).decode(), "response_a": orjson.dumps(["Lyon."]).decode(),
+                "response_b": orjson.dumps([A]).decode()}
+    record = read(one_turn)
     assert record["prompt"] == [QA[0]]
-    assert record["chosen"][0] == QA[1] and record["rejected"][0] == {"role": "assistant", "content": "Lyon."}
+    assert record["chosen"] == [QA[1]] and record["rejected"] == [{"role": "assistant", "content": "Lyon."}]
+    # two turns: the sides part at the first answer and hold the user's second turn, which DPO would train on
+    items = convert_payload(orjson.dumps(row), None, None, "x.jsonl", 1, 0)
+    found = {f.code: f for f in check_record(items[0].record)}
+    assert found["preference_side_not_answer"].severity == "error" and "'user' turn" in found[
+        "preference_side_not_answer"].message
     assert refused({**row, "winner_model_b": 0, "winner_tie": 1})[0] == "no_preference"
     assert refused({**row, "winner_model_a": 2, "winner_model_b": 0})[0] == "no_preference"
 

@@ -27,6 +27,7 @@ KEYS = frozenset({"chat", "query", "answers", "tools", "system"})
 
 # Turns are usually separated by blank lines, but some copies of the set put them on one line.
 _TURN = re.compile(r"(?:^|\s+)(USER|ASSISTANT|FUNCTION RESPONSE):[ \t]?")
+_TURN_AFTER_BLANK = re.compile(r"(?:^\s*|\n[ \t]*\n\s*)(USER|ASSISTANT|FUNCTION RESPONSE):[ \t]?")
 _END = "<|endoftext|>"
 _CALL = "<functioncall>"
 _QUOTED_ARGS = re.compile(r"""("arguments"\s*:\s*)'(.*)'(\s*\}\s*)$""", re.S)
@@ -84,15 +85,36 @@ def _glaive_call(text: str, call_id: str) -> dict[str, Any]:
             "function": {"name": str(call.get("name", "")), "arguments": arguments_string(arguments)}}
 
 
+def _glaive_turns(chat: str) -> tuple[str, list[tuple[str, str]]]:
+    """(the text before the first speaker, [(speaker, text)]). A speaker word starts a turn only where turns
+    start: after a blank line when the chat separates its turns so, and never inside an answer before the
+    ``<|endoftext|>`` that ends it, so an answer quoting a "USER: ..." transcript stays one answer."""
+    splitter = _TURN_AFTER_BLANK if _TURN_AFTER_BLANK.search(chat, 1) else _TURN
+    marks = list(splitter.finditer(chat))
+    closed = _END in chat
+    turns: list[tuple[str, str]] = []
+    i = 0
+    while i < len(marks):
+        mark, j = marks[i], i + 1
+        if mark.group(1) == "ASSISTANT" and closed:
+            stop = chat.find(_END, mark.end())
+            while stop != -1 and j < len(marks) and marks[j].start() < stop:
+                j += 1
+        end = marks[j].start() if j < len(marks) else len(chat)
+        turns.append((mark.group(1), chat[mark.end() : end]))
+        i = j
+    return (chat[: marks[0].start()] if marks else chat), turns
+
+
 def _glaive_messages(chat: str) -> list[dict[str, Any]]:
-    parts = _TURN.split(chat)
+    head, turns = _glaive_turns(chat)
     messages: list[dict[str, Any]] = []
-    if parts[0].strip():
-        messages.append({"role": "user", "content": parts[0].replace(_END, "").strip()})
+    if head.strip():
+        messages.append({"role": "user", "content": head.replace(_END, "").strip()})
     pending: list[str] = []
     n_calls = 0
-    for i in range(1, len(parts) - 1, 2):
-        speaker, text = parts[i], parts[i + 1].replace(_END, "").strip()
+    for speaker, raw in turns:
+        text = raw.replace(_END, "").strip()
         if speaker == "USER":
             messages.append({"role": "user", "content": text})
         elif speaker == "FUNCTION RESPONSE":
