@@ -141,6 +141,31 @@ def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+# Columns in which a dataset itself says an answer is not one to learn (OpenMathInstruct's generated solutions,
+# BeaverTails' judged answers): false makes the conversation undesirable, as a KTO label false does.
+_VERDICT_KEYS = ("is_correct", "is_safe")
+
+
+def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    """Carry a dataset's own judgement of an answer onto the record: ``is_correct``/``is_safe`` false labels an
+    SFT conversation undesirable (the label stage rejects it: ``undesirable_label``), and a conversation its
+    dataset marks toxic or moderation-flagged (WildChat, LMSYS-Chat-1M) is flagged ``toxic``."""
+    if "messages" not in body:
+        return
+    metadata = body.setdefault("metadata", {})
+    for key in _VERDICT_KEYS:
+        value = obj.get(key)
+        if (value is False or (isinstance(value, str) and value.strip().lower() == "false")) and (
+                metadata.get("label") is None):
+            metadata["label"] = False
+            metadata["label_from"] = f"{key}: false"
+    moderation = obj.get("openai_moderation")
+    flagged = isinstance(moderation, list) and any(
+        isinstance(m, dict) and m.get("flagged") is True for m in moderation)
+    if obj.get("toxic") is True or flagged:
+        metadata["flags"] = sorted({*(metadata.get("flags") or []), "toxic"})
+
+
 def _without_empty_cells(obj: dict[str, Any]) -> dict[str, Any] | None:
     """``obj`` without its top-level null and "" values, or None when it has none. A table gives each row every
     column (a mixed SFT + preference export: null or, through CSV, "" `chosen`/`rejected` on the SFT rows), and
@@ -345,6 +370,7 @@ def convert_payload(
         converted = spec.convert(obj, mapping)
         for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
             maybe_lift_record(body)
+            _apply_verdicts(obj, body)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason
         return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one record never stops a read

@@ -39,6 +39,8 @@ class LabelStage(RecordStage):
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         if is_undesirable(record) and not self.config.keep_undesirable:
-            return Drop("undesirable_label", "labelled false (an undesirable answer): not SFT data; set "
+            source = record["metadata"].get("label_from")
+            why = f"the dataset marks it {source}" if isinstance(source, str) else "labelled false"
+            return Drop("undesirable_label", f"{why} (an undesirable answer): not SFT data; set "
                         "labels.keep_undesirable: true to keep it for a KTO export")
         return None

@@ -116,6 +116,10 @@ def _best_worst(scored: list[tuple[Any, Any]], higher_is_better: bool, what: str
     return best[1], worst[1]
 
 
+def _false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     layout = _layout(obj)
     if layout == "pku":
@@ -127,11 +131,16 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         chosen, rejected = obj[f"response_{better}"], obj[f"response_{1 - better}"]
         prompt = _prompt(obj["prompt"])
         safer = as_number(obj.get("safer_response_id"))
+        flags = []
         if safer in (0, 1) and safer != better:
             # PKU-SafeRLHF ranks helpfulness and safety apart: here the more helpful answer is the less safe one.
             # DPO would learn to prefer it, so the pair carries a flag (flags.chosen_less_safe: drop removes them).
+            flags.append("chosen_less_safe")
+        if _false(obj.get(f"is_response_{better}_safe")):
+            flags.append("chosen_unsafe")  # both answers unsafe: the better one is still an unsafe answer
+        if flags:
             body = {"prompt": prompt, "chosen": _reply(chosen), "rejected": _reply(rejected),
-                    "metadata": {"flags": ["chosen_less_safe"]}}
+                    "metadata": {"flags": flags}}
             return [(None, body, None)]
     elif layout == "shp":
         label = as_number(obj["labels"])
