@@ -182,6 +182,14 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "remove special-token strings such as <|endoftext|> or <|fim_suffix|> from the text",
         "A special-token string that OpenAI rejects (`message contains an invalid token`).",
     ),
+    "template_token": (
+        "error",
+        "give the turns as messages without the markup (a `text` column holding a whole rendered conversation is "
+        "read turn by turn), or remove the tokens",
+        "A chat template's markup in the text (Llama 3 `<|eot_id|>`, `<|start_header_id|>`, Gemma "
+        "`<start_of_turn>`, Phi-3 `<|user|>`, Llama 2 `[INST]` ... `[/INST]`): an already rendered template, whose "
+        "markup the model would learn to write as text.",
+    ),
     "over_token_limit": (
         "error",
         "shorten or drop the example, or choose a model with a larger context",
@@ -280,6 +288,14 @@ _PART_TYPES = frozenset({"text", "image_url"})
 _RESERVED = re.compile(
     r"<\|(?:endoftext|startoftext|endofprompt|fim_prefix|fim_middle|fim_suffix|im_start|im_end|im_sep"
     r"|start|end|message|channel|return|constrain|call|reserved_\d+)\|>"
+)
+# Chat-template markup of the open models: text that is an already rendered template (prompt/completion columns
+# written through tokenizer.apply_chat_template). OpenAI accepts these strings; a model would learn to write them.
+# Each alternative is the markup as a template writes it, not the name of a token in prose: a Llama 3 header, a
+# turn that ends on <|eot_id|>, a Gemma turn opening, a Zephyr/Phi-3 tag alone on its line.
+_TEMPLATE = re.compile(
+    r"<\|begin_of_text\|>|<\|start_header_id\|>\s*\w+\s*<\|end_header_id\|>|<\|eot_id\|>\s*\Z"
+    r"|<start_of_turn>(?:user|model|system)\b|(?:\A|\n)<\|(?:user|assistant|system)\|>[ \t]*\n"
 )
 # Unfilled template slots. One definition, used by validation and by the quality stage.
 # Each pattern finds a candidate; _is_slot() then rejects the ones that are code, template syntax or maths.
@@ -383,6 +399,8 @@ _TEXT_TRIGGERS: tuple[str, ...] = tuple(sorted({"<", *(trigger[0] for trigger, _
 
 
 def _text_findings(text: str, index: int, out: list[Finding]) -> None:
+    if "[/INST]" in text and "[INST]" in text:
+        out.append(_finding("template_token", f"message {index} contains [INST] ... [/INST]", index))
     for char in _TEXT_TRIGGERS:
         if char in text:
             break
@@ -392,6 +410,9 @@ def _text_findings(text: str, index: int, out: list[Finding]) -> None:
         match = _RESERVED.search(text)
         if match:
             out.append(_finding("reserved_token", f"message {index} contains {match.group(0)}", index))
+    template = _TEMPLATE.search(text)
+    if template:
+        out.append(_finding("template_token", f"message {index} contains {template.group(0)}", index))
     found = placeholder_in(text)
     if found:
         out.append(_finding("unfilled_placeholder", f"message {index} contains {found[:60]}", index))

@@ -51,6 +51,7 @@ TRIGGERS: dict[str, Any] = {
     "image_missing": convo(msg("user", "<image>Who is this?"), ASSISTANT),
     "unfilled_placeholder": convo(msg("user", "Who are you?"), msg("assistant", "I am {{name}}, made by {{author}}.")),
     "reserved_token": convo(USER, msg("assistant", "Paris.<|endoftext|>")),
+    "template_token": convo(USER, msg("assistant", "Hello!<|eot_id|>")),
     "over_token_limit": CLEAN,  # with token_count/max_tokens below
     "last_not_assistant": convo(USER, ASSISTANT, msg("user", "Thanks!")),
     "missing_user_message": convo(msg("system", "Be happy."), msg("assistant", "You're great!")),
@@ -301,3 +302,17 @@ def test_roles_are_found_in_any_message_shape() -> None:
     assert "missing_user_message" not in codes and "example_missing_assistant_message" not in codes
     codes = [f.code for f in check_record(convo(msg("system", "be brief"), {"role": ["user"], "content": "x"}))]
     assert "missing_user_message" in codes and "example_missing_assistant_message" in codes
+
+
+@pytest.mark.parametrize("text, found", [
+    ("<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", True),  # a rendered Llama 3 prompt
+    ("Hello!<|eot_id|>", True),  # a completion that ends on the end-of-turn token
+    ("<start_of_turn>user\nhi<end_of_turn>", True),
+    ("<|user|>\nHi</s>\n<|assistant|>\n", True),  # Zephyr
+    ("<s>[INST] What is 3+3? [/INST]", True),
+    ("Use <|eot_id|> to end a turn in Llama 3.", False),  # prose about the token is not markup
+    ("The tag <|assistant|> opens a reply.", False),
+    ("Write [INST] before the instruction.", False),
+])
+def test_template_markup_is_found_where_a_template_writes_it(text: str, found: bool) -> None:
+    assert ("template_token" in codes_of(convo(USER, msg("assistant", text)))) is found

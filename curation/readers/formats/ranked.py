@@ -136,7 +136,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             # PKU-SafeRLHF ranks helpfulness and safety apart: here the more helpful answer is the less safe one.
             # DPO would learn to prefer it, so the pair carries a flag (flags.chosen_less_safe: drop removes them).
             flags.append("chosen_less_safe")
-        if _false(obj.get(f"is_response_{better}_safe")):
+        elif _false(obj.get(f"is_response_{better}_safe")):
             flags.append("chosen_unsafe")  # both answers unsafe: the better one is still an unsafe answer
         if flags:
             body = {"prompt": prompt, "chosen": _reply(chosen), "rejected": _reply(rejected),
