@@ -55,6 +55,24 @@ def test_preference_layouts_read_as_the_right_pair(obj: dict[str, Any]) -> None:
     assert pair_of(read(obj)) == PAIR
 
 
+def _rated(response: str, ratings: list[str], overall: float, fine: float | None = None) -> dict[str, Any]:
+    aspects = ("helpfulness", "honesty", "instruction_following", "truthfulness")
+    completion = {"response": response, "overall_score": overall, "critique": "...",
+                  "annotations": {a: {"Rating": r, "Rationale": "..."} for a, r in zip(aspects, ratings, strict=True)}}
+    if fine is not None:
+        completion["fine-grained_score"] = fine
+    return completion
+
+
+def test_ultrafeedback_ranks_by_the_aspect_ratings_not_the_buggy_overall_score() -> None:
+    # OpenBMB/UltraFeedback issue 8: critique ratings of 1 became overall_score 10, so a wrong answer led
+    completions = [_rated(BAD, ["1", "1", "1", "1"], 10.0, 1.0), _rated(GOOD, ["5", "5", "4", "5"], 8.0, 4.75)]
+    assert pair_of(read({"instruction": Q, "completions": completions})) == PAIR
+    # without fine-grained_score, the mean of the ratings ("N/A" left out); equal overall scores are no tie then
+    completions = [_rated(BAD, ["2", "N/A", "2", "1"], 7.0), _rated(GOOD, ["5", "5", "N/A", "4"], 7.0)]
+    assert pair_of(read({"instruction": Q, "completions": completions})) == PAIR
+
+
 def test_orca_dpo_pairs_keep_question_and_system() -> None:
     record = read({"system": "You are an AI assistant.", "question": Q, "chosen": GOOD, "rejected": BAD})
     assert record["prompt"] == [{"role": "system", "content": "You are an AI assistant."},

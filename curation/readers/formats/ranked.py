@@ -6,7 +6,8 @@ Public layouts read here, each as its dataset card describes a row:
   ``safer_response_id`` is kept in ``metadata.fields``).
 * Stanford SHP: ``history``, ``human_ref_A``, ``human_ref_B`` and ``labels`` (1: A is preferred).
 * Nectar: ``prompt`` (an HH transcript) and ``answers: [{answer, rank}]`` (rank 1 is best).
-* UltraFeedback (raw): ``instruction`` and ``completions: [{response, overall_score}]``.
+* UltraFeedback (raw): ``instruction`` and ``completions: [{response, annotations, fine-grained_score,
+  overall_score}]``, ranked by the mean aspect rating (``overall_score`` only when no answer has ratings).
 * Stack Exchange preferences (H4): ``question`` and ``answers: [{text, pm_score}]``.
 * Chatbot Arena conversations: ``conversation_a``, ``conversation_b`` and ``winner`` (``model_a``/``model_b``).
 
@@ -116,6 +117,22 @@ def _best_worst(scored: list[tuple[Any, Any]], higher_is_better: bool, what: str
     return best[1], worst[1]
 
 
+def _aspect_rating(completion: dict[str, Any]) -> float | None:
+    """An UltraFeedback answer's mean rating over its aspects (helpfulness, honesty, instruction following,
+    truthfulness): ``fine-grained_score``, or the mean of ``annotations.*.Rating`` ("N/A" left out). The
+    binarised recipes rank by it: ``overall_score`` is the critique's one number, which a confirmed bug turned
+    from 1 into 10 on ~2k rows (OpenBMB/UltraFeedback issue 8), so a wrong answer could come out best."""
+    score = as_number(completion.get("fine-grained_score"))
+    if score is not None:
+        return score
+    annotations = completion.get("annotations")
+    if not isinstance(annotations, dict):
+        return None
+    ratings = [as_number(a.get("Rating")) for a in annotations.values() if isinstance(a, dict)]
+    numbers = [r for r in ratings if r is not None]
+    return sum(numbers) / len(numbers) if numbers else None
+
+
 def _false(value: Any) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
@@ -157,8 +174,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                                        "pm_score")
         prompt = _prompt(obj["question"])
     elif layout == "ultrafeedback":
-        chosen, rejected = _best_worst([(c.get("overall_score"), c.get("response")) for c in obj["completions"]],
-                                       True, "overall_score")
+        completions = [c for c in obj["completions"] if isinstance(c, dict)]
+        aspects = [(_aspect_rating(c), c.get("response")) for c in completions]
+        if sum(score is not None for score, _ in aspects) >= 2:
+            chosen, rejected = _best_worst(aspects, True, "mean aspect rating (fine-grained_score)")
+        else:
+            chosen, rejected = _best_worst([(c.get("overall_score"), c.get("response")) for c in completions],
+                                           True, "overall_score")
         prompt = _prompt(obj["instruction"])
     elif layout == "helpsteer":
         # HelpSteer2/3 preference: -3..-1 prefer response_1, 1..3 response_2, 0 none
