@@ -150,6 +150,21 @@ def test_oasst_paths_and_leaf_ids(real_dir: Path) -> None:
         assert all(a != b for a, b in zip(roles, roles[1:], strict=False))  # a path alternates speakers
 
 
+def test_oasst_paths_through_a_lower_ranked_reply_are_flagged(real_dir: Path) -> None:
+    # The reviewers' ranking of sibling replies must survive: the top-1 recipe keeps only rank-0 replies.
+    items = _read(real_dir, "LAION-AI__Open-Assistant/en_100_tree.jsonl")
+    flagged = 0
+    for item in items:
+        record = item.record
+        ranks = record["metadata"]["fields"].get("ranks") or [None] * len(record["messages"])
+        below = any(m["role"] == "assistant" and (r or 0) > 0 for m, r in zip(record["messages"], ranks, strict=True))
+        assert below == ("lower_ranked_reply" in record["metadata"].get("flags", []))
+        flagged += below
+    assert 0 < flagged < len(items)
+    top = [i for i in items if "flags" not in i.record["metadata"]]
+    assert {i.line for i in top} == {i.line for i in items}  # every tree keeps a path of rank-0 replies
+
+
 def test_customer_role_kept_verbatim(real_dir: Path) -> None:
     items = _read(real_dir, "axolotl-ai-cloud__axolotl/mistral_example_data.jsonl")
     assert [m["role"] for m in items[0].record["messages"]] == ["Customer", "assistant"]

@@ -7,15 +7,17 @@ are pruned with their replies (the ``*_all`` exports keep spam that way; the cou
 low grades, halted by a moderator, still growing) is refused as ``unreviewed_tree``.
 
 Every root-to-leaf path is one conversation, identified by its leaf's ``message_id``; the ids along the
-path, the tree's id (``tree_id``: ``message_tree_id``, else the root message's id) and the prompt's language go
-to ``metadata.fields``; the split keeps every path of one tree in one split by ``tree_id``.
+path, the tree's id (``tree_id``: ``message_tree_id``, else the root message's id), the ``ranks`` along it and
+the prompt's language go to ``metadata.fields``; the split keeps every path of one tree in one split by
+``tree_id``. A path through an assistant reply that reviewers ranked below a sibling (rank > 0) is flagged
+``lower_ranked_reply``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, map_role
+from curation.readers.formats._common import ConvertProblem, as_number, map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "oasst"
@@ -96,6 +98,15 @@ def convert(
             fields["message_tree_id"] = root["message_id"]
         if pruned[0]:
             fields["pruned_messages"] = pruned[0]
+        body: dict[str, Any] = {"messages": messages}
+        ranks = [node.get("rank") for node in path]
+        if any(rank is not None for rank in ranks):
+            fields["ranks"] = ranks
+        if any(m["role"] == "assistant" and (as_number(rank) or 0) > 0 for m, rank in zip(messages, ranks,
+                                                                                          strict=True)):
+            # Reviewers ranked this reply below a sibling: the "top-1" SFT recipes (Guanaco, oasst_top1) keep only
+            # rank-0 replies, which `flags: {lower_ranked_reply: drop}` gives.
+            body["metadata"] = {"flags": ["lower_ranked_reply"]}
         leaf_id = ids[-1]
-        results.append((str(leaf_id) if leaf_id is not None else None, {"messages": messages}, fields))
+        results.append((str(leaf_id) if leaf_id is not None else None, body, fields))
     return results
