@@ -72,14 +72,35 @@ def _turn_fields(records: list[dict[str, Any]]) -> tuple[str, str, str] | None:
             content_key = next((k for k in CONTENT_KEYS if k in first), None)
             if role_key is None:  # a short string value repeated across turns is the speaker
                 role_key = next((k for k, v in first.items() if isinstance(v, str) and len(v) <= 32), None)
-            if content_key is None:  # the longest string is the text
-                texts = [(len(v), k) for k, v in first.items() if isinstance(v, str) and k != role_key]
+            if content_key is None:  # the longest string is the text, never an id or a status word
+                texts = [(len(v), k) for k, v in first.items()
+                         if isinstance(v, str) and k != role_key and not _bookkeeping(k)]
                 content_key = max(texts)[1] if texts else None
             if role_key and content_key:
                 scores[(key, role_key, content_key)] += 1
     if not scores:
         return None
     return scores.most_common(1)[0][0]
+
+
+def _bookkeeping(key: str) -> bool:
+    """A key whose string is an identifier or a state, not what someone said."""
+    name = key.lower()
+    return name in _BOOKKEEPING or name.endswith(("_id", "id_"))
+
+
+_BOOKKEEPING = frozenset({"id", "uuid", "status", "type", "object", "model", "name", "lang", "language", "timestamp",
+                          "created_at", "date", "finish_reason", "stop_reason"})
+
+
+def _uncovered(records: list[dict[str, Any]], field: str) -> list[str]:
+    """Top-level text keys a mapping of ``field`` leaves unread (a Cohere log's last `message`, a `preamble`)."""
+    keys: dict[str, None] = {}
+    for obj in records:
+        for key, value in obj.items():
+            if key != field and isinstance(value, str) and value.strip() and not _bookkeeping(key):
+                keys.setdefault(key, None)
+    return list(keys)
 
 
 def _roles_seen(records: list[dict[str, Any]], field: str, role_key: str) -> list[str]:
@@ -126,9 +147,23 @@ def suggest_input(path: str | Path) -> dict[str, Any]:
     return entry
 
 
+def unread_text_keys(entry: dict[str, Any]) -> list[str]:
+    """For a suggested ``mapped`` entry: the top-level text keys its mapping does not read."""
+    mapping = entry.get("mapping") or {}
+    if entry.get("format") != "mapped" or mapping.get("messages") in (None, UNKNOWN_ROLE):
+        return []
+    return _uncovered(_sample(Path(entry["path"])), mapping["messages"])
+
+
 def suggest_inputs_yaml(paths: list[str]) -> str:
     """The YAML block for a run config's ``inputs:``, one entry per file under ``paths``."""
     entries = [suggest_input(path) for path in expand_inputs(list(paths))]
     text = yaml.safe_dump({"inputs": entries}, sort_keys=False, allow_unicode=True, default_flow_style=False)
     header = "# `curate run CONFIG` reads these inputs; check the role map (FIXME: a role no rule could guess)\n"
+    for entry in entries:
+        unread = unread_text_keys(entry)
+        if unread:
+            header += (f"# FIXME {entry['path']}: the mapping reads only `{entry['mapping']['messages']}`; "
+                       f"{', '.join(unread)} would go to metadata.fields unread (a turn or system prompt held "
+                       "outside that list needs converting into it first)\n")
     return header + text

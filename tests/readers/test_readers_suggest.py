@@ -84,3 +84,24 @@ def test_init_shows_the_inputs_path_format_mapping_form(tmp_path: Path) -> None:
     assert spec.format == "mapped" and spec.mapping is not None
     assert (spec.mapping.messages, spec.mapping.roles) == ("conversation", {"UTILISATEUR": "user",
                                                                             "ASSISTANT": "assistant"})
+
+
+def test_a_suggestion_says_which_top_level_text_it_leaves_unread(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # A Cohere v1 log: the last user turn and the system prompt sit beside chat_history, not in it.
+    rows = [{"preamble": "You are concise.", "message": "And on Saturday?", "response": "Closed.", "id": "c1",
+             "chat_history": [{"role": "USER", "message": "Your hours?"}, {"role": "CHATBOT", "message": "9-5."}]}]
+    path = _write(tmp_path / "cohere.jsonl", rows)
+    assert main(["inspect", str(path), "--suggest-mapping"]) == 0
+    out = capsys.readouterr().out
+    assert "FIXME" in out and "preamble, message, response would go to metadata.fields unread" in out
+    assert yaml.safe_load(out)["inputs"][0]["mapping"]["messages"] == "chat_history"
+
+
+def test_an_id_is_never_suggested_as_the_text(tmp_path: Path) -> None:
+    # OpenAI Responses output items: {"type": "reasoning", "id": "rs_1"} first; "rs_1" is not what was said
+    rows = [{"input": "2+2?", "output": [{"type": "reasoning", "id": "rs_1", "summary": []},
+                                        {"type": "message", "id": "msg_2", "role": "assistant",
+                                         "content": [{"type": "output_text", "text": "4"}]}]}]
+    entry = suggest_input(_write(tmp_path / "responses.jsonl", rows))
+    assert entry["mapping"].get("content") != "id"
