@@ -206,6 +206,12 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "add the user turn the reply answers",
         "No user message: the assistant replies to nothing.",
     ),
+    "opens_with_assistant": (
+        "warning",
+        "drop the opening reply or give it weight 0, unless it is a greeting the model should learn to open with",
+        "The conversation opens with an assistant turn that answers nothing (a chunk cut from a longer chat, as "
+        "FastChat's ShareGPT splits make; FastChat's trainer skips it).",
+    ),
     "consecutive_same_role": (
         "warning",
         "merge consecutive turns of one role; Anthropic/Bedrock and Llama-2/Mistral chat templates reject them",
@@ -621,6 +627,11 @@ def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:
         out.append(_finding("example_missing_assistant_message", "the example has no assistant message"))
     if not has_user:
         out.append(_finding("missing_user_message", "the example has no user message"))
+    else:
+        first = next((m for m in messages if isinstance(m, dict) and m.get("role") != "system"), None)
+        if first is not None and first.get("role") == "assistant" and first.get("weight") != 0:
+            out.append(_finding("opens_with_assistant", "the first turn after the system prompt is the "
+                                "assistant's: a reply to nothing", messages.index(first)))
 
 
 def _check_preference(record: dict[str, Any], out: list[Finding]) -> None:

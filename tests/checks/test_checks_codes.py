@@ -52,6 +52,7 @@ TRIGGERS: dict[str, Any] = {
     "unfilled_placeholder": convo(msg("user", "Who are you?"), msg("assistant", "I am {{name}}, made by {{author}}.")),
     "reserved_token": convo(USER, msg("assistant", "Paris.<|endoftext|>")),
     "template_token": convo(USER, msg("assistant", "Hello!<|eot_id|>")),
+    "opens_with_assistant": convo(msg("assistant", "Sure, here is the rest:"), USER, ASSISTANT),
     "over_token_limit": CLEAN,  # with token_count/max_tokens below
     "last_not_assistant": convo(USER, ASSISTANT, msg("user", "Thanks!")),
     "missing_user_message": convo(msg("system", "Be happy."), msg("assistant", "You're great!")),
