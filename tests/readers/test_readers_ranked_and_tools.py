@@ -50,7 +50,10 @@ def pair_of(record: dict[str, Any]) -> dict[str, Any]:
      "turn": 1, "language": "English"},  # Chatbot Arena
     {"question": Q, "chosen": GOOD, "rejected": BAD},  # Intel/orca_dpo_pairs without a system prompt
     {"input": Q, "chosen": GOOD, "rejected": BAD, "rating": [9, 3]},  # argilla distilabel pairs
-], ids=["pku", "shp_a", "shp_b", "nectar", "ultrafeedback", "stack_exchange", "arena", "orca_dpo", "distilabel"])
+    {"qid": 7, "question": Q, "date": "2010/01/01", "metadata": ["https://stackoverflow.com/questions/7"],
+     "response_j": GOOD, "response_k": BAD},  # lvwerra/stack-exchange-paired
+], ids=["pku", "shp_a", "shp_b", "nectar", "ultrafeedback", "stack_exchange", "arena", "orca_dpo", "distilabel",
+        "stack_exchange_paired"])
 def test_preference_layouts_read_as_the_right_pair(obj: dict[str, Any]) -> None:
     assert pair_of(read(obj)) == PAIR
 

@@ -8,7 +8,8 @@ Public layouts read here, each as its dataset card describes a row:
 * Nectar: ``prompt`` (an HH transcript) and ``answers: [{answer, rank}]`` (rank 1 is best).
 * UltraFeedback (raw): ``instruction`` and ``completions: [{response, annotations, fine-grained_score,
   overall_score}]``, ranked by the mean aspect rating (``overall_score`` only when no answer has ratings).
-* Stack Exchange preferences (H4): ``question`` and ``answers: [{text, pm_score}]``.
+* Stack Exchange preferences (H4): ``question`` and ``answers: [{text, pm_score}]``; the paired form
+  (lvwerra/stack-exchange-paired): ``question``, ``response_j`` (the better-scored answer) and ``response_k``.
 * Chatbot Arena conversations: ``conversation_a``, ``conversation_b`` and ``winner`` (``model_a``/``model_b``).
 
 Several answers become best versus worst (the widest margin, as the binarised UltraFeedback and Nectar
@@ -32,7 +33,7 @@ KEYS = frozenset({
     "answers", "instruction", "completions", "question",
     "conversation_a", "conversation_b", "winner",
     "response_2", "preference_strength",
-    "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie",
+    "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie", "response_j", "response_k",
 })
 
 
@@ -47,6 +48,8 @@ def _layout(obj: dict[str, Any]) -> str | None:
     if isinstance(obj.get("answers"), list) and "question" in obj and obj["answers"] and all(
             isinstance(a, dict) and "text" in a and "pm_score" in a for a in obj["answers"]):
         return "stack_exchange"
+    if "response_j" in obj and "response_k" in obj and "question" in obj:
+        return "stack_exchange_paired"
     if isinstance(obj.get("completions"), list) and "instruction" in obj and all(
             isinstance(c, dict) and "response" in c for c in obj["completions"]):
         return "ultrafeedback"
@@ -172,6 +175,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     elif layout == "stack_exchange":
         chosen, rejected = _best_worst([(a.get("pm_score"), a.get("text")) for a in obj["answers"]], True,
                                        "pm_score")
+        prompt = _prompt(obj["question"])
+    elif layout == "stack_exchange_paired":
+        # lvwerra/stack-exchange-paired: response_j is the answer with the higher score (the StackLLaMA recipe)
+        chosen, rejected = obj["response_j"], obj["response_k"]
         prompt = _prompt(obj["question"])
     elif layout == "ultrafeedback":
         completions = [c for c in obj["completions"] if isinstance(c, dict)]
