@@ -130,6 +130,12 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "use OpenAssistant's ready_for_export trees (the default export), or drop trees in other states",
         "An OpenAssistant tree that did not pass review (aborted, halted, still growing) or whose prompt was deleted.",
     ),
+    "tool_calls_as_text": (
+        "error",
+        "convert the calls to tool_calls and the results to tool messages, or leave those records out",
+        "Tool calls written as text in a dataset's own syntax (MOSS plugin `<|Commands|>`), which no provider's "
+        "tool format holds: read as text, the model would learn to write calls as prose.",
+    ),
     "orphan_message": (
         "error",
         "give the whole export: every message of a tree, so each reply's parent is in the input",
