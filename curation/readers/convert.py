@@ -19,7 +19,7 @@ from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
-from curation.readers.formats import FORMAT_NAMES, FORMATS, consumed_keys, oasst_rows, tool_markup
+from curation.readers.formats import FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, oasst_rows, tool_markup
 from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, normalize_tools
 from curation.readers.formats.media import attach_images, image_paths
 from curation.readers.formats.turn_fields import set_aside
@@ -469,15 +469,23 @@ def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 
 def _maybe_tools_from_system(body: dict[str, Any]) -> None:
-    """Hermes-style data lists its function schemas only inside the system prompt (``<tools> ... </tools>``):
-    they become the record's ``tools``, so exporters and checks see them (the prompt text stays)."""
+    """Hermes-style data lists its function schemas only inside the system prompt (``<tools> ... </tools>``), and
+    ToolACE's as a JSON list there: they become the record's ``tools``, so exporters and checks see them (the
+    prompt text stays); ToolACE's ``[Name(k=v)]`` turns become tool calls (formats/bracket_calls.py)."""
     if "tools" in body or not _opens_with_system(body):
         return
     content = _turns(body)[0].get("content")
-    if isinstance(content, str) and tool_markup.TOOLS_OPEN in content:
+    if not isinstance(content, str):
+        return
+    if tool_markup.TOOLS_OPEN in content:
         tools = normalize_tools(tool_markup.tools_in_text(content))
         if tools:
             body["tools"] = tools
+    elif "[{" in content and isinstance(body.get("messages"), list):
+        # ToolACE / BFCL: the schemas as a JSON list in the prompt, calls as [Name(k=v)] turns
+        functions = bracket_calls.functions_in(content)
+        if functions and (bracket_calls.lift(body["messages"], functions) or "function" in content.lower()):
+            body["tools"] = normalize_tools(bracket_calls.as_json_schema(functions))
 
 
 def _turns_key(body: dict[str, Any]) -> str:
