@@ -9,6 +9,7 @@ cannot be written returns None and at least one error flag.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -269,6 +270,12 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
         if not rules.tools:
             flags.add("tools_unsupported")
             return False
+        if isinstance(tools, list) and not all(
+            isinstance(t, dict) and isinstance(t.get("function"), dict)
+            and _FUNCTION_NAME.fullmatch(str(t["function"].get("name", ""))) for t in tools
+        ):
+            flags.add("function_name_invalid")
+            return False
         if rules.function_descriptions and isinstance(tools, list) and any(
             not (isinstance(t, dict) and isinstance(t.get("function"), dict) and t["function"].get("description"))
             for t in tools
@@ -293,6 +300,8 @@ def _tools_into(record: dict[str, Any], out: dict[str, Any], rules: ChatRules, f
 
 
 _FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
+# The function names the provider APIs take (OpenAI's pattern; Mistral's and Together's are the same or wider).
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
 
 

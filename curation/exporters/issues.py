@@ -77,6 +77,12 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "{n} record{s} declare a tool function without a description, which mistral-finetune rejects",
         "give every function in `tools` a description",
     ),
+    "function_name_invalid": (
+        "error",
+        "{n} record{s} declare a tool function whose name the provider refuses (only letters, digits, _ and -, at "
+        "most 64; ToolACE names such as 'Market Trends API' hold spaces)",
+        "rename the functions in `tools` and in the calls alike (e.g. spaces to underscores), or drop those records",
+    ),
     "function_schema_invalid": (
         "error",
         "{n} record{s} declare a tool function Mistral's parser refuses (keys other than name, description, "

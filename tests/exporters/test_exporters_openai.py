@@ -262,3 +262,17 @@ def test_unknown_format_and_missing_run(tmp_path: Path, sft_run: Path) -> None:
         export_run(sft_run, "openai,openia")
     with pytest.raises(CurationError, match="no splits/ folder"):
         export_run(tmp_path, ["openai"])
+
+
+def test_a_function_name_with_spaces_is_refused_before_upload(tmp_path: Path, real_dir: Path) -> None:
+    # ToolACE names its functions "Market Trends API"; the APIs take letters, digits, _ and - only.
+    records = sft_records(real_dir)[:10]
+    tools = [{"type": "function", "function": {"name": "Market Trends API", "description": "trends",
+                                               "parameters": {"type": "object", "properties": {}}}}]
+    records[2] = {**records[2], "tools": tools}
+    run = write_run(tmp_path / "run", records)
+    for provider in ("openai", "together", "mistral"):
+        with pytest.raises(ExportCheckError) as info:
+            export_run(run, [provider])
+        issues = {i.code: i for i in info.value.issues}
+        assert issues["function_name_invalid"].ids == [records[2]["id"]], provider
