@@ -192,6 +192,22 @@ def _alpaca(text: str) -> list[dict[str, Any]]:
     return messages
 
 
+_RENDERED = frozenset({"chatml", "llama3", "llama2", "gemma", "pipe"})
+
+
+def rendered_turns(prompt: Any, answer: Any, mapping: FieldMapping | None) -> list[dict[str, Any]] | None:
+    """The turns of a prompt rendered with a chat template (``apply_chat_template``: ChatML, Llama 2/3, Gemma,
+    Zephyr/Phi-3) followed by its answer, or None unless both are text, the prompt is in such a template and the
+    turns read from both end on the assistant's answer."""
+    if not (isinstance(prompt, str) and isinstance(answer, str)) or style(prompt) not in _RENDERED:
+        return None
+    [(_, body, _)] = convert({"text": prompt + answer}, mapping)
+    messages = body["messages"]
+    if len(messages) < 2 or messages[-1].get("role") != "assistant" or not messages[-1].get("content"):
+        return None
+    return messages
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     text = obj["text"]
     kind = style(text)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from curation.readers.formats import chat_text
 from curation.readers.formats._common import (
     ConvertProblem,
     add_tools,
@@ -187,7 +188,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     chosen = side_messages(chosen_raw, mapping)
     rejected = side_messages(rejected_raw, mapping)
     prompt = prompt_messages(obj, mapping)
-    if prompt is None:
+    rendered = [chat_text.rendered_turns(obj.get("prompt"), side, mapping) for side in (chosen_raw, rejected_raw)]
+    if rendered[0] and rendered[1]:  # a prompt rendered with a chat template (mlabonne's ChatML DPO pairs)
+        prompt, chosen, rejected = split_shared_prefix(rendered[0], rendered[1])
+    elif prompt is None:
         prompt, chosen, rejected = split_shared_prefix(chosen, rejected)
     else:
         prompt, chosen, rejected = _with_prompt(prompt, chosen, rejected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats import chat_text
 from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
@@ -25,5 +26,7 @@ def as_messages(value: Any, role: str, mapping: FieldMapping | None) -> list[Any
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    messages = [*as_messages(obj["prompt"], "user", mapping), *as_messages(obj["completion"], "assistant", mapping)]
+    # A prompt already rendered with a chat template holds its turns in markup: read them, not the markup.
+    messages = chat_text.rendered_turns(obj["prompt"], obj["completion"], mapping) or [
+        *as_messages(obj["prompt"], "user", mapping), *as_messages(obj["completion"], "assistant", mapping)]
     return [(None, {"messages": messages}, None)]
