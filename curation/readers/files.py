@@ -13,7 +13,7 @@ import lzma
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from curation.errors import InputError
 
@@ -62,14 +62,53 @@ def open_binary(path: str | Path) -> BinaryIO:
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if kind == "zstd":
-        import zstandard
-
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
-        # The zstd reader has no readline; BufferedReader gives line iteration at C speed.
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+        # BufferedReader gives line iteration at C speed over a reader that has no readline.
+        return io.BufferedReader(_ZstdFrames(raw), buffer_size=1 << 20)
     if kind == "bz2":
         return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
     return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
+
+
+class _ZstdFrames(io.RawIOBase):
+    """The decompressed bytes of every zstd frame in ``raw``. zstandard's own stream reader ends quietly where a
+    truncated file ends, losing the records after the cut without a word; here a last frame that does not
+    finish raises EOFError, as gzip, bz2 and xz do, so the file is reported as broken."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        import zstandard
+
+        self._raw, self._new = raw, zstandard.ZstdDecompressor().decompressobj
+        self._frame = self._new()
+        self._started = False  # bytes of the current frame were fed
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._raw.read(1 << 18)
+            if not chunk:
+                if self._started:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+                return 0
+            out = []
+            while chunk:
+                self._started = True
+                out.append(self._frame.decompress(chunk))
+                if not self._frame.eof:
+                    break
+                chunk = self._frame.unused_data
+                self._frame, self._started = self._new(), False
+            self._pending = memoryview(b"".join(out))
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def is_hf_disk_folder(path: Path) -> bool:

@@ -317,3 +317,17 @@ def test_nested_hf_folder_in_directory(tmp_path: Path) -> None:
     got = expand_inputs([tmp_path / "root"])
     assert [p.name for p in got] == ["a.jsonl", "hf"]
     assert os.path.isdir(got[1])
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, zstandard.ZstdCompressor().compress, bz2.compress],
+                         ids=["gzip", "zstd", "bz2"])
+def test_a_truncated_archive_is_a_broken_file_not_a_short_one(tmp_path: Path, compress) -> None:
+    # zstandard's stream reader ends quietly at the cut: half the records vanished with exit 0
+    packed = compress(LINE * 2000)
+    path = _write(tmp_path / "cut.jsonl.x", packed[: len(packed) // 2])
+    with pytest.raises(EOFError, match="ended before the end-of-stream marker"):
+        with open_binary(path) as fh:
+            fh.read()
+    two_frames = _write(tmp_path / "two.jsonl.x", compress(LINE) + compress(LINE * 2))
+    with open_binary(two_frames) as fh:
+        assert fh.read() == LINE * 3  # concatenated frames (zstd -c a b) read through
