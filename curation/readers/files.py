@@ -226,6 +226,13 @@ def check_readable(path: str | Path) -> None:
         ) from exc
     except Exception as exc:  # zstandard.ZstdError and friends
         raise InputError(f"cannot decompress file: {exc}", hint="check the file is complete", where=where) from exc
+    if head.startswith(b"version https://git-lfs.github.com/spec/"):
+        raise InputError(
+            "a Git LFS pointer, not the data: the repository was cloned without git-lfs",
+            hint="fetch the files (git lfs install && git lfs pull), or download them from the hub",
+            where=where,
+            code="unreadable_file",
+        )
     if magic.startswith(PARQUET_MAGIC) or magic.startswith(ARROW_FILE_MAGIC) or path.suffix.lower() == ".arrow":
         return
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):

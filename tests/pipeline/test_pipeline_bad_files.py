@@ -99,3 +99,19 @@ def test_inputs_with_no_record_at_all_exit_1_with_one_line(tmp_path: Path, capsy
     assert code == 1
     assert "error: the inputs hold no records" in err and "Traceback" not in err
     assert (tmp_path / "run" / "report.json").exists()  # the (empty) run is still written and reported
+
+
+def test_a_clone_without_git_lfs_is_named_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # Every data file is an LFS pointer: the run must not report success on zero readable records.
+    pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"4d" * 32 + b"\nsize 12345678\n"
+    (tmp_path / "data").mkdir()
+    for name in ("train-00000-of-00001.parquet", "test.jsonl", "extra.csv"):
+        (tmp_path / "data" / name).write_bytes(pointer)
+    code = main(["run", "--input", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--quiet",
+                 "--set", "runner.progress=false", "--export", "none"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "none of the 3 input record(s) or file(s) could be read" in err
+    rejects = [json.loads(line) for line in (tmp_path / "run" / "rejects.jsonl").read_text().splitlines()]
+    assert len(rejects) == 3 and all("Git LFS pointer" in r["detail"] and "git lfs pull" in r["detail"]
+                                     for r in rejects)
