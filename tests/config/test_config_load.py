@@ -71,3 +71,10 @@ def test_the_written_config_runs_again(tmp_path: Path, monkeypatch: pytest.Monke
         None, values={"inputs": [str(tmp_path / "a.jsonl")], "model": "gpt-4.1-mini", "seed": 4},
         overrides=[f"decontaminate.paths=[{tmp_path / 'evals' / 'e.jsonl'}]"]).config_hash()
     assert "gpt-4o-mini" not in path.read_text(encoding="utf-8")  # no second, unused target model
+
+
+def test_a_language_name_in_allow_stops_the_run_before_any_work() -> None:
+    # allow: [english] matched no detected code and dropped every record, exit 0
+    with pytest.raises(ConfigError, match="'english' is not a language code.*did you mean 'en'"):
+        load_config(None, overrides=["language.allow=[english]"])
+    assert load_config(None, overrides=["language.allow=[EN, zh-CN, yue]"]).language.allow == ["EN", "zh-CN", "yue"]

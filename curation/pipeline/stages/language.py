@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from curation.errors import CurationError
 from curation.pipeline.base import Drop, RecordStage
@@ -69,6 +69,11 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str], int, frozenset[str]], ...] = tuple(
         ("tibetan", "[\u0f00-\u0fff]", 1, "bo dz"),
     )
 )
+_CODE_SHAPE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")  # en, yue, zh-CN, sr_Latn
+_NAMES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "chinese": "zh", "japanese": "ja",
+          "korean": "ko", "russian": "ru", "portuguese": "pt", "italian": "it", "arabic": "ar", "hindi": "hi",
+          "dutch": "nl", "polish": "pl", "turkish": "tr", "vietnamese": "vi", "indonesian": "id", "swedish": "sv",
+          "ukrainian": "uk", "czech": "cs", "greek": "el", "hebrew": "he", "thai": "th", "persian": "fa"}
 _MEMO_TEXTS = 8192  # detection results remembered per stage (see LanguageStage.detect)
 # Languages written in one of the scripts above: never the guess for Latin-script text.
 _NON_LATIN = frozenset().union(*(languages for _, _, _, languages in _SCRIPTS)) - {"ku", "sr", "kk"}
@@ -190,6 +195,17 @@ class LanguageConfig(BaseModel):
     script_prior: bool = Field(
         True, description="Let the writing system decide or narrow the language (Han without Kana is zh, etc.)."
     )
+
+    @field_validator("allow")
+    @classmethod
+    def _codes(cls, value: list[str] | None) -> list[str] | None:
+        # A name ("english") matches no detected code: every record would be dropped as language_not_allowed.
+        for code in value or []:
+            if not _CODE_SHAPE.fullmatch(code):
+                guess = _NAMES.get(code.strip().lower())
+                hint = f"; did you mean {guess!r}?" if guess else ""
+                raise ValueError(f"{code!r} is not a language code: give ISO 639-1 codes such as en, fr, zh{hint}")
+        return value
 
 
 class LanguageStage(RecordStage):
