@@ -264,6 +264,20 @@ def verify(run_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+# What a run writes at the top of its folder, and the folders it fills.
+RUN_OUTPUT_FILES = frozenset({MANIFEST, "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml",
+                              LOCK})
+RUN_OUTPUT_DIRS = ("splits", "exports", ".work", "review")
+
+
+def is_run_output(path: Path, run_dir: Path) -> bool:
+    """Whether ``path`` is one of the outputs of the run folder ``run_dir`` (which an input folder may hold)."""
+    real, root = path.resolve(), run_dir.resolve()
+    if real.parent == root and real.name in RUN_OUTPUT_FILES:
+        return True
+    return any((root / name) in real.parents for name in RUN_OUTPUT_DIRS)
+
+
 def check_writable_out(run_dir: Path) -> None:
     """Before any work: the output folder can be created and written (one line naming the path otherwise)."""
     run_dir = Path(run_dir)

@@ -515,9 +515,14 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]] = []
     source_names: list[str] = []
     seen_paths: set[Path] = set()  # the same file under two inputs (or through a symlink) is read once
+    out_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
+    own_outputs = 0
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
             if path.resolve() in seen_paths:
+                continue
+            if run_folder.is_run_output(path, out_dir):  # --out inside an input folder: not our own outputs
+                own_outputs += 1
                 continue
             seen_paths.add(path.resolve())
             probed = readers_mod.probe_input(path, spec.format, spec.mapping)
@@ -556,7 +561,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
         work_dir.mkdir(exist_ok=True)
         run_folder.pause_point("after_begin")
         return _run_locked(config, run_dir, work_dir, files, source_names, (stages, loaded_stages), global_stages,
-                           model, started, wall_start, quiet, resume)
+                           model, started, wall_start, quiet, resume, notes=_own_output_notes(own_outputs, run_dir))
     except OSError as exc:
         run_folder.release(run_dir)
         raise run_folder.os_error(exc, run_dir, "check the --out folder's disk and permissions") from None
@@ -701,10 +706,17 @@ def _concat_keys(chunks: list[Any]) -> Any:
     return np.concatenate(arrays) if arrays else (chunks[0] if chunks else None)
 
 
+def _own_output_notes(count: int, run_dir: Path) -> tuple[str, ...]:
+    if not count:
+        return ()
+    return (f"left out {count} file(s) of the run folder {run_dir} itself, which lies inside an input folder (its "
+            "splits and reports are this run's outputs, not inputs)",)
+
+
 def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tuple[Path, str | None, Any, str]],
                 source_names: list[str], stages: tuple[list[RecordStage], list[RecordStage]],
                 global_stages: list[Any], model: Any, started: float, wall_start: datetime, quiet: bool,
-                resume: bool = True) -> RunResult:
+                resume: bool = True, notes: tuple[str, ...] = ()) -> RunResult:
     progress = _Progress(config.runner.progress and not quiet)
     rejects_tmp = work_dir / "rejects.jsonl"
     t_phase1, c_phase1 = time.perf_counter(), _main_cpu()
@@ -739,6 +751,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
     warnings = _run_warnings(split_stats, phase1.bad_files) + _empty_input_warnings(files, phase1) + funnel.notes
+    warnings.extend(notes)
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
     report["bad_files"] = phase1.bad_files

@@ -115,3 +115,21 @@ def test_a_clone_without_git_lfs_is_named_and_exits_1(tmp_path: Path, capsys: py
     rejects = [json.loads(line) for line in (tmp_path / "run" / "rejects.jsonl").read_text().splitlines()]
     assert len(rejects) == 3 and all("Git LFS pointer" in r["detail"] and "git lfs pull" in r["detail"]
                                      for r in rejects)
+
+
+def test_a_run_folder_inside_its_input_folder_never_reads_its_own_outputs(tmp_path: Path) -> None:
+    # `--input proj --out proj` twice read the first run's splits and reports back in (in 30, then in 35)
+    (tmp_path / "data").mkdir()
+    rows = [{"messages": [{"role": "user", "content": f"Question {i} about item {i * 7}?"},
+                          {"role": "assistant", "content": f"Answer {i}: item {i * 7} is {i * 13}."}]}
+            for i in range(30)]
+    (tmp_path / "data" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    outputs = []
+    for _ in range(2):
+        assert main(["run", "--input", str(tmp_path), "--out", str(tmp_path), "--quiet", "--export", "none",
+                     "--set", "runner.progress=false"]) == 0
+        report = json.loads((tmp_path / "report.json").read_text())
+        assert report["records_in"] == 30
+        outputs.append((tmp_path / "splits" / "train.jsonl").read_bytes())
+    assert outputs[0] == outputs[1]
+    assert any("left out" in w and "run folder" in w for w in report["warnings"])
