@@ -272,7 +272,10 @@ RUN_OUTPUT_DIRS = ("splits", "exports", ".work", "review")
 
 def is_run_output(path: Path, run_dir: Path) -> bool:
     """Whether ``path`` is one of the outputs of the run folder ``run_dir`` (which an input folder may hold)."""
-    real, root = path.resolve(), run_dir.resolve()
+    try:
+        real, root = path.resolve(), run_dir.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: check_writable_out says so in one line
+        return False
     if real.parent == root and real.name in RUN_OUTPUT_FILES:
         return True
     return any((root / name) in real.parents for name in RUN_OUTPUT_DIRS)

@@ -123,15 +123,15 @@ def run_command(
         typer.echo("error: the inputs hold no records, so nothing was curated (check the paths; the report "
                    f"lists each input: {result.run_dir}/report.json)", err=True)
         raise typer.Exit(1)
+    if strict and result.report.get("bad_files"):
+        typer.echo(f"error: {len(result.report['bad_files'])} input file(s) could not be read (--strict)", err=True)
+        raise typer.Exit(1)
     funnel = result.report.get("funnel") or [{}]
     if funnel[0].get("stage") == "ingest" and funnel[0].get("in") and not funnel[0].get("out"):
         # every input was unreadable or unknown (a clone without git-lfs, the wrong folder): nothing was curated
         typer.echo(f"error: none of the {funnel[0]['in']} input record(s) or file(s) could be read as a conversation "
                    f"({', '.join(sorted(funnel[0].get('by_reason') or {}))}; see {result.run_dir}/rejects.jsonl)",
                    err=True)
-        raise typer.Exit(1)
-    if strict and result.report.get("bad_files"):
-        typer.echo(f"error: {len(result.report['bad_files'])} input file(s) could not be read (--strict)", err=True)
         raise typer.Exit(1)
     if train:
         from ..trainers import jobs

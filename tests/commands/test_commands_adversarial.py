@@ -65,14 +65,15 @@ def good_run(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/urandom"])
 def test_run_on_a_special_file_finishes_and_says_so(tmp_path: Path, special: str) -> None:
-    """A FIFO or endless device used to hang the run (hashing the input for the manifest never ended)."""
+    """A FIFO or endless device used to hang the run (hashing the input for the manifest never ended); nothing in
+    it reads as a record, so the run exits 1."""
     path = special
     if special == "fifo":
         path = str(tmp_path / "pipe.jsonl")
         os.mkfifo(path)
     done = _curate(["run", "-i", path, "--out", str(tmp_path / "out"), "--export", "none", "--workers", "1"],
                    tmp_path, timeout=60)
-    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "Traceback" not in done.stderr
     text = " ".join(done.stderr.split())
     assert "skipped unreadable file" in text and ("FIFO" in text or "a device" in text), text
     manifest = run_folder.verify(tmp_path / "out")
