@@ -515,13 +515,13 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]] = []
     source_names: list[str] = []
     seen_paths: set[Path] = set()  # the same file under two inputs (or through a symlink) is read once
-    out_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     own_outputs = 0
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
             if path.resolve() in seen_paths:
                 continue
-            if run_folder.is_run_output(path, out_dir):  # --out inside an input folder: not our own outputs
+            if run_folder.is_run_output(path, run_dir):  # --out inside an input folder: not our own outputs
                 own_outputs += 1
                 continue
             seen_paths.add(path.resolve())
@@ -545,7 +545,6 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     # workers inside its stage), computing keys in the workers, deciding here.
     global_stages = load_in_main(build_global_stages(config))
 
-    run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     run_folder.check_writable_out(run_dir)
     run_folder.check_space(run_dir, sum(p.stat().st_size for p, *_ in files if p.is_file()))
     run_folder.acquire(run_dir)  # a second run into this folder is refused; released by finish_run

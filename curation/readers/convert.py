@@ -20,7 +20,7 @@ from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, oasst_rows, tool_markup
-from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, normalize_tools
+from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools
 from curation.readers.formats.media import attach_images, image_paths
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -155,8 +155,7 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
     metadata = body.setdefault("metadata", {})
     for key in _VERDICT_KEYS:
         value = obj.get(key)
-        if (value is False or (isinstance(value, str) and value.strip().lower() == "false")) and (
-                metadata.get("label") is None):
+        if is_false(value) and metadata.get("label") is None:
             metadata["label"] = False
             metadata["label_from"] = f"{key}: false"
     moderation = obj.get("openai_moderation")

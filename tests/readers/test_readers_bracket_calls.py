@@ -68,3 +68,11 @@ def test_text_that_is_not_exactly_calls_to_listed_functions_stays_text(text: str
 def test_literal_words_of_json_and_python_both_read() -> None:
     assert parse_calls('[getWeather(city="a, b)", days=null, ok=true, tags=["x", {"y": False}])]', {"getWeather"}) == [
         ("getWeather", {"city": "a, b)", "days": None, "ok": True, "tags": ["x", {"y": False}]})]
+
+
+def test_a_turn_that_is_not_an_object_does_not_stop_the_lift() -> None:
+    from curation.readers.formats.bracket_calls import lift
+
+    messages = ["stray text", {"role": "assistant", "content": '[getWeather(city="Paris")]'}]
+    assert lift(messages, [{"name": "getWeather", "description": "w"}]) is True
+    assert messages[0] == "stray text" and messages[1]["tool_calls"][0]["function"]["name"] == "getWeather"

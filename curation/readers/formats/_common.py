@@ -42,6 +42,11 @@ class ConvertProblem(ValueError):
         self.code = code
 
 
+def is_false(value: Any) -> bool:
+    """A column's false: the boolean, or the word as CSV and pandas exports write it."""
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
 def as_number(value: Any) -> float | None:
     """A score, rank or id as a number: CSV cells arrive as text ("5.0", "1"); None for anything else."""
     if isinstance(value, bool):

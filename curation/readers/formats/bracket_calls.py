@@ -139,9 +139,10 @@ def lift(messages: list[Any], tools: list[dict[str, Any]]) -> bool:
     i = 0
     while i < len(messages):
         message = messages[i]
-        content = message.get("content") if isinstance(message, dict) else None
-        calls = parse_calls(content, names) if message.get("role") == "assistant" and isinstance(content, str) \
-            and not message.get("tool_calls") else None
+        calls = None
+        if isinstance(message, dict) and message.get("role") == "assistant" and not message.get("tool_calls"):
+            content = message.get("content")
+            calls = parse_calls(content, names) if isinstance(content, str) else None
         if not calls:
             i += 1
             continue

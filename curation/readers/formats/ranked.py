@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, as_number, convert_turns, parse_json_string
+from curation.readers.formats._common import ConvertProblem, as_number, convert_turns, is_false, parse_json_string
 from curation.readers.formats._common import no_preference as _no_preference
 from curation.readers.formats.preference import is_hh_transcript, parse_hh, split_shared_prefix
 from curation.readers.mapping import FieldMapping
@@ -136,10 +136,6 @@ def _aspect_rating(completion: dict[str, Any]) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-def _false(value: Any) -> bool:
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
-
-
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     layout = _layout(obj)
     if layout == "pku":
@@ -156,7 +152,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             # PKU-SafeRLHF ranks helpfulness and safety apart: here the more helpful answer is the less safe one.
             # DPO would learn to prefer it, so the pair carries a flag (flags.chosen_less_safe: drop removes them).
             flags.append("chosen_less_safe")
-        elif _false(obj.get(f"is_response_{better}_safe")):
+        elif is_false(obj.get(f"is_response_{better}_safe")):
             flags.append("chosen_unsafe")  # both answers unsafe: the better one is still an unsafe answer
         if flags:
             body = {"prompt": prompt, "chosen": _reply(chosen), "rejected": _reply(rejected),
