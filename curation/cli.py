@@ -16,7 +16,8 @@ from .errors import CurationError
 app = typer.Typer(
     name="curate",
     help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data. Exit codes: 0 success, "
-    "1 refused under --strict (or a followed training job failed), 2 usage/config/input error, 130 interrupted.",
+    "1 refused under --strict (or a followed training job failed), 2 usage/config/input error, 130 interrupted, "
+    "143 terminated (SIGTERM).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -78,12 +79,31 @@ def _quiet_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``curate`` console script."""
+    from .stopping import installed
+
+    with installed():  # Ctrl-C and SIGTERM stop a command once, quietly; the handlers come back after it
+        return _main(argv)
+
+
+def _stopped_code(exc: BaseException) -> int:
+    """130 for Ctrl-C, 143 (128 + SIGTERM) for a KeyboardInterrupt raised by SIGTERM, however wrapped."""
+    from .errors import Terminated
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return 143
+        seen = seen.__cause__ or seen.__context__
+    return 130
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         # In standalone_mode=False typer *returns* the code of a `typer.Exit` (and 130 for a KeyboardInterrupt
         # it caught) instead of raising it: the return value is the exit code.
         code = app(args=spread_inputs(list(sys.argv[1:] if argv is None else argv)), standalone_mode=False)
     except CurationError as exc:
-        prefix = "" if exc.exit_code == 130 else "error: "
+        prefix = "" if exc.exit_code in (130, 143) else "error: "
         typer.secho(prefix + " ".join(str(exc).split()), err=True, fg=typer.colors.RED)  # always one line
         return exc.exit_code
     except BrokenPipeError:  # `curate inspect x | head`: the reader left; say so once, on stderr
@@ -99,12 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        return 130
+    except typer.Abort as exc:  # click's own wrapping of a KeyboardInterrupt it caught
+        code = _stopped_code(exc)
+        typer.echo("terminated" if code == 143 else "aborted", err=True)
+        return code
+    except KeyboardInterrupt as exc:
+        code = _stopped_code(exc)
+        typer.echo("terminated" if code == 143 else "interrupted", err=True)
+        return code
     except Exception as exc:
         # Usage errors (missing argument, bad option) arrive here in standalone_mode=False. typer ships its
         # own copy of click, so they are recognised by shape rather than by click's class.

@@ -10,7 +10,7 @@ class CurationError(Exception):
     """A user-facing error: what went wrong, where, and how to fix it.
 
     Exit codes are a contract (README, "Exit codes"): 2 a usage, config or input error found before any work;
-    1 the work ran but something was refused that the user asked to be strict about; 130 interrupted.
+    1 the work ran but something was refused that the user asked to be strict about; 130 interrupted; 143 SIGTERM.
     """
 
     exit_code = 2
@@ -81,6 +81,17 @@ class RefusedError(CurationError):
 
 
 class Interrupted(CurationError):
-    """The user interrupted the work (Ctrl-C); what was left is marked incomplete."""
+    """The user interrupted the work (Ctrl-C, exit 130) or it was told to stop (SIGTERM, exit 143); what was
+    left is marked incomplete."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, hint: str | None = None, where: str | None = None,
+                 exit_code: int = 130) -> None:
+        super().__init__(message, hint=hint, where=where)
+        self.exit_code = exit_code
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a scheduler's time limit, a container stopping), raised where Ctrl-C's
+    KeyboardInterrupt would be so that every clean-up path for Ctrl-C runs for it too; it exits 143."""

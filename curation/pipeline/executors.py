@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from ..errors import CurationError
+from ..stopping import deferred
 
 _POLL_SECONDS = 0.5  # how often a wait for a batch looks for a dead worker
 
@@ -98,12 +99,18 @@ class ProcessExecutor:
 
     def _result(self, async_result: Any) -> Any:
         """The batch's result. A pool replaces a worker that died but never hands its batch to another one,
-        so a plain ``get()`` would wait forever: between short waits, look for a worker that is gone."""
-        while True:
-            try:
-                return async_result.get(timeout=_POLL_SECONDS)
-            except mp.TimeoutError:
-                self._check_workers()
+        so a plain ``get()`` would wait forever: between short waits, look for a worker that is gone.
+
+        Ctrl-C and SIGTERM are held back during the wait: raised inside its lock operations they became
+        ``RuntimeError: release unlocked lock``. They arrive right after it, within one poll."""
+        with deferred() as caught:
+            while not caught:
+                try:
+                    return async_result.get(timeout=_POLL_SECONDS)
+                except mp.TimeoutError:
+                    if not caught:  # a group-wide SIGTERM also kills the workers: that is not a crash
+                        self._check_workers()
+        return None  # not reached: leaving ``deferred`` with a caught signal raises it
 
     def _check_workers(self) -> None:
         # Pool workers only exit when the pool ends (no maxtasksperchild): any exit code is a crash. The pool

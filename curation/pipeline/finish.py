@@ -30,6 +30,13 @@ def finish_run(result: RunResult, config: RunConfig) -> RunResult:
     """Apply decisions, export and render; then give back the run folder's lock that run_pipeline took."""
     try:
         return _finish(result, config)
+    except KeyboardInterrupt as exc:
+        # A run is whole or marked incomplete: splits and a manifest beside half an export (or no report) would
+        # pass for a finished run.
+        from ..errors import Terminated
+        from .interrupt import mark_interrupted
+
+        raise mark_interrupted(result.run_dir, terminated=isinstance(exc, Terminated)) from None
     finally:
         run_folder.release(result.run_dir)
 

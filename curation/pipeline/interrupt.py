@@ -64,8 +64,10 @@ def prepare_run_dir(run_dir: Path, *, keep_shards: bool = True) -> str | None:
     return notice
 
 
-def mark_interrupted(run_dir: Path) -> Interrupted:
-    """Remove partial outputs of a stopped run, leave the marker, and return the error to raise."""
+def mark_interrupted(run_dir: Path, *, terminated: bool = False) -> Interrupted:
+    """Remove partial outputs of a stopped run, leave the marker, and return the error to raise (exit 130 for
+    Ctrl-C, 143 when ``terminated`` by SIGTERM)."""
+    shards = False
     if run_dir.exists():
         shutil.rmtree(run_dir / "splits", ignore_errors=True)
         shutil.rmtree(run_dir / "exports", ignore_errors=True)
@@ -75,8 +77,14 @@ def mark_interrupted(run_dir: Path) -> Interrupted:
         # The main process's partial rejects and signatures are of no use to a re-run; finished shards are
         # (a re-run with the same config and inputs reuses them).
         _clear_work(work, keep_shards=True)
+        shards = any((work / SHARDS).glob("*/done"))
         work.mkdir(parents=True, exist_ok=True)
-        (work / MARKER).write_text("this run was interrupted; re-run the same command to resume\n",
-                                   encoding="utf-8")
-    return Interrupted(f"interrupted; {run_dir} is incomplete (no splits or report were kept)",
-                       hint="re-run the same command to resume (finished shards are reused)")
+        how = "terminated (SIGTERM)" if terminated else "interrupted"
+        (work / MARKER).write_text(f"this run was {how}; re-run the same command to "
+                                   f"{'resume' if shards else 'start over'}\n", encoding="utf-8")
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
+    # Once the run has finished its shards (an interrupt while exporting), none are left to resume from.
+    hint = ("re-run the same command to resume (finished shards are reused)" if shards
+            else "re-run the same command")
+    return Interrupted(f"{what}; {run_dir} is incomplete (no splits or report were kept)", hint=hint,
+                       exit_code=143 if terminated else 130)

@@ -7,7 +7,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from curation.synthetic import write_jsonl
 
@@ -70,3 +73,95 @@ def test_sigint_exits_130_with_one_line_and_nothing_complete(tmp_path: Path,
     assert rerun.returncode == 0, rerun.stderr
     assert f"the previous run in {run_dir} was interrupted: its partial outputs were removed" in rerun.stderr
     assert (run_dir / "manifest.json").exists() and not (run_dir / ".work").exists()
+
+
+def _signal_when_spilled(proc: subprocess.Popen[bytes], run_dir: Path, send: Callable[[], None]) -> tuple[int, str]:
+    deadline = time.monotonic() + 60
+    while not any(p.stat().st_size > 0 for p in run_dir.glob(".work/shards/*/kept.jsonl")):
+        assert proc.poll() is None, f"the run ended before it could be stopped: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the run never reached the per-record phase"
+        time.sleep(0.05)
+    send()
+    _out, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode("utf-8", "replace")
+
+
+def _one_clean_line(err: str) -> str:
+    assert "Traceback" not in err and "Exception ignored" not in err and "KeyboardInterrupt" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["kill-pid", "kill-group"])
+def test_sigterm_exits_143_and_marks_the_folder_like_ctrl_c(tmp_path: Path, sentence_pool: dict[str, list[str]],
+                                                            whole_group: bool) -> None:
+    # `kill PID` (a scheduler's time limit) used to kill the run outright: no marker, workers writing into a
+    # closed pipe. A container stop sends SIGTERM to every process, workers included.
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(corpus, 20000, sentence_pool, seed=1)
+    run_dir = tmp_path / "run"
+    proc = _start(corpus, run_dir)
+    code, err = _signal_when_spilled(
+        proc, run_dir,
+        lambda: os.killpg(proc.pid, signal.SIGTERM) if whole_group else os.kill(proc.pid, signal.SIGTERM))
+
+    assert code == 143
+    line = _one_clean_line(err)
+    assert line.startswith("terminated (SIGTERM)") and "re-run" in line
+    assert (run_dir / ".work" / "INTERRUPTED").read_text(encoding="utf-8").startswith("this run was terminated")
+    assert not (run_dir / "manifest.json").exists() and not (run_dir / "splits").exists()
+
+
+def test_a_second_ctrl_c_during_the_clean_up_changes_nothing(tmp_path: Path,
+                                                             sentence_pool: dict[str, list[str]]) -> None:
+    # An impatient user presses Ctrl-C twice: the second one used to cut the clean-up of the first short and
+    # print "Exception ignored" tracebacks.
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(corpus, 20000, sentence_pool, seed=1)
+    run_dir = tmp_path / "run"
+    proc = _start(corpus, run_dir)
+
+    def twice() -> None:
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+
+    code, err = _signal_when_spilled(proc, run_dir, twice)
+
+    assert code == 130
+    assert _one_clean_line(err).startswith("interrupted")
+    assert (run_dir / ".work" / "INTERRUPTED").exists() and not (run_dir / "manifest.json").exists()
+
+
+def test_ctrl_c_while_exporting_leaves_no_manifest_beside_a_partial_export(
+        tmp_path: Path, sentence_pool: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The manifest is written when the splits are; the export and the report come after it. An interrupt there
+    # left a sealed-looking folder with half an export and no report.
+    from curation import report
+    from curation.config import load_config
+    from curation.errors import Interrupted
+    from curation.pipeline.finish import finish_run
+    from curation.pipeline.runner import run_pipeline
+
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(corpus, 60, sentence_pool, seed=3)
+    run_dir = tmp_path / "run"
+    config = load_config(None, values={"inputs": [str(corpus)], "out": str(run_dir),
+                                       "runner.executor": "inprocess", "export.formats": ["openai"]})
+    result = run_pipeline(config, quiet=True)
+    assert (run_dir / "manifest.json").exists()
+
+    def ctrl_c(_run_dir: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "render_report", ctrl_c)
+    with pytest.raises(Interrupted) as stopped:
+        finish_run(result, config)
+
+    assert stopped.value.exit_code == 130
+    assert "re-run the same command" in str(stopped.value)
+    assert not (run_dir / "manifest.json").exists()
+    assert not (run_dir / "exports").exists() and not (run_dir / "splits").exists()
+    assert (run_dir / ".work" / "INTERRUPTED").exists()
+    assert not (run_dir / ".lock").exists()  # the folder's lock is given back

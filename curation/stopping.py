@@ -1,0 +1,86 @@
+"""How the command line stops on Ctrl-C and SIGTERM: once, at a safe point, and quietly.
+
+Python turns SIGINT into KeyboardInterrupt wherever the main thread happens to be. Two places made that
+loud:
+
+- inside a lock operation of ``multiprocessing``'s result wait, where it surfaced as ``RuntimeError: release
+  unlocked lock`` instead of an interrupt (about one Ctrl-C in 17 with worker processes);
+- a second Ctrl-C during the clean-up of the first, which printed "Exception ignored" tracebacks.
+
+SIGTERM (``kill PID``, a scheduler's time limit, ``docker stop``) killed the process outright: no clean-up, no
+marker, workers writing into a closed pipe. :func:`installed` makes SIGTERM raise :class:`Terminated` (a
+KeyboardInterrupt, so every Ctrl-C clean-up path runs for it), and makes the first signal of either kind the
+only one: later ones are ignored while the clean-up runs. :func:`deferred` holds signals back around a wait
+that must not be cut in the middle and delivers them right after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+from .errors import Terminated
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    # The first signal stops the work; the clean-up it starts must not be cut short by a second one.
+    for sig in _SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    if signum == signal.SIGTERM:
+        raise Terminated()
+    raise KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """Around one CLI command: SIGINT and SIGTERM stop it once; the previous handlers come back after it."""
+    if not _in_main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    # A signal the parent ignores (`nohup`, a worker started with SIGINT ignored) stays ignored.
+    for sig in _SIGNALS:
+        if previous[sig] is not signal.SIG_IGN:
+            signal.signal(sig, _stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[list[int]]:
+    """Hold SIGINT and SIGTERM back inside the block and deliver the first one to its own handler right after
+    it. The yielded list holds the signals caught so far, so a polling loop inside can leave early."""
+    caught: list[int] = []
+    if not _in_main_thread():
+        yield caught
+        return
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous: dict[int, Any] = {}
+    for sig in _SIGNALS:
+        handler = signal.getsignal(sig)
+        if handler is not None and handler is not signal.SIG_IGN:  # None: a handler set outside Python
+            previous[sig] = signal.signal(sig, hold)
+    try:
+        yield caught
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            # To the handler that was there: KeyboardInterrupt, Terminated, or the default action of SIGTERM.
+            signal.raise_signal(caught[0])

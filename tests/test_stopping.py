@@ -1,0 +1,47 @@
+"""Signals held back around a wait and delivered after it; SIGTERM stops a command once, as Terminated."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from curation.errors import Terminated
+from curation.stopping import deferred, installed
+
+
+def test_a_signal_inside_deferred_arrives_right_after_the_block() -> None:
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt), deferred() as caught:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert caught == [signal.SIGINT]  # held, not raised inside the block
+        reached_end = True
+    assert reached_end
+
+
+def test_installed_turns_sigterm_into_terminated_and_ignores_the_next_signal() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with installed():
+        with pytest.raises(Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+        # The clean-up after the first signal is not cut short by a second one.
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_terminated_is_seen_through_clicks_abort() -> None:
+    import typer
+
+    from curation.cli import _stopped_code
+
+    try:
+        try:
+            raise Terminated()
+        except KeyboardInterrupt as exc:
+            raise typer.Abort() from exc
+    except typer.Abort as abort:
+        assert _stopped_code(abort) == 143
+    assert _stopped_code(KeyboardInterrupt()) == 130
