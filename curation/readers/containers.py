@@ -420,12 +420,44 @@ def _iter_arrow(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, A
         yield from _iter_rows(batches)
 
 
-def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, int, dict[str, Any]]]:
+_UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape leaves for a byte that is not UTF-8
+
+
+def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, int, dict[str, Any] | BrokenPayload]]:
     # The csv module keeps every cell a string (no type guessing) and streams; a BOM is dropped by utf-8-sig.
+    # Bytes that are not UTF-8 (an Excel export in Windows-1252) are kept escaped, so that their row becomes an
+    # invalid_utf8 reject naming its column and line rather than text full of U+FFFD.
     with open_binary(path) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
-        for index, row in enumerate(csv.DictReader(text, delimiter=delimiter)):
-            yield None, index, row
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.DictReader(text, delimiter=delimiter)
+        for index, row in enumerate(reader):
+            broken = _undecoded_cell(row, reader.line_num)
+            yield None, index, row if broken is None else broken
+
+
+def _undecoded_cell(row: dict[Any, Any], line: int) -> BrokenPayload | None:
+    for key, value in row.items():
+        for cell, column in ((key, "its header"), (value, f"column {key!r}")):
+            hit = _UNDECODED.search(cell) if isinstance(cell, str) else None
+            if hit is None:
+                continue
+            raw = cell.encode("utf-8", "surrogateescape")
+            bad = ord(hit.group()) - 0xDC00
+            detail = f"line {line}: {column}: invalid UTF-8 byte 0x{bad:02x}{legacy_encoding_guess(raw)}"
+            return BrokenPayload("invalid_utf8", detail, raw[:200])
+    return None
+
+
+def legacy_encoding_guess(raw: bytes) -> str:
+    """A clause naming the likely encoding of bytes that are not UTF-8, and the command that converts them."""
+    try:
+        sample = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return " (re-save the file as UTF-8)"
+    if any(ch.isalpha() and not ch.isascii() for ch in sample):
+        return (" (the text looks like Windows-1252 / Latin-1, which Excel saves: convert it with "
+                "iconv -f CP1252 -t UTF-8 FILE > FILE.utf8)")
+    return " (re-save the file as UTF-8)"
 
 
 def _iter_hf_disk(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, Any]]]:

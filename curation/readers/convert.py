@@ -17,7 +17,7 @@ import orjson
 
 from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
-from curation.readers.containers import BrokenPayload, detect_container, iter_payloads
+from curation.readers.containers import BrokenPayload, detect_container, iter_payloads, legacy_encoding_guess
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, oasst_rows, tool_markup
 from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools
@@ -66,7 +66,8 @@ def _json_error(payload: bytes, line: int | None, index: int) -> tuple[str, str]
         text = bytes(payload).decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = payload[exc.start : exc.start + 1].hex()
-        return "invalid_utf8", f"{_where(line, index)}: invalid UTF-8 byte 0x{bad} at byte {exc.start}"
+        guess = legacy_encoding_guess(bytes(payload[max(0, exc.start - 40) : exc.start + 40]))
+        return "invalid_utf8", f"{_where(line, index)}: invalid UTF-8 byte 0x{bad} at byte {exc.start}{guess}"
     try:
         json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as exc:

@@ -77,7 +77,7 @@ def test_broken_lines_get_reason_codes(tmp_path: Path) -> None:
     assert items[1].error[1] == "line 2: Expecting ',' delimiter at column 31"
     assert items[1].record is None and items[1].where.endswith("m.jsonl:2")
     assert items[2].error[1] == "line 3: Unterminated string starting at column 22"
-    assert items[3].error[1] == "line 4: invalid UTF-8 byte 0xe9 at byte 46"
+    assert items[3].error[1].startswith("line 4: invalid UTF-8 byte 0xe9 at byte 46 (the text looks like Windows-1252")
     assert "a JSON array" in items[4].error[1]
     assert "foo" in items[5].error[1]
 
@@ -290,6 +290,29 @@ def test_csv_with_json_and_alpaca_columns(tmp_path: Path) -> None:
     msgs.write_bytes(gzip.compress(b'id\tmessages\n7\t[{"role": "user", "content": "q"}]\n'))
     (item,) = read_path(msgs)
     assert item.record["id"] == "7" and item.record["messages"] == [{"role": "user", "content": "q"}]
+
+
+def test_a_windows_1252_csv_row_is_an_invalid_utf8_reject_not_text_full_of_replacement_chars(tmp_path: Path) -> None:
+    # An Excel export in Windows-1252: its rows were read with every accented letter turned into U+FFFD and
+    # went on into the training data without a word.
+    path = tmp_path / "export.csv"
+    path.write_bytes('prompt,completion\n"Café crème?","Bien sûr, voilà “ceci”."\nPlain row,Plain answer\n'
+                     .encode("cp1252"))
+    first, second = read_path(path)
+    assert first.error is not None and first.error[0] == "invalid_utf8"
+    assert "line 2: column 'prompt': invalid UTF-8 byte 0xe9" in first.error[1]
+    assert "iconv -f CP1252 -t UTF-8" in first.error[1]
+    assert second.error is None and second.record["messages"][0]["content"] == "Plain row"
+    assert "\ufffd" not in str(second.record)
+
+
+def test_an_invalid_utf8_jsonl_line_names_the_likely_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(LINE + orjson.dumps(REC).replace(b"hello", "héllo".encode("latin-1")) + b"\n")
+    good, bad = read_path(path)
+    assert good.error is None
+    assert bad.error is not None and bad.error[0] == "invalid_utf8"
+    assert bad.error[1].startswith("line 2: invalid UTF-8 byte 0xe9") and "Windows-1252" in bad.error[1]
 
 
 def test_save_to_disk_and_arrow(tmp_path: Path) -> None:
