@@ -150,12 +150,12 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "binary_file": (
         "error",
         "pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
-        "The file is binary (NUL bytes at the start), not text data.",
+        "The file is binary (NUL bytes at the start); a stray NUL or two in a text file rejects only its lines.",
     ),
     "utf16_file": (
         "error",
         "re-save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
-        "The file is UTF-16 encoded.",
+        "The file is UTF-16 encoded (with or without a byte-order mark).",
     ),
     "not_json_file": (
         "error",

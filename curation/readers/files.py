@@ -242,7 +242,14 @@ def check_readable(path: str | Path) -> None:
             where=where,
             code="utf16_file",
         )
-    if b"\x00" in head:
+    if _utf16_without_bom(head):
+        raise InputError(
+            "file is UTF-16 encoded (without a byte-order mark: every other byte is NUL)",
+            hint=f"re-save it as UTF-8 (e.g. iconv -f {_utf16_order(head)} -t UTF-8)",
+            where=where,
+            code="utf16_file",
+        )
+    if b"\x00" in head and not _text_with_stray_nul(head):
         raise InputError(
             "binary file, not text data (NUL bytes at the start)",
             hint="pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
@@ -252,6 +259,13 @@ def check_readable(path: str | Path) -> None:
     text = head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
     if not text.strip() or _is_tabular_name(path):
         return
+    if b"\n" not in text and _cr_separated_records(text):
+        raise InputError(
+            "lines end in a lone CR (classic Mac line endings), so the file reads as one broken line",
+            hint=f"convert the line endings first (e.g. tr '\\r' '\\n' < {path.name} > {path.stem}.unix{path.suffix})",
+            where=where,
+            code="not_json_file",
+        )
     lines = [ln.strip() for ln in text.split(b"\n")]
     if not any(ln[:1] in (b"{", b"[") for ln in lines if ln):
         raise InputError(
@@ -260,6 +274,47 @@ def check_readable(path: str | Path) -> None:
             where=where,
             code="not_json_file",
         )
+
+
+def _cr_separated_records(text: bytes) -> bool:
+    """JSON Lines whose lines end in a lone CR: the first CR-line is a whole object and another one follows.
+    (Pretty-printed JSON with CR line endings is valid JSON, CR being whitespace, and is read as such.)"""
+    import orjson
+
+    parts = [part.strip() for part in text.split(b"\r") if part.strip()]
+    if len(parts) < 2 or parts[0][:1] != b"{" or parts[1][:1] != b"{":
+        return False
+    try:
+        return isinstance(orjson.loads(parts[0]), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """ASCII-range text in UTF-16: a NUL in every other byte, on one side only."""
+    sample = head[:1024] if len(head) % 2 == 0 else head[:1023]
+    if len(sample) < 8:
+        return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    return max(even, odd) >= half * 0.6 and min(even, odd) <= half * 0.05
+
+
+def _utf16_order(head: bytes) -> str:
+    return "UTF-16BE" if head[0:1024:2].count(0) > head[1:1024:2].count(0) else "UTF-16LE"
+
+
+def _text_with_stray_nul(head: bytes) -> bool:
+    """A JSON text file with one or two stray NUL bytes: the lines holding them become line-level rejects
+    instead of the whole file being refused as binary."""
+    if head.count(0) > 2:
+        return False
+    text = head.removeprefix(UTF8_BOM).replace(b"\x00", b"")
+    try:
+        text[: len(text) - 4].decode("utf-8")  # the sniffed head may end inside a multi-byte character
+    except UnicodeDecodeError:
+        return False
+    return text.lstrip()[:1] in (b"{", b"[")
 
 
 def _is_tabular_name(path: Path) -> bool:

@@ -354,3 +354,38 @@ def test_a_truncated_archive_is_a_broken_file_not_a_short_one(tmp_path: Path, co
     two_frames = _write(tmp_path / "two.jsonl.x", compress(LINE) + compress(LINE * 2))
     with open_binary(two_frames) as fh:
         assert fh.read() == LINE * 3  # concatenated frames (zstd -c a b) read through
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_named_utf16_not_binary(tmp_path: Path, codec: str) -> None:
+    # PowerShell and some Windows tools write UTF-16 without a byte-order mark; it was refused as "binary".
+    path = _write(tmp_path / "x.jsonl", (LINE.decode() * 3).encode(codec))
+    with pytest.raises(InputError) as refused:
+        check_readable(path)
+    assert refused.value.code == "utf16_file"
+    assert f"iconv -f {codec.upper().replace('-LE', 'LE').replace('-BE', 'BE')} -t UTF-8" in str(refused.value)
+
+
+def test_one_stray_nul_byte_rejects_its_line_not_the_whole_file(tmp_path: Path) -> None:
+    broken = LINE.replace(b"hello", b"hel\x00lo")
+    path = _write(tmp_path / "x.jsonl", LINE + broken + LINE.replace(b"hi", b"hey"))
+    check_readable(path)
+    items = list(read_path(path))
+    assert [i.error is None for i in items] == [True, False, True]
+    assert items[1].error[0] == "not_json" and items[1].line == 2
+    png = _write(tmp_path / "image.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)))
+    with pytest.raises(InputError) as refused:
+        check_readable(png)
+    assert refused.value.code == "binary_file"
+
+
+def test_lone_cr_line_endings_are_named_and_pretty_json_with_cr_still_reads(tmp_path: Path) -> None:
+    # Classic Mac line endings turned a whole JSONL file into one not_json reject.
+    path = _write(tmp_path / "x.jsonl", LINE.replace(b"\n", b"\r") * 3)
+    with pytest.raises(InputError) as refused:
+        check_readable(path)
+    assert refused.value.code == "not_json_file" and "lone CR" in str(refused.value) and "tr '\\r' '\\n'" in str(
+        refused.value)
+    pretty = _write(tmp_path / "p.json", orjson.dumps([REC, REC], option=orjson.OPT_INDENT_2).replace(b"\n", b"\r"))
+    check_readable(pretty)
+    assert [i.error for i in read_path(pretty)] == [None, None]
