@@ -119,13 +119,10 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort as exc:  # click's own wrapping of a KeyboardInterrupt it caught
+    except (typer.Abort, KeyboardInterrupt) as exc:  # Abort: click's own wrapping of a KeyboardInterrupt
         code = _stopped_code(exc)
-        typer.echo("terminated" if code == 143 else "aborted", err=True)
-        return code
-    except KeyboardInterrupt as exc:
-        code = _stopped_code(exc)
-        typer.echo("terminated" if code == 143 else "interrupted", err=True)
+        word = "terminated" if code == 143 else "aborted" if isinstance(exc, typer.Abort) else "interrupted"
+        typer.echo(word, err=True)
         return code
     except Exception as exc:
         # Usage errors (missing argument, bad option) arrive here in standalone_mode=False. typer ships its

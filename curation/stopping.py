@@ -47,16 +47,24 @@ def installed() -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
-    # A signal the parent ignores (`nohup`, a worker started with SIGINT ignored) stays ignored.
-    for sig in _SIGNALS:
-        if previous[sig] is not signal.SIG_IGN:
-            signal.signal(sig, _stop)
+    previous = _replace_handlers(_stop)
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _replace_handlers(handler: Any) -> dict[int, Any]:
+    """Install ``handler`` for SIGINT and SIGTERM; returns the handlers it replaced. A signal the parent
+    ignores (`nohup`, a worker started with SIGINT ignored) stays ignored, and one handled outside Python
+    (``getsignal`` is None) is left alone, since it could not be put back."""
+    previous: dict[int, Any] = {}
+    for sig in _SIGNALS:
+        current = signal.getsignal(sig)
+        if current is not None and current is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, handler)
+    return previous
 
 
 @contextlib.contextmanager
@@ -71,11 +79,7 @@ def deferred() -> Iterator[list[int]]:
     def hold(signum: int, _frame: FrameType | None) -> None:
         caught.append(signum)
 
-    previous: dict[int, Any] = {}
-    for sig in _SIGNALS:
-        handler = signal.getsignal(sig)
-        if handler is not None and handler is not signal.SIG_IGN:  # None: a handler set outside Python
-            previous[sig] = signal.signal(sig, hold)
+    previous = _replace_handlers(hold)
     try:
         yield caught
     finally:

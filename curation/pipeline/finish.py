@@ -33,10 +33,9 @@ def finish_run(result: RunResult, config: RunConfig) -> RunResult:
     except KeyboardInterrupt as exc:
         # A run is whole or marked incomplete: splits and a manifest beside half an export (or no report) would
         # pass for a finished run.
-        from ..errors import Terminated
         from .interrupt import mark_interrupted
 
-        raise mark_interrupted(result.run_dir, terminated=isinstance(exc, Terminated)) from None
+        raise mark_interrupted(result.run_dir, exc) from None
     finally:
         run_folder.release(result.run_dir)
 

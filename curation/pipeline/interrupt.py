@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..errors import Interrupted
+from ..errors import Interrupted, Terminated
 
 MARKER = "INTERRUPTED"
 # Outputs of a finished run: removed before a new run starts, so an interrupted re-run cannot leave the old
@@ -64,9 +64,11 @@ def prepare_run_dir(run_dir: Path, *, keep_shards: bool = True) -> str | None:
     return notice
 
 
-def mark_interrupted(run_dir: Path, *, terminated: bool = False) -> Interrupted:
+def mark_interrupted(run_dir: Path, stop: KeyboardInterrupt) -> Interrupted:
     """Remove partial outputs of a stopped run, leave the marker, and return the error to raise (exit 130 for
-    Ctrl-C, 143 when ``terminated`` by SIGTERM)."""
+    Ctrl-C, 143 when ``stop`` is SIGTERM's :class:`~curation.errors.Terminated`)."""
+    terminated = isinstance(stop, Terminated)
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
     shards = False
     if run_dir.exists():
         shutil.rmtree(run_dir / "splits", ignore_errors=True)
@@ -79,10 +81,8 @@ def mark_interrupted(run_dir: Path, *, terminated: bool = False) -> Interrupted:
         _clear_work(work, keep_shards=True)
         shards = any((work / SHARDS).glob("*/done"))
         work.mkdir(parents=True, exist_ok=True)
-        how = "terminated (SIGTERM)" if terminated else "interrupted"
-        (work / MARKER).write_text(f"this run was {how}; re-run the same command to "
+        (work / MARKER).write_text(f"this run was {what}; re-run the same command to "
                                    f"{'resume' if shards else 'start over'}\n", encoding="utf-8")
-    what = "terminated (SIGTERM)" if terminated else "interrupted"
     # Once the run has finished its shards (an interrupt while exporting), none are left to resume from.
     hint = ("re-run the same command to resume (finished shards are reused)" if shards
             else "re-run the same command")

@@ -39,7 +39,7 @@ from ..config import RunConfig, dump_config
 from ..dedup import minhash as minhash_mod
 from ..dedup import text as dedup_text_mod
 from ..dedup.boilerplate import shared_lines, without_shared_lines
-from ..errors import ConfigError, StageLoadError, Terminated
+from ..errors import ConfigError, StageLoadError
 from ..records import metadata_value, user_snippet
 from ..tokens import resolve_model, token_histogram
 from . import registry
@@ -500,7 +500,7 @@ def run_pipeline(config: RunConfig, *, quiet: bool = False, resume: bool = True)
         return _run_pipeline(config.model_copy(update={"out": str(run_dir)}), quiet=quiet, wall_start=wall_start,
                              resume=resume)
     except KeyboardInterrupt as exc:
-        raise mark_interrupted(run_dir, terminated=isinstance(exc, Terminated)) from None
+        raise mark_interrupted(run_dir, exc) from None
 
 
 def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resume: bool = True) -> RunResult:

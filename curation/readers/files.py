@@ -242,10 +242,11 @@ def check_readable(path: str | Path) -> None:
             where=where,
             code="utf16_file",
         )
-    if _utf16_without_bom(head):
+    utf16 = _utf16_without_bom(head)
+    if utf16:
         raise InputError(
             "file is UTF-16 encoded (without a byte-order mark: every other byte is NUL)",
-            hint=f"re-save it as UTF-8 (e.g. iconv -f {_utf16_order(head)} -t UTF-8)",
+            hint=f"re-save it as UTF-8 (e.g. iconv -f {utf16} -t UTF-8)",
             where=where,
             code="utf16_file",
         )
@@ -290,18 +291,17 @@ def _cr_separated_records(text: bytes) -> bool:
         return False
 
 
-def _utf16_without_bom(head: bytes) -> bool:
-    """ASCII-range text in UTF-16: a NUL in every other byte, on one side only."""
-    sample = head[:1024] if len(head) % 2 == 0 else head[:1023]
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``UTF-16BE`` or ``UTF-16LE`` for ASCII-range text in UTF-16 (a NUL in every other byte, on one side
+    only: first for big-endian), else None."""
+    sample = head[: min(len(head), 1024) // 2 * 2]
     if len(sample) < 8:
-        return False
+        return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     half = len(sample) // 2
-    return max(even, odd) >= half * 0.6 and min(even, odd) <= half * 0.05
-
-
-def _utf16_order(head: bytes) -> str:
-    return "UTF-16BE" if head[0:1024:2].count(0) > head[1:1024:2].count(0) else "UTF-16LE"
+    if max(even, odd) < half * 0.6 or min(even, odd) > half * 0.05:
+        return None
+    return "UTF-16BE" if even > odd else "UTF-16LE"
 
 
 def _text_with_stray_nul(head: bytes) -> bool:
