@@ -14,6 +14,8 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -394,10 +396,48 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
 
 def _iter_rows(batches: Iterator[Any]) -> Iterator[tuple[int | None, int, dict[str, Any]]]:
     index = 0
+    columns: list[str] | None = None
     for batch in batches:
+        if columns is None:  # decided once per file, so tables of plain strings and numbers pay nothing
+            columns = [field.name for field in batch.schema if _holds_non_json(field.type)]
         for row in batch.to_pylist():
+            for name in columns:
+                row[name] = _as_json_value(row[name])
             yield None, index, row
             index += 1
+
+
+def _holds_non_json(kind: Any) -> bool:
+    """Whether an Arrow type holds values orjson cannot write: decimals, durations, binary (at any depth)."""
+    import pyarrow.types as pt
+
+    if pt.is_decimal(kind) or pt.is_duration(kind) or pt.is_binary(kind) or pt.is_large_binary(kind) \
+            or pt.is_fixed_size_binary(kind) or getattr(pt, "is_binary_view", lambda _kind: False)(kind):
+        return True
+    if pt.is_dictionary(kind):
+        return _holds_non_json(kind.value_type)
+    return any(_holds_non_json(kind.field(i).type) for i in range(kind.num_fields))
+
+
+def _as_json_value(value: Any) -> Any:
+    """A table cell as JSON would hold it. A decimal score is a number and a duration its seconds; binary that
+    is UTF-8 is the text it holds (Spark and Hive write strings as plain BYTE_ARRAY without the UTF8 mark).
+    Other binary (an embedded image) stays bytes, and the converter refuses its row by name."""
+    if isinstance(value, dict):
+        return {key: _as_json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json_value(item) for item in value]
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    if isinstance(value, Decimal):
+        whole = value.is_finite() and value == value.to_integral_value() and abs(value) < 1 << 63
+        return int(value) if whole else float(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
 
 
 def _iter_parquet(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, Any]]]:

@@ -250,8 +250,10 @@ def _unserialisable_at(value: Any, where: str = "the record") -> tuple[str, str]
                 node.encode("utf-8")
             except UnicodeEncodeError:
                 return at or where, "a lone surrogate"
-        elif node is not None and not isinstance(node, bool | int | float):
-            return at or where, f"a {type(node).__name__}"
+        elif isinstance(node, int) and not isinstance(node, bool) and not -(1 << 63) <= node < 1 << 64:
+            return at or where, "an integer over 64 bits"
+        elif node is not None and not isinstance(node, bool | int | float) and not _serialisable(node):
+            return at or where, f"a {type(node).__name__}"  # a datetime or UUID is fine: orjson writes it
     return where, "a non-JSON value"
 
 
@@ -322,8 +324,13 @@ def convert_payload(
             detail = (f"{_where(line, index)}: {where} holds binary data (an image or audio embedded in the table); "
                       "a JSON record cannot carry it: save the files and list their paths in an `images` column")
         else:
-            detail = (f"{_where(line, index)}: {where} holds a value JSON cannot carry ({kind}); re-encode the "
-                      "source as UTF-8 JSON")
+            if kind == "a lone surrogate":
+                fix = "the text holds half of a UTF-16 pair: repair or drop that character"
+            elif isinstance(payload, dict):
+                fix = "cast that column to a string or number before saving the table"
+            else:
+                fix = "convert it to a string or number first"
+            detail = f"{_where(line, index)}: {where} holds a value JSON cannot carry ({kind}); {fix}"
         return _error(path, line, index, fmt, "data_type", detail)
     if _too_deep(payload, obj):
         detail = (f"{_where(line, index)}: JSON nested deeper than {MAX_DEPTH} levels; a chat record nests a "

@@ -275,6 +275,72 @@ def test_parquet_rows_drop_struct_nulls(tmp_path: Path) -> None:
     assert items[0].line is None and items[1].index == 1
 
 
+def test_parquet_text_written_as_plain_binary_reads_as_text(tmp_path: Path) -> None:
+    # Spark and Hive write strings as BYTE_ARRAY without the UTF8 mark, so pyarrow hands back bytes: every
+    # row of such a table was refused as "binary data (an image or audio)".
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    turn = pa.struct([("role", pa.binary()), ("content", pa.large_binary())])
+    table = pa.table({
+        "id": pa.array([b"s1", b"s2"], pa.binary()),
+        "messages": pa.array([[{"role": b"user", "content": "Grüße?".encode()},
+                               {"role": b"assistant", "content": b"Hallo."}]] * 2, pa.list_(turn)),
+    })
+    pq.write_table(table, tmp_path / "spark.parquet")
+    items = list(read_path(tmp_path / "spark.parquet"))
+    assert [i.error for i in items] == [None, None]
+    assert [i.record["id"] for i in items] == ["s1", "s2"]
+    assert items[0].record["messages"] == [{"role": "user", "content": "Grüße?"},
+                                           {"role": "assistant", "content": "Hallo."}]
+
+
+def test_parquet_decimal_and_duration_columns_are_numbers_and_an_image_is_refused_by_name(tmp_path: Path) -> None:
+    # A decimal score or a duration refused every row, and a row with a duration named the timestamp beside it
+    # as the culprit: orjson writes datetimes, so only the duration was at fault.
+    import datetime
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    table = pa.table({
+        "messages": [messages],
+        "score": pa.array([Decimal("0.25")], pa.decimal128(5, 2)),
+        "votes": pa.array([Decimal("12")], pa.decimal128(10, 0)),
+        "at": pa.array([datetime.datetime(2024, 1, 1)], pa.timestamp("us")),
+        "took": pa.array([datetime.timedelta(milliseconds=1500)], pa.duration("ms")),
+    })
+    pq.write_table(table, tmp_path / "scored.parquet")
+    (item,) = read_path(tmp_path / "scored.parquet")
+    assert item.error is None
+    fields = item.record["metadata"]["fields"]
+    assert fields["score"] == 0.25 and fields["votes"] == 12 and type(fields["votes"]) is int
+    assert fields["took"] == 1.5
+    assert orjson.loads(orjson.dumps(fields["at"])) == "2024-01-01T00:00:00"
+
+    image = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    table = pa.table({"messages": [messages], "at": pa.array([datetime.date(2024, 1, 1)]),
+                      "images": pa.array([[{"bytes": b"\x89PNG\r\n", "path": "a.png"}]], pa.list_(image))})
+    pq.write_table(table, tmp_path / "vision.parquet")
+    (item,) = read_path(tmp_path / "vision.parquet")
+    code, detail = item.error
+    assert code == "data_type" and "images[0].bytes holds binary data" in detail
+
+
+def test_a_row_value_json_cannot_carry_is_named_not_the_datetime_before_it() -> None:
+    import datetime
+
+    from curation.readers.convert import convert_payload
+
+    row = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+           "at": datetime.datetime(2024, 1, 1), "tags": {"a"}}
+    (item,) = convert_payload(row, None, None, "t.parquet", None, 3)
+    assert item.error == ("data_type", "element 3: tags holds a value JSON cannot carry (a set); cast that column "
+                                       "to a string or number before saving the table")
+
+
 def test_csv_with_json_and_alpaca_columns(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text(
