@@ -141,7 +141,7 @@ def iter_payloads(path: str | Path, container: str | None = None) -> Iterator[tu
     if container == "jsonl":
         yield from _iter_jsonl(path)
     elif container == "json":
-        yield from _iter_json_array(path)
+        yield from _one_conversation_or_elements(_iter_json_array(path))
     elif container == "json_object":
         yield from _iter_json_object(path)
     elif container == "parquet":
@@ -154,6 +154,49 @@ def iter_payloads(path: str | Path, container: str | None = None) -> Iterator[tu
         yield from _iter_hf_disk(path)
     else:
         raise InputError(f"unknown container {container!r}", hint=f"use one of {', '.join(CONTAINERS)}")
+
+
+# The keys a single chat turn holds; an object with only these (and a speaker and some text) is a turn.
+_TURN_KEYS = frozenset({"role", "from", "content", "value", "name", "tool_calls", "tool_call_id", "function_call",
+                        "weight", "reasoning_content", "reasoning", "thinking", "refusal"})
+
+
+def is_bare_turn(obj: Any) -> bool:
+    """``{"role": "user", "content": "hi"}`` alone: one message, not a record (no conversation id, no
+    ``messages``), as a file holding one conversation as a bare list of turns writes it."""
+    return (type(obj) is dict and ("role" in obj or "from" in obj) and ("content" in obj or "value" in obj
+            or "tool_calls" in obj) and _TURN_KEYS.issuperset(obj))
+
+
+def _one_conversation_or_elements(
+    elements: Iterator[tuple[int | None, int, bytes | BrokenPayload]],
+) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
+    """A JSON file whose array holds bare turns is one conversation (an exported chat), not one record per
+    message: its elements are joined into one payload, which the converter reads as ``messages``."""
+    first = next(elements, None)
+    if first is None:
+        return
+    if not isinstance(first[2], bytes) or not is_bare_turn(_loads_or_none(first[2])):
+        yield first
+        yield from elements
+        return
+    held = [first]
+    size = len(first[2])
+    for item in elements:
+        held.append(item)
+        size += len(item[2]) if isinstance(item[2], bytes) else MAX_RECORD_BYTES
+        if size > MAX_RECORD_BYTES or not isinstance(item[2], bytes) or not is_bare_turn(_loads_or_none(item[2])):
+            yield from held  # not all turns after all (or too large for one record): element by element
+            yield from elements
+            return
+    yield None, 0, b"[" + b",".join(item[2] for item in held) + b"]"  # type: ignore[misc]
+
+
+def _loads_or_none(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _iter_jsonl(path: str | Path) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
@@ -347,11 +390,26 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
             head = stream.buf[pos : pos + 1]
             if head == b"]":
                 after = stream.skip_space(pos + 1)
-                if stream.buf[after : after + 1]:  # "[...]]" or "[...] {...}": not one JSON array
+                follows = stream.buf[after : after + 1]
+                if not follows:
+                    return
+                offset = stream.consumed + pos
+                if follows in (b",", b"[", b"{"):
+                    # A stray ']' inside the array, or a second array (or object) appended to the file: the
+                    # elements after it are whole, so they are read, and the break is one reject naming it.
+                    what = {b"[": "a second array starts after the ']'", b"{": "an object follows the ']'",
+                            b",": "a stray ']'"}[follows]
                     yield None, index, BrokenPayload(
-                        "not_json", f"element {index}: data after the array's closing ']' at byte "
-                        f"{stream.consumed + after:,}; the rest of the file is not read (fix: a JSON file holds one "
-                        "array; for one record per line use JSONL)", bytes(stream.buf[after : after + _RAW_KEEP]))
+                        "not_json", f"element {index}: {what} at byte {offset:,}; the elements after it are read too "
+                        "(fix: a JSON file holds one array, its elements separated by commas)",
+                        bytes(stream.buf[pos : pos + _RAW_KEEP]))
+                    index += 1
+                    pos = after + 1 if follows in (b",", b"[") else after
+                    continue
+                yield None, index, BrokenPayload(
+                    "not_json", f"element {index}: data after the array's closing ']' at byte "
+                    f"{stream.consumed + after:,}; the rest of the file is not read (fix: a JSON file holds one "
+                    "array; for one record per line use JSONL)", bytes(stream.buf[after : after + _RAW_KEEP]))
                 return
             if not head:
                 return
@@ -372,10 +430,23 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                 yield None, index, stream.buf[pos:].rstrip()
                 return
             if end <= pos:
-                # A closing bracket or stray byte where an element should start ("[}", "[{...}}"): the array is
-                # malformed here and every later cut would be a guess, so the rest of the file is one reject.
                 offset = stream.consumed + pos
                 char = stream.buf[pos : pos + 1].decode("utf-8", "replace")
+                after = stream.skip_space(pos + 1)
+                while char == "}" and stream.buf[after : after + 1] == b"}":
+                    after = stream.skip_space(after + 1)
+                if char == "}" and stream.buf[after : after + 1] in (b",", b"]"):
+                    # One '}' too many after an element ("{...}},"): where the next element starts is clear, so
+                    # the stray brace is one reject and the elements after it are read.
+                    yield None, index, BrokenPayload(
+                        "not_json", f"element {index}: a stray '}}' at byte {offset:,} was skipped; the elements "
+                        "after it are read (fix the brackets there: each element must be one JSON value)",
+                        bytes(stream.buf[pos : pos + _RAW_KEEP]))
+                    index += 1
+                    pos = after + 1 if stream.buf[after : after + 1] == b"," else after
+                    continue
+                # Any other stray byte where an element should start ("[}", "[{...}} x"): every later cut would
+                # be a guess, so the rest of the file is one reject.
                 yield None, index, BrokenPayload(
                     "not_json",
                     f"element {index}: unexpected {char!r} at byte {offset:,} where an array element should start; "

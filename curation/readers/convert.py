@@ -17,7 +17,13 @@ import orjson
 
 from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
-from curation.readers.containers import BrokenPayload, detect_container, iter_payloads, legacy_encoding_guess
+from curation.readers.containers import (
+    BrokenPayload,
+    detect_container,
+    is_bare_turn,
+    iter_payloads,
+    legacy_encoding_guess,
+)
 from curation.readers.files import check_readable
 from curation.readers.formats import FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, oasst_rows, tool_markup
 from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools
@@ -336,6 +342,8 @@ def convert_payload(
         detail = (f"{_where(line, index)}: JSON nested deeper than {MAX_DEPTH} levels; a chat record nests a "
                   "few levels (flatten the value, or drop the field)")
         return _error(path, line, index, fmt, "too_deep", detail)
+    if type(obj) is list and obj and all(is_bare_turn(turn) for turn in obj):
+        obj = {"messages": obj}  # one conversation written as a bare list of its turns
     if not isinstance(obj, dict):
         kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
         detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'

@@ -249,6 +249,51 @@ def test_truncated_and_holey_arrays(tmp_path: Path) -> None:
     assert [i.error[0] if i.error else None for i in read_path(holes)] == [None, "not_json", None]
 
 
+_RECORD = b'{"messages": [{"role": "user", "content": "q%d"}, {"role": "assistant", "content": "a%d"}]}'
+
+
+def _firsts(path: Path) -> list[str | None]:
+    return [i.record["messages"][0]["content"] if i.record else i.error[0] for i in read_path(path)]
+
+
+@pytest.mark.parametrize(("name", "body", "broken"), [
+    # one '}' too many after an element, then more elements: they were all dropped into one reject
+    ("brace", b"[\n%s},\n%s,\n%s\n]" % (_RECORD % (1, 1), _RECORD % (2, 2), _RECORD % (3, 3)), "a stray '}'"),
+    ("braces", b"[%s}} , %s, %s]" % (_RECORD % (1, 1), _RECORD % (2, 2), _RECORD % (3, 3)), "a stray '}'"),
+    ("bracket", b"[\n%s],\n%s,\n%s\n]" % (_RECORD % (1, 1), _RECORD % (2, 2), _RECORD % (3, 3)), "a stray ']'"),
+    # two dumps appended to one file
+    ("two_arrays", b"[\n  %s\n]\n[\n  %s,\n  %s\n]\n" % (_RECORD % (1, 1), _RECORD % (2, 2), _RECORD % (3, 3)),
+     "a second array starts"),
+])
+def test_a_stray_bracket_in_a_json_array_is_one_reject_and_the_later_elements_are_read(
+    tmp_path: Path, name: str, body: bytes, broken: str,
+) -> None:
+    path = _write(tmp_path / f"{name}.json", body)
+    assert _firsts(path) == ["q1", "not_json", "q2", "q3"]
+    detail = list(read_path(path))[1].error[1]
+    assert detail.startswith(f"element 1: {broken}") and "the elements after it are read" in detail
+    # garbage after the close still stops there, with the reason
+    tail = _write(tmp_path / "tail.json", b"[%s]\n%%%%EOF" % (_RECORD % (1, 1)))
+    assert _firsts(tail) == ["q1", "not_json"]
+
+
+def test_a_json_file_holding_one_conversation_as_bare_turns_is_one_record(tmp_path: Path) -> None:
+    # A chat exported as a list of its messages was read as one record per message, each unknown_format.
+    path = tmp_path / "chat.json"
+    path.write_text('[\n {"role": "system", "content": "Be brief."},\n {"role": "user", "content": "2+2?"},\n'
+                    ' {"role": "assistant", "content": "4."}\n]\n')
+    (item,) = read_path(path)
+    assert item.error is None and item.format == "openai"
+    assert [m["role"] for m in item.record["messages"]] == ["system", "user", "assistant"]
+    share = _write(tmp_path / "share.jsonl", b'[{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]\n')
+    (item,) = read_path(share)
+    assert item.error is None and item.record["messages"][1] == {"role": "assistant", "content": "yo"}
+    # a flat message table (each row carries its conversation) is rows, not one conversation
+    table = _write(tmp_path / "table.json", b'[{"conversation_id": 1, "role": "user", "content": "hi"},'
+                                            b' {"conversation_id": 1, "role": "assistant", "content": "yo"}]')
+    assert len(list(read_path(table))) == 2
+
+
 def _rows() -> list[dict]:
     return [
         {"id": "r1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]},
