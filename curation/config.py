@@ -38,6 +38,18 @@ class InputConfig(_Strict):
     mapping: FieldMapping | None = Field(default=None, description="Field and role names for other layouts.")
     name: str | None = Field(default=None, description="Source name for stratification; default: the file name.")
 
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        # Checked here, so that a misspelt format stops the run before any work (it failed in the first worker,
+        # after the output folder was made).
+        from .readers.formats import FORMAT_NAMES
+
+        if value is not None and value not in FORMAT_NAMES:
+            raise ValueError(f"unknown input format {value!r}{did_you_mean(value, FORMAT_NAMES)}; use one of "
+                             f"{', '.join(FORMAT_NAMES)}, or leave it out to recognise each record by its keys")
+        return value
+
 
 class ModelSpec(_Strict):
     """A model the user adds to (or overrides in) the built-in model table."""
@@ -257,7 +269,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> ConfigError:
             lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else "")
                          + did_you_mean(err["loc"][-1], _keys_at(parent)))
         else:
-            lines.append(f"'{path}': {err['msg']}")
+            lines.append(f"'{path}': {err['msg'].removeprefix('Value error, ')}")
     return ConfigError(
         "invalid config: " + "; ".join(lines),
         where=source,
@@ -292,6 +304,32 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def _unique_keys_loader() -> Any:
+    """PyYAML's safe loader, refusing a key given twice in one mapping. Plain YAML keeps the last one without a
+    word, so a second ``split:`` further down silently undid the first."""
+    import yaml
+
+    class UniqueKeysLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, int] = {}
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the safe loader refuses it itself
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice (first on line {first + 1}); YAML would keep "
+                        "only the second, so merge them into one", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeysLoader
+
+
 def load_config(
     path: str | Path | None = None,
     *,
@@ -309,12 +347,15 @@ def load_config(
             raise ConfigError(f"config file {str(p)!r} not found",
                               hint="give the path of a YAML file, or run `curate init`")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+            loaded = yaml.load(p.read_text(encoding="utf-8"), Loader=_unique_keys_loader())  # noqa: S506
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{p}:{mark.line + 1}" if mark else str(p)
-            raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where,
-                              hint="check indentation and quoting on that line") from None
+            problem = str(getattr(exc, "problem", exc))
+            twice = problem.startswith("the key ")
+            raise ConfigError(f"{'invalid config' if twice else 'not valid YAML'}: {problem}", where=where,
+                              hint="keep one of the two (a key indented wrongly can also land in the section above)"
+                              if twice else "check indentation and quoting on that line") from None
         except UnicodeDecodeError:
             raise ConfigError("config is not UTF-8 text", where=str(p), hint="save it as UTF-8") from None
         if loaded is None:

@@ -78,3 +78,33 @@ def test_a_language_name_in_allow_stops_the_run_before_any_work() -> None:
     with pytest.raises(ConfigError, match="'english' is not a language code.*did you mean 'en'"):
         load_config(None, overrides=["language.allow=[english]"])
     assert load_config(None, overrides=["language.allow=[EN, zh-CN, yue]"]).language.allow == ["EN", "zh-CN", "yue"]
+
+
+def test_a_misspelt_input_format_stops_the_run_before_any_work(tmp_path: Path) -> None:
+    # It failed in the first worker, after the output folder and its .work shards were made.
+    path = tmp_path / "c.yaml"
+    path.write_text("inputs:\n  - path: a.jsonl\n    format: sharegtp\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "'inputs.0.format': unknown input format 'sharegtp' (did you mean 'sharegpt'?)" in str(err.value)
+    assert "Value error" not in str(err.value)
+    assert load_config(None, overrides=["inputs=[{path: a.jsonl, format: sharegpt}]"]).inputs[0].format == "sharegpt"
+
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    # YAML keeps the last of two keys: a second `split:` further down silently undid the first.
+    path = tmp_path / "c.yaml"
+    path.write_text("inputs: [a.jsonl]\nsplit:\n  train: 0.8\n  validation: 0.2\nseed: 1\nsplit:\n  test: 0.1\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.where == f"{path}:6"
+    assert "the key 'split' is given twice (first on line 2)" in str(err.value)
+    path.write_text("inputs: [a.jsonl]\nsplit: {train: 0.8, train: 0.9}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'train' is given twice"):
+        load_config(path)
+    # a merge key and a key that overrides what it merged are not a key given twice
+    path.write_text("inputs: [a.jsonl]\nexact_dedup: &on {enabled: true}\nnear_dedup: {<<: *on, enabled: false}\n",
+                    encoding="utf-8")
+    config = load_config(path)
+    assert config.exact_dedup.enabled and not config.near_dedup.enabled
