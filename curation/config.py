@@ -23,6 +23,7 @@ from .pipeline.stages.normalise import NormaliseConfig
 from .pipeline.stages.quality import QualityConfig
 from .pipeline.stages.redact import RedactConfig
 from .readers import FieldMapping
+from .readers.files import real_path
 from .suggest import did_you_mean
 
 
@@ -402,10 +403,10 @@ def dump_config(config: RunConfig) -> str:
         body.get("length", {}).pop(key, None)
     # Reloading rebases relative paths on the file's folder (the run folder), so write them absolute.
     for item in body.get("inputs", []):
-        item["path"] = str(Path(item["path"]).resolve())
+        item["path"] = str(real_path(Path(item["path"])))
     dc = body.get("decontaminate") or {}
     if isinstance(dc.get("paths"), list):
-        dc["paths"] = [str(Path(q).resolve()) for q in dc["paths"]]
+        dc["paths"] = [str(real_path(Path(q))) for q in dc["paths"]]
     return yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
 

@@ -519,12 +519,13 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     own_outputs = 0
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
-            if path.resolve() in seen_paths:
+            real = readers_mod.real_path(path)
+            if real in seen_paths:
                 continue
             if run_folder.is_run_output(path, run_dir):  # --out inside an input folder: not our own outputs
                 own_outputs += 1
                 continue
-            seen_paths.add(path.resolve())
+            seen_paths.add(real)
             probed = readers_mod.probe_input(path, spec.format, spec.mapping)
             if isinstance(probed, readers_mod.FileProblem):
                 files.append((path, spec.format, spec.mapping, probed))

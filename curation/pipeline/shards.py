@@ -367,8 +367,8 @@ def _input_entry(path: Path) -> dict[str, Any]:
     try:
         st = path.stat()
     except OSError:
-        return {"path": str(path.resolve()), "missing": True}
-    entry: dict[str, Any] = {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return {"path": str(readers_mod.real_path(path)), "missing": True}
+    entry: dict[str, Any] = {"path": str(readers_mod.real_path(path)), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     if path.is_dir():
         # A folder's own mtime does not change when a file inside is rewritten in place (a datasets folder
         # saved again): key every file in it.

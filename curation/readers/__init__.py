@@ -17,7 +17,7 @@ from curation.readers.convert import (
     read_path,
     sniff_format,
 )
-from curation.readers.files import check_readable, expand_inputs, is_hf_disk_folder, open_binary
+from curation.readers.files import check_readable, expand_inputs, is_hf_disk_folder, open_binary, real_path
 from curation.readers.formats import FORMAT_NAMES, FORMATS
 from curation.readers.formats.alpaca import is_alpaca
 from curation.readers.formats.mapped import is_mapped
@@ -58,5 +58,6 @@ __all__ = [
     "open_binary",
     "probe_input",
     "read_path",
+    "real_path",
     "sniff_format",
 ]

@@ -13,7 +13,7 @@ import lzma
 import os
 import stat
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from curation.errors import InputError
 
@@ -145,13 +145,34 @@ def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
             continue
         try:
             is_dir = child.is_dir()
-        except OSError:  # a symlink loop on the entry itself (ELOOP): nothing to read there
-            continue
+        except OSError:  # a symlink loop on the entry itself (ELOOP)
+            is_dir = False
         if is_dir:
             found.extend([child] if is_hf_disk_folder(child) else _walk(child, visited))
-        elif child.is_file() and is_supported_file(child):
+        elif is_supported_file(child) and (child.is_file() or child.is_symlink()):
+            # A data file's name on a dangling link is listed too, so that reading it names the problem
+            # rather than the file going missing from the run without a word.
             found.append(child)
     return found
+
+
+def real_path(path: Path) -> Path:
+    """The path with symlinks resolved; a link that loops is kept as it is (reading it names the problem)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _missing(path: Path) -> NoReturn:
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        raise InputError(f"a symbolic link to {target}, which does not exist (or leads back to itself)",
+                         hint="fix or remove the link, or copy the file it meant here", where=str(path))
+    raise InputError("no such file or directory", hint="check the path and spelling", where=str(path))
 
 
 def expand_inputs(paths: list[str | Path]) -> list[Path]:
@@ -167,7 +188,7 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
     for given in paths:
         path = Path(given)
         if not path.exists():
-            raise InputError("no such file or directory", hint="check the path and spelling", where=str(path))
+            _missing(path)
         if path.is_dir() and not is_hf_disk_folder(path):
             found = _walk(path)
             if not found:
@@ -175,7 +196,7 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
         else:
             found = [path]
         for item in found:
-            real = item.resolve()  # the same file twice (given twice, or through a symlink) is read once
+            real = real_path(item)  # the same file twice (given twice, or through a symlink) is read once
             if real not in seen:
                 seen.add(real)
                 result.append(item)
@@ -204,7 +225,7 @@ def check_readable(path: str | Path) -> None:
     path = Path(path)
     where = str(path)
     if not path.exists():
-        raise InputError("no such file or directory", hint="check the path and spelling", where=where)
+        _missing(path)
     if path.is_dir():
         if is_hf_disk_folder(path):
             return

@@ -116,3 +116,20 @@ def test_symlink_loop_is_read_once(tmp_path: Path) -> None:
     (folder / "up").symlink_to("..")
     assert expand_inputs([folder]) == [folder / "a.jsonl"]
     assert expand_inputs([folder / "a.jsonl", folder / "self" / "a.jsonl"]) == [folder / "a.jsonl"]
+
+
+def test_a_dangling_or_looping_link_to_a_data_file_is_a_named_file_reject(tmp_path: Path) -> None:
+    # Both were left out of the walk without a word: the run said nothing about a file it never read.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(MSG + b"\n")
+    (folder / "gone.jsonl").symlink_to(tmp_path / "moved" / "gone.jsonl")
+    (folder / "self.jsonl").symlink_to("self.jsonl")
+    (folder / "notes.txt.lnk").symlink_to("nowhere")  # not a data file's name: not listed
+    assert expand_inputs([folder]) == [folder / "a.jsonl", folder / "gone.jsonl", folder / "self.jsonl"]
+    for name, target in (("gone.jsonl", tmp_path / "moved" / "gone.jsonl"), ("self.jsonl", "self.jsonl")):
+        with pytest.raises(InputError) as err:
+            check_readable(folder / name)
+        assert str(err.value).startswith(f"{folder / name}: a symbolic link to {target}, which does not exist")
+    with pytest.raises(InputError, match="a symbolic link to"):
+        expand_inputs([folder / "gone.jsonl"])
