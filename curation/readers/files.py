@@ -28,6 +28,9 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # What a directory walk picks up; compressed variants of the text ones are matched by stripping the suffix.
 TEXT_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
 COMPRESSED_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2", ".xz")
+# What a Hugging Face dataset repository or cache holds beside its data: a description of the data, not
+# records. A folder walk leaves these out, as `datasets.load_dataset` does; given by name, they are read.
+HF_METADATA_NAMES = frozenset({"dataset_infos.json", "dataset_info.json", "dataset_dict.json", "state.json"})
 BINARY_SUFFIXES = (".parquet", ".arrow")
 SUPPORTED_HINT = (
     "put .jsonl/.json/.csv/.tsv/.parquet/.arrow files (optionally .gz/.zst) or a datasets save_to_disk folder there"
@@ -122,7 +125,7 @@ def is_hf_disk_folder(path: Path) -> bool:
 def is_supported_file(path: Path) -> bool:
     """Whether a directory walk should pick this file up (by name; content decides the container later)."""
     name = path.name.lower()
-    if name.startswith("."):
+    if name.startswith(".") or name in HF_METADATA_NAMES:
         return False
     for suffix in COMPRESSED_SUFFIXES:
         if name.endswith(suffix):

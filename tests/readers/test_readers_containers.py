@@ -182,6 +182,17 @@ def test_directory_expansion_sorted_recursive(tmp_path: Path) -> None:
     assert expand_inputs([single, root]) == got  # order of arguments does not matter
 
 
+def test_a_hub_folder_walk_leaves_out_its_metadata_files(tmp_path: Path) -> None:
+    # A dataset repository downloaded from the Hub holds dataset_infos.json beside its data: it was read as a
+    # record and came out as an unknown_format reject in every run over the folder.
+    (tmp_path / "data").mkdir()
+    _write(tmp_path / "data" / "train.jsonl", b'{"messages": [{"role": "user", "content": "q"}]}\n')
+    _write(tmp_path / "dataset_infos.json", b'{"default": {"features": {}, "splits": {}}}')
+    _write(tmp_path / "Dataset_Info.json", b'{"features": {}}')
+    assert expand_inputs([tmp_path]) == [tmp_path / "data" / "train.jsonl"]
+    assert expand_inputs([tmp_path / "dataset_infos.json"]) == [tmp_path / "dataset_infos.json"]  # named: read
+
+
 def test_huge_single_line(tmp_path: Path) -> None:
     big = "x" * (50 << 20)
     record = {"messages": [{"role": "user", "content": "summarise"}, {"role": "assistant", "content": big}]}
