@@ -105,6 +105,18 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "drop calls that stopped for length or content_filter, or log them again with a larger max_tokens",
         "A logged API answer that was cut off (finish_reason `length` or `content_filter`).",
     ),
+    "missing_history": (
+        "error",
+        "log the whole input of each call (or fetch it with GET /responses/{id}/input_items), or drop such calls",
+        "A logged Responses API call that continued a stored conversation (`previous_response_id`, `conversation`, "
+        "an `item_reference`): its earlier turns are on the provider's servers, not in the log.",
+    ),
+    "server_tool_call": (
+        "error",
+        "drop calls that used built-in tools, or replace them with your own function tools and log their results",
+        "A logged call that used a tool the provider runs itself (web search, file search, code interpreter): the "
+        "log does not hold its results, so the answer would cite what the model never saw.",
+    ),
     "prompt_mismatch": (
         "error",
         "pair two answers to the same prompt, or give the shared prompt in a `prompt` field",

@@ -88,14 +88,20 @@ def test_init_shows_the_inputs_path_format_mapping_form(tmp_path: Path) -> None:
 
 def test_a_suggestion_says_which_top_level_text_it_leaves_unread(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    # A Cohere v1 log: the last user turn and the system prompt sit beside chat_history, not in it.
-    rows = [{"preamble": "You are concise.", "message": "And on Saturday?", "response": "Closed.", "id": "c1",
-             "chat_history": [{"role": "USER", "message": "Your hours?"}, {"role": "CHATBOT", "message": "9-5."}]}]
-    path = _write(tmp_path / "cohere.jsonl", rows)
+    # An app's own log: the last user turn and the system prompt sit beside the history, not in it.
+    rows = [{"system_text": "You are concise.", "question": "And on Saturday?", "reply": "Closed.", "id": "c1",
+             "history": [{"role": "USER", "message": "Your hours?"}, {"role": "CHATBOT", "message": "9-5."}]}]
+    path = _write(tmp_path / "app.jsonl", rows)
     assert main(["inspect", str(path), "--suggest-mapping"]) == 0
     out = capsys.readouterr().out
-    assert "FIXME" in out and "preamble, message, response would go to metadata.fields unread" in out
-    assert yaml.safe_load(out)["inputs"][0]["mapping"]["messages"] == "chat_history"
+    assert "FIXME" in out and "system_text, question, reply would go to metadata.fields unread" in out
+    assert yaml.safe_load(out)["inputs"][0]["mapping"]["messages"] == "history"
+    # Cohere's own v1 log of that shape needs no mapping: it is read as it is
+    cohere = _write(tmp_path / "cohere.jsonl", [
+        {"preamble": "You are concise.", "message": "And on Saturday?", "response": "Closed.", "id": "c1",
+         "chat_history": [{"role": "USER", "message": "Your hours?"}, {"role": "CHATBOT", "message": "9-5."}]}])
+    assert main(["inspect", str(cohere), "--suggest-mapping"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["inputs"][0]["format"] == "cohere_chat"
 
 
 def test_an_id_is_never_suggested_as_the_text(tmp_path: Path) -> None:
