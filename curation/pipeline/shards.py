@@ -31,7 +31,7 @@ import orjson
 from .. import readers as readers_mod
 from ..readers.containers import MAX_RECORD_BYTES, BrokenPayload, _too_large
 from ..readers.files import UTF8_BOM, compression_of
-from ..readers.formats import oasst_rows
+from ..readers.formats import ASSEMBLERS
 from ..records import user_snippet
 
 DEFAULT_SHARD_BYTES = 32_000_000
@@ -56,7 +56,7 @@ class Shard:
 
 
 def _can_cut(path: Path, fmt: str | None, container: Any, shard_bytes: int) -> bool:
-    if container != "jsonl" or fmt == oasst_rows.NAME or not path.is_file():
+    if container != "jsonl" or fmt in ASSEMBLERS or not path.is_file():
         return False
     try:
         if path.stat().st_size <= shard_bytes:

@@ -25,7 +25,7 @@ from curation.readers.containers import (
     legacy_encoding_guess,
 )
 from curation.readers.files import check_readable
-from curation.readers.formats import FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, oasst_rows, tool_markup
+from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, tool_markup
 from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools
 from curation.readers.formats.media import attach_images, image_paths
 from curation.readers.formats.turn_fields import set_aside
@@ -562,8 +562,8 @@ def read_path(
     fmt = format or sniff_format(path, container, mapping)
     name = str(path)
     payloads = iter_payloads(path, container)
-    if fmt == oasst_rows.NAME:
-        payloads = oasst_rows.assemble(payloads)
+    if fmt in ASSEMBLERS:
+        payloads = ASSEMBLERS[fmt](payloads)
     for line, index, payload in payloads:
         yield from convert_payload(payload, fmt, mapping, path=name, line=line, index=index)
 
@@ -594,9 +594,10 @@ def iter_payloads_or_problem(
     """``iter_payloads``, ending with one ``FileProblem`` payload if the file breaks part-way (a truncated
     gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject.
 
-    A file of OASST message rows (``fmt`` ``oasst_rows``) comes out as trees: its rows are assembled first."""
-    if fmt == oasst_rows.NAME:
-        yield from oasst_rows.assemble(_payloads_or_problem(path, container))
+    A file of message rows (``fmt`` ``oasst_rows`` or ``message_rows``) comes out as trees or conversations: its
+    rows are assembled first."""
+    if fmt in ASSEMBLERS:
+        yield from ASSEMBLERS[fmt](_payloads_or_problem(path, container))
     else:
         yield from _payloads_or_problem(path, container)
 

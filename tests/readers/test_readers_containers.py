@@ -299,10 +299,11 @@ def test_a_json_file_holding_one_conversation_as_bare_turns_is_one_record(tmp_pa
     share = _write(tmp_path / "share.jsonl", b'[{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]\n')
     (item,) = read_path(share)
     assert item.error is None and item.record["messages"][1] == {"role": "assistant", "content": "yo"}
-    # a flat message table (each row carries its conversation) is rows, not one conversation
+    # a flat message table (each row names its conversation) is grouped by that name, not by the file
     table = _write(tmp_path / "table.json", b'[{"conversation_id": 1, "role": "user", "content": "hi"},'
+                                            b' {"conversation_id": 2, "role": "user", "content": "hey"},'
                                             b' {"conversation_id": 1, "role": "assistant", "content": "yo"}]')
-    assert len(list(read_path(table))) == 2
+    assert [[m["content"] for m in i.record["messages"]] for i in read_path(table)] == [["hi", "yo"], ["hey"]]
 
 
 def _rows() -> list[dict]:

@@ -6,7 +6,7 @@ A new format is one module with ``NAME``, ``KEYS`` (top-level keys it consumes),
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from curation.readers.formats import (
     kto,
     mapped,
     marked_turns,
+    message_rows,
     oasst,
     oasst_rows,
     openai,
@@ -36,6 +37,7 @@ from curation.readers.formats import (
 from curation.readers.mapping import FieldMapping
 
 Converted = tuple[str | None, dict[str, Any], dict[str, Any] | None]
+Payloads = tuple[int | None, int, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(ranked.NAME, ranked.KEYS, ranked.is_ranked, ranked.convert),
         InputFormat(oasst.NAME, oasst.KEYS, oasst.is_oasst, oasst.convert),
         InputFormat(oasst_rows.NAME, oasst_rows.KEYS, oasst_rows.is_oasst_row, oasst_rows.convert),
+        InputFormat(message_rows.NAME, message_rows.KEYS, message_rows.is_message_row, message_rows.convert),
         InputFormat(api_log.NAME, api_log.KEYS, api_log.is_api_log, api_log.convert),
         InputFormat(responses_log.NAME, responses_log.KEYS, responses_log.is_responses_log, responses_log.convert),
         InputFormat(cohere_chat.NAME, cohere_chat.KEYS, cohere_chat.is_cohere_chat, cohere_chat.convert),
@@ -79,6 +82,11 @@ FORMATS: dict[str, InputFormat] = {
     )
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
+# Formats whose records span rows: a file in one of them is read whole, its rows put together first.
+ASSEMBLERS: dict[str, Callable[[Iterable[Payloads]], Iterator[Payloads]]] = {
+    oasst_rows.NAME: oasst_rows.assemble,
+    message_rows.NAME: message_rows.assemble,
+}
 
 
 def consumed_keys(fmt: InputFormat, mapping: FieldMapping | None) -> frozenset[str]:

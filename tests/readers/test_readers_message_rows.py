@@ -1,0 +1,66 @@
+"""A flat message table (one row per message, naming its conversation), as a database or support tool exports
+chats: grouped into conversations. Each row was an unknown_format reject ("no known format has these keys")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from curation.cli import main
+from curation.readers import read_path
+
+CSV = """conversation_id,turn,role,content,created_at,channel
+c1,2,assistant,"Your order ships tomorrow, by courier.",2024-05-01T10:00:05,web
+c2,1,user,Do you ship to Canada?,2024-05-01T11:00:00,email
+c1,1,user,Where is my order 1234?,2024-05-01T10:00:00,web
+c2,2,assistant,"Yes, in five to seven days.",2024-05-01T11:00:09,email
+c1,10,assistant,You're welcome.,2024-05-01T10:01:03,web
+c1,3,user,Thanks!,2024-05-01T10:01:00,web
+"""
+
+
+def test_rows_are_grouped_by_conversation_and_ordered_by_turn(tmp_path: Path) -> None:
+    path = tmp_path / "chats.csv"
+    path.write_text(CSV, encoding="utf-8")
+    first, second = read_path(path)
+    assert first.error is None and first.record["id"] == "c1" and first.index == 0
+    # "10" after "3": a CSV cell's turn number is a number, not text
+    assert [m["content"] for m in first.record["messages"]] == [
+        "Where is my order 1234?", "Your order ships tomorrow, by courier.", "Thanks!", "You're welcome."]
+    assert second.record["id"] == "c2" and [m["role"] for m in second.record["messages"]] == ["user", "assistant"]
+    fields = first.record["metadata"]["fields"]
+    assert fields["channel"] == "web"  # shared by every row: kept once
+    assert fields["turn_fields"][0]["fields"] == {"turn": "1", "created_at": "2024-05-01T10:00:00"}
+
+
+def test_without_a_turn_number_rows_keep_timestamp_or_file_order(tmp_path: Path) -> None:
+    rows = [{"session_id": 7, "speaker": "user", "text": "b?", "timestamp": "2024-01-01T00:00:09"},
+            {"session_id": 7, "speaker": "user", "text": "a?", "timestamp": "2024-01-01T00:00:01"},
+            {"session_id": 7, "speaker": "assistant", "text": "yes", "timestamp": "2024-01-01T00:00:05"},
+            {"thread_id": "t", "sender": "user", "message": "one"},
+            {"thread_id": "t", "sender": "assistant", "message": "two"}]
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    by_time, by_file = read_path(path)
+    assert [m["content"] for m in by_time.record["messages"]] == ["a?", "yes", "b?"]
+    assert by_time.record["metadata"]["fields"]["session_id"] == 7
+    assert [m["content"] for m in by_file.record["messages"]] == ["one", "two"]
+
+
+def test_a_run_counts_conversations_and_keeps_each_in_one_split(tmp_path: Path) -> None:
+    lines = []
+    for c in range(30):
+        lines.append(f"{c},1,user,What is {c} times {c + 7}?")
+        lines.append(f"{c},2,assistant,{c} times {c + 7} is {c * (c + 7)}.")
+    path = tmp_path / "chats.csv"
+    path.write_text("conversation_id,turn,role,content\n" + "\n".join(reversed(lines)) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", "--input", str(path), "--out", str(out), "--quiet"]) == 0
+    kept = [orjson.loads(line) for name in ("train", "validation")
+            for line in (out / "splits" / f"{name}.jsonl").read_bytes().splitlines()]
+    rejects = (out / "rejects.jsonl").read_bytes().splitlines()
+    assert len(kept) + len(rejects) == 30 and len(kept) >= 25
+    assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in kept)
+    report = orjson.loads((out / "report.json").read_bytes())
+    assert report["records_in"] == 30 and report["records_out"] == len(kept)  # conversations, not 60 rows
