@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -540,10 +541,22 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
     # invalid_utf8 reject naming its column and line rather than text full of U+FFFD.
     with open_binary(path) as fh:
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.DictReader(text, delimiter=delimiter)
+        header = text.readline(MAX_RECORD_BYTES)
+        delimiter = _delimiter(header, delimiter)
+        reader = csv.DictReader(itertools.chain([header], text), delimiter=delimiter)
         for index, row in enumerate(reader):
             broken = _undecoded_cell(row, reader.line_num)
             yield None, index, row if broken is None else broken
+
+
+def _delimiter(header: str, given: str) -> str:
+    """The header's own separator when it has none of the one its name implies: Excel in most European
+    locales saves "CSV" with semicolons (the comma is their decimal mark), and some tools write tabs or pipes."""
+    if given in header:
+        return given
+    counts = {sep: header.count(sep) for sep in (";", "\t", "|", ",") if sep != given}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else given
 
 
 def _undecoded_cell(row: dict[Any, Any], line: int) -> BrokenPayload | None:

@@ -172,6 +172,9 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
         metadata["flags"] = sorted({*(metadata.get("flags") or []), "toxic"})
 
 
+_UNASKED = object()
+
+
 def _without_empty_cells(obj: dict[str, Any]) -> dict[str, Any] | None:
     """``obj`` without its top-level null and "" values, or None when it has none. A table gives each row every
     column (a mixed SFT + preference export: null or, through CSV, "" `chosen`/`rejected` on the SFT rows), and
@@ -284,6 +287,17 @@ def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     return payload
 
 
+def _json_in_string(text: str) -> Any:
+    """The object or array a JSON string holds, or None."""
+    try:
+        inner = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(inner) is dict:
+        return _parse_json_fields(inner)
+    return inner if type(inner) is list else None
+
+
 def _python_json(payload: Any) -> Any:
     """A line Python's ``json.dumps`` wrote with ``NaN`` / ``Infinity`` (pandas scores, reward columns) is not
     JSON, but its meaning is clear: read it with those values as null instead of rejecting the whole record.
@@ -324,6 +338,10 @@ def convert_payload(
         if obj is None:
             code, detail = _json_error(payload, line, index)
             return _error(path, line, index, fmt, code, detail)
+    if type(obj) is str and obj.lstrip()[:1] in ("{", "["):
+        inner = _json_in_string(obj)  # a record written with json.dumps twice: '"{\\"messages\\": ...}"'
+        if inner is not None:
+            obj = inner
     if not isinstance(payload, _BUFFERS) and not _serialisable(obj):
         where, kind = _unserialisable_at(obj)
         if kind == "bytes":
@@ -354,14 +372,18 @@ def convert_payload(
                   "df.to_json(path, orient='records', lines=True)")
         return _error(path, line, index, fmt, "data_type", detail)
 
+    # detect_format(obj) is asked at most once: half of Alpaca has an empty `input`, so this path is hot.
+    detected: Any = _UNASKED
     sparse = _without_empty_cells(obj)
     if sparse is not None:
         name = detect_format(sparse, mapping)
-        if name is not None and name != detect_format(obj, mapping):
-            obj, fmt = sparse, name
+        if name is not None:
+            detected = detect_format(obj, mapping)
+            if name != detected:
+                obj, fmt, detected = sparse, name, name
     spec = FORMATS[fmt] if fmt is not None else None
     if spec is None or not spec.matches(obj, mapping):
-        name = detect_format(obj, mapping)
+        name = detect_format(obj, mapping) if detected is _UNASKED else detected
         wrapped = _unwrap(obj, mapping, path, line, index) if name is None else []
         if wrapped:
             return wrapped

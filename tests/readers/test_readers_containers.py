@@ -415,6 +415,28 @@ def test_csv_with_json_and_alpaca_columns(tmp_path: Path) -> None:
     assert item.record["id"] == "7" and item.record["messages"] == [{"role": "user", "content": "q"}]
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_saved_with_another_separator_reads_by_its_header(tmp_path: Path, sep: str) -> None:
+    # Excel in most European locales saves "CSV" with semicolons: each row was one unknown_format reject
+    # whose single key was the whole header ("instruction;input;output").
+    path = tmp_path / "export.csv"
+    path.write_text(sep.join(["instruction", "input", "output"]) + "\n"
+                    + sep.join(["Translate", '"Bonjour, le monde"', "Hello, world"]) + "\n", encoding="utf-8")
+    (item,) = read_path(path)
+    assert item.format == "alpaca"
+    assert item.record["messages"] == [{"role": "user", "content": "Translate\n\nBonjour, le monde"},
+                                       {"role": "assistant", "content": "Hello, world"}]
+
+
+def test_a_record_written_with_json_dumps_twice_is_read(tmp_path: Path) -> None:
+    record = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    path = _write(tmp_path / "twice.jsonl", orjson.dumps(orjson.dumps(record).decode()) + b"\n"
+                  + orjson.dumps("just a sentence") + b"\n")
+    first, second = read_path(path)
+    assert first.error is None and first.record["messages"] == record["messages"]
+    assert second.error[0] == "data_type"  # a JSON string that holds no record is still refused
+
+
 def test_a_windows_1252_csv_row_is_an_invalid_utf8_reject_not_text_full_of_replacement_chars(tmp_path: Path) -> None:
     # An Excel export in Windows-1252: its rows were read with every accented letter turned into U+FFFD and
     # went on into the training data without a word.
