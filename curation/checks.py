@@ -161,8 +161,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     # --- file-level reader errors: the whole file is skipped, the rest of the input is processed ---------
     "binary_file": (
         "error",
-        "pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
-        "The file is binary (NUL bytes at the start); a stray NUL or two in a text file rejects only its lines.",
+        "pass a JSONL/JSON/CSV/parquet/xlsx file, not a model, archive or image (unzip a zip archive first)",
+        "The file is binary (NUL bytes at the start, a zip archive that is not an .xlsx workbook, an old .xls); a "
+        "stray NUL or two in a text file rejects only its lines.",
     ),
     "utf16_file": (
         "error",

@@ -27,6 +27,7 @@ from curation.readers.files import (
     ARROW_FILE_MAGIC,
     PARQUET_MAGIC,
     UTF8_BOM,
+    ZIP_MAGIC,
     _is_tabular_name,
     check_regular,
     is_hf_disk_folder,
@@ -48,7 +49,7 @@ class BrokenPayload:
 
 
 Payload = bytes | dict[str, Any] | BrokenPayload | Any
-CONTAINERS = ("jsonl", "json", "json_object", "parquet", "csv", "tsv", "arrow", "hf_disk")
+CONTAINERS = ("jsonl", "json", "json_object", "parquet", "csv", "tsv", "arrow", "xlsx", "hf_disk")
 
 # A pretty-printed single object is loaded whole; past this size it is much more likely a JSONL file whose
 # first line is broken, so we read it line by line instead and report that line.
@@ -112,6 +113,8 @@ def detect_container(path: str | Path) -> str:
         return "parquet"
     if magic.startswith(ARROW_FILE_MAGIC) or path.suffix.lower() == ".arrow":
         return "arrow"
+    if magic.startswith(ZIP_MAGIC):
+        return "xlsx"  # check_readable refuses any other zip archive
     if _is_tabular_name(path):
         return "tsv" if ".tsv" in path.name.lower() else "csv"
     first, second = _first_line(path)
@@ -151,6 +154,8 @@ def iter_payloads(path: str | Path, container: str | None = None) -> Iterator[tu
         yield from _iter_csv(path, "\t" if container == "tsv" else ",")
     elif container == "arrow":
         yield from _iter_arrow(path)
+    elif container == "xlsx":
+        yield from _iter_xlsx(path)
     elif container == "hf_disk":
         yield from _iter_hf_disk(path)
     else:
@@ -530,6 +535,42 @@ def _iter_arrow(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, A
             source.seek(0)
             batches = iter(pa.ipc.open_stream(source))
         yield from _iter_rows(batches)
+
+
+def _iter_xlsx(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, Any]]]:
+    """The rows of every sheet of a workbook, as CSV's: each sheet's first non-empty row names its columns.
+    Cells hold what Excel shows (a formula's last value); wholly empty rows are skipped."""
+    import openpyxl
+
+    with open(path, "rb") as fh:
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        try:
+            index = 0
+            for sheet in book.worksheets:
+                header: list[str | None] | None = None
+                for values in sheet.iter_rows(values_only=True):
+                    if all(v is None or v == "" for v in values):
+                        continue
+                    if header is None:
+                        header = _xlsx_header(values)
+                        continue
+                    row = {name: _as_json_value(value) for name, value in zip(header, values, strict=False)
+                           if name is not None}
+                    yield None, index, row
+                    index += 1
+        finally:
+            book.close()
+
+
+def _xlsx_header(values: tuple[Any, ...]) -> list[str | None]:
+    """Column names from a header row: an unnamed column is left out, a repeated name gets its column number."""
+    names: list[str | None] = []
+    for number, value in enumerate(values, 1):
+        name = None if value is None or str(value).strip() == "" else str(value).strip()
+        if name is not None and name in names:
+            name = f"{name}_{number}"
+        names.append(name)
+    return names
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape leaves for a byte that is not UTF-8

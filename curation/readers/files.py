@@ -23,6 +23,8 @@ BZ2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 PARQUET_MAGIC = b"PAR1"
 ARROW_FILE_MAGIC = b"ARROW1"
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and old Word files)
 UTF8_BOM = b"\xef\xbb\xbf"
 
 # What a directory walk picks up; compressed variants of the text ones are matched by stripping the suffix.
@@ -31,9 +33,10 @@ COMPRESSED_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2", ".xz")
 # What a Hugging Face dataset repository or cache holds beside its data: a description of the data, not
 # records. A folder walk leaves these out, as `datasets.load_dataset` does; given by name, they are read.
 HF_METADATA_NAMES = frozenset({"dataset_infos.json", "dataset_info.json", "dataset_dict.json", "state.json"})
-BINARY_SUFFIXES = (".parquet", ".arrow")
+BINARY_SUFFIXES = (".parquet", ".arrow", ".xlsx")
 SUPPORTED_HINT = (
-    "put .jsonl/.json/.csv/.tsv/.parquet/.arrow files (optionally .gz/.zst) or a datasets save_to_disk folder there"
+    "put .jsonl/.json/.csv/.tsv/.parquet/.arrow/.xlsx files (optionally .gz/.zst) or a datasets save_to_disk folder "
+    "there"
 )
 
 SNIFF_BYTES = 8192
@@ -259,6 +262,14 @@ def check_readable(path: str | Path) -> None:
         )
     if magic.startswith(PARQUET_MAGIC) or magic.startswith(ARROW_FILE_MAGIC) or path.suffix.lower() == ".arrow":
         return
+    if magic.startswith(ZIP_MAGIC):
+        if is_xlsx(path):
+            return
+        raise InputError("a zip archive, not a data file", hint=f"unzip it (unzip {path.name} -d DIR) and pass the "
+                         "folder; .gz, .zst, .bz2 and .xz files are read as they are", where=where, code="binary_file")
+    if magic.startswith(OLE2_MAGIC):
+        raise InputError("an Excel 97-2003 workbook (.xls), which is not read", hint="save it as .xlsx, or as "
+                         "'CSV UTF-8', and pass that", where=where, code="binary_file")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(
             "file is UTF-16 encoded",
@@ -277,7 +288,7 @@ def check_readable(path: str | Path) -> None:
     if b"\x00" in head and not _text_with_stray_nul(head):
         raise InputError(
             "binary file, not text data (NUL bytes at the start)",
-            hint="pass a JSONL/JSON/CSV/parquet file, not a model, archive or image",
+            hint="pass a JSONL/JSON/CSV/parquet/xlsx file, not a model, archive or image",
             where=where,
             code="binary_file",
         )
@@ -299,6 +310,17 @@ def check_readable(path: str | Path) -> None:
             where=where,
             code="not_json_file",
         )
+
+
+def is_xlsx(path: str | Path) -> bool:
+    """A zip archive holding an Excel workbook (Office Open XML)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _cr_separated_records(text: bytes) -> bool:

@@ -534,3 +534,47 @@ def test_lone_cr_line_endings_are_named_and_pretty_json_with_cr_still_reads(tmp_
     pretty = _write(tmp_path / "p.json", orjson.dumps([REC, REC], option=orjson.OPT_INDENT_2).replace(b"\n", b"\r"))
     check_readable(pretty)
     assert [i.error for i in read_path(pretty)] == [None, None]
+
+
+def test_an_excel_workbook_is_read_sheet_by_sheet(tmp_path: Path) -> None:
+    # A chat export saved from Excel was a binary_file (or invalid_utf8) reject that told the user nothing.
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([])  # a blank row before the header, as hand-made sheets have
+    sheet.append(["prompt", "completion", "rating", None, "prompt"])
+    sheet.append(["What is 2+2?", "4.", 5, None, "dup"])
+    sheet.append([None, None, None])
+    sheet.append(["Capital of France?", "Paris.", 4.5, None, None])
+    more = book.create_sheet("more")
+    more.append(["messages", "when"])
+    more.append(['[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]',
+                 datetime.datetime(2024, 5, 1, 10, 0)])
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    assert detect_container(path) == "xlsx"
+    check_readable(path)
+    items = list(read_path(path))
+    assert [i.error for i in items] == [None, None, None]
+    assert [i.index for i in items] == [0, 1, 2]
+    assert items[0].record["messages"] == [{"role": "user", "content": "What is 2+2?"},
+                                           {"role": "assistant", "content": "4."}]
+    assert items[0].record["metadata"]["fields"] == {"rating": 5, "prompt_5": "dup"}
+    assert items[2].record["messages"][1] == {"role": "assistant", "content": "yo"}
+    assert expand_inputs([tmp_path]) == [path]
+
+
+def test_other_archives_and_old_excel_files_are_named(tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "data.zip", "w") as archive:
+        archive.writestr("train.jsonl", '{"messages": []}\n')
+    with pytest.raises(InputError, match="a zip archive, not a data file") as err:
+        check_readable(tmp_path / "data.zip")
+    assert err.value.code == "binary_file" and "unzip data.zip -d DIR" in str(err.value)
+    old = _write(tmp_path / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    with pytest.raises(InputError, match=r"Excel 97-2003 workbook \(\.xls\)"):
+        check_readable(old)
