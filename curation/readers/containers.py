@@ -31,6 +31,7 @@ from curation.readers.files import (
     _is_tabular_name,
     check_regular,
     is_hf_disk_folder,
+    is_xlsx,
     open_binary,
 )
 
@@ -113,7 +114,7 @@ def detect_container(path: str | Path) -> str:
         return "parquet"
     if magic.startswith(ARROW_FILE_MAGIC) or path.suffix.lower() == ".arrow":
         return "arrow"
-    if magic.startswith(ZIP_MAGIC):
+    if magic.startswith(ZIP_MAGIC) and is_xlsx(path):
         return "xlsx"  # check_readable refuses any other zip archive
     if _is_tabular_name(path):
         return "tsv" if ".tsv" in path.name.lower() else "csv"
@@ -543,7 +544,11 @@ def _iter_xlsx(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, An
     import openpyxl
 
     with open(path, "rb") as fh:
-        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        try:
+            book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl's own errors alike
+            raise InputError(f"not a readable Excel workbook: {exc}", hint="open it in Excel or LibreOffice and "
+                             "save it again as .xlsx (or as 'CSV UTF-8')", where=str(path)) from exc
         try:
             index = 0
             for sheet in book.worksheets:

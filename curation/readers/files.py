@@ -265,6 +265,10 @@ def check_readable(path: str | Path) -> None:
     if magic.startswith(ZIP_MAGIC):
         if is_xlsx(path):
             return
+        if path.suffix.lower() == ".xlsx":
+            raise InputError("not a readable Excel workbook (a damaged zip archive, or one holding no workbook)",
+                             hint="open it in Excel or LibreOffice and save it again as .xlsx (or as 'CSV UTF-8')",
+                             where=where, code="binary_file")
         raise InputError("a zip archive, not a data file", hint=f"unzip it (unzip {path.name} -d DIR) and pass the "
                          "folder; .gz, .zst, .bz2 and .xz files are read as they are", where=where, code="binary_file")
     if magic.startswith(OLE2_MAGIC):

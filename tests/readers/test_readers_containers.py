@@ -575,6 +575,8 @@ def test_other_archives_and_old_excel_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="a zip archive, not a data file") as err:
         check_readable(tmp_path / "data.zip")
     assert err.value.code == "binary_file" and "unzip data.zip -d DIR" in str(err.value)
+    with pytest.raises(InputError, match="not a readable Excel workbook"):
+        check_readable(_write(tmp_path / "cut.xlsx", b"PK\x03\x04" + b"\x00" * 40))
     old = _write(tmp_path / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     with pytest.raises(InputError, match=r"Excel 97-2003 workbook \(\.xls\)"):
         check_readable(old)
