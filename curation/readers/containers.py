@@ -613,7 +613,10 @@ def _undecoded_cell(row: dict[Any, Any], line: int) -> BrokenPayload | None:
                 continue
             raw = cell.encode("utf-8", "surrogateescape")
             bad = ord(hit.group()) - 0xDC00
-            detail = f"line {line}: {column}: invalid UTF-8 byte 0x{bad:02x}{legacy_encoding_guess(raw)}"
+            guess = legacy_encoding_guess(raw)
+            if "Excel" in guess:  # Windows users have no iconv: Excel itself can write what curate reads
+                guess = guess[:-1] + ", or in Excel use Save As 'CSV UTF-8' or .xlsx, which curate reads)"
+            detail = f"line {line}: {column}: invalid UTF-8 byte 0x{bad:02x}{guess}"
             return BrokenPayload("invalid_utf8", detail, raw[:200])
     return None
 

@@ -446,7 +446,7 @@ def test_a_windows_1252_csv_row_is_an_invalid_utf8_reject_not_text_full_of_repla
     first, second = read_path(path)
     assert first.error is not None and first.error[0] == "invalid_utf8"
     assert "line 2: column 'prompt': invalid UTF-8 byte 0xe9" in first.error[1]
-    assert "iconv -f CP1252 -t UTF-8" in first.error[1]
+    assert "iconv -f CP1252 -t UTF-8" in first.error[1] and "Save As 'CSV UTF-8' or .xlsx" in first.error[1]
     assert second.error is None and second.record["messages"][0]["content"] == "Plain row"
     assert "\ufffd" not in str(second.record)
 
