@@ -36,8 +36,18 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     ({"text": f"<|start_header_id|>user<|end_header_id|>\n\n{Q}<|eot_id|><|start_header_id|>assistant"
               f"<|end_header_id|>\n\n{A}<|eot_id|>"}, QA),
     ({"text": f"### Human: {Q}### Assistant: {A}"}, QA),  # openassistant-guanaco
+    # a tracing export (Langfuse): the call's messages as `input`, the reply as a message
+    ({"input": [{"role": "system", "content": "Be brief."}, QA[0]], "output": QA[1], "model": "gpt-4o"},
+     [{"role": "system", "content": "Be brief."}, *QA]),
+    # a prompt's turns and the reply they got beside them (the reply was unread and the row refused)
+    ({"messages": [QA[0]], "response": A}, QA),
+    ({"messages": [QA[0]], "completion": QA[1]}, QA),
+    # LangSmith dataset examples
+    ({"inputs": {"messages": [QA[0]]}, "outputs": {"messages": [QA[1]]}}, QA),
+    ({"inputs": {"question": Q}, "outputs": {"answer": A}}, QA),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
-        "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco"])
+        "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
+        "messages_response", "messages_completion_message", "langsmith_messages", "langsmith_fields"])
 def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     assert read(obj)["messages"] == messages
 
@@ -45,6 +55,14 @@ def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> Non
 def test_two_candidate_answers_are_not_guessed() -> None:
     items = convert_payload(orjson.dumps({"question": Q, "answer": A, "response": "x"}), None, None, "x.jsonl", 1)
     assert items[0].error is not None and items[0].error[0] == "unknown_format"
+    # beside a prompt's turns too: the row stays as it is, with both in metadata.fields
+    (item,) = convert_payload(orjson.dumps({"messages": [QA[0]], "response": A, "answer": "x"}), None, None,
+                              "x.jsonl", 1)
+    record = item.record
+    assert record["messages"] == [QA[0]] and record["metadata"]["fields"] == {"response": A, "answer": "x"}
+    # a column beside a conversation that already ends in its answer is that row's field, not a second answer
+    record = read({"messages": QA, "response": "a judge's verdict"})
+    assert record["messages"] == QA and record["metadata"]["fields"] == {"response": "a judge's verdict"}
 
 
 def test_plain_text_is_reported_as_pretraining_text() -> None:

@@ -21,6 +21,7 @@ from curation.readers.formats import (
     mapped,
     marked_turns,
     message_rows,
+    messages_answer,
     oasst,
     oasst_rows,
     openai,
@@ -62,6 +63,8 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(api_log.NAME, api_log.KEYS, api_log.is_api_log, api_log.convert),
         InputFormat(responses_log.NAME, responses_log.KEYS, responses_log.is_responses_log, responses_log.convert),
         InputFormat(cohere_chat.NAME, cohere_chat.KEYS, cohere_chat.is_cohere_chat, cohere_chat.convert),
+        InputFormat(messages_answer.NAME, messages_answer.KEYS, messages_answer.is_messages_answer,
+                    messages_answer.convert),
         InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(

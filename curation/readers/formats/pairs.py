@@ -1,7 +1,8 @@
 """Single exchanges under other names: ``question``/``answer``, ``query``/``response`` (MetaMathQA),
 ``problem``/``solution`` (Magicoder), ``input``/``output``, ``prompt``/``response``, ``user``/``assistant``,
 ``inputs``/``targets`` (FLAN, Natural Instructions), with an optional ``system_prompt`` (OpenOrca) or
-``definition`` (Natural Instructions' task definition) and ``context`` (Dolly-style passages).
+``definition`` (Natural Instructions' task definition) and ``context`` (Dolly-style passages); a message
+list with its reply as ``input``/``output`` (Nemotron, tracing exports), and LangSmith's ``inputs``/``outputs``.
 
 A record matches only when exactly one prompt key and one answer key hold strings, so a record with two
 candidate answers (e.g. ``response`` and ``answer``) is not guessed at: it stays an ``unknown_format``
@@ -21,7 +22,7 @@ PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "use
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
                "generated_solution")
 SYSTEM_KEYS = ("system_prompt", "definition")
-KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context"})
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -57,23 +58,63 @@ def _steerlm_turns(text: str) -> list[dict[str, Any]]:
 
 
 def _turns_input(obj: dict[str, Any]) -> bool:
-    """Nemotron post-training rows: ``input`` is the conversation so far (a message list), ``output`` the reply."""
+    """Nemotron post-training rows: ``input`` is the conversation so far (a message list), ``output`` the reply;
+    a tracing tool's export (Langfuse, an observability proxy) writes the reply as a message, or a list of them."""
     turns = obj.get("input")
     return (isinstance(turns, list) and bool(turns) and all(isinstance(t, dict) and "role" in t for t in turns)
-            and isinstance(obj.get("output"), str))
+            and _reply(obj.get("output")) is not None)
+
+
+def _reply(output: Any) -> list[dict[str, Any]] | None:
+    """The reply turns an ``output`` holds: text, an assistant message, or a list of assistant/tool messages."""
+    if isinstance(output, str):
+        return [{"role": "assistant", "content": output}]
+    if isinstance(output, dict) and output.get("role") == "assistant":
+        return [output]
+    if isinstance(output, list) and output and all(isinstance(t, dict) and t.get("role") in ("assistant", "tool")
+                                                   for t in output):
+        return output
+    return None
+
+
+def _side(value: Any) -> list[dict[str, Any]] | None:
+    """One side of a LangSmith example: ``{"messages": [...]}``, a message under one key, or one text field."""
+    if not isinstance(value, dict) or not value:
+        return None
+    if isinstance(value.get("messages"), list) and all(isinstance(t, dict) for t in value["messages"]):
+        return value["messages"]
+    if len(value) != 1:
+        return None
+    (inner,) = value.values()
+    if isinstance(inner, dict) and "role" in inner:
+        return [inner]
+    return [{"role": None, "content": inner}] if isinstance(inner, str) else None
+
+
+def _langsmith(obj: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A LangSmith dataset example: ``{"inputs": {...}, "outputs": {...}}``, each side a dict of fields."""
+    asked, answered = _side(obj.get("inputs")), _side(obj.get("outputs"))
+    if asked is None or answered is None:
+        return None
+    asked = [{**t, "role": "user"} if t.get("role") is None else t for t in asked]
+    answered = [{**t, "role": "assistant"} if t.get("role") is None else t for t in answered]
+    return asked, answered
 
 
 def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return _keys(obj) is not None or _turns_input(obj)
+    return _keys(obj) is not None or _turns_input(obj) or _langsmith(obj) is not None
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     keys = _keys(obj)
+    example = _langsmith(obj) if keys is None else None
+    if example is not None:
+        return [(None, {"messages": convert_turns([*example[0], *example[1]], mapping)}, None)]
     if keys is None:  # _turns_input
         system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
         head = [{"role": "system", "content": system}] if system is not None else []
-        return [(None, {"messages": [*head, *convert_turns(obj["input"], mapping),
-                                     {"role": "assistant", "content": obj["output"]}]}, None)]
+        reply = _reply(obj["output"]) or []
+        return [(None, {"messages": [*head, *convert_turns([*obj["input"], *reply], mapping)]}, None)]
     prompt_key, answer_key = keys
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
                 and obj[k].strip()]

@@ -1,0 +1,46 @@
+"""A conversation that stops at the user's turn, with its answer in a column beside it: ``{"messages": [...,
+{"role": "user", ...}], "response": "..."}`` (also ``completion``, ``output``, ``answer``, ``assistant``), as
+reward-model, evaluation and generation datasets write a prompt's turns and the reply they got.
+
+Read as OpenAI messages, such a row had no assistant turn: the answer sat unread in ``metadata.fields`` and
+the record was refused as ``example_missing_assistant_message``. The answer may be text or an assistant
+message. A row that holds two candidate answers is left to the other formats, not guessed at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats import openai
+from curation.readers.formats._common import map_role
+from curation.readers.mapping import FieldMapping
+
+NAME = "messages_answer"
+ANSWER_KEYS = ("response", "completion", "output", "answer", "assistant")
+KEYS = frozenset({*openai.KEYS, *ANSWER_KEYS})
+_PAIR_KEYS = ("chosen", "rejected", "prompt", "label")
+
+
+def _answer_key(obj: dict[str, Any]) -> str | None:
+    keys = [k for k in ANSWER_KEYS if isinstance(obj.get(k), str) or (
+        isinstance(obj.get(k), dict) and obj[k].get("role") == "assistant")]
+    return keys[0] if len(keys) == 1 else None
+
+
+def is_messages_answer(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    messages = obj.get("messages")
+    if not isinstance(messages, list) or not messages or any(k in obj for k in _PAIR_KEYS):
+        return False
+    last = messages[-1]
+    if not isinstance(last, dict) or map_role(last.get("role"), mapping) not in ("user", "tool"):
+        return False
+    return _answer_key(obj) is not None
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    key = _answer_key(obj)
+    assert key is not None  # is_messages_answer found it
+    answer = obj[key]
+    reply = {"role": "assistant", "content": answer} if isinstance(answer, str) else answer
+    [(own_id, body, extra)] = openai.convert({**obj, "messages": [*obj["messages"], reply]}, mapping)
+    return [(own_id, body, {**(extra or {}), "answer_from": key})]
