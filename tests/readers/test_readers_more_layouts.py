@@ -213,3 +213,21 @@ def test_llama_factory_v1_preference_pair_with_typed_parts_and_loss_weights() ->
                                 {"role": "user", "content": [{"type": "text", "text": Q}]}]
     assert record["chosen"] == [{"role": "assistant", "content": [{"type": "text", "text": A}], "weight": 1}]
     assert record["rejected"][0]["content"] == [{"type": "text", "text": "London."}]
+
+
+@pytest.mark.parametrize(("obj", "fields"), [
+    ({"conversation_id": "dlg-1", "utterances": [  # Taskmaster
+        {"index": 0, "speaker": "USER", "text": Q}, {"index": 1, "speaker": "ASSISTANT", "text": A}]}, None),
+    # MultiWOZ / SGD call the agent SYSTEM: it answers the user, it is no system prompt
+    ({"dialogue_id": "d1", "turns": [{"speaker": "USER", "utterance": Q}, {"speaker": "SYSTEM", "utterance": A}]},
+     {"dialogue_id": "d1"}),
+    ({"chat": [{"sender": "user", "text": Q}, {"sender": "assistant", "text": A}], "app": "web"}, {"app": "web"}),
+    ({"dialogue": [Q, A]}, None),
+    ({"turns": [Q, A]}, None),
+], ids=["taskmaster", "multiwoz", "chat", "dialogue_strings", "turn_strings"])
+def test_turns_under_other_names(obj: dict[str, Any], fields: dict[str, Any] | None) -> None:
+    # Each was an unknown_format reject pointing at a field mapping.
+    (item,) = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1)
+    assert item.error is None and item.record["messages"] == QA
+    if fields is not None:
+        assert item.record["metadata"]["fields"] == fields

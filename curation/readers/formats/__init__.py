@@ -22,6 +22,7 @@ from curation.readers.formats import (
     marked_turns,
     message_rows,
     messages_answer,
+    named_turns,
     oasst,
     oasst_rows,
     openai,
@@ -80,6 +81,7 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(function_calling.NAME, function_calling.KEYS, function_calling.is_function_calling,
                     function_calling.convert),
         InputFormat(string_turns.NAME, string_turns.KEYS, string_turns.is_string_turns, string_turns.convert),
+        InputFormat(named_turns.NAME, named_turns.KEYS, named_turns.is_named_turns, named_turns.convert),
         InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
         InputFormat(pairs.NAME, pairs.KEYS, pairs.is_pair, pairs.convert),
     )

@@ -1,6 +1,6 @@
 """Plain strings that alternate, user first: UltraChat's ``{"id", "data": [...]}`` and DailyDialog's
-``{"dialog": [...], "act": [...], "emotion": [...]}``. Matched only when the list is non-empty and holds only
-strings, so other uses of a ``data`` or ``dialog`` key are left alone."""
+``{"dialog": [...], "act": [...], "emotion": [...]}`` (also ``dialogue`` and ``turns``). Matched only when
+the list is non-empty and holds only strings, so other uses of those keys are left alone."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "string_turns"
-TURN_KEYS = ("data", "dialog")
+TURN_KEYS = ("data", "dialog", "dialogue", "turns")
 KEYS = frozenset(TURN_KEYS)
 
 
