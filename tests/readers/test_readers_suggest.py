@@ -15,8 +15,8 @@ from curation.pipeline.runner import run_pipeline
 from curation.readers.suggest import guess_role, suggest_input
 
 DIALOG = [
-    {"dialog": [{"speaker": "Kunde", "utterance": "Wo ist meine Bestellung?"},
-                {"speaker": "Agent", "utterance": "Sie kommt morgen an."}], "ticket": n}
+    {"verlauf": [{"speaker": "Kunde", "utterance": "Wo ist meine Bestellung?"},
+                 {"speaker": "Agent", "utterance": "Sie kommt morgen an."}], "ticket": n}
     for n in range(3)
 ]
 
@@ -40,7 +40,7 @@ def test_unknown_layout_gets_a_mapping_that_run_reads(tmp_path: Path, capsys: py
     assert main(["inspect", str(path), "--suggest-mapping"]) == 0
     snippet = yaml.safe_load(capsys.readouterr().out)
     assert snippet == {"inputs": [{"path": str(path), "format": "mapped", "mapping": {
-        "messages": "dialog", "role": "speaker", "content": "utterance",
+        "messages": "verlauf", "role": "speaker", "content": "utterance",
         "roles": {"Kunde": "FIXME", "Agent": "assistant"}}}]}
     # The person fixes the one role no rule could guess, and the snippet is a working config.
     snippet["inputs"][0]["mapping"]["roles"]["Kunde"] = "user"
