@@ -42,12 +42,15 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     # a prompt's turns and the reply they got beside them (the reply was unread and the row refused)
     ({"messages": [QA[0]], "response": A}, QA),
     ({"messages": [QA[0]], "completion": QA[1]}, QA),
+    # an OpenAI evals sample
+    ({"input": [{"role": "system", "content": "Be brief."}, QA[0]], "ideal": A},
+     [{"role": "system", "content": "Be brief."}, *QA]),
     # LangSmith dataset examples
     ({"inputs": {"messages": [QA[0]]}, "outputs": {"messages": [QA[1]]}}, QA),
     ({"inputs": {"question": Q}, "outputs": {"answer": A}}, QA),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
-        "messages_response", "messages_completion_message", "langsmith_messages", "langsmith_fields"])
+        "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields"])
 def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     assert read(obj)["messages"] == messages
 

@@ -22,7 +22,7 @@ PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "use
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
                "generated_solution")
 SYSTEM_KEYS = ("system_prompt", "definition")
-KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs"})
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -62,7 +62,18 @@ def _turns_input(obj: dict[str, Any]) -> bool:
     a tracing tool's export (Langfuse, an observability proxy) writes the reply as a message, or a list of them."""
     turns = obj.get("input")
     return (isinstance(turns, list) and bool(turns) and all(isinstance(t, dict) and "role" in t for t in turns)
-            and _reply(obj.get("output")) is not None)
+            and _reply(_output(obj)) is not None)
+
+
+def _output(obj: dict[str, Any]) -> Any:
+    """The reply beside ``input`` turns: ``output``, or an OpenAI evals sample's ``ideal`` (one ideal answer;
+    a list of several acceptable ones is not guessed at)."""
+    if "output" in obj:
+        return obj["output"]
+    ideal = obj.get("ideal")
+    if isinstance(ideal, list) and len(ideal) == 1:
+        return ideal[0]
+    return ideal
 
 
 def _reply(output: Any) -> list[dict[str, Any]] | None:
@@ -113,7 +124,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if keys is None:  # _turns_input
         system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
         head = [{"role": "system", "content": system}] if system is not None else []
-        reply = _reply(obj["output"]) or []
+        reply = _reply(_output(obj)) or []
         return [(None, {"messages": [*head, *convert_turns([*obj["input"], *reply], mapping)]}, None)]
     prompt_key, answer_key = keys
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
