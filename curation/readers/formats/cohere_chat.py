@@ -31,6 +31,8 @@ def _turns(value: Any) -> bool:
 
 
 def is_cohere_chat(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if "chat_history" not in obj and "preamble" not in obj:
+        return False
     history = obj.get("chat_history")
     if history is not None and not _turns(history) and history != []:
         return False

@@ -36,7 +36,12 @@ def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return next((key for key in keys if key in obj), None)
 
 
+_CONVERSATION_SET = frozenset(CONVERSATION_KEYS)
+
+
 def is_message_row(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if _CONVERSATION_SET.isdisjoint(obj):  # every record of every other format: one set test, on the hot path
+        return False
     conversation, role, text = (_first(obj, CONVERSATION_KEYS), _first(obj, ROLE_KEYS), _first(obj, TEXT_KEYS))
     if conversation is None or role is None or text is None or any(k in obj for k in _RECORD_KEYS):
         return False

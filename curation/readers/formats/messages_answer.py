@@ -18,7 +18,7 @@ from curation.readers.mapping import FieldMapping
 NAME = "messages_answer"
 ANSWER_KEYS = ("response", "completion", "output", "answer", "assistant")
 KEYS = frozenset({*openai.KEYS, *ANSWER_KEYS})
-_PAIR_KEYS = ("chosen", "rejected", "prompt", "label")
+_PAIR_SET = frozenset({"chosen", "rejected", "prompt", "label"})
 
 
 def _answer_key(obj: dict[str, Any]) -> str | None:
@@ -27,9 +27,15 @@ def _answer_key(obj: dict[str, Any]) -> str | None:
     return keys[0] if len(keys) == 1 else None
 
 
+_ANSWER_SET = frozenset(ANSWER_KEYS)
+
+
 def is_messages_answer(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    # Cheapest tests first: every OpenAI-format record passes through here.
+    if _ANSWER_SET.isdisjoint(obj):
+        return False
     messages = obj.get("messages")
-    if not isinstance(messages, list) or not messages or any(k in obj for k in _PAIR_KEYS):
+    if type(messages) is not list or not messages or not _PAIR_SET.isdisjoint(obj):
         return False
     last = messages[-1]
     if not isinstance(last, dict) or map_role(last.get("role"), mapping) not in ("user", "tool"):

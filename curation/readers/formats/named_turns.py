@@ -31,8 +31,11 @@ def _key(obj: dict[str, Any]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+_TURN_SET = frozenset(TURN_KEYS)
+
+
 def is_named_turns(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return _key(obj) is not None
+    return not _TURN_SET.isdisjoint(obj) and _key(obj) is not None
 
 
 def _canonical(turn: dict[str, Any]) -> dict[str, Any]:

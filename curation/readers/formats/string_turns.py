@@ -22,8 +22,11 @@ def _key(obj: dict[str, Any]) -> str | None:
     return None
 
 
+_TURN_SET = frozenset(TURN_KEYS)
+
+
 def is_string_turns(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return _key(obj) is not None
+    return not _TURN_SET.isdisjoint(obj) and _key(obj) is not None
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
