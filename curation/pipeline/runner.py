@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import resource
 import shutil
 import sys
@@ -750,7 +751,8 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     # report and manifest
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
-    warnings = _run_warnings(split_stats, phase1.bad_files) + _empty_input_warnings(files, phase1) + funnel.notes
+    warnings = (_run_warnings(split_stats, phase1.bad_files) + _empty_input_warnings(files, phase1)
+                + _held_out_input_warnings(files) + funnel.notes)
     warnings.extend(notes)
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
@@ -1021,6 +1023,24 @@ def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1
     bad = {b["path"] for b in phase1.bad_files}
     return [f"input {p} holds no records (an empty file, only blank lines or an empty JSON array)"
             for n, (p, *_rest) in enumerate(files) if not phase1.records_by_file[n] and str(p) not in bad]
+
+
+# A file or folder named like a dataset's held-out split: test.jsonl, validation-00000-of-00001.parquet, eval/...
+_HELD_OUT = re.compile(r"(?:^|[_.-])(test|testing|eval|evaluation|validation|valid|dev|holdout)(?=[_.-]|$)",
+                       re.IGNORECASE)
+
+
+def _held_out_input_warnings(files: list[tuple[Path, str | None, Any, Any]]) -> list[str]:
+    """An input named like a held-out split is read as training data like any other; a Hub repository
+    downloaded whole holds its test split beside its train split, and training on it voids the evaluation."""
+    out = []
+    for path, *_rest in files:
+        name, folder = Path(path).name, Path(path).parent.name
+        found = _HELD_OUT.search(name) or _HELD_OUT.fullmatch(folder)
+        if found and not re.search(r"(?:^|[/_.-])train(?:ing)?(?=[/_.-]|$)", name, re.IGNORECASE):
+            out.append(f"input {path} is named like a held-out split ({found.group(1)!r}) and is read as training "
+                       "data; if it is an evaluation set, pass it as decontaminate.paths instead")
+    return out
 
 
 def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]], source_names: list[str],

@@ -90,6 +90,20 @@ def test_an_input_with_no_records_is_a_warning_with_its_name(folder: Path, tmp_p
     assert counts["empty.jsonl"] == 0 and counts["toy.jsonl"] == 5 and counts["alpaca.json"] == 2
 
 
+def test_an_input_named_like_a_held_out_split_is_a_warning(folder: Path, tmp_path: Path) -> None:
+    # A Hub repository downloaded whole holds test-00000-of-00001.parquet beside its train file: a folder run
+    # trained on the test split without a word.
+    (folder / "data").mkdir()
+    toy = (folder / "toy.jsonl").read_bytes()
+    (folder / "data" / "test-00000-of-00001.jsonl").write_bytes(toy.replace(b"?", b"??"))
+    (folder / "data" / "train-00000-of-00001.jsonl").write_bytes(toy.replace(b"?", b"?!"))
+    assert _run(folder, tmp_path / "run") == 0
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    held = [w for w in report["warnings"] if "held-out split" in w]
+    assert len(held) == 1 and "test-00000-of-00001.jsonl is named like a held-out split ('test')" in held[0]
+    assert "decontaminate.paths" in held[0]
+
+
 def test_inputs_with_no_record_at_all_exit_1_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "empty.jsonl").write_bytes(b"")
     (tmp_path / "blank.jsonl").write_bytes(b"\n")
