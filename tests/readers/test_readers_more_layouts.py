@@ -226,11 +226,17 @@ def test_llama_factory_v1_preference_pair_with_typed_parts_and_loss_weights() ->
      {"dialogue_id": "d1"}),
     ({"chat": [{"sender": "user", "text": Q}, {"sender": "assistant", "text": A}], "app": "web"}, {"app": "web"}),
     ({"dialogue": [Q, A]}, None),
-    ({"turns": [Q, A]}, None),
-], ids=["taskmaster", "multiwoz", "chat", "dialogue_strings", "turn_strings"])
+], ids=["taskmaster", "multiwoz", "chat", "dialogue_strings"])
 def test_turns_under_other_names(obj: dict[str, Any], fields: dict[str, Any] | None) -> None:
     # Each was an unknown_format reject pointing at a field mapping.
     (item,) = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1)
     assert item.error is None and item.record["messages"] == QA
     if fields is not None:
         assert item.record["metadata"]["fields"] == fields
+
+
+def test_mt_bench_turns_are_questions_not_a_dialogue() -> None:
+    # MT-Bench lists the user's two questions as `turns`: alternating them would make the second an answer.
+    (item,) = convert_payload(orjson.dumps({"question_id": 81, "turns": [Q, "And its population?"]}), None, None,
+                              "question.jsonl", 1)
+    assert item.error is not None and item.error[0] == "unknown_format"

@@ -1,5 +1,5 @@
 """Plain strings that alternate, user first: UltraChat's ``{"id", "data": [...]}`` and DailyDialog's
-``{"dialog": [...], "act": [...], "emotion": [...]}`` (also ``dialogue`` and ``turns``). Matched only when
+``{"dialog": [...], "act": [...], "emotion": [...]}`` (also ``dialogue``). Matched only when
 the list is non-empty and holds only strings, so other uses of those keys are left alone."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "string_turns"
-TURN_KEYS = ("data", "dialog", "dialogue", "turns")
+# Not ``turns``: MT-Bench and other prompt-only benchmarks list the user's questions there, with no answers.
+TURN_KEYS = ("data", "dialog", "dialogue")
 KEYS = frozenset(TURN_KEYS)
 
 
