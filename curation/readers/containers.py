@@ -189,14 +189,28 @@ def _one_conversation_or_elements(
         return
     held = [first]
     size = len(first[2])
+    answered = _answers(_loads_or_none(first[2]))
     for item in elements:
         held.append(item)
         size += len(item[2]) if isinstance(item[2], bytes) else MAX_RECORD_BYTES
-        if size > MAX_RECORD_BYTES or not isinstance(item[2], bytes) or not is_bare_turn(_loads_or_none(item[2])):
+        turn = _loads_or_none(item[2]) if isinstance(item[2], bytes) else None
+        if size > MAX_RECORD_BYTES or not is_bare_turn(turn):
             yield from held  # not all turns after all (or too large for one record): element by element
             yield from elements
             return
+        answered = answered or _answers(turn)
+    if not answered:  # a list of prompts, not a conversation: each stays its own element
+        yield from held
+        return
     yield None, 0, b"[" + b",".join(item[2] for item in held) + b"]"  # type: ignore[misc]
+
+
+_ANSWERING = frozenset({"assistant", "gpt", "model", "bot", "chatbot", "ai"})
+
+
+def _answers(turn: dict[str, Any]) -> bool:
+    speaker = turn.get("role", turn.get("from"))
+    return isinstance(speaker, str) and speaker.lower() in _ANSWERING
 
 
 def _loads_or_none(raw: bytes) -> Any:

@@ -299,6 +299,10 @@ def test_a_json_file_holding_one_conversation_as_bare_turns_is_one_record(tmp_pa
     share = _write(tmp_path / "share.jsonl", b'[{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]\n')
     (item,) = read_path(share)
     assert item.error is None and item.record["messages"][1] == {"role": "assistant", "content": "yo"}
+    # a list of prompts with no answer among them is not one conversation: each stays its own element
+    prompts = _write(tmp_path / "prompts.json",
+                     b'[{"role": "user", "content": "q1"}, {"role": "user", "content": "q2"}]')
+    assert len(list(read_path(prompts))) == 2
     # a flat message table (each row names its conversation) is grouped by that name, not by the file
     table = _write(tmp_path / "table.json", b'[{"conversation_id": 1, "role": "user", "content": "hi"},'
                                             b' {"conversation_id": 2, "role": "user", "content": "hey"},'
