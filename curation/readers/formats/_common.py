@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -77,6 +78,16 @@ def map_role(raw: Any, mapping: FieldMapping | None) -> Any:
     if isinstance(raw, str):
         return ROLE_ALIASES.get(raw.lower(), raw)
     return raw
+
+
+def row_of(payload: Any, matches: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+    """A raw payload as the row object ``matches`` accepts, or None: what a file's row assembler groups."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        try:
+            payload = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
+    return payload if isinstance(payload, dict) and matches(payload) else None
 
 
 def parse_json_string(value: Any) -> Any:

@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
-from curation.readers.formats._common import map_role
+from curation.readers.formats._common import map_role, row_of
 from curation.readers.mapping import FieldMapping
 
 NAME = "message_rows"
@@ -48,17 +46,6 @@ def is_message_row(obj: dict[str, Any], mapping: FieldMapping | None = None) -> 
     value = obj[conversation]
     return (isinstance(value, str | int) and not isinstance(value, bool) and isinstance(obj[role], str)
             and isinstance(obj[text], str | type(None)))
-
-
-def _row(payload: Any) -> dict[str, Any] | None:
-    if isinstance(payload, bytes | bytearray | memoryview):
-        try:
-            payload = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return None
-    if isinstance(payload, dict) and is_message_row(payload):
-        return payload
-    return None
 
 
 def _sort_key(rows: list[dict[str, Any]]) -> Any:
@@ -94,7 +81,7 @@ def assemble(payloads: Iterable[tuple[int | None, int, Any]]) -> Iterator[tuple[
     out: list[tuple[int | None, int, Any]] = []
     groups: dict[tuple[str, str], tuple[int, list[dict[str, Any]]]] = {}
     for line, index, payload in payloads:
-        row = _row(payload)
+        row = row_of(payload, is_message_row)
         if row is None:
             out.append((line, index, payload))
             continue

@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
 from curation.readers.containers import BrokenPayload
-from curation.readers.formats._common import map_role
+from curation.readers.formats._common import map_role, row_of
 from curation.readers.mapping import FieldMapping
 
 NAME = "oasst_rows"
@@ -29,24 +27,13 @@ def is_oasst_row(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bo
             and "replies" not in obj and "prompt" not in obj)
 
 
-def _row(payload: Any) -> dict[str, Any] | None:
-    if isinstance(payload, bytes | bytearray | memoryview):
-        try:
-            payload = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return None
-    if isinstance(payload, dict) and is_oasst_row(payload):
-        return payload
-    return None
-
-
 def assemble(payloads: Iterable[tuple[int | None, int, Any]]) -> Iterator[tuple[int | None, int, Any]]:
     """Message rows -> one tree payload per root (at the root's position); other payloads pass through."""
     out: list[tuple[int | None, int, Any]] = []
     nodes: dict[str, dict[str, Any]] = {}
     rows: list[tuple[int, dict[str, Any], int | None, int]] = []  # (slot in out, row, line, index)
     for line, index, payload in payloads:
-        row = _row(payload)
+        row = row_of(payload, is_oasst_row)
         if row is None:
             out.append((line, index, payload))
             continue
