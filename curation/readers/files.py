@@ -307,7 +307,8 @@ def check_readable(path: str | Path) -> None:
             code="not_json_file",
         )
     lines = [ln.strip() for ln in text.split(b"\n")]
-    if not any(ln[:1] in (b"{", b"[") for ln in lines if ln):
+    # '"{...' is a record written with json.dumps twice, which the converter reads
+    if not any(ln[:1] in (b"{", b"[") or ln[:2] in (b'"{', b'"[') for ln in lines if ln):
         raise InputError(
             "not JSON: no line in the first 8 KiB starts with '{' or '['",
             hint="each line must be one JSON object (JSONL), or the file one JSON array",

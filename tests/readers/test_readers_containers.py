@@ -436,6 +436,7 @@ def test_a_record_written_with_json_dumps_twice_is_read(tmp_path: Path) -> None:
     record = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
     path = _write(tmp_path / "twice.jsonl", orjson.dumps(orjson.dumps(record).decode()) + b"\n"
                   + orjson.dumps("just a sentence") + b"\n")
+    check_readable(path)  # the file check let no line that opens with '"' through
     first, second = read_path(path)
     assert first.error is None and first.record["messages"] == record["messages"]
     assert second.error[0] == "data_type"  # a JSON string that holds no record is still refused
