@@ -605,8 +605,20 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
         delimiter = _delimiter(header, delimiter)
         reader = csv.DictReader(itertools.chain([header], text), delimiter=delimiter)
         for index, row in enumerate(reader):
-            broken = _undecoded_cell(row, reader.line_num)
+            broken = _undecoded_cell(row, reader.line_num) or _extra_cells(row, reader.line_num, delimiter)
             yield None, index, row if broken is None else broken
+
+
+def _extra_cells(row: dict[Any, Any], line: int, delimiter: str) -> BrokenPayload | None:
+    """A row with more cells than the header has columns (csv puts the rest under the key None): an
+    unquoted separator inside a cell, which would otherwise surface as "a non-string key None"."""
+    extra = row.get(None)
+    if not extra:
+        return None
+    columns = len(row) - 1
+    return BrokenPayload("data_type", f"line {line}: {len(extra)} more cell(s) than the header's {columns} "
+                         f"column(s): a cell holding the separator {delimiter!r} must be quoted (\"...\"), as "
+                         "spreadsheet exports do")
 
 
 def _delimiter(header: str, given: str) -> str:

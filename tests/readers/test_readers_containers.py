@@ -432,6 +432,17 @@ def test_a_csv_saved_with_another_separator_reads_by_its_header(tmp_path: Path, 
                                        {"role": "assistant", "content": "Hello, world"}]
 
 
+def test_a_csv_row_with_more_cells_than_the_header_names_the_unquoted_separator(tmp_path: Path) -> None:
+    # csv puts the extra cells under the key None, and the reject read "a non-string key None; cast that column".
+    path = tmp_path / "export.csv"
+    path.write_text("prompt;completion\nHow far is the Moon?;About 384,400 km; it varies\nOk?;Yes\n",
+                    encoding="utf-8")
+    first, second = read_path(path)
+    assert first.error == ("data_type", "line 2: 1 more cell(s) than the header's 2 column(s): a cell holding the "
+                                        "separator ';' must be quoted (\"...\"), as spreadsheet exports do")
+    assert second.error is None
+
+
 def test_a_record_written_with_json_dumps_twice_is_read(tmp_path: Path) -> None:
     record = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
     path = _write(tmp_path / "twice.jsonl", orjson.dumps(orjson.dumps(record).decode()) + b"\n"
