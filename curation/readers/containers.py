@@ -488,10 +488,14 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
 
 def _iter_rows(batches: Iterator[Any]) -> Iterator[tuple[int | None, int, dict[str, Any]]]:
     index = 0
-    columns: list[str] | None = None
+    columns: list[str] = []
+    schema = None
     for batch in batches:
-        if columns is None:  # decided once per file, so tables of plain strings and numbers pay nothing
-            columns = [field.name for field in batch.schema if _holds_non_json(field.type)]
+        if batch.schema is not schema and batch.schema != schema:
+            # decided once per schema (a datasets folder's splits may each have their own columns), so tables
+            # of plain strings and numbers pay nothing
+            schema = batch.schema
+            columns = [field.name for field in schema if _holds_non_json(field.type)]
         for row in batch.to_pylist():
             for name in columns:
                 row[name] = _as_json_value(row[name])
@@ -517,7 +521,7 @@ def _as_json_value(value: Any) -> Any:
     Other binary (an embedded image) stays bytes, and the converter refuses its row by name."""
     if isinstance(value, dict):
         return {key: _as_json_value(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # a map cell comes as a list of (key, value) tuples
         return [_as_json_value(item) for item in value]
     if isinstance(value, bytes):
         try:
@@ -525,8 +529,10 @@ def _as_json_value(value: Any) -> Any:
         except UnicodeDecodeError:
             return value
     if isinstance(value, Decimal):
-        whole = value.is_finite() and value == value.to_integral_value() and abs(value) < 1 << 63
-        return int(value) if whole else float(value)
+        if value.is_finite() and value == value.to_integral_value():
+            # a whole number past 64 bits (a decimal(38,0) id) stays exact as text rather than a rounded float
+            return int(value) if abs(value) < 1 << 63 else str(value.to_integral_value())
+        return float(value)
     if isinstance(value, timedelta):
         return value.total_seconds()
     return value

@@ -596,3 +596,35 @@ def test_other_archives_and_old_excel_files_are_named(tmp_path: Path) -> None:
     old = _write(tmp_path / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     with pytest.raises(InputError, match=r"Excel 97-2003 workbook \(\.xls\)"):
         check_readable(old)
+
+
+def test_a_datasets_folder_whose_splits_have_different_columns_reads_every_split(tmp_path: Path) -> None:
+    # The columns to convert were decided from the first batch only: a binary column in `train` alone raised
+    # KeyError on the `test` rows and the whole folder became one unreadable_file reject.
+    from datasets import Dataset, DatasetDict, Features, Value
+
+    train = Dataset.from_dict({"instruction": ["a"], "output": ["x"], "blob": [b"ok"]},
+                              features=Features({"instruction": Value("string"), "output": Value("string"),
+                                                 "blob": Value("binary")}))
+    test = Dataset.from_dict({"instruction": ["c"], "output": ["z"]})
+    DatasetDict({"train": train, "test": test}).save_to_disk(tmp_path / "ds")
+    items = list(read_path(tmp_path / "ds"))
+    assert [i.error for i in items] == [None, None]
+    assert items[0].record["metadata"]["fields"] == {"blob": "ok"}
+
+
+def test_map_cells_and_decimals_past_64_bits(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "messages": [[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]],
+        "tags": pa.array([[(b"lang", b"en")]], pa.map_(pa.binary(), pa.binary())),  # Spark's map<string,string>
+        "big": pa.array([Decimal(2**70 + 1)], pa.decimal128(38, 0)),
+    })
+    pq.write_table(table, tmp_path / "spark.parquet")
+    (item,) = read_path(tmp_path / "spark.parquet")
+    assert item.error is None
+    assert item.record["metadata"]["fields"] == {"tags": [["lang", "en"]], "big": str(2**70 + 1)}

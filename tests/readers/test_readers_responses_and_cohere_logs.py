@@ -147,3 +147,18 @@ def test_a_run_over_responses_logs_trains_on_the_finished_calls(tmp_path: Path) 
     assert len(kept) + len(rejects) == 13
     assert [r["reason"] for r in rejects] == ["missing_history"]
     assert all(r["metadata"]["source"]["format"] == "responses_log" and r["tools"] for r in kept)
+
+
+def test_an_empty_chat_history_column_beside_another_layout_is_not_cohere() -> None:
+    # {"question", "chat_history": [], "answer"}, the usual first turn of conversational QA, was read as a Cohere
+    # chat with no messages and refused; so were Alpaca, OpenAI and ShareGPT rows carrying such a column.
+    for row in ({"question": "What is 1+1?", "chat_history": [], "answer": "It is 2."},
+                {"instruction": "Add 1 and 1.", "input": "", "output": "2", "chat_history": []},
+                {"instruction": "Add 1 and 1.", "output": "2", "preamble": "p", "message": "m"},
+                {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+                 "chat_history": []}):
+        item = _read(row)
+        assert item.error is None and item.format != "cohere_chat", row
+        assert item.record["messages"][-1]["role"] == "assistant"
+    first = _read({"message": "hi", "chat_history": [], "response": {"text": "yo", "finish_reason": "COMPLETE"}})
+    assert first.format == "cohere_chat" and [m["content"] for m in first.record["messages"]] == ["hi", "yo"]

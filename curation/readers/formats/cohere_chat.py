@@ -22,6 +22,8 @@ NAME = "cohere_chat"
 KEYS = frozenset({"chat_history", "message", "preamble", "response", "text", "finish_reason", "tool_calls"})
 _ROLES = {"USER": "user", "CHATBOT": "assistant", "SYSTEM": "system", "TOOL": "tool"}
 _FAILED = ("ERROR", "ERROR_TOXIC", "ERROR_LIMIT", "USER_CANCEL")
+_OTHER_LAYOUTS = frozenset({"messages", "conversations", "instruction", "output", "question", "answer", "prompt",
+                            "completion", "query", "input", "chosen", "rejected"})
 
 
 def _turns(value: Any) -> bool:
@@ -33,8 +35,13 @@ def _turns(value: Any) -> bool:
 def is_cohere_chat(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     if "chat_history" not in obj and "preamble" not in obj:
         return False
+    if not _OTHER_LAYOUTS.isdisjoint(obj):
+        return False  # a QA, Alpaca or chat record that carries a chat_history column of its own
     history = obj.get("chat_history")
-    if history is not None and not _turns(history) and history != []:
+    if history == []:
+        # Cohere's first turn: only with its own message beside it (an empty history alone is no conversation)
+        return isinstance(obj.get("message"), str)
+    if history is not None and not _turns(history):
         return False
     if history is None and not isinstance(obj.get("preamble"), str):
         return False  # a bare `message` + `response` is too common a pair of names to be Cohere's
