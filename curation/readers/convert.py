@@ -26,7 +26,7 @@ from curation.readers.containers import (
 )
 from curation.readers.files import check_readable
 from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, tool_markup
-from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools
+from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools, parse_json_string
 from curation.readers.formats.media import attach_images, image_paths
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -289,10 +289,7 @@ def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
 
 def _json_in_string(text: str) -> Any:
     """The object or array a JSON string holds, or None."""
-    try:
-        inner = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
+    inner = parse_json_string(text)
     if type(inner) is dict:
         return _parse_json_fields(inner)
     return inner if type(inner) is list else None

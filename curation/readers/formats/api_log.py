@@ -25,7 +25,8 @@ _CUT = ("length", "content_filter", "max_tokens")
 _ANSWER_KEYS = ("role", "content", "tool_calls", "function_call", "reasoning_content", "reasoning", "name")
 
 
-def _body(value: Any) -> Any:
+def call_body(value: Any) -> Any:
+    """A logged request or response, unwrapped from the Batch API's ``{"status_code", "body"}``."""
     if isinstance(value, dict) and isinstance(value.get("body"), dict):
         return value["body"]
     return value
@@ -33,14 +34,14 @@ def _body(value: Any) -> Any:
 
 def _request(obj: dict[str, Any]) -> Any:
     if "request" in obj:
-        return _body(obj["request"])
+        return call_body(obj["request"])
     return {"messages": obj.get("messages"), **({"tools": obj["tools"]} if "tools" in obj else {})}
 
 
 def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     if "response" not in obj:
         return False
-    request, response = _request(obj), _body(obj["response"])
+    request, response = _request(obj), call_body(obj["response"])
     if not (isinstance(request, dict) and isinstance(request.get("messages"), list) and isinstance(response, dict)):
         return False
     if "request" in obj:
@@ -78,7 +79,7 @@ def _system(request: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
-    request, response = _request(obj), _body(obj["response"])
+    request, response = _request(obj), call_body(obj["response"])
     choices = response.get("choices")
     anthropic = _anthropic(response)
     if anthropic is not None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from curation.readers.formats._common import ConvertProblem, map_role
 from curation.readers.mapping import FieldMapping
+from curation.records import arguments_string
 
 NAME = "cohere_chat"
 KEYS = frozenset({"chat_history", "message", "preamble", "response", "text", "finish_reason", "tool_calls"})
@@ -48,10 +47,6 @@ def is_cohere_chat(obj: dict[str, Any], mapping: FieldMapping | None = None) -> 
     return history is not None or isinstance(obj.get("message"), str)
 
 
-def _arguments(value: Any) -> str:
-    return value if isinstance(value, str) else orjson.dumps(value if value is not None else {}).decode()
-
-
 def _role(raw: Any, mapping: FieldMapping | None) -> Any:
     return _ROLES.get(raw.upper(), map_role(raw, mapping)) if isinstance(raw, str) else raw
 
@@ -68,7 +63,7 @@ class _Calls:
             name = call.get("name") if isinstance(call, dict) else None
             call_id = f"call_{turn}_{n}"
             self.open.append((call_id, name))
-            arguments = _arguments(call.get("parameters") if isinstance(call, dict) else None)
+            arguments = arguments_string(call.get("parameters") if isinstance(call, dict) else None)
             made.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}})
         return made
 
@@ -79,7 +74,7 @@ class _Calls:
                      else None)
         call_id = self.open.pop(index)[0] if index is not None else None
         outputs = result.get("outputs") if isinstance(result, dict) else None
-        return {"role": "tool", "tool_call_id": call_id, "content": _arguments(outputs)}
+        return {"role": "tool", "tool_call_id": call_id, "content": arguments_string(outputs)}
 
 
 def _convert_turns(history: list[dict[str, Any]], mapping: FieldMapping | None) -> list[dict[str, Any]]:

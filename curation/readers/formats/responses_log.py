@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem
+from curation.readers.formats.api_log import call_body
 from curation.readers.formats.openai import fix_messages
 from curation.readers.mapping import FieldMapping
 
@@ -30,14 +31,8 @@ _USED_KEYS = ("input", "instructions", "tools")
 _SERVER_TOOLS = frozenset({"web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call"})
 
 
-def _body(value: Any) -> Any:
-    if isinstance(value, dict) and isinstance(value.get("body"), dict):
-        return value["body"]  # the Batch API's {"status_code", "body"}
-    return value
-
-
 def _request(obj: dict[str, Any]) -> Any:
-    return _body(obj["request"]) if "request" in obj else obj
+    return call_body(obj["request"]) if "request" in obj else obj
 
 
 def _is_response(value: Any) -> bool:
@@ -47,7 +42,7 @@ def _is_response(value: Any) -> bool:
 
 def is_responses_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     response = obj.get("response")
-    if response is None or not _is_response(_body(response)):
+    if response is None or not _is_response(call_body(response)):
         return False
     request = _request(obj)
     return isinstance(request, dict) and ("input" in request or "previous_response_id" in request)
@@ -177,7 +172,7 @@ def _refuse_unfinished(response: dict[str, Any]) -> None:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
-    request, response = _request(obj), _body(obj["response"])
+    request, response = _request(obj), call_body(obj["response"])
     _refuse_unfinished(response)
     for key in ("previous_response_id", "conversation"):
         if request.get(key):
