@@ -163,9 +163,12 @@ def iter_payloads(path: str | Path, container: str | None = None) -> Iterator[tu
         raise InputError(f"unknown container {container!r}", hint=f"use one of {', '.join(CONTAINERS)}")
 
 
-# The keys a single chat turn holds; an object with only these (and a speaker and some text) is a turn.
+# The keys a single chat turn holds; an object with only these (and a speaker and some text) is a turn. Chat apps
+# stamp each exported message with its own id and time, which name the message, not a conversation (a key naming
+# the conversation makes a message table, grouped by its assembler).
 _TURN_KEYS = frozenset({"role", "from", "content", "value", "name", "tool_calls", "tool_call_id", "function_call",
-                        "weight", "reasoning_content", "reasoning", "thinking", "refusal"})
+                        "weight", "reasoning_content", "reasoning", "thinking", "refusal", "id", "message_id",
+                        "timestamp", "created_at", "create_time", "time", "date"})
 
 
 def is_bare_turn(obj: Any) -> bool:
@@ -179,7 +182,9 @@ def _one_conversation_or_elements(
     elements: Iterator[tuple[int | None, int, bytes | BrokenPayload]],
 ) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
     """A JSON file whose array holds bare turns is one conversation (an exported chat), not one record per
-    message: its elements are joined into one payload, which the converter reads as ``messages``."""
+    message: its elements are joined into one payload, which the converter reads as ``messages``. A bracket
+    break the array reader stepped over (``[U, A][U, A]``: chats appended) ends one conversation and starts the
+    next."""
     first = next(elements, None)
     if first is None:
         return
@@ -189,8 +194,12 @@ def _one_conversation_or_elements(
         return
     held = [first]
     size = len(first[2])
-    answered = _answers(_loads_or_none(first[2]))
     for item in elements:
+        if isinstance(item[2], BrokenPayload) and item[2].code == "not_json":
+            yield from _joined_turns(held)
+            yield item
+            held, size = [], 0
+            continue
         held.append(item)
         size += len(item[2]) if isinstance(item[2], bytes) else MAX_RECORD_BYTES
         turn = _loads_or_none(item[2]) if isinstance(item[2], bytes) else None
@@ -198,11 +207,18 @@ def _one_conversation_or_elements(
             yield from held  # not all turns after all (or too large for one record): element by element
             yield from elements
             return
-        answered = answered or _answers(turn)
-    if not answered:  # a list of prompts, not a conversation: each stays its own element
-        yield from held
+    yield from _joined_turns(held)
+
+
+def _joined_turns(
+    held: list[tuple[int | None, int, bytes | BrokenPayload]],
+) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
+    if not held:
         return
-    yield None, 0, b"[" + b",".join(item[2] for item in held) + b"]"  # type: ignore[misc]
+    if not any(_answers(_loads_or_none(item[2])) for item in held):  # type: ignore[arg-type]
+        yield from held  # a list of prompts, not a conversation: each stays its own element
+        return
+    yield None, held[0][1], b"[" + b",".join(item[2] for item in held) + b"]"  # type: ignore[misc]
 
 
 _ANSWERING = frozenset({"assistant", "gpt", "model", "bot", "chatbot", "ai"})
@@ -394,6 +410,30 @@ class _ArrayStream:
             elif depth == 0:  # a comma after a bare scalar
                 return len(self.buf[: match.start()].rstrip())
 
+_MAX_BREAKS = 100
+
+
+def _skip_break_run(stream: _ArrayStream, pos: int) -> tuple[int, int, int]:
+    """Past a run of "][" / "]," breaks with no element between them ("[...][][][]"), which is one reject,
+    not one per pair: the position after the run, how many breaks it held and the byte of its last one."""
+    run, last = 1, 0
+    while True:
+        pos = stream.skip_space(stream.compact(pos))
+        if stream.buf[pos : pos + 1] != b"]":
+            return pos, run, last
+        after = stream.skip_space(pos + 1)
+        if stream.buf[after : after + 1] not in (b",", b"["):
+            return pos, run, last  # "]" at the end, or before an object or garbage: the caller's to judge
+        run, last = run + 1, stream.consumed + pos
+        pos = after + 1
+
+
+def _too_many_breaks(index: int, offset: int, raw: bytes) -> BrokenPayload:
+    return BrokenPayload(
+        "not_json", f"element {index}: more than {_MAX_BREAKS} breaks in the brackets (stray ']' or '}}', arrays "
+        f"appended): this is not one JSON array; the rest of the file from byte {offset:,} is not read (fix: "
+        "write one array, or one record per line as JSONL)", raw)
+
 
 def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
     """Stream the elements of a top-level JSON array as raw bytes, without loading the file."""
@@ -406,26 +446,40 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
             return
         pos += 1
         index = 0
+        breaks = 0  # bracket breaks read past; past _MAX_BREAKS the file is not one array gone wrong in places
         while True:
             pos = stream.skip_space(stream.compact(pos))
             head = stream.buf[pos : pos + 1]
             if head == b"]":
+                offset = stream.consumed + pos
                 after = stream.skip_space(pos + 1)
                 follows = stream.buf[after : after + 1]
+                if follows == b",":
+                    beyond = stream.skip_space(after + 1)
+                    if not stream.buf[beyond : beyond + 1]:
+                        return  # "[...]," ends the file: a trailing comma, nothing is lost
+                    if stream.buf[beyond : beyond + 1] == b"[":  # "[...],\n[...]": a second array, not a nested one
+                        follows, after = b"[", beyond
                 if not follows:
                     return
-                offset = stream.consumed + pos
                 if follows in (b",", b"[", b"{"):
                     # A stray ']' inside the array, or a second array (or object) appended to the file: the
                     # elements after it are whole, so they are read, and the break is one reject naming it.
                     what = {b"[": "a second array starts after the ']'", b"{": "an object follows the ']'",
                             b",": "a stray ']'"}[follows]
+                    raw = bytes(stream.buf[pos : pos + _RAW_KEEP])
+                    pos, run, last = _skip_break_run(stream, after + 1 if follows in (b",", b"[") else after)
+                    breaks += 1
+                    if breaks > _MAX_BREAKS:
+                        yield None, index, _too_many_breaks(index, offset, raw)
+                        return
+                    where = f"at byte {offset:,}" if run == 1 else (
+                        f"at byte {offset:,}, the first of {run:,} breaks in a row (to byte {last:,}) with no element "
+                        "between them")
                     yield None, index, BrokenPayload(
-                        "not_json", f"element {index}: {what} at byte {offset:,}; the elements after it are read too "
-                        "(fix: a JSON file holds one array, its elements separated by commas)",
-                        bytes(stream.buf[pos : pos + _RAW_KEEP]))
+                        "not_json", f"element {index}: {what} {where}; the elements after it are read too "
+                        "(fix: a JSON file holds one array, its elements separated by commas)", raw)
                     index += 1
-                    pos = after + 1 if follows in (b",", b"[") else after
                     continue
                 yield None, index, BrokenPayload(
                     "not_json", f"element {index}: data after the array's closing ']' at byte "
@@ -459,6 +513,10 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                 if char == "}" and stream.buf[after : after + 1] in (b",", b"]"):
                     # One '}' too many after an element ("{...}},"): where the next element starts is clear, so
                     # the stray brace is one reject and the elements after it are read.
+                    breaks += 1
+                    if breaks > _MAX_BREAKS:
+                        yield None, index, _too_many_breaks(index, offset, bytes(stream.buf[pos : pos + _RAW_KEEP]))
+                        return
                     yield None, index, BrokenPayload(
                         "not_json", f"element {index}: a stray '}}' at byte {offset:,} was skipped; the elements "
                         "after it are read (fix the brackets there: each element must be one JSON value)",

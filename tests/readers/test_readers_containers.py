@@ -628,3 +628,57 @@ def test_map_cells_and_decimals_past_64_bits(tmp_path: Path) -> None:
     (item,) = read_path(tmp_path / "spark.parquet")
     assert item.error is None
     assert item.record["metadata"]["fields"] == {"tags": [["lang", "en"]], "big": str(2**70 + 1)}
+
+
+def test_a_run_of_bracket_breaks_is_one_reject_and_the_rejects_are_capped(tmp_path: Path) -> None:
+    # '[...]' then 300,000 '[]' gave 300,000 not_json rejects (674 MB of rejects for a 600 KB file).
+    storm = _write(tmp_path / "storm.json", b"[%s]" % (_RECORD % (1, 1)) + b"[]" * 300_000)
+    items = list(read_path(storm))
+    assert [i.error[0] if i.error else None for i in items] == [None, "not_json"]
+    assert "300,000" in items[1].error[1]
+    # breaks with elements between them are each named, up to a cap; past it the rest of the file is one reject
+    many = _write(tmp_path / "many.json", b"[" + b"],".join(_RECORD % (n, n) for n in range(500)) + b"]")
+    items = list(read_path(many))
+    broken = [i for i in items if i.error]
+    assert len(broken) <= 101 and "not one JSON array" in broken[-1].error[1]
+    assert sum(1 for i in items if i.record) == 101
+
+
+def test_a_comma_after_the_closing_bracket_rejects_nothing(tmp_path: Path) -> None:
+    # "[...]," at the end of a file: no element follows, so no reject saying "the elements after it are read"
+    path = _write(tmp_path / "trail.json", b"[%s, %s],\n" % (_RECORD % (1, 1), _RECORD % (2, 2)))
+    assert _firsts(path) == ["q1", "q2"]
+
+
+def test_a_second_array_after_a_comma_is_read_as_elements(tmp_path: Path) -> None:
+    # "[...],\n[...]": the second array was one nested element, refused as data_type
+    body = b"[%s],\n[%s, %s]\n" % (_RECORD % (1, 1), _RECORD % (2, 2), _RECORD % (3, 3))
+    path = _write(tmp_path / "comma.json", body)
+    items = list(read_path(path))
+    assert _firsts(path) == ["q1", "not_json", "q2", "q3"]
+    assert items[1].error[1].startswith("element 1: a second array starts")
+
+
+_USER = b'{"role": "user", "content": "%s"}'
+_BOT = b'{"role": "assistant", "content": "%s"}'
+
+
+def test_bare_turn_chats_appended_to_one_file_are_one_record_each(tmp_path: Path) -> None:
+    # two exported chats in one file fell back to one unknown_format reject per message
+    one = b"[%s, %s]" % (_USER % b"q1", _BOT % b"a1")
+    two = b"[%s, %s]" % (_USER % b"q2", _BOT % b"a2")
+    for name, body in [("appended", one + two), ("comma", one + b",\n" + two), ("newline", one + b"\n" + two)]:
+        items = list(read_path(_write(tmp_path / f"{name}.json", body)))
+        # one chat per line is JSONL of turn lists, nothing broken; otherwise the break between them is named
+        between = [] if name == "newline" else ["not_json"]
+        assert [i.error[0] if i.error else [m["content"] for m in i.record["messages"]] for i in items] == [
+            ["q1", "a1"], *between, ["q2", "a2"]], name
+
+
+def test_bare_turns_with_a_timestamp_or_an_id_are_one_conversation(tmp_path: Path) -> None:
+    path = _write(tmp_path / "chat.json",
+                  b'[{"id": "m1", "role": "user", "content": "2+2?", "timestamp": "2026-01-01T10:00:00Z"},'
+                  b' {"id": "m2", "role": "assistant", "content": "4.", "timestamp": "2026-01-01T10:00:02Z"}]')
+    (item,) = read_path(path)
+    assert item.error is None
+    assert [(m["role"], m["content"]) for m in item.record["messages"]] == [("user", "2+2?"), ("assistant", "4.")]
