@@ -240,13 +240,24 @@ def _serialisable(obj: Any) -> bool:
     return True
 
 
+def _legacy_text(raw: bytes) -> bool:
+    """Bytes that are words in a one-byte encoding (a Latin-1 string column), not an image: every character
+    printable as Windows-1252, a letter among the non-ASCII ones."""
+    try:
+        text = raw[:4096].decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\t\n\r" for ch in text) and any(
+        ch.isalpha() and not ch.isascii() for ch in text)
+
+
 def _unserialisable_at(value: Any, where: str = "the record") -> tuple[str, str]:
     """Where the first value JSON cannot carry is (``images[0].bytes``), and what it is."""
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         node, at = stack.pop()
         if isinstance(node, bytes | bytearray | memoryview):
-            return at or where, "bytes"
+            return at or where, "legacy text" if _legacy_text(bytes(node)) else "bytes"
         if isinstance(node, dict):
             for key, item in reversed(list(node.items())):
                 if not isinstance(key, str):
@@ -341,6 +352,10 @@ def convert_payload(
             obj = inner
     if not isinstance(payload, _BUFFERS) and not _serialisable(obj):
         where, kind = _unserialisable_at(obj)
+        if kind == "legacy text":
+            detail = (f"{_where(line, index)}: {where} holds text that is not UTF-8; it looks like Windows-1252 / "
+                      "Latin-1: write the table's strings as UTF-8 (decode that column from cp1252 before saving)")
+            return _error(path, line, index, fmt, "invalid_utf8", detail)
         if kind == "bytes":
             detail = (f"{_where(line, index)}: {where} holds binary data (an image or audio embedded in the table); "
                       "a JSON record cannot carry it: save the files and list their paths in an `images` column")

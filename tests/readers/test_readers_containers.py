@@ -356,6 +356,25 @@ def test_parquet_text_written_as_plain_binary_reads_as_text(tmp_path: Path) -> N
                                            {"role": "assistant", "content": "Hallo."}]
 
 
+
+def test_parquet_binary_text_in_windows_1252_is_an_encoding_reject_not_an_image(tmp_path: Path) -> None:
+    # Latin-1 bytes in a binary column were refused as "binary data (an image or audio embedded in the table)"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"instruction": pa.array(["Caf\u00e9 cr\u00e8me?".encode("cp1252")], pa.binary()),
+                      "output": pa.array(["Oui."])})
+    pq.write_table(table, tmp_path / "latin.parquet")
+    (item,) = read_path(tmp_path / "latin.parquet")
+    assert item.error[0] == "invalid_utf8", item.error
+    assert "instruction" in item.error[1] and "Windows-1252" in item.error[1]
+    # an embedded PNG is still binary data, named as such
+    png = pa.table({"instruction": pa.array(["Describe it."]), "output": pa.array(["A cat."]),
+                    "image": pa.array([b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xe9\xe8"], pa.binary())})
+    pq.write_table(png, tmp_path / "png.parquet")
+    (item,) = read_path(tmp_path / "png.parquet")
+    assert item.error[0] == "data_type" and "binary data" in item.error[1]
+
 def test_parquet_decimal_and_duration_columns_are_numbers_and_an_image_is_refused_by_name(tmp_path: Path) -> None:
     # A decimal score or a duration refused every row, and a row with a duration named the timestamp beside it
     # as the culprit: orjson writes datetimes, so only the duration was at fault.

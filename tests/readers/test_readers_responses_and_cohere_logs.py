@@ -162,3 +162,48 @@ def test_an_empty_chat_history_column_beside_another_layout_is_not_cohere() -> N
         assert item.record["messages"][-1]["role"] == "assistant"
     first = _read({"message": "hi", "chat_history": [], "response": {"text": "yo", "finish_reason": "COMPLETE"}})
     assert first.format == "cohere_chat" and [m["content"] for m in first.record["messages"]] == ["hi", "yo"]
+
+
+def test_responses_instructions_from_the_response_or_a_stored_prompt() -> None:
+    # the response object echoes the instructions the request was given: they are the system turn
+    echoed = _read({"input": "2+2?", "response": _response([_said("4.")], instructions="Be brief.")})
+    assert echoed.error is None and echoed.record["messages"][0] == {"role": "system", "content": "Be brief."}
+    # a stored prompt's instructions come back as input items (developer turns) in the response
+    items = _read({"input": "2+2?", "prompt": {"id": "pmpt_1", "version": "2"}, "response": _response(
+        [_said("4.")], instructions=[{"type": "message", "role": "developer",
+                                      "content": [{"type": "input_text", "text": "Be brief."}]}])})
+    assert items.error is None
+    assert [(m["role"], m["content"]) for m in items.record["messages"]] == [
+        ("system", "Be brief."), ("user", "2+2?"), ("assistant", "4.")]
+    # a stored prompt whose text the log does not hold: the system turn is missing, so the record is refused
+    stored = _read({"input": "2+2?", "prompt": {"id": "pmpt_1"}, "response": _response([_said("4.")])})
+    assert stored.error[0] == "missing_history" and "pmpt_1" in stored.error[1]
+
+
+@pytest.mark.parametrize(("record", "code", "words"), [
+    ({"input": "x", "response": _response([_said("Once")], status="incomplete", incomplete_details="max")},
+     "incomplete_answer", "'max'"),
+    ({"input": [{"role": ["user"], "content": "2+2?"}], "response": _response([_said("4.")])},
+     "data_type", "input[0]: role is a list"),
+    ({"input": "2+2?", "instructions": {"text": "Be brief."}, "response": _response([_said("4.")])},
+     "data_type", "instructions is a dict"),
+    ({"chat_history": [{"role": "USER", "message": "hi"}, {"role": "CHATBOT", "message": "yo"}], "message": 42,
+      "text": "ok"}, "data_type", "message is a int"),
+    ({"preamble": ["Be brief."], "chat_history": [{"role": "USER", "message": "hi"}], "text": "yo"}, "data_type",
+     "preamble is a list"),
+])
+def test_logged_values_of_the_wrong_type_are_named_not_python_errors(
+    record: dict[str, Any], code: str, words: str,
+) -> None:
+    item = _read(record)
+    assert item.error is not None and item.error[0] == code and words in item.error[1], item.error
+    assert "Error" not in item.error[1] and "object has no attribute" not in item.error[1]
+
+
+def test_a_cohere_tool_result_given_as_text_is_its_content() -> None:
+    item = _read({"chat_history": [
+        {"role": "USER", "message": "Weather?"},
+        {"role": "CHATBOT", "message": "", "tool_calls": [{"name": "w", "parameters": {"city": "Paris"}}]},
+        {"role": "TOOL", "tool_results": ["sunny"]}, {"role": "CHATBOT", "message": "Sunny."}]})
+    assert item.error is None
+    assert item.record["messages"][2] == {"role": "tool", "tool_call_id": "call_1_0", "content": "sunny"}

@@ -68,6 +68,8 @@ class _Calls:
         return made
 
     def answer(self, result: Any) -> dict[str, Any]:
+        if isinstance(result, str):  # a result logged as its text: it answers the next open call
+            return {"role": "tool", "tool_call_id": self.open.pop(0)[0] if self.open else None, "content": result}
         call = result.get("call") if isinstance(result, dict) else None
         name = call.get("name") if isinstance(call, dict) else None
         index = next((i for i, (_id, open_name) in enumerate(self.open) if open_name == name), 0 if self.open
@@ -104,6 +106,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if finish in _FAILED:
         raise ConvertProblem("empty_record", f"the logged call ended with finish_reason {finish!r}: there is no "
                              "finished answer to train on")
+    for key in ("message", "preamble"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            raise ConvertProblem("data_type", f"{key} is a {type(obj[key]).__name__}, expected text")
     history = list(obj.get("chat_history") or [])
     preamble = obj.get("preamble")
     messages = [{"role": "system", "content": preamble}] if isinstance(preamble, str) and preamble.strip() else []

@@ -105,7 +105,11 @@ class _Turns:
             raise ConvertProblem("data_type", f"{where} is a {type(item).__name__}, expected an item object")
         kind = item.get("type", "message" if "role" in item else None)
         if kind == "message":
-            role = _ROLES.get(item.get("role"), item.get("role"))
+            role = item.get("role")
+            if not isinstance(role, str):
+                raise ConvertProblem("data_type", f"{where}: role is a {type(role).__name__}, expected a name "
+                                     "such as 'user' or 'assistant'")
+            role = _ROLES.get(role, role)
             content = _content(item.get("content"), where)
             if role == "assistant":
                 turn = self.assistant()
@@ -162,7 +166,8 @@ def _refuse_unfinished(response: dict[str, Any]) -> None:
     if status == "completed":
         return
     if status == "incomplete":
-        reason = (response.get("incomplete_details") or {}).get("reason", "unknown")
+        details = response.get("incomplete_details")
+        reason = details.get("reason", "unknown") if isinstance(details, dict) else details or "unknown"
         raise ConvertProblem("incomplete_answer", f"the logged response is incomplete ({reason!r}), so its answer "
                              "is cut off (raise max_output_tokens, or drop such calls)")
     error = response.get("error")
@@ -180,9 +185,22 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                                  f"{request[key]!r}): its earlier turns are on OpenAI's servers, not in the log "
                                  "(log the whole input, or fetch it with GET /responses/{id}/input_items)")
     turns = _Turns()
-    instructions = request.get("instructions")
-    if isinstance(instructions, str) and instructions.strip():
-        turns.messages.append({"role": "system", "content": instructions})
+    # The response echoes the instructions it ran with: a stored prompt's come back there as input items.
+    instructions = request.get("instructions") if request.get("instructions") is not None else \
+        response.get("instructions")
+    if isinstance(instructions, list):
+        for i, item in enumerate(instructions):
+            turns.add(item, f"instructions[{i}]")
+    elif isinstance(instructions, str):
+        if instructions.strip():
+            turns.messages.append({"role": "system", "content": instructions})
+    elif instructions is not None:
+        raise ConvertProblem("data_type", f"the request's instructions is a {type(instructions).__name__}, "
+                             "expected text or input items")
+    elif isinstance(request.get("prompt"), dict) and request["prompt"].get("id"):
+        raise ConvertProblem("missing_history", f"the call used a stored prompt ({request['prompt']['id']!r}) "
+                             "whose instructions are on OpenAI's servers, not in the log (log the response's "
+                             "'instructions', or add the prompt's text as the system turn)")
     items = request.get("input")
     if isinstance(items, str):
         items = [{"role": "user", "content": items}]
