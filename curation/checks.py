@@ -114,8 +114,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "server_tool_call": (
         "error",
         "drop calls that used built-in tools, or replace them with your own function tools and log their results",
-        "A logged call that used a tool the provider runs itself (web search, file search, code interpreter): the "
-        "log does not hold its results, so the answer would cite what the model never saw.",
+        "A logged call, or a ChatGPT / claude.ai export, that used a tool the provider runs itself (web search, "
+        "file search, code interpreter, ChatGPT's Python and browsing): the log does not hold its results, so the "
+        "answer would cite what the model never saw.",
     ),
     "prompt_mismatch": (
         "error",

@@ -1,4 +1,4 @@
-"""`curate run` over a folder holding one file of each layout the readers learned in stop 24: every file passes
+"""`curate run` over a folder holding one file of each layout the readers learned in stops 24 and 25: every file passes
 the file check (a reader test alone skips it: the double-encoded JSONL file was refused by `curate run` while
 `read_path` read it), every record ends in a split or the rejects, and worker processes give the same bytes."""
 
@@ -64,6 +64,23 @@ def _folder(root: Path) -> tuple[Path, int]:
     pq.write_table(pa.table({"messages": pa.array(
         [[{"role": b"user", "content": q.encode()}, {"role": b"assistant", "content": a.encode()}]
          for q, a in _texts()], pa.list_(turn))}), folder / "spark.parquet")
+    records += 6
+    (folder / "chatgpt" / "conversations.json").parent.mkdir()
+    (folder / "chatgpt" / "conversations.json").write_bytes(orjson.dumps([{
+        "title": q[:20], "current_node": "a", "mapping": {
+            "r": {"id": "r", "message": None, "parent": None, "children": ["u"]},
+            "u": {"id": "u", "parent": "r", "children": ["a"], "message": {
+                "author": {"role": "user"}, "recipient": "all", "content": {"content_type": "text", "parts": [q]}}},
+            "a": {"id": "a", "parent": "u", "children": [], "message": {
+                "author": {"role": "assistant"}, "recipient": "all", "content": {"content_type": "text",
+                                                                                "parts": [a]}}}},
+    } for q, a in _texts()], option=orjson.OPT_INDENT_2))
+    records += 6
+    (folder / "claude" / "conversations.json").parent.mkdir()
+    (folder / "claude" / "conversations.json").write_bytes(orjson.dumps([{
+        "uuid": f"u{i}", "name": q[:20], "chat_messages": [{"sender": "human", "text": q, "attachments": []},
+                                                           {"sender": "assistant", "text": a}]}
+        for i, (q, a) in enumerate(_texts())]))
     records += 6
     return folder, records
 

@@ -48,9 +48,17 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     # LangSmith dataset examples
     ({"inputs": {"messages": [QA[0]]}, "outputs": {"messages": [QA[1]]}}, QA),
     ({"inputs": {"question": Q}, "outputs": {"answer": A}}, QA),
+    # layouts that were unknown_format, or read with no roles
+    ({"conv_id": "c1", "user_input": Q, "model_output": A, "toxicity": 0, "jailbreaking": 0}, QA),  # ToxicChat
+    ({"role_1": "AI Assistant", "message_1": Q, "message_2": A, "sub_topic": "Geography"}, QA),  # CAMEL
+    ({"text": f"<human>: {Q}\n<bot>: {A}"}, QA),  # LAION OIG (OpenChatKit's template)
+    ({"bot_name": "Ann", "conversation": [{"message": Q, "is_human": True}, {"message": A, "is_human": False}]},
+     QA),  # PIPPA: the speaker is a flag
+    ({"chat": [{"sender": "user", "text": Q}, {"sender": "assistant", "text": A}]}, QA),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
-        "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields"])
+        "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields",
+        "toxicchat", "camel", "oig", "pippa", "sender_chat"])
 def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     assert read(obj)["messages"] == messages
 
@@ -240,3 +248,11 @@ def test_mt_bench_turns_are_questions_not_a_dialogue() -> None:
     (item,) = convert_payload(orjson.dumps({"question_id": 81, "turns": [Q, "And its population?"]}), None, None,
                               "question.jsonl", 1)
     assert item.error is not None and item.error[0] == "unknown_format"
+
+
+def test_argilla_chosen_and_rejected_response_columns_are_a_preference_pair() -> None:
+    # argilla/ultrafeedback-binarized-preferences: refused as unknown_format
+    record = read({"source": "evol_instruct", "instruction": Q, "chosen_response": A, "chosen_rating": 5.0,
+                   "rejected_response": "Lyon.", "rejected_rating": 2.0})
+    assert record["prompt"] == [QA[0]] and record["chosen"] == [QA[1]]
+    assert record["rejected"] == [{"role": "assistant", "content": "Lyon."}]

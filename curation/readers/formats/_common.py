@@ -31,7 +31,7 @@ ROLE_ALIASES: dict[str, str] = {
     "tool": "tool",
     "function_response": "tool",
 }
-ROLE_KEYS = ("role", "from", "speaker", "author")
+ROLE_KEYS = ("role", "from", "speaker", "author", "sender")
 _EXCHANGE_KEYS = (("input", "output"), ("human", "assistant"))
 
 
@@ -201,6 +201,10 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
             messages.append({"role": "assistant", "content": turn[answered], **extra})
             continue
         role_key, content_key = _turn_keys(turn, mapping)
+        if role_key is None and type(turn.get("is_human")) is bool:
+            # PIPPA and character-chat exports mark the speaker with a flag, not a name
+            role_key, turn = "role", {"role": "user" if turn["is_human"] else "assistant",
+                                      **{k: v for k, v in turn.items() if k != "is_human"}}
         raw_role = turn.get(role_key) if role_key else None
         role = map_role(raw_role, mapping) if role_key else None
         extra = {k: v for k, v in turn.items() if k != role_key and k != content_key}

@@ -6,7 +6,8 @@ Recognised (the markup is unambiguous, so parsing it loses nothing): ChatML (``<
 of openassistant-guanaco, Gemma (``<start_of_turn>user ... <end_of_turn>``), Zephyr and Phi-3 (``<|user|>
 ... </s>`` or ``<|end|>``), Vicuna v1.1 (``... USER: q ASSISTANT: a</s>``, the preamble is the system prompt)
 the Alpaca prompt template (``### Instruction:`` / ``### Input:`` / ``### Response:``) and plain speaker
-lines (Anthropic HH's ``\n\nHuman: ... \n\nAssistant: ...``, DeepSeek's ``User: ... Assistant: ...``). A ``text``
+lines (Anthropic HH's ``\n\nHuman: ... \n\nAssistant: ...``, DeepSeek's ``User: ... Assistant: ...``, OIG's
+``<human>: ... <bot>: ...``). A ``text``
 without such markup is pretraining text, not a conversation, and is reported as such by the reader.
 """
 
@@ -54,6 +55,9 @@ def _only_markup_left(rest: str) -> bool:
         rest = rest.replace(marker, "")
     return not rest.strip()
 _SPEAKER = re.compile(r"(?:^|\n)[ \t]*(Human|User|Assistant)[ \t]*:[ \t]?")
+# OpenChatKit's template, which LAION's OIG writes: "<human>: ...\n<bot>: ..."
+_TAG_SPEAKER = re.compile(r"(?:^|\n)[ \t]*<(human|bot)>:[ \t]?")
+_USER_SPEAKERS = frozenset({"Human", "User", "human"})
 
 def style(text: Any) -> str | None:
     if not isinstance(text, str):
@@ -77,6 +81,8 @@ def style(text: Any) -> str | None:
         return "vicuna"
     if ("Human:" in text or "User:" in text) and "Assistant:" in text and _speaker_turns(text):
         return "speaker"
+    if "<human>:" in text and "<bot>:" in text and _speaker_turns(text, pattern=_TAG_SPEAKER):
+        return "tag_speaker"
     return None
 
 
@@ -87,14 +93,15 @@ def _alpaca_preamble(text: str) -> bool:
     return not preamble or preamble.startswith("Below is an instruction")
 
 
-def _speaker_turns(text: str, min_turns: int = 2) -> list[tuple[str, str]] | None:
+def _speaker_turns(text: str, min_turns: int = 2, pattern: re.Pattern[str] = _SPEAKER,
+                   ) -> list[tuple[str, str]] | None:
     """Turns of a transcript whose lines open with ``Human:`` / ``User:`` and ``Assistant:``; None unless the text
     opens with the user's turn, the speakers alternate and every turn says something (prose before the first
     speaker, a story quoting a chat log, is not a transcript)."""
-    parts = _SPEAKER.split(text)
+    parts = pattern.split(text)
     if parts[0].strip():
         return None
-    turns = [("user" if parts[i] in ("Human", "User") else "assistant", _strip_eos(parts[i + 1]))
+    turns = [("user" if parts[i] in _USER_SPEAKERS else "assistant", _strip_eos(parts[i + 1]))
              for i in range(1, len(parts) - 1, 2)]
     if len(turns) < min_turns or any(role != ("user" if n % 2 == 0 else "assistant")
                                      for n, (role, _) in enumerate(turns)) \
@@ -217,8 +224,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         return [(None, {"messages": _pipe(text, mapping)}, None)]
     if kind == "alpaca":
         return [(None, {"messages": _alpaca(text)}, None)]
-    if kind == "speaker":
-        pairs = _speaker_turns(text) or []
+    if kind in ("speaker", "tag_speaker"):
+        pairs = _speaker_turns(text, pattern=_SPEAKER if kind == "speaker" else _TAG_SPEAKER) or []
         return [(None, {"messages": [{"role": r, "content": body} for r, body in pairs]}, None)]
     if kind == "vicuna":
         roles = {"SYSTEM": "system", "USER": "user", "ASSISTANT": "assistant"}

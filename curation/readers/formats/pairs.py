@@ -18,9 +18,11 @@ from curation.readers.formats._common import convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
-PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human", "input_text")
+# user_input/model_output: LMSYS ToxicChat; message_1/message_2: CAMEL's role-playing sets (the AI user asks).
+PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human", "input_text",
+               "user_input", "message_1")
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
-               "generated_solution")
+               "generated_solution", "model_output", "message_2")
 SYSTEM_KEYS = ("system_prompt", "definition")
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal"})
 

@@ -28,7 +28,8 @@ from curation.readers.mapping import FieldMapping
 
 NAME = "preference"
 KEYS = frozenset({
-    "chosen", "rejected", "chosen_messages", "rejected_messages", "prompt", "conversations", "messages",
+    "chosen", "rejected", "chosen_messages", "rejected_messages", "chosen_response", "rejected_response", "prompt",
+    "conversations", "messages",
     "instruction", "input", "question", "query", "tools",
 })
 
@@ -37,7 +38,8 @@ _HH_ROLES = {"Human": "user", "Assistant": "assistant"}
 
 
 def is_preference(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return ("chosen" in obj and "rejected" in obj) or ("chosen_messages" in obj and "rejected_messages" in obj)
+    return ("chosen" in obj and "rejected" in obj) or ("chosen_messages" in obj and "rejected_messages" in obj) \
+        or ("chosen_response" in obj and "rejected_response" in obj)
 
 
 def _sides(obj: dict[str, Any]) -> tuple[Any, Any]:
@@ -45,6 +47,8 @@ def _sides(obj: dict[str, Any]) -> tuple[Any, Any]:
     ``chosen``/``rejected`` when both are there, since the latter are then often the bare reply texts."""
     if isinstance(obj.get("chosen_messages"), list) and isinstance(obj.get("rejected_messages"), list):
         return obj["chosen_messages"], obj["rejected_messages"]
+    if "chosen" not in obj and "chosen_response" in obj:  # argilla's UltraFeedback binarized preferences
+        return obj.get("chosen_response"), obj.get("rejected_response")
     return obj.get("chosen"), obj.get("rejected")
 
 

@@ -1,0 +1,137 @@
+"""ChatGPT's data export (Settings > Data controls > Export: ``conversations.json``): an array of conversations,
+each a tree of messages under ``mapping`` (``{node_id: {"message", "parent", "children"}}``) with
+``current_node`` the leaf the user last saw.
+
+The conversation is the path from the root to ``current_node``: an edited question or a regenerated answer
+is a sibling branch the user moved away from, so it is not a turn. Hidden messages (the empty system
+message every export starts with, ChatGPT's own context) are left out; the user's custom instructions
+(``user_editable_context``) are the system turn they were. ``thoughts`` (a reasoning model's summaries) are the
+answer's ``reasoning_content``; the "Thought for N seconds" recap is left out. A message to a tool ChatGPT
+runs itself (browsing, Python, image generation: ``recipient`` other than ``all``) or from one makes the
+record ``server_tool_call``: the export lacks what the tool returned to the model in full, so the answer
+would cite what the training data never shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats._common import ConvertProblem
+from curation.readers.mapping import FieldMapping
+
+NAME = "chatgpt_export"
+KEYS = frozenset({"mapping", "current_node"})
+_SKIPPED_CONTENT = frozenset({"reasoning_recap", "model_editable_context"})
+
+
+def is_chatgpt_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    return "current_node" in obj and isinstance(obj.get("mapping"), dict)
+
+
+def _path(tree: dict[str, Any], leaf: Any) -> list[dict[str, Any]]:
+    """Nodes from the root to ``leaf`` (or, with no leaf named, down the newest child of each node)."""
+    if leaf is None or leaf not in tree:
+        roots = [node for node in tree.values() if isinstance(node, dict) and node.get("parent") in (None, "")]
+        if not roots:
+            raise ConvertProblem("data_type", "the conversation's mapping has no root message (no node without a "
+                                 "parent)")
+        path, node, seen = [], roots[0], set()
+        while isinstance(node, dict) and id(node) not in seen:
+            seen.add(id(node))
+            path.append(node)
+            children = node.get("children") or []
+            node = tree.get(children[-1]) if isinstance(children, list) and children else None
+        return path
+    path, seen, key = [], set(), leaf
+    while key is not None and key in tree and key not in seen:
+        seen.add(key)
+        node = tree[key]
+        if not isinstance(node, dict):
+            raise ConvertProblem("data_type", f"mapping[{key!r}] is a {type(node).__name__}, expected a node object")
+        path.append(node)
+        key = node.get("parent")
+    return path[::-1]
+
+
+def _hidden(message: dict[str, Any]) -> bool:
+    metadata = message.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get("is_visually_hidden_from_conversation"))
+
+
+def _parts(content: dict[str, Any], where: str) -> Any:
+    """A message's words: text parts as one string; an uploaded image as an image part naming its pointer
+    (``file-service://...``), which the checks report, since the export holds no image bytes."""
+    kind = content.get("content_type")
+    if kind == "user_editable_context":
+        texts = [content[k] for k in ("user_profile", "user_instructions") if isinstance(content.get(k), str)]
+        return "\n\n".join(t.strip() for t in texts if t.strip())
+    if kind in ("code", "execution_output", "tether_quote", "tether_browsing_display", "system_error"):
+        return content.get("text") if isinstance(content.get("text"), str) else content.get("result")
+    parts = content.get("parts")
+    if not isinstance(parts, list):
+        raise ConvertProblem("data_type", f"{where}: a {kind!r} content with no parts list")
+    if all(isinstance(p, str) for p in parts):
+        return "\n".join(parts)
+    converted: list[Any] = []
+    for part in parts:
+        if isinstance(part, str):
+            if part:
+                converted.append({"type": "text", "text": part})
+        elif isinstance(part, dict) and part.get("content_type") == "image_asset_pointer":
+            converted.append({"type": "image_url", "image_url": {"url": part.get("asset_pointer")}})
+        else:
+            converted.append(part)  # audio or another asset: kept for the checks to name
+    return converted
+
+
+def _thoughts(content: dict[str, Any]) -> str | None:
+    thoughts = content.get("thoughts")
+    if not isinstance(thoughts, list):
+        return None
+    texts = [t.get("content") or t.get("summary") for t in thoughts if isinstance(t, dict)]
+    joined = "\n\n".join(t.strip() for t in texts if isinstance(t, str) and t.strip())
+    return joined or None
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    messages: list[dict[str, Any]] = []
+    reasoning: str | None = None
+    for node in _path(obj["mapping"], obj.get("current_node")):
+        message = node.get("message")
+        if not isinstance(message, dict) or _hidden(message):
+            continue
+        where = f"message {message.get('id', '?')!r}"
+        author = message.get("author")
+        role = author.get("role") if isinstance(author, dict) else None
+        content = message.get("content")
+        if not isinstance(content, dict):
+            raise ConvertProblem("data_type", f"{where}: content is a {type(content).__name__}, expected an object")
+        kind = content.get("content_type")
+        recipient = message.get("recipient", "all")
+        if role == "tool" or (role == "assistant" and recipient not in ("all", None)):
+            tool = author.get("name") if role == "tool" and isinstance(author, dict) else recipient
+            raise ConvertProblem("server_tool_call", f"{where} is a call to ChatGPT's own tool {tool!r}, whose full "
+                                 "results are not in the export, so the answer would cite what the training data "
+                                 "never shows (drop such conversations, or keep them as a separate set)")
+        if kind in _SKIPPED_CONTENT:
+            continue
+        if kind == "thoughts":
+            reasoning = _thoughts(content) or reasoning
+            continue
+        text = _parts(content, where)
+        if role == "system" and not text:
+            continue  # the empty system message an export starts with
+        if kind == "user_editable_context":
+            role = "system"  # the custom instructions: written by the user, given to the model as its system text
+        turn: dict[str, Any] = {"role": role, "content": text}
+        if role == "assistant":
+            if reasoning is not None:
+                turn["reasoning_content"] = reasoning
+                reasoning = None
+            last = messages[-1] if messages else None
+            if last is not None and last["role"] == "assistant" and isinstance(last["content"], str) \
+                    and isinstance(text, str) and "reasoning_content" not in turn:
+                last["content"] = f"{last['content']}\n\n{text}"  # one answer written as several messages
+                continue
+        messages.append(turn)
+    return [(None, {"messages": messages}, None)]  # title, model and ids stay the record's fields

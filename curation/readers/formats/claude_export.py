@@ -1,0 +1,74 @@
+"""Claude's data export (claude.ai Settings > Privacy > Export data: ``conversations.json``): an array of
+conversations ``{"uuid", "name", "chat_messages": [{"sender": "human" | "assistant", "text", "content"?,
+"attachments"?, "files"?}]}``.
+
+A message's words are its ``text`` (or, in newer exports, the text blocks of ``content``). A pasted or uploaded
+document's ``extracted_content`` is what the model read beside the question, so it is part of the user's turn,
+after the question as claude.ai sends it. ``thinking`` blocks are the answer's reasoning. A tool use in
+``content`` (web search, analysis) makes the record ``server_tool_call``: the tool runs on Anthropic's side
+and the export does not hold all it returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.readers.formats._common import ConvertProblem
+from curation.readers.mapping import FieldMapping
+
+NAME = "claude_export"
+KEYS = frozenset({"chat_messages", "uuid"})  # the uuid is the record id
+_ROLES = {"human": "user", "assistant": "assistant"}
+
+
+def is_claude_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    messages = obj.get("chat_messages")
+    return isinstance(messages, list) and all(isinstance(m, dict) and "sender" in m for m in messages)
+
+
+def _thinking(message: dict[str, Any]) -> str | None:
+    blocks = message.get("content")
+    texts = [b["thinking"] for b in blocks if isinstance(b, dict) and b.get("type") == "thinking"
+             and isinstance(b.get("thinking"), str) and b["thinking"].strip()] if isinstance(blocks, list) else []
+    return "\n\n".join(texts) or None
+
+
+def _text(message: dict[str, Any], where: str) -> str:
+    blocks = message.get("content")
+    if isinstance(blocks, list) and blocks:
+        texts = []
+        for block in blocks:
+            kind = block.get("type") if isinstance(block, dict) else None
+            if kind in ("tool_use", "tool_result", "server_tool_use", "web_search_tool_result"):
+                name = block.get("name", kind)
+                raise ConvertProblem("server_tool_call", f"{where} holds a {kind} ({name!r}): a tool Claude ran on "
+                                     "Anthropic's side, whose full results are not in the export, so the answer "
+                                     "would cite what the training data never shows")
+            if kind == "text" and isinstance(block.get("text"), str):
+                texts.append(block["text"])
+        if texts:
+            return "\n\n".join(texts)
+    text = message.get("text")
+    if text is not None and not isinstance(text, str):
+        raise ConvertProblem("data_type", f"{where}: text is a {type(text).__name__}, expected text")
+    return text or ""
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    messages: list[dict[str, Any]] = []
+    for i, message in enumerate(obj["chat_messages"]):
+        where = f"chat_messages[{i}]"
+        sender = message.get("sender")
+        role = _ROLES.get(sender.lower(), sender) if isinstance(sender, str) else sender
+        text = _text(message, where)
+        attached = [a.get("extracted_content") for a in message.get("attachments") or [] if isinstance(a, dict)]
+        documents = [a for a in attached if isinstance(a, str) and a.strip()]
+        if documents:
+            text = "\n\n".join([text, *documents]) if text else "\n\n".join(documents)
+        turn: dict[str, Any] = {"role": role, "content": text}
+        thinking = _thinking(message) if role == "assistant" else None
+        if thinking is not None:  # extended thinking: the answer's reasoning, not its words
+            turn["reasoning_content"] = thinking
+        messages.append(turn)
+    uuid = obj.get("uuid")
+    return [(str(uuid) if uuid not in (None, "") else None, {"messages": messages}, None)]

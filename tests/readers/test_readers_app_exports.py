@@ -1,0 +1,106 @@
+"""The data exports of ChatGPT and claude.ai (``conversations.json``): what a team holds of its own chats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from curation.readers import read_path
+
+
+def _node(key: str, parent: str | None, children: list[str], role: str | None, content: Any = None,
+          **message: Any) -> dict[str, Any]:
+    body = None if role is None else {"id": key, "author": {"role": role, "name": None, "metadata": {}},
+                                      "create_time": 1.7e9, "content": content, "status": "finished_successfully",
+                                      "weight": 1.0, "metadata": {}, "recipient": "all", **message}
+    return {"id": key, "message": body, "parent": parent, "children": children}
+
+
+def _text(*parts: Any) -> dict[str, Any]:
+    return {"content_type": "text", "parts": list(parts)}
+
+
+def _chatgpt(title: str, nodes: list[dict[str, Any]], current: str) -> dict[str, Any]:
+    return {"title": title, "create_time": 1.7e9, "update_time": 1.7e9, "mapping": {n["id"]: n for n in nodes},
+            "moderation_results": [], "current_node": current, "plugin_ids": None, "conversation_id": f"c-{title}",
+            "default_model_slug": "gpt-4o", "id": f"c-{title}"}
+
+
+def _chats(tmp_path: Path, name: str, chats: list[dict[str, Any]]) -> list[Any]:
+    path = tmp_path / name
+    path.write_bytes(orjson.dumps(chats, option=orjson.OPT_INDENT_2))
+    return list(read_path(path))
+
+
+def test_a_chatgpt_export_is_one_record_per_conversation_along_the_branch_the_user_kept(tmp_path: Path) -> None:
+    hidden = {"is_visually_hidden_from_conversation": True}
+    plain = _chatgpt("Capital", [
+        _node("root", None, ["sys"], None),
+        _node("sys", "root", ["ctx"], "system", _text(""), metadata=hidden),
+        _node("ctx", "sys", ["q1", "q1b"], "user", {"content_type": "user_editable_context",
+                                                   "user_profile": "I teach.", "user_instructions": "Be brief."}),
+        _node("q1", "ctx", ["a1"], "user", _text("Capital of France?")),
+        _node("a1", "q1", [], "assistant", _text("Paris.")),
+        # the user edited the question: the new branch is the conversation, the old one is not
+        _node("q1b", "ctx", ["t", "a2"], "user", _text("Capital of Italy?")),
+        _node("t", "q1b", ["recap"], "assistant", {"content_type": "thoughts", "thoughts": [
+            {"summary": "Recall", "content": "Italy's capital is Rome."}]}),
+        _node("recap", "t", ["a2"], "assistant", {"content_type": "reasoning_recap", "content": "Thought for 2s"}),
+        _node("a2", "recap", [], "assistant", _text("Rome.")),
+    ], current="a2")
+    image = _chatgpt("Photo", [
+        _node("r", None, ["u"], None),
+        _node("u", "r", ["a"], "user", {"content_type": "multimodal_text", "parts": [
+            {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-abc", "width": 10},
+            "What is this?"]}),
+        _node("a", "u", [], "assistant", _text("A cat.")),
+    ], current="a")
+    python = _chatgpt("Sum", [
+        _node("r", None, ["u"], None),
+        _node("u", "r", ["c"], "user", _text("Sum 1..100?")),
+        _node("c", "u", ["o"], "assistant", {"content_type": "code", "language": "unknown",
+                                             "text": "sum(range(101))"}, recipient="python"),
+        _node("o", "c", ["a"], "tool", {"content_type": "execution_output", "text": "5050"}),
+        _node("a", "o", [], "assistant", _text("5050.")),
+    ], current="a")
+    items = _chats(tmp_path, "conversations.json", [plain, image, python])
+    assert [i.format for i in items] == ["chatgpt_export"] * 3
+    first = items[0]
+    assert first.error is None and first.record["id"] == "c-Capital"
+    assert first.record["messages"] == [
+        {"role": "system", "content": "I teach.\n\nBe brief."}, {"role": "user", "content": "Capital of Italy?"},
+        {"role": "assistant", "content": "Rome.", "reasoning": "Italy's capital is Rome."}]
+    assert first.record["metadata"]["fields"]["title"] == "Capital"
+    assert "mapping" not in first.record["metadata"]["fields"]
+    assert items[1].record["messages"][0]["content"] == [
+        {"type": "image_url", "image_url": {"url": "file-service://file-abc"}},
+        {"type": "text", "text": "What is this?"}]
+    assert items[2].error[0] == "server_tool_call" and "'python'" in items[2].error[1]
+
+
+def test_a_claude_export_reads_attachments_thinking_and_refuses_server_tools(tmp_path: Path) -> None:
+    def message(sender: str, text: str, **extra: Any) -> dict[str, Any]:
+        return {"uuid": f"m-{text[:3]}", "text": text, "sender": sender, "created_at": "2025-01-01T00:00:00Z",
+                "attachments": [], "files": [], **extra}
+
+    doc = {"file_name": "notes.txt", "file_size": 20, "file_type": "txt", "extracted_content": "Q3 revenue: 4M."}
+    chats = [
+        {"uuid": "u1", "name": "Revenue", "created_at": "2025", "updated_at": "2025", "account": {"uuid": "a"},
+         "chat_messages": [message("human", "Summarise the notes.", attachments=[doc]),
+                           message("assistant", "Revenue was 4M.", content=[
+                               {"type": "thinking", "thinking": "The notes give 4M."},
+                               {"type": "text", "text": "Revenue was 4M."}])]},
+        {"uuid": "u2", "name": "News", "chat_messages": [
+            message("human", "News today?"),
+            message("assistant", "", content=[{"type": "tool_use", "name": "web_search", "input": {"q": "news"}},
+                                              {"type": "text", "text": "Today..."}])]},
+    ]
+    first, second = _chats(tmp_path, "conversations.json", chats)
+    assert first.error is None and first.format == "claude_export" and first.record["id"] == "u1"
+    assert first.record["messages"] == [
+        {"role": "user", "content": "Summarise the notes.\n\nQ3 revenue: 4M."},
+        {"role": "assistant", "content": "Revenue was 4M.", "reasoning": "The notes give 4M."}]
+    assert first.record["metadata"]["fields"]["name"] == "Revenue"
+    assert second.error[0] == "server_tool_call" and "web_search" in second.error[1]
