@@ -33,6 +33,10 @@ COMPRESSED_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2", ".xz")
 # What a Hugging Face dataset repository or cache holds beside its data: a description of the data, not
 # records. A folder walk leaves these out, as `datasets.load_dataset` does; given by name, they are read.
 HF_METADATA_NAMES = frozenset({"dataset_infos.json", "dataset_info.json", "dataset_dict.json", "state.json"})
+# What a ChatGPT or claude.ai data export holds beside its conversations.json: the account, feedback on single
+# messages, share links, projects. Left out of a walk over a folder holding a conversations.json.
+EXPORT_ACCOUNT_NAMES = frozenset({"user.json", "message_feedback.json", "shared_conversations.json", "users.json",
+                                  "projects.json"})
 BINARY_SUFFIXES = (".parquet", ".arrow", ".xlsx")
 SUPPORTED_HINT = (
     "put .jsonl/.json/.csv/.tsv/.parquet/.arrow/.xlsx files (optionally .gz/.zst) or a datasets save_to_disk folder "
@@ -129,6 +133,8 @@ def is_supported_file(path: Path) -> bool:
     """Whether a directory walk should pick this file up (by name; content decides the container later)."""
     name = path.name.lower()
     if name.startswith(".") or name in HF_METADATA_NAMES:
+        return False
+    if name in EXPORT_ACCOUNT_NAMES and (path.parent / "conversations.json").is_file():
         return False
     for suffix in COMPRESSED_SUFFIXES:
         if name.endswith(suffix):

@@ -104,3 +104,21 @@ def test_a_claude_export_reads_attachments_thinking_and_refuses_server_tools(tmp
         {"role": "assistant", "content": "Revenue was 4M.", "reasoning": "The notes give 4M."}]
     assert first.record["metadata"]["fields"]["name"] == "Revenue"
     assert second.error[0] == "server_tool_call" and "web_search" in second.error[1]
+
+
+def test_an_unzipped_export_folder_reads_its_conversations_not_its_account_files(tmp_path: Path) -> None:
+    from curation.readers import expand_inputs
+
+    # each account file was one or more unknown_format rejects in every run over the export folder
+    (tmp_path / "conversations.json").write_bytes(b"[]")
+    (tmp_path / "user.json").write_bytes(b'{"id": "user-1", "email": "a@example.com", "chatgpt_plus_user": true}')
+    (tmp_path / "message_feedback.json").write_bytes(b'[{"id": "f1", "conversation_id": "c1", "rating": "thumbsUp"}]')
+    (tmp_path / "shared_conversations.json").write_bytes(b'[{"id": "s1", "conversation_id": "c1", "title": "T"}]')
+    (tmp_path / "users.json").write_bytes(b'[{"uuid": "u", "full_name": "A"}]')
+    (tmp_path / "projects.json").write_bytes(b'[{"uuid": "p", "name": "P", "docs": []}]')
+    assert [p.name for p in expand_inputs([tmp_path])] == ["conversations.json"]
+    # without conversations.json beside them the names mean nothing special; named directly, a file is read
+    (tmp_path / "conversations.json").unlink()
+    assert len(expand_inputs([tmp_path])) == 5
+    (tmp_path / "conversations.json").write_bytes(b"[]")
+    assert expand_inputs([tmp_path / "user.json"]) == [tmp_path / "user.json"]
