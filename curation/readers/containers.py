@@ -431,8 +431,9 @@ def _skip_break_run(stream: _ArrayStream, pos: int) -> tuple[int, int, int]:
 def _too_many_breaks(index: int, offset: int, raw: bytes) -> BrokenPayload:
     return BrokenPayload(
         "not_json", f"element {index}: more than {_MAX_BREAKS} breaks in the brackets (stray ']' or '}}', arrays "
-        f"appended): this is not one JSON array; the rest of the file from byte {offset:,} is not read (fix: "
-        "write one array, or one record per line as JSONL)", raw)
+        f"appended): this is not one JSON array; from byte {offset:,} on, the elements are read and each further "
+        "break is stepped over without a reject of its own (fix: write one array, or one record per line as JSONL)",
+        raw)
 
 
 def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
@@ -470,9 +471,11 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                     raw = bytes(stream.buf[pos : pos + _RAW_KEEP])
                     pos, run, last = _skip_break_run(stream, after + 1 if follows in (b",", b"[") else after)
                     breaks += 1
-                    if breaks > _MAX_BREAKS:
-                        yield None, index, _too_many_breaks(index, offset, raw)
-                        return
+                    if breaks > _MAX_BREAKS:  # one reject says so; later breaks are stepped over, no record lost
+                        if breaks == _MAX_BREAKS + 1:
+                            yield None, index, _too_many_breaks(index, offset, raw)
+                            index += 1
+                        continue
                     where = f"at byte {offset:,}" if run == 1 else (
                         f"at byte {offset:,}, the first of {run:,} breaks in a row (to byte {last:,}) with no element "
                         "between them")
@@ -515,8 +518,12 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                     # the stray brace is one reject and the elements after it are read.
                     breaks += 1
                     if breaks > _MAX_BREAKS:
-                        yield None, index, _too_many_breaks(index, offset, bytes(stream.buf[pos : pos + _RAW_KEEP]))
-                        return
+                        if breaks == _MAX_BREAKS + 1:
+                            raw = bytes(stream.buf[pos : pos + _RAW_KEEP])
+                            yield None, index, _too_many_breaks(index, offset, raw)
+                            index += 1
+                        pos = after + 1 if stream.buf[after : after + 1] == b"," else after
+                        continue
                     yield None, index, BrokenPayload(
                         "not_json", f"element {index}: a stray '}}' at byte {offset:,} was skipped; the elements "
                         "after it are read (fix the brackets there: each element must be one JSON value)",

@@ -655,12 +655,17 @@ def test_a_run_of_bracket_breaks_is_one_reject_and_the_rejects_are_capped(tmp_pa
     items = list(read_path(storm))
     assert [i.error[0] if i.error else None for i in items] == [None, "not_json"]
     assert "300,000" in items[1].error[1]
-    # breaks with elements between them are each named, up to a cap; past it the rest of the file is one reject
+    # breaks with elements between them are each named, up to a cap; past it one reject says so and every later
+    # element is still read (5,000 arrays appended: all 5,000 records)
     many = _write(tmp_path / "many.json", b"[" + b"],".join(_RECORD % (n, n) for n in range(500)) + b"]")
     items = list(read_path(many))
     broken = [i for i in items if i.error]
-    assert len(broken) <= 101 and "not one JSON array" in broken[-1].error[1]
-    assert sum(1 for i in items if i.record) == 101
+    assert len(broken) == 101 and "not one JSON array" in broken[-1].error[1]
+    assert sum(1 for i in items if i.record) == 500
+    appended = _write(tmp_path / "appended.json", b"".join(b"[%s]" % (_RECORD % (n, n)) for n in range(5000)))
+    assert sum(1 for i in read_path(appended) if i.record) == 5000
+    braces = _write(tmp_path / "braces.json", b"[" + b"},".join(_RECORD % (n, n) for n in range(2000)) + b"]")
+    assert sum(1 for i in read_path(braces) if i.record) == 2000
 
 
 def test_a_comma_after_the_closing_bracket_rejects_nothing(tmp_path: Path) -> None:
