@@ -122,3 +122,33 @@ def test_an_unzipped_export_folder_reads_its_conversations_not_its_account_files
     assert len(expand_inputs([tmp_path])) == 5
     (tmp_path / "conversations.json").write_bytes(b"[]")
     assert expand_inputs([tmp_path / "user.json"]) == [tmp_path / "user.json"]
+
+
+def test_chatgpt_export_faults_found_by_an_adversarial_pass(tmp_path: Path) -> None:
+    hidden = {"is_visually_hidden_from_conversation": True, "is_user_system_message": True}
+    chat = _chatgpt("Stop", [
+        _node("r", None, ["ctx"], None),
+        # real exports hide the custom instructions too: they were dropped
+        _node("ctx", "r", ["u1"], "user", {"content_type": "user_editable_context", "user_instructions": "Be brief."},
+              metadata=hidden),
+        _node("u1", "ctx", ["t"], "user", _text("hello")),
+        _node("t", "u1", ["u2"], "assistant", {"content_type": "thoughts", "thoughts": [{"content": "THINK-1"}]}),
+        # the user stopped the answer and asked again: the thoughts were given to the next answer
+        _node("u2", "t", ["err"], "user", _text("next")),
+        _node("err", "u2", ["a"], "system", {"content_type": "system_error", "text": "Error getting link"}),
+        _node("a", "err", ["a2"], "assistant", _text("ans2")),
+        _node("a2", "a", [], "assistant", _text("more")),
+    ], current="a2")
+    bad = _chatgpt("Bad", [_node("r", None, ["u"], None), _node("u", "r", [], "user", {"content_type": ["text"]})],
+                   current="u")
+    items = _chats(tmp_path, "conversations.json", [chat, bad])
+    assert items[0].record["messages"] == [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"},
+        {"role": "user", "content": "next"}, {"role": "assistant", "content": "ans2\n\nmore"}]
+    assert items[1].error[0] == "data_type" and "Error" not in items[1].error[1]
+    # another record's plain `mapping` column is not an export tree; `messages` beside chat_messages win
+    other = _chats(tmp_path, "other.json", [
+        {"instruction": "2+2?", "output": "4", "mapping": {"a": "b"}, "current_node": "a"},
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+         "chat_messages": [{"sender": "human", "text": "x"}]}])
+    assert [i.format for i in other] == ["alpaca", "openai"]

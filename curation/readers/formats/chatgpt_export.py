@@ -25,12 +25,15 @@ _SKIPPED_CONTENT = frozenset({"reasoning_recap", "model_editable_context"})
 
 
 def is_chatgpt_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return "current_node" in obj and isinstance(obj.get("mapping"), dict)
+    tree = obj.get("mapping")
+    # the nodes are objects with a message slot: a plain `mapping` column of another record is not a tree
+    return "current_node" in obj and isinstance(tree, dict) and bool(tree) and all(
+        isinstance(node, dict) and "message" in node for node in tree.values())
 
 
 def _path(tree: dict[str, Any], leaf: Any) -> list[dict[str, Any]]:
     """Nodes from the root to ``leaf`` (or, with no leaf named, down the newest child of each node)."""
-    if leaf is None or leaf not in tree:
+    if not isinstance(leaf, str) or leaf not in tree:
         roots = [node for node in tree.values() if isinstance(node, dict) and node.get("parent") in (None, "")]
         if not roots:
             raise ConvertProblem("data_type", "the conversation's mapping has no root message (no node without a "
@@ -43,7 +46,7 @@ def _path(tree: dict[str, Any], leaf: Any) -> list[dict[str, Any]]:
             node = tree.get(children[-1]) if isinstance(children, list) and children else None
         return path
     path, seen, key = [], set(), leaf
-    while key is not None and key in tree and key not in seen:
+    while isinstance(key, str) and key in tree and key not in seen:
         seen.add(key)
         node = tree[key]
         if not isinstance(node, dict):
@@ -54,8 +57,10 @@ def _path(tree: dict[str, Any], leaf: Any) -> list[dict[str, Any]]:
 
 
 def _hidden(message: dict[str, Any]) -> bool:
+    """ChatGPT's own hidden context; the user's custom instructions are hidden too, but they are the system turn."""
     metadata = message.get("metadata")
-    return isinstance(metadata, dict) and bool(metadata.get("is_visually_hidden_from_conversation"))
+    return isinstance(metadata, dict) and bool(metadata.get("is_visually_hidden_from_conversation")) \
+        and not metadata.get("is_user_system_message")
 
 
 def _parts(content: dict[str, Any], where: str) -> Any:
@@ -108,6 +113,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             raise ConvertProblem("data_type", f"{where}: content is a {type(content).__name__}, expected an object")
         kind = content.get("content_type")
         recipient = message.get("recipient", "all")
+        if not isinstance(kind, str) or not isinstance(recipient, str | None):
+            raise ConvertProblem("data_type", f"{where}: content_type and recipient must be text")
         if role == "tool" or (role == "assistant" and recipient not in ("all", None)):
             tool = author.get("name") if role == "tool" and isinstance(author, dict) else recipient
             raise ConvertProblem("server_tool_call", f"{where} is a call to ChatGPT's own tool {tool!r}, whose full "
@@ -119,8 +126,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             reasoning = _thoughts(content) or reasoning
             continue
         text = _parts(content, where)
-        if role == "system" and not text:
-            continue  # the empty system message an export starts with
+        if role == "system" and (not text or kind == "system_error"):
+            continue  # the empty system message an export starts with; a tool's error shown to the user
+        if role != "assistant":
+            reasoning = None  # thoughts of an answer the user stopped belong to no later answer
         if kind == "user_editable_context":
             role = "system"  # the custom instructions: written by the user, given to the model as its system text
         turn: dict[str, Any] = {"role": role, "content": text}
@@ -129,9 +138,16 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                 turn["reasoning_content"] = reasoning
                 reasoning = None
             last = messages[-1] if messages else None
-            if last is not None and last["role"] == "assistant" and isinstance(last["content"], str) \
+            if last is not None and last["role"] == "assistant" and isinstance(last["content"], list | str) \
                     and isinstance(text, str) and "reasoning_content" not in turn:
-                last["content"] = f"{last['content']}\n\n{text}"  # one answer written as several messages
+                if text:  # one answer written as several messages: joined once at the end (no quadratic concat)
+                    if isinstance(last["content"], str):
+                        last["content"] = [last["content"]] if last["content"] else []
+                    last["content"].append(text)
+                    last["_pieces"] = True
                 continue
         messages.append(turn)
+    for turn in messages:
+        if turn.pop("_pieces", False):
+            turn["content"] = "\n\n".join(turn["content"])
     return [(None, {"messages": messages}, None)]  # title, model and ids stay the record's fields

@@ -23,7 +23,8 @@ _ROLES = {"human": "user", "assistant": "assistant"}
 
 def is_claude_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     messages = obj.get("chat_messages")
-    return isinstance(messages, list) and all(isinstance(m, dict) and "sender" in m for m in messages)
+    return "messages" not in obj and isinstance(messages, list) and all(
+        isinstance(m, dict) and "sender" in m for m in messages)
 
 
 def _thinking(message: dict[str, Any]) -> str | None:
@@ -44,7 +45,7 @@ def _text(message: dict[str, Any], where: str) -> str:
                 raise ConvertProblem("server_tool_call", f"{where} holds a {kind} ({name!r}): a tool Claude ran on "
                                      "Anthropic's side, whose full results are not in the export, so the answer "
                                      "would cite what the training data never shows")
-            if kind == "text" and isinstance(block.get("text"), str):
+            if kind == "text" and isinstance(block.get("text"), str) and block["text"]:
                 texts.append(block["text"])
         if texts:
             return "\n\n".join(texts)

@@ -104,6 +104,8 @@ class _Turns:
         if not isinstance(item, dict):
             raise ConvertProblem("data_type", f"{where} is a {type(item).__name__}, expected an item object")
         kind = item.get("type", "message" if "role" in item else None)
+        if kind is not None and not isinstance(kind, str):
+            raise ConvertProblem("data_type", f"{where}: type is a {type(kind).__name__}, expected an item type name")
         if kind == "message":
             role = item.get("role")
             if not isinstance(role, str):
