@@ -428,6 +428,14 @@ def _skip_break_run(stream: _ArrayStream, pos: int) -> tuple[int, int, int]:
         pos = after + 1
 
 
+def _capped(breaks: int, index: int, offset: int, broken: BrokenPayload) -> BrokenPayload | None:
+    """The reject for a file's ``breaks``-th bracket break: its own up to the cap, one saying so at the cap,
+    none past it (the elements after every break are still read)."""
+    if breaks <= _MAX_BREAKS:
+        return broken
+    return _too_many_breaks(index, offset, broken.raw) if breaks == _MAX_BREAKS + 1 else None
+
+
 def _too_many_breaks(index: int, offset: int, raw: bytes) -> BrokenPayload:
     return BrokenPayload(
         "not_json", f"element {index}: more than {_MAX_BREAKS} breaks in the brackets (stray ']' or '}}', arrays "
@@ -470,19 +478,16 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                             b",": "a stray ']'"}[follows]
                     raw = bytes(stream.buf[pos : pos + _RAW_KEEP])
                     pos, run, last = _skip_break_run(stream, after + 1 if follows in (b",", b"[") else after)
-                    breaks += 1
-                    if breaks > _MAX_BREAKS:  # one reject says so; later breaks are stepped over, no record lost
-                        if breaks == _MAX_BREAKS + 1:
-                            yield None, index, _too_many_breaks(index, offset, raw)
-                            index += 1
-                        continue
                     where = f"at byte {offset:,}" if run == 1 else (
                         f"at byte {offset:,}, the first of {run:,} breaks in a row (to byte {last:,}) with no element "
                         "between them")
-                    yield None, index, BrokenPayload(
+                    breaks += 1
+                    reject = _capped(breaks, index, offset, BrokenPayload(
                         "not_json", f"element {index}: {what} {where}; the elements after it are read too "
-                        "(fix: a JSON file holds one array, its elements separated by commas)", raw)
-                    index += 1
+                        "(fix: a JSON file holds one array, its elements separated by commas)", raw))
+                    if reject is not None:
+                        yield None, index, reject
+                        index += 1
                     continue
                 yield None, index, BrokenPayload(
                     "not_json", f"element {index}: data after the array's closing ']' at byte "
@@ -517,18 +522,13 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                     # One '}' too many after an element ("{...}},"): where the next element starts is clear, so
                     # the stray brace is one reject and the elements after it are read.
                     breaks += 1
-                    if breaks > _MAX_BREAKS:
-                        if breaks == _MAX_BREAKS + 1:
-                            raw = bytes(stream.buf[pos : pos + _RAW_KEEP])
-                            yield None, index, _too_many_breaks(index, offset, raw)
-                            index += 1
-                        pos = after + 1 if stream.buf[after : after + 1] == b"," else after
-                        continue
-                    yield None, index, BrokenPayload(
+                    reject = _capped(breaks, index, offset, BrokenPayload(
                         "not_json", f"element {index}: a stray '}}' at byte {offset:,} was skipped; the elements "
                         "after it are read (fix the brackets there: each element must be one JSON value)",
-                        bytes(stream.buf[pos : pos + _RAW_KEEP]))
-                    index += 1
+                        bytes(stream.buf[pos : pos + _RAW_KEEP])))
+                    if reject is not None:
+                        yield None, index, reject
+                        index += 1
                     pos = after + 1 if stream.buf[after : after + 1] == b"," else after
                     continue
                 # Any other stray byte where an element should start ("[}", "[{...}} x"): every later cut would
@@ -718,13 +718,18 @@ def _undecoded_cell(row: dict[Any, Any], line: int) -> BrokenPayload | None:
     return None
 
 
-def legacy_encoding_guess(raw: bytes) -> str:
-    """A clause naming the likely encoding of bytes that are not UTF-8, and the command that converts them."""
+def cp1252_text(raw: bytes) -> str | None:
+    """``raw`` decoded as Windows-1252 when that reads as words (a non-ASCII letter among them), else None."""
     try:
         sample = raw.decode("cp1252")
     except UnicodeDecodeError:
-        return " (re-save the file as UTF-8)"
-    if any(ch.isalpha() and not ch.isascii() for ch in sample):
+        return None
+    return sample if any(ch.isalpha() and not ch.isascii() for ch in sample) else None
+
+
+def legacy_encoding_guess(raw: bytes) -> str:
+    """A clause naming the likely encoding of bytes that are not UTF-8, and the command that converts them."""
+    if cp1252_text(raw) is not None:
         return (" (the text looks like Windows-1252 / Latin-1, which Excel saves: convert it with "
                 "iconv -f CP1252 -t UTF-8 FILE > FILE.utf8)")
     return " (re-save the file as UTF-8)"

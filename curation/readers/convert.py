@@ -19,6 +19,7 @@ from curation.errors import CurationError, InputError
 from curation.readers.base import FileProblem, SourceItem
 from curation.readers.containers import (
     BrokenPayload,
+    cp1252_text,
     detect_container,
     is_bare_turn,
     iter_payloads,
@@ -241,14 +242,10 @@ def _serialisable(obj: Any) -> bool:
 
 
 def _legacy_text(raw: bytes) -> bool:
-    """Bytes that are words in a one-byte encoding (a Latin-1 string column), not an image: every character
-    printable as Windows-1252, a letter among the non-ASCII ones."""
-    try:
-        text = raw[:4096].decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\t\n\r" for ch in text) and any(
-        ch.isalpha() and not ch.isascii() for ch in text)
+    """Bytes that are words in a one-byte encoding (a Latin-1 string column), not an image: Windows-1252 text
+    whose every character is printable (image headers hold control bytes)."""
+    text = cp1252_text(raw[:4096])
+    return text is not None and all(ch.isprintable() or ch in "\t\n\r" for ch in text)
 
 
 def _unserialisable_at(value: Any, where: str = "the record") -> tuple[str, str]:

@@ -54,7 +54,7 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     ({"text": f"<human>: {Q}\n<bot>: {A}"}, QA),  # LAION OIG (OpenChatKit's template)
     ({"bot_name": "Ann", "conversation": [{"message": Q, "is_human": True}, {"message": A, "is_human": False}]},
      QA),  # PIPPA: the speaker is a flag
-    ({"chat": [{"sender": "user", "text": Q}, {"sender": "assistant", "text": A}]}, QA),
+    ({"conversations": [{"sender": "user", "text": Q}, {"sender": "assistant", "text": A}]}, QA),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
         "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields",

@@ -100,6 +100,7 @@ def _thoughts(content: dict[str, Any]) -> str | None:
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     messages: list[dict[str, Any]] = []
+    pieces: dict[int, list[str]] = {}  # an answer written as several messages: joined once at the end
     reasoning: str | None = None
     for node in _path(obj["mapping"], obj.get("current_node")):
         message = node.get("message")
@@ -138,16 +139,12 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                 turn["reasoning_content"] = reasoning
                 reasoning = None
             last = messages[-1] if messages else None
-            if last is not None and last["role"] == "assistant" and isinstance(last["content"], list | str) \
+            if last is not None and last["role"] == "assistant" and isinstance(last["content"], str) \
                     and isinstance(text, str) and "reasoning_content" not in turn:
-                if text:  # one answer written as several messages: joined once at the end (no quadratic concat)
-                    if isinstance(last["content"], str):
-                        last["content"] = [last["content"]] if last["content"] else []
-                    last["content"].append(text)
-                    last["_pieces"] = True
+                if text:
+                    pieces.setdefault(len(messages) - 1, [last["content"]] if last["content"] else []).append(text)
                 continue
         messages.append(turn)
-    for turn in messages:
-        if turn.pop("_pieces", False):
-            turn["content"] = "\n\n".join(turn["content"])
+    for at, texts in pieces.items():
+        messages[at]["content"] = "\n\n".join(texts)
     return [(None, {"messages": messages}, None)]  # title, model and ids stay the record's fields

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem
+from curation.readers.formats._common import ConvertProblem, map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "claude_export"
 KEYS = frozenset({"chat_messages", "uuid"})  # the uuid is the record id
-_ROLES = {"human": "user", "assistant": "assistant"}
 
 
 def is_claude_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -59,8 +58,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     messages: list[dict[str, Any]] = []
     for i, message in enumerate(obj["chat_messages"]):
         where = f"chat_messages[{i}]"
-        sender = message.get("sender")
-        role = _ROLES.get(sender.lower(), sender) if isinstance(sender, str) else sender
+        role = map_role(message.get("sender"), mapping)
         text = _text(message, where)
         attached = [a.get("extracted_content") for a in message.get("attachments") or [] if isinstance(a, dict)]
         documents = [a for a in attached if isinstance(a, str) and a.strip()]
