@@ -47,6 +47,9 @@ class BrokenPayload:
     code: str
     detail: str
     raw: bytes = b""
+    # a bracket break where a second array starts ("[...][...]", "[...],[...]"): in a file of bare turns it
+    # ends one chat and starts the next, where a stray ']' or '}' between two turns does not
+    new_array: bool = False
 
 
 Payload = bytes | dict[str, Any] | BrokenPayload | Any
@@ -190,22 +193,26 @@ def _one_conversation_or_elements(
         return
     if not isinstance(first[2], bytes) or not is_bare_turn(_loads_or_none(first[2])):
         yield first
-        yield from elements
+        yield from (item for item in elements if item[2] is not _ARRAY_STARTS)
         return
     held = [first]
     size = len(first[2])
     for item in elements:
         if isinstance(item[2], BrokenPayload) and item[2].code == "not_json":
-            yield from _joined_turns(held)
-            yield item
-            held, size = [], 0
+            if item[2].new_array:
+                yield from _joined_turns(held)
+                if item[2] is not _ARRAY_STARTS:
+                    yield item
+                held, size = [], 0
+            else:
+                held.append(item)  # a stray bracket between two turns of one chat: named after the chat
             continue
         held.append(item)
         size += len(item[2]) if isinstance(item[2], bytes) else MAX_RECORD_BYTES
         turn = _loads_or_none(item[2]) if isinstance(item[2], bytes) else None
         if size > MAX_RECORD_BYTES or not is_bare_turn(turn):
             yield from held  # not all turns after all (or too large for one record): element by element
-            yield from elements
+            yield from (item for item in elements if item[2] is not _ARRAY_STARTS)
             return
     yield from _joined_turns(held)
 
@@ -213,12 +220,15 @@ def _one_conversation_or_elements(
 def _joined_turns(
     held: list[tuple[int | None, int, bytes | BrokenPayload]],
 ) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
-    if not held:
+    turns = [item for item in held if isinstance(item[2], bytes)]
+    if not turns:
+        yield from held
         return
-    if not any(_answers(_loads_or_none(item[2])) for item in held):  # type: ignore[arg-type]
+    if not any(_answers(_loads_or_none(item[2])) for item in turns):  # type: ignore[arg-type]
         yield from held  # a list of prompts, not a conversation: each stays its own element
         return
-    yield None, held[0][1], b"[" + b",".join(item[2] for item in held) + b"]"  # type: ignore[misc]
+    yield None, turns[0][1], b"[" + b",".join(item[2] for item in turns) + b"]"  # type: ignore[misc]
+    yield from (item for item in held if not isinstance(item[2], bytes))
 
 
 _ANSWERING = frozenset({"assistant", "gpt", "model", "bot", "chatbot", "ai"})
@@ -411,6 +421,9 @@ class _ArrayStream:
                 return len(self.buf[: match.start()].rstrip())
 
 _MAX_BREAKS = 100
+# Yielded, without an index of its own, for a second array past the cap: no reject names it, but a file of bare
+# turns still needs to know where one chat ends. Only _one_conversation_or_elements sees it.
+_ARRAY_STARTS = BrokenPayload("not_json", "", new_array=True)
 
 
 def _skip_break_run(stream: _ArrayStream, pos: int) -> tuple[int, int, int]:
@@ -422,7 +435,12 @@ def _skip_break_run(stream: _ArrayStream, pos: int) -> tuple[int, int, int]:
         if stream.buf[pos : pos + 1] != b"]":
             return pos, run, last
         after = stream.skip_space(pos + 1)
-        if stream.buf[after : after + 1] not in (b",", b"["):
+        follows = stream.buf[after : after + 1]
+        if follows == b",":
+            beyond = stream.skip_space(after + 1)
+            if stream.buf[beyond : beyond + 1] == b"[":  # "],[": an empty array between commas is the run too
+                after = beyond
+        elif follows != b"[":
             return pos, run, last  # "]" at the end, or before an object or garbage: the caller's to judge
         run, last = run + 1, stream.consumed + pos
         pos = after + 1
@@ -433,15 +451,15 @@ def _capped(breaks: int, index: int, offset: int, broken: BrokenPayload) -> Brok
     none past it (the elements after every break are still read)."""
     if breaks <= _MAX_BREAKS:
         return broken
-    return _too_many_breaks(index, offset, broken.raw) if breaks == _MAX_BREAKS + 1 else None
+    return _too_many_breaks(index, offset, broken.raw, broken.new_array) if breaks == _MAX_BREAKS + 1 else None
 
 
-def _too_many_breaks(index: int, offset: int, raw: bytes) -> BrokenPayload:
+def _too_many_breaks(index: int, offset: int, raw: bytes, new_array: bool = False) -> BrokenPayload:
     return BrokenPayload(
         "not_json", f"element {index}: more than {_MAX_BREAKS} breaks in the brackets (stray ']' or '}}', arrays "
         f"appended): this is not one JSON array; from byte {offset:,} on, the elements are read and each further "
         "break is stepped over without a reject of its own (fix: write one array, or one record per line as JSONL)",
-        raw)
+        raw, new_array)
 
 
 def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes | BrokenPayload]]:
@@ -484,10 +502,13 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
                     breaks += 1
                     reject = _capped(breaks, index, offset, BrokenPayload(
                         "not_json", f"element {index}: {what} {where}; the elements after it are read too "
-                        "(fix: a JSON file holds one array, its elements separated by commas)", raw))
+                        "(fix: a JSON file holds one array, its elements separated by commas)", raw,
+                        new_array=follows == b"["))
                     if reject is not None:
                         yield None, index, reject
                         index += 1
+                    elif follows == b"[":
+                        yield None, index, _ARRAY_STARTS
                     continue
                 yield None, index, BrokenPayload(
                     "not_json", f"element {index}: data after the array's closing ']' at byte "
@@ -497,9 +518,15 @@ def _iter_json_array(path: str | Path) -> Iterator[tuple[int | None, int, bytes 
             if not head:
                 return
             if head == b",":  # an empty slot: "[,]" or "[{...},,{...}]"
-                yield None, index, b""
+                offset, slots = stream.consumed + pos, 0
+                while stream.buf[pos : pos + 1] == b",":
+                    slots += 1
+                    pos = stream.skip_space(stream.compact(pos + 1))
+                # a run of them is one reject, not one per comma
+                yield None, index, b"" if slots == 1 else BrokenPayload(
+                    "not_json", f"element {index}: {slots:,} empty slots in a row (',,') from byte {offset:,}; the "
+                    "elements after them are read (fix: one comma between two elements)", b"," * min(slots, 64))
                 index += 1
-                pos += 1
                 continue
             end = stream.fast_end(pos)
             if end < 0:

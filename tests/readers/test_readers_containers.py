@@ -706,3 +706,41 @@ def test_bare_turns_with_a_timestamp_or_an_id_are_one_conversation(tmp_path: Pat
     (item,) = read_path(path)
     assert item.error is None
     assert [(m["role"], m["content"]) for m in item.record["messages"]] == [("user", "2+2?"), ("assistant", "4.")]
+
+
+def test_a_stray_bracket_inside_one_bare_turn_chat_does_not_split_it(tmp_path: Path) -> None:
+    # only "arrays appended" ends a chat: a stray ']' or '}' between its turns made the question one
+    # unknown_format reject and the answer a record of its own
+    for name, body in [("bracket", b"[%s], %s]" % (_USER % b"q1", _BOT % b"a1")),
+                       ("brace", b"[%s}, %s]" % (_USER % b"q1", _BOT % b"a1"))]:
+        items = list(read_path(_write(tmp_path / f"{name}.json", body)))
+        assert [i.error[0] if i.error else [m["content"] for m in i.record["messages"]] for i in items] == [
+            ["q1", "a1"], "not_json"], name
+
+
+def test_empty_arrays_and_empty_slots_between_records_are_one_reject_a_run(tmp_path: Path) -> None:
+    # '[rec],[],[rec2]' refused the second array whole as one data_type element (rec2 lost); ',[]' x 300,000
+    # and '[rec' + 300,000 commas gave 300,000 rejects each
+    lost = _write(tmp_path / "lost.json", b"[%s],[],[%s]" % (_RECORD % (1, 1), _RECORD % (2, 2)))
+    assert _firsts(lost) == ["q1", "not_json", "q2"]
+    storm = _write(tmp_path / "storm.json", b"[%s]" % (_RECORD % (1, 1)) + b",[]" * 300_000)
+    items = list(read_path(storm))
+    assert [i.error[0] if i.error else None for i in items] == [None, "not_json"]
+    assert "300,000 breaks" in items[1].error[1]
+    commas = _write(tmp_path / "commas.json", b"[%s" % (_RECORD % (1, 1)) + b"," * 300_000)
+    items = list(read_path(commas))
+    assert [i.error[0] if i.error else None for i in items] == [None, "not_json"]
+    assert "299,999 empty slots" in items[1].error[1]
+    # a single empty slot is one reject as before, the records around it read
+    one = _write(tmp_path / "one.json", b"[%s,,%s]" % (_RECORD % (1, 1), _RECORD % (2, 2)))
+    assert _firsts(one) == ["q1", "not_json", "q2"]
+
+
+def test_past_the_break_cap_appended_bare_turn_chats_stay_one_record_each(tmp_path: Path) -> None:
+    # past 100 breaks no reject names a break, and the chats after it ran together into one record
+    chats = b"".join(b"[%s, %s]" % (_USER % b"q%d" % n, _BOT % b"a%d" % n) for n in range(300))
+    items = list(read_path(_write(tmp_path / "chats.json", chats)))
+    records = [i.record for i in items if i.record]
+    assert [r["messages"][0]["content"] for r in records] == [f"q{n}" for n in range(300)]
+    assert all(len(r["messages"]) == 2 for r in records)
+    assert sum(1 for i in items if i.error) == 101
