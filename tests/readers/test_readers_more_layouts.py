@@ -55,10 +55,22 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     ({"bot_name": "Ann", "conversation": [{"message": Q, "is_human": True}, {"message": A, "is_human": False}]},
      QA),  # PIPPA: the speaker is a flag
     ({"conversations": [{"sender": "user", "text": Q}, {"sender": "assistant", "text": A}]}, QA),
+    # the same turns under `messages` were read with no roles at all
+    ({"messages": [{"message": Q, "is_human": True}, {"message": A, "is_human": False}]}, QA),
+    ({"messages": [{"speaker": "user", "text": Q}, {"speaker": "assistant", "text": A}]}, QA),
+    # CAMEL ai_society: numbered message dicts, the AI user instructs (unknown_format)
+    ({"role_1": "Python Programmer_AI Assistant", "role_2": "Trader_AI User", "specified_task": "Write a bot.",
+      "message_2": {"role_type": "ASSISTANT", "role_name": "Python Programmer", "role": "assistant", "content": A},
+      "message_1": {"role_type": "USER", "role_name": "Trader", "role": "user", "content": Q, "meta_dict": None},
+      "termination_reason": "<CAMEL_TASK_DONE>", "num_messages": 2}, QA),
+    # OIG's retrieval sets: the passage before the first <human>: opens the question (unknown_format)
+    ({"text": f"Background: Paris is in France.\n<human>: {Q}\n<bot>: {A}", "metadata": {"source": "oig"}},
+     [{"role": "user", "content": f"Background: Paris is in France.\n\n{Q}"}, QA[1]]),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
         "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields",
-        "toxicchat", "camel", "oig", "pippa", "sender_chat"])
+        "toxicchat", "camel", "oig", "pippa", "sender_chat", "pippa_messages", "speaker_messages",
+        "camel_society", "oig_background"])
 def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     assert read(obj)["messages"] == messages
 

@@ -25,6 +25,7 @@ from curation.readers.formats import (
     message_rows,
     messages_answer,
     named_turns,
+    numbered_messages,
     oasst,
     oasst_rows,
     openai,
@@ -88,6 +89,8 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(string_turns.NAME, string_turns.KEYS, string_turns.is_string_turns, string_turns.convert),
         InputFormat(named_turns.NAME, named_turns.KEYS, named_turns.is_named_turns, named_turns.convert),
         InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
+        InputFormat(numbered_messages.NAME, numbered_messages.KEYS, numbered_messages.is_numbered_messages,
+                    numbered_messages.convert),
         InputFormat(pairs.NAME, pairs.KEYS, pairs.is_pair, pairs.convert),
     )
 }

@@ -81,9 +81,21 @@ def style(text: Any) -> str | None:
         return "vicuna"
     if ("Human:" in text or "User:" in text) and "Assistant:" in text and _speaker_turns(text):
         return "speaker"
-    if "<human>:" in text and "<bot>:" in text and _speaker_turns(text, pattern=_TAG_SPEAKER):
+    if "<human>:" in text and "<bot>:" in text and _speaker_turns(_after_background(text), pattern=_TAG_SPEAKER):
         return "tag_speaker"
     return None
+
+
+def _background(text: str) -> str:
+    """OIG's retrieval sets open with the passage the chat is about ("Background: ...") before the first
+    ``<human>:``; the tags are markup, not prose, so text before them is that passage."""
+    match = _TAG_SPEAKER.search(text)
+    return text[: match.start()].strip() if match is not None else ""
+
+
+def _after_background(text: str) -> str:
+    match = _TAG_SPEAKER.search(text)
+    return text[match.start() :] if match is not None else text
 
 
 def _alpaca_preamble(text: str) -> bool:
@@ -224,9 +236,16 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         return [(None, {"messages": _pipe(text, mapping)}, None)]
     if kind == "alpaca":
         return [(None, {"messages": _alpaca(text)}, None)]
-    if kind in ("speaker", "tag_speaker"):
-        pairs = _speaker_turns(text, pattern=_SPEAKER if kind == "speaker" else _TAG_SPEAKER) or []
+    if kind == "speaker":
+        pairs = _speaker_turns(text) or []
         return [(None, {"messages": [{"role": r, "content": body} for r, body in pairs]}, None)]
+    if kind == "tag_speaker":
+        pairs = _speaker_turns(_after_background(text), pattern=_TAG_SPEAKER) or []
+        messages = [{"role": r, "content": body} for r, body in pairs]
+        background = _background(text)
+        if background and messages:  # the passage is what the user's question is about: it opens that turn
+            messages[0]["content"] = f"{background}\n\n{messages[0]['content']}"
+        return [(None, {"messages": messages}, None)]
     if kind == "vicuna":
         roles = {"SYSTEM": "system", "USER": "user", "ASSISTANT": "assistant"}
         turns = _vicuna_turns(text) or []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats import tool_markup
-from curation.readers.formats._common import add_tools, convert_turns, map_role
+from curation.readers.formats._common import ROLE_KEYS, add_tools, convert_turns, map_role
 from curation.readers.mapping import FieldMapping
 from curation.records import ROLES
 
@@ -78,11 +78,18 @@ def fix_messages(messages: Any, mapping: FieldMapping | None) -> Any:
     return messages
 
 
+_OTHER_SPEAKERS = frozenset(ROLE_KEYS) - {"role"} | {"human"}
+
+
+def _other_turn(message: dict[str, Any]) -> bool:
+    return not _OTHER_SPEAKERS.isdisjoint(message) or type(message.get("is_human")) is bool
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     messages = obj["messages"]
-    if type(messages) is list and any(type(m) is dict and "role" not in m and ("from" in m or "human" in m)
-                                      for m in messages):
-        # ShareGPT turns (from/value) or Firefly's {human, assistant} under the `messages` key
+    if type(messages) is list and any(type(m) is dict and "role" not in m and _other_turn(m) for m in messages):
+        # ShareGPT turns (from/value), Firefly's {human, assistant}, a speaker or sender named otherwise, or
+        # PIPPA's is_human flag, under the `messages` key
         body: dict[str, Any] = {"messages": convert_turns(messages, mapping)}
     else:
         body = {"messages": fix_messages(messages, mapping)}
