@@ -313,8 +313,12 @@ def test_errors_and_forced_format() -> None:
     assert item.format == "prompt_completion"
     (bad,) = convert_payload(orjson.dumps({"conversations": 5}), "sharegpt", line=3)
     assert bad.record["messages"] == 5  # kept for checks (messages must be a list)
+    # a history that is not [question, answer] pairs is refused: skipping it trained the chat without those turns
     (typed,) = convert_payload(orjson.dumps({"instruction": "i", "output": "o", "history": 3}), None, line=2)
-    assert typed.error is None
+    assert typed.error == ("data_type", "line 2: history is int, expected a list of [question, answer] pairs "
+                                        "(fix: write the earlier turns as such pairs)")
+    (blank,) = convert_payload(orjson.dumps({"instruction": "i", "output": "o", "history": ""}), None, line=2)
+    assert blank.error is None and len(blank.record["messages"]) == 2
     (weird,) = convert_payload(orjson.dumps({"message_tree_id": "t", "prompt": {"replies": 5}}), None, line=4)
     assert weird.error[0] == "data_type" and weird.error[1].startswith("line 4: cannot read as oasst")
     (scalar,) = convert_payload(b'"text"', None, index=3)

@@ -66,11 +66,15 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     # OIG's retrieval sets: the passage before the first <human>: opens the question (unknown_format)
     ({"text": f"Background: Paris is in France.\n<human>: {Q}\n<bot>: {A}", "metadata": {"source": "oig"}},
      [{"role": "user", "content": f"Background: Paris is in France.\n\n{Q}"}, QA[1]]),
+    # Anthropic's red-team attempts: the chat is the `transcript` (unknown_format)
+    ({"transcript": f"\n\nHuman: {Q}\n\nAssistant: {A}", "rating": 0, "min_harmlessness_score_transcript": 1.2},
+     QA),
+    ({"human": Q, "bot": A}, QA),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
         "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields",
         "toxicchat", "camel", "oig", "pippa", "sender_chat", "pippa_messages", "speaker_messages",
-        "camel_society", "oig_background"])
+        "camel_society", "oig_background", "redteam_transcript", "human_bot"])
 def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     assert read(obj)["messages"] == messages
 
@@ -268,3 +272,32 @@ def test_argilla_chosen_and_rejected_response_columns_are_a_preference_pair() ->
                    "rejected_response": "Lyon.", "rejected_rating": 2.0})
     assert record["prompt"] == [QA[0]] and record["chosen"] == [QA[1]]
     assert record["rejected"] == [{"role": "assistant", "content": "Lyon."}]
+
+
+@pytest.mark.parametrize("obj", [
+    {"query": Q, "response": A, "history": [["Hi.", "Hello!"]]},  # ChatGLM, LLaMA-Factory's query/response
+    {"prompt": Q, "response": A, "history": [["Hi.", "Hello!"]]},
+    {"instruction": Q, "output": A, "history": [["Hi.", "Hello!"]]},
+])
+def test_history_before_a_single_exchange_opens_the_conversation(obj: dict[str, Any]) -> None:
+    # query/response with history: the earlier turns sat in metadata.fields and trained as a one-turn chat
+    record = read(obj)
+    assert record["messages"] == [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello!"},
+                                  *QA]
+    assert "history" not in record["metadata"].get("fields", {})
+
+
+@pytest.mark.parametrize("history", [[["Hi.", "Hello!", "extra"]], [{"q": "Hi."}], "Hi. Hello!", [None]])
+def test_a_history_that_is_not_question_answer_pairs_is_refused_not_dropped(history: Any) -> None:
+    # a pair that was not two items was skipped without a word: the chat trained without that turn
+    for obj in ({"instruction": Q, "output": A, "history": history}, {"query": Q, "response": A, "history": history}):
+        (item,) = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1)
+        assert item.error is not None and item.error[0] == "data_type", (obj, item.error)
+        assert "history" in item.error[1]
+    # an empty history is no history
+    assert read({"query": Q, "response": A, "history": []})["messages"] == QA
+
+
+def test_a_text_beside_the_chat_transcript_is_kept_as_a_field() -> None:
+    record = read({"transcript": f"\n\nHuman: {Q}\n\nAssistant: {A}", "text": "a note, not a chat"})
+    assert record["messages"] == QA and record["metadata"]["fields"] == {"text": "a note, not a chat"}

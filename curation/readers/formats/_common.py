@@ -224,3 +224,22 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
         message.update(extra)
         messages.append(message)
     return messages
+
+
+def history_messages(history: Any) -> list[dict[str, Any]]:
+    """LLaMA-Factory's and ChatGLM's ``history``: ``[[question, answer], ...]`` before the record's exchange.
+    Anything else is refused: skipping a malformed pair would train the chat without that turn."""
+    if history is None or (isinstance(history, str) and not history.strip()):
+        return []  # an empty CSV cell
+    if not isinstance(history, list):
+        raise ConvertProblem("data_type", f"history is {type(history).__name__}, expected a list of "
+                             "[question, answer] pairs (fix: write the earlier turns as such pairs)")
+    messages: list[dict[str, Any]] = []
+    for n, pair in enumerate(history):
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            shape = f"a list of {len(pair)}" if isinstance(pair, list | tuple) else type(pair).__name__
+            raise ConvertProblem("data_type", f"history[{n}] is {shape}, expected a [question, answer] pair "
+                                 "(fix: write the earlier turns as such pairs)")
+        messages.append({"role": "user", "content": pair[0]})
+        messages.append({"role": "assistant", "content": pair[1]})
+    return messages

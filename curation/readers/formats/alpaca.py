@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curation.readers.formats._common import history_messages
 from curation.readers.formats.chat_text import history_in_text
 from curation.readers.mapping import FieldMapping
 
@@ -43,16 +44,6 @@ def _input(obj: dict[str, Any]) -> Any:
     if len(texts) == 2:
         return "\n\n".join(texts)
     return texts[0] if texts else obj.get("input")
-
-
-def history_messages(history: Any) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    if isinstance(history, list):
-        for pair in history:
-            if isinstance(pair, list | tuple) and len(pair) == 2:
-                messages.append({"role": "user", "content": pair[0]})
-                messages.append({"role": "assistant", "content": pair[1]})
-    return messages
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:

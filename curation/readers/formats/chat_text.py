@@ -20,7 +20,9 @@ from curation.readers.formats._common import map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "chat_text"
-KEYS = frozenset({"text"})
+# Anthropic's red-team attempts hold their chat as `transcript`
+TEXT_KEYS = ("text", "transcript")
+KEYS = frozenset(TEXT_KEYS)
 
 _CHATML = re.compile(r"<\|im_start\|>\s*(\w+)\s*\n(.*?)(?:<\|im_end\|>|(?=<\|im_start\|>)|\Z)", re.S)
 _LLAMA3 = re.compile(
@@ -140,7 +142,11 @@ def _vicuna_turns(text: str) -> list[tuple[str, str]] | None:
 
 
 def is_chat_text(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return style(obj.get("text")) is not None
+    return _text_key(obj) is not None
+
+
+def _text_key(obj: dict[str, Any]) -> str | None:
+    return next((key for key in TEXT_KEYS if style(obj.get(key)) is not None), None)
 
 
 def _tagged(pattern: re.Pattern[str], text: str, mapping: FieldMapping | None) -> list[dict[str, Any]]:
@@ -227,8 +233,16 @@ def rendered_turns(prompt: Any, answer: Any, mapping: FieldMapping | None) -> li
     return messages
 
 
-def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    text = obj["text"]
+def convert(obj: dict[str, Any], mapping: FieldMapping | None,
+            ) -> list[tuple[str | None, dict[str, Any], dict[str, Any] | None]]:
+    key = _text_key(obj)
+    assert key is not None  # is_chat_text found it
+    text = obj[key]
+    other = {k: obj[k] for k in TEXT_KEYS if k != key and k in obj}  # not this record's chat: kept as a field
+    return [(None, body, other or None) for _, body, _ in _convert(text, mapping)]
+
+
+def _convert(text: str, mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     kind = style(text)
     if kind == "gemma":
         return [(None, {"messages": _gemma(text, mapping)}, None)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import convert_turns
+from curation.readers.formats._common import convert_turns, history_messages
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
@@ -22,9 +22,9 @@ NAME = "pair"
 PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human", "input_text",
                "user_input", "message_1")
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
-               "generated_solution", "model_output", "message_2")
+               "generated_solution", "model_output", "message_2", "bot")
 SYSTEM_KEYS = ("system_prompt", "definition")
-KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal"})
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal", "history"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -137,5 +137,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
     if system is not None:
         messages.append({"role": "system", "content": system})
-    messages += [*_steerlm_turns(user), {"role": "assistant", "content": obj[answer_key]}]
+    # ChatGLM's and LLaMA-Factory's earlier turns of the chat
+    messages += [*history_messages(obj.get("history")), *_steerlm_turns(user),
+                 {"role": "assistant", "content": obj[answer_key]}]
     return [(None, {"messages": messages}, None)]
