@@ -168,8 +168,8 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     ),
     "utf16_file": (
         "error",
-        "re-save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
-        "The file is UTF-16 encoded (with or without a byte-order mark).",
+        "re-save the file as UTF-8 (e.g. iconv -f UTF-32 -t UTF-8)",
+        "The file is UTF-32 encoded (UTF-16, with or without a byte-order mark, is read as it is).",
     ),
     "not_json_file": (
         "error",

@@ -30,7 +30,7 @@ import orjson
 
 from .. import readers as readers_mod
 from ..readers.containers import MAX_RECORD_BYTES, BrokenPayload, _too_large
-from ..readers.files import UTF8_BOM, compression_of
+from ..readers.files import UTF8_BOM, compression_of, utf16_of
 from ..readers.formats import ASSEMBLERS
 from ..records import user_snippet
 
@@ -61,8 +61,9 @@ def _can_cut(path: Path, fmt: str | None, container: Any, shard_bytes: int) -> b
     try:
         if path.stat().st_size <= shard_bytes:
             return False
-        with open(path, "rb") as fh:  # the raw bytes: read_head would decompress
-            return compression_of(fh.read(8)) is None
+        with open(path, "rb") as fh:  # the raw bytes: read_head would decompress (and decode UTF-16)
+            head = fh.read(1024)
+        return compression_of(head[:8]) is None and utf16_of(head) is None
     except OSError:
         return False
 

@@ -67,16 +67,64 @@ def open_binary(path: str | Path) -> BinaryIO:
     except Exception:
         raw.close()
         raise
+    stream: BinaryIO
     if kind is None:
-        return raw
-    if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if kind == "zstd":
+        stream = raw
+    elif kind == "gzip":
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    elif kind == "zstd":
         # BufferedReader gives line iteration at C speed over a reader that has no readline.
-        return io.BufferedReader(_ZstdFrames(raw), buffer_size=1 << 20)
-    if kind == "bz2":
-        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
-    return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
+        stream = io.BufferedReader(_ZstdFrames(raw), buffer_size=1 << 20)  # type: ignore[assignment]
+    elif kind == "bz2":
+        stream = bz2.BZ2File(raw, mode="rb")  # type: ignore[assignment]
+    else:
+        stream = lzma.LZMAFile(raw, mode="rb")  # type: ignore[assignment]
+    try:
+        encoding = utf16_of(stream.peek(1024)[:1024])  # type: ignore[attr-defined]
+    except Exception:  # a damaged compressed file: the caller's read reports it
+        return stream
+    if encoding is None:
+        return stream
+    return io.BufferedReader(_Utf16AsUtf8(stream, encoding), buffer_size=1 << 20)  # type: ignore[return-value]
+
+
+def utf16_of(head: bytes) -> str | None:
+    """The codec of a UTF-16 text (Windows PowerShell's ``>`` and ``Out-File``, Notepad's "Unicode", Excel's
+    "Unicode Text" write it), with a byte-order mark or without one; None for any other bytes."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not head.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"  # the codec reads the mark, either byte order
+    found = _utf16_without_bom(head)
+    return None if found is None else {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}[found]
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 text as UTF-8 bytes, so every container reader reads it as it reads any other file. A lone
+    surrogate (a cut file) becomes U+FFFD, which the checks report as a replacement character."""
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        import codecs
+
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._pending = memoryview(b"")
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._done:
+            chunk = self._raw.read(1 << 18)
+            self._done = not chunk
+            self._pending = memoryview(self._decoder.decode(chunk, final=self._done).encode("utf-8"))
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class _ZstdFrames(io.RawIOBase):
@@ -280,18 +328,10 @@ def check_readable(path: str | Path) -> None:
     if magic.startswith(OLE2_MAGIC):
         raise InputError("an Excel 97-2003 workbook (.xls), which is not read", hint="save it as .xlsx, or as "
                          "'CSV UTF-8', and pass that", where=where, code="binary_file")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith(b"\xff\xfe\x00\x00"):  # a UTF-16 file is read (open_binary decodes it); UTF-32 is not
         raise InputError(
-            "file is UTF-16 encoded",
-            hint="re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
-            where=where,
-            code="utf16_file",
-        )
-    utf16 = _utf16_without_bom(head)
-    if utf16:
-        raise InputError(
-            "file is UTF-16 encoded (without a byte-order mark: every other byte is NUL)",
-            hint=f"re-save it as UTF-8 (e.g. iconv -f {utf16} -t UTF-8)",
+            "file is UTF-32 encoded",
+            hint="re-save it as UTF-8 (e.g. iconv -f UTF-32 -t UTF-8)",
             where=where,
             code="utf16_file",
         )

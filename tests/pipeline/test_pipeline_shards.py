@@ -68,6 +68,20 @@ def test_small_compressed_and_array_files_are_one_shard_each(tmp_path: Path, rea
     assert len(plan_shards(_files(gz), 100)) == 1  # a compressed file is never cut
 
 
+def test_a_utf16_file_is_never_cut_and_runs_like_its_utf8_copy(tmp_path: Path) -> None:
+    # byte ranges of a UTF-16 file would cut characters in half; it is read whole, decoded
+    (tmp_path / "plain").mkdir()
+    plain = _awkward_jsonl(tmp_path / "plain" / "a.jsonl")
+    wide = tmp_path / "wide" / "a.jsonl"
+    wide.parent.mkdir()
+    wide.write_bytes(plain.read_bytes().decode("utf-8-sig").encode("utf-16"))
+    assert len(plan_shards(_files(wide), 300)) == 1
+    one = _run([plain], tmp_path / "one", executor="inprocess", shard_bytes=300)
+    two = _run([wide], tmp_path / "two", executor="inprocess", shard_bytes=300)
+    for name in [*OUTPUTS[:3], "rejects.jsonl"]:  # the same records and rejects, from the other folder
+        assert (one / name).read_bytes() == (two / name).read_bytes().replace(b"/wide/", b"/plain/"), name
+
+
 def _run(inputs: list[Path], out: Path, **runner: object) -> Path:
     config = load_config(None, values={
         "inputs": [str(p) for p in inputs], "out": str(out), "export.formats": [], "runner.progress": False,

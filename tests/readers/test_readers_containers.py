@@ -100,9 +100,9 @@ def test_binary_and_non_json_files_are_input_errors(tmp_path: Path) -> None:
     prose = _write(tmp_path / "notes.jsonl", b"Dear team,\nhere are the chats\n")
     with pytest.raises(InputError, match="not JSON"):
         check_readable(prose)
-    utf16 = _write(tmp_path / "u.jsonl", '{"a": 1}\n'.encode("utf-16"))
-    with pytest.raises(InputError, match="UTF-16"):
-        check_readable(utf16)
+    utf32 = _write(tmp_path / "u.jsonl", '{"a": 1}\n'.encode("utf-32"))
+    with pytest.raises(InputError, match="UTF-32"):
+        check_readable(utf32)
     broken_gz = _write(tmp_path / "cut.jsonl.gz", gzip.compress(LINE * 100)[:30])
     with pytest.raises(InputError, match="cannot"):
         check_readable(broken_gz)
@@ -536,14 +536,28 @@ def test_a_truncated_archive_is_a_broken_file_not_a_short_one(tmp_path: Path, co
         assert fh.read() == LINE * 3  # concatenated frames (zstd -c a b) read through
 
 
-@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
-def test_utf16_without_a_bom_is_named_utf16_not_binary(tmp_path: Path, codec: str) -> None:
-    # PowerShell and some Windows tools write UTF-16 without a byte-order mark; it was refused as "binary".
-    path = _write(tmp_path / "x.jsonl", (LINE.decode() * 3).encode(codec))
-    with pytest.raises(InputError) as refused:
-        check_readable(path)
-    assert refused.value.code == "utf16_file"
-    assert f"iconv -f {codec.upper().replace('-LE', 'LE').replace('-BE', 'BE')} -t UTF-8" in str(refused.value)
+_UTF16_BODIES = {
+    "jsonl": LINE.decode() * 3,
+    "json": "[" + ",".join([LINE.decode().strip()] * 3) + "]",
+    "csv": "instruction,output\r\nSay hi,h\u00e9llo \u4f60\u597d\r\n",
+}
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("suffix", ["jsonl", "json", "csv", "jsonl.gz"])
+def test_utf16_files_are_read_as_text(tmp_path: Path, codec: str, suffix: str) -> None:
+    # Windows PowerShell's `>` and Out-File write UTF-16 (with a byte-order mark; some tools without one): such a
+    # file was one utf16_file reject telling the user to convert it
+    data = _UTF16_BODIES[suffix.removesuffix(".gz")].encode(codec)
+    path = _write(tmp_path / f"x.{suffix}", gzip.compress(data) if suffix.endswith(".gz") else data)
+    check_readable(path)
+    items = list(read_path(path))
+    assert [i.error for i in items] == [None] * (1 if suffix == "csv" else 3)
+    if suffix == "csv":
+        assert items[0].record["messages"][1]["content"] == "h\u00e9llo \u4f60\u597d"
+    else:
+        (plain,) = read_path(_write(tmp_path / "plain.jsonl", LINE))
+        assert items[0].record["messages"] == plain.record["messages"]
 
 
 def test_one_stray_nul_byte_rejects_its_line_not_the_whole_file(tmp_path: Path) -> None:

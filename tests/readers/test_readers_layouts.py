@@ -117,7 +117,7 @@ def test_oasst_tree_rooted_at_the_prompt_message() -> None:
     [
         ("model.jsonl", b"\x00\x01\x02PK\x03\x04" + bytes(range(256)) * 4, "binary_file"),
         ("strings.jsonl", b'"just a string"\n"another one"\n', "not_json_file"),
-        ("utf16.jsonl", '{"messages": []}\n'.encode("utf-16"), "utf16_file"),
+        ("utf32.jsonl", '{"messages": []}\n'.encode("utf-32"), "utf16_file"),
     ],
 )
 def test_probe_input_names_a_file_level_problem(tmp_path: Path, name: str, data: bytes, code: str) -> None:
