@@ -304,12 +304,20 @@ def _json_in_string(text: str) -> Any:
 
 
 def _python_json(payload: Any) -> Any:
-    """A line Python's ``json.dumps`` wrote with ``NaN`` / ``Infinity`` (pandas scores, reward columns) is not
-    JSON, but its meaning is clear: read it with those values as null instead of rejecting the whole record.
-    None when the line is broken in any other way."""
+    """A line Python's ``json.dumps`` wrote with ``NaN`` / ``Infinity`` (pandas scores, reward columns), or one
+    ending in the comma that separated it from the next array element, is not JSON, but its meaning is clear:
+    read it (those values as null) instead of rejecting the whole record. None when the line is broken in any
+    other way."""
     if not isinstance(payload, bytes | bytearray | memoryview):
         return None
-    raw = bytes(payload)
+    raw = bytes(payload).rstrip()
+    if raw.endswith(b",") and not raw.endswith(b",,"):
+        # an array's elements pasted into a .jsonl keep their separator ("{...},"): the record itself is whole
+        raw = raw[:-1]
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
     if b"NaN" not in raw and b"Infinity" not in raw:
         return None
     try:

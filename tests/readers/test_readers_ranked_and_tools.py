@@ -224,3 +224,15 @@ def test_glaive_turns_on_one_line() -> None:
                            'FUNCTION RESPONSE: {"time": "10:00"} ASSISTANT: It is 10:00. <|endoftext|>'})
     assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
     assert record["messages"][2]["tool_calls"][0]["function"] == {"name": "get_time", "arguments": "{}"}
+
+
+def test_a_jsonl_line_ending_in_a_comma_is_read() -> None:
+    # array elements pasted into a .jsonl keep their separator: every line was a not_json reject ("Extra data")
+    line = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]},\r\n'
+    (item,) = convert_payload(line, None, None, "x.jsonl", 1, 0)
+    assert item.error is None and item.record["messages"][1]["content"] == "yo"
+    # anything else after the object is still refused
+    (bad,) = convert_payload(line.replace(b"},", b"}, x"), None, None, "x.jsonl", 1, 0)
+    assert bad.error[0] == "not_json"
+    (two,) = convert_payload(line.replace(b"},", b"},,"), None, None, "x.jsonl", 1, 0)
+    assert two.error[0] == "not_json"
