@@ -701,10 +701,32 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
         header = text.readline(MAX_RECORD_BYTES)
         delimiter = _delimiter(header, delimiter)
-        reader = csv.DictReader(itertools.chain([header], text), delimiter=delimiter)
+        fed: list[str] = []  # the physical lines of the row being read, to see a quote that never closes
+        reader = csv.DictReader(_feeding(itertools.chain([header], text), fed), delimiter=delimiter)
+        start = 2
         for index, row in enumerate(reader):
-            broken = _undecoded_cell(row, reader.line_num) or _extra_cells(row, reader.line_num, delimiter)
+            broken = (_unclosed_quote(fed, start, reader.line_num) or _undecoded_cell(row, reader.line_num)
+                      or _extra_cells(row, reader.line_num, delimiter))
             yield None, index, row if broken is None else broken
+            fed.clear()
+            start = reader.line_num + 1
+
+
+def _feeding(lines: Iterator[str], fed: list[str]) -> Iterator[str]:
+    for line in lines:
+        fed.append(line)
+        yield line
+
+
+def _unclosed_quote(fed: list[str], start: int, end: int) -> BrokenPayload | None:
+    """A row whose lines hold an odd number of quotes opened a quoted cell that the file never closes (only the
+    end of the file ends such a cell): the csv module would give the rest of the file as that one cell."""
+    if sum(line.count('"') for line in fed) % 2 == 0:
+        return None
+    return BrokenPayload("data_type", f"line {start}: a quote (\") opened in this row is never closed, so lines "
+                         f"{start}-{end} (the rest of the file) would be one cell; they are not read (fix: close the "
+                         "quote, and double a quote inside a quoted cell: \"\")",
+                         "".join(fed)[:_RAW_KEEP].encode("utf-8", "surrogateescape"))
 
 
 def _extra_cells(row: dict[Any, Any], line: int, delimiter: str) -> BrokenPayload | None:

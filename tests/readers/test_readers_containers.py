@@ -758,3 +758,17 @@ def test_past_the_break_cap_appended_bare_turn_chats_stay_one_record_each(tmp_pa
     assert [r["messages"][0]["content"] for r in records] == [f"q{n}" for n in range(300)]
     assert all(len(r["messages"]) == 2 for r in records)
     assert sum(1 for i in items if i.error) == 101
+
+
+def test_a_csv_quote_that_is_never_closed_is_named_not_read_as_one_cell(tmp_path: Path) -> None:
+    # the csv module read every line after the stray quote into one cell: one "valid" record whose answer was
+    # the rest of the file
+    path = _write(tmp_path / "q.csv", b'question,answer\nHi?,Hello.\nWhat?,"unterminated\nSay,x\nMore,y\n')
+    items = list(read_path(path))
+    assert items[0].error is None and items[0].record["messages"][1]["content"] == "Hello."
+    assert items[1].error is not None and items[1].error[0] == "data_type"
+    assert "line 3" in items[1].error[1] and "never closed" in items[1].error[1]
+    assert len(items) == 2
+    # a quoted cell over several lines, closed, is one cell as before
+    fine = _write(tmp_path / "fine.csv", b'question,answer\nWhat?,"two\nlines, ""quoted"""\nSay,x\n')
+    assert [i.record["messages"][1]["content"] for i in read_path(fine)] == ['two\nlines, "quoted"', "x"]
