@@ -176,6 +176,29 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
 _UNASKED = object()
 
 
+def _fold(key: Any) -> Any:
+    return key.strip().lower().replace(" ", "_").replace("-", "_") if isinstance(key, str) else key
+
+
+def _folded(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[dict[str, Any], str] | None:
+    """A record of no known format whose keys are a known layout's in capitals or with spaces (a hand-made
+    spreadsheet's "Question", "Answer", " Output "): the record with the keys that layout reads renamed, and
+    the layout. The other keys keep their names (a filter on ``fields.Category`` still matches). None when
+    folding finds nothing, or two keys fold to one name (not guessed at); a mapping names the columns itself."""
+    if mapping is not None:
+        return None
+    names = {key: _fold(key) for key in obj}
+    if all(name == key for key, name in names.items()) or len(set(names.values())) != len(names):
+        return None
+    folded = {names[key]: value for key, value in obj.items()}
+    name = detect_format(folded, None)
+    if name is None:
+        return None
+    used = consumed_keys(FORMATS[name], None)
+    mixed = {(names[key] if names[key] in used else key): value for key, value in obj.items()}
+    return (mixed, name) if FORMATS[name].matches(mixed, None) else (folded, name)
+
+
 def _without_empty_cells(obj: dict[str, Any]) -> dict[str, Any] | None:
     """``obj`` without its top-level null and "" values, or None when it has none. A table gives each row every
     column (a mixed SFT + preference export: null or, through CSV, "" `chosen`/`rejected` on the SFT rows), and
@@ -404,6 +427,9 @@ def convert_payload(
         wrapped = _unwrap(obj, mapping, path, line, index) if name is None else []
         if wrapped:
             return wrapped
+        folded = _folded(obj, mapping) if name is None else None
+        if folded is not None:
+            obj, name = folded
         if name is None:
             keys = ", ".join(sorted(map(str, obj))[:12]) or "none"
             detail = (
@@ -581,6 +607,9 @@ def sniff_format(
             continue
         seen += 1
         name = detect_format(obj, mapping)
+        if name is None:
+            folded = _folded(obj, mapping)
+            name = folded[1] if folded is not None else None
         if name is not None:
             votes[name] += 1
         if seen >= sample:

@@ -772,3 +772,19 @@ def test_a_csv_quote_that_is_never_closed_is_named_not_read_as_one_cell(tmp_path
     # a quoted cell over several lines, closed, is one cell as before
     fine = _write(tmp_path / "fine.csv", b'question,answer\nWhat?,"two\nlines, ""quoted"""\nSay,x\n')
     assert [i.record["messages"][1]["content"] for i in read_path(fine)] == ['two\nlines, "quoted"', "x"]
+
+
+def test_spreadsheet_headers_in_capitals_or_with_spaces_are_read(tmp_path: Path) -> None:
+    # a hand-made sheet names its columns "Question", "Answer", "Instruction", "Output": every row was
+    # unknown_format
+    for header, kind in [(b"Question,Answer,Category", "pair"), (b"Instruction,Input,Output,Category", "alpaca"),
+                         (b"Prompt,Response,Category", "pair"), (b" User , Assistant ,Category", "pair")]:
+        row = b"What is 2+2?,It is 4.,math" if kind == "pair" else b"What is 2+2?,,It is 4.,math"
+        (item,) = read_path(_write(tmp_path / "sheet.csv", header + b"\r\n" + row + b"\r\n"))
+        assert item.error is None, (header, item.error)
+        assert item.format == kind
+        assert [m["content"] for m in item.record["messages"]] == ["What is 2+2?", "It is 4."]
+        assert item.record["metadata"]["fields"] == {"Category": "math"}  # columns it does not read keep their name
+    # two columns that fold to one name are not guessed at
+    (both,) = read_path(_write(tmp_path / "both.csv", b"Question,question,Answer\r\na,b,c\r\n"))
+    assert both.error is not None and both.error[0] == "unknown_format"
