@@ -517,13 +517,23 @@ def convert_payload(
     return items
 
 
+# Keys naming the two sides of one exchange, not record ids: {"input": {...}, "output": {...}} is one record.
+_SIDE_KEYS = frozenset({"input", "output", "inputs", "outputs", "request", "response", "prompt", "completion",
+                        "chosen", "rejected", "question", "answer"})
+
+
 def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: int | None,
             index: int) -> list[SourceItem]:
-    """Records inside one top-level object: ``{"version": ..., "data": [records]}`` or a split dict
-    ``{"train": [...], "test": [...]}``. Each list of records is read (its key goes to
+    """Records inside one top-level object: ``{"version": ..., "data": [records]}``, a split dict
+    ``{"train": [...], "test": [...]}`` or records keyed by id. Each list of records is read (its key goes to
     ``metadata.fields.source_key``); [] when no list holds records a format knows."""
     lists = [(k, v) for k, v in obj.items() if type(v) is list and v and all(type(e) is dict for e in v)
              and detect_format(v[0], mapping) is not None]
+    if not lists and len(obj) > 1 and _SIDE_KEYS.isdisjoint(obj) and all(
+            type(v) is dict and detect_format(v, mapping) is not None for v in obj.values()):
+        # records keyed by their id ({"q1": {...}, "q2": {...}}, json.dump of a dict): the key is the id
+        return [item for key, record in obj.items() for item in convert_payload(
+            record if "id" in record else {"id": key, **record}, None, mapping, path=path, line=line, index=index)]
     items: list[SourceItem] = []
     for key, records in lists:
         for element in records:

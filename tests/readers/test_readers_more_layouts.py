@@ -301,3 +301,25 @@ def test_a_history_that_is_not_question_answer_pairs_is_refused_not_dropped(hist
 def test_a_text_beside_the_chat_transcript_is_kept_as_a_field() -> None:
     record = read({"transcript": f"\n\nHuman: {Q}\n\nAssistant: {A}", "text": "a note, not a chat"})
     assert record["messages"] == QA and record["metadata"]["fields"] == {"text": "a note, not a chat"}
+
+
+@pytest.mark.parametrize("key", ["messages", "conversations"])
+def test_several_conversations_saved_in_one_record_are_one_record_each(key: str) -> None:
+    # {"conversations": [[turns], [turns]]}: one record whose messages were lists, refused as data_type
+    other = [{"role": "user", "content": "And 3+3?"}, {"role": "assistant", "content": "6."}]
+    items = convert_payload(orjson.dumps({key: [QA, other], "source": "app"}), None, None, "x.jsonl", 1)
+    assert [i.record["messages"] for i in items] == [QA, other]
+    assert all(i.record["metadata"]["fields"] == {"source": "app"} for i in items)
+    assert len({i.record["id"] for i in items}) == 2
+
+
+def test_records_keyed_by_their_id_are_read_with_that_id() -> None:
+    # json.dump({id: record}): the whole file was one unknown_format reject
+    obj = {"q1": {"instruction": Q, "output": A}, "q2": {"id": "own", "question": "2+2?", "answer": "4."}}
+    items = convert_payload(orjson.dumps(obj), None, None, "x.json", None)
+    assert [i.record["id"] for i in items] == ["q1", "own"]
+    assert items[0].record["messages"] == QA
+    # a mix of records and other values is not guessed at
+    (item,) = convert_payload(orjson.dumps({"q1": {"instruction": Q, "output": A}, "n": 1}), None, None, "x.json",
+                              None)
+    assert item.error is not None and item.error[0] == "unknown_format"

@@ -243,3 +243,13 @@ def history_messages(history: Any) -> list[dict[str, Any]]:
         messages.append({"role": "user", "content": pair[0]})
         messages.append({"role": "assistant", "content": pair[1]})
     return messages
+
+
+def conversation_lists(turns: Any) -> list[list[Any]] | None:
+    """``[[turns], [turns]]`` under ``messages`` or ``conversations``: several conversations saved in one record
+    (each a list of turn objects), read as one record each; None for a single conversation."""
+    if type(turns) is not list or not turns or type(turns[0]) is not list:
+        return None
+    if all(type(chat) is list and chat and all(type(turn) is dict for turn in chat) for chat in turns):
+        return turns
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats import tool_markup
-from curation.readers.formats._common import ROLE_KEYS, add_tools, convert_turns, map_role
+from curation.readers.formats._common import ROLE_KEYS, add_tools, conversation_lists, convert_turns, map_role
 from curation.readers.mapping import FieldMapping
 from curation.records import ROLES
 
@@ -86,7 +86,13 @@ def _other_turn(message: dict[str, Any]) -> bool:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
-    messages = obj["messages"]
+    chats = conversation_lists(obj["messages"])
+    if chats is None:
+        return [(None, _body(obj, obj["messages"], mapping), None)]
+    return [(None, _body(obj, chat, mapping), None) for chat in chats]
+
+
+def _body(obj: dict[str, Any], messages: Any, mapping: FieldMapping | None) -> dict[str, Any]:
     if type(messages) is list and any(type(m) is dict and "role" not in m and _other_turn(m) for m in messages):
         # ShareGPT turns (from/value), Firefly's {human, assistant}, a speaker or sender named otherwise, or
         # PIPPA's is_human flag, under the `messages` key
@@ -102,4 +108,4 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         body["functions"] = obj["functions"]
     if obj.get("parallel_tool_calls") is not None:
         body["parallel_tool_calls"] = obj["parallel_tool_calls"]
-    return [(None, body, None)]
+    return body

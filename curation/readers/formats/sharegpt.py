@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import add_tools, convert_turns
+from curation.readers.formats._common import add_tools, conversation_lists, convert_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "sharegpt"
@@ -25,6 +25,9 @@ def is_sharegpt(obj: dict[str, Any], mapping: FieldMapping | None = None) -> boo
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     turns = obj["conversations"] if "conversations" in obj else obj["conversation"]
-    body: dict[str, Any] = {"messages": convert_turns(turns, mapping)}
-    add_tools(body, obj, mapping)
-    return [(None, body, None)]
+    out = []
+    for chat in conversation_lists(turns) or [turns]:
+        body: dict[str, Any] = {"messages": convert_turns(chat, mapping)}
+        add_tools(body, obj, mapping)
+        out.append((None, body, None))
+    return out
