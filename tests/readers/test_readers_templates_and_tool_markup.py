@@ -332,6 +332,26 @@ def test_tool_call_arguments_as_an_object_become_a_json_string() -> None:
     assert record["messages"][1]["tool_calls"][0]["function"]["arguments"] == '{"city":"Paris"}'
 
 
+def test_flat_tool_calls_and_object_tool_results_take_the_chat_shape() -> None:
+    # a call written the Responses way ({"name", "arguments"} beside "type") was message_missing_key; a tool
+    # result logged as an object was missing_content
+    record = read({"messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "name": "get_weather",
+                                              "arguments": {"city": "Paris"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": {"temp_c": 20, "sky": "clear"}},
+        {"role": "assistant", "content": "20C and clear."}]})
+    assert record["messages"][1]["tool_calls"] == [
+        {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]
+    assert record["messages"][2]["content"] == '{"temp_c":20,"sky":"clear"}'
+    assert not [f for f in check_record(record) if f.severity == "error"]
+    # text parts stay parts (the checks name them: tool_content_not_string)
+    parts = [{"type": "text", "text": "20C"}]
+    (item,) = convert_payload(orjson.dumps({"messages": [{"role": "user", "content": "Weather?"},
+                                                         {"role": "tool", "content": parts}]}), None, None, "x", 1)
+    assert item.record["messages"][1]["content"] == parts
+
+
 def test_alpaca_input_nan_from_pandas_is_no_input() -> None:
     assert read({"instruction": Q, "input": "nan", "output": A})["messages"] == QA
 

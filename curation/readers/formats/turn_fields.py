@@ -56,21 +56,41 @@ def _clean(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return kept, aside
 
 
+def _flat(call: Any) -> bool:
+    return isinstance(call, dict) and "function" not in call and isinstance(call.get("name"), str)
+
+
 def _call_arguments_fixed(message: dict[str, Any]) -> dict[str, Any]:
     """Tool-call ``arguments`` written as a JSON object (what a logging library or a hand-written script often
-    does) become the JSON string OpenAI requires; the call means the same. The same dict when none is."""
+    does) become the JSON string OpenAI requires, and a call written flat, the Responses API's way
+    (``{"type": "function", "name", "arguments"}``), gets its ``function``; the call means the same. The same dict
+    when nothing needs it."""
     calls = message.get("tool_calls")
-    if type(calls) is not list or not any(
+    if type(calls) is not list or not any(_flat(c) or (
             isinstance(c, dict) and isinstance(c.get("function"), dict)
-            and isinstance(c["function"].get("arguments"), dict | list) for c in calls):
+            and isinstance(c["function"].get("arguments"), dict | list)) for c in calls):
         return message
     fixed = []
     for call in calls:
+        if _flat(call):
+            rest = {k: v for k, v in call.items() if k not in ("name", "arguments", "call_id")}
+            call_id = call.get("id", call.get("call_id"))
+            call = {**rest, **({"id": call_id} if call_id is not None else {}), "type": call.get("type", "function"),
+                    "function": {"name": call["name"], "arguments": call.get("arguments", "{}")}}
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict) and isinstance(function.get("arguments"), dict | list):
             call = {**call, "function": {**function, "arguments": arguments_string(function["arguments"])}}
         fixed.append(call)
     return {**message, "tool_calls": fixed}
+
+
+def _result_text(message: dict[str, Any]) -> dict[str, Any]:
+    """A tool result logged as an object or a number (the function's return value) is the JSON text the model
+    was given; a list of content parts stays."""
+    content = message["content"]
+    if isinstance(content, list) and all(isinstance(p, dict) and "type" in p for p in content):
+        return message
+    return {**message, "content": arguments_string(content)}
 
 
 def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -85,6 +105,9 @@ def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
                 continue  # not a message: the checks report it as it is
             if "tool_calls" in message:
                 message = turns[index] = _call_arguments_fixed(message)
+            if message["role"] == "tool" and isinstance(message.get("content"), dict | list | int | float) \
+                    and not isinstance(message.get("content"), bool):
+                message = turns[index] = _result_text(message)
             if type(message.get("content")) is list:
                 fixed = maybe_fix_parts(message["content"])  # v1 ``value`` parts on any side of any format
                 if fixed is not message["content"]:
