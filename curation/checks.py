@@ -273,6 +273,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "make function.arguments a string holding a JSON object",
         "Tool call arguments that are not a JSON string.",
     ),
+    "tool_not_declared": (
+        "warning",
+        "add the function to the record's tools, or drop the call (the model learns to call what it is not offered)",
+        "An assistant tool call naming a function that the record's `tools` do not declare.",
+    ),
     "tool_content_not_string": (
         "error",
         "give tool messages plain string content (not a list of parts)",
@@ -643,6 +648,7 @@ def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:
         elif role == "user":
             has_user = True
     _check_sequence(messages, range(len(messages)), out, completion=True)
+    _check_declared_tools(record.get("tools"), messages, out)
     if not has_assistant:
         out.append(_finding("example_missing_assistant_message", "the example has no assistant message"))
     if not has_user:
@@ -652,6 +658,35 @@ def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:
         if first is not None and first.get("role") == "assistant" and first.get("weight") != 0:
             out.append(_finding("opens_with_assistant", "the first turn after the system prompt is the "
                                 "assistant's: a reply to nothing", messages.index(first)))
+
+
+def _declared(tools: Any) -> set[str] | None:
+    """The function names a record's ``tools`` declare; None when it declares none (or in a shape the other
+    checks report), so that nothing is judged against it."""
+    if not isinstance(tools, list) or not tools:
+        return None
+    names = set()
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str):
+            return None
+        names.add(name)
+    return names
+
+
+def _check_declared_tools(tools: Any, messages: list[Any], out: list[Finding]) -> None:
+    names = _declared(tools)
+    if names is None:
+        return
+    for index, message in enumerate(messages):
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        for call in calls if isinstance(calls, list) else ():
+            function = call.get("function") if isinstance(call, dict) else None
+            name = function.get("name") if isinstance(function, dict) else None
+            if isinstance(name, str) and name not in names:
+                out.append(_finding("tool_not_declared", f"message {index} calls {name!r}, which the tools do not "
+                                    f"declare ({', '.join(sorted(names))})", index))
 
 
 def _check_preference(record: dict[str, Any], out: list[Finding]) -> None:

@@ -64,6 +64,9 @@ TRIGGERS: dict[str, Any] = {
     ),
     "tool_result_orphan": convo(USER, msg("tool", "42", tool_call_id="nobody"), ASSISTANT),
     "tool_arguments_not_json": convo(USER, msg("assistant", None, tool_calls=[call(arguments="{q: x")])),
+    "tool_not_declared": convo(USER, msg("assistant", None, tool_calls=[call("c1", name="get_time")]),
+                               msg("tool", "noon", tool_call_id="c1"), msg("assistant", "Noon."),
+                               tools=[{"type": "function", "function": {"name": "lookup"}}]),
     "tool_content_not_string": convo(
         USER,
         msg("assistant", None, tool_calls=[call("c1")]),
@@ -319,3 +322,16 @@ def test_roles_are_found_in_any_message_shape() -> None:
 ])
 def test_template_markup_is_found_where_a_template_writes_it(text: str, found: bool) -> None:
     assert ("template_token" in codes_of(convo(USER, msg("assistant", text)))) is found
+
+
+def test_a_call_to_a_function_the_tools_do_not_declare_is_flagged() -> None:
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    assert not check_record({**CLEAN_TOOLS, "tools": tools})
+    other = convo(USER, msg("assistant", None, tool_calls=[call("c1", name="get_time")]),
+                  msg("tool", "noon", tool_call_id="c1"), msg("assistant", "Noon."), tools=tools)
+    (found,) = check_record(other)
+    assert (found.code, found.severity, found.message_index) == ("tool_not_declared", "warning", 1)
+    assert "'get_time'" in found.message and "(lookup)" in found.message
+    # no tools, or tools in a shape other checks judge: nothing to compare against
+    assert not check_record({**other, "tools": []}) and not check_record({k: v for k, v in other.items()
+                                                                          if k != "tools"})
