@@ -596,6 +596,34 @@ def test_helpsteer_preference_strength_picks_the_side(strength: int, chosen: str
     assert refused({"prompt": Q, "response_1": A, "response_2": "B", "preference_strength": 0})[0] == "no_preference"
 
 
+@pytest.mark.parametrize(("strength", "chosen"), [(-1, A), (2, "Lyon.")])
+def test_helpsteer3_context_turns_and_overall_preference(strength: int, chosen: str) -> None:
+    # nvidia/HelpSteer3's preference rows: the chat so far under `context`; unknown_format before
+    other = "Lyon." if chosen == A else A
+    context = [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello!"},
+               {"role": "user", "content": Q}]
+    row = {"domain": "general", "language": "english", "context": context, "response1": A, "response2": "Lyon.",
+           "overall_preference": strength, "individual_preference": [{"score": strength, "reasoning": "r"}]}
+    record = read(row)
+    assert record["prompt"] == context
+    assert (record["chosen"], record["rejected"]) == ([{"role": "assistant", "content": chosen}],
+                                                      [{"role": "assistant", "content": other}])
+    assert set(record["metadata"]["fields"]) == {"domain", "language", "individual_preference"}
+    assert refused({**row, "overall_preference": 0})[0] == "no_preference"
+
+
+def test_a_pair_whose_prompt_is_context_turns_keeps_them() -> None:
+    # the prompt turns under `context` were left in fields and the pair refused for having no prompt
+    record = read({"context": [{"role": "user", "content": Q}], "chosen": A, "rejected": "Lyon."})
+    assert record["prompt"] == [{"role": "user", "content": Q}] and "fields" not in record["metadata"]
+    # a context that is a passage stays a field, beside a pair or a ranked row
+    record = read({"prompt": Q, "context": "France's capital.", "chosen": A, "rejected": "Lyon."})
+    assert record["metadata"]["fields"] == {"context": "France's capital."}
+    record = read({"prompt": Q, "context": "Geography.", "response_1": A, "response_2": "Lyon.",
+                   "preference_strength": -1})
+    assert record["metadata"]["fields"] == {"context": "Geography."}
+
+
 def test_arena_55k_rows() -> None:
     row = {"id": 1, "model_a": "a", "model_b": "b", "prompt": orjson.dumps([Q, "Thanks"]).decode(),
            "response_a": orjson.dumps(["Lyon.", "ok"]).decode(),

@@ -29,7 +29,7 @@ from curation.readers.mapping import FieldMapping
 NAME = "preference"
 KEYS = frozenset({
     "chosen", "rejected", "chosen_messages", "rejected_messages", "chosen_response", "rejected_response", "prompt",
-    "conversations", "messages",
+    "conversations", "messages", "context",
     "instruction", "input", "question", "query", "tools",
 })
 
@@ -90,6 +90,8 @@ def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[A
     for key in ("conversations", "messages"):
         if isinstance(obj.get(key), list):
             return convert_turns(obj[key], mapping)
+    if _context_prompt(obj):
+        return convert_turns(obj["context"], mapping)
     if "instruction" in obj:
         return [{"role": "user", "content": user_text(obj["instruction"], obj.get("input"))}]
     # Intel/orca_dpo_pairs (system, question, chosen, rejected), argilla's distilabel pairs (input), query/...
@@ -97,6 +99,14 @@ def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[A
         if isinstance(obj.get(key), str):
             return [{"role": "user", "content": obj[key]}]
     return None
+
+
+def _context_prompt(obj: dict[str, Any]) -> bool:
+    """Whether the prompt is the turns under ``context`` (no other prompt key): elsewhere ``context`` is a
+    passage or a label, and stays a field."""
+    return ("prompt" not in obj and not isinstance(obj.get("conversations"), list)
+            and not isinstance(obj.get("messages"), list) and isinstance(obj.get("context"), list)
+            and bool(obj["context"]) and all(isinstance(t, dict) for t in obj["context"]))
 
 
 def split_shared_prefix(chosen: list[Any], rejected: list[Any], key: Callable[[Any], Any] | None = None
@@ -187,7 +197,8 @@ def _with_prompt(prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> t
                          "'prompt' (give the prompt the sides answer, or sides that hold only the answers)")
 
 
-def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+def convert(obj: dict[str, Any], mapping: FieldMapping | None,
+            ) -> list[tuple[str | None, dict[str, Any], dict[str, Any] | None]]:
     chosen_raw, rejected_raw = _sides(obj)
     chosen = side_messages(chosen_raw, mapping)
     rejected = side_messages(rejected_raw, mapping)
@@ -202,4 +213,6 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     _refuse_non_preference(obj, prompt, chosen, rejected)
     body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     add_tools(body, obj, mapping)
+    if "context" in obj and not _context_prompt(obj):
+        return [(None, body, {"context": obj["context"]})]
     return [(None, body, None)]

@@ -34,6 +34,7 @@ KEYS = frozenset({
     "conversation_a", "conversation_b", "winner",
     "response_2", "preference_strength",
     "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie", "response_j", "response_k",
+    "context", "response1", "response2", "overall_preference",
 })
 
 
@@ -59,6 +60,9 @@ def _layout(obj: dict[str, Any]) -> str | None:
         return "helpsteer"
     if "response_a" in obj and "response_b" in obj and "winner_model_a" in obj and "prompt" in obj:
         return "arena_55k"
+    if "response1" in obj and "response2" in obj and "overall_preference" in obj and isinstance(
+            obj.get("context"), list):
+        return "helpsteer3"
     return None
 
 
@@ -136,8 +140,17 @@ def _aspect_rating(completion: dict[str, Any]) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+def convert(obj: dict[str, Any], mapping: FieldMapping | None,
+            ) -> list[tuple[str | None, dict[str, Any], dict[str, Any] | None]]:
     layout = _layout(obj)
+    converted = _convert(obj, layout, mapping)
+    if layout != "helpsteer3" and "context" in obj:  # only HelpSteer3 reads it: elsewhere it stays a field
+        return [(own_id, body, {**(extra or {}), "context": obj["context"]}) for own_id, body, extra in converted]
+    return converted
+
+
+def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | None,
+             ) -> list[tuple[str | None, dict[str, Any], None]]:
     if layout == "pku":
         better = as_number(obj["better_response_id"])
         if better not in (0, 1):
@@ -193,6 +206,14 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         a, b = obj["response_1"], obj["response_2"]
         chosen, rejected = (a, b) if strength < 0 else (b, a)
         prompt = _prompt(obj["prompt"])
+    elif layout == "helpsteer3":
+        # nvidia/HelpSteer3: the chat so far as `context` turns; -3..-1 prefer response1, 1..3 response2
+        strength = as_number(obj["overall_preference"])
+        if strength is None or strength == 0:
+            raise _no_preference(f"overall_preference is {obj['overall_preference']!r}")
+        a, b = obj["response1"], obj["response2"]
+        chosen, rejected = (a, b) if strength < 0 else (b, a)
+        prompt = convert_turns(obj["context"], mapping)
     elif layout == "arena_55k":
         prompt, chosen_msgs, rejected_msgs = _arena_55k(obj)
         return [(None, {"prompt": prompt, "chosen": chosen_msgs, "rejected": rejected_msgs}, None)]
