@@ -3,7 +3,8 @@
 Sources write a model's reasoning four ways; the canonical message keeps it in one place, ``reasoning``
 (a string on an assistant message), so that checks, token counts and exporters see it the same way:
 
-- ``reasoning_content`` (DeepSeek, vLLM, Qwen3 chat templates) or ``reasoning`` (Together) on the message;
+- ``reasoning_content`` (DeepSeek, vLLM, Qwen3 chat templates), ``reasoning`` (Together) or ``thinking``
+  (gpt-oss's chat template, Ollama's chat API) on the message;
 - typed content parts ``{"type": "reasoning", "text"|"value": ...}`` (LLaMA-Factory's reason_tool_use demo);
 - a leading ``<think>...</think>`` block in the assistant's text (R1-style distilled data).
 
@@ -29,7 +30,7 @@ import orjson
 
 from curation.readers.formats import tool_markup
 
-REASONING_KEYS = ("reasoning_content", "reasoning")
+REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
 _REASONING_KEY_SET = frozenset(REASONING_KEYS)
 _THINK = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.S)
 _THOUGHT = re.compile(r"\A\s*<\|begin_of_thought\|>(.*?)<\|end_of_thought\|>\s*", re.S)

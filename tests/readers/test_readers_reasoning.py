@@ -28,7 +28,8 @@ def read_one(obj: dict[str, Any]) -> dict[str, Any]:
     return item.record
 
 
-@pytest.mark.parametrize("key", ["reasoning_content", "reasoning"])
+# `thinking`: gpt-oss's chat template and Ollama's chat API (it went to turn_fields and was never counted)
+@pytest.mark.parametrize("key", ["reasoning_content", "reasoning", "thinking"])
 def test_reasoning_fields_become_reasoning(key: str) -> None:
     record = read_one({"messages": [{"role": "user", "content": "2+2?"},
                                     {"role": "assistant", key: "Add them.", "content": "4"}]})
