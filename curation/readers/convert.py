@@ -437,7 +437,7 @@ def convert_payload(
                 "'conversations', 'instruction'+'output', 'prompt'+'completion' or 'chosen'+'rejected' "
                 "(or pass a field mapping)"
             )
-            if "custom_id" in obj and ("body" in obj or "response" in obj):
+            if "custom_id" in obj and ("body" in obj or "response" in obj or "result" in obj):
                 detail += ("; it is an OpenAI Batch API line: the input file holds only the requests and the "
                            "output file only the answers, so join them by custom_id into one "
                            '{"request": ..., "response": ...} line each')

@@ -42,6 +42,8 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     # a prompt's turns and the reply they got beside them (the reply was unread and the row refused)
     ({"messages": [QA[0]], "response": A}, QA),
     ({"messages": [QA[0]], "completion": QA[1]}, QA),
+    # an Ollama /api/chat log: the request's messages and the response's message (no assistant turn before)
+    ({"model": "llama3", "messages": [QA[0]], "message": QA[1], "done": True, "done_reason": "stop"}, QA),
     # an OpenAI evals sample
     ({"input": [{"role": "system", "content": "Be brief."}, QA[0]], "ideal": A},
      [{"role": "system", "content": "Be brief."}, *QA]),
@@ -72,7 +74,8 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     ({"human": Q, "bot": A}, QA),
 ], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
-        "messages_response", "messages_completion_message", "evals_ideal", "langsmith_messages", "langsmith_fields",
+        "messages_response", "messages_completion_message", "ollama_log", "evals_ideal", "langsmith_messages",
+        "langsmith_fields",
         "toxicchat", "camel", "oig", "pippa", "sender_chat", "pippa_messages", "speaker_messages",
         "camel_society", "oig_background", "redteam_transcript", "human_bot"])
 def test_layout_read(obj: dict[str, Any], messages: list[dict[str, Any]]) -> None:
@@ -323,3 +326,12 @@ def test_records_keyed_by_their_id_are_read_with_that_id() -> None:
     (item,) = convert_payload(orjson.dumps({"q1": {"instruction": Q, "output": A}, "n": 1}), None, None, "x.json",
                               None)
     assert item.error is not None and item.error[0] == "unknown_format"
+
+
+def test_an_answer_cut_at_the_token_limit_beside_messages_is_refused() -> None:
+    line = {"model": "llama3", "messages": [QA[0]], "message": QA[1], "done": True, "done_reason": "length"}
+    (item,) = convert_payload(orjson.dumps(line), None, None, "x.jsonl", 1)
+    assert item.error is not None and item.error[0] == "incomplete_answer"
+    # Cohere's `message` is the user's words, not an answer
+    (cohere,) = convert_payload(orjson.dumps({"messages": [QA[0]], "message": "And Spain?"}), None, None, "x", 1)
+    assert cohere.record is not None and cohere.record["messages"] == [QA[0]]

@@ -387,6 +387,67 @@ def test_logged_chat_completion_request_and_response() -> None:
     assert record["metadata"]["source"]["format"] == "api_log"
 
 
+def _gemini_line(finish: str = "STOP", status: str = "") -> dict[str, Any]:
+    # a Vertex AI batch prediction output line (the Gemini API's generateContent request and response)
+    return {"request": {"systemInstruction": {"parts": [{"text": "Be brief."}]},
+                        "contents": [{"role": "user", "parts": [{"text": Q}]}],
+                        "generationConfig": {"temperature": 0.2}},
+            "response": {"candidates": [{"content": {"role": "model", "parts": [{"text": A}]},
+                                         "finishReason": finish}], "modelVersion": "gemini-2.5-flash"},
+            "status": status}
+
+
+def test_logged_gemini_calls_and_vertex_batch_output() -> None:
+    # each line was unknown_format
+    record = read(_gemini_line())
+    assert record["messages"] == [{"role": "system", "content": "Be brief."}, *QA]
+    assert record["metadata"]["source"]["format"] == "api_log"
+    assert record["metadata"]["fields"] == {"request": {"generationConfig": {"temperature": 0.2}},
+                                            "response_model": "gemini-2.5-flash", "status": ""}
+    code, detail = refused(_gemini_line("MAX_TOKENS"))
+    assert code == "incomplete_answer" and "MAX_TOKENS" in detail
+    assert refused(_gemini_line("SAFETY"))[0] == "incomplete_answer"
+    failed = {**_gemini_line(), "response": None, "status": "Bad Request: invalid argument"}
+    code, detail = refused(failed)
+    assert code == "empty_record" and "invalid argument" in detail
+
+
+def _bedrock_log(output: dict[str, Any], operation: str = "Converse") -> dict[str, Any]:
+    # Amazon Bedrock's model invocation logging (CloudWatch or S3), one call per line
+    return {"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2026-01-01T00:00:00Z",
+            "accountId": "123", "region": "us-east-1", "requestId": "r1", "operation": operation,
+            "modelId": "anthropic.claude-3-5-sonnet",
+            "input": {"inputContentType": "application/json", "inputTokenCount": 12,
+                      "inputBodyJson": {"messages": [{"role": "user", "content": [{"text": Q}]}],
+                                        "system": [{"text": "Be brief."}],
+                                        "inferenceConfig": {"maxTokens": 100}}},
+            "output": {"outputContentType": "application/json", "outputTokenCount": 5, "outputBodyJson": output}}
+
+
+def test_logged_bedrock_invocations() -> None:
+    converse = {"output": {"message": {"role": "assistant", "content": [{"text": A}]}}, "stopReason": "end_turn",
+                "usage": {"inputTokens": 12, "outputTokens": 5}}
+    record = read(_bedrock_log(converse))
+    assert [(m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"])
+            for m in record["messages"]] == [("system", "Be brief."), ("user", Q), ("assistant", A)]
+    fields = record["metadata"]["fields"]
+    assert fields["modelId"] == "anthropic.claude-3-5-sonnet" and fields["request"] == {
+        "inferenceConfig": {"maxTokens": 100}}
+    assert refused(_bedrock_log({**converse, "stopReason": "max_tokens"}))[0] == "incomplete_answer"
+    # InvokeModel with an Anthropic body: the Messages API's own request and response
+    invoke = _bedrock_log({"type": "message", "role": "assistant", "content": [{"type": "text", "text": A}],
+                           "stop_reason": "end_turn"}, operation="InvokeModel")
+    invoke["input"]["inputBodyJson"] = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+                                        "messages": [{"role": "user", "content": Q}]}
+    assert read(invoke)["messages"][0] == QA[0]
+
+
+def test_batch_results_without_their_requests_say_to_join_them() -> None:
+    code, detail = refused({"custom_id": "a", "result": {"type": "succeeded", "message": {
+        "role": "assistant", "content": [{"type": "text", "text": A}], "stop_reason": "end_turn"}}})
+    assert code == "unknown_format" and "custom_id" in detail and "join" in detail
+
+
 def test_logged_call_without_an_answer_is_refused_with_the_reason() -> None:
     code, detail = refused({"request": {"messages": [{"role": "user", "content": Q}]},
                             "response": {"error": {"message": "rate limited"}}})

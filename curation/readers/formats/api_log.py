@@ -20,8 +20,12 @@ from curation.readers.formats.openai import fix_messages
 from curation.readers.mapping import FieldMapping
 
 NAME = "api_log"
-KEYS = frozenset({"request", "response", "messages", "tools"})
-_CUT = ("length", "content_filter", "max_tokens")
+KEYS = frozenset({"request", "response", "messages", "tools", "input", "output"})
+# finish reasons of a cut-off answer: OpenAI, Anthropic, Bedrock Converse, Gemini
+_CUT = frozenset({"length", "content_filter", "max_tokens", "guardrail_intervened", "content_filtered",
+                  "MAX_TOKENS", "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+                  "MALFORMED_FUNCTION_CALL", "LANGUAGE", "OTHER"})
+_GEMINI_REQUEST_KEYS = ("contents", "systemInstruction", "system_instruction", "tools")
 _ANSWER_KEYS = ("role", "content", "tool_calls", "function_call", "reasoning_content", "reasoning", "name")
 
 
@@ -38,7 +42,33 @@ def _request(obj: dict[str, Any]) -> Any:
     return {"messages": obj.get("messages"), **({"tools": obj["tools"]} if "tools" in obj else {})}
 
 
+def _bedrock(obj: dict[str, Any]) -> tuple[Any, Any] | None:
+    """(request, response) of an Amazon Bedrock model invocation log line (``input.inputBodyJson``,
+    ``output.outputBodyJson``); None when the line is not one."""
+    logged = obj.get("input")
+    if type(logged) is not dict or "inputBodyJson" not in logged:
+        return None
+    output = obj.get("output")
+    return logged["inputBodyJson"], output.get("outputBodyJson") if isinstance(output, dict) else None
+
+
+def _gemini_request(request: Any) -> bool:
+    return isinstance(request, dict) and isinstance(request.get("contents"), list) and "messages" not in request
+
+
+def _status(obj: dict[str, Any]) -> str:
+    """A Vertex AI batch line's error (its ``status``; empty when the call succeeded)."""
+    status = obj.get("status")
+    return status.strip() if isinstance(status, str) else ""
+
+
 def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if "input" in obj:
+        bedrock = _bedrock(obj)
+        if bedrock is not None:
+            return isinstance(bedrock[0], dict) and isinstance(bedrock[0].get("messages"), list)
+    if "request" in obj and _gemini_request(call_body(obj["request"])):
+        return "response" in obj or bool(_status(obj))  # a Gemini call, or a Vertex batch line that failed
     if "response" not in obj:
         return False
     request, response = _request(obj), call_body(obj["response"])
@@ -78,12 +108,60 @@ def _system(request: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"role": "system", "content": system}] if isinstance(system, str) and system.strip() else []
 
 
+def _gemini(obj: dict[str, Any], request: dict[str, Any], response: Any,
+            mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    """A logged Gemini ``generateContent`` call (a Vertex AI batch prediction line): the request's contents
+    followed by the first candidate's."""
+    from curation.readers.formats import gemini
+
+    if _status(obj) or not isinstance(response, dict):
+        why = f" ({_status(obj)})" if _status(obj) else ""
+        raise ConvertProblem("empty_record", f"the logged call failed{why}, so there is no answer to train on")
+    candidates = response.get("candidates")
+    first = candidates[0] if isinstance(candidates, list) and candidates else None
+    if not isinstance(first, dict) or not isinstance(first.get("content"), dict):
+        feedback = response.get("promptFeedback")
+        blocked = feedback.get("blockReason") if isinstance(feedback, dict) else None
+        why = f": the prompt was blocked ({blocked})" if blocked else ""
+        raise ConvertProblem("empty_record", f"the logged response has no candidate with content{why}, so there "
+                             "is no answer to train on")
+    if first.get("finishReason") in _CUT:
+        raise ConvertProblem("incomplete_answer", f"the logged answer stopped with finishReason "
+                             f"{first['finishReason']!r}, so it is cut off or withheld (raise maxOutputTokens, or "
+                             "drop such calls)")
+    conversation = {k: request[k] for k in _GEMINI_REQUEST_KEYS if k in request}
+    conversation["contents"] = [*request["contents"], {"role": "model", **first["content"]}]
+    [(_, body, _)] = gemini.convert(conversation, mapping)
+    fields: dict[str, Any] = {}
+    params = {k: v for k, v in request.items() if k not in _GEMINI_REQUEST_KEYS}
+    if params:
+        fields["request"] = params
+    if isinstance(response.get("modelVersion"), str):
+        fields["response_model"] = response["modelVersion"]
+    if len(candidates) > 1:
+        fields["choices_not_used"] = len(candidates) - 1
+    return [(None, body, fields or None)]
+
+
+def _converse(response: dict[str, Any]) -> dict[str, Any] | None:
+    """A Bedrock Converse response as a choice; None when it is not one."""
+    output = response.get("output")
+    if not isinstance(output, dict) or not isinstance(output.get("message"), dict):
+        return None
+    return {"message": output["message"], "finish_reason": response.get("stopReason")}
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
-    request, response = _request(obj), call_body(obj["response"])
+    bedrock = _bedrock(obj) if "input" in obj else None
+    request, response = bedrock if bedrock is not None else (_request(obj), call_body(obj.get("response")))
+    if _gemini_request(request):
+        return _gemini(obj, request, response, mapping)
+    if not isinstance(response, dict):
+        raise ConvertProblem("empty_record", "the logged call has no response, so there is no answer to train on")
     choices = response.get("choices")
-    anthropic = _anthropic(response)
-    if anthropic is not None:
-        choices = [anthropic]
+    answer = _anthropic(response) or _converse(response)
+    if answer is not None:
+        choices = [answer]
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         error = response.get("error")
         if error is None:
@@ -100,7 +178,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     body: dict[str, Any] = {"messages": messages}
     add_tools(body, request, mapping)
     fields: dict[str, Any] = {}
-    params = {k: v for k, v in request.items() if k not in ("messages", "tools", "system")}
+    params = {k: v for k, v in request.items() if k not in ("messages", "tools", "system", "toolConfig")}
     if params:
         fields["request"] = params
     if isinstance(response.get("model"), str):

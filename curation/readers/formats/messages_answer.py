@@ -12,17 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats import openai
-from curation.readers.formats._common import map_role
+from curation.readers.formats._common import ConvertProblem, map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "messages_answer"
-ANSWER_KEYS = ("response", "completion", "output", "answer", "assistant")
+# `message`: Ollama's /api/chat response beside the request's messages (only as an assistant message: Cohere's
+# `message` is the user's)
+ANSWER_KEYS = ("response", "completion", "output", "answer", "assistant", "message")
 KEYS = frozenset({*openai.KEYS, *ANSWER_KEYS})
 _PAIR_SET = frozenset({"chosen", "rejected", "prompt", "label"})
 
 
 def _answer_key(obj: dict[str, Any]) -> str | None:
-    keys = [k for k in ANSWER_KEYS if isinstance(obj.get(k), str) or (
+    keys = [k for k in ANSWER_KEYS if (isinstance(obj.get(k), str) and k != "message") or (
         isinstance(obj.get(k), dict) and obj[k].get("role") == "assistant")]
     return keys[0] if len(keys) == 1 else None
 
@@ -47,6 +49,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     key = _answer_key(obj)
     assert key is not None  # is_messages_answer found it
     answer = obj[key]
+    if obj.get("done_reason") == "length" or obj.get("finish_reason") in ("length", "max_tokens"):
+        raise ConvertProblem("incomplete_answer", "the answer stopped at the token limit "
+                             f"({'done_reason' if 'done_reason' in obj else 'finish_reason'} 'length'), so it is cut "
+                             "off (raise the limit, or drop such calls)")
     reply = {"role": "assistant", "content": answer} if isinstance(answer, str) else answer
     [(own_id, body, extra)] = openai.convert({**obj, "messages": [*obj["messages"], reply]}, mapping)
     return [(own_id, body, {**(extra or {}), "answer_from": key})]
