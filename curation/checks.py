@@ -252,6 +252,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "give `reasoning` / `reasoning_content` as one string",
         "Reasoning that is not a string.",
     ),
+    "no_trained_turn": (
+        "error",
+        "give at least one assistant turn weight 1 (or no weight), or drop the example",
+        "Every assistant turn has `weight` 0: the example trains nothing, but its tokens are still billed.",
+    ),
     "invalid_weight": (
         "error",
         "set weight to the integer 0 or 1",
@@ -649,6 +654,9 @@ def _check_conversation(record: dict[str, Any], out: list[Finding]) -> None:
             has_user = True
     _check_sequence(messages, range(len(messages)), out, completion=True)
     _check_declared_tools(record.get("tools"), messages, out)
+    weights = [m.get("weight") for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+    if weights and all(type(w) is int and w == 0 for w in weights):
+        out.append(_finding("no_trained_turn", f"all {len(weights)} assistant turn(s) have weight 0"))
     if not has_assistant:
         out.append(_finding("example_missing_assistant_message", "the example has no assistant message"))
     if not has_user:

@@ -59,6 +59,9 @@ TRIGGERS: dict[str, Any] = {
     "consecutive_same_role": convo(USER, ASSISTANT, msg("assistant", "It is in France.")),
     "weight_misplaced": convo(msg("user", "Hi", weight=0), ASSISTANT),
     "invalid_weight": convo(USER, msg("assistant", "Paris.", weight=0.5)),
+    # all assistant turns masked: nothing is learnt (TRL drops it silently; a provider bills it)
+    "no_trained_turn": convo(USER, msg("assistant", "Paris.", weight=0), msg("user", "And Spain?"),
+                             msg("assistant", "Madrid.", weight=0)),
     "tool_call_unanswered": convo(
         USER, msg("assistant", None, tool_calls=[call("c1")]), msg("user", "Well?"), ASSISTANT
     ),
@@ -335,3 +338,10 @@ def test_a_call_to_a_function_the_tools_do_not_declare_is_flagged() -> None:
     # no tools, or tools in a shape other checks judge: nothing to compare against
     assert not check_record({**other, "tools": []}) and not check_record({k: v for k, v in other.items()
                                                                           if k != "tools"})
+
+
+def test_one_trained_turn_is_enough() -> None:
+    assert not codes_of(convo(USER, msg("assistant", "Paris.", weight=0), msg("user", "And Spain?"),
+                              msg("assistant", "Madrid.", weight=1)))
+    assert not codes_of(convo(USER, msg("assistant", "Paris.", weight=0), msg("user", "And Spain?"),
+                              msg("assistant", "Madrid.")))
