@@ -92,6 +92,9 @@ def test_invisible_and_control_characters_removed_but_zwj_kept(conv) -> None:
         ("model", "assistant"),
         ("User", "user"),
         ("observation", "tool"),
+        ("ipython", "tool"),
+        ("tool_result", "tool"),
+        ("Agent", "assistant"),
     ],
 )
 def test_role_aliases(conv, alias: str, role: str) -> None:

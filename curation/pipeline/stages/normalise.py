@@ -26,7 +26,12 @@ DEFAULT_ROLE_ALIASES: dict[str, str] = {
     "bot": "assistant",
     "model": "assistant",
     "ai": "assistant",
+    "agent": "assistant",  # a support tool's agent answering the customer
     "observation": "tool",
+    "ipython": "tool",  # Llama 3.1's role for a tool's output
+    "tool_response": "tool",
+    "tool_result": "tool",
+    "function_response": "tool",
 }
 _CANONICAL_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
