@@ -152,3 +152,28 @@ def test_chatgpt_export_faults_found_by_an_adversarial_pass(tmp_path: Path) -> N
         {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
          "chat_messages": [{"sender": "human", "text": "x"}]}])
     assert [i.format for i in other] == ["alpaca", "openai"]
+
+
+def test_chatgpt_blank_assistant_messages_add_no_blank_lines_and_a_mapping_cycle_is_named(tmp_path: Path) -> None:
+    start = [_node("r", None, ["u"], None), _node("u", "r", ["e"], "user", _text("q"))]
+    # a blank message ChatGPT wrote before the answer (and one after it): no blank lines around the answer
+    blank_first = _chatgpt("Blank", [*start, _node("e", "u", ["a"], "assistant", _text("\n")),
+                                     _node("a", "e", ["z"], "assistant", _text("ans")),
+                                     _node("z", "a", [], "assistant", _text(" "))], current="z")
+    # a blank message, then the thoughts of the answer: one answer turn, not an empty turn before it
+    blank_thoughts = _chatgpt("Think", [
+        *start, _node("e", "u", ["t"], "assistant", _text("")),
+        _node("t", "e", ["a"], "assistant", {"content_type": "thoughts", "thoughts": [{"content": "hmm"}]}),
+        _node("a", "t", [], "assistant", _text("ans"))], current="a")
+    # parent links that loop: walked up from current_node, and down from the root with no current_node
+    loop_up = _chatgpt("LoopUp", [_node("x", "y", ["y"], "user", _text("q")),
+                                  _node("y", "x", ["x"], "assistant", _text("a"))], current="y")
+    loop_down = _chatgpt("LoopDown", [_node("r", None, ["u"], None), _node("u", "r", ["a"], "user", _text("q")),
+                                      _node("a", "u", ["u"], "assistant", _text("a"))], current="gone")
+    blank, thoughts, up, down = _chats(tmp_path, "conversations.json",
+                                       [blank_first, blank_thoughts, loop_up, loop_down])
+    assert blank.record["messages"] == [{"role": "user", "content": "q"}, {"role": "assistant", "content": "ans"}]
+    assert thoughts.record["messages"] == [{"role": "user", "content": "q"},
+                                           {"role": "assistant", "content": "ans", "reasoning": "hmm"}]
+    for item, node in ((up, "'x'"), (down, "'u'")):
+        assert item.error[0] == "data_type" and "cycle" in item.error[1] and node in item.error[1], item.error

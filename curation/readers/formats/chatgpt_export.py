@@ -2,14 +2,15 @@
 each a tree of messages under ``mapping`` (``{node_id: {"message", "parent", "children"}}``) with
 ``current_node`` the leaf the user last saw.
 
-The conversation is the path from the root to ``current_node``: an edited question or a regenerated answer
-is a sibling branch the user moved away from, so it is not a turn. Hidden messages (the empty system
-message every export starts with, ChatGPT's own context) are left out; the user's custom instructions
-(``user_editable_context``) are the system turn they were. ``thoughts`` (a reasoning model's summaries) are the
-answer's ``reasoning_content``; the "Thought for N seconds" recap is left out. A message to a tool ChatGPT
-runs itself (browsing, Python, image generation: ``recipient`` other than ``all``) or from one makes the
-record ``server_tool_call``: the export lacks what the tool returned to the model in full, so the answer
-would cite what the training data never shows.
+The conversation is the path from the root to ``current_node``: an edited question or a regenerated answer is a
+sibling branch the user moved away from, so it is not a turn; parent or children links that loop are a
+``data_type`` reject naming the node. Hidden messages (the empty system message every export starts with, ChatGPT's
+own context) are left out; the user's custom instructions (``user_editable_context``) are the system turn they
+were. ``thoughts`` (a reasoning model's summaries) are the answer's ``reasoning_content``; the "Thought for N
+seconds" recap is left out. An answer ChatGPT wrote as several messages is one turn, its parts joined by a blank
+line (blank messages among them are left out). A message to a tool ChatGPT runs itself (browsing, Python, image
+generation: ``recipient`` other than ``all``) or from one makes the record ``server_tool_call``: the export lacks
+what the tool returned to the model in full, so the answer would cite what the training data never shows.
 """
 
 from __future__ import annotations
@@ -39,21 +40,33 @@ def _path(tree: dict[str, Any], leaf: Any) -> list[dict[str, Any]]:
             raise ConvertProblem("data_type", "the conversation's mapping has no root message (no node without a "
                                  "parent)")
         path, node, seen = [], roots[0], set()
-        while isinstance(node, dict) and id(node) not in seen:
+        while isinstance(node, dict):
             seen.add(id(node))
             path.append(node)
             children = node.get("children") or []
-            node = tree.get(children[-1]) if isinstance(children, list) and children else None
+            child = children[-1] if isinstance(children, list) and children else None
+            node = tree.get(child) if isinstance(child, str) else None
+            if isinstance(node, dict) and id(node) in seen:
+                raise _cycle(path[-1].get("id"), "last child", child)
         return path
     path, seen, key = [], set(), leaf
-    while isinstance(key, str) and key in tree and key not in seen:
+    while isinstance(key, str) and key in tree:
         seen.add(key)
         node = tree[key]
         if not isinstance(node, dict):
             raise ConvertProblem("data_type", f"mapping[{key!r}] is a {type(node).__name__}, expected a node object")
         path.append(node)
-        key = node.get("parent")
+        parent = node.get("parent")
+        if isinstance(parent, str) and parent in seen:
+            raise _cycle(key, "parent", parent)
+        key = parent
     return path[::-1]
+
+
+def _cycle(node: Any, link: str, other: Any) -> ConvertProblem:
+    # a tree whose links loop has no first message: which branch the user kept cannot be told
+    return ConvertProblem("data_type", f"the conversation's mapping has a cycle: the {link} of node {node!r} is "
+                          f"{other!r}, which is already on the path (parent and children must form a tree)")
 
 
 def _hidden(message: dict[str, Any]) -> bool:
@@ -140,10 +153,14 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                 reasoning = None
             last = messages[-1] if messages else None
             if last is not None and last["role"] == "assistant" and isinstance(last["content"], str) \
-                    and isinstance(text, str) and "reasoning_content" not in turn:
-                if text:
-                    pieces.setdefault(len(messages) - 1, [last["content"]] if last["content"] else []).append(text)
-                continue
+                    and isinstance(text, str):
+                at = len(messages) - 1
+                if "reasoning_content" not in turn:  # the answer goes on in another message
+                    if text.strip():  # a blank message (ChatGPT writes some) would add blank lines
+                        pieces.setdefault(at, [last["content"]] if last["content"].strip() else []).append(text)
+                    continue
+                if not last["content"].strip() and at not in pieces and "reasoning_content" not in last:
+                    messages.pop()  # a blank message before this answer's thoughts is no turn of its own
         messages.append(turn)
     for at, texts in pieces.items():
         messages[at]["content"] = "\n\n".join(texts)
