@@ -177,3 +177,33 @@ def test_chatgpt_blank_assistant_messages_add_no_blank_lines_and_a_mapping_cycle
                                            {"role": "assistant", "content": "ans", "reasoning": "hmm"}]
     for item, node in ((up, "'x'"), (down, "'u'")):
         assert item.error[0] == "data_type" and "cycle" in item.error[1] and node in item.error[1], item.error
+
+
+def test_claude_export_placeholder_blocks_are_no_answer_and_a_message_that_is_no_object_is_data_type(
+        tmp_path: Path) -> None:
+    from curation.checks import check_record
+
+    placeholder = "```\nThis block is not supported on your current device yet.\n```"
+    question = {"uuid": "m1", "sender": "human", "text": "Plot it.", "attachments": [], "files": []}
+
+    def chat(uuid: str, *answer: dict[str, Any]) -> dict[str, Any]:
+        return {"uuid": uuid, "name": uuid, "chat_messages": [question, *answer]}
+
+    chats = [
+        # old exports: the text stands in a placeholder, fenced, where a block the app could not show was
+        chat("old", {"uuid": "m2", "sender": "assistant", "text": f"Here it is:\n{placeholder}\n\nDone."}),
+        chat("blocks", {"uuid": "m2", "sender": "assistant", "text": "", "content": [
+            {"type": "text", "text": "Here it is:"}, {"type": "text", "text": placeholder},
+            {"type": "text", "text": "Done."}]}),
+        chat("only", {"uuid": "m2", "sender": "assistant", "text": f"\n{placeholder}\n"}),
+        chat("empty", {"uuid": "m2", "sender": "assistant", "text": ""}),
+        {"uuid": "bad", "name": "bad", "chat_messages": [question, "Sure."]},
+    ]
+    old, blocks, only, empty, bad = _chats(tmp_path, "conversations.json", chats)
+    assert old.record["messages"][1] == {"role": "assistant", "content": "Here it is:\n\nDone."}
+    assert blocks.record["messages"][1] == {"role": "assistant", "content": "Here it is:\n\nDone."}
+    # nothing left: refused as an empty answer is
+    assert only.record["messages"][1]["content"] == ""
+    assert {f.code for f in check_record(only.record)} == {f.code for f in check_record(empty.record)} \
+        == {"empty_content"}
+    assert bad.format == "claude_export" and bad.error[0] == "data_type" and "chat_messages[1]" in bad.error[1]

@@ -4,13 +4,16 @@ conversations ``{"uuid", "name", "chat_messages": [{"sender": "human" | "assista
 
 A message's words are its ``text`` (or, in newer exports, the text blocks of ``content``). A pasted or uploaded
 document's ``extracted_content`` is what the model read beside the question, so it is part of the user's turn,
-after the question as claude.ai sends it. ``thinking`` blocks are the answer's reasoning. A tool use in
-``content`` (web search, analysis) makes the record ``server_tool_call``: the tool runs on Anthropic's side
-and the export does not hold all it returned.
+after the question as claude.ai sends it. ``thinking`` blocks are the answer's reasoning. A tool use in ``content``
+(web search, analysis) makes the record ``server_tool_call``: the tool runs on Anthropic's side and the export does
+not hold all it returned. Older exports write "This block is not supported on your current device yet." (fenced as
+code) where such a block was: the app's words, so they are left out, and an answer that was nothing else is empty
+(refused as ``empty_content``). A message that is no object is ``data_type``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem, map_role
@@ -18,12 +21,23 @@ from curation.readers.mapping import FieldMapping
 
 NAME = "claude_export"
 KEYS = frozenset({"chat_messages", "uuid"})  # the uuid is the record id
+# What older exports write, fenced as code, where the message held a block the export could not render (a tool
+# use, an artifact): the app's words, not the answer's.
+_PLACEHOLDER_WORDS = "This block is not supported on your current device yet."
+_PLACEHOLDER = re.compile(r"(?:```[^\n`]*\n)?[ \t]*" + re.escape(_PLACEHOLDER_WORDS) + r"[ \t]*(?:\n[ \t]*```)?")
 
 
 def is_claude_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     messages = obj.get("chat_messages")
-    return "messages" not in obj and isinstance(messages, list) and all(
-        isinstance(m, dict) and "sender" in m for m in messages)
+    # one message naming its sender is enough: an item that is no message object is then refused by name
+    return "messages" not in obj and isinstance(messages, list) and (not messages or any(
+        isinstance(m, dict) and "sender" in m for m in messages))
+
+
+def _without_placeholders(text: str) -> str:
+    if _PLACEHOLDER_WORDS not in text:
+        return text
+    return "\n\n".join(piece.strip() for piece in _PLACEHOLDER.split(text) if piece.strip())
 
 
 def _thinking(message: dict[str, Any]) -> str | None:
@@ -44,20 +58,25 @@ def _text(message: dict[str, Any], where: str) -> str:
                 raise ConvertProblem("server_tool_call", f"{where} holds a {kind} ({name!r}): a tool Claude ran on "
                                      "Anthropic's side, whose full results are not in the export, so the answer "
                                      "would cite what the training data never shows")
-            if kind == "text" and isinstance(block.get("text"), str) and block["text"]:
-                texts.append(block["text"])
+            if kind == "text" and isinstance(block.get("text"), str):
+                text = _without_placeholders(block["text"])
+                if text:
+                    texts.append(text)
         if texts:
             return "\n\n".join(texts)
     text = message.get("text")
     if text is not None and not isinstance(text, str):
         raise ConvertProblem("data_type", f"{where}: text is a {type(text).__name__}, expected text")
-    return text or ""
+    return _without_placeholders(text or "")
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     messages: list[dict[str, Any]] = []
     for i, message in enumerate(obj["chat_messages"]):
         where = f"chat_messages[{i}]"
+        if not isinstance(message, dict):
+            raise ConvertProblem("data_type", f"{where} is a {type(message).__name__}, expected a message object "
+                                 "with sender and text")
         role = map_role(message.get("sender"), mapping)
         text = _text(message, where)
         attached = [a.get("extracted_content") for a in message.get("attachments") or [] if isinstance(a, dict)]
