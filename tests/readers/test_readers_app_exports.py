@@ -207,3 +207,33 @@ def test_claude_export_placeholder_blocks_are_no_answer_and_a_message_that_is_no
     assert {f.code for f in check_record(only.record)} == {f.code for f in check_record(empty.record)} \
         == {"empty_content"}
     assert bad.format == "claude_export" and bad.error[0] == "data_type" and "chat_messages[1]" in bad.error[1]
+
+
+def _audio(pointer: str, **part: Any) -> dict[str, Any]:
+    return {"content_type": "audio_asset_pointer", "asset_pointer": pointer, "format": "wav", "size_bytes": 90318,
+            "metadata": {"start": 0.0, "end": 1.9, "transcription": None}, **part}
+
+
+def test_a_chatgpt_voice_chat_reads_its_transcripts_as_the_turns(tmp_path: Path) -> None:
+    spoken = {"content_type": "real_time_user_audio_video_asset_pointer", "expiry_datetime": None,
+              "audio_asset_pointer": _audio("sediment://file_0001"), "frames_asset_pointers": [],
+              "video_container_asset_pointer": None, "audio_start_timestamp": 19.3}
+    voice = _chatgpt("Voice", [
+        _node("r", None, ["u"], None),
+        _node("u", "r", ["a"], "user", {"content_type": "multimodal_text", "parts": [
+            {"content_type": "audio_transcription", "text": "Which part fits my car?", "direction": "in",
+             "decoding_id": None}, spoken]}),
+        _node("a", "u", ["u2"], "assistant", {"content_type": "multimodal_text", "parts": [
+            {"content_type": "audio_transcription", "text": "The 5W-30 filter.", "direction": "out",
+             "decoding_id": None}, _audio("sediment://file_0002", tool_audio_direction=None)]}),
+        # typed beside the voice turn: both are the user's words
+        _node("u2", "a", ["a2"], "user", {"content_type": "multimodal_text", "parts": [
+            "And the price?", {"content_type": "audio_transcription", "text": "Roughly.", "direction": "in"}]}),
+        _node("a2", "u2", [], "assistant", {"content_type": "multimodal_text", "parts": [
+            {"content_type": "audio_transcription", "text": "About 12 dollars.", "direction": "out"},
+            _audio("sediment://file_0003")]}),
+    ], current="a2")
+    (item,) = _chats(tmp_path, "conversations.json", [voice])
+    assert item.error is None and item.record["messages"] == [
+        {"role": "user", "content": "Which part fits my car?"}, {"role": "assistant", "content": "The 5W-30 filter."},
+        {"role": "user", "content": "And the price?\nRoughly."}, {"role": "assistant", "content": "About 12 dollars."}]

@@ -8,7 +8,8 @@ sibling branch the user moved away from, so it is not a turn; parent or children
 own context) are left out; the user's custom instructions (``user_editable_context``) are the system turn they
 were. ``thoughts`` (a reasoning model's summaries) are the answer's ``reasoning_content``; the "Thought for N
 seconds" recap is left out. An answer ChatGPT wrote as several messages is one turn, its parts joined by a blank
-line (blank messages among them are left out). A message to a tool ChatGPT runs itself (browsing, Python, image
+line (blank messages among them are left out). A voice chat's turns are their transcripts (``audio_transcription``
+parts); the recordings beside them are left out. A message to a tool ChatGPT runs itself (browsing, Python, image
 generation: ``recipient`` other than ``all``) or from one makes the record ``server_tool_call``: the export lacks
 what the tool returned to the model in full, so the answer would cite what the training data never shows.
 """
@@ -77,8 +78,8 @@ def _hidden(message: dict[str, Any]) -> bool:
 
 
 def _parts(content: dict[str, Any], where: str) -> Any:
-    """A message's words: text parts as one string; an uploaded image as an image part naming its pointer
-    (``file-service://...``), which the checks report, since the export holds no image bytes."""
+    """A message's words: text parts and voice transcripts as one string; an uploaded image as an image part
+    naming its pointer (``file-service://...``), which the checks report, since the export holds no image bytes."""
     kind = content.get("content_type")
     if kind == "user_editable_context":
         texts = [content[k] for k in ("user_profile", "user_instructions") if isinstance(content.get(k), str)]
@@ -92,13 +93,23 @@ def _parts(content: dict[str, Any], where: str) -> Any:
         return "\n".join(parts)
     converted: list[Any] = []
     for part in parts:
+        kind = part.get("content_type") if isinstance(part, dict) else None
         if isinstance(part, str):
             if part:
                 converted.append({"type": "text", "text": part})
-        elif isinstance(part, dict) and part.get("content_type") == "image_asset_pointer":
+        elif kind == "audio_transcription":  # a voice turn: what was said is the turn's words
+            if isinstance(part.get("text"), str) and part["text"].strip():
+                converted.append({"type": "text", "text": part["text"]})
+        elif kind == "audio_asset_pointer" or (kind == "real_time_user_audio_video_asset_pointer"
+                                               and not part.get("frames_asset_pointers")
+                                               and not part.get("video_container_asset_pointer")):
+            continue  # the recording of the words its transcript holds
+        elif kind == "image_asset_pointer":
             converted.append({"type": "image_url", "image_url": {"url": part.get("asset_pointer")}})
         else:
-            converted.append(part)  # audio or another asset: kept for the checks to name
+            converted.append(part)  # another asset: kept for the checks to name
+    if all(isinstance(p, dict) and p.get("type") == "text" for p in converted):
+        return "\n".join(p["text"] for p in converted)
     return converted
 
 
