@@ -237,3 +237,96 @@ def test_a_chatgpt_voice_chat_reads_its_transcripts_as_the_turns(tmp_path: Path)
     assert item.error is None and item.record["messages"] == [
         {"role": "user", "content": "Which part fits my car?"}, {"role": "assistant", "content": "The 5W-30 filter."},
         {"role": "user", "content": "And the price?\nRoughly."}, {"role": "assistant", "content": "About 12 dollars."}]
+
+
+def _canvas_call(key: str, parent: str, child: str, tool: str, document: dict[str, Any], *,
+                 as_parts: bool = False) -> dict[str, Any]:
+    body = orjson.dumps(document).decode()
+    content = {"content_type": "text", "parts": [body]} if as_parts else {
+        "content_type": "code", "language": "json", "response_format_name": None, "text": body}
+    return _node(key, parent, [child], "assistant", content, recipient=tool)
+
+
+def _canvas_receipt(key: str, parent: str, child: str, tool: str) -> dict[str, Any]:
+    node = _node(key, parent, [child], "tool", _text(
+        "Successfully created text document 'hello.py' which will be referenced in all future messages with the "
+        "unique identifier textdoc_id: '690cd7970d24'"), metadata={"canvas": {"textdoc_id": "690cd7970d24"}})
+    node["message"]["author"]["name"] = tool
+    return node
+
+
+def test_chatgpt_canvas_documents_are_the_answer_text_and_their_receipts_are_left_out(tmp_path: Path) -> None:
+    create, update = "canmore.create_textdoc", "canmore.update_textdoc"
+    code = _chatgpt("Code", [
+        _node("r", None, ["u"], None), _node("u", "r", ["c"], "user", _text("Write hello.py")),
+        _canvas_call("c", "u", "k", create, {"name": "hello.py", "type": "code/python", "content": "print('hi')"}),
+        _canvas_receipt("k", "c", "a", create),
+        _node("a", "k", ["u2"], "assistant", _text("I've written it in the canvas.")),
+        _node("u2", "a", ["e"], "user", _text("Make it say bye")),
+        _canvas_call("e", "u2", "k2", update,
+                     {"updates": [{"pattern": ".*", "multiple": True, "replacement": "print('bye')"}]}),
+        _canvas_receipt("k2", "e", "a2", update),
+        _node("a2", "k2", [], "assistant", _text("Done.")),
+    ], current="a2")
+    plan = {"name": "Plan", "type": "document", "content": "# Plan\n\nStep one.\n\nStep one again."}
+    document = _chatgpt("Doc", [
+        _node("r", None, ["u"], None), _node("u", "r", ["c"], "user", _text("Plan my week")),
+        _canvas_call("c", "u", "k", create, plan, as_parts=True), _canvas_receipt("k", "c", "u2", create),
+        _node("u2", "k", ["e"], "user", _text("Second step")),
+        _canvas_call("e", "u2", "k2", update, {"updates": [{"pattern": "one", "multiple": False,
+                                                             "replacement": "two"}]}),
+        _canvas_receipt("k2", "e", "a", update), _node("a", "k2", [], "assistant", _text("Changed.")),
+    ], current="a")
+    # an edit whose pattern the document does not hold: what the canvas showed cannot be told
+    lost = _chatgpt("Lost", [
+        _node("r", None, ["u"], None), _node("u", "r", ["c"], "user", _text("Plan my week")),
+        _canvas_call("c", "u", "e", create, plan),
+        _canvas_call("e", "c", "a", update, {"updates": [{"pattern": "Friday", "replacement": "Monday"}]}),
+        _node("a", "e", [], "assistant", _text("Changed.")),
+    ], current="a")
+    code_item, doc_item, lost_item = _chats(tmp_path, "conversations.json", [code, document, lost])
+    assert code_item.error is None and code_item.record["messages"] == [
+        {"role": "user", "content": "Write hello.py"},
+        {"role": "assistant",
+         "content": "**hello.py**\n\n```python\nprint('hi')\n```\n\nI've written it in the canvas."},
+        {"role": "user", "content": "Make it say bye"},
+        {"role": "assistant", "content": "**hello.py**\n\n```python\nprint('bye')\n```\n\nDone."}]
+    assert doc_item.error is None and doc_item.record["messages"] == [
+        {"role": "user", "content": "Plan my week"}, {"role": "assistant", "content": plan["content"]},
+        {"role": "user", "content": "Second step"},
+        {"role": "assistant", "content": "# Plan\n\nStep two.\n\nStep one again.\n\nChanged."}]
+    assert lost_item.error[0] == "server_tool_call" and "'Friday'" in lost_item.error[1]
+
+
+def test_claude_artifacts_are_the_answer_text(tmp_path: Path) -> None:
+    def artifact(**command: Any) -> dict[str, Any]:
+        return {"type": "tool_use", "name": "artifacts", "input": command}
+
+    receipt = {"type": "tool_result", "name": "artifacts", "content": [{"type": "text", "text": "OK"}],
+               "is_error": False}
+
+    def says(sender: str, *blocks: dict[str, Any], text: str = "") -> dict[str, Any]:
+        return {"uuid": f"m{len(blocks)}", "sender": sender, "text": text, "content": list(blocks),
+                "attachments": [], "files": []}
+
+    counter = {"uuid": "c1", "name": "Counter", "chat_messages": [
+        says("human", text="Write a counter"),
+        says("assistant", {"type": "text", "text": "Here it is:"},
+             artifact(id="counter", command="create", type="application/vnd.ant.code", language="python",
+                      title="Counter", content="x = 0\n"), receipt, {"type": "text", "text": "Run it."}),
+        says("human", text="Count by two"),
+        says("assistant", artifact(id="counter", command="update", old_str="x = 0\n", new_str="x = 0\nx += 2\n"),
+             receipt, {"type": "text", "text": "Updated."}),
+        says("human", text="Some notes"),
+        says("assistant", artifact(id="notes", command="create", type="text/markdown", title="Notes",
+                                   content="# Notes\n\nCount by two.")),
+    ]}
+    lost = {"uuid": "c2", "name": "Lost", "chat_messages": [
+        says("human", text="Fix it"),
+        says("assistant", artifact(id="counter", command="update", old_str="y = 1", new_str="y = 2"), receipt)]}
+    first, second = _chats(tmp_path, "conversations.json", [counter, lost])
+    assert first.error is None and [m["content"] for m in first.record["messages"][1::2]] == [
+        "Here it is:\n\n**Counter**\n\n```python\nx = 0\n```\n\nRun it.",
+        "**Counter**\n\n```python\nx = 0\nx += 2\n```\n\nUpdated.",
+        "# Notes\n\nCount by two."]
+    assert second.error[0] == "server_tool_call" and "'counter'" in second.error[1]

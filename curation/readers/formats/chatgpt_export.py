@@ -12,18 +12,32 @@ line (blank messages among them are left out). A voice chat's turns are their tr
 parts); the recordings beside them are left out. A message to a tool ChatGPT runs itself (browsing, Python, image
 generation: ``recipient`` other than ``all``) or from one makes the record ``server_tool_call``: the export lacks
 what the tool returned to the model in full, so the answer would cite what the training data never shows.
+
+Canvas is the exception: the document the model writes (``canmore.create_textdoc``) or edits
+(``canmore.update_textdoc``) is all in the call, so it is part of the answer, in the form
+:func:`~curation.readers.formats._common.document_text` gives: a ``document`` as its text, ``code/<language>``
+as a fenced block under its name in bold. An edit is replayed on the document written last (as the tool does:
+regex patterns, ``.*`` a whole rewrite) and the answer holds the document as it then stands; an edit that cannot be
+replayed is ``server_tool_call``. The tool's receipt ("Successfully created text document ...") is left out.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem
+import orjson
+
+from curation.readers.formats._common import ConvertProblem, document_text
 from curation.readers.mapping import FieldMapping
 
 NAME = "chatgpt_export"
 KEYS = frozenset({"mapping", "current_node"})
 _SKIPPED_CONTENT = frozenset({"reasoning_recap", "model_editable_context"})
+# Canvas: the model writes a document (``canmore.create_textdoc``) or edits it (``canmore.update_textdoc``); the
+# whole call is in the export, so the document is part of the answer. The tool's receipt is left out.
+_CANVAS_WRITES = frozenset({"canmore.create_textdoc", "canmore.update_textdoc"})
+_CANVAS_TOOL = "canmore."
 
 
 def is_chatgpt_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -113,6 +127,66 @@ def _parts(content: dict[str, Any], where: str) -> Any:
     return converted
 
 
+def _canvas_call(content: dict[str, Any], where: str) -> dict[str, Any]:
+    """The arguments of a canvas call: JSON held as a ``code`` content's text or a ``text`` content's part."""
+    body = content.get("text") if content.get("content_type") == "code" else None
+    parts = content.get("parts")
+    if body is None and isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts):
+        body = "".join(parts)
+    try:
+        call = orjson.loads(body) if isinstance(body, str) else None
+    except orjson.JSONDecodeError:
+        call = None
+    if not isinstance(call, dict):
+        raise ConvertProblem("data_type", f"{where}: a canvas call whose arguments are not a JSON object")
+    return call
+
+
+def _canvas_write(recipient: str, content: dict[str, Any], document: dict[str, Any] | None,
+                  where: str) -> dict[str, Any]:
+    """The canvas document after this call: a new one, or ``document`` with the call's edits replayed as the tool
+    does (each pattern a Python regex, each replacement expanded by the match; ``.*`` rewrites the whole
+    document)."""
+    call = _canvas_call(content, where)
+    if recipient == "canmore.create_textdoc":
+        if not isinstance(call.get("content"), str):
+            raise ConvertProblem("data_type", f"{where}: a canvas document with no content text")
+        return {"name": call.get("name"), "type": call.get("type"), "content": call["content"]}
+    updates = call.get("updates")
+    if not isinstance(updates, list) or not updates:
+        raise ConvertProblem("data_type", f"{where}: a canvas edit with no updates list")
+    text = document["content"] if document is not None else None
+    for update in updates:
+        pattern = update.get("pattern") if isinstance(update, dict) else None
+        replacement = update.get("replacement") if isinstance(update, dict) else None
+        if not isinstance(pattern, str) or not isinstance(replacement, str):
+            raise ConvertProblem("data_type", f"{where}: a canvas edit needs a pattern and a replacement text")
+        if pattern == ".*":
+            text = replacement  # a whole rewrite (re.sub would also put it after the empty match at the end)
+            continue
+        edited = None
+        try:  # a pattern or replacement the tool could not use, or no document yet, is a failed edit
+            regex = re.compile(pattern, re.DOTALL)
+            if text is not None and regex.search(text) is not None:
+                edited = regex.sub(lambda match, r=replacement: match.expand(r), text,
+                                   count=0 if update.get("multiple") else 1)
+        except re.error:
+            pass
+        if edited is None:
+            raise ConvertProblem("server_tool_call", f"{where} edits ChatGPT's canvas with pattern {pattern[:60]!r}, "
+                                 "which the document in the export does not hold, so what the canvas showed cannot "
+                                 "be told (drop such conversations)")
+        text = edited
+    base = document or {"name": None, "type": None}
+    return {**base, "content": text}
+
+
+def _canvas_text(document: dict[str, Any]) -> str:
+    kind = document.get("type")
+    language = kind.removeprefix("code/") if isinstance(kind, str) and kind.startswith("code/") else None
+    return document_text(document.get("name"), {"react": "jsx"}.get(language or "", language), document["content"])
+
+
 def _thoughts(content: dict[str, Any]) -> str | None:
     thoughts = content.get("thoughts")
     if not isinstance(thoughts, list):
@@ -126,6 +200,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     messages: list[dict[str, Any]] = []
     pieces: dict[int, list[str]] = {}  # an answer written as several messages: joined once at the end
     reasoning: str | None = None
+    document: dict[str, Any] | None = None  # the canvas: later edits change the one written last
     for node in _path(obj["mapping"], obj.get("current_node")):
         message = node.get("message")
         if not isinstance(message, dict) or _hidden(message):
@@ -140,7 +215,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         recipient = message.get("recipient", "all")
         if not isinstance(kind, str) or not isinstance(recipient, str | None):
             raise ConvertProblem("data_type", f"{where}: content_type and recipient must be text")
-        if role == "tool" or (role == "assistant" and recipient not in ("all", None)):
+        tool_name = author.get("name") if role == "tool" and isinstance(author, dict) else None
+        if isinstance(tool_name, str) and tool_name.startswith(_CANVAS_TOOL) and recipient in ("all", None):
+            continue  # the canvas's receipt ("Successfully created text document ..."): the app's words
+        if role == "assistant" and recipient in _CANVAS_WRITES:
+            document = _canvas_write(recipient, content, document, where)
+            content, kind = {"content_type": "text", "parts": [_canvas_text(document)]}, "text"
+        elif role == "tool" or (role == "assistant" and recipient not in ("all", None)):
             tool = author.get("name") if role == "tool" and isinstance(author, dict) else recipient
             raise ConvertProblem("server_tool_call", f"{where} is a call to ChatGPT's own tool {tool!r}, whose full "
                                  "results are not in the export, so the answer would cite what the training data "

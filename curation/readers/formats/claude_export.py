@@ -9,6 +9,13 @@ after the question as claude.ai sends it. ``thinking`` blocks are the answer's r
 not hold all it returned. Older exports write "This block is not supported on your current device yet." (fenced as
 code) where such a block was: the app's words, so they are left out, and an answer that was nothing else is empty
 (refused as ``empty_content``). A message that is no object is ``data_type``.
+
+Artifacts are the exception: an ``artifacts`` tool use holds the whole document, so it is part of the answer
+where it stands among the text blocks, in the form :func:`~curation.readers.formats._common.document_text` gives
+(Markdown and plain text as they are; code, HTML, SVG, React and Mermaid as a fenced block under the artifact's
+title in bold). An ``update`` (``old_str`` to ``new_str``) is applied to the artifact as the earlier answers left it
+and the answer holds the whole new version; one that cannot be applied, or an artifact with no content, is
+``server_tool_call``. Its tool result ("OK") is left out.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, map_role
+from curation.readers.formats._common import ConvertProblem, document_text, map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "claude_export"
@@ -40,6 +47,37 @@ def _without_placeholders(text: str) -> str:
     return "\n\n".join(piece.strip() for piece in _PLACEHOLDER.split(text) if piece.strip())
 
 
+# Artifact types that are code, and the fence language each is written in (application/vnd.ant.code names its own).
+_ARTIFACT_CODE = {"text/html": "html", "image/svg+xml": "svg", "application/vnd.ant.react": "jsx",
+                  "application/vnd.ant.mermaid": "mermaid"}
+
+
+def _artifact(call: Any, artifacts: dict[str, dict[str, Any]], where: str) -> str:
+    """An artifact the answer wrote (``create``, ``rewrite``) or edited (``update``: ``old_str`` made ``new_str``
+    once), as answer text; ``artifacts`` holds each one by id as it stands, for the edits of later answers."""
+    call = call if isinstance(call, dict) else {}
+    key = str(call.get("id"))
+    before = artifacts.get(key)
+    if call.get("command") == "update":
+        old, new = call.get("old_str"), call.get("new_str")
+        if before is None or not isinstance(old, str) or not isinstance(new, str) or old not in before["content"]:
+            raise ConvertProblem("server_tool_call", f"{where} edits artifact {key!r} where the export holds no such "
+                                 "text, so what the artifact showed cannot be told (drop such conversations)")
+        artifact = {**before, "content": before["content"].replace(old, new, 1)}
+    elif isinstance(call.get("content"), str):
+        artifact = {**(before or {}), **{k: call[k] for k in ("type", "title", "language") if k in call},
+                    "content": call["content"]}
+    else:
+        raise ConvertProblem("server_tool_call", f"{where} writes artifact {key!r} with no content in the export, "
+                             "so the answer is not all there (drop such conversations)")
+    artifacts[key] = artifact
+    kind = artifact.get("type")
+    language = artifact.get("language") if kind == "application/vnd.ant.code" else _ARTIFACT_CODE.get(str(kind))
+    if kind == "application/vnd.ant.code" and not isinstance(language, str):
+        language = ""
+    return document_text(artifact.get("title"), language, artifact["content"])
+
+
 def _thinking(message: dict[str, Any]) -> str | None:
     blocks = message.get("content")
     texts = [b["thinking"] for b in blocks if isinstance(b, dict) and b.get("type") == "thinking"
@@ -47,12 +85,16 @@ def _thinking(message: dict[str, Any]) -> str | None:
     return "\n\n".join(texts) or None
 
 
-def _text(message: dict[str, Any], where: str) -> str:
+def _text(message: dict[str, Any], where: str, artifacts: dict[str, dict[str, Any]]) -> str:
     blocks = message.get("content")
     if isinstance(blocks, list) and blocks:
         texts = []
         for block in blocks:
             kind = block.get("type") if isinstance(block, dict) else None
+            if kind in ("tool_use", "tool_result") and block.get("name") == "artifacts":
+                if kind == "tool_use":  # the whole artifact is in the call; its result is only "OK"
+                    texts.append(_artifact(block.get("input"), artifacts, where))
+                continue
             if kind in ("tool_use", "tool_result", "server_tool_use", "web_search_tool_result"):
                 name = block.get("name", kind)
                 raise ConvertProblem("server_tool_call", f"{where} holds a {kind} ({name!r}): a tool Claude ran on "
@@ -72,13 +114,14 @@ def _text(message: dict[str, Any], where: str) -> str:
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     messages: list[dict[str, Any]] = []
+    artifacts: dict[str, dict[str, Any]] = {}
     for i, message in enumerate(obj["chat_messages"]):
         where = f"chat_messages[{i}]"
         if not isinstance(message, dict):
             raise ConvertProblem("data_type", f"{where} is a {type(message).__name__}, expected a message object "
                                  "with sender and text")
         role = map_role(message.get("sender"), mapping)
-        text = _text(message, where)
+        text = _text(message, where, artifacts)
         attached = [a.get("extracted_content") for a in message.get("attachments") or [] if isinstance(a, dict)]
         documents = [a for a in attached if isinstance(a, str) and a.strip()]
         if documents:
