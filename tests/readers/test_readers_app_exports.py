@@ -74,9 +74,8 @@ def test_a_chatgpt_export_is_one_record_per_conversation_along_the_branch_the_us
         {"role": "assistant", "content": "Rome.", "reasoning": "Italy's capital is Rome."}]
     assert first.record["metadata"]["fields"]["title"] == "Capital"
     assert "mapping" not in first.record["metadata"]["fields"]
-    assert items[1].record["messages"][0]["content"] == [
-        {"type": "image_url", "image_url": {"url": "file-service://file-abc"}},
-        {"type": "text", "text": "What is this?"}]
+    # the export names the uploaded image, not its bytes: the answer describes what the data lacks
+    assert items[1].error[0] == "image_missing" and "file-service://file-abc" in items[1].error[1]
     assert items[2].error[0] == "server_tool_call" and "'python'" in items[2].error[1]
 
 
@@ -330,3 +329,59 @@ def test_claude_artifacts_are_the_answer_text(tmp_path: Path) -> None:
         "**Counter**\n\n```python\nx = 0\nx += 2\n```\n\nUpdated.",
         "# Notes\n\nCount by two."]
     assert second.error[0] == "server_tool_call" and "'counter'" in second.error[1]
+
+
+def test_chatgpt_uploads_the_export_lacks_are_refused_and_custom_gpt_chats_flagged(tmp_path: Path) -> None:
+    def asked(title: str, content: dict[str, Any], **message: Any) -> dict[str, Any]:
+        return _chatgpt(title, [_node("r", None, ["u"], None), _node("u", "r", ["a"], "user", content, **message),
+                                _node("a", "u", [], "assistant", _text("It shows a cat."))], current="a")
+
+    def image(pointer: str) -> dict[str, Any]:
+        return {"content_type": "multimodal_text", "parts": [
+            {"content_type": "image_asset_pointer", "asset_pointer": pointer, "size_bytes": 1000, "width": 10,
+             "height": 10, "fovea": None, "metadata": None}, "What is this?"]}
+
+    pdf = {"id": "file-pdf1", "name": "report.pdf", "size": 52000, "mime_type": "application/pdf"}
+    png = {"id": "file-png1", "name": "chart.png", "size": 9000, "mime_type": "image/png", "width": 10, "height": 10}
+    video = {"content_type": "real_time_user_audio_video_asset_pointer", "audio_asset_pointer": _audio("sediment://a"),
+             "frames_asset_pointers": [{"content_type": "image_asset_pointer", "asset_pointer": "sediment://f"}],
+             "video_container_asset_pointer": None}
+    gpt = asked("GPT", _text("Hi"))
+    gpt.update(gizmo_id="g-abc123", gizmo_type="gpt")
+    mentioned = asked("Mention", _text("Hi"), metadata={"gizmo_id": "g-xyz"})
+    chats = [asked("Sediment", image("sediment://file_00000000a3bc")),
+             asked("Pdf", _text("Summarise this."), metadata={"attachments": [pdf]}),
+             asked("Png", _text("Read the chart."), metadata={"attachments": [png]}),
+             asked("Video", {"content_type": "multimodal_text", "parts": [
+                 {"content_type": "audio_transcription", "text": "What is this?", "direction": "in"}, video]}),
+             gpt, mentioned, asked("Plain", _text("Hi"))]
+    sediment, pdf_item, png_item, video_item, gpt_item, mention_item, plain = _chats(
+        tmp_path, "conversations.json", chats)
+    assert sediment.error[0] == "image_missing" and "sediment://file_00000000a3bc" in sediment.error[1]
+    assert pdf_item.error[0] == "server_tool_call" and "'report.pdf'" in pdf_item.error[1]
+    assert png_item.error[0] == "image_missing" and "'chart.png'" in png_item.error[1]
+    assert video_item.error[0] == "image_missing" and "video" in video_item.error[1]
+    # a custom GPT's (or project's) instructions are not exported: kept, flagged for review or `flags:` drop
+    for item in (gpt_item, mention_item):
+        assert item.error is None and item.record["metadata"]["flags"] == ["custom_gpt"], item
+    assert "flags" not in plain.record["metadata"]
+
+
+def test_claude_uploads_the_export_lacks_are_refused(tmp_path: Path) -> None:
+    def asked(uuid: str, **upload: Any) -> dict[str, Any]:
+        question = {"uuid": "m1", "sender": "human", "text": "What does it say?", "attachments": [], "files": [],
+                    **upload}
+        return {"uuid": uuid, "name": uuid, "chat_messages": [
+            question, {"uuid": "m2", "sender": "assistant", "text": "It says hello."}]}
+
+    notes = {"file_name": "notes.txt", "file_size": 20, "file_type": "txt", "extracted_content": "hello"}
+    chats = [asked("photo", files=[{"file_name": "photo.png"}]),
+             asked("paper", files=[{"file_name": "paper.pdf", "file_uuid": "f1"}]),
+             asked("scan", attachments=[{"file_name": "scan.pdf", "file_size": 900, "file_type": "pdf"}]),
+             # the same document listed in files and, with its text, in attachments: the export holds it
+             asked("notes", attachments=[notes], files=[{"file_name": "notes.txt"}])]
+    photo, paper, scan, kept = _chats(tmp_path, "conversations.json", chats)
+    assert photo.error[0] == "image_missing" and "'photo.png'" in photo.error[1]
+    assert paper.error[0] == "server_tool_call" and "'paper.pdf'" in paper.error[1]
+    assert scan.error[0] == "server_tool_call" and "'scan.pdf'" in scan.error[1]
+    assert kept.error is None and kept.record["messages"][0]["content"] == "What does it say?\n\nhello"

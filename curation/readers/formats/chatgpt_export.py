@@ -19,6 +19,11 @@ Canvas is the exception: the document the model writes (``canmore.create_textdoc
 as a fenced block under its name in bold. An edit is replayed on the document written last (as the tool does:
 regex patterns, ``.*`` a whole rewrite) and the answer holds the document as it then stands; an edit that cannot be
 replayed is ``server_tool_call``. The tool's receipt ("Successfully created text document ...") is left out.
+
+What the export leaves out is refused when an answer can cite it: an uploaded image (or video shown in a voice chat)
+is ``image_missing``; another uploaded file (``metadata.attachments``), which ChatGPT read with its own file tools,
+is ``server_tool_call``. A custom GPT's or a project's instructions (``gizmo_id`` on the conversation or on a
+message) are not exported either, but they only steer the answers: the record is kept and flagged ``custom_gpt``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 import orjson
 
 from curation.readers.formats._common import ConvertProblem, document_text
+from curation.readers.formats.media import is_image_file
 from curation.readers.mapping import FieldMapping
 
 NAME = "chatgpt_export"
@@ -92,8 +98,8 @@ def _hidden(message: dict[str, Any]) -> bool:
 
 
 def _parts(content: dict[str, Any], where: str) -> Any:
-    """A message's words: text parts and voice transcripts as one string; an uploaded image as an image part
-    naming its pointer (``file-service://...``), which the checks report, since the export holds no image bytes."""
+    """A message's words: text parts and voice transcripts as one string. An uploaded image (or video in a voice
+    chat) is ``image_missing``: the export names it by pointer (``file-service://``, ``sediment://``) only."""
     kind = content.get("content_type")
     if kind == "user_editable_context":
         texts = [content[k] for k in ("user_profile", "user_instructions") if isinstance(content.get(k), str)]
@@ -114,12 +120,13 @@ def _parts(content: dict[str, Any], where: str) -> Any:
         elif kind == "audio_transcription":  # a voice turn: what was said is the turn's words
             if isinstance(part.get("text"), str) and part["text"].strip():
                 converted.append({"type": "text", "text": part["text"]})
-        elif kind == "audio_asset_pointer" or (kind == "real_time_user_audio_video_asset_pointer"
-                                               and not part.get("frames_asset_pointers")
-                                               and not part.get("video_container_asset_pointer")):
+        elif kind == "real_time_user_audio_video_asset_pointer" and (
+                part.get("frames_asset_pointers") or part.get("video_container_asset_pointer")):
+            raise _not_exported(where, "video the user showed in a voice chat (camera or screen frames)")
+        elif kind in ("audio_asset_pointer", "real_time_user_audio_video_asset_pointer"):
             continue  # the recording of the words its transcript holds
         elif kind == "image_asset_pointer":
-            converted.append({"type": "image_url", "image_url": {"url": part.get("asset_pointer")}})
+            raise _not_exported(where, f"an uploaded image ({str(part.get('asset_pointer'))[:80]!r})")
         else:
             converted.append(part)  # another asset: kept for the checks to name
     if all(isinstance(p, dict) and p.get("type") == "text" for p in converted):
@@ -187,6 +194,28 @@ def _canvas_text(document: dict[str, Any]) -> str:
     return document_text(document.get("name"), {"react": "jsx"}.get(language or "", language), document["content"])
 
 
+def _not_exported(where: str, what: str) -> ConvertProblem:
+    return ConvertProblem("image_missing", f"{where} holds {what}, which the export names but does not include, so "
+                          "the answer may describe what the training data never shows (drop such conversations)")
+
+
+def _check_uploads(message: dict[str, Any], where: str) -> None:
+    """Refuse a message with an uploaded file: the export lists it (``metadata.attachments``) without its content.
+    An image is ``image_missing``; another file ChatGPT read with its own tools (file search, Python), whose
+    output the export lacks, so it is ``server_tool_call`` as a visible call to them is."""
+    metadata = message.get("metadata")
+    attachments = metadata.get("attachments") if isinstance(metadata, dict) else None
+    for upload in attachments if isinstance(attachments, list) else []:
+        if not isinstance(upload, dict):
+            continue
+        name = upload.get("name") or upload.get("id")
+        if is_image_file(name, upload.get("mime_type")):
+            raise _not_exported(where, f"an uploaded image {name!r}")
+        raise ConvertProblem("server_tool_call", f"{where} uploads {name!r}, which ChatGPT read with its own file "
+                             "tools; the export holds none of its text, so the answer would cite what the training "
+                             "data never shows (drop such conversations)")
+
+
 def _thoughts(content: dict[str, Any]) -> str | None:
     thoughts = content.get("thoughts")
     if not isinstance(thoughts, list):
@@ -201,9 +230,14 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     pieces: dict[int, list[str]] = {}  # an answer written as several messages: joined once at the end
     reasoning: str | None = None
     document: dict[str, Any] | None = None  # the canvas: later edits change the one written last
+    custom_gpt = bool(obj.get("gizmo_id"))  # a custom GPT or a project: its instructions are not exported
     for node in _path(obj["mapping"], obj.get("current_node")):
         message = node.get("message")
-        if not isinstance(message, dict) or _hidden(message):
+        if not isinstance(message, dict):
+            continue
+        metadata = message.get("metadata")
+        custom_gpt = custom_gpt or (isinstance(metadata, dict) and bool(metadata.get("gizmo_id")))  # an @-mention
+        if _hidden(message):
             continue
         where = f"message {message.get('id', '?')!r}"
         author = message.get("author")
@@ -232,6 +266,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             reasoning = _thoughts(content) or reasoning
             continue
         text = _parts(content, where)
+        _check_uploads(message, where)
         if role == "system" and (not text or kind == "system_error"):
             continue  # the empty system message an export starts with; a tool's error shown to the user
         if role != "assistant":
@@ -256,4 +291,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         messages.append(turn)
     for at, texts in pieces.items():
         messages[at]["content"] = "\n\n".join(texts)
-    return [(None, {"messages": messages}, None)]  # title, model and ids stay the record's fields
+    body: dict[str, Any] = {"messages": messages}
+    if custom_gpt:  # instructions only steer the answer (what it cites is refused above): kept, for review
+        body["metadata"] = {"flags": ["custom_gpt"]}
+    return [(None, body, None)]  # title, model and ids stay the record's fields

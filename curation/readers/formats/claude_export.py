@@ -16,6 +16,10 @@ where it stands among the text blocks, in the form :func:`~curation.readers.form
 title in bold). An ``update`` (``old_str`` to ``new_str``) is applied to the artifact as the earlier answers left it
 and the answer holds the whole new version; one that cannot be applied, or an artifact with no content, is
 ``server_tool_call``. Its tool result ("OK") is left out.
+
+An upload whose content the export lacks (a ``files`` entry, an attachment with no ``extracted_content``) is
+refused, since the answer may cite it: an image as ``image_missing``, another file (read on Anthropic's side) as
+``server_tool_call``. A file listed in ``files`` and, with its text, in ``attachments`` is held.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem, document_text, map_role
+from curation.readers.formats.media import is_image_file
 from curation.readers.mapping import FieldMapping
 
 NAME = "claude_export"
@@ -78,6 +83,29 @@ def _artifact(call: Any, artifacts: dict[str, dict[str, Any]], where: str) -> st
     return document_text(artifact.get("title"), language, artifact["content"])
 
 
+def _check_uploads(message: dict[str, Any], where: str) -> None:
+    """Refuse a message with an upload whose content the export lacks: a file in ``files`` (images, PDFs) or an
+    attachment with no ``extracted_content``. An image is ``image_missing``; another file claude.ai read on
+    Anthropic's side, whose text the export does not hold, so it is ``server_tool_call`` as a tool use is."""
+    attachments = message.get("attachments")
+    attachments = [a for a in attachments if isinstance(a, dict)] if isinstance(attachments, list) else []
+    held = {a.get("file_name") for a in attachments if isinstance(a.get("extracted_content"), str)}
+    files = message.get("files")
+    uploads = [a for a in attachments if not isinstance(a.get("extracted_content"), str)]
+    # a document listed in files and, with its text, in attachments is held
+    uploads += [f for f in files if isinstance(f, dict) and f.get("file_name") not in held] \
+        if isinstance(files, list) else []
+    for upload in uploads:
+        name = upload.get("file_name") or upload.get("file_uuid")
+        if is_image_file(name, upload.get("file_type")):
+            raise ConvertProblem("image_missing", f"{where} uploads the image {name!r}, which the export does not "
+                                 "include, so the answer may describe what the training data never shows (drop such "
+                                 "conversations)")
+        raise ConvertProblem("server_tool_call", f"{where} uploads {name!r}, which claude.ai read on Anthropic's "
+                             "side; the export holds none of its text, so the answer would cite what the training "
+                             "data never shows (drop such conversations)")
+
+
 def _thinking(message: dict[str, Any]) -> str | None:
     blocks = message.get("content")
     texts = [b["thinking"] for b in blocks if isinstance(b, dict) and b.get("type") == "thinking"
@@ -122,6 +150,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                                  "with sender and text")
         role = map_role(message.get("sender"), mapping)
         text = _text(message, where, artifacts)
+        _check_uploads(message, where)
         attached = [a.get("extracted_content") for a in message.get("attachments") or [] if isinstance(a, dict)]
         documents = [a for a in attached if isinstance(a, str) and a.strip()]
         if documents:
