@@ -115,8 +115,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "error",
         "drop calls that used built-in tools, or replace them with your own function tools and log their results",
         "A logged call, or a ChatGPT / claude.ai export, that used a tool the provider runs itself (web search, "
-        "file search, code interpreter, ChatGPT's Python and browsing): the log does not hold its results, so the "
-        "answer would cite what the model never saw.",
+        "file search, code interpreter, ChatGPT's Python and browsing; a file uploaded to the chat, which the app "
+        "read on its own side): the log does not hold its results, so the answer would cite what the model never "
+        "saw.",
     ),
     "prompt_mismatch": (
         "error",
@@ -194,8 +195,11 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     ),
     "image_missing": (
         "error",
-        "list the image files in an `images` field (one per <image>, in order) or remove the <image> tokens",
-        "An `<image>` placeholder with no image behind it (LLaMA-Factory's multimodal layout without its images).",
+        "list the image files in an `images` field (one per <image>, in order) or remove the <image> tokens; drop "
+        "exported chats whose uploaded images the export leaves out",
+        "An image the record names but does not hold: an `<image>` placeholder with no image behind it "
+        "(LLaMA-Factory's multimodal layout without its images), or an image uploaded to ChatGPT or claude.ai (or "
+        "video shown in a ChatGPT voice chat), which their data exports name but leave out.",
     ),
     "reserved_token": (
         "error",

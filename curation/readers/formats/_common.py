@@ -1,7 +1,8 @@
-"""Helpers the format converters share: role aliases, turn lists, tool schemas and tool calls."""
+"""Helpers the format converters share: role aliases, turn lists, tool schemas, tool calls and side documents."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -253,3 +254,17 @@ def conversation_lists(turns: Any) -> list[list[Any]] | None:
     if all(type(chat) is list and chat and all(type(turn) is dict for turn in chat) for chat in turns):
         return turns
     return None
+
+
+_BACKTICKS = re.compile(r"`{3,}")
+
+
+def document_text(title: Any, language: str | None, content: str) -> str:
+    """A document the assistant wrote beside the chat (a ChatGPT canvas, a claude.ai artifact) as answer text,
+    which is what a model trained on it should write: prose as it is (its title is its own first heading, if
+    any), code as a fenced block under its title in bold. The fence is longer than any run of backticks inside."""
+    if language is None:
+        return content
+    fence = "`" * max([3, *(len(run) + 1 for run in _BACKTICKS.findall(content))])
+    head = f"**{title.strip()}**\n\n" if isinstance(title, str) and title.strip() else ""
+    return f"{head}{fence}{language}\n{content.rstrip(chr(10))}\n{fence}"

@@ -27,7 +27,16 @@ def _split(text: str, urls: list[str]) -> list[dict[str, Any]]:
     return parts
 
 
-_IMAGE_REF = re.compile(r"(?:://|^data:image/|\.(?:jpe?g|png|gif|webp|bmp|tiff?)$)", re.I)
+_IMAGE_SUFFIXES = r"\.(?:jpe?g|png|gif|webp|bmp|tiff?)$"
+_IMAGE_REF = re.compile(r"(?:://|^data:image/|" + _IMAGE_SUFFIXES + ")", re.I)
+_IMAGE_NAME = re.compile(_IMAGE_SUFFIXES, re.I)
+
+
+def is_image_file(name: Any, kind: Any = None) -> bool:
+    """Whether an uploaded file is an image, by its MIME type (``image/png``) or else its name's suffix."""
+    if isinstance(kind, str) and kind.lower().startswith("image/"):
+        return True
+    return isinstance(name, str) and bool(_IMAGE_NAME.search(name.strip()))
 
 
 def _image_ref(value: Any) -> bool:
