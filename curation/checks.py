@@ -333,6 +333,7 @@ _RESERVED = re.compile(
 # written through tokenizer.apply_chat_template). OpenAI accepts these strings; a model would learn to write them.
 # Each alternative is the markup as a template writes it, not the name of a token in prose: a Llama 3 header, a
 # turn that ends on <|eot_id|>, a Gemma turn opening, a Zephyr/Phi-3 tag alone on its line.
+# (_text_findings searches only texts holding "<|" or "<start_of_turn>": keep every new alternative holding one.)
 _TEMPLATE = re.compile(
     r"<\|begin_of_text\|>|<\|start_header_id\|>\s*\w+\s*<\|end_header_id\|>|<\|eot_id\|>\s*\Z"
     r"|<start_of_turn>(?:user|model|system)\b|(?:\A|\n)<\|(?:user|assistant|system)\|>[ \t]*\n"
@@ -446,11 +447,16 @@ def _text_findings(text: str, index: int, out: list[Finding]) -> None:
             break
     else:
         return
+    # Every _TEMPLATE alternative holds "<|" but the Gemma one, which holds "<start_of_turn>": without either the
+    # search (which tries every position, for its "\A|\n" start) cannot match.
+    template = None
     if "<|" in text:
         match = _RESERVED.search(text)
         if match:
             out.append(_finding("reserved_token", f"message {index} contains {match.group(0)}", index))
-    template = _TEMPLATE.search(text)
+        template = _TEMPLATE.search(text)
+    elif "<start_of_turn>" in text:
+        template = _TEMPLATE.search(text)
     if template:
         out.append(_finding("template_token", f"message {index} contains {template.group(0)}", index))
     found = placeholder_in(text)

@@ -32,15 +32,17 @@ from curation.records import is_preference, message_text
 _INSTRUCTION_ROLES = frozenset({"system", "developer"})
 
 
-def _message_lines(messages: Any, prefix: str = "", *, skip_instructions: bool = False) -> list[str]:
-    lines: list[str] = []
+def _walk_lines(messages: Any, prefix: str, every: list[str] | None, near: list[str] | None) -> None:
+    """Append each message's role-tagged line to ``every`` and, unless it is a system or developer turn, to
+    ``near`` (either may be None): one walk builds the exact and the near text."""
     if not isinstance(messages, list):
-        return lines
+        return
     for message in messages:
         if not isinstance(message, dict):
             continue
         role = message.get("role") or ""
-        if skip_instructions and isinstance(role, str) and role in _INSTRUCTION_ROLES:
+        instruction = isinstance(role, str) and role in _INSTRUCTION_ROLES
+        if instruction and every is None:
             continue
         text = message_text(message)
         content = message.get("content")
@@ -60,22 +62,30 @@ def _message_lines(messages: Any, prefix: str = "", *, skip_instructions: bool =
         legacy = message.get("function_call")
         if isinstance(legacy, dict):
             text += f"\n{legacy.get('name') or ''}({legacy.get('arguments') or ''})"
-        lines.append(f"{prefix}{role}: {text}")
-    return lines
+        line = f"{prefix}{role}: {text}"
+        if every is not None:
+            every.append(line)
+        if near is not None and not instruction:
+            near.append(line)
+
+
+def _walk_record(record: dict[str, Any], every: list[str] | None, near: list[str] | None) -> None:
+    if is_preference(record):
+        _walk_lines(record.get("prompt"), "", every, near)
+        _walk_lines(record.get("chosen"), "chosen ", every, near)
+        _walk_lines(record.get("rejected"), "rejected ", every, near)
+    else:
+        _walk_lines(record.get("messages"), "", every, near)
 
 
 def dedup_text(record: dict[str, Any], *, skip_instructions: bool = False) -> str:
     """Role-tagged message texts of a record in order (see the module docstring for what is left out);
     ``skip_instructions`` leaves out system and developer turns."""
-    skip = skip_instructions
-    if is_preference(record):
-        lines = [
-            *_message_lines(record.get("prompt"), skip_instructions=skip),
-            *_message_lines(record.get("chosen"), "chosen ", skip_instructions=skip),
-            *_message_lines(record.get("rejected"), "rejected ", skip_instructions=skip),
-        ]
+    lines: list[str] = []
+    if skip_instructions:
+        _walk_record(record, None, lines)
     else:
-        lines = _message_lines(record.get("messages"), skip_instructions=skip)
+        _walk_record(record, lines, None)
     return "\n".join(lines)
 
 
@@ -84,9 +94,7 @@ def near_text(record: dict[str, Any]) -> str:
     return dedup_text(record, skip_instructions=True)
 
 
-def exact_text(record: dict[str, Any]) -> str:
-    """What exact dedup compares: every message (system prompt included) plus the tools schema list."""
-    text = dedup_text(record)
+def _with_tools(text: str, record: dict[str, Any]) -> str:
     tools = record.get("tools")
     if tools:
         try:
@@ -94,6 +102,19 @@ def exact_text(record: dict[str, Any]) -> str:
         except (TypeError, orjson.JSONEncodeError):
             text += "\ntools: " + repr(tools)
     return text
+
+
+def exact_text(record: dict[str, Any]) -> str:
+    """What exact dedup compares: every message (system prompt included) plus the tools schema list."""
+    return _with_tools(dedup_text(record), record)
+
+
+def exact_and_near_text(record: dict[str, Any]) -> tuple[str, str]:
+    """``(exact_text(record), near_text(record))`` from one walk over the messages (the runner needs both)."""
+    every: list[str] = []
+    near: list[str] = []
+    _walk_record(record, every, near)
+    return _with_tools("\n".join(every), record), "\n".join(near)
 
 
 def user_turn_texts(record: dict[str, Any]) -> list[str]:

@@ -295,8 +295,8 @@ def _dedup_keys(live: list[Entry], shared: frozenset[int],
     exact_texts: list[str] = []
     for entry in live:
         try:
-            exact_text = dedup_text_mod.exact_text(entry[2])
-            keyed.append((entry, without_shared_lines(dedup_text_mod.near_text(entry[2]), shared)))
+            exact_text, near_text = dedup_text_mod.exact_and_near_text(entry[2])
+            keyed.append((entry, without_shared_lines(near_text, shared)))
             exact_texts.append(exact_text)
         except Exception as exc:  # noqa: BLE001 - a bad record never stops a run
             outcomes[entry[0]] = _key_error(entry, exc)

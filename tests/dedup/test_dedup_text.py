@@ -63,3 +63,25 @@ def test_collapse_spaces_equals_split_and_join() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert collapse_spaces(text) == " ".join(text.split()), repr(text)
+
+
+def test_exact_and_near_text_equals_the_two_walks() -> None:
+    from pathlib import Path
+
+    from curation.dedup.text import exact_and_near_text, exact_text, near_text
+    from curation.readers import read_path
+
+    odd: list[dict] = [
+        {"messages": [{"role": "system", "content": "S"}, {"role": "developer", "content": "D"},
+                      {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/a.png"}}]},
+                      {"role": "assistant", "function_call": {"name": "f", "arguments": "{}"}}, "not a message",
+                      {"role": ["odd"], "content": "list role"}, {"content": "no role"}],
+         "tools": [{"type": "function", "function": {"name": "f"}}]},
+        {"prompt": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}],
+         "chosen": [{"role": "assistant", "content": "good"}], "rejected": [{"role": "assistant", "content": "bad"}]},
+        {"messages": "not a list"},
+    ]  # fmt: skip
+    real = Path(__file__).resolve().parents[1] / "data" / "real" / "openai__openai-cookbook" / "drone_training.jsonl"
+    records = [*odd, *(item.record for item in read_path(real) if item.record is not None)]
+    for record in records:
+        assert exact_and_near_text(record) == (exact_text(record), near_text(record))

@@ -74,6 +74,34 @@ def test_repeated_windows_are_found_within_each_sequence_only() -> None:
     assert quality_batch.any_repeated_window(hashes[:4], [4], 65) == [True]  # beyond the weights: "count them"
 
 
+@pytest.mark.parametrize("chunk", [quality_batch._WORD_CHUNK, 300])
+def test_word_hashes_count_words_as_split_does_and_tell_words_apart(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    monkeypatch.setattr(quality_batch, "_WORD_CHUNK", chunk)  # 300: several chunks, and texts past a chunk
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    words = ["a", "b", "ab", "ba", "é", "😀", "\ud800", "日本", "x" * 70, "Ab", "\x00", "a\x00", "\x85x"]
+    rng = random.Random(0)
+    texts = [*ODD_TEXTS, *("".join(rng.choice(words) if rng.random() < 0.6 else rng.choice(spaces)
+                                   for _ in range(rng.randint(0, 60))) for _ in range(2000))]  # fmt: skip
+    texts += ["".join(map(chr, range(lo, lo + 4096))) for lo in range(0, 0x110000, 4096)]  # every code point
+    for min_words in (0, 1, 5):
+        where, counts, hashes = quality_batch.word_hashes(texts, min_words)
+        expected = [(k, len(t.split())) for k, t in enumerate(texts) if len(t.split()) >= min_words]
+        assert list(zip(where, counts, strict=True)) == expected
+        assert len(hashes) == sum(counts)
+        at, seen = 0, {}
+        for k, count in zip(where, counts, strict=True):
+            for word, value in zip(texts[k].split(), hashes[at : at + count].tolist(), strict=True):
+                assert seen.setdefault((k, word), value) == value  # equal words of one text, equal hashes
+            at += count
+        # and distinct words of one text, distinct hashes here (a collision would only cost an exact count)
+        assert len({(k, v) for (k, _), v in seen.items()}) == len(seen)
+    assert quality_batch.word_hashes([], 1)[0] == []
+
+
 def test_long_ngrams_still_equal_process() -> None:
     stage = QualityStage(QualityConfig(ngram_size=40, min_words_for_repeats=2))
     records = [_reply("word " * 300), _reply("中文" * 200), _reply(" ".join(str(i) for i in range(200)))]
@@ -125,3 +153,7 @@ def test_a_pickled_stage_rebinds_its_checks() -> None:
     records = [_reply("As an AI language model, I cannot,"), _reply("Fine.")]
     assert _outcomes(copy_, records, batched=True) == _outcomes(stage, records, batched=False)
     assert _outcomes(copy_, records, batched=True)[0][0][0] == "ai_disclaimer"
+
+
+def test_wide_spaces_are_every_non_ascii_whitespace() -> None:
+    assert quality_batch._WIDE_SPACES.tolist() == [c for c in range(0x80, 0x110000) if chr(c).isspace()]

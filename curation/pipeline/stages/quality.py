@@ -779,21 +779,15 @@ class QualityStage(RecordStage):
                 if len(chars) >= min_chars:
                     char_where.append(k)
                     char_runs.append(chars)
-        word_where: list[int] = []
-        word_lengths: list[int] = []
-        words: list[str] = []
         shortest = 2 * min_tokens - 1  # fewer characters cannot hold that many words
-        for k, text in enumerate(prose):
-            if cjk[k] or len(text) < shortest:
-                continue
-            tokens = (lowered[k] if texts[k] is text else text.lower()).split()
-            if len(tokens) >= min_tokens:
-                word_where.append(k)
-                word_lengths.append(len(tokens))
-                words.extend(tokens)
+        candidates = [k for k, text in enumerate(prose) if not cjk[k] and len(text) >= shortest]
+        found, word_lengths, hashes = quality_batch.word_hashes(
+            [lowered[k] if texts[k] is prose[k] else prose[k].lower() for k in candidates], min_tokens
+        )
+        word_where = [candidates[k] for k in found]
         fractions = [0.0] * len(prose)
         for where, repeated in (
-            (word_where, quality_batch.any_repeated_window(quality_batch.token_hashes(words), word_lengths, n)),
+            (word_where, quality_batch.any_repeated_window(hashes, word_lengths, n)),
             (char_where, quality_batch.any_repeated_run_window(char_runs, 2 * n)),
         ):
             for k, hit in zip(where, repeated, strict=True):

@@ -159,6 +159,97 @@ def token_hashes(tokens: list[str]) -> np.ndarray:
     return np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(_U64)
 
 
+# Every non-ASCII character str.isspace (so str.split) takes, written out: computing it costs 3 ms a process
+# (the word-hash test checks it against every code point).
+_WIDE_SPACES = np.array([0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000],
+                        dtype=np.uint32)
+_WORD_CHUNK = 1 << 18  # characters hashed in one pass; a longer text gets Python's string hashes
+_BASE = 0x100000001B3  # odd: invertible modulo 2^64, so a word's hash is the same wherever it starts
+_powers_cache: list[np.ndarray] = []  # [B^i, B^-i] for i < its length, mod 2^64, grown as texts need
+
+
+def _powers(count: int) -> tuple[np.ndarray, np.ndarray]:
+    if not _powers_cache or len(_powers_cache[0]) < count:
+        size = min(max(count, 2 * len(_powers_cache[0]) if _powers_cache else 1 << 16), _WORD_CHUNK + 1)
+        up = np.full(size, _BASE, dtype=_U64)
+        down = np.full(size, pow(_BASE, -1, 1 << 64), dtype=_U64)
+        up[0] = down[0] = 1
+        _powers_cache[:] = [np.cumprod(up, dtype=_U64), np.cumprod(down, dtype=_U64)]  # wraps: mod 2^64
+    return _powers_cache[0][:count], _powers_cache[1][:count]
+
+
+def _mix(hashes: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: the polynomial hash is linear in the code points; the window sums need it not to be."""
+    hashes = hashes ^ (hashes >> _U64(30))
+    hashes *= _U64(0xBF58476D1CE4E5B9)
+    hashes ^= hashes >> _U64(27)
+    hashes *= _U64(0x94D049BB133111EB)
+    return hashes ^ (hashes >> _U64(31))
+
+
+def _chunk_word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(``len(text.split())`` per text, a hash of every word laid end to end) of texts that fit one chunk."""
+    cps = np.frombuffer(" ".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = (cps <= 32) & ((cps >= 28) | ((cps >= 9) & (cps <= 13)))  # ASCII whitespace: \t\n\v\f\r, \x1c-\x1f, " "
+    wide = np.flatnonzero(cps >= 0x85)
+    if len(wide):
+        space[wide] = np.isin(cps[wide], _WIDE_SPACES)
+    solid = ~space
+    starts = solid.copy()
+    starts[1:] &= space[:-1]
+    ends = solid
+    ends[:-1] &= space[1:]
+    first = np.flatnonzero(starts)
+    up, down = _powers(len(cps))
+    # sum of (cp_i + 1) * B^i up to each position: a word's sum, times B^-start, is its sum over its own j
+    prefix = np.zeros(len(cps) + 1, dtype=_U64)
+    np.cumsum((cps + _U64(1)) * up, out=prefix[1:])  # + 1: a NUL counts ("a\x00" is not "a")
+    hashes = _mix((prefix[np.flatnonzero(ends) + 1] - prefix[first]) * down[first])
+    offsets = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) + 1 for t in texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=offsets[1:])
+    counts = np.bincount(np.searchsorted(offsets, first, side="right") - 1, minlength=len(texts))
+    return counts, hashes
+
+
+def word_hashes(texts: list[str], min_words: int) -> tuple[list[int], list[int], np.ndarray]:
+    """For the texts with at least ``min_words`` whitespace words (``str.split()``): their indices, their word
+    counts, and a hash of each of their words laid end to end, as uint64 (equal words of one text, equal hashes:
+    all that :func:`any_repeated_window` needs for a certain "no"), without making one Python string per word."""
+    where: list[int] = []
+    counts: list[int] = []
+    parts: list[np.ndarray] = []
+    group: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if group:
+            found, hashes = _chunk_word_hashes([texts[k] for k in group])
+            keep = found >= min_words
+            if keep.any():
+                where.extend(group[k] for k in np.flatnonzero(keep).tolist())
+                counts.extend(found[keep].tolist())
+                parts.append(hashes[np.repeat(keep, found)])
+        group.clear()
+        size = 0
+
+    for k, text in enumerate(texts):
+        if len(text) >= _WORD_CHUNK:  # beyond the table of powers: Python's string hashes
+            flush()
+            tokens = text.split()
+            if len(tokens) >= min_words:
+                where.append(k)
+                counts.append(len(tokens))
+                parts.append(token_hashes(tokens))
+            continue
+        if size + len(text) + 1 > _WORD_CHUNK:
+            flush()
+        group.append(k)
+        size += len(text) + 1
+    flush()
+    return where, counts, np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)
+
+
 def first_phrases(texts: list[str], phrases: tuple[str, ...]) -> list[str | None]:
     """For each text, the first of ``phrases`` (in list order) it contains, or None. No phrase may hold
     ``\x00`` (the separator of joined texts: no match may span two texts).
