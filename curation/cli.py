@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``curate`` console script."""
     from .stopping import installed
 
-    with installed():  # Ctrl-C and SIGTERM stop a command once, quietly; the handlers come back after it
+    # Ctrl-C and SIGTERM stop a command once, quietly. Called as the process's entry point (no argv), later
+    # signals stay ignored until the process exits; an in-process caller gets its handlers back.
+    with installed(keep_ignored_after_stop=argv is None):
         return _main(argv)
 
 

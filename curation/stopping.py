@@ -32,8 +32,12 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+_stopped: list[int] = []  # the signal that stopped the command inside `installed`, if one did
+
+
 def _stop(signum: int, _frame: FrameType | None) -> None:
     # The first signal stops the work; the clean-up it starts must not be cut short by a second one.
+    _stopped.append(signum)
     for sig in _SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     if signum == signal.SIGTERM:
@@ -41,18 +45,29 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt()
 
 
+def stopping() -> bool:
+    """Whether a signal has stopped the command that `installed` is around: its clean-up is running."""
+    return bool(_stopped)
+
+
 @contextlib.contextmanager
-def installed() -> Iterator[None]:
-    """Around one CLI command: SIGINT and SIGTERM stop it once; the previous handlers come back after it."""
+def installed(keep_ignored_after_stop: bool = False) -> Iterator[None]:
+    """Around one CLI command: SIGINT and SIGTERM stop it once; the previous handlers come back after it.
+
+    ``keep_ignored_after_stop`` is for a process's entry point: once a signal has stopped the command the
+    process only exits, and a second Ctrl-C in the moment between the handlers coming back and the exit killed
+    it by SIGINT (exit -2 and a traceback) instead of 130. An in-process caller wants its handlers back."""
     if not _in_main_thread():
         yield
         return
+    _stopped.clear()
     previous = _replace_handlers(_stop)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        if not (keep_ignored_after_stop and _stopped):
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _replace_handlers(handler: Any) -> dict[int, Any]:

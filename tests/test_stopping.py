@@ -45,3 +45,25 @@ def test_terminated_is_seen_through_clicks_abort() -> None:
     except typer.Abort as abort:
         assert _stopped_code(abort) == 143
     assert _stopped_code(KeyboardInterrupt()) == 130
+
+
+def test_a_process_entry_point_stays_deaf_after_a_stop_until_it_exits() -> None:
+    # `curate` returns 130 and the process exits; a second Ctrl-C between the handlers coming back and the exit
+    # used to kill it by SIGINT (exit -2, a KeyboardInterrupt traceback) instead of 130.
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with installed(keep_ignored_after_stop=True):
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGINT)  # ignored
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def test_a_process_entry_point_that_was_not_stopped_gets_its_handlers_back() -> None:
+    with installed(keep_ignored_after_stop=True):
+        pass
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from ..errors import CurationError
-from ..stopping import deferred
+from ..stopping import deferred, stopping
 
 _POLL_SECONDS = 0.5  # how often a wait for a batch looks for a dead worker
 
@@ -69,7 +69,9 @@ def _ctrl_c_ignored() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # A SIGTERM meanwhile has begun the clean-up, which ignores every later signal: keep SIGINT ignored.
+        if not stopping():
+            signal.signal(signal.SIGINT, previous)
 
 
 class ProcessExecutor:
