@@ -47,6 +47,12 @@ def redact(text: str, **config: object) -> tuple[str, dict[str, int]]:
         ("card 4111 1111 1111 1111 ok", "credit_card"),
         ("card 4111-1111-1111-1111 ok", "credit_card"),
         ("card 5500000000000004 ok", "credit_card"),
+        ("card=4111111111111111&exp=12", "credit_card"),
+        ("Amex 3782 822463 10005 ok", "credit_card"),
+        ("card 4111 1111 1111 1111 - thanks", "credit_card"),
+        ("call +44 20 7946 0958 - thanks", "phone"),
+        ("tel 555-123-4567 / 2 lines", "phone"),  # only a bare digit run is taken for an operand
+        ("born 2001-02-03, card 4111111111111111", "credit_card"),  # a date is no calculation
     ],
 )
 def test_each_kind_is_redacted(text: str, kind: str) -> None:
@@ -83,6 +89,13 @@ def test_bearer_keeps_the_word() -> None:
         "signal 1010 1101 1001 0001 1010 1111 1100 1001",
         "password = get_password() and api_key = os.environ['KEY'] and token: str = None",
         "password: hunter and SSN format is XXX-XX-XXXX, error 0x80070005",
+        # Arithmetic (LLaMA-Factory's dpo_en_demo.json): operands and results that pass the Luhn check or look
+        # like an international number are numbers, not cards or phones.
+        "Provide a step-by-step calculation for 355909190063-746. equations/math only, no commentary.",
+        "355909190063 - 746 = 355909189317 and 2212954769 + 2000000000 = 4212883012996",
+        "  472547338\n+960397912423686\n= 960398384971024",
+        "4212883012996 / 4 and 2 * 4111111111111111",
+        "256626720691 + 1646615806005 =\n\nThe result is:\n\n4212883012996",
     ],
 )
 def test_false_positives_left_alone(text: str) -> None:

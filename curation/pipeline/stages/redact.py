@@ -214,6 +214,60 @@ def _iban_ok(match: re.Match[str]) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
+# An operator between two numbers: "2212954769 + 2000000000 = 4212883012996" is arithmetic (math datasets are
+# full of 13-19 digit operands, one in ten of which passes the Luhn check).
+_OPERATORS = frozenset("+-*/=×÷^<>")
+_OPERAND_EDGE = frozenset("0123456789)(")
+# A calculation somewhere in the text ("256626720691 + 1646615806005 =", "12 * 7"; a minus or a slash only with
+# spaces, so that dates and ranges are none): its result may stand paragraphs away ("The result is: ...").
+_CALCULATION = re.compile(r"\d[ \t]*[+*×÷=^][ \t]*\d|\d[ \t]+[-/][ \t]+\d")
+
+
+def _in_arithmetic(match: re.Match[str]) -> bool:
+    """Whether a bare digit run (a leading ``+`` allowed) is an operand or a result: an operator sits next to it
+    (spaces and line breaks between them allowed) with a number on the operator's other side, or, for an unsigned
+    run, the text holds a calculation (a worked sum puts its result after "The result is:"). A formatted number
+    (``555-123-4567``, ``4111 1111 1111 1111``) never is: lists of such numbers are joined by ``/`` or ``-``."""
+    raw, text = match.group(0), match.string
+    signed = raw.startswith("+")
+    if not (raw[1:] if signed else raw).isdigit():
+        return False
+
+    def back(i: int) -> str:  # the first character before ``i`` that is not a space
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        return text[i - 1] if i > 0 else ""
+
+    def ahead(i: int) -> tuple[str, int]:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        return (text[i], i) if i < len(text) else ("", i)
+
+    start = match.start()
+    if signed:  # "+960397912423686" under a number on the line above: an addition written in a column
+        if back(start) in _OPERAND_EDGE:
+            return True
+    else:
+        before = back(start)
+        if before in _OPERATORS and back(text.rindex(before, 0, start)) in _OPERAND_EDGE:
+            return True
+    after, at = ahead(match.end())
+    if after in _OPERATORS and ahead(at + 1)[0] in _OPERAND_EDGE:
+        return True
+    return not signed and _CALCULATION.search(text) is not None
+
+
+def _card_grouping_ok(raw: str) -> bool:
+    """A card written with separators is in its printed groups: fours (the last one shorter on 13-19 digit
+    cards), or Amex/Diners' 4-6-5 and 4-6-4. "355909190063-746" (12 and 3 digits) is a subtraction."""
+    groups = [len(g) for g in re.split(r"[ -]", raw)]
+    if len(groups) == 1:
+        return True
+    if groups in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(g == 4 for g in groups[:-1]) and 1 <= groups[-1] <= 4
+
+
 def _luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -534,7 +588,8 @@ class RedactStage(RecordStage):
             return False
         digits = raw.replace(" ", "").replace("-", "")
         # Issuer prefixes (Visa 4, Mastercard 2/5, Amex 3, Discover/UnionPay 6) and the check digit.
-        return 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_ok(digits) and len(set(digits)) > 1
+        return (13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_ok(digits) and len(set(digits)) > 1
+                and _card_grouping_ok(raw) and not _in_arithmetic(match))
 
     def _ipv4_ok(self, match: re.Match[str]) -> bool:
         # "version 1.2.3.4" and "v10.0.0.1" are versions, not hosts.
@@ -561,7 +616,7 @@ class RedactStage(RecordStage):
         raw = match.group(0)
         digits = sum(c.isdigit() for c in raw)
         # "0001 1010 1111" is binary, not a number to call
-        return 7 <= digits <= 15 and bool(set(raw) - set("01 .-()+"))
+        return 7 <= digits <= 15 and bool(set(raw) - set("01 .-()+")) and not _in_arithmetic(match)
 
     def _redact_message(self, message: dict[str, Any], counts: dict[str, int]) -> None:
         content = message.get("content")
