@@ -142,6 +142,59 @@ def test_sharegpt_roles_system_and_tools() -> None:
     assert one(obj)["tools"] == [{"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}]
 
 
+def test_one_observation_holding_every_parallel_result_is_one_tool_message_per_call() -> None:
+    # ToolACE (LLaMA-Factory layout): a list of calls, then ONE observation holding a JSON array of their results.
+    # It answered only the first call, and every later result took the id left over (tool_result_orphan).
+    obj = {
+        "conversations": [
+            {"from": "human", "value": "Time in New York and Tokyo?"},
+            {"from": "function_call", "value": '[{"name": "tz", "arguments": {"city": "NY"}}, '
+                                               '{"name": "tz", "arguments": {"city": "Tokyo"}}]'},
+            {"from": "observation", "value": '[{"time": "9am"}, {"time": "10pm"}]'},
+            {"from": "gpt", "value": "9am and 10pm."},
+            {"from": "human", "value": "And Paris?"},
+            {"from": "function_call", "value": '{"name": "tz", "arguments": {"city": "Paris"}}'},
+            {"from": "observation", "value": '{"time": "3pm"}'},
+            {"from": "gpt", "value": "3pm."},
+        ],
+    }
+    msgs = one(obj)["messages"]
+    assert [m["role"] for m in msgs] == ["user", "assistant", "tool", "tool", "assistant", "user", "assistant",
+                                         "tool", "assistant"]
+    assert [(m["tool_call_id"], m["content"]) for m in msgs if m["role"] == "tool"] == [
+        ("call_0", '{"time":"9am"}'), ("call_1", '{"time":"10pm"}'), ("call_2", '{"time": "3pm"}')]
+    assert msgs[4]["content"] == "9am and 10pm."
+
+
+@pytest.mark.parametrize("results", [
+    '[{"time": "9am"}]',  # one result for two calls: which call it answers is not guessed at
+    '["a", "b", "c"]',
+    "9am, 10pm",
+])
+def test_an_observation_that_does_not_hold_one_result_per_call_answers_the_first(results: str) -> None:
+    obj = {"conversations": [
+        {"from": "human", "value": "q"},
+        {"from": "function_call", "value": '[{"name": "a", "arguments": {}}, {"name": "b", "arguments": {}}]'},
+        {"from": "observation", "value": results},
+        {"from": "gpt", "value": "done"},
+    ]}
+    tools = [m for m in one(obj)["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], m["content"]) for m in tools] == [("call_0", results)]  # call_1: unanswered
+
+
+def test_separate_observations_after_parallel_calls_are_not_split() -> None:
+    # Each result in its own turn, the first being a list: that list is one call's result.
+    obj = {"conversations": [
+        {"from": "human", "value": "q"},
+        {"from": "function_call", "value": '[{"name": "a", "arguments": {}}, {"name": "b", "arguments": {}}]'},
+        {"from": "observation", "value": '[1, 2]'},
+        {"from": "observation", "value": '3'},
+        {"from": "gpt", "value": "done"},
+    ]}
+    tools = [m for m in one(obj)["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], m["content"]) for m in tools] == [("call_0", "[1, 2]"), ("call_1", "3")]
+
+
 def test_top_level_system_prepended_once() -> None:
     rec = one({"system": "S", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]})
     assert rec["messages"][0] == {"role": "system", "content": "S"}

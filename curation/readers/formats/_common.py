@@ -221,10 +221,35 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
         if content_key is not None:
             message["content"] = turn[content_key]
         if role == "tool" and pending and "tool_call_id" not in extra:
+            results = _one_result_per_call(message.get("content"), len(pending)) \
+                if len(pending) > 1 and not _next_is_tool(turns, position, mapping) else None
+            if results is not None:
+                # one observation holding every parallel call's result (ToolACE, LLaMA-Factory): one message each
+                for result in results:
+                    messages.append({**message, "tool_call_id": pending.pop(0), "content": result, **extra})
+                continue
             message["tool_call_id"] = pending.pop(0)
         message.update(extra)
         messages.append(message)
     return messages
+
+
+def _one_result_per_call(content: Any, calls: int) -> list[str] | None:
+    """The results of ``calls`` parallel calls when ``content`` is a JSON array of exactly that many (each as
+    its JSON text, a string as it is); None when it is anything else, so that it answers only the first call."""
+    data = parse_json_string(content) if isinstance(content, str) else content
+    if not isinstance(data, list) or len(data) != calls:
+        return None
+    return [item if isinstance(item, str) else orjson.dumps(item).decode() for item in data]
+
+
+def _next_is_tool(turns: list[Any], position: int, mapping: FieldMapping | None) -> bool:
+    """Whether the turn after ``position`` is a tool result too: then each result has its own turn."""
+    if position + 1 >= len(turns) or not isinstance(turns[position + 1], dict):
+        return False
+    following = turns[position + 1]
+    role_key, _ = _turn_keys(following, mapping)
+    return role_key is not None and map_role(following.get(role_key), mapping) == "tool"
 
 
 def history_messages(history: Any) -> list[dict[str, Any]]:
