@@ -290,17 +290,24 @@ def _iter_json_object(path: str | Path) -> Iterator[tuple[int | None, int, bytes
 _TEXT_SPACE = re.compile(r"\s*")
 
 
+# Where the next record of a pretty-printed sequence starts: an opener at the start of a line (records are
+# written at the left margin; what they hold is indented).
+_NEXT_RECORD = re.compile(r"\n(?=[{\[])")
+
+
 def _concatenated(data: bytes) -> list[tuple[int, bytes]] | None:
     """Pretty-printed objects one after another (``json.dump(record, indent=2)`` per record, saved as .jsonl):
-    ``(first line, bytes)`` of each, or None when the text is not wholly such a sequence (the caller then
-    reports it as one broken object, as before)."""
+    ``(first line, bytes)`` of each, or None when the text is not such a sequence (the caller then reports it as
+    one broken object, as before). Line breaks typed raw inside a string are read as what they are; a record
+    that does not parse runs to the next record at the left margin and is passed on as it is, for its own
+    reject: one broken record no longer costs the file."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(strict=False)
     out: list[tuple[int, bytes]] = []
-    pos, line = 0, 1
+    pos, line, parsed = 0, 1, 0
     while True:
         start = _TEXT_SPACE.match(text, pos).end()  # type: ignore[union-attr]
         if start >= len(text):
@@ -308,12 +315,14 @@ def _concatenated(data: bytes) -> list[tuple[int, bytes]] | None:
         line += text.count("\n", pos, start)
         try:
             _value, end = decoder.raw_decode(text, start)
+            parsed += 1
         except (json.JSONDecodeError, RecursionError):
-            return None
+            following = _NEXT_RECORD.search(text, start + 1)
+            end = following.start() if following else len(text)
         out.append((line, text[start:end].encode("utf-8")))
         line += text.count("\n", start, end)
         pos = end
-    return out if len(out) > 1 else None
+    return out if len(out) > 1 and parsed else None
 
 
 # Tokens that matter for finding where an element ends: whole strings (so brackets and commas inside them

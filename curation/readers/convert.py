@@ -8,6 +8,7 @@ so that ``checks`` reports them with their own codes.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,9 @@ def _json_error(payload: bytes, line: int | None, index: int) -> tuple[str, str]
         json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         msg = exc.msg.removesuffix(" at")  # "Invalid control character at" reads badly before "at column"
+        if line is not None and exc.lineno > 1:  # a record over several lines: the line of the fault itself
+            return "not_json", (f"line {line + exc.lineno - 1}: {msg} at column {exc.colno} (in the record "
+                                f"starting at line {line})")
         return "not_json", f"{_where(line, index)}: {msg} at column {exc.colno}" + (
             f" of line {exc.lineno} of the element" if line is None and exc.lineno > 1 else ""
         )
@@ -326,6 +330,10 @@ def _json_in_string(text: str) -> Any:
     return inner if type(inner) is list else None
 
 
+_TYPED_BREAK = re.compile(rb"[\t\n\r]")
+_OTHER_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _python_json(payload: Any) -> Any:
     """A line Python's ``json.dumps`` wrote with ``NaN`` / ``Infinity`` (pandas scores, reward columns), or one
     ending in the comma that separated it from the next array element, is not JSON, but its meaning is clear:
@@ -341,10 +349,14 @@ def _python_json(payload: Any) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
-    if b"NaN" not in raw and b"Infinity" not in raw:
+    typed = _TYPED_BREAK.search(raw) is not None
+    if b"NaN" not in raw and b"Infinity" not in raw and not typed:
         return None
+    # A tab or line break typed raw inside a string (a hand edit, a writer that pasted text between quotes) is
+    # that character; a NUL or another control byte is damage, and stays a not_json reject.
+    strict = not typed or _OTHER_CONTROL.search(raw) is not None
     try:
-        return json.loads(raw, parse_constant=lambda _constant: None)
+        return json.loads(raw, parse_constant=lambda _constant: None, strict=strict)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return None
 

@@ -220,6 +220,35 @@ def test_pretty_printed_records_one_after_another(tmp_path) -> None:
     assert [i.line for i in items] == [1, 13, 25]
 
 
+def test_pretty_printed_records_with_raw_line_breaks_and_one_broken_record(tmp_path) -> None:
+    # OpenAI cookbook examples/data/01-testing-example.jsonl: pretty-printed records, some with line breaks
+    # typed raw inside a string. One such record cost the whole file (0 records, one not_json for element 0).
+    from curation.readers import read_path
+
+    pretty = [orjson.dumps(r, option=orjson.OPT_INDENT_2).decode() for r in _chats(4)]
+    pretty[1] = pretty[1].replace("Answer 1.", "The criteria is:\n\n   OPTION #1")  # raw breaks in a string
+    pretty[2] = pretty[2].replace('"role": "assistant",', '"role": "assistant"')  # a comma left out
+    path = tmp_path / "pretty.jsonl"
+    path.write_text("\n".join(pretty) + "\n")
+    items = list(read_path(path))
+    assert [i.line for i in items] == [1, 13, 27, 39]
+    assert [i.error for i in items[:2]] == [None, None]
+    assert items[1].record["messages"][1]["content"] == "The criteria is:\n\n   OPTION #1"
+    assert items[2].record is None and items[2].error[0] == "not_json"
+    assert items[2].error[1].startswith("line 35: Expecting ',' delimiter"), items[2].error  # its own line
+    assert items[3].record["messages"][0]["content"] == "Question 3?"
+
+
+def test_a_jsonl_line_with_a_raw_tab_in_a_string_is_read(tmp_path) -> None:
+    # A hand-edited or naively written line: a raw tab or control character inside a string is what it says.
+    from curation.readers import read_path
+
+    path = tmp_path / "tabs.jsonl"
+    path.write_bytes(b'{"messages": [{"role": "user", "content": "a\tb"}, {"role": "assistant", "content": "ok"}]}\n')
+    (item,) = read_path(path)
+    assert item.error is None and item.record["messages"][0]["content"] == "a\tb"
+
+
 def test_records_wrapped_in_one_object(tmp_path) -> None:
     from curation.readers import read_path
 
