@@ -25,12 +25,20 @@ def data_dir() -> Path:
     return DATA
 
 
+# Real files added after the pool's synthetic corpora were tuned: left out of it, so that a new real file does
+# not reorder every synthetic corpus the suite builds.
+NOT_IN_POOL = ("hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json",
+               "openai__openai-cookbook/01-testing-example.jsonl")
+
+
 @pytest.fixture(scope="session")
 def sentence_pool() -> dict[str, list[str]]:
     """Sentences cut from the real files in tests/data/real (en, fr, zh, ko, ru), for synthetic corpora."""
+    from curation.readers import expand_inputs
     from curation.synthetic import pool_from_files
 
-    return pool_from_files([REAL], latin={"vigogne": "fr"})
+    sources = [p for p in expand_inputs([str(REAL)]) if Path(p).relative_to(REAL).as_posix() not in NOT_IN_POOL]
+    return pool_from_files(sources, latin={"vigogne": "fr"})
 
 
 def _bounded_child(fn, args, queue) -> None:  # noqa: ANN001 - runs in a forked child

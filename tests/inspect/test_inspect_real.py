@@ -52,6 +52,9 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "openai__openai-cookbook/toy_chat_fine_tuning.jsonl": (5, 5, 0, {"missing_user_message": 1}),
     "teknium1__GPTeacher/roleplay-simple-deduped-roleplay-instruct.json": (1923, 1923, 0, {}),
     "yizhongw__self-instruct/user_oriented_instructions.jsonl": (252, 252, 0, {}),
+    "hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json": (3, 3, 0, {}),
+    # The raw line breaks inside strings are read as line breaks: 11 valid conversations.
+    "openai__openai-cookbook/01-testing-example.jsonl": (11, 11, 0, {}),
 }
 
 

@@ -40,7 +40,13 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     "hiyouga__LLaMA-Factory/kto_en_demo.first40.json": ("json", "kto", 40),
     # typed text/reasoning/tool_call parts (50 lines)
     "hiyouga__LLaMA-Factory/reason_tool_use_demo_50.jsonl": ("jsonl", "openai", 50),
+    # three preference records (stdlib json)
+    "hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json": ("json", "preference", 3),
+    # 11 pretty-printed objects one after another (counted by a line "{" at the left margin)
+    "openai__openai-cookbook/01-testing-example.jsonl": ("json_object", "openai", 11),
 }
+# Pretty-printed objects one after another keep the line each starts on, like JSONL.
+SEQUENCES = {"openai__openai-cookbook/01-testing-example.jsonl"}
 
 
 def _read(real_dir: Path, name: str) -> list:
@@ -66,7 +72,7 @@ def test_real_file_count_and_format(real_dir: Path, name: str) -> None:
         source = item.record["metadata"]["source"]
         assert source == {"path": str(path), "line": item.line, "index": item.index, "format": fmt}
     # JSONL keeps true line numbers; arrays and single objects have none.
-    assert all((i.line is not None) == (container == "jsonl") for i in items)
+    assert all((i.line is not None) == (container == "jsonl" or name in SEQUENCES) for i in items)
 
 
 def test_glaive_tool_calls_become_openai_tool_calls(real_dir: Path) -> None:
@@ -209,3 +215,14 @@ def test_vigogne_ids_kept(real_dir: Path) -> None:
     assert items[0].record["id"] == "oasst-20230412-fr-00000000"
     assert items[0].record["messages"][0]["role"] == "user"
     assert "/" in items[0].record["messages"][1]["content"]  # JSON escape \/ decoded
+
+
+def test_cookbook_pretty_records_keep_their_raw_line_breaks_and_start_lines(real_dir: Path) -> None:
+    name = "openai__openai-cookbook/01-testing-example.jsonl"
+    text = (real_dir / name).read_text(encoding="utf-8")
+    starts = [n for n, line in enumerate(text.split("\n"), 1) if line == "{"]
+    items = _read(real_dir, name)
+    assert [i.line for i in items] == starts
+    answer = items[7].record["messages"][2]["content"]
+    assert answer.startswith("If you visit our main website")
+    assert "criteria is:\n\n            OPTION #1. Term:\tFall" in answer

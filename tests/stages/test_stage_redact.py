@@ -161,3 +161,17 @@ def test_on_by_default_before_validation_and_in_tool_arguments() -> None:
     config = RedactConfig()
     assert config.enabled and config.tool_arguments and config.everywhere
     assert RedactStage.before_validation  # so rejected records are redacted too
+
+
+def test_real_arithmetic_pairs_are_not_redacted(real_dir) -> None:
+    # LLaMA-Factory's dpo_en_demo.json: an operand of the prompt became [CREDIT_CARD] while the chosen answer kept
+    # it; a sum became [CREDIT_CARD], a column addition [PHONE].
+    from curation.readers import read_path
+
+    items = list(read_path(real_dir / "hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json"))
+    assert len(items) == 3
+    stage = RedactStage(RedactConfig(enabled=True))
+    for item in items:
+        before = copy.deepcopy(item.record)
+        assert stage.process(item.record) is None
+        assert item.record == before and "redactions" not in item.record["metadata"]
