@@ -53,6 +53,12 @@ def redact(text: str, **config: object) -> tuple[str, dict[str, int]]:
         ("call +44 20 7946 0958 - thanks", "phone"),
         ("tel 555-123-4567 / 2 lines", "phone"),  # only a bare digit run is taken for an operand
         ("born 2001-02-03, card 4111111111111111", "credit_card"),  # a date is no calculation
+        # glaive_toolcall_zh_demo.json: the tool's output was redacted, the answer that read it out was not
+        ("您的新密码是：aB3#fG6&kL9@。请妥善保管。", "credential"),
+        ("密码为 “Passw0rd2024”，用户名为 JohnDoe", "credential"),
+        ("パスワードは「hunter22abc」です", "credential"),
+        ("새 비밀번호는 Qw3rty!23 입니다", "credential"),
+        ("Ваш пароль: s3cr3tPass", "credential"),
     ],
 )
 def test_each_kind_is_redacted(text: str, kind: str) -> None:
@@ -96,6 +102,8 @@ def test_bearer_keeps_the_word() -> None:
         "  472547338\n+960397912423686\n= 960398384971024",
         "4212883012996 / 4 and 2 * 4111111111111111",
         "256626720691 + 1646615806005 =\n\nThe result is:\n\n4212883012996",
+        "密码是您的生日，请输入密码：abcdef，或者重置密码。",  # no digit: prose or a placeholder
+        "请设置一个包含字母和数字的密码。",
     ],
 )
 def test_false_positives_left_alone(text: str) -> None:

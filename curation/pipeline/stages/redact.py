@@ -157,6 +157,15 @@ _ASSIGNED_SECRET = re.compile(
     r"(?i)((?:(?<=_)|\b)(?:password|passwd|pwd|pass|secret|secret_?key|api_?key|apikey|access_?token|auth_?token|"
     r"client_?secret|private_?key|token)\\*[\"']?\s*[:=]\s*)(\\*[\"']?)([^\s\"',;()\[\]{}<>\\]{6,200})(\2)"
 )
+# The word for password in languages that do not write it with "pass" (Chinese, Japanese, Korean, Russian),
+# then an optional "is" (是, 为, 為, は, 는/은, -) or a colon, and the value, optionally quoted. English-style
+# "password: X" is _ASSIGNED_SECRET's; "您的新密码是：aB3#fG6&kL9@" was redacted in the tool's output but left in
+# the answer that read it out.
+_NATIVE_PASSWORD_NAMES = ("密码", "密碼", "口令", "パスワード", "비밀번호", "암호", "пароль", "Пароль", "ПАРОЛЬ")
+_NATIVE_PASSWORD = re.compile(
+    r"((?:" + "|".join(_NATIVE_PASSWORD_NAMES) + r")(?:\s*(?:是|为|為|は|는|은|[-—–]))?\s*[:：=]?\s*)"
+    r"([\"'“「『]?)([!-~]{6,200}?)(?=[\"'”」』]|[\s，。；、,;)\]}>]|$)"
+)
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
 # 13-19 digits, optionally in groups separated by one space or dash.
 # Not inside a longer word: a UUID's "477-9547-4822-863" (after a hex letter) is no card.
@@ -387,6 +396,8 @@ _CARD_OR_PHONE_SHAPE = re.compile(
 )
 
 
+_NATIVE_PASSWORD_BYTES = tuple(name.encode("utf-8") for name in _NATIVE_PASSWORD_NAMES)
+
 _SHORT, _SHORT_VERDICTS_MAX = 24, 4096
 _SHORT_VERDICTS: dict[str, bool] = {}  # short text -> _may_redact(text), per process
 
@@ -427,6 +438,8 @@ def _may_redact(text: str) -> bool:
                 if value and (len(value.group(0)) >= 16 or _VALUE_DIGIT.search(value.group(0))):
                     return True
     if b"earer" in lowered and _BEARER_SHAPE.search(lowered):
+        return True
+    if not data.isascii() and any(name in data for name in _NATIVE_PASSWORD_BYTES):
         return True
     # e-mail addresses and passwords in URLs
     if b"@" in data and (_EMAIL_DOMAIN_SHAPE.search(skeleton) or _URL_PASSWORD_SHAPE.search(data)):
@@ -541,6 +554,8 @@ class RedactStage(RecordStage):
                 if any(name in lowered for name in _ASSIGNED_NAMES):
                     text = self._sub_value(_ASSIGNED_SECRET, text, "credential", counts, value=3,
                                            accept=_looks_secret)
+            if not text.isascii() and any(name in text for name in _NATIVE_PASSWORD_NAMES):
+                text = self._sub_value(_NATIVE_PASSWORD, text, "credential", counts, value=3, accept=_looks_secret)
         if "api_key" in kinds:
             for i in _key_patterns_in(text):
                 text = self._sub(_KEY_PATTERNS[i][0], text, "api_key", counts)
