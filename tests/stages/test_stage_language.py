@@ -156,7 +156,8 @@ def test_max_chars_limits_the_text(conv) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "code"), [("zh-cn", "zh"), ("zh-TW", "zh"), ("zh_Hans", "zh"), ("EN", "en"), ("iw", "he"), ("nb", "no")]
+    ("raw", "code"), [("zh-cn", "zh"), ("zh-TW", "zh"), ("zh_Hans", "zh"), ("EN", "en"), ("iw", "he"), ("nb", "no"),
+                      ("wuu", "zh"), ("gan", "zh"), ("yue", "yue")]
 )
 def test_codes_normalised(raw: str, code: str) -> None:
     assert normalise_code(raw) == code
@@ -221,3 +222,47 @@ def test_the_compiled_predict_gives_the_wrappers_guesses() -> None:
     direct = [stage._fast_guesses(text, k) for text in texts for k in (1, 20)]
     stage._raw_predict = None
     assert direct == [stage._fast_guesses(text, k) for text in texts for k in (1, 20)]
+
+
+def test_written_mandarin_read_as_wu_is_chinese_and_kept_by_allow_zh(conv) -> None:
+    # LLaMA-Factory alpaca_zh_demo.json: fastText said wuu (0.51) and `allow: [zh]` dropped a good record.
+    record = conv("为一所大学创建标语。", "在这里发掘知识，探索未来，实现梦想")
+    assert LanguageStage(LanguageConfig(allow=["zh"])).process(record) is None
+    assert record["metadata"]["language"] == "zh"
+
+
+@pytest.mark.parametrize(("prompt", "answer", "language"), [
+    # BELLE zh_seed_tasks.json (non-breaking spaces as in the file): was sr
+    ("编写一个Python函数，将列表从大到小排序。",
+     "def\xa0reverse_sort(lst):\nreturn\xa0sorted(lst,\xa0reverse=True)", "zh"),
+    # rulm: a JavaScript answer without fences: was kk
+    ("Напиши программу на JavaScript, которая выводит числа от 1 до 10.",
+     "for (let i = 1; i <= 10; i++) {\n  console.log(i);\n}", "ru"),
+])
+def test_unfenced_code_and_ascii_words_do_not_decide_the_language(conv, prompt: str, answer: str,
+                                                                  language: str) -> None:
+    record = conv(prompt, answer)
+    LanguageStage().process(record)
+    assert record["metadata"]["language"] == language
+
+
+def test_unfenced_code_and_latex_are_left_out_of_the_text_but_prose_lines_stay(conv) -> None:
+    stage = LanguageStage(LanguageConfig(max_chars=400))
+    text = stage.text_of(conv(
+        "How would you refactor this code to use the spread operator? const c = a.concat(b);\n\nconst a = [1];",
+        "Use the spread operator:\nconst c = [...a, ...b];\nThe value of $\\sin 135^\\circ$ is "
+        "\\begin{align*}\\frac{\\sqrt{2}}{2}\\end{align*} here."))
+    assert "How would you refactor this code" in text and "Use the spread operator" in text
+    assert "const" not in text.replace("How would you refactor this code to use the spread operator? const c", "")
+    assert "sqrt" not in text and "circ" not in text and "is" in text
+
+
+def test_ascii_words_are_never_serbian_or_kazakh(conv) -> None:
+    # BELLE eval_set: English movie titles in a Chinese prompt (non-breaking spaces as in the file) came out sr.
+    titles = "The\xa0Shawshank\xa0Redemption,\xa0The\xa0Godfather,\xa0The\xa0Dark\xa0Knight"
+    record = conv(f"请分类以下电影:{titles},\xa0Titanic", f"犯罪剧情片：{titles}\n爱情剧情片：Titanic")
+    LanguageStage().process(record)
+    assert record["metadata"]["language"] not in ("sr", "kk", "ku")
+    serbian = conv("Kako se kaže hvala na engleskom?", "Kaže se thank you. Često se koristi i thanks.")
+    LanguageStage().process(serbian)
+    assert serbian["metadata"]["language"] in ("sr", "hr", "bs")  # with its own letters it still can be

@@ -29,10 +29,27 @@ from curation.records import is_preference, message_text
 
 UNDETERMINED = "und"
 # Old or regional codes some detectors emit -> the ISO 639-1 code.
-_CODE_ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro", "nb": "no", "sh": "sr"}
+_CODE_ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro", "nb": "no", "sh": "sr",
+                 # Chinese varieties fastText tells apart on a few characters of written Mandarin ("在这里发掘知识，
+                 # 探索未来" came out wuu at 0.51, so `allow: [zh]` dropped it): written Chinese is zh. Cantonese
+                 # (yue), written with characters of its own, stays apart.
+                 "wuu": "zh", "gan": "zh", "hak": "zh", "hsn": "zh", "cdo": "zh", "cjy": "zh", "cmn": "zh",
+                 "cpx": "zh", "czh": "zh", "mnp": "zh", "nan": "zh"}
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"https?://\S+")
+# Code written without fences (a Python function pasted as it is), whose keywords read as English, Serbian or
+# Kazakh: a line that opens like code or ends like a statement, and no letter of another script in it.
+_CODE_LINE = re.compile(
+    r"^[ \t]*(?:(?:def|class|import|from|return|function|const|let|var|public|private|protected|static|void|int|"
+    r"for|while|if|elif|else|try|except|catch|switch|case|print|console\.log|System\.out)\b[^\n]*"
+    r"|#include[^\n]*|[{}()\[\];][^\n]*|(?![A-Z][a-z]* [a-z])[^\n]{0,100}(?:[;{}]|\):|=>|\)\s*\{)[ \t]*)$",
+    re.M | re.ASCII)  # (a line that starts like a sentence, "How would you refactor x;", is prose)
+_CODE_HINTS = ("{", ";", "def", "import", "return", "function", "print(", "):")
+_CODE_SCAN = 1600  # characters of a turn scanned for code lines and LaTeX (8x the default max_chars)
+# Maths typeset in LaTeX ($x^2$, $$...$$, \[...\], \begin{align*}...\end{align*}): commands read as words.
+_LATEX = re.compile(r"\$\$.*?\$\$|\$[^$\n]{1,400}\$|\\\[.*?\\\]|\\\(.*?\\\)|\\begin\{(\w+\*?)\}.*?\\end\{\1\}"
+                    r"|\\[A-Za-z]+", re.S)
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 # [A-Z] and [A-Za-z] as bytes to delete: in UTF-8 (surrogates too) an ASCII byte is only ever that character.
@@ -46,7 +63,7 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str], int, frozenset[str]], ...] = tuple(
     for name, chars, weight, languages in (
         ("hangul", "[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]", 3, "ko"),
         ("kana", "[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]", 3, "ja"),
-        ("han", "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", 3, "zh yue wuu gan"),
+        ("han", "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", 3, "zh yue"),
         ("cyrillic", "[\u0400-\u04ff\u0500-\u052f]", 1,
          "ru uk bg be sr mk kk ky tg mn tt ba cv ce os sah udm kv mhr mrj bxr xal myv krc lez av tyv"),
         ("greek", "[\u0370-\u03ff\u1f00-\u1fff]", 1, "el"),
@@ -79,6 +96,9 @@ _NAMES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "chi
 _MEMO_TEXTS = 8192  # detection results remembered per stage (see LanguageStage.detect)
 # Languages written in one of the scripts above: never the guess for Latin-script text.
 _NON_LATIN = frozenset().union(*(languages for _, _, _, languages in _SCRIPTS)) - {"ku", "sr", "kk"}
+# Languages written in Latin letters as well as another script, whose Latin alphabet has letters of its own:
+# plain ASCII words (English movie titles in a Chinese prompt, code) came out sr or kk at a few percent.
+_LATIN_MARKS = {"sr": "čćšžđČĆŠŽĐ", "kk": "äğıñöşūüÄĞİÑÖŞŪÜ", "ku": "çêîşûÇÊÎŞÛ"}
 _SINGLE_SCRIPT_MIN_SHARE = 0.5  # a script this dominant decides a language it alone is written in
 # One character class of every script above (a class is one fast scan; an alternation of classes is not).
 _ANY_SCRIPT = re.compile("[" + "".join(pattern.pattern[1:-1] for _, pattern, _, _ in _SCRIPTS) + "]")
@@ -294,6 +314,10 @@ class LanguageStage(RecordStage):
                     text = _INLINE_CODE.sub(" ", text)
                 if "://" in text:
                     text = _URL.sub(" ", text)
+                if "\n" in text and any(hint in text for hint in _CODE_HINTS):
+                    text = _CODE_LINE.sub(" ", text[:_CODE_SCAN])
+                if "$" in text or "\\" in text:
+                    text = _LATEX.sub(" ", text[:_CODE_SCAN])
             # Strip before measuring so code-only turns do not use up the budget.
             text = text.strip()
             if not text:
@@ -327,7 +351,8 @@ class LanguageStage(RecordStage):
             return guesses[0] if guesses else (UNDETERMINED, 0.0)
         if script == "latin":
             def fits(code: str) -> bool:
-                return code not in _NON_LATIN
+                marks = _LATIN_MARKS.get(code)
+                return code not in _NON_LATIN and (marks is None or any(mark in text for mark in marks))
         else:
             languages = _FALLBACK[script]
 
