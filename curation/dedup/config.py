@@ -78,6 +78,11 @@ class DecontaminationConfig(_Config):
     num_perm: int = Field(128, ge=16, le=1024)
     seed: int = Field(1, ge=0, le=2**32 - 1)
     min_turn_units: int = Field(8, ge=1, description="user turns shorter than this are not matched on their own")
+    containment: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="a record holding this share of an evaluation question's n-grams (`ngram` units in a row) is "
+                    "contaminated even inside a longer prompt (MetaMath's rewritten GSM8K questions); 0 turns it off")
+    ngram: int = Field(8, ge=2, le=32, description="units (words, or Han/Kana characters) per n-gram of containment")
 
 
 class SemanticDedupConfig(BaseModel):

@@ -73,3 +73,52 @@ def test_string_references() -> None:
     assert len(index) == 1
     match = index.query_record(_chat(question.replace("today", "now"), "Red, green and blue."))
     assert match is not None and (match.ref_id, match.kind, match.probe) == ("q1", "near", "turn")
+
+
+GSM8K = ("Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her "
+         "friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck "
+         "egg. How much in dollars does she make every day at the farmers' market?")
+
+
+def test_a_rewritten_question_inside_a_longer_prompt_is_contained() -> None:
+    # MetaMath's GSM8K_Backward: the test question word for word, one number as x, a sentence added. Its Jaccard
+    # with the question is far under 0.8, so 606 of 613 such rows reached training.
+    index = ReferenceIndex.build([_chat(GSM8K, "She makes $18 every day.")], ids=["gsm8k-0"])
+    backward = GSM8K.replace("16 eggs", "x eggs") + " If we know the answer to the above question is 18, what is " \
+        "the value of unknown variable x?"
+    match = index.query_record(_chat(backward, "16"))
+    assert match is not None and (match.ref_id, match.kind) == ("gsm8k-0", "contained")
+    assert 0.7 <= match.similarity < 1.0
+    assert index.query_records([_chat(backward, "16")]) == [match]  # batch and single agree
+
+
+def test_containment_needs_a_good_part_of_the_question_and_can_be_turned_off(sentence_pool) -> None:
+    index = ReferenceIndex.build([GSM8K], ids=["q"])
+    part = GSM8K[: len(GSM8K) // 4]  # a quarter of the question, and other text
+    assert index.query_record(_chat(f"{part} Then write a poem about ducks and the sea.", "ok")) is None
+    records = [_chat(sentence_pool["en"][i], sentence_pool["en"][i + 1]) for i in range(0, 600, 2)]
+    assert [m for m in index.query_records(records) if m is not None] == []
+    off = ReferenceIndex.build([GSM8K], ids=["q"], config=DecontaminationConfig(containment=0))
+    backward = GSM8K.replace("16 eggs", "x eggs") + " If we know the answer to the above question is 18, what " \
+        "is the value of unknown variable x?"
+    assert index.query_record(_chat(backward, "16")) is not None and off.query_record(_chat(backward, "16")) is None
+
+
+def test_containment_in_chinese() -> None:
+    question = "小明有三个苹果，小红给了他五个苹果，后来他又吃掉了两个，请问小明现在一共还剩下几个苹果？"
+    index = ReferenceIndex.build([question], ids=["zh-1"])
+    prompt = "请一步一步思考并回答下面的数学题，最后给出答案。" + question.replace("三个", "x个") + \
+        "如果答案是6，求x。"
+    match = index.query_record(_chat(prompt, "x = 3"))
+    assert match is not None and match.kind == "contained"
+
+
+def test_a_template_many_questions_share_is_no_item() -> None:
+    # MMLU-style items open with the same instruction: a training prompt quoting it holds none of the items.
+    template = "The following are multiple choice questions with answers about high school physics, answer them."
+    questions = [f"{template} Question {i}: what is the unit of quantity number {i} in the SI system?"
+                 for i in range(40)]
+    index = ReferenceIndex.build(questions, ids=[f"q{i}" for i in range(40)])
+    record = _chat(f"{template} Question: why is the sky blue on a clear and sunny summer day?", "Scattering.")
+    assert index.query_record(record) is None
+    assert index.query_record(_chat(questions[7].replace("number 7", "number x"), "metre")).ref_id == "q7"

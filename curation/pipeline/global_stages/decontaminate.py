@@ -21,12 +21,16 @@ if TYPE_CHECKING:
     from curation.config import RunConfig
     from curation.dedup.config import DecontaminationConfig
 
-KEY_DTYPE = np.dtype([("ref", np.int32), ("similarity", np.float32), ("exact", np.bool_), ("turn", np.bool_)])
+KEY_DTYPE = np.dtype([("ref", np.int32), ("similarity", np.float32), ("exact", np.bool_), ("turn", np.bool_),
+                      ("contained", np.bool_)])
 _CLEAN, _FAILED = -1, -2
 
 
-def detail(ref_id: str, similarity: float, exact: bool, turn: bool) -> str:
+def detail(ref_id: str, similarity: float, exact: bool, turn: bool, contained: bool = False) -> str:
     """The reject detail: where the match is, how, which item."""
+    if contained:
+        return (f"the conversation holds {similarity:.0%} of the word sequences of evaluation item {ref_id}'s "
+                "question (containment)")
     where = "a user turn" if turn else "the conversation"
     return f"{where} {'exact' if exact else 'near'}ly matches evaluation item {ref_id} (similarity {similarity:.2f})"
 
@@ -80,7 +84,8 @@ class DecontaminateStage(GlobalStage):
                     rows["ref"][i] = _FAILED
         for i, hit in enumerate(found):
             if hit is not None:
-                rows[i] = (self._ref_number[hit.ref_id], hit.similarity, hit.kind == "exact", hit.probe == "turn")
+                rows[i] = (self._ref_number[hit.ref_id], hit.similarity, hit.kind == "exact", hit.probe == "turn",
+                           hit.kind == "contained")
         return rows
 
     def decide(self, table: KeyTable) -> Decision:
@@ -96,7 +101,8 @@ class DecontaminateStage(GlobalStage):
         for row in np.flatnonzero(alive & (keys["ref"] >= 0)).tolist():
             ref_id, sim = self.ref_ids[int(keys["ref"][row])], float(keys["similarity"][row])
             drops[row] = GlobalDrop("eval_contamination", detail(ref_id, sim, bool(keys["exact"][row]),
-                                                                 bool(keys["turn"][row])), ref_id, sim)
+                                                                 bool(keys["turn"][row]),
+                                                                 bool(keys["contained"][row])), ref_id, sim)
             matched[ref_id] += 1
         for row in np.flatnonzero(alive & (keys["ref"] == _FAILED)).tolist():
             drops[row] = GlobalDrop("stage_error", "the decontamination query failed on this record "

@@ -11,7 +11,8 @@ from curation.pipeline.global_stages.base import KeyTable
 from curation.pipeline.global_stages.decontaminate import KEY_DTYPE, DecontaminateStage
 
 
-def _table(keys: list[tuple[int, float, bool, bool]]) -> KeyTable:
+def _table(keys: list[tuple[int, float, bool, bool]] | list[tuple[int, float, bool, bool, bool]]) -> KeyTable:
+    keys = [(*row, False) if len(row) == 4 else row for row in keys]  # not contained unless said
     n = len(keys)
     table = KeyTable(ids=[f"r{i}" for i in range(n)], exact_keys=[bytes(16)] * n, lengths=np.ones(n),
                      quality=np.zeros(n), strata=[""] * n, groups=[()] * n)
@@ -31,6 +32,12 @@ def test_drops_matched_rows_with_eval_item_and_detail():
     assert drops[1].detail == "a user turn exactly matches evaluation item mmlu-7 (similarity 1.00)"
     assert drops[2].detail == "the conversation nearly matches evaluation item gsm-1 (similarity 0.88)"
     assert drops[2].similarity == np.float32(0.875)
+
+
+def test_a_contained_question_says_so():
+    drops = DecontaminateStage(ref_ids=["gsm-1"]).decide(_table([(0, 0.8125, False, True, True)])).drops
+    assert drops[0].detail == ("the conversation holds 81% of the word sequences of evaluation item gsm-1's "
+                               "question (containment)")
 
 
 def test_rows_already_dropped_are_left_alone():
