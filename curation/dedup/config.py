@@ -51,6 +51,9 @@ class NearDedupConfig(_Config):
         0.2, ge=0.0, le=1.0, description="lines found in at least this share of a file's records (templated "
         "preambles, canned replies) are left out of the comparison (curation.dedup.boilerplate); 0 keeps them")
     shared_line_sample: int = Field(2000, ge=10, description="records read per file to find shared lines")
+    same_numbers: bool = Field(
+        True, description="two records are near duplicates only if their user turns hold the same numbers: "
+        "'Compute sin 135°' and 'Compute tan 45°' under one figure are two problems (curation.dedup.near)")
 
     @model_validator(mode="after")
     def _bands_fit(self) -> Self:

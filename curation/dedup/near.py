@@ -493,18 +493,20 @@ def find_clusters(
     lengths: np.ndarray | None = None,
     quality: np.ndarray | None = None,
     active: np.ndarray | None = None,
+    guard: np.ndarray | None = None,
 ) -> ClusterResult:
     """Cluster near duplicates: LSH candidates, verified by estimated Jaccard >= threshold, greedy centre
     clustering in keep-policy order (``centre_clusters``). Every duplicate's ``similarity`` is to its own
     survivor and reaches the threshold. Records with an empty signature (no unit) and records outside
-    ``active`` (e.g. exact duplicates already removed) never join a cluster."""
+    ``active`` (e.g. exact duplicates already removed) never join a cluster; with ``guard`` (one key per
+    record), neither do two records whose keys differ."""
     reader = SignatureRows(signatures)
     n, num_perm = signatures.shape
     if bands is None or rows is None:
         bands, rows = recall_bands(threshold, num_perm)
     codes = candidate_codes(reader, bands, rows, index=active_rows(reader, active))
     sims = code_similarity(reader, codes)
-    return cluster_verified(n, codes, sims, threshold, keep=keep, lengths=lengths, quality=quality)
+    return cluster_verified(n, codes, sims, threshold, keep=keep, lengths=lengths, quality=quality, guard=guard)
 
 
 def cluster_verified(
@@ -516,12 +518,17 @@ def cluster_verified(
     keep: KeepPolicy = "first",
     lengths: np.ndarray | None = None,
     quality: np.ndarray | None = None,
+    guard: np.ndarray | None = None,
 ) -> ClusterResult:
     """The last step of ``find_clusters``: keep the candidate pairs (``codes``, their similarity ``sims``) at or
-    above the threshold and cluster them by greedy centres in keep-policy order."""
+    above the threshold, and with equal ``guard`` keys when given, and cluster them by greedy centres in
+    keep-policy order."""
     order = priority_order(n, keep, lengths=lengths, quality=quality)
     verified = sims >= np.float32(threshold)
     edges, sims = decode_pairs(codes[verified], n), sims[verified]
+    if guard is not None and len(edges):
+        same = guard[edges[:, 0]] == guard[edges[:, 1]]
+        edges, sims = edges[same], sims[same]
     centre, similarity = centre_clusters(n, edges, sims, order)
     duplicate_of = np.where((centre >= 0) & (centre != np.arange(n)), centre, -1)
     cluster = np.full(n, -1, dtype=np.int64)

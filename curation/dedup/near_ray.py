@@ -82,7 +82,7 @@ def _similarity(rows: ChunkRefs, codes: np.ndarray, chunk_pairs: int) -> np.ndar
 def find_clusters_on_ray(signatures: np.ndarray, *, threshold: float, bands: int, rows: int,
                          keep: near.KeepPolicy = "first", lengths: np.ndarray | None = None,
                          quality: np.ndarray | None = None, active: np.ndarray | None = None,
-                         verify_tasks: int | None = None) -> near.ClusterResult:
+                         verify_tasks: int | None = None, guard: np.ndarray | None = None) -> near.ClusterResult:
     """``near.find_clusters`` with candidate generation (one task per group of ``near.BANDS_PER_PASS`` bands)
     and verification (``verify_tasks`` chunks of pairs; default two per CPU of the cluster) as Ray tasks."""
     import ray
@@ -105,4 +105,5 @@ def find_clusters_on_ray(signatures: np.ndarray, *, threshold: float, bands: int
     pending = [sim_task.remote(stored, codes[lo : lo + step], near.PAIR_CHUNK) for lo in range(0, len(codes), step)]
     sims = np.concatenate(ray.get(pending)) if pending else np.zeros(0, dtype=np.float32)
     del pending, stored
-    return near.cluster_verified(n, codes, sims, threshold, keep=keep, lengths=lengths, quality=quality)
+    return near.cluster_verified(n, codes, sims, threshold, keep=keep, lengths=lengths, quality=quality,
+                                 guard=guard)

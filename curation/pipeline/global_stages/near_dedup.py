@@ -9,8 +9,10 @@ verification run as Ray tasks (``curation.dedup.near_ray``), with the same resul
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,12 +25,39 @@ REPORTED_CLUSTERS = 10
 RAY_MIN_ROWS = 500_000
 
 
+_NUMBER = re.compile(r"\d+")
+
+
+def numbers_key(record: dict[str, Any]) -> int:
+    """A 64-bit key of the numbers in a record's user turns (digit runs, as a multiset): near copies of one
+    prompt hold the same numbers, and two prompts that differ only in them ("sin 135°" and "tan 45°" under
+    one figure, "Compute 2+3" and "Compute 4+5") are two problems with two answers. 0: no number."""
+    from curation.dedup.text import user_turn_texts
+
+    runs: list[str] = []
+    for text in user_turn_texts(record):
+        if text:
+            runs.extend(run.lstrip("0") or "0" for run in _NUMBER.findall(text))
+    if not runs:
+        return 0
+    digest = hashlib.blake2b("\x00".join(sorted(runs)).encode("ascii", "replace"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1
+
+
 class NearDedupStage(GlobalStage):
     name: ClassVar[str] = "near_dedup"
+    needs_keys: ClassVar[bool] = True
 
     def __init__(self, config: NearDedupConfig, ray_min_rows: int | None = None) -> None:
         self.config = config
         self.ray_min_rows = RAY_MIN_ROWS if ray_min_rows is None else ray_min_rows
+
+    def keys(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """Per kept record, the key of the numbers in its user turns (``numbers_key``); zeros when
+        ``same_numbers`` is off."""
+        if not self.config.same_numbers:
+            return np.zeros(len(records), dtype=np.uint64)
+        return np.fromiter((numbers_key(r) for r in records), dtype=np.uint64, count=len(records))
 
     def decide(self, table: KeyTable) -> Decision:
         n = len(table)
@@ -48,8 +77,11 @@ class NearDedupStage(GlobalStage):
 
     def _clusters(self, table: KeyTable) -> ClusterResult:
         bands, rows = self.config.lsh_params()
+        guard = table.extra.get(self.name) if self.config.same_numbers else None
+        if guard is not None and len(guard) != len(table):  # keys of an older run's shards: compare without them
+            guard = None
         kwargs = {"threshold": self.config.threshold, "bands": bands, "rows": rows, "keep": self.config.keep,
-                  "lengths": table.lengths, "quality": table.quality, "active": table.alive}
+                  "lengths": table.lengths, "quality": table.quality, "active": table.alive, "guard": guard}
         if len(table) >= self.ray_min_rows and _ray_is_up():
             from curation.dedup.near_ray import find_clusters_on_ray
 
