@@ -117,6 +117,20 @@ def test_openhermes_weights_null_and_on_prompt_turns() -> None:
     assert read(obj)["messages"] == [{"role": "system", "content": "Be brief."}, QA[0], {**QA[1], "weight": 1}]
 
 
+@pytest.mark.parametrize("flag", ["loss", "training"])
+def test_a_boolean_loss_or_training_flag_is_the_turns_weight(flag: str) -> None:
+    # xtuner and ms-swift mask a turn with "loss": false, axolotl with "training": false; it was set aside in
+    # turn_fields, and the masked answer was trained on.
+    obj = {"messages": [{"role": "user", "content": Q, flag: False},
+                        {"role": "assistant", "content": "Hm.", flag: False},
+                        {"role": "user", "content": Q}, {"role": "assistant", "content": A, flag: True}]}
+    record = read(obj)
+    assert [m.get("weight") for m in record["messages"]] == [None, 0, None, 1]
+    assert record["metadata"]["fields"]["turn_fields"] == [{"side": "messages", "index": 0, "fields": {flag: False}}]
+    both = {"messages": [QA[0], {**QA[1], "weight": 1, flag: False}]}  # an explicit weight wins
+    assert read(both)["messages"][1]["weight"] == 1
+
+
 def test_bedrock_conversation_blocks() -> None:
     obj = {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "Be brief."}],
            "messages": [{"role": "user", "content": [{"text": Q}]}, {"role": "assistant", "content": [{"text": A}]}]}

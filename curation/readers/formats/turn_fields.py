@@ -6,7 +6,9 @@ every turn. Rejecting a conversation for them (as an upload would) throws away g
 dropping them hides what the file held. So they move to ``metadata.fields.turn_fields`` (side, index,
 keys), the message keeps only canonical keys, and the exporters never see the extras.
 
-Weights are normalised on the way: ``loss_weight`` becomes ``weight`` on assistant turns; ``weight`` of
+Weights are normalised on the way: ``loss_weight`` becomes ``weight`` on assistant turns, and so do the
+booleans ``loss`` (xtuner, ms-swift: ``"loss": false`` masks a turn) and ``training`` (axolotl's
+``message_field_training``) as 1 or 0; ``weight`` of
 ``None`` is no weight; 0.0/1.0 become 0/1; a weight on a turn that is not the assistant's (only assistant
 turns are trained on, and OpenAI rejects ``weight`` elsewhere) carries no information and is dropped.
 Anything else odd (a weight of 0.5) stays for the checks to report.
@@ -20,6 +22,9 @@ from curation.readers.formats.openai import maybe_fix_parts
 from curation.records import MESSAGE_KEYS, ROLES, arguments_string
 
 SIDES = ("messages", "prompt", "chosen", "rejected")
+
+
+_TRAIN_FLAGS = ("loss", "training")
 
 
 def _weight(value: Any) -> Any:
@@ -38,6 +43,7 @@ def _clean(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         role == "assistant" and weight is not None and not isinstance(weight, float))
     if weight_ok and MESSAGE_KEYS.issuperset(message):
         return message, {}
+    named = "weight" in message or "loss_weight" in message
     kept: dict[str, Any] = {}
     aside: dict[str, Any] = {}
     assistant = role == "assistant" or not canonical
@@ -49,6 +55,8 @@ def _clean(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
                 aside[key] = value
                 continue
             kept["weight"] = _weight(value)
+        elif key in _TRAIN_FLAGS and type(value) is bool and assistant and not named:
+            kept["weight"] = int(value)  # "loss": false trains nothing on this turn, as weight 0 does
         elif key in MESSAGE_KEYS:
             kept[key] = value
         else:
