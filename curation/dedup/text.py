@@ -5,6 +5,8 @@ What counts (documented decision):
   identical assistant turn are not the same conversation;
 - an assistant's tool calls (function name and arguments), since two tool-use examples that call
   different functions teach different things;
+- an assistant's reasoning (``reasoning``), since the same answer with and without a reasoning trace teach
+  different things (xtuner's qwen35 test data holds each answer both ways);
 - for a preference pair: prompt, chosen *and* rejected. Pairs that share prompt and chosen but differ in
   the rejected answer are common on purpose (one prompt, several ranked answers, as UltraFeedback builds
   them): each carries a distinct negative, so dropping them would lose signal.
@@ -62,6 +64,10 @@ def _walk_lines(messages: Any, prefix: str, every: list[str] | None, near: list[
         legacy = message.get("function_call")
         if isinstance(legacy, dict):
             text += f"\n{legacy.get('name') or ''}({legacy.get('arguments') or ''})"
+        reasoning = message.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            # the same answer with and without its reasoning are two examples: one teaches the model to think
+            text = f"[reasoning] {reasoning}\n{text}"
         line = f"{prefix}{role}: {text}"
         if every is not None:
             every.append(line)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from curation.dedup.text import dedup_text, exact_key, normalise_for_exact, user_turn_texts
+from curation.dedup.text import dedup_text, exact_and_near_text, exact_key, normalise_for_exact, user_turn_texts
 
 
 def test_dedup_text_is_role_tagged_and_ignores_ids_metadata_and_tools() -> None:
@@ -18,6 +18,17 @@ def test_tool_calls_and_content_parts_count() -> None:
             "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}  # fmt: skip
     text = dedup_text({"messages": [{"role": "user", "content": [{"type": "text", "text": "Weather?"}]}, call]})
     assert text == 'user: Weather?\nassistant: \nget_weather({"city": "Paris"})'
+
+
+def test_reasoning_counts() -> None:
+    # xtuner's qwen35 test data: each answer with and without reasoning_content; the copy with the reasoning
+    # was dropped as an exact or near duplicate of the one without.
+    plain = {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}
+    thought = {"messages": [{"role": "user", "content": "Q"},
+                            {"role": "assistant", "content": "A", "reasoning": "think first"}]}
+    assert dedup_text(thought) == "user: Q\nassistant: [reasoning] think first\nA"
+    assert exact_key(dedup_text(plain)) != exact_key(dedup_text(thought))
+    assert exact_and_near_text(thought)[1] != exact_and_near_text(plain)[1]
 
 
 def test_preference_pair_includes_prompt_chosen_and_rejected() -> None:
