@@ -54,6 +54,10 @@ class NearDedupConfig(_Config):
     same_numbers: bool = Field(
         True, description="two records are near duplicates only if their user turns hold the same numbers: "
         "'Compute sin 135°' and 'Compute tan 45°' under one figure are two problems (curation.dedup.near)")
+    same_pair_answers: bool = Field(
+        True, description="two preference pairs are near duplicates only if their chosen and rejected answers are "
+        "the same (whitespace and case aside): pairs ranking other answers to one long question teach other "
+        "preferences, though the shared question makes them look alike")
 
     @model_validator(mode="after")
     def _bands_fit(self) -> Self:

@@ -28,6 +28,28 @@ RAY_MIN_ROWS = 500_000
 _NUMBER = re.compile(r"\d+")
 
 
+def _answers(record: dict[str, Any]) -> str:
+    """A preference pair's chosen and rejected answers, normalised as for exact keys; "" for anything else."""
+    from curation.dedup.text import dedup_text, normalise_for_exact
+    from curation.records import is_preference
+
+    if not is_preference(record):
+        return ""
+    return normalise_for_exact(dedup_text({"prompt": [], "chosen": record.get("chosen"),
+                                           "rejected": record.get("rejected")}))
+
+
+def guard_key(record: dict[str, Any], numbers: bool = True, pair_answers: bool = True) -> int:
+    """What two near duplicates must share, as one 64-bit key: the numbers of their user turns
+    (``numbers_key``) and, for preference pairs, their answers; 0 when neither applies."""
+    number = numbers_key(record) if numbers else 0
+    answers = _answers(record) if pair_answers else ""
+    if not answers:
+        return number
+    digest = hashlib.blake2b(f"{number}\x00{answers}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1
+
+
 def numbers_key(record: dict[str, Any]) -> int:
     """A 64-bit key of the numbers in a record's user turns (digit runs, as a multiset): near copies of one
     prompt hold the same numbers, and two prompts that differ only in them ("sin 135°" and "tan 45°" under
@@ -53,11 +75,11 @@ class NearDedupStage(GlobalStage):
         self.ray_min_rows = RAY_MIN_ROWS if ray_min_rows is None else ray_min_rows
 
     def keys(self, records: list[dict[str, Any]]) -> np.ndarray:
-        """Per kept record, the key of the numbers in its user turns (``numbers_key``); zeros when
-        ``same_numbers`` is off."""
-        if not self.config.same_numbers:
+        """Per kept record, what its near duplicates must share (``guard_key``); zeros when both guards are off."""
+        numbers, answers = self.config.same_numbers, self.config.same_pair_answers
+        if not (numbers or answers):
             return np.zeros(len(records), dtype=np.uint64)
-        return np.fromiter((numbers_key(r) for r in records), dtype=np.uint64, count=len(records))
+        return np.fromiter((guard_key(r, numbers, answers) for r in records), dtype=np.uint64, count=len(records))
 
     def decide(self, table: KeyTable) -> Decision:
         n = len(table)
@@ -77,7 +99,7 @@ class NearDedupStage(GlobalStage):
 
     def _clusters(self, table: KeyTable) -> ClusterResult:
         bands, rows = self.config.lsh_params()
-        guard = table.extra.get(self.name) if self.config.same_numbers else None
+        guard = table.extra.get(self.name) if self.config.same_numbers or self.config.same_pair_answers else None
         if guard is not None and len(guard) != len(table):  # keys of an older run's shards: compare without them
             guard = None
         kwargs = {"threshold": self.config.threshold, "bands": bands, "rows": rows, "keep": self.config.keep,

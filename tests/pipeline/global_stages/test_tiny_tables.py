@@ -97,6 +97,23 @@ def test_near_dedup_joins_no_two_records_whose_prompts_hold_other_numbers() -> N
     assert {i: d.duplicate_of for i, d in off.decide(table).drops.items()} == {1: 0, 2: 0}
 
 
+def test_near_duplicate_pairs_need_the_same_answers() -> None:
+    # torchtune's stack_exchange_paired_tiny.json: 25 distinct (question, chosen, rejected) triples, 7 dropped as
+    # near duplicates because they share one long question.
+    question = [{"role": "user", "content": "How do I merge two dicts in Python? " * 20}]
+
+    def pair(chosen: str, rejected: str) -> dict[str, Any]:
+        return {"prompt": question, "chosen": [{"role": "assistant", "content": chosen}],
+                "rejected": [{"role": "assistant", "content": rejected}]}
+
+    stage = NearDedupStage(NEAR)
+    records = [pair("Use {**a, **b}.", "You cannot."), pair("Use a | b.", "You cannot."),
+               pair("use {**a,  **b}.", "You cannot.")]
+    table = _table(3, signatures=np.tile(np.arange(16, dtype=np.uint32), (3, 1)))
+    table.extra["near_dedup"] = stage.keys(records)
+    assert {i: d.duplicate_of for i, d in stage.decide(table).drops.items()} == {2: 0}  # case and spaces aside
+
+
 STRATA = ["a"] * 6 + ["b"] * 2 + ["c"]
 BALANCE = SplitConfig(max_per_stratum=3, min_per_stratum=2, validation_count=2, min_train=0, stratify_by="x")
 
