@@ -201,6 +201,14 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "(LLaMA-Factory's multimodal layout without its images), or an image uploaded to ChatGPT or claude.ai (or "
         "video shown in a ChatGPT voice chat), which their data exports name but leave out.",
     ),
+    "unsupported_media": (
+        "error",
+        "leave video and audio out of chat fine-tuning data (drop those records, or train them with a framework that "
+        "takes the media, such as LLaMA-Factory, outside curate)",
+        "Video or audio the record carries (a `<video>` or `<audio>` token, LLaMA-Factory's `videos`/`audios` layout, "
+        "or a video or audio content part): the chat fine-tuning formats curate writes hold text and images only, and "
+        "as text the record would teach the model to talk about media it never saw.",
+    ),
     "reserved_token": (
         "error",
         "remove special-token strings such as <|endoftext|> or <|fim_suffix|> from the text",
@@ -323,6 +331,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
 }
 
 _PART_TYPES = frozenset({"text", "image_url"})
+_MEDIA_PART_TYPES = frozenset({"video", "video_url", "audio", "audio_url", "input_audio"})
 
 # Special-token strings of tiktoken's encodings and OpenAI's chat/harmony formats; OpenAI rejects them.
 _RESERVED = re.compile(
@@ -464,6 +473,9 @@ def _text_findings(text: str, index: int, out: list[Finding]) -> None:
         out.append(_finding("unfilled_placeholder", f"message {index} contains {found[:60]}", index))
     if "<image>" in text:
         out.append(_finding("image_missing", f"message {index} has an <image> placeholder but no image", index))
+    if "<video>" in text or "<audio>" in text:
+        media = "video" if "<video>" in text else "audio"
+        out.append(_finding("unsupported_media", f"message {index} has a <{media}> placeholder", index))
 
 
 def _check_arguments(arguments: Any, index: int, out: list[Finding]) -> None:
@@ -523,6 +535,14 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> Any:
             out.append(_finding("tool_content_not_string", f"message {index} is a tool result given as parts", index))
         has_payload = False
         for part in content:
+            if isinstance(part, dict) and part.get("type") in _MEDIA_PART_TYPES:
+                out.append(_finding("unsupported_media", f"message {index} has a {part['type']} part", index))
+                has_payload = True
+                break
+            if isinstance(part, dict) and part.get("type") == "image":  # {"type": "image"} with no image given
+                out.append(_finding("image_missing", f"message {index} has an image part but no image", index))
+                has_payload = True
+                break
             if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
                 out.append(_finding("missing_content", f"message {index} has a content part of unknown type", index))
                 has_payload = True

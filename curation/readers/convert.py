@@ -29,7 +29,7 @@ from curation.readers.containers import (
 from curation.readers.files import check_readable
 from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, tool_markup
 from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools, parse_json_string
-from curation.readers.formats.media import attach_images, image_paths
+from curation.readers.formats.media import attach_images, image_paths, inline_image_tags
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
 from curation.reasoning import maybe_lift_record
@@ -311,6 +311,17 @@ def _column_oriented(obj: dict[str, Any]) -> bool:
     return all(all(type(k) is str and k.isdigit() for k in list(v)[:8]) for v in obj.values())
 
 
+_MEDIA_FIELDS = ("videos", "audios", "video", "audio")
+
+
+def _media_files(value: Any) -> bool:
+    """A media path or URL, or a non-empty list of them (not a caption or a flag kept under that name)."""
+    if isinstance(value, list):
+        return bool(value) and all(_media_files(v) for v in value)
+    return isinstance(value, str) and 0 < len(value) < 4096 and " " not in value.strip() and (
+        "://" in value or "." in value.rsplit("/", 1)[-1])
+
+
 def _decode(payload: bytes | dict[str, Any] | Any) -> Any:
     """A payload as a Python value: JSON bytes parsed (raises ``orjson.JSONDecodeError``), table rows
     normalised, anything else as it is."""
@@ -484,6 +495,12 @@ def convert_payload(
         fields["metadata"] = obj["metadata"]
     source = {"path": path, "line": line, "index": index, "format": spec.name}
 
+    media = next((k for k in _MEDIA_FIELDS if _media_files(fields.get(k))), None)
+    if media is not None:
+        # LLaMA-Factory's videos/audios beside the turns: as text the record would teach talk about media unseen
+        detail = (f"{_where(line, index)}: the record carries {media} ({str(fields[media])[:80]}): chat fine-tuning "
+                  "files hold text and images only; leave such records out, or train them outside curate")
+        return _error(path, line, index, spec.name, "unsupported_media", detail)
     items = []
     if "images" in fields and len(converted) == 1 and attach_images(converted[0][1], fields["images"]):
         del fields["images"]
@@ -494,6 +511,7 @@ def convert_payload(
     for conv_id, body, extra_fields in converted:
         # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
         own_meta = body.pop("metadata", None)
+        inline_image_tags(body)
         turn_fields = set_aside(body)
         if turn_fields is not None:
             extra_fields = {**(extra_fields or {}), "turn_fields": turn_fields}

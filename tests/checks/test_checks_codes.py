@@ -49,6 +49,7 @@ TRIGGERS: dict[str, Any] = {
     "example_missing_assistant_message": convo(USER),
     "empty_content": convo(USER, msg("assistant", "  \n ")),
     "image_missing": convo(msg("user", "<image>Who is this?"), ASSISTANT),
+    "unsupported_media": convo(msg("user", "<video>Why is this funny?"), ASSISTANT),
     "unfilled_placeholder": convo(msg("user", "Who are you?"), msg("assistant", "I am {{name}}, made by {{author}}.")),
     "reserved_token": convo(USER, msg("assistant", "Paris.<|endoftext|>")),
     "template_token": convo(USER, msg("assistant", "Hello!<|eot_id|>")),
@@ -240,7 +241,8 @@ def test_content_parts() -> None:
     assert check_record(convo(msg("user", parts), ASSISTANT)) == []
     image_only = [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]
     assert check_record(convo(msg("user", image_only), ASSISTANT)) == []
-    assert codes_of(convo(msg("user", [{"type": "audio"}]), ASSISTANT)) == {"missing_content"}
+    assert codes_of(convo(msg("user", [{"type": "audio"}]), ASSISTANT)) == {"unsupported_media"}
+    assert codes_of(convo(msg("user", [{"type": "sticker"}]), ASSISTANT)) == {"missing_content"}
     assert codes_of(convo(msg("user", [{"type": "text", "text": " "}]), ASSISTANT)) == {"empty_content"}
     assert codes_of(convo(msg("user", 42), ASSISTANT)) == {"missing_content"}
 

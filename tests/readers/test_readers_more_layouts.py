@@ -378,3 +378,75 @@ def test_an_answer_cut_at_the_token_limit_beside_messages_is_refused() -> None:
     # Cohere's `message` is the user's words, not an answer
     (cohere,) = convert_payload(orjson.dumps({"messages": [QA[0]], "message": "And Spain?"}), None, None, "x", 1)
     assert cohere.record is not None and cohere.record["messages"] == [QA[0]]
+
+
+# --- images and other media beside or inside the turns ---------------------------------------------------
+PIC = "https://example.com/demo.jpeg"
+
+
+def _raw(obj: dict[str, Any]) -> dict[str, Any]:
+    """The record ``obj`` reads to, whatever the checks say of it."""
+    (item,) = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
+    return item.record
+
+
+def _image(url: str = PIC) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+@pytest.mark.parametrize("part", [{"type": "image", "image": PIC}, {"type": "image", "url": PIC},
+                                  {"type": "image", "path": PIC}, {"type": "image_url", "image_url": PIC}])
+def test_image_parts_written_the_qwen_or_hugging_face_way_are_image_url_parts(part: dict[str, Any]) -> None:
+    # xtuner's qwen35 test data: {"type": "image", "image": URL} was a content part of unknown type (missing_content)
+    record = read({"messages": [{"role": "user", "content": [part, {"type": "text", "text": Q}]},
+                                {"role": "assistant", "content": A}]})
+    assert record["messages"][0]["content"] == [_image(), {"type": "text", "text": Q}]
+    assert not [f for f in check_record(record) if f.severity == "error"]
+
+
+def test_image_placeholder_parts_take_the_records_images_in_order() -> None:
+    # TRL's vision layout: {"type": "image"} parts in the turns, the files in `images`
+    record = read({"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": Q},
+                                                             {"type": "image"}]},
+                                {"role": "assistant", "content": A}], "images": ["a.png", "b.png"]})
+    assert record["messages"][0]["content"] == [_image("a.png"), {"type": "text", "text": Q}, _image("b.png")]
+    assert "images" not in record["metadata"].get("fields", {})
+    lone = _raw({"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": Q}]},
+                              {"role": "assistant", "content": A}]})
+    assert [f.code for f in check_record(lone) if f.severity == "error"] == ["image_missing"]
+
+
+@pytest.mark.parametrize("obj", [
+    {"input": "What is presented on image?", "output": "PyTorch logo.", "image": "tests/assets/rgb_pytorch.png"},
+    {"query": "What is presented on image?", "response": "PyTorch logo.", "images": ["tests/assets/rgb_pytorch.png"]},
+])
+def test_images_with_no_place_marked_open_the_first_user_turn(obj: dict[str, Any]) -> None:
+    # torchtune's vqa_tiny.json and ms-swift's multi_modal_2.jsonl: the image sat in metadata.fields, unflagged,
+    # and the model was trained to describe a picture it never saw
+    record = read(obj)
+    assert record["messages"][0]["content"] == [_image("tests/assets/rgb_pytorch.png"),
+                                                {"type": "text", "text": "What is presented on image?"}]
+    assert not {"image", "images"} & set(record["metadata"].get("fields", {}))
+
+
+def test_qwen_vl_img_tags_are_image_parts() -> None:
+    record = read({"query": f"Picture 1: <img>{PIC}</img>\nWhat is this? <img>not an image</img>", "response": A})
+    assert record["messages"][0]["content"] == [_image(), {"type": "text", "text": "What is this? <img>not an "
+                                                                                 "image</img>"}]
+
+
+def test_video_and_audio_are_refused_as_unsupported_media() -> None:
+    # LLaMA-Factory's mllm_video_demo.json: kept as text SFT with a literal <video>, exported so
+    from read_helpers import refused
+
+    code, detail = refused({"messages": [{"role": "user", "content": "<video>Why is this video funny?"},
+                                         {"role": "assistant", "content": "A baby is reading."}],
+                            "videos": ["mllm_demo_data/1.mp4"]})
+    assert code == "unsupported_media" and "videos" in detail
+    video_part = _raw({"messages": [{"role": "user", "content": [{"type": "video", "path": "tennis.mp4"},
+                                                                 {"type": "text", "text": "Describe it."}]},
+                                    {"role": "assistant", "content": "Tennis."}]})
+    token = _raw({"messages": [{"role": "user", "content": "<audio>What is said?"},
+                               {"role": "assistant", "content": "Hello."}]})
+    for record in (video_part, token):
+        assert [f.code for f in check_record(record) if f.severity == "error"] == ["unsupported_media"]

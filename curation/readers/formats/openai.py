@@ -29,6 +29,14 @@ def _fix_part(part: Any) -> Any:
         # v1 writes an image as {"type": "image_url", "value": "path or URL"}
         rest = {k: v for k, v in part.items() if k not in ("type", "value")}
         return {"type": "image_url", "image_url": {"url": part["value"]}, **rest}
+    if kind == "image_url" and isinstance(part.get("image_url"), str):
+        return {**part, "image_url": {"url": part["image_url"]}}
+    source = _image_source(part) if kind == "image" else None
+    if source is not None:
+        # Qwen-VL's and Hugging Face processors' {"type": "image", "image" | "url" | "path": ...}
+        key, url = source
+        rest = {k: v for k, v in part.items() if k not in ("type", key)}
+        return {"type": "image_url", "image_url": {"url": url}, **rest}
     if "value" in part and "text" not in part:
         return {("text" if k == "value" else k): v for k, v in part.items()}
     if kind is None and isinstance(part.get("text"), str) and set(part) == {"text"}:
@@ -36,9 +44,19 @@ def _fix_part(part: Any) -> Any:
     return part
 
 
+def _image_source(part: dict[str, Any]) -> tuple[str, str] | None:
+    for key in ("image", "url", "path", "image_url"):
+        value = part.get(key)
+        if isinstance(value, str) and value.strip():
+            return key, value
+    return None
+
+
 def _needs_fix(part: Any) -> bool:
     return isinstance(part, dict) and (("value" in part and "text" not in part)
-                                       or ("type" not in part and set(part) == {"text"}))
+                                       or ("type" not in part and set(part) == {"text"})
+                                       or (part.get("type") == "image" and _image_source(part) is not None)
+                                       or (part.get("type") == "image_url" and isinstance(part.get("image_url"), str)))
 
 
 def maybe_fix_parts(content: list[Any]) -> list[Any]:
