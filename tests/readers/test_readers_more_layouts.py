@@ -19,6 +19,8 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
 @pytest.mark.parametrize(("obj", "messages"), [
     ({"question": Q, "answer": A}, QA),
     ({"query": Q, "response": A, "type": "GSM"}, QA),  # MetaMathQA
+    ({"question": Q, "answer": "Paris", "output": A, "original_question": Q}, QA),  # MetaMath's GSM8K files
+    ({"question": Q, "std_answer": A, "class": "generation"}, QA),  # BELLE's eval_set.json
     ({"problem": Q, "solution": A, "lang": "python"}, QA),  # Magicoder
     ({"input": Q, "output": A}, QA),
     ({"prompt": Q, "response": A}, QA),

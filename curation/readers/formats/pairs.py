@@ -22,7 +22,7 @@ NAME = "pair"
 PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human", "input_text",
                "user_input", "message_1")
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
-               "generated_solution", "model_output", "message_2", "bot")
+               "generated_solution", "model_output", "message_2", "bot", "std_answer")  # std_answer: BELLE's eval set
 SYSTEM_KEYS = ("system_prompt", "definition")
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal", "history"})
 
@@ -33,8 +33,12 @@ def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
 
 def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
     prompts, answers = _present(obj, PROMPT_KEYS), _present(obj, ANSWER_KEYS)
-    if answers == ["answer", "solution"] and obj["answer"].strip() and obj["answer"].strip() in obj["solution"]:
-        answers = ["solution"]  # NuminaMath-1.5, LIMO: the worked solution ends in the final answer it repeats
+    if len(answers) == 2 and "answer" in answers:
+        # NuminaMath-1.5, LIMO (answer + solution), MetaMath's GSM8K files (answer + output): the worked solution
+        # ends in the final answer it repeats, and is the reply to train on
+        worked = answers[1 - answers.index("answer")]
+        if obj["answer"].strip() and obj["answer"].strip() in obj[worked] and len(obj[worked]) > len(obj["answer"]):
+            answers = [worked]
     if len(answers) != 1:
         return None
     if len(prompts) == 2 and "input" in prompts:
