@@ -83,6 +83,12 @@ def only(check: str, **extra: object) -> QualityStage:
         ("truncated_reply", "- apples\n- pears\n- plums", False),
         ("truncated_reply", "```python\nprint('hi')\n```", False),
         ("truncated_reply", "That is sad :(", False),
+        # alpaca_zh_demo's answer key, GPTeacher's code, alpaca-libre's reversed sentence: no cut
+        ("truncated_reply", "正确答案：1. A 2. B 3. C 4. D 5. A", False),
+        ("truncated_reply", "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a", False),
+        ("truncated_reply", "dog lazy the over jumps fox brown quick The", False),
+        ("truncated_reply", "I went to the store and bought a", True),
+        ("truncated_reply", "It was raining all day. The", True),
         ("truncated_reply", "x = f(a, b)", False),
     ],
 )

@@ -213,6 +213,8 @@ _DANGLING_WORDS = frozenset(
     "et ou mais le la les un une des de du à pour avec dans sur que qui".split()
 )
 _TRAILING_WORD = re.compile(r"([A-Za-zÀ-ÿ]+)$")
+# A last line that is code: a statement keyword first, or an operator or sigil in it.
+_CODE_END = re.compile(r"^\s*(?:return|echo|print|printf|let|var|const|yield|def|set|local|export)\b|[=$(){};]")
 
 
 def _is_trailing_letter(char: str) -> bool:
@@ -491,7 +493,16 @@ def looks_truncated(text: str) -> str | None:
         return None
     match = _TRAILING_WORD.search(end[-30:])
     if match and match.group(1).lower() in _DANGLING_WORDS and len(end) > len(match.group(1)):
-        return f"ends with {match.group(1)!r}"
+        word = match.group(1)
+        before = end[: len(end) - len(word)].rstrip()
+        line = end[end.rfind("\n") + 1:]
+        if word[0].isupper() and before and before[-1] not in ".!?:;\n":
+            return None  # "... brown quick The": a capital mid-sentence is no cut (a reversed sentence, a title)
+        if len(word) == 1 and (not before or not before[-1].isalpha()):
+            return None  # "5. A", "Answer: a", "(a": an answer letter or a label
+        if _CODE_END.search(line):
+            return None  # "return a", "echo 'GCD:' $a": a variable
+        return f"ends with {word!r}"
     return None
 
 
