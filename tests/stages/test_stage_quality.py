@@ -102,6 +102,22 @@ def test_check_triggers_or_not(conv, check: str, reply: str, hit: bool) -> None:
         assert drop is None, drop
 
 
+@pytest.mark.parametrize(("prompt", "reply", "hit"), [
+    ("Is this review positive? Output 1 or 0.", "1", False),  # BELLE, KoAlpaca, rulm seed tasks: the label asked
+    ("Which is a mammal? A. shark B. trout C. eel D. whale", "D", False),
+    ("判断这句话是否正确：水在零度结冰。", "是", False),
+    ("判断这句话是否正确：水在零度结冰。", "对", True),  # not a label the prompt offers
+    ("What is 2 + 2?", "4", True),
+    ("Pick one of 10 or 20.", "1", True),  # inside a longer number: no label
+])
+def test_a_one_character_label_the_prompt_offers_is_no_near_empty_reply(conv, prompt: str, reply: str,
+                                                                        hit: bool) -> None:
+    for stage_run in (lambda r: only("near_empty_reply").process(r),
+                      lambda r: only("near_empty_reply").process_batch([r])[0]):
+        drop = stage_run(conv(prompt, reply))
+        assert (drop is not None) == hit, (prompt, reply, drop)
+
+
 def test_bracket_placeholders_opt_in(conv) -> None:
     record = conv("write a letter", "Dear [Name],\nThanks.\nBest regards,\n[Your Name]")
     drop = only("unfilled_placeholder", bracket_placeholders=True).process(record)

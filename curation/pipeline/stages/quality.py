@@ -480,6 +480,23 @@ def symbol_run_fraction(prose: str) -> float:
     return in_runs / symbols if symbols else 0.0
 
 
+def _a_label_asked_for(reply: str, record: dict[str, Any] | None) -> bool:
+    """Whether a one-character reply is a label a user turn offers ("Output 1 or 0" -> "1", options A-D -> "D",
+    "判断是否..." -> "是"): the answer asked for, not an empty one."""
+    if record is None:
+        return False
+    messages = record.get("prompt") if is_preference(record) else record.get("messages")
+    if not isinstance(messages, list):
+        return False
+    wide = not reply.isascii()
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            asked = message_text(message)
+            if (wide and reply in asked) or re.search(rf"(?<![^\W_]){re.escape(reply)}(?![^\W_])", asked):
+                return True
+    return False
+
+
 def looks_truncated(text: str) -> str | None:
     """Why the reply looks cut off, or None. Conservative: no final full stop alone is not enough."""
     if ("```" in text or "~~~" in text) and len(_FENCE_LINE.findall(text)) % 2 == 1:
@@ -621,7 +638,7 @@ class QualityStage(RecordStage):
         cfg = self.config
         for i, text in enumerate(texts):
             size = len(text.strip())
-            if 0 < size < cfg.near_empty_chars:
+            if 0 < size < cfg.near_empty_chars and not _a_label_asked_for(text.strip(), cache.get("record")):
                 return f"reply {i + 1} has {size} characters (min {cfg.near_empty_chars})"
         return None
 
@@ -746,13 +763,14 @@ class QualityStage(RecordStage):
 
     def process(self, record: dict[str, Any]) -> Drop | None:
         texts, prose, last = self._prepare(record)
-        return self._judge(record, texts, prose, last, {"texts": texts})
+        return self._judge(record, texts, prose, last, {"texts": texts, "record": record})
 
     def process_batch(self, records: list[dict[str, Any]]) -> list[Drop | None]:
         """``[self.process(r) for r in records]``, with the n-gram, symbol and phrase measures of all replies
         taken together (quality_batch.py): same verdicts, scores and flags, a fraction of the CPU."""
         prepared = [self._prepare(record) for record in records]
-        caches: list[dict[str, Any]] = [{"texts": texts} for texts, _, _ in prepared]
+        caches: list[dict[str, Any]] = [{"texts": texts, "record": record}
+                                        for record, (texts, _, _) in zip(records, prepared, strict=True)]
         self._batch_measures(prepared, caches)
         return [self._judge(record, texts, prose, last, cache)
                 for record, (texts, prose, last), cache in zip(records, prepared, caches, strict=True)]
