@@ -118,6 +118,14 @@ def test_a_one_character_label_the_prompt_offers_is_no_near_empty_reply(conv, pr
         assert (drop is not None) == hit, (prompt, reply, drop)
 
 
+def test_a_disclaimer_inside_code_is_a_sample_string_not_a_disclaimer(conv) -> None:
+    code = 'Here is the program:\n```cpp\ncout << "Hello, I am an AI language model!";\n```\nIt prints a greeting.'
+    for run in (lambda r: only("ai_disclaimer").process(r), lambda r: only("ai_disclaimer").process_batch([r])[0]):
+        assert run(conv("Write a C++ hello world.", code)) is None
+        said = run(conv("Who are you?", "As an AI language model, I have no name."))
+        assert said is not None and said.reason == "ai_disclaimer"
+
+
 def test_bracket_placeholders_opt_in(conv) -> None:
     record = conv("write a letter", "Dear [Name],\nThanks.\nBest regards,\n[Your Name]")
     drop = only("unfilled_placeholder", bracket_placeholders=True).process(record)

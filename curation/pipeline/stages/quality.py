@@ -686,8 +686,8 @@ class QualityStage(RecordStage):
                 hit = known[i]
             else:
                 hit = self._phrase(self._disclaimer_re, self._disclaimers, self._lowered(texts, cache)[i])
-            if hit:
-                return f"reply {i + 1} says {hit!r}"
+            if hit and (prose[i] is texts[i] or hit in _plain_quotes(prose[i].lower())):
+                return f"reply {i + 1} says {hit!r}"  # not in code: a sample string ("I am an AI language model")
         return None
 
     def _check_repeated_lines(
