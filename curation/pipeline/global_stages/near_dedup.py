@@ -9,16 +9,18 @@ verification run as Ray tasks (``curation.dedup.near_ray``), with the same resul
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from typing import Any, ClassVar
 
 import numpy as np
+import xxhash
 
 from curation.dedup.config import NearDedupConfig
 from curation.dedup.near import ClusterResult, find_clusters
+from curation.dedup.text import dedup_text, normalise_for_exact, user_turn_texts
 from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
+from curation.records import is_preference
 
 REPORTED_CLUSTERS = 10
 # Below this many rows the local path is faster than shipping chunks to Ray tasks (tests lower it).
@@ -30,9 +32,6 @@ _NUMBER = re.compile(r"\d+")
 
 def _answers(record: dict[str, Any]) -> str:
     """A preference pair's chosen and rejected answers, normalised as for exact keys; "" for anything else."""
-    from curation.dedup.text import dedup_text, normalise_for_exact
-    from curation.records import is_preference
-
     if not is_preference(record):
         return ""
     return normalise_for_exact(dedup_text({"prompt": [], "chosen": record.get("chosen"),
@@ -46,24 +45,18 @@ def guard_key(record: dict[str, Any], numbers: bool = True, pair_answers: bool =
     answers = _answers(record) if pair_answers else ""
     if not answers:
         return number
-    digest = hashlib.blake2b(f"{number}\x00{answers}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") or 1
+    return xxhash.xxh3_64_intdigest(f"{number}\x00{answers}".encode("utf-8", "surrogatepass")) or 1
 
 
 def numbers_key(record: dict[str, Any]) -> int:
     """A 64-bit key of the numbers in a record's user turns (digit runs, as a multiset): near copies of one
     prompt hold the same numbers, and two prompts that differ only in them ("sin 135°" and "tan 45°" under
     one figure, "Compute 2+3" and "Compute 4+5") are two problems with two answers. 0: no number."""
-    from curation.dedup.text import user_turn_texts
-
-    runs: list[str] = []
-    for text in user_turn_texts(record):
-        if text:
-            runs.extend(run.lstrip("0") or "0" for run in _NUMBER.findall(text))
+    text = "\n".join(t for t in user_turn_texts(record) if t)
+    runs = _NUMBER.findall(text)
     if not runs:
         return 0
-    digest = hashlib.blake2b("\x00".join(sorted(runs)).encode("ascii", "replace"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") or 1
+    return xxhash.xxh3_64_intdigest("\x00".join(sorted(run.lstrip("0") or "0" for run in runs)).encode()) or 1
 
 
 class NearDedupStage(GlobalStage):
