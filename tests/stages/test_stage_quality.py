@@ -126,6 +126,40 @@ def test_a_disclaimer_inside_code_is_a_sample_string_not_a_disclaimer(conv) -> N
         assert said is not None and said.reason == "ai_disclaimer"
 
 
+CASES = r"""The equation $f(f(x)) = x$ turns into \[\Big| 3 |3x - 1| - 1 \Big| = x.\]
+
+Case 1: $3|3x - 1| - 1 = x.$
+
+If $x \ge \frac{1}{3},$ then $|3x - 1| = 3x - 1,$ so
+\[3(3x - 1) - 1 = x.\]The solution to this equation is $x = \frac{1}{2}.$
+
+If $x< \frac{1}{3},$ then $|3x - 1| = 1 - 3x,$ so
+\[3(1 - 3x) - 1 = x.\]The solution to this equation is $x = \frac{1}{5}.$
+
+Case 2: $3|3x - 1| - 1 = -x.$
+
+If $x \ge \frac{1}{3},$ then $|3x - 1| = 3x - 1,$ so
+\[3(3x - 1) - 1 = -x.\]The solution to this equation is $x = \frac{2}{5}.$
+
+If $x< \frac{1}{3},$ then $|3x - 1| = 1 - 3x,$ so
+\[3(1 - 3x) - 1 = -x.\]The solution to this equation is $x = \frac{1}{4}.$"""
+FIGURE = "[asy]\nunitsize(0.3 cm);\nint i;\nfor (i = -8; i <= 8; ++i) {\n  draw((i,-8)--(i,8),gray(0.7));\n}\n" \
+         "draw((-8,0)--(8,0),Arrows(6));\nlabel(\"$x$\", (8,0), E);\n[/asy]"
+
+
+def test_worked_maths_is_no_loop_but_a_formula_said_over_and_over_is(conv) -> None:
+    # AGIEval's MATH: a four-case analysis was dropped as repeated_ngrams, three similar [asy] figures as
+    # repeated_lines
+    stage = QualityStage()
+    for reply in (CASES, f"If $k = 1$ it is continuous.\n\n{FIGURE}\n\nIf $k > 1$ it is not.\n\n{FIGURE}\n\n"
+                  f"If $k < 1$ the inverse is partial.\n\n{FIGURE}"):
+        for run in (stage.process, lambda r: stage.process_batch([r])[0]):
+            assert run(conv("Solve it.", reply)) is None
+    loop = " ".join(["So we have $x = 1$ and then again we have $x = 1$ and so on."] * 12)
+    drop = stage.process(conv("Solve it.", loop))
+    assert drop is not None and drop.reason == "repeated_ngrams"
+
+
 def test_bracket_placeholders_opt_in(conv) -> None:
     record = conv("write a letter", "Dear [Name],\nThanks.\nBest regards,\n[Your Name]")
     drop = only("unfilled_placeholder", bracket_placeholders=True).process(record)

@@ -158,7 +158,9 @@ _FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
 # Maths spans ($...$, \(...\), \[...\], $$...$$): derivations legitimately repeat their formulae, like code.
 _LIST_MARKER = re.compile(r"^(?:\d{1,3}|[A-Za-z])[.)]\s+|^[-*\u2022]\s+")
 _MARKER_STARTS = frozenset("0123456789-*\u2022")
-_MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\$[^$\n]{1,300}\$", re.S)
+# Also LaTeX environments (\begin{align*} ... \end{align*}, pmatrix) and MATH's Asymptote figures ([asy] ... [/asy]).
+_MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\$[^$\n]{1,300}\$|\\begin\{([A-Za-z]+\*?)\}.*?\\end\{\1\}"
+                   r"|\[asy\].*?\[/asy\]", re.S)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
 _SYMBOL = re.compile(r"[^\w\s]|_")  # neither a letter or digit of any script, nor a space
@@ -311,9 +313,19 @@ def strip_code(text: str) -> str:
     return text
 
 
+_DERIVATION_SPANS = 6  # distinct maths spans that make a reply a worked derivation
+
+
+def _derivation(text: str, body: str) -> bool:
+    """Whether ``text`` (``body`` is it without maths) works through many distinct formulae."""
+    if body is text:
+        return False
+    return len({m.group(0) for m in _MATH.finditer(text)}) >= _DERIVATION_SPANS
+
+
 def strip_math(prose: str) -> str:
     """``prose`` without LaTeX maths spans (only looked for when a ``$`` or ``\\`` is there)."""
-    if "$" in prose or "\\" in prose:
+    if "$" in prose or "\\" in prose or "[asy]" in prose:
         return _MATH.sub(" ", prose)
     return prose
 
@@ -610,7 +622,9 @@ class QualityStage(RecordStage):
         if "“" in body or "「" in body or '"' in body:
             body = _QUOTED.sub(" ", body)
         looping = repeated_ngram_fraction(body, cfg.ngram_size, cfg.min_words_for_repeats, min_count=3)
-        if looping > cfg.max_looping_ngram_fraction:
+        # A worked solution over many formulae (MATH's case analyses: "If $x \ge ...$, then ... The solution to
+        # this equation is ...") repeats its connecting words by design; a loop does not keep writing new maths.
+        if looping > cfg.max_looping_ngram_fraction and not _derivation(text, body):
             return f"{looping:.0%} in {cfg.ngram_size}-grams said 3+ times (max {cfg.max_looping_ngram_fraction:.0%})"
         min_words = max(cfg.min_words_for_repeats, _SPAN_MIN_SPANS * _SPAN_WORDS)
         spans = repeated_ngram_fraction(body, _SPAN_WORDS, min_words)
@@ -696,8 +710,9 @@ class QualityStage(RecordStage):
         cfg = self.config
         for i, fraction in enumerate(self._line_fractions(prose, cache)):
             if fraction > cfg.max_repeated_line_fraction:
-                looping = looping_line_fraction(prose[i])
-                block = longest_repeated_block(prose[i])
+                body = strip_math(prose[i])  # figures and derivations repeat their lines, like code
+                looping = looping_line_fraction(body)
+                block = longest_repeated_block(body)
                 if looping > cfg.max_looping_line_fraction:
                     return (f"reply {i + 1}: {fraction:.0%} repeated lines, {looping:.0%} in lines said 3+ times "
                             f"(max {cfg.max_repeated_line_fraction:.0%}, {cfg.max_looping_line_fraction:.0%})")
