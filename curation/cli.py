@@ -16,8 +16,8 @@ from .errors import CurationError
 app = typer.Typer(
     name="curate",
     help="Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data. Exit codes: 0 success, "
-    "1 refused under --strict (or a followed training job failed), 2 usage/config/input error, 130 interrupted, "
-    "143 terminated (SIGTERM).",
+    "1 refused under --strict, no export written, or a followed training job failed, 2 usage/config/input error, "
+    "130 interrupted, 143 terminated (SIGTERM).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

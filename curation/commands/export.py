@@ -83,16 +83,19 @@ def register(app: typer.Typer) -> None:
         for line in lifecycle_lines(formats=[f.strip() for f in to.split(",")], format_model=model, needs=needs,
                                     table=table_for_run(run_dir)):
             typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
-        from ..exporters.outcome import outcome_lines
+        from ..exporters.outcome import outcome_lines, record_outcome
 
+        record_outcome(Path(run_dir), result)
         for issue in result.warnings:
             typer.secho(str(issue), err=True, fg=typer.colors.YELLOW)
         for ok, line in outcome_lines(result, not strict):
             typer.secho(line, err=not ok, fg=None if ok else typer.colors.RED)
         if result.refused:
-            message = f"{len(result.refused)} export target(s) refused: {', '.join(result.refused)}"
-            if strict:
-                from ..errors import RefusedError
+            from ..errors import RefusedError
 
+            message = f"{len(result.refused)} export target(s) refused: {', '.join(result.refused)}"
+            if not any(result.paths.values()):  # the export asked for was not done: no exit 0
+                raise RefusedError(f"no export was written: {message}", hint="fix the rules named above")
+            if strict:
                 raise RefusedError(message, hint="fix the rules named above, or drop --strict to accept the rest")
             typer.secho(f"warning: {message}; the others were written", err=True, fg=typer.colors.YELLOW)

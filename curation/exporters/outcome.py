@@ -37,3 +37,35 @@ def outcome_lines(result: ExportResult, allow_warnings: bool = True) -> list[tup
     for note in result.not_taken:
         lines.append((True, note))
     return lines
+
+
+def record_outcome(run_dir: Path, result: ExportResult) -> None:
+    """What each export target came to, in report.json: the files written (relative to the run folder), or the
+    rule that refused it with its fix, so a report read later says why there is no export. Targets exported
+    before keep their entry."""
+    import orjson
+
+    from .base import read_json
+
+    report_path = Path(run_dir) / "report.json"
+    report = read_json(report_path)
+    if not report:
+        return
+    outcome: dict[str, object] = dict(report.get("exports") or {})
+    written: dict[str, list[str]] = {}
+    for name, paths in sorted(result.paths.items()):
+        for path in paths:
+            inside = Path(path).is_relative_to(run_dir)
+            parts = Path(path).relative_to(run_dir).parts if inside else ()
+            key = f"{parts[1]}/{parts[2]}" if len(parts) > 3 and parts[0] == "exports" else name  # format/kind
+            written.setdefault(key, []).append(Path(*parts).as_posix() if inside else str(path))
+    for key, files in written.items():
+        outcome[key] = {"status": "written", "files": sorted(files)}
+    for name, issues in result.refused.items():
+        first = next((i for i in issues if i.severity == "error"), issues[0])
+        outcome[name] = {"status": "refused", "code": first.code, "message": first.message, "fix": first.hint,
+                         "rules": sorted({i.code for i in issues})}
+    report["exports"] = dict(sorted(outcome.items()))
+    tmp = report_path.with_suffix(".json.tmp")
+    tmp.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    tmp.replace(report_path)

@@ -49,7 +49,7 @@ def _finish(result: RunResult, config: RunConfig) -> RunResult:
     refused: list[str] = []
     if config.export.formats:
         from ..exporters import ExportOptions, export_run
-        from ..exporters.outcome import outcome_lines
+        from ..exporters.outcome import outcome_lines, record_outcome
 
         options = ExportOptions(model=config.model, azure_bom=config.export.azure_bom, method=config.export.method,
                                 allow_warnings=not config.export.strict,
@@ -64,10 +64,16 @@ def _finish(result: RunResult, config: RunConfig) -> RunResult:
         result.warnings.extend(f"{issue.exporter}: {issue.message}" for issue in exported.warnings)
         result.export_lines = [line for _ok, line in outcome_lines(exported, options.allow_warnings)]
         refused = list(exported.refused)
+        record_outcome(run_dir, exported)
     from ..report import render_report
 
     render_report(run_dir)
     if refused and config.export.strict:
         raise RefusedError(f"export refused for {', '.join(refused)} (the run and the other exports are written)",
                            hint="fix the rules printed above, or set export.strict: false to accept the rest")
+    if refused and not any(result.export_paths.values()):
+        # the export was asked for and none was written: `curate run && curate train` must not go on
+        raise RefusedError(f"no export was written: {', '.join(refused)} refused (the run's splits are written)",
+                           hint="fix the rules printed above, or export another target with `curate export`")
     return result
+

@@ -47,3 +47,21 @@ def test_cli_points_a_nova_model_to_bedrock_nova(tmp_path: Path, real_dir: Path,
                  "--skip-invalid"]) == 0
     first = orjson.loads((run / "exports/bedrock-nova/sft/train.jsonl").read_bytes().splitlines()[0])
     assert first["schemaVersion"] == "bedrock-conversation-2024"
+
+
+def test_an_export_of_which_nothing_was_written_exits_1_and_the_report_says_why(
+        tmp_path: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `curate export RUN --to openai --method dpo` on a run with no pairs refused every target and exited 0, and
+    # report.json never said so
+    run = write_run(tmp_path / "run", sft_records(real_dir))
+    assert main(["export", str(run), "--to", "bedrock-claude"]) == 1
+    err = capsys.readouterr().err
+    assert "bedrock-claude/sft: refused, tools_unsupported" in err and "no export was written" in err
+    exports = orjson.loads((run / "report.json").read_bytes())["exports"]
+    assert exports["bedrock-claude/sft"]["status"] == "refused"
+    assert exports["bedrock-claude/sft"]["code"] == "tools_unsupported" and exports["bedrock-claude/sft"]["fix"]
+    assert main(["export", str(run), "--to", "openai,bedrock-claude"]) == 0  # one written: the rest is a warning
+    exports = orjson.loads((run / "report.json").read_bytes())["exports"]
+    assert exports["openai/sft"]["status"] == "written" and "exports/openai/sft/train.jsonl" in exports["openai/sft"][
+        "files"]
+    assert exports["bedrock-claude/sft"]["status"] == "refused"  # kept from the export before
