@@ -168,3 +168,31 @@ def test_pickle_round_trip(conv) -> None:
 def test_config_rejects_unknown_keys() -> None:
     with pytest.raises(ValidationError):
         NormaliseConfig(collapse=True)  # type: ignore[call-arg]
+
+
+def test_tool_parameters_written_with_python_type_names_become_json_schema() -> None:
+    # LLaMA-Factory's reason_tool_use_demo_50.jsonl: "dict"/"str"/"int, optional"/"List[int]", bare property
+    # maps and a function-level required list were exported as they were (OpenAI and Vertex refuse them)
+    record = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {"type": "dict", "properties": {
+            "id": {"type": "str", "description": "the id"}, "n": {"type": "int, optional"},
+            "xs": {"type": "List[int]"}, "opts": {"type": "Dict[str, Any]"}, "when": {"type": "datetime"}}},
+            "required": ["id", "n"]}},
+        {"type": "function", "function": {"name": "g", "parameters": {"city": {"type": "str"}}}},
+        {"type": "function", "function": {"name": "h", "parameters": {"type": "object", "properties": {
+            "q": {"type": "string"}}, "required": ["q"]}}},
+    ]}
+    valid = record["tools"][2]
+    NormaliseStage().process(record)
+    f, g, h = (t["function"] for t in record["tools"])
+    assert f["parameters"] == {"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "string", "description": "the id"}, "n": {"type": "integer"},
+        "xs": {"type": "array", "items": {"type": "integer"}}, "opts": {"type": "object"},
+        "when": {"type": "datetime"}}}  # an unknown name stays, for the exporters' schema checks to name
+    assert "required" not in f
+    assert g["parameters"] == {"type": "object", "properties": {"city": {"type": "string"}}}
+    assert record["tools"][2] is valid  # valid JSON Schema is left as it is
+    assert record["metadata"]["normalised"] == ["tool_schema"]
+    again = copy.deepcopy(record)
+    NormaliseStage().process(again)
+    assert again["tools"] == record["tools"]  # idempotent

@@ -93,6 +93,11 @@ class NormaliseConfig(BaseModel):
         "(no reply follows) and a provider or trainer would take them for a prompt with a missing answer. "
         "Tree paths that end on an unanswered prompt (OpenAssistant) become their answered part.",
     )
+    tool_schemas: bool = Field(
+        True, description="Write tool parameters as JSON Schema, as every provider requires: Python type names "
+        "(dict, str, 'int, optional', List[int]) as JSON types, a bare map of properties as an object schema, "
+        "a function-level required list moved into parameters.",
+    )
 
 
 def _is_indented_code(line: str) -> bool:
@@ -179,6 +184,105 @@ def _already_clean(messages: list[Any]) -> bool:
     if any(lead in data and pattern.search(data) for lead, pattern in _INVISIBLE_UTF8):
         return False
     return unicodedata.is_normalized("NFC", joined)
+
+
+# Tool parameter types written as Python type names (LLaMA-Factory's and xLAM-derived sets: "dict", "str",
+# "int, optional", "List[int]"), which no provider takes: the JSON Schema type each means.
+_JSON_TYPES = frozenset({"object", "string", "integer", "number", "boolean", "array", "null"})
+_PY_TYPES = {"dict": "object", "str": "string", "int": "integer", "float": "number", "bool": "boolean",
+             "list": "array", "tuple": "array", "set": "array", "object": "object", "string": "string",
+             "integer": "integer", "number": "number", "boolean": "boolean", "array": "array", "none": "null",
+             "nonetype": "null", "any": None, "mapping": "object", "sequence": "array", "double": "number",
+             "long": "integer", "char": "string", "text": "string", "enum": "string"}
+_GENERIC = re.compile(r"^(list|tuple|set|sequence|dict|mapping)\s*\[\s*(.*?)\s*\]$", re.I)
+
+
+def _json_type(name: str) -> tuple[dict[str, Any] | None, bool]:
+    """The JSON Schema of a Python-style type name and whether it said optional; (None, _) when unknown."""
+    text = name.strip()
+    optional = False
+    if text.lower().endswith(", optional"):
+        text, optional = text[: -len(", optional")].strip(), True
+    if text.lower().startswith("optional[") and text.endswith("]"):
+        text, optional = text[len("optional["):-1].strip(), True
+    simple = _PY_TYPES.get(text.lower(), "?") if text else "?"
+    if simple != "?":
+        return ({"type": simple} if simple else {}), optional
+    generic = _GENERIC.match(text)
+    if generic:
+        outer = _PY_TYPES[generic.group(1).lower()]
+        if outer == "array":
+            inner, _ = _json_type(generic.group(2).split(",")[0]) if generic.group(2) else ({}, False)
+            return ({"type": "array", "items": inner} if inner else {"type": "array"}), optional
+        return {"type": "object"}, optional
+    return None, optional
+
+
+def _schema_fixed(node: Any, optional: list[str] | None = None, name: str | None = None) -> Any:
+    """``node`` with Python type names as JSON Schema types (recursively through properties and items); the
+    same object when nothing needed it. A property whose type said ", optional" is named in ``optional``."""
+    if not isinstance(node, dict):
+        return node
+    out = node
+    kind = node.get("type")
+    if isinstance(kind, str) and kind not in _JSON_TYPES:
+        schema, said_optional = _json_type(kind)
+        if schema is not None:
+            out = {**{k: v for k, v in node.items() if k != "type"}, **schema}
+            if said_optional and optional is not None and name is not None:
+                optional.append(name)
+    properties = out.get("properties")
+    if isinstance(properties, dict):
+        unsure: list[str] = []
+        fixed = {k: _schema_fixed(v, unsure, k) for k, v in properties.items()}
+        if any(fixed[k] is not properties[k] for k in properties):
+            out = {**out, "properties": fixed}
+        if unsure and isinstance(out.get("required"), list):
+            out = {**out, "required": [r for r in out["required"] if r not in unsure]}
+    items = out.get("items")
+    if isinstance(items, dict):
+        fixed_items = _schema_fixed(items)
+        if fixed_items is not items:
+            out = {**out, "items": fixed_items}
+    return out
+
+
+def _function_fixed(function: dict[str, Any]) -> dict[str, Any]:
+    """A tool's function with its parameters as a JSON Schema object: a bare map of properties wrapped, a
+    ``required`` list beside ``parameters`` moved into it, Python type names mapped."""
+    params = function.get("parameters")
+    if not isinstance(params, dict):
+        return function
+    fixed = params
+    if "type" not in params and "properties" not in params and params and all(
+            isinstance(v, dict) and "type" in v for v in params.values()):
+        fixed = {"type": "object", "properties": params}  # {"city": {"type": "str"}} as the whole schema
+    outer_required = function.get("required")
+    if isinstance(outer_required, list) and "required" not in fixed:
+        fixed = {**fixed, "required": outer_required}
+    fixed = _schema_fixed(fixed)
+    if fixed is params and "required" not in function:
+        return function
+    out = {k: v for k, v in function.items() if not (k == "required" and isinstance(outer_required, list))}
+    out["parameters"] = fixed
+    return out
+
+
+def _tools_fixed(tools: Any) -> Any:
+    """The record's tools with each function's parameters as valid JSON Schema (see ``_function_fixed``)."""
+    if not isinstance(tools, list):
+        return tools
+    changed = False
+    out = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict):
+            fixed = _function_fixed(function)
+            if fixed is not function:
+                tool = {**tool, "function": fixed}
+                changed = True
+        out.append(tool)
+    return out if changed else tools
 
 
 class NormaliseStage(RecordStage):
@@ -279,6 +383,11 @@ class NormaliseStage(RecordStage):
             for message in messages:
                 if isinstance(message, dict):
                     self._message(message, changes)
+        if self.config.tool_schemas and "tools" in record:
+            tools = _tools_fixed(record["tools"])
+            if tools is not record["tools"]:
+                record["tools"] = tools
+                changes.add("tool_schema")
         if self.config.trim_trailing_user:
             self._trim_trailing_user(record, changes)
         if self.config.system_prompt_mode != "none":
