@@ -74,7 +74,7 @@ QA = [{"role": "user", "content": Q}, {"role": "assistant", "content": A}]
     ({"transcript": f"\n\nHuman: {Q}\n\nAssistant: {A}", "rating": 0, "min_harmlessness_score_transcript": 1.2},
      QA),
     ({"human": Q, "bot": A}, QA),
-], ids=["qa", "metamath", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
+], ids=["qa", "metamath", "metamath_gsm8k", "belle_eval", "magicoder", "input_output", "prompt_response", "user_assistant", "orca", "dolly",
         "ultrachat", "capybara", "cohere", "gemini", "chatml", "llama2", "llama3", "guanaco", "langfuse",
         "messages_response", "messages_completion_message", "ollama_log", "evals_ideal", "langsmith_messages",
         "langsmith_fields",
