@@ -643,7 +643,12 @@ def _iter_parquet(path: str | Path) -> Iterator[tuple[int | None, int, dict[str,
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(str(path)) as pf:
-        yield from _iter_rows(pf.iter_batches(batch_size=ROW_BATCH))
+        # One row group at a time: a batch that spans two row groups of a nested dictionary column (polars'
+        # Categorical inside a list of structs) fails in pyarrow ("Nested data conversions not implemented for
+        # chunked array outputs"), which cost every row after the first batch of a valid file.
+        batches = (batch for group in range(pf.num_row_groups)
+                   for batch in pf.iter_batches(batch_size=ROW_BATCH, row_groups=[group]))
+        yield from _iter_rows(batches)
 
 
 def _iter_arrow(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, Any]]]:

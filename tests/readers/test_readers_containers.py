@@ -788,3 +788,19 @@ def test_spreadsheet_headers_in_capitals_or_with_spaces_are_read(tmp_path: Path)
     # two columns that fold to one name are not guessed at
     (both,) = read_path(_write(tmp_path / "both.csv", b"Question,question,Answer\r\na,b,c\r\n"))
     assert both.error is not None and both.error[0] == "unknown_format"
+
+
+def test_a_polars_parquet_with_a_categorical_inside_its_messages_is_read_whole(tmp_path: Path) -> None:
+    # Read in batches that crossed row groups, such a (valid) file failed after its first 1,000 rows: the rest
+    # was one unreadable_file reject, and the run went on with a quarter of the data.
+    import polars as pl
+
+    rows = [{"messages": [{"role": "user", "content": f"question {i}"}, {"role": "assistant", "content": f"a {i}"}]}
+            for i in range(2600)]
+    frame = pl.DataFrame(rows).with_columns(pl.col("messages").list.eval(pl.struct(
+        pl.element().struct.field("role").cast(pl.Categorical), pl.element().struct.field("content"))))
+    path = tmp_path / "chats.parquet"
+    frame.write_parquet(path, row_group_size=1500)
+    items = list(read_path(path))
+    assert len(items) == 2600 and [i for i in items if i.error] == []
+    assert items[2599].record["messages"][0] == {"role": "user", "content": "question 2599"}
