@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -704,6 +703,7 @@ def _xlsx_header(values: tuple[Any, ...]) -> list[str | None]:
     return names
 
 
+_SEP_LINE = re.compile(r"^sep=(.)\r?\n?$")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape leaves for a byte that is not UTF-8
 
 
@@ -714,16 +714,30 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
     with open_binary(path) as fh:
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
         header = text.readline(MAX_RECORD_BYTES)
-        delimiter = _delimiter(header, delimiter)
+        skipped = 0  # lines before the header (Excel's "sep=;"), so that line numbers stay the file's
+        said = _SEP_LINE.match(header)
+        if said:  # Excel writes (and honours) a first line naming the separator
+            delimiter, header, skipped = said.group(1), text.readline(MAX_RECORD_BYTES), 1
+        else:
+            delimiter = _delimiter(header, delimiter)
+        # a repeated column name gets its column number (the last one won: its empty cells hid the first's)
+        fieldnames: list[str] = []
+        for number, name in enumerate(next(csv.reader([header], delimiter=delimiter), []), 1):
+            fieldnames.append(f"{name}_{number}" if name in fieldnames else name)
         fed: list[str] = []  # the physical lines of the row being read, to see a quote that never closes
-        reader = csv.DictReader(_feeding(itertools.chain([header], text), fed), delimiter=delimiter)
-        start = 2
-        for index, row in enumerate(reader):
-            broken = (_unclosed_quote(fed, start, reader.line_num) or _undecoded_cell(row, reader.line_num)
-                      or _extra_cells(row, reader.line_num, delimiter))
-            yield None, index, row if broken is None else broken
+        reader = csv.DictReader(_feeding(text, fed), fieldnames=fieldnames or None, delimiter=delimiter)
+        start = 2 + skipped
+        index = 0
+        for row in reader:
+            end = reader.line_num + 1 + skipped
+            broken = (_unclosed_quote(fed, start, end) or _undecoded_cell(row, end)
+                      or _extra_cells(row, end, delimiter))
             fed.clear()
-            start = reader.line_num + 1
+            start = end + 1
+            if broken is None and not any(isinstance(v, str) and v.strip() for v in row.values()):
+                continue  # a blank spreadsheet row (",,,"): no record, as in a workbook
+            yield None, index, row if broken is None else broken
+            index += 1
 
 
 def _feeding(lines: Iterator[str], fed: list[str]) -> Iterator[str]:

@@ -804,3 +804,25 @@ def test_a_polars_parquet_with_a_categorical_inside_its_messages_is_read_whole(t
     items = list(read_path(path))
     assert len(items) == 2600 and [i for i in items if i.error] == []
     assert items[2599].record["messages"][0] == {"role": "user", "content": "question 2599"}
+
+
+def test_spreadsheet_csv_quirks_sep_line_blank_rows_and_repeated_headers(tmp_path: Path) -> None:
+    # Excel's "sep=;" first line (every row was a data_type reject), Google Sheets' trailing ",," rows (an
+    # empty_content reject each) and a repeated column name (the last, empty column hid the first)
+    sep = tmp_path / "excel.csv"
+    sep.write_bytes(b"sep=;\r\ninstruction;input;output\r\nName a colour.;;Blue.\r\nName a fruit.;;Apple.\r\n")
+    items = list(read_path(sep))
+    assert [i.record["messages"][1]["content"] for i in items] == ["Blue.", "Apple."]
+    assert [i.index for i in items] == [0, 1]
+    blank = tmp_path / "sheet.csv"
+    blank.write_text("instruction,input,output\nName a colour.,,Blue.\n,,\n, ,\nName a fruit.,,Apple.\n,,\n")
+    assert [i.record["messages"][0]["content"] for i in read_path(blank)] == ["Name a colour.", "Name a fruit."]
+    twice = tmp_path / "dup.csv"
+    twice.write_text("instruction,input,output,output\nName a colour.,,Blue.,\n")
+    (item,) = read_path(twice)
+    assert item.record["messages"][1]["content"] == "Blue."
+    assert item.record["metadata"]["fields"]["output_4"] == ""
+    broken = tmp_path / "broken.csv"
+    broken.write_text("sep=,\ninstruction,output\nok,fine\na,b,c\n")
+    errors = [i.error for i in read_path(broken) if i.error]
+    assert errors and errors[0][1].startswith("line 4:")  # the file's own line numbers, sep line counted
