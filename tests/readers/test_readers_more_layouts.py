@@ -452,3 +452,12 @@ def test_video_and_audio_are_refused_as_unsupported_media() -> None:
                                {"role": "assistant", "content": "Hello."}]})
     for record in (video_part, token):
         assert [f.code for f in check_record(record) if f.severity == "error"] == ["unsupported_media"]
+
+
+@pytest.mark.parametrize("obj", [{"question": "What is 6*7?", "answer": 42},
+                                 {"instruction": "What is 6*7?", "input": "", "output": 42.0},
+                                 {"messages": [{"role": "user", "content": "What is 6*7?"},
+                                               {"role": "assistant", "content": 42}]}])
+def test_a_number_typed_as_the_answer_is_its_text(obj: dict[str, Any]) -> None:
+    # an Excel cell holding 42 (or JSON's {"answer": 42}) was missing_content ("content is a int") or unknown_format
+    assert read(obj)["messages"][1] == {"role": "assistant", "content": "42"}

@@ -27,17 +27,19 @@ SYSTEM_KEYS = ("system_prompt", "definition")
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal", "history"})
 
 
-def _present(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
-    return [k for k in keys if isinstance(obj.get(k), str)]
+def _present(obj: dict[str, Any], keys: tuple[str, ...], numbers: bool = False) -> list[str]:
+    return [k for k in keys if isinstance(obj.get(k), str) or (
+        numbers and type(obj.get(k)) in (int, float))]  # an answer may be a number: {"answer": 42}
 
 
 def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
-    prompts, answers = _present(obj, PROMPT_KEYS), _present(obj, ANSWER_KEYS)
+    prompts, answers = _present(obj, PROMPT_KEYS), _present(obj, ANSWER_KEYS, numbers=True)
     if len(answers) == 2 and "answer" in answers:
         # NuminaMath-1.5, LIMO (answer + solution), MetaMath's GSM8K files (answer + output): the worked solution
         # ends in the final answer it repeats, and is the reply to train on
         worked = answers[1 - answers.index("answer")]
-        if obj["answer"].strip() and obj["answer"].strip() in obj[worked] and len(obj[worked]) > len(obj["answer"]):
+        final = str(obj["answer"]).strip()
+        if isinstance(obj[worked], str) and final and final in obj[worked] and len(obj[worked]) > len(final):
             answers = [worked]
     if len(answers) != 1:
         return None

@@ -101,6 +101,12 @@ def _result_text(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "content": arguments_string(content)}
 
 
+def _number_text(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # 42.0 as a spreadsheet shows it
+    return repr(value)
+
+
 def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Clean every message of a converted body in place; the set-aside keys, or None when there were none."""
     found: list[dict[str, Any]] = []
@@ -116,6 +122,9 @@ def set_aside(body: dict[str, Any]) -> list[dict[str, Any]] | None:
             if message["role"] == "tool" and isinstance(message.get("content"), dict | list | int | float) \
                     and not isinstance(message.get("content"), bool):
                 message = turns[index] = _result_text(message)
+            elif type(message.get("content")) in (int, float):
+                # a number typed as the answer (a spreadsheet cell holding 42, {"answer": 42}) is its text
+                message = turns[index] = {**message, "content": _number_text(message["content"])}
             if type(message.get("content")) is list:
                 fixed = maybe_fix_parts(message["content"])  # v1 ``value`` parts on any side of any format
                 if fixed is not message["content"]:
