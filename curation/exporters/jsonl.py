@@ -278,8 +278,11 @@ class JsonlChecker(RecordChecker):
             issues.global_issue(
                 target.min_severity,  # type: ignore[arg-type]
                 "too_few_examples",
-                f"the training split has {n_train} example(s), but {self.exporter.title} requires at least "
-                f"{target.min_train_examples}{target.source and f' ({target.source})'}",
+                f"the training split has {n_train} example(s), but {self.exporter.title} "
+                + ("requires at least" if target.min_severity == "error" else "documents a minimum of")
+                + f" {target.min_train_examples}{target.source and f' ({target.source})'}"
+                + ("" if target.min_severity == "error" else
+                   "; the files are written, but the job may be refused"),
                 "add data or loosen the run's filters; hundreds to thousands of examples are advised",
                 count=n_train,
             )
