@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -118,6 +119,7 @@ class JsonlChecker(RecordChecker):
         self._limit = self.target.max_tokens_per_example
         self._keep_share = train_share(options, exporter.name)  # None: no cap, every train record is exported
         self.capped = 0
+        self.left_out: Counter[str] = Counter()  # rule -> records --skip-invalid left out under it
 
     def stage(self, folder: Path) -> None:
         """Write each converted line into ``folder/<split>.jsonl`` during the check pass (one pass, not two)."""
@@ -227,6 +229,8 @@ class JsonlChecker(RecordChecker):
             rid = record.get("id", "?")
             for code in flags:
                 note(self.issues, code, rid, skipped=self.options.skip_invalid)
+            if out is None and self.options.skip_invalid:
+                self.left_out.update(flags)
             if out is None and self.stage_dir is not None and self.options.skip_invalid:
                 # What --skip-invalid left out, and under which rule, is written beside the export.
                 self._stage_write(SKIPPED, orjson.dumps({"id": rid, "split": split, "rules": sorted(flags)}) + b"\n")
@@ -317,8 +321,14 @@ class JsonlChecker(RecordChecker):
                         count=self.exported.get(split, 0),
                     )
         if not any(self.exported.values()) and not (self.method == "auto" and sft and dpo):
+            why = ""
+            if self.left_out:  # say what --skip-invalid took out: its skipped.jsonl goes with the refused export
+                rules = ", ".join(f"{code} {n}" for code, n in sorted(self.left_out.items()))
+                why = f": --skip-invalid left every record out ({rules})"
             issues.global_issue(
-                "error", "nothing_to_export", "no record can be exported", "check the run's splits", count=0
+                "error", "nothing_to_export", f"no record can be exported{why}",
+                "check the run's splits" if not why else "fix the records under those rules, or export to a "
+                "target that takes them", count=0,
             )
         return issues.issues()
 

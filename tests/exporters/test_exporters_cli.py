@@ -65,3 +65,15 @@ def test_an_export_of_which_nothing_was_written_exits_1_and_the_report_says_why(
     assert exports["openai/sft"]["status"] == "written" and "exports/openai/sft/train.jsonl" in exports["openai/sft"][
         "files"]
     assert exports["bedrock-claude/sft"]["status"] == "refused"  # kept from the export before
+
+
+def test_skip_invalid_that_leaves_every_record_out_says_so(tmp_path: Path, real_dir: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # "leave those N record(s) out with --skip-invalid (written to .../skipped.jsonl)" was followed by a bare
+    # "nothing_to_export: no record can be exported" and no skipped.jsonl
+    tools = [r for r in sft_records(real_dir) if r.get("tools")]
+    run = write_run(tmp_path / "run", tools)
+    assert main(["export", str(run), "--to", "bedrock-claude", "--skip-invalid"]) == 1
+    err = capsys.readouterr().err
+    assert "nothing_to_export: no record can be exported: --skip-invalid left every record out (" in err
+    assert "tools_unsupported" in err.split("nothing_to_export", 1)[1]
