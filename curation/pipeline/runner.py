@@ -1026,7 +1026,8 @@ def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1
 
 
 # A file or folder named like a dataset's held-out split: test.jsonl, validation-00000-of-00001.parquet, eval/...
-_HELD_OUT = re.compile(r"(?:^|[_.-])(test|testing|eval|evaluation|validation|valid|dev|holdout)(?=[_.-]|$)",
+_HELD_OUT = re.compile(r"(?:^|[_.-])(test|testing|eval|evaluation|validation|valid|val|dev|holdout|heldout)"
+                       r"(?=[_.-]|$)",
                        re.IGNORECASE)
 
 

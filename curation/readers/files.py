@@ -9,6 +9,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import lzma
 import os
 import stat
@@ -235,6 +236,19 @@ def _missing(path: Path) -> NoReturn:
     raise InputError("no such file or directory", hint="check the path and spelling", where=str(path))
 
 
+def _dataset_dict_splits(path: Path) -> list[Path]:
+    """The split folders a ``DatasetDict.save_to_disk`` folder lists in its dataset_dict.json (each a Dataset
+    folder of its own); [] for anything else."""
+    try:
+        listed = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8")).get("splits")
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    splits = [path / name for name in listed if isinstance(name, str) and is_hf_disk_folder(path / name)]
+    return splits if splits and len(splits) == len(listed) else []
+
+
 def expand_inputs(paths: list[str | Path]) -> list[Path]:
     """Resolve input arguments to the list of inputs to read, sorted and deterministic.
 
@@ -253,6 +267,10 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
             found = _walk(path)
             if not found:
                 raise InputError("directory holds no readable data files", hint=SUPPORTED_HINT, where=str(path))
+        elif path.is_dir() and _dataset_dict_splits(path):
+            # a DatasetDict is one input per split, so that each record names its split as its source and a
+            # held-out split read as training data is warned about like a test.jsonl
+            found = _dataset_dict_splits(path)
         else:
             found = [path]
         for item in found:

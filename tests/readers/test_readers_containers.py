@@ -826,3 +826,24 @@ def test_spreadsheet_csv_quirks_sep_line_blank_rows_and_repeated_headers(tmp_pat
     broken.write_text("sep=,\ninstruction,output\nok,fine\na,b,c\n")
     errors = [i.error for i in read_path(broken) if i.error]
     assert errors and errors[0][1].startswith("line 4:")  # the file's own line numbers, sep line counted
+
+
+def test_a_dataset_dict_folder_is_one_input_per_split(tmp_path: Path) -> None:
+    # DatasetDict.save_to_disk: its test and validation splits were read into train with no word, and every
+    # record's source was the folder
+    import datasets
+
+    def chats(n: int, tag: str) -> datasets.Dataset:
+        return datasets.Dataset.from_list([{"messages": [{"role": "user", "content": f"{tag} question {i}"},
+                                                         {"role": "assistant", "content": f"answer {i}"}]}
+                                           for i in range(n)])
+
+    folder = tmp_path / "dd"
+    datasets.DatasetDict({"train": chats(5, "train"), "test": chats(2, "test")}).save_to_disk(str(folder))
+    inputs = expand_inputs([folder])
+    assert inputs == [folder / "test", folder / "train"]
+    assert [len(list(read_path(p))) for p in inputs] == [2, 5]
+    from curation.pipeline.runner import _held_out_input_warnings
+
+    warned = _held_out_input_warnings([(p, None, None, None) for p in inputs])
+    assert len(warned) == 1 and f"input {folder / 'test'} is named like a held-out split" in warned[0]
