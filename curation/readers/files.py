@@ -210,6 +210,10 @@ def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
             is_dir = False
         if is_dir:
             found.extend([child] if is_hf_disk_folder(child) else _walk(child, visited))
+        elif child.name.startswith("cache-") and child.name.endswith(".arrow"):
+            # the datasets library's cache of a .map() or .filter() (a filter's is a column of row indices):
+            # derived copies of the dataset beside it, read twice or as unknown_format rows
+            continue
         elif is_supported_file(child) and (child.is_file() or child.is_symlink()):
             # A data file's name on a dangling link is listed too, so that reading it names the problem
             # rather than the file going missing from the run without a word.
