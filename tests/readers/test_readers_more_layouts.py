@@ -462,3 +462,11 @@ def test_video_and_audio_are_refused_as_unsupported_media() -> None:
 def test_a_number_typed_as_the_answer_is_its_text(obj: dict[str, Any]) -> None:
     # an Excel cell holding 42 (or JSON's {"answer": 42}) was missing_content ("content is a int") or unknown_format
     assert read(obj)["messages"][1] == {"role": "assistant", "content": "42"}
+
+
+def test_an_images_column_of_hugging_face_image_structs_is_read() -> None:
+    # datasets' Sequence(Image()) stored with paths: [{"bytes": None, "path": ...}] was image_missing
+    record = read({"messages": [{"role": "user", "content": "<image>Who are they?"},
+                                {"role": "assistant", "content": A}],
+                   "images": [{"bytes": None, "path": "img/1.jpg"}]})
+    assert record["messages"][0]["content"] == [_image("img/1.jpg"), {"type": "text", "text": "Who are they?"}]

@@ -68,6 +68,9 @@ def attach_images(body: dict[str, Any], images: Any) -> bool:
     parts; with neither, before the first user turn's text (ms-swift's and torchtune's convention, the one
     Qwen-VL and LLaVA templates render). False (body untouched) when the images are not a list of paths or
     their number is not the number of places, which the checks then report (``image_missing``)."""
+    if isinstance(images, list) and images and all(isinstance(i, dict) and not i.get("bytes") and isinstance(
+            i.get("path"), str) and i["path"] for i in images):
+        images = [i["path"] for i in images]  # a Hugging Face Sequence(Image()) column of files: {bytes, path}
     if not isinstance(images, list) or not images or not all(isinstance(i, str) for i in images):
         return False
     turns = [m for side in ("messages", "prompt") if isinstance(body.get(side), list) for m in body[side]]
