@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -132,6 +133,14 @@ def run_command(
         typer.echo(f"error: none of the {funnel[0]['in']} input record(s) or file(s) could be read as a conversation "
                    f"({', '.join(sorted(funnel[0].get('by_reason') or {}))}; see {result.run_dir}/rejects.jsonl)",
                    err=True)
+        raise typer.Exit(1)
+    if not result.records_out:  # every record was rejected: nothing to train on, and no export was written
+        by_reason = Counter[str]()
+        for step in funnel:
+            by_reason.update(step.get("by_reason") or {})
+        top = ", ".join(f"{code} {n:,}" for code, n in by_reason.most_common(3))
+        typer.echo(f"error: none of the {result.records_in:,} input record(s) passed curation ({top}; see "
+                   f"{result.run_dir}/rejects.jsonl and report.html)", err=True)
         raise typer.Exit(1)
     if train:
         from ..trainers import jobs

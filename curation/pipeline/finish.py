@@ -71,7 +71,7 @@ def _finish(result: RunResult, config: RunConfig) -> RunResult:
     if refused and config.export.strict:
         raise RefusedError(f"export refused for {', '.join(refused)} (the run and the other exports are written)",
                            hint="fix the rules printed above, or set export.strict: false to accept the rest")
-    if refused and not any(result.export_paths.values()):
+    if refused and not any(result.export_paths.values()) and result.records_out:  # no record at all: the CLI says
         # the export was asked for and none was written: `curate run && curate train` must not go on
         raise RefusedError(f"no export was written: {', '.join(refused)} refused (the run's splits are written)",
                            hint="fix the rules printed above, or export another target with `curate export`")

@@ -115,6 +115,18 @@ def test_inputs_with_no_record_at_all_exit_1_with_one_line(tmp_path: Path, capsy
     assert (tmp_path / "run" / "report.json").exists()  # the (empty) run is still written and reported
 
 
+def test_a_run_whose_every_record_is_rejected_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # every record rejected at validation (empty answers) exited 0, so `curate run && curate train` went on
+    rows = [{"instruction": f"Question {i}?", "input": "", "output": ""} for i in range(5)]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code = main(["run", "--input", str(tmp_path / "d.jsonl"), "--out", str(tmp_path / "run"), "--quiet",
+                 "--set", "runner.progress=false"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "error: none of the 5 input record(s) passed curation (empty_content 5;" in err
+    assert len((tmp_path / "run" / "rejects.jsonl").read_text().splitlines()) == 5
+
+
 def test_a_clone_without_git_lfs_is_named_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # Every data file is an LFS pointer: the run must not report success on zero readable records.
     pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"4d" * 32 + b"\nsize 12345678\n"
