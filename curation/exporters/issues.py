@@ -91,8 +91,8 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
     ),
     "dpo_output_not_single": (
         "error",
-        "{n} preference pair{s} have a preferred or non-preferred output of more than one message; Together "
-        "takes exactly one assistant message per output",
+        "{n} preference pair{s} have a preferred or non-preferred output of more than one message; this "
+        "provider (Together, Vertex) takes exactly one assistant message per output",
         "keep pairs whose chosen and rejected sides are one assistant message each",
     ),
     "dpo_consecutive_assistant": (

@@ -7,7 +7,10 @@ Content ``{"role": "system", "parts": [{"text"}]}`` (its role is ignored); ``con
 A Content holds several parts, so consecutive same-role turns (parallel tool results, split user turns)
 merge without loss. Tool results go back as a ``user`` turn with ``functionResponse`` parts (the Gemini
 API convention); arguments and results that are JSON objects are parsed, other results are wrapped as
-``{"content": text}``. Weight 0 has no equivalent (``weight_unsupported``). Images would need ``gs://``
+``{"content": text}``. Preference pairs (``--method dpo``) are written in Vertex's preference-tuning shape
+(``_PREFERENCE``): the prompt's turns as ``contents`` ending with a user turn, the chosen and rejected answers as
+two scored ``completions`` (1 and 0) of one model turn each; text only. Weight 0 has no equivalent
+(``weight_unsupported``). Images would need ``gs://``
 URIs (``fileData``), so image parts are refused. Assistant reasoning has no field in the tuning format
 (``reasoning_dropped``).
 
@@ -65,10 +68,15 @@ def _json_object(text: Any) -> dict[str, Any] | None:
     return None
 
 
+_PREFERENCE = "cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-preference-tuning-prepare, read 2026-12-07"
+
+
 class VertexGeminiExporter(JsonlExporter):
     name: ClassVar[str] = "vertex-gemini"
     title: ClassVar[str] = "Gemini tuning on Vertex AI"
-    description: ClassVar[str] = "Gemini supervised tuning JSONL for Vertex AI (systemInstruction + contents)"
+    description: ClassVar[str] = ("Gemini supervised tuning JSONL for Vertex AI (systemInstruction + contents), and "
+                                  "preference tuning JSONL (contents + scored completions)")
+    kinds: ClassVar[frozenset[str]] = frozenset({"sft", "dpo"})
 
     def target(self, options: ExportOptions) -> Target:
         model = options.model if options.model and "gemini" in options.model else DEFAULT_MODEL
@@ -85,6 +93,8 @@ class VertexGeminiExporter(JsonlExporter):
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:
+        if kind == "dpo":
+            return self._preference(record, flags)
         messages = record.get("messages")
         if not isinstance(messages, list) or not messages:
             flags.add("missing_messages")
@@ -182,4 +192,69 @@ class VertexGeminiExporter(JsonlExporter):
                 declarations.append(function)
         if declarations:
             out["tools"] = [{"functionDeclarations": declarations}]
+        return encode_line(out, flags, False)
+
+    @staticmethod
+    def _preference(record: dict[str, Any], flags: set[str]) -> bytes | None:
+        """Vertex preference tuning (``_PREFERENCE``): ``{"system_instruction"?, "contents": [...] ending with a
+        user turn, "completions": [{"score": 1, "completion": {model turn}}, {"score": 0, ...}]}``, text only;
+        each completion is one model turn."""
+        prompt = record.get("prompt")
+        if not isinstance(prompt, list) or not prompt:
+            flags.add("dpo_empty_prompt")
+            return None
+        system: list[str] = []
+        contents: list[dict[str, Any]] = []
+        for message in prompt:
+            if not isinstance(message, dict):
+                flags.add("missing_content")
+                return None
+            role = message.get("role")
+            if has_image(message):
+                flags.add("image_unsupported")  # preference tuning is text only
+                return None
+            if message.get("tool_calls") or message.get("function_call") or role in ("tool", "function"):
+                flags.add("tools_unsupported")
+                return None
+            text = message_text(message)
+            if role in ("system", "developer"):
+                if text:
+                    system.append(text)
+                continue
+            if role not in ("user", "assistant") or not text:
+                flags.add("unrecognized_role" if role not in ("user", "assistant") else "missing_content")
+                return None
+            turn = "user" if role == "user" else "model"
+            if contents and contents[-1]["role"] == turn:
+                contents[-1]["parts"].append({"text": text})
+                flags.add("merged_consecutive")
+            else:
+                contents.append({"role": turn, "parts": [{"text": text}]})
+        if not contents or contents[-1]["role"] != "user":
+            flags.add("dpo_prompt_not_user")
+            return None
+        completions = []
+        for score, key in ((1, "chosen"), (0, "rejected")):
+            side = record.get(key)
+            if not isinstance(side, list) or not side:
+                flags.add("dpo_missing_output")
+                return None
+            if len(side) != 1 or not isinstance(side[0], dict) or side[0].get("role") != "assistant":
+                flags.add("dpo_output_not_single")
+                return None
+            if side[0].get("tool_calls") or has_image(side[0]):
+                flags.add("tools_unsupported" if side[0].get("tool_calls") else "image_unsupported")
+                return None
+            text = message_text(side[0])
+            if not text:
+                flags.add("dpo_missing_output")
+                return None
+            if side[0].get("reasoning"):
+                flags.add("reasoning_dropped")
+            completions.append({"score": score, "completion": {"role": "model", "parts": [{"text": text}]}})
+        out: dict[str, Any] = {}
+        if system:
+            out["system_instruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+        out["contents"] = contents
+        out["completions"] = completions
         return encode_line(out, flags, False)

@@ -302,3 +302,33 @@ def test_vertex_limits_of_gemini_2_5_flash() -> None:
     target = get_exporter("vertex-gemini").target(ExportOptions(model="gemini-2.5-flash"))
     assert (target.max_tokens_per_example, target.max_validation_examples, target.max_file_bytes) == (
         131_072, 5_000, 1024**3)
+
+
+def validate_vertex_preference(ex: dict[str, Any]) -> None:
+    """Vertex AI "Prepare preference tuning data for Gemini models" (read 2026-12-07): optional
+    system_instruction {parts}, contents (user/model turns of text parts) ending with a user turn, and exactly two
+    completions of one model turn each, scored 1 (preferred) and 0 (dispreferred)."""
+    assert set(ex) <= {"system_instruction", "contents", "completions"}
+    if "system_instruction" in ex:
+        assert [set(p) for p in ex["system_instruction"]["parts"]] == [{"text"}]
+    assert ex["contents"] and ex["contents"][-1]["role"] == "user"
+    for turn in ex["contents"]:
+        assert turn["role"] in ("user", "model") and all(set(p) == {"text"} and p["text"] for p in turn["parts"])
+    assert sorted(c["score"] for c in ex["completions"]) == [0, 1]
+    for completion in ex["completions"]:
+        turn = completion["completion"]
+        assert turn["role"] == "model" and len(turn["parts"]) == 1 and turn["parts"][0]["text"]
+
+
+def test_vertex_preference_tuning_on_real_pairs(tmp_path: Path, real_dir: Path) -> None:
+    # `curate models` listed vertex-gemini for dpo and the export refused every pair as dpo_unsupported
+    pairs = read_real(real_dir, *PAIRS)
+    run = write_run(tmp_path / "pairs", pairs)
+    result = export_run(run, ["vertex-gemini"], ExportOptions(skip_invalid=True, method="dpo"), each=True)
+    assert not result.refused
+    lines = _exported(run, "vertex-gemini", "dpo")
+    for ex in lines:
+        validate_vertex_preference(ex)
+    assert len(lines) >= 30
+    chosen = {c["score"]: c["completion"]["parts"][0]["text"] for c in lines[0]["completions"]}
+    assert chosen[1] != chosen[0]

@@ -50,10 +50,11 @@ def test_real_run_moves_with_every_record_accounted_for(real_run: Path, capsys) 
     for kind, expected in (("sft", len(records) - len(pairs)), ("dpo", len(pairs))):
         folder = real_run / "exports" / "azure-openai" / kind
         assert len(_lines(folder / "train.jsonl")) + len(_lines(folder / "validation.jsonl")) == expected
-    # Vertex: the conversations, tool calls as functionCall parts; pairs are not a Vertex SFT export
+    # Vertex: the conversations, tool calls as functionCall parts; the pairs in its preference-tuning shape
     vertex = _lines(real_run / "exports" / "vertex-gemini" / "sft" / "train.jsonl")
     assert any("functionCall" in p for r in vertex for c in r["contents"] for p in c["parts"])
-    assert not (real_run / "exports" / "vertex-gemini" / "dpo").exists()
+    preference = _lines(real_run / "exports" / "vertex-gemini" / "dpo" / "train.jsonl")
+    assert preference and all(sorted(c["score"] for c in r["completions"]) == [0, 1] for r in preference)
     # Nova: tools refused record by record (the table takes Nova SFT as tool-free), pairs not a Nova method
     nova = {f["code"]: f for f in reports["bedrock-nova"]["findings"]}
     assert set(nova["tools_unsupported"]["ids"]) == tools
