@@ -515,6 +515,7 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     # becomes one file-level reject (a bad file is one report line, not a stopped run).
     files: list[tuple[Path, str | None, Any, str | readers_mod.FileProblem]] = []
     source_names: list[str] = []
+    source_keys: list[tuple[str | None, Any, Path]] = []  # (given name, input spec path, file) per file
     seen_paths: set[Path] = set()  # the same file under two inputs (or through a symlink) is read once
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     own_outputs = 0
@@ -533,6 +534,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
             else:
                 files.append((path, probed[1], spec.mapping, probed[0]))
             source_names.append(spec.name or path.name)
+            source_keys.append((spec.name, spec.path, path))
+    _distinct_source_names(source_names, source_keys)
     if config.export.formats:
         from .. import plugins
 
@@ -1023,6 +1026,17 @@ def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1
     bad = {b["path"] for b in phase1.bad_files}
     return [f"input {p} holds no records (an empty file, only blank lines or an empty JSON array)"
             for n, (p, *_rest) in enumerate(files) if not phase1.records_by_file[n] and str(p) not in bad]
+
+
+def _distinct_source_names(names: list[str], keys: list[tuple[str | None, Any, Path]]) -> None:
+    """Files that share a base name (a hub repository's default/train/0000.parquet and default/test/0000.parquet)
+    are named by their path under the input folder, so that the report's per-source counts do not merge them."""
+    counts = Counter(names)
+    for n, (given, spec_path, path) in enumerate(keys):
+        if given is None and counts[names[n]] > 1:
+            base = Path(spec_path)
+            names[n] = path.relative_to(base).as_posix() if base.is_dir() and path.is_relative_to(base) else \
+                path.as_posix()
 
 
 # A file or folder named like a dataset's held-out split: test.jsonl, validation-00000-of-00001.parquet, eval/...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -159,3 +160,21 @@ def test_a_run_folder_inside_its_input_folder_never_reads_its_own_outputs(tmp_pa
         outputs.append((tmp_path / "splits" / "train.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
     assert any("left out" in w and "run folder" in w for w in report["warnings"])
+
+
+def test_files_sharing_a_name_are_counted_apart_in_the_report(tmp_path: Path) -> None:
+    # a hub repository's default/train/0000.parquet and default/test/0000.parquet merged into one "0000.parquet"
+    for part, n in (("train", 12), ("extra", 7)):
+        (tmp_path / "data" / part).mkdir(parents=True)
+        rows = [{"messages": [{"role": "user", "content": f"{part} question number {i} about topic {i * 13}?"},
+                              {"role": "assistant", "content": f"The {part} answer {i} is {i * 17}."}]}
+                for i in range(n)]
+        (tmp_path / "data" / part / "0000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code = main(["run", "--input", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--quiet",
+                 "--set", "runner.progress=false", "--export", "none"])
+    assert code == 0
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    sources: Counter[str] = Counter()
+    for split in report["splits"].values():
+        sources.update(split["sources"])
+    assert sources == {"train/0000.jsonl": 12, "extra/0000.jsonl": 7}
