@@ -60,6 +60,13 @@ def nova_limits(model: str) -> dict[str, Any]:
     return NOVA_LIMITS["amazon.nova-lite"]
 
 
+def _nova2(model: str) -> bool:
+    """Whether a Nova model id is of the 2.0 family (amazon.nova-2-lite-v1:0), whose SFT data may carry
+    reasoningContent ("Nova 2.0 SFT data uses the same format as Nova 1.0, with the addition of optional
+    reasoning content fields", AWS Nova 2 user guide, read 2026-12-02)."""
+    return "nova-2" in model.lower()
+
+
 def is_nova(model: str | None) -> bool:
     return bool(model) and "nova" in str(model).lower()
 
@@ -92,6 +99,8 @@ class BedrockNovaExporter(JsonlExporter):
         if record.get("tools") or record.get("functions"):
             flags.add("tools_unsupported")
             return None
+        # reasoningContent is Nova 2.0's addition to the format: a Nova 1 model's job takes no such block
+        reasoning_ok = _nova2(self.target(options).model)
         system: list[str] = []
         turns: list[dict[str, Any]] = []
         for message in messages:
@@ -130,7 +139,10 @@ class BedrockNovaExporter(JsonlExporter):
                 if message.get("weight") == 0:
                     flags.add("weight_unsupported")
                 if isinstance(reasoning, str) and reasoning:
-                    blocks.append({"reasoningContent": {"reasoningText": {"text": reasoning}}})
+                    if reasoning_ok:
+                        blocks.append({"reasoningContent": {"reasoningText": {"text": reasoning}}})
+                    else:
+                        flags.add("reasoning_dropped")
             blocks.append({"text": text})
             if turns and turns[-1]["role"] == role:
                 # Merged turns keep one reasoning block, first: a Converse turn reasons once, then answers.

@@ -239,12 +239,17 @@ def test_nova_keeps_reasoning_content(tmp_path: Path, real_dir: Path) -> None:
     for r in records:
         r.pop("tools", None)
     run = write_run(tmp_path / "run", records)
-    export_run(run, ["bedrock-nova"])
+    export_run(run, ["bedrock-nova"], ExportOptions(model="amazon.nova-2-lite-v1:0"))
     lines = _exported(run, "bedrock-nova")
     assert len(lines) == len(records) >= 5
     for ex in lines:
         validate_nova(ex)
         assert any("reasoningContent" in b for m in ex["messages"] for b in m["content"])
+    # a Nova 1 model (the default, nova-lite-v1) takes no reasoning block: the reasoning is dropped, and said so
+    result = export_run(run, ["bedrock-nova"], ExportOptions(model="amazon.nova-lite-v1:0"), each=True)
+    assert "reasoning_dropped" in {i.code for i in result.issues}
+    assert not any("reasoningContent" in b for ex in _exported(run, "bedrock-nova") for m in ex["messages"]
+                   for b in m["content"])
 
 
 def test_together_dpo_on_real_pairs(tmp_path: Path, real_dir: Path) -> None:
