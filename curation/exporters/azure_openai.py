@@ -12,11 +12,13 @@ from typing import Any, ClassVar
 
 from ..errors import CurationError
 from .base import ExportOptions
+from .chat import AZURE_RULES, ChatRules
 from .openai import OpenAIExporter
 
 
 class AzureOpenAIExporter(OpenAIExporter):
     name: ClassVar[str] = "azure-openai"
+    rules: ClassVar[ChatRules] = AZURE_RULES  # OpenAI's, with Azure's 64 images per example
     title: ClassVar[str] = "Azure OpenAI fine-tuning"
     description: ClassVar[str] = "Azure OpenAI fine-tuning JSONL (OpenAI format; optional UTF-8 BOM)"
     # Open on Azure for SFT and DPO (curation/targets/table.toml); Azure's gpt-4o-mini takes no DPO.

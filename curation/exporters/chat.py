@@ -36,9 +36,14 @@ class ChatRules:
     function_descriptions: bool = False  # every tool function needs a description (mistral-finetune)
     dpo_single_output: bool = False  # preferred/non-preferred: exactly one assistant message (Together)
     parallel_tool_calls: bool = True  # the OpenAI top-level key (Together documents only `tools`)
+    # OpenAI vision fine-tuning: at most 10 images per example, 10 MB each (Azure: 64 images, 10 MB); an image
+    # given as a data URL is measured, a URL is not (its size is only known to the provider)
+    max_images: int | None = None
+    max_image_bytes: int | None = None
 
 
-OPENAI_RULES = ChatRules()
+OPENAI_RULES = ChatRules(max_images=10, max_image_bytes=10 * 1024 * 1024)
+AZURE_RULES = ChatRules(max_images=64, max_image_bytes=10 * 1024 * 1024)
 
 
 def mistral_id(original: Any, salt: str) -> str:
@@ -204,7 +209,26 @@ def convert_messages(messages: Any, rules: ChatRules, flags: set[str], salt: str
             out.append(converted)
     if ids and any(k != v for k, v in ids.items()):
         flags.add("tool_call_id_rewritten")
+    if ok and (rules.max_images or rules.max_image_bytes) and not _images_fit(out, rules, flags):
+        return None
     return out if ok else None
+
+
+def _images_fit(messages: list[dict[str, Any]], rules: ChatRules, flags: set[str]) -> bool:
+    urls = [p["image_url"].get("url") if isinstance(p.get("image_url"), dict) else p.get("image_url")
+            for m in messages if isinstance(m.get("content"), list) for p in m["content"]
+            if isinstance(p, dict) and p.get("type") == "image_url"]
+    if rules.max_images and len(urls) > rules.max_images:
+        flags.add("too_many_images")
+        return False
+    if rules.max_image_bytes:
+        for url in urls:
+            if isinstance(url, str) and url.startswith("data:") and "," in url:
+                encoded = len(url) - url.index(",") - 1
+                if encoded * 3 // 4 > rules.max_image_bytes:  # base64: 4 characters per 3 bytes
+                    flags.add("image_too_large")
+                    return False
+    return True
 
 
 def _alternate(messages: list[dict[str, Any]], flags: set[str]) -> list[dict[str, Any]] | None:

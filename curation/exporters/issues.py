@@ -89,6 +89,16 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "parameters, strict; or parameter types that are not JSON Schema types, e.g. `dict`, `str`)",
         "fix the tool schemas: `required` belongs inside `parameters`; types are object/string/number/...",
     ),
+    "too_many_images": (
+        "error",
+        "{n} record{s} hold more images than the provider takes per example (OpenAI 10, Azure OpenAI 64)",
+        "split such conversations or drop images",
+    ),
+    "image_too_large": (
+        "error",
+        "{n} record{s} hold an image over 10 MB (as a data URL), which the provider refuses",
+        "downscale or recompress the image before curating",
+    ),
     "dpo_output_not_single": (
         "error",
         "{n} preference pair{s} have a preferred or non-preferred output of more than one message; this "

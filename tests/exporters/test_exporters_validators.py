@@ -337,3 +337,24 @@ def test_vertex_preference_tuning_on_real_pairs(tmp_path: Path, real_dir: Path) 
     assert len(lines) >= 30
     chosen = {c["score"]: c["completion"]["parts"][0]["text"] for c in lines[0]["completions"]}
     assert chosen[1] != chosen[0]
+
+
+def test_image_limits_per_example_for_openai_and_azure(tmp_path: Path) -> None:
+    # 12 images in one example and an 11 MB image were written for OpenAI and Azure, which refuse them
+    def chat(rid: str, urls: list[str]) -> dict[str, Any]:
+        parts = [{"type": "image_url", "image_url": {"url": u}} for u in urls] + [{"type": "text", "text": "What?"}]
+        return {"id": rid, "messages": [{"role": "user", "content": parts},
+                                        {"role": "assistant", "content": "Pictures."}], "metadata": {}}
+
+    many = chat("many", [f"https://example.com/{i}.png" for i in range(12)])
+    big = chat("big", ["data:image/png;base64," + "A" * (15 * 1024 * 1024)])
+    fine = [chat(f"ok{i}", [f"https://example.com/x{i}.png"]) for i in range(12)]
+    run = write_run(tmp_path / "run", [many, big, *fine])
+    result = export_run(run, ["openai", "azure-openai"], ExportOptions(skip_invalid=True, model="gpt-4o-2024-08-06"),
+                        each=True)
+    by_target = {(i.exporter, i.code): i for i in result.issues}
+    assert ("openai", "too_many_images") in by_target and ("openai", "image_too_large") in by_target
+    assert ("azure-openai", "too_many_images") not in by_target  # Azure takes 64
+    assert ("azure-openai", "image_too_large") in by_target
+    ids = {json.loads(line)["id"] for line in (run / "exports/openai/sft/skipped.jsonl").read_text().splitlines()}
+    assert ids == {"many", "big"}
