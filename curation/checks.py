@@ -209,6 +209,13 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "or a video or audio content part): the chat fine-tuning formats curate writes hold text and images only, and "
         "as text the record would teach the model to talk about media it never saw.",
     ),
+    "embedded_media": (
+        "error",
+        "save the images (or audio) as files and list their paths in an `images` column (datasets: cast the "
+        "column to Image(decode=False) with paths, or export with the files beside the table)",
+        "A table cell holds an image's or audio's bytes (a Hugging Face Image or Audio column embedded in parquet "
+        "or a save_to_disk folder): a JSONL training record cannot carry them.",
+    ),
     "reserved_token": (
         "error",
         "remove special-token strings such as <|endoftext|> or <|fim_suffix|> from the text",

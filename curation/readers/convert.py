@@ -410,6 +410,7 @@ def convert_payload(
         if kind == "bytes":
             detail = (f"{_where(line, index)}: {where} holds binary data (an image or audio embedded in the table); "
                       "a JSON record cannot carry it: save the files and list their paths in an `images` column")
+            return _error(path, line, index, fmt, "embedded_media", detail)
         else:
             if kind == "a lone surrogate":
                 fix = "the text holds half of a UTF-16 pair: repair or drop that character"

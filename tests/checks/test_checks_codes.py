@@ -90,7 +90,7 @@ TRIGGERS: dict[str, Any] = {
 # tool_calls_as_text in test_readers_marked_turns).
 READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record", "record_too_large", "too_deep",
                 "no_preference", "orphan_message", "prompt_mismatch", "incomplete_answer", "unreviewed_tree",
-                "tool_calls_as_text", "missing_history", "server_tool_call"}
+                "tool_calls_as_text", "missing_history", "server_tool_call", "embedded_media"}
 # A check that crashed on a record (a bug; tested by the crash-signature tests).
 CRASH_CODES = {"check_error"}
 DATASET_CODES = {"too_few_examples"}

@@ -373,7 +373,7 @@ def test_parquet_binary_text_in_windows_1252_is_an_encoding_reject_not_an_image(
                     "image": pa.array([b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xe9\xe8"], pa.binary())})
     pq.write_table(png, tmp_path / "png.parquet")
     (item,) = read_path(tmp_path / "png.parquet")
-    assert item.error[0] == "data_type" and "binary data" in item.error[1]
+    assert item.error[0] == "embedded_media" and "binary data" in item.error[1]
 
 def test_parquet_decimal_and_duration_columns_are_numbers_and_an_image_is_refused_by_name(tmp_path: Path) -> None:
     # A decimal score or a duration refused every row, and a row with a duration named the timestamp beside it
@@ -406,7 +406,7 @@ def test_parquet_decimal_and_duration_columns_are_numbers_and_an_image_is_refuse
     pq.write_table(table, tmp_path / "vision.parquet")
     (item,) = read_path(tmp_path / "vision.parquet")
     code, detail = item.error
-    assert code == "data_type" and "images[0].bytes holds binary data" in detail
+    assert code == "embedded_media" and "images[0].bytes holds binary data" in detail
 
 
 def test_a_row_value_json_cannot_carry_is_named_not_the_datetime_before_it() -> None:

@@ -626,7 +626,7 @@ def test_embedded_image_bytes_name_the_column() -> None:
            "images": [{"bytes": b"\x89PNG\r\n", "path": None}]}
     items = convert_payload(row, None, None, "x.parquet", None, 4)
     code, detail = items[0].error
-    assert code == "data_type" and "images[0].bytes holds binary data" in detail and "element 4" in detail
+    assert code == "embedded_media" and "images[0].bytes holds binary data" in detail and "element 4" in detail
 
 
 @pytest.mark.parametrize(("obj", "messages"), [
