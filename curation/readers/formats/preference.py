@@ -34,6 +34,7 @@ KEYS = frozenset({
 })
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ?")
+_HH_TURN_LOOSE = re.compile(r"(?:\n\n| {2,})(Human|Assistant): ")
 _HH_ROLES = {"Human": "user", "Assistant": "assistant"}
 
 
@@ -57,10 +58,27 @@ def is_hh_transcript(text: Any) -> bool:
 
 
 def parse_hh(text: str) -> list[dict[str, Any]]:
-    """``"\\n\\nHuman: a\\n\\nAssistant: b"`` -> user/assistant messages (leading text: a user turn)."""
+    """``"\\n\\nHuman: a\\n\\nAssistant: b"`` -> user/assistant messages (leading text: a user turn).
+
+    A few HH transcripts lost a turn's blank line ("... drag kings.  Human: Then how ..."): read strictly they
+    give two assistant turns in a row, the first ending in the human's words, which a DPO export wrote as a
+    two-message output. When the strict split breaks the alternation and a split that also takes two spaces
+    for the blank line keeps it, that one is used."""
+    messages = _hh_split(text, _HH_TURN)
+    if _alternates(messages):
+        return messages
+    loose = _hh_split(text, _HH_TURN_LOOSE)
+    return loose if _alternates(loose) else messages
+
+
+def _alternates(messages: list[dict[str, Any]]) -> bool:
+    return all(a["role"] != b["role"] for a, b in zip(messages, messages[1:], strict=False))
+
+
+def _hh_split(text: str, turn: re.Pattern[str]) -> list[dict[str, Any]]:
     if text.startswith(("Human:", "Assistant:")):
         text = "\n\n" + text
-    parts = _HH_TURN.split(text)
+    parts = turn.split(text)
     messages: list[dict[str, Any]] = []
     if parts[0].strip():
         messages.append({"role": "user", "content": parts[0].strip()})
