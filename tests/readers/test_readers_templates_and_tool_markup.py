@@ -824,7 +824,8 @@ def test_an_hh_turn_that_lost_its_blank_line_is_still_a_turn() -> None:
     text = ("\n\nHuman: Are drag queens men?\n\nAssistant: No. Men who impersonate women are called drag kings.  "
             "Human: Then how do they come to be called that?\n\nAssistant: I think they call them that because")
     assert [(m["role"], m["content"][:12]) for m in parse_hh(text)] == [
-        ("user", "Are drag que"), ("assistant", "No. Men who "), ("user", "Then how do "), ("assistant", "I think they")]
+        ("user", "Are drag que"), ("assistant", "No. Men who "), ("user", "Then how do "),
+        ("assistant", "I think they")]
     # an alternating transcript is read strictly: two spaces before "Human:" inside a turn stay text
     strict = "\n\nHuman: Quote it.\n\nAssistant: He said:  Human: beings err."
     assert parse_hh(strict)[-1]["content"] == "He said:  Human: beings err."
