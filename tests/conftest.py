@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,20 @@ REPO = Path(__file__).resolve().parents[1]
 # Real third-party files live in the repository so the suite runs on a fresh clone without ../shared.
 REAL = REPO / "tests" / "data" / "real"
 DATA = REPO / "tests" / "data"
+# ../shared (benchmark and reference material beside the project) is not in a user's clone: a test that opens
+# anything there would pass here and fail for them, so opening it fails the test that does.
+SHARED = str(REPO.parent / "shared") + os.sep
+
+
+def _no_shared(event: str, args: tuple) -> None:
+    if event == "open" and args and isinstance(args[0], str | os.PathLike):
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if path.startswith(SHARED):
+            raise RuntimeError(f"a test opened {path}: tests must use files in the repository (tests/data), "
+                               "not ../shared, which a user's clone does not have")
+
+
+sys.addaudithook(_no_shared)
 
 
 @pytest.fixture(scope="session")
