@@ -45,7 +45,7 @@ def record_outcome(run_dir: Path, result: ExportResult) -> None:
     before keep their entry."""
     import orjson
 
-    from .base import read_json
+    from .base import atomic_writer, read_json
 
     report_path = Path(run_dir) / "report.json"
     report = read_json(report_path)
@@ -66,6 +66,5 @@ def record_outcome(run_dir: Path, result: ExportResult) -> None:
         outcome[name] = {"status": "refused", "code": first.code, "message": first.message, "fix": first.hint,
                          "rules": sorted({i.code for i in issues})}
     report["exports"] = dict(sorted(outcome.items()))
-    tmp = report_path.with_suffix(".json.tmp")
-    tmp.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
-    tmp.replace(report_path)
+    with atomic_writer(report_path) as fh:
+        fh.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")

@@ -76,4 +76,3 @@ def _finish(result: RunResult, config: RunConfig) -> RunResult:
         raise RefusedError(f"no export was written: {', '.join(refused)} refused (the run's splits are written)",
                            hint="fix the rules printed above, or export another target with `curate export`")
     return result
-
