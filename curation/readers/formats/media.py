@@ -57,10 +57,19 @@ def image_paths(value: Any) -> list[str] | None:
     return None
 
 
+def image_source(part: dict[str, Any]) -> tuple[str, str] | None:
+    """Where an image part names its file (Qwen-VL's and Hugging Face processors' ``{"type": "image", "image" |
+    "url" | "path": ...}``): (key, path or URL), or None for a bare placeholder."""
+    for key in ("image", "url", "path", "image_url"):
+        value = part.get(key)
+        if isinstance(value, str) and value.strip():
+            return key, value
+    return None
+
+
 def _placeholder(part: Any) -> bool:
     """TRL's and Hugging Face's ``{"type": "image"}``: the place of the next image of the record's ``images``."""
-    return isinstance(part, dict) and part.get("type") == "image" and not any(
-        isinstance(part.get(k), str) and part[k].strip() for k in ("image", "url", "path", "image_url"))
+    return isinstance(part, dict) and part.get("type") == "image" and image_source(part) is None
 
 
 def attach_images(body: dict[str, Any], images: Any) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 
 from curation.readers.formats import tool_markup
 from curation.readers.formats._common import ROLE_KEYS, add_tools, conversation_lists, convert_turns, map_role
+from curation.readers.formats.media import image_source
 from curation.readers.mapping import FieldMapping
 from curation.records import ROLES
 
@@ -31,7 +32,7 @@ def _fix_part(part: Any) -> Any:
         return {"type": "image_url", "image_url": {"url": part["value"]}, **rest}
     if kind == "image_url" and isinstance(part.get("image_url"), str):
         return {**part, "image_url": {"url": part["image_url"]}}
-    source = _image_source(part) if kind == "image" else None
+    source = image_source(part) if kind == "image" else None
     if source is not None:
         # Qwen-VL's and Hugging Face processors' {"type": "image", "image" | "url" | "path": ...}
         key, url = source
@@ -44,18 +45,10 @@ def _fix_part(part: Any) -> Any:
     return part
 
 
-def _image_source(part: dict[str, Any]) -> tuple[str, str] | None:
-    for key in ("image", "url", "path", "image_url"):
-        value = part.get(key)
-        if isinstance(value, str) and value.strip():
-            return key, value
-    return None
-
-
 def _needs_fix(part: Any) -> bool:
     return isinstance(part, dict) and (("value" in part and "text" not in part)
                                        or ("type" not in part and set(part) == {"text"})
-                                       or (part.get("type") == "image" and _image_source(part) is not None)
+                                       or (part.get("type") == "image" and image_source(part) is not None)
                                        or (part.get("type") == "image_url" and isinstance(part.get("image_url"), str)))
 
 
