@@ -68,6 +68,15 @@ def _json_object(text: Any) -> dict[str, Any] | None:
     return None
 
 
+def _add_turn(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any]], flags: set[str]) -> None:
+    """Append a Content; a turn of the same role as the last one merges into it (a Content holds many parts)."""
+    if contents and contents[-1]["role"] == role:
+        contents[-1]["parts"].extend(parts)
+        flags.add("merged_consecutive")
+    else:
+        contents.append({"role": role, "parts": parts})
+
+
 _PREFERENCE = "cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-preference-tuning-prepare, read 2026-12-07"
 
 
@@ -159,11 +168,7 @@ class VertexGeminiExporter(JsonlExporter):
             if not parts:
                 flags.add("missing_content")
                 return None
-            if contents and contents[-1]["role"] == turn:
-                contents[-1]["parts"].extend(parts)
-                flags.add("merged_consecutive")
-            else:
-                contents.append({"role": turn, "parts": parts})
+            _add_turn(contents, turn, parts, flags)
         if not contents or contents[0]["role"] != "user":
             flags.add("first_not_user")
             return None
@@ -224,12 +229,7 @@ class VertexGeminiExporter(JsonlExporter):
             if role not in ("user", "assistant") or not text:
                 flags.add("unrecognized_role" if role not in ("user", "assistant") else "missing_content")
                 return None
-            turn = "user" if role == "user" else "model"
-            if contents and contents[-1]["role"] == turn:
-                contents[-1]["parts"].append({"text": text})
-                flags.add("merged_consecutive")
-            else:
-                contents.append({"role": turn, "parts": [{"text": text}]})
+            _add_turn(contents, "user" if role == "user" else "model", [{"text": text}], flags)
         if not contents or contents[-1]["role"] != "user":
             flags.add("dpo_prompt_not_user")
             return None
