@@ -133,7 +133,7 @@ class ReferenceIndex:
         question, gram = (codes >> np.uint64(32)).astype(np.int64), (codes & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         # An n-gram many questions share is the benchmark's template ("The following are multiple choice
         # questions about"), not an item: a training record quoting the template holds none of the items.
-        distinct, where, shared = np.unique(gram, return_inverse=True, return_counts=True)
+        _, where, shared = np.unique(gram, return_inverse=True, return_counts=True)
         own = shared[where] <= max(_TEMPLATE_MIN_QUESTIONS, int(len(questions) * _TEMPLATE_SHARE))
         question, gram = question[own], gram[own]
         self.question_grams = np.bincount(question, minlength=len(questions))

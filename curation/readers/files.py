@@ -271,12 +271,10 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
             found = _walk(path)
             if not found:
                 raise InputError("directory holds no readable data files", hint=SUPPORTED_HINT, where=str(path))
-        elif path.is_dir() and _dataset_dict_splits(path):
+        else:
             # a DatasetDict is one input per split, so that each record names its split as its source and a
             # held-out split read as training data is warned about like a test.jsonl
-            found = _dataset_dict_splits(path)
-        else:
-            found = [path]
+            found = (_dataset_dict_splits(path) if path.is_dir() else []) or [path]
         for item in found:
             real = real_path(item)  # the same file twice (given twice, or through a symlink) is read once
             if real not in seen:
