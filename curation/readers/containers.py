@@ -678,7 +678,9 @@ def _iter_xlsx(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, An
             index = 0
             for sheet in book.worksheets:
                 header: list[str | None] | None = None
-                for values in sheet.iter_rows(values_only=True):
+                # min_row=1: a read-only sheet otherwise starts at its first used row, and the row numbers Excel
+                # shows (the `line` a reject names) would be off by the blank rows above the table.
+                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
                     if all(v is None or v == "" for v in values):
                         continue
                     if header is None:
@@ -686,7 +688,7 @@ def _iter_xlsx(path: str | Path) -> Iterator[tuple[int | None, int, dict[str, An
                         continue
                     row = {name: _as_json_value(value) for name, value in zip(header, values, strict=False)
                            if name is not None}
-                    yield None, index, row
+                    yield number, index, row
                     index += 1
         finally:
             book.close()

@@ -311,6 +311,29 @@ def _column_oriented(obj: dict[str, Any]) -> bool:
     return all(all(type(k) is str and k.isdigit() for k in list(v)[:8]) for v in obj.values())
 
 
+_SPLIT_KEYS = frozenset({"columns", "data", "index"})
+
+
+def _pandas_rows(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The rows of a pandas ``to_json`` table in the 'columns' layout (each column maps row labels to values)
+    or the 'split' layout (``{"columns": [...], "index": [...], "data": [[...], ...]}``); None for anything else.
+    """
+    columns = obj.get("columns")
+    if (type(columns) is list and columns and all(type(c) is str for c in columns) and set(obj) <= _SPLIT_KEYS
+            and type(obj.get("data")) is list and all(type(r) is list and len(r) == len(columns)
+                                                     for r in obj["data"])):
+        return [dict(zip(columns, row, strict=True)) for row in obj["data"]]
+    if not _column_oriented(obj):
+        return None
+    labels: dict[str, None] = {}
+    for values in obj.values():
+        labels.update(dict.fromkeys(values))
+    if not all(type(k) is str and k.isdigit() for k in labels):
+        return None
+    order = sorted(labels, key=int)  # pandas writes labels in row order; a sort also mends a reordered file
+    return [{name: values.get(label) for name, values in obj.items()} for label in order]
+
+
 _MEDIA_FIELDS = ("videos", "audios", "video", "audio")
 
 
@@ -430,11 +453,12 @@ def convert_payload(
         kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(obj), "null")
         detail = f'{_where(line, index)}: a JSON {kind}, expected an object like {{"messages": [...]}}'
         return _error(path, line, index, fmt, "data_type", detail)
-    if _column_oriented(obj):
-        detail = (f"{_where(line, index)}: column-oriented JSON (pandas' to_json default: each column maps row "
-                  "numbers to values), so the records are spread across columns; write it with "
-                  "df.to_json(path, orient='records', lines=True)")
-        return _error(path, line, index, fmt, "data_type", detail)
+    rows = _pandas_rows(obj)
+    if rows is not None:
+        # A table written by pandas' to_json with orient='columns' (its default) or 'split': rebuilt row by row,
+        # each row at its own index (the row's position in the table).
+        return [item for position, row in enumerate(rows)
+                for item in convert_payload(row, None, mapping, path=path, line=line, index=index + position)]
 
     # detect_format(obj) is asked at most once: half of Alpaca has an empty `input`, so this path is hot.
     detected: Any = _UNASKED

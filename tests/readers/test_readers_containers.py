@@ -609,6 +609,7 @@ def test_an_excel_workbook_is_read_sheet_by_sheet(tmp_path: Path) -> None:
     items = list(read_path(path))
     assert [i.error for i in items] == [None, None, None]
     assert [i.index for i in items] == [0, 1, 2]
+    assert [i.line for i in items] == [3, 5, 2]  # the row numbers Excel shows, blank rows counted
     assert items[0].record["messages"] == [{"role": "user", "content": "What is 2+2?"},
                                            {"role": "assistant", "content": "4."}]
     assert items[0].record["metadata"]["fields"] == {"rating": 5, "prompt_5": "dup"}

@@ -612,13 +612,29 @@ def test_pku_pair_whose_better_answer_is_the_less_safe_one_is_flagged() -> None:
     assert "flags" not in same["metadata"]
 
 
-def test_pandas_column_oriented_json_is_refused_with_the_fix(tmp_path) -> None:
+def test_pandas_column_oriented_json_is_read_row_by_row(tmp_path) -> None:
+    # pandas' df.to_json(path) default (orient='columns'): each column maps row labels to values
     from curation.readers import read_path
 
     path = tmp_path / "df.json"
-    path.write_text('{"instruction": {"0": "Say hi", "1": "Say bye"}, "output": {"0": "Hi", "1": "Bye"}}')
+    path.write_text('{"instruction": {"1": "Say bye", "0": "Say hi"}, "output": {"0": "Hi", "1": "Bye"}}')
     items = list(read_path(path))
-    assert len(items) == 1 and items[0].error[0] == "data_type" and "orient='records'" in items[0].error[1]
+    assert [i.error for i in items] == [None, None]
+    assert [i.index for i in items] == [0, 1]
+    assert [[m["content"] for m in i.record["messages"]] for i in items] == [["Say hi", "Hi"], ["Say bye", "Bye"]]
+
+
+def test_pandas_split_json_is_read_row_by_row(tmp_path) -> None:
+    # df.to_json(path, orient='split'): column names once, rows as arrays; a row no format knows is its own reject
+    from curation.readers import read_path
+
+    path = tmp_path / "df.json"
+    path.write_text('{"columns": ["instruction", "input", "output"], "index": [0, 1, 2], "data": ['
+                    '["Say hi", "", "Hi"], ["Translate", "chat", "le chat"], [null, null, null]]}')
+    items = list(read_path(path))
+    assert [i.index for i in items] == [0, 1, 2]
+    assert [m["content"] for m in items[1].record["messages"]] == ["Translate\n\nchat", "le chat"]
+    assert items[0].error is None and items[2].record is None and items[2].error is not None
 
 
 def test_embedded_image_bytes_name_the_column() -> None:
