@@ -160,6 +160,38 @@ def test_worked_maths_is_no_loop_but_a_formula_said_over_and_over_is(conv) -> No
     assert drop is not None and drop.reason == "repeated_ngrams"
 
 
+SOCRATIC_Q = ("Ted the T-Rex was planning to bring potato salad to the dinosaur picnic. He knows that an adult "
+              "dinosaur will eat 10 lbs of potato salad, and a child will eat half as much as an adult. If there "
+              "will be 20 adults and 5 children at the picnic, how many pounds of potato salad does Ted need to "
+              "bring to the picnic if he hopes to have enough to feed everyone?")
+_TED = ("How many pounds of potato salad does Ted need to bring to the picnic if he hopes to have enough to feed "
+        "everyone?")
+SOCRATIC_A = (  # openai/grade-school-math train_socratic.jsonl (MIT): each step restates the question
+    "How many pounds of potato salad does an adult eat? ** Half of 10 pounds is 10/2=<<10/2=5>>5 pounds.\n"
+    f"{_TED} ** To feed 20 dinosaur adults, he will need 20*10=<<20*10=200>>200 pounds of potato salad.\n"
+    f"{_TED} ** To feed 5 dinosaur children, he will need 5*5=<<5*5=25>>25 pounds of potato salad.\n"
+    f"{_TED} ** In total, he will need to bring 200+25=<<200+25=225>>225 pounds of potato salad to the picnic.\n"
+    "#### 225")
+BELLE_Q = "王师傅每小时做80个零件，李师傅每小时做的零件个数是王师傅的5倍，李师傅每小时做多少个零件？"
+BELLE_A = (  # LianjiaTech/BELLE eval set, a word problem: the answer names the question's quantity each time
+    "首先，我们可以将王师傅每小时做的零件个数表示为x，那么李师傅每小时做的零件个数就是5x。\n根据题意可得：\n"
+    "王师傅每小时做的零件个数：x\xa0=\xa080\n李师傅每小时做的零件个数：5x\n因此，李师傅每小时做的零件个数为：\n"
+    "5x\xa0=\xa05\xa0×\xa080\xa0=\xa0400\n因此，李师傅每小时做的零件个数为400个。")
+
+
+def test_a_reply_that_restates_its_question_is_no_loop_but_one_that_echoes_it_is(conv) -> None:
+    # Both were dropped as repeated_ngrams: the phrases said 3+ times are the question's own words.
+    stage = QualityStage()
+    for question, answer in ((SOCRATIC_Q, SOCRATIC_A), (BELLE_Q, BELLE_A)):
+        for run in (stage.process, lambda r: stage.process_batch([r])[0]):
+            assert run(conv(question, answer)) is None
+    # Saying the prompt back over and over is still a loop, and so is a loop with no prompt to quote.
+    echo = stage.process(conv("Eat a banana!", "Eat a banana! " * 40))
+    assert echo is not None and echo.reason == "repeated_ngrams"
+    loop = stage.process(conv("Hi", "I am not sure what you mean by that, I am not sure at all. " * 6))
+    assert loop is not None and loop.reason == "repeated_ngrams"
+
+
 def test_bracket_placeholders_opt_in(conv) -> None:
     record = conv("write a letter", "Dear [Name],\nThanks.\nBest regards,\n[Your Name]")
     drop = only("unfilled_placeholder", bracket_placeholders=True).process(record)

@@ -314,6 +314,19 @@ def strip_code(text: str) -> str:
 
 
 _DERIVATION_SPANS = 6  # distinct maths spans that make a reply a worked derivation
+_LOOP_MAX_DISTINCT = 0.75  # a reply with this share of distinct n-grams or more says new things: not a loop
+_LOOP_ECHO_DISTINCT = 0.35  # below this share a reply is a loop even where it repeats its prompt's words
+
+
+def _prompt_text(record: dict[str, Any] | None) -> str:
+    """The user turns of a record (the prompt of a pair), joined: what a reply may quote without looping."""
+    if not record:
+        return ""
+    messages = record.get("prompt") if is_preference(record) else record.get("messages")
+    if not isinstance(messages, list):
+        return ""
+    return "\n".join(m["content"] for m in messages
+                     if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str))
 
 
 def _derivation(text: str, body: str) -> bool:
@@ -398,6 +411,44 @@ def longest_repeated_block(prose: str) -> int:
         longest = max(longest, run)
         seen.add(line)
     return longest
+
+
+def _grams(prose: str, n: int, cjk: bool) -> list[Any]:
+    """The n-grams ``repeated_ngram_fraction`` counts: of lower-cased words, or of 2n characters (CJK)."""
+    if cjk:
+        chars = _visible(prose)
+        return [chars[i : i + 2 * n] for i in range(len(chars) - 2 * n + 1)]
+    tokens = prose.lower().split()
+    return list(zip(*(tokens[i:] for i in range(n)), strict=False))
+
+
+def loop_measures(prose: str, n: int, min_words: int, quoted: str = "") -> tuple[float, float, float]:
+    """Shares of tokens in n-grams said 3+ times (all of them; those ``quoted`` does not hold), and distinct
+    n-grams / all n-grams.
+
+    A reply that restates its question ("How many pounds of potato salad does Ted need ...?" in GSM8K's
+    Socratic answers, "李师傅每小时做的零件个数" in a Chinese word problem) repeats the question's phrases by design;
+    a loop says its own words again, and most of its n-grams are copies (a distinct share near 0).
+    """
+    cjk = _is_cjk(prose)
+    grams = _grams(prose, n, cjk)
+    width = 2 * n if cjk else n
+    size = len(grams) + width - 1
+    if size < max(2 * min_words if cjk else min_words, width + 1) or not grams:
+        return 0.0, 0.0, 1.0
+    counts = Counter(grams)
+    ignore = set(_grams(quoted, n, cjk)) if quoted else set()
+
+    def covered(skip: set[Any]) -> float:
+        total = end = 0
+        for i in [i for i, gram in enumerate(grams) if counts[gram] >= 3 and gram not in skip]:
+            start = max(i, end)
+            end = i + width
+            total += end - start
+        return total / size
+
+    every = covered(set())
+    return every, covered(ignore) if ignore else every, len(counts) / len(grams)
 
 
 def repeated_ngram_fraction(
@@ -610,7 +661,7 @@ class QualityStage(RecordStage):
             ]
         return cache["ngrams"]
 
-    def _ngram_loop(self, text: str) -> str | None:
+    def _ngram_loop(self, text: str, quoted: str = "") -> str | None:
         """Why a reply the cheap measure finds repetitive is a loop, or None (a second, slower look).
 
         A loop keeps going: most words sit in n-grams said three times or more (maths set aside, as derivations
@@ -621,10 +672,16 @@ class QualityStage(RecordStage):
         body = strip_math(text)
         if "“" in body or "「" in body or '"' in body:
             body = _QUOTED.sub(" ", body)
-        looping = repeated_ngram_fraction(body, cfg.ngram_size, cfg.min_words_for_repeats, min_count=3)
+        every, unquoted, distinct = loop_measures(body, cfg.ngram_size, cfg.min_words_for_repeats,
+                                                  strip_math(quoted))
         # A worked solution over many formulae (MATH's case analyses: "If $x \ge ...$, then ... The solution to
         # this equation is ...") repeats its connecting words by design; a loop does not keep writing new maths.
-        if looping > cfg.max_looping_ngram_fraction and not _derivation(text, body):
+        # Nor is a reply a loop when most of its n-grams are new (over 264 labelled real snippets no loop had
+        # more than 72% distinct 5-grams; a parallel list or a restated question has 73-85%), or when what it
+        # says 3+ times is its question's words, unless it says little else (a loop that echoes the prompt).
+        looping = every if distinct < _LOOP_ECHO_DISTINCT else unquoted
+        if (looping > cfg.max_looping_ngram_fraction and distinct < _LOOP_MAX_DISTINCT
+                and not _derivation(text, body)):
             return f"{looping:.0%} in {cfg.ngram_size}-grams said 3+ times (max {cfg.max_looping_ngram_fraction:.0%})"
         min_words = max(cfg.min_words_for_repeats, _SPAN_MIN_SPANS * _SPAN_WORDS)
         spans = repeated_ngram_fraction(body, _SPAN_WORDS, min_words)
@@ -727,7 +784,7 @@ class QualityStage(RecordStage):
         cfg = self.config
         for i, fraction in enumerate(self._ngram_fractions(prose, cache)):
             if fraction > cfg.max_repeated_ngram_fraction:
-                why = self._ngram_loop(prose[i])
+                why = self._ngram_loop(prose[i], _prompt_text(cache.get("record")))
                 if why:
                     return f"reply {i + 1}: repeated {cfg.ngram_size}-grams cover {fraction:.0%}, {why}"
         return None
@@ -879,6 +936,7 @@ class QualityStage(RecordStage):
         flags: list[str] = []
         penalty = 0.0
         drop: Drop | None = None
+        cache["record"] = record  # for the checks that compare a reply with its prompt
         for check, mode, run in self._active:
             detail = run(texts, prose, last, cache)
             if detail is None:
