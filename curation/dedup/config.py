@@ -53,7 +53,8 @@ class NearDedupConfig(_Config):
     shared_line_sample: int = Field(2000, ge=10, description="records read per file to find shared lines")
     same_numbers: bool = Field(
         True, description="two records are near duplicates only if their user turns hold the same numbers: "
-        "'Compute sin 135°' and 'Compute tan 45°' under one figure are two problems (curation.dedup.near)")
+        "'Compute sin 135°' and 'Compute tan 45°' under one figure are two problems, and so are '\\sin 30^\\circ' "
+        "and '\\cos 30^\\circ' (the LaTeX functions count too; curation.dedup.near)")
     same_pair_answers: bool = Field(
         True, description="two preference pairs are near duplicates only if their chosen and rejected answers are "
         "the same (whitespace and case aside): pairs ranking other answers to one long question teach other "

@@ -28,6 +28,10 @@ RAY_MIN_ROWS = 500_000
 
 
 _NUMBER = re.compile(r"\d+")
+# LaTeX's function commands: "Compute $\sin 135^\circ$" and "Compute $\tan 135^\circ$" hold the same numbers and
+# are two problems. Only the commands, not the bare words: "sin" is Spanish for "without".
+_FUNCTION = re.compile(r"\\((?:arc)?(?:sin|cos|tan|cot|sec|csc)h?|log|ln|lg|exp|sqrt|lim|sum|prod|int|binom|gcd|det)"
+                       r"(?![a-zA-Z])")
 
 
 def _answers(record: dict[str, Any]) -> str:
@@ -49,14 +53,18 @@ def guard_key(record: dict[str, Any], numbers: bool = True, pair_answers: bool =
 
 
 def numbers_key(record: dict[str, Any]) -> int:
-    """A 64-bit key of the numbers in a record's user turns (digit runs, as a multiset): near copies of one
-    prompt hold the same numbers, and two prompts that differ only in them ("sin 135°" and "tan 45°" under
-    one figure, "Compute 2+3" and "Compute 4+5") are two problems with two answers. 0: no number."""
+    """A 64-bit key of the numbers in a record's user turns (digit runs, as a multiset) and of the LaTeX
+    functions beside them: near copies of one prompt hold the same numbers, and two prompts that differ only in
+    them ("sin 135°" and "tan 45°" under one figure, "Compute 2+3" and "Compute 4+5", "\\sin 30^\\circ" and
+    "\\cos 30^\\circ") are two problems with two answers. 0: no number."""
     text = "\n".join(t for t in user_turn_texts(record) if t)
     runs = _NUMBER.findall(text)
     if not runs:
         return 0
-    return xxhash.xxh3_64_intdigest("\x00".join(sorted(run.lstrip("0") or "0" for run in runs)).encode()) or 1
+    parts = sorted(run.lstrip("0") or "0" for run in runs)
+    if "\\" in text:
+        parts += sorted(_FUNCTION.findall(text))
+    return xxhash.xxh3_64_intdigest("\x00".join(parts).encode()) or 1
 
 
 class NearDedupStage(GlobalStage):

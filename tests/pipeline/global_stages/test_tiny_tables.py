@@ -76,7 +76,8 @@ def test_near_dedup_keep_policy_and_dead_rows() -> None:
 
 def test_near_dedup_joins_no_two_records_whose_prompts_hold_other_numbers() -> None:
     # AGIEval's MATH: "Compute $\\sin 135^\\circ$." and "Compute $\\tan 45^\\circ$." under one unit-circle figure
-    # (similarity 0.77) are two problems; "Compute $\\tan 135^\\circ$." beside the first is not told apart.
+    # (similarity 0.77) are two problems, and so are "Compute $\\sin 135^\\circ$." and "Compute $\\tan 135^\\circ$."
+    # (same numbers, another function); a copy that only respaces the figure is still a near duplicate.
     from curation.pipeline.global_stages.near_dedup import numbers_key
 
     def chat(question: str) -> dict[str, Any]:
@@ -84,17 +85,19 @@ def test_near_dedup_joins_no_two_records_whose_prompts_hold_other_numbers() -> N
 
     prompts = ["Compute $\\sin 135^\\circ$. [asy] draw((0,0)--(1,0)); [/asy]",
                "Compute $\\tan 45^\\circ$. [asy] draw((0,0)--(1,0)); [/asy]",
-               "Compute $\\tan 135^\\circ$. [asy] draw((0, 0)--(01,0)); [/asy]"]
+               "Compute $\\tan 135^\\circ$. [asy] draw((0, 0)--(01,0)); [/asy]",
+               "Compute $\\sin 135^\\circ$. [asy] draw((0, 0)--(01,0)); [/asy]"]
     stage = NearDedupStage(NEAR)
     keys = stage.keys([chat(p) for p in prompts])
-    assert keys.dtype == np.uint64 and keys[0] != keys[1] and keys[0] == keys[2]  # a multiset, leading 0s aside
-    assert numbers_key(chat("no digits here")) == 0
-    table = _table(3, signatures=np.tile(np.arange(16, dtype=np.uint32), (3, 1)))  # all three signatures equal
+    assert keys.dtype == np.uint64 and len(set(keys[:3].tolist())) == 3
+    assert keys[0] == keys[3]  # a multiset, leading 0s aside
+    assert numbers_key(chat("no digits here")) == 0 and numbers_key(chat("\\sin x")) == 0
+    table = _table(4, signatures=np.tile(np.arange(16, dtype=np.uint32), (4, 1)))  # all four signatures equal
     table.extra["near_dedup"] = keys
-    assert {i: d.duplicate_of for i, d in stage.decide(table).drops.items()} == {2: 0}
+    assert {i: d.duplicate_of for i, d in stage.decide(table).drops.items()} == {3: 0}
     off = NearDedupStage(NearDedupConfig(**{**NEAR.model_dump(), "same_numbers": False}))
     table.extra["near_dedup"] = off.keys([chat(p) for p in prompts])
-    assert {i: d.duplicate_of for i, d in off.decide(table).drops.items()} == {1: 0, 2: 0}
+    assert {i: d.duplicate_of for i, d in off.decide(table).drops.items()} == {1: 0, 2: 0, 3: 0}
 
 
 def test_near_duplicate_pairs_need_the_same_answers() -> None:
