@@ -588,8 +588,8 @@ def support_chats(rng: random.Random) -> list[str]:
     bad.append(
         _chat(
             SYSTEM_EN,
-            "Please update my email to jane.doe@example.com and call me on +1 415 555 0123.",
-            "Done: the account email is now jane.doe@example.com and we will call +1 415 555 0123.",
+            "Please update my email to jane.doe@nimbusmail.net and call me on +1 415 555 0123.",
+            "Done: the account email is now jane.doe@nimbusmail.net and we will call +1 415 555 0123.",
         )
     )
     bad.append(

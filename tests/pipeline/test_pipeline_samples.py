@@ -42,7 +42,7 @@ def test_redaction_and_decontamination_are_applied(sample_run: Path) -> None:
     text = b"".join(p.read_bytes() for p in (sample_run / "splits").glob("*.jsonl"))
     # support_chats.jsonl plants one OpenAI key, an email address and a phone number (twice each).
     assert b"[EMAIL]" in text and b"[PHONE]" in text and b"[API_KEY]" in text
-    for secret in (b"4f9KzQ2mXbT7", b"sk-proj-", b"jane.doe@example.com", b"555 0123"):
+    for secret in (b"4f9KzQ2mXbT7", b"sk-proj-", b"jane.doe@nimbusmail.net", b"555 0123"):
         assert secret not in text, secret
     contaminated = [r for r in _lines(sample_run / "rejects.jsonl") if r["reason"] == "eval_contamination"]
     assert all(r["duplicate_of"] and r["stage"] == "decontaminate" for r in contaminated)

@@ -90,11 +90,11 @@ def test_reasoning_counts_in_tokens() -> None:
 def test_stages_keep_normalise_and_redact_reasoning() -> None:
     record = {"id": "a", "metadata": {}, "messages": [
         {"role": "user", "content": "q"},
-        {"role": "assistant", "content": "a", "reasoning": "Mail  john.doe@example.com   first."}]}
+        {"role": "assistant", "content": "a", "reasoning": "Mail  john.doe@mailbox.org   first."}]}
     NormaliseStage().process(record)
-    assert record["messages"][1]["reasoning"] == "Mail john.doe@example.com first."
+    assert record["messages"][1]["reasoning"] == "Mail john.doe@mailbox.org first."
     RedactStage(RedactConfig(enabled=True)).process(record)
-    assert "john.doe@example.com" not in record["messages"][1]["reasoning"]
+    assert "john.doe@mailbox.org" not in record["messages"][1]["reasoning"]
     assert record["messages"][1]["reasoning"].startswith("Mail ")
 
 

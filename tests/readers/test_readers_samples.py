@@ -45,7 +45,7 @@ def test_samples_are_small_messy_and_readable(repo_dir: Path) -> None:
     support = [i.record for i in items["support_chats.jsonl"] if i.record]
     texts = [m.get("content") or "" for r in support for m in r["messages"]]
     assert any("{{name}}" in t for t in texts) and any("sk-proj-" in t for t in texts)
-    assert any("@example.com" in t for t in texts)
+    assert any("@nimbusmail.net" in t for t in texts)
     assert any(m.get("weight") == 2 for r in support for m in r["messages"])
     assert any(m["role"] == "bot" for r in support for m in r["messages"])
     assert sum(1 for r in support if "tools" in r) >= 10

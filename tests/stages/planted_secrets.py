@@ -84,7 +84,7 @@ SECRETS: dict[str, tuple[str, str]] = {
     "api_key_assignment": ("API_KEY=FAKEgeneric0123456789", "FAKEgeneric0123456789"),
     "client_secret_json": ('{"client_secret": "FAKEclient0123secret"}', "FAKEclient0123secret"),
     # --- personal data
-    "email": ("write to jane.fake.doe@example.com today", "jane.fake.doe@example.com"),
+    "email": ("write to jane.fake.doe@mailbox.org today", "jane.fake.doe@mailbox.org"),
     "us_phone": ("call (415) 555-0134 now", "555-0134"),
     "intl_phone_uk": ("ring +44 20 7946 0958", "7946 0958"),
     "fr_phone": ("appelez le 06 12 34 56 78", "06 12 34 56 78"),
@@ -116,8 +116,8 @@ SECRETS: dict[str, tuple[str, str]] = {
     "iban_es_spaced": ("cuenta ES91 2100 0418 4502 0005 1332", "2100 0418 4502 0005 1332"),
     "fr_phone_intl": ("appelez +33 6 12 34 56 78", "6 12 34 56 78"),
     "kr_mobile": ("전화 010-1234-5678 로", "010-1234-5678"),
-    "email_plus": ("mail bob+fake.tag@sub.example.org now", "bob+fake.tag@sub.example.org"),
+    "email_plus": ("mail bob+fake.tag@sub.posteo.de now", "bob+fake.tag@sub.posteo.de"),
     "password_url_query": ("https://api.example.com/login?user=bob&password=FAKEqueryPw99", "FAKEqueryPw99"),
-    "ipv4": ("server at 203.0.113.77 is down", "203.0.113.77"),
-    "ipv6": ("v6 2001:db8:85a3::8a2e:370:7334 up", "2001:db8:85a3::8a2e:370:7334"),
+    "ipv4": ("server at 81.2.69.77 is down", "81.2.69.77"),
+    "ipv6": ("v6 2a01:4f8:85a3::8a2e:370:7334 up", "2a01:4f8:85a3::8a2e:370:7334"),
 }

@@ -56,6 +56,15 @@ class RedactConfig(BaseModel):
     keep_local_ips: bool = Field(
         True, description="Keep loopback, unspecified and netmask addresses (127.0.0.1, 0.0.0.0, 255.255.255.0)."
     )
+    keep_private_ips: bool = Field(
+        True, description="Keep private-network, link-local and documentation addresses (192.168.1.1, 10.0.0.1, "
+                          "172.16.0.5, 169.254.1.1, 192.0.2.10, fd00::1, fe80::1, 2001:db8::1): they name no one "
+                          "outside one network, and router guides and code samples need them as written.",
+    )
+    keep_example_emails: bool = Field(
+        True, description="Keep addresses at reserved example domains (user@example.com, a@b.test): they can "
+                          "belong to no one.",
+    )
 
 
 # --- patterns ---------------------------------------------------------------------------------------
@@ -68,8 +77,10 @@ _PEM = re.compile(
 )
 # (pattern, substrings of which one must occur for the pattern to be tried)
 _KEY_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"(?<![\w-])sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-|admin\d\d-)?)?[A-Za-z0-9_-]{20,}"), ("sk-",)),
-    (re.compile(r"(?<![\w-])(?:[spr]k_(?:live|test)|whsec)_[A-Za-z0-9]{16,}"), ("k_live_", "k_test_", "whsec_")),
+    (re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-|admin\d\d-)?)?[A-Za-z0-9_-]{20,}"),
+     ("sk-",)),
+    (re.compile(r"(?<![A-Za-z0-9_-])(?:[spr]k_(?:live|test)|whsec)_[A-Za-z0-9]{16,}"),
+     ("k_live_", "k_test_", "whsec_")),
     (re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
      ("AKIA", "ASIA", "ABIA", "ACCA")),
     (re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,}"), ("gh",)),
@@ -152,7 +163,7 @@ _NAMED_SECRET = re.compile(
 )
 _CONNECTION_KEY = re.compile(r"(?i)((?:AccountKey|SharedAccessKey|SharedSecret|sig)=)([A-Za-z0-9%+/=_-]{16,})")
 # scheme://user:password@host -> the password only (DB URLs, basic auth in URLs, redis://:password@).
-_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]*:)([^\s@/]{1,200})(@[^\s@]+)")
+_URL_PASSWORD = re.compile(r"(?i)((?<![a-z0-9_+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@]*:)([^\s@/]{1,200})(@[^\s@]+)")
 _ASSIGNED_SECRET = re.compile(
     r"(?i)((?:(?<=_)|\b)(?:password|passwd|pwd|pass|secret|secret_?key|api_?key|apikey|access_?token|auth_?token|"
     r"client_?secret|private_?key|token)\\*[\"']?\s*[:=]\s*)(\\*[\"']?)([^\s\"',;()\[\]{}<>\\]{6,200})(\2)"
@@ -166,16 +177,19 @@ _NATIVE_PASSWORD = re.compile(
     r"((?:" + "|".join(_NATIVE_PASSWORD_NAMES) + r")(?:\s*(?:是|为|為|は|는|은|[-—–]))?\s*[:：=]?\s*)"
     r"([\"'“「『]?)([!-~]{6,200}?)(?=[\"'”」』]|[\s，。；、,;)\]}>]|$)"
 )
-_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
+# Edges are ASCII letters and any digits, not \w: Chinese, Japanese and Korean write "邮箱zhangsan@qq.com" and
+# "kim@naver.com입니다" with no space, and \w matches their letters, so an address there was never found.
+_EMAIL = re.compile(r"(?<![A-Za-z_\d.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+                    r"\.[A-Za-z]{2,24}(?![A-Za-z_\d])")
 # 13-19 digits, optionally in groups separated by one space or dash.
 # Not inside a longer word: a UUID's "477-9547-4822-863" (after a hex letter) is no card.
-_CARD = re.compile(r"(?<![\w.,-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+_CARD = re.compile(r"(?<![A-Za-z_\d.,-])\d(?:[ -]?\d){12,18}(?![A-Za-z_\d-]|[.,]\d)")
 # IBAN: country, check digits, 11-30 alphanumerics, compact or in groups of four; validated by mod-97 below.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 _IBAN_TRIGGER = re.compile(r"[A-Z]{2}\d{2}")
 # US SSN in its dashed form (area not 000/666/9xx, group not 00, serial not 0000); bare nine digits only after
 # a name that says so. UK National Insurance numbers by their letter rules.
-_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
+_SSN = re.compile(r"(?<![A-Za-z_\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![A-Za-z_\d-])")
 _SSN_NAMED = re.compile(
     r"(?i)(\b(?:ssn|social security(?: number| no\.?| #)?|ss#)\W{0,12})"
     r"((?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4})(?!\d)"
@@ -183,15 +197,23 @@ _SSN_NAMED = re.compile(
 _NINO = re.compile(r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?"
                    r"\d{2} ?[A-D](?![A-Za-z0-9])")
 _IPV4 = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
+    r"(?<![A-Za-z_\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?![A-Za-z_\d]|\.\d)"
 )
-_VERSION_CONTEXT = re.compile(r"(?i)(?:\b(?:version|ver\.?|release|build)\s*|\bv)$")
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?:/\d{1,3})?(?![\w:])")
+# What stands before a dotted quad that is a version, a section or an OID, not a host: "version 1.2.3.4", "v10.0.0.1",
+# "torch==2.1.0.1", "pkg@1.2.3.4", "AssemblyVersion(\"1.0.0.0\")", "\"version\": \"1.0.0.1\"", "<Version>1.2.3.4",
+# "Section 3.2.1.4", "§ 1.2.3.4", "OID 1.3.6.1".
+_VERSION_CONTEXT = re.compile(
+    r"(?i)(?:(?:\b(?:version|ver\.?|release|build|section|sec\.|oid)|\bv|version\(|<version>)[\s\"':=(]*|\bv"
+    r"|[=~!<>]=\s*|@|§\s*)$"
+)
+_IPV6 = re.compile(r"(?<![A-Za-z_\d:.])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?:/\d{1,3})?"
+                   r"(?![A-Za-z_\d:])")
 # International: +CC then 6-14 more digits in groups; national: (555) 123-4567, 555-123-4567, 06 12 34 56 78,
 # 020 7946 0958, 138 0013 8000, Japanese 03-1234-5678 / 090-1234-5678; and bare Chinese mobiles (11 digits
 # starting 13-19).
 _PHONE = re.compile(
-    r"(?<![\w+.-])(?:"
+    r"(?<![A-Za-z_\d+.-])(?:"
     r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}"
     r"|\d{3}([-. ])\d{3}\1\d{4}"
@@ -199,7 +221,7 @@ _PHONE = re.compile(
     r"|0\d{2,4} \d{3,4} \d{3,4}"
     r"|0\d{1,4}-\d{1,4}-\d{4}"
     r"|1[3-9]\d(?:[ -]?\d{4}){2}"
-    r")(?![\w-]|[.,]\d)"
+    r")(?![A-Za-z_\d-]|[.,]\d)"
 )
 _SEVEN_DIGITS = re.compile(r"\d(?:[ ().-]{0,2}\d){6}")
 _IPV4_TRIGGER = re.compile(r"\d\.\d")
@@ -519,6 +541,11 @@ class RedactStage(RecordStage):
                 return match.group(0)
             counts[kind] = counts.get(kind, 0) + 1
             start, end = match.span(value)
+            # "your new password: 4&7j#9@1Q6*. Please save it": an unquoted value's last full stop, before a space
+            # or the end, closes the sentence (the password is still replaced; the stop stays).
+            if (secret[-1:] in ".!?" and end == match.end() and len(secret) > 6
+                    and (end == len(match.string) or match.string[end].isspace())):
+                end -= 1
             whole = match.group(0)
             return whole[: start - match.start()] + placeholder + whole[end - match.start() :]
 
@@ -570,7 +597,7 @@ class RedactStage(RecordStage):
 
                 text = _BEARER.sub(bearer, text)
         if "email" in kinds and "@" in text:
-            text = self._sub(_EMAIL, text, "email", counts)
+            text = self._sub(_EMAIL, text, "email", counts, self._email_ok)
         letters_digits = ("iban" in kinds or "national_id" in kinds) and _LETTERS_THEN_DIGITS.search(text)
         if "iban" in kinds and letters_digits and _IBAN_TRIGGER.search(text):
             text = self._sub(_IBAN, text, "iban", counts, _iban_ok)
@@ -608,12 +635,14 @@ class RedactStage(RecordStage):
 
     def _ipv4_ok(self, match: re.Match[str]) -> bool:
         # "version 1.2.3.4" and "v10.0.0.1" are versions, not hosts.
-        if _VERSION_CONTEXT.search(match.string, max(0, match.start() - 12), match.start()):
+        if _VERSION_CONTEXT.search(match.string, max(0, match.start() - 20), match.start()):
             return False
         if self.config.keep_local_ips:
             address = ipaddress.IPv4Address(match.group(0))
             if address.is_loopback or address.is_unspecified or match.group(0).startswith("255."):
                 return False
+        if self.config.keep_private_ips and _private_or_documentation(ipaddress.IPv4Address(match.group(0))):
+            return False
         return True
 
     def _ipv6_ok(self, match: re.Match[str]) -> bool:
@@ -624,7 +653,15 @@ class RedactStage(RecordStage):
             address = ipaddress.IPv6Address(raw)
         except ValueError:
             return False
+        if self.config.keep_private_ips and _private_or_documentation(address):
+            return False
         return not (self.config.keep_local_ips and (address.is_loopback or address.is_unspecified))
+
+    def _email_ok(self, match: re.Match[str]) -> bool:
+        if not self.config.keep_example_emails:
+            return True
+        domain = match.group(0).rsplit("@", 1)[1].lower()
+        return not (domain in _EXAMPLE_DOMAINS or domain.endswith(_EXAMPLE_SUFFIXES))
 
     @staticmethod
     def _phone_ok(match: re.Match[str]) -> bool:
@@ -734,6 +771,22 @@ def _record_strings(record: dict[str, Any]) -> list[str]:
         elif isinstance(node, list):
             stack.extend(node)
     return found
+
+
+# RFC 2606 / 6761: names that can never be anyone's address ("user@example.com" in a code sample or a template).
+_EXAMPLE_DOMAINS = frozenset({"example.com", "example.net", "example.org", "example.edu"})
+_EXAMPLE_SUFFIXES = (".example.com", ".example.net", ".example.org", ".example", ".test", ".invalid", ".localhost")
+# RFC 1918 / 4193 private networks and the RFC 5737 / 3849 blocks reserved for documentation.
+_PRIVATE_OR_DOCUMENTATION_NETS = tuple(ipaddress.ip_network(net) for net in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+
+
+def _private_or_documentation(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A LAN, link-local or documentation address: it names no one outside one network, and a router guide
+    ("open 192.168.1.1") or a code sample needs it as written."""
+    return address.is_link_local or any(address.version == net.version and address in net
+                                        for net in _PRIVATE_OR_DOCUMENTATION_NETS)
 
 
 def _looks_secret(value: str) -> bool:
