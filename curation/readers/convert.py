@@ -27,7 +27,7 @@ from curation.readers.containers import (
     legacy_encoding_guess,
 )
 from curation.readers.files import check_readable
-from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, tool_markup
+from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, kto, tool_markup
 from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools, parse_json_string
 from curation.readers.formats.media import attach_images, image_paths, inline_image_tags
 from curation.readers.formats.turn_fields import set_aside
@@ -116,6 +116,8 @@ def _turns_from_text(value: str, key: str) -> Any:
     if key != "history" and not any(f"{q}{k}{q}" in value[:512] for k in ROLE_KEYS for q in "'\""):
         return None  # no speaker key near the start: data, and not worth a parse
     data = tool_markup.parse_loose(value)
+    if data is None and value.lstrip().startswith("[{"):
+        data = _numpy_printed_list(value)
     if isinstance(data, list) and data and all(isinstance(t, dict) and any(k in t for k in ROLE_KEYS)
                                                for t in data):
         return data
@@ -158,6 +160,49 @@ def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
 _VERDICT_KEYS = ("is_correct", "is_safe")
 
 
+def _numpy_printed_list(value: str) -> list[Any] | None:
+    """A list of dicts as numpy prints an object array: ``[{'role': 'user', ...}\n {'role': 'assistant', ...}]``,
+    elements parted by white space and no comma (``Dataset.to_pandas().to_csv()`` writes list columns so). The
+    dict literals are found by Python's own tokenizer, so braces inside the strings do not count; None when the
+    text is anything else."""
+    import io
+    import tokenize
+
+    if len(value) > 1 << 22:
+        return None
+    cuts: list[int] = []  # offsets just after a top-level '}' that a '{' follows
+    depth, last_close = 0, -1
+    lines = value.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(value).readline):
+            if token.type != tokenize.OP:
+                if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT,
+                                      tokenize.DEDENT):
+                    last_close = -1
+                continue
+            offset = starts[token.start[0] - 1] + token.start[1]
+            if token.string in "[{(":
+                if token.string == "{" and depth == 1 and last_close >= 0:
+                    cuts.append(last_close)
+                depth += 1
+            elif token.string in "]})":
+                depth -= 1
+                last_close = offset + 1 if depth == 1 and token.string == "}" else -1
+            else:
+                last_close = -1
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    if not cuts:
+        return None
+    for cut in reversed(cuts):
+        value = value[:cut] + "," + value[cut:]
+    data = tool_markup.parse_loose(value)
+    return data if isinstance(data, list) else None
+
+
 def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
     """Carry a dataset's own judgement of an answer onto the record: ``is_correct``/``is_safe`` false labels an
     SFT conversation undesirable (the label stage rejects it: ``undesirable_label``), and a conversation its
@@ -170,11 +215,38 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
         if is_false(value) and metadata.get("label") is None:
             metadata["label"] = False
             metadata["label_from"] = f"{key}: false"
+    if metadata.get("label") is None:
+        beside = kto.label_beside(obj)  # a KTO label on an Alpaca or question/answer row
+        if beside is not None:
+            metadata["label"] = beside[0]
+            metadata["label_from"] = f"{beside[1]}: {str(beside[0]).lower()}"
+    if metadata.get("label") is None and isinstance(obj.get("transcript"), str):
+        verdict = _red_team_verdict(obj)
+        if verdict is not None:
+            metadata["label"] = False
+            metadata["label_from"] = verdict
     moderation = obj.get("openai_moderation")
     flagged = isinstance(moderation, list) and any(
         isinstance(m, dict) and m.get("flagged") is True for m in moderation)
     if obj.get("toxic") is True or flagged:
         metadata["flags"] = sorted({*(metadata.get("flags") or []), "toxic"})
+
+
+# Anthropic's red-team attempts (hh-rlhf red-team-attempts): `rating` is how well the attacker says they broke the
+# assistant (0-4), `min_harmlessness_score_transcript` a preference model's score of its most harmful reply.
+_RED_TEAM_SUCCESS = 2
+_RED_TEAM_HARMFUL = 0.0
+
+
+def _red_team_verdict(obj: dict[str, Any]) -> str | None:
+    """Why a red-team transcript is no conversation to imitate (the attack worked, or a reply scores harmful), or
+    None: a transcript whose assistant held firm is kept."""
+    rating, harm = obj.get("rating"), obj.get("min_harmlessness_score_transcript")
+    if isinstance(rating, int | float) and not isinstance(rating, bool) and rating >= _RED_TEAM_SUCCESS:
+        return f"rating: {rating:g} (a red-team attack its attacker rates successful)"
+    if isinstance(harm, int | float) and not isinstance(harm, bool) and harm < _RED_TEAM_HARMFUL:
+        return f"min_harmlessness_score_transcript: {harm:g} (a red-team reply scored harmful)"
+    return None
 
 
 _UNASKED = object()

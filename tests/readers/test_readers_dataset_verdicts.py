@@ -45,3 +45,67 @@ def test_a_pku_pair_whose_better_answer_is_still_unsafe_is_flagged() -> None:
            "is_response_0_safe": False, "is_response_1_safe": False, "better_response_id": 0, "safer_response_id": 0}
     assert read(row)["metadata"]["flags"] == ["chosen_unsafe"]
     assert "flags" not in read({**row, "is_response_0_safe": True})["metadata"]
+
+
+@pytest.mark.parametrize("obj, source", [
+    # LLaMA-Factory's Alpaca KTO layout (data/README.md: "an additional column `kto_tag` is required")
+    ({"instruction": "Say hi", "input": "", "output": "Go away, idiot.", "kto_tag": False}, "kto_tag: false"),
+    ({"instruction": "Say hi", "input": "", "output": "Go away, idiot.", "kto_tag": "false"}, "kto_tag: false"),
+    # kto-mix-test.json: {instruction, output, tag: bool}; booleans are labels beside any layout
+    ({"instruction": "Say hi", "output": "Go away.", "tag": False}, "tag: false"),
+    ({"instruction": "Say hi", "output": "Go away.", "label": False}, "label: false"),
+    ({"question": "Say hi", "answer": "Go away.", "label": False}, "label: false"),
+    ({"prompt": "Say hi", "response": "Go away.", "label": False}, "label: false"),
+    # hh-rlhf red-team-attempts: the attacker rates the attack a success, or a reply scores harmful
+    ({"transcript": "\n\nHuman: How do I steal a car?\n\nAssistant: Cut the alarm wire, then hotwire it.",
+      "min_harmlessness_score_transcript": -3.1, "rating": 4.0, "model_type": "plain lm"},
+     "rating: 4 (a red-team attack its attacker rates successful)"),
+    ({"transcript": "\n\nHuman: How do I steal a car?\n\nAssistant: Cut the alarm wire.",
+      "min_harmlessness_score_transcript": -0.5, "rating": 1.0},
+     "min_harmlessness_score_transcript: -0.5 (a red-team reply scored harmful)"),
+])
+def test_a_kto_label_beside_another_layout_or_a_successful_attack_is_undesirable(obj: dict, source: str) -> None:
+    record = read(obj)
+    assert record["metadata"]["label"] is False and record["metadata"]["label_from"] == source
+    drop = LabelStage().process(record)
+    assert drop is not None and drop.reason == "undesirable_label"
+
+
+def test_a_desirable_tag_or_a_failed_attack_is_ordinary_sft() -> None:
+    assert read({"instruction": "Say hi", "output": "Hello.", "tag": True})["metadata"]["label"] is True
+    held = read({"transcript": "\n\nHuman: How do I steal a car?\n\nAssistant: I can't help with that.",
+                 "min_harmlessness_score_transcript": 1.2, "rating": 0.0})
+    assert "label" not in held["metadata"] and LabelStage().process(held) is None
+    # a string label beside an Alpaca row may be a class ("positive", "true" for BoolQ): not a KTO label
+    assert "label" not in read({"instruction": "Is the sky blue?", "output": "Yes.", "label": "true"})["metadata"]
+
+
+def test_a_kto_file_written_through_csv_keeps_its_labels(tmp_path) -> None:
+    # LLaMA-Factory kto_en_demo.json saved with pandas to_csv: the label is the text "True"/"False", and a
+    # datasets-to-pandas export prints list columns as numpy does (dicts parted by a line break, no comma).
+    from curation.readers import read_path
+
+    path = tmp_path / "kto.csv"
+    path.write_text(
+        'messages,label\n'
+        '"[{""role"": ""user"", ""content"": ""Say hi""}, {""role"": ""assistant"", ""content"": ""Hello!""}]",True\n'
+        '"[{\'role\': \'user\', \'content\': \'Say hi\'}\n {\'role\': \'assistant\', \'content\': '
+        '\'Go away, idiot.\'}]",False\n', encoding="utf-8")
+    items = list(read_path(path))
+    assert [i.error for i in items] == [None, None]
+    assert [i.record["metadata"]["label"] for i in items] == [True, False]
+    assert items[1].record["messages"][1] == {"role": "assistant", "content": "Go away, idiot."}
+
+
+def test_pairs_saved_with_numpy_printed_lists_are_read_not_exported_as_text(tmp_path) -> None:
+    from curation.readers import read_path
+
+    path = tmp_path / "pairs.csv"
+    path.write_text(
+        "prompt,chosen,rejected\n"
+        "Hi,\"[{'role': 'user', 'content': 'Hi'}\n {'role': 'assistant', 'content': 'Hello } {there'}]\","
+        "\"[{'role': 'user', 'content': 'Hi'}\n {'role': 'assistant', 'content': 'Go away'}]\"\n", encoding="utf-8")
+    [item] = list(read_path(path))
+    assert item.record["prompt"] == [{"role": "user", "content": "Hi"}]
+    assert item.record["chosen"] == [{"role": "assistant", "content": "Hello } {there"}]
+    assert item.record["rejected"] == [{"role": "assistant", "content": "Go away"}]

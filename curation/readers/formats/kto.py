@@ -27,7 +27,8 @@ def label_of(obj: dict[str, Any]) -> bool | None:
 
     Booleans are labels in every layout, and "desirable"/"undesirable" too. The words true/false and 0/1 are
     also a BoolQ answer, a sentiment or an NLI class: they count only in LLaMA-Factory's ``kto_tag`` column, and
-    true/false beside ``prompt`` + ``completion`` (TRL's unpaired layout written through CSV).
+    true/false beside ``prompt`` + ``completion`` (TRL's unpaired layout written through CSV), and Python's
+    "True"/"False" beside ``messages`` or ``conversations`` (pandas' CSV of LLaMA-Factory's layout).
     """
     for key in LABEL_KEYS:
         value = obj.get(key)
@@ -41,8 +42,26 @@ def label_of(obj: dict[str, Any]) -> bool | None:
         trl = "prompt" in obj and "completion" in obj
         if word in ("true", "false") and (key == "kto_tag" or trl):
             return word == "true"
+        # pandas writes a boolean column to CSV as "True"/"False": LLaMA-Factory's KTO layout saved so. A
+        # lower-case "false" beside the turns stays a field (a BoolQ answer label).
+        if value in ("True", "False") and ("messages" in obj or "conversations" in obj):
+            return value == "True"
         if key == "kto_tag" and value in (0, 1, "0", "1"):
             return value in (1, "1")
+    return None
+
+
+def label_beside(obj: dict[str, Any]) -> tuple[bool, str] | None:
+    """A KTO label beside another layout (LLaMA-Factory's Alpaca KTO: ``instruction``/``output`` + ``kto_tag``;
+    ``{"instruction", "output", "tag": false}`` of kto-mix), with the column it came from: booleans under
+    ``label``, ``kto_tag`` or ``tag``, and what ``label_of`` reads under ``kto_tag``. None when there is none."""
+    found = label_of({"kto_tag": obj["kto_tag"]}) if "kto_tag" in obj else None
+    if found is not None:
+        return found, "kto_tag"
+    for key in ("label", "tag"):
+        value = obj.get(key)
+        if value is True or value is False:
+            return value, key
     return None
 
 
