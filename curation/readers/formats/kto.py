@@ -83,7 +83,11 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         messages = convert_turns(obj["conversations"], mapping)
     else:
         prompt, completion = obj["prompt"], obj["completion"]
-        messages = [*as_messages(prompt, "user", mapping), *as_messages(completion, "assistant", mapping)]
+        head = as_messages(prompt, "user", mapping)
+        tail = as_messages(completion, "assistant", mapping)
+        if head and tail[: len(head)] == head:  # argilla's kto-mix: the completion repeats the prompt's turns
+            head = []
+        messages = [*head, *tail]
     body: dict[str, Any] = {"messages": messages, "metadata": {"label": label_of(obj)}}
     add_tools(body, obj, mapping)
     return [(None, body, None)]

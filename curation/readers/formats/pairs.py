@@ -55,7 +55,7 @@ def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
 _STEERLM = re.compile(r"\n?<extra_id_1>(User|Assistant)\n")
 
 
-def _steerlm_turns(text: str) -> list[dict[str, Any]]:
+def steerlm_turns(text: str) -> list[dict[str, Any]]:
     if "<extra_id_1>" not in text:
         return [{"role": "user", "content": text}]
     parts = _STEERLM.split(text)
@@ -144,6 +144,6 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if system is not None:
         messages.append({"role": "system", "content": system})
     # ChatGLM's and LLaMA-Factory's earlier turns of the chat
-    messages += [*history_messages(obj.get("history")), *_steerlm_turns(user),
+    messages += [*history_messages(obj.get("history")), *steerlm_turns(user),
                  {"role": "assistant", "content": obj[answer_key]}]
     return [(None, {"messages": messages}, None)]

@@ -19,6 +19,7 @@ from curation.readers.formats._common import (
     add_tools,
     as_number,
     convert_turns,
+    history_messages,
     no_preference,
     parse_json_string,
 )
@@ -30,7 +31,7 @@ NAME = "preference"
 KEYS = frozenset({
     "chosen", "rejected", "chosen_messages", "rejected_messages", "chosen_response", "rejected_response", "prompt",
     "conversations", "messages", "context",
-    "instruction", "input", "question", "query", "tools",
+    "instruction", "input", "question", "query", "tools", "history",
 })
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ?")
@@ -104,18 +105,20 @@ def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[A
             return messages
         if isinstance(value, list):
             return convert_turns(value, mapping)
-        return [{"role": "user", "content": value}]
+        return [*history_messages(obj.get("history")), {"role": "user", "content": value}]
     for key in ("conversations", "messages"):
         if isinstance(obj.get(key), list):
             return convert_turns(obj[key], mapping)
     if _context_prompt(obj):
         return convert_turns(obj["context"], mapping)
     if "instruction" in obj:
-        return [{"role": "user", "content": user_text(obj["instruction"], obj.get("input"))}]
+        # LLaMA-Factory's Alpaca DPO rows carry earlier turns in `history`, as its SFT rows do
+        return [*history_messages(obj.get("history")),
+                {"role": "user", "content": user_text(obj["instruction"], obj.get("input"))}]
     # Intel/orca_dpo_pairs (system, question, chosen, rejected), argilla's distilabel pairs (input), query/...
     for key in ("question", "query", "input"):
         if isinstance(obj.get(key), str):
-            return [{"role": "user", "content": obj[key]}]
+            return [*history_messages(obj.get("history")), {"role": "user", "content": obj[key]}]
     return None
 
 
@@ -150,7 +153,7 @@ def strip_prompt(prompt: list[Any], side: list[Any]) -> list[Any]:
 # chosen-rating) and HelpSteer pairs name them.
 _SCORE_PAIRS = tuple(
     (good, bad)
-    for word in ("score", "rating")
+    for word in ("score", "rating", "avg_rating")  # avg: argilla/ultrafeedback-binarized-preferences
     for sep in ("_", "-")
     for good, bad in ((f"{word}{sep}chosen", f"{word}{sep}rejected"), (f"chosen{sep}{word}", f"rejected{sep}{word}"))
 )
@@ -210,6 +213,9 @@ def _with_prompt(prompt: list[Any], chosen: list[Any], rejected: list[Any]) -> t
     if head and given[-len(head):] == head:  # the sides repeat the prompt's last turns
         return prompt, c_tail, r_tail
     if given and head[-len(given):] == given:  # the sides hold the prompt and more before it (a system turn)
+        return shared, c_tail, r_tail
+    if given and any(head[i : i + len(given)] == given for i in range(len(head) - len(given) + 1)):
+        # Capybara-style: the prompt is the first user turn of sides that open with a system turn and go on
         return shared, c_tail, r_tail
     raise ConvertProblem("prompt_mismatch", "chosen and rejected hold their own user turns, which are not the "
                          "'prompt' (give the prompt the sides answer, or sides that hold only the answers)")

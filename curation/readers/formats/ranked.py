@@ -23,6 +23,7 @@ from typing import Any
 
 from curation.readers.formats._common import ConvertProblem, as_number, convert_turns, is_false, parse_json_string
 from curation.readers.formats._common import no_preference as _no_preference
+from curation.readers.formats.pairs import steerlm_turns
 from curation.readers.formats.preference import is_hh_transcript, parse_hh, split_shared_prefix
 from curation.readers.mapping import FieldMapping
 
@@ -205,7 +206,8 @@ def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | No
             raise _no_preference(f"preference_strength is {obj['preference_strength']!r}")
         a, b = obj["response_1"], obj["response_2"]
         chosen, rejected = (a, b) if strength < 0 else (b, a)
-        prompt = _prompt(obj["prompt"])
+        # a multi-turn prompt is in SteerLM's template, as HelpSteer2's attribute rows hold it
+        prompt = steerlm_turns(obj["prompt"]) if isinstance(obj["prompt"], str) else _prompt(obj["prompt"])
     elif layout == "helpsteer3":
         # nvidia/HelpSteer3: the chat so far as `context` turns; -3..-1 prefer response1, 1..3 response2
         strength = as_number(obj["overall_preference"])

@@ -1,0 +1,50 @@
+"""Preference and KTO layouts real sets use, read as their datasets mean them (a prober's findings on
+LLaMA-Factory, argilla, HelpSteer2 and Capybara shapes)."""
+
+from __future__ import annotations
+
+from read_helpers import read, refused
+
+U = {"role": "user", "content": "What is 2+2?"}
+
+
+def test_argilla_kto_mix_completion_that_repeats_the_prompt_is_one_user_turn() -> None:
+    # argilla/kto-mix-15k (axolotl's argilla_chat strategy): prompt text, completion = [user, assistant]
+    record = read({"prompt": "What is 2+2?", "completion": [U, {"role": "assistant", "content": "4"}],
+                   "label": True, "rating": 5})
+    assert record["messages"] == [U, {"role": "assistant", "content": "4"}]
+
+
+def test_helpsteer2_preference_prompt_in_steerlm_template_is_split_into_turns() -> None:
+    record = read({"prompt": "What is 2+2?\n<extra_id_1>Assistant\n4\n<extra_id_1>User\nAnd 3+3?",
+                   "response_1": "6", "response_2": "7", "preference_strength": -3})
+    assert record["prompt"] == [U, {"role": "assistant", "content": "4"}, {"role": "user", "content": "And 3+3?"}]
+    assert record["chosen"] == [{"role": "assistant", "content": "6"}]
+
+
+def test_alpaca_dpo_history_joins_the_prompt() -> None:
+    # LLaMA-Factory applies `history` and `system` to every stage of its Alpaca layout
+    record = read({"instruction": "Translate to French", "input": "cat", "chosen": "chat", "rejected": "chien",
+                   "system": "You are a translator.", "history": [["Translate to French: dog", "chien"]]})
+    assert [m["content"] for m in record["prompt"]] == [
+        "You are a translator.", "Translate to French: dog", "chien", "Translate to French\n\ncat"]
+    assert "history" not in record["metadata"].get("fields", {})
+
+
+def test_capybara_sides_with_a_system_turn_and_the_first_user_turn_as_prompt() -> None:
+    def side(answer: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": "S"}, {"role": "user", "content": "Q1"},
+                {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"},
+                {"role": "assistant", "content": answer}]
+
+    record = read({"prompt": "Q1", "chosen": side("good"), "rejected": side("bad"),
+                   "rating_chosen": 5, "rating_rejected": 2})
+    assert [m["content"] for m in record["prompt"]] == ["S", "Q1", "A1", "Q2"]
+    assert record["chosen"] == [{"role": "assistant", "content": "good"}]
+
+
+def test_equal_average_ratings_are_no_preference() -> None:
+    # argilla/ultrafeedback-binarized-preferences names the scores chosen_avg_rating / rejected_avg_rating
+    code, detail = refused({"instruction": "Say hi", "chosen_response": "hi", "chosen_avg_rating": 4.5,
+                            "rejected_response": "hey", "rejected_avg_rating": 4.5})
+    assert code == "no_preference" and "chosen_avg_rating" in detail
