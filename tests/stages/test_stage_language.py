@@ -269,3 +269,38 @@ def test_ascii_words_are_never_serbian_or_kazakh(conv) -> None:
     serbian = conv("Kako se kaže hvala na engleskom?", "Kaže se thank you. Često se koristi i thanks.")
     LanguageStage().process(serbian)
     assert serbian["metadata"]["language"] in ("sr", "hr", "bs")  # with its own letters it still can be
+
+
+TRANSLATE_TO_ZH = ("将其翻译成中文。\nAt the end of the street, there was an old house with a large garden. The "
+                   "house had been abandoned for many years, and the garden was overgrown with weeds and ivy.")
+IN_ZH = "在街道的尽头，有一座带大花园的老房子。这所房子已经废弃多年了，花园里长满了杂草和常春藤。"
+
+
+def test_a_request_that_quotes_another_language_is_read_with_its_reply(conv) -> None:
+    # LianjiaTech/BELLE eval_set.json: the quoted English passage filled the first 200 characters, so 12 Chinese
+    # translation tasks were dropped under allow: [zh] as "detected en"
+    record = conv(TRANSLATE_TO_ZH, IN_ZH)
+    assert LanguageStage(LanguageConfig(allow=["zh"])).process(record) is None
+    assert record["metadata"]["language"] == "zh"
+
+
+def test_a_bilingual_record_passes_an_allow_list_when_one_side_is_allowed(conv) -> None:
+    # "Translate into French" asked in English: the reply is French, the request English
+    record = conv("Given a sentence in German, provide an equivalent paraphrased translation in French that retains "
+                  "the same meaning.", "Quinte-Curce était le deuxième fils du politique et général romain Lucius "
+                  "Metellus Cretensis.")
+    assert LanguageStage(LanguageConfig(allow=["en"])).process(record) is None
+    assert record["metadata"]["language"] == "en" and record["metadata"]["language_from"] == "user turns"
+    french = conv("Bonjour, comment allez-vous aujourd'hui ?", "Je vais très bien, merci beaucoup.")
+    drop = LanguageStage(LanguageConfig(allow=["en"])).process(french)
+    assert drop is not None and drop.reason == "language_not_allowed"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    # FreedomIntelligence/LLMZoo zh100.jsonl: the model ranks mk, tg, then yue (0.12); the Han script made that 1.0
+    ("桌子上有4个苹果，小红吃了1个，小刚拿走了2个，还剩下几个苹果？", "zh"),
+    ("日本国憲法第九条", "ja"),  # kanji alone, and the model is sure it is Japanese
+    ("佢哋今日去咗邊度食飯呀？我唔知道。", "yue"),  # Cantonese the model knows
+])
+def test_han_text_is_not_given_to_a_weak_minority_guess(text: str, language: str) -> None:
+    assert LanguageStage().detect(text)[0] == language
