@@ -14,9 +14,10 @@ of results). These become ``tool_calls`` with ids ``call_<n>`` numbered through 
 messages answering them in order (a JSON list with one result per open call is split into one message each).
 
 Tool calls written as markup (Hermes ``<tool_call>`` tags, Anthropic ``tool_use`` / ``tool_result`` blocks)
-are lifted the same way; the parsing is in ``readers.formats.tool_markup``. OpenThoughts' reasoning markers
-(``<|begin_of_thought|> ... <|end_of_thought|> <|begin_of_solution|> ... <|end_of_solution|>``) count as a
-``<think>`` block.
+are lifted the same way (a user turn of nothing but ``<tool_response>`` blocks after such calls, as Qwen's chat
+templates render the results, is their tool messages); the parsing is in ``readers.formats.tool_markup``.
+OpenThoughts' reasoning markers (``<|begin_of_thought|> ... <|end_of_thought|> <|begin_of_solution|> ...
+<|end_of_solution|>``) count as a ``<think>`` block.
 
 Every function here is a ``maybe_*``: safe to re-run, and it returns its input untouched when nothing applies.
 """
@@ -197,6 +198,13 @@ def _answer_tools(message: dict[str, Any], pending: list[str]) -> list[dict[str,
     return [fixed]
 
 
+def _results_as_user_turn(message: Any) -> bool:
+    """A user turn of ``<tool_response>`` blocks only, as Qwen's chat templates render the tool results."""
+    return isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str) \
+        and tool_markup.RESPONSE_OPEN in message["content"] \
+        and tool_markup.only_responses(message["content"]) is not None
+
+
 def _nothing_to_lift(messages: list[Any]) -> bool:
     """True when no message has a reasoning key, content parts or a leading ``<think>`` in the assistant's text:
     then :func:`maybe_lift_message` keeps every one as it is and adds no call (so no tool result is rewired).
@@ -224,6 +232,10 @@ def maybe_lift_messages(messages: Any) -> Any:
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "tool" and "tool_call_id" not in message and pending:
             out.extend(_answer_tools(message, pending))
+            changed = True
+            continue
+        if pending and _results_as_user_turn(message):
+            out.extend(_answer_tools({"role": "tool", "content": message["content"]}, pending))
             changed = True
             continue
         if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), list) \

@@ -1,0 +1,71 @@
+"""Tool results as real tool-calling sets write them, answering the calls they follow: Qwen's chat templates
+(the results as a user turn of ``<tool_response>`` blocks), ms-swift's agent roles (``tool_call`` /
+``tool_response``) and Hermes responses that name the function they answer."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from read_helpers import read
+
+from curation.readers.convert import convert_payload
+
+TEMPERATURE = {"type": "function", "function": {
+    "name": "get_current_temperature",
+    "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}}
+QWEN_SYSTEM = "# Tools\n<tools>\n" + orjson.dumps(TEMPERATURE).decode() + "\n</tools>"
+QWEN_CALL = ('<tool_call>\n{"name": "get_current_temperature", "arguments": {"location": "San Francisco, CA, USA"}}'
+             "\n</tool_call>")
+
+
+# --- Qwen2.5 / Qwen3: tool results in a user turn ----------------------------------------------------------
+
+def test_qwen_user_turn_of_tool_responses_answers_the_call() -> None:
+    record = read({"messages": [
+        {"role": "system", "content": QWEN_SYSTEM},
+        {"role": "user", "content": "What's the temperature in San Francisco now?"},
+        {"role": "assistant", "content": QWEN_CALL},
+        {"role": "user", "content": '<tool_response>\n{"temperature": 26.1}\n</tool_response>'},
+        {"role": "assistant", "content": "It is 26.1 °C."},
+    ]})
+    assert record["messages"][3] == {"role": "tool", "content": '{"temperature": 26.1}', "tool_call_id": "call_0"}
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+
+
+def test_qwen_parallel_results_in_one_user_turn_are_one_tool_message_each() -> None:
+    call = QWEN_CALL.replace("San Francisco, CA, USA", "Paris")
+    record = read({"messages": [
+        {"role": "user", "content": "Temperature in San Francisco and Paris?"},
+        {"role": "assistant", "content": QWEN_CALL + "\n" + call},
+        {"role": "user", "content": "<tool_response>\n21\n</tool_response>\n<tool_response>\n18\n</tool_response>"},
+        {"role": "assistant", "content": "21 and 18."},
+    ]})
+    assert record["messages"][2:4] == [{"role": "tool", "content": "21", "tool_call_id": "call_0"},
+                                       {"role": "tool", "content": "18", "tool_call_id": "call_1"}]
+
+
+def test_qwen_chatml_text_with_tool_responses_in_a_user_turn() -> None:
+    text = ("<|im_start|>system\n" + QWEN_SYSTEM + "<|im_end|>\n<|im_start|>user\nTemperature in SF?<|im_end|>\n"
+            "<|im_start|>assistant\n" + QWEN_CALL + "<|im_end|>\n<|im_start|>user\n<tool_response>\n26.1\n"
+            "</tool_response><|im_end|>\n<|im_start|>assistant\nIt is 26.1 °C.<|im_end|>\n")
+    record = read({"text": text})
+    assert record["messages"][3] == {"role": "tool", "content": "26.1", "tool_call_id": "call_0"}
+    assert record["tools"] == [TEMPERATURE]
+
+
+@pytest.mark.parametrize("content", [
+    "Here is what the tool said: <tool_response>26.1</tool_response>",  # the user's own words around it
+    "<tool_response>26.1</tool_response> Thanks, and tomorrow?",
+])
+def test_a_user_turn_with_words_beside_a_tool_response_stays_the_users(content: str) -> None:
+    obj = {"messages": [{"role": "user", "content": "Temperature in SF?"}, {"role": "assistant", "content": QWEN_CALL},
+                        {"role": "user", "content": content}, {"role": "assistant", "content": "26.1."}]}
+    [item] = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
+    assert item.record["messages"][2] == {"role": "user", "content": content}
+
+
+def test_tool_responses_in_a_user_turn_after_no_call_stay_the_users() -> None:
+    obj = {"messages": [{"role": "user", "content": "<tool_response>26.1</tool_response>"},
+                        {"role": "assistant", "content": "Noted."}]}
+    [item] = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
+    assert item.record["messages"][0]["role"] == "user"
