@@ -15,7 +15,8 @@ messages answering them in order (a JSON list with one result per open call is s
 
 Tool calls written as markup (Hermes ``<tool_call>`` tags, Anthropic ``tool_use`` / ``tool_result`` blocks)
 are lifted the same way (a user turn of nothing but ``<tool_response>`` blocks after such calls, as Qwen's chat
-templates render the results, is their tool messages); the parsing is in ``readers.formats.tool_markup``.
+templates render the results, is their tool messages; ``<tool_response>`` blocks that each name the function
+they answer pair with the calls by name); the parsing is in ``readers.formats.tool_markup``.
 OpenThoughts' reasoning markers (``<|begin_of_thought|> ... <|end_of_thought|> <|begin_of_solution|> ...
 <|end_of_solution|>``) count as a ``<think>`` block.
 
@@ -167,15 +168,44 @@ def _tool_text(message: dict[str, Any]) -> str | None:
     return None
 
 
-def _answer_tools(message: dict[str, Any], pending: list[str]) -> list[dict[str, Any]]:
-    """A tool message without an id, answering the pending calls: one message per result."""
+def _paired_by_name(blocks: list[str], pending: list[str], names: dict[str, str]) -> list[str] | None:
+    """The pending call each response block answers, when every block names its function (Hermes writes
+    ``{"name", "content"}``) and those names are the pending calls' names one for one; None otherwise (the
+    blocks then answer in order). Calls of one name answer in order among themselves."""
+    if len(blocks) != len(pending):
+        return None
+    said = []
+    for block in blocks:
+        data = tool_markup.parse_loose(block)
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return None
+        said.append(data["name"])
+    if sorted(said) != sorted(names.get(call_id, "") for call_id in pending):
+        return None
+    left = list(pending)
+    order = []
+    for name in said:
+        call_id = next(c for c in left if names.get(c) == name)
+        left.remove(call_id)
+        order.append(call_id)
+    return order
+
+
+def _answer_tools(message: dict[str, Any], pending: list[str], names: dict[str, str] | None = None,
+                  ) -> list[dict[str, Any]]:
+    """A tool message without an id, answering the pending calls: one message per result. ``names`` holds
+    the function name of each pending call id."""
     text = _tool_text(message)
     blocks = tool_markup.hermes_responses(text) if text is not None and tool_markup.RESPONSE_OPEN in text else None
     if blocks is not None:
+        by_name = _paired_by_name(blocks, pending, names or {})
         out = []
         for block in blocks:
             answer = {"role": "tool", "content": block}
-            if pending:
+            if by_name is not None:
+                answer["tool_call_id"] = by_name.pop(0)
+                pending.remove(answer["tool_call_id"])
+            elif pending:
                 answer["tool_call_id"] = pending.pop(0)
             out.append(answer)
         return out
@@ -227,15 +257,16 @@ def maybe_lift_messages(messages: Any) -> Any:
         return messages
     out: list[Any] = []
     pending: list[str] = []
+    names: dict[str, str] = {}  # the function name of each pending call
     n_calls = 0
     changed = False
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "tool" and "tool_call_id" not in message and pending:
-            out.extend(_answer_tools(message, pending))
+            out.extend(_answer_tools(message, pending, names))
             changed = True
             continue
         if pending and _results_as_user_turn(message):
-            out.extend(_answer_tools({"role": "tool", "content": message["content"]}, pending))
+            out.extend(_answer_tools({"role": "tool", "content": message["content"]}, pending, names))
             changed = True
             continue
         if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), list) \
@@ -250,6 +281,8 @@ def maybe_lift_messages(messages: Any) -> Any:
         if added:
             n_calls += len(added)
             pending = list(added)
+            names = {c["id"]: c["function"]["name"] for c in lifted["tool_calls"]
+                     if isinstance(c, dict) and c.get("id") in added and isinstance(c.get("function"), dict)}
         elif isinstance(lifted, dict) and lifted.get("role") != "tool":
             pending = []
         changed = changed or lifted is not message

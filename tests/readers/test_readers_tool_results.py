@@ -69,3 +69,44 @@ def test_tool_responses_in_a_user_turn_after_no_call_stay_the_users() -> None:
                         {"role": "assistant", "content": "Noted."}]}
     [item] = convert_payload(orjson.dumps(obj), None, None, "x.jsonl", 1, 0)
     assert item.record["messages"][0]["role"] == "user"
+
+
+# --- Hermes responses that name their function -------------------------------------------------------------
+
+HERMES_TOOLS = ("<tools>\n[{'type': 'function', 'function': {'name': 'get_weather', 'parameters': {'type': 'object', "
+                "'properties': {'city': {'type': 'string'}}}}}, {'type': 'function', 'function': {'name': 'get_time', "
+                "'parameters': {'type': 'object', 'properties': {'tz': {'type': 'string'}}}}}]\n</tools>")
+HERMES_CALLS = ("<tool_call>\n{'arguments': {'city': 'Paris'}, 'name': 'get_weather'}\n</tool_call>\n"
+                "<tool_call>\n{'arguments': {'tz': 'Asia/Tokyo'}, 'name': 'get_time'}\n</tool_call>\n")
+
+
+def _hermes(responses: str) -> dict[str, object]:
+    return {"conversations": [
+        {"from": "system", "value": HERMES_TOOLS},
+        {"from": "human", "value": "Weather in Paris and time in Tokyo?"},
+        {"from": "gpt", "value": HERMES_CALLS},
+        {"from": "tool", "value": responses},
+        {"from": "gpt", "value": "18C in Paris, 10:00 in Tokyo."},
+    ]}
+
+
+def test_hermes_responses_that_name_their_function_answer_that_call() -> None:
+    record = read(_hermes('<tool_response>\n{"name": "get_time", "content": {"time": "10:00"}}\n</tool_response>\n'
+                          '<tool_response>\n{"name": "get_weather", "content": {"temp": 18}}\n</tool_response>\n'))
+    calls = {c["function"]["name"]: c["id"] for c in record["messages"][2]["tool_calls"]}
+    time_result, weather_result = record["messages"][3:5]
+    assert "10:00" in time_result["content"] and time_result["tool_call_id"] == calls["get_time"]
+    assert "18" in weather_result["content"] and weather_result["tool_call_id"] == calls["get_weather"]
+
+
+@pytest.mark.parametrize("responses", [
+    # one names a function nobody called: the names do not pair, so the order does
+    '<tool_response>{"name": "get_date", "content": 1}</tool_response><tool_response>{"name": "get_weather", '
+    '"content": 2}</tool_response>',
+    # one names none
+    '<tool_response>{"content": 1}</tool_response><tool_response>{"name": "get_weather", "content": 2}'
+    "</tool_response>",
+])
+def test_hermes_responses_whose_names_do_not_pair_answer_in_order(responses: str) -> None:
+    record = read(_hermes(responses))
+    assert [m["tool_call_id"] for m in record["messages"][3:5]] == ["call_0", "call_1"]
