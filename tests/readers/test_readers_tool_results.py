@@ -110,3 +110,50 @@ def test_hermes_responses_that_name_their_function_answer_that_call() -> None:
 def test_hermes_responses_whose_names_do_not_pair_answer_in_order(responses: str) -> None:
     record = read(_hermes(responses))
     assert [m["tool_call_id"] for m in record["messages"][3:5]] == ["call_0", "call_1"]
+
+
+# --- ms-swift's agent roles: tool_call / tool_response -----------------------------------------------------
+
+AQI = {"type": "function", "function": {"name": "realtime_aqi", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+
+
+def _swift_call(city: str) -> dict[str, str]:
+    call = {"name": "realtime_aqi", "arguments": {"city": city}}
+    return {"role": "tool_call", "content": orjson.dumps(call).decode()}
+
+
+def test_ms_swift_parallel_tool_calls_and_responses() -> None:
+    """modelscope/ms-swift docs/source_en/Customization/Custom-dataset.md (agent format)."""
+    record = read({"tools": orjson.dumps([AQI]).decode(), "messages": [
+        {"role": "user", "content": "Weather in Beijing and Shanghai?"},
+        _swift_call("Beijing"), _swift_call("Shanghai"),
+        {"role": "tool_response", "content": '{"city": "Beijing", "aqi": "10"}'},
+        {"role": "tool_response", "content": '{"city": "Shanghai", "aqi": "72"}'},
+        {"role": "assistant", "content": "Beijing AQI 10, Shanghai 72."},
+    ]})
+    assert record["tools"] == [AQI]
+    assert record["messages"] == [
+        {"role": "user", "content": "Weather in Beijing and Shanghai?"},
+        {"role": "assistant", "tool_calls": [
+            {"id": "call_0", "type": "function",
+             "function": {"name": "realtime_aqi", "arguments": '{"city":"Beijing"}'}},
+            {"id": "call_1", "type": "function",
+             "function": {"name": "realtime_aqi", "arguments": '{"city":"Shanghai"}'}}]},
+        {"role": "tool", "content": '{"city": "Beijing", "aqi": "10"}', "tool_call_id": "call_0"},
+        {"role": "tool", "content": '{"city": "Shanghai", "aqi": "72"}', "tool_call_id": "call_1"},
+        {"role": "assistant", "content": "Beijing AQI 10, Shanghai 72."},
+    ]
+
+
+def test_ms_swift_calls_in_two_rounds_are_two_assistant_turns() -> None:
+    record = read({"tools": [AQI], "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "AQI of Beijing, then of Shanghai?"},
+        _swift_call("Beijing"), {"role": "tool_response", "content": "10"},
+        _swift_call("Shanghai"), {"role": "tool_response", "content": "72"},
+        {"role": "assistant", "content": "10, then 72."},
+    ]})
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "tool", "assistant", "tool",
+                                                       "assistant"]
+    assert [m.get("tool_call_id") for m in record["messages"] if m["role"] == "tool"] == ["call_0", "call_1"]
