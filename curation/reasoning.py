@@ -12,6 +12,7 @@ LLaMA-Factory also writes tool calls as parts ``{"type": "tool_call", "value": "
 and answers them with tool messages without ids (one tool message may answer several calls with a JSON list
 of results). These become ``tool_calls`` with ids ``call_<n>`` numbered through the conversation, and tool
 messages answering them in order (a JSON list with one result per open call is split into one message each).
+OpenAI-style calls and results written with no ids at all are numbered and paired the same way.
 
 Tool calls written as markup (Hermes ``<tool_call>`` tags, Anthropic ``tool_use`` / ``tool_result`` blocks)
 are lifted the same way (a user turn of nothing but ``<tool_response>`` blocks after such calls, as Qwen's chat
@@ -290,12 +291,59 @@ def maybe_lift_messages(messages: Any) -> Any:
     return out if changed else messages
 
 
+def _id_less(messages: list[Any]) -> bool:
+    """Whether the conversation has tool calls and neither its calls nor its tool results carry an id."""
+    calls = False
+    for message in messages:
+        if type(message) is not dict:
+            continue
+        if message.get("role") == "tool" and message.get("tool_call_id") is not None:
+            return False
+        tool_calls = message.get("tool_calls")
+        if tool_calls:
+            if type(tool_calls) is not list or any(type(c) is not dict or c.get("id") is not None for c in tool_calls):
+                return False
+            calls = True
+    return calls
+
+
+def maybe_number_calls(messages: Any) -> Any:
+    """A conversation whose tool calls and results have no ids at all (OpenAI's own layout allows leaving them
+    out when writing by hand, but every provider's upload needs them) with ids ``call_<n>`` and each tool
+    message answering the calls of the assistant turn before it in order; unchanged when there is nothing to
+    number or a result has no call left to answer (then validation says what is wrong)."""
+    if type(messages) is not list or not _id_less(messages):
+        return messages
+    out: list[Any] = []
+    n_calls = 0
+    open_ids: list[str] = []
+    for message in messages:
+        if type(message) is dict and message.get("role") == "tool":
+            if not open_ids:
+                return messages
+            out.append({**message, "tool_call_id": open_ids.pop(0)})
+            continue
+        open_ids = []
+        calls = message.get("tool_calls") if type(message) is dict and message.get("role") == "assistant" else None
+        if calls:
+            numbered = [{"id": f"call_{n_calls + k}", **{key: v for key, v in call.items() if key != "id"}}
+                        for k, call in enumerate(calls)]
+            n_calls += len(numbered)
+            open_ids = [call["id"] for call in numbered]
+            message = {**message, "tool_calls": numbered}
+        out.append(message)
+    return out
+
+
 def maybe_lift_record(body: dict[str, Any]) -> dict[str, Any]:
     """Every message list of a record body (conversation or preference pair), in place."""
     for key in _MESSAGE_LISTS:
         value = body.get(key)
         if isinstance(value, list):
             lifted = maybe_lift_messages(value)
+            if key == "messages":
+                # A pair's results may answer calls in its prompt: numbering each list alone could split them.
+                lifted = maybe_number_calls(lifted)
             if lifted is not value:
                 body[key] = lifted
     return body

@@ -157,3 +157,42 @@ def test_ms_swift_calls_in_two_rounds_are_two_assistant_turns() -> None:
     assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "tool", "assistant", "tool",
                                                        "assistant"]
     assert [m.get("tool_call_id") for m in record["messages"] if m["role"] == "tool"] == ["call_0", "call_1"]
+
+
+# --- OpenAI tool calls written without ids -----------------------------------------------------------------
+
+def _weather_call(city: str) -> dict[str, object]:
+    arguments = orjson.dumps({"city": city}).decode()
+    return {"type": "function", "function": {"name": "get_weather", "arguments": arguments}}
+
+
+def test_openai_calls_and_results_without_ids_are_paired_in_order() -> None:
+    record = read({"messages": [
+        {"role": "user", "content": "How is the weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [_weather_call("Beijing")]},
+        {"role": "tool", "content": "Sunny"},
+        {"role": "assistant", "content": "It is sunny in Beijing. And in Paris and Rome?"},
+        {"role": "user", "content": "Check Paris and Rome."},
+        {"role": "assistant", "content": None, "tool_calls": [_weather_call("Paris"), _weather_call("Rome")]},
+        {"role": "tool", "content": "Rain"},
+        {"role": "tool", "content": "Fog"},
+        {"role": "assistant", "content": "Rain in Paris, fog in Rome."},
+    ]})
+    messages = record["messages"]
+    assert [c["id"] for m in messages for c in m.get("tool_calls") or []] == ["call_0", "call_1", "call_2"]
+    assert [(m["content"], m["tool_call_id"]) for m in messages if m["role"] == "tool"] == [
+        ("Sunny", "call_0"), ("Rain", "call_1"), ("Fog", "call_2")]
+
+
+@pytest.mark.parametrize("messages", [
+    # one result too many for the calls before it
+    [{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": [_weather_call("Paris")]},
+     {"role": "tool", "content": "Rain"}, {"role": "tool", "content": "Fog"}, {"role": "assistant", "content": "a"}],
+    # one call has an id: the record says how it pairs, and the rest is for validation to report
+    [{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": [
+        {**_weather_call("Paris"), "id": "c1"}, _weather_call("Rome")]},
+     {"role": "tool", "content": "Rain"}, {"role": "tool", "content": "Fog"}, {"role": "assistant", "content": "a"}],
+], ids=["extra_result", "some_ids"])
+def test_calls_that_cannot_be_paired_are_left_as_they_are(messages: list[dict[str, object]]) -> None:
+    [item] = convert_payload(orjson.dumps({"messages": messages}), None, None, "x.jsonl", 1, 0)
+    assert [m.get("tool_call_id") for m in item.record["messages"] if m["role"] == "tool"] == [None, None]
