@@ -12,11 +12,14 @@ LLaMA-Factory also writes tool calls as parts ``{"type": "tool_call", "value": "
 and answers them with tool messages without ids (one tool message may answer several calls with a JSON list
 of results). These become ``tool_calls`` with ids ``call_<n>`` numbered through the conversation, and tool
 messages answering them in order (a JSON list with one result per open call is split into one message each).
+OpenAI-style calls and results written with no ids at all are numbered and paired the same way.
 
 Tool calls written as markup (Hermes ``<tool_call>`` tags, Anthropic ``tool_use`` / ``tool_result`` blocks)
-are lifted the same way; the parsing is in ``readers.formats.tool_markup``. OpenThoughts' reasoning markers
-(``<|begin_of_thought|> ... <|end_of_thought|> <|begin_of_solution|> ... <|end_of_solution|>``) count as a
-``<think>`` block.
+are lifted the same way (a user turn of nothing but ``<tool_response>`` blocks after such calls, as Qwen's chat
+templates render the results, is their tool messages; ``<tool_response>`` blocks that each name the function
+they answer pair with the calls by name); the parsing is in ``readers.formats.tool_markup``.
+OpenThoughts' reasoning markers (``<|begin_of_thought|> ... <|end_of_thought|> <|begin_of_solution|> ...
+<|end_of_solution|>``) count as a ``<think>`` block.
 
 Every function here is a ``maybe_*``: safe to re-run, and it returns its input untouched when nothing applies.
 """
@@ -166,15 +169,44 @@ def _tool_text(message: dict[str, Any]) -> str | None:
     return None
 
 
-def _answer_tools(message: dict[str, Any], pending: list[str]) -> list[dict[str, Any]]:
-    """A tool message without an id, answering the pending calls: one message per result."""
+def _paired_by_name(blocks: list[str], pending: list[str], names: dict[str, str]) -> list[str] | None:
+    """The pending call each response block answers, when every block names its function (Hermes writes
+    ``{"name", "content"}``) and those names are the pending calls' names one for one; None otherwise (the
+    blocks then answer in order). Calls of one name answer in order among themselves."""
+    if len(blocks) != len(pending):
+        return None
+    said = []
+    for block in blocks:
+        data = tool_markup.parse_loose(block)
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return None
+        said.append(data["name"])
+    if sorted(said) != sorted(names.get(call_id, "") for call_id in pending):
+        return None
+    left = list(pending)
+    order = []
+    for name in said:
+        call_id = next(c for c in left if names.get(c) == name)
+        left.remove(call_id)
+        order.append(call_id)
+    return order
+
+
+def _answer_tools(message: dict[str, Any], pending: list[str], names: dict[str, str] | None = None,
+                  ) -> list[dict[str, Any]]:
+    """A tool message without an id, answering the pending calls: one message per result. ``names`` holds
+    the function name of each pending call id."""
     text = _tool_text(message)
     blocks = tool_markup.hermes_responses(text) if text is not None and tool_markup.RESPONSE_OPEN in text else None
     if blocks is not None:
+        by_name = _paired_by_name(blocks, pending, names or {})
         out = []
         for block in blocks:
             answer = {"role": "tool", "content": block}
-            if pending:
+            if by_name is not None:
+                answer["tool_call_id"] = by_name.pop(0)
+                pending.remove(answer["tool_call_id"])
+            elif pending:
                 answer["tool_call_id"] = pending.pop(0)
             out.append(answer)
         return out
@@ -195,6 +227,13 @@ def _answer_tools(message: dict[str, Any], pending: list[str]) -> list[dict[str,
         fixed["content"] = text
     fixed["tool_call_id"] = pending.pop(0)
     return [fixed]
+
+
+def _results_as_user_turn(message: Any) -> bool:
+    """A user turn of ``<tool_response>`` blocks only, as Qwen's chat templates render the tool results."""
+    return isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str) \
+        and tool_markup.RESPONSE_OPEN in message["content"] \
+        and tool_markup.only_responses(message["content"]) is not None
 
 
 def _nothing_to_lift(messages: list[Any]) -> bool:
@@ -219,11 +258,16 @@ def maybe_lift_messages(messages: Any) -> Any:
         return messages
     out: list[Any] = []
     pending: list[str] = []
+    names: dict[str, str] = {}  # the function name of each pending call
     n_calls = 0
     changed = False
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "tool" and "tool_call_id" not in message and pending:
-            out.extend(_answer_tools(message, pending))
+            out.extend(_answer_tools(message, pending, names))
+            changed = True
+            continue
+        if pending and _results_as_user_turn(message):
+            out.extend(_answer_tools({"role": "tool", "content": message["content"]}, pending, names))
             changed = True
             continue
         if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), list) \
@@ -238,11 +282,57 @@ def maybe_lift_messages(messages: Any) -> Any:
         if added:
             n_calls += len(added)
             pending = list(added)
+            names = {c["id"]: c["function"]["name"] for c in lifted["tool_calls"]
+                     if isinstance(c, dict) and c.get("id") in added and isinstance(c.get("function"), dict)}
         elif isinstance(lifted, dict) and lifted.get("role") != "tool":
             pending = []
         changed = changed or lifted is not message
         out.append(lifted)
     return out if changed else messages
+
+
+def _id_less(messages: list[Any]) -> bool:
+    """Whether the conversation has tool calls and neither its calls nor its tool results carry an id."""
+    calls = False
+    for message in messages:
+        if type(message) is not dict:
+            continue
+        if message.get("role") == "tool" and message.get("tool_call_id") is not None:
+            return False
+        tool_calls = message.get("tool_calls")
+        if tool_calls:
+            if type(tool_calls) is not list or any(type(c) is not dict or c.get("id") is not None for c in tool_calls):
+                return False
+            calls = True
+    return calls
+
+
+def maybe_number_calls(messages: Any) -> Any:
+    """A conversation whose tool calls and results have no ids at all (OpenAI's own layout allows leaving them
+    out when writing by hand, but every provider's upload needs them) with ids ``call_<n>`` and each tool
+    message answering the calls of the assistant turn before it in order; unchanged when there is nothing to
+    number or a result has no call left to answer (then validation says what is wrong)."""
+    if type(messages) is not list or not _id_less(messages):
+        return messages
+    out: list[Any] = []
+    n_calls = 0
+    open_ids: list[str] = []
+    for message in messages:
+        if type(message) is dict and message.get("role") == "tool":
+            if not open_ids:
+                return messages
+            out.append({**message, "tool_call_id": open_ids.pop(0)})
+            continue
+        open_ids = []
+        calls = message.get("tool_calls") if type(message) is dict and message.get("role") == "assistant" else None
+        if calls:
+            numbered = [{"id": f"call_{n_calls + k}", **{key: v for key, v in call.items() if key != "id"}}
+                        for k, call in enumerate(calls)]
+            n_calls += len(numbered)
+            open_ids = [call["id"] for call in numbered]
+            message = {**message, "tool_calls": numbered}
+        out.append(message)
+    return out
 
 
 def maybe_lift_record(body: dict[str, Any]) -> dict[str, Any]:
@@ -251,6 +341,9 @@ def maybe_lift_record(body: dict[str, Any]) -> dict[str, Any]:
         value = body.get(key)
         if isinstance(value, list):
             lifted = maybe_lift_messages(value)
+            if key == "messages":
+                # A pair's results may answer calls in its prompt: numbering each list alone could split them.
+                lifted = maybe_number_calls(lifted)
             if lifted is not value:
                 body[key] = lifted
     return body

@@ -80,7 +80,7 @@ def convert_message(
     role = message.get("role")
     # Fast path for the common plain turn ({role, content: str[, weight]}): same result, a third of the work.
     content = message.get("content")
-    if type(content) is str and content and role in rules.roles and role != "tool":
+    if type(content) is str and content and role in rules.roles and role != "tool" and role != "function":
         n = len(message)
         if n == 2:
             return {"role": role, "content": content}
@@ -92,8 +92,12 @@ def convert_message(
     if role == "developer" and "developer" not in rules.roles:
         role = "system"
         flags.add("developer_as_system")
+    if role == "function" and ("function" not in rules.roles or not message.get("name")):
+        # the legacy role: a provider without it cannot take it, and OpenAI refuses one that names no function
+        flags.add("function_call_legacy")
+        return None
     if role not in rules.roles:
-        flags.add("tools_unsupported" if role in ("tool", "function") else "unrecognized_role")
+        flags.add("tools_unsupported" if role == "tool" else "unrecognized_role")
         return None
     out: dict[str, Any] = {"role": role}
     content = message.get("content")

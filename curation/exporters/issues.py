@@ -207,8 +207,10 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
     ),
     "function_call_legacy": (
         "error",
-        "{n} record{s} use the legacy function_call/functions format, which this provider cannot take",
-        "convert to tool_calls/tools (the readers do this for ShareGPT function_call turns)",
+        "{n} record{s} use the legacy function_call/functions format (or a function message without the name of "
+        "its function), which this provider cannot take",
+        "convert to tool_calls/tools (the readers do this for ShareGPT function_call turns); a function message "
+        "needs the `name` of the function whose result it holds",
     ),
     # provider limits
     "reserved_token": (

@@ -158,7 +158,8 @@ class VertexGeminiExporter(JsonlExporter):
                 turn = "user"
                 name = message.get("name") or call_names.get(str(message.get("tool_call_id")), "")
                 if not name:
-                    flags.add("tool_missing_call_id")
+                    # a function message answers no call id: only its own name could say which function it was
+                    flags.add("function_call_legacy" if role == "function" else "tool_missing_call_id")
                     return None
                 response = _json_object(content) if isinstance(content, str) else None
                 parts.append({"functionResponse": {"name": name, "response": response or {"content": text}}})

@@ -127,3 +127,35 @@ def test_mistral_tool_call_ids(run: Path) -> None:
             if m["role"] == "tool":
                 assert m["tool_call_id"] in issued  # rewritten consistently with its call
     assert ids > 15  # drone_training is refused: its functions have no description (mistral-finetune rule)
+
+
+def _toolllama(n: int) -> dict[str, Any]:
+    """A ToolBench/ToolLLaMA record (OpenBMB/ToolBench data/toolllama/processed_answer/
+    G1_demo_DFS_woFilter_w2.json @ b2384c2a): the call is the assistant's text, the result a function message
+    with no name."""
+    return {"id": f"tb{n}", "messages": [
+        {"role": "system", "content": "You are AutoGPT, you can use many tools (functions) to do the following task."},
+        {"role": "user", "content": f"Find the latest news about topic {n}."},
+        {"role": "assistant", "content": f"Thought: search news.\nAction: search_news\nAction Input: {{\"q\": {n}}}"},
+        {"role": "function", "content": f"{{\"error\": \"\", \"response\": \"news {n}\"}}"},
+        {"role": "assistant", "content": f"The latest news about topic {n} is news {n}."},
+    ]}
+
+
+@pytest.mark.parametrize("target", ["openai", "azure-openai", "mistral", "together", "vertex-gemini"])
+def test_a_function_message_without_its_name_is_refused_as_the_legacy_function_role(
+        tmp_path: Path, target: str) -> None:
+    # openai and azure wrote function messages without `name` (OpenAI refuses the upload); mistral and together
+    # said tools_unsupported, vertex-gemini tool_missing_call_id
+    run = write_run(tmp_path / "run", [_toolllama(n) for n in range(12)])
+    issues = {i.code: i for i in check_run(run, [target])[0] if i.severity == "error"}
+    assert set(issues) - {"nothing_to_export", "too_few_examples"} == {"function_call_legacy"}, issues
+    assert issues["function_call_legacy"].count == 12
+
+
+def test_a_function_message_with_its_name_still_reaches_openai(tmp_path: Path) -> None:
+    records = [_toolllama(n) for n in range(12)]
+    for record in records:
+        record["messages"][3]["name"] = "search_news"
+    run = write_run(tmp_path / "run", records)
+    assert not [i for i in check_run(run, ["openai"])[0] if i.severity == "error"]

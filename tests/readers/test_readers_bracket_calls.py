@@ -76,3 +76,15 @@ def test_a_turn_that_is_not_an_object_does_not_stop_the_lift() -> None:
     messages = ["stray text", {"role": "assistant", "content": '[getWeather(city="Paris")]'}]
     assert lift(messages, [{"name": "getWeather", "description": "w"}]) is True
     assert messages[0] == "stray text" and messages[1]["tool_calls"][0]["function"]["name"] == "getWeather"
+
+
+def test_toolace_list_and_any_types_read_as_the_xlam_ones_do() -> None:
+    system = SYSTEM.replace('"days":{"type":"int"}', '"days":{"type":"list"},"extra":{"type":"any"},'
+                            '"hours":{"type":"array"}')
+    assert system != SYSTEM
+    record = read({"system": system, "conversations": [{"from": "user", "value": "Weather?"},
+                                                       {"from": "assistant", "value": "Sunny."}]})
+    properties = record["tools"][1]["function"]["parameters"]["properties"]
+    assert properties["days"] == {"type": "array", "items": {"type": "string"}}
+    assert properties["hours"] == {"type": "array", "items": {"type": "string"}}
+    assert properties["extra"] == {"type": "string"}

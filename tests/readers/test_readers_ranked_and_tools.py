@@ -179,6 +179,30 @@ def test_xlam() -> None:
         "platform": {"type": "string", "description": "Platform."}}}
 
 
+def test_xlam_parameter_types_become_json_schema_openai_takes() -> None:
+    # "List[int]" was an array without items (OpenAI: "array schema missing items"), "Any", "Union[...]" and
+    # "Tuple[...]" lost their type
+    tools = [{"name": "f", "description": "F.", "parameters": {
+        "ids": {"description": "Ids.", "type": "List[int]"},
+        "pair": {"description": "A pair.", "type": "Tuple[float, float]"},
+        "tags": {"description": "Tags.", "type": "List"},
+        "value": {"description": "Anything.", "type": "Any"},
+        "key": {"description": "A key.", "type": "Union[str, int]"},
+        "limit": {"description": "How many.", "type": "Optional[int]"}}}]
+    record = read({"query": "Look them up.", "tools": orjson.dumps(tools).decode(),
+                   "answers": orjson.dumps([{"name": "f", "arguments": {"ids": [1], "pair": [1.0, 2.0], "tags": [],
+                                                                        "value": 1, "key": "k"}}]).decode()})
+    params = record["tools"][0]["function"]["parameters"]
+    assert params["properties"] == {
+        "ids": {"type": "array", "items": {"type": "integer"}, "description": "Ids."},
+        "pair": {"type": "array", "items": {"type": "number"}, "description": "A pair."},
+        "tags": {"type": "array", "items": {"type": "string"}, "description": "Tags."},
+        "value": {"type": "string", "description": "Anything."},
+        "key": {"anyOf": [{"type": "string"}, {"type": "integer"}], "description": "A key."},
+        "limit": {"type": "integer", "description": "How many."}}
+    assert params["required"] == ["ids", "pair", "tags", "value", "key"]
+
+
 def test_daily_dialog_string_turns() -> None:
     record = read({"dialog": ["Say, Jim, how about going for a few beers?", "You know that is tempting."],
                    "act": [3, 4], "emotion": [0, 0]})

@@ -196,3 +196,17 @@ def test_tool_parameters_written_with_python_type_names_become_json_schema() -> 
     again = copy.deepcopy(record)
     NormaliseStage().process(again)
     assert again["tools"] == record["tools"]  # idempotent
+
+
+def test_tool_arrays_without_items_get_items() -> None:
+    # OpenAI refuses an array schema without items ("array schema missing items"); "list" and bare "List" too
+    record = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {
+            "a": {"type": "array"}, "b": {"type": "list"}, "c": {"type": "List"}, "d": {"type": "Any"},
+            "e": {"type": "array", "items": {"type": "array"}}, "u": {"type": "Union[int, str]"}}}}}]}
+    NormaliseStage().process(record)
+    properties = record["tools"][0]["function"]["parameters"]["properties"]
+    strings = {"type": "array", "items": {"type": "string"}}
+    assert properties == {"a": strings, "b": strings, "c": strings, "d": {"type": "string"},
+                          "e": {"type": "array", "items": strings},
+                          "u": {"anyOf": [{"type": "integer"}, {"type": "string"}]}}

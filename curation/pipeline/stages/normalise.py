@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curation.pipeline.base import Drop, RecordStage
 from curation.records import is_preference, record_messages
+from curation.type_names import type_schema, with_items
 
 # Aliases that readers of ShareGPT-like and vendor formats leave behind (matched case-insensitively).
 DEFAULT_ROLE_ALIASES: dict[str, str] = {
@@ -186,36 +187,7 @@ def _already_clean(messages: list[Any]) -> bool:
     return unicodedata.is_normalized("NFC", joined)
 
 
-# Tool parameter types written as Python type names (LLaMA-Factory's and xLAM-derived sets: "dict", "str",
-# "int, optional", "List[int]"), which no provider takes: the JSON Schema type each means.
 _JSON_TYPES = frozenset({"object", "string", "integer", "number", "boolean", "array", "null"})
-_PY_TYPES = {"dict": "object", "str": "string", "int": "integer", "float": "number", "bool": "boolean",
-             "list": "array", "tuple": "array", "set": "array", "object": "object", "string": "string",
-             "integer": "integer", "number": "number", "boolean": "boolean", "array": "array", "none": "null",
-             "nonetype": "null", "any": None, "mapping": "object", "sequence": "array", "double": "number",
-             "long": "integer", "char": "string", "text": "string", "enum": "string"}
-_GENERIC = re.compile(r"^(list|tuple|set|sequence|dict|mapping)\s*\[\s*(.*?)\s*\]$", re.I)
-
-
-def _json_type(name: str) -> tuple[dict[str, Any] | None, bool]:
-    """The JSON Schema of a Python-style type name and whether it said optional; (None, _) when unknown."""
-    text = name.strip()
-    optional = False
-    if text.lower().endswith(", optional"):
-        text, optional = text[: -len(", optional")].strip(), True
-    if text.lower().startswith("optional[") and text.endswith("]"):
-        text, optional = text[len("optional["):-1].strip(), True
-    simple = _PY_TYPES.get(text.lower(), "?") if text else "?"
-    if simple != "?":
-        return ({"type": simple} if simple else {}), optional
-    generic = _GENERIC.match(text)
-    if generic:
-        outer = _PY_TYPES[generic.group(1).lower()]
-        if outer == "array":
-            inner, _ = _json_type(generic.group(2).split(",")[0]) if generic.group(2) else ({}, False)
-            return ({"type": "array", "items": inner} if inner else {"type": "array"}), optional
-        return {"type": "object"}, optional
-    return None, optional
 
 
 def _schema_fixed(node: Any, optional: list[str] | None = None, name: str | None = None) -> Any:
@@ -226,11 +198,13 @@ def _schema_fixed(node: Any, optional: list[str] | None = None, name: str | None
     out = node
     kind = node.get("type")
     if isinstance(kind, str) and kind not in _JSON_TYPES:
-        schema, said_optional = _json_type(kind)
+        # Python type names (LLaMA-Factory's and xLAM-derived sets: "dict", "int, optional", "List[int]")
+        schema, said_optional = type_schema(kind)
         if schema is not None:
-            out = {**{k: v for k, v in node.items() if k != "type"}, **schema}
+            out = {**schema, **{k: v for k, v in node.items() if k != "type"}}  # its own items win
             if said_optional and optional is not None and name is not None:
                 optional.append(name)
+    out = with_items(out)
     properties = out.get("properties")
     if isinstance(properties, dict):
         unsure: list[str] = []

@@ -28,9 +28,11 @@ ROLE_ALIASES: dict[str, str] = {
     "system": "system",
     "developer": "developer",
     "function_call": "function_call",
+    "tool_call": "function_call",  # ms-swift's agent format: tool_call / tool_response turns
     "observation": "tool",
     "tool": "tool",
     "function_response": "tool",
+    "tool_response": "tool",
 }
 ROLE_KEYS = ("role", "from", "speaker", "author", "sender")
 _EXCHANGE_KEYS = (("input", "output"), ("human", "assistant"))
@@ -176,8 +178,9 @@ def _turn_keys(turn: dict[str, Any], mapping: FieldMapping | None) -> tuple[str 
 def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
     """ShareGPT-like turns (``from``/``value``, or ``role``/``content``) -> canonical messages.
 
-    ``function_call`` turns become assistant messages with ``tool_calls``; ``observation`` / ``tool`` /
-    ``function_response`` turns become tool messages answering the oldest unanswered call. Other keys of a
+    ``function_call`` turns become assistant messages with ``tool_calls`` (consecutive ones, ms-swift's parallel
+    calls, one assistant message); ``observation`` / ``tool`` / ``function_response`` turns become tool
+    messages answering the oldest unanswered call. Other keys of a
     turn are kept as they are. A list of plain strings alternates user and assistant. A value that is not a
     list is returned unchanged for the checks to report.
     """
@@ -186,6 +189,8 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
     messages: list[Any] = []
     pending: list[str] = []  # tool-call ids not answered yet, oldest first
     n_calls = 0
+    calls_turn: int | None = None  # the index of the last message made from function_call turns
+    calls_extra: dict[str, Any] = {}  # and the other keys of its turn
     for position, turn in enumerate(turns):
         if isinstance(turn, str):
             messages.append({"role": "user" if position % 2 == 0 else "assistant", "content": turn})
@@ -213,7 +218,11 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
             calls = parse_tool_calls(turn.get(content_key) if content_key else None, n_calls)
             n_calls += len(calls)
             pending.extend(c["id"] for c in calls)
-            messages.append({"role": "assistant", "tool_calls": calls, **extra})
+            if calls_turn == len(messages) - 1 and extra == calls_extra:
+                messages[-1]["tool_calls"].extend(calls)  # two assistant turns in a row would be refused
+            else:
+                messages.append({"role": "assistant", "tool_calls": calls, **extra})
+                calls_turn, calls_extra = len(messages) - 1, extra
             continue
         message: dict[str, Any] = {}
         if role_key is not None:

@@ -19,9 +19,8 @@ from typing import Any
 import orjson
 
 from curation.records import arguments_string
+from curation.type_names import type_schema
 
-_SCHEMA_TYPES = {"dict": "object", "list": "array", "str": "string", "int": "integer", "float": "number",
-                 "bool": "boolean", "tuple": "array", "any": "string"}
 _LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
 
@@ -47,7 +46,9 @@ def as_json_schema(value: Any) -> Any:
     if isinstance(value, dict):
         out = {k: as_json_schema(v) for k, v in value.items()}
         if isinstance(out.get("type"), str):
-            out["type"] = _SCHEMA_TYPES.get(out["type"].lower(), out["type"])
+            schema, _ = type_schema(out["type"])
+            if schema is not None:  # the node's own items (or anything else it says) win over the name's
+                out = {**schema, **{k: v for k, v in out.items() if k != "type"}}
         return out
     if isinstance(value, list):
         return [as_json_schema(v) for v in value]

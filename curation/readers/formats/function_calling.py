@@ -5,7 +5,8 @@
   turns, where a call is ``<functioncall> {"name": ..., "arguments": '{...}'}`` (arguments often in single
   quotes, which is not JSON) and turns end with ``<|endoftext|>``.
 * Salesforce xLAM (APIGen): ``query``, ``answers`` (a JSON string: the calls) and ``tools`` (a JSON string of
-  schemas whose ``parameters`` map each name to ``{type, description, default}``, not JSON Schema).
+  schemas whose ``parameters`` map each name to ``{type, description, default}``, not JSON Schema; the types
+  are Python's names, ``List[int]``, ``Optional[str]``, read by ``curation.type_names``).
 
 The top-level system prompt itself is added by the reader like every format's (``SYSTEM:`` prefix removed).
 """
@@ -21,6 +22,7 @@ import orjson
 from curation.readers.formats._common import parse_json_string
 from curation.readers.mapping import FieldMapping
 from curation.records import arguments_string
+from curation.type_names import type_schema
 
 NAME = "function_calling"
 KEYS = frozenset({"chat", "query", "answers", "tools", "system"})
@@ -136,19 +138,6 @@ def _glaive_messages(chat: str) -> list[dict[str, Any]]:
     return messages
 
 
-_XLAM_TYPES = {"str": "string", "string": "string", "int": "integer", "integer": "integer", "float": "number",
-               "number": "number", "bool": "boolean", "boolean": "boolean", "list": "array", "dict": "object"}
-
-
-def _xlam_type(raw: Any) -> str | None:
-    """``"List[str]"``, ``"int, optional"``, ``"str"`` -> a JSON Schema type (None: not one it knows)."""
-    if not isinstance(raw, str):
-        return None
-    head = raw.split(",")[0].strip().lower()
-    head = head.split("[")[0]
-    return _XLAM_TYPES.get(head)
-
-
 def _xlam_schema(tool: Any) -> Any:
     """One xLAM tool as an OpenAI function schema (parameters as JSON Schema); anything else as it is."""
     if not isinstance(tool, dict) or not isinstance(tool.get("parameters"), dict):
@@ -160,16 +149,13 @@ def _xlam_schema(tool: Any) -> Any:
     required: list[str] = []
     for name, spec in params.items():
         spec = spec if isinstance(spec, dict) else {"description": str(spec)}
-        prop: dict[str, Any] = {}
-        kind = _xlam_type(spec.get("type"))
-        if kind is not None:
-            prop["type"] = kind
+        schema, optional = type_schema(spec["type"]) if isinstance(spec.get("type"), str) else (None, False)
+        prop: dict[str, Any] = dict(schema) if schema is not None else {}
         if "description" in spec:
             prop["description"] = spec["description"]
         if "default" in spec and spec["default"] not in (None, ""):
             prop["default"] = spec["default"]
         properties[name] = prop
-        optional = isinstance(spec.get("type"), str) and "optional" in spec["type"].lower()
         if "default" not in spec and not optional:
             required.append(name)
     function = {k: v for k, v in tool.items() if k != "parameters"}

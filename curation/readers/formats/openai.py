@@ -96,6 +96,21 @@ def _other_turn(message: dict[str, Any]) -> bool:
     return not _OTHER_SPEAKERS.isdisjoint(message) or type(message.get("is_human")) is bool
 
 
+_CALL_ROLES = frozenset({"function_call", "tool_call"})
+
+
+def _call_turns(messages: list[Any], mapping: FieldMapping | None) -> bool:
+    """Whether some turn is a tool call written as its own role (ms-swift's ``tool_call``)."""
+    names = _CALL_ROLES
+    if mapping is not None and mapping.roles:
+        names = names | {k for k, v in mapping.roles.items() if v == "function_call"}
+    for message in messages:
+        role = message.get("role") if type(message) is dict else None
+        if type(role) is str and role not in ROLES and (role in names or role.lower() in names):
+            return True
+    return False
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     chats = conversation_lists(obj["messages"])
     if chats is None:
@@ -104,9 +119,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
 
 
 def _body(obj: dict[str, Any], messages: Any, mapping: FieldMapping | None) -> dict[str, Any]:
-    if type(messages) is list and any(type(m) is dict and "role" not in m and _other_turn(m) for m in messages):
+    if type(messages) is list and (any(type(m) is dict and "role" not in m and _other_turn(m) for m in messages)
+                                   or _call_turns(messages, mapping)):
         # ShareGPT turns (from/value), Firefly's {human, assistant}, a speaker or sender named otherwise, or
-        # PIPPA's is_human flag, under the `messages` key
+        # PIPPA's is_human flag, under the `messages` key; ms-swift's tool_call turns, whose calls are turn text
         body: dict[str, Any] = {"messages": convert_turns(messages, mapping)}
     else:
         body = {"messages": fix_messages(messages, mapping)}

@@ -3,7 +3,8 @@
 * Hermes / NousResearch function calling (also Qwen2.5 and many distilled sets): the system prompt lists the
   schemas inside ``<tools> ... </tools>``, the assistant writes ``<tool_call>{"name", "arguments"}</tool_call>``
   (often Python's repr, single quotes, not JSON) and the tool turn answers with
-  ``<tool_response> ... </tool_response>``, one block per call.
+  ``<tool_response> ... </tool_response>``, one block per call (Qwen2.5/Qwen3's templates render that turn as
+  a user turn holding only those blocks).
 * Anthropic Messages: ``tool_use`` content blocks on the assistant turn (``id``, ``name``, ``input``), and
   ``tool_result`` blocks (``tool_use_id``, ``content``) on the user turn that follows.
 * Bedrock Converse (``bedrock-conversation-2024``, what our bedrock-nova exporter writes): untyped blocks
@@ -102,6 +103,16 @@ def hermes_responses(content: str) -> list[str] | None:
     """The texts of a tool turn's ``<tool_response>`` blocks, in order; None when it has none."""
     inside, _ = blocks(content, RESPONSE_OPEN, "</tool_response>")
     return [b.strip() for b in inside] if inside else None
+
+
+def only_responses(content: str) -> list[str] | None:
+    """The blocks of a text made of nothing but ``<tool_response>`` blocks (Qwen2.5/Qwen3's templates render
+    tool results as such a user turn); None when anything else is written around them, which is then the
+    user's own words."""
+    inside, around = blocks(content, RESPONSE_OPEN, "</tool_response>")
+    if not inside or any(piece.strip() for piece in around):
+        return None
+    return [b.strip() for b in inside]
 
 
 def tools_in_text(text: str) -> list[Any] | None:
