@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curation.readers.formats import (
+    ai_sdk,
     alpaca,
     api_log,
     chat_text,
@@ -53,6 +54,11 @@ class InputFormat:
     convert: Callable[[dict[str, Any], FieldMapping | None], list[Converted]]
 
 
+def _plain_openai(obj: dict[str, Any], mapping: FieldMapping | None) -> bool:
+    # A file of mostly plain chats is read as openai; an AI SDK chat among them must not be, or its tool use is lost.
+    return openai.is_openai(obj, mapping) and not ai_sdk.is_ai_sdk(obj, mapping)
+
+
 FORMATS: dict[str, InputFormat] = {
     f.name: f
     for f in (
@@ -72,7 +78,8 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(claude_export.NAME, claude_export.KEYS, claude_export.is_claude_export, claude_export.convert),
         InputFormat(messages_answer.NAME, messages_answer.KEYS, messages_answer.is_messages_answer,
                     messages_answer.convert),
-        InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
+        InputFormat(ai_sdk.NAME, ai_sdk.KEYS, ai_sdk.is_ai_sdk, ai_sdk.convert),
+        InputFormat(openai.NAME, openai.KEYS, _plain_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(
             prompt_completion.NAME,
