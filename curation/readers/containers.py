@@ -172,12 +172,28 @@ _TURN_KEYS = frozenset({"role", "from", "content", "value", "name", "tool_calls"
                         "weight", "reasoning_content", "reasoning", "thinking", "refusal", "id", "message_id",
                         "timestamp", "created_at", "create_time", "time", "date"})
 
+# A Vercel AI SDK UIMessage: its words are in typed parts, its bookkeeping in metadata (a saved useChat history)
+_UI_TURN_KEYS = _TURN_KEYS | {"parts", "metadata", "toolInvocations", "createdAt", "experimental_attachments",
+                              "annotations"}
+
 
 def is_bare_turn(obj: Any) -> bool:
     """``{"role": "user", "content": "hi"}`` alone: one message, not a record (no conversation id, no
     ``messages``), as a file holding one conversation as a bare list of turns writes it."""
     return (type(obj) is dict and ("role" in obj or "from" in obj) and ("content" in obj or "value" in obj
-            or "tool_calls" in obj) and _TURN_KEYS.issuperset(obj))
+            or "tool_calls" in obj) and _TURN_KEYS.issuperset(obj)) or (
+        ui_parts(obj) and _UI_TURN_KEYS.issuperset(obj))
+
+
+def ui_parts(message: Any) -> bool:
+    """A Vercel AI SDK UIMessage's ``parts``: each a typed part (Gemini's untyped ``{"text"}`` parts are not
+    these), beside no content or SDK 4's text copy of them."""
+    if type(message) is not dict or type(message.get("role")) is not str:
+        return False
+    parts = message.get("parts")
+    return (type(parts) is list and bool(parts) and all(type(p) is dict and type(p.get("type")) is str
+                                                         for p in parts)
+            and (message.get("content") is None or type(message["content"]) is str))
 
 
 def _one_conversation_or_elements(

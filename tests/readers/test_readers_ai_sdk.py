@@ -3,12 +3,13 @@ as tool calls and results, not dropped."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from curation.checks import check_record
-from curation.readers.convert import convert_payload
+from curation.readers.convert import convert_payload, read_path
 from tests.readers.read_helpers import read
 
 
@@ -47,3 +48,46 @@ def test_an_sdk4_invocation_without_a_result_reaches_the_checks_unanswered() -> 
 def test_a_plain_openai_chat_is_still_openai() -> None:
     (item,) = _items({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
     assert item.format == "openai"
+
+
+BERLIN = [{"id": "m2", "role": "user", "parts": [{"type": "text", "text": "Weather in Berlin?"}]},
+          {"id": "m3", "role": "assistant", "parts": [{"type": "step-start"},
+                                                       {"type": "text", "text": "It is 12°C.", "state": "done"}]}]
+
+
+def test_sdk5_ui_message_parts_are_the_text_of_the_turn() -> None:
+    record = read({"messages": BERLIN})
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("user", "Weather in Berlin?"), ("assistant", "It is 12°C.")]
+
+
+def test_sdk5_tool_and_reasoning_parts_become_calls_results_and_reasoning() -> None:
+    record = read({"messages": [
+        {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "Weather in Berlin and Oslo?"}]},
+        {"id": "a1", "role": "assistant", "parts": [
+            {"type": "step-start"},
+            {"type": "reasoning", "text": "Two cities: two calls."},
+            {"type": "tool-getWeather", "toolCallId": "c1", "state": "output-available",
+             "input": {"city": "Berlin"}, "output": {"tempC": 12}},
+            {"type": "dynamic-tool", "toolName": "lookup", "toolCallId": "c2", "state": "output-available",
+             "input": {"city": "Oslo"}, "output": "4°C"},
+            {"type": "step-start"},
+            {"type": "text", "text": "Berlin: 12°C."}, {"type": "text", "text": "Oslo: 4°C."}]}]})
+    user, call, berlin, oslo, answer = record["messages"]
+    assert call["reasoning"] == "Two cities: two calls." and call["content"] is None
+    assert [(c["id"], c["function"]["name"], c["function"]["arguments"]) for c in call["tool_calls"]] == [
+        ("c1", "getWeather", '{"city":"Berlin"}'), ("c2", "lookup", '{"city":"Oslo"}')]
+    assert berlin == {"role": "tool", "tool_call_id": "c1", "content": '{"tempC":12}'}
+    assert oslo == {"role": "tool", "tool_call_id": "c2", "content": "4°C"}
+    assert answer == {"role": "assistant", "content": "Berlin: 12°C.\nOslo: 4°C."}
+
+
+def test_a_saved_use_chat_history_is_one_conversation(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_bytes(orjson.dumps(BERLIN))
+    (item,) = list(read_path(path))
+    assert item.error is None and len(item.record["messages"]) == 2
+    # the same history as one JSONL line
+    (line,) = _items(BERLIN)
+    assert line.error is None and line.record["messages"][1]["content"] == "It is 12°C."
+

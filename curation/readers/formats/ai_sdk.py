@@ -5,6 +5,13 @@ AI SDK 4 keeps an assistant's tool use beside its text, in ``toolInvocations`` (
 model would learn to state live data without calling the tool; here each becomes a tool call and its result a
 tool message, before the text the assistant wrote from them. An invocation that never got a result stays a
 call with no answer, which the checks report (``tool_call_unanswered``) instead of the reader hiding it.
+
+AI SDK 5's UIMessage has no ``content``, only ``parts``: ``text`` (joined into the content), ``reasoning`` (the
+message's reasoning), ``tool-<name>`` and ``dynamic-tool`` parts (``toolCallId``, ``input``, ``output`` once
+``state`` is ``output-available``, ``errorText`` for ``output-error``), and bookkeeping (``step-start``,
+sources) that is no text of the turn. SDK 4's ``tool-invocation`` parts are read the same way. A text part after
+a tool call starts a new assistant turn, after the call's results, as the model wrote it. A saved ``useChat``
+history is a bare array of such messages: one conversation (``containers.is_bare_turn``).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from curation.readers.containers import ui_parts
 from curation.readers.formats import openai
 from curation.readers.formats._common import add_tools
 from curation.readers.mapping import FieldMapping
@@ -21,11 +29,14 @@ from curation.records import arguments_string
 NAME = "ai_sdk"
 KEYS = openai.KEYS
 # What a UI message carries that the canonical message holds in other keys (or, for the id, in turn_fields)
-_UI_KEYS = frozenset({"role", "content", "toolInvocations"})
+_UI_KEYS = frozenset({"role", "content", "toolInvocations", "parts"})
+# No words of the turn: where a step began, the sources a search cited
+_BOOKKEEPING = frozenset({"step-start", "source-url", "source-document", "source"})
+_NO_RESULT = object()
 
 
 def _sdk_message(message: Any) -> bool:
-    return type(message) is dict and type(message.get("toolInvocations")) is list
+    return type(message) is dict and (type(message.get("toolInvocations")) is list or ui_parts(message))
 
 
 def is_ai_sdk(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -75,12 +86,115 @@ def _invocations(message: dict[str, Any], calls: _Calls) -> list[dict[str, Any]]
     return turns
 
 
+def _tool_part(part: dict[str, Any]) -> dict[str, Any] | None:
+    """The invocation a part holds, with its tool's name under ``toolName``; None when it holds none."""
+    kind = part["type"]
+    if kind == "tool-invocation":
+        invocation = part.get("toolInvocation")
+        return invocation if isinstance(invocation, dict) else None
+    if kind == "dynamic-tool":
+        return part
+    if kind.startswith("tool-"):
+        return {**part, "toolName": kind.removeprefix("tool-")}
+    return None
+
+
+def _result(invocation: dict[str, Any]) -> Any:
+    """What the tool gave the model (its output, or the error it was shown), else ``_NO_RESULT``."""
+    state = invocation.get("state")
+    if state == "output-available" and "output" in invocation:
+        return invocation["output"]
+    if state == "output-error" and isinstance(invocation.get("errorText"), str):
+        return invocation["errorText"]
+    if state == "result" and "result" in invocation:
+        return invocation["result"]
+    return _NO_RESULT
+
+
+class _Turn:
+    """The assistant turn being built from parts; a text or reasoning part after a call starts the next."""
+
+    def __init__(self, role: Any) -> None:
+        self.role = role
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.other: list[Any] = []
+        self.tool_calls: list[dict[str, Any]] = []
+        self.results: list[dict[str, Any]] = []
+
+    def empty(self) -> bool:
+        return not (self.text or self.reasoning or self.other or self.tool_calls)
+
+    def messages(self) -> list[dict[str, Any]]:
+        if self.other:
+            content: Any = [*({"type": "text", "text": t} for t in self.text), *self.other]
+        elif self.text:
+            content = "\n".join(self.text)
+        else:
+            content = None if self.tool_calls else ""
+        turn: dict[str, Any] = {"role": self.role, "content": content}
+        if self.reasoning:
+            turn["reasoning"] = "\n\n".join(self.reasoning)
+        if self.tool_calls:
+            turn["tool_calls"] = self.tool_calls
+        return [turn, *self.results]
+
+
+def _file_part(part: dict[str, Any]) -> Any:
+    media = part.get("mediaType") or part.get("mimeType")
+    if isinstance(media, str) and media.startswith("image/") and isinstance(part.get("url"), str):
+        return {"type": "image_url", "image_url": {"url": part["url"]}}
+    return part  # another file: kept for the checks to name
+
+
+def _from_parts(message: dict[str, Any], calls: _Calls) -> list[dict[str, Any]]:
+    role = message["role"]
+    turns: list[dict[str, Any]] = []
+    turn = _Turn(role)
+    reasoned = False
+    for part in message["parts"]:
+        kind = part["type"]
+        invocation = _tool_part(part)
+        if kind in ("text", "reasoning") and turn.tool_calls:
+            turns.extend(turn.messages())
+            turn = _Turn(role)
+        if kind == "text":
+            if isinstance(part.get("text"), str):
+                turn.text.append(part["text"])
+        elif kind == "reasoning":
+            reasoned = True
+            text = part.get("text", part.get("reasoning"))  # SDK 5, SDK 4
+            if isinstance(text, str) and text.strip():
+                turn.reasoning.append(text)
+        elif invocation is not None:
+            call = calls.call(invocation.get("toolCallId"), invocation.get("toolName"),
+                              invocation.get("input", invocation.get("args")))
+            turn.tool_calls.append(call)
+            result = _result(invocation)
+            if result is not _NO_RESULT:
+                turn.results.append({"role": "tool", "tool_call_id": call["id"], "content": _result_text(result)})
+        elif kind in _BOOKKEEPING:
+            continue
+        elif kind == "file":
+            turn.other.append(_file_part(part))
+        else:
+            turn.other.append(part)  # an app's data-* part: kept for the checks to name
+    if not turn.empty() or not turns:
+        turns.extend(turn.messages())
+    skip = _UI_KEYS | {"reasoning"} if reasoned else _UI_KEYS
+    turns[0].update((k, v) for k, v in message.items() if k not in skip)
+    return turns
+
+
 def chat_messages(messages: list[Any]) -> list[Any]:
     """The SDK's messages as canonical ones; messages in the OpenAI shape pass as they are."""
     calls = _Calls()
     out: list[Any] = []
     for message in messages:
-        if _sdk_message(message):
+        if ui_parts(message) and (any(_tool_part(p) is not None for p in message["parts"])
+                                  or not message.get("toolInvocations")):
+            out.extend(_from_parts(message, calls))
+        elif _sdk_message(message):
             out.extend(_invocations(message, calls))
         else:
             out.append(message)
