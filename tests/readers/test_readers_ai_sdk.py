@@ -91,3 +91,37 @@ def test_a_saved_use_chat_history_is_one_conversation(tmp_path: Path) -> None:
     (line,) = _items(BERLIN)
     assert line.error is None and line.record["messages"][1]["content"] == "It is 12°C."
 
+
+def test_model_message_tool_call_and_tool_result_parts_become_calls_and_tool_messages() -> None:
+    record = read({"messages": [
+        {"role": "user", "content": [{"type": "text", "text": "Weather in Rome?"}]},
+        {"role": "assistant", "content": [{"type": "tool-call", "toolCallId": "call_r", "toolName": "getWeather",
+                                           "args": {"city": "Rome"}}]},
+        {"role": "tool", "content": [{"type": "tool-result", "toolCallId": "call_r", "toolName": "getWeather",
+                                      "result": {"tempC": 22}}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "It is 22°C in Rome."}]}]})
+    assert record["messages"][1:] == [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_r", "type": "function", "function": {"name": "getWeather", "arguments": '{"city":"Rome"}'}}]},
+        {"role": "tool", "tool_call_id": "call_r", "content": '{"tempC":22}'},
+        {"role": "assistant", "content": [{"type": "text", "text": "It is 22°C in Rome."}]}]  # as OpenAI parts
+
+
+def test_sdk5_model_messages_carry_input_and_typed_output() -> None:
+    record = read({"messages": [
+        {"role": "user", "content": "Weather in Rome and Oslo?"},
+        {"role": "assistant", "content": [
+            {"type": "reasoning", "text": "Both at once."}, {"type": "text", "text": "Checking."},
+            {"type": "tool-call", "toolCallId": "a", "toolName": "getWeather", "input": {"city": "Rome"}},
+            {"type": "tool-call", "toolCallId": "b", "toolName": "getWeather", "input": {"city": "Oslo"}}]},
+        {"role": "tool", "content": [
+            {"type": "tool-result", "toolCallId": "a", "toolName": "getWeather",
+             "output": {"type": "json", "value": {"tempC": 22}}},
+            {"type": "tool-result", "toolCallId": "b", "toolName": "getWeather",
+             "output": {"type": "text", "value": "4°C"}}]},
+        {"role": "assistant", "content": "Rome 22°C, Oslo 4°C."}]})
+    call = record["messages"][1]
+    assert call["content"] == "Checking." and call["reasoning"] == "Both at once."
+    assert [c["function"]["arguments"] for c in call["tool_calls"]] == ['{"city":"Rome"}', '{"city":"Oslo"}']
+    assert record["messages"][2:4] == [{"role": "tool", "tool_call_id": "a", "content": '{"tempC":22}'},
+                                       {"role": "tool", "tool_call_id": "b", "content": "4°C"}]

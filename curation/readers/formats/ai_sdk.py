@@ -12,6 +12,10 @@ message's reasoning), ``tool-<name>`` and ``dynamic-tool`` parts (``toolCallId``
 sources) that is no text of the turn. SDK 4's ``tool-invocation`` parts are read the same way. A text part after
 a tool call starts a new assistant turn, after the call's results, as the model wrote it. A saved ``useChat``
 history is a bare array of such messages: one conversation (``containers.is_bare_turn``).
+
+ModelMessages (CoreMessages before SDK 5), what the SDK sends a model, hold content parts: ``tool-call`` parts
+(``args``, or ``input`` in SDK 5) on the assistant's turn become its tool calls, and each ``tool-result`` part of
+a tool turn (``result``, or SDK 5's ``output`` ``{"type", "value"}``) its own tool message.
 """
 
 from __future__ import annotations
@@ -35,8 +39,17 @@ _BOOKKEEPING = frozenset({"step-start", "source-url", "source-document", "source
 _NO_RESULT = object()
 
 
+_CALL_PARTS = frozenset({"tool-call", "tool-result"})
+
+
+def _model_parts(message: Any) -> bool:
+    content = message.get("content")
+    return type(content) is list and any(type(p) is dict and p.get("type") in _CALL_PARTS for p in content)
+
+
 def _sdk_message(message: Any) -> bool:
-    return type(message) is dict and (type(message.get("toolInvocations")) is list or ui_parts(message))
+    return type(message) is dict and (type(message.get("toolInvocations")) is list or ui_parts(message)
+                                      or _model_parts(message))
 
 
 def is_ai_sdk(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -186,6 +199,49 @@ def _from_parts(message: dict[str, Any], calls: _Calls) -> list[dict[str, Any]]:
     return turns
 
 
+def _output(part: dict[str, Any]) -> str:
+    """A tool-result part's result as the tool message's text."""
+    if "result" in part or not isinstance(part.get("output"), dict):
+        return _result_text(part.get("result", part.get("output")))
+    output = part["output"]  # SDK 5: {"type": "text" | "json" | "error-text" | "error-json" | "content", "value"}
+    value = output.get("value")
+    if output.get("type") == "content" and isinstance(value, list) and all(
+            isinstance(v, dict) and v.get("type") == "text" and isinstance(v.get("text"), str) for v in value):
+        return "\n".join(v["text"] for v in value)
+    return _result_text(value)
+
+
+def _from_content(message: dict[str, Any], calls: _Calls) -> list[dict[str, Any]]:
+    extra = {k: v for k, v in message.items() if k not in _UI_KEYS}
+    if message.get("role") == "tool":
+        results: list[dict[str, Any]] = []
+        for part in message["content"]:
+            if isinstance(part, dict) and part.get("type") == "tool-result":
+                results.append({"role": "tool", "tool_call_id": part.get("toolCallId"), "content": _output(part)})
+            else:
+                results.append({"role": "tool", "content": [part]})  # not a result: for the checks to name
+        results[0].update(extra)
+        return results
+    turn = _Turn(message.get("role"))
+    for part in message["content"]:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            turn.text.append(part["text"])
+        elif kind == "reasoning" and isinstance(part.get("text"), str):
+            if part["text"].strip():
+                turn.reasoning.append(part["text"])
+        elif kind == "tool-call":
+            turn.tool_calls.append(calls.call(part.get("toolCallId"), part.get("toolName"),
+                                              part.get("input", part.get("args"))))
+        elif kind == "tool-result":  # a tool the provider ran, answered in the same turn
+            turn.results.append({"role": "tool", "tool_call_id": part.get("toolCallId"), "content": _output(part)})
+        else:
+            turn.other.append(part)
+    turns = turn.messages()
+    turns[0].update(extra)
+    return turns
+
+
 def chat_messages(messages: list[Any]) -> list[Any]:
     """The SDK's messages as canonical ones; messages in the OpenAI shape pass as they are."""
     calls = _Calls()
@@ -194,6 +250,8 @@ def chat_messages(messages: list[Any]) -> list[Any]:
         if ui_parts(message) and (any(_tool_part(p) is not None for p in message["parts"])
                                   or not message.get("toolInvocations")):
             out.extend(_from_parts(message, calls))
+        elif type(message) is dict and _model_parts(message):
+            out.extend(_from_content(message, calls))
         elif _sdk_message(message):
             out.extend(_invocations(message, calls))
         else:
