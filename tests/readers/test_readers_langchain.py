@@ -54,3 +54,25 @@ def test_a_bare_list_of_langchain_messages_is_one_conversation(tmp_path: Path) -
     path.write_bytes(orjson.dumps(turns))
     (item,) = list(read_path(path))
     assert item.error is None and len(item.record["messages"]) == 2
+
+
+def _run(finish_reason: str, text: str = "Go to Settings > Security.") -> dict[str, Any]:
+    return {"id": "run-1", "name": "ChatOpenAI", "run_type": "llm",
+            "inputs": {"messages": [[_dumpd("HumanMessage", "How do I reset my password?", type="human")]]},
+            "outputs": {"generations": [[{"text": text, "generation_info": {"finish_reason": finish_reason},
+                                          "type": "ChatGeneration",
+                                          "message": _dumpd("AIMessage", text, type="ai")}]],
+                        "llm_output": {"model_name": "gpt-4o-mini"}}}
+
+
+def test_a_langsmith_llm_run_is_its_prompt_and_first_generation() -> None:
+    record = read(_run("stop"))
+    assert record["messages"] == [{"role": "user", "content": "How do I reset my password?"},
+                                  {"role": "assistant", "content": "Go to Settings > Security."}]
+    assert record["metadata"]["fields"]["name"] == "ChatOpenAI"
+
+
+def test_a_langsmith_llm_run_cut_off_for_length_is_refused() -> None:
+    (item,) = _items(_run("length", "Go to Settings and"))
+    assert item.record is None and item.error[0] == "incomplete_answer"
+    assert "'length'" in item.error[1]
