@@ -172,12 +172,43 @@ _TURN_KEYS = frozenset({"role", "from", "content", "value", "name", "tool_calls"
                         "weight", "reasoning_content", "reasoning", "thinking", "refusal", "id", "message_id",
                         "timestamp", "created_at", "create_time", "time", "date"})
 
+# A Vercel AI SDK UIMessage: its words are in typed parts, its bookkeeping in metadata (a saved useChat history)
+_UI_TURN_KEYS = _TURN_KEYS | {"parts", "metadata", "toolInvocations", "createdAt", "experimental_attachments",
+                              "annotations"}
+
 
 def is_bare_turn(obj: Any) -> bool:
     """``{"role": "user", "content": "hi"}`` alone: one message, not a record (no conversation id, no
     ``messages``), as a file holding one conversation as a bare list of turns writes it."""
     return (type(obj) is dict and ("role" in obj or "from" in obj) and ("content" in obj or "value" in obj
-            or "tool_calls" in obj) and _TURN_KEYS.issuperset(obj))
+            or "tool_calls" in obj) and _TURN_KEYS.issuperset(obj)) or (
+        ui_parts(obj) and _UI_TURN_KEYS.issuperset(obj)) or lc_type(obj) is not None
+
+
+def lc_type(obj: Any) -> str | None:
+    """The LangChain type of a dumped message: ``messages_to_dict``'s ``{"type": "human", "data": {...}}`` gives
+    ``human``, ``dumpd``'s ``{"lc": 1, "id": [..., "HumanMessage"], "kwargs": {...}}`` gives ``HumanMessage``; None
+    for anything else."""
+    if type(obj) is not dict:
+        return None
+    if "lc" in obj:
+        path = obj.get("id")
+        name = path[-1] if type(path) is list and path else None
+        return name if (type(name) is str and name.endswith(("Message", "MessageChunk"))
+                        and type(obj.get("kwargs")) is dict) else None
+    kind, data = obj.get("type"), obj.get("data")
+    return kind if (type(kind) is str and type(data) is dict and "content" in data and len(obj) == 2) else None
+
+
+def ui_parts(message: Any) -> bool:
+    """A Vercel AI SDK UIMessage's ``parts``: each a typed part (Gemini's untyped ``{"text"}`` parts are not
+    these), beside no content or SDK 4's text copy of them."""
+    if type(message) is not dict or type(message.get("role")) is not str:
+        return False
+    parts = message.get("parts")
+    return (type(parts) is list and bool(parts) and all(type(p) is dict and type(p.get("type")) is str
+                                                         for p in parts)
+            and (message.get("content") is None or type(message["content"]) is str))
 
 
 def _one_conversation_or_elements(
@@ -230,11 +261,11 @@ def _joined_turns(
     yield from (item for item in held if not isinstance(item[2], bytes))
 
 
-_ANSWERING = frozenset({"assistant", "gpt", "model", "bot", "chatbot", "ai"})
+_ANSWERING = frozenset({"assistant", "gpt", "model", "bot", "chatbot", "ai", "aimessage", "aimessagechunk"})
 
 
 def _answers(turn: dict[str, Any]) -> bool:
-    speaker = turn.get("role", turn.get("from"))
+    speaker = turn.get("role", turn.get("from")) or lc_type(turn)
     return isinstance(speaker, str) and speaker.lower() in _ANSWERING
 
 

@@ -385,3 +385,17 @@ def test_claude_uploads_the_export_lacks_are_refused(tmp_path: Path) -> None:
     assert paper.error[0] == "server_tool_call" and "'paper.pdf'" in paper.error[1]
     assert scan.error[0] == "server_tool_call" and "'scan.pdf'" in scan.error[1]
     assert kept.error is None and kept.record["messages"][0]["content"] == "What does it say?\n\nhello"
+
+
+def test_a_chatgpt_chat_that_saved_a_memory_keeps_its_turns_without_the_memory_call(tmp_path: Path) -> None:
+    chat = _chatgpt("Units", [
+        _node("r", None, ["u"], None), _node("u", "r", ["b"], "user", _text("Use metric units from now on.")),
+        _node("b", "u", ["k"], "assistant", _text("User prefers metric units."), recipient="bio"),
+        _node("k", "b", ["a"], "tool", _text("Model set context updated."),
+              author={"role": "tool", "name": "bio", "metadata": {}}),
+        _node("a", "k", [], "assistant", _text("Got it: metric from now on.")),
+    ], current="a")
+    (item,) = _chats(tmp_path, "conversations.json", [chat])
+    assert item.error is None and item.record["messages"] == [
+        {"role": "user", "content": "Use metric units from now on."},
+        {"role": "assistant", "content": "Got it: metric from now on."}]

@@ -470,3 +470,18 @@ def test_an_images_column_of_hugging_face_image_structs_is_read() -> None:
                                 {"role": "assistant", "content": A}],
                    "images": [{"bytes": None, "path": "img/1.jpg"}]})
     assert record["messages"][0]["content"] == [_image("img/1.jpg"), {"type": "text", "text": "Who are they?"}]
+
+
+def test_a_langfuse_generation_logged_with_tools_keeps_its_tools_and_call() -> None:
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}}}}
+    call = {"id": "call_m", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Madrid"}'}}
+    record = read({"id": "obs-3", "type": "GENERATION", "model": "gpt-4o",
+                   "input": {"messages": [{"role": "user", "content": "What's the weather in Madrid?"}],
+                             "tools": [weather], "temperature": 0},
+                   "output": {"role": "assistant", "content": None, "tool_calls": [call]}})
+    assert record["messages"] == [{"role": "user", "content": "What's the weather in Madrid?"},
+                                  {"role": "assistant", "content": None, "tool_calls": [call]}]
+    assert record["tools"] == [weather]
+    assert record["metadata"]["fields"]["model"] == "gpt-4o"
+    assert record["metadata"]["fields"]["request"] == {"temperature": 0}

@@ -845,3 +845,26 @@ def test_an_hh_turn_that_lost_its_blank_line_is_still_a_turn() -> None:
     # an alternating transcript is read strictly: two spaces before "Human:" inside a turn stay text
     strict = "\n\nHuman: Quote it.\n\nAssistant: He said:  Human: beings err."
     assert parse_hh(strict)[-1]["content"] == "He said:  Human: beings err."
+
+
+_BATCH_REQUEST = {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions",
+                  "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": Q}]}}
+
+
+def test_a_joined_batch_line_whose_call_failed_or_is_no_chat_call_says_so() -> None:
+    # joined already: the hint to join them by custom_id could not help
+    expired = {"custom_id": "r1", "request": _BATCH_REQUEST, "response": None,
+               "error": {"code": "batch_expired", "message": "This request could not be executed before the "
+                                                             "completion window expired."}}
+    code, detail = refused(expired)
+    assert code == "empty_record" and "the call failed: batch_expired" in detail and "window expired" in detail
+    embedding = {"custom_id": "e1", "request": {"custom_id": "e1", "method": "POST", "url": "/v1/embeddings",
+                                                "body": {"model": "text-embedding-3-small", "input": Q}},
+                 "response": {"status_code": 200, "body": {"object": "list", "data": []}}, "error": None}
+    code, detail = refused(embedding)
+    assert code == "empty_record" and "not a chat call (/v1/embeddings)" in detail
+    # a joined line that succeeded is read as before
+    joined = {"custom_id": "r1", "request": _BATCH_REQUEST, "error": None, "response": {
+        "status_code": 200, "body": {"choices": [{"message": {"role": "assistant", "content": A},
+                                                  "finish_reason": "stop"}]}}}
+    assert read(joined)["messages"] == QA

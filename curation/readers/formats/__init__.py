@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curation.readers.formats import (
+    ai_sdk,
     alpaca,
     api_log,
     chat_text,
@@ -20,6 +21,8 @@ from curation.readers.formats import (
     function_calling,
     gemini,
     kto,
+    langchain,
+    langsmith_run,
     mapped,
     marked_turns,
     message_rows,
@@ -53,6 +56,13 @@ class InputFormat:
     convert: Callable[[dict[str, Any], FieldMapping | None], list[Converted]]
 
 
+def _plain_openai(obj: dict[str, Any], mapping: FieldMapping | None) -> bool:
+    # A file of mostly plain chats is read as openai; an AI SDK or LangChain chat among them must not be, or its
+    # tool use (or every turn) is lost.
+    return openai.is_openai(obj, mapping) and not ai_sdk.is_ai_sdk(obj, mapping) and not langchain.is_langchain(
+        obj, mapping)
+
+
 FORMATS: dict[str, InputFormat] = {
     f.name: f
     for f in (
@@ -72,7 +82,10 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(claude_export.NAME, claude_export.KEYS, claude_export.is_claude_export, claude_export.convert),
         InputFormat(messages_answer.NAME, messages_answer.KEYS, messages_answer.is_messages_answer,
                     messages_answer.convert),
-        InputFormat(openai.NAME, openai.KEYS, openai.is_openai, openai.convert),
+        InputFormat(langsmith_run.NAME, langsmith_run.KEYS, langsmith_run.is_langsmith_run, langsmith_run.convert),
+        InputFormat(langchain.NAME, langchain.KEYS, langchain.is_langchain, langchain.convert),
+        InputFormat(ai_sdk.NAME, ai_sdk.KEYS, ai_sdk.is_ai_sdk, ai_sdk.convert),
+        InputFormat(openai.NAME, openai.KEYS, _plain_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(
             prompt_completion.NAME,

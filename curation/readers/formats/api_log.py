@@ -62,7 +62,30 @@ def _status(obj: dict[str, Any]) -> str:
     return status.strip() if isinstance(status, str) else ""
 
 
+_CHAT_URLS = frozenset({"/v1/chat/completions", "/v1/responses", "/chat/completions", "/responses"})
+
+
+def _batch_failure(obj: dict[str, Any]) -> str | None:
+    """Why a joined Batch API line (``{"custom_id", "request", "response", "error"}``) holds no chat answer: its
+    call is no chat call (an embeddings request), or it failed with no response (``batch_expired``); else None."""
+    if "custom_id" not in obj or "request" not in obj or "response" not in obj:
+        return None
+    request = obj["request"]
+    url = request.get("url") if isinstance(request, dict) else None
+    if isinstance(url, str) and url.split("?")[0] not in _CHAT_URLS:
+        return f"not a chat call ({url})"
+    if isinstance(obj["response"], dict):
+        return None
+    error = obj.get("error")
+    if isinstance(error, dict):
+        parts = [str(error[k]) for k in ("code", "message") if error.get(k)]
+        return f"the call failed: {': '.join(parts) or 'no reason given'}"
+    return f"the call failed: {error}" if error else "the call has no response"
+
+
 def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if _batch_failure(obj) is not None:
+        return True  # joined already: the unknown_format hint to join the files could not help
     if "input" in obj:
         bedrock = _bedrock(obj)
         if bedrock is not None:
@@ -152,6 +175,10 @@ def _converse(response: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    failure = _batch_failure(obj)
+    if failure is not None:
+        raise ConvertProblem("empty_record", f"the Batch API line (custom_id {obj['custom_id']!r}): {failure}, so "
+                             "there is no chat answer to train on")
     bedrock = _bedrock(obj) if "input" in obj else None
     request, response = bedrock if bedrock is not None else (_request(obj), call_body(obj.get("response")))
     if _gemini_request(request):

@@ -11,7 +11,9 @@ seconds" recap is left out. An answer ChatGPT wrote as several messages is one t
 line (blank messages among them are left out). A voice chat's turns are their transcripts (``audio_transcription``
 parts); the recordings beside them are left out. A message to a tool ChatGPT runs itself (browsing, Python, image
 generation: ``recipient`` other than ``all``) or from one makes the record ``server_tool_call``: the export lacks
-what the tool returned to the model in full, so the answer would cite what the training data never shows.
+what the tool returned to the model in full, so the answer would cite what the training data never shows. A
+memory ChatGPT saved (a message to ``bio``, and the tool's "Model set context updated.") is left out instead: its
+only result is that receipt, and the chat around it is whole.
 
 Canvas is the exception: the document the model writes (``canmore.create_textdoc``) or edits
 (``canmore.update_textdoc``) is all in the call, so it is part of the answer, in the form
@@ -44,6 +46,7 @@ _SKIPPED_CONTENT = frozenset({"reasoning_recap", "model_editable_context"})
 # whole call is in the export, so the document is part of the answer. The tool's receipt is left out.
 _CANVAS_WRITES = frozenset({"canmore.create_textdoc", "canmore.update_textdoc"})
 _CANVAS_TOOL = "canmore."
+_MEMORY = "bio"  # the memory tool: what the model writes to it is a note about the user, not an answer
 
 
 def is_chatgpt_export(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -252,6 +255,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         tool_name = author.get("name") if role == "tool" and isinstance(author, dict) else None
         if isinstance(tool_name, str) and tool_name.startswith(_CANVAS_TOOL) and recipient in ("all", None):
             continue  # the canvas's receipt ("Successfully created text document ..."): the app's words
+        if (role == "assistant" and recipient == _MEMORY) or (tool_name == _MEMORY and recipient in ("all", None)):
+            # a memory saved ("User prefers metric units.") and its receipt: the answer cites nothing of it
+            continue
         if role == "assistant" and recipient in _CANVAS_WRITES:
             document = _canvas_write(recipient, content, document, where)
             content, kind = {"content_type": "text", "parts": [_canvas_text(document)]}, "text"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import convert_turns, history_messages
+from curation.readers.formats._common import convert_turns, history_messages, normalize_tools
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
@@ -65,11 +65,20 @@ def steerlm_turns(text: str) -> list[dict[str, Any]]:
     return turns
 
 
+def _input_turns(obj: dict[str, Any]) -> list[Any] | None:
+    """The turns of ``input``: the list itself, or the ``messages`` of the request a tracing tool logged whole
+    when the call offered tools (Langfuse: ``{"messages": [...], "tools": [...]}``)."""
+    turns = obj.get("input")
+    if isinstance(turns, dict) and isinstance(turns.get("messages"), list):
+        turns = turns["messages"]
+    return turns if isinstance(turns, list) else None
+
+
 def _turns_input(obj: dict[str, Any]) -> bool:
     """Nemotron post-training rows: ``input`` is the conversation so far (a message list), ``output`` the reply;
     a tracing tool's export (Langfuse, an observability proxy) writes the reply as a message, or a list of them."""
-    turns = obj.get("input")
-    return (isinstance(turns, list) and bool(turns) and all(isinstance(t, dict) and "role" in t for t in turns)
+    turns = _input_turns(obj)
+    return (turns is not None and bool(turns) and all(isinstance(t, dict) and "role" in t for t in turns)
             and _reply(_output(obj)) is not None)
 
 
@@ -124,7 +133,7 @@ def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return _keys(obj) is not None or _turns_input(obj) or _langsmith(obj) is not None
 
 
-def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     keys = _keys(obj)
     example = _langsmith(obj) if keys is None else None
     if example is not None:
@@ -133,7 +142,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
         head = [{"role": "system", "content": system}] if system is not None else []
         reply = _reply(_output(obj)) or []
-        return [(None, {"messages": [*head, *convert_turns([*obj["input"], *reply], mapping)]}, None)]
+        body: dict[str, Any] = {"messages": [*head, *convert_turns([*(_input_turns(obj) or []), *reply], mapping)]}
+        request = obj["input"] if isinstance(obj["input"], dict) else {}
+        tools = normalize_tools(request.get("tools"))
+        if tools is not None:
+            body["tools"] = tools
+        params = {k: v for k, v in request.items() if k not in ("messages", "tools")}  # sampling settings
+        return [(None, body, {"request": params} if params else None)]
     prompt_key, answer_key = keys
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
                 and obj[k].strip()]
