@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from read_helpers import read
 
 from curation.checks import check_record
 from curation.readers.convert import convert_payload, read_path
-from tests.readers.read_helpers import read
 
 
 def _items(obj: Any) -> list[Any]:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from read_helpers import read
 
 from curation.readers.convert import convert_payload, read_path
-from tests.readers.read_helpers import read
 
 
 def _items(obj: Any) -> list[Any]:
