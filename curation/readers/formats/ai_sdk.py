@@ -54,7 +54,15 @@ def _sdk_message(message: Any) -> bool:
 
 def is_ai_sdk(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     messages = obj.get("messages")
-    return type(messages) is list and any(_sdk_message(m) for m in messages)
+    if type(messages) is not list:
+        return False
+    # Asked of every OpenAI record (plain openai is "not AI SDK"): a plain turn has none of these keys or a
+    # string content, which is tested first, in C.
+    for message in messages:
+        if type(message) is dict and ("parts" in message or "toolInvocations" in message
+                                      or type(message.get("content")) is list) and _sdk_message(message):
+            return True
+    return False
 
 
 def _result_text(result: Any) -> str:
