@@ -364,7 +364,10 @@ _SLOT_WORDS = (
 # on a text without it (most texts): ~1 us per message.
 _SLOTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # {{name}} / {{ author }}: a bare identifier; {{ user.name }} (a dotted path) is template code, not a slot.
-    ("{{", re.compile(r"\{\{\s*[A-Za-z_][\w\-]{0,40}\s*\}\}")),
+    # Bitext's customer-support set writes slots in words: {{Order Number}}, {{Customer Support Phone Number}}.
+    ("{{", re.compile(r"\{\{\s*[A-Za-z_][\w\-]{0,40}(?: [A-Za-z][\w\-]{0,20}){0,5}\s*\}\}")),
+    # LMSYS-Chat-1M replaced names with NAME_1, NAME_2: a model trained on them writes "Nice to meet you, NAME_1".
+    ("NAME_", re.compile(r"\bNAME_\d{1,3}\b")),
     # <NAME>, <AUTHOR> (LLaMA-Factory's self_cognition); <YOUR_API_KEY> is an instruction to the reader.
     ("<", re.compile(rf"<(?:{_SLOT_WORDS}|INSERT[_ ][A-Z][A-Z_ ]{{0,40}})>")),
     # [NAME], [TARGETLANGUAGE], [INSERT ...]
@@ -451,8 +454,9 @@ def finding_from_reader_error(code: str, detail: str) -> Finding:
 
 
 # Every text finding needs one of these characters (reserved tokens and <image> start with "<", each slot
-# pattern with its trigger's first character): a text without any, most texts, needs no other scan.
-_TEXT_TRIGGERS: tuple[str, ...] = tuple(sorted({"<", *(trigger[0] for trigger, _ in _SLOTS)}))
+# pattern holds its trigger's last character, "_" for NAME_ rather than the "N" most texts hold): a text
+# without any, most texts, needs no other scan.
+_TEXT_TRIGGERS: tuple[str, ...] = tuple(sorted({"<", *(trigger[-1] for trigger, _ in _SLOTS)}))
 
 
 def _text_findings(text: str, index: int, out: list[Finding]) -> None:

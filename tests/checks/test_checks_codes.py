@@ -205,6 +205,11 @@ def test_braces_in_code_and_json_do_not_trigger(text: str) -> None:
         "我叫ChatGLM-6B，是一个由[NAME]于2023年独立训练和开发的人工智能助手。",
         "您好，我是 {{name}}，一个由 {{author}} 开发的 AI 助手。",
         "Thank you, {name}, for your order.",
+        # bitext/Bitext-customer-support-llm-chatbot-training-dataset: slots named in words
+        "I've understood you have a question regarding canceling order {{Order Number}}.",
+        "Call {{Customer Support Phone Number}} during {{Customer Support Hours}}.",
+        # LMSYS-Chat-1M's anonymised names
+        "Nice to meet you, NAME_1! I hope NAME_2 is well.",
     ],
 )
 def test_placeholders_outside_code_trigger(text: str) -> None:
@@ -224,6 +229,8 @@ def test_placeholders_outside_code_trigger(text: str) -> None:
         "Replace <YOUR_API_KEY> with the key from your dashboard.",  # an instruction, not a slot
         '    code = f"fn bubble_sort({array_name}: &mut [i32]) {{\\n"',  # OASST en_100_tree line 76
         "<NAME>Alice</NAME>",  # XML
+        "{{ name | upper }} and {{#if admin}}",  # Jinja filters and Handlebars blocks
+        "FIRST_NAME_1 = 'x'\nMY_NAME_10 and NAME_1234",  # identifiers, not LMSYS tokens
     ],
 )
 def test_template_syntax_latex_and_instructions_do_not_trigger(text: str) -> None:
@@ -284,8 +291,9 @@ def test_every_text_finding_needs_a_trigger_character() -> None:
     """The early exit in _text_findings: the trigger characters cover every slot pattern and <|...|>, <image>."""
     from curation.checks import _SLOTS, _TEXT_TRIGGERS
 
-    assert {trigger[0] for trigger, _ in _SLOTS} | {"<"} <= set(_TEXT_TRIGGERS)
-    for text in ("{{name}} here", "Dear <NAME>", "[INSERT DATE]", "from {author}", "<|endoftext|>", "<image>"):
+    assert all(any(c in trigger for c in _TEXT_TRIGGERS) for trigger, _ in _SLOTS) and "<" in _TEXT_TRIGGERS
+    for text in ("{{name}} here", "Dear <NAME>", "[INSERT DATE]", "from {author}", "<|endoftext|>", "<image>",
+                 "Hi NAME_1"):
         assert any(c in text for c in _TEXT_TRIGGERS)
         assert check_record(convo(msg("user", text), ASSISTANT)), text
 
