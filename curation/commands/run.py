@@ -112,14 +112,21 @@ def run_command(
     for warning in predict_limit_warnings(cfg):  # a limit the data will break is said now, not after the run
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     result = run_pipeline(cfg, quiet=quiet or as_json, resume=not no_resume)
+    from ..errors import RefusedError
     from ..pipeline.finish import finish_run
 
-    finish_run(result, cfg)
+    refusal: RefusedError | None = None
+    try:
+        finish_run(result, cfg)
+    except RefusedError as exc:  # an export refused: the summary with each export's reason still comes first
+        refusal = exc
     console = Console(stderr=True)
     if as_json:
         sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
     elif not quiet:
         _summary(result, console)
+    if refusal is not None:
+        raise refusal
     if result.records_in == 0:  # `curate run && curate train` must not go on with nothing
         typer.echo("error: the inputs hold no records, so nothing was curated (check the paths; the report "
                    f"lists each input: {result.run_dir}/report.json)", err=True)

@@ -152,6 +152,19 @@ def test_cli_run_without_config(tmp_path: Path, real_dir: Path, capsys: pytest.C
     assert (out / "splits" / "train.jsonl").exists() and (out / "report.html").exists()
 
 
+def test_a_run_whose_every_export_is_refused_still_prints_its_summary_and_the_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # It printed only "error: no export was written ... (fix: fix the rules printed above ...)", with no rule
+    # printed above: the stage table and each export's refusal were left out.
+    src = tmp_path / "one.jsonl"
+    src.write_text('{"messages": [{"role": "user", "content": "What is the capital of France?"}, '
+                   '{"role": "assistant", "content": "Paris."}]}\n')
+    code = main(["run", "--input", str(src), "--out", str(tmp_path / "run"), "--export", "openai"])
+    err = capsys.readouterr().err
+    assert code == 1 and "no export was written" in err
+    assert "export openai/sft: refused, too_few_examples" in err and "splits: train 1" in err
+
+
 def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     assert main(["init", str(path)]) == 0
