@@ -48,3 +48,22 @@ def test_equal_average_ratings_are_no_preference() -> None:
     code, detail = refused({"instruction": "Say hi", "chosen_response": "hi", "chosen_avg_rating": 4.5,
                             "rejected_response": "hey", "rejected_avg_rating": 4.5})
     assert code == "no_preference" and "chosen_avg_rating" in detail
+
+
+def test_japanese_and_chinese_alpaca_headings_are_the_template() -> None:
+    # llm-jp/llm-jp-sft data/example.jsonl: all 15 records were unknown_format ("reads as pretraining text")
+    record = read({"text": "以下は、タスクを説明する指示です。要求を適切に満たす応答を書きなさい。"
+                           "\n\n### 指示:\n日本の首都は？\n\n### 応答:\n東京"})
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]
+    assert record["messages"][1:] == [{"role": "user", "content": "日本の首都は？"},
+                                      {"role": "assistant", "content": "東京"}]
+    chinese = read({"text": "### 指令：\n把这句话翻译成英文。\n\n### 输入：\n你好\n\n### 回答：\nHello"})
+    assert chinese["messages"] == [{"role": "user", "content": "把这句话翻译成英文。\n\n你好"},
+                                   {"role": "assistant", "content": "Hello"}]
+
+
+def test_chinese_vicuna_parallel_turn_lists() -> None:
+    # Facico/Chinese-Vicuna sample/chat/data_sample.jsonl: 3 of 3 were unknown_format
+    record = read({"input": ["你好", "再见"], "output": ["你好！", "再见！"]})
+    assert [m["content"] for m in record["messages"]] == ["你好", "你好！", "再见", "再见！"]
+    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]

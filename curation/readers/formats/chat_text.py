@@ -34,7 +34,14 @@ _GEMMA = re.compile(r"<start_of_turn>\s*(\w+)\s*\n(.*?)(?:<end_of_turn>|(?=<star
 _PIPE_ROLES = r"(system|user|assistant)"
 _PIPE = re.compile(r"<\|" + _PIPE_ROLES + r"\|>\s*(.*?)(?:</s>|<\|end\|>|(?=<\|" + _PIPE_ROLES + r"\|>)|\Z)", re.S)
 _VICUNA_TURN = re.compile(r"(?:^|\s|</s>)(USER|ASSISTANT):\s?")
-_ALPACA_HEAD = re.compile(r"(?:^|\n)[ \t]*### (Instruction|Input|Response):[ \t]*\n?")
+# The headings in English and as Japanese and Chinese Alpaca sets write them (llm-jp-sft and oasst-ja:
+# 指示/入力/応答 or 出力; Chinese: 指令/输入/回答 or 输出), with an ASCII or a full-width colon.
+_ALPACA_NAMES = {"Instruction": "Instruction", "Input": "Input", "Response": "Response",
+                 "指示": "Instruction", "指令": "Instruction", "入力": "Input", "输入": "Input", "輸入": "Input",
+                 "応答": "Response", "出力": "Response", "回答": "Response", "输出": "Response", "輸出": "Response"}
+_ALPACA_HEAD = re.compile(r"(?:^|\n)[ \t]*### (" + "|".join(_ALPACA_NAMES) + r")[:：][ \t]*\n?")
+_ALPACA_ASK = re.compile(r"### (?:Instruction|指示|指令)[:：]")
+_ALPACA_ANSWER = re.compile(r"### (?:Response|応答|出力|回答|输出|輸出)[:：]")
 # End-of-text markers the templates leave after a turn; they are not part of what anyone said.
 _EOS_MARKERS = ("</s>", "<|endoftext|>", "<eos>", "<|end|>", "<｜end▁of▁sentence｜>")
 _BOS_MARKERS = ("<s>", "<bos>", "<|begin_of_text|>")
@@ -77,7 +84,7 @@ def style(text: Any) -> str | None:
     if ("<|user|>" in text or "<|system|>" in text) and "<|assistant|>" in text and _only_markup_left(
             _PIPE.sub("", text)):
         return "pipe"
-    if "### Instruction:" in text and "### Response:" in text and _alpaca_preamble(text):
+    if "### " in text and _ALPACA_ASK.search(text) and _ALPACA_ANSWER.search(text) and _alpaca_preamble(text):
         return "alpaca"
     if _vicuna_turns(text):
         return "vicuna"
@@ -104,7 +111,8 @@ def _alpaca_preamble(text: str) -> bool:
     """Alpaca's own template opens with "Below is an instruction..." or with the first heading; other text
     before the headings is prose that quotes the template."""
     preamble = text[: text.find("### ")].strip()
-    return not preamble or preamble.startswith("Below is an instruction")
+    # its Japanese and Chinese translations: "以下は、タスクを説明する指示です。", "以下是描述任务的指令"
+    return not preamble or preamble.startswith(("Below is an instruction", "以下は", "以下是"))
 
 
 def _speaker_turns(text: str, min_turns: int = 2, pattern: re.Pattern[str] = _SPEAKER,
@@ -208,7 +216,7 @@ def _alpaca(text: str) -> list[dict[str, Any]]:
     user: list[str] = []
     for i in range(1, len(parts) - 1, 2):
         body = _strip_eos(parts[i + 1])
-        if parts[i] == "Response":
+        if _ALPACA_NAMES[parts[i]] == "Response":
             messages.append({"role": "user", "content": "\n\n".join(user)})
             messages.append({"role": "assistant", "content": body})
             user = []

@@ -2,7 +2,8 @@
 ``problem``/``solution`` (Magicoder), ``input``/``output``, ``prompt``/``response``, ``user``/``assistant``,
 ``inputs``/``targets`` (FLAN, Natural Instructions), with an optional ``system_prompt`` (OpenOrca) or
 ``definition`` (Natural Instructions' task definition) and ``context`` (Dolly-style passages); a message
-list with its reply as ``input``/``output`` (Nemotron, tracing exports), and LangSmith's ``inputs``/``outputs``.
+list with its reply as ``input``/``output`` (Nemotron, tracing exports), LangSmith's ``inputs``/``outputs``, and
+Chinese-Vicuna's turns as two parallel lists under ``input`` and ``output``.
 
 A record matches only when exactly one prompt key and one answer key hold strings, so a record with two
 candidate answers (e.g. ``response`` and ``answer``) is not guessed at: it stays an ``unknown_format``
@@ -129,12 +130,27 @@ def _langsmith(obj: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str
     return asked, answered
 
 
+def _parallel(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Chinese-Vicuna's multi-turn layout: ``{"input": [q1, q2, ...], "output": [a1, a2, ...]}``, the turns as two
+    lists of one length, alternating from the first question."""
+    asked, answered = obj.get("input"), obj.get("output")
+    if not (type(asked) is list and type(answered) is list and asked and len(asked) == len(answered)
+            and all(type(t) is str for t in asked) and all(type(t) is str for t in answered)):
+        return None
+    return [turn for q, a in zip(asked, answered, strict=True)
+            for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": a})]
+
+
 def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return _keys(obj) is not None or _turns_input(obj) or _langsmith(obj) is not None
+    return (_keys(obj) is not None or _turns_input(obj) or _langsmith(obj) is not None
+            or _parallel(obj) is not None)
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     keys = _keys(obj)
+    parallel = _parallel(obj) if keys is None else None
+    if parallel is not None:
+        return [(None, {"messages": parallel}, None)]
     example = _langsmith(obj) if keys is None else None
     if example is not None:
         return [(None, {"messages": convert_turns([*example[0], *example[1]], mapping)}, None)]
