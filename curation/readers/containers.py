@@ -837,8 +837,58 @@ def cp1252_text(raw: bytes) -> str | None:
     return sample if any(ch.isalpha() and not ch.isascii() for ch in sample) else None
 
 
+def _east_asian_encoding(raw: bytes) -> tuple[str, str] | None:
+    """(name for the message, iconv name) of the East Asian legacy encoding ``raw`` reads as, or None.
+
+    Chinese, Japanese and Korean Excel save "CSV" in GB18030/GBK, CP932 and CP949. Those bytes also decode as
+    Windows-1252 accented letters, and as each other (GBK's common hanzi are CP949's Hangul block, and CP932's
+    half-width katakana), so a reading counts only with its language's own marks: Japanese is full of
+    full-width kana, Korean puts spaces between its words, Chinese is Han characters without them."""
+    readings = {name: _decoded(raw, name) for name in ("cp932", "cp949", "gb18030", "big5")}
+    japanese = readings["cp932"]
+    if japanese is not None and _share(japanese, _KANA) >= 0.2:
+        return "Japanese Shift-JIS / CP932", "CP932"
+    korean = readings["cp949"]
+    if korean is not None and _share(korean, _HANGUL) >= 0.8 and korean.count(" ") >= 0.1 * len(korean):
+        return "Korean CP949 / EUC-KR", "CP949"
+    chinese = readings["gb18030"]
+    if chinese is not None and _share(chinese, _HAN) >= 0.8:
+        return "Chinese GB18030 / GBK (Big5 if it is Traditional Chinese)", "GB18030"
+    traditional = readings["big5"]
+    if traditional is not None and _share(traditional, _HAN) >= 0.8:
+        return "Traditional Chinese Big5", "BIG5"
+    return None
+
+
+_KANA = ((0x3040, 0x30FF),)  # full-width hiragana and katakana
+_HANGUL = ((0xAC00, 0xD7A3), (0x3130, 0x318F))
+_HAN = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x3000, 0x303F), (0xFF01, 0xFF5E))  # and CJK punctuation
+
+
+def _decoded(raw: bytes, encoding: str) -> str | None:
+    """``raw`` decoded, allowing the window to have cut one character at either end; None if it is not that
+    encoding or holds fewer than two non-ASCII characters."""
+    for cut in (raw, raw[1:], raw[:-1], raw[1:-1]):
+        try:
+            text = cut.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text if sum(ord(ch) > 0x7F for ch in text) >= 2 else None
+    return None
+
+
+def _share(text: str, ranges: tuple[tuple[int, int], ...]) -> float:
+    """The share of the non-ASCII characters of ``text`` in ``ranges``."""
+    wide = [ord(ch) for ch in text if ord(ch) > 0x7F]
+    return sum(any(lo <= c <= hi for lo, hi in ranges) for c in wide) / len(wide) if wide else 0.0
+
+
 def legacy_encoding_guess(raw: bytes) -> str:
     """A clause naming the likely encoding of bytes that are not UTF-8, and the command that converts them."""
+    east = _east_asian_encoding(raw)
+    if east is not None:
+        return (f" (the text looks like {east[0]}, which Excel saves in that locale: convert it with "
+                f"iconv -f {east[1]} -t UTF-8 FILE > FILE.utf8)")
     if cp1252_text(raw) is not None:
         return (" (the text looks like Windows-1252 / Latin-1, which Excel saves: convert it with "
                 "iconv -f CP1252 -t UTF-8 FILE > FILE.utf8)")

@@ -486,6 +486,22 @@ def test_a_windows_1252_csv_row_is_an_invalid_utf8_reject_not_text_full_of_repla
     assert "\ufffd" not in str(second.record)
 
 
+@pytest.mark.parametrize(("text", "encoding", "iconv"), [
+    # BELLE's zh_seed_tasks saved by a Chinese Excel as "CSV": the hint said Windows-1252, whose iconv makes
+    # mojibake of it
+    ("请以下面词语为主题写一首诗,夏天", "gbk", "GB18030"),
+    ("日本の首都はどこですか。東京です。", "cp932", "CP932"),
+    ("한국어 텍스트입니다 안녕하세요 반갑습니다", "cp949", "CP949"),
+    ("請以下面詞語為主題寫一首詩", "big5", "BIG5"),
+    ("Café crème brûlée, naïve résumé", "cp1252", "CP1252"),
+])
+def test_a_legacy_encoded_csv_names_its_own_encoding(tmp_path: Path, text: str, encoding: str, iconv: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(f"prompt,completion\n{text},{text}\n".encode(encoding))
+    [item] = read_path(path)
+    assert item.error[0] == "invalid_utf8" and f"iconv -f {iconv} -t UTF-8" in item.error[1]
+
+
 def test_an_invalid_utf8_jsonl_line_names_the_likely_encoding(tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(LINE + orjson.dumps(REC).replace(b"hello", "héllo".encode("latin-1")) + b"\n")
