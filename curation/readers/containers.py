@@ -129,6 +129,9 @@ def detect_container(path: str | Path) -> str:
         return "json"
     if stripped.startswith(b"{") and not _parses(stripped) and first.endswith(b"\n"):
         return "json_object" if _is_single_object(path, second) else "jsonl"
+    if path.suffix.lower() == ".txt" and b"\t" in stripped and all(
+            0 < len(cell.strip()) <= 64 for cell in stripped.split(b"\t")):
+        return "tsv"  # Excel's "Unicode Text (*.txt)": UTF-16 with a BOM, tab-separated, a row of column names first
     return "jsonl"
 
 
@@ -763,8 +766,9 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
         index = 0
         for row in reader:
             end = reader.line_num + 1 + skipped
-            broken = (_unclosed_quote(fed, start, end) or _undecoded_cell(row, end)
-                      or _extra_cells(row, end, delimiter))
+            # a row's faults are named at the line it starts on (a quoted cell may hold line breaks)
+            broken = (_unclosed_quote(fed, start, end) or _undecoded_cell(row, start)
+                      or _extra_cells(row, start, delimiter))
             fed.clear()
             start = end + 1
             if broken is None and not any(isinstance(v, str) and v.strip() for v in row.values()):

@@ -875,3 +875,21 @@ def test_a_datasets_cache_folder_leaves_out_the_caches_of_map_and_filter(tmp_pat
     (data / "cache-1a2b3c.arrow").write_bytes(b"")
     (data / "cache-4d5e6f.arrow").write_bytes(b"")
     assert expand_inputs([tmp_path / "c"]) == [data / "json-train.arrow"]
+
+
+def test_excel_unicode_text_export_is_read_as_tsv(tmp_path: Path) -> None:
+    # Excel's "Unicode Text (*.txt)": UTF-16 with a BOM, tab-separated; it was 109 not_json rejects, one per line
+    path = tmp_path / "export.txt"
+    path.write_bytes("instruction\tinput\toutput\r\n请写一首诗\t\t夏天来了\r\nSay hi\t\tHello\r\n".encode("utf-16"))
+    assert detect_container(path) == "tsv"
+    items = list(read_path(path))
+    assert [i.error for i in items] == [None, None]
+    assert items[0].record["messages"][1] == {"role": "assistant", "content": "夏天来了"}
+
+
+def test_a_bad_csv_row_over_several_lines_is_named_at_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "poems.csv"
+    path.write_bytes('prompt,completion\n"Write a poem","Summer\nis here, caf\xe9"\nok,fine\n'.encode("latin-1"))
+    first, second = read_path(path)
+    assert first.error[0] == "invalid_utf8" and first.error[1].startswith("line 2:"), first.error
+    assert second.error is None
