@@ -67,3 +67,11 @@ def test_chinese_vicuna_parallel_turn_lists() -> None:
     record = read({"input": ["你好", "再见"], "output": ["你好！", "再见！"]})
     assert [m["content"] for m in record["messages"]] == ["你好", "你好！", "再见", "再见！"]
     assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]
+
+
+def test_distilabel_generations_and_ratings_are_best_against_worst() -> None:
+    # distilabel's UltraFeedback task output (was unknown_format, and a field mapping cannot name ratings)
+    record = read({"instruction": "What is 2+2?", "generations": ["4", "5", "22"], "ratings": [5, 1, 2]})
+    assert record["chosen"] == [{"role": "assistant", "content": "4"}]
+    assert record["rejected"] == [{"role": "assistant", "content": "5"}]
+    assert refused({"instruction": "Q", "generations": ["a", "b"], "ratings": [4, 4]})[0] == "no_preference"

@@ -35,7 +35,7 @@ KEYS = frozenset({
     "conversation_a", "conversation_b", "winner",
     "response_2", "preference_strength",
     "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie", "response_j", "response_k",
-    "context", "response1", "response2", "overall_preference",
+    "context", "response1", "response2", "overall_preference", "generations", "ratings",
 })
 
 
@@ -64,6 +64,10 @@ def _layout(obj: dict[str, Any]) -> str | None:
     if "response1" in obj and "response2" in obj and "overall_preference" in obj and isinstance(
             obj.get("context"), list):
         return "helpsteer3"
+    generations, ratings = obj.get("generations"), obj.get("ratings")
+    if (isinstance(generations, list) and isinstance(ratings, list) and len(generations) == len(ratings) >= 2
+            and isinstance(obj.get("instruction"), str) and all(isinstance(g, str) for g in generations)):
+        return "distilabel"
     return None
 
 
@@ -190,6 +194,11 @@ def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | No
         # lvwerra/stack-exchange-paired: response_j is the answer with the higher score (the StackLLaMA recipe)
         chosen, rejected = obj["response_j"], obj["response_k"]
         prompt = _prompt(obj["question"])
+    elif layout == "distilabel":
+        # distilabel's UltraFeedback task output: several generations and one rating each (None where the judge
+        # gave none); best against worst, as its binarised sets are made
+        chosen, rejected = _best_worst(list(zip(obj["ratings"], obj["generations"], strict=True)), True, "rating")
+        prompt = _prompt(obj["instruction"])
     elif layout == "ultrafeedback":
         completions = [c for c in obj["completions"] if isinstance(c, dict)]
         aspects = [(_aspect_rating(c), c.get("response")) for c in completions]
