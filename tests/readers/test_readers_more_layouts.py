@@ -485,3 +485,12 @@ def test_a_langfuse_generation_logged_with_tools_keeps_its_tools_and_call() -> N
     assert record["tools"] == [weather]
     assert record["metadata"]["fields"]["model"] == "gpt-4o"
     assert record["metadata"]["fields"]["request"] == {"temperature": 0}
+
+
+def test_a_helicone_request_export_is_a_logged_call() -> None:
+    # Helicone's export names the halves request_body / response_body (was unknown_format)
+    record = read({"request_id": "r1", "request_body": {"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "Hi there"}]}, "response_body": {"choices": [
+            {"message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}]}})
+    assert record["messages"] == [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]
+    assert record["metadata"]["source"]["format"] == "api_log"

@@ -3,7 +3,8 @@
 This is what "our own conversations" usually are before anyone curates them: an LLM gateway, proxy or
 ``logging`` wrapper writes ``{"request": {"model", "messages", "tools"?, ...}, "response": {"choices":
 [{"message": {...}, "finish_reason"}]}}`` (the response may sit under ``body``, as the Batch API's output
-has it), or the request's keys at the top level beside ``response`` (LiteLLM's logging payload). The
+has it), or the request's keys at the top level beside ``response`` (LiteLLM's logging payload), or
+``request_body`` / ``response_body`` (Helicone's export). The
 conversation is the request's messages followed by the first choice's message.
 
 A response that stopped for ``length`` or ``content_filter`` holds a cut-off answer, which would teach the
@@ -20,7 +21,7 @@ from curation.readers.formats.openai import fix_messages
 from curation.readers.mapping import FieldMapping
 
 NAME = "api_log"
-KEYS = frozenset({"request", "response", "messages", "tools", "input", "output"})
+KEYS = frozenset({"request", "response", "messages", "tools", "input", "output", "request_body", "response_body"})
 # finish reasons of a cut-off answer: OpenAI, Anthropic, Bedrock Converse, Gemini
 _CUT = frozenset({"length", "content_filter", "max_tokens", "guardrail_intervened", "content_filtered",
                   "MAX_TOKENS", "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
@@ -83,7 +84,15 @@ def _batch_failure(obj: dict[str, Any]) -> str | None:
     return f"the call failed: {error}" if error else "the call has no response"
 
 
+def _helicone(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Helicone request export names the call's two halves ``request_body`` and ``response_body``."""
+    if "request_body" in obj and "response_body" in obj and "request" not in obj and "response" not in obj:
+        return {**obj, "request": obj["request_body"], "response": obj["response_body"]}
+    return obj
+
+
 def is_api_log(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    obj = _helicone(obj)
     if _batch_failure(obj) is not None:
         return True  # joined already: the unknown_format hint to join the files could not help
     if "input" in obj:
@@ -175,6 +184,7 @@ def _converse(response: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
+    obj = _helicone(obj)
     failure = _batch_failure(obj)
     if failure is not None:
         raise ConvertProblem("empty_record", f"the Batch API line (custom_id {obj['custom_id']!r}): {failure}, so "
