@@ -209,16 +209,33 @@ def test_values_written_against_cjk_text_are_redacted(text, expected) -> None:
 @pytest.mark.parametrize("text", [
     # versions, sections and OIDs (Code-Feedback / Magicoder style answers) are no hosts
     '[assembly: AssemblyVersion("1.0.0.0")]', "pip install torch==2.1.0.1", "Version: 1.2.3.4",
-    '"version": "1.0.0.1"', "<Version>1.2.3.4</Version>", "npm i pkg@1.2.3.4", "Section 3.2.1.4 of the spec",
-    "SNMP OID 1.3.6.1",
+    '"version": "1.0.0.1"', "<Version>1.2.3.4</Version>", "Section 3.2.1.4 of the spec", "SNMP OID 1.3.6.1",
+    "升级到1.2.3.4版本", "バージョン1.2.3.4にアップデート", "版本号1.2.3.4",
+    # digits glued to a letter of a script that spaces its words are part of that word
+    "café13800138000", "Fuß123-45-6789", "Номер заказа13800138000", "θ1.2.3.4",
     # LAN, link-local and documentation addresses name no one: a router guide and a validator's test need them
     "print(is_ipv4('192.168.0.1'))", "open http://192.168.1.1/admin", "gateway 10.0.0.1 or 172.16.4.2",
     "APIPA 169.254.3.4", "see 192.0.2.10 and 198.51.100.7", "v6 2001:db8::1, fe80::1 and fd00::42",
+    "IP ::ffff:10.1.2.3 and ::ffff:203.0.113.9",
     # reserved example domains belong to no one
     "send_mail(to='user@example.com')", "write to a@b.test or ops@mail.example.org",
 ])
 def test_versions_private_addresses_and_example_domains_are_kept(text) -> None:
     assert redact(text) == (text, {})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a host after "@" or a comparison is no version (an adversarial review of the version context)
+    ("ssh root@8.8.8.8", "ssh root@[IP_ADDRESS]"), ("git clone git@45.33.32.156:repo.git",
+                                                      "git clone git@[IP_ADDRESS]:repo.git"),
+    ("if ip == 8.8.8.8:", "if ip == [IP_ADDRESS]:"), ("server v 1.2.3.4", "server v [IP_ADDRESS]"),
+    ("mapped ::ffff:8.8.8.8", "mapped ::ffff:[IP_ADDRESS]"),
+    # accented, Greek and Cyrillic local parts are the address's own: not "mü[EMAIL]"
+    ("write müller.hans@gmail.com", "write [EMAIL]"), ("иван.petrov@mail.ru", "[EMAIL]"),
+    ("mail zoë.ng@gmail.com now", "mail [EMAIL] now"),
+])
+def test_hosts_after_at_and_whole_international_addresses_are_redacted(text, expected) -> None:
+    assert redact(text)[0] == expected
 
 
 def test_private_addresses_and_example_domains_can_be_redacted_too() -> None:
@@ -232,3 +249,5 @@ def test_a_password_read_out_keeps_the_full_stop_after_it() -> None:
     assert redact("Here is your new password: 4&7j#9@1Q6*. Please save it.")[0] == (
         "Here is your new password: [CREDENTIAL]. Please save it.")
     assert redact("password=aB3#fG6&kL9.x")[0] == "password=[CREDENTIAL]"  # a stop inside the value is the value
+    for text in ("DB_PASSWORD=Sup3rS3cret!", "password: 4&7j#9@1Q6*.", "密码是Abc123456!"):  # the last character too
+        assert redact(text)[0].endswith("[CREDENTIAL]"), text

@@ -177,19 +177,26 @@ _NATIVE_PASSWORD = re.compile(
     r"((?:" + "|".join(_NATIVE_PASSWORD_NAMES) + r")(?:\s*(?:是|为|為|は|는|은|[-—–]))?\s*[:：=]?\s*)"
     r"([\"'“「『]?)([!-~]{6,200}?)(?=[\"'”」』]|[\s，。；、,;)\]}>]|$)"
 )
-# Edges are ASCII letters and any digits, not \w: Chinese, Japanese and Korean write "邮箱zhangsan@qq.com" and
-# "kim@naver.com입니다" with no space, and \w matches their letters, so an address there was never found.
-_EMAIL = re.compile(r"(?<![A-Za-z_\d.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-                    r"\.[A-Za-z]{2,24}(?![A-Za-z_\d])")
+# What may not touch a value: a letter or digit of a script that puts spaces between words. Chinese, Japanese,
+# Korean and Thai write "邮箱zhangsan@qq.com", "kim@naver.com입니다" and "电话13800138000" with no space, and \w
+# matches their letters, so such a value was never found; a Latin or Cyrillic letter glued to digits
+# ("café13800138000") is still part of a word.
+_UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+_NOT_AFTER = "(?<![^\\W" + _UNSPACED + "])"  # not after a word character of a spaced script
+_NOT_BEFORE = "(?![^\\W" + _UNSPACED + "])"
+# Letters an address's local part may hold beside ASCII: Latin accents, Greek, Cyrillic (müller@, иван@).
+_LOCAL = "A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_EMAIL = re.compile(_NOT_AFTER + r"(?<![.%+-])[" + _LOCAL + r"][" + _LOCAL + r"._%+-]*@[A-Za-z0-9-]+"
+                    r"(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}" + _NOT_BEFORE)
 # 13-19 digits, optionally in groups separated by one space or dash.
 # Not inside a longer word: a UUID's "477-9547-4822-863" (after a hex letter) is no card.
-_CARD = re.compile(r"(?<![A-Za-z_\d.,-])\d(?:[ -]?\d){12,18}(?![A-Za-z_\d-]|[.,]\d)")
+_CARD = re.compile(_NOT_AFTER + r"(?<![.,-])\d(?:[ -]?\d){12,18}" + _NOT_BEFORE + r"(?!-|[.,]\d)")
 # IBAN: country, check digits, 11-30 alphanumerics, compact or in groups of four; validated by mod-97 below.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 _IBAN_TRIGGER = re.compile(r"[A-Z]{2}\d{2}")
 # US SSN in its dashed form (area not 000/666/9xx, group not 00, serial not 0000); bare nine digits only after
 # a name that says so. UK National Insurance numbers by their letter rules.
-_SSN = re.compile(r"(?<![A-Za-z_\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![A-Za-z_\d-])")
+_SSN = re.compile(_NOT_AFTER + r"(?<!-)(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}" + _NOT_BEFORE + r"(?!-)")
 _SSN_NAMED = re.compile(
     r"(?i)(\b(?:ssn|social security(?: number| no\.?| #)?|ss#)\W{0,12})"
     r"((?!000|666|9\d\d)\d{3}[- ]?(?!00)\d{2}[- ]?(?!0000)\d{4})(?!\d)"
@@ -197,23 +204,28 @@ _SSN_NAMED = re.compile(
 _NINO = re.compile(r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?"
                    r"\d{2} ?[A-D](?![A-Za-z0-9])")
 _IPV4 = re.compile(
-    r"(?<![A-Za-z_\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    r"(?![A-Za-z_\d]|\.\d)"
+    _NOT_AFTER + r"(?<!\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    + _NOT_BEFORE + r"(?!\.\d)"
 )
 # What stands before a dotted quad that is a version, a section or an OID, not a host: "version 1.2.3.4", "v10.0.0.1",
-# "torch==2.1.0.1", "pkg@1.2.3.4", "AssemblyVersion(\"1.0.0.0\")", "\"version\": \"1.0.0.1\"", "<Version>1.2.3.4",
-# "Section 3.2.1.4", "§ 1.2.3.4", "OID 1.3.6.1".
+# "torch==2.1.0.1" (a pin, no space: "ip == 8.8.8.8" is a comparison), "AssemblyVersion(\"1.0.0.0\")",
+# "\"version\": \"1.0.0.1\"", "<Version>1.2.3.4", "Section 3.2.1.4", "OID 1.3.6.1", "版本1.2.3.4", "バージョン1.2.3.4".
+# Not "@": "root@8.8.8.8" is a host.
+_NEXT_SENTENCE = re.compile(r"\s+\S")
+# A version word right after the number: "升级到1.2.3.4版本", "1.2.3.4 version".
+_VERSION_AFTER = re.compile(r"\s*(?:版本|バージョン|버전|version\b)", re.I)
 _VERSION_CONTEXT = re.compile(
-    r"(?i)(?:(?:\b(?:version|ver\.?|release|build|section|sec\.|oid)|\bv|version\(|<version>)[\s\"':=(]*|\bv"
-    r"|[=~!<>]=\s*|@|§\s*)$"
+    r"(?i)(?:(?:\b(?:version|ver\.?|release|build|section|oid)|version\(|<version>|版本号?|バージョン|버전)[\s\"':=(：]*"
+    r"|\bv|\w[=~<>]=)$"
 )
-_IPV6 = re.compile(r"(?<![A-Za-z_\d:.])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?:/\d{1,3})?"
-                   r"(?![A-Za-z_\d:])")
+# Not followed by ".digit": "::ffff:10.1.2.3" is an IPv4 address, found (and kept or redacted) as one.
+_IPV6 = re.compile(_NOT_AFTER + r"(?<![:.])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?:/\d{1,3})?"
+                   + _NOT_BEFORE + r"(?!:|\.\d)")
 # International: +CC then 6-14 more digits in groups; national: (555) 123-4567, 555-123-4567, 06 12 34 56 78,
 # 020 7946 0958, 138 0013 8000, Japanese 03-1234-5678 / 090-1234-5678; and bare Chinese mobiles (11 digits
 # starting 13-19).
 _PHONE = re.compile(
-    r"(?<![A-Za-z_\d+.-])(?:"
+    _NOT_AFTER + r"(?<![+.-])(?:"
     r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}"
     r"|\d{3}([-. ])\d{3}\1\d{4}"
@@ -221,7 +233,7 @@ _PHONE = re.compile(
     r"|0\d{2,4} \d{3,4} \d{3,4}"
     r"|0\d{1,4}-\d{1,4}-\d{4}"
     r"|1[3-9]\d(?:[ -]?\d{4}){2}"
-    r")(?![A-Za-z_\d-]|[.,]\d)"
+    r")" + _NOT_BEFORE + r"(?!-|[.,]\d)"
 )
 _SEVEN_DIGITS = re.compile(r"\d(?:[ ().-]{0,2}\d){6}")
 _IPV4_TRIGGER = re.compile(r"\d\.\d")
@@ -541,10 +553,11 @@ class RedactStage(RecordStage):
                 return match.group(0)
             counts[kind] = counts.get(kind, 0) + 1
             start, end = match.span(value)
-            # "your new password: 4&7j#9@1Q6*. Please save it": an unquoted value's last full stop, before a space
-            # or the end, closes the sentence (the password is still replaced; the stop stays).
-            if (secret[-1:] in ".!?" and end == match.end() and len(secret) > 6
-                    and (end == len(match.string) or match.string[end].isspace())):
+            # "your new password: 4&7j#9@1Q6*. Please save it": an unquoted value's last full stop, with the next
+            # sentence after it, closes the sentence (the password is still replaced; the stop stays). A "!" or "?"
+            # ending a value is the value's own ("DB_PASSWORD=Sup3rS3cret!").
+            if (secret[-1:] == "." and end == match.end() and len(secret) > 6
+                    and _NEXT_SENTENCE.match(match.string, end)):
                 end -= 1
             whole = match.group(0)
             return whole[: start - match.start()] + placeholder + whole[end - match.start() :]
@@ -635,7 +648,8 @@ class RedactStage(RecordStage):
 
     def _ipv4_ok(self, match: re.Match[str]) -> bool:
         # "version 1.2.3.4" and "v10.0.0.1" are versions, not hosts.
-        if _VERSION_CONTEXT.search(match.string, max(0, match.start() - 20), match.start()):
+        if _VERSION_CONTEXT.search(match.string, max(0, match.start() - 20), match.start()) or _VERSION_AFTER.match(
+                match.string, match.end()):
             return False
         if self.config.keep_local_ips:
             address = ipaddress.IPv4Address(match.group(0))
