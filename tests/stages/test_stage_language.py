@@ -276,23 +276,19 @@ TRANSLATE_TO_ZH = ("将其翻译成中文。\nAt the end of the street, there wa
 IN_ZH = "在街道的尽头，有一座带大花园的老房子。这所房子已经废弃多年了，花园里长满了杂草和常春藤。"
 
 
-def test_a_request_that_quotes_another_language_is_read_with_its_reply(conv) -> None:
-    # LianjiaTech/BELLE eval_set.json: the quoted English passage filled the first 200 characters, so 12 Chinese
-    # translation tasks were dropped under allow: [zh] as "detected en"
+def test_translation_tasks_are_judged_by_their_replies_when_roles_say_so(conv) -> None:
+    # LianjiaTech/BELLE eval_set.json: the quoted English passage fills the first 200 characters, so a Chinese
+    # translation task reads as English; judging by the request or the reply alone let wrong-language answers
+    # through `allow` (an English question answered in German), so the choice is the user's: `roles`.
     record = conv(TRANSLATE_TO_ZH, IN_ZH)
-    assert LanguageStage(LanguageConfig(allow=["zh"])).process(record) is None
+    drop = LanguageStage(LanguageConfig(allow=["zh"])).process(record)
+    assert drop is not None and drop.reason == "language_not_allowed"
+    record = conv(TRANSLATE_TO_ZH, IN_ZH)
+    assert LanguageStage(LanguageConfig(allow=["zh"], roles=["assistant"])).process(record) is None
     assert record["metadata"]["language"] == "zh"
-
-
-def test_a_bilingual_record_passes_an_allow_list_when_one_side_is_allowed(conv) -> None:
-    # "Translate into French" asked in English: the reply is French, the request English
-    record = conv("Given a sentence in German, provide an equivalent paraphrased translation in French that retains "
-                  "the same meaning.", "Quinte-Curce était le deuxième fils du politique et général romain Lucius "
-                  "Metellus Cretensis.")
-    assert LanguageStage(LanguageConfig(allow=["en"])).process(record) is None
-    assert record["metadata"]["language"] == "en" and record["metadata"]["language_from"] == "user turns"
-    french = conv("Bonjour, comment allez-vous aujourd'hui ?", "Je vais très bien, merci beaucoup.")
-    drop = LanguageStage(LanguageConfig(allow=["en"])).process(french)
+    german = conv("What is the weather like today in London? I am planning a trip and want to know.",
+                  "Heute ist es in London bewölkt, mit etwas Regen am Nachmittag und Temperaturen um zwölf Grad.")
+    drop = LanguageStage(LanguageConfig(allow=["en"])).process(german)
     assert drop is not None and drop.reason == "language_not_allowed"
 
 

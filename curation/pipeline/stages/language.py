@@ -101,7 +101,6 @@ _NON_LATIN = frozenset().union(*(languages for _, _, _, languages in _SCRIPTS)) 
 _LATIN_MARKS = {"sr": "čćšžđČĆŠŽĐ", "kk": "äğıñöşūüÄĞİÑÖŞŪÜ", "ku": "çêîşûÇÊÎŞÛ"}
 _SINGLE_SCRIPT_MIN_SHARE = 0.5  # a script this dominant decides a language it alone is written in
 _KANJI_ONLY_JA = 0.8  # the model's confidence that Han-only text is Japanese, above which it is
-_SIDE_MIN_SCORE = 0.8  # the confidence one side of a bilingual record needs to pass an allow list alone
 _WEAK_OTHER = 0.5  # below this, a script's minority language (yue for Han) is not taken over its main one
 # One character class of every script above (a class is one fast scan; an alternation of classes is not).
 _ANY_SCRIPT = re.compile("[" + "".join(pattern.pattern[1:-1] for _, pattern, _, _ in _SCRIPTS) + "]")
@@ -166,17 +165,6 @@ def _raw_predict(predict: Any) -> Any | None:
     checks the text, appends the newline and regroups the pairs, a sixth of this stage's own time), or None."""
     raw = getattr(getattr(getattr(predict, "__self__", None), "f", None), "predict", None)
     return raw if callable(raw) else None
-
-
-def _cut(pieces: list[str], budget: int) -> list[str]:
-    """The first ``budget`` characters of ``pieces`` (each counted with the space that joins it)."""
-    out: list[str] = []
-    for piece in pieces:
-        if budget <= 0:
-            break
-        out.append(piece[:budget])
-        budget -= len(out[-1]) + 1
-    return out
 
 
 def normalise_code(code: str) -> str:
@@ -307,36 +295,16 @@ class LanguageStage(RecordStage):
             self._langdetect = detect_langs
 
     def text_of(self, record: dict[str, Any]) -> str:
-        """The text detection runs on: user+assistant turns (chosen side of a pair), ``max_chars`` in all.
-
-        The user turns have at most half the budget while the replies can fill the rest: a request that quotes a
-        passage in another language ("将其翻译成中文。\nAt the end of the street ...") is answered, and trained, in
-        the request's language, which its first 200 characters alone did not show."""
+        """The text detection runs on: user+assistant turns (chosen side of a pair), first ``max_chars``."""
         if is_preference(record):
             messages = [*(record.get("prompt") or []), *(record.get("chosen") or [])]
         else:
             messages = record.get("messages") or []
         limit = self.config.max_chars
-        asked, answered = self._texts(messages, limit)
-        asked_size = sum(len(t) + 1 for t in asked)
-        answered_size = sum(len(t) + 1 for t in answered)
-        keep = max(limit // 2, limit - answered_size)
-        pieces = _cut(asked, keep)
-        pieces += _cut(answered, limit - min(asked_size, keep))
-        return " ".join(pieces).replace("\n", " ")
-
-    def _texts(self, messages: list[Any], limit: int) -> tuple[list[str], list[str]]:
-        """The stripped texts of the user turns and of the other turns detection reads, ``limit`` characters
-        of each, in one pass."""
-        sides: tuple[list[str], list[str]] = ([], [])
-        sizes = [0, 0]
+        pieces: list[str] = []
+        size = 0
         for message in messages:
             if not isinstance(message, dict) or message.get("role") not in self._roles:
-                continue
-            side = 0 if message.get("role") == "user" else 1
-            if sizes[side] >= limit:
-                if sizes[1 - side] >= limit:
-                    break
                 continue
             text = message_text(message)
             if not text:
@@ -356,9 +324,11 @@ class LanguageStage(RecordStage):
             text = text.strip()
             if not text:
                 continue
-            sides[side].append(text[: limit - sizes[side]])
-            sizes[side] += len(sides[side][-1]) + 1
-        return sides
+            pieces.append(text[: limit - size])
+            size += len(pieces[-1]) + 1
+            if size >= limit:
+                break
+        return " ".join(pieces).replace("\n", " ")
 
     def detect(self, text: str) -> tuple[str, float]:
         """(ISO 639-1 code, confidence 0..1) of a text; (``und``, 0.0) when it has no letters."""
@@ -464,27 +434,6 @@ class LanguageStage(RecordStage):
             metadata["flags"] = sorted({*(metadata.get("flags") or []), "language_uncertain"})
             return None
         if self._allow is not None and language not in self._allow:
-            side = self._allowed_side(record)
-            if side is not None:
-                # A translation or a quoted passage: the request or the reply is in an allowed language.
-                metadata["language"], metadata["language_score"], metadata["language_from"] = side
-                return None
             allowed = ", ".join(sorted(self._allow))
             return Drop("language_not_allowed", f"detected {language} ({score:.2f}), allowed: {allowed}")
-        return None
-
-    def _allowed_side(self, record: dict[str, Any]) -> tuple[str, float, str] | None:
-        """(language, score, which turns) of the user turns or the replies alone, when one of them is in an
-        allowed language with confidence: "Переведи на английский: ..." answered in English is Russian data."""
-        if is_preference(record):
-            messages = [*(record.get("prompt") or []), *(record.get("chosen") or [])]
-        else:
-            messages = record.get("messages") or []
-        for pieces, name in zip(self._texts(messages, self.config.max_chars), ("user turns", "replies"), strict=True):
-            text = " ".join(pieces).replace("\n", " ")
-            if not text:
-                continue
-            language, score = self.detect(text)
-            if language in self._allow and score >= max(self.config.min_score, _SIDE_MIN_SCORE):
-                return language, round(score, 4), name
         return None
