@@ -190,6 +190,15 @@ def test_a_reply_that_restates_its_question_is_no_loop_but_one_that_echoes_it_is
     assert echo is not None and echo.reason == "repeated_ngrams"
     loop = stage.process(conv("Hi", "I am not sure what you mean by that, I am not sure at all. " * 6))
     assert loop is not None and loop.reason == "repeated_ngrams"
+    # the question echoed a dozen times with a word changed is a loop too (an adversarial review)
+    langs = ["Python", "Java", "Rust", "Go", "Ruby", "Perl", "Swift", "Kotlin", "Scala", "Haskell", "Elixir", "Dart"]
+    question = "What is the best way to learn Python programming quickly as a complete beginner with no experience?"
+    echoed = " ".join(question.replace("Python", lang) for lang in langs)
+    drop = stage.process(conv(question, echoed))
+    assert drop is not None and drop.reason == "repeated_ngrams"
+    apples = "小明有5个苹果，他又买了3个苹果，请问小明现在一共有多少个苹果？"
+    drop = stage.process(conv(apples, "".join(apples.replace("5", str(i)) for i in range(12))))
+    assert drop is not None and drop.reason == "repeated_ngrams"
 
 
 def test_bracket_placeholders_opt_in(conv) -> None:
