@@ -203,7 +203,7 @@ def _numpy_printed_list(value: str) -> list[Any] | None:
     return data if isinstance(data, list) else None
 
 
-def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
+def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any], mapping: FieldMapping | None = None) -> None:
     """Carry a dataset's own judgement of an answer onto the record: ``is_correct``/``is_safe`` false labels an
     SFT conversation undesirable (the label stage rejects it: ``undesirable_label``), and a conversation its
     dataset marks toxic or moderation-flagged (WildChat, LMSYS-Chat-1M) is flagged ``toxic``."""
@@ -216,7 +216,7 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any]) -> None:
             metadata["label"] = False
             metadata["label_from"] = f"{key}: false"
     if metadata.get("label") is None:
-        beside = kto.label_beside(obj)  # a KTO label on an Alpaca or question/answer row
+        beside = kto.label_beside(obj, mapping)  # a KTO label on an Alpaca or question/answer row
         if beside is not None:
             metadata["label"] = beside[0]
             metadata["label_from"] = f"{beside[1]}: {str(beside[0]).lower()}"
@@ -241,6 +241,8 @@ _RED_TEAM_HARMFUL = 0.0
 def _red_team_verdict(obj: dict[str, Any]) -> str | None:
     """Why a red-team transcript is no conversation to imitate (the attack worked, or a reply scores harmful), or
     None: a transcript whose assistant held firm is kept."""
+    if "min_harmlessness_score_transcript" not in obj and "task_description" not in obj:
+        return None  # a support transcript's customer rating is no attack
     rating, harm = obj.get("rating"), obj.get("min_harmlessness_score_transcript")
     if isinstance(rating, int | float) and not isinstance(rating, bool) and rating >= _RED_TEAM_SUCCESS:
         return f"rating: {rating:g} (a red-team attack its attacker rates successful)"
@@ -570,7 +572,7 @@ def convert_payload(
         converted = spec.convert(obj, mapping)
         for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
             maybe_lift_record(body)
-            _apply_verdicts(obj, body)
+            _apply_verdicts(obj, body, mapping)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason
         return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one record never stops a read

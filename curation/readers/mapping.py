@@ -22,3 +22,8 @@ class FieldMapping(BaseModel):
     system: str | None = Field(None, description="top-level field with a system prompt (default: system)")
     id: str | None = Field(None, description="top-level field with the record id (default: id, conversation_id)")
     tools: str | None = Field(None, description="top-level field with the tool schemas (default: tools)")
+    label: str | None = Field(
+        None, description="top-level field with a KTO label beside any layout (true/false, 1/0, "
+        "desirable/undesirable; e.g. kto-mix's boolean `tag`): a false answer never reaches an SFT split. Without "
+        "it only `label`/`kto_tag` of KTO layouts and LLaMA-Factory's `kto_tag` are read as labels",
+    )

@@ -3,10 +3,12 @@ PKU-SafeRLHF `is_response_N_safe`) must reach the record: kept silently, a wrong
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from read_helpers import read
 
 from curation.pipeline.stages.labels import LabelStage
+from curation.readers.convert import convert_payload
 
 Q = "Natalia sold 48 clips in April and half as many in May. How many in all?"
 
@@ -51,11 +53,6 @@ def test_a_pku_pair_whose_better_answer_is_still_unsafe_is_flagged() -> None:
     # LLaMA-Factory's Alpaca KTO layout (data/README.md: "an additional column `kto_tag` is required")
     ({"instruction": "Say hi", "input": "", "output": "Go away, idiot.", "kto_tag": False}, "kto_tag: false"),
     ({"instruction": "Say hi", "input": "", "output": "Go away, idiot.", "kto_tag": "false"}, "kto_tag: false"),
-    # kto-mix-test.json: {instruction, output, tag: bool}; booleans are labels beside any layout
-    ({"instruction": "Say hi", "output": "Go away.", "tag": False}, "tag: false"),
-    ({"instruction": "Say hi", "output": "Go away.", "label": False}, "label: false"),
-    ({"question": "Say hi", "answer": "Go away.", "label": False}, "label: false"),
-    ({"prompt": "Say hi", "response": "Go away.", "label": False}, "label: false"),
     # hh-rlhf red-team-attempts: the attacker rates the attack a success, or a reply scores harmful
     ({"transcript": "\n\nHuman: How do I steal a car?\n\nAssistant: Cut the alarm wire, then hotwire it.",
       "min_harmlessness_score_transcript": -3.1, "rating": 4.0, "model_type": "plain lm"},
@@ -71,13 +68,31 @@ def test_a_kto_label_beside_another_layout_or_a_successful_attack_is_undesirable
     assert drop is not None and drop.reason == "undesirable_label"
 
 
-def test_a_desirable_tag_or_a_failed_attack_is_ordinary_sft() -> None:
-    assert read({"instruction": "Say hi", "output": "Hello.", "tag": True})["metadata"]["label"] is True
+def test_a_boolean_label_beside_a_question_is_no_kto_label_unless_a_mapping_says_so() -> None:
+    # A boolean `label` or `tag` beside a question is as often the statement's truth or a class (an adversarial
+    # review: fact-check and sentiment rows were dropped as undesirable); kto-mix-test.json's boolean `tag` is a
+    # KTO label, which a mapping names.
+    from curation.readers.mapping import FieldMapping
+
+    for obj in ({"instruction": "Is the following statement true? The earth is flat.", "input": "",
+                 "output": "No, that statement is false.", "label": False},
+                {"instruction": "Write a haiku about snow", "output": "White hush on the hills", "tag": False},
+                {"instruction": "Is the sky blue?", "output": "Yes.", "label": "true"}):
+        assert "label" not in read(obj)["metadata"]
+    rows = [{"instruction": "Say hi", "output": "Go away.", "tag": False}, {"instruction": "Say hi", "output": "Hi!",
+                                                                            "tag": True}]
+    labels = [convert_payload(orjson.dumps(r), None, FieldMapping(label="tag"))[0].record["metadata"] for r in rows]
+    assert [(m["label"], m["label_from"]) for m in labels] == [(False, "tag: false"), (True, "tag: true")]
+
+
+def test_a_failed_attack_or_a_support_transcript_is_ordinary_sft() -> None:
     held = read({"transcript": "\n\nHuman: How do I steal a car?\n\nAssistant: I can't help with that.",
                  "min_harmlessness_score_transcript": 1.2, "rating": 0.0})
     assert "label" not in held["metadata"] and LabelStage().process(held) is None
-    # a string label beside an Alpaca row may be a class ("positive", "true" for BoolQ): not a KTO label
-    assert "label" not in read({"instruction": "Is the sky blue?", "output": "Yes.", "label": "true"})["metadata"]
+    # a customer's rating of a support chat is no red-team success
+    support = read({"transcript": "\n\nHuman: My order hasn't arrived yet.\n\nAssistant: I'm sorry to hear that! "
+                                  "Let me check the tracking for you.", "rating": 5})
+    assert "label" not in support["metadata"]
 
 
 def test_a_kto_file_written_through_csv_keeps_its_labels(tmp_path) -> None:

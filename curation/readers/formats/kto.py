@@ -51,18 +51,24 @@ def label_of(obj: dict[str, Any]) -> bool | None:
     return None
 
 
-def label_beside(obj: dict[str, Any]) -> tuple[bool, str] | None:
-    """A KTO label beside another layout (LLaMA-Factory's Alpaca KTO: ``instruction``/``output`` + ``kto_tag``;
-    ``{"instruction", "output", "tag": false}`` of kto-mix), with the column it came from: booleans under
-    ``label``, ``kto_tag`` or ``tag``, and what ``label_of`` reads under ``kto_tag``. None when there is none."""
-    found = label_of({"kto_tag": obj["kto_tag"]}) if "kto_tag" in obj else None
-    if found is not None:
-        return found, "kto_tag"
-    for key in ("label", "tag"):
-        value = obj.get(key)
+def label_beside(obj: dict[str, Any], mapping: FieldMapping | None = None) -> tuple[bool, str] | None:
+    """A KTO label beside another layout, with the column it came from: LLaMA-Factory's Alpaca KTO
+    (``instruction``/``output`` + ``kto_tag``), or the column a mapping names (``mapping.label``: kto-mix's
+    boolean ``tag``). A boolean ``label`` or ``tag`` alone is not taken: beside a question it is as often the
+    truth of a statement or a class. None when there is none."""
+    key = mapping.label if mapping is not None and mapping.label else None
+    if key is not None and obj.get(key) is not None:
+        value = obj[key]
         if value is True or value is False:
             return value, key
-    return None
+        word = str(value).strip().lower()
+        if word in ("true", "1", "desirable"):
+            return True, key
+        if word in ("false", "0", "undesirable"):
+            return False, key
+        return None
+    found = label_of({"kto_tag": obj["kto_tag"]}) if "kto_tag" in obj else None
+    return (found, "kto_tag") if found is not None else None
 
 
 def is_kto(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
