@@ -848,6 +848,10 @@ def _east_asian_encoding(raw: bytes) -> tuple[str, str] | None:
     Windows-1252 accented letters, and as each other (GBK's common hanzi are CP949's Hangul block, and CP932's
     half-width katakana), so a reading counts only with its language's own marks: Japanese is full of
     full-width kana, Korean puts spaces between its words, Chinese is Han characters without them."""
+    high = [i for i, b in enumerate(raw) if b > 0x7F]
+    lone = sum(1 for i in high if (i == 0 or raw[i - 1] < 0x80) and (i + 1 == len(raw) or raw[i + 1] < 0x80))
+    if not high or lone >= 0.3 * len(high):
+        return None  # a double-byte encoding writes its characters as runs of high bytes; "Bären" has lone ones
     readings = {name: _decoded(raw, name) for name in ("cp932", "cp949", "gb18030", "big5")}
     japanese = readings["cp932"]
     if japanese is not None and _share(japanese, _KANA) >= 0.2:

@@ -494,6 +494,8 @@ def test_a_windows_1252_csv_row_is_an_invalid_utf8_reject_not_text_full_of_repla
     ("한국어 텍스트입니다 안녕하세요 반갑습니다", "cp949", "CP949"),
     ("請以下面詞語為主題寫一首詩", "big5", "BIG5"),
     ("Café crème brûlée, naïve résumé", "cp1252", "CP1252"),
+    ("Erklären Sie die Größe des Bären", "cp1252", "CP1252"),  # "ä" + "r" also reads as one GBK character
+    ("Quel plat est célèbre pour la crème brûlée?", "cp1252", "CP1252"),
 ])
 def test_a_legacy_encoded_csv_names_its_own_encoding(tmp_path: Path, text: str, encoding: str, iconv: str) -> None:
     path = tmp_path / "export.csv"
