@@ -75,3 +75,12 @@ def test_distilabel_generations_and_ratings_are_best_against_worst() -> None:
     assert record["chosen"] == [{"role": "assistant", "content": "4"}]
     assert record["rejected"] == [{"role": "assistant", "content": "5"}]
     assert refused({"instruction": "Q", "generations": ["a", "b"], "ratings": [4, 4]})[0] == "no_preference"
+
+
+def test_prose_that_quotes_a_chinese_alpaca_template_is_no_conversation() -> None:
+    code, _ = refused({"text": "以下是Alpaca数据格式的一个例子，常用于微调：\n### 指令：\n写一首诗"
+                               "\n### 回答：\n床前明月光"})
+    assert code == "unknown_format"
+    record = read({"text": "以下是描述任务的指令。请编写一个适当完成请求的回复。\n\n### 指令：\n写一首诗"
+                           "\n\n### 回答：\n床前明月光"})
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]

@@ -40,6 +40,11 @@ _ALPACA_NAMES = {"Instruction": "Instruction", "Input": "Input", "Response": "Re
                  "指示": "Instruction", "指令": "Instruction", "入力": "Input", "输入": "Input", "輸入": "Input",
                  "応答": "Response", "出力": "Response", "回答": "Response", "输出": "Response", "輸出": "Response"}
 _ALPACA_HEAD = re.compile(r"(?:^|\n)[ \t]*### (" + "|".join(_ALPACA_NAMES) + r")[:：][ \t]*\n?")
+# Alpaca's opening and its Japanese and Chinese translations (llm-jp-sft, Chinese-Alpaca); other prose before
+# the headings ("以下是Alpaca数据格式的一个例子") quotes the template.
+_ALPACA_PREAMBLES = ("Below is an instruction", "以下は、タスクを説明する指示", "以下是描述任务的指令",
+                     "下面是描述任务的指令", "以下是一个描述任务的指令", "下面是一个描述任务的指令",
+                     "下面是一条描述任务的指令")
 _ALPACA_ASK = re.compile(r"### (?:Instruction|指示|指令)[:：]")
 _ALPACA_ANSWER = re.compile(r"### (?:Response|応答|出力|回答|输出|輸出)[:：]")
 # End-of-text markers the templates leave after a turn; they are not part of what anyone said.
@@ -111,8 +116,7 @@ def _alpaca_preamble(text: str) -> bool:
     """Alpaca's own template opens with "Below is an instruction..." or with the first heading; other text
     before the headings is prose that quotes the template."""
     preamble = text[: text.find("### ")].strip()
-    # its Japanese and Chinese translations: "以下は、タスクを説明する指示です。", "以下是描述任务的指令"
-    return not preamble or preamble.startswith(("Below is an instruction", "以下は", "以下是"))
+    return not preamble or preamble.startswith(_ALPACA_PREAMBLES)
 
 
 def _speaker_turns(text: str, min_turns: int = 2, pattern: re.Pattern[str] = _SPEAKER,
