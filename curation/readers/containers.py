@@ -209,9 +209,17 @@ def ui_parts(message: Any) -> bool:
     if type(message) is not dict or type(message.get("role")) is not str:
         return False
     parts = message.get("parts")
-    return (type(parts) is list and bool(parts) and all(type(p) is dict and type(p.get("type")) is str
-                                                         for p in parts)
-            and (message.get("content") is None or type(message["content"]) is str))
+    if not (type(parts) is list and parts and all(type(p) is dict and type(p.get("type")) is str for p in parts)):
+        return False
+    content = message.get("content")
+    if content is None or content == "":
+        return True
+    if type(content) is not str:
+        return False
+    # SDK 4 keeps a text copy of the parts in `content`; a content that says something else is the turn's own,
+    # and the parts are kept aside, not read over it.
+    said = "".join(p["text"] for p in parts if p["type"] == "text" and type(p.get("text")) is str)
+    return "".join(content.split()) == "".join(said.split())
 
 
 def _one_conversation_or_elements(

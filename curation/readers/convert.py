@@ -386,6 +386,7 @@ def _column_oriented(obj: dict[str, Any]) -> bool:
 
 
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
+_ONE_COLUMN_TABLES = frozenset({"messages", "conversations", "conversation"})
 
 
 def _pandas_rows(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -397,7 +398,14 @@ def _pandas_rows(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
             and type(obj.get("data")) is list and all(type(r) is list and len(r) == len(columns)
                                                      for r in obj["data"])):
         return [dict(zip(columns, row, strict=True)) for row in obj["data"]]
-    if not _column_oriented(obj):
+    if len(obj) == 1:
+        # one turn column alone (pd.DataFrame({"messages": [...]}).to_json()): rows only when every value maps
+        # row labels to turn lists; a record with one such key is nothing else a format knows
+        [(name, column)] = obj.items()
+        if not (name in _ONE_COLUMN_TABLES and type(column) is dict and column
+                and all(type(k) is str and k.isdigit() and type(v) is list for k, v in column.items())):
+            return None
+    elif not _column_oriented(obj):
         return None
     labels: dict[str, None] = {}
     for values in obj.values():

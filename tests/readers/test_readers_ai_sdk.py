@@ -125,3 +125,19 @@ def test_sdk5_model_messages_carry_input_and_typed_output() -> None:
     assert [c["function"]["arguments"] for c in call["tool_calls"]] == ['{"city":"Rome"}', '{"city":"Oslo"}']
     assert record["messages"][2:4] == [{"role": "tool", "tool_call_id": "a", "content": '{"tempC":22}'},
                                        {"role": "tool", "tool_call_id": "b", "content": "4°C"}]
+
+
+def test_parts_that_say_something_else_than_the_content_do_not_replace_it() -> None:
+    # an adversarial review: "Final answer: 4" was replaced by the parts' "Draft: maybe 5"
+    answer = {"role": "assistant", "content": "Final answer: 4", "parts": [{"type": "text", "text": "Draft: 5"}]}
+    record = read({"messages": [{"role": "user", "content": "Hi"}, answer]})
+    assert record["messages"][1]["content"] == "Final answer: 4"
+
+
+def test_the_text_after_an_untrained_invocation_stays_untrained() -> None:
+    record = read({"messages": [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Calling", "weight": 0,
+         "toolInvocations": [{"toolCallId": "a", "toolName": "x", "args": {}, "state": "result", "result": 3}]},
+        {"role": "user", "content": "ok"}, {"role": "assistant", "content": "done"}]})
+    assert [m.get("weight") for m in record["messages"] if m["role"] == "assistant"] == [0, 0, None]

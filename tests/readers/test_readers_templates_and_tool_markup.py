@@ -868,3 +868,13 @@ def test_a_joined_batch_line_whose_call_failed_or_is_no_chat_call_says_so() -> N
         "status_code": 200, "body": {"choices": [{"message": {"role": "assistant", "content": A},
                                                   "finish_reason": "stop"}]}}}
     assert read(joined)["messages"] == QA
+
+
+def test_a_one_column_pandas_table_of_turns_is_read_row_by_row(tmp_path) -> None:
+    from curation.readers import read_path
+
+    path = tmp_path / "df.json"
+    path.write_text('{"messages": {"0": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}],'
+                    ' "1": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Ciao"}]}}')
+    items = list(read_path(path))
+    assert [i.error for i in items] == [None, None] and items[1].record["messages"][1]["content"] == "Ciao"

@@ -103,7 +103,10 @@ def _invocations(message: dict[str, Any], calls: _Calls) -> list[dict[str, Any]]
                                     **extra}, *results]
     content = message.get("content")
     if content not in (None, "", []):
-        turns.append({"role": message.get("role"), "content": content})
+        text_turn: dict[str, Any] = {"role": message.get("role"), "content": content}
+        if "weight" in message:  # the text is the message's too: weight 0 must not make it trained
+            text_turn["weight"] = message["weight"]
+        turns.append(text_turn)
     return turns
 
 
