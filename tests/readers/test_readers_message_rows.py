@@ -64,3 +64,20 @@ def test_a_run_counts_conversations_and_keeps_each_in_one_split(tmp_path: Path) 
     assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in kept)
     report = orjson.loads((out / "report.json").read_bytes())
     assert report["records_in"] == 30 and report["records_out"] == len(kept)  # conversations, not 60 rows
+
+
+def test_rows_are_ordered_by_their_time_read_as_a_time(tmp_path) -> None:
+    # "3/1/2024 9:58 AM" sorted as text after "3/1/2024 10:02 AM": the agent answered first and the customer's
+    # turns were trimmed as trailing ones (too_few_turns); `sender_type` was no role column at all
+    from curation.readers import read_path
+
+    path = tmp_path / "warehouse.csv"
+    path.write_text("conversation_id,sender_type,created_at,body\n"
+                    'c-1,customer,3/1/2024 10:15 AM,"Thanks, that worked!"\n'
+                    "c-1,customer,3/1/2024 9:58 AM,My invoice PDF is blank.\n"
+                    "c-1,agent,3/1/2024 10:02 AM,Please try Settings > Billing.\n"
+                    "c-2,agent,1709287200,Hello\nc-2,customer,1709287140,Hi there\n")
+    first, second = list(read_path(path))
+    assert [m["content"] for m in first.record["messages"]] == [
+        "My invoice PDF is blank.", "Please try Settings > Billing.", "Thanks, that worked!"]
+    assert [m["content"] for m in second.record["messages"]] == ["Hi there", "Hello"]  # epoch seconds as text

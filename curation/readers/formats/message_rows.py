@@ -12,6 +12,7 @@ row to row (``created_at``, ``message_id``) stays with its message (``metadata.f
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from curation.readers.formats._common import map_role, row_of
@@ -20,7 +21,8 @@ from curation.readers.mapping import FieldMapping
 NAME = "message_rows"
 CONVERSATION_KEYS = ("conversation_id", "conv_id", "session_id", "thread_id", "dialog_id", "dialogue_id",
                      "chat_id", "ticket_id")
-ROLE_KEYS = ("role", "speaker", "sender", "author_role", "from")
+ROLE_KEYS = ("role", "speaker", "sender", "author_role", "from", "sender_type", "author_type", "sender_role",
+             "speaker_type")
 TEXT_KEYS = ("content", "text", "message", "utterance", "body")
 ORDER_KEYS = ("turn", "turn_id", "turn_index", "turn_number", "message_index", "position", "seq", "sequence",
               "order")
@@ -48,16 +50,53 @@ def is_message_row(obj: dict[str, Any], mapping: FieldMapping | None = None) -> 
             and isinstance(obj[text], str | type(None)))
 
 
+# Timestamps as spreadsheets and warehouses write them, tried in this order for a whole conversation (US dates
+# before day-first ones, as Excel's default locale writes them).
+_TIME_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y",
+                 "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S",
+                 "%Y/%m/%d %H:%M")
+
+
+def _times(values: list[Any]) -> list[float] | None:
+    """Each value as seconds: numbers and numeric strings (epochs) as they are, ISO 8601 text, or one of
+    ``_TIME_FORMATS`` for every value; None when no one reading holds for all (then the file's order stands: a
+    sort of "3/1/2024 9:58 AM" as text put it after "3/1/2024 10:02 AM")."""
+    if all(type(v) in (int, float) for v in values):
+        return [float(v) for v in values]
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        return None
+    texts = [v.strip() for v in values]
+    try:
+        return [float(t) for t in texts]
+    except ValueError:
+        pass
+    try:
+        stamps = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in texts]
+        return [(d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp() for d in stamps]
+    except ValueError:
+        pass
+    for pattern in _TIME_FORMATS:
+        try:
+            return [datetime.strptime(t, pattern).replace(tzinfo=UTC).timestamp() for t in texts]
+        except ValueError:
+            continue
+    return None
+
+
 def _sort_key(rows: list[dict[str, Any]]) -> Any:
     """The order of a conversation's rows: a turn number, else a timestamp, else the file's (stable sort)."""
-    for keys, kinds in ((ORDER_KEYS, (int, float)), (TIME_KEYS, (str, int, float))):
-        key = _first(rows[0], keys)
-        if key is not None and all(type(r.get(key)) in kinds for r in rows) and \
-                len({type(r[key]) is str for r in rows}) == 1:
+    key = _first(rows[0], ORDER_KEYS)
+    if key is not None:
+        if all(type(r.get(key)) in (int, float) for r in rows):
             return lambda row, key=key: row[key]
-        if key is not None and keys is ORDER_KEYS and all(isinstance(r.get(key), str) and r[key].strip().isdigit()
-                                                           for r in rows):
+        if all(isinstance(r.get(key), str) and r[key].strip().isdigit() for r in rows):
             return lambda row, key=key: int(row[key])  # a CSV cell: "3"
+    key = _first(rows[0], TIME_KEYS)
+    if key is not None:
+        times = _times([r.get(key) for r in rows])
+        if times is not None:
+            order = {id(row): t for row, t in zip(rows, times, strict=True)}
+            return lambda row: order[id(row)]
     return None
 
 
