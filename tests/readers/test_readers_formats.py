@@ -403,3 +403,15 @@ def test_sniff_majority_and_read_path_forced(tmp_path: Path) -> None:
     unknown.write_bytes(b'{"a": 1}\n')
     assert sniff_format(unknown) is None
     assert [i.error[0] for i in read_path(unknown)] == ["unknown_format"]
+
+
+def test_a_mapped_turn_without_its_text_key_is_named_not_a_keyerror() -> None:
+    # a photo-only Messenger message: "cannot read as mapped: KeyError: 'text'" lost the whole conversation
+    from curation.checks import check_record
+    from curation.readers.convert import convert_payload
+    from curation.readers.mapping import FieldMapping
+
+    mapping = FieldMapping(messages="dialog", role="speaker", content="text", roles={"A": "user", "B": "assistant"})
+    [item] = convert_payload({"dialog": [{"speaker": "A", "text": "hi"}, {"speaker": "B"}]}, "mapped", mapping)
+    assert item.error is None and item.record["messages"][1] == {"role": "assistant", "content": None}
+    assert [f.code for f in check_record(item.record)] == ["missing_content"]

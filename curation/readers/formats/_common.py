@@ -228,7 +228,9 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
         if role_key is not None:
             message["role"] = role
         if content_key is not None:
-            message["content"] = turn[content_key]
+            # a mapped text key a turn leaves out (a photo-only message, a Rasa slot event): no content, for the
+            # checks to name that turn; a KeyError lost the whole conversation
+            message["content"] = turn.get(content_key)
         if role == "tool" and pending and "tool_call_id" not in extra:
             results = _one_result_per_call(message.get("content"), len(pending)) \
                 if len(pending) > 1 and not _next_is_tool(turns, position, mapping) else None
