@@ -188,6 +188,14 @@ def inspect_command(
     if strict and report["bad_files"]:
         typer.echo(f"error: {len(report['bad_files'])} file(s) could not be read (--strict)", err=True)
         raise typer.Exit(1)
+    # The exit-code contract `curate run` keeps: nothing usable is no success (`inspect data && curate run` stops).
+    if not report["records"] and not report["bad_files"]:
+        typer.echo("error: the inputs hold no records (check the paths)", err=True)
+        raise typer.Exit(1)
+    if not report["valid"]:
+        typer.echo(f"error: none of the {report['records']:,} record(s) and {len(report['bad_files'])} file(s) is a "
+                   "valid conversation (the codes above say why and how to fix them)", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

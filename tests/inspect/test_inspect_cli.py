@@ -15,8 +15,8 @@ from curation.cli import main
 GOOD = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    assert main(["inspect", *args, "--json"]) == 0
+def run_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> dict[str, Any]:
+    assert main(["inspect", *args, "--json"]) == code
     out = capsys.readouterr().out
     return json.loads(out)  # exactly one JSON object
 
@@ -75,11 +75,22 @@ def test_truncated_json_is_one_invalid_record(tmp_path: Path, capsys: pytest.Cap
 def test_empty_file_is_zero_records_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"")
-    report = run_json(capsys, str(path))
+    report = run_json(capsys, str(path), code=1)  # nothing to curate is no success, as for `curate run`
     assert (report["records"], report["valid"], report["invalid"]) == (0, 0, 0)
     assert report["files"][0]["notes"] == ["empty file: no records"]
     assert report["tokens"]["distribution"] is None
     assert any("too_few_examples" in note for note in report["notes"])
+
+
+def test_inputs_of_which_no_record_is_valid_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A WhatsApp text export: 3 not_json records and exit 0, so `curate inspect data && curate run` went on
+    path = tmp_path / "chat.txt"
+    path.write_text("[12/03/2023, 10:15:32] Ann: hello\n[12/03/2023, 10:16:01] Bob: hi\n")
+    assert main(["inspect", str(path), "--json"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["records"] == 3 and not report["valid"]
+    assert "error: none of the 3 record(s)" in captured.err and "Traceback" not in captured.err
 
 
 def test_compressed_and_directory_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
