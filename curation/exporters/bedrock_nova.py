@@ -74,7 +74,7 @@ def is_nova(model: str | None) -> bool:
 class BedrockNovaExporter(JsonlExporter):
     name: ClassVar[str] = "bedrock-nova"
     title: ClassVar[str] = "Amazon Nova customisation on Bedrock"
-    description: ClassVar[str] = "Amazon Nova on Bedrock (bedrock-conversation-2024; optional reasoningContent)"
+    description: ClassVar[str] = "Amazon Nova on Bedrock (bedrock-conversation-2024; reasoning on Nova 2)"
 
     def target(self, options: ExportOptions) -> Target:
         model = options.model if is_nova(options.model) else DEFAULT_MODEL

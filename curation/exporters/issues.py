@@ -64,7 +64,9 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "warning",
         "{n} record{s} carry assistant reasoning this provider's format has no field for; dropped (the answer "
         "is kept)",
-        "nothing to do, or export to together, bedrock-nova or hf, which keep reasoning",
+        # bedrock-nova itself drops it for Nova 1 models: the hint must not send a Nova 1 export back to it
+        "nothing to do, or export to together or hf, which keep reasoning (bedrock-nova keeps it for Nova 2 models "
+        "only: --model amazon.nova-2-lite-v1:0)",
     ),
     "nova_reserved_keyword": (
         "error",

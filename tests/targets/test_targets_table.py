@@ -148,3 +148,34 @@ def test_default_target_model_is_open() -> None:
     target = target_for_model(DEFAULT_TARGET_MODEL)
     assert target.provider.name == "azure-openai" and target.status_on(DEC_2) == "active"
     assert {"sft", "dpo"} <= set(target.methods())
+
+
+def test_nova_reasoning_in_the_table_is_what_the_exporter_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    # Nova 2 added reasoningContent to the bedrock-conversation-2024 format; the exporter writes it for Nova 2
+    # models only, so the table, `curate models` and the reasoning_dropped hint must not promise it for Nova 1
+    from curation.cli import main
+    from curation.exporters.base import ExportOptions
+    from curation.exporters.bedrock_nova import BedrockNovaExporter
+    from curation.exporters.issues import ISSUES
+
+    record = {"id": "r", "messages": [{"role": "user", "content": "What is 2+2?"},
+                                      {"role": "assistant", "content": "4", "reasoning": "Add."}]}
+    models = load_table().providers["bedrock-nova"].models.values()
+    assert "amazon.nova-2-lite-v1:0" in {m.id for m in models}
+    kept_by: dict[str, bool] = {}
+    for model in models:
+        flags: set[str] = set()
+        line = BedrockNovaExporter().convert(record, "sft", ExportOptions(model=model.id), flags)
+        assert line is not None
+        kept_by[model.id] = b"reasoningContent" in line
+        assert ("reasoning_dropped" in flags) is not kept_by[model.id], model.id
+        assert get_target(f"bedrock-nova:{model.id}").content().reasoning is kept_by[model.id], model.id
+    assert kept_by["amazon.nova-2-lite-v1:0"] and not kept_by["amazon.nova-lite-v1:0"]
+    # the provider without a model is the exporter's default model, a Nova 1
+    default = BedrockNovaExporter().target(ExportOptions()).model
+    assert get_target("bedrock-nova").content().reasoning is kept_by[default]
+    assert main(["models", "--provider", "bedrock-nova", "--today", "2026-12-02"]) == 0
+    rows = {r[1]: r for r in (line.split() for line in capsys.readouterr().out.splitlines()[1:-1])}
+    assert {model for model, row in rows.items() if "reasoning" in row[-2]} == {"amazon.nova-2-lite-v1:0"}
+    hint = ISSUES["reasoning_dropped"][2]
+    assert "Nova 2" in hint and "amazon.nova-2-lite-v1:0" in hint

@@ -37,6 +37,7 @@ from curation.readers.formats import (
     preference,
     prompt_completion,
     ranked,
+    reasoning_pair,
     responses_log,
     self_instruct,
     sharegpt,
@@ -104,6 +105,9 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
         InputFormat(numbered_messages.NAME, numbered_messages.KEYS, numbered_messages.is_numbered_messages,
                     numbered_messages.convert),
+        # before pairs: a reasoning set's row holds a reference answer too (s1K's `solution`), not the reply
+        InputFormat(reasoning_pair.NAME, reasoning_pair.KEYS, reasoning_pair.is_reasoning_pair,
+                    reasoning_pair.convert),
         InputFormat(pairs.NAME, pairs.KEYS, pairs.is_pair, pairs.convert),
     )
 }

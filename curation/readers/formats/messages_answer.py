@@ -5,6 +5,10 @@ reward-model, evaluation and generation datasets write a prompt's turns and the 
 Read as OpenAI messages, such a row had no assistant turn: the answer sat unread in ``metadata.fields`` and
 the record was refused as ``example_missing_assistant_message``. The answer may be text or an assistant
 message. A row that holds two candidate answers is left to the other formats, not guessed at.
+
+A ``reasoning`` (or ``reasoning_content``) column beside the answer is the trace that answer came with
+(cognitivecomputations/dolphin-r1: ``messages``, ``model``, ``reasoning``, ``answer``): it becomes the reply's
+``reasoning``, so exporters that keep reasoning train on it, instead of sitting in ``metadata.fields``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ NAME = "messages_answer"
 # `message`: Ollama's /api/chat response beside the request's messages (only as an assistant message: Cohere's
 # `message` is the user's)
 ANSWER_KEYS = ("response", "completion", "output", "answer", "assistant", "message")
-KEYS = frozenset({*openai.KEYS, *ANSWER_KEYS})
+REASONING_KEYS = ("reasoning", "reasoning_content")
+KEYS = frozenset({*openai.KEYS, *ANSWER_KEYS, *REASONING_KEYS})
 _PAIR_SET = frozenset({"chosen", "rejected", "prompt", "label"})
 
 
@@ -54,5 +59,10 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                              f"({'done_reason' if 'done_reason' in obj else 'finish_reason'} 'length'), so it is cut "
                              "off (raise the limit, or drop such calls)")
     reply = {"role": "assistant", "content": answer} if isinstance(answer, str) else answer
+    # KEYS consumes the reasoning columns for every row; one that is no text is no trace, and stays a field
+    kept = {k: obj[k] for k in REASONING_KEYS if k in obj and not isinstance(obj[k], str)}
+    traces = [obj[k] for k in REASONING_KEYS if isinstance(obj.get(k), str) and obj[k].strip()]
+    if traces and not any(k in reply for k in ("reasoning_content", "reasoning", "thinking")):
+        reply = {**reply, "reasoning": "\n\n".join(traces)}
     [(own_id, body, extra)] = openai.convert({**obj, "messages": [*obj["messages"], reply]}, mapping)
-    return [(own_id, body, {**(extra or {}), "answer_from": key})]
+    return [(own_id, body, {**(extra or {}), **kept, "answer_from": key})]

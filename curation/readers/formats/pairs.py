@@ -7,7 +7,9 @@ Chinese-Vicuna's turns as two parallel lists under ``input`` and ``output``.
 
 A record matches only when exactly one prompt key and one answer key hold strings, so a record with two
 candidate answers (e.g. ``response`` and ``answer``) is not guessed at: it stays an ``unknown_format``
-reject whose message points at a field mapping.
+reject whose message points at a field mapping. Reasoning sets whose extra column is the model's trace or its
+attempt (s1K, OpenThoughts, OpenCodeReasoning's ``<think>`` output beside its ``solution``) are read before
+this, by ``reasoning_pair``.
 """
 
 from __future__ import annotations
