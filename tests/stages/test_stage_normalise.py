@@ -26,7 +26,7 @@ def test_nfc_composes_and_is_recorded(conv) -> None:
     ("raw", "expected"),
     [
         ("  hello  ", "hello"),
-        ("one  two   three", "one two three"),
+        ("one  two   three", "one two   three"),
         ("a\n\n\n\nb", "a\n\nb"),
         ("a \nb\t\n", "a\nb"),
         ("\n\nfirst line", "first line"),
@@ -210,3 +210,17 @@ def test_tool_arrays_without_items_get_items() -> None:
     assert properties == {"a": strings, "b": strings, "c": strings, "d": {"type": "string"},
                           "e": {"type": "array", "items": strings},
                           "u": {"anyOf": [{"type": "integer"}, {"type": "string"}]}}
+
+
+def test_layout_spaces_in_an_agents_observation_are_kept() -> None:
+    # princeton-nlp/SWE-agent trajectories: "2:    if x:" became "2: if x:" (the file view lost its indentation),
+    # "add the line '        print(x)'" lost its indentation, and a curl progress table collapsed into
+    # "100 422 5603", which redaction then took for a phone number
+    view = "[File: a.py]\n1:def f(x):\n2:    if x:\n3:        return 1"
+    table = "  % Total    % Received\n100   422   5603      0 --:--:--"
+    record = {"messages": [{"role": "user", "content": view}, {"role": "user", "content": table},
+                           {"role": "assistant", "content": "Let me run it.  It works."}]}
+    NormaliseStage().process(record)
+    assert record["messages"][0]["content"] == view
+    assert record["messages"][1]["content"] == table.lstrip()
+    assert record["messages"][2]["content"] == "Let me run it. It works."

@@ -40,9 +40,10 @@ _CANONICAL_ROLES = ("system", "developer", "user", "assistant", "tool", "functio
 # no meaning in training text. ZWJ/ZWNJ (U+200D/U+200C) are kept on purpose: emoji sequences and
 # Persian/Indic spelling need them.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
-# A run of horizontal whitespace inside a line that contains at least one space; pure tab runs are
-# kept because they are field separators in pasted TSV.
-_INNER_SPACES = re.compile(r"(?<=\S)(?=[ \t]* )[ \t]{2,}(?=\S)")
+# Two blanks between words ("end.  Next", a space and a tab): one space. Longer runs are layout and stay: the
+# indentation after a line number in an agent's file view ("2:    if x:"), aligned columns of a terminal table
+# ("100   422   5603"), a quoted code line; pure tab runs are field separators in pasted TSV.
+_INNER_SPACES = re.compile(r"(?<=\S)(?:  | \t|\t )(?=\S)")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # Prose whitespace needs work only when one of these appears (or the ends are not stripped).
 _WS_TRIGGERS = ("  ", "\n\n\n", " \n", "\t\n", " \t", "\t ", "\n \n", "\n\t\n")
@@ -75,8 +76,8 @@ class NormaliseConfig(BaseModel):
     )
     whitespace: bool = Field(
         True,
-        description="Trim content, drop trailing spaces, collapse runs of spaces and 2+ blank lines in prose "
-        "(never inside code blocks, indented code or tool messages).",
+        description="Trim content, drop trailing spaces, collapse two blanks between words and 2+ blank lines in "
+        "prose (never inside code blocks, indented code or tool messages; longer space runs are layout and stay).",
     )
     map_roles: bool = Field(True, description="Map role aliases (human, gpt, bot, model, ...) to canonical roles.")
     role_aliases: dict[str, str] = Field(
