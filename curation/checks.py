@@ -188,6 +188,12 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "fill in or drop the empty turn",
         "A message whose content is empty or only whitespace (an empty reply teaches silence).",
     ),
+    "empty_tool_result": (
+        "warning",
+        "keep it for targets that take it (Vertex, HF); the chat exports need text in every tool message: write "
+        "the tool's empty output as text (e.g. 'no output'), or leave those records out with --skip-invalid",
+        "A tool message whose content is empty (a tool that returned nothing); it is not trained on.",
+    ),
     "unfilled_placeholder": (
         "error",
         "substitute the template variables (e.g. {{name}}) before training",
@@ -539,8 +545,13 @@ def _check_message(message: Any, index: int, out: list[Finding]) -> Any:
             out.append(_finding("missing_content", f"message {index} has no content", index))
     elif isinstance(content, str):
         _text_findings(content, index, out)
+        # A tool's empty result is what it returned (tau-bench's `think` tool, a command printing nothing): it is
+        # not trained on, and dropping the turn would leave its call unanswered: a warning, not an error.
         if not has_call and not content.strip():
-            out.append(_finding("empty_content", f"message {index} ({role}) is empty", index))
+            if role == "tool":
+                out.append(_finding("empty_tool_result", f"message {index} (tool) is empty", index))
+            else:
+                out.append(_finding("empty_content", f"message {index} ({role}) is empty", index))
     elif isinstance(content, list):
         if role == "tool":
             out.append(_finding("tool_content_not_string", f"message {index} is a tool result given as parts", index))

@@ -22,7 +22,8 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
     "missing_content": (
         "error",
         "{n} record{s} have a message with neither content nor tool calls",
-        "drop or fix the empty turns (the validation stage reports them as empty_message)",
+        "drop or fix the empty turns (validation reports them as empty_content, and empty tool results as "
+        "empty_tool_result); or leave those records out with --skip-invalid",
     ),
     "example_missing_assistant_message": (
         "error",
