@@ -35,31 +35,55 @@ from curation.readers.formats import tool_markup
 
 REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
 _REASONING_KEY_SET = frozenset(REASONING_KEYS)
-_THINK = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.S)
+# <think> as R1 writes it, and <thinking> / <Think> as other distillations do
+_THINK = re.compile(r"\A\s*<(think|thinking)>(.*?)</\1>\s*", re.S | re.I)
+_MORE_THINK = re.compile(r"\s*<(think|thinking)>(.*?)</\1>\s*", re.S | re.I)  # a later block of an interleaved reply
 _THOUGHT = re.compile(r"\A\s*<\|begin_of_thought\|>(.*?)<\|end_of_thought\|>\s*", re.S)
-_SOLUTION = re.compile(r"\s*<\|begin_of_solution\|>(.*?)<\|end_of_solution\|>\s*\Z", re.S)  # matched at a pos
+_SOLUTION = re.compile(r"\s*<\|begin_of_solution\|>(.*?)<\|end_of_solution\|>\s*", re.S)  # matched at a pos
 _MESSAGE_LISTS = ("messages", "prompt", "chosen", "rejected")
 _PART_KINDS = frozenset({"reasoning", "tool_call", "thinking", "tool_use"})
 
 
 def opens_reasoning(text: str) -> bool:
     head = text[:64]
-    return "<think>" in head or "<|begin_of_thought|>" in head
+    return "<think" in head or "<Think" in head or "<THINK" in head or "<|begin_of_thought|>" in head
+
+
+class UnclosedReasoning(ValueError):
+    """An assistant text that opens a reasoning block and never closes it: the answer was cut off inside its
+    reasoning (a length-limited generation), and kept it would be trained as the visible answer."""
 
 
 def split_think(text: str) -> tuple[str | None, str]:
     """(reasoning, answer) for a text that opens with a ``<think>`` block (or OpenThoughts' thought markers);
-    (None, text) otherwise."""
+    (None, text) otherwise. Later ``<think>`` blocks of an interleaved reply join the reasoning. Raises
+    ``UnclosedReasoning`` for a text that opens a block at its very start and never closes it."""
     if not opens_reasoning(text):
         return None, text
     match = _THINK.match(text)
     if match is not None:
-        return match.group(1).strip(), text[match.end():]
+        thoughts, answer = [match.group(2).strip()], text[match.end():]
+        if _MORE_THINK.search(answer):
+            thoughts += [m.group(2).strip() for m in _MORE_THINK.finditer(answer)]
+            answer = _MORE_THINK.sub("\n\n", answer).strip()
+        return "\n\n".join(t for t in thoughts if t), answer
     match = _THOUGHT.match(text)
-    solution = _SOLUTION.match(text, match.end()) if match is not None else None
-    if match is None or solution is None:  # both blocks, the solution closing the text: else prose naming them
-        return None, text
-    return match.group(1).strip(), solution.group(1).strip()
+    if match is None:
+        stripped = text.lstrip()
+        if re.match(r"<(think|thinking)>", stripped, re.I) or stripped.startswith("<|begin_of_thought|>"):
+            raise UnclosedReasoning(text)
+        return None, text  # prose that names the tag further on
+    rest = text[match.end():]
+    solution = _SOLUTION.match(rest)
+    if solution is None:
+        # the thought closed, then the answer on its own line without solution markers; the markers named in a
+        # sentence ("<|begin_of_thought|> and <|end_of_thought|> delimit ...") are prose
+        if "\n" not in text[text.index("<|end_of_thought|>") + len("<|end_of_thought|>"): match.end()]:
+            return None, text
+        return match.group(1).strip(), rest.strip()
+    # the solution block, and what the text says after it (a closing remark is part of the answer)
+    tail = rest[solution.end():].strip()
+    return match.group(1).strip(), solution.group(1).strip() + (f"\n\n{tail}" if tail else "")
 
 
 def _part_text(part: dict[str, Any]) -> Any:
@@ -151,7 +175,8 @@ def maybe_lift_message(message: Any, n_calls: int) -> tuple[Any, list[str]]:
     if has_think and isinstance(out.get("content"), str):
         thought, answer = split_think(out["content"])
         if thought is not None:
-            if thought:
+            # a source that gives the reasoning twice (a reasoning_content key and the <think> block) gives it once
+            if thought and " ".join(thought.split()) not in {" ".join(r.split()) for r in reasoning}:
                 reasoning.append(thought)
             out["content"] = answer
     if reasoning:

@@ -32,7 +32,7 @@ from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false
 from curation.readers.formats.media import attach_images, image_paths, inline_image_tags
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
-from curation.reasoning import maybe_lift_record
+from curation.reasoning import UnclosedReasoning, maybe_lift_record
 from curation.records import content_hash
 from curation.suggest import did_you_mean
 
@@ -583,6 +583,11 @@ def convert_payload(
             _apply_verdicts(obj, body, mapping)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason
         return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
+    except UnclosedReasoning:
+        detail = (f"{_where(line, index)}: an assistant turn opens a reasoning block (<think>, "
+                  "<|begin_of_thought|>) that never closes: the answer was cut off inside its reasoning, and "
+                  "would be trained as visible text (leave such records out, or regenerate them)")
+        return _error(path, line, index, spec.name, "incomplete_answer", detail)
     except Exception as exc:  # noqa: BLE001 - one record never stops a read
         # Lenient converters only fail on wrong types deep inside (e.g. "conversations": 5).
         detail = f"{_where(line, index)}: cannot read as {spec.name}: {type(exc).__name__}: {exc}"

@@ -90,7 +90,7 @@ def test_reasoning_counts_in_tokens() -> None:
 def test_stages_keep_normalise_and_redact_reasoning() -> None:
     record = {"id": "a", "metadata": {}, "messages": [
         {"role": "user", "content": "q"},
-        {"role": "assistant", "content": "a", "reasoning": "Mail  john.doe@mailbox.org   first."}]}
+        {"role": "assistant", "content": "a", "reasoning": "Mail  john.doe@mailbox.org  first."}]}
     NormaliseStage().process(record)
     assert record["messages"][1]["reasoning"] == "Mail john.doe@mailbox.org first."
     RedactStage(RedactConfig(enabled=True)).process(record)
@@ -130,3 +130,38 @@ def test_one_liftable_message_anywhere_is_lifted(last: dict[str, Any]) -> None:
     lifted = maybe_lift_messages(copy.deepcopy(messages))
     assert lifted[:3] == messages[:3]
     assert lifted[3]["reasoning"] == "Add." and lifted[3]["content"] in ("4", [{"type": "text", "text": "4"}])
+
+
+def _reply(content: str, **extra: object) -> list:
+    from curation.readers.convert import convert_payload
+
+    items = convert_payload({"messages": [{"role": "user", "content": "Q?"},
+                                          {"role": "assistant", "content": content, **extra}]}, None)
+    return items
+
+
+def test_an_answer_cut_off_inside_its_reasoning_is_refused_as_incomplete() -> None:
+    # NovaSky-AI/SkyThought Sky-T1 AIME outputs: a 64k-character trace that opens <|begin_of_thought|> and stops
+    # mid-sentence went to train as the visible answer
+    for content in ("<think>\nOkay, 17*20 is 340, plus 51 is 391. Wait, let me verify",
+                    "<|begin_of_thought|>\n420 is divisible by 36"):
+        [item] = _reply(content)
+        assert item.record is None and item.error[0] == "incomplete_answer", content
+    [prose] = _reply("The <think> tag marks reasoning.")  # a tag named in prose is no block
+    assert prose.record["messages"][1]["content"] == "The <think> tag marks reasoning."
+
+
+def test_every_think_block_and_other_spellings_are_lifted_once() -> None:
+    [item] = _reply("<think>a</think>Partial.<think>b</think>Final 8.")
+    assert item.record["messages"][1] == {"role": "assistant", "content": "Partial.\n\nFinal 8.",
+                                          "reasoning": "a\n\nb"}
+    [item] = _reply("<Thinking>four and four</Thinking>\n8")
+    assert item.record["messages"][1] == {"role": "assistant", "content": "8", "reasoning": "four and four"}
+    [item] = _reply("<think>\nsix and six make twelve\n</think>\n\nThe answer is 12.",
+                    reasoning_content="six and six make twelve")  # given twice: kept once
+    assert item.record["messages"][1]["reasoning"] == "six and six make twelve"
+    [item] = _reply("<|begin_of_thought|>x<|end_of_thought|>\n\nThe answer is 144.")  # no solution markers
+    assert item.record["messages"][1] == {"role": "assistant", "content": "The answer is 144.", "reasoning": "x"}
+    [item] = _reply("<|begin_of_thought|>x<|end_of_thought|><|begin_of_solution|>144<|end_of_solution|>\n\nHope "
+                    "this helps!")
+    assert item.record["messages"][1]["content"] == "144\n\nHope this helps!"
