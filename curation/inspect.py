@@ -22,7 +22,7 @@ from typing import Any
 
 from .checks import CODES, check_record, finding_from_reader_error
 from .records import record_messages
-from .tokens import ModelInfo, chat_tokens, estimate_cost, get_encoding, resolve_model
+from .tokens import DROPS_REASONING, ModelInfo, chat_token_counts, estimate_cost, get_encoding, resolve_model
 
 PARALLEL_THRESHOLD = 5_000  # payloads read in-process before a worker pool pays for itself
 PARALLEL_BYTES = 8 << 20  # uncompressed text this large holds well over PARALLEL_THRESHOLD records: pool at once
@@ -44,14 +44,16 @@ class _Task:
     max_tokens: int
     batch: list[tuple[int | None, int, Any]]
     repairs: tuple[Any, ...] = ()  # the run's repair stages (normalise), applied before validation
+    reasoning: bool = True  # whether reasoning counts to the tokens (not for OpenAI and Azure models)
 
 
-def _judge(record: Any, encoding: Any, max_tokens: int) -> tuple[list[Any], int, int, str | None]:
+def _judge(record: Any, encoding: Any, max_tokens: int, reasoning: bool = True,
+           ) -> tuple[list[Any], int, int, str | None]:
     """Findings, tokens, turns and the reason code `curate run` would reject the record with: its first
     validation error, else over_token_limit (the run's length stage), else None."""
     from .pipeline.judge import reject_reason
 
-    n_tokens = chat_tokens(record, encoding) if isinstance(record, dict) else 0
+    n_tokens = chat_token_counts(record, encoding, reasoning)[0] if isinstance(record, dict) else 0
     findings = check_record(record, token_count=n_tokens, max_tokens=max_tokens)
     verdict = reject_reason([f for f in findings if f.code != "over_token_limit"])
     reason = verdict[0] if verdict else ("over_token_limit" if any(f.code == "over_token_limit" for f in findings)
@@ -102,7 +104,7 @@ def _run_task(task: _Task) -> list[Result]:
                 continue
             repair(item.record, repairs)
             try:
-                findings, n_tokens, turns, reason = _judge(item.record, encoding, task.max_tokens)
+                findings, n_tokens, turns, reason = _judge(item.record, encoding, task.max_tokens, task.reasoning)
             except Exception as exc:  # noqa: BLE001 - one record never stops inspect; the code says it is ours
                 message = f"checking this record failed: {type(exc).__name__}: {exc} (a bug: please report it)"
                 results.append((item.where, item.format, False, (("check_error", message),), None, None,
@@ -242,13 +244,15 @@ def _tasks(
     read (at all, or from some point on) ends in one ``FileProblem`` payload, as in `curate run`."""
     from .readers import FileProblem, iter_payloads_or_problem, probe_input
 
+    reasoning = model.provider not in DROPS_REASONING
     for number, (path, fmt, mapping) in enumerate(specs):
         name = str(path)
         probed = probe_input(path, fmt, mapping)
         if isinstance(probed, FileProblem):
             stats[number].format = "unreadable"
             stats[number].bad_files.append(probed.to_dict())
-            yield number, _Task(name, fmt, mapping, model.encoding, model.max_tokens_per_example, [(None, 0, probed)])
+            yield number, _Task(name, fmt, mapping, model.encoding, model.max_tokens_per_example, [(None, 0, probed)],
+                                reasoning=reasoning)
             continue
         container, file_fmt = probed
         stats[number].format = file_fmt or "unknown"
@@ -259,10 +263,11 @@ def _tasks(
             batch.append(item)
             if len(batch) >= BATCH_SIZE:
                 yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch,
-                                    repairs)
+                                    repairs, reasoning)
                 batch = []
         if batch:
-            yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch, repairs)
+            yield number, _Task(name, file_fmt, mapping, model.encoding, model.max_tokens_per_example, batch, repairs,
+                            reasoning)
 
 
 def _total_bytes(files: list[Path]) -> int:

@@ -312,15 +312,15 @@ def message_tokens(message: dict[str, Any], encoding: tiktoken.Encoding | str) -
     return _message_tokens(message, _memo_counter(encoding))
 
 
-def _message_tokens(message: dict[str, Any], count: Any) -> int:
+def _message_tokens(message: dict[str, Any], count: Any, reasoning: bool = True) -> int:
     total = TOKENS_PER_MESSAGE
     role = message.get("role")
     if isinstance(role, str) and role:
         total += count(role)
     total += _content_tokens(message.get("content"), count)
-    reasoning = message.get("reasoning")
-    if isinstance(reasoning, str) and reasoning:  # trained on where the target takes it (Together, Nova, hf)
-        total += count(reasoning)
+    thought = message.get("reasoning") if reasoning else None
+    if isinstance(thought, str) and thought:  # trained on where the target takes it (Together, Nova, hf)
+        total += count(thought)
     name = message.get("name")
     if isinstance(name, str):
         total += count(name) + TOKENS_PER_NAME if name else TOKENS_PER_NAME
@@ -343,7 +343,7 @@ def messages_tokens(messages: Any, encoding: tiktoken.Encoding | str) -> list[in
     return _messages_tokens(messages, _memo_counter(encoding))
 
 
-def _messages_tokens(messages: Any, count: Any) -> list[int]:
+def _messages_tokens(messages: Any, count: Any, reasoning: bool = True) -> list[int]:
     if not isinstance(messages, list):
         return []
     counts: list[int] = []
@@ -355,7 +355,8 @@ def _messages_tokens(messages: Any, count: Any) -> list[int]:
             if type(role) is str and type(content) is str:
                 counts.append(TOKENS_PER_MESSAGE + (count(role) if role else 0) + (count(content) if content else 0))
                 continue
-        counts.append(_message_tokens(message, count) if isinstance(message, dict) else TOKENS_PER_MESSAGE)
+        counts.append(_message_tokens(message, count, reasoning) if isinstance(message, dict)
+                      else TOKENS_PER_MESSAGE)
     return counts
 
 
@@ -369,14 +370,17 @@ def _tools_tokens(record: dict[str, Any], count: Any) -> int:
     return total
 
 
-def chat_token_counts(record: dict[str, Any], encoding: tiktoken.Encoding | str) -> tuple[int, list[int]]:
-    """(:func:`chat_tokens`, the per-message counts in reading order: prompt, chosen, rejected for a pair)."""
+def chat_token_counts(record: dict[str, Any], encoding: tiktoken.Encoding | str, reasoning: bool = True,
+                      ) -> tuple[int, list[int]]:
+    """(:func:`chat_tokens`, the per-message counts in reading order: prompt, chosen, rejected for a pair).
+    ``reasoning``: whether assistant reasoning counts (False for a target whose files leave it out)."""
     count = _memo_counter(encoding)
     total = _tools_tokens(record, count) + REPLY_PRIMING_TOKENS
     if is_preference(record):
-        prompt, chosen, rejected = (_messages_tokens(record.get(k), count) for k in ("prompt", "chosen", "rejected"))
+        prompt, chosen, rejected = (_messages_tokens(record.get(k), count, reasoning)
+                                    for k in ("prompt", "chosen", "rejected"))
         return total + sum(prompt) + max(sum(chosen), sum(rejected)), [*prompt, *chosen, *rejected]
-    counts = _messages_tokens(record.get("messages"), count)
+    counts = _messages_tokens(record.get("messages"), count, reasoning)
     return total + sum(counts), counts
 
 
@@ -425,6 +429,11 @@ def token_histogram(values: list[int], limit: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------------------
 # Models
+
+
+# Providers whose fine-tuning files hold no reasoning (the OpenAI and Azure exporters leave it out, with a
+# reasoning_dropped warning): a reasoning trace is neither trained on nor billed there, nor counted to the limit.
+DROPS_REASONING = frozenset({"openai", "azure"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,18 +50,25 @@ class Target:
     supports_dpo: bool = False
     tokens_exact: bool = True  # False: counted with a tiktoken encoding as an estimate of another tokenizer
     source: str = ""  # where the limits come from, for messages
+    counts_reasoning: bool = True  # False: the files leave reasoning out, so it is no part of an example's tokens
 
 
 def tokens_of(record: dict[str, Any], target: Target, options: ExportOptions) -> int:
     """Chat tokens of a record for the target: the run's count when it used the same encoding, else counted."""
     meta = record.get("metadata")
-    if options.run_model and isinstance(meta, dict):
-        cached = meta.get("tokens")
-        if type(cached) is int and _same_encoding(options.run_model, target.encoding):
-            return cached
     from .. import tokens
 
-    return tokens.chat_tokens(record, tokens.get_encoding(target.encoding))
+    if options.run_model and isinstance(meta, dict):
+        cached = meta.get("tokens")
+        # the run counted reasoning as its own model does: a record with none counts the same for every target
+        if type(cached) is int and _same_encoding(options.run_model, target.encoding) and not _has_reasoning(record):
+            return cached
+    return tokens.chat_token_counts(record, tokens.get_encoding(target.encoding), reasoning=target.counts_reasoning)[0]
+
+
+def _has_reasoning(record: dict[str, Any]) -> bool:
+    return any(isinstance(m, dict) and m.get("reasoning") for key in ("messages", "prompt", "chosen", "rejected")
+               for m in (record.get(key) or ()))
 
 
 _encoding_cache: dict[str, str | None] = {}

@@ -42,6 +42,7 @@ class OpenAIExporter(JsonlExporter):
             max_file_bytes=self.max_file_bytes,
             supports_dpo=info.supports_dpo,
             source="invalid_n_examples",
+            counts_reasoning=False,  # the OpenAI and Azure files leave reasoning out (reasoning_dropped)
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:

@@ -113,3 +113,20 @@ def test_config_validation() -> None:
         LengthConfig(max_tokens=0)
     with pytest.raises(ValidationError):
         TurnsConfig(min_turn=1)  # type: ignore[call-arg]
+
+
+def test_reasoning_counts_only_for_a_target_whose_files_hold_it() -> None:
+    # NovaSky-AI/SkyThought traces: 96,129 tokens of reasoning_content made a ~100-token OpenAI/Azure example
+    # over_token_limit, and the cost estimate 48x too high, though those exports leave reasoning out
+    def record() -> dict:
+        return {"messages": [{"role": "user", "content": "Q?"},
+                             {"role": "assistant", "content": "A.", "reasoning": "step " * 70_000}]}
+
+    azure = record()
+    assert TokenLengthStage(LengthConfig(model="azure/gpt-4.1-mini")).process(azure) is None
+    assert azure["metadata"]["tokens"] < 50
+    keeps = record()
+    stage = TokenLengthStage(LengthConfig(model="r1", models={"r1": {"provider": "together",
+                                                                     "max_tokens_per_example": 65_536}}))
+    drop = stage.process(keeps)
+    assert drop is not None and drop.reason == "over_token_limit"

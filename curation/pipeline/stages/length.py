@@ -78,7 +78,8 @@ class TokenLengthStage(RecordStage):
 
     def count(self, record: dict[str, Any]) -> tuple[int, int, int]:
         """(chat tokens, longest message's tokens, its index in reading order)."""
-        total, counts = tokens.chat_token_counts(record, self._encoding)
+        total, counts = tokens.chat_token_counts(record, self._encoding,
+                                                 reasoning=self.model.provider not in tokens.DROPS_REASONING)
         if not counts or self.config.max_message_tokens is None:
             return total, 0, -1
         longest = max(range(len(counts)), key=counts.__getitem__)
