@@ -755,7 +755,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
     warnings = (_run_warnings(split_stats, phase1.bad_files) + _empty_input_warnings(files, phase1)
-                + _held_out_input_warnings(files) + funnel.notes)
+                + _held_out_input_warnings(files) + _unread_file_warnings(config) + funnel.notes)
     warnings.extend(notes)
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
@@ -1043,6 +1043,16 @@ def _distinct_source_names(names: list[str], keys: list[tuple[str | None, Any, P
 _HELD_OUT = re.compile(r"(?:^|[_.-])(test|testing|eval|evaluation|validation|valid|val|dev|holdout|heldout)"
                        r"(?=[_.-]|$)",
                        re.IGNORECASE)
+
+
+def _unread_file_warnings(config: RunConfig) -> list[str]:
+    """Text transcripts and logs in an input folder are not read as data: say so, naming a few."""
+    left = readers_mod.unread_files([spec.path for spec in config.inputs])
+    if not left:
+        return []
+    names = ", ".join(str(p) for p in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+    return [f"{len(left)} file(s) in the input folders are not read as data ({names}): chat transcripts and logs "
+            "in text need converting to JSONL of {role, content} turns (or name a file as an input to read it)"]
 
 
 def _held_out_input_warnings(files: list[tuple[Path, str | None, Any, Any]]) -> list[str]:

@@ -17,7 +17,14 @@ from curation.readers.convert import (
     read_path,
     sniff_format,
 )
-from curation.readers.files import check_readable, expand_inputs, is_hf_disk_folder, open_binary, real_path
+from curation.readers.files import (
+    check_readable,
+    expand_inputs,
+    is_hf_disk_folder,
+    open_binary,
+    real_path,
+    unread_files,
+)
 from curation.readers.formats import FORMAT_NAMES, FORMATS
 from curation.readers.formats.alpaca import is_alpaca
 from curation.readers.formats.mapped import is_mapped
@@ -43,6 +50,7 @@ __all__ = [
     "detect_container",
     "detect_format",
     "expand_inputs",
+    "unread_files",
     "is_alpaca",
     "is_hf_disk_folder",
     "is_mapped",

@@ -221,6 +221,27 @@ def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
     return found
 
 
+# Files a folder walk leaves out that may still hold conversations (a chat app's text export, a Bot Framework
+# transcript, a log): named in a warning, so they do not go missing from a run without a word.
+_MAYBE_CHATS = frozenset({".txt", ".transcript", ".log", ".chat", ".xml", ".html", ".htm"})
+
+
+def unread_files(paths: list[str | Path]) -> list[Path]:
+    """Files under the given folders that a walk does not read but that may hold conversations, sorted."""
+    out: list[Path] = []
+    for given in paths:
+        folder = Path(given)
+        if not folder.is_dir() or is_hf_disk_folder(folder):
+            continue
+        for child in sorted(folder.rglob("*")):
+            if any(part.startswith(".") for part in child.relative_to(folder).parts):
+                continue
+            if child.suffix.lower() in _MAYBE_CHATS and child.is_file() and not is_supported_file(child) \
+                    and child.name.lower() not in ("readme.txt", "license.txt", "requirements.txt"):
+                out.append(child)
+    return out
+
+
 def real_path(path: Path) -> Path:
     """The path with symlinks resolved; a link that loops is kept as it is (reading it names the problem)."""
     try:

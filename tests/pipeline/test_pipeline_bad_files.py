@@ -178,3 +178,22 @@ def test_files_sharing_a_name_are_counted_apart_in_the_report(tmp_path: Path) ->
     for split in report["splits"].values():
         sources.update(split["sources"])
     assert sources == {"train/0000.jsonl": 12, "extra/0000.jsonl": 7}
+
+
+def test_text_transcripts_in_an_input_folder_are_named_not_skipped_silently(tmp_path: Path) -> None:
+    # WhatsApp/LiveChat .txt exports and Bot Framework .transcript files were left out of a folder walk with no
+    # word in the report, the warnings or the manifest
+    from curation.config import load_config
+    from curation.pipeline.runner import run_pipeline
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "chats.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, '
+                                        '{"role": "assistant", "content": "Hello"}]}\n')
+    (folder / "whatsapp.txt").write_text("[12/03/2023, 10:15:32] Ann: hello\n")
+    (folder / "bot.transcript").write_text("[]")
+    (folder / "README.txt").write_text("what this folder is")
+    config = load_config(None, values={"inputs": [str(folder)], "out": str(tmp_path / "run"), "export.formats": []})
+    result = run_pipeline(config, quiet=True)
+    [warning] = [w for w in result.warnings if "not read as data" in w]
+    assert warning.startswith("2 file(s)") and "whatsapp.txt" in warning and "bot.transcript" in warning
