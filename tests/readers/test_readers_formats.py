@@ -415,3 +415,17 @@ def test_a_mapped_turn_without_its_text_key_is_named_not_a_keyerror() -> None:
     [item] = convert_payload({"dialog": [{"speaker": "A", "text": "hi"}, {"speaker": "B"}]}, "mapped", mapping)
     assert item.error is None and item.record["messages"][1] == {"role": "assistant", "content": None}
     assert [f.code for f in check_record(item.record)] == ["missing_content"]
+
+
+def test_a_mapping_may_name_a_nested_role_or_text_key() -> None:
+    # DiscordChatExporter writes the speaker under author.name: `role: author.name` was silently ignored, and a
+    # roles map over the dict role raised "TypeError: unhashable type: 'dict'" as the reject's text
+    from curation.readers.convert import convert_payload
+    from curation.readers.mapping import FieldMapping
+
+    record = {"messages": [{"author": {"name": "Ann"}, "content": "hi"}, {"author": {"name": "Bot"}, "content": "yo"}]}
+    mapping = FieldMapping(role="author.name", roles={"Ann": "user", "Bot": "assistant"})
+    [item] = convert_payload(record, None, mapping)
+    assert [(m["role"], m["content"]) for m in item.record["messages"]] == [("user", "hi"), ("assistant", "yo")]
+    [plain] = convert_payload(record, None, FieldMapping(roles={"Ann": "user"}))
+    assert plain.error is None and plain.record["messages"][0]["role"] == {"name": "Ann"}  # for the checks to name

@@ -76,8 +76,8 @@ CONTENT_KEYS = ("content", "value", "text", "message")
 
 def map_role(raw: Any, mapping: FieldMapping | None) -> Any:
     """The canonical role for a speaker name; unknown names are kept verbatim so checks can report them."""
-    if mapping is not None and mapping.roles and raw in mapping.roles:
-        return mapping.roles[raw]
+    if mapping is not None and mapping.roles and isinstance(raw, str | int) and raw in mapping.roles:
+        return mapping.roles[raw]  # (a dict or list "role" cannot be looked up: it stays for the checks)
     if isinstance(raw, str):
         return ROLE_ALIASES.get(raw.lower(), raw)
     return raw
@@ -175,6 +175,24 @@ def _turn_keys(turn: dict[str, Any], mapping: FieldMapping | None) -> tuple[str 
     return role_key, content_key
 
 
+def _nested(value: Any, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _with_nested(turn: dict[str, Any], *paths: str | None) -> dict[str, Any]:
+    """The turn with a mapping's dotted keys read from its nested objects (Discord's ``author.name``, Bot
+    Framework's ``from.role``, Botpress's ``payload.text``): the value under the dotted name, the objects kept."""
+    out = dict(turn)
+    for path in paths:
+        if path and "." in path and path not in turn:
+            out[path] = _nested(turn, path)
+    return out
+
+
 def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
     """ShareGPT-like turns (``from``/``value``, or ``role``/``content``) -> canonical messages.
 
@@ -211,6 +229,9 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
             # PIPPA and character-chat exports mark the speaker with a flag, not a name
             role_key, turn = "role", {"role": "user" if turn["is_human"] else "assistant",
                                       **{k: v for k, v in turn.items() if k != "is_human"}}
+        if (role_key and "." in role_key and role_key not in turn) or (
+                content_key and "." in content_key and content_key not in turn):
+            turn = _with_nested(turn, role_key, content_key)
         raw_role = turn.get(role_key) if role_key else None
         role = map_role(raw_role, mapping) if role_key else None
         extra = {k: v for k, v in turn.items() if k != role_key and k != content_key}
