@@ -16,8 +16,10 @@ class FieldMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     messages: str | None = Field(None, description="top-level field that holds the list of turns")
-    role: str | None = Field(None, description="key of a turn's role (default: role, from, speaker or author)")
-    content: str | None = Field(None, description="key of a turn's text (default: content, value, text or message)")
+    role: str | None = Field(None, description="key of a turn's role (default: role, from, speaker or author); a "
+                             "dotted path reads a nested key, e.g. author.name")
+    content: str | None = Field(None, description="key of a turn's text (default: content, value, text or message); "
+                                "a dotted path reads a nested key, e.g. payload.text")
     roles: dict[str, str] = Field(default_factory=dict, description="role name map, e.g. {'Customer': 'user'}")
     system: str | None = Field(None, description="top-level field with a system prompt (default: system)")
     id: str | None = Field(None, description="top-level field with the record id (default: id, conversation_id)")
