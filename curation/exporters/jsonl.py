@@ -114,6 +114,7 @@ class JsonlChecker(RecordChecker):
         self.target = exporter.target(options)
         self.issues = IssueCollector(exporter.name)
         self.kinds_seen: dict[str, int] = {"sft": 0, "dpo": 0, "kto": 0}
+        self.kto_labels: dict[str, int] = {"desirable": 0, "undesirable": 0}  # of the KTO records exported
         self.exported: dict[str, int] = {}
         self.bytes: dict[str, int] = {}
         self.method = options.method
@@ -153,6 +154,7 @@ class JsonlChecker(RecordChecker):
         self._staged.clear()
         return {
             "kinds_seen": self.kinds_seen,
+            "kto_labels": self.kto_labels,
             "exported": self.exported,
             "bytes": self.bytes,
             "first_kind": self._first_kind,
@@ -161,7 +163,7 @@ class JsonlChecker(RecordChecker):
         }
 
     def merge(self, state: dict[str, Any]) -> None:
-        for key in ("kinds_seen", "exported", "bytes"):
+        for key in ("kinds_seen", "kto_labels", "exported", "bytes"):
             mine = getattr(self, key)
             for k, v in state[key].items():
                 mine[k] = mine.get(k, 0) + v
@@ -224,6 +226,10 @@ class JsonlChecker(RecordChecker):
         if self.method != "auto" and kind != self.method:
             note(self.issues, "method_skipped", record.get("id", "?"))
             return
+        if kind == "kto":
+            meta = record.get("metadata")
+            undesirable = isinstance(meta, dict) and meta.get("label") is False
+            self.kto_labels["undesirable" if undesirable else "desirable"] += 1
         if split == "train" and self._keep_share is not None and not sampled(record.get("id"), self._keep_share):
             self.capped += 1
             if self.stage_dir is not None:
@@ -278,6 +284,14 @@ class JsonlChecker(RecordChecker):
                 count=sft + dpo,
             )
         n_train = self.exported.get("train", 0)
+        if self.kinds_seen["kto"] and not all(self.kto_labels.values()):
+            missing = "undesirable" if not self.kto_labels["undesirable"] else "desirable"
+            hint = ("keep them with labels.keep_undesirable: true (the run rejects undesirable answers from SFT "
+                    "splits by default)" if missing == "undesirable" else "add desirable examples")
+            issues.global_issue(
+                "warning", "kto_one_label",
+                f"the KTO export holds no {missing} example ({self.kto_labels['desirable']} desirable, "
+                f"{self.kto_labels['undesirable']} undesirable): KTO learns from both", hint)
         if self.capped:
             issues.global_issue(
                 "warning", "train_sampled",

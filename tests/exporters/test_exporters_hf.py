@@ -127,3 +127,19 @@ def test_push_to_hub_needs_a_token_and_is_never_implicit(run: Path, monkeypatch:
         export_run(run, ["hf"], ExportOptions(push_to_hub="me/data"))
     assert info.value.issues[0].code == "hub_token_missing"
     assert (run / "exports/hf/sft/README.md").stat().st_mtime_ns == stamp  # nothing rewritten
+
+
+def test_a_kto_export_of_one_label_only_is_warned_about(tmp_path: Path) -> None:
+    # `curate export RUN --to hf --method kto` on a run without labels.keep_undesirable wrote 150 desirable rows
+    # and 0 undesirable ones with rc 0 and no word: KTO learns from both
+    def kto(i: int, label: bool) -> dict[str, Any]:
+        return {"id": f"k{i}", "messages": [{"role": "user", "content": f"Say hi {i}"},
+                                            {"role": "assistant", "content": "Hi!" if label else "Go away."}],
+                "metadata": {"label": label}}
+
+    only_good = write_run(tmp_path / "good", [kto(i, True) for i in range(12)])
+    result = export_run(only_good, ["hf"], ExportOptions(method="kto"))
+    [warning] = [w for w in result.warnings if w.code == "kto_one_label"]
+    assert "no undesirable example" in warning.message and "keep_undesirable" in warning.hint
+    both = write_run(tmp_path / "both", [kto(i, i % 2 == 0) for i in range(12)])
+    assert not [w for w in export_run(both, ["hf"], ExportOptions(method="kto")).warnings if w.code == "kto_one_label"]
