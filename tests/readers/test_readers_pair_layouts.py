@@ -84,3 +84,23 @@ def test_prose_that_quotes_a_chinese_alpaca_template_is_no_conversation() -> Non
     record = read({"text": "以下是描述任务的指令。请编写一个适当完成请求的回复。\n\n### 指令：\n写一首诗"
                            "\n\n### 回答：\n床前明月光"})
     assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]
+
+
+def test_openai_summarize_from_feedback_comparisons_are_pairs() -> None:
+    # openai/summarize_from_feedback "comparisons": the labeller's `choice` of two summaries (was unknown_format)
+    record = read({"info": {"id": "t3_x", "post": "My landlord won't fix the heater.", "title": "Heater broken",
+                            "subreddit": "legaladvice"},
+                   "summaries": [{"text": " Landlord refuses to fix heater.", "policy": "a"},
+                                 {"text": " I like pizza.", "policy": "b"}], "choice": 1, "worker": "w"})
+    assert record["prompt"][0]["content"].startswith("SUBREDDIT: r/legaladvice\nTITLE: Heater broken\nPOST: ")
+    assert record["chosen"] == [{"role": "assistant", "content": "I like pizza."}]
+    assert record["rejected"] == [{"role": "assistant", "content": "Landlord refuses to fix heater."}]
+
+
+def test_openai_webgpt_comparisons_are_pairs_and_ties_refused() -> None:
+    record = read({"question": {"dataset": "eli5", "full_text": "Why is the sky blue?"},
+                   "answer_0": "Because it reflects the ocean.", "score_0": -1.0,
+                   "answer_1": "Rayleigh scattering makes blue light scatter more.", "score_1": 1.0})
+    assert record["chosen"][0]["content"].startswith("Rayleigh")
+    assert refused({"question": {"full_text": "Q?"}, "answer_0": "a", "answer_1": "b", "score_0": 0.0,
+                    "score_1": 0.0})[0] == "no_preference"

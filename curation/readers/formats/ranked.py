@@ -36,6 +36,7 @@ KEYS = frozenset({
     "response_2", "preference_strength",
     "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie", "response_j", "response_k",
     "context", "response1", "response2", "overall_preference", "generations", "ratings",
+    "info", "summaries", "choice", "answer_0", "answer_1", "score_0", "score_1",
 })
 
 
@@ -64,6 +65,11 @@ def _layout(obj: dict[str, Any]) -> str | None:
     if "response1" in obj and "response2" in obj and "overall_preference" in obj and isinstance(
             obj.get("context"), list):
         return "helpsteer3"
+    if isinstance(obj.get("summaries"), list) and "choice" in obj and isinstance(obj.get("info"), dict):
+        return "summarize_feedback"
+    if "answer_0" in obj and "answer_1" in obj and "score_0" in obj and "score_1" in obj and isinstance(
+            obj.get("question"), dict | str):
+        return "webgpt"
     generations, ratings = obj.get("generations"), obj.get("ratings")
     if (isinstance(generations, list) and isinstance(ratings, list) and len(generations) == len(ratings) >= 2
             and isinstance(obj.get("instruction"), str) and all(isinstance(g, str) for g in generations)):
@@ -194,6 +200,29 @@ def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | No
         # lvwerra/stack-exchange-paired: response_j is the answer with the higher score (the StackLLaMA recipe)
         chosen, rejected = obj["response_j"], obj["response_k"]
         prompt = _prompt(obj["question"])
+    elif layout == "summarize_feedback":
+        # openai/summarize_from_feedback comparisons: the post (and its title) to summarise, two summaries, the
+        # labeller's `choice` of the better one
+        summaries = [x.get("text") if isinstance(x, dict) else x for x in obj["summaries"]]
+        choice = as_number(obj["choice"])
+        if len(summaries) != 2 or choice not in (0, 1):
+            raise ConvertProblem("no_preference", f"choice is {obj['choice']!r} among {len(summaries)} summaries, "
+                                 "expected 0 or 1 of two")
+        chosen, rejected = summaries[int(choice)], summaries[1 - int(choice)]
+        chosen, rejected = (t.strip() if isinstance(t, str) else t for t in (chosen, rejected))
+        info = obj["info"]
+        post = info.get("post") or info.get("article") or ""
+        title = info.get("title")
+        task = f"SUBREDDIT: r/{info['subreddit']}\n" if info.get("subreddit") else ""
+        task += f"TITLE: {title}\n" if title else ""
+        prompt = _prompt(f"{task}POST: {post}\n\nTL;DR:" if task else f"{post}\n\nTL;DR:")
+    elif layout == "webgpt":
+        # openai/webgpt_comparisons: two answers to a question with a score each (-1..1); equal scores prefer none
+        question = obj["question"]
+        text = question.get("full_text") if isinstance(question, dict) else question
+        chosen, rejected = _best_worst([(obj["score_0"], obj["answer_0"]), (obj["score_1"], obj["answer_1"])],
+                                       True, "score")
+        prompt = _prompt(text)
     elif layout == "distilabel":
         # distilabel's UltraFeedback task output: several generations and one rating each (None where the judge
         # gave none); best against worst, as its binarised sets are made
