@@ -230,6 +230,7 @@ class HFExporter(JsonlExporter):
         counts: dict[str, int] = {}
         parquet_files: dict[str, Path] = {}
         arrow_files: dict[str, Path] = {}
+        skipped: list[bytes] = []  # what the checks refused and --skip-invalid leaves out, as the JSONL exports say
         for split, path in paths.items():
             parquet_path = data_dir / f"{split}-00000-of-00001.parquet"
             tmp_parquet = parquet_path.with_name(f".{parquet_path.name}.tmp-{os.getpid()}")
@@ -243,6 +244,12 @@ class HFExporter(JsonlExporter):
                 rows: list[dict[str, Any]] = []
                 for record in iter_records(path):
                     if export_kind(record, kind) != kind:
+                        continue
+                    flags: set[str] = set()
+                    if self.convert(record, kind, options, flags) is None:
+                        # e.g. image parts, which one string column cannot hold: left out, not written stripped
+                        skipped.append(orjson.dumps({"id": record.get("id", "?"), "split": split,
+                                                     "rules": sorted(flags)}) + b"\n")
                         continue
                     rows.append(hf_row(record, kind, optional, with_tools))
                     if len(rows) >= BATCH:
@@ -281,6 +288,10 @@ class HFExporter(JsonlExporter):
             fh.write(text.encode("utf-8"))
         written = [card, out_dir / "dataset_dict.json", *parquet_files.values()]
         written += [out_dir / s for s in counts]
+        if skipped:
+            with atomic_writer(out_dir / "skipped.jsonl") as fh:
+                fh.write(b"".join(skipped))
+            written.append(out_dir / "skipped.jsonl")
         return written
 
     def after_export(self, final_dir: Path, options: ExportOptions) -> None:

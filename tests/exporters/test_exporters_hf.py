@@ -143,3 +143,24 @@ def test_a_kto_export_of_one_label_only_is_warned_about(tmp_path: Path) -> None:
     assert "no undesirable example" in warning.message and "keep_undesirable" in warning.hint
     both = write_run(tmp_path / "both", [kto(i, i % 2 == 0) for i in range(12)])
     assert not [w for w in export_run(both, ["hf"], ExportOptions(method="kto")).warnings if w.code == "kto_one_label"]
+
+
+def test_records_left_out_with_skip_invalid_are_not_written_stripped(tmp_path: Path) -> None:
+    # "[hf] image_unsupported: 6 records ... left out (--skip-invalid)" and then all 6 were in the dataset,
+    # their user turn written as "" (the image part dropped); no skipped.jsonl
+    from datasets import load_from_disk
+
+    def text(i: int) -> dict[str, Any]:
+        return {"id": f"t{i}", "messages": [{"role": "user", "content": f"Say hi {i}"},
+                                            {"role": "assistant", "content": "Hi!"}]}
+
+    image = {"id": "img", "messages": [
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://example.org/cheese.png"}}]},
+        {"role": "assistant", "content": "Danbo"}]}
+    run = write_run(tmp_path / "run", [text(i) for i in range(12)] + [image])
+    export_run(run, ["hf"], ExportOptions(skip_invalid=True))
+    ds = load_from_disk(str(run / "exports/hf/sft"))
+    ids = [r["id"] for split in ds for r in ds[split]]
+    assert "img" not in ids and len(ids) == 12
+    skipped = [json.loads(line) for line in (run / "exports/hf/sft/skipped.jsonl").read_text().splitlines()]
+    assert skipped == [{"id": "img", "split": skipped[0]["split"], "rules": ["image_unsupported"]}]
