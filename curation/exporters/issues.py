@@ -47,8 +47,9 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
     ),
     "image_unsupported": (
         "error",
-        "{n} record{s} carry image parts this provider or role cannot take",
-        "drop image records for this provider, or export to openai with a vision model",
+        "{n} record{s} carry image parts this provider, model or role cannot take",
+        "images go in user turns, and only some models are vision fine-tuned (OpenAI gpt-4o-2024-08-06; Azure "
+        "gpt-4o-2024-08-06 and gpt-4.1-2025-04-14: --model); or leave those records out with --skip-invalid",
     ),
     "image_local_path": (
         "error",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..records import has_image, record_messages
 from .base import ExportOptions
 from .chat import OPENAI_RULES, ChatRules
 from .jsonl import MB, JsonlExporter, Target
@@ -50,7 +51,20 @@ class OpenAIExporter(JsonlExporter):
             if not self._dpo_ok(options):
                 flags.add("dpo_unsupported")
                 return None
+        if not self._images_ok(options) and any(has_image(m) for m in record_messages(record)):
+            flags.add("image_unsupported")  # vision fine-tuning is a few models' (the targets table says which)
+            return None
         return super().convert(record, kind, options, flags)
+
+    def _images_ok(self, options: ExportOptions) -> bool:
+        cached = getattr(self, "_images_cache", None)
+        if cached is None or cached[0] != options.model:
+            from ..targets import target_for_model
+
+            target = target_for_model(self.model_info(options).name)
+            cached = (options.model, target is None or bool(target.content().images))
+            self._images_cache = cached
+        return cached[1]
 
     def _dpo_ok(self, options: ExportOptions) -> bool:
         cached = getattr(self, "_dpo_cache", None)

@@ -24,3 +24,21 @@ def test_a_local_image_path_is_refused_with_its_reason() -> None:
     flags: set[str] = set()
     assert conversation(_record("data/mllm_demo_data/1.jpg"), OPENAI_RULES, flags) is None
     assert "image_local_path" in flags and ISSUES["image_local_path"][0] == "error"
+
+
+def test_images_go_only_to_the_models_that_are_vision_fine_tuned(tmp_path) -> None:
+    # OpenAI's vision fine-tuning is gpt-4o-2024-08-06's; Azure's gpt-4o-2024-08-06's and gpt-4.1-2025-04-14's.
+    # Image records were written for gpt-4o-mini, gpt-3.5-turbo and Azure gpt-4.1-mini, whose jobs refuse them.
+    from export_fixtures import write_run
+
+    from curation.exporters import ExportOptions, export_run
+
+    records = [{**_record("https://example.com/1.jpg"), "id": f"r{i}"} for i in range(12)]
+    run = write_run(tmp_path / "run", records)
+    for exporter, model, written in (("openai", "gpt-4o-mini", False), ("openai", "gpt-3.5-turbo", False),
+                                     ("openai", "gpt-4o-2024-08-06", True), ("azure-openai", "gpt-4.1-mini", False),
+                                     ("azure-openai", "gpt-4.1", True)):
+        result = export_run(run, [exporter], ExportOptions(model=model), each=True)
+        assert bool(result.paths.get(exporter)) is written, (exporter, model)
+        if not written:
+            assert result.refused[f"{exporter}/sft"][0].code == "image_unsupported"
