@@ -40,10 +40,27 @@ class ChatRules:
     # given as a data URL is measured, a URL is not (its size is only known to the provider)
     max_images: int | None = None
     max_image_bytes: int | None = None
+    image_data_only: bool = False  # images as base64 data URLs only (Together)
+    # the image types a data URL may hold (OpenAI's and Azure's vision fine-tuning: JPEG, PNG, WEBP); None: any
+    image_types: frozenset[str] | None = None
 
 
-OPENAI_RULES = ChatRules(max_images=10, max_image_bytes=10 * 1024 * 1024)
-AZURE_RULES = ChatRules(max_images=64, max_image_bytes=10 * 1024 * 1024)
+_VISION_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/webp"})
+OPENAI_RULES = ChatRules(max_images=10, max_image_bytes=10 * 1024 * 1024, image_types=_VISION_TYPES)
+AZURE_RULES = ChatRules(max_images=64, max_image_bytes=10 * 1024 * 1024, image_types=_VISION_TYPES)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def _data_url_ok(url: str, rules: ChatRules) -> str | None:
+    """The reason code a data URL is refused with under ``rules``, or None: its type, and base64 that decodes."""
+    head, _, payload = url.partition(",")
+    media = head[len("data:"):].split(";")[0].strip().lower()
+    if rules.image_types is not None and media not in rules.image_types:
+        return "image_format"
+    payload = "".join(payload.split())  # line-wrapped base64 is still base64
+    if ";base64" in head.lower() and (len(payload) % 4 or not _BASE64.fullmatch(payload)):
+        return "image_format"
+    return None
 
 
 def mistral_id(original: Any, salt: str) -> str:
@@ -107,9 +124,18 @@ def convert_message(
                 flags.add("image_unsupported")
                 return None
             parts = [_part(p) for p in content if isinstance(p, dict)]
-            if any(p["type"] == "image_url" and not _fetchable(p["image_url"]) for p in parts):
+            urls = [p["image_url"].get("url") for p in parts if p["type"] == "image_url"]
+            if any(not _fetchable(p["image_url"]) for p in parts if p["type"] == "image_url"):
                 flags.add("image_local_path")
                 return None
+            if rules.image_data_only and any(not url.startswith("data:") for url in urls):
+                flags.add("image_not_inline")
+                return None
+            for url in urls:
+                problem = _data_url_ok(url, rules) if url.startswith("data:") else None
+                if problem is not None:
+                    flags.add(problem)
+                    return None
             out["content"] = parts
         else:  # text-only parts join losslessly into the string OpenAI requires on tool/assistant turns
             out["content"] = message_text(message)

@@ -51,10 +51,22 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "images go in user turns, and only some models are vision fine-tuned (OpenAI gpt-4o-2024-08-06; Azure "
         "gpt-4o-2024-08-06 and gpt-4.1-2025-04-14: --model); or leave those records out with --skip-invalid",
     ),
+    "image_format": (
+        "error",
+        "{n} record{s} carry an image this provider cannot take: a data URL that is not JPEG, PNG or WEBP, or "
+        "whose base64 does not decode",
+        "convert the images to JPEG, PNG or WEBP (RGB or RGBA) and encode them again; or leave those records out "
+        "with --skip-invalid",
+    ),
+    "image_not_inline": (
+        "error",
+        "{n} record{s} give images by URL; this provider takes only base64 data URLs (data:image/...;base64,...)",
+        "download the images and write them as data URLs; or leave those records out with --skip-invalid",
+    ),
     "image_local_path": (
         "error",
-        "{n} record{s} give images as local paths (e.g. img/1.jpg); the provider only fetches https:// or "
-        "data: URLs",
+        "{n} record{s} give images as local paths or storage URIs (e.g. img/1.jpg, s3://...); the provider only "
+        "fetches https:// or data: URLs",
         "upload the images and put their https:// URLs in the records (or base64 data: URLs)",
     ),
     "developer_as_system": (

@@ -24,7 +24,9 @@ from .jsonl import MB, JsonlExporter, Target
 TOGETHER_RULES = ChatRules(
     roles=frozenset({"system", "user", "assistant", "tool"}),
     weight_roles=frozenset({"system", "user", "assistant", "tool"}),
-    image_roles=frozenset(),
+    image_roles=frozenset({"user"}),  # base64 images in user turns, at most 10 per example (together-data)
+    image_data_only=True,
+    max_images=10,
     tools=True,
     function_call=False,
     alternate=True,

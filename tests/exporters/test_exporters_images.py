@@ -42,3 +42,23 @@ def test_images_go_only_to_the_models_that_are_vision_fine_tuned(tmp_path) -> No
         assert bool(result.paths.get(exporter)) is written, (exporter, model)
         if not written:
             assert result.refused[f"{exporter}/sft"][0].code == "image_unsupported"
+
+
+def test_data_urls_must_hold_a_jpeg_png_or_webp_that_decodes() -> None:
+    # data:image/png;base64,@@@notbase64@@@, an SVG and a GIF were written to the OpenAI and Azure files
+    for url, code in (("data:image/png;base64,@@@notbase64@@@", "image_format"),
+                      ("data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", "image_format"),
+                      ("data:image/gif;base64,R0lGODlhAQABAAAAACw=", "image_format")):
+        flags: set[str] = set()
+        assert conversation(_record(url), OPENAI_RULES, flags) is None and code in flags, url
+    flags = set()
+    assert conversation(_record("data:image/webp;base64,UklGRhYAAABXRUJQ"), OPENAI_RULES, flags) is not None
+
+
+def test_together_takes_base64_images_in_user_turns_only() -> None:
+    from curation.exporters.together import TOGETHER_RULES
+
+    flags: set[str] = set()
+    assert conversation(_record("data:image/png;base64,iVBORw0KGgo="), TOGETHER_RULES, flags) is not None, flags
+    assert conversation(_record("https://example.com/1.jpg"), TOGETHER_RULES, flags) is None
+    assert "image_not_inline" in flags
