@@ -3,19 +3,21 @@
 
 What a team that tuned on Vertex already holds. Function calls become assistant ``tool_calls`` (ids
 numbered through the conversation, answered in order by the function responses); parts of other kinds
-(inline images, files) are kept as they are for the checks to report.
+(inline images, files) are kept as they are for the checks to report. Vertex's preference-tuning lines
+(``contents`` + ``completions: [{"score", "completion": Content}]``) are preference pairs: the completion with the
+highest score is chosen, the lowest rejected.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import parse_tool_calls
+from curation.readers.formats._common import as_number, no_preference, parse_tool_calls
 from curation.readers.mapping import FieldMapping
 from curation.records import arguments_string
 
 NAME = "gemini"
-KEYS = frozenset({"contents", "systemInstruction", "system_instruction", "tools"})
+KEYS = frozenset({"contents", "systemInstruction", "system_instruction", "tools", "completions"})
 _DECLARATION_KEYS = ("functionDeclarations", "function_declarations")
 _KNOWN_PARTS = frozenset({"text", "functionCall", "functionResponse"})
 _ROLES = {"user": "user", "model": "assistant", "function": "tool", "tool": "tool", "system": "system"}
@@ -65,15 +67,12 @@ def tools_of(value: Any) -> list[Any] | None:
     return tools
 
 
-def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]:
+    """Canonical messages for Gemini Contents, and the number of function calls among them (ids go on from
+    ``calls_made``)."""
     messages: list[Any] = []
-    system = obj.get("systemInstruction", obj.get("system_instruction"))
-    system_text = _text(system.get("parts")) if isinstance(system, dict) else None
-    if system_text:
-        messages.append({"role": "system", "content": system_text})
     pending: list[str] = []
-    calls_made = 0
-    for turn in obj["contents"]:
+    for turn in contents:
         role = _ROLES.get(str(turn.get("role", "user")).lower(), turn.get("role"))
         parts = turn.get("parts")
         if not isinstance(parts, list):
@@ -107,7 +106,38 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             if thought:
                 message["reasoning"] = thought
             messages.append(message)
-    body: dict[str, Any] = {"messages": messages}
+    return messages, calls_made
+
+
+def _preference(prompt: list[Any], calls_made: int, completions: list[Any]) -> dict[str, Any]:
+    """A preference-tuning line as a pair: the best-scored completion against the worst. Equal scores prefer
+    neither answer, and a pair made of them would teach noise."""
+    scored = [(as_number(c.get("score")), c["completion"]) for c in completions
+              if isinstance(c, dict) and isinstance(c.get("completion"), dict)]
+    usable = [(score, completion) for score, completion in scored if score is not None]
+    if len(usable) < 2:
+        raise no_preference("fewer than two completions carry a numeric score")
+    order = sorted(range(len(usable)), key=lambda i: (-usable[i][0], i))
+    best, worst = usable[order[0]], usable[order[-1]]
+    if best[0] == worst[0]:
+        raise no_preference(f"every completion has the same score ({best[0]})")
+    # a completion is one model turn; one that leaves its role out is still the model's answer
+    chosen, _ = _messages([{"role": "model", **best[1]}], calls_made)
+    rejected, _ = _messages([{"role": "model", **worst[1]}], calls_made)
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+
+
+def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
+    messages: list[Any] = []
+    system = obj.get("systemInstruction", obj.get("system_instruction"))
+    system_text = _text(system.get("parts")) if isinstance(system, dict) else None
+    if system_text:
+        messages.append({"role": "system", "content": system_text})
+    turns, calls_made = _messages(obj["contents"])
+    messages += turns
+    completions = obj.get("completions")
+    body: dict[str, Any] = (_preference(messages, calls_made, completions) if isinstance(completions, list)
+                            else {"messages": messages})
     tools = tools_of(obj.get("tools"))
     if tools:
         body["tools"] = tools

@@ -1,0 +1,33 @@
+"""Gemini / Vertex AI tuning lines read as they mean (a tester's round trip through the vertex-gemini export)."""
+
+from __future__ import annotations
+
+from read_helpers import read, refused
+
+USER = {"role": "user", "parts": [{"text": "Name a colour."}]}
+
+
+def _completion(score: int, text: str) -> dict[str, object]:
+    return {"score": score, "completion": {"role": "model", "parts": [{"text": text}]}}
+
+
+def test_vertex_preference_line_is_a_pair_best_against_worst() -> None:
+    # 622 of 2,096 exported pairs were refused (example_missing_assistant_message), the rest trained on the prompt
+    record = read({"system_instruction": {"parts": [{"text": "Be brief."}]}, "contents": [USER],
+                   "completions": [_completion(0, "Seven."), _completion(1, "Blue.")]})
+    assert record["prompt"] == [{"role": "system", "content": "Be brief."},
+                                {"role": "user", "content": "Name a colour."}]
+    assert record["chosen"] == [{"role": "assistant", "content": "Blue."}]
+    assert record["rejected"] == [{"role": "assistant", "content": "Seven."}]
+    assert "messages" not in record and "completions" not in record["metadata"].get("fields", {})
+
+
+def test_vertex_preference_line_with_more_completions_takes_the_highest_and_lowest_score() -> None:
+    record = read({"contents": [USER], "completions": [_completion(2, "Green."), _completion(3, "Blue."),
+                                                        _completion(1, "Seven.")]})
+    assert (record["chosen"][0]["content"], record["rejected"][0]["content"]) == ("Blue.", "Seven.")
+
+
+def test_vertex_preference_line_with_equal_scores_is_no_preference() -> None:
+    code, _ = refused({"contents": [USER], "completions": [_completion(1, "Blue."), _completion(1, "Red.")]})
+    assert code == "no_preference"
