@@ -31,3 +31,39 @@ def test_vertex_preference_line_with_more_completions_takes_the_highest_and_lowe
 def test_vertex_preference_line_with_equal_scores_is_no_preference() -> None:
     code, _ = refused({"contents": [USER], "completions": [_completion(1, "Blue."), _completion(1, "Red.")]})
     assert code == "no_preference"
+
+
+def _call(name: str, city: str) -> dict[str, object]:
+    return {"functionCall": {"name": name, "args": {"city": city}}}
+
+
+def _response(name: str, result: str) -> dict[str, object]:
+    return {"functionResponse": {"name": name, "response": {"result": result}}}
+
+
+def _answers(calls: list[dict[str, object]], responses: list[dict[str, object]]) -> dict[str, str]:
+    record = read({"contents": [{"role": "user", "parts": [{"text": "Weather and time in Lima?"}]},
+                                {"role": "model", "parts": calls}, {"role": "user", "parts": responses},
+                                {"role": "model", "parts": [{"text": "Sunny, noon."}]}]})
+    return {m["tool_call_id"]: m["content"] for m in record["messages"] if m["role"] == "tool"}
+
+
+def test_function_responses_answer_the_calls_of_their_name() -> None:
+    # the time came back first and was paired with the weather call (ids were handed out in order)
+    answers = _answers([_call("get_weather", "Lima"), _call("get_time", "Lima")],
+                       [_response("get_time", "noon"), _response("get_weather", "sunny")])
+    assert answers == {"call_0": '{"result":"sunny"}', "call_1": '{"result":"noon"}'}
+
+
+def test_same_name_responses_answer_their_calls_in_order() -> None:
+    answers = _answers([_call("get_weather", "Lima"), _call("get_time", "Lima"), _call("get_weather", "Paris")],
+                       [_response("get_time", "noon"), _response("get_weather", "Lima: sunny"),
+                        _response("get_weather", "Paris: rain")])
+    assert answers == {"call_0": '{"result":"Lima: sunny"}', "call_1": '{"result":"noon"}',
+                       "call_2": '{"result":"Paris: rain"}'}
+
+
+def test_responses_whose_names_match_no_call_answer_in_order() -> None:
+    answers = _answers([_call("get_weather", "Lima"), _call("get_time", "Lima")],
+                       [_response("weather", "sunny"), _response("get_time", "noon")])
+    assert answers == {"call_0": '{"result":"sunny"}', "call_1": '{"result":"noon"}'}

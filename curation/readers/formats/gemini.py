@@ -67,11 +67,29 @@ def tools_of(value: Any) -> list[Any] | None:
     return tools
 
 
+def _answered(responses: list[dict[str, Any]], pending: list[tuple[str, str]]) -> list[str | None]:
+    """The call id each function response answers, taken off ``pending``. By name when every response names a
+    distinct waiting call (same-name calls in order among themselves): parallel results come back in any order,
+    and the name is what Gemini pairs them by. Otherwise in order, as the names say nothing reliable."""
+    waiting = list(pending)
+    ids: list[str | None] = []
+    for response in responses:
+        name = response.get("name")
+        match = next((i for i, (_, called) in enumerate(waiting) if name and called == name), None)
+        if match is None:
+            break
+        ids.append(waiting.pop(match)[0])
+    else:
+        pending[:] = waiting
+        return ids
+    return [pending.pop(0)[0] if pending else None for _ in responses]
+
+
 def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]:
     """Canonical messages for Gemini Contents, and the number of function calls among them (ids go on from
     ``calls_made``)."""
     messages: list[Any] = []
-    pending: list[str] = []
+    pending: list[tuple[str, str]] = []  # (id, function name) of the calls not answered yet, oldest first
     for turn in contents:
         role = _ROLES.get(str(turn.get("role", "user")).lower(), turn.get("role"))
         parts = turn.get("parts")
@@ -88,7 +106,7 @@ def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]
             tool_calls = parse_tool_calls([{"name": c.get("name", ""), "arguments": c.get("args", {})} for c in calls],
                                           calls_made)
             calls_made += len(tool_calls)
-            pending.extend(c["id"] for c in tool_calls)
+            pending.extend((c["id"], c["function"]["name"]) for c in tool_calls)
             message: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
             if text:
                 message["content"] = text
@@ -96,10 +114,10 @@ def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]
                 message["reasoning"] = thought
             messages.append(message)
         elif responses:
-            for response in responses:
+            for response, call_id in zip(responses, _answered(responses, pending), strict=True):
                 message = {"role": "tool", "content": arguments_string(response.get("response", {}))}
-                if pending:
-                    message["tool_call_id"] = pending.pop(0)
+                if call_id is not None:
+                    message["tool_call_id"] = call_id
                 messages.append(message)
         else:
             message = {"role": role, "content": text if not others else parts}
