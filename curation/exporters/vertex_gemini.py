@@ -111,11 +111,26 @@ class VertexGeminiExporter(JsonlExporter):
         system: list[str] = []
         contents: list[dict[str, Any]] = []
         call_names: dict[str, str] = {}
+        call_order: dict[str, int] = {}
+        # consecutive tool results, held until the run ends so that they are written in the order of the calls
+        # they answer: the reader pairs a response with its call by name, same-name calls in order, so Lima's
+        # weather written before Paris's would answer the Paris call
+        answers: list[tuple[int | None, dict[str, Any]]] = []
+
+        def write_answers() -> None:
+            if all(order is not None for order, _ in answers):
+                answers.sort(key=lambda answer: answer[0] or 0)
+            for _, part in answers:
+                _add_turn(contents, "user", [part], flags)
+            answers.clear()
+
         for message in messages:
             if not isinstance(message, dict):
                 flags.add("missing_content")
                 return None
             role = message.get("role")
+            if role not in ("tool", "function"):
+                write_answers()
             content = message.get("content")
             if has_image(message):
                 flags.add("image_unsupported")
@@ -149,6 +164,7 @@ class VertexGeminiExporter(JsonlExporter):
                         parsed = {}
                     if isinstance(call, dict) and call.get("id"):
                         call_names[str(call["id"])] = name
+                        call_order[str(call["id"])] = len(call_order)
                     parts.append({"functionCall": {"name": name, "args": parsed}})
                 if message.get("weight") == 0:
                     flags.add("weight_unsupported")
@@ -162,7 +178,9 @@ class VertexGeminiExporter(JsonlExporter):
                     flags.add("function_call_legacy" if role == "function" else "tool_missing_call_id")
                     return None
                 response = _json_object(content) if isinstance(content, str) else None
-                parts.append({"functionResponse": {"name": name, "response": response or {"content": text}}})
+                answers.append((call_order.get(str(message.get("tool_call_id"))),
+                                {"functionResponse": {"name": name, "response": response or {"content": text}}}))
+                continue
             else:
                 flags.add("unrecognized_role")
                 return None
@@ -170,6 +188,7 @@ class VertexGeminiExporter(JsonlExporter):
                 flags.add("missing_content")
                 return None
             _add_turn(contents, turn, parts, flags)
+        write_answers()
         if not contents or contents[0]["role"] != "user":
             flags.add("first_not_user")
             return None

@@ -1,0 +1,35 @@
+"""The vertex-gemini export of tool use, turns and function declarations, and its read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from export_fixtures import write_run
+
+from curation.exporters import ExportOptions, export_run
+
+
+def _exported(tmp_path: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    run = write_run(tmp_path / "run", records)
+    export_run(run, ["vertex-gemini"], ExportOptions(skip_invalid=True))
+    return [json.loads(line) for line in (run / "exports/vertex-gemini/sft/train.jsonl").read_text().splitlines()]
+
+
+def _call(call_id: str, name: str, city: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps({"city": city})}}
+
+
+def test_function_responses_are_written_in_the_order_of_the_calls(tmp_path: Path) -> None:
+    # Lima's answer came first and was written first: read back in call order, it answered the Paris call
+    record = {"id": "r1", "messages": [
+        {"role": "user", "content": "Weather in Paris and Lima?"},
+        {"role": "assistant", "tool_calls": [_call("call_p", "get_weather", "Paris"),
+                                             _call("call_l", "get_weather", "Lima")]},
+        {"role": "tool", "tool_call_id": "call_l", "content": '{"city":"Lima","sky":"sunny"}'},
+        {"role": "tool", "tool_call_id": "call_p", "content": '{"city":"Paris","sky":"rain"}'},
+        {"role": "assistant", "content": "Rain in Paris, sun in Lima."}]}
+    [line] = _exported(tmp_path, [record])
+    responses = [p["functionResponse"]["response"]["city"] for p in line["contents"][2]["parts"]]
+    assert responses == ["Paris", "Lima"]
