@@ -33,3 +33,16 @@ def test_function_responses_are_written_in_the_order_of_the_calls(tmp_path: Path
     [line] = _exported(tmp_path, [record])
     responses = [p["functionResponse"]["response"]["city"] for p in line["contents"][2]["parts"]]
     assert responses == ["Paris", "Lima"]
+
+
+def test_user_words_after_a_tool_result_share_its_content_after_the_responses(tmp_path: Path) -> None:
+    record = {"id": "r2", "messages": [
+        {"role": "user", "content": "Weather in Lima?"},
+        {"role": "assistant", "tool_calls": [_call("call_l", "get_weather", "Lima")]},
+        {"role": "tool", "tool_call_id": "call_l", "content": '{"sky":"sunny"}'},
+        {"role": "user", "content": "And tomorrow?"},
+        {"role": "assistant", "content": "Sunny too."}]}
+    [line] = _exported(tmp_path, [record])
+    assert [c["role"] for c in line["contents"]] == ["user", "model", "user", "model"]
+    assert line["contents"][2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"sky": "sunny"}}}, {"text": "And tomorrow?"}]

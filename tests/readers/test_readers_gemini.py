@@ -67,3 +67,14 @@ def test_responses_whose_names_match_no_call_answer_in_order() -> None:
     answers = _answers([_call("get_weather", "Lima"), _call("get_time", "Lima")],
                        [_response("weather", "sunny"), _response("get_time", "noon")])
     assert answers == {"call_0": '{"result":"sunny"}', "call_1": '{"result":"noon"}'}
+
+
+def test_text_beside_function_responses_is_a_user_turn_after_the_results() -> None:
+    # the vertex-gemini export merges a tool result and the user's next words into one Content; the words were lost
+    record = read({"contents": [{"role": "user", "parts": [{"text": "Weather in Lima?"}]},
+                                {"role": "model", "parts": [_call("get_weather", "Lima")]},
+                                {"role": "user", "parts": [_response("get_weather", "sunny"),
+                                                           {"text": "And tomorrow?"}]},
+                                {"role": "model", "parts": [{"text": "Sunny too."}]}]})
+    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "tool", "user", "assistant"]
+    assert record["messages"][3] == {"role": "user", "content": "And tomorrow?"}

@@ -119,6 +119,11 @@ def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]
                 if call_id is not None:
                     message["tool_call_id"] = call_id
                 messages.append(message)
+            if text or others:
+                # the user's next words share the results' Content (a Content holds many parts, and the
+                # vertex-gemini export merges a tool result and the user turn after it): they follow the results
+                rest = [p for p in parts if not (isinstance(p, dict) and "functionResponse" in p)]
+                messages.append({"role": "user" if role == "tool" else role, "content": text if not others else rest})
         else:
             message = {"role": role, "content": text if not others else parts}
             if thought:
