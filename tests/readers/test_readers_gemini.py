@@ -78,3 +78,10 @@ def test_text_beside_function_responses_is_a_user_turn_after_the_results() -> No
                                 {"role": "model", "parts": [{"text": "Sunny too."}]}]})
     assert [m["role"] for m in record["messages"]] == ["user", "assistant", "tool", "user", "assistant"]
     assert record["messages"][3] == {"role": "user", "content": "And tomorrow?"}
+
+
+def test_text_parts_of_one_content_are_paragraphs() -> None:
+    # were joined with "": "Hello?Is anyone there?"; the exporters merge consecutive turns with a blank line
+    record = read({"contents": [{"role": "user", "parts": [{"text": "Hello?"}, {"text": "Is anyone there?"}]},
+                                {"role": "model", "parts": [{"text": "Yes."}, {"text": ""}]}]})
+    assert [m["content"] for m in record["messages"]] == ["Hello?\n\nIs anyone there?", "Yes."]

@@ -38,7 +38,11 @@ def _text(parts: Any, thought: bool = False) -> str | None:
              and (p.get("thought") is True) == thought]
     if not texts:
         return None
-    return "\n\n".join(t.strip() for t in texts) if thought else "".join(texts)
+    if thought:
+        return "\n\n".join(t.strip() for t in texts)
+    # several text parts are several pieces of a turn (the exporters merge consecutive turns with a blank line,
+    # vertex-gemini as parts of one Content); an empty part (beside a thought signature) adds nothing
+    return "\n\n".join(t for t in texts if t)
 
 
 def _lower_types(schema: Any) -> Any:
