@@ -3,7 +3,8 @@
 From Google's "Prepare supervised fine-tuning data for Gemini models": ``systemInstruction`` is a
 Content ``{"role": "system", "parts": [{"text"}]}`` (its role is ignored); ``contents`` alternate
 ``user`` and ``model`` turns whose ``parts`` hold text, ``functionCall`` ``{name, args}`` or
-``functionResponse`` ``{name, response}``; ``tools`` is ``[{"functionDeclarations": [...]}]``.
+``functionResponse`` ``{name, response}``; ``tools`` is ``[{"functionDeclarations": [...]}]``, each declaration
+kept to the keys Vertex's FunctionDeclaration and Schema have (``_SCHEMA``).
 A Content holds several parts, so consecutive same-role turns (parallel tool results, split user turns)
 merge without loss. Tool results go back as a ``user`` turn with ``functionResponse`` parts (the Gemini
 API convention); arguments and results that are JSON objects are parsed, other results are wrapped as
@@ -75,6 +76,58 @@ def _add_turn(contents: list[dict[str, Any]], role: str, parts: list[dict[str, A
         flags.add("merged_consecutive")
     else:
         contents.append({"role": role, "parts": parts})
+
+
+_SCHEMA = ("Vertex AI v1 FunctionDeclaration and Schema, as the client references give them (googleapis "
+           "aiplatform_v1 GoogleCloudAiplatformV1Schema, @google-cloud/aiplatform ISchema), read 2026-12-07")
+# The keys of Vertex's FunctionDeclaration and Schema (``_SCHEMA``, a subset of OpenAPI 3.0) a declaration keeps.
+# OpenAI's ``strict`` and JSON Schema's ``additionalProperties``, ``$schema``, ``const``, ``oneOf``... are not
+# among them. additionalProperties, defs and ref are in the newest v1 references but not in the older ones: left
+# out too, rather than risk a file that a tuning job refuses (they only constrain, so the calls lose nothing).
+_DECLARATION_KEYS = ("name", "description", "parameters")
+_SCHEMA_KEYS = frozenset({
+    "type", "format", "title", "description", "nullable", "default", "example", "enum", "properties", "required",
+    "propertyOrdering", "items", "minItems", "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
+    "minProperties", "maxProperties", "anyOf",
+})
+
+
+def _schema(schema: Any) -> Any:
+    """A JSON Schema as a Vertex Schema: unknown keys left out, down through properties, items and anyOf; a type
+    list ``["integer", "null"]`` is one type and ``nullable`` (a Vertex Schema has one type)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in _SCHEMA_KEYS:
+            continue
+        if key == "type" and isinstance(value, list):
+            kinds = [k for k in value if k != "null"]
+            if len(kinds) == 1:  # (a union of several types is left as it is, for Vertex to refuse, not guessed at)
+                if len(kinds) < len(value):
+                    out["nullable"] = True
+                value = kinds[0]
+        if key == "properties" and isinstance(value, dict):
+            value = {name: _schema(v) for name, v in value.items()}
+        elif key == "items":
+            value = _schema(value)
+        elif key == "anyOf" and isinstance(value, list):
+            value = [_schema(v) for v in value]
+        out[key] = value
+    return out
+
+
+def _declaration(function: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI function as a Vertex FunctionDeclaration: name, description and parameters only. A ``required``
+    written beside ``parameters`` (some sets do) is moved into it, where a Schema keeps it."""
+    out = {k: function[k] for k in _DECLARATION_KEYS if k in function}
+    parameters = out.get("parameters")
+    if isinstance(parameters, dict):
+        parameters = _schema(parameters)
+        if isinstance(function.get("required"), list) and "required" not in parameters:
+            parameters["required"] = function["required"]
+        out["parameters"] = parameters
+    return out
 
 
 _PREFERENCE = "cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-preference-tuning-prepare, read 2026-12-07"
@@ -211,10 +264,10 @@ class VertexGeminiExporter(JsonlExporter):
             if isinstance(tool, dict):
                 function = tool.get("function") if tool.get("type", "function") == "function" else None
                 if isinstance(function, dict):
-                    declarations.append(function)
+                    declarations.append(_declaration(function))
         for function in record.get("functions") or ():
             if isinstance(function, dict):
-                declarations.append(function)
+                declarations.append(_declaration(function))
         if declarations:
             out["tools"] = [{"functionDeclarations": declarations}]
         return encode_line(out, flags, False)

@@ -46,3 +46,29 @@ def test_user_words_after_a_tool_result_share_its_content_after_the_responses(tm
     assert [c["role"] for c in line["contents"]] == ["user", "model", "user", "model"]
     assert line["contents"][2]["parts"] == [
         {"functionResponse": {"name": "get_weather", "response": {"sky": "sunny"}}}, {"text": "And tomorrow?"}]
+
+
+def test_function_declarations_keep_only_what_vertex_declares(tmp_path: Path) -> None:
+    # OpenAI's `strict`, JSON Schema's `additionalProperties` and a function-level `required` were copied verbatim
+    function = {"name": "get_weather", "description": "Weather of a city.", "strict": True, "required": ["city"],
+                "parameters": {"type": "object", "$schema": "http://json-schema.org/draft-07/schema#",
+                               "additionalProperties": False,
+                               "properties": {"city": {"type": "string", "description": "City name."},
+                                              "days": {"type": ["integer", "null"], "minimum": 1,
+                                                       "exclusiveMaximum": 15},
+                                              "units": {"type": "string", "enum": ["C", "F"], "const": "C"},
+                                              "tags": {"type": "array", "items": {"type": "string",
+                                                                                  "additionalProperties": False}}}}}
+    record = {"id": "r3", "tools": [{"type": "function", "function": function}], "messages": [
+        {"role": "user", "content": "Weather in Lima?"},
+        {"role": "assistant", "tool_calls": [_call("call_l", "get_weather", "Lima")]},
+        {"role": "tool", "tool_call_id": "call_l", "content": '{"sky":"sunny"}'},
+        {"role": "assistant", "content": "Sunny."}]}
+    [line] = _exported(tmp_path, [record])
+    assert line["tools"] == [{"functionDeclarations": [{
+        "name": "get_weather", "description": "Weather of a city.",
+        "parameters": {"type": "object", "required": ["city"],
+                       "properties": {"city": {"type": "string", "description": "City name."},
+                                      "days": {"type": "integer", "nullable": True, "minimum": 1},
+                                      "units": {"type": "string", "enum": ["C", "F"]},
+                                      "tags": {"type": "array", "items": {"type": "string"}}}}}]}]
