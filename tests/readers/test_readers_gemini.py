@@ -85,3 +85,14 @@ def test_text_parts_of_one_content_are_paragraphs() -> None:
     record = read({"contents": [{"role": "user", "parts": [{"text": "Hello?"}, {"text": "Is anyone there?"}]},
                                 {"role": "model", "parts": [{"text": "Yes."}, {"text": ""}]}]})
     assert [m["content"] for m in record["messages"]] == ["Hello?\n\nIs anyone there?", "Yes."]
+
+
+def test_a_text_result_wrapped_as_content_reads_back_as_the_text() -> None:
+    # the vertex-gemini export wraps a result that is not a JSON object as {"content": text} (a functionResponse's
+    # response must be an object); read back, the tool message said '{"content":"sunny"}' instead of "sunny"
+    record = read({"contents": [{"role": "user", "parts": [{"text": "Weather in Lima?"}]},
+                                {"role": "model", "parts": [_call("get_weather", "Lima")]},
+                                {"role": "user", "parts": [{"functionResponse": {
+                                    "name": "get_weather", "response": {"content": "sunny"}}}]},
+                                {"role": "model", "parts": [{"text": "Sunny."}]}]})
+    assert record["messages"][2] == {"role": "tool", "content": "sunny", "tool_call_id": "call_0"}

@@ -71,6 +71,14 @@ def tools_of(value: Any) -> list[Any] | None:
     return tools
 
 
+def _result(response: Any) -> str:
+    """A function response as tool-message text. ``{"content": text}`` alone is how a text result is written (a
+    response must be an object; the vertex-gemini export wraps one so): the text itself is the result."""
+    if isinstance(response, dict) and len(response) == 1 and isinstance(response.get("content"), str):
+        return response["content"]
+    return arguments_string(response)
+
+
 def _answered(responses: list[dict[str, Any]], pending: list[tuple[str, str]]) -> list[str | None]:
     """The call id each function response answers, taken off ``pending``. By name when every response names a
     distinct waiting call (same-name calls in order among themselves): parallel results come back in any order,
@@ -119,7 +127,7 @@ def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]
             messages.append(message)
         elif responses:
             for response, call_id in zip(responses, _answered(responses, pending), strict=True):
-                message = {"role": "tool", "content": arguments_string(response.get("response", {}))}
+                message = {"role": "tool", "content": _result(response.get("response", {}))}
                 if call_id is not None:
                     message["tool_call_id"] = call_id
                 messages.append(message)
