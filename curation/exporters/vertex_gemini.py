@@ -3,7 +3,8 @@
 From Google's "Prepare supervised fine-tuning data for Gemini models": ``systemInstruction`` is a
 Content ``{"role": "system", "parts": [{"text"}]}`` (its role is ignored); ``contents`` alternate
 ``user`` and ``model`` turns whose ``parts`` hold text, ``functionCall`` ``{name, args}`` or
-``functionResponse`` ``{name, response}``; ``tools`` is ``[{"functionDeclarations": [...]}]``.
+``functionResponse`` ``{name, response}``; ``tools`` is ``[{"functionDeclarations": [...]}]``, each declaration
+kept to the keys Vertex's FunctionDeclaration and Schema have (``_SCHEMA``).
 A Content holds several parts, so consecutive same-role turns (parallel tool results, split user turns)
 merge without loss. Tool results go back as a ``user`` turn with ``functionResponse`` parts (the Gemini
 API convention); arguments and results that are JSON objects are parsed, other results are wrapped as
@@ -77,6 +78,58 @@ def _add_turn(contents: list[dict[str, Any]], role: str, parts: list[dict[str, A
         contents.append({"role": role, "parts": parts})
 
 
+_SCHEMA = ("Vertex AI v1 FunctionDeclaration and Schema, as the client references give them (googleapis "
+           "aiplatform_v1 GoogleCloudAiplatformV1Schema, @google-cloud/aiplatform ISchema), read 2026-12-07")
+# The keys of Vertex's FunctionDeclaration and Schema (``_SCHEMA``, a subset of OpenAPI 3.0) a declaration keeps.
+# OpenAI's ``strict`` and JSON Schema's ``additionalProperties``, ``$schema``, ``const``, ``oneOf``... are not
+# among them. additionalProperties, defs and ref are in the newest v1 references but not in the older ones: left
+# out too, rather than risk a file that a tuning job refuses (they only constrain, so the calls lose nothing).
+_DECLARATION_KEYS = ("name", "description", "parameters")
+_SCHEMA_KEYS = frozenset({
+    "type", "format", "title", "description", "nullable", "default", "example", "enum", "properties", "required",
+    "propertyOrdering", "items", "minItems", "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
+    "minProperties", "maxProperties", "anyOf",
+})
+
+
+def _schema(schema: Any) -> Any:
+    """A JSON Schema as a Vertex Schema: unknown keys left out, down through properties, items and anyOf; a type
+    list ``["integer", "null"]`` is one type and ``nullable`` (a Vertex Schema has one type)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in _SCHEMA_KEYS:
+            continue
+        if key == "type" and isinstance(value, list):
+            kinds = [k for k in value if k != "null"]
+            if len(kinds) == 1:  # (a union of several types is left as it is, for Vertex to refuse, not guessed at)
+                if len(kinds) < len(value):
+                    out["nullable"] = True
+                value = kinds[0]
+        if key == "properties" and isinstance(value, dict):
+            value = {name: _schema(v) for name, v in value.items()}
+        elif key == "items":
+            value = _schema(value)
+        elif key == "anyOf" and isinstance(value, list):
+            value = [_schema(v) for v in value]
+        out[key] = value
+    return out
+
+
+def _declaration(function: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI function as a Vertex FunctionDeclaration: name, description and parameters only. A ``required``
+    written beside ``parameters`` (some sets do) is moved into it, where a Schema keeps it."""
+    out = {k: function[k] for k in _DECLARATION_KEYS if k in function}
+    parameters = out.get("parameters")
+    if isinstance(parameters, dict):
+        parameters = _schema(parameters)
+        if isinstance(function.get("required"), list) and "required" not in parameters:
+            parameters["required"] = function["required"]
+        out["parameters"] = parameters
+    return out
+
+
 _PREFERENCE = "cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-preference-tuning-prepare, read 2026-12-07"
 
 
@@ -111,11 +164,26 @@ class VertexGeminiExporter(JsonlExporter):
         system: list[str] = []
         contents: list[dict[str, Any]] = []
         call_names: dict[str, str] = {}
+        call_order: dict[str, int] = {}
+        # consecutive tool results, held until the run ends so that they are written in the order of the calls
+        # they answer: the reader pairs a response with its call by name, same-name calls in order, so Lima's
+        # weather written before Paris's would answer the Paris call
+        answers: list[tuple[int | None, dict[str, Any]]] = []
+
+        def write_answers() -> None:
+            if all(order is not None for order, _ in answers):
+                answers.sort(key=lambda answer: answer[0] or 0)
+            for _, part in answers:
+                _add_turn(contents, "user", [part], flags)
+            answers.clear()
+
         for message in messages:
             if not isinstance(message, dict):
                 flags.add("missing_content")
                 return None
             role = message.get("role")
+            if role not in ("tool", "function"):
+                write_answers()
             content = message.get("content")
             if has_image(message):
                 flags.add("image_unsupported")
@@ -149,6 +217,7 @@ class VertexGeminiExporter(JsonlExporter):
                         parsed = {}
                     if isinstance(call, dict) and call.get("id"):
                         call_names[str(call["id"])] = name
+                        call_order[str(call["id"])] = len(call_order)
                     parts.append({"functionCall": {"name": name, "args": parsed}})
                 if message.get("weight") == 0:
                     flags.add("weight_unsupported")
@@ -162,7 +231,9 @@ class VertexGeminiExporter(JsonlExporter):
                     flags.add("function_call_legacy" if role == "function" else "tool_missing_call_id")
                     return None
                 response = _json_object(content) if isinstance(content, str) else None
-                parts.append({"functionResponse": {"name": name, "response": response or {"content": text}}})
+                answers.append((call_order.get(str(message.get("tool_call_id"))),
+                                {"functionResponse": {"name": name, "response": response or {"content": text}}}))
+                continue
             else:
                 flags.add("unrecognized_role")
                 return None
@@ -170,6 +241,7 @@ class VertexGeminiExporter(JsonlExporter):
                 flags.add("missing_content")
                 return None
             _add_turn(contents, turn, parts, flags)
+        write_answers()
         if not contents or contents[0]["role"] != "user":
             flags.add("first_not_user")
             return None
@@ -192,10 +264,10 @@ class VertexGeminiExporter(JsonlExporter):
             if isinstance(tool, dict):
                 function = tool.get("function") if tool.get("type", "function") == "function" else None
                 if isinstance(function, dict):
-                    declarations.append(function)
+                    declarations.append(_declaration(function))
         for function in record.get("functions") or ():
             if isinstance(function, dict):
-                declarations.append(function)
+                declarations.append(_declaration(function))
         if declarations:
             out["tools"] = [{"functionDeclarations": declarations}]
         return encode_line(out, flags, False)
