@@ -429,3 +429,18 @@ def test_a_mapping_may_name_a_nested_role_or_text_key() -> None:
     assert [(m["role"], m["content"]) for m in item.record["messages"]] == [("user", "hi"), ("assistant", "yo")]
     [plain] = convert_payload(record, None, FieldMapping(roles={"Ann": "user"}))
     assert plain.error is None and plain.record["messages"][0]["role"] == {"name": "Ann"}  # for the checks to name
+
+
+def test_anthropic_image_blocks_are_image_parts() -> None:
+    # {"type": "image", "source": {"type": "base64" | "url", ...}} was image_missing: "an image part but no image"
+    from curation.checks import check_record
+    from curation.readers.convert import convert_payload
+
+    for source, url in (({"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+                         "data:image/png;base64,iVBORw0KGgo="),
+                        ({"type": "url", "url": "https://example.com/a.jpg"}, "https://example.com/a.jpg")):
+        [item] = convert_payload({"messages": [
+            {"role": "user", "content": [{"type": "image", "source": source}, {"type": "text", "text": "What?"}]},
+            {"role": "assistant", "content": "A cat."}]}, None)
+        assert item.record["messages"][0]["content"][0] == {"type": "image_url", "image_url": {"url": url}}
+        assert check_record(item.record) == []

@@ -32,6 +32,10 @@ def _fix_part(part: Any) -> Any:
         return {"type": "image_url", "image_url": {"url": part["value"]}, **rest}
     if kind == "image_url" and isinstance(part.get("image_url"), str):
         return {**part, "image_url": {"url": part["image_url"]}}
+    anthropic = _anthropic_image(part) if kind == "image" else None
+    if anthropic is not None:
+        rest = {k: v for k, v in part.items() if k not in ("type", "source")}
+        return {"type": "image_url", "image_url": {"url": anthropic}, **rest}
     source = image_source(part) if kind == "image" else None
     if source is not None:
         # Qwen-VL's and Hugging Face processors' {"type": "image", "image" | "url" | "path": ...}
@@ -45,10 +49,25 @@ def _fix_part(part: Any) -> Any:
     return part
 
 
+def _anthropic_image(part: dict[str, Any]) -> str | None:
+    """Anthropic's image block, ``{"type": "image", "source": {"type": "base64", "media_type", "data"} | {"type":
+    "url", "url"}}``, as the URL an ``image_url`` part holds (a data URL for base64); None for anything else."""
+    source = part.get("source")
+    if not isinstance(source, dict):
+        return None
+    if source.get("type") == "base64" and isinstance(source.get("data"), str) and isinstance(
+            source.get("media_type"), str):
+        return f"data:{source['media_type']};base64,{source['data']}"
+    if source.get("type") == "url" and isinstance(source.get("url"), str):
+        return source["url"]
+    return None
+
+
 def _needs_fix(part: Any) -> bool:
     return isinstance(part, dict) and (("value" in part and "text" not in part)
                                        or ("type" not in part and set(part) == {"text"})
-                                       or (part.get("type") == "image" and image_source(part) is not None)
+                                       or (part.get("type") == "image" and (image_source(part) is not None
+                                                                            or _anthropic_image(part) is not None))
                                        or (part.get("type") == "image_url" and isinstance(part.get("image_url"), str)))
 
 
