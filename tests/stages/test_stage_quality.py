@@ -455,3 +455,18 @@ def test_twin_sentences_are_not_a_pasted_answer_but_a_long_paste_is() -> None:
     answer = " ".join(f"Point {i}: the committee reviewed item number {i} and approved its budget." for i in range(8))
     pasted = drop(answer + " " + answer)
     assert pasted is not None and pasted.reason == "repeated_ngrams"
+
+
+def test_a_reply_written_in_html_is_flagged_and_html_in_code_or_prose_is_not(conv) -> None:
+    # A help-desk export (Zendesk html_body, Intercom, Freshdesk): the assistant target was trained as
+    # "<p>Hi Jane,</p><p>I've issued the refund &amp; ...</p><p>Best,<br>Tom</p>" with no flag
+    stage = QualityStage()
+    body = conv("Refund?", "<p>Hi Jane,</p><p>I&#39;ve issued the refund &amp; you&#39;ll see it in 3&ndash;5 "
+                           "days.</p><p>Best,<br>Tom<br>Acme Support</p>")
+    assert stage.process(body) is None and body["metadata"]["flags"] == ["html_markup"]
+    for reply in ("Use the <p> tag for paragraphs and <br> for a line break.",
+                  "Here is the page:\n```html\n<div><p>Hi</p><p>There</p><br></div>\n```"):
+        record = conv("HTML?", reply)
+        assert stage.process(record) is None and "flags" not in record["metadata"], reply
+    dropped = QualityStage(QualityConfig(html_markup="drop")).process(body)
+    assert dropped is not None and dropped.reason == "html_markup"

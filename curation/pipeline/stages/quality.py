@@ -40,6 +40,7 @@ CHECKS: tuple[str, ...] = (
     "repeated_ngrams",
     "non_alnum_ratio",
     "truncated_reply",
+    "html_markup",
 )
 # How much a hit lowers the quality score (a dropped record's score hardly matters, a flagged one's does).
 PENALTY: dict[str, float] = {
@@ -53,6 +54,7 @@ PENALTY: dict[str, float] = {
     "repeated_ngrams": 0.5,
     "non_alnum_ratio": 0.5,
     "truncated_reply": 0.4,
+    "html_markup": 0.3,
 }
 
 # Whole-reply refusals, lower-case with straight apostrophes. Matched only in short replies.
@@ -302,6 +304,20 @@ class QualityConfig(BaseModel):
     truncated_reply: Mode = Field(
         "flag", description="The last reply looks cut off (trailing comma/conjunction, open bracket or code fence)."
     )
+    html_markup: Mode = Field(
+        "flag", description="A reply written in HTML outside code (a support desk's <p>Hi,</p><br>&amp;): the model "
+        "would learn to answer in markup; convert the bodies to text before curating, or drop such records.",
+    )
+
+
+# The block and inline tags e-mail and help-desk bodies are written in; a reply about HTML names a tag or two,
+# a body written in it opens and closes many (fenced code is left out of the prose looked at).
+_HTML_TAG = re.compile(r"</?(?:p|br|div|span|strong|b|i|em|u|a|blockquote|font)(?:\s[^<>]{0,200})?/?>", re.I)
+# An HTML page or component written as an answer (unfenced) is code, laid out as code: indented tags, a doctype,
+# PHP or JSX around them.
+_HTML_CODE = re.compile(r"\n[ \t]+<|<!doctype|<html|<\?php|=>|\breturn \(", re.I)
+_HTML_ENTITY = re.compile(r"&(?:amp|nbsp|lt|gt|quot|apos|ndash|mdash|rsquo|lsquo|rdquo|ldquo|hellip|#\d{2,5});")
+_HTML_MIN_TAGS = 4
 
 
 def strip_code(text: str) -> str:
@@ -816,6 +832,18 @@ class QualityStage(RecordStage):
         why = looks_truncated(last)
         if why:
             return f"last reply {why}"
+        return None
+
+    def _check_html_markup(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, text in enumerate(prose):
+            if "<" not in text or ("</" not in text and "<br" not in text.lower()):
+                continue
+            tags = len(_HTML_TAG.findall(text))
+            if tags >= _HTML_MIN_TAGS and not _HTML_CODE.search(text):
+                entities = len(_HTML_ENTITY.findall(text))
+                return f"reply {i + 1} is HTML markup ({tags} tags, {entities} entities)"
         return None
 
     def _prepare(self, record: dict[str, Any]) -> tuple[list[str], list[str], str | None]:
