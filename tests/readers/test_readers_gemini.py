@@ -96,3 +96,24 @@ def test_a_text_result_wrapped_as_content_reads_back_as_the_text() -> None:
                                     "name": "get_weather", "response": {"content": "sunny"}}}]},
                                 {"role": "model", "parts": [{"text": "Sunny."}]}]})
     assert record["messages"][2] == {"role": "tool", "content": "sunny", "tool_call_id": "call_0"}
+
+
+def test_inline_and_stored_media_parts_are_openai_parts() -> None:
+    # inlineData and fileData parts were "content part of unknown type" (missing_content): no Vertex image
+    # dataset could be read
+    from curation.checks import check_record
+    from curation.readers.convert import convert_payload
+
+    [item] = convert_payload({"contents": [
+        {"role": "user", "parts": [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
+                                   {"text": "What is this?"}]},
+        {"role": "model", "parts": [{"text": "A cat."}]}]}, None)
+    assert item.record["messages"][0]["content"] == [
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        {"type": "text", "text": "What is this?"}]
+    assert check_record(item.record) == []
+    [video] = convert_payload({"contents": [
+        {"role": "user", "parts": [{"fileData": {"mimeType": "video/mp4", "fileUri": "gs://b/v.mp4"}},
+                                   {"text": "What?"}]},
+        {"role": "model", "parts": [{"text": "A dog."}]}]}, None)
+    assert [f.code for f in check_record(video.record)] == ["unsupported_media"]

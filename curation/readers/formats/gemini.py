@@ -137,11 +137,45 @@ def _messages(contents: list[Any], calls_made: int = 0) -> tuple[list[Any], int]
                 rest = [p for p in parts if not (isinstance(p, dict) and "functionResponse" in p)]
                 messages.append({"role": "user" if role == "tool" else role, "content": text if not others else rest})
         else:
-            message = {"role": role, "content": text if not others else parts}
+            message = {"role": role, "content": text if not others else _openai_parts(parts)}
             if thought:
                 message["reasoning"] = thought
             messages.append(message)
     return messages, calls_made
+
+
+def _media_part(part: dict[str, Any]) -> dict[str, Any] | None:
+    """Gemini's ``inlineData {mimeType, data}`` and ``fileData {mimeType, fileUri}`` as the OpenAI part the checks
+    and exporters know: an image as ``image_url`` (a data URL for inline bytes), video or audio by its kind."""
+    inline = part.get("inlineData") or part.get("inline_data")
+    stored = part.get("fileData") or part.get("file_data")
+    source = inline if isinstance(inline, dict) else stored if isinstance(stored, dict) else None
+    if source is None:
+        return None
+    mime = str(source.get("mimeType") or source.get("mime_type") or "")
+    if source is inline:
+        url = f"data:{mime};base64,{source.get('data', '')}"
+    else:
+        url = str(source.get("fileUri") or source.get("file_uri") or "")
+    if mime.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": url}}
+    kind = "video_url" if mime.startswith("video/") else "audio_url" if mime.startswith("audio/") else None
+    return {"type": kind, kind: {"url": url}} if kind else None
+
+
+def _openai_parts(parts: list[Any]) -> list[Any]:
+    """A turn's parts in the OpenAI shape where they have one (text, images, video/audio); others as they are,
+    for the checks to name."""
+    out: list[Any] = []
+    for part in parts:
+        if isinstance(part, dict) and isinstance(part.get("text"), str) and part.get("thought") is not True:
+            out.append({"type": "text", "text": part["text"]})
+        elif isinstance(part, dict) and part.get("thought") is True:
+            continue  # reasoning, lifted beside the content
+        else:
+            media = _media_part(part) if isinstance(part, dict) else None
+            out.append(media if media is not None else part)
+    return out
 
 
 def _preference(prompt: list[Any], calls_made: int, completions: list[Any]) -> dict[str, Any]:
