@@ -63,14 +63,17 @@ def split_think(text: str) -> tuple[str | None, str]:
     match = _THINK.match(text)
     if match is not None:
         thoughts, answer = [match.group(2).strip()], text[match.end():]
-        if _MORE_THINK.search(answer):
+        if "`" not in answer and _MORE_THINK.search(answer):  # a tag inside code is the code's (a prompt template)
             thoughts += [m.group(2).strip() for m in _MORE_THINK.finditer(answer)]
             answer = _MORE_THINK.sub("\n\n", answer).strip()
         return "\n\n".join(t for t in thoughts if t), answer
     match = _THOUGHT.match(text)
     if match is None:
+        # R1's own markers opened and never closed: a trace cut off. <thinking> opens prose about the tag as often
+        # ("<thinking> tags are how ..."), and a text that closes a block somewhere is no cut-off trace.
         stripped = text.lstrip()
-        if re.match(r"<(think|thinking)>", stripped, re.I) or stripped.startswith("<|begin_of_thought|>"):
+        opened = stripped[:7].lower() == "<think>" or stripped.startswith("<|begin_of_thought|>")
+        if opened and not re.search(r"</think(?:ing)?>|<\|end_of_thought\|>", text, re.I):
             raise UnclosedReasoning(text)
         return None, text  # prose that names the tag further on
     rest = text[match.end():]

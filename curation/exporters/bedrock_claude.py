@@ -65,6 +65,7 @@ class BedrockClaudeExporter(JsonlExporter):
             max_validation_examples=1_000,
             tokens_exact=False,
             source="AWS quota for Claude 3 Haiku fine-tuning",
+            counts_reasoning=False,  # the file holds no thinking blocks: reasoning is dropped
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:

@@ -89,6 +89,7 @@ class BedrockNovaExporter(JsonlExporter):
             max_file_bytes=None,
             tokens_exact=False,
             source=limits["source"],
+            counts_reasoning=_nova2(str(model)),  # only Nova 2's files hold reasoningContent
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:

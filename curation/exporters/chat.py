@@ -8,6 +8,7 @@ cannot be written returns None and at least one error flag.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import string
@@ -58,9 +59,23 @@ def _data_url_ok(url: str, rules: ChatRules) -> str | None:
     if rules.image_types is not None and media not in rules.image_types:
         return "image_format"
     payload = "".join(payload.split())  # line-wrapped base64 is still base64
-    if ";base64" in head.lower() and (len(payload) % 4 or not _BASE64.fullmatch(payload)):
-        return "image_format"
+    if ";base64" in head.lower():
+        if len(payload) % 4 or not _BASE64.fullmatch(payload):
+            return "image_format"
+        # the bytes must be the type the URL says: PNG bytes labelled image/jpeg are refused by the provider
+        magic = base64.b64decode(payload[:16])
+        said = _MAGIC.get(media)
+        if rules.image_types is not None and said is not None and not said(magic):
+            return "image_format"
     return None
+
+
+_MAGIC = {
+    "image/png": lambda b: b.startswith(b"\x89PNG"),
+    "image/jpeg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    "image/jpg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    "image/webp": lambda b: b.startswith(b"RIFF") and b[8:12] == b"WEBP",
+}
 
 
 def mistral_id(original: Any, salt: str) -> str:
@@ -136,6 +151,10 @@ def convert_message(
                 if problem is not None:
                     flags.add(problem)
                     return None
+            for part in parts:  # a data URL written in lines is one string to a provider
+                url = part["image_url"].get("url") if part["type"] == "image_url" else None
+                if isinstance(url, str) and url.startswith("data:") and any(c.isspace() for c in url):
+                    part["image_url"] = {**part["image_url"], "url": "".join(url.split())}
             out["content"] = parts
         else:  # text-only parts join losslessly into the string OpenAI requires on tool/assistant turns
             out["content"] = message_text(message)
@@ -204,7 +223,9 @@ def convert_message(
             flags.add("reasoning_dropped")
     text = out.get("content")
     if not text and not out.get("tool_calls") and not out.get("function_call"):
-        flags.add("missing_content")
+        # an empty tool result is the tool's own (valid for the run): this file needs text, so its record is left
+        # out here with a warning, and the other formats take it
+        flags.add("empty_tool_result" if role == "tool" and isinstance(text, str) else "missing_content")
         return None
     if rules.mistral_ids and "tool_calls" in out and "content" not in out:
         out["content"] = ""  # Mistral's validator wants content on every message

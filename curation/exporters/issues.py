@@ -51,6 +51,12 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
         "images go in user turns, and only some models are vision fine-tuned (OpenAI gpt-4o-2024-08-06; Azure "
         "gpt-4o-2024-08-06 and gpt-4.1-2025-04-14: --model); or leave those records out with --skip-invalid",
     ),
+    "empty_tool_result": (
+        "warning",
+        "{n} record{s} have an empty tool result; left out of this file (the provider needs text in every tool "
+        "message)",
+        "write the tool's empty output as text (e.g. 'no output') to keep them here; the other formats take them",
+    ),
     "image_format": (
         "error",
         "{n} record{s} carry an image this provider cannot take: a data URL that is not JPEG, PNG or WEBP, or "

@@ -42,4 +42,5 @@ class MistralExporter(JsonlExporter):
     rules: ClassVar[ChatRules] = MISTRAL_RULES
 
     def target(self, options: ExportOptions) -> Target:
-        return Target(model=options.model or "open-mistral-nemo", tokens_exact=False)
+        return Target(model=options.model or "open-mistral-nemo", tokens_exact=False,
+                      counts_reasoning=False)  # mistral-finetune's files hold no reasoning

@@ -152,6 +152,7 @@ class VertexGeminiExporter(JsonlExporter):
             max_file_bytes=limits["max_file_bytes"],
             tokens_exact=False,
             source=limits["source"],
+            counts_reasoning=False,  # the file holds no thought parts: reasoning is dropped
         )
 
     def convert(self, record: dict[str, Any], kind: str, options: ExportOptions, flags: set[str]) -> bytes | None:

@@ -62,3 +62,12 @@ def test_together_takes_base64_images_in_user_turns_only() -> None:
     assert conversation(_record("data:image/png;base64,iVBORw0KGgo="), TOGETHER_RULES, flags) is not None, flags
     assert conversation(_record("https://example.com/1.jpg"), TOGETHER_RULES, flags) is None
     assert "image_not_inline" in flags
+
+
+def test_image_bytes_must_be_the_type_the_url_says_and_lines_are_joined() -> None:
+    flags: set[str] = set()
+    assert conversation(_record("data:image/jpeg;base64,iVBORw0KGgo="), OPENAI_RULES, flags) is None  # PNG bytes
+    assert "image_format" in flags
+    out = conversation(_record("data:image/png;base64,iVBORw0K\nGgo="), OPENAI_RULES, set())
+    assert out is not None and out["messages"][0]["content"][0]["image_url"]["url"] == (
+        "data:image/png;base64,iVBORw0KGgo=")

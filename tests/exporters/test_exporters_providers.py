@@ -159,3 +159,38 @@ def test_a_function_message_with_its_name_still_reaches_openai(tmp_path: Path) -
         record["messages"][3]["name"] = "search_news"
     run = write_run(tmp_path / "run", records)
     assert not [i for i in check_run(run, ["openai"])[0] if i.severity == "error"]
+
+
+def test_an_empty_tool_result_is_left_out_of_chat_files_with_a_warning(tmp_path) -> None:
+    # the run keeps it (empty_tool_result is a warning); the OpenAI export was then refused whole (missing_content)
+    from export_fixtures import write_run
+
+    from curation.exporters import ExportOptions, export_run
+
+    def trajectory(i: int, result: str) -> dict:
+        call = {"id": "c1", "type": "function", "function": {"name": "think", "arguments": "{}"}}
+        return {"id": f"t{i}", "messages": [{"role": "user", "content": f"Book flight {i}"},
+                                            {"role": "assistant", "content": None, "tool_calls": [call]},
+                                            {"role": "tool", "tool_call_id": "c1", "content": result},
+                                            {"role": "assistant", "content": f"Booked {i}."}],
+                "tools": [{"type": "function", "function": {"name": "think", "description": "think",
+                                                            "parameters": {"type": "object", "properties": {}}}}]}
+
+    run = write_run(tmp_path / "run", [trajectory(i, "" if i % 3 == 0 else "ok") for i in range(20)])
+    result = export_run(run, ["openai"], ExportOptions(), each=True)
+    assert not result.refused and result.paths.get("openai")
+    [warning] = [w for w in result.warnings if w.code == "empty_tool_result"]
+    assert warning.count == 7
+
+
+def test_reasoning_does_not_count_to_the_limit_of_files_that_leave_it_out(tmp_path) -> None:
+    from export_fixtures import write_run
+
+    from curation.exporters import ExportOptions, export_run
+
+    records = [{"id": f"r{i}", "messages": [{"role": "user", "content": f"Q{i}?"},
+                                            {"role": "assistant", "content": "A.", "reasoning": "step " * 40_000}]}
+               for i in range(40)]
+    run = write_run(tmp_path / "run", records)
+    result = export_run(run, ["vertex-gemini", "bedrock-claude", "mistral"], ExportOptions(), each=True)
+    assert not [w for w in result.warnings if w.code == "over_token_limit"]

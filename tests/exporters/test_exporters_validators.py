@@ -347,7 +347,7 @@ def test_image_limits_per_example_for_openai_and_azure(tmp_path: Path) -> None:
                                         {"role": "assistant", "content": "Pictures."}], "metadata": {}}
 
     many = chat("many", [f"https://example.com/{i}.png" for i in range(12)])
-    big = chat("big", ["data:image/png;base64," + "A" * (15 * 1024 * 1024)])
+    big = chat("big", ["data:image/png;base64,iVBORw0KGgoA" + "A" * (15 * 1024 * 1024)])  # PNG magic, then bytes
     fine = [chat(f"ok{i}", [f"https://example.com/x{i}.png"]) for i in range(12)]
     run = write_run(tmp_path / "run", [many, big, *fine])
     result = export_run(run, ["openai", "azure-openai"], ExportOptions(skip_invalid=True, model="gpt-4o-2024-08-06"),

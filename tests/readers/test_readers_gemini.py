@@ -117,3 +117,12 @@ def test_inline_and_stored_media_parts_are_openai_parts() -> None:
                                    {"text": "What?"}]},
         {"role": "model", "parts": [{"text": "A dog."}]}]}, None)
     assert [f.code for f in check_record(video.record)] == ["unsupported_media"]
+
+
+def test_streamed_text_parts_join_as_one_text_and_paragraph_parts_with_a_blank_line() -> None:
+    streamed = [{"text": "def f(x):\n    return "}, {"text": "x + 1\n"}]
+    record = read({"contents": [{"role": "user", "parts": [{"text": "Hello"}]}, {"role": "model", "parts": streamed}]})
+    assert record["messages"][1]["content"] == "def f(x):\n    return x + 1\n"
+    merged = read({"contents": [{"role": "user", "parts": [{"text": "Hello?"}, {"text": "Is anyone there?"}]},
+                                {"role": "model", "parts": [{"text": "Yes."}]}]})
+    assert merged["messages"][0]["content"] == "Hello?\n\nIs anyone there?"

@@ -81,3 +81,17 @@ def test_rows_are_ordered_by_their_time_read_as_a_time(tmp_path) -> None:
     assert [m["content"] for m in first.record["messages"]] == [
         "My invoice PDF is blank.", "Please try Settings > Billing.", "Thanks, that worked!"]
     assert [m["content"] for m in second.record["messages"]] == ["Hi there", "Hello"]  # epoch seconds as text
+
+
+def test_dates_both_readings_fit_take_the_order_of_the_file_and_role_words_beat_names(tmp_path) -> None:
+    # "12/03/2024 23:59" then "01/04/2024 00:01": day-first (12 March, 1 April) keeps the file's order, the US
+    # reading (3 Dec, 4 Jan) reversed it; `sender` held names and `sender_type` the roles
+    from curation.readers import read_path
+
+    path = tmp_path / "rows.csv"
+    path.write_text("conversation_id,sender,sender_type,created_at,body\n"
+                    "c1,Jane Doe,user,12/03/2024 23:59,My order is late.\n"
+                    "c1,Bob (support),assistant,01/04/2024 00:01,\"Sorry, it ships today.\"\n")
+    [item] = read_path(path)
+    assert [(m["role"], m["content"]) for m in item.record["messages"]] == [
+        ("user", "My order is late."), ("assistant", "Sorry, it ships today.")]

@@ -104,3 +104,9 @@ def test_openai_webgpt_comparisons_are_pairs_and_ties_refused() -> None:
     assert record["chosen"][0]["content"].startswith("Rayleigh")
     assert refused({"question": {"full_text": "Q?"}, "answer_0": "a", "answer_1": "b", "score_0": 0.0,
                     "score_1": 0.0})[0] == "no_preference"
+
+
+def test_a_nan_score_is_no_score() -> None:
+    code, _ = refused({"question": {"full_text": "Q?"}, "answer_0": "a", "answer_1": "b", "score_0": float("nan"),
+                       "score_1": 1.0})
+    assert code == "no_preference"

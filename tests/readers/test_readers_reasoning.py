@@ -165,3 +165,15 @@ def test_every_think_block_and_other_spellings_are_lifted_once() -> None:
     [item] = _reply("<|begin_of_thought|>x<|end_of_thought|><|begin_of_solution|>144<|end_of_solution|>\n\nHope "
                     "this helps!")
     assert item.record["messages"][1]["content"] == "144\n\nHope this helps!"
+
+
+def test_prose_about_the_thinking_tag_and_tags_inside_code_stay_text() -> None:
+    # a second review: "<thinking> tags are how ..." was refused as incomplete_answer, and a <thinking> pair in a
+    # fenced prompt template was cut out of the answer into the reasoning
+    for content in ("<thinking> tags are how Claude shows its work; use <thinking> to plan.",
+                    "<thinking>\nThis XML element wraps the model's scratchpad."):
+        [item] = _reply(content)
+        assert item.error is None and item.record["messages"][1]["content"] == content
+    template = "Here is a prompt template:\n```xml\n<thinking>step by step</thinking>\n<answer>42</answer>\n```"
+    [item] = _reply(f"<think>ok</think>{template}")
+    assert item.record["messages"][1] == {"role": "assistant", "content": template, "reasoning": "ok"}

@@ -40,9 +40,15 @@ def _text(parts: Any, thought: bool = False) -> str | None:
         return None
     if thought:
         return "\n\n".join(t.strip() for t in texts)
-    # several text parts are several pieces of a turn (the exporters merge consecutive turns with a blank line,
-    # vertex-gemini as parts of one Content); an empty part (beside a thought signature) adds nothing
-    return "\n\n".join(t for t in texts if t)
+    # several text parts are several pieces of a turn: the exporters merge consecutive turns with a blank line
+    # (vertex-gemini as parts of one Content), a streamed answer is cut anywhere ("return " + "x + 1"): pieces
+    # that meet at white space are one text, trimmed ones were paragraphs; an empty part adds nothing
+    out = ""
+    for piece in (t for t in texts if t):
+        if out and not (out[-1].isspace() or piece[0].isspace()):
+            out += "\n\n"
+        out += piece
+    return out
 
 
 def _lower_types(schema: Any) -> Any:

@@ -21,8 +21,10 @@ from curation.readers.mapping import FieldMapping
 NAME = "message_rows"
 CONVERSATION_KEYS = ("conversation_id", "conv_id", "session_id", "thread_id", "dialog_id", "dialogue_id",
                      "chat_id", "ticket_id")
-ROLE_KEYS = ("role", "speaker", "sender", "author_role", "from", "sender_type", "author_type", "sender_role",
-             "speaker_type")
+# A column of role words before one of names: Intercom-like tables hold both `sender` ("Jane Doe") and
+# `sender_type` ("user").
+ROLE_KEYS = ("role", "sender_type", "author_type", "sender_role", "speaker_type", "author_role", "speaker", "sender",
+             "from")
 TEXT_KEYS = ("content", "text", "message", "utterance", "body")
 ORDER_KEYS = ("turn", "turn_id", "turn_index", "turn_number", "message_index", "position", "seq", "sequence",
               "order")
@@ -75,12 +77,21 @@ def _times(values: list[Any]) -> list[float] | None:
         return [(d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp() for d in stamps]
     except ValueError:
         pass
+    readings: list[list[float]] = []
     for pattern in _TIME_FORMATS:
         try:
-            return [datetime.strptime(t, pattern).replace(tzinfo=UTC).timestamp() for t in texts]
+            readings.append([datetime.strptime(t, pattern).replace(tzinfo=UTC).timestamp() for t in texts])
         except ValueError:
             continue
-    return None
+    if not readings:
+        return None
+    # "12/03/2024" and "01/04/2024" read as US and as day-first dates: the reading that disagrees least with the
+    # file's own order is taken (a conversation that crosses a month while both days are <= 12)
+    return min(readings, key=_inversions)
+
+
+def _inversions(times: list[float]) -> int:
+    return sum(1 for a, b in zip(times, times[1:], strict=False) if b < a)
 
 
 def _sort_key(rows: list[dict[str, Any]]) -> Any:
