@@ -82,6 +82,13 @@ def get_exporter(name: str) -> Exporter:
 def _options_for(run_dir: Path, options: ExportOptions | None) -> ExportOptions:
     options = options or ExportOptions()
     report = read_json(Path(run_dir) / "report.json")
+    if not options.models:
+        # a user-defined model (a fine-tuned ft:... id) the run curated for: the export must know it as well
+        manifest = read_json(Path(run_dir) / "manifest.json")
+        config = manifest.get("config") if isinstance(manifest, dict) else None
+        models = config.get("models") if isinstance(config, dict) else None
+        if isinstance(models, dict) and models:
+            options = options.model_copy(update={"models": models})
     if options.run_model is None:
         model = report.get("model")
         if isinstance(model, str) and model:

@@ -28,6 +28,8 @@ class AzureOpenAIExporter(OpenAIExporter):
         from ..tokens import resolve_model
 
         name = options.model or self.default_model
+        if options.models and name in options.models:
+            return resolve_model(name, options.models)
         if not name.startswith("azure/"):
             # A full snapshot name (gpt-4o-mini-2024-07-18) is Azure's row too, not OpenAI's: their DPO differs.
             for candidate in (f"azure/{name}", f"{name}@azure"):

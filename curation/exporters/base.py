@@ -65,6 +65,8 @@ class ExportOptions(BaseModel):
     skip_invalid: bool = Field(
         default=False, description="Leave out records that break a provider rule (warned) instead of refusing."
     )
+    models: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="The run's own model definitions (`models:` in its config), by name.")
     run_model: str | None = Field(
         default=None, description="Model the run's metadata.tokens were counted for (from report.json)."
     )

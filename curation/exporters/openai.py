@@ -31,7 +31,7 @@ class OpenAIExporter(JsonlExporter):
     def model_info(self, options: ExportOptions) -> Any:
         from ..tokens import resolve_model
 
-        return resolve_model(options.model or self.default_model)
+        return resolve_model(options.model or self.default_model, options.models or None)
 
     def target(self, options: ExportOptions) -> Target:
         info = self.model_info(options)

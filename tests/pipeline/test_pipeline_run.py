@@ -259,3 +259,20 @@ def test_a_record_with_a_non_object_message_is_rejected_without_stopping_the_run
     assert [(r["id"], r["stage"]) for r in rejects] == [("bad", "validate")]
     examples = result.report["reject_examples"][rejects[0]["reason"]]
     assert examples[0]["id"] == "bad" and examples[0]["snippet"] == "Where is it?"
+
+
+def test_a_run_for_a_model_of_its_own_models_table_exports_for_it(tmp_path: Path) -> None:
+    # `models:` defined ft:gpt-4o-mini-...:acme::abc123; the run curated for it and the export step then stopped
+    # with "unknown model" (exit 2) after the work was done
+    src = tmp_path / "d.jsonl"
+    src.write_text("".join(orjson.dumps({"messages": [{"role": "user", "content": f"Weather question {i}?"},
+                                                       {"role": "assistant", "content": f"Sunny, {i}."}]}).decode()
+                           + "\n" for i in range(12)))
+    name = "ft:gpt-4o-mini-2024-07-18:acme::abc123"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"inputs: [{src}]\nmodel: '{name}'\nmodels:\n  '{name}':\n    provider: openai\n"
+                      "    encoding: o200k_base\n    max_tokens_per_example: 65536\nseed: 0\nexport:\n"
+                      "  formats: [openai]\nsplit:\n  train: 1.0\n  validation: 0.0\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert (tmp_path / "run/exports/openai/sft/train.jsonl").exists()
+    assert main(["export", str(tmp_path / "run"), "--to", "openai", "--model", name]) == 0
