@@ -199,8 +199,10 @@ ISSUES: dict[str, tuple[Severity, str, str]] = {
     ),
     "system_merged": (
         "warning",
-        "{n} record{s} had several or late system messages; joined into the one system prompt",
-        "nothing to do",
+        "{n} record{s} had several or late system messages; joined into the one system prompt, so a late one now "
+        "governs the turns before it too",
+        "if a later system message changes the rules mid-conversation (\"from now on answer in French\"), move it "
+        "into the user turn it comes before, or leave those records out",
     ),
     "first_not_user": (
         "error",
