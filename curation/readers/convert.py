@@ -678,6 +678,11 @@ def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: 
             record if "id" in record else {"id": key, **record}, None, mapping, path=path, line=line, index=index)]
     items: list[SourceItem] = []
     for key, records in lists:
+        assemble = ASSEMBLERS.get(detect_format(records[0], mapping) or "")
+        if assemble is not None:
+            # rows of a message table inside the wrapper (a chat API's {"data": [{session_id, from, content}]}):
+            # grouped into their conversations, as the same rows in a JSONL file are
+            records = [payload for _line, _index, payload in assemble((None, i, r) for i, r in enumerate(records))]
         for element in records:
             for item in convert_payload(element, None, mapping, path=path, line=line, index=index):
                 if item.record is not None:

@@ -95,3 +95,16 @@ def test_dates_both_readings_fit_take_the_order_of_the_file_and_role_words_beat_
     [item] = read_path(path)
     assert [(m["role"], m["content"]) for m in item.record["messages"]] == [
         ("user", "My order is late."), ("assistant", "Sorry, it ships today.")]
+
+
+def test_message_rows_inside_a_wrapper_are_grouped_into_conversations(tmp_path) -> None:
+    # a Crisp API response {"data": [rows]}: two one-message records, both rejected; the same rows as JSONL grouped
+    import json
+
+    from curation.readers import read_path
+
+    path = tmp_path / "crisp.json"
+    path.write_text(json.dumps({"data": [{"session_id": "s1", "from": "user", "content": "hi"},
+                                         {"session_id": "s1", "from": "assistant", "content": "hello"}]}))
+    [item] = list(read_path(path))
+    assert [(m["role"], m["content"]) for m in item.record["messages"]] == [("user", "hi"), ("assistant", "hello")]
