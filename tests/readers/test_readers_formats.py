@@ -444,3 +444,18 @@ def test_anthropic_image_blocks_are_image_parts() -> None:
             {"role": "assistant", "content": "A cat."}]}, None)
         assert item.record["messages"][0]["content"][0] == {"type": "image_url", "image_url": {"url": url}}
         assert check_record(item.record) == []
+
+
+def test_no_input_placeholders_are_no_input_and_unnatural_constraints_are_kept() -> None:
+    # mobarski/alpaca-libre (tests/data/real): 373 prompts ended in "\n\n<noinput>"; code_alpaca writes "< noinput >";
+    # Unnatural Instructions' `constraints` ("The output should be one of the two: True or False.") were dropped
+    from curation.readers.convert import convert_payload
+
+    for placeholder in ("<noinput>", "< noinput >", "<No Input>"):
+        [item] = convert_payload({"instruction": "Say hi", "input": placeholder, "output": "hi"}, None)
+        assert item.record["messages"][0]["content"] == "Say hi", placeholder
+    [item] = convert_payload({"instruction": "Is it true?", "instances": [
+        {"input": "S: fish fly", "constraints": "The output should be one of the two: True or False.",
+         "output": "False"}]}, None)
+    assert item.record["messages"][0]["content"] == (
+        "Is it true?\n\nS: fish fly\n\nThe output should be one of the two: True or False.")

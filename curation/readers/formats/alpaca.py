@@ -8,6 +8,7 @@ pairs ``[[question, answer], ...]`` (LLaMA-Factory) come before it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from curation.readers.formats._common import history_messages
@@ -22,10 +23,17 @@ def is_alpaca(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return "instruction" in obj and ("output" in obj or "response" in obj)
 
 
+# What an input means when there is none: self-instruct's and code_alpaca's "<noinput>" / "< noinput >".
+_NO_INPUT = re.compile(r"\s*<\s*no[ _-]?input\s*>\s*", re.I)
+
+
 def blank(value: Any) -> Any:
     """pandas writes a missing cell as the text "nan" when a column goes through ``astype(str)``; as an input it
-    means nothing was there, and kept it would put "nan" in the prompt. Exactly "nan": "Nan" is a word."""
+    means nothing was there, and kept it would put "nan" in the prompt. Exactly "nan": "Nan" is a word. So do
+    the self-instruct placeholders ``<noinput>`` (code_alpaca writes ``< noinput >``)."""
     if value == "nan":
+        return ""
+    if isinstance(value, str) and "<" in value and _NO_INPUT.fullmatch(value):
         return ""
     return value
 

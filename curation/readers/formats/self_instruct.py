@@ -25,8 +25,12 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     results: list[tuple[str | None, dict[str, Any], None]] = []
     for k, instance in enumerate(obj["instances"]):
         inst = instance if isinstance(instance, dict) else {"input": "", "output": instance}
+        asked = user_text(obj.get("instruction"), inst.get("input"))
+        constraints = inst.get("constraints")  # Unnatural Instructions: what the answer must be (e.g. True or False)
+        if isinstance(asked, str) and isinstance(constraints, str) and constraints.strip():
+            asked = f"{asked}\n\n{constraints.strip()}"
         messages = [
-            {"role": "user", "content": user_text(obj.get("instruction"), inst.get("input"))},
+            {"role": "user", "content": asked},
             {"role": "assistant", "content": inst.get("output")},
         ]
         results.append((f"{task_id}-{k}" if task_id is not None else None, {"messages": messages}, None))
