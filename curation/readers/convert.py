@@ -565,7 +565,8 @@ def convert_payload(
             detail = (
                 f"{_where(line, index)}: no known format has these keys ({keys}); expected e.g. 'messages', "
                 "'conversations', 'instruction'+'output', 'prompt'+'completion' or 'chosen'+'rejected' "
-                "(or pass a field mapping)"
+                "(or pass a field mapping: messages/role/content for turns, prompt/completion for one exchange in "
+                "two fields)"
             )
             if "custom_id" in obj and ("body" in obj or "response" in obj or "result" in obj):
                 detail += ("; it is an OpenAI Batch API line: the input file holds only the requests and the "

@@ -24,6 +24,11 @@ class FieldMapping(BaseModel):
     system: str | None = Field(None, description="top-level field with a system prompt (default: system)")
     id: str | None = Field(None, description="top-level field with the record id (default: id, conversation_id)")
     tools: str | None = Field(None, description="top-level field with the tool schemas (default: tools)")
+    prompt: str | None = Field(
+        None, description="with completion: the field of a one-exchange record's request (e.g. CoT-Collection's "
+        "source, Spider's question): records holding both are read as user + assistant turns")
+    completion: str | None = Field(
+        None, description="with prompt: the field of that record's answer (e.g. target, query)")
     label: str | None = Field(
         None, description="top-level field with a KTO label beside any layout (true/false, 1/0, "
         "desirable/undesirable; e.g. kto-mix's boolean `tag`): a false answer never reaches an SFT split. Without "

@@ -459,3 +459,18 @@ def test_no_input_placeholders_are_no_input_and_unnatural_constraints_are_kept()
          "output": "False"}]}, None)
     assert item.record["messages"][0]["content"] == (
         "Is it true?\n\nS: fish fly\n\nThe output should be one of the two: True or False.")
+
+
+def test_a_mapping_names_the_two_fields_of_one_exchange() -> None:
+    # CoT-Collection's source/target, Spider's question/query: unknown_format, and the hint's "pass a field
+    # mapping" had no field that could say so
+    from curation.readers.convert import convert_payload
+    from curation.readers.mapping import FieldMapping
+
+    row = {"source": "Which gas do plants take in?", "target": "Carbon dioxide.", "rationale": "r", "task": "qasc"}
+    [unknown] = convert_payload(row, None)
+    assert unknown.error[0] == "unknown_format" and "prompt/completion" in unknown.error[1]
+    [item] = convert_payload(row, None, FieldMapping(prompt="source", completion="target"))
+    assert item.record["messages"] == [{"role": "user", "content": "Which gas do plants take in?"},
+                                       {"role": "assistant", "content": "Carbon dioxide."}]
+    assert item.record["metadata"]["fields"] == {"rationale": "r", "task": "qasc"}
