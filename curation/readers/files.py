@@ -12,6 +12,7 @@ import io
 import json
 import lzma
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
@@ -394,6 +395,16 @@ def check_readable(path: str | Path) -> None:
             code="not_json_file",
         )
     lines = [ln.strip() for ln in text.split(b"\n")]
+    if sum(1 for ln in lines[:20] if _CHAT_EXPORT_LINE.match(ln)) >= 2:
+        # WhatsApp's "[12/03/2023, 10:15:32] Ann: hello" opens with "[", and read as JSON each line was a broken array
+        raise InputError(
+            "a chat app's text export (lines of '[date, time] Name: message' or 'date, time - Name: message'), "
+            "not JSON",
+            hint="convert it to JSONL first: one {\"messages\": [{\"role\", \"content\"}, ...]} line per "
+                 "conversation, with the assistant's name mapped to role assistant",
+            where=where,
+            code="not_json_file",
+        )
     # '"{...' is a record written with json.dumps twice, which the converter reads
     if not any(ln[:1] in (b"{", b"[") or ln[:2] in (b'"{', b'"[') for ln in lines if ln):
         raise InputError(
@@ -402,6 +413,12 @@ def check_readable(path: str | Path) -> None:
             where=where,
             code="not_json_file",
         )
+
+
+# A line of a WhatsApp export (iOS: "[12/03/2023, 10:15:32] Ann: hi"; Android: "12/03/2023, 10:15 - Ann: hi").
+_CHAT_EXPORT_LINE = re.compile(
+    rb"^\[?\d{1,4}[./-]\d{1,2}[./-]\d{1,4},? \d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?\]?(?: -)?"
+    rb" [^:\n]{1,60}: ")
 
 
 def is_xlsx(path: str | Path) -> bool:

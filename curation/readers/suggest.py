@@ -134,7 +134,11 @@ def suggest_input(path: str | Path) -> dict[str, Any]:
     fields = _turn_fields(records)
     if fields is None:
         entry["format"] = "mapped"
-        entry["mapping"] = {"messages": UNKNOWN_ROLE, "role": "role", "content": "content"}
+        exchange = _exchange_fields(records)
+        if exchange is not None:  # one request and one answer in two text fields (CoT-Collection, Spider, P3)
+            entry["mapping"] = {"prompt": exchange[0], "completion": exchange[1]}
+        else:
+            entry["mapping"] = {"messages": UNKNOWN_ROLE, "role": "role", "content": "content"}
         return entry
     field, role_key, content_key = fields
     mapping: dict[str, Any] = {"messages": field, "role": role_key, "content": content_key}
@@ -145,6 +149,23 @@ def suggest_input(path: str | Path) -> dict[str, Any]:
     entry["format"] = "mapped"
     entry["mapping"] = mapping
     return entry
+
+
+# Field names of a one-exchange record, in the order they are taken: the request, then the answer.
+_ASKED = ("question", "source", "inputs_pretokenized", "inputs", "input", "prompt", "instruction", "problem",
+          "query", "text")
+_ANSWERED = ("target", "targets_pretokenized", "targets", "answer", "output", "response", "completion", "solution",
+             "query", "sql", "label")
+
+
+def _exchange_fields(records: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(request field, answer field) when most sampled records hold text under one name of each list, else None."""
+    def common(name: str) -> bool:
+        return sum(isinstance(r.get(name), str) and bool(r[name].strip()) for r in records) * 5 >= len(records) * 4
+
+    asked = next((name for name in _ASKED if common(name)), None)
+    answered = next((name for name in _ANSWERED if name != asked and common(name)), None)
+    return (asked, answered) if records and asked and answered else None
 
 
 def unread_text_keys(entry: dict[str, Any]) -> list[str]:

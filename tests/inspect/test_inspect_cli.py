@@ -83,9 +83,9 @@ def test_empty_file_is_zero_records_with_a_note(tmp_path: Path, capsys: pytest.C
 
 
 def test_inputs_of_which_no_record_is_valid_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # A WhatsApp text export: 3 not_json records and exit 0, so `curate inspect data && curate run` went on
-    path = tmp_path / "chat.txt"
-    path.write_text("[12/03/2023, 10:15:32] Ann: hello\n[12/03/2023, 10:16:01] Bob: hi\n")
+    # Three records none of which is a conversation: exit 0, so `curate inspect data && curate run` went on
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"foo": "bar"}\n{"text": "plain text"}\n{"score": 3}\n')
     assert main(["inspect", str(path), "--json"]) == 1
     captured = capsys.readouterr()
     report = json.loads(captured.out)

@@ -895,3 +895,15 @@ def test_a_bad_csv_row_over_several_lines_is_named_at_its_first_line(tmp_path: P
     first, second = read_path(path)
     assert first.error[0] == "invalid_utf8" and first.error[1].startswith("line 2:"), first.error
     assert second.error is None
+
+
+@pytest.mark.parametrize("text", [
+    "[12/03/2023, 10:15:32] Ann: hello\n[12/03/2023, 10:16:01] Bob: hi there\n",  # WhatsApp on iOS
+    "12/03/2023, 10:15 - Ann: hello\n12/03/2023, 10:16 - Bob: hi\n",  # and on Android
+])
+def test_a_chat_apps_text_export_is_named_as_one(tmp_path: Path, text: str) -> None:
+    # the iOS lines open with "[" and were read as broken JSON arrays ("Extra data at column 3")
+    path = _write(tmp_path / "chat.txt", text.encode())
+    with pytest.raises(InputError, match="a chat app's text export") as err:
+        check_readable(path)
+    assert err.value.code == "not_json_file" and "convert it to JSONL" in str(err.value)

@@ -111,3 +111,18 @@ def test_an_id_is_never_suggested_as_the_text(tmp_path: Path) -> None:
                                          "content": [{"type": "output_text", "text": "4"}]}]}]
     entry = suggest_input(_write(tmp_path / "responses.jsonl", rows))
     assert entry["mapping"].get("content") != "id"
+
+
+def test_a_one_exchange_layout_gets_a_prompt_completion_mapping_that_reads_it(tmp_path: Path) -> None:
+    # CoT-Collection's source/target and Spider's question/query got "messages: FIXME", which nothing could fill
+    from curation.readers import read_path
+    from curation.readers.mapping import FieldMapping
+    from curation.readers.suggest import suggest_input
+
+    path = tmp_path / "cot.jsonl"
+    path.write_text('{"source": "Which gas do plants take in?", "target": "CO2", "rationale": "r"}\n'
+                    '{"source": "Which planet is red?", "target": "Mars", "rationale": "r"}\n')
+    entry = suggest_input(path)
+    assert entry["format"] == "mapped" and entry["mapping"] == {"prompt": "source", "completion": "target"}
+    items = list(read_path(path, entry["format"], FieldMapping(**entry["mapping"])))
+    assert [i.record["messages"][1]["content"] for i in items] == ["CO2", "Mars"]
