@@ -107,6 +107,14 @@ def test_openai_webgpt_comparisons_are_pairs_and_ties_refused() -> None:
 
 
 def test_a_nan_score_is_no_score() -> None:
-    code, _ = refused({"question": {"full_text": "Q?"}, "answer_0": "a", "answer_1": "b", "score_0": float("nan"),
-                       "score_1": 1.0})
-    assert code == "no_preference"
+    # a parquet or pandas row holds NaN itself (through JSON it would be null): it sorted first and won
+    from curation.readers.convert import convert_payload
+
+    for row in ({"question": {"full_text": "Q?"}, "answer_0": "a", "answer_1": "b", "score_0": float("nan"),
+                 "score_1": 1.0},
+                {"instruction": "Q?", "generations": ["a", "b", "c"], "ratings": [float("nan"), 2, 5]}):
+        [item] = convert_payload(row, None)
+        if "answer_0" in row:
+            assert item.record is None and item.error[0] == "no_preference"
+        else:
+            assert item.record["chosen"][0]["content"] == "c" and item.record["rejected"][0]["content"] == "b"

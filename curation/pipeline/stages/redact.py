@@ -651,13 +651,13 @@ class RedactStage(RecordStage):
         if _VERSION_CONTEXT.search(match.string, max(0, match.start() - 20), match.start()) or _VERSION_AFTER.match(
                 match.string, match.end()):
             return False
-        if self.config.keep_local_ips:
-            address = ipaddress.IPv4Address(match.group(0))
-            if address.is_loopback or address.is_unspecified or match.group(0).startswith("255."):
-                return False
-        if self.config.keep_private_ips and _private_or_documentation(ipaddress.IPv4Address(match.group(0))):
+        if not (self.config.keep_local_ips or self.config.keep_private_ips):
+            return True
+        address = ipaddress.IPv4Address(match.group(0))
+        if self.config.keep_local_ips and (
+                address.is_loopback or address.is_unspecified or match.group(0).startswith("255.")):
             return False
-        return True
+        return not (self.config.keep_private_ips and _private_or_documentation(address))
 
     def _ipv6_ok(self, match: re.Match[str]) -> bool:
         raw = match.group(0).split("/")[0]

@@ -56,11 +56,13 @@ def as_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return value
+        return None if value != value else value  # NaN (pandas' missing cell) is no score: it would sort first
     if isinstance(value, str) and len(value) < 32:
         try:
             number = float(value.strip())
         except ValueError:
+            return None
+        if number != number:
             return None
         return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
     return None

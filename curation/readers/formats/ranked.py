@@ -125,7 +125,7 @@ def _reply(text: Any) -> list[dict[str, Any]]:
 def _best_worst(scored: list[tuple[Any, Any]], higher_is_better: bool, what: str) -> tuple[Any, Any]:
     """(best, worst) answer text from (score, text) pairs; scores that are missing or not numbers are left out."""
     numbers = [(as_number(s), t) for s, t in scored]
-    usable = [(s, t) for s, t in numbers if s is not None and s == s]  # NaN is no score (it would sort first)
+    usable = [(s, t) for s, t in numbers if s is not None]
     if len(usable) < 2:
         raise _no_preference(f"fewer than two answers carry a numeric {what}")
     ordered = sorted(range(len(usable)), key=lambda i: (-usable[i][0] if higher_is_better else usable[i][0], i))
