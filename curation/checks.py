@@ -111,6 +111,14 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "A logged Responses API call that continued a stored conversation (`previous_response_id`, `conversation`, "
         "an `item_reference`): its earlier turns are on the provider's servers, not in the log.",
     ),
+    "placeholder_prompt": (
+        "error",
+        "join the questions into the rows from the dataset they come from (OpenCodeReasoning's card shows how), or "
+        "leave these rows out",
+        "A record whose only question is a bare dash (`-`): the dataset keeps its questions elsewhere "
+        "(OpenCodeReasoning split_1 and OpenCodeReasoning-2 point to TACO, APPS and CodeContests by dataset, split "
+        "and index), so the answer would be trained as the reply to `-`.",
+    ),
     "server_tool_call": (
         "error",
         "drop calls that used built-in tools, or replace them with your own function tools and log their results",

@@ -220,6 +220,10 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any], mapping: FieldMap
         if beside is not None:
             metadata["label"] = beside[0]
             metadata["label_from"] = f"{beside[1]}: {str(beside[0]).lower()}"
+    if metadata.get("label") is None and "qwq_critique" in obj and _fold(obj.get("judgement")) == "wrong":
+        # OpenCodeReasoning-2: QwQ's critique of R1's solution ends in <judgement>wrong</judgement>
+        metadata["label"] = False
+        metadata["label_from"] = "judgement: wrong (the dataset's critique judged the solution wrong)"
     if metadata.get("label") is None and isinstance(obj.get("transcript"), str):
         verdict = _red_team_verdict(obj)
         if verdict is not None:
@@ -230,6 +234,29 @@ def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any], mapping: FieldMap
         isinstance(m, dict) and m.get("flagged") is True for m in moderation)
     if obj.get("toxic") is True or flagged:
         metadata["flags"] = sorted({*(metadata.get("flags") or []), "toxic"})
+
+
+_DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
+_POINTERS = ("dataset", "split", "index")
+
+
+def _refuse_placeholder_prompt(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    """Refuse a record whose one question is a bare dash: OpenCodeReasoning (split_1) and OpenCodeReasoning-2 keep
+    "-" for the questions of TACO, APPS and CodeContests and point to them by dataset/split/index, and a pair
+    exported without its question reads the same; trained, the model learns to answer "-" with a whole answer."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return  # the checks say what is wrong with it
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    if len(users) != 1 or not isinstance(users[0].get("content"), str) or users[0]["content"].strip() not in _DASHES:
+        return
+    pointer = ", ".join(f"{k}={obj[k]!r}" for k in _POINTERS if isinstance(obj.get(k), str | int)
+                        and not isinstance(obj.get(k), bool))
+    where = (f"; the row points to it ({pointer}): join the questions from that dataset into the rows first "
+             "(the dataset card shows how), or leave these rows out") if pointer else \
+        ": fill in the question, or leave the row out"
+    raise ConvertProblem("placeholder_prompt", f"the question is a placeholder ({users[0]['content'].strip()!r}), "
+                         f"not the question the answer answers{where}")
 
 
 # Anthropic's red-team attempts (hh-rlhf red-team-attempts): `rating` is how well the attacker says they broke the
@@ -580,6 +607,7 @@ def convert_payload(
     try:
         converted = spec.convert(obj, mapping)
         for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
+            _refuse_placeholder_prompt(obj, body)
             maybe_lift_record(body)
             _apply_verdicts(obj, body, mapping)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason

@@ -135,3 +135,46 @@ def test_ordinary_input_output_rows_are_read_as_before() -> None:
     assert refused({"input": Q, "output": "4", "solution": "four"})[0] == "unknown_format"
     assert refused({"input": Q, "content": "4"})[0] == "unknown_format"
     assert read({"problem": Q, "solution": "4"})["metadata"]["source"]["format"] == "pair"
+
+
+def test_opencodereasoning_2_r1_generation_is_the_reply_and_a_wrong_judgement_is_undesirable() -> None:
+    # nvidia/OpenCodeReasoning-2 columns: question, r1_generation, qwq_critique, solution, judgement, pass_rate,
+    # source, license, dataset, split, difficulty, index, id, question_id (dataset card, train config)
+    code = "```python\nprint(sum(map(int, input().split())))\n```"
+    row = {"question": "Add two numbers.", "r1_generation": f"<think>\nRead, add, print.\n</think>\n{code}",
+           "qwq_critique": "The code reads both numbers and prints their sum. <judgement>right</judgement>",
+           "solution": "print(sum(map(int, input().split())))", "judgement": "right", "pass_rate": "1/1",
+           "source": "codeforces", "license": "cc-by-4.0", "dataset": "code_contests", "split": "train",
+           "difficulty": "3", "index": "12", "id": "f00", "question_id": "q1"}
+    record = read(row)
+    assert record["messages"] == [{"role": "user", "content": "Add two numbers."},
+                                  {"role": "assistant", "content": code, "reasoning": "Read, add, print."}]
+    assert record["metadata"]["fields"]["solution"] == "print(sum(map(int, input().split())))"
+    assert record["metadata"].get("label") is None
+    # the critique judged R1's solution wrong: no answer to imitate (the label stage rejects it)
+    wrong = read({**row, "judgement": "wrong", "qwq_critique": "It overflows. <judgement>wrong</judgement>"})
+    assert wrong["metadata"]["label"] is False
+    assert wrong["metadata"]["label_from"].startswith("judgement: wrong")
+    # a `judgement` column of some other dataset (no critique beside it) is only a field
+    other = read({"question": Q, "answer": "4", "judgement": "wrong"})
+    assert other["metadata"].get("label") is None
+
+
+def test_a_dash_for_a_question_is_refused_the_question_lives_in_another_dataset() -> None:
+    # OpenCodeReasoning split_1 and OpenCodeReasoning-2 keep "-" as the question of TACO/APPS/CodeContests rows and
+    # point to it by dataset/split/index: trained as it is, the model learns to answer "-" with a whole program
+    code = "```python\nprint(1)\n```"
+    code_row = {"id": "a1", "input": "-", "output": f"<think>\nPrint one.\n</think>\n{code}", "source": "taco",
+                "license": "apache-2.0", "dataset": "taco", "split": "train", "difficulty": "EASY",
+                "solution": "print(1)", "index": "17"}
+    code, detail = refused(code_row)
+    assert code == "placeholder_prompt"
+    assert "taco" in detail and "17" in detail
+    code, _ = refused({"question": "-", "r1_generation": "<think>x</think>\nprint(1)", "solution": "print(1)",
+                       "qwq_critique": "ok <judgement>right</judgement>", "judgement": "right",
+                       "dataset": "apps", "split": "test", "index": "3"})
+    assert code == "placeholder_prompt"
+    assert refused({"instruction": " - ", "output": "Paris."})[0] == "placeholder_prompt"
+    assert refused({"question": "-", "answer": "4"})[0] == "placeholder_prompt"
+    # a question that holds a dash among other text is a question
+    assert read({"question": "- 4 + 6 = ?", "answer": "2"})["messages"][0]["content"] == "- 4 + 6 = ?"

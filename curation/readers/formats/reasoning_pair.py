@@ -4,7 +4,8 @@ own: ``{"question", "solution", "thinking_trajectories": [...], "attempt"}`` (si
 OpenThoughts' ``metadata`` rows (``problem``, ``deepseek_reasoning``, ``deepseek_solution``), the Chinese
 DeepSeek-R1 distillations' ``input``/``reasoning_content``/``content``, QwQ-LongCoT's whole generation under
 ``qwq`` (its ``<think>`` block, if any, lifted as every format's is), and OpenCodeReasoning's ``output`` that
-opens with ``<think>`` beside the ``solution`` code extracted from it.
+opens with ``<think>`` beside the ``solution`` code extracted from it (OpenCodeReasoning-2: ``r1_generation``,
+whose ``judgement`` 'wrong' from its QwQ critique makes the record undesirable).
 
 The reply to train on is the model's answer (the attempt), with the trace as its ``reasoning``: read as a
 question/answer pair, such a row trained on the reference ``solution`` and the trace was dropped unseen. The
@@ -31,6 +32,7 @@ TRACES: tuple[tuple[str | None, str], ...] = (
     ("deepseek_reasoning", "deepseek_solution"),  # OpenThoughts-114k's metadata config
     ("reasoning_content", "content"),  # Chinese-DeepSeek-R1-Distill: the API response's own fields
     (None, "qwq"),  # QwQ-LongCoT
+    (None, "r1_generation"),  # OpenCodeReasoning-2: R1's generation; `solution` is the code cut from it
     (None, "output"),  # OpenCodeReasoning: only when it opens with <think> and a second answer is beside it
 )
 _TRACE_SET = frozenset(k for trace in TRACES for k in trace if k is not None)
