@@ -257,7 +257,7 @@ def _tasks(
         container, file_fmt = probed
         stats[number].format = file_fmt or "unknown"
         batch: list[tuple[int | None, int, Any]] = []
-        for item in iter_payloads_or_problem(path, container, file_fmt):
+        for item in iter_payloads_or_problem(path, container, file_fmt, mapping):
             if isinstance(item[2], FileProblem):
                 stats[number].bad_files.append(item[2].to_dict())
             batch.append(item)

@@ -123,7 +123,7 @@ def iter_shard(shard: Shard) -> Iterator[tuple[int | None, int, Any]]:
         yield None, 0, shard.container
         return
     if shard.start is None:
-        yield from readers_mod.iter_payloads_or_problem(shard.path, shard.container, shard.fmt)
+        yield from readers_mod.iter_payloads_or_problem(shard.path, shard.container, shard.fmt, shard.mapping)
         return
     index = shard.first_index
     try:

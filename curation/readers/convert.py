@@ -319,7 +319,12 @@ def _from_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _own_id(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[str | None, str | None]:
-    keys = (mapping.id,) if mapping is not None and mapping.id else ID_KEYS
+    if mapping is not None and mapping.id:
+        keys: tuple[str, ...] = (mapping.id,)
+    elif mapping is not None and mapping.conversation:
+        keys = (*ID_KEYS, mapping.conversation)  # a message table's conversation names its record
+    else:
+        keys = ID_KEYS
     for key in keys:
         value = obj.get(key)
         if value is not None and value != "":
@@ -711,7 +716,8 @@ def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: 
         if assemble is not None:
             # rows of a message table inside the wrapper (a chat API's {"data": [{session_id, from, content}]}):
             # grouped into their conversations, as the same rows in a JSONL file are
-            records = [payload for _line, _index, payload in assemble((None, i, r) for i, r in enumerate(records))]
+            records = [payload for _line, _index, payload in assemble(((None, i, r) for i, r in enumerate(records)),
+                                                                      mapping)]
         for element in records:
             for item in convert_payload(element, None, mapping, path=path, line=line, index=index):
                 if item.record is not None:
@@ -817,7 +823,7 @@ def read_path(
     name = str(path)
     payloads = iter_payloads(path, container)
     if fmt in ASSEMBLERS:
-        payloads = ASSEMBLERS[fmt](payloads)
+        payloads = ASSEMBLERS[fmt](payloads, mapping)
     for line, index, payload in payloads:
         yield from convert_payload(payload, fmt, mapping, path=name, line=line, index=index)
 
@@ -843,7 +849,7 @@ def probe_input(
 
 
 def iter_payloads_or_problem(
-    path: str | Path, container: str, fmt: str | None = None
+    path: str | Path, container: str, fmt: str | None = None, mapping: FieldMapping | None = None
 ) -> Iterator[tuple[int | None, int, Any]]:
     """``iter_payloads``, ending with one ``FileProblem`` payload if the file breaks part-way (a truncated
     gzip, a corrupt parquet row group): the records read so far are kept, the rest is one reject.
@@ -851,7 +857,7 @@ def iter_payloads_or_problem(
     A file of message rows (``fmt`` ``oasst_rows`` or ``message_rows``) comes out as trees or conversations: its
     rows are assembled first."""
     if fmt in ASSEMBLERS:
-        yield from ASSEMBLERS[fmt](_payloads_or_problem(path, container))
+        yield from ASSEMBLERS[fmt](_payloads_or_problem(path, container), mapping)
     else:
         yield from _payloads_or_problem(path, container)
 

@@ -24,6 +24,13 @@ class FieldMapping(BaseModel):
     system: str | None = Field(None, description="top-level field with a system prompt (default: system)")
     id: str | None = Field(None, description="top-level field with the record id (default: id, conversation_id)")
     tools: str | None = Field(None, description="top-level field with the tool schemas (default: tools)")
+    conversation: str | None = Field(
+        None, description="for a table of one row per message: the column naming the conversation a row belongs to "
+        "(e.g. ticket, case_no); rows holding it are grouped into conversations, with `role` and `content` naming "
+        "the speaker and text columns")
+    order: str | None = Field(
+        None, description="with conversation: the column that orders a conversation's rows (a turn number or a "
+        "timestamp; default: turn, position, created_at, timestamp, ... or the file's order)")
     prompt: str | None = Field(
         None, description="with completion: the field of a one-exchange record's request (e.g. CoT-Collection's "
         "source, Spider's question): records holding both are read as user + assistant turns")

@@ -108,3 +108,64 @@ def test_message_rows_inside_a_wrapper_are_grouped_into_conversations(tmp_path) 
                                          {"session_id": "s1", "from": "assistant", "content": "hello"}]}))
     [item] = list(read_path(path))
     assert [(m["role"], m["content"]) for m in item.record["messages"]] == [("user", "hi"), ("assistant", "hello")]
+
+
+# A help-desk database export with its own column names: none of the known ones, so each row was an
+# unknown_format reject and a mapping could not name the conversation column.
+DESK_CSV = """case_no,sent,who,msg,queue
+A-7,2024-05-01 10:00:09,Agent,"Hi Sam, a new one ships today.",billing
+B-2,2024-05-01 11:00:00,Client,Can I change my address?,shipping
+A-7,2024-05-01 10:00:00,Client,My charger broke after a week.,billing
+B-2,2024-05-01 11:02:00,Agent,"Yes: Settings, then Addresses.",shipping
+A-7,2024-05-01 10:05:00,Client,Thanks!,billing
+"""
+DESK_MAPPING = {"conversation": "case_no", "order": "sent", "role": "who", "content": "msg",
+                "roles": {"Agent": "assistant", "Client": "user"}}
+
+
+def test_a_mapping_names_the_conversation_order_role_and_text_columns_of_a_message_table(tmp_path: Path) -> None:
+    from curation.readers import FieldMapping
+
+    path = tmp_path / "desk.csv"
+    path.write_text(DESK_CSV, encoding="utf-8")
+    first, second = read_path(path, mapping=FieldMapping(**DESK_MAPPING))
+    assert first.error is None and first.record["id"] == "A-7" and first.index == 0
+    assert [(m["role"], m["content"]) for m in first.record["messages"]] == [
+        ("user", "My charger broke after a week."), ("assistant", "Hi Sam, a new one ships today."),
+        ("user", "Thanks!")]
+    assert first.record["metadata"]["fields"]["queue"] == "billing"
+    assert [m["role"] for m in second.record["messages"]] == ["user", "assistant"]
+    # the order column is the mapping's: a column of another name is not read as the order
+    shuffled = DESK_CSV.replace("sent,", "stamp,")
+    path.write_text(shuffled, encoding="utf-8")
+    first, _ = read_path(path, mapping=FieldMapping(**{**DESK_MAPPING, "order": "stamp"}))
+    assert first.record["messages"][0]["content"] == "My charger broke after a week."
+    # without the mapping the rows are refused one by one, as before, and say so
+    assert all(item.error is not None and item.error[0] == "unknown_format" for item in read_path(path))
+
+
+def test_a_run_groups_a_mapped_message_table_with_either_executor(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "desk.csv"
+    lines = ["case_no,sent,who,msg"]
+    for c in range(24):
+        lines.append(f"K{c},2024-05-01 10:{c:02d}:30,Agent,Case {c}: the refund of {c * 3} euros is on its way.")
+        lines.append(f"K{c},2024-05-01 10:{c:02d}:00,Client,Where is my refund for order {c}?")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outputs = []
+    for executor in ("inprocess", "processes"):
+        out = tmp_path / executor
+        config = tmp_path / f"{executor}.yaml"
+        config.write_text(yaml.safe_dump({
+            "inputs": [{"path": str(path), "mapping": {k: v for k, v in DESK_MAPPING.items() if k != "order"}
+                        | {"order": "sent"}}],
+            "out": str(out), "export": {"formats": []}, "runner": {"executor": executor, "workers": 2}}))
+        assert main(["run", str(config), "--quiet"]) == 0
+        report = orjson.loads((out / "report.json").read_bytes())
+        assert report["records_in"] == 24  # conversations, not 48 rows
+        kept = [orjson.loads(line) for name in ("train", "validation")
+                for line in (out / "splits" / f"{name}.jsonl").read_bytes().splitlines()]
+        assert kept and all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in kept)
+        outputs.append(b"".join((out / "splits" / f"{name}.jsonl").read_bytes() for name in ("train", "validation")))
+    assert outputs[0] == outputs[1]

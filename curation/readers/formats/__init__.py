@@ -113,7 +113,7 @@ FORMATS: dict[str, InputFormat] = {
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
 # Formats whose records span rows: a file in one of them is read whole, its rows put together first.
-ASSEMBLERS: dict[str, Callable[[Iterable[Payloads]], Iterator[Payloads]]] = {
+ASSEMBLERS: dict[str, Callable[[Iterable[Payloads], FieldMapping | None], Iterator[Payloads]]] = {
     oasst_rows.NAME: oasst_rows.assemble,
     message_rows.NAME: message_rows.assemble,
 }

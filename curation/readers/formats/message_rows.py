@@ -41,10 +41,23 @@ def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
 _CONVERSATION_SET = frozenset(CONVERSATION_KEYS)
 
 
+def _columns(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[str | None, str | None, str | None]:
+    """The (conversation, role, text) columns of a row: a mapping's names where it gives them, else the known
+    ones."""
+    if mapping is not None and mapping.conversation is not None:
+        conversation = mapping.conversation if mapping.conversation in obj else None
+    else:
+        conversation = _first(obj, CONVERSATION_KEYS)
+    role = mapping.role if mapping is not None and mapping.role and mapping.role in obj else _first(obj, ROLE_KEYS)
+    text = (mapping.content if mapping is not None and mapping.content and mapping.content in obj
+            else _first(obj, TEXT_KEYS))
+    return conversation, role, text
+
+
 def is_message_row(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    if _CONVERSATION_SET.isdisjoint(obj):  # every record of every other format: one set test, on the hot path
-        return False
-    conversation, role, text = (_first(obj, CONVERSATION_KEYS), _first(obj, ROLE_KEYS), _first(obj, TEXT_KEYS))
+    if _CONVERSATION_SET.isdisjoint(obj) and (mapping is None or mapping.conversation not in obj):
+        return False  # every record of every other format: one set test, on the hot path
+    conversation, role, text = _columns(obj, mapping)
     if conversation is None or role is None or text is None or any(k in obj for k in _RECORD_KEYS):
         return False
     value = obj[conversation]
@@ -94,8 +107,19 @@ def _inversions(times: list[float]) -> int:
     return sum(1 for a, b in zip(times, times[1:], strict=False) if b < a)
 
 
-def _sort_key(rows: list[dict[str, Any]]) -> Any:
-    """The order of a conversation's rows: a turn number, else a timestamp, else the file's (stable sort)."""
+def _sort_key(rows: list[dict[str, Any]], order: str | None = None) -> Any:
+    """The order of a conversation's rows: a turn number, else a timestamp, else the file's (stable sort);
+    ``order`` (a mapping's column) is read as either."""
+    if order is not None and order in rows[0]:
+        if all(type(r.get(order)) in (int, float) for r in rows):
+            return lambda row: row[order]
+        if all(isinstance(r.get(order), str) and r[order].strip().isdigit() for r in rows):
+            return lambda row: int(row[order])
+        times = _times([r.get(order) for r in rows])
+        if times is not None:
+            stamps = {id(row): t for row, t in zip(rows, times, strict=True)}
+            return lambda row: stamps[id(row)]
+        return None  # the user's column, unreadable as an order: the file's order, not another column's
     key = _first(rows[0], ORDER_KEYS)
     if key is not None:
         if all(type(r.get(key)) in (int, float) for r in rows):
@@ -111,31 +135,39 @@ def _sort_key(rows: list[dict[str, Any]]) -> Any:
     return None
 
 
-def _conversation(conversation_key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    order = _sort_key(rows)
+def _conversation(conversation_key: str, rows: list[dict[str, Any]],
+                  mapping: FieldMapping | None = None) -> dict[str, Any]:
+    order = _sort_key(rows, mapping.order if mapping is not None else None)
     if order is not None:
         rows = sorted(rows, key=order)
+    _, role0, text0 = _columns(rows[0], mapping)
+    turn_keys = {*ROLE_KEYS, *TEXT_KEYS, role0, text0}
     shared = {key: value for key, value in rows[0].items()
-              if all(key in r and r[key] == value for r in rows[1:]) and key not in ROLE_KEYS + TEXT_KEYS}
+              if all(key in r and r[key] == value for r in rows[1:]) and key not in turn_keys}
     messages = []
     for row in rows:
-        role, text = _first(row, ROLE_KEYS), _first(row, TEXT_KEYS)
+        _, role, text = _columns(row, mapping)
         message: dict[str, Any] = {"role": row[role] if role else None, "content": row[text] if text else None}
         message.update((k, v) for k, v in row.items() if k not in shared and k != role and k != text)
         messages.append(message)
     return {**shared, conversation_key: rows[0][conversation_key], "messages": messages}
 
 
-def assemble(payloads: Iterable[tuple[int | None, int, Any]]) -> Iterator[tuple[int | None, int, Any]]:
+def assemble(payloads: Iterable[tuple[int | None, int, Any]],
+             mapping: FieldMapping | None = None) -> Iterator[tuple[int | None, int, Any]]:
     """Message rows -> one conversation payload per conversation (at its first row); others pass through."""
     out: list[tuple[int | None, int, Any]] = []
     groups: dict[tuple[str, str], tuple[int, list[dict[str, Any]]]] = {}
+
+    def matches(obj: dict[str, Any]) -> bool:
+        return is_message_row(obj, mapping)
+
     for line, index, payload in payloads:
-        row = row_of(payload, is_message_row)
+        row = row_of(payload, matches)
         if row is None:
             out.append((line, index, payload))
             continue
-        key = _first(row, CONVERSATION_KEYS)
+        key = _columns(row, mapping)[0]
         assert key is not None  # is_message_row found it
         group = groups.get((key, str(row[key])))
         if group is None:
@@ -145,12 +177,12 @@ def assemble(payloads: Iterable[tuple[int | None, int, Any]]) -> Iterator[tuple[
             group[1].append(row)
     for (key, _value), (slot, rows) in groups.items():
         line, index, _ = out[slot]
-        out[slot] = (line, index, _conversation(key, rows))
+        out[slot] = (line, index, _conversation(key, rows, mapping))
     yield from out
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     # Only reached for a row read on its own (assemble was not applied): one message, for the checks to judge.
-    role, text = _first(obj, ROLE_KEYS), _first(obj, TEXT_KEYS)
+    _, role, text = _columns(obj, mapping)
     return [(None, {"messages": [{"role": map_role(obj[role] if role else None, mapping),
                                   "content": obj[text] if text else None}]}, None)]

@@ -27,7 +27,8 @@ def is_oasst_row(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bo
             and "replies" not in obj and "prompt" not in obj)
 
 
-def assemble(payloads: Iterable[tuple[int | None, int, Any]]) -> Iterator[tuple[int | None, int, Any]]:
+def assemble(payloads: Iterable[tuple[int | None, int, Any]],
+             mapping: FieldMapping | None = None) -> Iterator[tuple[int | None, int, Any]]:
     """Message rows -> one tree payload per root (at the root's position); other payloads pass through."""
     out: list[tuple[int | None, int, Any]] = []
     nodes: dict[str, dict[str, Any]] = {}
