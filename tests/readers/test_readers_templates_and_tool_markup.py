@@ -689,6 +689,45 @@ def test_helpsteer3_context_turns_and_overall_preference(strength: int, chosen: 
     assert refused({**row, "overall_preference": 0})[0] == "no_preference"
 
 
+def test_helpsteer3_edit_quality_and_edit_configs_are_pairs_and_feedback_is_no_preference() -> None:
+    # nvidia/HelpSteer3's other configs (dataset card): each was unknown_format
+    context = [{"role": "user", "content": "Write a tagline for a bakery."}]
+    feedback = ["Too short.", "Says nothing about the bakery."]
+    record = read({"domain": "general", "language": "english", "context": context, "original_response": "Bread.",
+                   "good_edited_response": "Freshly baked, lovingly made.", "bad_edited_response": "Bread!!!",
+                   "feedback": feedback})
+    assert record["prompt"] == context
+    assert (record["chosen"], record["rejected"]) == (
+        [{"role": "assistant", "content": "Freshly baked, lovingly made."}],
+        [{"role": "assistant", "content": "Bread!!!"}])
+    assert record["metadata"]["fields"]["original_response"] == "Bread."
+    record = read({"domain": "general", "language": "english", "context": context, "original_response": "Bread.",
+                   "edited_response": "Freshly baked, lovingly made.", "feedback": feedback,
+                   "change_summary": "Rewritten to name the bakery's promise."})
+    assert (record["chosen"], record["rejected"]) == (
+        [{"role": "assistant", "content": "Freshly baked, lovingly made."}],
+        [{"role": "assistant", "content": "Bread."}])
+    assert record["metadata"]["fields"]["change_summary"] == "Rewritten to name the bakery's promise."
+    code, detail = refused({"domain": "general", "language": "english", "context": context, "response1": "Bread.",
+                            "response2": "Cake.", "feedback1": feedback, "feedback2": ["Fine."]})
+    assert code == "no_preference" and "feedback" in detail
+
+
+def test_ultrainteract_pair_trajectory_is_the_prompt() -> None:
+    # openbmb/UltraInteract_pair: the prompt (with earlier attempts and their feedback) under `trajectory`; the
+    # pair had no prompt and every row was refused
+    row = {"task": "Math_CoT", "dataset": "gsm8k", "id": "gsm8k_1", "parent_id": "p1",
+           "trajectory": [{"from": "user", "value": "Solve 2+2."}, {"from": "assistant", "value": "Step 1: 5"},
+                          {"from": "user", "value": "Your answer is wrong. Try again."}],
+           "chosen": "Step 1: 2+2=4\nAnswer:\n\\boxed{4}", "rejected": "Step 1: 2+2=5\nAnswer:\n\\boxed{5}"}
+    record = read(row)
+    assert [m["role"] for m in record["prompt"]] == ["user", "assistant", "user"]
+    assert record["prompt"][0]["content"] == "Solve 2+2."
+    assert record["chosen"] == [{"role": "assistant", "content": row["chosen"]}]
+    assert "trajectory" not in record["metadata"]["fields"]
+    assert check_record(record) == [] or all(f.severity != "error" for f in check_record(record))
+
+
 def test_a_pair_whose_prompt_is_context_turns_keeps_them() -> None:
     # the prompt turns under `context` were left in fields and the pair refused for having no prompt
     record = read({"context": [{"role": "user", "content": Q}], "chosen": A, "rejected": "Lyon."})

@@ -30,7 +30,7 @@ from curation.readers.mapping import FieldMapping
 NAME = "preference"
 KEYS = frozenset({
     "chosen", "rejected", "chosen_messages", "rejected_messages", "chosen_response", "rejected_response", "prompt",
-    "conversations", "messages", "context",
+    "conversations", "messages", "context", "trajectory",
     "instruction", "input", "question", "query", "tools", "history",
 })
 
@@ -106,7 +106,8 @@ def prompt_messages(obj: dict[str, Any], mapping: FieldMapping | None) -> list[A
         if isinstance(value, list):
             return convert_turns(value, mapping)
         return [*history_messages(obj.get("history")), {"role": "user", "content": value}]
-    for key in ("conversations", "messages"):
+    # UltraInteract_pair keeps its prompt, with earlier attempts and their feedback, as `trajectory` turns
+    for key in ("conversations", "messages", "trajectory"):
         if isinstance(obj.get(key), list):
             return convert_turns(obj[key], mapping)
     if _context_prompt(obj):

@@ -37,7 +37,9 @@ KEYS = frozenset({
     "response_a", "response_b", "winner_model_a", "winner_model_b", "winner_tie", "response_j", "response_k",
     "context", "response1", "response2", "overall_preference", "generations", "ratings",
     "info", "summaries", "choice", "answer_0", "answer_1", "score_0", "score_1",
+    "original_response", "edited_response", "good_edited_response", "bad_edited_response",
 })
+_HELPSTEER3 = frozenset({"helpsteer3", "helpsteer3_edit", "helpsteer3_edit_quality", "helpsteer3_feedback"})
 
 
 def _layout(obj: dict[str, Any]) -> str | None:
@@ -62,9 +64,16 @@ def _layout(obj: dict[str, Any]) -> str | None:
         return "helpsteer"
     if "response_a" in obj and "response_b" in obj and "winner_model_a" in obj and "prompt" in obj:
         return "arena_55k"
-    if "response1" in obj and "response2" in obj and "overall_preference" in obj and isinstance(
-            obj.get("context"), list):
-        return "helpsteer3"
+    if isinstance(obj.get("context"), list):
+        if "response1" in obj and "response2" in obj and "overall_preference" in obj:
+            return "helpsteer3"
+        # HelpSteer3's edit_quality, edit and feedback configs share the preference config's `context` turns
+        if "good_edited_response" in obj and "bad_edited_response" in obj:
+            return "helpsteer3_edit_quality"
+        if "edited_response" in obj and "original_response" in obj:
+            return "helpsteer3_edit"
+        if "response1" in obj and "response2" in obj and "feedback1" in obj and "feedback2" in obj:
+            return "helpsteer3_feedback"
     if isinstance(obj.get("summaries"), list) and "choice" in obj and isinstance(obj.get("info"), dict):
         return "summarize_feedback"
     if "answer_0" in obj and "answer_1" in obj and "score_0" in obj and "score_1" in obj and isinstance(
@@ -155,13 +164,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None,
             ) -> list[tuple[str | None, dict[str, Any], dict[str, Any] | None]]:
     layout = _layout(obj)
     converted = _convert(obj, layout, mapping)
-    if layout != "helpsteer3" and "context" in obj:  # only HelpSteer3 reads it: elsewhere it stays a field
+    if layout not in _HELPSTEER3 and "context" in obj:  # only HelpSteer3 reads it: elsewhere it stays a field
         return [(own_id, body, {**(extra or {}), "context": obj["context"]}) for own_id, body, extra in converted]
     return converted
 
 
 def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | None,
-             ) -> list[tuple[str | None, dict[str, Any], None]]:
+             ) -> list[tuple[str | None, dict[str, Any], dict[str, Any] | None]]:
     if layout == "pku":
         better = as_number(obj["better_response_id"])
         if better not in (0, 1):
@@ -254,6 +263,20 @@ def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | No
         a, b = obj["response1"], obj["response2"]
         chosen, rejected = (a, b) if strength < 0 else (b, a)
         prompt = convert_turns(obj["context"], mapping)
+    elif layout == "helpsteer3_edit_quality":
+        # an annotator's edit that follows the feedback over one that does not
+        chosen, rejected = obj["good_edited_response"], obj["bad_edited_response"]
+        prompt = convert_turns(obj["context"], mapping)
+        body = {"prompt": prompt, "chosen": _reply(chosen), "rejected": _reply(rejected)}
+        kept = {"original_response": obj["original_response"]} if "original_response" in obj else None
+        return [(None, body, kept)]  # the answer both edits started from: no side of this pair
+    elif layout == "helpsteer3_edit":
+        # the answer rewritten by an annotator to address the feedback, over the model's original
+        chosen, rejected = obj["edited_response"], obj["original_response"]
+        prompt = convert_turns(obj["context"], mapping)
+    elif layout == "helpsteer3_feedback":
+        raise _no_preference("HelpSteer3's feedback config holds written feedback on each response and no "
+                             "preference between them (its preference config has the pairs)")
     elif layout == "arena_55k":
         prompt, chosen_msgs, rejected_msgs = _arena_55k(obj)
         return [(None, {"prompt": prompt, "chosen": chosen_msgs, "rejected": rejected_msgs}, None)]
