@@ -661,8 +661,10 @@ def convert_payload(
         turn_fields = set_aside(body)
         if turn_fields is not None:
             extra_fields = {**(extra_fields or {}), "turn_fields": turn_fields}
-        if system is not None:
-            _add_system(body, system)
+        kwargs_system = _template_kwargs(obj, body) if "chat_template_kwargs" in obj else None
+        own_system = system if system is not None else kwargs_system
+        if own_system is not None:
+            _add_system(body, own_system)
         _maybe_tools_from_system(body)
         record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
         if record_id is None:
@@ -737,6 +739,30 @@ def _system(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
         value = value[len("SYSTEM:"):].lstrip()
     if isinstance(value, str) and value.strip():
         return {"role": "system", "content": value}
+    return None
+
+
+def _template_kwargs(obj: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | None:
+    """smoltalk2's ``chat_template_kwargs``: what its chat template renders into the system turn, read as the
+    record's own. ``custom_instructions`` is the system prompt (the persona a plain row answers in), and
+    ``xml_tools`` holds the tool schemas the calls were made against: one string of one schema per line, or of a
+    ``<tools>[...]</tools>`` list (the Hermes and xLAM splits). Returns the system turn, or None; sets tools."""
+    kwargs = obj.get("chat_template_kwargs")
+    if type(kwargs) is not dict:
+        return None
+    xml = kwargs.get("xml_tools")
+    if "tools" not in body and isinstance(xml, list) and xml and all(isinstance(t, str) for t in xml):
+        text = "\n".join(xml)
+        if tool_markup.TOOLS_OPEN in text:
+            found = tool_markup.tools_in_text(text)
+        else:
+            found = [tool_markup.parse_loose(line) for line in text.splitlines() if line.strip()]
+        tools = normalize_tools(found) if found and all(isinstance(t, dict) for t in found) else None
+        if tools:
+            body["tools"] = tools
+    instructions = kwargs.get("custom_instructions")
+    if isinstance(instructions, str) and instructions.strip():
+        return {"role": "system", "content": instructions}
     return None
 
 

@@ -196,3 +196,35 @@ def test_openai_calls_and_results_without_ids_are_paired_in_order() -> None:
 def test_calls_that_cannot_be_paired_are_left_as_they_are(messages: list[dict[str, object]]) -> None:
     [item] = convert_payload(orjson.dumps({"messages": messages}), None, None, "x.jsonl", 1, 0)
     assert [m.get("tool_call_id") for m in item.record["messages"] if m["role"] == "tool"] == [None, None]
+
+
+def test_smoltalk2_chat_template_kwargs_give_the_system_prompt_and_the_tools() -> None:
+    # HuggingFaceTB/smoltalk2 SFT rows: what the chat template renders into the system turn sits in
+    # chat_template_kwargs (custom_instructions, xml_tools); the persona and the tool schemas were left in fields
+    weather = {"type": "function", "function": {"name": "get_weather", "description": "Weather of a city.",
+                                                "parameters": {"type": "object",
+                                                               "properties": {"city": {"type": "string"}}}}}
+    messages = [{"role": "user", "content": "Weather in Paris?"},
+                {"role": "assistant", "content": "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+                                                 "{\"city\": \"Paris\"}}\n</tool_call>"},
+                {"role": "tool", "content": "<tool_response>\n{\"temp_c\": 18}\n</tool_response>"},
+                {"role": "assistant", "content": "It is 18 °C in Paris."}]
+    kwargs = {"custom_instructions": "You are a weather bot. Answer in one sentence.", "enable_thinking": False,
+              "python_tools": [], "xml_tools": [orjson.dumps(weather).decode()]}
+    record = read({"messages": messages, "chat_template_kwargs": kwargs,
+                   "source": "smolagents_toolcalling_traces_think"})
+    assert record["messages"][0] == {"role": "system", "content": "You are a weather bot. Answer in one sentence."}
+    assert [t["function"]["name"] for t in record["tools"]] == ["get_weather"]
+    assert record["messages"][2]["tool_calls"][0]["function"]["name"] == "get_weather"
+    # the Hermes and xLAM splits list their tools inside <tools>[...]</tools>, as Python literals
+    hermes = {**kwargs, "custom_instructions": "",
+              "xml_tools": ["You may call these tools.\n<tools>\n[" + repr(weather) + "]\n</tools>"]}
+    record = read({"messages": messages, "chat_template_kwargs": hermes})
+    assert record["messages"][0]["role"] == "user"  # no instructions: no system turn
+    assert [t["function"]["name"] for t in record["tools"]] == ["get_weather"]
+    # a plain row with a persona
+    record = read({"messages": messages[:1] + [{"role": "assistant", "content": "Arr, 'tis sunny."}],
+                   "chat_template_kwargs": {"custom_instructions": "You are Smol, a pirate.", "xml_tools": [],
+                                            "python_tools": [], "enable_thinking": False}})
+    assert record["messages"][0] == {"role": "system", "content": "You are Smol, a pirate."}
+    assert "tools" not in record
