@@ -19,6 +19,8 @@ from curation.readers import detect_container, expand_inputs, read_path, sniff_f
 EXPECTED: dict[str, tuple[str, str, int]] = {
     # file: (container, format, records)
     "openai__openai-cookbook/toy_chat_fine_tuning.jsonl": ("jsonl", "openai", 5),
+    # an eval output: question and reference solution are the pair; the model's generation (`code`) a field
+    "NovaSky-AI__SkyThought/aime24_sky_t1_14b_3rows.jsonl": ("jsonl", "pair", 3),
     "openai__openai-cookbook/drone_training.jsonl": ("jsonl", "openai", 103),
     "lm-sys__FastChat/dummy_conversation.json": ("json", "sharegpt", 500),
     "axolotl-ai-cloud__axolotl/alpaca.json": ("json", "alpaca", 2),

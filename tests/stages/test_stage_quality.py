@@ -470,3 +470,57 @@ def test_a_reply_written_in_html_is_flagged_and_html_in_code_or_prose_is_not(con
         assert stage.process(record) is None and "flags" not in record["metadata"], reply
     dropped = QualityStage(QualityConfig(html_markup="drop")).process(body)
     assert dropped is not None and dropped.reason == "html_markup"
+
+
+def test_a_reasoning_trace_that_loops_is_flagged_and_a_worked_solution_is_not(conv) -> None:
+    # An R1-style distillation whose trace repeats one passage over and over before it breaks out: the closed
+    # <think> block passed every check (only replies were looked at) and the loop was trained
+    stage = QualityStage()
+    loop = ("Wait, let me recompute the total. The price is 12 and the tax is 3, so the total is 15. "
+            "But the question says the tax is included.\n") * 6
+    body = conv("What is the total?", "The total is 12.")
+    body["messages"][-1]["reasoning"] = "First, read the question. " + loop + "So the total is 12."
+    assert stage.process(body) is None and body["metadata"]["flags"] == ["reasoning_loop"]
+    dropped = QualityStage(QualityConfig(reasoning_loop="drop")).process(body)
+    assert dropped is not None and dropped.reason == "reasoning_loop" and "said 4+ times" in dropped.detail
+    # one sentence said over and over in one paragraph (no line breaks) loops too
+    body = conv("Sum?", "10")
+    body["messages"][-1]["reasoning"] = "Add them up. " + "I need to add 1, 2, 3 and 4 carefully to get it. " * 8
+    assert stage.process(body) is None and body["metadata"]["flags"] == ["reasoning_loop"]
+    # a worked solution repeats short phrases and formulae, not whole passages four times running
+    worked = "\n".join(f"Check n = {n}: {n}^2 = {n * n}, which is {'even' if n % 2 == 0 else 'odd'}. Wait, "
+                       f"let me verify: {n} * {n} = {n * n}. Yes." for n in range(1, 12))
+    for trace in (worked, "Wait. Wait. Wait. Wait. Wait. Let me think again.", "Hmm.\n" * 10 + "So it is 4."):
+        record = conv("Squares?", "Done.")
+        record["messages"][-1]["reasoning"] = trace
+        assert stage.process(record) is None and "flags" not in record["metadata"], trace[:40]
+
+
+def test_real_reasoning_traces_are_not_flagged_as_loops() -> None:
+    from pathlib import Path
+
+    from curation.pipeline.stages.quality import reasoning_loop
+    from curation.readers import read_path
+
+    real = Path(__file__).resolve().parents[1] / "data" / "real" / "hiyouga__LLaMA-Factory"
+    traces = [m["reasoning"] for item in read_path(real / "reason_tool_use_demo_50.jsonl") if item.record
+              for m in item.record["messages"] if isinstance(m.get("reasoning"), str)]
+    assert len(traces) >= 20
+    assert [t[:60] for t in traces if reasoning_loop(t)] == []
+
+
+def test_a_real_looping_trace_is_flagged_and_real_solved_ones_are_not() -> None:
+    # Sky-T1-14B on AIME 2024 (NovaSky-AI/SkyThought eval outputs): the trace of line 6 (a wrong answer) says one
+    # passage over and over; lines 1 and 8 solved their problems
+    from pathlib import Path
+
+    import orjson
+
+    from curation.pipeline.stages.quality import reasoning_loop
+
+    path = Path(__file__).resolve().parents[1] / "data" / "real" / "NovaSky-AI__SkyThought"
+    rows = [orjson.loads(line) for line in (path / "aime24_sky_t1_14b_3rows.jsonl").read_bytes().splitlines()]
+    found = [reasoning_loop(row["code"][0]) for row in rows]
+    assert [row["score"] for row in rows] == [[True], [False], [True]]
+    assert found[0] is None and found[2] is None
+    assert found[1] is not None and "said 4+ times in a row" in found[1]

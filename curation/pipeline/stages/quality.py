@@ -41,6 +41,7 @@ CHECKS: tuple[str, ...] = (
     "non_alnum_ratio",
     "truncated_reply",
     "html_markup",
+    "reasoning_loop",
 )
 # How much a hit lowers the quality score (a dropped record's score hardly matters, a flagged one's does).
 PENALTY: dict[str, float] = {
@@ -55,6 +56,7 @@ PENALTY: dict[str, float] = {
     "non_alnum_ratio": 0.5,
     "truncated_reply": 0.4,
     "html_markup": 0.3,
+    "reasoning_loop": 0.5,
 }
 
 # Whole-reply refusals, lower-case with straight apostrophes. Matched only in short replies.
@@ -307,6 +309,11 @@ class QualityConfig(BaseModel):
     html_markup: Mode = Field(
         "flag", description="A reply written in HTML outside code (a support desk's <p>Hi,</p><br>&amp;): the model "
         "would learn to answer in markup; convert the bodies to text before curating, or drop such records.",
+    )
+
+    reasoning_loop: Mode = Field(
+        "flag", description="A reply's reasoning says one passage (1-12 sentences or lines) four or more times in a "
+        "row: a distilled trace that looped before it broke out; trained, the model learns to loop.",
     )
 
 
@@ -577,6 +584,38 @@ def _a_label_asked_for(reply: str, record: dict[str, Any] | None) -> bool:
     return False
 
 
+# A trace loops when a passage comes back word for word, again and again, one right after another; a worked
+# solution repeats its phrases ("Let me check", "= 0") but not a whole passage four times running.
+_UNIT_BREAK = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n+")
+_LOOP_REPEATS = 4
+_LOOP_MAX_PERIOD = 12  # sentences in the repeated passage (Sky-T1's loops on AIME run up to 10)
+_LOOP_MIN_CHARS = 200  # of repeated text: "Wait. Wait. Wait. Wait." is no loop worth a flag
+
+
+def reasoning_loop(text: str) -> str | None:
+    """Why ``text`` (a reasoning trace) loops, or None: a passage of 1-12 sentences or lines said
+    ``_LOOP_REPEATS`` or more times in a row, covering ``_LOOP_MIN_CHARS`` characters or more."""
+    if len(text) < _LOOP_MIN_CHARS:
+        return None
+    units = [u for u in (piece.strip() for piece in _UNIT_BREAK.split(text)) if u]
+    n = len(units)
+    for period in range(1, min(_LOOP_MAX_PERIOD, n // _LOOP_REPEATS) + 1):
+        run = 0  # units i with units[i] == units[i + period], consecutively
+        for i in range(n - period):
+            if units[i] != units[i + period]:
+                run = 0
+                continue
+            run += 1
+            if run >= (_LOOP_REPEATS - 1) * period:
+                first = i + 1 - run
+                chars = sum(len(u) for u in units[first : i + period + 1])
+                if chars >= _LOOP_MIN_CHARS:
+                    passage = " ".join(units[first : first + period])
+                    return (f"a passage of {period} sentence{'s' if period > 1 else ''} said {_LOOP_REPEATS}+ "
+                            f"times in a row ({passage[:60]!r})")
+    return None
+
+
 def looks_truncated(text: str) -> str | None:
     """Why the reply looks cut off, or None. Conservative: no final full stop alone is not enough."""
     if ("```" in text or "~~~" in text) and len(_FENCE_LINE.findall(text)) % 2 == 1:
@@ -844,6 +883,17 @@ class QualityStage(RecordStage):
             if tags >= _HTML_MIN_TAGS and not _HTML_CODE.search(text):
                 entities = len(_HTML_ENTITY.findall(text))
                 return f"reply {i + 1} is HTML markup ({tags} tags, {entities} entities)"
+        return None
+
+    def _check_reasoning_loop(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, message in enumerate(self.replies(cache["record"])):
+            reasoning = message.get("reasoning")
+            if isinstance(reasoning, str):
+                why = reasoning_loop(reasoning)
+                if why:
+                    return f"reasoning of reply {i + 1}: {why}"
         return None
 
     def _prepare(self, record: dict[str, Any]) -> tuple[list[str], list[str], str | None]:
