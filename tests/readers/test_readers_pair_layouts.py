@@ -118,3 +118,36 @@ def test_a_nan_score_is_no_score() -> None:
             assert item.record is None and item.error[0] == "no_preference"
         else:
             assert item.record["chosen"][0]["content"] == "c" and item.record["rejected"][0]["content"] == "b"
+
+
+def test_hotpotqa_context_passages_join_the_prompt_and_no_context_is_lost() -> None:
+    # hotpot_qa (distractor) on the Hub: `context` is {"title": [...], "sentences": [[...], ...]}; it was consumed
+    # by the pair reader and dropped, so the answer was trained closed-book and the passages were lost
+    row = {"id": "5a7a06935542990198eaf050", "question": "Which magazine was started first Arthur's Magazine or "
+           "First for Women?", "answer": "Arthur's Magazine", "type": "comparison", "level": "medium",
+           "supporting_facts": {"title": ["Arthur's Magazine", "First for Women"], "sent_id": [0, 0]},
+           "context": {"title": ["Arthur's Magazine", "First for Women"],
+                       "sentences": [["Arthur's Magazine (1844-1846) was an American literary periodical.",
+                                      " It was published in Philadelphia."],
+                                     ["First for Women is a woman's magazine published by Bauer Media Group.",
+                                      " The magazine was started in 1989."]]}}
+    record = read(row)
+    user = record["messages"][0]["content"]
+    assert user.startswith("Which magazine was started first")
+    assert "Arthur's Magazine\nArthur's Magazine (1844-1846) was an American literary periodical. It was published" \
+        in user and "The magazine was started in 1989." in user
+    assert record["messages"][1] == {"role": "assistant", "content": "Arthur's Magazine"}
+    # the original JSON's [[title, [sentences]], ...]
+    original = {**row, "context": [[t, s] for t, s in zip(row["context"]["title"], row["context"]["sentences"],
+                                                           strict=True)]}
+    assert read(original)["messages"][0]["content"] == user
+    # ragbench: `documents` is a list of retrieved texts (it stayed a field, and the answer was trained without it)
+    rag = read({"id": "r1", "question": "When did the plant open?", "documents": ["The plant opened in 1998.",
+                "It employs 300 people."], "response": "It opened in 1998.", "dataset_name": "techqa"})
+    assert rag["messages"][0]["content"] == ("When did the plant open?\n\nThe plant opened in 1998.\n\n"
+                                             "It employs 300 people.")
+    assert "documents" not in rag["metadata"]["fields"]
+    # a context that holds no passages is kept as a field, not dropped
+    odd = read({"question": "2+2?", "answer": "4", "context": {"source": "quiz", "ids": [1, 2]}})
+    assert odd["messages"][0]["content"] == "2+2?" and odd["metadata"]["fields"]["context"] == {
+        "source": "quiz", "ids": [1, 2]}

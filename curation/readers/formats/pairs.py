@@ -27,7 +27,7 @@ PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "use
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
                "generated_solution", "model_output", "message_2", "bot", "std_answer")  # std_answer: BELLE's eval set
 SYSTEM_KEYS = ("system_prompt", "definition")
-KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "outputs", "ideal", "history"})
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "documents", "outputs", "ideal", "history"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...], numbers: bool = False) -> list[str]:
@@ -150,12 +150,14 @@ def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     keys = _keys(obj)
+    # layouts without a prompt column do not read passages: theirs stay fields
+    unread = {k: obj[k] for k in ("context", "documents") if k in obj} if keys is None else {}
     parallel = _parallel(obj) if keys is None else None
     if parallel is not None:
-        return [(None, {"messages": parallel}, None)]
+        return [(None, {"messages": parallel}, unread or None)]
     example = _langsmith(obj) if keys is None else None
     if example is not None:
-        return [(None, {"messages": convert_turns([*example[0], *example[1]], mapping)}, None)]
+        return [(None, {"messages": convert_turns([*example[0], *example[1]], mapping)}, unread or None)]
     if keys is None:  # _turns_input
         system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
         head = [{"role": "system", "content": system}] if system is not None else []
@@ -166,10 +168,21 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         if tools is not None:
             body["tools"] = tools
         params = {k: v for k, v in request.items() if k not in ("messages", "tools")}  # sampling settings
-        return [(None, body, {"request": params} if params else None)]
+        extra = {**unread, **({"request": params} if params else {})}
+        return [(None, body, extra or None)]
     prompt_key, answer_key = keys
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
                 and obj[k].strip()]
+    kept: dict[str, Any] = {}
+    for key in ("context", "documents"):
+        value = obj.get(key)
+        if value is None or (key == "context" and isinstance(value, str)):
+            continue
+        text = value.strip() if isinstance(value, str) else passages_text(value)
+        if text:
+            passages.append(text)  # the passages the answer is grounded in, as Dolly's context is
+        else:
+            kept[key] = value  # no passage (a label, a dict of ids): it stays a field
     user = "\n\n".join([obj[prompt_key], *passages])
     messages: list[dict[str, Any]] = []
     # OpenOrca's system_prompt; Natural Instructions' task definition is the instruction every input shares.
@@ -179,4 +192,28 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     # ChatGLM's and LLaMA-Factory's earlier turns of the chat
     messages += [*history_messages(obj.get("history")), *steerlm_turns(user),
                  {"role": "assistant", "content": obj[answer_key]}]
-    return [(None, {"messages": messages}, None)]
+    return [(None, {"messages": messages}, kept or None)]
+
+
+def passages_text(value: Any) -> str | None:
+    """Retrieved passages as prompt text, or None when ``value`` holds none: a list of texts (ragbench's
+    ``documents``), HotpotQA's ``{"title": [...], "sentences": [[...], ...]}`` (the Hub's layout) or its
+    ``[[title, [sentences]], ...]`` (the original JSON), each passage under its title."""
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(value, dict) and isinstance(value.get("title"), list) and isinstance(value.get("sentences"), list):
+        pairs = list(zip(value["title"], value["sentences"], strict=False))
+    elif isinstance(value, list) and value and all(isinstance(v, list) and len(v) == 2 for v in value):
+        pairs = [(v[0], v[1]) for v in value]
+    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        texts = [v.strip() for v in value if v.strip()]
+        return "\n\n".join(texts) or None
+    else:
+        return None
+    blocks = []
+    for title, sentences in pairs:
+        if not isinstance(title, str) or not (isinstance(sentences, list) and all(
+                isinstance(t, str) for t in sentences)):
+            return None
+        body = "".join(sentences).strip()
+        blocks.append(f"{title}\n{body}" if title.strip() else body)
+    return "\n\n".join(b for b in blocks if b.strip()) or None
