@@ -28,7 +28,14 @@ from curation.readers.containers import (
 )
 from curation.readers.files import check_readable
 from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, kto, tool_markup
-from curation.readers.formats._common import ROLE_KEYS, ConvertProblem, is_false, normalize_tools, parse_json_string
+from curation.readers.formats._common import (
+    ROLE_KEYS,
+    ConvertProblem,
+    as_number,
+    is_false,
+    normalize_tools,
+    parse_json_string,
+)
 from curation.readers.formats.media import attach_images, image_paths, inline_image_tags
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -158,6 +165,9 @@ def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
 # Columns in which a dataset itself says an answer is not one to learn (OpenMathInstruct's generated solutions,
 # BeaverTails' judged answers): false makes the conversation undesirable, as a KTO label false does.
 _VERDICT_KEYS = ("is_correct", "is_safe")
+# Every column a verdict below reads: a record with none of them (nearly every record) pays one set test.
+_VERDICT_COLUMNS = frozenset({*_VERDICT_KEYS, "kto_tag", "qwq_critique", "transcript", "helpfulness", "toxic",
+                              "openai_moderation", "toxic_chat_tag", "toxicity", "jailbreaking", "llama_guard_2"})
 
 
 def _numpy_printed_list(value: str) -> list[Any] | None:
@@ -204,36 +214,87 @@ def _numpy_printed_list(value: str) -> list[Any] | None:
 
 
 def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any], mapping: FieldMapping | None = None) -> None:
-    """Carry a dataset's own judgement of an answer onto the record: ``is_correct``/``is_safe`` false labels an
-    SFT conversation undesirable (the label stage rejects it: ``undesirable_label``), and a conversation its
-    dataset marks toxic or moderation-flagged (WildChat, LMSYS-Chat-1M) is flagged ``toxic``."""
-    if "messages" not in body:
-        return
-    metadata = body.setdefault("metadata", {})
+    """Carry a dataset's own judgement of an answer onto the record: a verdict against an SFT conversation
+    (``is_correct``/``is_safe`` false, a KTO label, a critique, a red-team success, HelpSteer's low ratings) labels
+    it undesirable (the label stage rejects it: ``undesirable_label``), and a conversation or pair its dataset
+    marks toxic, moderation-flagged or unsafe is flagged ``toxic``."""
+    if _VERDICT_COLUMNS.isdisjoint(obj) and (mapping is None or not mapping.label):
+        return  # nearly every record: one set test
+    if "messages" in body:
+        metadata = body.setdefault("metadata", {})
+        if metadata.get("label") is None:  # a converter's own label (KTO) stands
+            verdict = _label_verdict(obj, mapping)
+            if verdict is not None:
+                metadata["label"], metadata["label_from"] = verdict
+    if _marked_toxic(obj):
+        metadata = body.setdefault("metadata", {})
+        metadata["flags"] = sorted({*(metadata.get("flags") or []), "toxic"})
+
+
+def _label_verdict(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[bool, str] | None:
+    """The label a dataset's columns give its answer, with where it came from; None when they give none."""
     for key in _VERDICT_KEYS:
-        value = obj.get(key)
-        if is_false(value) and metadata.get("label") is None:
-            metadata["label"] = False
-            metadata["label_from"] = f"{key}: false"
-    if metadata.get("label") is None:
-        beside = kto.label_beside(obj, mapping)  # a KTO label on an Alpaca or question/answer row
-        if beside is not None:
-            metadata["label"] = beside[0]
-            metadata["label_from"] = f"{beside[1]}: {str(beside[0]).lower()}"
-    if metadata.get("label") is None and "qwq_critique" in obj and _fold(obj.get("judgement")) == "wrong":
+        if is_false(obj.get(key)):
+            return False, f"{key}: false"
+    beside = kto.label_beside(obj, mapping)  # a KTO label on an Alpaca or question/answer row
+    if beside is not None:
+        return beside[0], f"{beside[1]}: {str(beside[0]).lower()}"
+    if "qwq_critique" in obj and _fold(obj.get("judgement")) == "wrong":
         # OpenCodeReasoning-2: QwQ's critique of R1's solution ends in <judgement>wrong</judgement>
-        metadata["label"] = False
-        metadata["label_from"] = "judgement: wrong (the dataset's critique judged the solution wrong)"
-    if metadata.get("label") is None and isinstance(obj.get("transcript"), str):
+        return False, "judgement: wrong (the dataset's critique judged the solution wrong)"
+    if isinstance(obj.get("transcript"), str):
         verdict = _red_team_verdict(obj)
         if verdict is not None:
-            metadata["label"] = False
-            metadata["label_from"] = verdict
+            return False, verdict
+    if "helpfulness" in obj:
+        verdict = _helpsteer_verdict(obj)
+        if verdict is not None:
+            return False, verdict
+    return None
+
+
+def _marked_toxic(obj: dict[str, Any]) -> bool:
+    """Whether the dataset itself marks the exchange toxic, moderation-flagged or unsafe: WildChat's ``toxic``,
+    an OpenAI moderation result that is ``flagged`` (WildChat and LMSYS-Chat-1M: one per turn; Chatbot Arena: one
+    for the conversation), Chatbot Arena's ToxicChat classifiers (``toxic_chat_tag``), ToxicChat's own human
+    annotation (``toxicity``/``jailbreaking`` 1) and Magpie's Llama Guard 2 verdict (``unsafe\nS2``)."""
+    if obj.get("toxic") is True:
+        return True
     moderation = obj.get("openai_moderation")
-    flagged = isinstance(moderation, list) and any(
-        isinstance(m, dict) and m.get("flagged") is True for m in moderation)
-    if obj.get("toxic") is True or flagged:
-        metadata["flags"] = sorted({*(metadata.get("flags") or []), "toxic"})
+    if isinstance(moderation, list):
+        if any(isinstance(m, dict) and m.get("flagged") is True for m in moderation):
+            return True
+    elif isinstance(moderation, dict) and moderation.get("flagged") is True:
+        return True
+    tags = obj.get("toxic_chat_tag")  # {"roberta-large": {"flagged": true, "probability": ..}, "t5-large": ..}
+    if isinstance(tags, dict) and any(isinstance(t, dict) and t.get("flagged") is True for t in tags.values()):
+        return True
+    if "user_input" in obj and "toxicity" in obj:  # lmsys/toxic-chat's own columns: another dataset's score is not
+        if as_number(obj["toxicity"]) == 1 or as_number(obj.get("jailbreaking")) == 1:
+            return True
+    guard = obj.get("llama_guard_2")  # the model's raw output: "safe", or "unsafe" and the categories' line
+    return isinstance(guard, str) and guard.lstrip()[:6].lower() == "unsafe"
+
+
+# nvidia/HelpSteer and HelpSteer2: five attributes its annotators rate 0-4 on every answer. An answer rated 0 or 1
+# for helpfulness or correctness is no answer to imitate.
+_HELPSTEER = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
+_HELPSTEER_LOW = 1
+_HELPSTEER_WORDS = {"helpfulness": "unhelpful", "correctness": "incorrect"}
+
+
+def _helpsteer_verdict(obj: dict[str, Any]) -> str | None:
+    """Why HelpSteer's annotators' ratings make the answer undesirable, or None: only with the whole attribute set,
+    each a number on its 0-4 scale (a CSV's text too), so another dataset's lone `helpfulness` is not misread."""
+    ratings = [as_number(obj.get(key)) for key in _HELPSTEER]
+    if not all(r is not None and 0 <= r <= 4 for r in ratings):
+        return None
+    low = [(key, r) for key, r in zip(_HELPSTEER[:2], ratings[:2], strict=True) if r is not None and
+           r <= _HELPSTEER_LOW]
+    if not low:
+        return None
+    said = ", ".join(f"{key}: {r:g}" for key, r in low)
+    return f"{said} (HelpSteer annotators rated it {' and '.join(_HELPSTEER_WORDS[key] for key, _ in low)})"
 
 
 _DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
