@@ -167,7 +167,8 @@ def _parse_json_fields(obj: dict[str, Any]) -> dict[str, Any]:
 _VERDICT_KEYS = ("is_correct", "is_safe")
 # Every column a verdict below reads: a record with none of them (nearly every record) pays one set test.
 _VERDICT_COLUMNS = frozenset({*_VERDICT_KEYS, "kto_tag", "qwq_critique", "transcript", "helpfulness", "toxic",
-                              "openai_moderation", "toxic_chat_tag", "toxicity", "jailbreaking", "llama_guard_2"})
+                              "openai_moderation", "toxic_chat_tag", "toxicity", "jailbreaking", "llama_guard_2",
+                              "adherence_score"})
 
 
 def _numpy_printed_list(value: str) -> list[Any] | None:
@@ -250,6 +251,9 @@ def _label_verdict(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[b
         verdict = _helpsteer_verdict(obj)
         if verdict is not None:
             return False, verdict
+    if "documents" in obj and is_false(obj.get("adherence_score")):
+        # ragbench: its annotator found the response unsupported by the retrieved documents (a hallucination)
+        return False, "adherence_score: false (the response is not supported by its documents)"
     return None
 
 

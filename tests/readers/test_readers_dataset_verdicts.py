@@ -275,3 +275,16 @@ def test_a_helpful_helpsteer_answer_or_another_datasets_helpfulness_is_ordinary_
                 _helpsteer(helpfulness="n/a"), _helpsteer(helpfulness=True)):
         record = read(row)
         assert "label" not in record["metadata"] and LabelStage().process(record) is None, row
+
+
+def test_ragbench_answer_its_annotator_found_unsupported_is_undesirable() -> None:
+    # rungalileo/ragbench: adherence_score false = the response is not supported by the documents it was given
+    row = {"id": "techqa_1", "question": "When did the plant open?", "documents": ["The plant opened in 1998."],
+           "response": "It opened in 2005.", "adherence_score": False, "unsupported_response_sentence_keys": ["a"],
+           "dataset_name": "techqa"}
+    record = read(row)
+    assert record["metadata"]["label"] is False
+    assert record["metadata"]["label_from"].startswith("adherence_score: false")
+    assert read({**row, "adherence_score": True, "response": "It opened in 1998."})["metadata"].get("label") is None
+    # another dataset's adherence column without documents beside it is only a field
+    assert read({"question": "Q?", "answer": "A.", "adherence_score": False})["metadata"].get("label") is None
