@@ -301,6 +301,21 @@ def _helpsteer_verdict(obj: dict[str, Any]) -> str | None:
     return f"{said} (HelpSteer annotators rated it {' and '.join(_HELPSTEER_WORDS[key] for key, _ in low)})"
 
 
+def _drop_empty_system(body: dict[str, Any]) -> None:
+    """Leave out system and developer turns with no text (``{"from": "system", "value": ""}``, as ShareGPT
+    conversions of OpenOrca-style data write an empty system prompt): they instruct nothing, and as a message
+    they made the whole conversation an ``empty_content`` reject."""
+    turns = _turns(body)
+    if type(turns) is not list or not turns:
+        return
+    kept = [t for t in turns if not (type(t) is dict and t.get("role") in ("system", "developer")
+                                     and set(t) <= {"role", "content", "name"}
+                                     and (t.get("content") is None or (isinstance(t.get("content"), str)
+                                                                       and not t["content"].strip())))]
+    if len(kept) != len(turns) and len(kept) > 0:
+        body[_turns_key(body)] = kept
+
+
 _DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 _POINTERS = ("dataset", "split", "index")
 
@@ -677,6 +692,7 @@ def convert_payload(
     try:
         converted = spec.convert(obj, mapping)
         for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
+            _drop_empty_system(body)
             _refuse_placeholder_prompt(obj, body)
             maybe_lift_record(body)
             _apply_verdicts(obj, body, mapping)

@@ -474,3 +474,21 @@ def test_a_mapping_names_the_two_fields_of_one_exchange() -> None:
     assert item.record["messages"] == [{"role": "user", "content": "Which gas do plants take in?"},
                                        {"role": "assistant", "content": "Carbon dioxide."}]
     assert item.record["metadata"]["fields"] == {"rationale": "r", "task": "qasc"}
+
+
+def test_an_empty_system_turn_is_left_out_not_the_whole_conversation() -> None:
+    # {"from": "system", "value": ""} (ShareGPT conversions of OpenOrca-style data): the empty turn made the whole
+    # record an empty_content reject
+    from read_helpers import read
+
+    for row in ({"conversations": [{"from": "system", "value": ""}, {"from": "human", "value": "hi"},
+                                   {"from": "gpt", "value": "Hello!"}]},
+                {"messages": [{"role": "system", "content": "  "}, {"role": "user", "content": "hi"},
+                              {"role": "assistant", "content": "Hello!"}]},
+                {"messages": [{"role": "developer", "content": None}, {"role": "user", "content": "hi"},
+                              {"role": "assistant", "content": "Hello!"}]}):
+        assert read(row)["messages"] == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello!"}]
+    # an empty user or assistant turn is still the checks' to judge
+    item, = convert_payload(orjson.dumps({"messages": [{"role": "user", "content": ""},
+                                                       {"role": "assistant", "content": "Hello!"}]}), None)
+    assert item.record["messages"][0] == {"role": "user", "content": ""}
