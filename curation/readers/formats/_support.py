@@ -96,6 +96,7 @@ class _TextParser(HTMLParser):
         elif tag == "blockquote":
             self.quote += 1
             self._line()
+            self.out.append(_QUOTED)  # the line it starts on may have been broken before the quote opened
         elif tag == "pre":
             self._line()
             self.pre += 1

@@ -69,4 +69,6 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         if type(attachments) is list and attachments:
             left_out["attachments"] += len(attachments)
         turns.append(Turn(side, body_text(None, thread.get("body"), left_out), thread.get("createdAt")))
-    return [(None, conversation("Help Scout", turns, left_out), None)]
+    # a conversation's own `threads` is its thread count when the threads are embedded: a field, not the turns
+    count = {"threads": obj["threads"]} if "threads" in obj and type(obj["threads"]) is not list else None
+    return [(None, conversation("Help Scout", turns, left_out), count)]
