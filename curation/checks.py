@@ -158,6 +158,19 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "Tool calls written as text in a dataset's own syntax (MOSS plugin `<|Commands|>`), which no provider's "
         "tool format holds: read as text, the model would learn to write calls as prose.",
     ),
+    "one_sided_ticket": (
+        "error",
+        "leave such tickets out, or export them with their replies (Freshdesk: ?include=conversations)",
+        "A support-desk ticket or conversation (Zendesk, Intercom, Freshdesk, Help Scout) with no customer message "
+        "or no agent reply once private notes, bot replies, events and quoted e-mail are left out: no exchange to "
+        "train on.",
+    ),
+    "unknown_speaker": (
+        "error",
+        "export Zendesk comments with ?include=users, or with the ticket's requester_id",
+        "Support-desk comments whose authors cannot be told customer or agent (Zendesk comments with no users "
+        "sideload and no requester).",
+    ),
     "orphan_message": (
         "error",
         "give the whole export: every message of a tree, so each reply's parent is in the input",

@@ -46,7 +46,9 @@ def data_dir() -> Path:
 # Fixtures added for one test each stay out of the pool, so a new one does not change every synthetic corpus.
 NOT_IN_POOL = ("hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json",
                "openai__openai-cookbook/01-testing-example.jsonl",
-               "NovaSky-AI__SkyThought/aime24_sky_t1_14b_3rows.jsonl")
+               "NovaSky-AI__SkyThought/aime24_sky_t1_14b_3rows.jsonl",
+               "intercom__Intercom-OpenAPI/conversation_examples.json",
+               "sjkingo__python-freshdesk/ticket_1.json", "sjkingo__python-freshdesk/conversations.json")
 
 
 @pytest.fixture(scope="session")

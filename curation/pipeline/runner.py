@@ -754,7 +754,8 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     # report and manifest
     records_in = phase1.records_in
     records_out = sum(st["records"] for st in split_stats.values())
-    warnings = (_run_warnings(split_stats, phase1.bad_files) + _empty_input_warnings(files, phase1)
+    warnings = (_run_warnings(split_stats, phase1.bad_files) + _left_out_warnings(split_stats["train"])
+                + _empty_input_warnings(files, phase1)
                 + _held_out_input_warnings(files) + _unread_file_warnings(config) + funnel.notes)
     warnings.extend(notes)
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
@@ -930,6 +931,7 @@ def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, rejects_tm
     n = len(phase1)
     is_dpo = np.zeros(n, dtype=bool)
     flags: dict[str, Counter[str]] = {s: Counter() for s in split_names}
+    left_out: Counter[str] = Counter()  # what the readers left out of the kept records (support-desk notes, ...)
     try:
         with rejects_tmp.open("ab") as rejects_out:
             halfway = n // 2
@@ -956,6 +958,8 @@ def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, rejects_tm
                 is_dpo[idx] = b'"chosen":' in rec_bytes
                 if b'"flags":[' in rec_bytes:  # few records carry flags: parse only those
                     flags[split].update((orjson.loads(rec_bytes).get("metadata") or {}).get("flags") or [])
+                if b'"left_out":{' in rec_bytes:
+                    left_out.update((orjson.loads(rec_bytes).get("metadata") or {}).get("left_out") or {})
     finally:
         for fh in split_files.values():
             fh.close()
@@ -967,8 +971,10 @@ def _write_outputs(config: RunConfig, run_dir: Path, phase1: _Phase1, rejects_tm
     for entry in clusters_report:
         del entry["_keep"]
     written = removed.code < 0
-    return {s: _split_stats(phase1, written & (split_of == SPLIT_NAMES.index(s)), is_dpo, flags[s])
-            for s in split_names}
+    stats = {s: _split_stats(phase1, written & (split_of == SPLIT_NAMES.index(s)), is_dpo, flags[s])
+             for s in split_names}
+    stats["train"]["left_out"] = left_out  # of all splits: one warning says it
+    return stats
 
 
 def _split_stats(phase1: _Phase1, rows: np.ndarray, is_dpo: np.ndarray, flags: Counter[str]) -> dict[str, Any]:
@@ -1018,6 +1024,17 @@ def _run_warnings(split_stats: dict[str, dict[str, Any]], bad_files: list[dict[s
         warnings.append(f"skipped unreadable file {bad['path']}: {bad['reason']}: {bad['detail']} "
                         f"(fix: {bad['fix']})")
     return warnings
+
+
+def _left_out_warnings(train: dict[str, Any]) -> list[str]:
+    """What the readers left out of the records the splits hold (a support desk's private notes, bot replies,
+    events, quoted e-mail: ``metadata.left_out``), in one line: none of it is trained on, and none of it is hidden."""
+    left_out = train.get("left_out")
+    if not left_out:
+        return []
+    parts = ", ".join(f"{name} {n}" for name, n in sorted(left_out.items()))
+    return [f"the readers left out of the kept records: {parts} (support-desk private notes, bot replies, events "
+            "and quoted e-mail are never training text; each record says what it lost in metadata.left_out)"]
 
 
 def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1: _Phase1) -> list[str]:

@@ -27,7 +27,16 @@ from curation.readers.containers import (
     legacy_encoding_guess,
 )
 from curation.readers.files import check_readable
-from curation.readers.formats import ASSEMBLERS, FORMAT_NAMES, FORMATS, bracket_calls, consumed_keys, kto, tool_markup
+from curation.readers.formats import (
+    ASSEMBLERS,
+    FORMAT_NAMES,
+    FORMATS,
+    bracket_calls,
+    consumed_keys,
+    kto,
+    tool_markup,
+    zendesk,
+)
 from curation.readers.formats._common import (
     ROLE_KEYS,
     ConvertProblem,
@@ -785,7 +794,12 @@ def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: 
             index: int) -> list[SourceItem]:
     """Records inside one top-level object: ``{"version": ..., "data": [records]}``, a split dict
     ``{"train": [...], "test": [...]}`` or records keyed by id. Each list of records is read (its key goes to
-    ``metadata.fields.source_key``); [] when no list holds records a format knows."""
+    ``metadata.fields.source_key``); [] when no list holds records a format knows. A Zendesk tickets page is split
+    by its reader, which gives each ticket the sideloaded users its comments name."""
+    tickets = zendesk.split(obj)
+    if tickets is not None:
+        return [item for ticket in tickets for item in convert_payload(
+            ticket, None, mapping, path=path, line=line, index=index)]
     lists = [(k, v) for k, v in obj.items() if type(v) is list and v and all(type(e) is dict for e in v)
              and detect_format(v[0], mapping) is not None]
     if not lists and len(obj) > 1 and _SIDE_KEYS.isdisjoint(obj) and all(

@@ -36,6 +36,10 @@ class FieldMapping(BaseModel):
         "source, Spider's question): records holding both are read as user + assistant turns")
     completion: str | None = Field(
         None, description="with prompt: the field of that record's answer (e.g. target, query)")
+    bot_replies: bool = Field(
+        False, description="support-desk exports (Zendesk, Intercom, Freshdesk, Help Scout): read a bot's replies "
+        "(Intercom's Fin, Zendesk's answer bot) as the agent's turns; by default they are left out and counted in "
+        "metadata.left_out.bot_replies, since a bot's answers teach the model to be that bot")
     label: str | None = Field(
         None, description="top-level field with a KTO label beside any layout (true/false, 1/0, "
         "desirable/undesirable; e.g. kto-mix's boolean `tag`): a false answer never reaches an SFT split. Without "

@@ -53,7 +53,7 @@ def test_every_real_file_gets_the_same_per_code_counts(both, real_dir: Path) -> 
         assert sum(item["rejected_by_code"].values()) == item["invalid"], item["path"]
     # Not vacuous: several codes occur on the real files.
     assert Counter(report["rejected_by_code"]) == {"empty_content": 242, "unfilled_placeholder": 135,
-                                                   "preference_side_not_answer": 4}
+                                                   "preference_side_not_answer": 4, "one_sided_ticket": 16}
 
 
 def test_repairs_happen_before_validation_in_both(tmp_path: Path) -> None:

@@ -57,6 +57,12 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json": (3, 3, 0, {}),
     # The raw line breaks inside strings are read as line breaks: 11 valid conversations.
     "openai__openai-cookbook/01-testing-example.jsonl": (11, 11, 0, {}),
+    # Support-desk API examples: 13 of Intercom's 14 hold no exchange (events, a note, a bot's summary, a reply
+    # nothing answers); the Freshdesk ticket and its conversations, read apart, are one-sided too.
+    "NovaSky-AI__SkyThought/aime24_sky_t1_14b_3rows.jsonl": (3, 3, 0, {}),
+    "intercom__Intercom-OpenAPI/conversation_examples.json": (14, 1, 13, {"one_sided_ticket": 13}),
+    "sjkingo__python-freshdesk/conversations.json": (2, 0, 2, {"one_sided_ticket": 2}),
+    "sjkingo__python-freshdesk/ticket_1.json": (1, 0, 1, {"one_sided_ticket": 1}),
 }
 
 

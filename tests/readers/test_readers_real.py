@@ -47,6 +47,13 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     # 11 pretty-printed objects one after another (counted by a line "{" at the left margin)
     "openai__openai-cookbook/01-testing-example.jsonl": ("json_object", "openai", 11),
 }
+# Support-desk API fixtures: recognised, and refused where they hold no exchange (tests/readers/
+# test_readers_support_desks.py): file -> (container, format, items, records read).
+SUPPORT_DESK: dict[str, tuple[str, str, int, int]] = {
+    "intercom__Intercom-OpenAPI/conversation_examples.json": ("json", "intercom", 14, 1),
+    "sjkingo__python-freshdesk/ticket_1.json": ("json_object", "freshdesk", 1, 0),
+    "sjkingo__python-freshdesk/conversations.json": ("json", "freshdesk", 2, 0),
+}
 # Pretty-printed objects one after another keep the line each starts on, like JSONL.
 SEQUENCES = {"openai__openai-cookbook/01-testing-example.jsonl"}
 
@@ -57,7 +64,18 @@ def _read(real_dir: Path, name: str) -> list:
 
 def test_every_real_file_is_listed(real_dir: Path) -> None:
     found = {p.relative_to(real_dir).as_posix() for p in expand_inputs([real_dir])}
-    assert found == set(EXPECTED)
+    assert found == set(EXPECTED) | set(SUPPORT_DESK)
+
+
+@pytest.mark.parametrize("name", sorted(SUPPORT_DESK))
+def test_support_desk_fixtures_are_recognised(real_dir: Path, name: str) -> None:
+    container, fmt, count, records = SUPPORT_DESK[name]
+    path = real_dir / name
+    assert detect_container(path) == container and sniff_format(path) == fmt
+    items = list(read_path(path))
+    assert len(items) == count and {i.format for i in items} == {fmt}
+    assert sum(i.record is not None for i in items) == records
+    assert {i.error[0] for i in items if i.error} <= {"one_sided_ticket"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -18,8 +18,11 @@ from curation.readers.formats import (
     chatgpt_export,
     claude_export,
     cohere_chat,
+    freshdesk,
     function_calling,
     gemini,
+    helpscout,
+    intercom,
     kto,
     langchain,
     langsmith_run,
@@ -42,6 +45,7 @@ from curation.readers.formats import (
     self_instruct,
     sharegpt,
     string_turns,
+    zendesk,
 )
 from curation.readers.mapping import FieldMapping
 
@@ -68,6 +72,11 @@ FORMATS: dict[str, InputFormat] = {
     f.name: f
     for f in (
         InputFormat(mapped.NAME, mapped.KEYS, mapped.is_mapped, mapped.convert),
+        # support-desk exports: before sharegpt, whose `conversations` a Freshdesk ticket also has
+        InputFormat(zendesk.NAME, zendesk.KEYS, zendesk.is_zendesk, zendesk.convert),
+        InputFormat(intercom.NAME, intercom.KEYS, intercom.is_intercom, intercom.convert),
+        InputFormat(freshdesk.NAME, freshdesk.KEYS, freshdesk.is_freshdesk, freshdesk.convert),
+        InputFormat(helpscout.NAME, helpscout.KEYS, helpscout.is_helpscout, helpscout.convert),
         InputFormat(kto.NAME, kto.KEYS, kto.is_kto, kto.convert),
         InputFormat(openai_dpo.NAME, openai_dpo.KEYS, openai_dpo.is_openai_dpo, openai_dpo.convert),
         InputFormat(preference.NAME, preference.KEYS, preference.is_preference, preference.convert),

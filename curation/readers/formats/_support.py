@@ -1,0 +1,304 @@
+"""What the support-desk readers (Zendesk, Intercom, Freshdesk, Help Scout) share: HTML bodies as plain text, quoted
+earlier e-mail cut from a turn, and a desk's turns made one conversation.
+
+A desk's export holds more than the conversation with the customer: private notes between agents, bot replies,
+events (assignments, closes, tags), attachments and, in e-mail replies, the whole earlier thread quoted below the
+answer. None of that is training text. Each reader sorts a ticket's entries into ``Turn``s (customer or agent) and
+counts what it leaves out under a name; ``conversation`` merges the turns and puts the counts on the record as
+``metadata.left_out`` (the run prints their totals as a warning).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+from curation.readers.formats._common import ConvertProblem
+
+CUSTOMER, AGENT = "user", "assistant"
+
+
+@dataclass(slots=True)
+class Turn:
+    side: str  # CUSTOMER or AGENT
+    text: str
+    at: Any = None  # the entry's created_at (an ISO string or epoch seconds), for the order
+
+
+# --- HTML -> text ----------------------------------------------------------------------------------------------
+
+_BLOCKS = frozenset({"div", "section", "article", "header", "footer", "table", "tr", "ul", "ol", "dl", "dt", "dd",
+                     "center", "form", "fieldset", "address", "figure", "figcaption", "main", "nav", "aside"})
+_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6"})
+_DROPPED = frozenset({"style", "script", "head", "title", "template", "noscript"})
+_VOID = frozenset({"br", "img", "hr", "meta", "link", "input", "wbr", "col", "area", "base", "source"})
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Line marks in the parsed text: a break from markup (the source's own line breaks are white space), a line inside
+# a <blockquote>, a line of <pre> (kept as it is, its indent too).
+_BREAK, _QUOTED, _VERBATIM = "\x00", "\x01", "\x02"
+
+
+class _TextParser(HTMLParser):
+    """HTML as the text a reader sees: paragraphs and ``<br>`` as line breaks, list items as ``- `` lines (``1. ``
+    in an ordered list), a link as its text with the URL beside it when they differ, ``<pre>`` and ``<code>``
+    verbatim, ``<blockquote>`` lines prefixed ``> `` (so that quoted e-mail is cut like a plain-text quote),
+    ``<style>``/``<script>`` dropped, entities unescaped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.dropped = 0  # depth inside <style>, <script>, ...
+        self.pre = 0
+        self.quote = 0
+        self.lists: list[list[Any]] = []  # [tag, next number]
+        self.links: list[tuple[str | None, int]] = []  # (href, len(out) when the link opened)
+
+    def _line(self, blank: bool = False) -> None:
+        """End the line (``blank``: and leave a blank line) unless the text already ends so: nested blocks make one
+        break, not one each."""
+        need, have = (2 if blank else 1), 0
+        for chunk in reversed(self.out):
+            bare = chunk.replace(_QUOTED, "").replace(_VERBATIM, "")
+            if bare.strip(" " + _BREAK):
+                break
+            have += bare.count(_BREAK)
+        else:
+            return  # nothing written yet: no leading blank lines
+        self._break(max(need - have, 0))
+
+    def _break(self, count: int = 1) -> None:
+        mark = (_QUOTED if self.quote else "") + (_VERBATIM if self.pre else "")
+        self.out.append((_BREAK + mark) * count)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROPPED:
+            self.dropped += 1
+        elif tag == "br":
+            self._break()
+        elif tag in _PARAGRAPHS or tag == "hr":
+            self._line(blank=True)
+        elif tag in _BLOCKS:
+            if tag in ("ul", "ol"):
+                self.lists.append([tag, 1])
+            self._line()
+        elif tag == "li":
+            self._line()
+            kind = self.lists[-1] if self.lists else ["ul", 1]
+            indent = "  " * max(len(self.lists) - 1, 0)
+            if kind[0] == "ol":
+                self.out.append(f"{indent}{kind[1]}. ")
+                kind[1] += 1
+            else:
+                self.out.append(f"{indent}- ")
+        elif tag == "blockquote":
+            self.quote += 1
+            self._line()
+            self.out.append(_QUOTED)  # the line it starts on may have been broken before the quote opened
+        elif tag == "pre":
+            self._line()
+            self.pre += 1
+            self.out.append(_VERBATIM)
+        elif tag == "a":
+            self.links.append((dict(attrs).get("href"), len(self.out)))
+        elif tag in ("td", "th"):
+            self.out.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROPPED:
+            self.dropped = max(self.dropped - 1, 0)
+        elif tag in _PARAGRAPHS:
+            self._line(blank=True)
+        elif tag in _BLOCKS or tag == "li":
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+            self._line()
+        elif tag == "blockquote":
+            self.quote = max(self.quote - 1, 0)
+            self._line()
+        elif tag == "pre":
+            self.pre = max(self.pre - 1, 0)
+            self._line()
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            text = "".join(self.out[start:])
+            for mark in (_BREAK, _QUOTED, _VERBATIM):
+                text = text.replace(mark, " ")
+            text = text.strip()
+            if href and not href.startswith(("#", "javascript:")):
+                target = href.removeprefix("mailto:").removeprefix("tel:").rstrip("/")
+                if text.rstrip("/") not in (target, href.rstrip("/")):
+                    self.out.append(f" ({href})" if text else href)
+
+    def handle_data(self, data: str) -> None:
+        if self.dropped:
+            return
+        if self.pre:
+            mark = _BREAK + (_QUOTED if self.quote else "") + _VERBATIM
+            self.out.append(data.replace("\r\n", "\n").replace("\n", mark))
+        else:
+            self.out.append(_SPACE.sub(" ", data.replace("\n", " ")))
+
+    def text(self) -> str:
+        lines = []
+        for line in "".join(self.out).split(_BREAK):
+            quoted, verbatim = _QUOTED in line, _VERBATIM in line
+            line = line.replace(_QUOTED, "").replace(_VERBATIM, "")
+            line = line.rstrip() if verbatim else _SPACE.sub(" ", line).strip()
+            lines.append(f"> {line}".rstrip() if quoted else line)
+        return _tidy("\n".join(lines))
+
+
+def html_text(html: str) -> str:
+    """An HTML body as plain text (see ``_TextParser``)."""
+    if "<" not in html and "&" not in html:
+        return _tidy(html)
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def _tidy(text: str) -> str:
+    """Trailing white space off each line, at most one blank line in a row, no blank lines at the ends."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n").strip()
+
+
+def plain_text(text: str) -> str:
+    """A desk's own plain-text field, tidied. Zendesk's ``plain_body`` keeps ``&nbsp;`` from the HTML it was made of
+    ("A quick test\\n&nbsp;"): that one entity is a space; other ``&`` text may be the customer's own words."""
+    return _tidy(text.replace("&nbsp;", " ").replace("\u00a0", " "))
+
+
+# --- quoted earlier e-mail -------------------------------------------------------------------------------------
+
+_ZENDESK_DELIMITER = re.compile(r"^\s*##-\s*Please type your reply above this line\s*-##", re.IGNORECASE)
+# "On Mon, 3 Jun 2024 at 10:02, Ann <ann@example.com> wrote:" (Gmail, Apple Mail), also broken over two lines
+_ON_WROTE = re.compile(r"^\s*(?:>\s*)?On\s.{4,240}?\bwrote:\s*$", re.IGNORECASE)
+_ON_START = re.compile(r"^\s*On\s.{4,200}$", re.IGNORECASE)
+_WROTE_END = re.compile(r"^.{0,120}\bwrote:\s*$", re.IGNORECASE)
+_ORIGINAL = re.compile(r"^\s*-{2,}\s*(?:Original Message|Forwarded message)\s*-{2,}\s*$", re.IGNORECASE)
+_OUTLOOK_FROM = re.compile(r"^\s*\**From:\**\s+\S")
+_OUTLOOK_HEADERS = re.compile(r"^\s*\**(?:Sent|Date|To|Subject|Cc):\**\s", re.IGNORECASE)
+
+
+def _quote_starts(lines: list[str]) -> int | None:
+    """The index of the first line of the quoted earlier thread, or None. Only unmistakable openings count:
+    Zendesk's reply delimiter, an "On ... wrote:" line, "-----Original Message-----", or an Outlook header block
+    (a "From:" line with "Sent:"/"Date:" and "To:"/"Subject:" lines right below it)."""
+    for n, line in enumerate(lines):
+        if _ZENDESK_DELIMITER.match(line) or _ON_WROTE.match(line) or _ORIGINAL.match(line):
+            return n
+        if _ON_START.match(line) and n + 1 < len(lines) and _WROTE_END.match(lines[n + 1]) \
+                and "wrote:" not in line.lower():
+            return n
+        if _OUTLOOK_FROM.match(line):
+            below = [lines[k] for k in range(n + 1, min(n + 5, len(lines)))]
+            if sum(1 for b in below if _OUTLOOK_HEADERS.match(b)) >= 2:
+                return n
+    return None
+
+
+def cut_quote(text: str) -> tuple[str, bool]:
+    """``text`` without the earlier e-mail quoted below it, and whether anything was cut. Conservative: only a quote
+    that runs to the end of the message is cut (everything from a quote opening on, or the trailing run of ``>``
+    lines); quoted lines that a reply is written below are kept, since the reply answers them."""
+    lines = text.split("\n")
+    cut = _quote_starts(lines)
+    end = len(lines) if cut is None else cut
+    # a trailing block of "> " lines (blank lines between them) is the quote even without an opening line
+    k = end
+    while k > 0 and (lines[k - 1].lstrip().startswith(">") or not lines[k - 1].strip()):
+        k -= 1
+    if k < end and any(line.lstrip().startswith(">") for line in lines[k:end]):
+        end = k
+    if end == len(lines):
+        return text, False
+    return _tidy("\n".join(lines[:end])), True
+
+
+# --- one conversation -----------------------------------------------------------------------------------------
+
+
+def timestamp(value: Any) -> float | str | None:
+    """A sort key for an entry's time: epoch seconds as they are, an ISO 8601 string as it is (UTC ``Z`` strings
+    of one export sort as text); None when there is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def in_order(turns: list[Turn]) -> list[Turn]:
+    """Turns by their time when every one has a time of one kind (Help Scout lists threads newest first), else in
+    the file's order. The sort is stable: entries of the same second keep the file's order."""
+    keys = [timestamp(t.at) for t in turns]
+    if turns and all(k is not None for k in keys) and len({type(k) for k in keys}) == 1:
+        return [t for _, t in sorted(zip(keys, turns, strict=True), key=lambda pair: pair[0])]
+    return turns
+
+
+def body_text(plain: Any, html: Any, left_out: Counter[str]) -> str:
+    """A turn's words: the desk's own plain-text field when it has one, else the HTML body as text; quoted earlier
+    e-mail cut (counted ``quoted_text``)."""
+    if isinstance(plain, str) and plain.strip():
+        text = plain_text(plain)
+    elif isinstance(html, str):
+        text = html_text(html)
+    else:
+        return ""
+    text, cut = cut_quote(text)
+    if cut:
+        left_out["quoted_text"] += 1
+    return text
+
+
+def conversation(desk: str, turns: list[Turn], left_out: Counter[str]) -> dict[str, Any]:
+    """The record body: turns in order, consecutive turns of one side joined by a blank line, and the customer's
+    turns after the last agent reply left out (nothing answers them). Refused as ``one_sided_ticket`` when no
+    customer message or no agent reply is left."""
+    messages: list[dict[str, Any]] = []
+    for turn in in_order([t for t in turns if t.text.strip()]):
+        if messages and messages[-1]["role"] == turn.side:
+            messages[-1]["content"] += "\n\n" + turn.text
+        else:
+            messages.append({"role": turn.side, "content": turn.text})
+    unanswered = 0
+    while messages and messages[-1]["role"] == CUSTOMER and any(m["role"] == AGENT for m in messages):
+        unanswered += messages.pop()["content"].count("\n\n") + 1
+    if unanswered:
+        left_out["unanswered_customer_turns"] += unanswered
+    customer, agent = any(m["role"] == CUSTOMER for m in messages), any(m["role"] == AGENT for m in messages)
+    if not customer or not agent:
+        if unanswered:
+            missing = "no agent reply to the customer's messages (they all come after the agent's last words)"
+        else:
+            missing = "no agent reply" if customer else "no customer message" if agent else \
+                "no customer message and no agent reply"
+        said = f" (left out: {_left_out_text(left_out)})" if left_out else ""
+        raise ConvertProblem("one_sided_ticket", f"the {desk} conversation has {missing}{said}, so there is no "
+                             "exchange to train on (leave such tickets out, or export them with their replies)")
+    body: dict[str, Any] = {"messages": messages}
+    if left_out:
+        body["metadata"] = {"left_out": dict(sorted(left_out.items()))}
+    return body
+
+
+def _left_out_text(left_out: Counter[str]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in sorted(left_out.items()))
+
+
+def first_dict(*values: Any) -> dict[str, Any]:
+    return next((v for v in values if isinstance(v, dict)), {})
