@@ -524,3 +524,26 @@ def test_a_real_looping_trace_is_flagged_and_real_solved_ones_are_not() -> None:
     assert [row["score"] for row in rows] == [[True], [False], [True]]
     assert found[0] is None and found[2] is None
     assert found[1] is not None and "said 4+ times in a row" in found[1]
+
+
+def test_a_reply_that_is_the_apps_error_message_is_dropped(conv) -> None:
+    # ShareGPT dumps of the ChatGPT web app (FastChat's clean_sharegpt.py drops these): the error text was trained
+    # as the answer
+    stage = QualityStage()
+    for reply in ("Too many requests in 1 hour. Try again later.",
+                  "!Too many requests in 1 hour. Try again later.",
+                  "An error occurred. If this issue persists please contact us through our help center at "
+                  "help.openai.com.",
+                  "Something went wrong. If this issue persists please contact us through our help center at "
+                  "help.openai.com.", "network error",
+                  "You\u2019ve reached the current usage cap for GPT-4, please try again after 3:15 PM."):
+        dropped = stage.process(conv("hi", reply))
+        assert dropped is not None and dropped.reason == "app_error_reply", reply
+    # answers about errors are answers
+    for reply in ("Network errors happen when the connection drops; retry with backoff.",
+                  "The API answers 429 Too Many Requests when you send too many requests in one hour: slow down.",
+                  "Error"):
+        assert stage.process(conv("What does it print?", reply)) is None, reply
+    flagged = conv("hi", "Too many requests in 1 hour. Try again later.")
+    assert QualityStage(QualityConfig(app_error_reply="flag")).process(flagged) is None
+    assert "app_error_reply" in flagged["metadata"]["flags"]

@@ -31,6 +31,7 @@ Mode = Literal["drop", "flag", "off"]
 # Order in which checks run: the first drop-mode hit is the reason; cheap and certain ones first.
 CHECKS: tuple[str, ...] = (
     "empty_reply",
+    "app_error_reply",
     "near_empty_reply",
     "unfilled_placeholder",
     "bracket_placeholder",
@@ -46,6 +47,7 @@ CHECKS: tuple[str, ...] = (
 # How much a hit lowers the quality score (a dropped record's score hardly matters, a flagged one's does).
 PENALTY: dict[str, float] = {
     "empty_reply": 1.0,
+    "app_error_reply": 1.0,
     "near_empty_reply": 0.4,
     "unfilled_placeholder": 0.6,
     "bracket_placeholder": 0.2,
@@ -249,6 +251,11 @@ class QualityConfig(BaseModel):
     )
     bracket_placeholders: bool = Field(
         False, description="Count [Your Name]-style slots as unfilled_placeholder too (so they take its mode)."
+    )
+    app_error_reply: Mode = Field(
+        "drop", description="A reply that is the chat app's or API's error message, not an answer (\"Too many "
+        "requests in 1 hour. Try again later.\", \"An error occurred. If this issue persists ...\"), as "
+        "ShareGPT-style exports of the ChatGPT web app hold them.",
     )
     refusal_only: Mode = Field(
         "flag", description="A short reply is a refusal (\"I'm sorry, but I can't ...\", several languages)."
@@ -616,6 +623,37 @@ def reasoning_loop(text: str) -> str | None:
     return None
 
 
+# The ChatGPT web app's and the API's error texts, saved in place of an answer by ShareGPT-style exports
+# (FastChat's clean_sharegpt.py drops the first two); lower-case, matched at the start of a short reply.
+APP_ERROR_OPENINGS: tuple[str, ...] = (
+    "too many requests in 1 hour. try again later",
+    "!too many requests in 1 hour. try again later",
+    "too many requests in one hour. try again later",
+    "an error occurred. if this issue persists please contact us through our help center",
+    "something went wrong. if this issue persists please contact us through our help center",
+    "there was an error generating a response",
+    "hmm...something seems to have gone wrong.",
+    "you've reached our limit of messages per hour",
+    "you've reached the current usage cap for gpt-4",
+    "the message you submitted was too long, please reload the conversation",
+    "the server had an error while processing your request",
+    "error in body stream",
+)
+APP_ERROR_WHOLE = frozenset({"network error", "conversation not found"})
+_APP_ERROR_MAX_CHARS = 400
+
+
+def app_error_in(text: str) -> str | None:
+    """The app or API error a reply is, or None: one of :data:`APP_ERROR_OPENINGS` at its start, or a whole
+    reply of :data:`APP_ERROR_WHOLE`; only replies of up to ``_APP_ERROR_MAX_CHARS`` characters."""
+    if len(text) > _APP_ERROR_MAX_CHARS:
+        return None
+    lowered = text.strip().lower().replace("\u2019", "'")
+    if lowered in APP_ERROR_WHOLE:
+        return lowered
+    return next((opening for opening in APP_ERROR_OPENINGS if lowered.startswith(opening)), None)
+
+
 def looks_truncated(text: str) -> str | None:
     """Why the reply looks cut off, or None. Conservative: no final full stop alone is not enough."""
     if ("```" in text or "~~~" in text) and len(_FENCE_LINE.findall(text)) % 2 == 1:
@@ -784,6 +822,15 @@ class QualityStage(RecordStage):
             found = bracket_placeholder_in(text)
             if found:
                 return f"reply {i + 1} holds {found!r}"
+        return None
+
+    def _check_app_error_reply(
+        self, texts: list[str], prose: list[str], last: str | None, cache: dict[str, Any]
+    ) -> str | None:
+        for i, text in enumerate(texts):
+            hit = app_error_in(text)
+            if hit:
+                return f"reply {i + 1} is an app error message ({hit!r}), not an answer"
         return None
 
     def _check_refusal_only(
