@@ -151,3 +151,16 @@ def test_hotpotqa_context_passages_join_the_prompt_and_no_context_is_lost() -> N
     odd = read({"question": "2+2?", "answer": "4", "context": {"source": "quiz", "ids": [1, 2]}})
     assert odd["messages"][0]["content"] == "2+2?" and odd["metadata"]["fields"]["context"] == {
         "source": "quiz", "ids": [1, 2]}
+
+
+def test_ichikara_text_and_output_are_a_pair() -> None:
+    # llm-jp's ichikara-instruction (ichikara-instruction-003-001-1.json): {ID, text, output}; it was refused as
+    # pretraining text ("its 'text' has no chat markup") though `output` is the answer
+    record = read({"ID": "ichikara-instruction-003-001-0001", "text": "日本で一番高い山は何ですか？",
+                   "output": "富士山です。"})
+    assert record["messages"] == [{"role": "user", "content": "日本で一番高い山は何ですか？"},
+                                  {"role": "assistant", "content": "富士山です。"}]
+    assert record["metadata"]["fields"] == {"ID": "ichikara-instruction-003-001-0001"}
+    # a bare text is still pretraining text, and a text beside another answer column is not guessed at
+    assert refused({"text": "Once upon a time."})[0] == "unknown_format"
+    assert refused({"text": "Great film!", "label": "positive"})[0] == "unknown_format"

@@ -27,7 +27,9 @@ PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "use
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
                "generated_solution", "model_output", "message_2", "bot", "std_answer")  # std_answer: BELLE's eval set
 SYSTEM_KEYS = ("system_prompt", "definition")
-KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "documents", "outputs", "ideal", "history"})
+# `context`, `documents` and `text` are read only by some rows; the others keep them as fields (see convert)
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "documents", "text", "outputs", "ideal",
+                  "history"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...], numbers: bool = False) -> list[str]:
@@ -48,6 +50,8 @@ def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
         return None
     if len(prompts) == 2 and "input" in prompts:
         prompts.remove("input")  # {"question", "input"}: the input is the passage, like Alpaca's
+    if not prompts and answers == ["output"] and isinstance(obj.get("text"), str):
+        prompts = ["text"]  # ichikara-instruction's {ID, text, output}: `text` is the request beside its output
     if len(prompts) != 1:
         return None
     return prompts[0], answers[0]
@@ -151,7 +155,7 @@ def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     keys = _keys(obj)
     # layouts without a prompt column do not read passages: theirs stay fields
-    unread = {k: obj[k] for k in ("context", "documents") if k in obj} if keys is None else {}
+    unread = {k: obj[k] for k in ("context", "documents", "text") if k in obj} if keys is None else {}
     parallel = _parallel(obj) if keys is None else None
     if parallel is not None:
         return [(None, {"messages": parallel}, unread or None)]
@@ -173,7 +177,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     prompt_key, answer_key = keys
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
                 and obj[k].strip()]
-    kept: dict[str, Any] = {}
+    kept: dict[str, Any] = {"text": obj["text"]} if "text" in obj and prompt_key != "text" else {}
     for key in ("context", "documents"):
         value = obj.get(key)
         if value is None or (key == "context" and isinstance(value, str)):
