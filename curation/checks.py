@@ -171,6 +171,13 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "Support-desk comments whose authors cannot be told customer or agent (Zendesk comments with no users "
         "sideload and no requester).",
     ),
+    "shared_tool_result": (
+        "error",
+        "split the result into one tool message per call, each with its own tool_call_id, or leave those records "
+        "out",
+        "One tool result answering several tool calls (SWE-agent's `tool_call_ids` naming more than one call): a "
+        "fine-tuning file needs one tool message per call, and one text cannot be told apart into their answers.",
+    ),
     "orphan_message": (
         "error",
         "give the whole export: every message of a tree, so each reply's parent is in the input",

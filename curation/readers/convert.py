@@ -45,6 +45,7 @@ from curation.readers.formats._common import (
     normalize_tools,
     parse_json_string,
 )
+from curation.readers.formats.agent_trajectory import failed_run
 from curation.readers.formats.media import attach_images, image_paths, inline_image_tags
 from curation.readers.formats.turn_fields import set_aside
 from curation.readers.mapping import FieldMapping
@@ -365,6 +366,17 @@ def _red_team_verdict(obj: dict[str, Any]) -> str | None:
     if isinstance(harm, int | float) and not isinstance(harm, bool) and harm < _RED_TEAM_HARMFUL:
         return f"min_harmlessness_score_transcript: {harm:g} (a red-team reply scored harmful)"
     return None
+
+
+def _apply_run_outcome(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    """An agent run its dataset marks failed (SWE-smith's and SWE-Gym's ``resolved: false``, nebius's ``target:
+    false``) labels the conversation undesirable, as ``is_correct: false`` does (``formats.agent_trajectory``)."""
+    why = failed_run(obj) if "messages" in body else None  # one key test for nearly every record
+    if why is not None:
+        metadata = body.setdefault("metadata", {})
+        if metadata.get("label") is None:  # a converter's or another verdict's label stands
+            metadata["label"] = False
+            metadata["label_from"] = why
 
 
 _UNASKED = object()
@@ -705,6 +717,7 @@ def convert_payload(
             _refuse_placeholder_prompt(obj, body)
             maybe_lift_record(body)
             _apply_verdicts(obj, body, mapping)
+            _apply_run_outcome(obj, body)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason
         return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except UnclosedReasoning:

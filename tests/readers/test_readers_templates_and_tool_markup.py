@@ -345,11 +345,11 @@ def test_flat_tool_calls_and_object_tool_results_take_the_chat_shape() -> None:
         {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]
     assert record["messages"][2]["content"] == '{"temp_c":20,"sky":"clear"}'
     assert not [f for f in check_record(record) if f.severity == "error"]
-    # text parts stay parts (the checks name them: tool_content_not_string)
+    # text parts are their text (SWE-agent's results; an image part keeps them parts: test_readers_agent_trajectories)
     parts = [{"type": "text", "text": "20C"}]
     (item,) = convert_payload(orjson.dumps({"messages": [{"role": "user", "content": "Weather?"},
                                                          {"role": "tool", "content": parts}]}), None, None, "x", 1)
-    assert item.record["messages"][1]["content"] == parts
+    assert item.record["messages"][1]["content"] == "20C"
 
 
 def test_alpaca_input_nan_from_pandas_is_no_input() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curation.readers.formats import (
+    agent_trajectory,
     ai_sdk,
     alpaca,
     api_log,
@@ -95,6 +96,8 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(langsmith_run.NAME, langsmith_run.KEYS, langsmith_run.is_langsmith_run, langsmith_run.convert),
         InputFormat(langchain.NAME, langchain.KEYS, langchain.is_langchain, langchain.convert),
         InputFormat(ai_sdk.NAME, ai_sdk.KEYS, ai_sdk.is_ai_sdk, ai_sdk.convert),
+        InputFormat(agent_trajectory.NAME, agent_trajectory.KEYS, agent_trajectory.is_swe_agent_trajectory,
+                    agent_trajectory.convert),
         InputFormat(openai.NAME, openai.KEYS, _plain_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(

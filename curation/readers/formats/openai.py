@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats import tool_markup
-from curation.readers.formats._common import ROLE_KEYS, add_tools, conversation_lists, convert_turns, map_role
+from curation.readers.formats._common import (
+    ROLE_KEYS,
+    ConvertProblem,
+    add_tools,
+    conversation_lists,
+    convert_turns,
+    map_role,
+)
 from curation.readers.formats.media import image_source
 from curation.readers.mapping import FieldMapping
 from curation.records import ROLES
@@ -93,12 +100,34 @@ def maybe_fix_message(message: dict[str, Any], mapping: FieldMapping | None) -> 
     return message
 
 
+def maybe_call_id(message: dict[str, Any], index: int) -> dict[str, Any]:
+    """SWE-agent names the call a tool result answers in a list, ``"tool_call_ids": ["toolu_01..."]`` (its own
+    model code sends ``tool_call_ids[0]`` on as ``tool_call_id``, and its parser lets a turn make one call): one id
+    is read as the ``tool_call_id``. A result naming several calls is refused, since one text cannot be told apart
+    into the answer of each. The same dict when nothing applies."""
+    ids = message.get("tool_call_ids")
+    if type(ids) is not list or message.get("role") != "tool" or "tool_call_id" in message:
+        return message
+    if len(ids) == 1 and isinstance(ids[0], str) and ids[0]:
+        fixed = {k: v for k, v in message.items() if k != "tool_call_ids"}
+        fixed["tool_call_id"] = ids[0]
+        return fixed
+    if len(ids) > 1:
+        shown = ", ".join(repr(i) for i in ids[:4]) + (", ..." if len(ids) > 4 else "")
+        raise ConvertProblem("shared_tool_result", f"message {index} is one tool result for {len(ids)} tool calls "
+                             f"(tool_call_ids {shown}): a fine-tuning file needs one tool message per call, each "
+                             "with its tool_call_id; split the result per call, or leave the record out")
+    return message  # an empty list answers nothing: the checks and exporters say so
+
+
 def fix_messages(messages: Any, mapping: FieldMapping | None) -> Any:
     if type(messages) is not list:
         return messages
     for i, message in enumerate(messages):
         if type(message) is dict:
             fixed = maybe_fix_message(message, mapping)
+            if "tool_call_ids" in fixed:
+                fixed = maybe_call_id(fixed, i)
             content = fixed.get("content")
             if type(content) is list and any(tool_markup.is_bedrock_block(p) for p in content):
                 parts = [tool_markup.bedrock_part(p) if tool_markup.is_bedrock_block(p) else p for p in content]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats.openai import maybe_fix_parts
-from curation.records import MESSAGE_KEYS, ROLES, arguments_string
+from curation.records import MESSAGE_KEYS, ROLES, arguments_string, message_text
 
 SIDES = ("messages", "prompt", "chosen", "rejected")
 
@@ -92,10 +92,23 @@ def _call_arguments_fixed(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "tool_calls": fixed}
 
 
+# A text part's keys that join into a string with nothing lost: Anthropic's `cache_control` is a caching hint.
+_TEXT_PART_KEYS = frozenset({"type", "text", "cache_control"})
+
+
+def _text_parts(content: list[Any]) -> bool:
+    return bool(content) and all(isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+                                 and _TEXT_PART_KEYS.issuperset(p) for p in content)
+
+
 def _result_text(message: dict[str, Any]) -> dict[str, Any]:
     """A tool result logged as an object or a number (the function's return value) is the JSON text the model
-    was given; a list of content parts stays."""
+    was given. A result of text parts only (SWE-agent's ``[{"type": "text", "text": "OBSERVATION: ..."}]``, which
+    the Chat Completions API takes but a fine-tuning file does not) is their text, joined as the exporters and the
+    token counts join them; parts holding anything else (an image) stay for the checks to report."""
     content = message["content"]
+    if isinstance(content, list) and _text_parts(content):
+        return {**message, "content": message_text(message)}
     if isinstance(content, list) and all(isinstance(p, dict) and "type" in p for p in content):
         return message
     return {**message, "content": arguments_string(content)}
