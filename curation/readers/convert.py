@@ -316,7 +316,14 @@ def _drop_empty_system(body: dict[str, Any]) -> None:
     conversions of OpenOrca-style data write an empty system prompt): they instruct nothing, and as a message
     they made the whole conversation an ``empty_content`` reject."""
     turns = _turns(body)
-    if type(turns) is not list or not turns:
+    if type(turns) is not list:
+        return
+    for turn in turns:  # nearly every record passes this one loop and keeps its list
+        if type(turn) is dict and turn.get("role") in ("system", "developer"):  # a role may be any value
+            content = turn.get("content")
+            if content is None or (type(content) is str and not content.strip()):
+                break
+    else:
         return
     kept = [t for t in turns if not (type(t) is dict and t.get("role") in ("system", "developer")
                                      and set(t) <= {"role", "content", "name"}
@@ -334,18 +341,24 @@ def _refuse_placeholder_prompt(obj: dict[str, Any], body: dict[str, Any]) -> Non
     """Refuse a record whose one question is a bare dash: OpenCodeReasoning (split_1) and OpenCodeReasoning-2 keep
     "-" for the questions of TACO, APPS and CodeContests and point to them by dataset/split/index, and a pair
     exported without its question reads the same; trained, the model learns to answer "-" with a whole answer."""
-    messages = body.get("messages")
+    messages = body.get("prompt") if "prompt" in body else body.get("messages")
     if not isinstance(messages, list):
         return  # the checks say what is wrong with it
-    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    if len(users) != 1 or not isinstance(users[0].get("content"), str) or users[0]["content"].strip() not in _DASHES:
+    user = None
+    for message in messages:
+        if type(message) is dict and message.get("role") == "user":
+            if user is not None:
+                return  # a conversation: a "-" turn in it is something a user said
+            user = message
+    content = user.get("content") if user is not None else None
+    if not isinstance(content, str) or len(content) > 8 or content.strip() not in _DASHES:
         return
     pointer = ", ".join(f"{k}={obj[k]!r}" for k in _POINTERS if isinstance(obj.get(k), str | int)
                         and not isinstance(obj.get(k), bool))
     where = (f"; the row points to it ({pointer}): join the questions from that dataset into the rows first "
              "(the dataset card shows how), or leave these rows out") if pointer else \
         ": fill in the question, or leave the row out"
-    raise ConvertProblem("placeholder_prompt", f"the question is a placeholder ({users[0]['content'].strip()!r}), "
+    raise ConvertProblem("placeholder_prompt", f"the question is a placeholder ({content.strip()!r}), "
                          f"not the question the answer answers{where}")
 
 
@@ -765,6 +778,8 @@ def convert_payload(
         if turn_fields is not None:
             extra_fields = {**(extra_fields or {}), "turn_fields": turn_fields}
         kwargs_system = _template_kwargs(obj, body) if "chat_template_kwargs" in obj else None
+        if kwargs_system is not None and _opens_with_system(body):
+            kwargs_system = None  # a system turn of the row's own overrides the template's default instructions
         own_system = system if system is not None else kwargs_system
         if own_system is not None:
             _add_system(body, own_system)

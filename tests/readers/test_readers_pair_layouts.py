@@ -164,3 +164,9 @@ def test_ichikara_text_and_output_are_a_pair() -> None:
     # a bare text is still pretraining text, and a text beside another answer column is not guessed at
     assert refused({"text": "Once upon a time."})[0] == "unknown_format"
     assert refused({"text": "Great film!", "label": "positive"})[0] == "unknown_format"
+
+
+def test_hotpotqa_titles_and_passages_that_do_not_pair_up_stay_a_field_whole() -> None:
+    context = {"title": ["A", "B", "C"], "sentences": [["a."], ["b."]]}
+    record = read({"question": "Q?", "answer": "A.", "context": context})
+    assert record["messages"][0]["content"] == "Q?" and record["metadata"]["fields"]["context"] == context

@@ -178,3 +178,8 @@ def test_a_dash_for_a_question_is_refused_the_question_lives_in_another_dataset(
     assert refused({"question": "-", "answer": "4"})[0] == "placeholder_prompt"
     # a question that holds a dash among other text is a question
     assert read({"question": "- 4 + 6 = ?", "answer": "2"})["messages"][0]["content"] == "- 4 + 6 = ?"
+
+
+def test_a_preference_pair_whose_prompt_is_a_dash_is_refused_too() -> None:
+    code, _ = refused({"prompt": "-", "chosen": "print(1)", "rejected": "print(2)"})
+    assert code == "placeholder_prompt"

@@ -917,3 +917,10 @@ def test_a_one_column_pandas_table_of_turns_is_read_row_by_row(tmp_path) -> None
                     ' "1": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Ciao"}]}}')
     items = list(read_path(path))
     assert [i.error for i in items] == [None, None] and items[1].record["messages"][1]["content"] == "Ciao"
+
+
+def test_a_trajectory_beside_a_prompt_stays_a_field() -> None:
+    row = {"prompt": "Solve 2+2.", "chosen": "4", "rejected": "5", "trajectory": [{"step": 1, "note": "x"}]}
+    record = read(row)
+    assert record["prompt"] == [{"role": "user", "content": "Solve 2+2."}]
+    assert record["metadata"]["fields"]["trajectory"] == [{"step": 1, "note": "x"}]

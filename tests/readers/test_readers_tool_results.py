@@ -228,3 +228,12 @@ def test_smoltalk2_chat_template_kwargs_give_the_system_prompt_and_the_tools() -
                                             "python_tools": [], "enable_thinking": False}})
     assert record["messages"][0] == {"role": "system", "content": "You are Smol, a pirate."}
     assert "tools" not in record
+
+
+def test_smoltalk2_instructions_do_not_stack_on_the_rows_own_system_turn() -> None:
+    # a row with its own system turn: the template's custom_instructions are its default, not a second system turn
+    record = read({"messages": [{"role": "system", "content": "You are X."}, {"role": "user", "content": "Hi"},
+                                {"role": "assistant", "content": "Hello."}],
+                   "chat_template_kwargs": {"custom_instructions": "You are Y.", "xml_tools": [],
+                                            "python_tools": [], "enable_thinking": False}})
+    assert [m["content"] for m in record["messages"] if m["role"] == "system"] == ["You are X."]

@@ -547,3 +547,14 @@ def test_a_reply_that_is_the_apps_error_message_is_dropped(conv) -> None:
     flagged = conv("hi", "Too many requests in 1 hour. Try again later.")
     assert QualityStage(QualityConfig(app_error_reply="flag")).process(flagged) is None
     assert "app_error_reply" in flagged["metadata"]["flags"]
+
+
+def test_a_trace_that_writes_out_a_grid_or_repeated_code_lines_is_no_loop() -> None:
+    # Codeforces-style traces copy the input grid or write a line of code several times: not a loop of thought
+    from curation.pipeline.stages.quality import reasoning_loop
+
+    grid = "The input is:\n" + ("." * 60 + "\n") * 6 + "So every cell is empty."
+    code = "Then:\n" + "    visited[i][j] = visited[i - 1][j] or visited[i][j - 1]  # carry\n" * 5 + "Done."
+    assert reasoning_loop(grid) is None and reasoning_loop(code) is None
+    thinking = "Start. " + "Wait, perhaps I should check the second case again before I answer it.\n" * 5
+    assert reasoning_loop(thinking) is not None

@@ -599,6 +599,13 @@ _LOOP_MAX_PERIOD = 12  # sentences in the repeated passage (Sky-T1's loops on AI
 _LOOP_MIN_CHARS = 200  # of repeated text: "Wait. Wait. Wait. Wait." is no loop worth a flag
 
 
+def _prose(unit: str) -> bool:
+    """Whether a sentence or line is prose (a trace thinking aloud), not a row of an input grid or a line of code
+    written out, which repeat by nature: mostly letters (CJK characters count), and a dozen of them at least."""
+    letters = sum(1 for ch in unit if ch.isalpha())
+    return letters >= 12 and letters >= 0.75 * (len(unit) - unit.count(" "))
+
+
 def reasoning_loop(text: str) -> str | None:
     """Why ``text`` (a reasoning trace) loops, or None: a passage of 1-12 sentences or lines said
     ``_LOOP_REPEATS`` or more times in a row, covering ``_LOOP_MIN_CHARS`` characters or more."""
@@ -616,7 +623,7 @@ def reasoning_loop(text: str) -> str | None:
             if run >= (_LOOP_REPEATS - 1) * period:
                 first = i + 1 - run
                 chars = sum(len(u) for u in units[first : i + period + 1])
-                if chars >= _LOOP_MIN_CHARS:
+                if chars >= _LOOP_MIN_CHARS and any(_prose(u) for u in units[first : first + period]):
                     passage = " ".join(units[first : first + period])
                     return (f"a passage of {period} sentence{'s' if period > 1 else ''} said {_LOOP_REPEATS}+ "
                             f"times in a row ({passage[:60]!r})")

@@ -205,7 +205,9 @@ def passages_text(value: Any) -> str | None:
     ``[[title, [sentences]], ...]`` (the original JSON), each passage under its title."""
     pairs: list[tuple[str, Any]] = []
     if isinstance(value, dict) and isinstance(value.get("title"), list) and isinstance(value.get("sentences"), list):
-        pairs = list(zip(value["title"], value["sentences"], strict=False))
+        if len(value["title"]) != len(value["sentences"]):
+            return None  # titles and passages that do not pair up stay a field, whole
+        pairs = list(zip(value["title"], value["sentences"], strict=True))
     elif isinstance(value, list) and value and all(isinstance(v, list) and len(v) == 2 for v in value):
         pairs = [(v[0], v[1]) for v in value]
     elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):

@@ -238,6 +238,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None,
     _refuse_non_preference(obj, prompt, chosen, rejected)
     body: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     add_tools(body, obj, mapping)
-    if "context" in obj and not _context_prompt(obj):
-        return [(None, body, {"context": obj["context"]})]
-    return [(None, body, None)]
+    # `context` and `trajectory` are read only when they are the prompt; otherwise they stay fields
+    kept = {k: obj[k] for k in ("context", "trajectory") if k in obj and not _read_as_prompt(obj, k)}
+    return [(None, body, kept or None)]
+
+
+def _read_as_prompt(obj: dict[str, Any], key: str) -> bool:
+    if key == "context":
+        return _context_prompt(obj)
+    return ("prompt" not in obj and not any(isinstance(obj.get(k), list) for k in ("conversations", "messages"))
+            and isinstance(obj.get("trajectory"), list))
