@@ -281,6 +281,35 @@ def is_run_output(path: Path, run_dir: Path) -> bool:
     return any((root / name) in real.parents for name in RUN_OUTPUT_DIRS)
 
 
+def earlier_run_of(path: Path, root: Path, cache: dict[Path, bool]) -> Path | None:
+    """The curate run folder strictly inside the input folder ``root`` that holds ``path`` (an earlier run's
+    splits, rejects and reports, which are no inputs), or None. ``cache`` remembers each folder's answer."""
+    try:
+        root = root.resolve()
+        parent = path.resolve().parent
+    except (OSError, RuntimeError):
+        return None
+    while parent != root and root in parent.parents:
+        known = cache.get(parent)
+        if known is None:
+            known = cache[parent] = _is_run_folder(parent)
+        if known:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _is_run_folder(folder: Path) -> bool:
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return (folder / ".work").is_dir() and (folder / "splits").is_dir()  # a run that did not finish
+    try:
+        data = orjson.loads(manifest.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and data.get("tool") == "curation"
+
+
 def check_writable_out(run_dir: Path) -> None:
     """Before any work: the output folder can be created and written (one line naming the path otherwise)."""
     run_dir = Path(run_dir)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..errors import Interrupted, Terminated
+import orjson
+
+from ..errors import ConfigError, Interrupted, Terminated
 
 MARKER = "INTERRUPTED"
 # Outputs of a finished run: removed before a new run starts, so an interrupted re-run cannot leave the old
@@ -22,6 +24,24 @@ _OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "re
 
 
 SHARDS = "shards"
+
+
+def _made_by_a_run(run_dir: Path) -> bool:
+    """Whether a curate run wrote ``run_dir``: its manifest, its work folder, or (a run killed just before it
+    wrote its manifest, when .work is already gone) its report.json."""
+    if (run_dir / "manifest.json").exists() or (run_dir / ".work").exists():
+        return True
+    try:
+        report = orjson.loads((run_dir / "report.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    return isinstance(report, dict) and "records_in" in report and "records_out" in report
+
+
+def _holds_something(path: Path) -> bool:
+    if path.is_dir() and not path.is_symlink():
+        return any(path.iterdir())
+    return path.exists() or path.is_symlink()
 
 
 def _clear_work(work: Path, keep_shards: bool) -> None:
@@ -45,6 +65,14 @@ def prepare_run_dir(run_dir: Path, *, keep_shards: bool = True) -> str | None:
     ``done`` marker exists if the run's key (``plan.json``) matches, and discards them otherwise."""
     if not run_dir.exists():
         return None
+    if not _made_by_a_run(run_dir):
+        # No run was ever here: what carries an output's name is the user's own (an `exports/` folder of theirs,
+        # a report.md), and a run would delete it.
+        theirs = [name for name in (*_OUTPUT_DIRS, *_OUTPUT_FILES) if _holds_something(run_dir / name)]
+        if theirs:
+            raise ConfigError(
+                f"--out {run_dir} holds {', '.join(theirs)} but no earlier curate run (no manifest.json): a run "
+                "would replace them", hint="choose an empty or new --out folder, or move those files away")
     notice = None
     if (run_dir / ".work").exists():
         how = "was interrupted" if (run_dir / ".work" / MARKER).exists() else "did not finish"

@@ -519,6 +519,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
     seen_paths: set[Path] = set()  # the same file under two inputs (or through a symlink) is read once
     run_dir = Path(config.out) if config.out else Path("runs") / wall_start.strftime("%Y%m%d-%H%M%S")
     own_outputs = 0
+    earlier_runs: dict[Path, int] = {}  # an earlier run's folder inside an input folder -> its files left out
+    run_folders: dict[Path, bool] = {}
     for spec in config.inputs:
         for path in readers_mod.expand_inputs([spec.path]):
             real = readers_mod.real_path(path)
@@ -526,6 +528,11 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
                 continue
             if run_folder.is_run_output(path, run_dir):  # --out inside an input folder: not our own outputs
                 own_outputs += 1
+                continue
+            earlier = run_folder.earlier_run_of(path, Path(spec.path), run_folders) if Path(spec.path).is_dir() \
+                else None
+            if earlier is not None:  # its splits would be read as new data, its manifest and reports as records
+                earlier_runs[earlier] = earlier_runs.get(earlier, 0) + 1
                 continue
             seen_paths.add(real)
             probed = readers_mod.probe_input(path, spec.format, spec.mapping)
@@ -565,7 +572,8 @@ def _run_pipeline(config: RunConfig, *, quiet: bool, wall_start: datetime, resum
         work_dir.mkdir(exist_ok=True)
         run_folder.pause_point("after_begin")
         return _run_locked(config, run_dir, work_dir, files, source_names, (stages, loaded_stages), global_stages,
-                           model, started, wall_start, quiet, resume, notes=_own_output_notes(own_outputs, run_dir))
+                           model, started, wall_start, quiet, resume,
+                           notes=(*_own_output_notes(own_outputs, run_dir), *_earlier_run_notes(earlier_runs)))
     except OSError as exc:
         run_folder.release(run_dir)
         raise run_folder.os_error(exc, run_dir, "check the --out folder's disk and permissions") from None
@@ -708,6 +716,12 @@ def _open_signatures(path: Path | None, n: int, num_perm: int) -> np.ndarray:
 def _concat_keys(chunks: list[Any]) -> Any:
     arrays = [c for c in chunks if c is not None and len(c)]
     return np.concatenate(arrays) if arrays else (chunks[0] if chunks else None)
+
+
+def _earlier_run_notes(earlier: dict[Path, int]) -> tuple[str, ...]:
+    return tuple(f"left out {count} file(s) of {folder}, an earlier curate run's folder inside an input folder (its "
+                 "outputs are no new data: give its splits/ folder as an input to read them)"
+                 for folder, count in sorted(earlier.items()))
 
 
 def _own_output_notes(count: int, run_dir: Path) -> tuple[str, ...]:

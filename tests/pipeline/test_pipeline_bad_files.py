@@ -162,6 +162,27 @@ def test_a_run_folder_inside_its_input_folder_never_reads_its_own_outputs(tmp_pa
     assert any("left out" in w and "run folder" in w for w in report["warnings"])
 
 
+def test_an_earlier_run_folder_inside_an_input_folder_is_no_input(tmp_path: Path) -> None:
+    # `--input in1 --out in1/out`, then `--out in1/out2`: the first run's splits, rejects, manifest and reports were
+    # read as records (records_in 30 -> 100+), with no more than a warning about report.html
+    (tmp_path / "in1").mkdir()
+    rows = [{"messages": [{"role": "user", "content": f"Question {i} about item {i * 7}?"},
+                          {"role": "assistant", "content": f"Answer {i}: item {i * 7} is {i * 13}."}]}
+            for i in range(30)]
+    (tmp_path / "in1" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    args = ["--quiet", "--export", "none", "--set", "runner.progress=false"]
+    assert main(["run", "--input", str(tmp_path / "in1"), "--out", str(tmp_path / "in1" / "out"), *args]) == 0
+    assert main(["run", "--input", str(tmp_path / "in1"), "--out", str(tmp_path / "in1" / "out2"), *args]) == 0
+    report = json.loads((tmp_path / "in1" / "out2" / "report.json").read_text())
+    assert report["records_in"] == 30
+    assert any("an earlier curate run's folder inside an input folder" in w and str(tmp_path / "in1" / "out") in w
+               for w in report["warnings"])
+    # its splits given as an input are read, as asked
+    assert main(["run", "--input", str(tmp_path / "in1" / "out" / "splits"), "--out", str(tmp_path / "again"),
+                 *args]) == 0
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["records_in"] > 0
+
+
 def test_files_sharing_a_name_are_counted_apart_in_the_report(tmp_path: Path) -> None:
     # a hub repository's default/train/0000.parquet and default/test/0000.parquet merged into one "0000.parquet"
     for part, n in (("train", 12), ("extra", 7)):

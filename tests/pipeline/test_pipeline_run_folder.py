@@ -239,3 +239,26 @@ def test_kill_9_of_a_rerun_then_curate_export(first_run: tuple[Path, Path], poin
     assert exported.returncode == 0, exported.stderr
     train = (out / "exports" / "openai" / "sft" / "train.jsonl").read_bytes().count(b"\n")
     assert train == lines["splits/train.jsonl"]
+
+
+def test_a_run_never_deletes_files_of_a_folder_no_run_made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `curate run --out .` in a project folder removed the user's own exports/ and report.md with exit 0
+    project = tmp_path / "proj"
+    (project / "exports" / "2025").mkdir(parents=True)
+    (project / "exports" / "2025" / "q4.csv").write_text("important\n", encoding="utf-8")
+    (project / "report.md").write_text("# my notes\n", encoding="utf-8")
+    data = _data(tmp_path / "data.jsonl", 20, "p")
+    assert main(_run_args(data, project)) == 2
+    err = capsys.readouterr().err
+    assert "holds exports, report.md but no earlier curate run" in err and "choose an empty or new --out" in err
+    assert (project / "exports" / "2025" / "q4.csv").read_text(encoding="utf-8") == "important\n"
+    assert (project / "report.md").read_text(encoding="utf-8") == "# my notes\n"
+    assert sorted(p.name for p in project.iterdir()) == ["exports", "report.md"]  # no lock or work folder left
+    # an empty folder, or one holding only other files, is fine; and a run folder is replaced on a re-run
+    (project / "exports" / "2025" / "q4.csv").unlink()
+    (project / "exports" / "2025").rmdir()
+    (project / "report.md").unlink()
+    (project / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert main(_run_args(data, project)) == 0
+    assert main(_run_args(data, project)) == 0
+    assert (project / "notes.txt").read_text(encoding="utf-8") == "mine\n"
