@@ -193,6 +193,22 @@ def is_supported_file(path: Path) -> bool:
     return name.endswith(TEXT_SUFFIXES) or name.endswith(BINARY_SUFFIXES)
 
 
+def is_unicode_text_table(path: Path) -> bool:
+    """Excel's "Unicode Text (*.txt)": a ``.txt`` in UTF-16 (with its mark) whose first line is a row of
+    tab-separated column names; read as TSV (containers.detect_container). Any other .txt is not data."""
+    if path.suffix.lower() != ".txt":
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if not head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.startswith(b"\xff\xfe\x00\x00"):
+        return False
+    first = head.decode("utf-16", errors="ignore").split("\n", 1)[0].strip()
+    return "\t" in first and all(0 < len(cell.strip()) <= 64 for cell in first.split("\t"))
+
+
 def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
     # A directory reached twice through symlinks (``self -> .``, ``a/b -> ..``) is read once: `visited` holds
     # real paths, so a loop ends instead of reading the same files until the path is too long.
@@ -215,7 +231,8 @@ def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
             # the datasets library's cache of a .map() or .filter() (a filter's is a column of row indices):
             # derived copies of the dataset beside it, read twice or as unknown_format rows
             continue
-        elif is_supported_file(child) and (child.is_file() or child.is_symlink()):
+        elif (is_supported_file(child) and (child.is_file() or child.is_symlink())) or (
+                child.is_file() and is_unicode_text_table(child)):
             # A data file's name on a dangling link is listed too, so that reading it names the problem
             # rather than the file going missing from the run without a word.
             found.append(child)
@@ -238,7 +255,8 @@ def unread_files(paths: list[str | Path]) -> list[Path]:
             if any(part.startswith(".") for part in child.relative_to(folder).parts):
                 continue
             if child.suffix.lower() in _MAYBE_CHATS and child.is_file() and not is_supported_file(child) \
-                    and child.name.lower() not in ("readme.txt", "license.txt", "requirements.txt"):
+                    and child.name.lower() not in ("readme.txt", "license.txt", "requirements.txt") \
+                    and not is_unicode_text_table(child):
                 out.append(child)
     return out
 
@@ -385,7 +403,7 @@ def check_readable(path: str | Path) -> None:
             code="binary_file",
         )
     text = head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
-    if not text.strip() or _is_tabular_name(path):
+    if not text.strip() or _is_tabular_name(path) or is_unicode_text_table(path):
         return
     if b"\n" not in text and _cr_separated_records(text):
         raise InputError(

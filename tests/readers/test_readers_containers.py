@@ -889,6 +889,25 @@ def test_excel_unicode_text_export_is_read_as_tsv(tmp_path: Path) -> None:
     assert items[0].record["messages"][1] == {"role": "assistant", "content": "夏天来了"}
 
 
+def test_excel_unicode_text_export_is_read_by_inspect_run_and_a_folder_walk(tmp_path: Path) -> None:
+    # read_path read it, but `curate inspect`/`run` refused it (check_readable: "no line starts with '{'"), and a
+    # folder walk left it out with advice to convert a chat transcript
+    from curation.cli import main
+    from curation.readers import check_readable, unread_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / "export.txt"
+    path.write_bytes("instruction\tinput\toutput\r\nSay hi\t\tHello\r\nSay bye\t\tGoodbye\r\n".encode("utf-16"))
+    (folder / "notes.txt").write_text("Ann: hi\nBob: hello\n", encoding="utf-8")
+    check_readable(path)
+    assert expand_inputs([folder]) == [path] and unread_files([folder]) == [folder / "notes.txt"]
+    assert main(["inspect", str(path)]) == 0
+    assert main(["run", "--input", str(folder), "--out", str(tmp_path / "run"), "--quiet", "--export", "none"]) == 0
+    report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
+    assert report["records_in"] == 2
+
+
 def test_a_bad_csv_row_over_several_lines_is_named_at_its_first_line(tmp_path: Path) -> None:
     path = tmp_path / "poems.csv"
     path.write_bytes('prompt,completion\n"Write a poem","Summer\nis here, caf\xe9"\nok,fine\n'.encode("latin-1"))
