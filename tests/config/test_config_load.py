@@ -80,6 +80,21 @@ def test_a_language_name_in_allow_stops_the_run_before_any_work() -> None:
     assert load_config(None, overrides=["language.allow=[EN, zh-CN, yue]"]).language.allow == ["EN", "zh-CN", "yue"]
 
 
+def test_a_country_code_in_allow_and_bounds_that_drop_everything_stop_the_run_before_any_work() -> None:
+    # allow: [jp] (Japan, not Japanese) and min above max each ran all the work, then rejected every record
+    for code, meant in (("jp", "ja"), ("cn", "zh"), ("ua", "uk"), ("KR", "ko")):
+        with pytest.raises(ConfigError, match=f"'{code}' names a country.*did you mean '{meant}'"):
+            load_config(None, overrides=[f"language.allow=[{code}]"])
+    with pytest.raises(ConfigError, match=r"min_tokens \(100\) is above max_tokens \(10\)"):
+        load_config(None, overrides=["length.min_tokens=100", "length.max_tokens=10"])
+    with pytest.raises(ConfigError, match=r"min_turns \(5\) is above max_turns \(2\)"):
+        load_config(None, overrides=["turns.min_turns=5", "turns.max_turns=2"])
+    # the order the keys are given in does not matter, and equal bounds are allowed
+    config = load_config(None, overrides=["length.max_tokens=200", "length.min_tokens=100", "turns.max_turns=2",
+                                          "turns.min_turns=2", "language.allow=[ja, uk]"])
+    assert (config.length.min_tokens, config.turns.max_turns, config.language.allow) == (100, 2, ["ja", "uk"])
+
+
 def test_a_misspelt_input_format_stops_the_run_before_any_work(tmp_path: Path) -> None:
     # It failed in the first worker, after the output folder and its .work shards were made.
     path = tmp_path / "c.yaml"

@@ -105,7 +105,8 @@ def test_turns_of_a_pair_and_tool_messages(conv, pair) -> None:
     tool["messages"].append({"role": "tool", "tool_call_id": "c", "content": "x"})
     TurnsStage().process(tool)
     assert tool["metadata"]["turns"] == 2
-    assert pickle.loads(pickle.dumps(TurnsStage(TurnsConfig(max_turns=1)))).process(tool).reason == "too_many_turns"
+    stage = pickle.loads(pickle.dumps(TurnsStage(TurnsConfig(min_turns=0, max_turns=1))))
+    assert stage.process(tool).reason == "too_many_turns"
 
 
 def test_config_validation() -> None:

@@ -93,6 +93,11 @@ _NAMES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "chi
           "korean": "ko", "russian": "ru", "portuguese": "pt", "italian": "it", "arabic": "ar", "hindi": "hi",
           "dutch": "nl", "polish": "pl", "turkish": "tr", "vietnamese": "vi", "indonesian": "id", "swedish": "sv",
           "ukrainian": "uk", "czech": "cs", "greek": "el", "hebrew": "he", "thai": "th", "persian": "fa"}
+# Country codes written for a language (Japan's jp for Japanese): no language has them, so allow: [jp] dropped
+# every Japanese record as language_not_allowed.
+_COUNTRY_NOT_LANGUAGE = {"jp": "ja", "cn": "zh", "kr": "ko", "ua": "uk", "gr": "el", "dk": "da", "cz": "cs",
+                         "vn": "vi", "il": "he", "ir": "fa", "us": "en", "gb": "en", "at": "de", "hk": "zh",
+                         "rs": "sr", "al": "sq", "by": "be", "kz": "kk", "pk": "ur", "bd": "bn"}
 _MEMO_TEXTS = 8192  # detection results remembered per stage (see LanguageStage.detect)
 # Languages written in one of the scripts above: never the guess for Latin-script text.
 _NON_LATIN = frozenset().union(*(languages for _, _, _, languages in _SCRIPTS)) - {"ku", "sr", "kk"}
@@ -225,6 +230,10 @@ class LanguageConfig(BaseModel):
     def _codes(cls, value: list[str] | None) -> list[str] | None:
         # A name ("english") matches no detected code: every record would be dropped as language_not_allowed.
         for code in value or []:
+            meant = _COUNTRY_NOT_LANGUAGE.get(code.strip().lower().replace("_", "-").split("-")[0])
+            if meant is not None:
+                raise ValueError(f"{code!r} names a country, not a language the detector reports: did you mean "
+                                 f"{meant!r}? (ISO 639-1 language codes: en, fr, ja, zh, ko, uk, ...)")
             if not _CODE_SHAPE.fullmatch(code):
                 guess = _NAMES.get(code.strip().lower())
                 hint = f"; did you mean {guess!r}?" if guess else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curation import tokens
 from curation.pipeline.base import Drop, RecordStage
@@ -36,6 +36,14 @@ class LengthConfig(BaseModel):
         None, ge=1, description="Drop records with one message over this many tokens (None disables)."
     )
 
+    @model_validator(mode="after")
+    def _bounds(self) -> LengthConfig:
+        # min above max rejects every record, after all the work: say so before any
+        if self.max_tokens is not None and self.min_tokens > self.max_tokens:
+            raise ValueError(f"min_tokens ({self.min_tokens}) is above max_tokens ({self.max_tokens}): every record "
+                             "would be dropped; lower min_tokens or raise max_tokens")
+        return self
+
 
 class TurnsConfig(BaseModel):
     """Settings of the ``turns`` stage."""
@@ -45,6 +53,13 @@ class TurnsConfig(BaseModel):
     enabled: bool = Field(True, description="Run this stage.")
     min_turns: int = Field(2, ge=0, description="Drop records with fewer user+assistant messages (0 disables).")
     max_turns: int | None = Field(None, ge=1, description="Drop records with more user+assistant messages.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> TurnsConfig:
+        if self.max_turns is not None and self.min_turns > self.max_turns:
+            raise ValueError(f"min_turns ({self.min_turns}) is above max_turns ({self.max_turns}): every record "
+                             "would be dropped; lower min_turns or raise max_turns")
+        return self
 
 
 class TokenLengthStage(RecordStage):
