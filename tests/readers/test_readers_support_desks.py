@@ -264,3 +264,63 @@ def test_a_run_says_what_the_readers_left_out(tmp_path: Path) -> None:
     assert result.records_out == 12
     [warning] = [w for w in result.warnings if "left out of the kept records" in w]
     assert "private_notes 12" in warning
+
+
+# --- damaged exports: refused with the field named, never a traceback ---------------------------------------------
+
+_ODD = [None, 5, 3.5, True, [], {}, "", "x", ["a"], [None], {"a": 1}]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Any:
+    children = value.items() if type(value) is dict else enumerate(value) if type(value) is list else ()
+    for key, child in children:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key))
+
+
+def _with(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    value = orjson.loads(orjson.dumps(value))
+    place = value
+    for key in path[:-1]:
+        place = place[key]
+    place[path[-1]] = new
+    return value
+
+
+@pytest.mark.parametrize("page, field", [
+    ({"users": [{"id": [1], "role": "agent"}]}, "a user's id in users is an array ([1])"),
+    ({"users": 5}, "users is a number (5)"),
+    ({"users": [{"id": 1, "role": ["agent"]}]}, "the role of user 1 in users is an array"),
+])
+def test_a_zendesk_page_with_a_damaged_users_sideload_is_refused_with_the_field(page: dict[str, Any],
+                                                                                 field: str) -> None:
+    ticket = _ticket([_comment(1, 1, "Help"), _comment(2, 2, "Done.")])
+    [item] = _items({"tickets": [ticket], **page})
+    assert item.error[0] == "data_type" and field in item.error[1] and "Zendesk" in item.error[1]
+
+
+def test_odd_values_anywhere_in_a_zendesk_page_never_raise() -> None:
+    page = {"tickets": [_ticket([_comment(1, 1, "Help"), _comment(2, 2, "Done.")])],
+            "users": [{"id": 1, "role": "end-user"}, {"id": 2, "role": "agent"}]}
+    for path in _paths(page):
+        for odd in _ODD:
+            for item in _items(_with(page, path, odd)):
+                assert item.error is None or "TypeError" not in item.error[1], (path, odd, item.error)
+
+
+@pytest.mark.parametrize("desk, path, field", [
+    ("zendesk", ("comments", 0, "author_id"), "comments[0].author_id is an array"),
+    ("intercom", ("source", "author", "type"), "source.author.type is an array"),
+    ("intercom", ("conversation_parts", "conversation_parts", 0, "part_type"),
+     "conversation_parts[0].part_type is an array"),
+    ("intercom", ("conversation_parts", "conversation_parts", 0, "author", "type"),
+     "conversation_parts[0].author.type is an array"),
+])
+def test_a_field_of_the_wrong_type_is_named_in_the_refusal(real_dir: Path, desk: str, path: tuple[Any, ...],
+                                                          field: str) -> None:
+    if desk == "zendesk":
+        record: dict[str, Any] = _ticket([_comment(1, 1, "Help"), _comment(2, 2, "Done.")])
+    else:
+        [record] = [c for c in json.loads((real_dir / INTERCOM).read_text()) if c["id"] == "504"]
+    code, detail = refused(_with(record, path, ["x"]))
+    assert code == "data_type" and field in detail and "TypeError" not in detail

@@ -10,6 +10,7 @@ counts what it leaves out under a name; ``conversation`` merges the turns and pu
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -298,6 +299,32 @@ def conversation(desk: str, turns: list[Turn], left_out: Counter[str]) -> dict[s
 
 def _left_out_text(left_out: Counter[str]) -> str:
     return ", ".join(f"{name} {n}" for name, n in sorted(left_out.items()))
+
+
+def json_kind(value: Any) -> str:
+    """A value's JSON type, as a user reads it in their file."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), "a number")
+
+
+def is_plain(value: Any) -> bool:
+    """An id or a type name: a string or a number (an array or object there is damage, and unhashable)."""
+    return isinstance(value, str | int | float)
+
+
+def wrong_type(desk: str, where: str, value: Any, expected: str) -> ConvertProblem:
+    """The refusal for a field of the wrong JSON type: what field, what it holds, what it should hold."""
+    shown = json_text(value)
+    return ConvertProblem("data_type", f"{where} is {json_kind(value)} ({shown}), expected {expected}: the {desk} "
+                          "export is damaged there (re-export it, or fix that field)")
+
+
+def json_text(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def first_dict(*values: Any) -> dict[str, Any]:

@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation, in_order
+from curation.readers.formats._support import (
+    AGENT,
+    CUSTOMER,
+    Turn,
+    body_text,
+    conversation,
+    in_order,
+    is_plain,
+    wrong_type,
+)
 from curation.readers.mapping import FieldMapping
 
 NAME = "intercom"
@@ -36,10 +45,16 @@ def _parts(value: Any) -> list[Any]:
     return value if type(value) is list else []
 
 
-def _turn(entry: dict[str, Any], bots: bool, left_out: Counter[str]) -> Turn | None:
+def _turn(entry: dict[str, Any], where: str, bots: bool, left_out: Counter[str]) -> Turn | None:
     author = entry.get("author") if type(entry.get("author")) is dict else {}
     kind = author.get("type")
     body = entry.get("body")
+    if entry.get("part_type") is not None and not is_plain(entry["part_type"]):
+        raise wrong_type("Intercom", f"{where}.part_type", entry["part_type"], "a part type such as 'comment', "
+                         "'note' or 'close'")
+    if kind is not None and not is_plain(kind):
+        raise wrong_type("Intercom", f"{where}.author.type", kind, "'user', 'lead', 'contact', 'admin', 'team' or "
+                         "'bot'")
     if entry.get("part_type") in _NOTES:
         left_out["private_notes"] += 1
         return None
@@ -68,9 +83,9 @@ def _turn(entry: dict[str, Any], bots: bool, left_out: Counter[str]) -> Turn | N
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     bots = mapping is not None and mapping.bot_replies
     left_out: Counter[str] = Counter()
-    source = _turn({**obj["source"], "created_at": obj.get("created_at")}, bots, left_out)
-    parts = [t for part in _parts(obj["conversation_parts"]) if type(part) is dict
-             for t in [_turn(part, bots, left_out)] if t is not None]
+    source = _turn({**obj["source"], "created_at": obj.get("created_at")}, "source", bots, left_out)
+    parts = [t for n, part in enumerate(_parts(obj["conversation_parts"])) if type(part) is dict
+             for t in [_turn(part, f"conversation_parts[{n}]", bots, left_out)] if t is not None]
     # the source opens the conversation whatever the parts' times say (the examples in Intercom's own API
     # description date the source after its replies); the parts are put in their order among themselves
     turns = ([source] if source is not None else []) + in_order(parts)
