@@ -10,6 +10,7 @@ test payloads (MIT): no permissively licensed export of either is public.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,19 @@ def test_intercom_parts_by_author_and_bots_only_when_asked(real_dir: Path) -> No
     [item] = _items(conversation, FieldMapping(bot_replies=True))
     assert item.record["messages"][1] == {"role": "assistant", "content": "Have you tried restarting?\n\nOkay!"}
     assert "bot_replies" not in item.record["metadata"]["left_out"]
+
+
+def test_intercom_inline_images_are_counted_and_an_emoji_kept(real_dir: Path) -> None:
+    [conversation] = [c for c in json.loads((real_dir / INTERCOM).read_text()) if c["id"] == "504"]
+    parts = conversation["conversation_parts"]["conversation_parts"]
+    screenshot = {**parts[0], "id": 13, "author": {"type": "lead", "id": "l1"},
+                  "created_at": parts[0]["created_at"] - 1, "body": '<div><img src="https://downloads.intercomcdn.com/i/o/1/screenshot.png"></div>'}
+    emoji = {**parts[0], "id": 14, "body": '<p>Fixed <img src="https://x/1f600.png" alt="😀" class="emoji"> '
+                                           '<img src="https://x/chart.png" alt="the usage chart"></p>'}
+    conversation["conversation_parts"]["conversation_parts"] = [screenshot, *parts, emoji]
+    [item] = _items(conversation)
+    assert [m["content"] for m in item.record["messages"]] == ["This is the message body", "Okay!\n\nFixed 😀"]
+    assert item.record["metadata"]["left_out"] == {"events": 3, "images": 2}
 
 
 # --- Freshdesk ---------------------------------------------------------------------------------------------------
@@ -191,6 +205,15 @@ def test_zendesk_html_only_bot_and_trigger_comments() -> None:
     assert record["metadata"]["left_out"] == {"automated_messages": 1, "bot_replies": 1}
 
 
+def test_zendesk_images_of_the_html_body_are_counted_beside_the_plain_body() -> None:
+    shot = _comment(2, 2, "See the screenshot below.",
+                    html='<div class="zd-comment"><p>See the screenshot below.</p><p><img src="https://example.zendesk'
+                         '.com/attachments/token/abc/?name=image.png" alt="image.png"></p></div>')
+    record = read(_ticket([_comment(1, 1, "Where is the button?"), shot]))
+    assert record["messages"][1]["content"] == "See the screenshot below."
+    assert record["metadata"]["left_out"] == {"images": 1}
+
+
 # --- Help Scout --------------------------------------------------------------------------------------------------
 
 def _thread(tid: int, kind: str, who: str, body: str, at: str, **extra: Any) -> dict[str, Any]:
@@ -227,6 +250,41 @@ def test_html_text() -> None:
         "https://x.io a@b.c"
     assert html_text("<script>alert(1)</script><p>ok</p>") == "ok"
     assert html_text("<div>x</div><blockquote>old<br>older</blockquote>") == "x\n> old\n> older"
+
+
+@pytest.mark.parametrize("html, text", [
+    ("<ol start='5'><li>five</li><li>six</li></ol>", "5. five\n6. six"),  # a list continued after a break
+    ("<ol><li>one</li><li value='7'>seven</li><li>eight</li></ol>", "1. one\n7. seven\n8. eight"),
+    ("<ul><li>a<ul><li>b<ol><li>c</li></ol></li></ul></li><li>d</li></ul>", "- a\n  - b\n    1. c\n- d"),
+    ("<p>x</p><pre>a\n\n\nb</pre><p>y</p>", "x\n\na\n\n\nb\n\ny"),  # a <pre>'s blank lines are its own
+    ("<p>a</p><p></p><p>&nbsp;</p><p>b</p>", "a\n\nb"),  # elsewhere at most one blank line
+])
+def test_html_lists_and_pre(html: str, text: str) -> None:
+    assert html_text(html) == text
+
+
+def _calls(html: str) -> int:
+    """Function calls (Python and C) made to read ``html``: a count of work that does not depend on the machine."""
+    count = 0
+
+    def profile(_frame: Any, event: str, _arg: Any) -> None:
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(profile)
+    try:
+        html_text(html)
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("block", ["<div></div>", "<tr><td></td></tr>", "<p>&nbsp;</p>", "<p><br></p>"])
+def test_html_text_is_linear_in_runs_of_empty_blocks(block: str) -> None:
+    # spacer tables and empty paragraphs of e-mail templates: each block costs the same, however many came before
+    small, large = _calls("Hi<table>" + block * 300 + "</table>bye"), _calls("Hi<table>" + block * 600 + "</table>bye")
+    assert large < 2.3 * small
+    assert html_text("Hello<table>" + block * 100_000 + "</table>bye") in ("Hello\nbye", "Hello\n\nbye")
 
 
 @pytest.mark.parametrize("text, kept", [

@@ -2,10 +2,10 @@
 earlier e-mail cut from a turn, and a desk's turns made one conversation.
 
 A desk's export holds more than the conversation with the customer: private notes between agents, bot replies,
-events (assignments, closes, tags), attachments and, in e-mail replies, the whole earlier thread quoted below the
-answer. None of that is training text. Each reader sorts a ticket's entries into ``Turn``s (customer or agent) and
-counts what it leaves out under a name; ``conversation`` merges the turns and puts the counts on the record as
-``metadata.left_out`` (the run prints their totals as a warning).
+events (assignments, closes, tags), attachments, inline images (screenshots) and, in e-mail replies, the whole
+earlier thread quoted below the answer. None of that is training text. Each reader sorts a ticket's entries into
+``Turn``s (customer or agent) and counts what it leaves out under a name; ``conversation`` merges the turns and puts
+the counts on the record as ``metadata.left_out`` (the run prints their totals as a warning).
 """
 
 from __future__ import annotations
@@ -38,15 +38,29 @@ _DROPPED = frozenset({"style", "script", "head", "title", "template", "noscript"
 _VOID = frozenset({"br", "img", "hr", "meta", "link", "input", "wbr", "col", "area", "base", "source"})
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 # Line marks in the parsed text: a break from markup (the source's own line breaks are white space), a line inside
-# a <blockquote>, a line of <pre> (kept as it is, its indent too).
-_BREAK, _QUOTED, _VERBATIM = "\x00", "\x01", "\x02"
+# a <blockquote>, a line of <pre> (kept as it is, its indent too), one level of a nested list's indent (white space
+# would be stripped with the line's own).
+_BREAK, _QUOTED, _VERBATIM, _INDENT = "\x00", "\x01", "\x02", "\x03"
+_MARKS = (_BREAK, _QUOTED, _VERBATIM, _INDENT)
+_WORDS = re.compile(r"\w")
+
+
+def _emoji(alt: str) -> bool:
+    """An image's alt text that is the writer's own word: an emoji (Gmail and Outlook send emoji as images whose
+    alt is the character), not a description or a file name."""
+    return 0 < len(alt.strip()) <= 8 and not _WORDS.search(alt)
 
 
 class _TextParser(HTMLParser):
     """HTML as the text a reader sees: paragraphs and ``<br>`` as line breaks, list items as ``- `` lines (``1. ``
-    in an ordered list), a link as its text with the URL beside it when they differ, ``<pre>`` and ``<code>``
-    verbatim, ``<blockquote>`` lines prefixed ``> `` (so that quoted e-mail is cut like a plain-text quote),
-    ``<style>``/``<script>`` dropped, entities unescaped."""
+    in an ordered list, from its ``start``; nested lists indented two spaces a level), a link as its text with the
+    URL beside it when they differ, ``<pre>`` and ``<code>`` verbatim (blank lines too), ``<blockquote>`` lines
+    prefixed ``> `` (so that quoted e-mail is cut like a plain-text quote), ``<style>``/``<script>`` dropped,
+    entities unescaped. An inline image (``<img>``) is no text: it is counted in ``images`` (its alt text is kept
+    only when it is an emoji).
+
+    Linear in the input: the breaks the text ends with are counted as it is written, so a run of empty blocks
+    (spacer tables, ``<p>&nbsp;</p>`` lines) costs one step each."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -56,56 +70,71 @@ class _TextParser(HTMLParser):
         self.quote = 0
         self.lists: list[list[Any]] = []  # [tag, next number]
         self.links: list[tuple[str | None, int]] = []  # (href, len(out) when the link opened)
+        self.images = 0
+        self.written = False  # any text yet (no blank lines before the first words)
+        self.trailing = 0  # breaks written since the last words
+
+    def _add(self, chunk: str) -> None:
+        if not chunk:
+            return
+        self.out.append(chunk)
+        bare = chunk.replace(_QUOTED, "").replace(_VERBATIM, "")
+        if bare.strip(" " + _BREAK):
+            self.written, self.trailing = True, 0
+        else:
+            self.trailing += bare.count(_BREAK)
 
     def _line(self, blank: bool = False) -> None:
         """End the line (``blank``: and leave a blank line) unless the text already ends so: nested blocks make one
         break, not one each."""
-        need, have = (2 if blank else 1), 0
-        for chunk in reversed(self.out):
-            bare = chunk.replace(_QUOTED, "").replace(_VERBATIM, "")
-            if bare.strip(" " + _BREAK):
-                break
-            have += bare.count(_BREAK)
-        else:
-            return  # nothing written yet: no leading blank lines
-        self._break(max(need - have, 0))
+        if self.written:
+            self._break(max((2 if blank else 1) - self.trailing, 0))
 
     def _break(self, count: int = 1) -> None:
         mark = (_QUOTED if self.quote else "") + (_VERBATIM if self.pre else "")
-        self.out.append((_BREAK + mark) * count)
+        self._add((_BREAK + mark) * count)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROPPED:
             self.dropped += 1
+        elif self.dropped:
+            return
         elif tag == "br":
             self._break()
         elif tag in _PARAGRAPHS or tag == "hr":
             self._line(blank=True)
         elif tag in _BLOCKS:
             if tag in ("ul", "ol"):
-                self.lists.append([tag, 1])
+                self.lists.append([tag, _number(dict(attrs).get("start"), 1)])
             self._line()
         elif tag == "li":
             self._line()
             kind = self.lists[-1] if self.lists else ["ul", 1]
-            indent = "  " * max(len(self.lists) - 1, 0)
+            indent = _INDENT * max(len(self.lists) - 1, 0)
             if kind[0] == "ol":
-                self.out.append(f"{indent}{kind[1]}. ")
+                kind[1] = _number(dict(attrs).get("value"), kind[1])
+                self._add(f"{indent}{kind[1]}. ")
                 kind[1] += 1
             else:
-                self.out.append(f"{indent}- ")
+                self._add(f"{indent}- ")
         elif tag == "blockquote":
             self.quote += 1
             self._line()
-            self.out.append(_QUOTED)  # the line it starts on may have been broken before the quote opened
+            self._add(_QUOTED)  # the line it starts on may have been broken before the quote opened
         elif tag == "pre":
             self._line()
             self.pre += 1
-            self.out.append(_VERBATIM)
+            self._add(_VERBATIM)
         elif tag == "a":
             self.links.append((dict(attrs).get("href"), len(self.out)))
         elif tag in ("td", "th"):
-            self.out.append(" ")
+            self._add(" ")
+        elif tag == "img":
+            alt = dict(attrs).get("alt") or ""
+            if _emoji(alt):
+                self._add(alt.strip())
+            else:
+                self.images += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -115,6 +144,8 @@ class _TextParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROPPED:
             self.dropped = max(self.dropped - 1, 0)
+        elif self.dropped:
+            return
         elif tag in _PARAGRAPHS:
             self._line(blank=True)
         elif tag in _BLOCKS or tag == "li":
@@ -130,40 +161,62 @@ class _TextParser(HTMLParser):
         elif tag == "a" and self.links:
             href, start = self.links.pop()
             text = "".join(self.out[start:])
-            for mark in (_BREAK, _QUOTED, _VERBATIM):
+            for mark in _MARKS:
                 text = text.replace(mark, " ")
             text = text.strip()
             if href and not href.startswith(("#", "javascript:")):
                 target = href.removeprefix("mailto:").removeprefix("tel:").rstrip("/")
                 if text.rstrip("/") not in (target, href.rstrip("/")):
-                    self.out.append(f" ({href})" if text else href)
+                    self._add(f" ({href})" if text else href)
 
     def handle_data(self, data: str) -> None:
         if self.dropped:
             return
         if self.pre:
             mark = _BREAK + (_QUOTED if self.quote else "") + _VERBATIM
-            self.out.append(data.replace("\r\n", "\n").replace("\n", mark))
+            self._add(data.replace("\r\n", "\n").replace("\r", "\n").replace("\n", mark))
         else:
-            self.out.append(_SPACE.sub(" ", data.replace("\n", " ")))
+            self._add(_SPACE.sub(" ", data.replace("\n", " ")))
 
     def text(self) -> str:
-        lines = []
+        lines: list[tuple[str, bool]] = []
         for line in "".join(self.out).split(_BREAK):
             quoted, verbatim = _QUOTED in line, _VERBATIM in line
             line = line.replace(_QUOTED, "").replace(_VERBATIM, "")
             line = line.rstrip() if verbatim else _SPACE.sub(" ", line).strip()
-            lines.append(f"> {line}".rstrip() if quoted else line)
-        return _tidy("\n".join(lines))
+            line = line.replace(_INDENT, "  ")
+            lines.append((f"> {line}".rstrip() if quoted else line, verbatim))
+        # at most one blank line in a row, as _tidy, but for the blank lines of a <pre>: they are the text's own
+        kept: list[str] = []
+        run: list[bool] = []  # the current run of blank lines: verbatim or not
+        for line, verbatim in lines:
+            if not line:
+                run.append(verbatim)
+                continue
+            if run:
+                kept.extend([""] * max(sum(run), 1))
+                run = []
+            kept.append(line)
+        return "\n".join(kept).strip()  # (the first line's indent too, as _tidy strips it)
 
 
-def html_text(html: str) -> str:
-    """An HTML body as plain text (see ``_TextParser``)."""
+def _number(value: Any, default: int) -> int:
+    """An ordered list's ``start`` or an item's ``value`` attribute."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+def html_text(html: str, left_out: Counter[str] | None = None) -> str:
+    """An HTML body as plain text (see ``_TextParser``); its inline images counted in ``left_out["images"]``."""
     if "<" not in html and "&" not in html:
         return _tidy(html)
     parser = _TextParser()
     parser.feed(html)
     parser.close()
+    if parser.images and left_out is not None:
+        left_out["images"] += parser.images
     return parser.text()
 
 
@@ -251,13 +304,23 @@ def in_order(turns: list[Turn]) -> list[Turn]:
     return turns
 
 
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
 def body_text(plain: Any, html: Any, left_out: Counter[str]) -> str:
-    """A turn's words: the desk's own plain-text field when it has one, else the HTML body as text; quoted earlier
-    e-mail cut (counted ``quoted_text``)."""
+    """A turn's words: the desk's own plain-text field when it has one, else the HTML body as text; inline images
+    counted (``images``: a screenshot is no text, and the turn may read as if it were there), quoted earlier
+    e-mail cut (``quoted_text``)."""
     if isinstance(plain, str) and plain.strip():
         text = plain_text(plain)
+        if isinstance(html, str) and "<img" in html.lower():  # the HTML beside it holds the images the text lost
+            for tag in _IMG.findall(html):
+                alt = _ALT.search(tag)
+                if not (alt and _emoji(next(g for g in alt.groups() if g is not None))):
+                    left_out["images"] += 1
     elif isinstance(html, str):
-        text = html_text(html)
+        text = html_text(html, left_out)
     else:
         return ""
     text, cut = cut_quote(text)

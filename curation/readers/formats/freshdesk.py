@@ -8,8 +8,8 @@ requester (``user_id`` = ``requester_id``), else the agent's. A ticket read with
 agent reply and is refused (``one_sided_ticket``); so is a conversation entry without its ticket.
 
 Left out, and counted in ``metadata.left_out``: private notes (``private: true``), forwards to third parties
-(``source`` 8), satisfaction-survey feedback (``source`` 6), attachments (named, not held), and quoted earlier
-e-mail below a reply.
+(``source`` 8), satisfaction-survey feedback (``source`` 6), attachments (named, not held), inline images
+(``images``; an emoji sent as an image is kept as its character), and quoted earlier e-mail below a reply.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ The API lists threads newest first: they are put in ``createdAt`` order.
 
 Left out, and counted in ``metadata.left_out``: notes (internal), line items (events: assignments, status changes,
 workflows), forwards (``forwardparent``, ``forwardchild``, ``forwardcustomer``: mail to third parties), threads not
-``published`` (drafts, held for review, hidden), threads of other types, attachments (named, not held), and quoted
-earlier e-mail below a reply.
+``published`` (drafts, held for review, hidden), threads of other types, attachments (named, not held), inline
+images (``images``; an emoji sent as an image is kept as its character), and quoted earlier e-mail below a reply.
 """
 
 from __future__ import annotations

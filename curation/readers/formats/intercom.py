@@ -8,7 +8,8 @@ to a closed conversation is an ``open`` part, an agent's last words a ``close`` 
 Left out, and counted in ``metadata.left_out``: notes (``note``, ``note_and_reopen``: internal, never shown to the
 customer), a bot's replies (Fin, custom bots: ``author.type`` ``bot``; read as the agent's with the mapping's
 ``bot_replies``), events without words (assignments, snoozes, attribute updates, custom actions, closes and opens
-with no message), attachments (named, not held), a redacted part, and quoted earlier e-mail below a reply.
+with no message), attachments (named, not held), inline images (``images``; an emoji sent as an image is kept as its
+character), a redacted part, and quoted earlier e-mail below a reply.
 """
 
 from __future__ import annotations

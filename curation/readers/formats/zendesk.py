@@ -14,8 +14,9 @@ comments are refused (``unknown_speaker``).
 
 Left out, and counted in ``metadata.left_out``: private comments (``public: false``: internal notes), comments a
 trigger or automation wrote (``via.channel`` ``rule``), answer-bot replies (unless the mapping sets
-``bot_replies``), voice comments (a call's recording), attachments (named, not held), and quoted earlier e-mail
-below a reply (Zendesk's "##- Please type your reply above this line -##" and the mail client's quote).
+``bot_replies``), voice comments (a call's recording), attachments (named, not held), inline images (``images``; an
+emoji sent as an image is kept as its character), and quoted earlier e-mail below a reply (Zendesk's "##- Please
+type your reply above this line -##" and the mail client's quote).
 """
 
 from __future__ import annotations
