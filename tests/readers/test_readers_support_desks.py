@@ -293,7 +293,10 @@ def test_html_text_is_linear_in_runs_of_empty_blocks(block: str) -> None:
     ("Thanks!\n\nFrom: Ann <a@b.c>\nSent: Monday, 1 January 2024 10:00\nTo: Support\nSubject: Re: x\n\nold",
      "Thanks!"),
     ("Thanks!\n-----Original Message-----\nold", "Thanks!"),
-    ("Thanks!\n\n> old\n>\n> older\n", "Thanks!"),
+    ("Thanks!\n\nOn 03/06/2024 10:02, Ann wrote:\n> old\n>\n> older\n", "Thanks!"),
+    ("Works now.\n\n________________________________\nFrom: Support <help@example.com>\nSent: Monday, 1 January "
+     "2024 10:00\nTo: Ann\nSubject: Re: x\n\nold", "Works now."),
+    ("Done.\n\n##- Please type your reply above this line -##\n\nSupport (Example)\nJan 1, 10:00\nold", "Done."),
 ])
 def test_quoted_email_is_cut(text: str, kept: str) -> None:
     assert cut_quote(text) == (kept, True)
@@ -303,6 +306,26 @@ def test_quoted_email_is_cut(text: str, kept: str) -> None:
     "> Can you reset it?\nDone, reset.",  # a reply below a quoted line answers it: kept
     "From: the docs, step 2 says so.\nSo I did.",  # a "From:" line that is no header block
     "I wrote: it works on Monday",
+    # an interleaved reply: the writer's answers stand between the quoted questions
+    "On Mon, Support wrote:\n> Is it on?\nYes it is on.\n> Which version?\n4.2",
+    "Thanks.\n\nOn Mon, 3 Jun 2024 at 10:02, Ann <ann@example.com> wrote:\n> Is it on?\nYes.\n> Version?\n4.2",
+    # "On ... wrote:" with no date and no address is a sentence
+    "On startup the app wrote:\nERROR 0x80070005 access denied",
+    "On my invoice for March\nyour system wrote:\nTotal due $0",
+    # '>' lines no attribution opens are the writer's: a shell prompt, a quoted error, a comparison
+    "I ran:\n> npm install\n> npm start",
+    "The limit should be\n>= 5 items",
+    "Your error page shows:\n\n> Payment declined (code 51)",
+    "Thanks!\n\n> old\n>\n> older",
+    # a forward brings the question: Gmail's and Apple Mail's, Outlook's FW:, and a header block opening the message
+    "Can you explain this charge?\n---------- Forwarded message ---------\nFrom: Billing <billing@example.com>\n"
+    "Date: Mon, 1 Jan 2024 at 10:00\nSubject: Your invoice\nTo: <ann@example.com>\n\nYou were charged $50",
+    "See below\n\nBegin forwarded message:\n\nFrom: Billing <billing@example.com>\nDate: 1 January 2024\n"
+    "Subject: Invoice\n\nYou were charged $50",
+    "Is this you?\n\nFrom: Billing <billing@example.com>\nSent: Monday, 1 January 2024 10:00\nTo: Ann\n"
+    "Subject: FW: Invoice\n\nYou were charged $50",
+    "From: Billing <billing@example.com>\nSent: Monday, 1 January 2024 10:00\nTo: Ann\nSubject: Invoice\n\n"
+    "You were charged $50",
 ])
 def test_text_that_is_no_quote_is_kept(text: str) -> None:
     assert cut_quote(text) == (text, False)

@@ -240,46 +240,110 @@ def plain_text(text: str) -> str:
 _ZENDESK_DELIMITER = re.compile(r"^\s*##-\s*Please type your reply above this line\s*-##", re.IGNORECASE)
 # "On Mon, 3 Jun 2024 at 10:02, Ann <ann@example.com> wrote:" (Gmail, Apple Mail), also broken over two lines
 _ON_WROTE = re.compile(r"^\s*(?:>\s*)?On\s.{4,240}?\bwrote:\s*$", re.IGNORECASE)
-_ON_START = re.compile(r"^\s*On\s.{4,200}$", re.IGNORECASE)
+_ON_START = re.compile(r"^\s*(?:>\s*)?On\s.{4,200}$", re.IGNORECASE)
 _WROTE_END = re.compile(r"^.{0,120}\bwrote:\s*$", re.IGNORECASE)
-_ORIGINAL = re.compile(r"^\s*-{2,}\s*(?:Original Message|Forwarded message)\s*-{2,}\s*$", re.IGNORECASE)
-_OUTLOOK_FROM = re.compile(r"^\s*\**From:\**\s+\S")
-_OUTLOOK_HEADERS = re.compile(r"^\s*\**(?:Sent|Date|To|Subject|Cc):\**\s", re.IGNORECASE)
+# what makes "On ..., ... wrote:" a mail client's attribution and not a sentence ("On startup the app wrote:"): a
+# date or a time (names of days and months capitalised, as clients write them), or an e-mail address
+_DATE_LIKE = re.compile(r"\b(?:\d{1,2}:\d{2}|(?:19|20)\d{2}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|(?:Mon|Tue|Wed|Thu|Fri|"
+                        r"Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ORIGINAL = re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE)
+_FORWARDED = re.compile(r"^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)\s*$", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^\s*(?:_{8,}|-{8,})\s*$")  # Outlook's rule above its header block
+_OUTLOOK_HEADER = re.compile(r"^\s*\**(From|Sent|Date|To|Cc|Subject):\**\s*(.*)$", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:FW|Fwd?):", re.IGNORECASE)
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _attribution_end(lines: list[str], n: int) -> int | None:
+    """The last line of a mail client's "On <date>, <name> wrote:" attribution opening at ``lines[n]``, or None."""
+    if _ON_WROTE.match(lines[n]):
+        end = n
+    elif _ON_START.match(lines[n]) and n + 1 < len(lines) and _WROTE_END.match(lines[n + 1]) \
+            and "wrote:" not in lines[n].lower():
+        end = n + 1
+    else:
+        return None
+    said = " ".join(lines[n:end + 1])
+    return end if _DATE_LIKE.search(said) or _EMAIL.search(said) else None
+
+
+def _is_tail_quote(lines: list[str], n: int, end: int) -> bool:
+    """Whether what follows the attribution ``lines[n:end + 1]`` is the earlier mail and nothing of the writer's
+    own: ``>`` lines (or blank) to the end, or, below an attribution with a date and an address, lines no client
+    marked (Outlook's plain-text replies quote without ``>``). Quoted lines with the writer's own between them are
+    an interleaved reply: kept whole, since the reply answers them."""
+    below = [line for line in lines[end + 1:] if line.strip()]
+    if all(_quoted(line) for line in below):
+        return True
+    said = " ".join(lines[n:end + 1])
+    return not any(_quoted(line) for line in below) and bool(_DATE_LIKE.search(said)) and bool(_EMAIL.search(said))
+
+
+def _header_block(lines: list[str], n: int) -> bool:
+    """Whether an Outlook header block opens at ``lines[n]``: "From:" with "Sent:"/"Date:" and "To:"/"Subject:"
+    in the lines right below it."""
+    first = _OUTLOOK_HEADER.match(lines[n])
+    if first is None or first.group(1).lower() != "from" or not first.group(2).strip():
+        return False
+    names = set()
+    for line in lines[n + 1:n + 6]:
+        header = _OUTLOOK_HEADER.match(line)
+        if header is None:
+            break
+        names.add(header.group(1).lower())
+        if header.group(1).lower() == "subject" and _FORWARD_SUBJECT.match(header.group(2)):
+            return False  # "Subject: FW: ...": a forward, whose text is the question the writer brings
+    return bool(names & {"sent", "date"}) and bool(names & {"to", "subject"})
+
+
+def _above(lines: list[str], n: int) -> int | None:
+    """The index of the nearest line with words above ``lines[n]``, or None."""
+    return next((k for k in range(n - 1, -1, -1) if lines[k].strip()), None)
 
 
 def _quote_starts(lines: list[str]) -> int | None:
-    """The index of the first line of the quoted earlier thread, or None. Only unmistakable openings count:
-    Zendesk's reply delimiter, an "On ... wrote:" line, "-----Original Message-----", or an Outlook header block
-    (a "From:" line with "Sent:"/"Date:" and "To:"/"Subject:" lines right below it)."""
+    """The index of the first line of a quoted earlier thread that runs to the end of the message, or None:
+    Zendesk's reply delimiter; a mail client's "On <date>, <name> wrote:" over quoted lines to the end (see
+    ``_is_tail_quote``); or, below the writer's own words, "-----Original Message-----" or an Outlook header block
+    (From:, Sent:/Date:, To:/Subject:). A forward ("---------- Forwarded message ---------", "Begin forwarded
+    message:", "Subject: FW:") is never cut, nor a header block that opens the message: the forwarded mail is what
+    the writer asks about."""
+    forwarded = False
     for n, line in enumerate(lines):
-        if _ZENDESK_DELIMITER.match(line) or _ON_WROTE.match(line) or _ORIGINAL.match(line):
+        if _ZENDESK_DELIMITER.match(line):
             return n
-        if _ON_START.match(line) and n + 1 < len(lines) and _WROTE_END.match(lines[n + 1]) \
-                and "wrote:" not in line.lower():
+        if _FORWARDED.match(line):
+            forwarded = True
+            continue
+        end = _attribution_end(lines, n)
+        if end is not None and _is_tail_quote(lines, n, end):
             return n
-        if _OUTLOOK_FROM.match(line):
-            below = [lines[k] for k in range(n + 1, min(n + 5, len(lines)))]
-            if sum(1 for b in below if _OUTLOOK_HEADERS.match(b)) >= 2:
-                return n
+        above = _above(lines, n)
+        if above is None or forwarded:
+            continue
+        if _ORIGINAL.match(line):
+            return n
+        if _header_block(lines, n):
+            if _SEPARATOR.match(lines[above]):
+                return above if _above(lines, above) is not None else None
+            return n
     return None
 
 
 def cut_quote(text: str) -> tuple[str, bool]:
     """``text`` without the earlier e-mail quoted below it, and whether anything was cut. Conservative: only a quote
-    that runs to the end of the message is cut (everything from a quote opening on, or the trailing run of ``>``
-    lines); quoted lines that a reply is written below are kept, since the reply answers them."""
+    that runs to the end of the message with nothing of the writer's own below it is cut (``_quote_starts``);
+    ``>`` lines with no attribution above them are kept (a shell prompt, a quoted error, ">= 5"), and so are
+    quoted lines that a reply is written below."""
     lines = text.split("\n")
     cut = _quote_starts(lines)
-    end = len(lines) if cut is None else cut
-    # a trailing block of "> " lines (blank lines between them) is the quote even without an opening line
-    k = end
-    while k > 0 and (lines[k - 1].lstrip().startswith(">") or not lines[k - 1].strip()):
-        k -= 1
-    if k < end and any(line.lstrip().startswith(">") for line in lines[k:end]):
-        end = k
-    if end == len(lines):
+    if cut is None:
         return text, False
-    return _tidy("\n".join(lines[:end])), True
+    return _tidy("\n".join(lines[:cut])), True
 
 
 # --- one conversation -----------------------------------------------------------------------------------------
