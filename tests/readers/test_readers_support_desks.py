@@ -241,6 +241,52 @@ def test_helpscout_threads_newest_first_are_put_in_order() -> None:
     assert record["metadata"]["fields"]["threads"] == 5  # the conversation's thread count stays a field
 
 
+def _helpscout_order(threads: list[dict[str, Any]]) -> list[str]:
+    record = read({"id": 1, "_embedded": {"threads": threads}})
+    return [m["content"] for m in record["messages"]]
+
+
+def test_helpscout_listing_is_reversed_when_a_thread_has_no_time() -> None:
+    threads = [  # newest first, as the API lists them; one thread without createdAt cannot be placed by time
+        _thread(4, "reply", "user", "Glad to help", "2024-01-01T13:00:00Z"),
+        _thread(3, "customer", "customer", "Thanks, works", "2024-01-01T12:00:00Z"),
+        _thread(2, "reply", "user", "Restart it", "2024-01-01T11:00:00Z"),
+        _thread(1, "customer", "customer", "It is broken", "2024-01-01T10:00:00Z"),
+    ]
+    del threads[1]["createdAt"]
+    assert _helpscout_order(threads) == ["It is broken", "Restart it", "Thanks, works", "Glad to help"]
+    # an export written oldest first (its times rise) is not reversed
+    assert _helpscout_order(threads[::-1]) == ["It is broken", "Restart it", "Thanks, works", "Glad to help"]
+
+
+def test_helpscout_threads_of_one_second_keep_the_newest_first_order_reversed() -> None:
+    threads = [
+        _thread(3, "reply", "user", "Answer 2", "2024-01-01T10:00:05Z"),
+        _thread(2, "customer", "customer", "Follow-up", "2024-01-01T10:00:00Z"),
+        _thread(1, "reply", "user", "Answer 1", "2024-01-01T10:00:00Z"),
+        _thread(0, "customer", "customer", "Question", "2024-01-01T09:00:00Z"),
+    ]
+    assert _helpscout_order(threads) == ["Question", "Answer 1", "Follow-up", "Answer 2"]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("2024-01-01T10:00:00+02:00", "2024-01-01T09:00:00Z"),  # 08:00 UTC comes before 09:00 UTC
+    ("2024-01-01T10:00:00Z", "2024-01-01T10:00:00.500Z"),  # as text ".500Z" sorts before "Z"
+    (1704103200, "2024-01-01T10:00:01Z"),  # epoch seconds beside ISO text: one time line
+])
+def test_times_are_compared_as_instants(first: Any, second: Any) -> None:
+    # the comments listed against their times: put in order by the instants, not by the text
+    record = read(_ticket([{**_comment(2, 2, "Sure"), "created_at": second},
+                           {**_comment(1, 1, "Help me"), "created_at": first}]))
+    assert [m["content"] for m in record["messages"]] == ["Help me", "Sure"]
+
+
+def test_a_time_that_cannot_be_read_leaves_the_file_order() -> None:
+    record = read(_ticket([{**_comment(1, 1, "Help me"), "created_at": "yesterday"},
+                           {**_comment(2, 2, "Sure"), "created_at": "2024-01-01T09:00:00Z"}]))
+    assert [m["content"] for m in record["messages"]] == ["Help me", "Sure"]
+
+
 # --- HTML and quotes ---------------------------------------------------------------------------------------------
 
 def test_html_text() -> None:

@@ -11,9 +11,11 @@ the counts on the record as ``metadata.left_out`` (the run prints their totals a
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -26,7 +28,7 @@ CUSTOMER, AGENT = "user", "assistant"
 class Turn:
     side: str  # CUSTOMER or AGENT
     text: str
-    at: Any = None  # the entry's created_at (an ISO string or epoch seconds), for the order
+    at: Any = None  # the entry's created_at (ISO 8601 text or epoch seconds), for the order
 
 
 # --- HTML -> text ----------------------------------------------------------------------------------------------
@@ -349,23 +351,37 @@ def cut_quote(text: str) -> tuple[str, bool]:
 # --- one conversation -----------------------------------------------------------------------------------------
 
 
-def timestamp(value: Any) -> float | str | None:
-    """A sort key for an entry's time: epoch seconds as they are, an ISO 8601 string as it is (UTC ``Z`` strings
-    of one export sort as text); None when there is none."""
+def timestamp(value: Any) -> float | None:
+    """An entry's time as an instant (seconds since the epoch): epoch numbers as they are, ISO 8601 text parsed
+    (``Z``, an offset, fractions of a second; no zone read as UTC), so that ``10:00:00.500Z`` sorts after
+    ``10:00:00Z`` and ``12:00+02:00`` before ``11:00Z``; None when there is none or it cannot be read."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    return value if isinstance(value, str) and value.strip() else None
+        return float(value) if math.isfinite(value) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
 
 
 def in_order(turns: list[Turn]) -> list[Turn]:
-    """Turns by their time when every one has a time of one kind (Help Scout lists threads newest first), else in
-    the file's order. The sort is stable: entries of the same second keep the file's order."""
+    """Turns by their time when every one has a time that can be read, else in the file's order (a turn without
+    one cannot be placed among the others). The sort is stable: entries of the same instant keep the file's
+    order, so a desk that lists newest first reverses its listing first (``newest_first``)."""
     keys = [timestamp(t.at) for t in turns]
-    if turns and all(k is not None for k in keys) and len({type(k) for k in keys}) == 1:
+    if turns and all(k is not None for k in keys):
         return [t for _, t in sorted(zip(keys, turns, strict=True), key=lambda pair: pair[0])]
     return turns
+
+
+def newest_first(turns: list[Turn]) -> bool:
+    """Whether a listing runs newest first: unless the times it has rise, as the desk's API lists (Help Scout)."""
+    keys = [k for k in (timestamp(t.at) for t in turns) if k is not None]
+    return not (len(keys) > 1 and keys == sorted(keys) and keys[0] < keys[-1])
 
 
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)

@@ -4,7 +4,9 @@
 
 A thread's ``type`` says what it is: ``customer`` (the customer's message), ``message`` and ``reply`` (an agent's
 reply), ``chat`` and ``phone`` (by ``createdBy.type``: ``customer`` or ``user``, Help Scout's word for an agent).
-The API lists threads newest first: they are put in ``createdAt`` order.
+The API lists threads newest first: the listing is reversed (unless the times it has rise: an export written
+oldest first), then put in ``createdAt`` order; threads of the same instant, and all of them when one has no
+time that can be read, keep the reversed listing's order.
 
 Left out, and counted in ``metadata.left_out``: notes (internal), line items (events: assignments, status changes,
 workflows), forwards (``forwardparent``, ``forwardchild``, ``forwardcustomer``: mail to third parties), threads not
@@ -17,7 +19,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation, first_dict
+from curation.readers.formats._support import (
+    AGENT,
+    CUSTOMER,
+    Turn,
+    body_text,
+    conversation,
+    first_dict,
+    newest_first,
+)
 from curation.readers.mapping import FieldMapping
 
 NAME = "helpscout"
@@ -69,6 +79,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         if type(attachments) is list and attachments:
             left_out["attachments"] += len(attachments)
         turns.append(Turn(side, body_text(None, thread.get("body"), left_out), thread.get("createdAt")))
+    if newest_first(turns):
+        turns.reverse()  # oldest first: then a thread without createdAt, and threads of one second, fall in place
     # a conversation's own `threads` is its thread count when the threads are embedded: a field, not the turns
     count = {"threads": obj["threads"]} if "threads" in obj and type(obj["threads"]) is not list else None
     return [(None, conversation("Help Scout", turns, left_out), count)]
