@@ -163,6 +163,16 @@ def test_zendesk_ticket_sides_from_the_requester_and_notes_left_out() -> None:
     assert record["metadata"]["fields"]["subject"] == "Maintenance request"
 
 
+def test_zendesk_unanswered_customer_turns_are_counted_as_turns() -> None:
+    record = read(_ticket([
+        _comment(1, 1, "It broke"), _comment(2, 2, "Fixed.", at="2019-01-13T20:30:00Z"),
+        _comment(3, 1, "Thanks!\n\nBest regards,\nAnn\n\nSent from my iPhone", at="2019-01-13T21:00:00Z"),
+        _comment(4, 1, "One more thing\n\nabout the invoice", at="2019-01-13T21:05:00Z"),
+    ]))
+    assert [m["content"] for m in record["messages"]] == ["It broke", "Fixed."]
+    assert record["metadata"]["left_out"] == {"unanswered_customer_turns": 2}
+
+
 def test_zendesk_users_sideload_tells_a_cc_customer_from_an_agent_and_pages_are_split() -> None:
     users = [{"id": 1, "name": "Monica", "role": "end-user"}, {"id": 2, "name": "Kaela", "role": "agent"},
              {"id": 7, "name": "Monica's colleague", "role": "end-user"}, {"id": 9, "name": "Other", "role": "admin"}]

@@ -414,14 +414,18 @@ def conversation(desk: str, turns: list[Turn], left_out: Counter[str]) -> dict[s
     turns after the last agent reply left out (nothing answers them). Refused as ``one_sided_ticket`` when no
     customer message or no agent reply is left."""
     messages: list[dict[str, Any]] = []
+    merged: list[int] = []  # how many turns each message holds (a turn's own text has blank lines too)
     for turn in in_order([t for t in turns if t.text.strip()]):
         if messages and messages[-1]["role"] == turn.side:
             messages[-1]["content"] += "\n\n" + turn.text
+            merged[-1] += 1
         else:
             messages.append({"role": turn.side, "content": turn.text})
+            merged.append(1)
     unanswered = 0
     while messages and messages[-1]["role"] == CUSTOMER and any(m["role"] == AGENT for m in messages):
-        unanswered += messages.pop()["content"].count("\n\n") + 1
+        messages.pop()
+        unanswered += merged.pop()
     if unanswered:
         left_out["unanswered_customer_turns"] += unanswered
     customer, agent = any(m["role"] == CUSTOMER for m in messages), any(m["role"] == AGENT for m in messages)
