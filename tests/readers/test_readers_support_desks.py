@@ -41,6 +41,10 @@ def test_intercom_examples_read_the_one_real_exchange_and_refuse_the_one_sided(r
     assert kept.record["messages"] == [{"role": "user", "content": "This is the message body"},
                                        {"role": "assistant", "content": "Okay!"}]
     assert kept.record["metadata"]["left_out"] == {"events": 3}
+    # the source's other keys are the conversation's, not the turn's: they stay a field
+    source = kept.record["metadata"]["fields"]["source"]
+    assert source["subject"] == "<p>Re: Bug query</p>" and source["delivered_as"] == "customer_initiated"
+    assert "body" not in source and source["reply_to"] == [{"email": "replies@example.com", "name": "Support Team"}]
     assert {i.error[0] for i in items if i.error} == {"one_sided_ticket"}
     by_id = {json.loads(e)["id"]: i for e, i in zip(
         [orjson.dumps(c) for c in json.loads((real_dir / INTERCOM).read_text())], items, strict=True)}

@@ -1,7 +1,8 @@
 """Intercom conversations (Conversations API: ``{"type": "conversation", "source": {...}, "conversation_parts":
 {"conversation_parts": [...]}}``); a ``conversation.list`` page is read through its ``conversations``.
 
-The ``source`` is the first message; each part has a ``part_type`` and an ``author.type``. A user, lead or contact
+The ``source`` is the first message (its other keys, such as ``subject`` and ``url``, stay in
+``metadata.fields.source``); each part has a ``part_type`` and an ``author.type``. A user, lead or contact
 is the customer, an admin or team the agent. A part with words is a message whatever its type: a customer's reply
 to a closed conversation is an ``open`` part, an agent's last words a ``close`` part.
 
@@ -92,4 +93,6 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     turns = ([source] if source is not None else []) + in_order(parts)
     for turn in turns:
         turn.at = None  # in order now: conversation() keeps it
-    return [(None, conversation("Intercom", turns, left_out), None)]
+    # the source is read for its body; the rest of it (subject, url, delivered_as, author, recipients) stays a field
+    rest = {k: v for k, v in obj["source"].items() if k != "body"}
+    return [(None, conversation("Intercom", turns, left_out), {"source": rest} if rest else None)]
