@@ -407,6 +407,24 @@ def test_a_run_says_what_the_readers_left_out(tmp_path: Path) -> None:
     assert "private_notes 12" in warning
 
 
+@pytest.mark.parametrize("beside", [
+    {"comments": [{"author_id": 1, "public": True, "body": "nice sample"}]},
+    {"threads": [{"type": "review", "createdBy": {"type": "user"}, "body": "ok"}]},
+    {"_embedded": {"threads": [{"type": "customer", "createdBy": {"type": "customer"}, "body": "hi"}]}},
+    {"type": "conversation", "source": {"body": "hi", "author": {"type": "user"}}, "conversation_parts": []},
+    {"requester_id": 1, "description_text": "hi", "conversations": []},
+])
+def test_a_chat_record_with_a_desk_key_beside_its_turns_is_no_ticket(beside: dict[str, Any]) -> None:
+    turns = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    [item] = _items({"messages": turns, **beside})
+    assert item.error is None and item.format == "openai" and item.record["messages"] == turns
+    assert set(beside) <= set(item.record["metadata"]["fields"])
+    if "conversations" not in beside:
+        sharegpt = [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]
+        [item] = _items({"conversations": sharegpt, **beside})
+        assert item.error is None and item.format == "sharegpt"
+
+
 # --- damaged exports: refused with the field named, never a traceback ---------------------------------------------
 
 _ODD = [None, 5, 3.5, True, [], {}, "", "x", ["a"], [None], {"a": 1}]

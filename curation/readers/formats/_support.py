@@ -474,5 +474,11 @@ def json_text(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def holds_turns(obj: dict[str, Any], keys: tuple[str, ...] = ("messages", "conversations")) -> bool:
+    """Whether a record already holds its turns under a chat layout's own key: a desk's reader steps aside, and
+    the ``comments`` or ``threads`` beside them stay a field (a review's notes on a chat sample, not a ticket)."""
+    return any(key in obj for key in keys)
+
+
 def first_dict(*values: Any) -> dict[str, Any]:
     return next((v for v in values if isinstance(v, dict)), {})

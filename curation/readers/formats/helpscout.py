@@ -26,6 +26,7 @@ from curation.readers.formats._support import (
     body_text,
     conversation,
     first_dict,
+    holds_turns,
     newest_first,
 )
 from curation.readers.mapping import FieldMapping
@@ -46,6 +47,8 @@ def _is_thread(thread: Any) -> bool:
 
 
 def is_helpscout(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if holds_turns(obj):
+        return False
     threads = _threads(obj)
     return type(threads) is list and bool(threads) and all(_is_thread(t) for t in threads)
 

@@ -24,6 +24,7 @@ from curation.readers.formats._support import (
     Turn,
     body_text,
     conversation,
+    holds_turns,
     in_order,
     is_plain,
     wrong_type,
@@ -38,7 +39,8 @@ _NOTES = frozenset({"note", "note_and_reopen"})
 
 
 def is_intercom(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
-    return obj.get("type") == "conversation" and type(obj.get("source")) is dict and "conversation_parts" in obj
+    return not holds_turns(obj) and obj.get("type") == "conversation" and type(obj.get("source")) is dict \
+        and "conversation_parts" in obj
 
 
 def _parts(value: Any) -> list[Any]:

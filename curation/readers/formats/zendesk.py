@@ -25,7 +25,16 @@ from collections import Counter
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem
-from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation, is_plain, wrong_type
+from curation.readers.formats._support import (
+    AGENT,
+    CUSTOMER,
+    Turn,
+    body_text,
+    conversation,
+    holds_turns,
+    is_plain,
+    wrong_type,
+)
 from curation.readers.mapping import FieldMapping
 
 NAME = "zendesk"
@@ -41,6 +50,8 @@ def _is_comment(comment: Any) -> bool:
 
 
 def is_zendesk(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if holds_turns(obj):
+        return False
     comments = obj.get("comments")
     return type(comments) is list and bool(comments) and all(_is_comment(c) for c in comments)
 
