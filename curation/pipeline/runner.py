@@ -1047,8 +1047,8 @@ def _left_out_warnings(train: dict[str, Any]) -> list[str]:
     if not left_out:
         return []
     parts = ", ".join(f"{name} {n}" for name, n in sorted(left_out.items()))
-    return [f"the readers left out of the kept records: {parts} (support-desk private notes, bot replies, events "
-            "and quoted e-mail are never training text; each record says what it lost in metadata.left_out)"]
+    return [f"the readers left out of the kept records: {parts} (support-desk private notes, bot replies, events, "
+            "images and quoted e-mail are never training text; each record says what it lost in metadata.left_out)"]
 
 
 def _empty_input_warnings(files: list[tuple[Path, str | None, Any, Any]], phase1: _Phase1) -> list[str]:

@@ -276,3 +276,40 @@ def test_a_run_for_a_model_of_its_own_models_table_exports_for_it(tmp_path: Path
     assert main(["run", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     assert (tmp_path / "run/exports/openai/sft/train.jsonl").exists()
     assert main(["export", str(tmp_path / "run"), "--to", "openai", "--model", name]) == 0
+
+
+def test_a_run_over_a_support_export_warns_with_what_the_readers_left_out(
+        tmp_path: Path, real_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Intercom's own examples (one exchange kept, its three events left out) beside Zendesk tickets, each with a
+    # private note, a screenshot, and the earlier mail quoted below the customer's follow-up
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(real_dir / "intercom__Intercom-OpenAPI" / "conversation_examples.json", folder / "intercom.json")
+    topics = ["printer", "router", "invoice", "login", "refund", "delivery"]
+
+    def comment(cid: int, author: int, body: str, **extra: object) -> dict:
+        return {"id": cid, "type": "Comment", "author_id": author, "body": body, "public": True,
+                "created_at": f"2024-01-0{cid}T10:00:00Z", **extra}
+
+    tickets = [{"id": n, "requester_id": 1, "comments": [
+        comment(1, 1, f"My {topic} stopped working after the update on day {n}."),
+        comment(2, 2, f"Escalating the {topic} case to tier two.", public=False),
+        comment(3, 2, f"Please reinstall the {topic} driver from the downloads page, version {n}.",
+                html_body=f"<p>Please reinstall the {topic} driver from the downloads page, version {n}.</p>"
+                          '<p><img src="https://example.zendesk.com/attachments/shot.png"></p>'),
+        comment(4, 1, f"That fixed the {topic}, thank you.\n\nOn Wed, 3 Jan 2024 at 10:00, Support "
+                      f"<help@example.com> wrote:\n> Please reinstall the {topic} driver"),
+        comment(5, 2, f"Glad the {topic} works again; closing ticket {n}."),
+    ]} for n, topic in enumerate(topics)]
+    (folder / "zendesk.jsonl").write_bytes(b"".join(orjson.dumps(t) + b"\n" for t in tickets))
+    code = main(["run", "--input", str(folder), "--out", str(tmp_path / "run"), "--export", "none"])
+    assert code == 0
+    printed = " ".join(capsys.readouterr().err.split())
+    report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
+    assert report["records_out"] == 7
+    [warning] = [w for w in report["warnings"] if "left out of the kept records" in w]
+    assert warning.startswith("the readers left out of the kept records: events 3, images 6, private_notes 6, "
+                              "quoted_text 6 (")
+    assert warning.endswith("images and quoted e-mail are never training text; each record says what it lost in "
+                            "metadata.left_out)")
+    assert "left out of the kept records: events 3, images 6" in printed  # and shown

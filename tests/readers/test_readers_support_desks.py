@@ -10,6 +10,7 @@ test payloads (MIT): no permissively licensed export of either is public.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ def test_intercom_examples_read_the_one_real_exchange_and_refuse_the_one_sided(r
     assert kept.record["messages"] == [{"role": "user", "content": "This is the message body"},
                                        {"role": "assistant", "content": "Okay!"}]
     assert kept.record["metadata"]["left_out"] == {"events": 3}
+    # the source's other keys are the conversation's, not the turn's: they stay a field
+    source = kept.record["metadata"]["fields"]["source"]
+    assert source["subject"] == "<p>Re: Bug query</p>" and source["delivered_as"] == "customer_initiated"
+    assert "body" not in source and source["reply_to"] == [{"email": "replies@example.com", "name": "Support Team"}]
     assert {i.error[0] for i in items if i.error} == {"one_sided_ticket"}
     by_id = {json.loads(e)["id"]: i for e, i in zip(
         [orjson.dumps(c) for c in json.loads((real_dir / INTERCOM).read_text())], items, strict=True)}
@@ -68,6 +73,19 @@ def test_intercom_parts_by_author_and_bots_only_when_asked(real_dir: Path) -> No
     [item] = _items(conversation, FieldMapping(bot_replies=True))
     assert item.record["messages"][1] == {"role": "assistant", "content": "Have you tried restarting?\n\nOkay!"}
     assert "bot_replies" not in item.record["metadata"]["left_out"]
+
+
+def test_intercom_inline_images_are_counted_and_an_emoji_kept(real_dir: Path) -> None:
+    [conversation] = [c for c in json.loads((real_dir / INTERCOM).read_text()) if c["id"] == "504"]
+    parts = conversation["conversation_parts"]["conversation_parts"]
+    screenshot = {**parts[0], "id": 13, "author": {"type": "lead", "id": "l1"},
+                  "created_at": parts[0]["created_at"] - 1, "body": '<div><img src="https://downloads.intercomcdn.com/i/o/1/screenshot.png"></div>'}
+    emoji = {**parts[0], "id": 14, "body": '<p>Fixed <img src="https://x/1f600.png" alt="😀" class="emoji"> '
+                                           '<img src="https://x/chart.png" alt="the usage chart"></p>'}
+    conversation["conversation_parts"]["conversation_parts"] = [screenshot, *parts, emoji]
+    [item] = _items(conversation)
+    assert [m["content"] for m in item.record["messages"]] == ["This is the message body", "Okay!\n\nFixed 😀"]
+    assert item.record["metadata"]["left_out"] == {"events": 3, "images": 2}
 
 
 # --- Freshdesk ---------------------------------------------------------------------------------------------------
@@ -149,6 +167,16 @@ def test_zendesk_ticket_sides_from_the_requester_and_notes_left_out() -> None:
     assert record["metadata"]["fields"]["subject"] == "Maintenance request"
 
 
+def test_zendesk_unanswered_customer_turns_are_counted_as_turns() -> None:
+    record = read(_ticket([
+        _comment(1, 1, "It broke"), _comment(2, 2, "Fixed.", at="2019-01-13T20:30:00Z"),
+        _comment(3, 1, "Thanks!\n\nBest regards,\nAnn\n\nSent from my iPhone", at="2019-01-13T21:00:00Z"),
+        _comment(4, 1, "One more thing\n\nabout the invoice", at="2019-01-13T21:05:00Z"),
+    ]))
+    assert [m["content"] for m in record["messages"]] == ["It broke", "Fixed."]
+    assert record["metadata"]["left_out"] == {"unanswered_customer_turns": 2}
+
+
 def test_zendesk_users_sideload_tells_a_cc_customer_from_an_agent_and_pages_are_split() -> None:
     users = [{"id": 1, "name": "Monica", "role": "end-user"}, {"id": 2, "name": "Kaela", "role": "agent"},
              {"id": 7, "name": "Monica's colleague", "role": "end-user"}, {"id": 9, "name": "Other", "role": "admin"}]
@@ -191,6 +219,15 @@ def test_zendesk_html_only_bot_and_trigger_comments() -> None:
     assert record["metadata"]["left_out"] == {"automated_messages": 1, "bot_replies": 1}
 
 
+def test_zendesk_images_of_the_html_body_are_counted_beside_the_plain_body() -> None:
+    shot = _comment(2, 2, "See the screenshot below.",
+                    html='<div class="zd-comment"><p>See the screenshot below.</p><p><img src="https://example.zendesk'
+                         '.com/attachments/token/abc/?name=image.png" alt="image.png"></p></div>')
+    record = read(_ticket([_comment(1, 1, "Where is the button?"), shot]))
+    assert record["messages"][1]["content"] == "See the screenshot below."
+    assert record["metadata"]["left_out"] == {"images": 1}
+
+
 # --- Help Scout --------------------------------------------------------------------------------------------------
 
 def _thread(tid: int, kind: str, who: str, body: str, at: str, **extra: Any) -> dict[str, Any]:
@@ -218,6 +255,52 @@ def test_helpscout_threads_newest_first_are_put_in_order() -> None:
     assert record["metadata"]["fields"]["threads"] == 5  # the conversation's thread count stays a field
 
 
+def _helpscout_order(threads: list[dict[str, Any]]) -> list[str]:
+    record = read({"id": 1, "_embedded": {"threads": threads}})
+    return [m["content"] for m in record["messages"]]
+
+
+def test_helpscout_listing_is_reversed_when_a_thread_has_no_time() -> None:
+    threads = [  # newest first, as the API lists them; one thread without createdAt cannot be placed by time
+        _thread(4, "reply", "user", "Glad to help", "2024-01-01T13:00:00Z"),
+        _thread(3, "customer", "customer", "Thanks, works", "2024-01-01T12:00:00Z"),
+        _thread(2, "reply", "user", "Restart it", "2024-01-01T11:00:00Z"),
+        _thread(1, "customer", "customer", "It is broken", "2024-01-01T10:00:00Z"),
+    ]
+    del threads[1]["createdAt"]
+    assert _helpscout_order(threads) == ["It is broken", "Restart it", "Thanks, works", "Glad to help"]
+    # an export written oldest first (its times rise) is not reversed
+    assert _helpscout_order(threads[::-1]) == ["It is broken", "Restart it", "Thanks, works", "Glad to help"]
+
+
+def test_helpscout_threads_of_one_second_keep_the_newest_first_order_reversed() -> None:
+    threads = [
+        _thread(3, "reply", "user", "Answer 2", "2024-01-01T10:00:05Z"),
+        _thread(2, "customer", "customer", "Follow-up", "2024-01-01T10:00:00Z"),
+        _thread(1, "reply", "user", "Answer 1", "2024-01-01T10:00:00Z"),
+        _thread(0, "customer", "customer", "Question", "2024-01-01T09:00:00Z"),
+    ]
+    assert _helpscout_order(threads) == ["Question", "Answer 1", "Follow-up", "Answer 2"]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("2024-01-01T10:00:00+02:00", "2024-01-01T09:00:00Z"),  # 08:00 UTC comes before 09:00 UTC
+    ("2024-01-01T10:00:00Z", "2024-01-01T10:00:00.500Z"),  # as text ".500Z" sorts before "Z"
+    (1704103200, "2024-01-01T10:00:01Z"),  # epoch seconds beside ISO text: one time line
+])
+def test_times_are_compared_as_instants(first: Any, second: Any) -> None:
+    # the comments listed against their times: put in order by the instants, not by the text
+    record = read(_ticket([{**_comment(2, 2, "Sure"), "created_at": second},
+                           {**_comment(1, 1, "Help me"), "created_at": first}]))
+    assert [m["content"] for m in record["messages"]] == ["Help me", "Sure"]
+
+
+def test_a_time_that_cannot_be_read_leaves_the_file_order() -> None:
+    record = read(_ticket([{**_comment(1, 1, "Help me"), "created_at": "yesterday"},
+                           {**_comment(2, 2, "Sure"), "created_at": "2024-01-01T09:00:00Z"}]))
+    assert [m["content"] for m in record["messages"]] == ["Help me", "Sure"]
+
+
 # --- HTML and quotes ---------------------------------------------------------------------------------------------
 
 def test_html_text() -> None:
@@ -229,13 +312,51 @@ def test_html_text() -> None:
     assert html_text("<div>x</div><blockquote>old<br>older</blockquote>") == "x\n> old\n> older"
 
 
+@pytest.mark.parametrize("html, text", [
+    ("<ol start='5'><li>five</li><li>six</li></ol>", "5. five\n6. six"),  # a list continued after a break
+    ("<ol><li>one</li><li value='7'>seven</li><li>eight</li></ol>", "1. one\n7. seven\n8. eight"),
+    ("<ul><li>a<ul><li>b<ol><li>c</li></ol></li></ul></li><li>d</li></ul>", "- a\n  - b\n    1. c\n- d"),
+    ("<p>x</p><pre>a\n\n\nb</pre><p>y</p>", "x\n\na\n\n\nb\n\ny"),  # a <pre>'s blank lines are its own
+    ("<p>a</p><p></p><p>&nbsp;</p><p>b</p>", "a\n\nb"),  # elsewhere at most one blank line
+])
+def test_html_lists_and_pre(html: str, text: str) -> None:
+    assert html_text(html) == text
+
+
+def _calls(html: str) -> int:
+    """Function calls (Python and C) made to read ``html``: a count of work that does not depend on the machine."""
+    count = 0
+
+    def profile(_frame: Any, event: str, _arg: Any) -> None:
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(profile)
+    try:
+        html_text(html)
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("block", ["<div></div>", "<tr><td></td></tr>", "<p>&nbsp;</p>", "<p><br></p>"])
+def test_html_text_is_linear_in_runs_of_empty_blocks(block: str) -> None:
+    # spacer tables and empty paragraphs of e-mail templates: each block costs the same, however many came before
+    small, large = _calls("Hi<table>" + block * 300 + "</table>bye"), _calls("Hi<table>" + block * 600 + "</table>bye")
+    assert large < 2.3 * small
+    assert html_text("Hello<table>" + block * 100_000 + "</table>bye") in ("Hello\nbye", "Hello\n\nbye")
+
+
 @pytest.mark.parametrize("text, kept", [
     ("Thanks!\n\nOn Mon, Jan 1, 2024 at 10:00 AM Ann <a@b.c> wrote:\n> old", "Thanks!"),
     ("Thanks!\n\nOn Mon, Jan 1, 2024 at 10:00 AM Ann Example <ann@example.com>\nwrote:\n\nold", "Thanks!"),
     ("Thanks!\n\nFrom: Ann <a@b.c>\nSent: Monday, 1 January 2024 10:00\nTo: Support\nSubject: Re: x\n\nold",
      "Thanks!"),
     ("Thanks!\n-----Original Message-----\nold", "Thanks!"),
-    ("Thanks!\n\n> old\n>\n> older\n", "Thanks!"),
+    ("Thanks!\n\nOn 03/06/2024 10:02, Ann wrote:\n> old\n>\n> older\n", "Thanks!"),
+    ("Works now.\n\n________________________________\nFrom: Support <help@example.com>\nSent: Monday, 1 January "
+     "2024 10:00\nTo: Ann\nSubject: Re: x\n\nold", "Works now."),
+    ("Done.\n\n##- Please type your reply above this line -##\n\nSupport (Example)\nJan 1, 10:00\nold", "Done."),
 ])
 def test_quoted_email_is_cut(text: str, kept: str) -> None:
     assert cut_quote(text) == (kept, True)
@@ -245,6 +366,26 @@ def test_quoted_email_is_cut(text: str, kept: str) -> None:
     "> Can you reset it?\nDone, reset.",  # a reply below a quoted line answers it: kept
     "From: the docs, step 2 says so.\nSo I did.",  # a "From:" line that is no header block
     "I wrote: it works on Monday",
+    # an interleaved reply: the writer's answers stand between the quoted questions
+    "On Mon, Support wrote:\n> Is it on?\nYes it is on.\n> Which version?\n4.2",
+    "Thanks.\n\nOn Mon, 3 Jun 2024 at 10:02, Ann <ann@example.com> wrote:\n> Is it on?\nYes.\n> Version?\n4.2",
+    # "On ... wrote:" with no date and no address is a sentence
+    "On startup the app wrote:\nERROR 0x80070005 access denied",
+    "On my invoice for March\nyour system wrote:\nTotal due $0",
+    # '>' lines no attribution opens are the writer's: a shell prompt, a quoted error, a comparison
+    "I ran:\n> npm install\n> npm start",
+    "The limit should be\n>= 5 items",
+    "Your error page shows:\n\n> Payment declined (code 51)",
+    "Thanks!\n\n> old\n>\n> older",
+    # a forward brings the question: Gmail's and Apple Mail's, Outlook's FW:, and a header block opening the message
+    "Can you explain this charge?\n---------- Forwarded message ---------\nFrom: Billing <billing@example.com>\n"
+    "Date: Mon, 1 Jan 2024 at 10:00\nSubject: Your invoice\nTo: <ann@example.com>\n\nYou were charged $50",
+    "See below\n\nBegin forwarded message:\n\nFrom: Billing <billing@example.com>\nDate: 1 January 2024\n"
+    "Subject: Invoice\n\nYou were charged $50",
+    "Is this you?\n\nFrom: Billing <billing@example.com>\nSent: Monday, 1 January 2024 10:00\nTo: Ann\n"
+    "Subject: FW: Invoice\n\nYou were charged $50",
+    "From: Billing <billing@example.com>\nSent: Monday, 1 January 2024 10:00\nTo: Ann\nSubject: Invoice\n\n"
+    "You were charged $50",
 ])
 def test_text_that_is_no_quote_is_kept(text: str) -> None:
     assert cut_quote(text) == (text, False)
@@ -264,3 +405,81 @@ def test_a_run_says_what_the_readers_left_out(tmp_path: Path) -> None:
     assert result.records_out == 12
     [warning] = [w for w in result.warnings if "left out of the kept records" in w]
     assert "private_notes 12" in warning
+
+
+@pytest.mark.parametrize("beside", [
+    {"comments": [{"author_id": 1, "public": True, "body": "nice sample"}]},
+    {"threads": [{"type": "review", "createdBy": {"type": "user"}, "body": "ok"}]},
+    {"_embedded": {"threads": [{"type": "customer", "createdBy": {"type": "customer"}, "body": "hi"}]}},
+    {"type": "conversation", "source": {"body": "hi", "author": {"type": "user"}}, "conversation_parts": []},
+    {"requester_id": 1, "description_text": "hi", "conversations": []},
+])
+def test_a_chat_record_with_a_desk_key_beside_its_turns_is_no_ticket(beside: dict[str, Any]) -> None:
+    turns = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    [item] = _items({"messages": turns, **beside})
+    assert item.error is None and item.format == "openai" and item.record["messages"] == turns
+    assert set(beside) <= set(item.record["metadata"]["fields"])
+    if "conversations" not in beside:
+        sharegpt = [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]
+        [item] = _items({"conversations": sharegpt, **beside})
+        assert item.error is None and item.format == "sharegpt"
+
+
+# --- damaged exports: refused with the field named, never a traceback ---------------------------------------------
+
+_ODD = [None, 5, 3.5, True, [], {}, "", "x", ["a"], [None], {"a": 1}]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Any:
+    children = value.items() if type(value) is dict else enumerate(value) if type(value) is list else ()
+    for key, child in children:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key))
+
+
+def _with(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    value = orjson.loads(orjson.dumps(value))
+    place = value
+    for key in path[:-1]:
+        place = place[key]
+    place[path[-1]] = new
+    return value
+
+
+@pytest.mark.parametrize("page, field", [
+    ({"users": [{"id": [1], "role": "agent"}]}, "a user's id in users is an array ([1])"),
+    ({"users": 5}, "users is a number (5)"),
+    ({"users": [{"id": 1, "role": ["agent"]}]}, "the role of user 1 in users is an array"),
+])
+def test_a_zendesk_page_with_a_damaged_users_sideload_is_refused_with_the_field(page: dict[str, Any],
+                                                                                 field: str) -> None:
+    ticket = _ticket([_comment(1, 1, "Help"), _comment(2, 2, "Done.")])
+    [item] = _items({"tickets": [ticket], **page})
+    assert item.error[0] == "data_type" and field in item.error[1] and "Zendesk" in item.error[1]
+
+
+def test_odd_values_anywhere_in_a_zendesk_page_never_raise() -> None:
+    page = {"tickets": [_ticket([_comment(1, 1, "Help"), _comment(2, 2, "Done.")])],
+            "users": [{"id": 1, "role": "end-user"}, {"id": 2, "role": "agent"}]}
+    for path in _paths(page):
+        for odd in _ODD:
+            for item in _items(_with(page, path, odd)):
+                assert item.error is None or "TypeError" not in item.error[1], (path, odd, item.error)
+
+
+@pytest.mark.parametrize("desk, path, field", [
+    ("zendesk", ("comments", 0, "author_id"), "comments[0].author_id is an array"),
+    ("intercom", ("source", "author", "type"), "source.author.type is an array"),
+    ("intercom", ("conversation_parts", "conversation_parts", 0, "part_type"),
+     "conversation_parts[0].part_type is an array"),
+    ("intercom", ("conversation_parts", "conversation_parts", 0, "author", "type"),
+     "conversation_parts[0].author.type is an array"),
+])
+def test_a_field_of_the_wrong_type_is_named_in_the_refusal(real_dir: Path, desk: str, path: tuple[Any, ...],
+                                                          field: str) -> None:
+    if desk == "zendesk":
+        record: dict[str, Any] = _ticket([_comment(1, 1, "Help"), _comment(2, 2, "Done.")])
+    else:
+        [record] = [c for c in json.loads((real_dir / INTERCOM).read_text()) if c["id"] == "504"]
+    code, detail = refused(_with(record, path, ["x"]))
+    assert code == "data_type" and field in detail and "TypeError" not in detail

@@ -8,8 +8,8 @@ requester (``user_id`` = ``requester_id``), else the agent's. A ticket read with
 agent reply and is refused (``one_sided_ticket``); so is a conversation entry without its ticket.
 
 Left out, and counted in ``metadata.left_out``: private notes (``private: true``), forwards to third parties
-(``source`` 8), satisfaction-survey feedback (``source`` 6), attachments (named, not held), and quoted earlier
-e-mail below a reply.
+(``source`` 8), satisfaction-survey feedback (``source`` 6), attachments (named, not held), inline images
+(``images``; an emoji sent as an image is kept as its character), and quoted earlier e-mail below a reply.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem
-from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation
+from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation, holds_turns
 from curation.readers.mapping import FieldMapping
 
 NAME = "freshdesk"
@@ -33,6 +33,8 @@ def _is_entry(entry: Any) -> bool:
 
 
 def is_freshdesk(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if holds_turns(obj, ("messages",)):  # its own turns are `conversations`
+        return False
     if _is_entry(obj) and "ticket_id" in obj:
         return True  # one conversation entry alone: recognised, to be refused with the fix
     if "requester_id" not in obj or not ("description_text" in obj or "description" in obj):

@@ -4,12 +4,14 @@
 
 A thread's ``type`` says what it is: ``customer`` (the customer's message), ``message`` and ``reply`` (an agent's
 reply), ``chat`` and ``phone`` (by ``createdBy.type``: ``customer`` or ``user``, Help Scout's word for an agent).
-The API lists threads newest first: they are put in ``createdAt`` order.
+The API lists threads newest first: the listing is reversed (unless the times it has rise: an export written
+oldest first), then put in ``createdAt`` order; threads of the same instant, and all of them when one has no
+time that can be read, keep the reversed listing's order.
 
 Left out, and counted in ``metadata.left_out``: notes (internal), line items (events: assignments, status changes,
 workflows), forwards (``forwardparent``, ``forwardchild``, ``forwardcustomer``: mail to third parties), threads not
-``published`` (drafts, held for review, hidden), threads of other types, attachments (named, not held), and quoted
-earlier e-mail below a reply.
+``published`` (drafts, held for review, hidden), threads of other types, attachments (named, not held), inline
+images (``images``; an emoji sent as an image is kept as its character), and quoted earlier e-mail below a reply.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation, first_dict
+from curation.readers.formats._support import (
+    AGENT,
+    CUSTOMER,
+    Turn,
+    body_text,
+    conversation,
+    first_dict,
+    holds_turns,
+    newest_first,
+)
 from curation.readers.mapping import FieldMapping
 
 NAME = "helpscout"
@@ -36,6 +47,8 @@ def _is_thread(thread: Any) -> bool:
 
 
 def is_helpscout(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if holds_turns(obj):
+        return False
     threads = _threads(obj)
     return type(threads) is list and bool(threads) and all(_is_thread(t) for t in threads)
 
@@ -69,6 +82,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         if type(attachments) is list and attachments:
             left_out["attachments"] += len(attachments)
         turns.append(Turn(side, body_text(None, thread.get("body"), left_out), thread.get("createdAt")))
+    if newest_first(turns):
+        turns.reverse()  # oldest first: then a thread without createdAt, and threads of one second, fall in place
     # a conversation's own `threads` is its thread count when the threads are embedded: a field, not the turns
     count = {"threads": obj["threads"]} if "threads" in obj and type(obj["threads"]) is not list else None
     return [(None, conversation("Help Scout", turns, left_out), count)]

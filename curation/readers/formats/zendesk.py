@@ -14,8 +14,9 @@ comments are refused (``unknown_speaker``).
 
 Left out, and counted in ``metadata.left_out``: private comments (``public: false``: internal notes), comments a
 trigger or automation wrote (``via.channel`` ``rule``), answer-bot replies (unless the mapping sets
-``bot_replies``), voice comments (a call's recording), attachments (named, not held), and quoted earlier e-mail
-below a reply (Zendesk's "##- Please type your reply above this line -##" and the mail client's quote).
+``bot_replies``), voice comments (a call's recording), attachments (named, not held), inline images (``images``; an
+emoji sent as an image is kept as its character), and quoted earlier e-mail below a reply (Zendesk's "##- Please
+type your reply above this line -##" and the mail client's quote).
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from collections import Counter
 from typing import Any
 
 from curation.readers.formats._common import ConvertProblem
-from curation.readers.formats._support import AGENT, CUSTOMER, Turn, body_text, conversation
+from curation.readers.formats._support import (
+    AGENT,
+    CUSTOMER,
+    Turn,
+    body_text,
+    conversation,
+    holds_turns,
+    is_plain,
+    wrong_type,
+)
 from curation.readers.mapping import FieldMapping
 
 NAME = "zendesk"
@@ -40,31 +50,66 @@ def _is_comment(comment: Any) -> bool:
 
 
 def is_zendesk(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
+    if holds_turns(obj):
+        return False
     comments = obj.get("comments")
     return type(comments) is list and bool(comments) and all(_is_comment(c) for c in comments)
 
 
 def split(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The tickets of a tickets list or export page, each with the sideloaded users its comments name; None when
-    ``obj`` is no such page (or its tickets hold no comments)."""
+    ``obj`` is no such page (or its tickets hold no comments). Never raises: a ``users`` that is no list, and a
+    user whose id or role is of the wrong type, go to every ticket, whose reading refuses it with the field named
+    (a damaged sideload cannot be matched to the tickets it belongs to)."""
     tickets = obj.get("tickets")
     if type(tickets) is not list or not any(type(t) is dict and is_zendesk(t) for t in tickets):
         return None
-    users = [u for u in obj.get("users") or [] if type(u) is dict and "id" in u]
-    if not users:
+    if "users" not in obj:
         return tickets
+    users = obj["users"]
+    damaged = type(users) is not list
+    damaged_users: list[dict[str, Any]] = []
+    if not damaged:
+        damaged_users = [u for u in users if type(u) is dict and "id" in u and not _readable_user(u)]
+        users = [u for u in users if type(u) is dict and "id" in u and _readable_user(u)]
+        if not users and not damaged_users:
+            return tickets
     out = []
     for ticket in tickets:
         if type(ticket) is not dict or not is_zendesk(ticket) or "users" in ticket:
             out.append(ticket)
-            continue
-        named = {c.get("author_id") for c in ticket["comments"]}
-        out.append({**ticket, "users": [u for u in users if u["id"] in named]})
+        elif damaged:
+            out.append({**ticket, "users": users})
+        else:
+            named = {a for c in ticket["comments"] for a in [c.get("author_id")] if is_plain(a)}
+            out.append({**ticket, "users": [u for u in users if u["id"] in named] + damaged_users})
     return out
 
 
-def _roles(users: Any) -> dict[Any, str]:
-    return {u["id"]: u.get("role") for u in users if type(u) is dict and "id" in u} if type(users) is list else {}
+def _readable_user(user: dict[str, Any]) -> bool:
+    return is_plain(user["id"]) and (user.get("role") is None or isinstance(user.get("role"), str))
+
+
+def _roles(users: Any) -> dict[Any, str | None]:
+    """Each sideloaded user's role by id; a user without an id is no user the comments can name."""
+    if users is None:
+        return {}
+    if type(users) is not list:
+        raise wrong_type("Zendesk", "users", users, "the list of users the comments' author_id name (the "
+                         "?include=users sideload)")
+    roles: dict[Any, str | None] = {}
+    for user in users:
+        if type(user) is not dict or "id" not in user:
+            continue
+        if not is_plain(user["id"]):
+            raise wrong_type("Zendesk", "a user's id in users", user["id"], "a user id (a number, as the "
+                             "comments' author_id)")
+        role = user.get("role")
+        if role is not None and not isinstance(role, str):
+            raise wrong_type("Zendesk", f"the role of user {user['id']!r} in users", role,
+                             "'end-user', 'agent' or 'admin'")
+        roles[user["id"]] = role
+    return roles
 
 
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
@@ -76,6 +121,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     turns: list[Turn] = []
     for n, comment in enumerate(obj["comments"]):
         author = comment.get("author_id")
+        if author is not None and not is_plain(author):
+            raise wrong_type("Zendesk", f"comments[{n}].author_id", author, "the id of the comment's author (a "
+                             "number)")
         role = roles.get(author)
         if role in _CUSTOMER_ROLES:
             side = CUSTOMER
