@@ -126,7 +126,8 @@ def pause_point(name: str) -> None:
     marker to be removed. Points: after_begin, per_record, after_shard_<n> (shard n consumed; a test stops
     a run after k shards), global_decisions, writing_splits, writing_rejects, before_swap, between_swaps,
     before_manifest; and inspect_batch, export_batch (each batch an executor ran
-    for `curate inspect` or for export's pass on workers).
+    for `curate inspect` or for export's pass on workers); workers_starting (a worker pool has just
+    started, still inside the window where Ctrl-C is held back).
     """
     if os.environ.get("CURATION_KILL_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
