@@ -74,6 +74,8 @@ def installed(entry_point: bool = False) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, signal.SIG_IGN if entry_point else handler)
+        if not entry_point:  # the next command in this process starts unstopped (`deferred` asks `stopping`)
+            _stopped.clear()
 
 
 def _replace_handlers(handler: Any, signals: tuple[int, ...] = _SIGNALS) -> dict[int, Any]:
