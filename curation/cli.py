@@ -81,10 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``curate`` console script."""
     from .stopping import installed
 
-    # Ctrl-C and SIGTERM stop a command once, quietly. Called as the process's entry point (no argv), later
-    # signals stay ignored until the process exits; an in-process caller gets its handlers back.
-    with installed(keep_ignored_after_stop=argv is None):
+    # Ctrl-C and SIGTERM stop a command once, quietly. Called as the process's entry point (no argv), signals
+    # after the command stay ignored until the process exits; an in-process caller gets its handlers back.
+    with installed(entry_point=argv is None):
         return _main(argv)
+
+
+_TERMINATED = "terminated (SIGTERM)"  # README's exit-code table promises this line for exit 143
 
 
 def _stopped_code(exc: BaseException) -> int:
@@ -123,7 +126,7 @@ def _main(argv: list[str] | None) -> int:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt) as exc:  # Abort: click's own wrapping of a KeyboardInterrupt
         code = _stopped_code(exc)
-        word = "terminated" if code == 143 else "aborted" if isinstance(exc, typer.Abort) else "interrupted"
+        word = _TERMINATED if code == 143 else "aborted" if isinstance(exc, typer.Abort) else "interrupted"
         typer.echo(word, err=True)
         return code
     except Exception as exc:
@@ -135,8 +138,13 @@ def _main(argv: list[str] | None) -> int:
             show()
             return code
         raise
-    if code == 130:
-        typer.echo("interrupted", err=True)
+    if code == 130:  # typer's own code for any KeyboardInterrupt a command let through, SIGTERM's as well
+        import signal
+
+        from .stopping import stopped_by
+
+        code = 143 if stopped_by() == signal.SIGTERM else 130
+        typer.echo(_TERMINATED if code == 143 else "interrupted", err=True)
     return code if isinstance(code, int) else 0
 
 

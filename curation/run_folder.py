@@ -1,7 +1,9 @@
 """The run folder as a transaction: one writer at a time, and a manifest that says whether it is whole.
 
-``curate run --out RUN_DIR`` takes ``RUN_DIR/.lock`` (holder pid and host) for the whole run, so a second
-run into the same folder is refused instead of interleaving its files with the first; a lock whose pid is
+``curate run --out RUN_DIR`` takes ``RUN_DIR/.lock`` (holder pid, host and command) for the whole run, and
+``curate export`` and ``curate retarget`` for theirs, so a second command into the same folder is refused
+instead of interleaving its files with the first (an export read a run's half-replaced splits and called the
+empty export "written"); a lock whose pid is
 dead on this host is stale and taken over. Before it changes anything the run removes ``manifest.json``
 (the folder is then visibly incomplete), and it writes the manifest last, with the line count and sha256
 of every split and of ``rejects.jsonl``. So at every moment the folder is the old complete run, the new
@@ -61,15 +63,15 @@ def _read_lock(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def acquire(run_dir: Path) -> None:
-    """Take ``RUN_DIR/.lock`` or raise RunFolderError naming the holder.
+def acquire(run_dir: Path, by: str = "curate run") -> None:
+    """Take ``RUN_DIR/.lock`` for the command ``by`` or raise RunFolderError naming the holder.
 
     The lock file is written under a temporary name and hard-linked into place, so it never exists
     half-written and two runs cannot both create it. This process may take its own lock again.
     """
     run_dir = Path(run_dir)
     lock = run_dir / LOCK
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time())}
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time()), "by": by}
     tmp = run_dir / f".lock.tmp-{os.getpid()}"
     tmp.write_bytes(orjson.dumps(me))
     try:
@@ -90,9 +92,11 @@ def acquire(run_dir: Path) -> None:
                     with contextlib.suppress(FileNotFoundError):  # stale: its holder died (kill -9, power cut)
                         lock.unlink()
                     continue
+                holder_by = holder.get("by") if isinstance(holder.get("by"), str) else "curate run"
                 raise RunFolderError(
-                    f"run folder is in use by another `curate run` (pid {pid} on {host})",
-                    hint=f"wait for it to finish or choose another --out; if that process is gone, delete {lock}",
+                    f"run folder is in use by another `{holder_by}` (pid {pid} on {host})",
+                    hint=f"wait for it to finish{' or choose another --out' if by == 'curate run' else ''}; "
+                    f"if that process is gone, delete {lock}",
                     where=str(run_dir),
                 ) from None
         else:
@@ -115,6 +119,21 @@ def release(run_dir: Path) -> None:
             lock.unlink()
 
 
+@contextlib.contextmanager
+def locked(run_dir: Path, by: str) -> Iterator[None]:
+    """Hold the run folder's lock around the block; a lock this process holds already (the export at the end
+    of `curate run`) stays with its holder and is not given back here."""
+    if Path(run_dir).resolve() in _held:
+        yield
+        return
+    acquire(run_dir, by)
+    try:
+        pause_point("export_locked")
+        yield
+    finally:
+        release(run_dir)
+
+
 # --------------------------------------------------------------------------------------------- transaction
 
 
@@ -126,7 +145,9 @@ def pause_point(name: str) -> None:
     marker to be removed. Points: after_begin, per_record, after_shard_<n> (shard n consumed; a test stops
     a run after k shards), global_decisions, writing_splits, writing_rejects, before_swap, between_swaps,
     before_manifest; and inspect_batch, export_batch (each batch an executor ran
-    for `curate inspect` or for export's pass on workers).
+    for `curate inspect` or for export's pass on workers), export_locked (an export or retarget holds the
+    folder's lock); workers_starting (a worker pool has just
+    started, still inside the window where Ctrl-C is held back).
     """
     if os.environ.get("CURATION_KILL_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -50,13 +50,20 @@ def stopping() -> bool:
     return bool(_stopped)
 
 
+def stopped_by() -> int | None:
+    """The signal that stopped the command `installed` is around, if one did. typer turns every
+    KeyboardInterrupt it sees, SIGTERM's :class:`Terminated` too, into exit 130: this says which it was."""
+    return _stopped[0] if _stopped else None
+
+
 @contextlib.contextmanager
-def installed(keep_ignored_after_stop: bool = False) -> Iterator[None]:
+def installed(entry_point: bool = False) -> Iterator[None]:
     """Around one CLI command: SIGINT and SIGTERM stop it once; the previous handlers come back after it.
 
-    ``keep_ignored_after_stop`` is for a process's entry point: once a signal has stopped the command the
-    process only exits, and a second Ctrl-C in the moment between the handlers coming back and the exit killed
-    it by SIGINT (exit -2 and a traceback) instead of 130. An in-process caller wants its handlers back."""
+    ``entry_point`` is for a process's entry point: after the command the process only exits, with the code
+    the command settled, so both signals stay ignored. A second Ctrl-C between the handlers coming back and
+    the exit killed it by SIGINT (exit -2 and a traceback) instead of 130, and a SIGTERM after an export was
+    written killed it by SIGTERM (exit -15, no line). An in-process caller wants its handlers back."""
     if not _in_main_thread():
         yield
         return
@@ -65,17 +72,18 @@ def installed(keep_ignored_after_stop: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        if not (keep_ignored_after_stop and _stopped):
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_IGN if entry_point else handler)
+        if not entry_point:  # the next command in this process starts unstopped (`deferred` asks `stopping`)
+            _stopped.clear()
 
 
-def _replace_handlers(handler: Any) -> dict[int, Any]:
+def _replace_handlers(handler: Any, signals: tuple[int, ...] = _SIGNALS) -> dict[int, Any]:
     """Install ``handler`` for SIGINT and SIGTERM; returns the handlers it replaced. A signal the parent
     ignores (`nohup`, a worker started with SIGINT ignored) stays ignored, and one handled outside Python
     (``getsignal`` is None) is left alone, since it could not be put back."""
     previous: dict[int, Any] = {}
-    for sig in _SIGNALS:
+    for sig in signals:
         current = signal.getsignal(sig)
         if current is not None and current is not signal.SIG_IGN:
             previous[sig] = signal.signal(sig, handler)
@@ -83,9 +91,10 @@ def _replace_handlers(handler: Any) -> dict[int, Any]:
 
 
 @contextlib.contextmanager
-def deferred() -> Iterator[list[int]]:
-    """Hold SIGINT and SIGTERM back inside the block and deliver the first one to its own handler right after
-    it. The yielded list holds the signals caught so far, so a polling loop inside can leave early."""
+def deferred(signals: tuple[int, ...] = _SIGNALS) -> Iterator[list[int]]:
+    """Hold SIGINT and SIGTERM (or just ``signals``) back inside the block and deliver the first one to its own
+    handler right after it. The yielded list holds the signals caught so far, so a polling loop inside can
+    leave early."""
     caught: list[int] = []
     if not _in_main_thread():
         yield caught
@@ -94,12 +103,14 @@ def deferred() -> Iterator[list[int]]:
     def hold(signum: int, _frame: FrameType | None) -> None:
         caught.append(signum)
 
-    previous = _replace_handlers(hold)
+    previous = _replace_handlers(hold, signals)
     try:
         yield caught
     finally:
+        # A signal not held here may have stopped the command meanwhile: its clean-up ignores every later one
+        stopped = stopping()
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if caught:
+            signal.signal(sig, signal.SIG_IGN if stopped else handler)
+        if caught and not stopped:
             # To the handler that was there: KeyboardInterrupt, Terminated, or the default action of SIGTERM.
             signal.raise_signal(caught[0])

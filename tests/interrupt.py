@@ -30,6 +30,13 @@ def interrupt_when_workers_are_busy(args: list[str], pause_at: str, tmp_path: Pa
     """Start ``curate ARGS`` paused at ``pause_at`` (``run_folder.pause_point``), wait until every child ignores
     SIGINT (the workers are up), then Ctrl-C the whole process group as a terminal does (a new session stands
     for the terminal). Returns the exit code, stderr and the worker pids."""
+    return signal_at_pause(args, pause_at, tmp_path)
+
+
+def signal_at_pause(args: list[str], pause_at: str, tmp_path: Path, sig: int = signal.SIGINT, group: bool = True,
+                    release: bool = False) -> tuple[int, str, list[int]]:
+    """:func:`interrupt_when_workers_are_busy` with another signal, sent to the main process alone unless
+    ``group``; ``release`` then lets the paused command go on (a signal it holds back must still stop it)."""
     marker = tmp_path / "paused"
     env = {**os.environ, "CURATION_PAUSE_AT": pause_at, "CURATION_PAUSE_FILE": str(marker)}
     proc = subprocess.Popen([*CURATE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -37,10 +44,20 @@ def interrupt_when_workers_are_busy(args: list[str], pause_at: str, tmp_path: Pa
     deadline = time.monotonic() + 120
     while not marker.exists() or not all(_ignores_sigint(c) for c in _children(proc.pid)):
         assert proc.poll() is None, f"it ended before it could be interrupted: {proc.communicate()}"
-        assert time.monotonic() < deadline, "it never reached its first worker batch"
+        assert time.monotonic() < deadline, f"it never reached {pause_at}"
         time.sleep(0.05)
     # Pool workers, not multiprocessing's resource tracker (it exits on its own once the main process is gone)
     workers = [c for c in _children(proc.pid) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
-    os.killpg(proc.pid, signal.SIGINT)
-    _out, err = proc.communicate(timeout=60)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        os.kill(proc.pid, sig)
+    if release:
+        marker.unlink()
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _out, err = proc.communicate()
+        raise AssertionError(f"it hung after the signal: {err.decode('utf-8', 'replace')}") from None
     return proc.returncode, err.decode("utf-8", "replace"), workers

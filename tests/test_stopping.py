@@ -52,7 +52,7 @@ def test_a_process_entry_point_stays_deaf_after_a_stop_until_it_exits() -> None:
     # used to kill it by SIGINT (exit -2, a KeyboardInterrupt traceback) instead of 130.
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with installed(keep_ignored_after_stop=True):
+        with installed(entry_point=True):
             with pytest.raises(KeyboardInterrupt):
                 os.kill(os.getpid(), signal.SIGINT)
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
@@ -63,7 +63,21 @@ def test_a_process_entry_point_stays_deaf_after_a_stop_until_it_exits() -> None:
             signal.signal(sig, handler)
 
 
-def test_a_process_entry_point_that_was_not_stopped_gets_its_handlers_back() -> None:
-    with installed(keep_ignored_after_stop=True):
+def test_a_process_entry_point_stays_deaf_after_a_command_that_finished() -> None:
+    # `curate export` had written everything and was exiting: a SIGTERM then killed it by SIGTERM (exit -15,
+    # no line) although the export was whole. The command's own exit code stands.
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with installed(entry_point=True):
+            pass
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def test_an_in_process_caller_gets_its_handlers_back() -> None:
+    with installed():
         pass
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

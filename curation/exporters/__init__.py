@@ -173,7 +173,8 @@ def export_run(
         raise run_folder.RunFolderError("not a run folder (not a directory)",
                                         hint="pass the --out folder of `curate run`", where=str(run_dir))
     try:
-        return _export_run(run_dir, formats, options, each=each, where=(executor, workers, address))
+        with run_folder.locked(run_dir, "curate export"):  # a `curate run` into the folder waits its turn
+            return _export_run(run_dir, formats, options, each=each, where=(executor, workers, address))
     except OSError as exc:  # read-only or full disk, ulimit -f, permissions: one line naming the path
         raise run_folder.os_error(exc, run_dir / "exports", "check the run folder's disk and permissions") from None
 

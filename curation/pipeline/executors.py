@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from ..errors import CurationError
-from ..stopping import deferred, stopping
+from ..run_folder import pause_point
+from ..stopping import deferred
 
 _POLL_SECONDS = 0.5  # how often a wait for a batch looks for a dead worker
 
@@ -57,21 +58,59 @@ def _quiet_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, 
         initializer(*initargs)
 
 
+def _spawn_deaf_to_ctrl_c(spawnv_passfds: Callable[..., int], started: list[int]) -> Callable[..., int]:
+    """``multiprocessing.util.spawnv_passfds`` with SIGINT ignored for the fork and exec alone: an ignored
+    signal stays ignored across exec and Python then installs no handler of its own, so a Ctrl-C while the
+    worker imports (before ``_quiet_worker`` runs) cannot kill it (a worker that died there left the pool's
+    start writing to it forever). A SIGTERM is held until the worker's pid is in ``started``. No signal mask:
+    the workers would inherit it, and ``resource_tracker`` unblocks both signals in the middle anyway."""
+
+    def spawn(path: Any, args: Any, passfds: Any) -> int:
+        if "--multiprocessing-fork" not in args:  # the resource tracker: it ignores both signals on its own
+            return spawnv_passfds(path, args, passfds)
+        with deferred((signal.SIGTERM,)):
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                started.append(spawnv_passfds(path, args, passfds))
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        return started[-1]
+
+    return spawn
+
+
 @contextlib.contextmanager
-def _ctrl_c_ignored() -> Iterator[None]:
-    """Start workers with SIGINT ignored. A spawned worker is a fresh interpreter that takes a while to import;
-    a Ctrl-C in that window (before ``_quiet_worker`` runs) killed it or printed its KeyboardInterrupt
-    traceback. An ignored signal stays ignored across exec, and Python then installs no handler of its own."""
+def _workers_starting() -> Iterator[list[int]]:
+    """Around the start of a pool: Ctrl-C is held back and delivered right after it; yields the pids started.
+
+    The start waits for each spawned worker to import and read its start-up data (about a second for two
+    workers). Ignoring SIGINT for all of that kept the workers quiet but lost the Ctrl-C (the full report,
+    exit 0); only the fork and exec of each worker ignore it now (:func:`_spawn_deaf_to_ctrl_c`). SIGTERM
+    is not held: a group-wide one kills the starting workers, and the start would wait for them forever."""
+    started: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield started
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from multiprocessing import util
+
+    original = util.spawnv_passfds
+    util.spawnv_passfds = _spawn_deaf_to_ctrl_c(original, started)
     try:
-        yield
+        with deferred((signal.SIGINT,)):
+            yield started
     finally:
-        # A SIGTERM meanwhile has begun the clean-up, which ignores every later signal: keep SIGINT ignored.
-        if not stopping():
-            signal.signal(signal.SIGINT, previous)
+        util.spawnv_passfds = original
+
+
+def _end_started(pids: list[int]) -> None:
+    """End workers a stopped pool start left behind: the pool never knew them, and one that outlived the main
+    process printed ``SemLock._rebuild ... FileNotFoundError`` (its start-up data was gone)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # one still waiting for its start-up data would never see a SIGTERM
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 class ProcessExecutor:
@@ -86,8 +125,20 @@ class ProcessExecutor:
     ) -> None:
         self.max_in_flight = max_in_flight or workers * 3
         ctx = mp.get_context("spawn")
-        with _ctrl_c_ignored():
-            self._pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
+        pool = None
+        started: list[int] = []
+        try:
+            with _workers_starting() as started:
+                pool = ctx.Pool(workers, initializer=_quiet_worker, initargs=(initializer, initargs))
+                pause_point("workers_starting")
+        except BaseException:
+            # Stopped while they started: end the workers before it goes on up (the caller has no executor)
+            if pool is not None:
+                pool.terminate()
+            else:
+                _end_started(started)
+            raise
+        self._pool = pool
         self._workers = list(getattr(self._pool, "_pool", []))  # the Process objects keep their exit codes
 
     def map_ordered(self, fn: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:

@@ -298,6 +298,18 @@ def _filtered_copy(run_dir: Path, leave_out: set[str], folder: Path) -> int:
 def retarget(run_dir: Path | str, spec: str, *, method: str = "auto", skip_invalid: bool = False,
              strict: bool = False, write: bool = True) -> RetargetResult:
     """Check the run against ``spec`` (``PROVIDER[:MODEL]``) and write its export (see the module docstring)."""
+    from .. import run_folder
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():  # (reading it says what is wrong)
+        return _retarget(run_dir, spec, method=method, skip_invalid=skip_invalid, strict=strict, write=write)
+    # A `curate run` replacing the splits meanwhile would be checked and exported half-written.
+    with run_folder.locked(run_dir, "curate retarget"):
+        return _retarget(run_dir, spec, method=method, skip_invalid=skip_invalid, strict=strict, write=write)
+
+
+def _retarget(run_dir: Path, spec: str, *, method: str, skip_invalid: bool, strict: bool,
+              write: bool) -> RetargetResult:
     from ..exporters import ExportOptions, available_exporters, export_run
     from ..exporters.outcome import outcome_lines
 

@@ -3,12 +3,13 @@ a damaged line read by a worker is the same one-line error as in one process."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from export_fixtures import preference_records, sft_records, write_run
-from interrupt import interrupt_when_workers_are_busy
+from interrupt import interrupt_when_workers_are_busy, signal_at_pause
 
 from curation import run_folder
 from curation.cli import main
@@ -88,3 +89,14 @@ def test_ctrl_c_ends_the_workers_and_exits_130(tmp_path: Path, real_dir: Path) -
     assert [line for line in err.splitlines() if line.strip()] == ["interrupted"], err
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # terminated and reaped, none left
     assert not (run / "exports").exists()  # nothing half-written is left behind
+
+
+def test_sigterm_ends_the_workers_and_exits_143(tmp_path: Path, real_dir: Path) -> None:
+    run = write_run(tmp_path / "run", sft_records(real_dir))
+    code, err, workers = signal_at_pause(
+        ["export", str(run), "--to", "openai", "--executor", "processes", "--workers", "2"], "export_batch",
+        tmp_path, sig=signal.SIGTERM, group=False)
+    assert code == 143  # was 130 and "interrupted"
+    assert [line for line in err.splitlines() if line.strip()] == ["terminated (SIGTERM)"], err
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    assert not (run / "exports").exists()

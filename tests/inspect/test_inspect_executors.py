@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from interrupt import interrupt_when_workers_are_busy
+from interrupt import interrupt_when_workers_are_busy, signal_at_pause
 
 from curation import inspect as inspect_module
 from curation.cli import main
@@ -108,3 +109,26 @@ def test_ctrl_c_ends_the_workers_and_exits_130(tmp_path: Path, real_dir: Path) -
     assert workers, "no worker process was running"
     assert [line for line in err.splitlines() if line.strip()] == ["interrupted"], err
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # terminated and reaped, none left
+
+
+def _inspect_args(real_dir: Path) -> list[str]:
+    return ["inspect", str(real_dir / REAL_FILES[0]), "--json", "--executor", "processes", "--workers", "2"]
+
+
+def test_ctrl_c_while_the_workers_start_is_not_lost(tmp_path: Path, real_dir: Path) -> None:
+    # The pool's start ignored SIGINT for about a second: a Ctrl-C then was lost (the full report, exit 0).
+    code, err, workers = signal_at_pause(_inspect_args(real_dir), "workers_starting", tmp_path, release=True)
+    assert code == 130
+    assert [line for line in err.splitlines() if line.strip()] == ["interrupted"], err
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.parametrize("pause_at", ["workers_starting", "inspect_batch"])
+def test_sigterm_exits_143_with_one_line(tmp_path: Path, real_dir: Path, pause_at: str) -> None:
+    # `kill PID` reached the main process alone: it said "interrupted" and exited 130, and a SIGTERM while the
+    # workers started left some that printed a SemLock traceback.
+    code, err, workers = signal_at_pause(_inspect_args(real_dir), pause_at, tmp_path, sig=signal.SIGTERM,
+                                         group=False)
+    assert code == 143
+    assert [line for line in err.splitlines() if line.strip()] == ["terminated (SIGTERM)"], err
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

@@ -222,13 +222,14 @@ def test_kill_9_of_a_rerun_then_curate_export(first_run: tuple[Path, Path], poin
     out, new = first_run
     killed = _curate(_run_args(new, out), CURATION_KILL_AT=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
+    leftovers = {p.name for p in out.rglob("*") if ".tmp" in p.name or p.name in (".work", ".lock")}
+    if point in ("writing_splits", "writing_rejects"):
+        assert leftovers >= {"train.jsonl.tmp", ".work", ".lock"}, leftovers
+    # (the export takes over the dead run's lock, as a run would, and gives it back)
     refused = _curate(["export", str(out), "--to", "openai"])
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and "incomplete" in refused.stderr, refused.stderr
     assert not (out / "exports").exists()
-    leftovers = {p.name for p in out.rglob("*") if ".tmp" in p.name or p.name in (".work", ".lock")}
-    if point in ("writing_splits", "writing_rejects"):
-        assert leftovers >= {"train.jsonl.tmp", ".work", ".lock"}, leftovers
     # The next run takes over the dead run's lock, cleans the staging files and completes.
     again = _curate(_run_args(new, out))
     assert again.returncode == 0, again.stderr
