@@ -16,9 +16,10 @@ SHARED = str(REPO.parent / "shared") + os.sep
 
 
 def _no_shared(event: str, args: tuple) -> None:
-    if event == "open" and args and isinstance(args[0], str | os.PathLike):
+    # a folder walk (listdir/scandir) into ../shared counts too: it reads what a user's clone does not have
+    if event in ("open", "os.listdir", "os.scandir") and args and isinstance(args[0], str | os.PathLike):
         path = os.path.abspath(os.fsdecode(args[0]))
-        if path.startswith(SHARED):
+        if path.startswith(SHARED) or path == SHARED[:-1]:
             raise RuntimeError(f"a test opened {path}: tests must use files in the repository (tests/data), "
                                "not ../shared, which a user's clone does not have")
 
