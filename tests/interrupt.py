@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -10,6 +11,27 @@ import time
 from pathlib import Path
 
 CURATE = [sys.executable, "-c", "import sys; from curation.cli import main; sys.exit(main())"]
+
+
+def _main_child(args: list[str], env: dict[str, str]) -> None:
+    os.environ.update(env)
+    from curation.cli import main
+
+    os._exit(main(args))
+
+
+def start_paused(args: list[str], point: str, marker: Path) -> multiprocessing.Process:
+    """``curate ARGS`` in a forked child, returned once it waits at the pause point ``point``
+    (``run_folder.pause_point``); removing ``marker`` lets it go on."""
+    child = multiprocessing.get_context("fork").Process(
+        target=_main_child, args=(args, {"CURATION_PAUSE_AT": point, "CURATION_PAUSE_FILE": str(marker)}))
+    child.start()
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert child.is_alive(), f"it ended before reaching {point}"
+        assert time.monotonic() < deadline, f"it never reached {point}"
+        time.sleep(0.02)
+    return child
 
 
 def _children(pid: int) -> list[int]:

@@ -29,6 +29,7 @@ from curation.readers.files import (
     ZIP_MAGIC,
     _is_tabular_name,
     check_regular,
+    is_column_names,
     is_hf_disk_folder,
     is_xlsx,
     open_binary,
@@ -129,8 +130,7 @@ def detect_container(path: str | Path) -> str:
         return "json"
     if stripped.startswith(b"{") and not _parses(stripped) and first.endswith(b"\n"):
         return "json_object" if _is_single_object(path, second) else "jsonl"
-    if path.suffix.lower() == ".txt" and b"\t" in stripped and all(
-            0 < len(cell.strip()) <= 64 for cell in stripped.split(b"\t")):
+    if path.suffix.lower() == ".txt" and is_column_names(stripped.split(b"\t")):
         return "tsv"  # Excel's "Unicode Text (*.txt)": UTF-16 with a BOM, tab-separated, a row of column names first
     return "jsonl"
 

@@ -178,7 +178,7 @@ _VERDICT_KEYS = ("is_correct", "is_safe")
 # Every column a verdict below reads: a record with none of them (nearly every record) pays one set test.
 _VERDICT_COLUMNS = frozenset({*_VERDICT_KEYS, "kto_tag", "qwq_critique", "transcript", "helpfulness", "toxic",
                               "openai_moderation", "toxic_chat_tag", "toxicity", "jailbreaking", "llama_guard_2",
-                              "adherence_score"})
+                              "adherence_score", "instance_id"})
 
 
 def _numpy_printed_list(value: str) -> list[Any] | None:
@@ -226,7 +226,8 @@ def _numpy_printed_list(value: str) -> list[Any] | None:
 
 def _apply_verdicts(obj: dict[str, Any], body: dict[str, Any], mapping: FieldMapping | None = None) -> None:
     """Carry a dataset's own judgement of an answer onto the record: a verdict against an SFT conversation
-    (``is_correct``/``is_safe`` false, a KTO label, a critique, a red-team success, HelpSteer's low ratings) labels
+    (``is_correct``/``is_safe`` false, a KTO label, a critique, a red-team success, HelpSteer's low ratings, an
+    unsupported RAG answer, a failed agent run) labels
     it undesirable (the label stage rejects it: ``undesirable_label``), and a conversation or pair its dataset
     marks toxic, moderation-flagged or unsafe is flagged ``toxic``."""
     if _VERDICT_COLUMNS.isdisjoint(obj) and (mapping is None or not mapping.label):
@@ -264,7 +265,8 @@ def _label_verdict(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[b
     if "documents" in obj and is_false(obj.get("adherence_score")):
         # ragbench: its annotator found the response unsupported by the retrieved documents (a hallucination)
         return False, "adherence_score: false (the response is not supported by its documents)"
-    return None
+    why = failed_run(obj)  # an agent run its dataset marks failed (SWE-smith, SWE-Gym, nebius)
+    return (False, why) if why is not None else None
 
 
 def _marked_toxic(obj: dict[str, Any]) -> bool:
@@ -311,25 +313,24 @@ def _helpsteer_verdict(obj: dict[str, Any]) -> str | None:
     return f"{said} (HelpSteer annotators rated it {' and '.join(_HELPSTEER_WORDS[key] for key, _ in low)})"
 
 
+def _empty_instruction(turn: Any) -> bool:
+    """A system or developer turn with no text and nothing else (a name at most)."""
+    if type(turn) is not dict or turn.get("role") not in ("system", "developer"):  # a role may be any value
+        return False
+    content = turn.get("content")
+    return (content is None or (type(content) is str and not content.strip())) and set(turn) <= {
+        "role", "content", "name"}
+
+
 def _drop_empty_system(body: dict[str, Any]) -> None:
     """Leave out system and developer turns with no text (``{"from": "system", "value": ""}``, as ShareGPT
     conversions of OpenOrca-style data write an empty system prompt): they instruct nothing, and as a message
     they made the whole conversation an ``empty_content`` reject."""
     turns = _turns(body)
-    if type(turns) is not list:
-        return
-    for turn in turns:  # nearly every record passes this one loop and keeps its list
-        if type(turn) is dict and turn.get("role") in ("system", "developer"):  # a role may be any value
-            content = turn.get("content")
-            if content is None or (type(content) is str and not content.strip()):
-                break
-    else:
-        return
-    kept = [t for t in turns if not (type(t) is dict and t.get("role") in ("system", "developer")
-                                     and set(t) <= {"role", "content", "name"}
-                                     and (t.get("content") is None or (isinstance(t.get("content"), str)
-                                                                       and not t["content"].strip())))]
-    if len(kept) != len(turns) and len(kept) > 0:
+    if type(turns) is not list or not any(_empty_instruction(t) for t in turns):
+        return  # nearly every record: one pass, its list kept
+    kept = [t for t in turns if not _empty_instruction(t)]
+    if kept:
         body[_turns_key(body)] = kept
 
 
@@ -379,17 +380,6 @@ def _red_team_verdict(obj: dict[str, Any]) -> str | None:
     if isinstance(harm, int | float) and not isinstance(harm, bool) and harm < _RED_TEAM_HARMFUL:
         return f"min_harmlessness_score_transcript: {harm:g} (a red-team reply scored harmful)"
     return None
-
-
-def _apply_run_outcome(obj: dict[str, Any], body: dict[str, Any]) -> None:
-    """An agent run its dataset marks failed (SWE-smith's and SWE-Gym's ``resolved: false``, nebius's ``target:
-    false``) labels the conversation undesirable, as ``is_correct: false`` does (``formats.agent_trajectory``)."""
-    why = failed_run(obj) if "messages" in body else None  # one key test for nearly every record
-    if why is not None:
-        metadata = body.setdefault("metadata", {})
-        if metadata.get("label") is None:  # a converter's or another verdict's label stands
-            metadata["label"] = False
-            metadata["label_from"] = why
 
 
 _UNASKED = object()
@@ -730,7 +720,6 @@ def convert_payload(
             _refuse_placeholder_prompt(obj, body)
             maybe_lift_record(body)
             _apply_verdicts(obj, body, mapping)
-            _apply_run_outcome(obj, body)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason
         return _error(path, line, index, spec.name, exc.code, f"{_where(line, index)}: {exc}")
     except UnclosedReasoning:

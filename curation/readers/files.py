@@ -205,8 +205,13 @@ def is_unicode_text_table(path: Path) -> bool:
         return False
     if not head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.startswith(b"\xff\xfe\x00\x00"):
         return False
-    first = head.decode("utf-16", errors="ignore").split("\n", 1)[0].strip()
-    return "\t" in first and all(0 < len(cell.strip()) <= 64 for cell in first.split("\t"))
+    return is_column_names(head.decode("utf-16", errors="ignore").split("\n", 1)[0].strip().split("\t"))
+
+
+def is_column_names(cells: list[str] | list[bytes]) -> bool:
+    """Whether a first line's tab-separated cells read as a row of column names (two or more, short, none
+    empty), as Excel's "Unicode Text" export opens."""
+    return len(cells) > 1 and all(0 < len(cell.strip()) <= 64 for cell in cells)
 
 
 def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:

@@ -8,12 +8,11 @@ no timing guesses. An export that read a run's half-replaced splits called the e
 from __future__ import annotations
 
 import multiprocessing
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from interrupt import start_paused
 
 from curation import run_folder
 from curation.cli import main
@@ -25,11 +24,6 @@ def _run_args(real_dir: Path, out: Path) -> list[str]:
     return ["run", "-i", str(real_dir / REAL_FILE), "--out", str(out), "-q", "--export", "none", "--workers", "1"]
 
 
-def _child(args: list[str], env: dict[str, str]) -> None:
-    os.environ.update(env)
-    os._exit(main(args))
-
-
 @pytest.fixture
 def paused(tmp_path: Path) -> Iterator[object]:
     """Start ``curate ARGS`` in a forked child paused at ``point``; it goes on when the test ends."""
@@ -37,15 +31,8 @@ def paused(tmp_path: Path) -> Iterator[object]:
 
     def start(args: list[str], point: str) -> multiprocessing.Process:
         marker = tmp_path / f"paused-{len(started)}"
-        child = multiprocessing.get_context("fork").Process(
-            target=_child, args=(args, {"CURATION_PAUSE_AT": point, "CURATION_PAUSE_FILE": str(marker)}))
-        child.start()
+        child = start_paused(args, point, marker)
         started.append((child, marker))
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert child.is_alive(), f"it ended before reaching {point}"
-            assert time.monotonic() < deadline, f"it never reached {point}"
-            time.sleep(0.02)
         return child
 
     yield start

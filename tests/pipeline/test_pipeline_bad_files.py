@@ -144,13 +144,17 @@ def test_a_clone_without_git_lfs_is_named_and_exits_1(tmp_path: Path, capsys: py
                                      for r in rejects)
 
 
-def test_a_run_folder_inside_its_input_folder_never_reads_its_own_outputs(tmp_path: Path) -> None:
-    # `--input proj --out proj` twice read the first run's splits and reports back in (in 30, then in 35)
-    (tmp_path / "data").mkdir()
+def _thirty_questions(path: Path) -> None:
     rows = [{"messages": [{"role": "user", "content": f"Question {i} about item {i * 7}?"},
                           {"role": "assistant", "content": f"Answer {i}: item {i * 7} is {i * 13}."}]}
             for i in range(30)]
-    (tmp_path / "data" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_a_run_folder_inside_its_input_folder_never_reads_its_own_outputs(tmp_path: Path) -> None:
+    # `--input proj --out proj` twice read the first run's splits and reports back in (in 30, then in 35)
+    (tmp_path / "data").mkdir()
+    _thirty_questions(tmp_path / "data" / "a.jsonl")
     outputs = []
     for _ in range(2):
         assert main(["run", "--input", str(tmp_path), "--out", str(tmp_path), "--quiet", "--export", "none",
@@ -166,10 +170,7 @@ def test_an_earlier_run_folder_inside_an_input_folder_is_no_input(tmp_path: Path
     # `--input in1 --out in1/out`, then `--out in1/out2`: the first run's splits, rejects, manifest and reports were
     # read as records (records_in 30 -> 100+), with no more than a warning about report.html
     (tmp_path / "in1").mkdir()
-    rows = [{"messages": [{"role": "user", "content": f"Question {i} about item {i * 7}?"},
-                          {"role": "assistant", "content": f"Answer {i}: item {i * 7} is {i * 13}."}]}
-            for i in range(30)]
-    (tmp_path / "in1" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _thirty_questions(tmp_path / "in1" / "a.jsonl")
     args = ["--quiet", "--export", "none", "--set", "runner.progress=false"]
     assert main(["run", "--input", str(tmp_path / "in1"), "--out", str(tmp_path / "in1" / "out"), *args]) == 0
     assert main(["run", "--input", str(tmp_path / "in1"), "--out", str(tmp_path / "in1" / "out2"), *args]) == 0

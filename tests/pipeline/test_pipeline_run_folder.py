@@ -14,11 +14,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
 import pytest
+from interrupt import start_paused
 
 from curation import run_folder
 from curation.cli import main
@@ -43,24 +43,6 @@ def _data(path: Path, n: int, salt: str, dups: int = 0) -> Path:
 
 def _run_args(data: Path, out: Path) -> list[str]:
     return ["run", "-i", str(data), "--out", str(out), "-q", "--export", "none", "--workers", "1"]
-
-
-def _child(args: list[str], env: dict[str, str]) -> None:
-    os.environ.update(env)
-    os._exit(main(args))
-
-
-def _start_paused(args: list[str], point: str, marker: Path) -> multiprocessing.Process:
-    context = multiprocessing.get_context("fork")
-    child = context.Process(target=_child, args=(args, {"CURATION_PAUSE_AT": point,
-                                                        "CURATION_PAUSE_FILE": str(marker)}))
-    child.start()
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert child.is_alive(), f"the run ended before reaching {point}"
-        assert time.monotonic() < deadline, f"the run never reached {point}"
-        time.sleep(0.02)
-    return child
 
 
 def _consistent(run: Path) -> None:
@@ -89,7 +71,7 @@ def first_run(tmp_path: Path) -> tuple[Path, Path]:
 def test_kill_during_rerun_never_leaves_a_mixed_folder(first_run: tuple[Path, Path], tmp_path: Path,
                                                        point: str) -> None:
     out, new = first_run
-    child = _start_paused(_run_args(new, out), point, tmp_path / "marker")
+    child = start_paused(_run_args(new, out), point, tmp_path / "marker")
     os.kill(child.pid, signal.SIGKILL)
     child.join()
     with pytest.raises(RunFolderError, match="incomplete"):
@@ -107,7 +89,7 @@ def test_second_run_into_a_busy_folder_is_refused(first_run: tuple[Path, Path], 
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     out, new = first_run
     marker = tmp_path / "marker"
-    child = _start_paused(_run_args(new, out), "per_record", marker)
+    child = start_paused(_run_args(new, out), "per_record", marker)
     try:
         assert main(_run_args(new, out)) == 2
         err = capsys.readouterr().err

@@ -18,6 +18,13 @@ from curation.records import is_preference
 _TURN_ROLES = frozenset({"user", "assistant"})
 
 
+def _check_bounds(what: str, low: int, high: int | None) -> None:
+    # min above max rejects every record, after all the work: say so before any
+    if high is not None and low > high:
+        raise ValueError(f"min_{what} ({low}) is above max_{what} ({high}): every record would be dropped; lower "
+                         f"min_{what} or raise max_{what}")
+
+
 class LengthConfig(BaseModel):
     """Settings of the ``tokens`` stage."""
 
@@ -38,10 +45,7 @@ class LengthConfig(BaseModel):
 
     @model_validator(mode="after")
     def _bounds(self) -> LengthConfig:
-        # min above max rejects every record, after all the work: say so before any
-        if self.max_tokens is not None and self.min_tokens > self.max_tokens:
-            raise ValueError(f"min_tokens ({self.min_tokens}) is above max_tokens ({self.max_tokens}): every record "
-                             "would be dropped; lower min_tokens or raise max_tokens")
+        _check_bounds("tokens", self.min_tokens, self.max_tokens)
         return self
 
 
@@ -56,9 +60,7 @@ class TurnsConfig(BaseModel):
 
     @model_validator(mode="after")
     def _bounds(self) -> TurnsConfig:
-        if self.max_turns is not None and self.min_turns > self.max_turns:
-            raise ValueError(f"min_turns ({self.min_turns}) is above max_turns ({self.max_turns}): every record "
-                             "would be dropped; lower min_turns or raise max_turns")
+        _check_bounds("turns", self.min_turns, self.max_turns)
         return self
 
 

@@ -107,32 +107,35 @@ def _inversions(times: list[float]) -> int:
     return sum(1 for a, b in zip(times, times[1:], strict=False) if b < a)
 
 
+def _numbered(rows: list[dict[str, Any]], key: str) -> Any:
+    """Sort key by the turn numbers in column ``key`` (numbers, or a CSV cell's "3"), or None."""
+    if all(type(r.get(key)) in (int, float) for r in rows):
+        return lambda row: row[key]
+    if all(isinstance(r.get(key), str) and r[key].strip().isdigit() for r in rows):
+        return lambda row: int(row[key])
+    return None
+
+
+def _timed(rows: list[dict[str, Any]], key: str) -> Any:
+    """Sort key by the times in column ``key`` (see :func:`_times`), or None."""
+    times = _times([r.get(key) for r in rows])
+    if times is None:
+        return None
+    stamps = {id(row): t for row, t in zip(rows, times, strict=True)}
+    return lambda row: stamps[id(row)]
+
+
 def _sort_key(rows: list[dict[str, Any]], order: str | None = None) -> Any:
     """The order of a conversation's rows: a turn number, else a timestamp, else the file's (stable sort);
-    ``order`` (a mapping's column) is read as either."""
+    ``order`` (a mapping's column) is read as either, and no other column is tried beside it."""
     if order is not None and order in rows[0]:
-        if all(type(r.get(order)) in (int, float) for r in rows):
-            return lambda row: row[order]
-        if all(isinstance(r.get(order), str) and r[order].strip().isdigit() for r in rows):
-            return lambda row: int(row[order])
-        times = _times([r.get(order) for r in rows])
-        if times is not None:
-            stamps = {id(row): t for row, t in zip(rows, times, strict=True)}
-            return lambda row: stamps[id(row)]
-        return None  # the user's column, unreadable as an order: the file's order, not another column's
+        return _numbered(rows, order) or _timed(rows, order)
     key = _first(rows[0], ORDER_KEYS)
-    if key is not None:
-        if all(type(r.get(key)) in (int, float) for r in rows):
-            return lambda row, key=key: row[key]
-        if all(isinstance(r.get(key), str) and r[key].strip().isdigit() for r in rows):
-            return lambda row, key=key: int(row[key])  # a CSV cell: "3"
-    key = _first(rows[0], TIME_KEYS)
-    if key is not None:
-        times = _times([r.get(key) for r in rows])
-        if times is not None:
-            order = {id(row): t for row, t in zip(rows, times, strict=True)}
-            return lambda row: order[id(row)]
-    return None
+    found = _numbered(rows, key) if key is not None else None
+    if found is None:
+        key = _first(rows[0], TIME_KEYS)
+        found = _timed(rows, key) if key is not None else None
+    return found
 
 
 def _conversation(conversation_key: str, rows: list[dict[str, Any]],
