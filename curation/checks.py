@@ -119,6 +119,13 @@ CODES: dict[str, tuple[Severity, str, str]] = {
         "(OpenCodeReasoning split_1 and OpenCodeReasoning-2 point to TACO, APPS and CodeContests by dataset, split "
         "and index), so the answer would be trained as the reply to `-`.",
     ),
+    "no_answer": (
+        "error",
+        "leave these rows out, or write the reply the model should give (e.g. that the passages do not say) into "
+        "an answer column and map it with mapping.prompt/completion",
+        "A question-answering row the dataset marks as unanswered (SQuAD 2.0's empty `answers`, MS MARCO's `No "
+        "Answer Present.`): the label is not a reply to train.",
+    ),
     "server_tool_call": (
         "error",
         "drop calls that used built-in tools, or replace them with your own function tools and log their results",

@@ -77,9 +77,10 @@ class SplitConfig(_Strict):
     min_per_stratum: int | None = Field(default=None, gt=0, description="Reject strata smaller than this.")
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="Split seed; default: the run seed.")
     group_by: list[str] = Field(
-        default_factory=lambda: ["tree", "first_user_turn", "near_cluster"],
+        default_factory=lambda: ["tree", "passage", "first_user_turn", "near_cluster"],
         description="Records sharing any of these keys stay in one split: tree (a conversation tree id, e.g. "
-        "OpenAssistant's message_tree_id), first_user_turn (the same opening prompt: branches of one tree, shared "
+        "OpenAssistant's message_tree_id), passage (questions asked of one passage, e.g. SQuAD's paragraphs), "
+        "first_user_turn (the same opening prompt: branches of one tree, shared "
         "conversation prefixes, several answers to one prompt), near_cluster, or field:<dotted metadata path> "
         "(e.g. field:fields.session_id). [] splits record by record.",
     )
@@ -98,7 +99,7 @@ class SplitConfig(_Strict):
     @field_validator("group_by")
     @classmethod
     def _known_groups(cls, value: list[str]) -> list[str]:
-        known = ("tree", "first_user_turn", "near_cluster")
+        known = ("tree", "passage", "first_user_turn", "near_cluster")
         for key in value:
             if key not in known and not (key.startswith("field:") and len(key) > len("field:")):
                 raise ValueError(f"unknown split group {key!r}: use {', '.join(known)} or field:<metadata path>")

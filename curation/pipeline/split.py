@@ -65,7 +65,7 @@ def _first_user_turn(record: dict[str, Any]) -> str:
 
 def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[int, ...]:
     """The split group keys of one record (computed in workers): the xxhash64 of each key string, so the main
-    process holds a few integers per row. The kind prefix (t:, u:, f:) is hashed too, so kinds never meet;
+    process holds a few integers per row. The kind prefix (t:, p:, u:, f:) is hashed too, so kinds never meet;
     0 is kept free to mean "no key"."""
     keys: list[str] = []
     for kind in group_by:
@@ -73,6 +73,10 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[int, ..
             tree = metadata_value(record, "fields.tree_id") or metadata_value(record, "fields.message_tree_id")
             if tree is not None:
                 keys.append(f"t:{tree}")
+        elif kind == "passage":
+            passage = (record.get("metadata") or {}).get("passage")
+            if passage:
+                keys.append(f"p:{passage}")
         elif kind == "first_user_turn":
             text = normalise_for_exact(_first_user_turn(record))
             if text:

@@ -91,12 +91,13 @@ TRIGGERS: dict[str, Any] = {
 # Reader refusals (tested in tests/readers: no_preference in test_readers_ranked_and_tools, orphan_message with
 # the OpenAssistant rows, prompt_mismatch and incomplete_answer in test_readers_templates_and_tool_markup,
 # tool_calls_as_text in test_readers_marked_turns, placeholder_prompt in test_readers_reasoning_layouts,
+# no_answer in test_readers_extractive_qa,
 # one_sided_ticket and unknown_speaker in test_readers_support_desks, shared_tool_result in
 # test_readers_agent_trajectories).
 READER_CODES = {"not_json", "invalid_utf8", "unknown_format", "empty_record", "record_too_large", "too_deep",
                 "no_preference", "orphan_message", "prompt_mismatch", "incomplete_answer", "unreviewed_tree",
                 "tool_calls_as_text", "missing_history", "server_tool_call", "embedded_media", "one_sided_ticket",
-                "unknown_speaker", "placeholder_prompt", "shared_tool_result"}
+                "unknown_speaker", "placeholder_prompt", "shared_tool_result", "no_answer"}
 # A check that crashed on a record (a bug; tested by the crash-signature tests).
 CRASH_CODES = {"check_error"}
 DATASET_CODES = {"too_few_examples"}

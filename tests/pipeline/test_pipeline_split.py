@@ -99,3 +99,34 @@ def test_a_greeting_many_conversations_open_with_does_not_glue_them_into_one_uni
         quiet=True)
     assert grouped.split_counts["validation"] < 20
     assert not any("opening user turn" in w for w in grouped.warnings)
+
+
+def test_questions_asked_of_one_passage_stay_in_one_split(tmp_path) -> None:
+    """SQuAD asks ~5 questions of each paragraph: split record by record, a validation question was about a
+    paragraph train had (15 of 40 paragraphs straddled train and validation before the `passage` group)."""
+    import orjson
+
+    from curation.config import load_config
+    from curation.pipeline.runner import run_pipeline
+
+    rows = []
+    words = ["river", "castle", "engine", "garden", "harbour", "library", "market", "mountain", "orchard", "valley"]
+    for p in range(40):
+        context = " ".join(f"The {words[(p + k) % 10]} of town {p} was built in year {1800 + p * 3 + k}."
+                           for k in range(6))
+        for q in range(5):
+            rows.append({"id": f"p{p}q{q}", "title": f"Town_{p}", "context": context,
+                         "question": f"In which year was the {words[(p + q) % 10]} of town {p} built?",
+                         "answers": {"text": [str(1800 + p * 3 + q)], "answer_start": [0]}})
+    corpus = tmp_path / "squad.jsonl"
+    corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    config = load_config(None, values={"inputs": [str(corpus)], "out": str(tmp_path / "run"), "export.formats": [],
+                                       "runner.executor": "inprocess", "quality.enabled": False,
+                                       "near_dedup.enabled": False})  # its clusters are not what is tested
+    result = run_pipeline(config, quiet=True)
+    where: dict[str, set[str]] = {}
+    for split in ("train", "validation"):
+        for line in (tmp_path / "run" / "splits" / f"{split}.jsonl").read_bytes().splitlines():
+            where.setdefault(orjson.loads(line)["id"].split("q")[0], set()).add(split)
+    assert result.split_counts["validation"] > 0 and len(where) == 40
+    assert all(len(splits) == 1 for splits in where.values())

@@ -19,6 +19,7 @@ from curation.readers.formats import (
     chatgpt_export,
     claude_export,
     cohere_chat,
+    extractive_qa,
     freshdesk,
     function_calling,
     gemini,
@@ -117,6 +118,7 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
         InputFormat(numbered_messages.NAME, numbered_messages.KEYS, numbered_messages.is_numbered_messages,
                     numbered_messages.convert),
+        InputFormat(extractive_qa.NAME, extractive_qa.KEYS, extractive_qa.is_extractive_qa, extractive_qa.convert),
         # before pairs: a reasoning set's row holds a reference answer too (s1K's `solution`), not the reply
         InputFormat(reasoning_pair.NAME, reasoning_pair.KEYS, reasoning_pair.is_reasoning_pair,
                     reasoning_pair.convert),
