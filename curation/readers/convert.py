@@ -408,6 +408,16 @@ def _folded(obj: dict[str, Any], mapping: FieldMapping | None) -> tuple[dict[str
     return (mixed, name) if FORMATS[name].matches(mixed, None) else (folded, name)
 
 
+# (text, summary) columns of summarisation datasets: samsum/dialogsum, XSum, CNN/DailyMail, arXiv/PubMed, BillSum
+_SUMMARY_PAIRS = (("dialogue", "summary"), ("document", "summary"), ("article", "highlights"), ("article", "abstract"),
+                  ("text", "summary"), ("dialogue", "summary1"))
+
+
+def summary_layout(obj: dict[str, Any]) -> tuple[str, str] | None:
+    return next(((text, summary) for text, summary in _SUMMARY_PAIRS
+                 if isinstance(obj.get(text), str) and isinstance(obj.get(summary), str)), None)
+
+
 def _without_empty_cells(obj: dict[str, Any]) -> dict[str, Any] | None:
     """``obj`` without its top-level null and "" values, or None when it has none. A table gives each row every
     column (a mixed SFT + preference export: null or, through CSV, "" `chosen`/`rejected` on the SFT rows), and
@@ -708,6 +718,11 @@ def convert_payload(
                 detail += ("; it is an OpenAI Batch API line: the input file holds only the requests and the "
                            "output file only the answers, so join them by custom_id into one "
                            '{"request": ..., "response": ...} line each')
+            elif (summary := summary_layout(obj)) is not None:
+                detail += (f"; it is a summarisation row ({summary[0]} -> {summary[1]}) with no instruction in it: "
+                           f"write the user turn with mapping.prompt_template, e.g. prompt_template: \"Summarize "
+                           f"this:\\n\\n{{{summary[0]}}}\" (YAML double quotes, for the line breaks) and "
+                           f"completion: {summary[1]}")
             elif isinstance(obj.get("text"), str):
                 detail += ("; its 'text' has no chat markup (ChatML, Llama, Gemma, Zephyr, Vicuna, '### Human:', "
                            "'### Instruction:'), so it reads as pretraining text, not a conversation")

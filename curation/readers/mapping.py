@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import string
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class FieldMapping(BaseModel):
@@ -35,7 +37,13 @@ class FieldMapping(BaseModel):
         None, description="with completion: the field of a one-exchange record's request (e.g. CoT-Collection's "
         "source, Spider's question): records holding both are read as user + assistant turns")
     completion: str | None = Field(
-        None, description="with prompt: the field of that record's answer (e.g. target, query)")
+        None, description="with prompt or prompt_template: the field of that record's answer (e.g. target, query, "
+        "summary)")
+    prompt_template: str | None = Field(
+        None, description="with completion, instead of prompt: the user turn written from the record's fields, "
+        "each named in braces (samsum: \"Summarize this dialogue:\\n\\n{dialogue}\" in YAML double quotes; `{{` and "
+        "`}}` for a brace); "
+        "for datasets whose request is data with no instruction (summarisation, classification)")
     bot_replies: bool = Field(
         False, description="support-desk exports (Zendesk, Intercom, Freshdesk, Help Scout): read a bot's replies "
         "(Intercom's Fin, Zendesk's answer bot) as the agent's turns; by default they are left out and counted in "
@@ -45,3 +53,35 @@ class FieldMapping(BaseModel):
         "desirable/undesirable; e.g. kto-mix's boolean `tag`): a false answer never reaches an SFT split. Without "
         "it only `label`/`kto_tag` of KTO layouts and LLaMA-Factory's `kto_tag` are read as labels",
     )
+
+    @model_validator(mode="after")
+    def _template(self) -> FieldMapping:
+        if self.prompt_template is None:
+            return self
+        if self.completion is None:
+            raise ValueError("prompt_template needs completion: the field holding each record's answer")
+        if self.prompt is not None:
+            raise ValueError("give prompt or prompt_template, not both: prompt_template writes the whole user turn")
+        if not template_fields(self.prompt_template):
+            raise ValueError(f"prompt_template {self.prompt_template!r} names no field: put each field the user turn "
+                             "is written from in braces, e.g. 'Summarize this dialogue:\\n\\n{dialogue}'")
+        return self
+
+
+def template_fields(template: str) -> tuple[str, ...]:
+    """The field names a prompt template writes from, in order of first use; ValueError naming what is wrong."""
+    names: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:  # a lone { or }
+        raise ValueError(f"prompt_template {template!r}: {exc}; write a literal brace as {{{{ or }}}}") from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name or spec or conversion or any(c in name for c in ".[]"):
+            raise ValueError(f"prompt_template {template!r}: {{{name}{'!' + conversion if conversion else ''}"
+                             f"{':' + spec if spec else ''}}} is not a field name; name a top-level field as "
+                             "{field}, nothing else inside the braces")
+        if name not in names:
+            names.append(name)
+    return tuple(names)

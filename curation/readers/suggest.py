@@ -17,7 +17,7 @@ import yaml
 
 from ..records import ROLES
 from .containers import detect_container, iter_payloads
-from .convert import detect_format
+from .convert import detect_format, summary_layout
 from .files import check_readable, expand_inputs
 from .formats._common import CONTENT_KEYS, ROLE_ALIASES, ROLE_KEYS
 from .mapping import FieldMapping
@@ -135,7 +135,10 @@ def suggest_input(path: str | Path) -> dict[str, Any]:
     if fields is None:
         entry["format"] = "mapped"
         exchange = _exchange_fields(records)
-        if exchange is not None:  # one request and one answer in two text fields (CoT-Collection, Spider, P3)
+        summary = _summary_fields(records)
+        if summary is not None:  # samsum, XSum, CNN/DailyMail: the request is the text, with no instruction
+            entry["mapping"] = {"prompt_template": f"Summarize this:\n\n{{{summary[0]}}}", "completion": summary[1]}
+        elif exchange is not None:  # one request and one answer in two text fields (CoT-Collection, Spider, P3)
             entry["mapping"] = {"prompt": exchange[0], "completion": exchange[1]}
         else:
             entry["mapping"] = {"messages": UNKNOWN_ROLE, "role": "role", "content": "content"}
@@ -166,6 +169,15 @@ def _exchange_fields(records: list[dict[str, Any]]) -> tuple[str, str] | None:
     asked = next((name for name in _ASKED if common(name)), None)
     answered = next((name for name in _ANSWERED if name != asked and common(name)), None)
     return (asked, answered) if records and asked and answered else None
+
+
+def _summary_fields(records: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(text field, summary field) when most sampled records are a summarisation dataset's, else None."""
+    found = Counter(layout for layout in map(summary_layout, records) if layout is not None)
+    if not found:
+        return None
+    layout, count = found.most_common(1)[0]
+    return layout if count * 5 >= len(records) * 4 else None
 
 
 def unread_text_keys(entry: dict[str, Any]) -> list[str]:

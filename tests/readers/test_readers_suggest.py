@@ -126,3 +126,23 @@ def test_a_one_exchange_layout_gets_a_prompt_completion_mapping_that_reads_it(tm
     assert entry["format"] == "mapped" and entry["mapping"] == {"prompt": "source", "completion": "target"}
     items = list(read_path(path, entry["format"], FieldMapping(**entry["mapping"])))
     assert [i.record["messages"][1]["content"] for i in items] == ["CO2", "Mars"]
+
+
+def test_a_summarisation_layout_gets_a_prompt_template_that_reads_it(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # samsum's dialogue/summary got "messages: FIXME": the request is the dialogue, with no instruction to map
+    from curation.readers import read_path
+    from curation.readers.mapping import FieldMapping
+
+    path = _write(tmp_path / "samsum.jsonl", [
+        {"id": "13818513", "dialogue": "Amanda: I baked cookies. Do you want some?\r\nJerry: Sure!",
+         "summary": "Amanda baked cookies for Jerry."},
+        {"id": "13728867", "dialogue": "Olivia: Who are you voting for?\r\nOliver: Liberals as always.",
+         "summary": "Olivia and Oliver are voting for liberals."}])
+    assert main(["inspect", str(path), "--suggest-mapping"]) == 0
+    [entry] = yaml.safe_load(capsys.readouterr().out)["inputs"]
+    assert entry["mapping"] == {"prompt_template": "Summarize this:\n\n{dialogue}", "completion": "summary"}
+    items = list(read_path(path, entry["format"], FieldMapping(**entry["mapping"])))
+    assert [i.record["messages"][0]["content"] for i in items] == [
+        "Summarize this:\n\nAmanda: I baked cookies. Do you want some?\r\nJerry: Sure!",
+        "Summarize this:\n\nOlivia: Who are you voting for?\r\nOliver: Liberals as always."]
