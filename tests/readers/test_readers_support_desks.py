@@ -483,3 +483,19 @@ def test_a_field_of_the_wrong_type_is_named_in_the_refusal(real_dir: Path, desk:
         [record] = [c for c in json.loads((real_dir / INTERCOM).read_text()) if c["id"] == "504"]
     code, detail = refused(_with(record, path, ["x"]))
     assert code == "data_type" and field in detail and "TypeError" not in detail
+
+
+def test_zendesk_reply_linking_somewhere_its_plain_body_does_not_say_is_read_from_the_html() -> None:
+    # Zendesk's plain_body keeps a link's words and drops its address: the reply trained as "follow this guide"
+    html = ('<div class="zd-comment" dir="auto"><p dir="auto">Please follow <a href="https://help.example.com/'
+            'articles/360-reset" rel="noreferrer">this guide</a> to reset it.</p></div>')
+    linked = _comment(2, 2, "Please follow this guide to reset it.", html=html)
+    record = read(_ticket([_comment(1, 1, "How do I reset my password?"), linked]))
+    assert record["messages"][1]["content"] == (
+        "Please follow this guide (https://help.example.com/articles/360-reset) to reset it.")
+    # a plain body that holds the address (or a link to an anchor or an e-mail it names) stays as it is
+    said = _comment(2, 2, "See https://help.example.com/x or write to help@example.com.",
+                    html='<p>See <a href="https://help.example.com/x">https://help.example.com/x</a> or write to '
+                         '<a href="mailto:help@example.com">help@example.com</a>. <a href="#top">Top</a></p>')
+    record = read(_ticket([_comment(1, 1, "Where are the docs?"), said]))
+    assert record["messages"][1]["content"] == "See https://help.example.com/x or write to help@example.com."

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -388,11 +389,31 @@ _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 
+_HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def _links_lost(plain: str, html: str) -> bool:
+    """Whether the HTML body links to an address its plain-text twin does not hold: Zendesk's plain_body and
+    Freshdesk's body_text keep a link's words and drop where it points ("see this article"), the one thing an
+    agent's reply often gives."""
+    if "<a" not in html and "<A" not in html:
+        return False
+    for href in _HREF.findall(html):
+        href = unescape(href).strip()
+        if href.startswith(("#", "javascript:", "cid:")):
+            continue
+        target = href.removeprefix("mailto:").removeprefix("tel:").rstrip("/")
+        if target and target not in plain:
+            return True
+    return False
+
+
 def body_text(plain: Any, html: Any, left_out: Counter[str]) -> str:
-    """A turn's words: the desk's own plain-text field when it has one, else the HTML body as text; inline images
+    """A turn's words: the desk's own plain-text field when it has one (the HTML body when that links somewhere
+    the plain text does not say), else the HTML body as text; inline images
     counted (``images``: a screenshot is no text, and the turn may read as if it were there), quoted earlier
     e-mail cut (``quoted_text``)."""
-    if isinstance(plain, str) and plain.strip():
+    if isinstance(plain, str) and plain.strip() and not (isinstance(html, str) and _links_lost(plain, html)):
         text = plain_text(plain)
         if isinstance(html, str) and "<img" in html.lower():  # the HTML beside it holds the images the text lost
             for tag in _IMG.findall(html):
