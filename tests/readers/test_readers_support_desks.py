@@ -499,3 +499,21 @@ def test_zendesk_reply_linking_somewhere_its_plain_body_does_not_say_is_read_fro
                          '<a href="mailto:help@example.com">help@example.com</a>. <a href="#top">Top</a></p>')
     record = read(_ticket([_comment(1, 1, "Where are the docs?"), said]))
     assert record["messages"][1]["content"] == "See https://help.example.com/x or write to help@example.com."
+
+
+def test_zendesk_copied_in_colleague_without_users_is_the_customers_side() -> None:
+    # without the users sideload every author but the requester read as the agent: the customer's colleague
+    # (email_cc_ids) was trained as the support agent's reply
+    record = read(_ticket([
+        _comment(1, 1, "Our invoices stopped arriving."),
+        _comment(2, 7, "Same for my account, we share the billing address."),
+        _comment(3, 2, "Thanks both: I re-enabled invoice e-mails for your organisation."),
+        _comment(4, 9, "Confirmed on our side, closing.", at="2019-01-13T20:40:00Z"),
+        _comment(5, 1, "Great, thanks!", at="2019-01-13T20:45:00Z"),
+        _comment(6, 2, "You're welcome.", at="2019-01-13T20:50:00Z"),
+    ], email_cc_ids=[7, 9], follower_ids=[9], collaborator_ids=[7]))
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("user", "Our invoices stopped arriving.\n\nSame for my account, we share the billing address."),
+        ("assistant", "Thanks both: I re-enabled invoice e-mails for your organisation.\n\nConfirmed on our side, "
+                      "closing."),  # 9 is a follower: an agent
+        ("user", "Great, thanks!"), ("assistant", "You're welcome.")]

@@ -8,8 +8,9 @@ comments name.
 
 Who speaks: with the ``users`` sideload (``?include=users``), an ``end-user`` is the customer and an ``agent`` or
 ``admin`` the agent; without it (or for an author it does not list), the ticket's requester (``requester_id``,
-else ``submitter_id``) is the customer and every other author an agent. A CC'd end-user then reads as an agent:
-export with ``include=users`` to tell them apart. Without users and requester the sides cannot be told, and the
+else ``submitter_id``) and whoever the ticket copies in (``email_cc_ids``, ``collaborator_ids``) but not its
+assignee or a follower are the customer's side, every other author an agent: export with ``include=users`` to
+tell them apart for sure. Without users and requester the sides cannot be told, and the
 comments are refused (``unknown_speaker``).
 
 Left out, and counted in ``metadata.left_out``: private comments (``public: false``: internal notes), comments a
@@ -112,10 +113,23 @@ def _roles(users: Any) -> dict[Any, str | None]:
     return roles
 
 
+def _ids(value: Any) -> set[Any]:
+    return {v for v in value if is_plain(v)} if type(value) is list else set()
+
+
+def _copied_end_users(ticket: dict[str, Any]) -> set[Any]:
+    """Who the ticket copies in (``email_cc_ids``, the older ``collaborator_ids``) and is not its assignee or a
+    follower (followers are agents): without a users sideload, the requester's colleague answering on the
+    thread is the customer's side, not an agent whose reply the model would learn."""
+    copied = _ids(ticket.get("email_cc_ids")) | _ids(ticket.get("collaborator_ids"))
+    return copied - _ids(ticket.get("follower_ids")) - _ids([ticket.get("assignee_id")])
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     ticket = obj["ticket"] if type(obj.get("ticket")) is dict else obj
     roles = _roles(obj.get("users"))
     requester = ticket.get("requester_id", ticket.get("submitter_id"))
+    copied = _copied_end_users(ticket)
     bots = mapping is not None and mapping.bot_replies
     left_out: Counter[str] = Counter()
     turns: list[Turn] = []
@@ -130,7 +144,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         elif role in _AGENT_ROLES:
             side = AGENT
         elif requester is not None:
-            side = CUSTOMER if author == requester else AGENT
+            side = CUSTOMER if author == requester or author in copied else AGENT
         else:
             raise ConvertProblem("unknown_speaker", f"comments[{n}]: author {author!r} cannot be told customer or "
                                  "agent: the export names no requester and no users (export the ticket with its "
