@@ -31,8 +31,9 @@ FIRST_LOCATIONS = 5
 
 # One record's outcome, as small as possible because it crosses a process boundary:
 # (where, format, valid, ((code, message), ...) one per code, chat tokens or None, turns or None,
-#  the code `curate run` rejects it with or None)
-Result = tuple[str, str, bool, tuple[tuple[str, str], ...], int | None, int | None, str | None]
+#  the code `curate run` rejects it with or None, what the reader left out of it (metadata.left_out) or None)
+Result = tuple[str, str, bool, tuple[tuple[str, str], ...], int | None, int | None, str | None,
+               dict[str, int] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def _summarise(findings: list[Any]) -> tuple[bool, list[tuple[str, str]]]:
 
 def _problem_result(problem: Any) -> Result:
     """A file that cannot be read: one invalid record under the file-level code, as in `curate run`."""
-    return (problem.path, "unknown", False, ((problem.code, problem.message),), None, None, problem.code)
+    return (problem.path, "unknown", False, ((problem.code, problem.message),), None, None, problem.code, None)
 
 
 def _run_task(task: _Task) -> list[Result]:
@@ -100,7 +101,7 @@ def _run_task(task: _Task) -> list[Result]:
                 code, detail = item.error or ("unknown_format", "unreadable record")
                 finding = finding_from_reader_error(code, detail)
                 results.append((item.where, item.format, False, ((finding.code, finding.message),), None, None,
-                                finding.code))
+                                finding.code, None))
                 continue
             repair(item.record, repairs)
             try:
@@ -108,10 +109,12 @@ def _run_task(task: _Task) -> list[Result]:
             except Exception as exc:  # noqa: BLE001 - one record never stops inspect; the code says it is ours
                 message = f"checking this record failed: {type(exc).__name__}: {exc} (a bug: please report it)"
                 results.append((item.where, item.format, False, (("check_error", message),), None, None,
-                                "check_error"))
+                                "check_error", None))
                 continue
             valid, codes = _summarise(findings)
-            results.append((item.where, item.format, valid, tuple(codes), n_tokens, turns, reason))
+            left_out = (item.record.get("metadata") or {}).get("left_out")
+            results.append((item.where, item.format, valid, tuple(codes), n_tokens, turns, reason,
+                            left_out if isinstance(left_out, dict) and left_out else None))
     return results
 
 
@@ -149,10 +152,13 @@ class _Stats:
     valid_tokens: list[int] = field(default_factory=list)
     turns: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    left_out: Counter[str] = field(default_factory=Counter)  # support-desk notes, bots, images: never training text
 
     def add(self, result: Result) -> None:
-        where, fmt, valid, codes, n_tokens, turns, reason = result
+        where, fmt, valid, codes, n_tokens, turns, reason, left_out = result
         self.records += 1
+        if left_out:
+            self.left_out.update(left_out)
         if reason is not None:
             self.rejected_by_code[reason] += 1
         self.formats[fmt] += 1
@@ -185,6 +191,7 @@ class _Stats:
         self.tokens.extend(other.tokens)
         self.valid_tokens.extend(other.valid_tokens)
         self.turns.extend(other.turns)
+        self.left_out.update(other.left_out)
 
     def to_dict(self, model: ModelInfo) -> dict[str, Any]:
         over = sum(1 for n in self.tokens if n > model.max_tokens_per_example)
@@ -231,6 +238,7 @@ class _Stats:
                     "price_per_1m": estimate.price_per_1m,
                     "cost_usd": estimate.cost_usd,
                 },
+                "left_out": dict(sorted(self.left_out.items())),
                 "notes": list(self.notes),
             }
         )
@@ -407,6 +415,10 @@ def _inspect(
         )
     if info.training_price_per_1m is None:
         total.notes.append(f"no published training price for {info.name}: cost not estimated")
+    if total.left_out:
+        parts = ", ".join(f"{name} {n}" for name, n in sorted(total.left_out.items()))
+        total.notes.append(f"left out of the records read, never training text (each record names its own in "
+                           f"metadata.left_out): {parts}")
 
     report = total.to_dict(info)
     report["model"] = {

@@ -166,3 +166,22 @@ def test_analyse_record() -> None:
     assert analyse_record(record, enc, 65_536) == (True, [], 13, 2)
     valid, codes, n_tokens, turns = analyse_record(record, enc, 10)
     assert (valid, [c for c, _ in codes], n_tokens) == (False, ["over_token_limit"], 13)
+
+
+def test_what_the_readers_left_out_is_counted_and_said(real_dir: Path) -> None:
+    """A support-desk export's events, notes and bot replies never reach the records: `curate run` said so in a
+    warning, `curate inspect` said nothing (its counts looked like the whole ticket was read)."""
+    from collections import Counter
+
+    from curation.inspect import inspect_paths
+    from curation.readers import read_path
+
+    path = real_dir / "intercom__Intercom-OpenAPI" / "conversation_examples.json"
+    expected: Counter[str] = Counter()
+    for item in read_path(path):
+        if item.record is not None:
+            expected.update(item.record["metadata"].get("left_out") or {})
+    assert expected  # the fixture holds events the reader leaves out
+    report = inspect_paths([path])
+    assert report["left_out"] == dict(sorted(expected.items()))
+    assert any(note.startswith("left out of the records read") and "events" in note for note in report["notes"])
