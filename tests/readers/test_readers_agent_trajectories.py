@@ -110,6 +110,14 @@ def test_swe_smith_unresolved_run_is_undesirable() -> None:
     assert metadata["label_from"].startswith("resolved: false")
 
 
+def test_an_unresolved_run_saved_as_0_is_undesirable_too() -> None:
+    # the run table through pandas or CSV: `resolved` 0/1 (the 0 was trained as a run to imitate)
+    for value in (0, "0"):
+        metadata = read({**swe_smith_row(), "resolved": value})["metadata"]
+        assert metadata["label"] is False and metadata["label_from"].startswith("resolved: 0 (")
+    assert "label" not in read({**swe_smith_row(), "resolved": 1})["metadata"]
+
+
 def test_a_tool_result_for_several_calls_is_refused() -> None:
     turns = [dict(t) for t in SWE_SMITH_TURNS]
     turns[3] = {**turns[3], "tool_call_ids": ["toolu_01W2RNXycbJxFZHnSEFjyXgT", "toolu_02"]}

@@ -93,6 +93,8 @@ def failed_run(obj: dict[str, Any]) -> str | None:
     if "instance_id" not in obj or _RUN_KEYS.isdisjoint(obj):
         return None
     for key, why in _OUTCOMES:
-        if key in obj and is_false(obj[key]):
-            return f"{key}: false ({why})"
+        value = obj.get(key)
+        # 0 too: a run table saved through pandas or CSV writes the outcome as 0/1
+        if key in obj and (is_false(value) or (type(value) is int and value == 0) or value == "0"):
+            return f"{key}: {'false' if is_false(value) else 0} ({why})"
     return None
