@@ -70,7 +70,7 @@ _JSON_FIELD_SET = frozenset(_JSON_FIELDS)
 # prompt such as "[1, 2, 3]" is text. pandas writes them as Python's repr ([{'role': 'user', ...}]), which is
 # read too (literal_eval evaluates no code).
 _TURN_FIELDS = frozenset({"messages", "conversations", "conversation", "chosen", "rejected", "prompt", "completion",
-                          "chosen_messages", "rejected_messages", "history"})
+                          "chosen_messages", "rejected_messages", "history", "trajectory"})
 
 
 def detect_format(obj: dict[str, Any], mapping: FieldMapping | None = None) -> str | None:

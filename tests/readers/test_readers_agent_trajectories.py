@@ -185,6 +185,15 @@ def nebius_row(target: bool = False, **turn_changes: Any) -> dict[str, Any]:
             "eval_logs": "Will execute following command for run_tests:\n```\npytest tests/providers/test_memset.py"}
 
 
+def test_nebius_trajectory_saved_as_json_text_reads_as_the_same_conversation() -> None:
+    # the Hub's parquet through pandas' to_csv or a string column: the trajectory was an unknown_format reject
+    import json
+
+    row = nebius_row(target=False)
+    as_text = read({**row, "trajectory": json.dumps(row["trajectory"])})
+    assert as_text["messages"] == read(row)["messages"] and as_text["metadata"]["label"] is False
+
+
 def test_nebius_trajectory_reads_as_a_conversation() -> None:
     record = read(nebius_row(target=True))
     messages = record["messages"]
