@@ -49,7 +49,10 @@ NOT_IN_POOL = ("hiyouga__LLaMA-Factory/dpo_en_demo.arithmetic.json",
                "openai__openai-cookbook/01-testing-example.jsonl",
                "NovaSky-AI__SkyThought/aime24_sky_t1_14b_3rows.jsonl",
                "intercom__Intercom-OpenAPI/conversation_examples.json",
-               "sjkingo__python-freshdesk/ticket_1.json", "sjkingo__python-freshdesk/conversations.json")
+               "sjkingo__python-freshdesk/ticket_1.json", "sjkingo__python-freshdesk/conversations.json",
+               "OpenBMB__ToolBench/G1_demo_DFS_woFilter_w2.json",
+               "OpenBMB__ToolBench/82217_ChatGPT_DFS_woFilter_w2.json",
+               "OpenBMB__ToolBench/127_ChatGPT_DFS_woFilter_w2.json")
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ from curation.readers.formats import (
     bracket_calls,
     consumed_keys,
     kto,
+    react_calls,
     tool_markup,
     zendesk,
 )
@@ -787,7 +788,7 @@ def convert_payload(
         own_system = system if system is not None else kwargs_system
         if own_system is not None:
             _add_system(body, own_system)
-        _maybe_tools_from_system(body)
+        failed = _maybe_tools_from_system(body)
         record_id = conv_id if conv_id is not None else (own_id if len(converted) == 1 else None)
         if record_id is None:
             record_id = content_hash(body)
@@ -796,6 +797,8 @@ def convert_payload(
             metadata.update((k, v) for k, v in base_meta.items() if k != "source")
         if own_meta:
             metadata.update(own_meta)
+        if failed is not None and metadata.get("label") is None:
+            metadata["label"], metadata["label_from"] = False, failed
         if fields or extra_fields:
             merged = dict(metadata.get("fields") or {})
             merged.update(fields)
@@ -893,24 +896,35 @@ def _template_kwargs(obj: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
     return None
 
 
-def _maybe_tools_from_system(body: dict[str, Any]) -> None:
+def _maybe_tools_from_system(body: dict[str, Any]) -> str | None:
     """Hermes-style data lists its function schemas only inside the system prompt (``<tools> ... </tools>``), and
     ToolACE's as a JSON list there: they become the record's ``tools``, so exporters and checks see them (the
-    prompt text stays); ToolACE's ``[Name(k=v)]`` turns become tool calls (formats/bracket_calls.py)."""
+    prompt text stays); ToolACE's ``[Name(k=v)]`` turns become tool calls (formats/bracket_calls.py), and
+    ToolBench's ReAct turns too (formats/react_calls.py). Returns why the run failed, when its turns say so."""
     if "tools" in body or not _opens_with_system(body):
-        return
+        return None
     content = _turns(body)[0].get("content")
     if not isinstance(content, str):
-        return
+        return None
     if tool_markup.TOOLS_OPEN in content:
         tools = normalize_tools(tool_markup.tools_in_text(content))
         if tools:
             body["tools"] = tools
+    elif react_calls.MARKER in content and isinstance(body.get("messages"), list):
+        # ToolBench: the API list as a Python literal in the prompt, calls as Thought/Action/Action Input turns
+        functions = react_calls.functions_in(content)
+        if functions:
+            changed, failed = react_calls.lift(body["messages"], functions)
+            if changed:
+                functions = react_calls.without_unused_finish(functions, body["messages"])
+            body["tools"] = normalize_tools(functions)
+            return failed
     elif "[{" in content and isinstance(body.get("messages"), list):
         # ToolACE / BFCL: the schemas as a JSON list in the prompt, calls as [Name(k=v)] turns
         functions = bracket_calls.functions_in(content)
         if functions and (bracket_calls.lift(body["messages"], functions) or "function" in content.lower()):
             body["tools"] = normalize_tools(bracket_calls.as_json_schema(functions))
+    return None
 
 
 def _turns_key(body: dict[str, Any]) -> str:

@@ -63,6 +63,10 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "intercom__Intercom-OpenAPI/conversation_examples.json": (14, 1, 13, {"one_sided_ticket": 13}),
     "sjkingo__python-freshdesk/conversations.json": (2, 0, 2, {"one_sided_ticket": 2}),
     "sjkingo__python-freshdesk/ticket_1.json": (1, 0, 1, {"one_sided_ticket": 1}),
+    # ToolBench's steps and answer files: every step reads (127's run gave up: labelled undesirable, read all the same)
+    "OpenBMB__ToolBench/G1_demo_DFS_woFilter_w2.json": (4, 4, 0, {}),
+    "OpenBMB__ToolBench/82217_ChatGPT_DFS_woFilter_w2.json": (5, 5, 0, {}),
+    "OpenBMB__ToolBench/127_ChatGPT_DFS_woFilter_w2.json": (3, 3, 0, {}),
 }
 
 

@@ -47,6 +47,7 @@ from curation.readers.formats import (
     self_instruct,
     sharegpt,
     string_turns,
+    toolbench_answer,
     zendesk,
 )
 from curation.readers.mapping import FieldMapping
@@ -99,6 +100,8 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(ai_sdk.NAME, ai_sdk.KEYS, ai_sdk.is_ai_sdk, ai_sdk.convert),
         InputFormat(agent_trajectory.NAME, agent_trajectory.KEYS, agent_trajectory.is_swe_agent_trajectory,
                     agent_trajectory.convert),
+        InputFormat(toolbench_answer.NAME, toolbench_answer.KEYS, toolbench_answer.is_toolbench_answer,
+                    toolbench_answer.convert),
         InputFormat(openai.NAME, openai.KEYS, _plain_openai, openai.convert),
         InputFormat(sharegpt.NAME, sharegpt.KEYS, sharegpt.is_sharegpt, sharegpt.convert),
         InputFormat(
