@@ -36,6 +36,14 @@ class ExactDedupConfig(_Config):
     keep: KeepPolicy = Field("first", description="which copy survives: longest text, best quality, first seen")
 
 
+class PrefixDedupConfig(_Config):
+    """Conversations that are the opening turns of a longer one (``curation.pipeline.global_stages.prefix_dedup``)."""
+
+    enabled: bool = Field(True, description="drop a conversation whose turns, up to its last reply, open a longer "
+                          "kept one with the same system prompt and tools (a chat logged after every turn, "
+                          "ToolBench's steps): the longer one trains every reply the shorter has")
+
+
 class NearDedupConfig(_Config):
     """Near duplicates: MinHash over k-unit shingles, LSH candidates verified by estimated Jaccard."""
 

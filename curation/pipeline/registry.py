@@ -88,6 +88,8 @@ for _spec in (
               "curation.pipeline.global_stages.decontaminate:build"),
     StageSpec("exact_dedup", "global", 120, "exact_dedup", "curation.dedup.config:ExactDedupConfig",
               _B + "exact_dedup", reads=_keep_reads("exact_dedup")),
+    StageSpec("prefix_dedup", "global", 125, "prefix_dedup", "curation.dedup.config:PrefixDedupConfig",
+              "curation.pipeline.global_stages.prefix_dedup:build"),
     StageSpec("near_dedup", "global", 130, "near_dedup", "curation.dedup.config:NearDedupConfig",
               _B + "near_dedup", reads=_keep_reads("near_dedup"), writes=("cluster",)),
     StageSpec("semantic_dedup", "global", 140, "semantic_dedup",
