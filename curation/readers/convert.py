@@ -757,8 +757,10 @@ def convert_payload(
     system = _system(obj, system_key)
     fields = {k: v for k, v in obj.items() if k not in used and k != id_key and k != "metadata"
               and not (k == system_key and (system is not None or not obj[k]))}
-    base_meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else None
-    if "metadata" in obj and base_meta is None:
+    # a format that reads `metadata` itself (text-generation-webui's per-message versions) owns it
+    own_metadata = "metadata" in used
+    base_meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) and not own_metadata else None
+    if "metadata" in obj and base_meta is None and not own_metadata:
         fields["metadata"] = obj["metadata"]
     source = {"path": path, "line": line, "index": index, "format": spec.name}
 

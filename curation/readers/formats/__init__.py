@@ -36,6 +36,7 @@ from curation.readers.formats import (
     numbered_messages,
     oasst,
     oasst_rows,
+    open_webui,
     openai,
     openai_dpo,
     pairs,
@@ -46,7 +47,9 @@ from curation.readers.formats import (
     responses_log,
     self_instruct,
     sharegpt,
+    sillytavern,
     string_turns,
+    textgen_webui,
     toolbench_answer,
     zendesk,
 )
@@ -93,6 +96,10 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(chatgpt_export.NAME, chatgpt_export.KEYS, chatgpt_export.is_chatgpt_export,
                     chatgpt_export.convert),
         InputFormat(claude_export.NAME, claude_export.KEYS, claude_export.is_claude_export, claude_export.convert),
+        # chat UIs' own files: before openai, whose `messages` an Open WebUI chat also has
+        InputFormat(open_webui.NAME, open_webui.KEYS, open_webui.is_open_webui, open_webui.convert),
+        InputFormat(sillytavern.NAME, sillytavern.KEYS, sillytavern.is_sillytavern, sillytavern.convert),
+        InputFormat(textgen_webui.NAME, textgen_webui.KEYS, textgen_webui.is_textgen_webui, textgen_webui.convert),
         InputFormat(messages_answer.NAME, messages_answer.KEYS, messages_answer.is_messages_answer,
                     messages_answer.convert),
         InputFormat(langsmith_run.NAME, langsmith_run.KEYS, langsmith_run.is_langsmith_run, langsmith_run.convert),
@@ -133,6 +140,7 @@ FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
 ASSEMBLERS: dict[str, Callable[[Iterable[Payloads], FieldMapping | None], Iterator[Payloads]]] = {
     oasst_rows.NAME: oasst_rows.assemble,
     message_rows.NAME: message_rows.assemble,
+    sillytavern.NAME: sillytavern.assemble,
 }
 
 
