@@ -14,7 +14,6 @@ Stages never count: the funnel (in, out, dropped by reason, seconds) is computed
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import resource
@@ -54,6 +53,7 @@ from .shards import (
     Shard,
     ShardSummary,
     ShardWriter,
+    content_sha256,
     copy_rejects,
     is_done,
     iter_batches,
@@ -390,30 +390,6 @@ class _Funnel:
         return rows
 
 
-def _sha256(path: Path) -> str | None:
-    if not (path.is_file() or path.is_dir()):  # a FIFO or device (/dev/zero) has no end to hash
-        return None
-    try:
-        return _hash_file(path)
-    except OSError:  # an unreadable input (reported as a file-level reject) has no hash
-        return None
-
-
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):  # is_file: FIFOs and devices left out
-            h.update(str(child.relative_to(path)).encode())
-            with child.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-        return h.hexdigest()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def build_stages(config: RunConfig) -> list[RecordStage]:
     """The per-record stages in the order they run (from the stage registry); disabled ones are left out."""
     return registry.build("record", config)
@@ -741,8 +717,10 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     with rejects_tmp.open("wb") as rejects_out:
         sig_path = work_dir / "signatures.u32" if config.near_dedup.enabled else None
         phase1 = _Phase1(config, source_names, rejects_out, sig_path)
+        # Hashed once, before any shard is read: the resume key and the manifest both use these.
+        hashes = [content_sha256(Path(p)) for p, *_ in files]
         executor = _run_phase1(config, files, stages, global_stages, phase1, progress, work_dir, quiet=quiet,
-                               resume=resume)
+                               resume=resume, hashes=hashes)
     phase1_seconds, c_global, rss_phase1 = time.perf_counter() - t_phase1, _main_cpu(), _peak_rss_mb()
     funnel = phase1.funnel
 
@@ -778,7 +756,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     report.update(funnel.sections)  # sections the global stages add (decontamination: per evaluation file)
     _write_json(run_dir / "report.json", report)
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    manifest = _manifest(config, files, source_names, funnel, wall_start, records_in, records_out,
+    manifest = _manifest(config, files, hashes, source_names, funnel, wall_start, records_in, records_out,
                          phase1.records_by_file,
                          {"per_record": round(phase1_seconds, 3), "write": round(write_seconds, 3),
                           "wall_seconds": round(time.perf_counter() - started, 3)},
@@ -806,7 +784,8 @@ def _main_cpu() -> float:
 
 def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]],
                 stages: tuple[list[RecordStage], list[RecordStage]], global_stages: list[Any], phase1: _Phase1,
-                progress: _Progress, work_dir: Path, *, quiet: bool = True, resume: bool = True) -> Executor:
+                progress: _Progress, work_dir: Path, *, quiet: bool = True, resume: bool = True,
+                hashes: list[str | None] | None = None) -> Executor:
     """Start the executor and run every shard through it into ``phase1``; returns the executor, still open.
 
     Shards a previous, unfinished run into this folder completed (``done`` exists, same ``plan.json`` key) are
@@ -831,13 +810,15 @@ def _run_phase1(config: RunConfig, files: list[tuple[Path, str | None, Any, str]
     shards_root = work_dir / "shards"
     dc = config.decontaminate
     eval_paths = [Path(p) for p in dc.paths] if dc.enabled else []
-    how = reuse_shards(shards_root, plan_key(config.config_hash(), files, shards, __version__, eval_paths), resume)
+    how, why = reuse_shards(shards_root, plan_key(config.config_hash(), files, shards, __version__, eval_paths,
+                                                  hashes), resume)
     shard_dirs = [shards_root / str(shard.number) for shard in shards]
     reused = {s.number for s, d in zip(shards, shard_dirs, strict=True) if how == "resume" and is_done(d)}
     if not quiet and reused:
         sys.stderr.write(f"resuming: {len(reused)} of {len(shards)} shards already done\n")
     elif not quiet and how == "changed":
-        sys.stderr.write("starting over: the config or inputs changed\n")
+        sys.stderr.write(f"starting over: the config or inputs changed since the interrupted run ({why}); its "
+                         "finished shards are not reused\n")
     executor = make_executor(config.runner.executor, config.runner.workers, _init_worker, (plan,),
                              small_input=small_input, address=config.runner.address)
     batch_size = config.runner.batch_size or (2048 if total_bytes > 64_000_000 else 512)
@@ -1099,7 +1080,8 @@ def _held_out_input_warnings(files: list[tuple[Path, str | None, Any, Any]]) -> 
     return out
 
 
-def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]], source_names: list[str],
+def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]], hashes: list[str | None],
+              source_names: list[str],
               funnel: _Funnel, wall_start: datetime, records_in: int, records_out: int,
               records_by_file: Counter[int], phases: dict[str, float], main_cpu: dict[str, float],
               main_rss: dict[str, float]) -> dict[str, Any]:
@@ -1108,7 +1090,7 @@ def _manifest(config: RunConfig, files: list[tuple[Path, str | None, Any, Any]],
         "tool": "curation", "version": __version__,
         "config": config.resolved(), "config_hash": config.config_hash(),
         "inputs": [
-            {"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size if p.is_file() else None,
+            {"path": str(p), "sha256": hashes[i], "bytes": p.stat().st_size if p.is_file() else None,
              "format": fmt, "source": source_names[i], "records": records_by_file[i]}
             | ({"unreadable": container.code} if isinstance(container, readers_mod.FileProblem) else {})
             for i, (p, fmt, _mapping, container) in enumerate(files)

@@ -16,6 +16,7 @@ the outputs are the same whatever the number of workers and the shard size.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import shutil
@@ -364,12 +365,39 @@ def load_summary(out_dir: Path) -> ShardSummary:
 PLAN = "plan.json"
 
 
-def _input_entry(path: Path) -> dict[str, Any]:
+def content_sha256(path: Path) -> str | None:
+    """The sha256 of a file's bytes, or of a folder's files (relative names and bytes, in name order); None for
+    what has no end to hash (a FIFO, /dev/zero) or cannot be read (reported as a file-level reject)."""
+    if not (path.is_file() or path.is_dir()):
+        return None
+    try:
+        h = hashlib.sha256()
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):  # is_file: FIFOs and devices left out
+                h.update(str(child.relative_to(path)).encode())
+                _hash_into(h, child)
+        else:
+            _hash_into(h, path)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def _hash_into(h: Any, path: Path) -> None:
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+
+
+def _input_entry(path: Path, sha256: str | None) -> dict[str, Any]:
     try:
         st = path.stat()
     except OSError:
         return {"path": str(readers_mod.real_path(path)), "missing": True}
-    entry: dict[str, Any] = {"path": str(readers_mod.real_path(path)), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    # Size and mtime alone miss a file rewritten with the same size and its old mtime (cp -p, rsync -t): the
+    # content hash is what keys it (the manifest reuses the same hash, so each input is hashed once per run).
+    entry: dict[str, Any] = {"path": str(readers_mod.real_path(path)), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                             "sha256": sha256}
     if path.is_dir():
         # A folder's own mtime does not change when a file inside is rewritten in place (a datasets folder
         # saved again): key every file in it.
@@ -379,27 +407,57 @@ def _input_entry(path: Path) -> dict[str, Any]:
 
 
 def plan_key(config_hash: str, files: list[tuple[Path, str | None, Any, Any]], shards: list[Shard],
-             version: str, eval_paths: list[Path] | None = None) -> dict[str, Any]:
+             version: str, eval_paths: list[Path] | None = None,
+             hashes: list[str | None] | None = None) -> dict[str, Any]:
     """What must not change for a re-run to reuse finished shards: the config, every input (resolved path,
-    size, mtime_ns), the evaluation files decontamination reads (their content is not in the config hash),
-    the shard ranges and the curation version."""
+    size, mtime_ns and content sha256), the evaluation files decontamination reads (their content is not in
+    the config hash), the shard ranges and the curation version. ``hashes`` are the inputs' content hashes
+    when the caller has them already (one per file); otherwise they are computed here."""
     evals = [f for p in eval_paths or [] for f in ([p] if not p.is_dir() else sorted(p.rglob("*")))]
+    if hashes is None:
+        hashes = [content_sha256(Path(p)) for p, *_ in files]
     return {
         "config_hash": config_hash,
         "version": version,
-        "inputs": [_input_entry(Path(p)) for p, *_ in files],
-        "eval_inputs": [_input_entry(p) for p in evals],
+        "inputs": [_input_entry(Path(p), h) for (p, *_), h in zip(files, hashes, strict=True)],
+        "eval_inputs": [_input_entry(p, content_sha256(p)) for p in evals],
         "shards": [[s.number, s.file_no, s.path, s.start, s.end, s.first_line, s.first_index,
                     s.container if isinstance(s.container, str) else repr(s.container)] for s in shards],
     }
 
 
-def reuse_shards(shards_dir: Path, key: dict[str, Any], resume: bool) -> str:
+def what_changed(old: Any, new: dict[str, Any]) -> str:
+    """Why a previous run's shards cannot be reused, in a few words (the first difference found)."""
+    if not isinstance(old, dict):
+        return "the previous run's plan is unreadable"
+    if old.get("version") != new["version"]:
+        return f"curation's version changed ({old.get('version')} -> {new['version']})"
+    if old.get("config_hash") != new["config_hash"]:
+        return "the config changed"
+    for kind, label in (("inputs", "input"), ("eval_inputs", "evaluation file")):
+        before = {e.get("path"): e for e in old.get(kind) or [] if isinstance(e, dict)}
+        after = {e["path"]: e for e in new[kind]}
+        for path, entry in after.items():
+            was = before.get(path)
+            if was is None:
+                return f"{label} {path} is new"
+            if was.get("sha256") != entry.get("sha256"):
+                same_stat = (was.get("size"), was.get("mtime_ns")) == (entry.get("size"), entry.get("mtime_ns"))
+                return f"{label} {path} changed" + (" (same size and mtime, different content)" if same_stat else "")
+            if was != entry:
+                return f"{label} {path} changed"
+        if gone := sorted(set(before) - set(after), key=str):
+            return f"{label} {gone[0]} is no longer read"
+    return "the shard plan changed"
+
+
+def reuse_shards(shards_dir: Path, key: dict[str, Any], resume: bool) -> tuple[str, str]:
     """Prepare ``shards_dir`` for this run and write its ``plan.json``.
 
-    Returns "resume" when the previous run's key matches (its done shards can be reused), "fresh" when there
-    was nothing to reuse, or "changed" when old shards were discarded because the config or inputs changed."""
-    how = "fresh"
+    Returns (how, why): how is "resume" when the previous run's key matches (its done shards can be reused),
+    "fresh" when there was nothing to reuse, or "changed" when old shards were discarded because the config or
+    inputs changed; why says what changed (empty unless "changed")."""
+    how, why = "fresh", ""
     if shards_dir.is_dir():
         old: Any = None
         try:
@@ -411,13 +469,14 @@ def reuse_shards(shards_dir: Path, key: dict[str, Any], resume: bool) -> str:
             how = "resume"
         else:
             how = "changed" if resume and old is not None else "fresh"
+            why = what_changed(old, key) if how == "changed" else ""
             shutil.rmtree(shards_dir, ignore_errors=True)
     shards_dir.mkdir(parents=True, exist_ok=True)
     if how != "resume":
         tmp = shards_dir / (PLAN + ".tmp")
         tmp.write_bytes(orjson.dumps(key, option=orjson.OPT_INDENT_2))
         os.replace(tmp, shards_dir / PLAN)
-    return how
+    return how, why
 
 
 def copy_rejects(src: Path, out: Any, renamed: dict[int, str]) -> None:
@@ -431,6 +490,7 @@ def copy_rejects(src: Path, out: Any, renamed: dict[int, str]) -> None:
             out.write(renamed_reject(line, renamed[i]) if i in renamed else line)
 
 
-__all__ = ["DEFAULT_SHARD_BYTES", "Shard", "ShardSummary", "ShardWriter", "copy_rejects", "fallback_id",
+__all__ = ["DEFAULT_SHARD_BYTES", "Shard", "ShardSummary", "ShardWriter", "content_sha256", "copy_rejects",
+           "fallback_id",
            "is_done", "iter_batches", "iter_shard", "load_summary", "plan_key", "plan_shards", "reject_line",
-           "renamed_reject", "reuse_shards", "with_id"]
+           "renamed_reject", "reuse_shards", "what_changed", "with_id"]

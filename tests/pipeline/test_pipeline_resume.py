@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from interrupt import signal_at_pause
 
 from curation import readers as readers_mod
 from curation.config import load_config
@@ -121,13 +125,23 @@ def test_ctrl_c_then_rerun_reuses_done_shards_and_writes_identical_outputs(
     assert (run_dir / "review.sqlite").read_bytes() == b"decisions"
 
 
-def test_killed_run_resumes_from_the_cli(tmp_path: Path, corpus: Path) -> None:
-    run_dir = tmp_path / "run"
-    clean, n = _clean_outputs(corpus, run_dir)
-    args = [*CURATE, "run", "--input", str(corpus), "--out", str(run_dir), "--export", "none",
+def _edited(data: bytes) -> bytes:
+    """The same bytes with "a" and "e" swapped inside message texts: the same size, other content, valid rows."""
+    swap = bytes.maketrans(b"ae", b"ea")
+    return re.sub(rb'(?<="content":")(?:[^"\\]|\\.)*', lambda m: m.group(0).translate(swap), data)
+
+
+def _cli_args(corpus: Path, run_dir: Path) -> list[str]:
+    return ["run", "--input", str(corpus), "--out", str(run_dir), "--export", "none",
             "--set", "runner.progress=false", "--set", "runner.executor=inprocess",
             "--set", f"runner.shard_bytes={SHARD_BYTES}", "--set", "runner.batch_size=16",
             "--set", "split.train=0.8", "--set", "split.test=0.1"]
+
+
+def test_killed_run_resumes_from_the_cli(tmp_path: Path, corpus: Path) -> None:
+    run_dir = tmp_path / "run"
+    clean, n = _clean_outputs(corpus, run_dir)
+    args = [*CURATE, *_cli_args(corpus, run_dir)]
     killed = subprocess.run(args, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "CURATION_KILL_AT": "after_shard_1"})
     assert killed.returncode == -9, killed.stderr
@@ -185,3 +199,50 @@ def test_a_folder_input_is_keyed_by_the_files_inside(tmp_path: Path) -> None:
     assert folder.stat().st_mtime_ns == stat.st_mtime_ns
     assert plan_key("h", files, [], "v") != before
     assert plan_key("h", files, [], "v") == plan_key("h", files, [], "v")
+
+
+def test_an_input_rewritten_with_its_old_size_and_mtime_starts_over(
+        tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`cp -p` or `rsync -t` of an edited file keeps size and mtime: only the content tells the shards are stale."""
+    run_dir = tmp_path / "run"
+    _interrupt(monkeypatch, corpus, run_dir, 3)
+    stat = corpus.stat()
+    data = corpus.read_bytes()
+    edited = _edited(data)  # the same length, other text in every shard
+    assert edited != data and len(edited) == len(data)
+    corpus.write_bytes(edited)
+    os.utime(corpus, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (corpus.stat().st_size, corpus.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    capsys.readouterr()
+    with monkeypatch.context() as m:
+        shards = _Shards(m)
+        run_pipeline(_config(corpus, run_dir))
+    err = capsys.readouterr().err
+    assert "resuming" not in err
+    assert f"input {corpus} changed (same size and mtime, different content)" in err
+    assert shards.ran == list(range(len(shards.ran))) and len(shards.ran) >= 5  # every shard computed again
+    resumed = _outputs(run_dir)
+    fresh_dir = tmp_path / "fresh"
+    run_pipeline(_config(corpus, fresh_dir), quiet=True)
+    assert resumed == _outputs(fresh_dir)  # the edited text everywhere, nothing of the old shards
+    manifest = orjson.loads((run_dir / "manifest.json").read_bytes())
+    assert manifest["inputs"][0]["sha256"] == hashlib.sha256(edited).hexdigest()
+
+
+def test_ctrl_c_then_cp_p_of_an_edited_input_starts_over_from_the_cli(tmp_path: Path, corpus: Path) -> None:
+    run_dir = tmp_path / "run"
+    edited_source = tmp_path / "edited.jsonl"
+    edited_source.write_bytes(_edited(corpus.read_bytes()))
+    code, err, _workers = signal_at_pause(_cli_args(corpus, run_dir), "after_shard_1", tmp_path)
+    assert code == 130, err
+    assert sorted(p.parent.name for p in run_dir.glob(".work/shards/*/done")) == ["0", "1"]
+    stat = corpus.stat()
+    shutil.copyfile(edited_source, corpus)
+    os.utime(corpus, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as `cp -p` of an edit made with the old mtime
+    rerun = subprocess.run([*CURATE, *_cli_args(corpus, run_dir)], capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr + rerun.stdout
+    assert "resuming" not in rerun.stderr
+    assert "(same size and mtime, different content)" in rerun.stderr
+    clean, _n = _clean_outputs(corpus, tmp_path / "clean")
+    assert _outputs(run_dir) == clean
+    assert b'"content"' in clean["splits/train.jsonl"]  # the edited rows are valid: kept, not all rejected
