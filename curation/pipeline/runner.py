@@ -748,7 +748,8 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     records_out = sum(st["records"] for st in split_stats.values())
     warnings = (_run_warnings(split_stats, phase1.bad_files) + _left_out_warnings(split_stats["train"])
                 + _empty_input_warnings(files, phase1)
-                + _held_out_input_warnings(files) + _unread_file_warnings(config) + funnel.notes)
+                + _held_out_input_warnings(files) + _unread_file_warnings(config) + _left_out_file_warnings(config)
+                + funnel.notes)
     warnings.extend(notes)
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
                            clusters_report, warnings)
@@ -1065,6 +1066,15 @@ def _unread_file_warnings(config: RunConfig) -> list[str]:
     names = ", ".join(str(p) for p in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
     return [f"{len(left)} file(s) in the input folders are not read as data ({names}): chat transcripts and logs "
             "in text need converting to JSONL of {role, content} turns (or name a file as an input to read it)"]
+
+
+def _left_out_file_warnings(config: RunConfig) -> list[str]:
+    """Old Excel workbooks, archives and hidden files in an input folder are not read: one line naming them."""
+    left = readers_mod.left_out_files([spec.path for spec in config.inputs])
+    if not left:
+        return []
+    names = ", ".join(f"{p} ({why})" for p, why in left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return [f"left out {len(left)} file(s) in the input folders: {names}"]
 
 
 def _held_out_input_warnings(files: list[tuple[Path, str | None, Any, Any]]) -> list[str]:

@@ -501,3 +501,34 @@ def _is_tabular_name(path: Path) -> bool:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name.endswith((".csv", ".tsv"))
+
+
+# What a folder walk leaves out that a user may have meant as data, and how to make it readable.
+_ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".7z", ".rar")
+_ARCHIVE_FIX = "an archive, not read: extract it and pass the folder"
+_XLS_FIX = "old Excel: save as .xlsx or CSV"
+
+
+def left_out_files(paths: list[str | Path]) -> list[tuple[Path, str]]:
+    """(file, why and how to fix) for each .xls, archive and hidden file or folder a walk of the given folders
+    leaves out, sorted; a hidden folder (.git, .cache) is one entry, not its contents."""
+    out: list[tuple[Path, str]] = []
+
+    def visit(folder: Path) -> None:
+        for child in sorted(folder.iterdir(), key=lambda p: p.name):
+            name = child.name.lower()
+            if child.name.startswith("."):
+                out.append((child, "hidden folder" if child.is_dir() else "hidden file"))
+            elif child.is_dir() and not child.is_symlink():
+                if not is_hf_disk_folder(child):
+                    visit(child)
+            elif name.endswith(".xls"):
+                out.append((child, _XLS_FIX))
+            elif name.endswith(_ARCHIVE_SUFFIXES) and not name.endswith(".xlsx"):
+                out.append((child, _ARCHIVE_FIX))
+
+    for given in paths:
+        folder = Path(given)
+        if folder.is_dir() and not is_hf_disk_folder(folder):
+            visit(folder)
+    return out

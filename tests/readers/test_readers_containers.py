@@ -926,3 +926,19 @@ def test_a_chat_apps_text_export_is_named_as_one(tmp_path: Path, text: str) -> N
     with pytest.raises(InputError, match="a chat app's text export") as err:
         check_readable(path)
     assert err.value.code == "not_json_file" and "convert it to JSONL" in str(err.value)
+
+
+def test_a_folder_walk_names_the_xls_archives_and_hidden_files_it_leaves_out(tmp_path: Path) -> None:
+    from curation.readers import left_out_files
+
+    folder = tmp_path / "in"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (folder / "chats.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}]}\n')
+    (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    (folder / "data.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    assert [(p.name, why) for p, why in left_out_files([folder])] == [
+        (".DS_Store", "hidden file"), (".git", "hidden folder"),
+        ("data.zip", "an archive, not read: extract it and pass the folder"),
+        ("old.xls", "old Excel: save as .xlsx or CSV")]
