@@ -65,7 +65,7 @@ EXPECTED: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "sjkingo__python-freshdesk/ticket_1.json": (1, 0, 1, {"one_sided_ticket": 1}),
     # ToolBench's steps and answer files: every step reads (127's run gave up: labelled undesirable, read all the same)
     "OpenBMB__ToolBench/G1_demo_DFS_woFilter_w2.json": (4, 4, 0, {}),
-    "OpenBMB__ToolBench/82217_ChatGPT_DFS_woFilter_w2.json": (5, 5, 0, {}),
+    "OpenBMB__ToolBench/82217_ChatGPT_DFS_woFilter_w2.json": (4, 4, 0, {}),
     "OpenBMB__ToolBench/127_ChatGPT_DFS_woFilter_w2.json": (3, 3, 0, {}),
 }
 

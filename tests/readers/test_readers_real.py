@@ -22,7 +22,7 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     # an eval output: question and reference solution are the pair; the model's generation (`code`) a field
     "NovaSky-AI__SkyThought/aime24_sky_t1_14b_3rows.jsonl": ("jsonl", "pair", 3),
     "OpenBMB__ToolBench/G1_demo_DFS_woFilter_w2.json": ("json", "sharegpt", 4),
-    "OpenBMB__ToolBench/82217_ChatGPT_DFS_woFilter_w2.json": ("json_object", "toolbench_answer", 5),
+    "OpenBMB__ToolBench/82217_ChatGPT_DFS_woFilter_w2.json": ("json_object", "toolbench_answer", 4),
     "OpenBMB__ToolBench/127_ChatGPT_DFS_woFilter_w2.json": ("json_object", "toolbench_answer", 3),
     "openai__openai-cookbook/drone_training.jsonl": ("jsonl", "openai", 103),
     "lm-sys__FastChat/dummy_conversation.json": ("json", "sharegpt", 500),

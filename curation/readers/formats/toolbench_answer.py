@@ -4,6 +4,7 @@ its ToolLLaMA preprocessing reads): one object per query, ``{"answer_generation"
 
 Each ``train_messages`` list is one step of the path the search kept, usually the one before it plus a call and
 its result: each becomes a record, and the prefix dedup stage keeps the longest (the earlier steps are in it).
+A step that ends in a thought alone, continued by the next step's call, is no record of its own.
 Messages are OpenAI's legacy function calling (``function_call``, ``function`` turns with a ``name``), read as
 ``tool_calls`` and tool results; a thought (the content beside a call, or a turn of thought alone before the
 next call) is the turn's reasoning. ``Finish`` is settled as in formats/react_calls.py: ``give_answer`` is the
@@ -69,6 +70,16 @@ def _messages(turns: list[Any]) -> list[Any]:
     return out
 
 
+def _thought_before(turns: Any, following: Any) -> bool:
+    """A step that ends in a thought alone, which the next step continues with its call: that thought is the
+    call's reasoning there, and read as its own record it would be trained as a reply."""
+    if not (isinstance(turns, list) and turns and isinstance(following, list) and len(following) > len(turns)):
+        return False
+    last = turns[-1]
+    return (isinstance(last, dict) and last.get("role") == "assistant" and not last.get("function_call")
+            and following[:len(turns)] == turns)
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     answer = obj["answer_generation"]
     steps = answer.get("train_messages") or []
@@ -79,7 +90,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     functions = answer.get("function") if isinstance(answer.get("function"), list) else []
     fields = {k: answer[k] for k in _KEPT if k in answer}
     out = []
-    for turns in steps:
+    for number, turns in enumerate(steps):
+        if _thought_before(turns, steps[number + 1] if number + 1 < len(steps) else None):
+            continue
         messages = _messages(turns) if isinstance(turns, list) else turns
         body: dict[str, Any] = {"messages": messages}
         failed = react_calls.settle_finish(messages) if isinstance(messages, list) else None

@@ -112,6 +112,13 @@ def test_toolbench_steps_of_one_run_keep_the_whole_run(tmp_path: Path) -> None:
     assert funnel["prefix_dedup"]["by_reason"] == {"prefix_duplicate": 3}
 
 
+def test_a_toolbench_answer_file_keeps_its_last_step(tmp_path: Path) -> None:
+    result, rejects = _run(tmp_path, [str(REAL / "82217_ChatGPT_DFS_woFilter_w2.json")])
+    assert [r["reason"] for r in rejects] == ["prefix_duplicate"] * 3
+    assert len({r["duplicate_of"] for r in rejects}) == 1
+    assert result.records_in == 4 and result.records_out == 1
+
+
 def test_a_chat_logged_after_every_turn_is_kept_once_and_counts_reconcile(tmp_path: Path) -> None:
     turns = ["How do I reset my router?", "Hold the reset button for 10 seconds.",
              "It is still blinking orange.", "Unplug it for a minute, then plug it back in.",
