@@ -53,8 +53,15 @@ def test_two_branches_of_one_opening_both_stay() -> None:
     assert _decide([opening, left, right]) == {0: 1}
 
 
-def test_case_and_whitespace_fold_as_exact_dedup_folds_them() -> None:
-    assert _decide([_chat("Hi ", "Hello"), _chat("hi", "hello", "more", "yes")]) == {0: 1}
+def test_a_shared_turn_the_shorter_record_does_not_train_still_matches() -> None:
+    # a log re-sends the history as context: the shorter record may weight its earlier turns otherwise
+    shorter = _chat("hi", "hello", "more", "yes")
+    shorter["messages"][1]["weight"] = 0
+    assert _decide([shorter, _chat("hi", "hello", "more", "yes", "again", "sure")]) == {0: 1}
+
+
+def test_other_words_are_another_conversation() -> None:
+    assert _decide([_chat("Hi", "Hello"), _chat("hi", "hello", "more", "yes")]) == {}
 
 
 def test_another_system_prompt_or_tool_list_is_another_conversation() -> None:
