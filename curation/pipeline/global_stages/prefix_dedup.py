@@ -10,8 +10,9 @@ trains every reply the shorter one has, stays.
 
 Workers key each conversation by a 64-bit hash of its messages and tools, and, with two or more replies, of its
 messages up to the reply before its last (its *parent*), in one pass (17 bytes a record; 2.5 us of CPU on a
-one-turn self-instruct row, 5.7 on a cookbook row with 16 tools, 8 on twelve long turns); ``decide`` drops every record whose own key is the parent of a live record, so a
-chain of steps keeps its longest and a branch point keeps both branches. A
+one-turn self-instruct row, 5.7 on a cookbook row with 16 tools, 8 on twelve long turns); ``decide`` drops
+every record whose own key is the parent of a live record, so a chain of steps keeps its longest and a branch
+point keeps both branches. A
 record is never keyed as a parent when one of its replies is not trained (``weight: 0``): then the shorter
 record trains a reply the longer does not. Labelled records (KTO) are neither dropped nor keyed: a good
 opening of a run labelled bad is still a good example. Steps that skip a logged turn are not chained (only
