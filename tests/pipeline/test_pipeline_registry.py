@@ -35,13 +35,13 @@ def test_built_stages_follow_registry_order_and_names() -> None:
     order = [s.name for s in registry.stages()]
     assert record_names == sorted(record_names, key=order.index)
     assert record_names[:2] == ["normalise", "label"] and record_names[-1] == "flags"
-    assert global_names == ["exact_dedup", "near_dedup", "split"]  # semantic dedup is off by default
+    assert global_names == ["exact_dedup", "prefix_dedup", "near_dedup", "split"]  # semantic dedup is off by default
 
 
 def test_disabling_a_stage_leaves_it_out() -> None:
     config = load_config(None, values={"inputs": ["x.jsonl"], "quality.enabled": False, "near_dedup.enabled": False})
     assert "quality" not in [s.name for s in build_stages(config)]
-    assert [s.name for s in build_global_stages(config)] == ["exact_dedup", "split"]
+    assert [s.name for s in build_global_stages(config)] == ["exact_dedup", "prefix_dedup", "split"]
 
 
 def test_a_stage_reading_metadata_no_enabled_stage_writes_is_refused_before_work() -> None:
@@ -74,4 +74,4 @@ def test_the_default_chain_is_sound() -> None:
     registry.check_chain(config)
     assert [s.name for s in registry.enabled(config)] == [
         "ingest", "normalise", "validate", "label", "redact", "tokens", "turns", "language", "quality", "exact_dedup",
-        "near_dedup", "split"]
+        "prefix_dedup", "near_dedup", "split"]
