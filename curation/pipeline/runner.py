@@ -748,7 +748,7 @@ def _run_locked(config: RunConfig, run_dir: Path, work_dir: Path, files: list[tu
     records_out = sum(st["records"] for st in split_stats.values())
     warnings = (_run_warnings(split_stats, phase1.bad_files) + _left_out_warnings(split_stats["train"])
                 + _empty_input_warnings(files, phase1)
-                + _held_out_input_warnings(files) + _unread_file_warnings(config) + _left_out_file_warnings(config)
+                + _held_out_input_warnings(files) + _skipped_file_warnings(config)
                 + funnel.notes)
     warnings.extend(notes)
     report = _build_report(config, model, records_in, records_out, funnel, split_stats, phase1.reject_examples,
@@ -1058,23 +1058,23 @@ _HELD_OUT = re.compile(r"(?:^|[_.-])(test|testing|eval|evaluation|validation|val
                        re.IGNORECASE)
 
 
-def _unread_file_warnings(config: RunConfig) -> list[str]:
-    """Text transcripts and logs in an input folder are not read as data: say so, naming a few."""
-    left = readers_mod.unread_files([spec.path for spec in config.inputs])
-    if not left:
-        return []
-    names = ", ".join(str(p) for p in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
-    return [f"{len(left)} file(s) in the input folders are not read as data ({names}): chat transcripts and logs "
-            "in text need converting to JSONL of {role, content} turns (or name a file as an input to read it)"]
-
-
-def _left_out_file_warnings(config: RunConfig) -> list[str]:
-    """Old Excel workbooks, archives and hidden files in an input folder are not read: one line naming them."""
-    left = readers_mod.left_out_files([spec.path for spec in config.inputs])
-    if not left:
-        return []
-    names = ", ".join(f"{p} ({why})" for p, why in left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
-    return [f"left out {len(left)} file(s) in the input folders: {names}"]
+def _skipped_file_warnings(config: RunConfig) -> list[str]:
+    """Text transcripts and logs, old Excel workbooks, archives and hidden files in an input folder are not read
+    as data: say so, naming a few (one walk of the folders)."""
+    skipped = readers_mod.skipped_files([spec.path for spec in config.inputs])
+    warnings = []
+    if skipped.unread:
+        left = skipped.unread
+        names = ", ".join(str(p) for p in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+        warnings.append(f"{len(left)} file(s) in the input folders are not read as data ({names}): chat transcripts "
+                        "and logs in text need converting to JSONL of {role, content} turns (or name a file as an "
+                        "input to read it)")
+    if skipped.left_out:
+        left_out = skipped.left_out
+        names = ", ".join(f"{p} ({why})" for p, why in left_out[:5]) + (
+            f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+        warnings.append(f"left out {len(left_out)} file(s) in the input folders: {names}")
+    return warnings
 
 
 def _held_out_input_warnings(files: list[tuple[Path, str | None, Any, Any]]) -> list[str]:

@@ -21,10 +21,9 @@ from curation.readers.files import (
     check_readable,
     expand_inputs,
     is_hf_disk_folder,
-    left_out_files,
     open_binary,
     real_path,
-    unread_files,
+    skipped_files,
 )
 from curation.readers.formats import FORMAT_NAMES, FORMATS
 from curation.readers.formats.alpaca import is_alpaca
@@ -51,10 +50,9 @@ __all__ = [
     "detect_container",
     "detect_format",
     "expand_inputs",
-    "unread_files",
+    "skipped_files",
     "is_alpaca",
     "is_hf_disk_folder",
-    "left_out_files",
     "is_mapped",
     "is_oasst",
     "is_openai",

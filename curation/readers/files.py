@@ -14,6 +14,7 @@ import lzma
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
@@ -247,23 +248,6 @@ def _walk(directory: Path, visited: set[Path] | None = None) -> list[Path]:
 # Files a folder walk leaves out that may still hold conversations (a chat app's text export, a Bot Framework
 # transcript, a log): named in a warning, so they do not go missing from a run without a word.
 _MAYBE_CHATS = frozenset({".txt", ".transcript", ".log", ".chat", ".xml", ".html", ".htm"})
-
-
-def unread_files(paths: list[str | Path]) -> list[Path]:
-    """Files under the given folders that a walk does not read but that may hold conversations, sorted."""
-    out: list[Path] = []
-    for given in paths:
-        folder = Path(given)
-        if not folder.is_dir() or is_hf_disk_folder(folder):
-            continue
-        for child in sorted(folder.rglob("*")):
-            if any(part.startswith(".") for part in child.relative_to(folder).parts):
-                continue
-            if child.suffix.lower() in _MAYBE_CHATS and child.is_file() and not is_supported_file(child) \
-                    and child.name.lower() not in ("readme.txt", "license.txt", "requirements.txt") \
-                    and not is_unicode_text_table(child):
-                out.append(child)
-    return out
 
 
 def real_path(path: Path) -> Path:
@@ -509,26 +493,39 @@ _ARCHIVE_FIX = "an archive, not read: extract it and pass the folder"
 _XLS_FIX = "old Excel: save as .xlsx or CSV"
 
 
-def left_out_files(paths: list[str | Path]) -> list[tuple[Path, str]]:
-    """(file, why and how to fix) for each .xls, archive and hidden file or folder a walk of the given folders
-    leaves out, sorted; a hidden folder (.git, .cache) is one entry, not its contents."""
-    out: list[tuple[Path, str]] = []
+@dataclass(frozen=True, slots=True)
+class SkippedFiles:
+    """What a walk of the input folders does not read, found in one pass (see ``skipped_files``)."""
+
+    unread: list[Path]  # may hold conversations in text (transcripts, logs, chat exports)
+    left_out: list[tuple[Path, str]]  # .xls, archives, hidden files and folders: (path, why and how to fix)
+
+
+def skipped_files(paths: list[str | Path]) -> SkippedFiles:
+    """Files under the given folders that a walk leaves out and a user may have meant as data, sorted; a hidden
+    folder (.git, .cache) is one entry, not its contents."""
+    unread: list[Path] = []
+    left_out: list[tuple[Path, str]] = []
 
     def visit(folder: Path) -> None:
         for child in sorted(folder.iterdir(), key=lambda p: p.name):
             name = child.name.lower()
             if child.name.startswith("."):
-                out.append((child, "hidden folder" if child.is_dir() else "hidden file"))
+                left_out.append((child, "hidden folder" if child.is_dir() else "hidden file"))
             elif child.is_dir() and not child.is_symlink():
                 if not is_hf_disk_folder(child):
                     visit(child)
             elif name.endswith(".xls"):
-                out.append((child, _XLS_FIX))
+                left_out.append((child, _XLS_FIX))
             elif name.endswith(_ARCHIVE_SUFFIXES) and not name.endswith(".xlsx"):
-                out.append((child, _ARCHIVE_FIX))
+                left_out.append((child, _ARCHIVE_FIX))
+            elif child.suffix.lower() in _MAYBE_CHATS and child.is_file() and not is_supported_file(child) \
+                    and name not in ("readme.txt", "license.txt", "requirements.txt") \
+                    and not is_unicode_text_table(child):
+                unread.append(child)
 
     for given in paths:
         folder = Path(given)
         if folder.is_dir() and not is_hf_disk_folder(folder):
             visit(folder)
-    return out
+    return SkippedFiles(sorted(unread), left_out)

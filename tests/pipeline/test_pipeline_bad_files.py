@@ -219,3 +219,23 @@ def test_text_transcripts_in_an_input_folder_are_named_not_skipped_silently(tmp_
     result = run_pipeline(config, quiet=True)
     [warning] = [w for w in result.warnings if "not read as data" in w]
     assert warning.startswith("2 file(s)") and "whatsapp.txt" in warning and "bot.transcript" in warning
+
+
+def test_a_run_names_what_its_input_folder_walk_left_out(tmp_path: Path) -> None:
+    from curation.config import load_config
+    from curation.pipeline.runner import run_pipeline
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "chats.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, '
+                                        '{"role": "assistant", "content": "Hello, how can I help?"}]}\n')
+    (folder / "notes.txt").write_text("User: hi\nBot: hello\n")
+    (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    config = load_config(None, values={
+        "inputs": [str(folder)], "out": str(tmp_path / "run"), "export.formats": [], "runner.progress": False,
+        "language.enabled": False, "quality.enabled": False, "length.enabled": False})
+    warnings = run_pipeline(config, quiet=True).warnings
+    assert any(w.startswith("1 file(s) in the input folders are not read as data") and "notes.txt" in w
+               for w in warnings), warnings
+    assert any(w.startswith("left out 1 file(s) in the input folders:") and "old.xls (old Excel: save as .xlsx or "
+               "CSV)" in w for w in warnings), warnings

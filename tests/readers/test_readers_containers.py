@@ -893,7 +893,7 @@ def test_excel_unicode_text_export_is_read_by_inspect_run_and_a_folder_walk(tmp_
     # read_path read it, but `curate inspect`/`run` refused it (check_readable: "no line starts with '{'"), and a
     # folder walk left it out with advice to convert a chat transcript
     from curation.cli import main
-    from curation.readers import check_readable, unread_files
+    from curation.readers import check_readable, skipped_files
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -901,7 +901,7 @@ def test_excel_unicode_text_export_is_read_by_inspect_run_and_a_folder_walk(tmp_
     path.write_bytes("instruction\tinput\toutput\r\nSay hi\t\tHello\r\nSay bye\t\tGoodbye\r\n".encode("utf-16"))
     (folder / "notes.txt").write_text("Ann: hi\nBob: hello\n", encoding="utf-8")
     check_readable(path)
-    assert expand_inputs([folder]) == [path] and unread_files([folder]) == [folder / "notes.txt"]
+    assert expand_inputs([folder]) == [path] and skipped_files([folder]).unread == [folder / "notes.txt"]
     assert main(["inspect", str(path)]) == 0
     assert main(["run", "--input", str(folder), "--out", str(tmp_path / "run"), "--quiet", "--export", "none"]) == 0
     report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
@@ -929,7 +929,7 @@ def test_a_chat_apps_text_export_is_named_as_one(tmp_path: Path, text: str) -> N
 
 
 def test_a_folder_walk_names_the_xls_archives_and_hidden_files_it_leaves_out(tmp_path: Path) -> None:
-    from curation.readers import left_out_files
+    from curation.readers import skipped_files
 
     folder = tmp_path / "in"
     (folder / ".git").mkdir(parents=True)
@@ -938,7 +938,7 @@ def test_a_folder_walk_names_the_xls_archives_and_hidden_files_it_leaves_out(tmp
     (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     (folder / "data.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
-    assert [(p.name, why) for p, why in left_out_files([folder])] == [
+    assert [(p.name, why) for p, why in skipped_files([folder]).left_out] == [
         (".DS_Store", "hidden file"), (".git", "hidden folder"),
         ("data.zip", "an archive, not read: extract it and pass the folder"),
         ("old.xls", "old Excel: save as .xlsx or CSV")]

@@ -73,20 +73,19 @@ def test_a_finish_that_gives_up_makes_the_run_undesirable() -> None:
     assert "Finish" in _names(record["tools"])  # still called: still a tool
 
 
-def test_action_input_that_is_no_json_stays_the_calls_arguments_for_the_checks() -> None:
+def test_action_input_that_is_no_json_stays_the_calls_arguments_for_the_checks(tmp_path: Path) -> None:
     row = _processed_row()
     row["conversations"][2]["value"] = "\nThought: \nAction: love_quote_for_olato_quotes\nAction Input: {'a': "
-    items = list(read_path_rows([row]))
-    record = items[0]
+    record = _read_rows([row], tmp_path)[0]
     call = record["messages"][2]["tool_calls"][0]
     assert call["function"]["arguments"] == "{'a':"
     assert record["messages"][3]["role"] == "tool"
 
 
-def test_an_action_the_prompt_does_not_list_stays_text() -> None:
+def test_an_action_the_prompt_does_not_list_stays_text(tmp_path: Path) -> None:
     row = _processed_row()
     row["conversations"][2]["value"] = "\nThought: \nAction: delete_everything\nAction Input: {}"
-    record = read_path_rows([row])[0]
+    record = _read_rows([row], tmp_path)[0]
     assert record["messages"][2]["content"].endswith("Action: delete_everything\nAction Input: {}")
     assert "tool_calls" not in record["messages"][2]
 
@@ -101,13 +100,11 @@ def test_a_whole_react_transcript_in_one_turn_stays_text() -> None:
     assert "tool_calls" not in record["messages"][-1]
 
 
-def read_path_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "rows.json"
-        path.write_text(json.dumps(rows))
-        return [it.record for it in read_path(str(path))]
+def _read_rows(rows: list[dict[str, Any]], folder: Path) -> list[dict[str, Any]]:
+    """Rows whose calls the checks refuse, read as a file (``read`` insists on a record without errors)."""
+    path = folder / "rows.json"
+    path.write_text(json.dumps(rows))
+    return [it.record for it in read_path(str(path))]
 
 
 def test_dfs_answer_files_read_each_step_with_legacy_calls_as_tool_calls() -> None:

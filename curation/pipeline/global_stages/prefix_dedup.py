@@ -68,10 +68,6 @@ def prefix_keys(record: dict[str, Any]) -> tuple[int, int]:
     return running.intdigest() or 1, parent
 
 
-def parent_key(record: dict[str, Any]) -> int:
-    return prefix_keys(record)[1]
-
-
 def _labelled(record: dict[str, Any]) -> bool:
     metadata = record.get("metadata")
     return isinstance(metadata, dict) and metadata.get("label") is not None

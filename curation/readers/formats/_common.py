@@ -327,3 +327,43 @@ def document_text(title: Any, language: str | None, content: str) -> str:
     fence = "`" * max([3, *(len(run) + 1 for run in _BACKTICKS.findall(content))])
     head = f"**{title.strip()}**\n\n" if isinstance(title, str) and title.strip() else ""
     return f"{head}{fence}{language}\n{content.rstrip(chr(10))}\n{fence}"
+
+
+def branch(nodes: dict[str, Any], leaf: Any, parent: str, children: str, where: str) -> list[dict[str, Any]]:
+    """The nodes of a message tree (ChatGPT's ``mapping``, Open WebUI's ``history.messages``) from the root to
+    ``leaf`` by ``parent`` links: the branch the user kept. With no leaf named, from the first root down the
+    newest child of each node; [] when there is no root. Links that loop are refused: which branch was kept
+    cannot be told."""
+    path: list[dict[str, Any]] = []
+    if isinstance(leaf, str) and leaf in nodes:
+        seen: set[str] = set()
+        key: Any = leaf
+        while isinstance(key, str) and key in nodes:
+            seen.add(key)
+            node = nodes[key]
+            if not isinstance(node, dict):
+                raise ConvertProblem("data_type", f"{where}[{key!r}] is a {type(node).__name__}, expected a node "
+                                     "object")
+            path.append(node)
+            up = node.get(parent)
+            if isinstance(up, str) and up in seen:
+                raise _cycle(where, key, parent, up)
+            key = up
+        return path[::-1]
+    roots = [n for n in nodes.values() if isinstance(n, dict) and n.get(parent) in (None, "")]
+    node = roots[0] if roots else None
+    ids: set[int] = set()
+    while isinstance(node, dict):
+        ids.add(id(node))
+        path.append(node)
+        below = node.get(children) or []
+        child = below[-1] if isinstance(below, list) and below else None
+        node = nodes.get(child) if isinstance(child, str) else None
+        if isinstance(node, dict) and id(node) in ids:
+            raise _cycle(where, path[-1].get("id"), f"last of its {children}", child)
+    return path
+
+
+def _cycle(where: str, node: Any, link: str, other: Any) -> ConvertProblem:
+    return ConvertProblem("data_type", f"the conversation's {where} has a cycle: the {link} of node {node!r} is "
+                          f"{other!r}, which is already on the path (parent and children links must form a tree)")

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from curation.readers.formats import tool_markup
 from curation.records import arguments_string
 from curation.type_names import type_schema
 
@@ -53,28 +54,6 @@ def as_json_schema(value: Any) -> Any:
     if isinstance(value, list):
         return [as_json_schema(v) for v in value]
     return value
-
-
-def _close(text: str, start: int) -> int:
-    """Index of the parenthesis closing the one opened just before ``start``, or -1 (quotes and nesting aware)."""
-    depth, quote, i = 1, "", start
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i if ch == ")" else -1
-        i += 1
-    return -1
 
 
 def _value(node: ast.expr) -> Any:
@@ -116,8 +95,8 @@ def parse_calls(content: str, names: set[str]) -> list[tuple[str, dict[str, Any]
         name = text[i:opening].strip()
         if name not in names:
             return None
-        closing = _close(text, opening + 1)
-        if closing == -1 or closing >= end:
+        closing = tool_markup.closing(text, opening)
+        if closing == -1 or text[closing] != ")" or closing >= end:
             return None
         arguments = _arguments(text[opening + 1 : closing])
         if arguments is None:

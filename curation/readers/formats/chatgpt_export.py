@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from curation.readers.formats._common import ConvertProblem, document_text
+from curation.readers.formats._common import ConvertProblem, branch, document_text
 from curation.readers.formats.media import is_image_file
 from curation.readers.mapping import FieldMapping
 
@@ -58,39 +58,11 @@ def is_chatgpt_export(obj: dict[str, Any], mapping: FieldMapping | None = None) 
 
 def _path(tree: dict[str, Any], leaf: Any) -> list[dict[str, Any]]:
     """Nodes from the root to ``leaf`` (or, with no leaf named, down the newest child of each node)."""
-    if not isinstance(leaf, str) or leaf not in tree:
-        roots = [node for node in tree.values() if isinstance(node, dict) and node.get("parent") in (None, "")]
-        if not roots:
-            raise ConvertProblem("data_type", "the conversation's mapping has no root message (no node without a "
-                                 "parent)")
-        path, node, seen = [], roots[0], set()
-        while isinstance(node, dict):
-            seen.add(id(node))
-            path.append(node)
-            children = node.get("children") or []
-            child = children[-1] if isinstance(children, list) and children else None
-            node = tree.get(child) if isinstance(child, str) else None
-            if isinstance(node, dict) and id(node) in seen:
-                raise _cycle(path[-1].get("id"), "last child", child)
-        return path
-    path, seen, key = [], set(), leaf
-    while isinstance(key, str) and key in tree:
-        seen.add(key)
-        node = tree[key]
-        if not isinstance(node, dict):
-            raise ConvertProblem("data_type", f"mapping[{key!r}] is a {type(node).__name__}, expected a node object")
-        path.append(node)
-        parent = node.get("parent")
-        if isinstance(parent, str) and parent in seen:
-            raise _cycle(key, "parent", parent)
-        key = parent
-    return path[::-1]
-
-
-def _cycle(node: Any, link: str, other: Any) -> ConvertProblem:
-    # a tree whose links loop has no first message: which branch the user kept cannot be told
-    return ConvertProblem("data_type", f"the conversation's mapping has a cycle: the {link} of node {node!r} is "
-                          f"{other!r}, which is already on the path (parent and children must form a tree)")
+    path = branch(tree, leaf, "parent", "children", "mapping")
+    if not path:
+        raise ConvertProblem("data_type", "the conversation's mapping has no root message (no node without a "
+                             "parent)")
+    return path
 
 
 def _hidden(message: dict[str, Any]) -> bool:

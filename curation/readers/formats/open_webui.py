@@ -23,7 +23,7 @@ import html
 import re
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem
+from curation.readers.formats._common import ConvertProblem, branch
 from curation.readers.mapping import FieldMapping
 
 NAME = "open_webui"
@@ -42,35 +42,6 @@ def _chat(obj: dict[str, Any]) -> dict[str, Any] | None:
 
 def is_open_webui(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
     return _chat(obj) is not None
-
-
-def _path(messages: dict[str, Any], current: Any) -> list[dict[str, Any]]:
-    """Messages from the root to ``current`` (or, with no current message named, down each newest child)."""
-    path: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    if isinstance(current, str) and current in messages:
-        key: Any = current
-        while isinstance(key, str) and key in messages:
-            if key in seen:
-                raise ConvertProblem("data_type", f"history.messages[{key!r}]: its parentId links loop back to "
-                                     "it, so the conversation has no root (the export is damaged)")
-            seen.add(key)
-            node = messages[key]
-            if not isinstance(node, dict):
-                raise ConvertProblem("data_type", f"history.messages[{key!r}] is not an object")
-            path.append(node)
-            key = node.get("parentId")
-        return path[::-1]
-    roots = [n for n in messages.values() if isinstance(n, dict) and n.get("parentId") in (None, "")]
-    node = roots[0] if roots else None
-    while isinstance(node, dict):
-        if id(node) in seen:
-            raise ConvertProblem("data_type", "history.messages: the childrenIds links loop (the export is damaged)")
-        seen.add(id(node))  # type: ignore[arg-type]
-        path.append(node)
-        children = node.get("childrenIds") or []
-        node = messages.get(children[-1]) if isinstance(children, list) and children else None
-    return path
 
 
 def _answer(content: str, where: str) -> tuple[str, str | None]:
@@ -116,7 +87,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     assert chat is not None  # is_open_webui held
     history = chat["history"]
     tree: dict[str, Any] = history["messages"]
-    path = _path(tree, history.get("currentId"))
+    path = branch(tree, history.get("currentId"), "parentId", "childrenIds", "history.messages")
     messages: list[dict[str, Any]] = []
     system = chat.get("params", {}).get("system") if isinstance(chat.get("params"), dict) else None
     if isinstance(system, str) and system.strip():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats.tool_markup import parse_loose
+from curation.readers.formats.tool_markup import closing, parse_loose
 from curation.records import arguments_string
 
 MARKER = "you have access to the following APIs:"
@@ -34,34 +34,12 @@ def functions_in(system: str) -> list[dict[str, Any]] | None:
     start = system.find("[", at + len(MARKER)) if at >= 0 else -1
     if start < 0:
         return None
-    end = _closing(system, start)
+    end = closing(system, start)
     value = parse_loose(system[start:end + 1]) if end > 0 else None
     if isinstance(value, list) and value and all(isinstance(f, dict) and isinstance(f.get("name"), str)
                                                  for f in value):
         return value
     return None
-
-
-def _closing(text: str, start: int) -> int:
-    """Index of the bracket closing the one at ``start`` (quotes and escapes aware), or -1."""
-    depth, quote, i = 0, "", start
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def _step(content: str, names: set[str]) -> tuple[str, str, str] | None:

@@ -51,6 +51,29 @@ def blocks(text: str, opening: str, closing: str) -> tuple[list[str], list[str]]
     return inside, outside
 
 
+def closing(text: str, start: int) -> int:
+    """Index of the bracket closing the one at ``text[start]`` (any of ``([{``; quotes, escapes and nesting
+    aware), or -1 when it never closes. The caller checks the closer's kind."""
+    depth, quote, i = 0, "", start
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
 def parse_loose(text: str) -> Any:
     """JSON, or a Python literal (``{'name': 'f', 'arguments': {...}}``, as ``str(dict)`` writes it); None when
     neither reads."""
