@@ -27,6 +27,7 @@ Not caught: an item paraphrased or translated.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,6 +53,15 @@ class Match:
 
 # An n-gram in more questions than this (and than this share of them) is template, not item text.
 _TEMPLATE_MIN_QUESTIONS, _TEMPLATE_SHARE = 5, 0.005
+# A question followed by its lettered options ("\n\nA. 3\nB. 4"), as the multiple-choice reader writes MMLU and
+# ARC: a training copy of the question without its options must still be found.
+_OPTIONS_BLOCK = re.compile(r"\n\n(?:\(?[A-Z0-9]{1,2}[.):] [^\n]*(?:\n|\Z)){2,}\Z")
+
+
+def without_options(text: str) -> str | None:
+    """The text before a trailing block of lettered options, or None when it ends in none."""
+    found = _OPTIONS_BLOCK.search(text)
+    return text[: found.start()].strip() or None if found else None
 
 _Bounds = list[tuple[np.ndarray, np.ndarray]]  # per band: (first, end) index positions per signature
 
@@ -95,6 +105,7 @@ class ReferenceIndex:
                 ref_id, whole, turns = f"ref-{n}", item, [item]
             else:
                 ref_id, whole, turns = str(item.get("id") or f"ref-{n}"), dedup_text(item), user_turn_texts(item)
+                turns = [*turns, *(stem for stem in map(without_options, turns) if stem)]
             if ids is not None:
                 ref_id = ids[n]
             number = len(index.ref_ids)

@@ -122,3 +122,27 @@ def test_a_template_many_questions_share_is_no_item() -> None:
     record = _chat(f"{template} Question: why is the sky blue on a clear and sunny summer day?", "Scattering.")
     assert index.query_record(record) is None
     assert index.query_record(_chat(questions[7].replace("number 7", "number x"), "metre")).ref_id == "q7"
+
+
+def test_a_multiple_choice_question_copied_without_its_options_is_found() -> None:
+    # MMLU as the multiple-choice reader writes it: the options join the question in the user turn. A training
+    # record holding the question alone (its options dropped, or rephrased) is still that item.
+    import orjson
+
+    from curation.readers.convert import convert_payload
+
+    row = {"question": "A spherical conductor carries a net charge. How is this charge distributed on the sphere "
+                       "when it sits alone, far from any other charges?",
+           "subject": "high_school_physics",
+           "choices": ["The charge is evenly distributed on the surface.",
+                       "The charge resides on the surface only; the distribution of charge on the surface depends "
+                       "on what other charged objects are near the sphere.",
+                       "The charge moves continually within the sphere.",
+                       "The charge is distributed uniformly throughout the sphere."],
+           "answer": 0}
+    item = convert_payload(orjson.dumps(row), None, None, "mmlu.jsonl", 1, 0)[0].record
+    index = ReferenceIndex.build([item], ids=["mmlu-0"])
+    question = item["messages"][0]["content"].split("\n\nA. ")[0]
+    match = index.query_record(_chat(question, "Evenly on its surface."))
+    assert match is not None and match.ref_id == "mmlu-0"
+    assert index.query_record(_chat("Why is the sky blue on a clear day? Explain Rayleigh scattering.", "x")) is None

@@ -32,6 +32,7 @@ from curation.readers.formats import (
     marked_turns,
     message_rows,
     messages_answer,
+    multiple_choice,
     named_turns,
     numbered_messages,
     oasst,
@@ -128,6 +129,9 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
         InputFormat(numbered_messages.NAME, numbered_messages.KEYS, numbered_messages.is_numbered_messages,
                     numbered_messages.convert),
+        # before extractive_qa and pairs: MMLU's `answer` is an index into its choices, not the reply
+        InputFormat(multiple_choice.NAME, multiple_choice.KEYS, multiple_choice.is_multiple_choice,
+                    multiple_choice.convert),
         InputFormat(extractive_qa.NAME, extractive_qa.KEYS, extractive_qa.is_extractive_qa, extractive_qa.convert),
         # before pairs: a reasoning set's row holds a reference answer too (s1K's `solution`), not the reply
         InputFormat(reasoning_pair.NAME, reasoning_pair.KEYS, reasoning_pair.is_reasoning_pair,
