@@ -170,3 +170,33 @@ def test_hotpotqa_titles_and_passages_that_do_not_pair_up_stay_a_field_whole() -
     context = {"title": ["A", "B", "C"], "sentences": [["a."], ["b."]]}
     record = read({"question": "Q?", "answer": "A.", "context": context})
     assert record["messages"][0]["content"] == "Q?" and record["metadata"]["fields"]["context"] == context
+
+
+def test_counselling_context_and_response_are_a_pair() -> None:
+    # Amod/mental_health_counseling_conversations' columns, as the Hub lists them: `Context` is what the client
+    # wrote, `Response` the counsellor's answer (refused as unknown_format before)
+    row = {"Context": "I'm going through some things with my feelings and myself. I barely sleep and I do nothing "
+                      "but think about how I'm worthless.",
+           "Response": "If everyone thinks you're worthless, then maybe you need to find new people to hang out with."}
+    assert read(row)["messages"] == [{"role": "user", "content": row["Context"]},
+                                     {"role": "assistant", "content": row["Response"]}]
+    # allenai/prosocial-dialog: the same two columns beside its safety labels, which stay fields
+    record = read({"context": "I'm going to punch my friend in the face.", "response": "Why would you do that?",
+                   "rots": ["It's wrong to hurt people."], "safety_label": "__needs_caution__", "dialogue_id": 0})
+    assert record["messages"][0]["content"] == "I'm going to punch my friend in the face."
+    assert record["metadata"]["fields"]["safety_label"] == "__needs_caution__"
+    # beside a question, a context is still the passage the question is about
+    record = read({"question": "Who wrote it?", "context": "The book was written by Ann.", "answer": "Ann"})
+    assert record["messages"][0]["content"] == "Who wrote it?\n\nThe book was written by Ann."
+
+
+def test_medical_chatbot_patient_and_doctor_are_a_pair() -> None:
+    # ruslanmv/ai-medical-chatbot's columns: Description (the question's title), Patient, Doctor
+    row = {"Description": "Q. What does abutment of the nerve root mean?",
+           "Patient": "Hi doctor, I am just wondering what is abutting and abutment of the nerve root means in a "
+                      "back issue. Please explain.",
+           "Doctor": "Hi. I have gone through your query with diligence. The nerve root is touching the disc."}
+    record = read(row)
+    assert record["messages"] == [{"role": "user", "content": row["Patient"]},
+                                  {"role": "assistant", "content": row["Doctor"]}]
+    assert record["metadata"]["fields"] == {"Description": row["Description"]}

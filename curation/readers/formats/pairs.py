@@ -21,11 +21,13 @@ from curation.readers.formats._common import convert_turns, history_messages, no
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
-# user_input/model_output: LMSYS ToxicChat; message_1/message_2: CAMEL's role-playing sets (the AI user asks).
+# user_input/model_output: LMSYS ToxicChat; message_1/message_2: CAMEL's role-playing sets (the AI user asks);
+# Patient/Doctor: the medical-chatbot sets scraped from HealthCareMagic and iCliniq (ruslanmv/ai-medical-chatbot).
 PROMPT_KEYS = ("question", "query", "problem", "prompt", "input", "inputs", "user", "human", "input_text",
-               "user_input", "message_1")
+               "user_input", "message_1", "patient")
 ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "target", "targets", "output_text",
-               "generated_solution", "model_output", "message_2", "bot", "std_answer")  # std_answer: BELLE's eval set
+               "generated_solution", "model_output", "message_2", "bot", "std_answer",  # std_answer: BELLE's eval set
+               "doctor")
 SYSTEM_KEYS = ("system_prompt", "definition")
 # `context`, `documents` and `text` are read only by some rows; the others keep them as fields (see convert)
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "documents", "text", "outputs", "ideal",
@@ -52,6 +54,10 @@ def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
         prompts.remove("input")  # {"question", "input"}: the input is the passage, like Alpaca's
     if not prompts and answers == ["output"] and isinstance(obj.get("text"), str):
         prompts = ["text"]  # ichikara-instruction's {ID, text, output}: `text` is the request beside its output
+    if not prompts and isinstance(obj.get("context"), str) and obj["context"].strip():
+        # Counselling and prosocial-dialogue sets ({Context, Response}): with no question beside it, the context
+        # is what the user said, not a passage
+        prompts = ["context"]
     if len(prompts) != 1:
         return None
     return prompts[0], answers[0]
