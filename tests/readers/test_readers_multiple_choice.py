@@ -178,6 +178,8 @@ def test_boolq_answer_true_false_is_yes_no() -> None:
     record = read(row)
     assert _turns(record) == (row["passage"] + "\n\n" + row["question"], "Yes")
     assert _turns(read({**row, "answer": False}))[1] == "No"
+    # saved to CSV, the answer is a word; read as a pair before, its passage was left out of the prompt
+    assert _turns(read({**row, "answer": "False"})) == (row["passage"] + "\n\n" + row["question"], "No")
 
 
 def test_an_answer_written_out_is_the_reply_with_the_options_shown() -> None:
@@ -192,3 +194,18 @@ def test_an_answer_that_points_at_no_option_is_refused_naming_it(answer: object)
     assert code == "unknown_format"
     assert detail.startswith("line 3: a multiple-choice row whose answer (answer=")
     assert "4 options (A, B, C, D)" in detail
+
+
+def test_mmlu_saved_to_csv_reads_its_choices_from_the_text(tmp_path) -> None:
+    # `Dataset.to_pandas().to_csv()` writes the choices as numpy prints them, a plain list as Python does; read
+    # as a pair, both rows trained the reply "1"
+    from curation.readers import read_path
+
+    path = tmp_path / "mmlu.csv"
+    path.write_text("question,choices,answer\n"
+                    "What is 2+2?,['3' '4' '5' '6'],1\n"
+                    "\"What is 3+3?\",\"['5', '6', '7', '8']\",1\n", encoding="utf-8")
+    replies = [(item.record["messages"][0]["content"], item.record["messages"][1]["content"])
+               for item in read_path(path)]
+    assert replies == [("What is 2+2?\n\nA. 3\nB. 4\nC. 5\nD. 6", "B. 4"),
+                       ("What is 3+3?\n\nA. 5\nB. 6\nC. 7\nD. 8", "B. 6")]

@@ -21,12 +21,14 @@ read stays in ``metadata.fields``.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import xxhash
 
+from curation.readers.formats import tool_markup
 from curation.readers.formats._common import ConvertProblem
 from curation.readers.mapping import FieldMapping
 
@@ -55,7 +57,20 @@ class _Options:
     answer: int | None = None  # known from the layout itself (the correct answer kept apart)
 
 
+# numpy's print of a string array, as `Dataset.to_pandas().to_csv()` writes a list column: ['3' '4' '5' '6']
+_QUOTED_TEXT = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+_QUOTED = re.compile(_QUOTED_TEXT)
+_NUMPY_STRINGS = re.compile(rf"\[\s*(?:(?:{_QUOTED_TEXT})\s*)+\]")
+
+
 def _strings(value: Any) -> list[str] | None:
+    """Two or more option texts: a list, or (a table saved to CSV) the list as JSON, Python or numpy text."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        text = value.strip()
+        if _NUMPY_STRINGS.fullmatch(text) and "," not in _QUOTED.sub("", text):
+            value = [ast.literal_eval(q) for q in _QUOTED.findall(text)]
+        else:
+            value = tool_markup.parse_loose(text)
     if isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str) for v in value):
         return value
     return None
@@ -83,7 +98,7 @@ def _sorted(right: str, wrong: list[str], keys: tuple[str, ...]) -> _Options | N
 def _options(obj: dict[str, Any]) -> _Options | None:
     choices = obj.get("choices")
     if _strings(choices) is not None:  # MMLU
-        labels, texts = _labelled(choices)
+        labels, texts = _labelled(_strings(choices) or [])
         return _Options(labels, texts, ("choices",), ("answer", "answerKey", "label"))
     if isinstance(choices, dict):  # ARC, OpenBookQA, CommonsenseQA
         texts, labels = _strings(choices.get("text")), _strings(choices.get("label"))
@@ -92,7 +107,7 @@ def _options(obj: dict[str, Any]) -> _Options | None:
         return None
     options = obj.get("options")
     if _strings(options) is not None:  # RACE, MMLU-Pro, AQuA, LogiQA
-        labels, texts = _labelled(options)
+        labels, texts = _labelled(_strings(options) or [])
         return _Options(labels, texts, ("options",),
                         ("answer", "answer_idx", "correct", "correct_option", "answer_index", "label"))
     if isinstance(options, dict) and len(options) >= 2 and all(
@@ -104,7 +119,7 @@ def _options(obj: dict[str, Any]) -> _Options | None:
         return _Options([o["key"] for o in options], [o["value"] for o in options], ("options",),
                         ("answer_idx", "answer"))
     if _strings(obj.get("endings")) is not None and isinstance(obj.get("ctx"), str):  # HellaSwag
-        texts = obj["endings"]
+        texts = _strings(obj["endings"]) or []
         return _Options(list(_LETTERS[: len(texts)]), texts, ("endings",), ("label",))
     if isinstance(obj.get("sol1"), str) and isinstance(obj.get("sol2"), str):  # PIQA
         return _Options(["A", "B"], [obj["sol1"], obj["sol2"]], ("sol1", "sol2"), ("label",))
@@ -131,9 +146,18 @@ def _stem(obj: dict[str, Any]) -> str | None:
     return next((k for k in _STEMS if isinstance(obj.get(k), str) and obj[k].strip()), None)
 
 
+def _truth(value: Any, passage: Any) -> bool | None:
+    """A true/false answer: the boolean, or (beside a passage, as BoolQ saved to CSV writes it) the word."""
+    if type(value) is bool:
+        return value
+    if isinstance(value, str) and isinstance(passage, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
 def _yes_no(obj: dict[str, Any]) -> bool:
     """BoolQ and StrategyQA-style rows: a question and a true/false answer."""
-    return isinstance(obj.get("question"), str) and type(obj.get("answer")) is bool
+    return isinstance(obj.get("question"), str) and _truth(obj.get("answer"), obj.get("passage")) is not None
 
 
 def is_multiple_choice(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
@@ -206,7 +230,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     explanation_key = next((k for k in _EXPLANATIONS if isinstance(obj.get(k), str) and obj[k].strip()), None)
     used = {stem_key, passage_key, explanation_key}
     if _yes_no(obj):
-        reply = "Yes" if obj["answer"] else "No"
+        reply = "Yes" if _truth(obj["answer"], obj.get("passage")) else "No"
         user = "\n\n".join(p for p in (passage, stem) if p)
         used.add("answer")
     else:
