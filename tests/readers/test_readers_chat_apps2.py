@@ -1,0 +1,132 @@
+"""More chat apps' own files: LibreChat's conversation export (and LM Studio's conversations, below).
+
+LibreChat (MIT): the rows are built to what client/src/hooks/Conversations/useExportConversation.ts (commit ffec453)
+and useBuildMessageTree.ts (aedebe8) write, with the keys, nesting and values of the app's own import fixtures
+api/server/utils/import/__data__/librechat-tree.json (0b4ce67: ``recursive`` under ``messages``, later messages
+without ``createdAt``), librechat-opts-nonr-branches.json (70e7331: every branch flat, two roots, a cut-off answer)
+and librechat-export.json (49b2a91: the older ``messagesTree``); the texts are short and made up. An agent's answer
+holds the ``content`` parts of packages/data-provider/src/types/agents.ts (34cb6d7: ``think``, ``text``,
+``tool_call`` with ``args`` and ``output``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from read_helpers import read, refused
+
+from curation.readers import read_path
+
+_CONVO = "4a86c40e-e627-4454-b158-889680e23ad3"
+_NO_PARENT = "00000000-0000-0000-0000-000000000000"
+
+
+def _lc(key: str, parent: str, by_user: bool, text: str, children: list[dict[str, Any]] | None = None,
+        **extra: Any) -> dict[str, Any]:
+    message: dict[str, Any] = {"messageId": key, "parentMessageId": parent, "conversationId": _CONVO,
+                               "sender": "User" if by_user else "Software Engineer", "text": text,
+                               "isCreatedByUser": by_user, **extra}
+    if not by_user:
+        message.update({"model": "gpt-4-turbo", "endpoint": "openAI", "finish_reason": "stop"})
+    if children is not None:
+        message["children"] = children
+    return message
+
+
+def _export(messages: list[dict[str, Any]], *, recursive: bool, branches: bool = True, key: str = "messages",
+            **options: Any) -> dict[str, Any]:
+    return {"conversationId": _CONVO, "endpoint": "openAI", "title": "Venv trouble",
+            "exportAt": "13:18:04 GMT-0400 (Eastern Daylight Time)", "branches": branches, "recursive": recursive,
+            "options": {"presetId": None, "model": "gpt-4-turbo", "chatGptLabel": "Software Engineer",
+                        "promptPrefix": "You are an expert software engineer.", "temperature": 0.8,
+                        "endpoint": "openAI", "title": "Venv trouble", **options},
+            key: messages}
+
+
+def _tree() -> list[dict[str, Any]]:
+    """librechat-tree.json's shape: a question, its answer, then two follow-ups (the later one written last)."""
+    return [_lc("q1", _NO_PARENT, True, "How do I activate venv?", createdAt="2024-05-01T16:35:11.530Z", children=[
+        _lc("a1", "q1", False, "Run python3 -m venv venv first.", createdAt="2024-05-01T16:35:12.604Z", children=[
+            _lc("q2", "a1", True, "thanks", children=[
+                _lc("a2", "q2", False, "You're welcome! Good luck.", children=[]),
+                _lc("a3", "q2", False, "You're welcome! Happy coding!", children=[
+                    _lc("q3", "a3", True, "does coding make you happy", children=[
+                        _lc("a4", "q3", False, "It can be.", children=[])])])]),
+            _lc("q4", "a1", True, "lol", children=[
+                _lc("a5", "q4", False, "Glad it amused you!", children=[])])])])]
+
+
+def test_a_librechat_tree_export_is_the_newest_branch_with_the_preset_prompt(tmp_path: Path) -> None:
+    # before: read as openai, the assistant's role its display name ('Software Engineer') and every branch a turn
+    path = tmp_path / "Venv trouble.json"
+    path.write_bytes(orjson.dumps(_export(_tree(), recursive=True), option=orjson.OPT_INDENT_2))
+    [item] = list(read_path(path))
+    assert item.error is None, item.error
+    record = item.record
+    assert record["id"] == _CONVO and record["metadata"]["source"]["format"] == "librechat"
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("system", "You are an expert software engineer."), ("user", "How do I activate venv?"),
+        ("assistant", "Run python3 -m venv venv first."), ("user", "lol"), ("assistant", "Glad it amused you!")]
+    # the "thanks" branch (5 messages) is one the user left, counted, not turns; the options stay visible
+    assert record["metadata"]["left_out"] == {"other_branches": 5}
+    assert record["metadata"]["fields"]["options"]["model"] == "gpt-4-turbo"
+    # the older layout: the same tree under messagesTree
+    older = read(_export(_tree(), recursive=True, key="messagesTree", promptPrefix=None))
+    assert [m["content"] for m in older["messages"]][-1] == "Glad it amused you!"
+    assert older["messages"][0]["role"] == "user"
+
+
+def _flat(final: str) -> list[dict[str, Any]]:
+    """librechat-opts-nonr-branches.json's shape: a question answered twice, then edited into a second root."""
+    return [
+        _lc("m1", _NO_PARENT, True, "tell me a long story", createdAt="2024-05-28T18:08:55.014Z"),
+        _lc("m2", "m1", False, "Once upon a time...", createdAt="2024-05-28T18:08:55.390Z"),
+        _lc("m3", "m1", False, "In an age long forgotten", createdAt="2024-05-28T18:09:27.444Z", unfinished=True),
+        _lc("m4", _NO_PARENT, True, "tell me a long long story", createdAt="2024-05-28T18:14:07.988Z"),
+        {**_lc("m5", "m4", False, "The Legend of Eldoria. The end.", createdAt="2024-05-28T18:14:08.403Z",
+               isEdited=True), "finish_reason": final},
+    ]
+
+
+def test_a_librechat_flat_export_of_every_branch_keeps_the_latest_and_refuses_a_cut_off_answer() -> None:
+    record = read(_export(_flat("stop"), recursive=False))
+    assert [(m["role"], m["content"]) for m in record["messages"]][1:] == [
+        ("user", "tell me a long long story"), ("assistant", "The Legend of Eldoria. The end.")]
+    assert record["metadata"]["left_out"] == {"other_branches": 3}
+    code, detail = refused(_export(_flat("incomplete"), recursive=False))
+    assert code == "incomplete_answer" and "'m5'" in detail and "'incomplete'" in detail
+    one = _flat("stop")[3:]  # the branch on screen only: the whole list is the conversation
+    assert "left_out" not in read(_export(one, recursive=False, branches=False)).get("metadata", {})
+
+
+def test_a_librechat_agent_answer_reads_its_reasoning_and_tool_calls_and_is_flagged() -> None:
+    parts = [{"type": "think", "think": "The user wants the weather."},
+             {"type": "tool_call", "tool_call": {"id": "call_w1", "name": "get_weather", "args": '{"city":"Oslo"}',
+                                                 "type": "tool_call", "output": "4°C, rain", "progress": 1}},
+             {"type": "agent_update", "agent_update": {"index": 1, "runId": "r1", "agentId": "agent_x"}},
+             {"type": "text", "text": "It is 4°C and raining in Oslo."}]
+    messages = [_lc("u1", _NO_PARENT, True, "Weather in Oslo?", createdAt="2025-01-01T10:00:00.000Z"),
+                {**_lc("b1", "u1", False, "", createdAt="2025-01-01T10:00:01.000Z"), "content": parts,
+                 "endpoint": "agents"}]
+    record = read(_export(messages, recursive=False, agent_id="agent_x", promptPrefix=None))
+    assistant, tool, final = record["messages"][1:]
+    assert assistant["reasoning"] == "The user wants the weather." and assistant["tool_calls"] == [
+        {"id": "call_w1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'}}]
+    assert tool == {"role": "tool", "tool_call_id": "call_w1", "content": "4°C, rain"}
+    assert final["role"] == "assistant" and final["content"] == "It is 4°C and raining in Oslo."
+    assert record["metadata"]["flags"] == ["custom_gpt"]  # the agent's instructions are not in the export
+    del parts[1]["tool_call"]["output"]
+    code, detail = refused(_export(messages, recursive=False))
+    assert code == "server_tool_call" and "'get_weather'" in detail
+
+
+def test_a_librechat_upload_the_export_only_links_is_refused() -> None:
+    messages = [_lc("u1", _NO_PARENT, True, "What is this?", createdAt="2025-01-01T10:00:00.000Z",
+                    files=[{"file_id": "f1", "filepath": "/images/u/f1.png", "type": "image/png", "width": 8,
+                            "height": 8}]),
+                _lc("b1", "u1", False, "A cat.", createdAt="2025-01-01T10:00:01.000Z")]
+    assert refused(_export(messages, recursive=False))[0] == "image_missing"
+    messages[0]["files"] = [{"file_id": "f2", "filename": "notes.pdf", "type": "application/pdf"}]
+    assert refused(_export(messages, recursive=False))[0] == "server_tool_call"
