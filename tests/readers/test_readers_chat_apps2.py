@@ -130,3 +130,87 @@ def test_a_librechat_upload_the_export_only_links_is_refused() -> None:
     assert refused(_export(messages, recursive=False))[0] == "image_missing"
     messages[0]["files"] = [{"file_id": "f2", "filename": "notes.pdf", "type": "application/pdf"}]
     assert refused(_export(messages, recursive=False))[0] == "server_tool_call"
+
+
+# LM Studio is closed source: its chat files' layout is what the third-party tools that read and write them agree on:
+# YorkieDev/lm-studio-conversation-converter script.js (6023304: versions/currentlySelected, singleStep and
+# multiStep, contentBlock steps with genInfo.stats, perChatPredictionConfig's llm.prediction.systemPrompt), and
+# writers of .conversation.json found by their keys (a "thinking" style block with <think> prefix and suffix; a
+# C# converter "measured on 12 files LM Studio wrote": toolCallRequest parts with callId, toolCallRequestId, name
+# and parameters, toolCallResult parts in a block with roleOverride "tool"). Stop reasons are those of
+# lmstudio-python's LlmPredictionStopReason.
+def _block(*parts: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "contentBlock", "stepIdentifier": "1718000000000-0.5", "content": list(parts),
+            "defaultShouldIncludeInContext": True, "shouldIncludeInContext": True, **extra}
+
+
+def _said(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text, "fromDraftModel": False, "tokensCount": 3, "isStructural": False}
+
+
+def _stats(reason: str) -> dict[str, Any]:
+    return {"genInfo": {"indexedModelIdentifier": "qwen/qwen3-8b", "identifier": "qwen/qwen3-8b",
+                        "stats": {"stopReason": reason, "tokensPerSecond": 40.2, "predictedTokensCount": 9}}}
+
+
+def _user(text: str) -> dict[str, Any]:
+    return {"versions": [{"type": "singleStep", "role": "user", "content": [{"type": "text", "text": text}]}],
+            "currentlySelected": 0}
+
+
+def _answer(*steps: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "multiStep", "role": "assistant", "steps": list(steps), "senderInfo": {"senderName": "qwen3-8b"}}
+
+
+def _chat(messages: list[dict[str, Any]], system: str = "") -> dict[str, Any]:
+    return {"name": "Sums", "pinned": False, "createdAt": 1718000000000, "preset": "", "tokenCount": 120,
+            "systemPrompt": "", "messages": messages, "usePerChatPredictionConfig": True,
+            "perChatPredictionConfig": {"fields": [{"key": "llm.prediction.systemPrompt", "value": system}]},
+            "clientInput": "", "clientInputFiles": [], "userFilesSizeBytes": 0,
+            "lastUsedModel": {"identifier": "qwen/qwen3-8b", "indexedModelIdentifier": "qwen/qwen3-8b",
+                              "instanceLoadTimeConfig": {"fields": []}, "instanceOperationTimeConfig": {"fields": []}},
+            "notes": [], "plugins": [], "pluginConfigs": {}, "disabledPluginTools": [], "looseFiles": []}
+
+
+def test_an_lm_studio_chat_is_its_chosen_versions_with_reasoning_and_the_system_prompt(tmp_path: Path) -> None:
+    # before: read as openai, every message refused for its versions and currentlySelected keys and no role
+    thinking = _block(_said("Two plus two."), style={"type": "thinking", "ended": True, "title": "Thought for 1s"},
+                      prefix="<think>", suffix="</think>")
+    messages = [_user("What is 2+2?"),
+                {"versions": [_answer(_block(_said("5."), **_stats("eosFound"))),
+                              _answer(thinking, _block(_said("4."), **_stats("eosFound")))], "currentlySelected": 1},
+                _user("Thanks!"), {"versions": [_answer(_block(_said("Any time."), **_stats("eosFound")))],
+                                   "currentlySelected": 0}]
+    path = tmp_path / "1718000000000.conversation.json"
+    path.write_bytes(orjson.dumps(_chat(messages, "You are terse."), option=orjson.OPT_INDENT_2))
+    [item] = list(read_path(path))
+    assert item.error is None, item.error
+    record = item.record
+    assert record["metadata"]["source"]["format"] == "lmstudio"
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("system", "You are terse."), ("user", "What is 2+2?"), ("assistant", "4."), ("user", "Thanks!"),
+        ("assistant", "Any time.")]
+    assert record["messages"][2]["reasoning"] == "Two plus two."
+    assert record["metadata"]["left_out"] == {"other_versions": 1}  # the "5." the user regenerated away
+    assert record["metadata"]["fields"]["name"] == "Sums"
+
+
+def test_an_lm_studio_answer_with_a_tool_call_reads_as_calls_and_results_and_a_stopped_one_is_refused() -> None:
+    request = {"type": "toolCallRequest", "callId": 146510887, "toolCallRequestId": "612077381",
+               "name": "get_time", "parameters": {"zone": "UTC"}, "pluginIdentifier": "mcp/clock"}
+    result = {"type": "toolCallResult", "callId": 146510887, "toolCallRequestId": "612077381", "content": "10:00"}
+    status = {"type": "toolStatus", "stepIdentifier": "1718000000000-0.7",
+              "callId": 146510887, "statusState": {"status": {"type": "toolCallSucceeded"}}}
+    answer = _answer(_block(_said("Let me check."), request, **_stats("toolCalls")), status,
+                     _block(result, roleOverride="tool"), _block(_said("It is 10:00 UTC."), **_stats("eosFound")))
+    record = read(_chat([_user("Time?"), {"versions": [answer], "currentlySelected": 0}]))
+    call, tool, final = record["messages"][1:]
+    assert call["content"] == "Let me check." and call["tool_calls"] == [
+        {"id": "146510887", "type": "function", "function": {"name": "get_time", "arguments": '{"zone":"UTC"}'}}]
+    assert tool == {"role": "tool", "tool_call_id": "146510887", "content": "10:00"}
+    assert final == {"role": "assistant", "content": "It is 10:00 UTC."}
+    stopped = _chat([_user("Tell me a story."), {"versions": [_answer(_block(_said("Once upon"),
+                                                                              **_stats("userStopped")))],
+                                                 "currentlySelected": 0}])
+    code, detail = refused(stopped)
+    assert code == "incomplete_answer" and "'userStopped'" in detail
