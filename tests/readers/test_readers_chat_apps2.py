@@ -18,6 +18,8 @@ import orjson
 from read_helpers import read, refused
 
 from curation.readers import read_path
+from curation.readers.convert import convert_payload
+from curation.readers.mapping import FieldMapping
 
 _CONVO = "4a86c40e-e627-4454-b158-889680e23ad3"
 _NO_PARENT = "00000000-0000-0000-0000-000000000000"
@@ -214,3 +216,79 @@ def test_an_lm_studio_answer_with_a_tool_call_reads_as_calls_and_results_and_a_s
                                                  "currentlySelected": 0}])
     code, detail = refused(stopped)
     assert code == "incomplete_answer" and "'userStopped'" in detail
+
+
+# Messengers' exports, chats between people: Telegram Desktop's result.json is what
+# Telegram/SourceFiles/export/output/export_output_json.cpp writes (telegramdesktop/tdesktop 35f5d5a, GPL-3.0, so no
+# file is copied: a service message's actor/action, text as a string or a list of strings and {"type", "text"}
+# pieces, photo and file paths); DiscordChatExporter's JSON is what DiscordChatExporter.Core/Exporting/
+# JsonMessageWriter.cs writes (Tyrrrz/DiscordChatExporter 4e3deb4: guild, channel, dateRange, exportedAt, messages
+# with type, content, author{name, nickname, isBot}, attachments{fileName}, stickers).
+def _tg(key: int, who: str, text: Any, **extra: Any) -> dict[str, Any]:
+    pieces = [{"type": "plain", "text": text}] if isinstance(text, str) else text
+    return {"id": key, "type": "message", "date": "2023-03-12T10:15:32", "date_unixtime": "1678616132",
+            "from": who, "from_id": f"user{len(who)}", "text": text, "text_entities": pieces, **extra}
+
+
+def test_a_telegram_chat_needs_the_assistant_named_and_then_reads_its_words(tmp_path: Path) -> None:
+    # before: read as openai with the senders' names for roles, each turn an unrecognized_role finding that said
+    # nothing of how to name the assistant
+    chat = {"name": "Ann", "type": "personal_chat", "id": 4821731, "messages": [
+        {"id": 1, "type": "service", "date": "2023-03-12T10:15:00", "actor": "Ann", "actor_id": "user3",
+         "action": "phone_call", "discard_reason": "missed"},
+        _tg(2, "Ann", "Is the **build** green?"),
+        _tg(3, "Bob", ["Yes, see ", {"type": "link", "text": "https://ci.example/1"}, "."]),
+        _tg(4, "Bob", "", file="(File not included. Change data exporting settings to download.)",
+            media_type="sticker", sticker_emoji="👍")]}
+    path = tmp_path / "result.json"
+    path.write_bytes(orjson.dumps(chat, option=orjson.OPT_INDENT_2))
+    [item] = list(read_path(path))
+    code, detail = item.error
+    assert code == "unrecognized_role" and "Telegram" in detail and "'Ann', 'Bob'" in detail
+    assert 'roles: {"Ann": "user", "Bob": "assistant"}' in detail
+    [item] = list(read_path(path, mapping=FieldMapping(roles={"Bob": "assistant", "Ann": "user"})))
+    assert item.error is None, item.error
+    record = item.record
+    assert record["metadata"]["source"]["format"] == "telegram_export" and record["id"] == "4821731"
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("user", "Is the **build** green?"), ("assistant", "Yes, see https://ci.example/1.")]
+    assert record["metadata"]["left_out"] == {"media": 1, "service_messages": 1}
+    chat["messages"].append(_tg(5, "Ann", "", photo="photos/photo_1@12-03-2023_10-16-00.jpg", width=800,
+                                height=600))
+    path.write_bytes(orjson.dumps(chat))
+    [item] = list(read_path(path, mapping=FieldMapping(roles={"Bob": "assistant", "Ann": "user"})))
+    assert item.error is not None and item.error[0] == "image_missing"
+
+
+def _dc(key: str, name: str, content: str, *, bot: bool = False, **extra: Any) -> dict[str, Any]:
+    return {"id": key, "type": "Default", "timestamp": "2024-01-01T00:00:00+00:00", "timestampEdited": None,
+            "callEndedTimestamp": None, "isPinned": False, "content": content,
+            "author": {"id": str(len(name)), "name": name, "discriminator": "0000", "nickname": name.title(),
+                       "color": None, "isBot": bot, "roles": [], "avatarUrl": "https://cdn.example/a.png"},
+            "attachments": [], "embeds": [], "stickers": [], "reactions": [], "mentions": [], **extra}
+
+
+def test_a_discord_channel_export_names_its_bot_as_the_likely_assistant_and_reads_once_mapped() -> None:
+    export = {"guild": {"id": "1", "name": "Dev", "iconUrl": "https://cdn.example/g.png"},
+              "channel": {"id": "42", "type": "GuildTextChat", "categoryId": "3", "category": "Text",
+                          "name": "help", "topic": None},
+              "dateRange": {"after": None, "before": None}, "exportedAt": "2024-01-02T00:00:00+00:00",
+              "messages": [{**_dc("9", "ann", "Ann joined the server."), "type": "GuildMemberJoin"},
+                           _dc("10", "ann", "How do I reset my key?"),
+                           _dc("11", "helper", "Run /reset in #keys.", bot=True),
+                           _dc("12", "ann", "", stickers=[{"id": "5", "name": "thanks", "format": "Png",
+                                                           "sourceUrl": "s.png"}])],
+              "messageCount": 4}
+    code, detail = refused(export)
+    assert code == "unrecognized_role" and 'roles: {"ann": "user", "helper": "assistant"}' in detail
+    items = convert_payload(orjson.dumps(export), None, FieldMapping(roles={"ann": "user", "helper": "assistant"}),
+                            "help.json", None, 0)
+    record = items[0].record
+    assert record["metadata"]["source"]["format"] == "discord_export" and record["id"] == "42"
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("user", "How do I reset my key?"), ("assistant", "Run /reset in #keys.")]
+    assert record["metadata"]["left_out"] == {"stickers": 1, "system_messages": 1}
+    assert record["metadata"]["fields"]["channel"]["name"] == "help"
+    export["messages"][1]["attachments"] = [{"id": "7", "url": "https://cdn.example/e.png", "fileName": "err.png",
+                                             "fileSizeBytes": 1200}]
+    assert refused(export)[0] == "image_missing"
