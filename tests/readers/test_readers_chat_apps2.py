@@ -292,3 +292,49 @@ def test_a_discord_channel_export_names_its_bot_as_the_likely_assistant_and_read
     export["messages"][1]["attachments"] = [{"id": "7", "url": "https://cdn.example/e.png", "fileName": "err.png",
                                              "fileSizeBytes": 1200}]
     assert refused(export)[0] == "image_missing"
+
+
+# Slack's export: a channel's day file is a JSON array of Slack's message objects (the keys of a user's message,
+# client_msg_id, type, text, user, ts, team, user_profile, blocks, thread_ts, reply_count, replies, parent_user_id,
+# are those of the published export schema, gist viccro/734581d3c9777f9733d1f665279e5b54; a bot's is subtype
+# bot_message with bot_id and username; a notice is a subtype such as channel_join).
+def _sl(ts: str, name: str, text: str, **extra: Any) -> dict[str, Any]:
+    return {"client_msg_id": f"m{ts}", "type": "message", "text": text, "user": f"U{len(name)}", "ts": ts,
+            "team": "T1", "user_team": "T1", "source_team": "T1",
+            "user_profile": {"avatar_hash": "g1", "first_name": name, "real_name": name, "display_name": name.lower(),
+                             "team": "T1", "name": name.lower(), "is_restricted": False,
+                             "is_ultra_restricted": False},
+            "blocks": [{"type": "rich_text", "block_id": "b1", "elements": []}], **extra}
+
+
+def test_a_slack_day_file_is_a_conversation_per_thread_read_once_the_speakers_are_mapped(tmp_path: Path) -> None:
+    # before: every message its own unknown_format reject, with no word of how to read a chat between people
+    bot = {"type": "message", "subtype": "bot_message", "text": "Restart the runner, then retry.",
+           "ts": "1678616200.000400", "bot_id": "B01", "username": "helper", "thread_ts": "1678616140.000300",
+           "parent_user_id": "U3"}
+    day = [{"type": "message", "subtype": "channel_join", "ts": "1678616100.000100", "user": "U3",
+            "text": "<@U3> has joined the channel"},
+           _sl("1678616132.000200", "Ann", "Morning all"),
+           _sl("1678616140.000300", "Ann", "CI is red, ideas?", thread_ts="1678616140.000300", reply_count=2,
+               reply_users_count=2, latest_reply="1678616300.000500", reply_users=["B01", "U5"],
+               replies=[{"user": "B01", "ts": "1678616200.000400"}, {"user": "U5", "ts": "1678616300.000500"}],
+               is_locked=False, subscribed=False),
+           bot,
+           _sl("1678616300.000500", "Carol", "That fixed it for me.", thread_ts="1678616140.000300",
+               parent_user_id="U3")]
+    path = tmp_path / "2023-03-12.json"
+    path.write_bytes(orjson.dumps(day, option=orjson.OPT_INDENT_2))
+    first, second = list(read_path(path))
+    assert first.error[0] == "unrecognized_role" and "'Ann'" in first.error[1]
+    assert second.error[0] == "unrecognized_role" and 'roles: {"Ann": "user", "helper": "assistant"' in second.error[1]
+    mapping = FieldMapping(roles={"Ann": "user", "Carol": "user", "helper": "assistant"})
+    channel, thread = (item.record for item in read_path(path, mapping=mapping))
+    assert channel["metadata"]["source"]["format"] == "slack_export"
+    assert [(m["role"], m["content"]) for m in channel["messages"]] == [("user", "Morning all")]
+    assert channel["metadata"]["left_out"] == {"system_messages": 1}
+    assert thread["id"] == "thread-1678616140.000300" and [(m["role"], m["content"]) for m in thread["messages"]] == [
+        ("user", "CI is red, ideas?"), ("assistant", "Restart the runner, then retry."),
+        ("user", "That fixed it for me.")]
+    day[1]["files"] = [{"id": "F1", "name": "ci.png", "mimetype": "image/png", "filetype": "png"}]
+    path.write_bytes(orjson.dumps(day))
+    assert next(iter(read_path(path, mapping=mapping))).error[0] == "image_missing"

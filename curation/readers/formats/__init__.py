@@ -52,6 +52,7 @@ from curation.readers.formats import (
     self_instruct,
     sharegpt,
     sillytavern,
+    slack_export,
     string_turns,
     telegram_export,
     textgen_webui,
@@ -112,6 +113,7 @@ FORMATS: dict[str, InputFormat] = {
                     telegram_export.convert),
         InputFormat(discord_export.NAME, discord_export.KEYS, discord_export.is_discord_export,
                     discord_export.convert),
+        InputFormat(slack_export.NAME, slack_export.KEYS, slack_export.is_slack_export, slack_export.convert),
         InputFormat(messages_answer.NAME, messages_answer.KEYS, messages_answer.is_messages_answer,
                     messages_answer.convert),
         InputFormat(langsmith_run.NAME, langsmith_run.KEYS, langsmith_run.is_langsmith_run, langsmith_run.convert),
@@ -156,6 +158,7 @@ ASSEMBLERS: dict[str, Callable[[Iterable[Payloads], FieldMapping | None], Iterat
     oasst_rows.NAME: oasst_rows.assemble,
     message_rows.NAME: message_rows.assemble,
     sillytavern.NAME: sillytavern.assemble,
+    slack_export.NAME: slack_export.assemble,
 }
 
 

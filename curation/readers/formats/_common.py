@@ -381,10 +381,9 @@ def speaker_roles(app: str, speakers: list[str], bots: set[str], mapping: FieldM
         return {name: given[name] for name in speakers}
     assistant = [name for name in speakers if name in bots] or speakers[1:2] or speakers[:1]
     example = ", ".join(f"{orjson.dumps(name).decode()}: \"{'assistant' if name in assistant else 'user'}\""
-                        for name in speakers[:6])
+                        for name in speakers[:6]) + (", ..." if len(speakers) > 6 else "")
     shown = ", ".join(repr(name) for name in unmapped[:12]) + (f" and {len(unmapped) - 12} more"
                                                                if len(unmapped) > 12 else "")
-    raise ConvertProblem("unrecognized_role", f"a {app} chat between {len(speakers)} speaker(s), and nothing says "
-                         f"which one is the assistant ({shown} not in the mapping's roles); pass a field mapping "
-                         f"naming each speaker's role, e.g. roles: {{{example}}} (the speaker the model should learn "
-                         "to be is the assistant)")
+    raise ConvertProblem("unrecognized_role", f"a {app} chat between people names no assistant ({shown} not in "
+                         f"the mapping's roles); pass a field mapping naming each speaker's role, e.g. roles: "
+                         f"{{{example}}} (the speaker the model should learn to be is the assistant)")
