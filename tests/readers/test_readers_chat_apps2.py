@@ -1,4 +1,5 @@
-"""More chat apps' own files: LibreChat's conversation export (and LM Studio's conversations, below).
+"""More chat apps' own files: LibreChat's conversation export; LM Studio's chats, Telegram, Discord and Slack
+exports below, each with the sources its rows are built to.
 
 LibreChat (MIT): the rows are built to what client/src/hooks/Conversations/useExportConversation.ts (commit ffec453)
 and useBuildMessageTree.ts (aedebe8) write, with the keys, nesting and values of the app's own import fixtures
@@ -338,3 +339,16 @@ def test_a_slack_day_file_is_a_conversation_per_thread_read_once_the_speakers_ar
     day[1]["files"] = [{"id": "F1", "name": "ci.png", "mimetype": "image/png", "filetype": "png"}]
     path.write_bytes(orjson.dumps(day))
     assert next(iter(read_path(path, mapping=mapping))).error[0] == "image_missing"
+
+
+def test_suggest_mapping_writes_a_role_for_each_speaker_of_a_messenger_export(tmp_path: Path) -> None:
+    # before: `format: discord_export` with no roles, which the run would refuse again as unrecognized_role
+    from curation.readers.suggest import suggest_input
+
+    path = tmp_path / "help.json"
+    messages = [_dc("10", "ann", "Key?"), _dc("11", "helper", "Run /reset.", bot=True)]
+    path.write_bytes(orjson.dumps({"guild": {"id": "1", "name": "Dev"}, "channel": {"id": "42", "name": "help"},
+                                   "messages": messages, "messageCount": 2}))
+    entry = suggest_input(path)
+    assert entry["format"] == "discord_export" and entry["mapping"] == {"roles": {"ann": "FIXME",
+                                                                                  "helper": "assistant"}}

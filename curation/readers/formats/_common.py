@@ -386,4 +386,5 @@ def speaker_roles(app: str, speakers: list[str], bots: set[str], mapping: FieldM
                                                                if len(unmapped) > 12 else "")
     raise ConvertProblem("unrecognized_role", f"a {app} chat between people names no assistant ({shown} not in "
                          f"the mapping's roles); pass a field mapping naming each speaker's role, e.g. roles: "
-                         f"{{{example}}} (the speaker the model should learn to be is the assistant)")
+                         f"{{{example}}} (the speaker the model should learn to be is the assistant; curate "
+                         "inspect FILE --suggest-mapping writes the block)")

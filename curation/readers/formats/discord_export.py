@@ -36,6 +36,18 @@ def is_discord_export(obj: dict[str, Any], mapping: FieldMapping | None = None) 
         isinstance(m, dict) and isinstance(m.get("author"), dict) and "content" in m for m in messages)
 
 
+def _name(author: dict[str, Any]) -> str:
+    return str(author.get("name") or author.get("id"))
+
+
+def speakers(obj: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """The channel's authors in order of appearance, and which of them are bots: what a roles mapping must name."""
+    said = [m for m in obj.get("messages") or [] if isinstance(m, dict) and isinstance(m.get("author"), dict)
+            and m.get("type", "Default") in _WORDS]
+    return (list(dict.fromkeys(_name(m["author"]) for m in said)),
+            {_name(m["author"]) for m in said if m["author"].get("isBot") is True})
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     left_out: Counter[str] = Counter()
     said: list[tuple[str, str]] = []
@@ -43,7 +55,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     for message in obj["messages"]:
         where = f"message {message.get('id')!r}"
         author = message["author"]
-        name = str(author.get("name") or author.get("id"))
+        name = _name(author)
         if message.get("type", "Default") not in _WORDS:
             left_out["system_messages"] += 1
             continue

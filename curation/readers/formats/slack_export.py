@@ -74,6 +74,17 @@ def _speaker(row: dict[str, Any]) -> str:
     return "?"
 
 
+def _bot(row: dict[str, Any]) -> bool:
+    return row.get("subtype") == "bot_message" or bool(row.get("bot_id"))
+
+
+def speakers(obj: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """The speakers of a message row (or an assembled conversation) and which are bots: what roles must name."""
+    rows = [r for r in (obj[CHAT] if isinstance(obj.get(CHAT), list) else [obj])
+            if isinstance(r, dict) and r.get("subtype") in _WORDS]
+    return list(dict.fromkeys(_speaker(r) for r in rows)), {_speaker(r) for r in rows if _bot(r)}
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], None]]:
     rows = obj[CHAT] if isinstance(obj.get(CHAT), list) else [obj]
     left_out: Counter[str] = Counter()
@@ -85,7 +96,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             left_out["system_messages"] += 1
             continue
         name = _speaker(row)
-        if row.get("subtype") == "bot_message" or row.get("bot_id"):
+        if _bot(row):
             bots.add(name)
         for file in row.get("files") or []:
             kind = str(file.get("mimetype") or "") if isinstance(file, dict) else ""

@@ -41,6 +41,16 @@ def _speaker(message: dict[str, Any]) -> str:
     return name if isinstance(name, str) and name else str(message.get("from_id"))
 
 
+def speakers(obj: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """The chat's speakers in order of appearance, and which of them are bots: what a roles mapping must name."""
+    names = [_speaker(m) for m in obj.get("messages") or [] if isinstance(m, dict) and m.get("type") == "message"]
+    return list(dict.fromkeys(names)), _bots(obj)
+
+
+def _bots(obj: dict[str, Any]) -> set[str]:
+    return {obj["name"]} if obj.get("type") == "bot_chat" and isinstance(obj.get("name"), str) else set()
+
+
 def _words(text: Any, where: str) -> str:
     if isinstance(text, str):
         return text
@@ -75,9 +85,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             said.append((_speaker(message), text))
         elif "file" not in message and "media_type" not in message:
             left_out["other_messages"] += 1  # a poll, a location, a contact: no words to read
-    speakers = list(dict.fromkeys(name for name, _ in said))
-    bots = {obj["name"]} if obj.get("type") == "bot_chat" and isinstance(obj.get("name"), str) else set()
-    roles = speaker_roles("Telegram", speakers, bots, mapping)
+    roles = speaker_roles("Telegram", list(dict.fromkeys(name for name, _ in said)), _bots(obj), mapping)
     body: dict[str, Any] = {"messages": [{"role": roles[name], "content": text} for name, text in said]}
     if left_out:
         body["metadata"] = {"left_out": dict(sorted(left_out.items()))}
