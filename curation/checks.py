@@ -103,7 +103,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "incomplete_answer": (
         "error",
         "drop calls that stopped for length or content_filter, or log them again with a larger max_tokens",
-        "A logged API answer that was cut off (finish_reason `length` or `content_filter`).",
+        "A logged API answer that was cut off (finish_reason `length` or `content_filter`), or a chat app's answer "
+        "that was stopped, cut off or replaced by the app's error message (LibreChat's `unfinished`, `error`; LM "
+        "Studio's `stopReason` `userStopped`, `maxPredictedTokensReached`, ...).",
     ),
     "missing_history": (
         "error",

@@ -19,6 +19,7 @@ from ..records import ROLES
 from .containers import detect_container, iter_payloads
 from .convert import detect_format, summary_layout
 from .files import check_readable, expand_inputs
+from .formats import discord_export, slack_export, telegram_export
 from .formats._common import CONTENT_KEYS, ROLE_ALIASES, ROLE_KEYS
 from .mapping import FieldMapping
 
@@ -31,6 +32,8 @@ _ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tool", ("tool", "function", "observation")),
 )
 UNKNOWN_ROLE = "FIXME"
+# Messengers' exports, chats between people: their speakers, which a roles mapping must name before they are read.
+_SPEAKERS = {m.NAME: m.speakers for m in (telegram_export, discord_export, slack_export)}
 
 
 def _sample(path: Path, limit: int = SAMPLE) -> list[dict[str, Any]]:
@@ -123,6 +126,8 @@ def suggest_input(path: str | Path) -> dict[str, Any]:
     formats = Counter(name for name in (detect_format(obj) for obj in records) if name is not None)
     if formats and sum(formats.values()) * 2 >= len(records):
         entry["format"] = formats.most_common(1)[0][0]
+        if entry["format"] in _SPEAKERS:
+            return _with_speakers(entry, records)
         # Role names a known format would leave unrecognised still need a map.
         fields = _turn_fields(records)
         if fields is not None:
@@ -151,6 +156,21 @@ def suggest_input(path: str | Path) -> dict[str, Any]:
     FieldMapping.model_validate(mapping)  # what we print must be a valid config
     entry["format"] = "mapped"
     entry["mapping"] = mapping
+    return entry
+
+
+def _with_speakers(entry: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A messenger export's entry with a role for each speaker: a bot as the assistant, a name that says its role
+    as that role, any other person ``FIXME`` (which of them the model should learn to be is the user's choice)."""
+    names: list[str] = []
+    bots: set[str] = set()
+    for obj in records:
+        seen, marked = _SPEAKERS[entry["format"]](obj)
+        names.extend(seen)
+        bots |= marked
+    roles = {name: "assistant" if name in bots else guess_role(name) for name in dict.fromkeys(names)}
+    if roles:
+        entry["mapping"] = {"roles": roles}
     return entry
 
 

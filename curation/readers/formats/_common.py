@@ -367,3 +367,24 @@ def branch(nodes: dict[str, Any], leaf: Any, parent: str, children: str, where: 
 def _cycle(where: str, node: Any, link: str, other: Any) -> ConvertProblem:
     return ConvertProblem("data_type", f"the conversation's {where} has a cycle: the {link} of node {node!r} is "
                           f"{other!r}, which is already on the path (parent and children links must form a tree)")
+
+
+def speaker_roles(app: str, speakers: list[str], bots: set[str], mapping: FieldMapping | None) -> dict[str, str]:
+    """The role of each person in a messenger's chat export (Telegram, Discord, Slack), from the mapping's ``roles``.
+
+    A chat between people names no assistant: which speaker the model should learn to be is the user's choice, so
+    without a ``roles`` entry for every speaker the chat is refused as ``unrecognized_role``, naming the speakers
+    and the mapping to pass (the bots as the assistant, when the export marks them)."""
+    given = dict(mapping.roles) if mapping is not None and mapping.roles else {}
+    unmapped = [name for name in speakers if name not in given]
+    if not unmapped:
+        return {name: given[name] for name in speakers}
+    assistant = [name for name in speakers if name in bots] or speakers[1:2] or speakers[:1]
+    example = ", ".join(f"{orjson.dumps(name).decode()}: \"{'assistant' if name in assistant else 'user'}\""
+                        for name in speakers[:6]) + (", ..." if len(speakers) > 6 else "")
+    shown = ", ".join(repr(name) for name in unmapped[:12]) + (f" and {len(unmapped) - 12} more"
+                                                               if len(unmapped) > 12 else "")
+    raise ConvertProblem("unrecognized_role", f"a {app} chat between people names no assistant ({shown} not in "
+                         f"the mapping's roles); pass a field mapping naming each speaker's role, e.g. roles: "
+                         f"{{{example}}} (the speaker the model should learn to be is the assistant; curate "
+                         "inspect FILE --suggest-mapping writes the block)")
