@@ -414,6 +414,26 @@ _SUMMARY_PAIRS = (("dialogue", "summary"), ("document", "summary"), ("article", 
                   ("text", "summary"), ("dialogue", "summary1"))
 
 
+# The text columns of classification datasets beside their `label`: IMDB/AG News/emotion (text), SST-2/CoLA
+# (sentence), MNLI/SNLI/XNLI (premise, hypothesis), QQP (question1, question2), MRPC/RTE (sentence1, sentence2).
+_CLASSIFIED = (("premise", "hypothesis"), ("question1", "question2"), ("sentence1", "sentence2"), ("text",),
+               ("sentence",), ("review",), ("tweet",))
+
+
+def classification_layout(obj: dict[str, Any]) -> tuple[str, ...] | None:
+    """The text columns of a row that holds only text to classify and its label, or None."""
+    label = obj.get("label")
+    if not (type(label) is int or (isinstance(label, str) and label.strip())):
+        return None
+    return next((cols for cols in _CLASSIFIED if all(isinstance(obj.get(c), str) for c in cols)), None)
+
+
+def _bfcl_question(obj: dict[str, Any]) -> bool:
+    question = obj.get("question")
+    return isinstance(question, list) and bool(question) and isinstance(question[0], list) and isinstance(
+        obj.get("function"), list)
+
+
 def summary_layout(obj: dict[str, Any]) -> tuple[str, str] | None:
     return next(((text, summary) for text, summary in _SUMMARY_PAIRS
                  if isinstance(obj.get(text), str) and isinstance(obj.get(summary), str)), None)
@@ -724,6 +744,16 @@ def convert_payload(
                            f"write the user turn with mapping.prompt_template, e.g. prompt_template: \"Summarize "
                            f"this:\\n\\n{{{summary[0]}}}\" (YAML double quotes, for the line breaks) and "
                            f"completion: {summary[1]}")
+            elif (labelled := classification_layout(obj)) is not None:
+                detail += (f"; it is a classification row ({' + '.join(labelled)} -> label {obj['label']!r}) with "
+                           "no instruction or reply in it: to train a chat model on it, write the request with "
+                           f"mapping.prompt_template (e.g. \"Classify this:\\n\\n{{{labelled[0]}}}\") and give "
+                           "the label's name as the completion (a column holding it, not the class number)")
+            elif _bfcl_question(obj):
+                detail += ("; it is a function-calling benchmark question (BFCL layout: question turns and the "
+                           "functions offered) without its answer, which BFCL keeps in a separate possible_answer "
+                           "file: use it as an evaluation set (decontaminate.paths), or join the answer in as "
+                           "the assistant's tool call first")
             elif isinstance(obj.get("text"), str):
                 detail += ("; its 'text' has no chat markup (ChatML, Llama, Gemma, Zephyr, Vicuna, '### Human:', "
                            "'### Instruction:'), so it reads as pretraining text, not a conversation")

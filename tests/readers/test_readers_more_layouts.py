@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from read_helpers import read
+from read_helpers import read, refused
 
 from curation.checks import check_record
 from curation.readers.convert import convert_payload
@@ -494,3 +494,27 @@ def test_a_helicone_request_export_is_a_logged_call() -> None:
             {"message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}]}})
     assert record["messages"] == [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"}]
     assert record["metadata"]["source"]["format"] == "api_log"
+
+
+def test_classification_rows_are_refused_saying_how_to_make_them_chat() -> None:
+    # GLUE/IMDB layouts on the Hub: text columns and a class number, no instruction and no reply to train
+    for row, column in (({"text": "I rented I AM CURIOUS-YELLOW from my video store.", "label": 0}, "text"),
+                        ({"idx": 0, "sentence": "hide new secretions from the parental units ", "label": 0},
+                         "sentence"),
+                        ({"premise": "Conceptually cream skimming has two basic dimensions.",
+                          "hypothesis": "Product and geography are what make cream skimming work.", "label": 1,
+                          "idx": 0}, "premise")):
+        code, detail = refused(row)
+        assert code == "unknown_format"
+        assert "it is a classification row" in detail and f"{{{column}}}" in detail and "label's name" in detail
+
+
+def test_a_bfcl_question_without_its_answer_is_refused_naming_the_answer_file() -> None:
+    row = {"id": "simple_0",
+           "question": [[{"role": "user", "content": "Find the area of a triangle with a base of 10 units and "
+                                                     "height of 5 units."}]],
+           "function": [{"name": "calculate_triangle_area", "description": "Calculate the area of a triangle.",
+                         "parameters": {"type": "dict", "properties": {"base": {"type": "integer"}},
+                                        "required": ["base"]}}]}
+    code, detail = refused(row)
+    assert code == "unknown_format" and "possible_answer" in detail and "decontaminate.paths" in detail
