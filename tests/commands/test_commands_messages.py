@@ -55,3 +55,35 @@ def test_the_allowed_environment_values_still_run(repo_dir: Path, monkeypatch: p
     assert main(["inspect", str(repo_dir / "samples" / "raw" / "sharegpt.json")]) == 0
     monkeypatch.setenv("CURATION_TOKEN_COUNTER", "")
     assert main(["inspect", str(repo_dir / "samples" / "raw" / "sharegpt.json")]) == 0
+
+
+def test_two_identical_runs_into_two_folders_differ_only_where_the_readme_says(
+        tmp_path: Path, repo_dir: Path) -> None:
+    import json
+
+    folders = [tmp_path / "first", tmp_path / "second"]
+    for out in folders:
+        assert main(["run", str(repo_dir / "samples" / "curation.yaml"), "--out", str(out), "--export", "hf",
+                     "--quiet"]) == 0
+    files = sorted(p.relative_to(folders[0]) for p in folders[0].rglob("*") if p.is_file())
+    assert Path("exports/hf/sft/train/state.json") in files
+    differ: dict[str, list[str]] = {}
+    for rel in files:
+        a, b = ((f / rel).read_bytes() for f in folders)
+        if a == b:
+            continue
+        if rel.name == "manifest.json":
+            ja, jb = json.loads(a), json.loads(b)
+            differ[str(rel)] = sorted(k for k in ja if ja[k] != jb.get(k))
+            assert {k: v for k, v in ja["config"].items() if k != "out"} == {
+                k: v for k, v in jb["config"].items() if k != "out"}
+            continue
+        la, lb = a.decode().splitlines(), b.decode().splitlines()
+        assert len(la) == len(lb), rel
+        differ[str(rel)] = [x for x, y in zip(la, lb, strict=True) if x != y]
+    assert differ.pop("manifest.json") == ["config", "started", "timing"]
+    assert differ.pop("config.yaml") == ["out: " + str(folders[0])]
+    assert differ.pop("report.md") == ["# Curation report · first"]
+    assert [line.count("Curation report · first") for line in differ.pop("report.html")] == [1, 1]
+    assert differ.pop("exports/hf/sft/README.md") == ["# first"]
+    assert differ == {}  # report.json, the splits, rejects and every other export file are byte-identical
