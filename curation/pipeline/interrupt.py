@@ -15,12 +15,14 @@ from pathlib import Path
 import orjson
 
 from ..errors import ConfigError, Interrupted, Terminated
+from ..run_folder import EXPORT_SEAL
 
 MARKER = "INTERRUPTED"
 # Outputs of a finished run: removed before a new run starts, so an interrupted re-run cannot leave the old
 # manifest and report beside new, partial splits. Human review decisions (review.sqlite) are kept.
 _OUTPUT_DIRS = ("splits", "exports", ".work")
-_OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml")
+_OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml",
+                 EXPORT_SEAL)
 
 
 SHARDS = "shards"

@@ -86,4 +86,6 @@ def test_two_identical_runs_into_two_folders_differ_only_where_the_readme_says(
     assert differ.pop("report.md") == ["# Curation report · first"]
     assert [line.count("Curation report · first") for line in differ.pop("report.html")] == [1, 1]
     assert differ.pop("exports/hf/sft/README.md") == ["# first"]
+    seal = differ.pop(".exports-seal.json")  # that card's size and digest
+    assert len(seal) == 2 and '"bytes"' in seal[0] and '"sha256"' in seal[1]
     assert differ == {}  # report.json, the splits, rejects and every other export file are byte-identical
