@@ -79,9 +79,13 @@ def register(app: typer.Typer) -> None:
         # An export deleted or edited since it was written is said, whichever format this command writes.
         before = export_changes(run_dir) if (run_dir / "splits").is_dir() else {}
         result = export_run(run_dir, to, options, each=True, executor=executor or "auto", workers=workers)
-        after = export_changes(run_dir)
+        exports = run_dir / "exports"
+        written = {"/".join(Path(p).relative_to(exports).parts[:2]) for paths in result.paths.values()
+                   for p in paths if Path(p).is_relative_to(exports)}
+        # what was written now is sealed anew; the other exports are as they were found just before
+        after = {target: change for target, change in before.items() if target not in written}
         for target, change in before.items():
-            if target not in after and target.split("/")[0] in result.paths:
+            if target in written:
                 typer.secho(f"note: {change.where}: {change.what}; exported again now", err=True)
         from ..exporters import run_kinds
         from ..targets import lifecycle_lines, table_for_run
