@@ -387,6 +387,19 @@ def export_changes(run_dir: Path, formats: list[str] | None = None) -> dict[str,
     return dict(sorted(found.items()))
 
 
+def refuse_changed_export(run_dir: Path, folder: Path, doing: str) -> None:
+    """Before ``doing`` uses the export ``folder`` (``RUN/exports/<format>[/<kind>]``): refuse one deleted from or
+    edited since it was written, which would be trained on as if it were the curated run."""
+    run_dir = Path(run_dir)
+    try:
+        target = Path(folder).relative_to(run_dir / "exports").as_posix()
+    except ValueError:
+        return
+    change = export_changes(run_dir, [target.split("/")[0]]).get(target)
+    if change is not None:
+        raise RunFolderError(f"{change.what}; {doing} refused", hint=change.fix, where=change.where)
+
+
 # What a run writes at the top of its folder, and the folders it fills.
 RUN_OUTPUT_FILES = frozenset({MANIFEST, "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml",
                               LOCK, EXPORT_SEAL})
@@ -502,6 +515,7 @@ __all__ = [
     "os_error",
     "pause_point",
     "read_manifest",
+    "refuse_changed_export",
     "release",
     "rewriting",
     "seal_export",
