@@ -39,6 +39,12 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """Curate raw chat logs into clean, deduplicated, provider-ready fine-tuning data."""
+    # The environment is checked before any command does work: a misspelt value was silently ignored.
+    from .targets import check_env_table
+    from .tokens import token_counter_setting
+
+    check_env_table()
+    token_counter_setting()
 
 
 def spread_inputs(argv: list[str]) -> list[str]:

@@ -262,16 +262,48 @@ def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
-def _format_validation_error(exc: ValidationError, source: str) -> ConfigError:
+def yaml_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML ``text`` where the key path ``loc`` is written, from the composed node tree
+    (read again only when the config is refused). None when the path is not in the text (a --set or flag
+    value), so no line is named that the user did not write."""
+    import yaml
+
+    try:
+        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line: int | None = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)),
+                         None)
+            if found is None:
+                return None
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:  # pydantic's path goes on inside a scalar (a union's branch, a parsed value): the scalar's line
+            break
+    return line
+
+
+def _format_validation_error(exc: ValidationError, source: str, text: str | None = None,
+                             given: list[tuple[str, ...]] | None = None) -> ConfigError:
     lines = []
     for err in exc.errors()[:8]:
-        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        loc = tuple(str(p) for p in err["loc"])
+        path = ".".join(loc) or "(top level)"
+        from_flag = any(loc[:len(key)] == key for key in given or [])
+        line = yaml_line(text, err["loc"]) if text is not None and err["loc"] and not from_flag else None
+        at = f"line {line}: " if line else ""
         if err["type"] == "extra_forbidden":
             parent = err["loc"][:-1]
-            lines.append(f"unknown key '{path}'" + (f" in section '{'.'.join(map(str, parent))}'" if parent else "")
+            lines.append(f"{at}unknown key '{path}'"
+                         + (f" in section '{'.'.join(map(str, parent))}'" if parent else "")
                          + did_you_mean(err["loc"][-1], _keys_at(parent)))
         else:
-            lines.append(f"'{path}': {err['msg'].removeprefix('Value error, ')}")
+            lines.append(f"{at}'{path}': {err['msg'].removeprefix('Value error, ')}")
     return ConfigError(
         "invalid config: " + "; ".join(lines),
         where=source,
@@ -341,15 +373,21 @@ def load_config(
     """Load YAML (if any), apply ``values`` (dotted keys from CLI flags) and ``--set`` overrides, validate."""
     data: dict[str, Any] = {}
     source = str(path) if path else "command line"
+    yaml_text: str | None = None
     if path is not None:
         import yaml
 
         p = Path(path)
+        if p.is_dir():  # "not found" sent users looking for a path that is there
+            raise ConfigError("the config is a folder, not a YAML file", where=str(p),
+                              hint=f"give the YAML file inside it (e.g. {p / 'curation.yaml'}), or pass the folder "
+                              "as --input to curate its files")
         if not p.is_file():
             raise ConfigError(f"config file {str(p)!r} not found",
                               hint="give the path of a YAML file, or run `curate init`")
         try:
-            loaded = yaml.load(p.read_text(encoding="utf-8"), Loader=_unique_keys_loader())  # noqa: S506
+            yaml_text = p.read_text(encoding="utf-8")
+            loaded = yaml.load(yaml_text, Loader=_unique_keys_loader())  # noqa: S506
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{p}:{mark.line + 1}" if mark else str(p)
@@ -381,16 +419,19 @@ def load_config(
         dc = data.get("decontaminate")
         if isinstance(dc, dict) and isinstance(dc.get("paths"), list):
             dc["paths"] = [rebase(q) for q in dc["paths"]]
+    given: list[tuple[str, ...]] = []  # keys a flag or --set gave: their errors name no line of the file
     for key, value in (values or {}).items():
         if value is not None:
             set_dotted(data, key, value)
+            given.append(tuple(key.split(".")))
     for text in overrides or []:
         key, value = parse_override(text)
         set_dotted(data, key, value)
+        given.append(tuple(key.split(".")))
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise _format_validation_error(exc, source) from None
+        raise _format_validation_error(exc, source, yaml_text, given) from None
 
 
 def dump_config(config: RunConfig) -> str:

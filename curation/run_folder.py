@@ -22,6 +22,7 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -285,9 +286,123 @@ def verify(run_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+# --------------------------------------------------------------------------------------------- export seal
+# The manifest seals the splits and rejects; the exports are written later, by other commands, so each export
+# folder is sealed when it is swapped in: the size, mtime and sha256 of its files and the digest of the splits
+# it was made from. It lives beside the manifest, not in exports/, so deleting exports/ is noticed too.
+EXPORT_SEAL = ".exports-seal.json"
+EXPORT_SEAL_VERSION = 1
+
+
+def _splits_digest(run_dir: Path) -> str | None:
+    """One digest of the splits as the manifest seals them (None without a readable manifest)."""
+    try:
+        files = read_manifest(run_dir)["files"]
+    except RunFolderError:
+        return None
+    listing = sorted((name, entry.get("sha256")) for name, entry in files.items()
+                     if name.startswith("splits/") and isinstance(entry, dict))
+    return hashlib.sha256(orjson.dumps(listing)).hexdigest()
+
+
+def _read_export_seal(run_dir: Path) -> dict[str, Any]:
+    try:
+        data = orjson.loads((Path(run_dir) / EXPORT_SEAL).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    ok = isinstance(data, dict) and data.get("version") == EXPORT_SEAL_VERSION and isinstance(data.get("exports"),
+                                                                                                  dict)
+    return data["exports"] if ok else {}
+
+
+def _export_entry(path: Path) -> dict[str, Any]:
+    entry = _file_entry(path)
+    return {"bytes": entry["bytes"], "sha256": entry["sha256"]}
+
+
+def seal_export(run_dir: Path, target: str) -> None:
+    """Seal ``exports/<target>/`` (``target`` is ``<format>/<kind>``) as it is now; called once it is in place."""
+    run_dir = Path(run_dir)
+    folder = run_dir / "exports" / target
+    seal = _read_export_seal(run_dir)
+    seal[target] = {"splits": _splits_digest(run_dir),
+                    "files": {p.relative_to(folder).as_posix(): _export_entry(p)
+                              for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}}
+    tmp = run_dir / f".{EXPORT_SEAL}.tmp-{os.getpid()}"
+    tmp.write_bytes(orjson.dumps({"version": EXPORT_SEAL_VERSION, "exports": dict(sorted(seal.items()))},
+                                 option=orjson.OPT_INDENT_2) + b"\n")
+    os.replace(tmp, run_dir / EXPORT_SEAL)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChange:
+    """A sealed export that is no longer what was written: where, what happened, and the command that fixes it."""
+
+    target: str  # <format>/<kind>
+    where: str
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what} (fix: {self.fix})"
+
+
+def export_changes(run_dir: Path, formats: list[str] | None = None) -> dict[str, ExportChange]:
+    """``{"<format>/<kind>": change}`` for each sealed export (of ``formats``, or all) whose files were
+    deleted or changed since it was written, or that was made from splits the run no longer has.
+
+    Every file is hashed again (no mtimes are kept, so that the seal of two identical runs is identical too).
+    """
+    run_dir = Path(run_dir)
+    found: dict[str, ExportChange] = {}
+    splits = None
+    for target, entry in _read_export_seal(run_dir).items():
+        name = target.split("/")[0]
+        if (formats is not None and name not in formats) or not isinstance(entry, dict):
+            continue
+        folder = run_dir / "exports" / target
+        fix = f"re-run `curate export {run_dir} --to {name}`"
+        files: dict[str, Any] = entry.get("files") or {}
+        if not folder.is_dir():
+            found[target] = ExportChange(target, str(folder), "the export was deleted after it was written", fix)
+            continue
+        missing, changed = [], []
+        for rel, want in files.items():
+            path = folder / rel
+            if not path.is_file():
+                missing.append(rel)
+            elif path.stat().st_size != want.get("bytes") or _file_entry(path)["sha256"] != want.get("sha256"):
+                changed.append(rel)
+        for what, rels in (("deleted", missing), ("changed", changed)):
+            if rels:
+                more = f" (and {len(rels) - 1} more file(s))" if len(rels) > 1 else ""
+                found[target] = ExportChange(target, f"{folder / rels[0]}{more}", f"{what} after the export was "
+                                             f"written, so exports/{target} is not what was exported", fix)
+                break
+        else:
+            splits = _splits_digest(run_dir) if splits is None else splits
+            if entry.get("splits") and splits and entry["splits"] != splits:
+                found[target] = ExportChange(target, str(folder), "made from other splits than the run holds now "
+                                             "(the run or review decisions changed them since)", fix)
+    return dict(sorted(found.items()))
+
+
+def refuse_changed_export(run_dir: Path, folder: Path, doing: str) -> None:
+    """Before ``doing`` uses the export ``folder`` (``RUN/exports/<format>[/<kind>]``): refuse one deleted from or
+    edited since it was written, which would be trained on as if it were the curated run."""
+    run_dir = Path(run_dir)
+    try:
+        target = Path(folder).relative_to(run_dir / "exports").as_posix()
+    except ValueError:
+        return
+    change = export_changes(run_dir, [target.split("/")[0]]).get(target)
+    if change is not None:
+        raise RunFolderError(f"{change.what}; {doing} refused", hint=change.fix, where=change.where)
+
+
 # What a run writes at the top of its folder, and the folders it fills.
 RUN_OUTPUT_FILES = frozenset({MANIFEST, "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml",
-                              LOCK})
+                              LOCK, EXPORT_SEAL})
 RUN_OUTPUT_DIRS = ("splits", "exports", ".work", "review")
 
 
@@ -389,17 +504,21 @@ def os_error(exc: OSError, path: Path | str, fix: str) -> RunFolderError:
 
 
 __all__ = [
+    "ExportChange",
     "RunFolderError",
     "acquire",
     "begin",
     "check_space",
     "check_writable_out",
     "clean_stale",
+    "export_changes",
     "os_error",
     "pause_point",
     "read_manifest",
+    "refuse_changed_export",
     "release",
     "rewriting",
+    "seal_export",
     "sealed_files",
     "verify",
     "write_manifest",

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .errors import CurationError
+from .errors import ConfigError, CurationError
 from .records import is_preference
 
 if TYPE_CHECKING:  # tiktoken is a core dependency, but importing it costs time: load it only when counting
@@ -192,12 +192,29 @@ def _bpe_bindings() -> Any | None:
     return None
 
 
+TOKEN_COUNTER_ENV = "CURATION_TOKEN_COUNTER"
+TOKEN_COUNTERS = ("auto", "tiktoken")
+
+
+def token_counter_setting() -> str:
+    """``CURATION_TOKEN_COUNTER``: ``auto`` (unset or empty) or ``tiktoken``; anything else is refused, since a
+    typo (``tiktokn``) would silently keep the fast counter the user meant to turn off."""
+    value = os.environ.get(TOKEN_COUNTER_ENV) or "auto"
+    if value not in TOKEN_COUNTERS:
+        from .suggest import did_you_mean
+
+        raise ConfigError(f"{TOKEN_COUNTER_ENV}={value!r} is not a token counter"
+                            f"{did_you_mean(value, list(TOKEN_COUNTERS))}",
+                            hint=f"set it to one of: {', '.join(TOKEN_COUNTERS)}, or unset it")
+    return value
+
+
 def _fast_counter(name: str) -> Any | None:
     """bpe-openai's Rust counter for encoding ``name`` (the ``fast`` extra), if installed and it counts every
     probe as tiktoken does (:data:`_PROBE_COUNTS`). It counts without building token lists: ~30% cheaper
     than ``len(encode_ordinary())`` on the benchmark corpus, with identical counts. None when unavailable,
     disabled or not equal."""
-    if os.environ.get("CURATION_TOKEN_COUNTER", "auto") == "tiktoken":
+    if token_counter_setting() == "tiktoken":
         return None
     expected = _PROBE_COUNTS.get(name)
     if expected is None:

@@ -74,7 +74,19 @@ def register(app: typer.Typer) -> None:
             push_to_hub=push_to_hub,
             hub_private=not public,
         )
+        from ..run_folder import export_changes
+
+        # An export deleted or edited since it was written is said, whichever format this command writes.
+        before = export_changes(run_dir) if (run_dir / "splits").is_dir() else {}
         result = export_run(run_dir, to, options, each=True, executor=executor or "auto", workers=workers)
+        exports = run_dir / "exports"
+        written = {"/".join(Path(p).relative_to(exports).parts[:2]) for paths in result.paths.values()
+                   for p in paths if Path(p).is_relative_to(exports)}
+        # what was written now is sealed anew; the other exports are as they were found just before
+        after = {target: change for target, change in before.items() if target not in written}
+        for target, change in before.items():
+            if target in written:
+                typer.secho(f"note: {change.where}: {change.what}; exported again now", err=True)
         from ..exporters import run_kinds
         from ..targets import lifecycle_lines, table_for_run
 
@@ -90,6 +102,13 @@ def register(app: typer.Typer) -> None:
             typer.secho(str(issue), err=True, fg=typer.colors.YELLOW)
         for ok, line in outcome_lines(result, not strict):
             typer.secho(line, err=not ok, fg=None if ok else typer.colors.RED)
+        for change in after.values():
+            typer.secho(f"warning: {change}", err=True, fg=typer.colors.YELLOW)
+        if after and strict:
+            from ..errors import RefusedError
+
+            raise RefusedError(f"{len(after)} earlier export(s) deleted or changed since they were written: "
+                               f"{', '.join(after)}", hint="re-export them (named above), or drop --strict")
         if result.refused:
             from ..errors import RefusedError
 

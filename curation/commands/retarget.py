@@ -52,13 +52,17 @@ def register(app: typer.Typer) -> None:
                     ids = f" [{', '.join(f.ids[:_SHOW_IDS])}{', ...' if len(f.ids) > _SHOW_IDS else ''}]" if f.ids \
                         else ""
                     typer.echo(f"  {f.severity} {f.code}: {f.message}{ids}")
-                for line in r.warnings:
+                for line in r.warnings + r.changed_exports:
                     typer.secho(f"  warning: {line}", err=True, fg=typer.colors.YELLOW)
                 for line in r.written:
                     typer.echo(f"  {line}")
                 for line in r.refused:
                     typer.secho(f"  {line}", err=True, fg=typer.colors.RED)
                 typer.echo(f"  report (every id): {r.report_path}")
+        changed = [line for r in results for line in r.changed_exports]
+        if changed and strict:  # --strict: a warning refuses, and an export that is not what was written is one
+            raise RefusedError(f"{len(changed)} export(s) deleted or changed since they were written",
+                               hint="re-export them (named above), or drop --strict")
         refused = [r.target for r in results if r.refused]
         if refused:
             message = f"{len(refused)} target(s) refused: {', '.join(refused)}"

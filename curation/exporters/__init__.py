@@ -251,6 +251,7 @@ def _export_kind(run_dir: Path, exporters: dict[str, Exporter], options: ExportO
                 paths = _swap_in(staging.pop(name), final, written)
             else:
                 paths = _export_atomically(exporter, run_dir, final, options)
+            run_folder.seal_export(run_dir, f"{name}/{kind}")  # a file deleted or edited later is noticed
             exporter.after_export(final, options)
             result.paths.setdefault(name, []).extend(paths)
             result.seconds[f"{name}/{kind}"] = round(time.perf_counter() - started, 3)

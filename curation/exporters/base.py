@@ -214,6 +214,13 @@ def split_paths(run_dir: Path) -> dict[str, Path]:
     """The run's split files in train, validation, test order (then any others, sorted)."""
     folder = Path(run_dir) / "splits"
     if not folder.is_dir():
+        from ..pipeline.interrupt import unfinished_run
+
+        unfinished = unfinished_run(Path(run_dir))
+        if unfinished is not None:  # "has no splits/" hid that the run can be resumed
+            from ..run_folder import RunFolderError
+
+            raise RunFolderError(unfinished[0], hint=unfinished[1], where=str(run_dir))
         raise CurationError(
             f"{run_dir} has no splits/ folder",
             hint="point at a run folder written by `curate run --out RUN_DIR`",

@@ -23,6 +23,7 @@ folder is complete.
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 import shutil
@@ -146,6 +147,20 @@ def _scan(paths: list[Path]) -> tuple[set[str], bool]:
                     optional.add(key)
             tools = tools or data.find(b'"tools":') != -1
     return optional, tools
+
+
+def _with_content_fingerprint(dataset: Any, arrow_path: Path) -> Any:
+    """``dataset`` with a fingerprint derived from its Arrow data, which ``save_to_disk`` writes to state.json.
+    ``datasets`` would hash the scratch file's path (it holds the pid), so two identical runs differed byte-wise;
+    the fingerprint only keys ``datasets``' cache, so the data's own digest is a faithful one."""
+    import datasets
+
+    digest = hashlib.sha256()
+    with open(arrow_path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    # 16 hex digits, the length of the fingerprints `datasets` makes itself
+    return datasets.Dataset(dataset.data, info=dataset.info, split=dataset.split, fingerprint=digest.hexdigest()[:16])
 
 
 def size_category(n: int) -> str:
@@ -272,7 +287,8 @@ class HFExporter(JsonlExporter):
             counts[split] = n
             parquet_files[split] = parquet_path
             arrow_files[split] = arrow_path
-        dataset = datasets.DatasetDict({s: datasets.Dataset.from_file(str(p)) for s, p in arrow_files.items()})
+        dataset = datasets.DatasetDict({s: _with_content_fingerprint(datasets.Dataset.from_file(str(p)), p)
+                                        for s, p in arrow_files.items()})
         bars_were_off = datasets.utils.are_progress_bars_disabled()
         datasets.utils.disable_progress_bars()  # a library call must not draw progress bars on the user's terminal
         try:

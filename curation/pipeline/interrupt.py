@@ -15,12 +15,14 @@ from pathlib import Path
 import orjson
 
 from ..errors import ConfigError, Interrupted, Terminated
+from ..run_folder import EXPORT_SEAL
 
 MARKER = "INTERRUPTED"
 # Outputs of a finished run: removed before a new run starts, so an interrupted re-run cannot leave the old
 # manifest and report beside new, partial splits. Human review decisions (review.sqlite) are kept.
 _OUTPUT_DIRS = ("splits", "exports", ".work")
-_OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml")
+_OUTPUT_FILES = ("manifest.json", "report.json", "report.html", "report.md", "rejects.jsonl", "config.yaml",
+                 EXPORT_SEAL)
 
 
 SHARDS = "shards"
@@ -56,6 +58,21 @@ def _clear_work(work: Path, keep_shards: bool) -> None:
             shutil.rmtree(child, ignore_errors=True)
         else:
             child.unlink(missing_ok=True)
+
+
+def unfinished_run(run_dir: Path) -> tuple[str, str] | None:
+    """``(what happened, how to go on)`` for a run folder whose run started and did not finish, else None."""
+    work = Path(run_dir) / ".work"
+    if not work.is_dir():
+        return None
+    marker = work / MARKER
+    if not marker.is_file():
+        return ("the run into this folder did not finish, or is still running (no splits yet)",
+                f"wait for it, or re-run the same `curate run ... --out {run_dir}` command")
+    shards = any((work / SHARDS).glob("*/done"))
+    return ("its run was interrupted before it wrote its splits",
+            f"re-run the same `curate run ... --out {run_dir}` command to "
+            + ("resume it (its finished shards are reused)" if shards else "start it over") + ", then export")
 
 
 def prepare_run_dir(run_dir: Path, *, keep_shards: bool = True) -> str | None:

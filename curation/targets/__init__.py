@@ -171,12 +171,21 @@ def _first(exc: ValidationError) -> str:
     return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
 
 
-def _read_file(path: str | Path) -> dict[str, Any]:
+ENV_TABLE = "CURATION_TARGETS"
+
+
+def _read_file(path: str | Path, key: str = "targets.file") -> dict[str, Any]:
+    """A target table file; ``key`` names where the path came from (the config key or the environment
+    variable), so the error says what to change."""
+    shown = f"{key}={str(path)!r}"
+    fix = f"point {key} at a .toml (or .json) target table" + (", or unset it" if key == ENV_TABLE else "")
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{shown} is a folder, not a target table file", hint=fix)
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read target table {path}: {exc.strerror}", hint="check targets.file") from None
+        raise ConfigError(f"{shown}: cannot read the target table: {exc.strerror}", hint=fix) from None
     try:
         if path.suffix == ".json":
             import json
@@ -184,8 +193,16 @@ def _read_file(path: str | Path) -> dict[str, Any]:
             return json.loads(text)
         return tomllib.loads(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"target table {path} is not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}",
-                          hint="fix the file") from None
+        raise ConfigError(f"{shown}: the target table is not valid {path.suffix.lstrip('.') or 'TOML'}: "
+                          f"{' '.join(str(exc).split())}", hint=f"fix the file, or {fix}") from None
+
+
+def check_env_table() -> None:
+    """Refuse a ``CURATION_TARGETS`` that names no readable table before any work (a typo was found only by
+    the commands that read the table, and named the config key instead of the variable)."""
+    env_file = os.environ.get(ENV_TABLE)
+    if env_file:
+        _read_file(env_file, ENV_TABLE)
 
 
 @lru_cache(maxsize=1)
@@ -197,9 +214,9 @@ def load_table(overrides: dict[str, Any] | None = None) -> Table:
     """The shipped table, then ``CURATION_TARGETS`` (a file), then ``overrides`` (``file:`` and/or the table
     shape, as under ``targets:`` in a run config)."""
     raw = _builtin_raw()
-    env_file = os.environ.get("CURATION_TARGETS")
+    env_file = os.environ.get(ENV_TABLE)
     if env_file:
-        raw = _merge(raw, _read_file(env_file))
+        raw = _merge(raw, _read_file(env_file, ENV_TABLE))
     if overrides:
         overrides = dict(overrides)
         file = overrides.pop("file", None)

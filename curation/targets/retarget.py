@@ -69,6 +69,7 @@ class RetargetResult:
     skipped: int = 0
     export_issues: list[dict[str, Any]] = field(default_factory=list)  # what the exporter itself refused
     report_path: str | None = None
+    changed_exports: list[str] = field(default_factory=list)  # this target's exports deleted or edited since
 
     @property
     def refused_ids(self) -> set[str]:
@@ -78,7 +79,8 @@ class RetargetResult:
         return {"target": self.target, "status": self.status, "exporter": self.exporter,
                 "tokenizer": self.tokenizer, "records": self.records, "skipped": self.skipped,
                 "findings": [f.to_dict() for f in self.findings], "written": self.written,
-                "refused": self.refused, "warnings": self.warnings, "export_issues": self.export_issues}
+                "refused": self.refused, "warnings": self.warnings, "export_issues": self.export_issues,
+                "changed_exports": self.changed_exports}
 
 
 # -- what a record holds --------------------------------------------------------------------------------------
@@ -393,9 +395,17 @@ def _move_exports(staging: Path, run_dir: Path, exporter: str, result: RetargetR
         with (final / "retarget-skipped.jsonl").open("w", encoding="utf-8") as fh:
             for rid in sorted(leave_out):
                 fh.write(json.dumps({"id": rid, "rules": codes[rid]}) + "\n")
+        from .. import run_folder
+
+        run_folder.seal_export(run_dir, f"{exporter}/{folder.name}")  # (the staging copy's seal went with it)
 
 
 def _save(run_dir: Path, target: Target, result: RetargetResult) -> RetargetResult:
+    from ..run_folder import export_changes
+
+    # This target's export on disk, deleted or edited since it was written (after a write: what the write left)
+    if target.provider.exporter:
+        result.changed_exports = [str(c) for c in export_changes(run_dir, [target.provider.exporter]).values()]
     folder = run_dir / "retarget"
     folder.mkdir(exist_ok=True)
     path = folder / f"{target.provider.name}.json"

@@ -79,6 +79,9 @@ class HFLocalBackend(local_process.LocalProcessBackend):
             wanted = {"kto": "dpo"}.get(params.get("method") or "", params.get("method") or "auto")
             raise TrainerError(f"no HF export in {export}",
                                hint=f"run `curate export {run_dir} --to hf --method {wanted}`")
+        from ..run_folder import refuse_changed_export
+
+        refuse_changed_export(Path(run_dir), export, "training")
         splits = json.loads(info_path.read_text())["splits"]
         if "train" not in splits:
             raise TrainerError(f"{export} has no train split (splits: {', '.join(splits)})")
@@ -90,7 +93,7 @@ class HFLocalBackend(local_process.LocalProcessBackend):
         else:
             raise TrainerError(
                 f"{export} has columns {sorted(columns)}; expected messages or prompt/chosen/rejected",
-                hint="export again with `curate export --format hf`",
+                hint=f"export again with `curate export {run_dir} --to hf`",
             )
         method = params.get("method")
         if method and {"sft": "sft", "dpo": "dpo", "kto": "dpo"}[method] != kind:

@@ -138,7 +138,10 @@ class OpenAIBackend(TrainerBackend):
             export_dir = kind_export_dir(Path(run_dir) / "exports" / self.export_format, kind)
             train = export_dir / "train.jsonl"
         if not train.exists():
-            raise TrainerError(f"no {train}", hint=f"run `curate export {run_dir} --format {self.export_format}`")
+            raise TrainerError(f"no {train}", hint=f"run `curate export {run_dir} --to {self.export_format}`")
+        from ..run_folder import refuse_changed_export
+
+        refuse_changed_export(Path(run_dir), export_dir, "training")  # before anything is uploaded
         first = read_first_json_line(train)
         kind = "dpo" if "preferred_output" in first else "sft"
         if "messages" not in first and kind == "sft":

@@ -123,3 +123,25 @@ def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path: Path) -> None
                     encoding="utf-8")
     config = load_config(path)
     assert config.exact_dedup.enabled and not config.near_dedup.enabled
+
+
+def test_a_refused_key_names_its_yaml_line_unless_a_flag_gave_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("inputs: [a.jsonl]\nseed: 0\nsplit:\n  train: 0.9\n  tst: 0.1\nnear_dedup:\n  threshold: high\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "line 5: unknown key 'split.tst'" in str(err.value)
+    assert "line 7: 'near_dedup.threshold'" in str(err.value)
+    # a value from --set is not on any line of the file, even where the file holds the same key
+    with pytest.raises(ConfigError) as err:
+        load_config(path, overrides=["seed=x", "split.foo=1"])
+    text = str(err.value)
+    assert "'seed'" in text and "line 2" not in text and "line 5: unknown key 'split.tst'" in text
+    assert "unknown key 'split.foo'" in text and "line 3" not in text
+
+
+def test_a_folder_given_as_the_config_is_said_to_be_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert "is a folder, not a YAML file" in str(err.value) and "not found" not in str(err.value)

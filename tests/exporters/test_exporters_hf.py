@@ -164,3 +164,19 @@ def test_records_left_out_with_skip_invalid_are_not_written_stripped(tmp_path: P
     assert "img" not in ids and len(ids) == 12
     skipped = [json.loads(line) for line in (run / "exports/hf/sft/skipped.jsonl").read_text().splitlines()]
     assert skipped == [{"id": "img", "split": skipped[0]["split"], "rules": ["image_unsupported"]}]
+
+
+def test_the_same_run_exported_twice_gives_byte_identical_files(tmp_path: Path, real_dir: Path) -> None:
+    # `datasets` fingerprinted the scratch Arrow file's path (it holds the pid): state.json differed every time
+    records = sft_records(real_dir)
+    folders = []
+    for name in ("a", "b"):
+        path = write_run(tmp_path / name / "run", records)  # the same folder name: the card's heading is equal
+        export_run(path, ["hf"])
+        folders.append(path / "exports" / "hf" / "sft")
+    files = sorted(p.relative_to(folders[0]) for p in folders[0].rglob("*") if p.is_file())
+    assert Path("train/state.json") in files
+    for rel in files:
+        assert (folders[0] / rel).read_bytes() == (folders[1] / rel).read_bytes(), rel
+    state = json.loads((folders[0] / "train" / "state.json").read_text())
+    assert len(state["_fingerprint"]) == 16

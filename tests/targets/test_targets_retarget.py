@@ -92,6 +92,12 @@ def test_refusals_are_listed_by_id_and_left_out_with_skip_invalid(samples_run: P
     n_sft = sum(1 for r in records.values() if "chosen" not in r)
     assert exported == n_sft - len(skipped)
     assert not list((samples_run / "exports").glob(".retarget-*"))  # the filtered copy is gone
+    # the export made from the filtered copy is sealed in the run folder, retarget-skipped.jsonl included
+    from curation.run_folder import export_changes
+
+    assert export_changes(samples_run) == {}
+    (folder / "retarget-skipped.jsonl").unlink()
+    assert "retarget-skipped.jsonl: deleted" in str(export_changes(samples_run)["vertex-gemini/sft"])
 
 
 def test_closed_and_missing_targets_are_refused_with_the_reason(samples_run: Path, capsys, monkeypatch) -> None:  # noqa: ANN001

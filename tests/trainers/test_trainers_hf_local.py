@@ -166,3 +166,15 @@ def test_chatml_only_when_allowed(tiny_model: Path) -> None:
         tokenizer, {"chat_template": "{{ messages[0]['content'] }}", "assistant_only_loss": False}, notes.append
     )
     assert tokenizer.chat_template == "{{ messages[0]['content'] }}"
+
+
+def test_an_hf_export_with_a_file_deleted_since_it_was_written_is_not_trained_on(sft_run: Path) -> None:
+    from curation.run_folder import RunFolderError, seal_export
+
+    seal_export(sft_run, "hf")  # as export_run seals what it writes
+    gone = next((sft_run / "exports" / "hf" / "validation").glob("*.arrow"))
+    gone.unlink()  # trained without its validation split, it would look like the curated run
+    with pytest.raises(RunFolderError) as err:
+        HFLocalBackend().prepare(sft_run, {})
+    assert str(err.value).startswith(f"{gone}: deleted after the export was written")
+    assert "training refused" in str(err.value) and f"curate export {sft_run} --to hf" in str(err.value)

@@ -245,3 +245,17 @@ def test_azure_bad_key_and_unfinished_deploy(fake_azure: FakeOpenAI, sft_run: Pa
         jobs.refresh(job.id, store=store)
     assert str(err.value).startswith("Azure OpenAI API error 401: Access denied due to invalid subscription key")
     assert fake_azure.violations == []
+
+
+def test_an_export_edited_since_it_was_written_is_not_uploaded(fake_openai: FakeOpenAI, sft_run: Path,
+                                                               store) -> None:  # noqa: ANN001
+    from curation.run_folder import RunFolderError, seal_export
+
+    seal_export(sft_run, "openai")  # as export_run seals what it writes
+    train = sft_run / "exports" / "openai" / "train.jsonl"
+    train.write_text(train.read_text() + train.read_text().splitlines()[0] + "\n")
+    with pytest.raises(RunFolderError) as err:
+        jobs.start(sft_run, "openai", {"model": "gpt-4o-mini-2024-07-18"}, store=store)
+    assert str(err.value) == (f"{train}: changed after the export was written, so exports/openai is not what was "
+                              f"exported; training refused (fix: re-run `curate export {sft_run} --to openai`)")
+    assert fake_openai.files == {} and err.value.exit_code == 2
