@@ -209,3 +209,80 @@ def test_mmlu_saved_to_csv_reads_its_choices_from_the_text(tmp_path) -> None:
                for item in read_path(path)]
     assert replies == [("What is 2+2?\n\nA. 3\nB. 4\nC. 5\nD. 6", "B. 4"),
                        ("What is 3+3?\n\nA. 5\nB. 6\nC. 7\nD. 8", "B. 6")]
+
+
+def test_options_one_per_column() -> None:
+    # C-Eval (its own CSV and the Hub), CMMLU/MMMLU ("Question", "A"-"D", "Answer"), Global-MMLU (option_a-option_d):
+    # read as pairs before, they trained the letter alone
+    ceval = {"id": 0, "question": "使用位填充方法，以01111110为位首flag，数据为011011111111111111110010，"
+                                  "求问传送时要添加几个0____",
+             "A": "1", "B": "2", "C": "3", "D": "4", "answer": "C", "explanation": ""}
+    record = read(ceval)
+    assert _turns(record) == (ceval["question"] + "\n\nA. 1\nB. 2\nC. 3\nD. 4", "C. 3")
+    mmmlu = {"Unnamed: 0": 0, "Question": "Find the degree for the given field extension Q(sqrt(2)) over Q.",
+             "A": "0", "B": "4", "C": "2", "D": "6", "Answer": "C", "Subject": "abstract_algebra"}
+    record = read(mmmlu)
+    assert _turns(record)[1] == "C. 2" and record["metadata"]["fields"]["Subject"] == "abstract_algebra"
+    global_mmlu = {"sample_id": "abstract_algebra/test/0", "subject": "abstract_algebra", "question": "Find all c "
+                   "in Z_3 such that Z_3[x]/(x^2 + c) is a field.", "option_a": "0", "option_b": "1",
+                   "option_c": "2", "option_d": "3", "answer": "B", "time_sensitive": "No"}
+    assert _turns(read(global_mmlu))[1] == "B. 1"
+
+
+def test_an_answer_that_is_an_option_text_and_an_index_is_not_guessed_at() -> None:
+    # MathVista's answer is the option's text and says so (answer_type); without that, "1" among options 3-0 is
+    # option C's text and the index of option B
+    mathvista = {"question": "How many cars are in the image?", "choices": ["2", "3", "4", "5"], "answer": "3",
+                 "question_type": "multi_choice", "answer_type": "text"}
+    assert _turns(read(mathvista))[1] == "B. 3"
+    code, detail = refused({"question": "Which number is odd and below two?", "choices": ["3", "2", "1", "0"],
+                            "answer": "1"})
+    assert code == "unknown_format" and "both option C's text and the index of option B" in detail
+    assert _turns(read({**MMLU, "answer": "1"}))[1] == "B. 4"  # MMLU saved to CSV: its index as text
+
+
+def test_dream_dialogue_is_the_passage_not_a_chat() -> None:
+    # dataset-org/dream: read as a user/assistant chat of speakers M and W before, its question lost
+    row = {"id": "4-199", "dialogue": ["M: I am considering dropping my dancing class. I am not making any progress.",
+                                       "W: If I were you, I stick with it. It's definitely worth time and effort."],
+           "question": "What does the man suggest the woman do?",
+           "choice": ["Consult her dancing teacher.", "Take a more interesting class.", "Continue her dancing class."],
+           "answer": "Continue her dancing class."}
+    record = read(row)
+    user, reply = _turns(record)
+    assert user == ("\n".join(row["dialogue"]) + "\n\n" + row["question"] + "\n\nA. Consult her dancing teacher.\n"
+                    "B. Take a more interesting class.\nC. Continue her dancing class.")
+    assert reply == "C. Continue her dancing class." and "passage" in record["metadata"]
+
+
+def test_logiqa2_text_and_medqa_options_saved_as_text() -> None:
+    logiqa2 = {"id": 1, "answer": 2, "text": "All students in the class passed the test. John is in the class.",
+               "question": "Which one follows?", "options": ["John failed.", "Nobody passed.", "John passed.",
+                                                             "None of the above."], "type": {"Categorical": True}}
+    assert _turns(read(logiqa2))[0].startswith(logiqa2["text"] + "\n\nWhich one follows?\n\nA. John failed.")
+    medqa = {"question": "A 23-year-old pregnant woman at 22 weeks gestation presents with burning upon urination.",
+             "answer": "Nitrofurantoin", "options": "{'A': 'Ampicillin', 'B': 'Ceftriaxone', 'C': 'Doxycycline', "
+             "'D': 'Nitrofurantoin'}", "meta_info": "step2&3", "answer_idx": "D"}
+    user, reply = _turns(read(medqa))
+    assert user.endswith("\n\nA. Ampicillin\nB. Ceftriaxone\nC. Doxycycline\nD. Nitrofurantoin")
+    assert reply == "D. Nitrofurantoin"
+
+
+def test_an_options_dict_that_is_no_option_list_is_not_multiple_choice() -> None:
+    record = read({"question": "Translate 'cat' to French", "options": {"temperature": "0.7", "top_p": "1"},
+                   "answer": "chat"})
+    assert _turns(record) == ("Translate 'cat' to French", "chat")
+    assert record["metadata"]["fields"]["options"] == {"temperature": "0.7", "top_p": "1"}
+
+
+def test_mmlu_redux_corrections_are_taken_and_flawed_questions_not_trained() -> None:
+    # edinburgh-dawg/mmlu-redux: experts marked MMLU's answer wrong (and wrote the right letter) or the question
+    # flawed; read as MMLU, the known-wrong answer was trained
+    row = {"question": "Which body cavity contains the pituitary gland?",
+           "choices": ["Abdominal", "Cranial", "Pleural", "Spinal"], "answer": 0, "error_type": "wrong_groundtruth",
+           "source": None, "correct_answer": "B", "potential_reason": ""}
+    record = read(row)
+    assert _turns(record)[1] == "B. Cranial" and record["metadata"]["fields"]["answer"] == 0
+    flawed = read({**row, "error_type": "no_correct_answer", "correct_answer": None})
+    assert flawed["metadata"]["label"] is False and "no_correct_answer" in flawed["metadata"]["label_from"]
+    assert read({**row, "error_type": "ok", "correct_answer": None})["metadata"].get("label") is None

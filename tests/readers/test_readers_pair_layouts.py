@@ -200,3 +200,44 @@ def test_medical_chatbot_patient_and_doctor_are_a_pair() -> None:
     assert record["messages"] == [{"role": "user", "content": row["Patient"]},
                                   {"role": "assistant", "content": row["Doctor"]}]
     assert record["metadata"]["fields"] == {"Description": row["Description"]}
+
+
+def test_answers_the_dataset_marks_wrong_are_undesirable() -> None:
+    # microsoft/wiki_qa: ~95% of its rows pair a question with a sentence that does not answer it (label 0)
+    row = {"question_id": "Q1", "question": "how are glacier caves formed?", "document_title": "Glacier cave",
+           "answer": "A partly submerged glacier cave on Perito Moreno Glacier .", "label": 0}
+    record = read(row)
+    assert record["metadata"]["label"] is False and record["metadata"]["label_from"].startswith("label: 0")
+    good = read({**row, "answer": "A glacier cave is a cave formed within the ice of a glacier .", "label": 1})
+    assert good["metadata"].get("label") is None and good["metadata"]["fields"]["label"] == 1
+    # pminervini/HaluEval qa_samples: the knowledge is the passage, a hallucinated answer is not one to learn
+    halu = {"knowledge": "Arthur's Magazine (1844-1846) was an American literary periodical published in "
+                         "Philadelphia.", "question": "Which magazine was started first, Arthur's Magazine or First "
+                         "for Women?", "answer": "First for Women was started first.", "hallucination": "yes"}
+    record = read(halu)
+    assert record["metadata"]["label"] is False and "hallucinated" in record["metadata"]["label_from"]
+    assert record["messages"][0]["content"] == halu["question"] + "\n\n" + halu["knowledge"]
+    assert read({**halu, "hallucination": "no"})["metadata"].get("label") is None
+    # a label that is a class, not a verdict, stays a field
+    assert read({"question": "What is 2+2?", "answer": "4", "label": 3})["metadata"]["fields"] == {"label": 3}
+
+
+def test_passages_under_other_names_join_the_prompt() -> None:
+    # super_glue multirc's paragraph, SVAMP's Body, TabMWP's table, RAGAS' contexts: left in metadata.fields
+    # before, so the answer was trained without what it was read from
+    multirc = read({"paragraph": "While this process moved along, diplomacy continued its rounds.",
+                    "question": "What did the effort persuade?", "answer": "Pakistan",
+                    "idx": {"paragraph": 0, "question": 0, "answer": 0}, "label": 1})
+    assert multirc["messages"][0]["content"] == ("What did the effort persuade?\n\n"
+                                                 "While this process moved along, diplomacy continued its rounds.")
+    svamp = read({"ID": "chal-777", "Body": "There are 87 oranges and 290 bananas in Philip's collection. If the "
+                  "bananas are organized into 2 groups and oranges are organized into 93 groups",
+                  "Question": "How big is each group of bananas?", "Equation": "( 290.0 / 2.0 )", "Answer": 145.0,
+                  "Type": "Common-Division"})
+    assert "290 bananas" in svamp["messages"][0]["content"]
+    tab = read({"question": "How many more stickers does A have than B?", "answer": "7", "table_title": "Stickers",
+                "table": "Name | Number\nA | 10\nB | 3", "solution": "10 - 3 = 7", "ques_type": "free_text"})
+    assert "A | 10" in tab["messages"][0]["content"]
+    ragas = read({"question": "What are the global implications?", "ground_truth": "Broad.",
+                  "answer": "The implications are broad.", "contexts": ["Passage one.", "Passage two."]})
+    assert ragas["messages"][0]["content"] == "What are the global implications?\n\nPassage one.\n\nPassage two."

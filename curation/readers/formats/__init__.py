@@ -137,14 +137,15 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(marked_turns.NAME, marked_turns.KEYS, marked_turns.is_marked_turns, marked_turns.convert),
         InputFormat(function_calling.NAME, function_calling.KEYS, function_calling.is_function_calling,
                     function_calling.convert),
+        # before string_turns (DREAM's dialogue is a list of lines), extractive_qa and pairs: MMLU's `answer` is an
+        # index into its choices, not the reply
+        InputFormat(multiple_choice.NAME, multiple_choice.KEYS, multiple_choice.is_multiple_choice,
+                    multiple_choice.convert),
         InputFormat(string_turns.NAME, string_turns.KEYS, string_turns.is_string_turns, string_turns.convert),
         InputFormat(named_turns.NAME, named_turns.KEYS, named_turns.is_named_turns, named_turns.convert),
         InputFormat(chat_text.NAME, chat_text.KEYS, chat_text.is_chat_text, chat_text.convert),
         InputFormat(numbered_messages.NAME, numbered_messages.KEYS, numbered_messages.is_numbered_messages,
                     numbered_messages.convert),
-        # before extractive_qa and pairs: MMLU's `answer` is an index into its choices, not the reply
-        InputFormat(multiple_choice.NAME, multiple_choice.KEYS, multiple_choice.is_multiple_choice,
-                    multiple_choice.convert),
         InputFormat(extractive_qa.NAME, extractive_qa.KEYS, extractive_qa.is_extractive_qa, extractive_qa.convert),
         # before pairs: a reasoning set's row holds a reference answer too (s1K's `solution`), not the reply
         InputFormat(reasoning_pair.NAME, reasoning_pair.KEYS, reasoning_pair.is_reasoning_pair,

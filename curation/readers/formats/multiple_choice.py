@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import xxhash
@@ -34,15 +34,20 @@ from curation.readers.mapping import FieldMapping
 
 NAME = "multiple_choice"
 _STEMS = ("question", "question_stem", "query", "goal", "sentence", "ctx")
-_PASSAGES = ("article", "passage", "context", "support")
+# LogiQA 2.0 writes its argument as `text`, DREAM its dialogue as a list of lines, ScienceQA its context as `hint`
+_PASSAGES = ("article", "passage", "context", "support", "paragraph", "story", "background", "knowledge",
+             "evidence", "hint", "dialogue", "text")
 _EXPLANATIONS = ("explanation", "rationale", "cot_content", "exp")
 # Answer columns, most specific first: MMLU-Pro has both `answer` (a letter) and `answer_index`.
 _ANSWERS = ("answerKey", "answer_idx", "correct", "correct_option", "answer", "answer_index", "label")
+# Options one per column: C-Eval and KMMLU (A-D), CMMLU and MMMLU (folded from "A"-"D"), Global-MMLU (option_a-d)
+_COLUMN_OPTIONS = (tuple(_l for _l in "ABCDEFGHIJ"), tuple(_l for _l in "abcdefghij"),
+                   tuple(f"option_{_l}" for _l in "abcdefghij"))
 _DISTRACTORS = ("distractor1", "distractor2", "distractor3")
 _INCORRECT = ("incorrect_answer_1", "incorrect_answer_2", "incorrect_answer_3")
 KEYS = frozenset({*_STEMS, *_PASSAGES, *_EXPLANATIONS, *_ANSWERS, *_DISTRACTORS, *_INCORRECT, "choices", "options",
                   "endings", "sol1", "sol2", "option1", "option2", "correct_answer", "mc1_targets", "ctx_a",
-                  "ctx_b"})
+                  "ctx_b", "choice", *(k for keys in _COLUMN_OPTIONS for k in keys)})
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LETTERED = re.compile(r"^\s*\(?([A-Z])\s*[).:]\s*")  # AQuA's "A)21", "(B) 21.5", "C. 22"
 
@@ -106,18 +111,30 @@ def _options(obj: dict[str, Any]) -> _Options | None:
             return _Options([lab.strip() for lab in labels], texts, ("choices",), ("answerKey", "answer"))
         return None
     options = obj.get("options")
+    if isinstance(options, str) and options.lstrip().startswith(("{", "[{")):
+        options = tool_markup.parse_loose(options)  # MedQA saved to CSV: "{'A': 'Ampicillin', ...}"
     if _strings(options) is not None:  # RACE, MMLU-Pro, AQuA, LogiQA
         labels, texts = _labelled(_strings(options) or [])
         return _Options(labels, texts, ("options",),
                         ("answer", "answer_idx", "correct", "correct_option", "answer_index", "label"))
     if isinstance(options, dict) and len(options) >= 2 and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in options.items()):  # MedQA's own files
+            isinstance(k, str) and len(k.strip()) <= 2 and isinstance(v, str)
+            for k, v in options.items()):  # MedQA's own files; {"temperature": ...} is no option list
         return _Options(list(options), list(options.values()), ("options",), ("answer_idx", "answer"))
     if isinstance(options, list) and len(options) >= 2 and all(
             isinstance(o, dict) and isinstance(o.get("key"), str) and isinstance(o.get("value"), str)
             for o in options):  # MedQA on the Hub
         return _Options([o["key"] for o in options], [o["value"] for o in options], ("options",),
                         ("answer_idx", "answer"))
+    if _strings(obj.get("choice")) is not None:  # DREAM
+        texts = _strings(obj["choice"]) or []
+        return _Options(list(_LETTERS[: len(texts)]), texts, ("choice",), ("answer",))
+    for keys in _COLUMN_OPTIONS:
+        if isinstance(obj.get(keys[0]), str) and isinstance(obj.get(keys[1]), str):
+            present = list(keys[: next((n for n, k in enumerate(keys) if not isinstance(obj.get(k), str)),
+                                       len(keys))])
+            return _Options(list(_LETTERS[: len(present)]), [obj[k] for k in present], tuple(present),
+                            ("answer", "label", "correct_answer", "answerKey"))
     if _strings(obj.get("endings")) is not None and isinstance(obj.get("ctx"), str):  # HellaSwag
         texts = _strings(obj["endings"]) or []
         return _Options(list(_LETTERS[: len(texts)]), texts, ("endings",), ("label",))
@@ -140,6 +157,13 @@ def _options(obj: dict[str, Any]) -> _Options | None:
         right = texts[targets["labels"].index(1)]
         return _sorted(right, [t for t in texts if t != right], ("mc1_targets",))
     return None
+
+
+def _passage(value: Any) -> str | None:
+    """A passage's text: a string, or the lines of a dialogue (DREAM's ["M: ...", "W: ..."])."""
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        value = "\n".join(v.strip() for v in value)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _stem(obj: dict[str, Any]) -> str | None:
@@ -166,7 +190,7 @@ def is_multiple_choice(obj: dict[str, Any], mapping: FieldMapping | None = None)
     if _yes_no(obj):
         return True
     if not any(k in obj for k in ("choices", "options", "endings", "sol1", "option1", "correct_answer",
-                                  "mc1_targets")):
+                                  "mc1_targets", "choice", "A", "a", "option_a")):
         return False
     found = _options(obj)
     return found is not None and _stem(obj) is not None and (
@@ -190,12 +214,24 @@ def _pick(obj: dict[str, Any], found: _Options) -> tuple[int, str]:
             return found.labels.index(text), key
         if text.upper() in found.labels and len(text) == 1:
             return found.labels.index(text.upper()), key
+        stripped = [t.strip() for t in found.texts]
         if isinstance(value, int) or text.isdigit():
             n = int(text) - (1 if found.one_based else 0)
+            named = stripped.index(text) if type(value) is str and text in stripped else None
+            if named is not None and obj.get("answer_type") == "text":
+                return named, key  # MathVista says its answer is the option's text
+            if named is not None and named != n and 0 <= n < len(found.texts):
+                # MathVista's answer "3" among options 2-5 is the option 3; an MMLU saved to CSV writes its
+                # index as "3": when both read and disagree, neither is guessed at
+                raise ConvertProblem("unknown_format", f"a multiple-choice row whose answer ({key}={value!r}) "
+                                     f"is both option {found.labels[named]}'s text and the index of option "
+                                     f"{found.labels[n]}: which is meant is not guessed at; write the answer as a "
+                                     "letter, or as a number column (not text) for an index")
+            if named is not None:
+                return named, key
             if 0 <= n < len(found.texts):
                 return n, key
             continue
-        stripped = [t.strip() for t in found.texts]
         if text in stripped:
             return stripped.index(text), key
     what = ", ".join(tried) or f"no {' or '.join(found.answer_keys)}"
@@ -224,11 +260,11 @@ def _written_answer(obj: dict[str, Any], found: _Options) -> tuple[str, str] | N
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     stem_key = _stem(obj) if not _yes_no(obj) else "question"
     stem = obj[stem_key].strip() if stem_key else ""
-    passage_key = next((k for k in _PASSAGES if k != stem_key and isinstance(obj.get(k), str) and obj[k].strip()),
-                       None)
-    passage = obj[passage_key].strip() if passage_key else None
+    passage_key = next((k for k in _PASSAGES if k != stem_key and _passage(obj.get(k))), None)
+    passage = _passage(obj[passage_key]) if passage_key else None
     explanation_key = next((k for k in _EXPLANATIONS if isinstance(obj.get(k), str) and obj[k].strip()), None)
     used = {stem_key, passage_key, explanation_key}
+    flaw = obj.get("error_type") if isinstance(obj.get("error_type"), str) else "ok"  # MMLU-Redux's annotation
     if _yes_no(obj):
         reply = "Yes" if _truth(obj["answer"], obj.get("passage")) else "No"
         user = "\n\n".join(p for p in (passage, stem) if p)
@@ -238,7 +274,11 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         if found is None:  # is_multiple_choice said yes
             raise ConvertProblem("unknown_format", "a multiple-choice row whose options cannot be read")
         written = _written_answer(obj, found)
-        if written is None:
+        if flaw == "wrong_groundtruth" and isinstance(obj.get("correct_answer"), str):
+            # MMLU-Redux: experts found the set's answer wrong and wrote the right letter beside it
+            index, _ = _pick({"answer": obj["correct_answer"]}, replace(found, answer_keys=("answer",)))
+            reply, answer_key = f"{found.labels[index]}. {found.texts[index].strip()}", "correct_answer"
+        elif written is None:
             index, answer_key = _pick(obj, found)
             reply = f"{found.labels[index]}. {found.texts[index].strip()}"
         else:  # the answer is a reply in words ("The answer is B, since ..."), not a pointer
@@ -252,8 +292,13 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if explanation_key is not None:
         reply = f"{obj[explanation_key].strip()}\n\nAnswer: {reply}"
     body: dict[str, Any] = {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]}
+    if flaw not in ("ok", "wrong_groundtruth"):
+        # MMLU-Redux: no right option, several, or an unclear question: nothing to learn as the answer
+        body["metadata"] = {"label": False, "label_from": f"error_type: {flaw} (the dataset marks the question "
+                                                          "as flawed)"}
     if passage:
         # RACE asks ~3 questions of each article: they stay in one split (group `passage`), as SQuAD's do
-        body["metadata"] = {"passage": xxhash.xxh3_64_hexdigest(passage.encode("utf-8", "surrogatepass"))}
+        text = passage.encode("utf-8", "surrogatepass")
+        body.setdefault("metadata", {})["passage"] = xxhash.xxh3_64_hexdigest(text)
     kept = {k: v for k, v in obj.items() if k in KEYS and k not in used}
     return [(None, body, kept or None)]

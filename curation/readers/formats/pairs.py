@@ -29,9 +29,14 @@ ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "
                "generated_solution", "model_output", "message_2", "bot", "std_answer",  # std_answer: BELLE's eval set
                "doctor")
 SYSTEM_KEYS = ("system_prompt", "definition")
-# `context`, `documents` and `text` are read only by some rows; the others keep them as fields (see convert)
-KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, "context", "documents", "text", "outputs", "ideal",
-                  "history"})
+# Columns that hold the passage an answer is written from: MultiRC's paragraph, HaluEval's knowledge, SVAMP's
+# Body, TabMWP's table, ScienceQA's hint, RAGAS' contexts. Left out, the answer is trained closed-book.
+PASSAGE_KEYS = ("passage", "article", "paragraph", "story", "background", "knowledge", "evidence", "hint", "body",
+                "table", "contexts", "retrieved_contexts")
+# `context`, `documents`, `text` and the passages are read only by some rows; the others keep them as fields (see
+# convert). `label` and `hallucination` are a verdict on the answer (WikiQA, MultiRC, HaluEval).
+KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, *PASSAGE_KEYS, "context", "documents", "text",
+                  "outputs", "ideal", "history", "label", "hallucination"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...], numbers: bool = False) -> list[str]:
@@ -161,7 +166,8 @@ def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     keys = _keys(obj)
     # layouts without a prompt column do not read passages: theirs stay fields
-    unread = {k: obj[k] for k in ("context", "documents", "text") if k in obj} if keys is None else {}
+    unread = {k: obj[k] for k in ("context", "documents", "text", *PASSAGE_KEYS, "label", "hallucination")
+              if k in obj} if keys is None else {}
     parallel = _parallel(obj) if keys is None else None
     if parallel is not None:
         return [(None, {"messages": parallel}, unread or None)]
@@ -184,9 +190,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     passages = [obj[k] for k in ("input", "context") if k != prompt_key and isinstance(obj.get(k), str)
                 and obj[k].strip()]
     kept: dict[str, Any] = {"text": obj["text"]} if "text" in obj and prompt_key != "text" else {}
-    for key in ("context", "documents"):
+    for key in ("context", "documents", *PASSAGE_KEYS):
         value = obj.get(key)
-        if value is None or (key == "context" and isinstance(value, str)):
+        if value is None or (key == "context" and isinstance(value, str)) or key == prompt_key:
             continue
         text = value.strip() if isinstance(value, str) else passages_text(value)
         if text:
@@ -202,7 +208,26 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     # ChatGLM's and LLaMA-Factory's earlier turns of the chat
     messages += [*history_messages(obj.get("history")), *steerlm_turns(user),
                  {"role": "assistant", "content": obj[answer_key]}]
-    return [(None, {"messages": messages}, kept or None)]
+    body: dict[str, Any] = {"messages": messages}
+    verdict = _answer_verdict(obj)
+    if verdict is not None:
+        body["metadata"] = {"label": False, "label_from": verdict}
+    elif "label" in obj:
+        kept["label"] = obj["label"]  # a class, or the answer marked good: a field
+    if "hallucination" in obj and verdict is None:
+        kept["hallucination"] = obj["hallucination"]
+    return [(None, body, kept or None)]
+
+
+def _answer_verdict(obj: dict[str, Any]) -> str | None:
+    """Why the dataset says the answer is not one to learn, or None: WikiQA's and MultiRC's ``label`` 0 (the
+    sentence does not answer the question; ~95% of WikiQA), HaluEval's ``hallucination: yes``."""
+    label = obj.get("label")
+    if label is False or (type(label) is int and label == 0) or (isinstance(label, str) and label.strip() == "0"):
+        return "label: 0 (the dataset marks this answer as not answering the question)"
+    if isinstance(obj.get("hallucination"), str) and obj["hallucination"].strip().lower() == "yes":
+        return "hallucination: yes (the dataset marks this answer as hallucinated)"
+    return None
 
 
 def passages_text(value: Any) -> str | None:
