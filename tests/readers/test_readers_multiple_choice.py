@@ -286,3 +286,9 @@ def test_mmlu_redux_corrections_are_taken_and_flawed_questions_not_trained() -> 
     flawed = read({**row, "error_type": "no_correct_answer", "correct_answer": None})
     assert flawed["metadata"]["label"] is False and "no_correct_answer" in flawed["metadata"]["label_from"]
     assert read({**row, "error_type": "ok", "correct_answer": None})["metadata"].get("label") is None
+
+
+@pytest.mark.parametrize("answer", ["(B)", "B.", "B)", "b"])
+def test_a_letter_answer_written_with_brackets_or_a_dot(answer: str) -> None:
+    assert _turns(read({"question": "Which is a fruit?", "options": ["carrot", "apple", "leek"], "answer": answer}))[1] \
+        == "B. apple"

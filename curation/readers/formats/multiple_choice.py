@@ -49,6 +49,7 @@ KEYS = frozenset({*_STEMS, *_PASSAGES, *_EXPLANATIONS, *_ANSWERS, *_DISTRACTORS,
                   "endings", "sol1", "sol2", "option1", "option2", "correct_answer", "mc1_targets", "ctx_a",
                   "ctx_b", "choice", *(k for keys in _COLUMN_OPTIONS for k in keys)})
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LETTER_ANSWER = re.compile(r"\(?([A-Za-z])[).]?")
 _LETTERED = re.compile(r"^\s*\(?([A-Z])\s*[).:]\s*")  # AQuA's "A)21", "(B) 21.5", "C. 22"
 
 
@@ -210,6 +211,8 @@ def _pick(obj: dict[str, Any], found: _Options) -> tuple[int, str]:
         if type(value) is bool:
             continue
         text = str(value).strip()
+        if len(text) <= 4 and (bare := _LETTER_ANSWER.fullmatch(text)) is not None:
+            text = bare.group(1)  # "(B)", "B.", "B)" as answer keys write it
         if text in found.labels:
             return found.labels.index(text), key
         if text.upper() in found.labels and len(text) == 1:
