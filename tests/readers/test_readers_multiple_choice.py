@@ -290,5 +290,5 @@ def test_mmlu_redux_corrections_are_taken_and_flawed_questions_not_trained() -> 
 
 @pytest.mark.parametrize("answer", ["(B)", "B.", "B)", "b"])
 def test_a_letter_answer_written_with_brackets_or_a_dot(answer: str) -> None:
-    assert _turns(read({"question": "Which is a fruit?", "options": ["carrot", "apple", "leek"], "answer": answer}))[1] \
-        == "B. apple"
+    row = {"question": "Which is a fruit?", "options": ["carrot", "apple", "leek"], "answer": answer}
+    assert _turns(read(row))[1] == "B. apple"
