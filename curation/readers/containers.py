@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -764,13 +765,20 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
             delimiter, header, skipped = said.group(1), text.readline(MAX_RECORD_BYTES), 1
         else:
             delimiter = _delimiter(header, delimiter)
-        # a repeated column name gets its column number (the last one won: its empty cells hid the first's)
-        fieldnames: list[str] = []
-        for number, name in enumerate(next(csv.reader([header], delimiter=delimiter), []), 1):
-            fieldnames.append(f"{name}_{number}" if name in fieldnames else name)
-        fed: list[str] = []  # the physical lines of the row being read, to see a quote that never closes
-        reader = csv.DictReader(_feeding(text, fed), fieldnames=fieldnames or None, delimiter=delimiter)
+        names = next(csv.reader([header], delimiter=delimiter), [])
+        lines: Iterator[str] = text
         start = 2 + skipped
+        if is_data_row(names):
+            # no header line (MMLU's own CSVs: question, four options, answer): the first line is a row, kept
+            fieldnames = [f"column_{number}" for number in range(1, len(names) + 1)]
+            lines, start = itertools.chain([header], text), 1 + skipped
+        else:
+            # a repeated column name gets its column number (the last one won: its empty cells hid the first's)
+            fieldnames = []
+            for number, name in enumerate(names, 1):
+                fieldnames.append(f"{name}_{number}" if name in fieldnames else name)
+        fed: list[str] = []  # the physical lines of the row being read, to see a quote that never closes
+        reader = csv.DictReader(_feeding(lines, fed), fieldnames=fieldnames or None, delimiter=delimiter)
         index = 0
         for row in reader:
             end = reader.line_num + 1 + skipped
@@ -783,6 +791,20 @@ def _iter_csv(path: str | Path, delimiter: str) -> Iterator[tuple[int | None, in
                 continue  # a blank spreadsheet row (",,,"): no record, as in a workbook
             yield None, index, row if broken is None else broken
             index += 1
+
+
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def is_data_row(cells: list[str]) -> bool:
+    """Whether a CSV's first line is a row of data rather than column names: a sentence beside two or more
+    numbers, or beside a last cell that is an answer's letter (MMLU's "Find the degree ...?",0,4,2,6,B). A long
+    name alone is no sign (a form export's columns are its questions). A header wrongly taken for data costs one
+    refused row; data taken for a header would lose its first record unseen."""
+    if len(cells) < 2 or not any(len(c) > 24 and " " in c.strip() for c in cells):
+        return False
+    numbers = sum(1 for c in cells if _NUMBER.fullmatch(c.strip()))
+    return numbers >= 2 or (len(cells) >= 4 and cells[-1].strip() in tuple("ABCDEFGHIJ"))
 
 
 def _feeding(lines: Iterator[str], fed: list[str]) -> Iterator[str]:

@@ -744,6 +744,10 @@ def convert_payload(
                            f"write the user turn with mapping.prompt_template, e.g. prompt_template: \"Summarize "
                            f"this:\\n\\n{{{summary[0]}}}\" (YAML double quotes, for the line breaks) and "
                            f"completion: {summary[1]}")
+            elif obj and all(isinstance(k, str) and k.startswith("column_") for k in obj):
+                detail += ("; the file has no header line (its first line was read as a row, so none is lost): "
+                           "add a first line naming the columns (e.g. question,A,B,C,D,answer), or convert it to "
+                           "JSONL with named fields")
             elif (labelled := classification_layout(obj)) is not None:
                 detail += (f"; it is a classification row ({' + '.join(labelled)} -> label {obj['label']!r}) with "
                            "no instruction or reply in it: to train a chat model on it, write the request with "

@@ -942,3 +942,28 @@ def test_a_folder_walk_names_the_xls_archives_and_hidden_files_it_leaves_out(tmp
         (".DS_Store", "hidden file"), (".git", "hidden folder"),
         ("data.zip", "an archive, not read: extract it and pass the folder"),
         ("old.xls", "old Excel: save as .xlsx or CSV")]
+
+
+def test_a_csv_without_a_header_line_loses_no_row(tmp_path: Path) -> None:
+    # hendrycks/test's MMLU CSVs have no header: the first question was taken for column names, so 3 rows gave 2
+    # rejects and the first record was in neither the splits nor the rejects
+    path = tmp_path / "abstract_algebra_test.csv"
+    path.write_text("\"Find the degree for the given field extension Q(sqrt(2), sqrt(3), sqrt(18)) over Q.\","
+                    "0,4,2,6,B\n"
+                    "\"Let p = (1, 2, 5, 4)(2, 3) in S_5 . Find the index of <p> in S_5.\",8,2,24,120,C\n"
+                    "Statement 1 | Every element of a group generates a cyclic subgroup.,\"True, True\","
+                    "\"False, False\",\"True, False\",\"False, True\",A\n", encoding="utf-8")
+    items = list(read_path(path))
+    assert [item.record["messages"][1]["content"] for item in items] == ["B. 4", "C. 24", "A. True, True"]
+    other = tmp_path / "notes.csv"
+    other.write_text("A sentence of data that has no header above it,1,2\nanother row of the same kind here,3,4\n",
+                     encoding="utf-8")
+    refusals = [item.error for item in read_path(other)]
+    assert len(refusals) == 2 and all(code == "unknown_format" and "has no header line" in detail
+                                      for code, detail in refusals)
+    # a header of long names (a form export's questions) is still a header
+    form = tmp_path / "form.csv"
+    form.write_text("How satisfied are you with the answer you got?,What did the assistant reply?\n"
+                    "very,Hello there\n", encoding="utf-8")
+    assert [item.error[1].split("(")[1].split(")")[0] for item in read_path(form)] == [
+        "How satisfied are you with the answer you got?, What did the assistant reply?"]

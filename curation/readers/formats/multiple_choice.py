@@ -33,7 +33,7 @@ from curation.readers.formats._common import ConvertProblem
 from curation.readers.mapping import FieldMapping
 
 NAME = "multiple_choice"
-_STEMS = ("question", "question_stem", "query", "goal", "sentence", "ctx")
+_STEMS = ("question", "question_stem", "query", "goal", "sentence", "ctx", "column_1")
 # LogiQA 2.0 writes its argument as `text`, DREAM its dialogue as a list of lines, ScienceQA its context as `hint`
 _PASSAGES = ("article", "passage", "context", "support", "paragraph", "story", "background", "knowledge",
              "evidence", "hint", "dialogue", "text")
@@ -47,7 +47,8 @@ _DISTRACTORS = ("distractor1", "distractor2", "distractor3")
 _INCORRECT = ("incorrect_answer_1", "incorrect_answer_2", "incorrect_answer_3")
 KEYS = frozenset({*_STEMS, *_PASSAGES, *_EXPLANATIONS, *_ANSWERS, *_DISTRACTORS, *_INCORRECT, "choices", "options",
                   "endings", "sol1", "sol2", "option1", "option2", "correct_answer", "mc1_targets", "ctx_a",
-                  "ctx_b", "choice", *(k for keys in _COLUMN_OPTIONS for k in keys)})
+                  "ctx_b", "choice", *(k for keys in _COLUMN_OPTIONS for k in keys),
+                  *(f"column_{n}" for n in range(1, 9))})
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LETTER_ANSWER = re.compile(r"\(?([A-Za-z])[).]?")
 _LETTERED = re.compile(r"^\s*\(?([A-Z])\s*[).:]\s*")  # AQuA's "A)21", "(B) 21.5", "C. 22"
@@ -130,6 +131,9 @@ def _options(obj: dict[str, Any]) -> _Options | None:
     if _strings(obj.get("choice")) is not None:  # DREAM
         texts = _strings(obj["choice"]) or []
         return _Options(list(_LETTERS[: len(texts)]), texts, ("choice",), ("answer",))
+    headerless = _headerless_mmlu(obj)
+    if headerless is not None:
+        return headerless
     for keys in _COLUMN_OPTIONS:
         if isinstance(obj.get(keys[0]), str) and isinstance(obj.get(keys[1]), str):
             present = list(keys[: next((n for n, k in enumerate(keys) if not isinstance(obj.get(k), str)),
@@ -167,6 +171,19 @@ def _passage(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _headerless_mmlu(obj: dict[str, Any]) -> _Options | None:
+    """MMLU's own CSVs (hendrycks/test data/*/*.csv) have no header line: question, the options, then the
+    answer's letter, read as column_1 ... column_N."""
+    n = len(obj)
+    if not 4 <= n <= 8 or any(f"column_{i}" not in obj for i in range(1, n + 1)):
+        return None
+    answer = obj[f"column_{n}"]
+    if not (isinstance(answer, str) and answer.strip() in _LETTERS[: n - 2]):
+        return None
+    keys = tuple(f"column_{i}" for i in range(2, n))
+    return _Options(list(_LETTERS[: n - 2]), [str(obj[k]) for k in keys], keys, (f"column_{n}",))
+
+
 def _stem(obj: dict[str, Any]) -> str | None:
     return next((k for k in _STEMS if isinstance(obj.get(k), str) and obj[k].strip()), None)
 
@@ -191,7 +208,7 @@ def is_multiple_choice(obj: dict[str, Any], mapping: FieldMapping | None = None)
     if _yes_no(obj):
         return True
     if not any(k in obj for k in ("choices", "options", "endings", "sol1", "option1", "correct_answer",
-                                  "mc1_targets", "choice", "A", "a", "option_a")):
+                                  "mc1_targets", "choice", "A", "a", "option_a", "column_1")):
         return False
     found = _options(obj)
     return found is not None and _stem(obj) is not None and (
