@@ -518,3 +518,18 @@ def test_a_bfcl_question_without_its_answer_is_refused_naming_the_answer_file() 
                                         "required": ["base"]}}]}
     code, detail = refused(row)
     assert code == "unknown_format" and "possible_answer" in detail and "decontaminate.paths" in detail
+
+
+def test_the_cauldron_texts_are_one_conversation_about_its_images() -> None:
+    # HuggingFaceM4/the_cauldron and Docmatix: {"images", "texts": [{"user", "assistant", "source"}]}. Read through
+    # the wrapper path before, each exchange became a text-only pair and the images were dropped without a word.
+    row = {"images": [{"bytes": None, "path": "ai2d/0.png"}],
+           "texts": [{"user": "Question: What does label A represent?\nChoices:\nA. Egg\nB. Larva\nAnswer with the "
+                              "letter.", "assistant": "Answer: A", "source": "AI2D"},
+                     {"user": "And label B?", "assistant": "Answer: B", "source": "AI2D"}]}
+    record = read(row)
+    messages = record["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[0]["content"][0] == {"type": "image_url", "image_url": {"url": "ai2d/0.png"}}
+    assert messages[3]["content"] == "Answer: B"
+    assert record["metadata"]["fields"]["turn_fields"][0]["fields"] == {"source": "AI2D"}

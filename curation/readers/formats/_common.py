@@ -35,7 +35,7 @@ ROLE_ALIASES: dict[str, str] = {
     "tool_response": "tool",
 }
 ROLE_KEYS = ("role", "from", "speaker", "author", "sender")
-_EXCHANGE_KEYS = (("input", "output"), ("human", "assistant"))
+_EXCHANGE_KEYS = (("input", "output"), ("human", "assistant"), ("user", "assistant"))
 
 
 class ConvertProblem(ValueError):
@@ -220,7 +220,8 @@ def convert_turns(turns: Any, mapping: FieldMapping | None) -> Any:
             continue
         exchange = next((pair for pair in _EXCHANGE_KEYS if pair[0] in turn and pair[1] in turn), None)
         if exchange is not None and not any(k in turn for k in ROLE_KEYS):
-            # each turn is one exchange: Capybara / LDJnr {"input", "output"}, Firefly / BELLE {"human", "assistant"}
+            # each turn is one exchange: Capybara / LDJnr {"input", "output"}, Firefly / BELLE {"human", "assistant"},
+            # the_cauldron {"user", "assistant"}
             asked, answered = exchange
             extra = {k: v for k, v in turn.items() if k not in exchange}
             messages.append({"role": "user", "content": turn[asked]})
