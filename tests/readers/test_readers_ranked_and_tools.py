@@ -260,3 +260,22 @@ def test_a_jsonl_line_ending_in_a_comma_is_read() -> None:
     assert bad.error[0] == "not_json"
     (two,) = convert_payload(line.replace(b"},", b"},,"), None, None, "x.jsonl", 1, 0)
     assert two.error[0] == "not_json"
+
+
+def test_mt_bench_judgments_of_the_first_turn_compare_only_the_first_answers() -> None:
+    # lmsys/mt_bench_human_judgments: every row holds both turns; `turn` says which answers were compared
+    q1, q2 = {"role": "user", "content": "Compose a travel blog post about Hawaii."}, \
+        {"role": "user", "content": "Rewrite it starting every sentence with A."}
+    row = {"question_id": 81, "model_a": "alpaca-13b", "model_b": "gpt-3.5-turbo", "winner": "model_b",
+           "judge": "author_2", "turn": 1,
+           "conversation_a": [q1, {"role": "assistant", "content": "I went to Hawaii."}, q2,
+                              {"role": "assistant", "content": "A trip to Hawaii."}],
+           "conversation_b": [q1, {"role": "assistant", "content": "Aloha! Here is a blog post."}, q2,
+                              {"role": "assistant", "content": "A warm aloha."}]}
+    record = read(row)
+    assert record["prompt"] == [q1]
+    assert record["chosen"] == [{"role": "assistant", "content": "Aloha! Here is a blog post."}]
+    assert record["rejected"] == [{"role": "assistant", "content": "I went to Hawaii."}]
+    # a turn-2 verdict compares second answers given after different first ones: whole, for the checks to refuse
+    items = convert_payload(orjson.dumps({**row, "turn": 2}), None, None, "x.jsonl", 1, 0)
+    assert items[0].record["chosen"][-1] == {"role": "assistant", "content": "A warm aloha."}

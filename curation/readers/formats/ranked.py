@@ -92,6 +92,21 @@ def _text_list(value: Any) -> list[Any]:
     return decoded if isinstance(decoded, list) else [value]
 
 
+def _judged_turns(messages: list[Any], turn: Any) -> list[Any]:
+    """The conversation up to the reply the verdict is about. MT-Bench's human judgments give both turns' answers
+    in every row and judge one turn (``turn``: 1 or 2); the second answers of a turn-1 row were never compared.
+    Chatbot Arena's ``turn`` is the number of turns, so its conversations stay whole."""
+    if type(turn) is not int or turn < 1:
+        return messages
+    users = 0
+    for position, message in enumerate(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            users += 1
+            if users > turn:
+                return messages[:position]
+    return messages
+
+
 def _arena_55k(obj: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
     """lmsys arena-human-preference-55k: prompt / response_a / response_b as turn lists, winner_* as 0/1."""
     winner_a, winner_b = as_number(obj.get("winner_model_a")), as_number(obj.get("winner_model_b"))
@@ -285,6 +300,7 @@ def _convert(obj: dict[str, Any], layout: str | None, mapping: FieldMapping | No
         if winner not in ("model_a", "model_b"):
             raise _no_preference(f"winner is {winner!r} (a tie)")
         a, b = convert_turns(obj["conversation_a"], mapping), convert_turns(obj["conversation_b"], mapping)
+        a, b = _judged_turns(a, obj.get("turn")), _judged_turns(b, obj.get("turn"))
         first, second = (a, b) if winner == "model_a" else (b, a)
         prompt, chosen_msgs, rejected_msgs = split_shared_prefix(first, second)
         return [(None, {"prompt": prompt, "chosen": chosen_msgs, "rejected": rejected_msgs}, None)]
