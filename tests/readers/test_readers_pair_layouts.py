@@ -241,3 +241,16 @@ def test_passages_under_other_names_join_the_prompt() -> None:
     ragas = read({"question": "What are the global implications?", "ground_truth": "Broad.",
                   "answer": "The implications are broad.", "contexts": ["Passage one.", "Passage two."]})
     assert ragas["messages"][0]["content"] == "What are the global implications?\n\nPassage one.\n\nPassage two."
+
+
+def test_a_prompt_column_that_holds_the_other_is_the_prompt() -> None:
+    # AI4Math/MathVista free-form rows: `query` is `question` with the hint before it; both are prompt columns,
+    # so the row was refused as unknown_format ("no known format has these keys")
+    question = "What is the age gap between these two people in image?"
+    row = {"pid": "1", "question": question, "image": "images/1.jpg", "choices": None, "answer": "7",
+           "question_type": "free_form", "answer_type": "integer",
+           "query": "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., "
+                    "1, 2, 3, at the end.\nQuestion: " + question}
+    record = read(row)
+    assert record["messages"][0]["content"][1] == {"type": "text", "text": row["query"]}
+    assert record["messages"][1]["content"] == "7"

@@ -57,6 +57,10 @@ def _keys(obj: dict[str, Any]) -> tuple[str, str] | None:
         return None
     if len(prompts) == 2 and "input" in prompts:
         prompts.remove("input")  # {"question", "input"}: the input is the passage, like Alpaca's
+    if len(prompts) == 2 and obj[prompts[0]].strip() and obj[prompts[0]].strip() in obj[prompts[1]]:
+        prompts = [prompts[1]]  # MathVista's query is its question with the hint and the choices: the whole prompt
+    elif len(prompts) == 2 and obj[prompts[1]].strip() and obj[prompts[1]].strip() in obj[prompts[0]]:
+        prompts = [prompts[0]]
     if not prompts and answers == ["output"] and isinstance(obj.get("text"), str):
         prompts = ["text"]  # ichikara-instruction's {ID, text, output}: `text` is the request beside its output
     if not prompts and isinstance(obj.get("context"), str) and obj["context"].strip():
