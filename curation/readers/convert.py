@@ -807,10 +807,12 @@ def convert_payload(
     items = []
     if "images" in fields and len(converted) == 1 and attach_images(converted[0][1], fields["images"]):
         del fields["images"]
-    elif "image" in fields and len(converted) == 1 and "images" not in fields:
-        paths = image_paths(fields["image"])  # LLaVA-Instruct, ShareGPT4V: one image beside the turns
+    elif len(converted) == 1 and "images" not in fields:
+        # LLaVA-Instruct, ShareGPT4V: one image beside the turns; Pixmo's image_url, TheoremQA's Picture
+        column = next((k for k in _IMAGE_COLUMNS if k in fields), None)
+        paths = image_paths(fields[column]) if column is not None else None
         if paths is not None and attach_images(converted[0][1], paths):
-            del fields["image"]
+            del fields[column]
     for conv_id, body, extra_fields in converted:
         # A converter may set canonical metadata keys (a KTO label); source and fields are the reader's.
         own_meta = body.pop("metadata", None)
@@ -859,6 +861,9 @@ def convert_payload(
 # Keys naming the two sides of one exchange, not record ids: {"input": {...}, "output": {...}} is one record.
 _SIDE_KEYS = frozenset({"input", "output", "inputs", "outputs", "request", "response", "prompt", "completion",
                         "chosen", "rejected", "question", "answer"})
+
+
+_IMAGE_COLUMNS = ("image", "image_url", "image_path", "img_path", "Picture", "picture")
 
 
 def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: int | None,

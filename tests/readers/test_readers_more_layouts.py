@@ -533,3 +533,16 @@ def test_the_cauldron_texts_are_one_conversation_about_its_images() -> None:
     assert messages[0]["content"][0] == {"type": "image_url", "image_url": {"url": "ai2d/0.png"}}
     assert messages[3]["content"] == "Answer: B"
     assert record["metadata"]["fields"]["turn_fields"][0]["fields"] == {"source": "AI2D"}
+
+
+def test_an_image_under_another_column_name_is_attached() -> None:
+    # allenai/pixmo-ask-model-anything keeps its image as a URL in image_url, TheoremQA in Picture: left in
+    # metadata.fields before, so "What is shown in this image?" was trained without the image
+    pixmo = read({"image_url": "https://example.com/img/1.jpg", "image_sha256": "ab",
+                  "question": "What is shown in this image?", "answer": "A red bus on a city street."})
+    assert pixmo["messages"][0]["content"][0] == {"type": "image_url",
+                                                  "image_url": {"url": "https://example.com/img/1.jpg"}}
+    theorem = read({"Question": "What is the area of the triangle shown?", "Answer": "6", "Answer_type": "integer",
+                    "Picture": "images/tri.png", "id": "t1", "theorem": "area"})
+    assert theorem["messages"][0]["content"][0]["image_url"] == {"url": "images/tri.png"}
+    assert "Picture" not in theorem["metadata"]["fields"]
