@@ -863,6 +863,7 @@ _SIDE_KEYS = frozenset({"input", "output", "inputs", "outputs", "request", "resp
                         "chosen", "rejected", "question", "answer"})
 
 
+_BESIDE_MAX = 1024  # characters of a wrapper's string value copied into each of its records' fields
 _IMAGE_COLUMNS = ("image", "image_url", "image_path", "img_path", "Picture", "picture")
 
 
@@ -884,6 +885,9 @@ def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: 
         return [item for key, record in obj.items() for item in convert_payload(
             record if "id" in record else {"id": key, **record}, None, mapping, path=path, line=line, index=index)]
     items: list[SourceItem] = []
+    # the wrapper's own values ({"version": "1.1", "data": [...]}) go with each record, not lost: short ones only
+    beside = {k: v for k, v in obj.items() if k not in dict(lists) and (
+        v is None or type(v) in (bool, int, float) or (type(v) is str and len(v) <= _BESIDE_MAX))}
     for key, records in lists:
         assemble = ASSEMBLERS.get(detect_format(records[0], mapping) or "")
         if assemble is not None:
@@ -896,6 +900,8 @@ def _unwrap(obj: dict[str, Any], mapping: FieldMapping | None, path: str, line: 
                 if item.record is not None:
                     fields = item.record["metadata"].setdefault("fields", {})
                     fields["source_key"] = key
+                    for name, value in beside.items():
+                        fields.setdefault(name, value)
                 items.append(item)
     return items
 

@@ -275,6 +275,8 @@ def test_records_wrapped_in_one_object(tmp_path) -> None:
     splits.write_bytes(orjson.dumps({"train": _chats(2), "test": _chats(3)[2:]}))
     assert [i.record["metadata"]["fields"]["source_key"] for i in read_path(wrapped)] == ["data", "data"]
     assert [i.record["metadata"]["fields"]["source_key"] for i in read_path(splits)] == ["train", "train", "test"]
+    # the wrapper's own short values go with each record (the version was dropped unseen before)
+    assert [i.record["metadata"]["fields"]["version"] for i in read_path(wrapped)] == ["1.0", "1.0"]
 
 
 def test_llama_factory_v1_preference_pair_with_typed_parts_and_loss_weights() -> None:
