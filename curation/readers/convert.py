@@ -339,6 +339,29 @@ _DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 _POINTERS = ("dataset", "split", "index")
 
 
+# How a logged call says its answer did not finish: OpenAI's and Ollama's length limit, the content filter,
+# Anthropic's max_tokens, the Responses API's max_output_tokens.
+_CUT_OFF = frozenset({"length", "max_tokens", "content_filter", "max_output_tokens"})
+
+
+def _refuse_cut_off(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    """Refuse a record whose answer its log marks cut off (a top-level ``finish_reason``, ``done_reason`` or
+    ``stop_reason``), or whose last answer the app recorded an error for (ChatBox's ``error`` beside the partial
+    text): trained, the model learns to stop mid-sentence."""
+    for key in ("finish_reason", "done_reason", "stop_reason"):
+        value = obj.get(key)
+        if isinstance(value, str) and value in _CUT_OFF:
+            raise ConvertProblem("incomplete_answer", f"{key} is {value!r}: the answer was cut off, and would be "
+                                 "trained as a whole one (drop such calls, or log them again with a larger limit)")
+    messages = body.get("chosen") if "chosen" in body else body.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    if isinstance(last, dict) and last.get("role") == "assistant" and last.get("error"):
+        error = str(last["error"])[:80]
+        raise ConvertProblem("incomplete_answer", f"the last answer carries the app's error ({error!r}): what it "
+                             "holds is what came before the failure (leave such conversations out, or regenerate "
+                             "the answer)")
+
+
 def _refuse_placeholder_prompt(obj: dict[str, Any], body: dict[str, Any]) -> None:
     """Refuse a record whose one question is a bare dash: OpenCodeReasoning (split_1) and OpenCodeReasoning-2 keep
     "-" for the questions of TACO, APPS and CodeContests and point to them by dataset/split/index, and a pair
@@ -768,6 +791,7 @@ def convert_payload(
         for _, body, _ in converted:  # reasoning and typed tool-call parts, for every format alike
             _drop_empty_system(body)
             _refuse_placeholder_prompt(obj, body)
+            _refuse_cut_off(obj, body)
             maybe_lift_record(body)
             _apply_verdicts(obj, body, mapping)
     except ConvertProblem as exc:  # recognised, and refused for a stated reason

@@ -399,3 +399,25 @@ def test_a_chatgpt_chat_that_saved_a_memory_keeps_its_turns_without_the_memory_c
     assert item.error is None and item.record["messages"] == [
         {"role": "user", "content": "Use metric units from now on."},
         {"role": "assistant", "content": "Got it: metric from now on."}]
+
+
+def test_a_chatgpt_answer_the_user_stopped_is_not_trained_as_whole(tmp_path: Path) -> None:
+    # finish_details.type "interrupted" (the stop button) or "max_tokens": read as a finished answer before
+    def chat(title: str, ended: str, then_more: bool) -> dict[str, Any]:
+        nodes = [_node("r", None, ["u"], None), _node("u", "r", ["a"], "user", _text("Tell me about Rome.")),
+                 _node("a", "u", ["u2"] if then_more else [], "assistant",
+                       _text("Rome was founded in 753 BC and"), end_turn=False,
+                       metadata={"finish_details": {"type": ended}})]
+        if then_more:
+            nodes += [_node("u2", "a", ["a2"], "user", _text("Shorter, please.")),
+                      _node("a2", "u2", [], "assistant", _text("Rome: founded 753 BC."),
+                            metadata={"finish_details": {"type": "stop", "stop_tokens": [200002]}})]
+        return _chatgpt(title, nodes, current="a2" if then_more else "a")
+
+    stopped, cut, went_on = _chats(tmp_path, "conversations.json", [
+        chat("Stopped", "interrupted", False), chat("Cut", "max_tokens", False), chat("On", "interrupted", True)])
+    assert stopped.error[0] == "incomplete_answer" and "interrupted" in stopped.error[1]
+    assert cut.error[0] == "incomplete_answer" and "max_tokens" in cut.error[1]
+    # stopped, then the chat went on: the partial answer is context, not trained
+    turns = went_on.record["messages"]
+    assert [t.get("weight") for t in turns if t["role"] == "assistant"] == [0, None]

@@ -168,3 +168,15 @@ def test_a_text_generation_webui_history_reads_internal_with_the_greeting_at_wei
         ("assistant", "How can I help you today?", 0), ("user", "Is 1 < 2?", None), ("assistant", "Yes, 1 < 2.", None)]
     assert record["metadata"]["left_out"] == {"other_versions": 1}
     assert "assistant_0" not in record["metadata"] and "fields" not in record["metadata"]
+
+
+def test_an_open_webui_answer_the_user_rated_down_is_undesirable() -> None:
+    # Open WebUI keeps the thumbs-down on the message (annotation.rating -1, RateComment.svelte); it was dropped
+    chat = _owui_chat([_owui_message("m1", None, ["m2"], "user", "What is 17*3?"),
+                       _owui_message("m2", "m1", [], "assistant", "17*3 = 41.", done=True,
+                                     annotation={"rating": -1, "reason": "Not factually correct",
+                                                 "comment": "it is 51"})], "m2")
+    record = read(chat)
+    assert record["metadata"]["label"] is False and "rated answer m2 down" in record["metadata"]["label_from"]
+    chat["chat"]["history"]["messages"]["m2"]["annotation"] = {"rating": 1}
+    assert read(chat)["metadata"].get("label") is None

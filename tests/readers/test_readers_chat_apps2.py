@@ -352,3 +352,11 @@ def test_suggest_mapping_writes_a_role_for_each_speaker_of_a_messenger_export(tm
     entry = suggest_input(path)
     assert entry["format"] == "discord_export" and entry["mapping"] == {"roles": {"ann": "FIXME",
                                                                                   "helper": "assistant"}}
+
+
+def test_a_librechat_answer_the_user_rated_down_is_undesirable() -> None:
+    # LibreChat's message schema keeps the thumbs-down as feedback.rating (packages/data-schemas message.ts)
+    messages = [_lc("q1", _NO_PARENT, True, "What is 17*3?"),
+                _lc("a1", "q1", False, "17*3 = 41.", feedback={"rating": "thumbsDown", "text": "It is 51"})]
+    record = read(_export(messages, recursive=False))
+    assert record["metadata"]["label"] is False and "thumbsDown" in record["metadata"]["label_from"]

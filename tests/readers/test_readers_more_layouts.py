@@ -548,3 +548,39 @@ def test_an_image_under_another_column_name_is_attached() -> None:
                     "Picture": "images/tri.png", "id": "t1", "theorem": "area"})
     assert theorem["messages"][0]["content"][0]["image_url"] == {"url": "images/tri.png"}
     assert "Picture" not in theorem["metadata"]["fields"]
+
+
+def test_answers_their_logs_mark_cut_off_or_failed_are_refused() -> None:
+    # Ollama's /api/generate log, a prompt/completion log and a chat log that say the length limit cut the answer
+    for row in ({"model": "llama3.2", "prompt": "Write a long essay about Rome.",
+                 "response": "Rome was founded in 753 BC and grew", "done": True, "done_reason": "length"},
+                {"prompt": "Write an essay about Rome.", "completion": "Rome was founded in",
+                 "finish_reason": "length"},
+                {"messages": [{"role": "user", "content": "Write an essay about Rome."},
+                              {"role": "assistant", "content": "Rome was founded in"}], "stop_reason": "max_tokens"}):
+        code, detail = refused(row)
+        assert code == "incomplete_answer" and "cut off" in detail
+    # ChatBox keeps the partial text of a failed answer beside its error
+    code, detail = refused({"messages": [{"role": "user", "content": "List three fruits."},
+                                         {"role": "assistant", "content": "1. Apple\n2.", "error": "Network Error",
+                                          "errorCode": 10001}]})
+    assert code == "incomplete_answer" and "Network Error" in detail
+    # Langfuse's observation level, Braintrust's span error
+    for row in ({"id": "o2", "traceId": "t2", "type": "GENERATION", "input": [{"role": "user", "content": "a poem"}],
+                 "output": {"role": "assistant", "content": "Roses are"}, "level": "ERROR",
+                 "statusMessage": "Stream interrupted"},
+                {"id": "b3", "input": [{"role": "user", "content": "What year did WW2 end?"}], "output": "1945",
+                 "error": "Error: stream aborted", "span_attributes": {"type": "llm"}}):
+        code, detail = refused(row)
+        assert code == "incomplete_answer" and "failed" in detail
+    assert read({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+                 "finish_reason": "stop"})["messages"][1]["content"] == "hello"
+
+
+def test_an_anythingllm_answer_rated_bad_is_undesirable() -> None:
+    # Mintplex-Labs/anything-llm server/utils/helpers/chat/convertTo.js: rating GOOD / BAD / --
+    row = {"id": 2, "prompt": "What is 12*12?", "response": "124", "sent_at": "2024-05-01T10:01:00.000Z",
+           "attachments": [], "workspace": "WS", "username": "alice", "rating": "BAD"}
+    record = read(row)
+    assert record["metadata"]["label"] is False and record["metadata"]["label_from"].startswith("rating: BAD")
+    assert read({**row, "rating": "GOOD"})["metadata"]["fields"]["rating"] == "GOOD"

@@ -200,12 +200,26 @@ def _thoughts(content: dict[str, Any]) -> str | None:
     return joined or None
 
 
+_ENDED_EARLY = frozenset({"interrupted", "max_tokens"})  # finish_details.type of an answer that did not finish
+
+
+def _ended(stopped: dict[int, str], at: int, metadata: Any) -> None:
+    """Note (or clear) that the answer at ``at`` ended early, by its last message's ``finish_details``."""
+    details = metadata.get("finish_details") if isinstance(metadata, dict) else None
+    kind = details.get("type") if isinstance(details, dict) else None
+    if kind in _ENDED_EARLY:
+        stopped[at] = str(kind)
+    elif kind is not None:
+        stopped.pop(at, None)  # a later message of the answer finished it
+
+
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     messages: list[dict[str, Any]] = []
     pieces: dict[int, list[str]] = {}  # an answer written as several messages: joined once at the end
     reasoning: str | None = None
     document: dict[str, Any] | None = None  # the canvas: later edits change the one written last
     custom_gpt = bool(obj.get("gizmo_id"))  # a custom GPT or a project: its instructions are not exported
+    stopped: dict[int, str] = {}  # answer turn -> how it ended early (the user's stop, the length limit)
     for node in _path(obj["mapping"], obj.get("current_node")):
         message = node.get("message")
         if not isinstance(message, dict):
@@ -263,12 +277,22 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                 if "reasoning_content" not in turn:  # the answer goes on in another message
                     if text.strip():  # a blank message (ChatGPT writes some) would add blank lines
                         pieces.setdefault(at, [last["content"]] if last["content"].strip() else []).append(text)
+                    _ended(stopped, at, metadata)
                     continue
                 if not last["content"].strip() and at not in pieces and "reasoning_content" not in last:
                     messages.pop()  # a blank message before this answer's thoughts is no turn of its own
         messages.append(turn)
+        if role == "assistant":
+            _ended(stopped, len(messages) - 1, metadata)
     for at, texts in pieces.items():
         messages[at]["content"] = "\n\n".join(texts)
+    last_answer = max((n for n, m in enumerate(messages) if m["role"] == "assistant"), default=None)
+    if last_answer is not None and last_answer in stopped:
+        raise ConvertProblem("incomplete_answer", f"the last answer ended early (finish_details: "
+                             f"{stopped[last_answer]}): a stopped or cut-off answer would be trained as a whole one "
+                             "(leave such conversations out, or regenerate the answer)")
+    for at in stopped:
+        messages[at]["weight"] = 0  # stopped, then the chat went on: kept as context, not trained
     body: dict[str, Any] = {"messages": messages}
     if custom_gpt:  # instructions only steer the answer (what it cites is refused above): kept, for review
         body["metadata"] = {"flags": ["custom_gpt"]}

@@ -202,6 +202,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     custom_gpt = bool(options.get("agent_id") or options.get("assistant_id"))
     left_out: Counter[str] = Counter()
     calls = 0
+    rated_down: list[str] = []  # answers the user gave a thumbs-down (feedback.rating)
     for node in path:
         where = f"message {node['messageId']!r}"
         by_user = node.get("isCreatedByUser")
@@ -218,6 +219,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             messages.append({"role": "user", "content": text})
             continue
         _check_finished(node, where)
+        feedback = node.get("feedback")
+        if isinstance(feedback, dict) and feedback.get("rating") == "thumbsDown":
+            rated_down.append(node["messageId"])
         if isinstance(node.get("attachments"), list) and node["attachments"]:
             left_out["attachments"] += len(node["attachments"])
         if isinstance(content, list) and content:
@@ -234,6 +238,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         metadata["left_out"] = dict(sorted(left_out.items()))
     if custom_gpt:  # the agent's instructions only steer the answers; what they cite is refused above
         metadata["flags"] = ["custom_gpt"]
+    if rated_down:  # the user's own verdict: as a KTO label false, not trained as a good conversation
+        metadata.update(label=False, label_from=f"feedback.rating: thumbsDown (the user rated answer "
+                                                f"{', '.join(rated_down)} down)")
     if metadata:
         body["metadata"] = metadata
     own_id = obj.get("conversationId")

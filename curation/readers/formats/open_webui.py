@@ -92,11 +92,15 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     system = chat.get("params", {}).get("system") if isinstance(chat.get("params"), dict) else None
     if isinstance(system, str) and system.strip():
         messages.append({"role": "system", "content": system})
+    rated_down: list[str] = []  # answers the user gave a thumbs-down (annotation.rating -1)
     for node in path:
         key = node.get("id")
         where = f"history.messages[{key!r}]"
         role = node.get("role")
         if role == "assistant":
+            annotation = node.get("annotation")
+            if isinstance(annotation, dict) and annotation.get("rating") == -1:
+                rated_down.append(str(key))
             if node.get("sources") or node.get("citations"):
                 raise ConvertProblem("server_tool_call", f"{where}: the answer cites sources Open WebUI retrieved "
                                      "(files, knowledge or web search) that the export does not hold as a turn; "
@@ -117,5 +121,9 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     others = len(tree) - len(path)
     if others:
         body["metadata"] = {"left_out": {"other_branches": others}}
+    if rated_down:
+        # the user's own verdict: as a KTO label false, the conversation is not trained as a good one
+        body.setdefault("metadata", {}).update(label=False, label_from=f"annotation.rating: -1 (the user rated "
+                                               f"answer {', '.join(rated_down)} down)")
     own_id = obj.get("id") if obj.get("id") not in (None, "") else chat.get("id")
     return [(str(own_id) if own_id not in (None, "") else None, body, None)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import convert_turns, history_messages, normalize_tools
+from curation.readers.formats._common import ConvertProblem, convert_turns, history_messages, normalize_tools
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
@@ -36,7 +36,7 @@ PASSAGE_KEYS = ("passage", "article", "paragraph", "story", "background", "knowl
 # `context`, `documents`, `text` and the passages are read only by some rows; the others keep them as fields (see
 # convert). `label` and `hallucination` are a verdict on the answer (WikiQA, MultiRC, HaluEval).
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, *PASSAGE_KEYS, "context", "documents", "text",
-                  "outputs", "ideal", "history", "label", "hallucination"})
+                  "outputs", "ideal", "history", "label", "hallucination", "rating"})
 
 
 def _present(obj: dict[str, Any], keys: tuple[str, ...], numbers: bool = False) -> list[str]:
@@ -170,8 +170,8 @@ def is_pair(obj: dict[str, Any], mapping: FieldMapping | None = None) -> bool:
 def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str | None, dict[str, Any], Any]]:
     keys = _keys(obj)
     # layouts without a prompt column do not read passages: theirs stay fields
-    unread = {k: obj[k] for k in ("context", "documents", "text", *PASSAGE_KEYS, "label", "hallucination")
-              if k in obj} if keys is None else {}
+    unread = {k: obj[k] for k in ("context", "documents", "text", *PASSAGE_KEYS, "label", "hallucination",
+                                  "rating") if k in obj} if keys is None else {}
     parallel = _parallel(obj) if keys is None else None
     if parallel is not None:
         return [(None, {"messages": parallel}, unread or None)]
@@ -179,6 +179,12 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if example is not None:
         return [(None, {"messages": convert_turns([*example[0], *example[1]], mapping)}, unread or None)]
     if keys is None:  # _turns_input
+        failed = "level: ERROR" if obj.get("level") == "ERROR" else (
+            f"error: {str(obj['error'])[:80]!r}" if obj.get("error") else None)
+        if failed is not None:
+            # Langfuse's observation level, Braintrust's span error: what the output holds came before a failure
+            raise ConvertProblem("incomplete_answer", f"the trace marks this call failed ({failed}); its output "
+                                 "would be trained as a whole answer (leave failed calls out)")
         system = next((obj[k] for k in SYSTEM_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
         head = [{"role": "system", "content": system}] if system is not None else []
         reply = _reply(_output(obj)) or []
@@ -220,6 +226,8 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
         kept["label"] = obj["label"]  # a class, or the answer marked good: a field
     if "hallucination" in obj and verdict is None:
         kept["hallucination"] = obj["hallucination"]
+    if "rating" in obj and verdict is None:
+        kept["rating"] = obj["rating"]
     return [(None, body, kept or None)]
 
 
@@ -231,6 +239,9 @@ def _answer_verdict(obj: dict[str, Any]) -> str | None:
         return "label: 0 (the dataset marks this answer as not answering the question)"
     if isinstance(obj.get("hallucination"), str) and obj["hallucination"].strip().lower() == "yes":
         return "hallucination: yes (the dataset marks this answer as hallucinated)"
+    if obj.get("rating") in ("BAD", "thumbsDown", "thumbs_down"):
+        # AnythingLLM's workspace chat export writes the user's feedback as GOOD / BAD / --
+        return f"rating: {obj['rating']} (the user rated this answer down)"
     return None
 
 
