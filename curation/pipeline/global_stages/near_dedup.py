@@ -44,12 +44,30 @@ def _answers(record: dict[str, Any]) -> str:
 
 def guard_key(record: dict[str, Any], numbers: bool = True, pair_answers: bool = True) -> int:
     """What two near duplicates must share, as one 64-bit key: the numbers of their user turns
-    (``numbers_key``) and, for preference pairs, their answers; 0 when neither applies."""
+    (``numbers_key``) and, for preference pairs and questions asked of a passage, their answers; 0 when none
+    applies."""
     number = numbers_key(record) if numbers else 0
     answers = _answers(record) if pair_answers else ""
     if not answers:
+        answers = _passage_answer(record)
+    if not answers:
         return number
     return xxhash.xxh3_64_intdigest(f"{number}\x00{answers}".encode("utf-8", "surrogatepass")) or 1
+
+
+def _passage_answer(record: dict[str, Any]) -> str:
+    """The answer of a question asked of a passage (SQuAD, RACE, DREAM: ``metadata.passage``), normalised; "" for
+    other records. The passage is most of such a record's text, so the questions of one passage look like near
+    copies of each other: only the same question (``metadata.asked``) with the same answer, its passage edited, is
+    a near copy."""
+    metadata = record.get("metadata")
+    if not (isinstance(metadata, dict) and metadata.get("passage")):
+        return ""
+    messages = record.get("messages")
+    reply = messages[-1] if isinstance(messages, list) and messages else None
+    text = reply.get("content") if isinstance(reply, dict) and reply.get("role") == "assistant" else None
+    asked = metadata.get("asked") or ""
+    return f"passage\x00{asked}\x00{normalise_for_exact(text)}" if isinstance(text, str) else ""
 
 
 def numbers_key(record: dict[str, Any]) -> int:

@@ -389,3 +389,13 @@ def speaker_roles(app: str, speakers: list[str], bots: set[str], mapping: FieldM
                          f"the mapping's roles); pass a field mapping naming each speaker's role, e.g. roles: "
                          f"{{{example}}} (the speaker the model should learn to be is the assistant; curate "
                          "inspect FILE --suggest-mapping writes the block)")
+
+
+def passage_keys(passage: str, question: str) -> dict[str, str]:
+    """``metadata`` naming the passage a question is asked of, and the question: the split keeps one passage's
+    questions together (group ``passage``), and near dedup compares them by their question and answer, not by the
+    passage that is most of their text (SQuAD asks ~5 questions of a paragraph, RACE ~3 of an article)."""
+    import xxhash
+
+    return {"passage": xxhash.xxh3_64_hexdigest(passage.encode("utf-8", "surrogatepass")),
+            "asked": xxhash.xxh3_64_hexdigest(question.strip().encode("utf-8", "surrogatepass"))}

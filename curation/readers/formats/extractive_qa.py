@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import xxhash
-
-from curation.readers.formats._common import ConvertProblem
+from curation.readers.formats._common import ConvertProblem, passage_keys
 from curation.readers.mapping import FieldMapping
 
 NAME = "extractive_qa"
@@ -126,6 +124,5 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if passages:
         # SQuAD asks ~5 questions of each paragraph: the split keeps them together (group `passage`), or a
         # validation question is about a paragraph trained on
-        text = "\n\n".join(passages).encode("utf-8", "surrogatepass")
-        body["metadata"] = {"passage": xxhash.xxh3_64_hexdigest(text)}
+        body["metadata"] = passage_keys("\n\n".join(passages), question)
     return [(None, body, kept or None)]

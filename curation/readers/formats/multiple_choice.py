@@ -26,10 +26,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-import xxhash
-
 from curation.readers.formats import tool_markup
-from curation.readers.formats._common import ConvertProblem
+from curation.readers.formats._common import ConvertProblem, passage_keys
 from curation.readers.mapping import FieldMapping
 
 NAME = "multiple_choice"
@@ -318,7 +316,6 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
                                                           "as flawed)"}
     if passage:
         # RACE asks ~3 questions of each article: they stay in one split (group `passage`), as SQuAD's do
-        text = passage.encode("utf-8", "surrogatepass")
-        body.setdefault("metadata", {})["passage"] = xxhash.xxh3_64_hexdigest(text)
+        body.setdefault("metadata", {}).update(passage_keys(passage, user[len(passage):]))
     kept = {k: v for k, v in obj.items() if k in KEYS and k not in used}
     return [(None, body, kept or None)]

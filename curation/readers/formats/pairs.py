@@ -17,7 +17,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, convert_turns, history_messages, normalize_tools
+from curation.readers.formats._common import (
+    ConvertProblem,
+    convert_turns,
+    history_messages,
+    normalize_tools,
+    passage_keys,
+)
 from curation.readers.mapping import FieldMapping
 
 NAME = "pair"
@@ -219,9 +225,11 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     messages += [*history_messages(obj.get("history")), *steerlm_turns(user),
                  {"role": "assistant", "content": obj[answer_key]}]
     body: dict[str, Any] = {"messages": messages}
+    if passages:  # MultiRC, HaluEval, ragbench: several questions of one passage
+        body["metadata"] = passage_keys("\n\n".join(passages), obj[prompt_key])
     verdict = _answer_verdict(obj)
     if verdict is not None:
-        body["metadata"] = {"label": False, "label_from": verdict}
+        body.setdefault("metadata", {}).update(label=False, label_from=verdict)
     elif "label" in obj:
         kept["label"] = obj["label"]  # a class, or the answer marked good: a field
     if "hallucination" in obj and verdict is None:
