@@ -433,6 +433,12 @@ _CODE_LINE = re.compile(
     r"[\w\])]\s?=\s?[\w\"'\[{(]|;\s*$|==|=>|\w\(|\bf[\"']|</?[a-z][\w-]*[\s>/]|\{%|\$\{|\$\w"
     r"|^\s*-?\s*[a-z_][\w-]*:\s"
 )
+# A text that writes or names template code: Jinja/Django/Liquid statements, Handlebars/Mustache blocks, Go's
+# {{end}}, or the engines and templates by name. Its {{ }} are what it teaches, not a slot left unfilled.
+_TEMPLATE_TALK = re.compile(
+    r"\{%|\{\{[#/^>!-]|\{\{-?\s*(?:end|else|range|if|with|define)\b|\b(?:jinja2?|django|flask|handlebars|mustache|"
+    r"angular(?:js)?|vue(?:\.js)?|liquid|nunjucks|twig|helm|ansible|go templates?|templat(?:e|es|ing)|mail[ -]merge"
+    r"|merge fields?|placeholders?|variables?)\b", re.I)
 _LATEX_BEFORE = re.compile(r"\\[A-Za-z]+\s*$|[_^]\s*$")  # \text{{J}}, \frac{{a}}{{b}}, x_{{ij}}
 _CODEY = ("`", "~~~")
 
@@ -461,6 +467,8 @@ def _is_slot(text: str, match: re.Match[str]) -> bool:
 def _first_slot(pattern: re.Pattern[str], text: str) -> str | None:
     if pattern.search(text) is None:  # the common case: one fast scan, no code stripping
         return None
+    if pattern is _SLOTS[0][1] and _TEMPLATE_TALK.search(text):
+        return None  # an answer about Jinja, Handlebars or prompt templates: its {{ }} are the subject
     body = _CODE_SPANS.sub(" ", text) if any(mark in text for mark in _CODEY) else text
     for match in pattern.finditer(body):
         if _is_slot(body, match):
