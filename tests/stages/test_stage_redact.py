@@ -251,3 +251,29 @@ def test_a_password_read_out_keeps_the_full_stop_after_it() -> None:
     assert redact("password=aB3#fG6&kL9.x")[0] == "password=[CREDENTIAL]"  # a stop inside the value is the value
     for text in ("DB_PASSWORD=Sup3rS3cret!", "password: 4&7j#9@1Q6*.", "密码是Abc123456!"):  # the last character too
         assert redact(text)[0].endswith("[CREDENTIAL]"), text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # passwords written in prose, the commonest secret in support chats (no "=" or ":" for the assignment rule)
+    ("my password is Summer2024! can you reset it", "my password is [CREDENTIAL] can you reset it"),
+    ("The wifi password is BlueHorse42 for guests", "The wifi password is [CREDENTIAL] for guests"),
+    ("Mein Passwort ist Sonne123! bitte", "Mein Passwort ist [CREDENTIAL] bitte"),
+    # on a command line
+    ("run mysql -u root -pMyS3cretPass mydb", "run mysql -u root -p[CREDENTIAL] mydb"),
+    ("curl -u admin:S3cr3t! https://api.example.com", "curl -u admin:[CREDENTIAL] https://api.example.com"),
+    ("curl -H 'x-api-key: 8f14e45fceea167a5a36dedd4bea2543' https://x", "curl -H 'x-api-key: [CREDENTIAL]' https://x"),
+])
+def test_passwords_in_prose_and_on_command_lines_are_redacted(text: str, expected: str) -> None:
+    assert redact(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "my password is incorrect, what do I do?",  # prose about a password, not one
+    "your password is too short",
+    "mysql -u root -p mydb",  # -p alone asks for it
+    "curl -u $USER:$TOKEN https://x",  # shell variables
+    "postgresql://user:password@localhost:5432/mydb",  # the documentation's own placeholder
+    "AWS publishes 52.94.76.0/22 for this region",  # a network, not a host ([IP_ADDRESS]/22 broke the CIDR)
+])
+def test_what_names_no_secret_and_no_host_is_kept(text: str) -> None:
+    assert redact(text) == (text, {})
