@@ -127,8 +127,20 @@ def hf_row(record: dict[str, Any], kind: str, optional: set[str], with_tools: bo
         row[key] = [_message_row(m, optional) for m in record.get(key) or () if isinstance(m, dict)]
     if with_tools:
         row["tools"] = _tools_json(record)
-    row["metadata"] = orjson.dumps(record.get("metadata") or {}, option=orjson.OPT_SORT_KEYS).decode()
+    row["metadata"] = orjson.dumps(_published_metadata(record.get("metadata") or {}),
+                                   option=orjson.OPT_SORT_KEYS).decode()
     return row
+
+
+def _published_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The metadata a dataset on the Hub carries: the source file named as the run was given it when relative,
+    else by its name alone. An absolute path (/home/alice/exports/...) names the machine and the person it came
+    from, and would be published with the dataset."""
+    source = metadata.get("source")
+    path = source.get("path") if isinstance(source, dict) else None
+    if not (isinstance(path, str) and os.path.isabs(path)):
+        return metadata
+    return {**metadata, "source": {**source, "path": os.path.basename(path)}}
 
 
 def _scan(paths: list[Path]) -> tuple[set[str], bool]:
