@@ -60,7 +60,13 @@ def record_outcome(run_dir: Path, result: ExportResult) -> None:
             key = f"{parts[1]}/{parts[2]}" if len(parts) > 3 and parts[0] == "exports" else name  # format/kind
             written.setdefault(key, []).append(Path(*parts).as_posix() if inside else str(path))
     for key, files in written.items():
-        outcome[key] = {"status": "written", "files": sorted(files)}
+        entry: dict[str, object] = {"status": "written", "files": sorted(files)}
+        # what the console said of this export (reasoning dropped, weights ignored): kept where a report reads it
+        said = [{"code": i.code, "message": i.message, "count": i.count, "fix": i.hint}
+                for i in result.warnings if i.exporter == key.split("/")[0]]
+        if said:
+            entry["warnings"] = said
+        outcome[key] = entry
     for name, issues in result.refused.items():
         first = next((i for i in issues if i.severity == "error"), issues[0])
         outcome[name] = {"status": "refused", "code": first.code, "message": first.message, "fix": first.hint,

@@ -77,3 +77,16 @@ def test_skip_invalid_that_leaves_every_record_out_says_so(tmp_path: Path, real_
     err = capsys.readouterr().err
     assert "nothing_to_export: no record can be exported: --skip-invalid left every record out (" in err
     assert "tools_unsupported" in err.split("nothing_to_export", 1)[1]
+
+
+def test_an_exports_warnings_are_kept_in_the_report(tmp_path: Path, real_dir: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # "3 records carry assistant reasoning ...; dropped" was printed and then found nowhere in the run folder
+    records = sft_records(real_dir)[:12]
+    for record in records[:3]:
+        record["messages"][-1]["reasoning"] = "First I recall the facts, then I answer."
+    run = write_run(tmp_path / "run", records)
+    assert main(["export", str(run), "--to", "openai"]) == 0
+    assert "reasoning_dropped" in capsys.readouterr().err
+    entry = orjson.loads((run / "report.json").read_bytes())["exports"]["openai/sft"]
+    assert [(w["code"], w["count"]) for w in entry["warnings"]] == [("reasoning_dropped", 3)]
