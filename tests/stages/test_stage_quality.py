@@ -558,3 +558,24 @@ def test_a_trace_that_writes_out_a_grid_or_repeated_code_lines_is_no_loop() -> N
     assert reasoning_loop(grid) is None and reasoning_loop(code) is None
     thinking = "Start. " + "Wait, perhaps I should check the second case again before I answer it.\n" * 5
     assert reasoning_loop(thinking) is not None
+
+
+SONG = ("Verse 1:\nThe morning light comes through the door\nI hear the kettle sing once more\n"
+        "Chorus:\nOh carry me home, carry me home\nAcross the fields where the rivers roam\n"
+        "Oh carry me home, carry me home\nI'll never again be on my own\n"
+        "Verse 2:\nThe evening falls on the harbour wall\nThe gulls are quiet, the shadows tall\n"
+        "Chorus:\nOh carry me home, carry me home\nAcross the fields where the rivers roam\n"
+        "Oh carry me home, carry me home\nI'll never again be on my own\n"
+        "Bridge:\nAnd if the road should wind away\nI'll follow it to break of day\n"
+        "Chorus:\nOh carry me home, carry me home\nAcross the fields where the rivers roam\n"
+        "Oh carry me home, carry me home\nI'll never again be on my own")
+
+
+@pytest.mark.parametrize("prompt", ["Write me a song about going home.", "Tell me something."])
+def test_a_song_with_its_chorus_is_not_a_loop(prompt: str) -> None:
+    # "write a song" is among the commonest requests (WildChat, ShareGPT); its choruses were dropped as repeated_lines
+    record = {"id": "s", "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": SONG}]}
+    assert only("repeated_lines").process(copy.deepcopy(record)) is None
+    looping = "Write me a song.\n" + "\n".join(["Oh carry me home"] * 6)
+    record["messages"][1]["content"] = looping
+    assert only("repeated_lines").process(copy.deepcopy(record)) is not None  # a line said again and again

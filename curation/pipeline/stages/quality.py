@@ -348,6 +348,20 @@ _QUOTED_MAX_REPEATS = 5  # a question's phrase said this often or less is restat
 _LOOP_ECHO_DISTINCT = 0.35  # below this share a reply is a loop even where it repeats its prompt's words
 
 
+# A request for verse, or a reply laid out as one: choruses and refrains repeat by design ("Twelve Days of
+# Christmas" repeats 58% of its lines, a verse/chorus song over half).
+_SONG_ASKED = re.compile(r"(?i)\b(?:songs?|lyrics?|chorus|refrain|poems?|rap|verses?|hymns?|anthem|carols?|"
+                         r"chants?|jingles?|ballads?|nursery rhymes?|lullab(?:y|ies)|canci[oó]n|chanson|lied|"
+                         r"liedtext)\b|歌词|歌曲")
+_SONG_REPLY = re.compile(r"(?im)^\s*[\[(]?(?:chorus|refrain|pre-chorus|hook|estribillo|refrão|coro)\b[\])]?:?")
+
+
+def _same_line_thrice(text: str) -> bool:
+    """A line said three times running: a loop, where a chorus comes back between verses."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return any(a == b == c for a, b, c in zip(lines, lines[1:], lines[2:], strict=False))
+
+
 def _prompt_text(record: dict[str, Any] | None) -> str:
     """The user turns of a record (the prompt of a pair), joined: what a reply may quote without looping."""
     if not record:
@@ -875,6 +889,9 @@ class QualityStage(RecordStage):
         cfg = self.config
         for i, fraction in enumerate(self._line_fractions(prose, cache)):
             if fraction > cfg.max_repeated_line_fraction:
+                if (_SONG_REPLY.search(prose[i]) or _SONG_ASKED.search(_prompt_text(cache.get("record")))) \
+                        and not _same_line_thrice(prose[i]):
+                    continue  # a song's chorus, a cumulative rhyme: the repetition is the form asked for
                 body = strip_math(prose[i])  # figures and derivations repeat their lines, like code
                 looping = looping_line_fraction(body)
                 block = longest_repeated_block(body)
