@@ -224,3 +224,12 @@ def test_layout_spaces_in_an_agents_observation_are_kept() -> None:
     assert record["messages"][0]["content"] == view
     assert record["messages"][1]["content"] == table.lstrip()
     assert record["messages"][2]["content"] == "Let me run it. It works."
+
+
+def test_a_table_drawn_in_text_keeps_its_alignment() -> None:
+    # a MySQL client's output pasted unfenced: "| name  |" became "| name |", off its "+-------+" border
+    table = "+-------+-----+\n| name  | age |\n+-------+-----+\n| alice |  31 |\n| bob   |   4 |\n+-------+-----+"
+    record = {"id": "x", "messages": [{"role": "user", "content": "Show the users."},
+                                      {"role": "assistant", "content": f"Here it is:\n{table}\nDone.  Next."}]}
+    NormaliseStage().process(record)
+    assert record["messages"][1]["content"] == f"Here it is:\n{table}\nDone. Next."

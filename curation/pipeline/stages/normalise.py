@@ -43,6 +43,16 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]
 # Two blanks between words ("end.  Next", a space and a tab): one space. Longer runs are layout and stay: the
 # indentation after a line number in an agent's file view ("2:    if x:"), aligned columns of a terminal table
 # ("100   422   5603"), a quoted code line; pure tab runs are field separators in pasted TSV.
+# A row of a table drawn in text (a MySQL client's "| name  |" under "+-------+", a Markdown table): its spaces
+# line its cells up with the border.
+_TABLE_EDGES = ("|", "+")
+
+
+def _is_table_row(line: str) -> bool:
+    body = line.lstrip()
+    return len(body) > 2 and body[0] in _TABLE_EDGES and body[-1] in _TABLE_EDGES
+
+
 _INNER_SPACES = re.compile(r"(?<=\S)(?:  | \t|\t )(?=\S)")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # Prose whitespace needs work only when one of these appears (or the ends are not stripped).
@@ -129,7 +139,7 @@ def _normalise_prose_whitespace(text: str) -> str:
             out.append("")
             continue
         blank_run = 0
-        if not _is_indented_code(stripped):
+        if not _is_indented_code(stripped) and not _is_table_row(stripped):
             stripped = _INNER_SPACES.sub(" ", stripped)
         out.append(stripped)
     # Leading blank lines go; leading spaces go too unless the first line is indented code.
