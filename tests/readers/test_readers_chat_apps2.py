@@ -360,3 +360,48 @@ def test_a_librechat_answer_the_user_rated_down_is_undesirable() -> None:
                 _lc("a1", "q1", False, "17*3 = 41.", feedback={"rating": "thumbsDown", "text": "It is 51"})]
     record = read(_export(messages, recursive=False))
     assert record["metadata"]["label"] is False and "thumbsDown" in record["metadata"]["label_from"]
+
+
+def _hc(key: str, who: str, text: str, ancestors: list[str], children: list[str], **extra: Any) -> dict[str, Any]:
+    """A HuggingChat message as huggingface/chat-ui's src/lib/types/Message.ts declares it (01b4c430)."""
+    return {"id": key, "from": who, "content": text, "ancestors": ancestors, "children": children,
+            "createdAt": "2025-01-01T00:00:00.000Z", "updatedAt": "2025-01-01T00:00:00.000Z", **extra}
+
+
+def test_a_huggingchat_conversation_is_the_newest_branch_and_a_stopped_or_rated_down_answer_is_not_good() -> None:
+    # read as plain messages before: the regenerated answer came after the one it replaced, both trained
+    chat = {"title": "chat", "rootMessageId": "m0", "preprompt": "Be terse.", "model": "meta-llama/Llama-3.3-70B",
+            "messages": [_hc("m0", "system", "Be terse.", [], ["m1"]),
+                         _hc("m1", "user", "Capital of France?", ["m0"], ["m2", "m3"]),
+                         _hc("m2", "assistant", "Lyon.", ["m0", "m1"], []),
+                         _hc("m3", "assistant", "Paris.", ["m0", "m1"], [])]}
+    record = read(chat)
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("system", "Be terse."), ("user", "Capital of France?"), ("assistant", "Paris.")]
+    assert record["metadata"]["left_out"] == {"other_branches": 1}
+    # chat-ui writes the root system message with "" when the chat has no system prompt: no turn, no refusal
+    bare = {**chat, "preprompt": "", "messages": [_hc("m0", "system", "", [], ["m1"]), *chat["messages"][1:]]}
+    assert [m["role"] for m in read(bare)["messages"]] == ["user", "assistant"]
+    stopped = {**chat, "messages": [*chat["messages"][:3], _hc("m3", "assistant", "Par", ["m0", "m1"], [],
+                                                                interrupted=True)]}
+    assert refused(stopped)[0] == "incomplete_answer"
+    down = {**chat, "messages": [*chat["messages"][:3], _hc("m3", "assistant", "Paris.", ["m0", "m1"], [],
+                                                             score=-1)]}
+    assert read(down)["metadata"]["label"] is False
+
+
+def test_a_llamacpp_webui_export_is_the_branch_that_ends_at_its_current_node() -> None:
+    # ggml-org/llama.cpp tools/server/webui ExportedConversation {conv, messages} (database.d.ts, 114c3425)
+    def msg(key: str, role: str, text: str, parent: Any, children: list[str], kind: str = "text") -> dict[str, Any]:
+        return {"id": key, "convId": "conv-1", "type": kind, "timestamp": 1, "role": role, "content": text,
+                "parent": parent, "children": children}
+
+    export = {"conv": {"id": "conv-1", "lastModified": 1, "currNode": "m2", "name": "France"},
+              "messages": [msg("m0", "system", "", -1, ["m1"], "root"),
+                           msg("m1", "user", "Capital of France?", "m0", ["m2", "m3"]),
+                           msg("m2", "assistant", "Paris.", "m1", []),
+                           msg("m3", "assistant", "A later, unkept answer.", "m1", [])]}
+    record = read(export)
+    assert [(m["role"], m["content"]) for m in record["messages"]] == [
+        ("user", "Capital of France?"), ("assistant", "Paris.")]
+    assert record["metadata"]["left_out"] == {"other_branches": 1}

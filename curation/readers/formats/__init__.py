@@ -16,6 +16,7 @@ from curation.readers.formats import (
     alpaca,
     api_log,
     chat_text,
+    chat_trees,
     chatgpt_export,
     claude_export,
     cohere_chat,
@@ -104,6 +105,10 @@ FORMATS: dict[str, InputFormat] = {
         InputFormat(claude_export.NAME, claude_export.KEYS, claude_export.is_claude_export, claude_export.convert),
         # chat UIs' own files: before openai, whose `messages` an Open WebUI chat also has
         InputFormat(open_webui.NAME, open_webui.KEYS, open_webui.is_open_webui, open_webui.convert),
+        InputFormat(chat_trees.HUGGINGCHAT, chat_trees.HUGGINGCHAT_KEYS, chat_trees.is_huggingchat,
+                    chat_trees.convert_huggingchat),
+        InputFormat(chat_trees.LLAMACPP, chat_trees.LLAMACPP_KEYS, chat_trees.is_llamacpp_webui,
+                    chat_trees.convert_llamacpp_webui),
         InputFormat(sillytavern.NAME, sillytavern.KEYS, sillytavern.is_sillytavern, sillytavern.convert),
         InputFormat(textgen_webui.NAME, textgen_webui.KEYS, textgen_webui.is_textgen_webui, textgen_webui.convert),
         InputFormat(librechat.NAME, librechat.KEYS, librechat.is_librechat, librechat.convert),
