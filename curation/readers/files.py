@@ -491,6 +491,8 @@ def _is_tabular_name(path: Path) -> bool:
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 _ARCHIVE_FIX = "an archive, not read: extract it and pass the folder"
 _XLS_FIX = "old Excel: save as .xlsx or CSV"
+_FEEDBACK_FIX = ("ChatGPT's thumbs up/down on answers, not applied: a rated-down answer is trained like any other "
+                 "(review those chats, or leave them out)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +517,8 @@ def skipped_files(paths: list[str | Path]) -> SkippedFiles:
             elif child.is_dir() and not child.is_symlink():
                 if not is_hf_disk_folder(child):
                     visit(child)
+            elif name == "message_feedback.json" and (child.parent / "conversations.json").is_file():
+                left_out.append((child, _FEEDBACK_FIX))
             elif name.endswith(".xls"):
                 left_out.append((child, _XLS_FIX))
             elif name.endswith(_ARCHIVE_SUFFIXES) and not name.endswith(".xlsx"):

@@ -239,3 +239,24 @@ def test_a_run_names_what_its_input_folder_walk_left_out(tmp_path: Path) -> None
                for w in warnings), warnings
     assert any(w.startswith("left out 1 file(s) in the input folders:") and "old.xls (old Excel: save as .xlsx or "
                "CSV)" in w for w in warnings), warnings
+
+
+def test_a_chatgpt_exports_ratings_file_is_named_as_not_applied(tmp_path: Path) -> None:
+    # message_feedback.json (thumbs up/down on answers) was left out of the folder walk without a word, so a
+    # rated-down answer was trained with nothing said
+    from curation.config import load_config
+    from curation.pipeline.runner import run_pipeline
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "conversations.json").write_text("[]")
+    (folder / "chats.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, '
+                                        '{"role": "assistant", "content": "Hello, how can I help?"}]}\n')
+    (folder / "message_feedback.json").write_text('[{"id": "fb1", "conversation_id": "c1", "message_id": "a1", '
+                                                  '"rating": "thumbsDown"}]')
+    config = load_config(None, values={
+        "inputs": [str(folder)], "out": str(tmp_path / "run"), "export.formats": [], "runner.progress": False,
+        "language.enabled": False, "quality.enabled": False, "length.enabled": False})
+    warnings = run_pipeline(config, quiet=True).warnings
+    assert any("message_feedback.json (ChatGPT's thumbs up/down on answers, not applied" in w for w in warnings), \
+        warnings
