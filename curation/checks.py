@@ -467,8 +467,6 @@ def _is_slot(text: str, match: re.Match[str]) -> bool:
 def _first_slot(pattern: re.Pattern[str], text: str) -> str | None:
     if pattern.search(text) is None:  # the common case: one fast scan, no code stripping
         return None
-    if pattern is _SLOTS[0][1] and _TEMPLATE_TALK.search(text):
-        return None  # an answer about Jinja, Handlebars or prompt templates: its {{ }} are the subject
     body = _CODE_SPANS.sub(" ", text) if any(mark in text for mark in _CODEY) else text
     for match in pattern.finditer(body):
         if _is_slot(body, match):
@@ -481,6 +479,8 @@ def placeholder_in(text: str) -> str | None:
     ``{author}``) outside code, template syntax and maths; None when there is none."""
     for trigger, pattern in _SLOTS:
         if trigger in text:
+            if trigger == "{{" and _TEMPLATE_TALK.search(text):
+                continue  # an answer about Jinja, Handlebars or prompt templates: its {{ }} are the subject
             found = _first_slot(pattern, text)
             if found:
                 return found

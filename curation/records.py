@@ -172,6 +172,12 @@ def metadata_value(record: dict[str, Any], path: str, default: Any = None) -> An
     return node
 
 
+def tree_id(record: dict[str, Any]) -> Any:
+    """The conversation tree a record is a path through (OpenAssistant's ``tree_id`` or ``message_tree_id``, kept
+    in ``metadata.fields``), or None."""
+    return metadata_value(record, "fields.tree_id") or metadata_value(record, "fields.message_tree_id")
+
+
 def has_metadata_value(record: dict[str, Any], path: str) -> bool:
     return metadata_value(record, path, _MISSING) is not _MISSING
 

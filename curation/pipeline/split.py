@@ -22,7 +22,7 @@ import xxhash
 
 from curation.dedup.near import connected_components
 from curation.dedup.text import normalise_for_exact
-from curation.records import is_preference, message_text, metadata_value
+from curation.records import is_preference, message_text, metadata_value, tree_id
 
 if TYPE_CHECKING:
     from ..config import SplitConfig
@@ -70,7 +70,7 @@ def group_keys(record: dict[str, Any], group_by: Sequence[str]) -> tuple[int, ..
     keys: list[str] = []
     for kind in group_by:
         if kind == "tree":
-            tree = metadata_value(record, "fields.tree_id") or metadata_value(record, "fields.message_tree_id")
+            tree = tree_id(record)
             if tree is not None:
                 keys.append(f"t:{tree}")
         elif kind == "passage":

@@ -221,20 +221,31 @@ def test_text_transcripts_in_an_input_folder_are_named_not_skipped_silently(tmp_
     assert warning.startswith("2 file(s)") and "whatsapp.txt" in warning and "bot.transcript" in warning
 
 
-def test_a_run_names_what_its_input_folder_walk_left_out(tmp_path: Path) -> None:
+CHAT = ('{"messages": [{"role": "user", "content": "Hi"}, '
+        '{"role": "assistant", "content": "Hello, how can I help?"}]}\n')
+
+
+def _folder_run_warnings(tmp_path: Path, files: dict[str, str | bytes]) -> list[str]:
+    """The warnings of a run over one input folder holding ``files`` (name -> text or bytes)."""
     from curation.config import load_config
     from curation.pipeline.runner import run_pipeline
 
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "chats.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, '
-                                        '{"role": "assistant", "content": "Hello, how can I help?"}]}\n')
-    (folder / "notes.txt").write_text("User: hi\nBot: hello\n")
-    (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    for name, body in files.items():
+        if isinstance(body, bytes):
+            (folder / name).write_bytes(body)
+        else:
+            (folder / name).write_text(body)
     config = load_config(None, values={
         "inputs": [str(folder)], "out": str(tmp_path / "run"), "export.formats": [], "runner.progress": False,
         "language.enabled": False, "quality.enabled": False, "length.enabled": False})
-    warnings = run_pipeline(config, quiet=True).warnings
+    return run_pipeline(config, quiet=True).warnings
+
+
+def test_a_run_names_what_its_input_folder_walk_left_out(tmp_path: Path) -> None:
+    warnings = _folder_run_warnings(tmp_path, {"chats.jsonl": CHAT, "notes.txt": "User: hi\nBot: hello\n",
+                                               "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"})
     assert any(w.startswith("1 file(s) in the input folders are not read as data") and "notes.txt" in w
                for w in warnings), warnings
     assert any(w.startswith("left out 1 file(s) in the input folders:") and "old.xls (old Excel: save as .xlsx or "
@@ -244,19 +255,9 @@ def test_a_run_names_what_its_input_folder_walk_left_out(tmp_path: Path) -> None
 def test_a_chatgpt_exports_ratings_file_is_named_as_not_applied(tmp_path: Path) -> None:
     # message_feedback.json (thumbs up/down on answers) was left out of the folder walk without a word, so a
     # rated-down answer was trained with nothing said
-    from curation.config import load_config
-    from curation.pipeline.runner import run_pipeline
-
-    folder = tmp_path / "export"
-    folder.mkdir()
-    (folder / "conversations.json").write_text("[]")
-    (folder / "chats.jsonl").write_text('{"messages": [{"role": "user", "content": "Hi"}, '
-                                        '{"role": "assistant", "content": "Hello, how can I help?"}]}\n')
-    (folder / "message_feedback.json").write_text('[{"id": "fb1", "conversation_id": "c1", "message_id": "a1", '
-                                                  '"rating": "thumbsDown"}]')
-    config = load_config(None, values={
-        "inputs": [str(folder)], "out": str(tmp_path / "run"), "export.formats": [], "runner.progress": False,
-        "language.enabled": False, "quality.enabled": False, "length.enabled": False})
-    warnings = run_pipeline(config, quiet=True).warnings
+    warnings = _folder_run_warnings(tmp_path, {
+        "conversations.json": "[]", "chats.jsonl": CHAT,
+        "message_feedback.json": '[{"id": "fb1", "conversation_id": "c1", "message_id": "a1", '
+                                 '"rating": "thumbsDown"}]'})
     assert any("message_feedback.json (ChatGPT's thumbs up/down on answers, not applied" in w for w in warnings), \
         warnings

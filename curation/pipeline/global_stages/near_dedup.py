@@ -20,7 +20,7 @@ from curation.dedup.config import NearDedupConfig
 from curation.dedup.near import ClusterResult, find_clusters
 from curation.dedup.text import dedup_text, normalise_for_exact, user_turn_texts
 from curation.pipeline.global_stages.base import Decision, GlobalDrop, GlobalStage, KeyTable
-from curation.records import is_preference
+from curation.records import is_preference, tree_id
 
 REPORTED_CLUSTERS = 10
 # Below this many rows the local path is faster than shipping chunks to Ray tasks (tests lower it).
@@ -64,9 +64,7 @@ def _passage_answer(record: dict[str, Any]) -> str:
     metadata = record.get("metadata")
     if not isinstance(metadata, dict):
         return ""
-    fields = metadata.get("fields")
-    tree = fields.get("tree_id") or fields.get("message_tree_id") if isinstance(fields, dict) else None
-    if not (metadata.get("passage") or tree):
+    if not (metadata.get("passage") or tree_id(record)):
         return ""
     messages = record.get("messages")
     reply = messages[-1] if isinstance(messages, list) and messages else None

@@ -188,7 +188,7 @@ _PROSE_PASSWORD = re.compile(
 # Passwords on a command line: curl's -u user:password, the MySQL client's -pPASSWORD (no space).
 _CLI_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)\s+[^\s:'\"]+:)([^\s'\"]{4,200})|(\bmysql(?:dump)?\b[^\n]*?\s-p)"
                            r"([^\s'\"-][^\s'\"]{3,200})")
-_CLI_PASSWORD_BYTES = re.compile(rb"(?:^|\s)(?:-u|--user)\s+[^\s:]+:\S|\bmysql(?:dump)?\b[^\n]*?\s-p[^\s-]")
+_CLI_PASSWORD_BYTES = re.compile(_CLI_PASSWORD.pattern.encode())  # the same, on the lowered bytes of the gate
 # What may not touch a value: a letter or digit of a script that puts spaces between words. Chinese, Japanese,
 # Korean and Thai write "邮箱zhangsan@qq.com", "kim@naver.com입니다" and "电话13800138000" with no space, and \w
 # matches their letters, so such a value was never found; a Latin or Cyrillic letter glued to digits

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+import xxhash
 
 from curation.readers.mapping import FieldMapping
 from curation.records import arguments_string
@@ -391,11 +392,33 @@ def speaker_roles(app: str, speakers: list[str], bots: set[str], mapping: FieldM
                          "inspect FILE --suggest-mapping writes the block)")
 
 
+# Columns that hold the passage a question or an answer is written from, whatever the layout: RACE's article,
+# MultiRC's paragraph, HaluEval's knowledge, ScienceQA's hint. Left out, the answer is trained closed-book.
+PASSAGE_COLUMNS = ("passage", "article", "paragraph", "story", "background", "knowledge", "evidence", "hint")
+
+
+def settle_stopped(messages: list[dict[str, Any]], stopped: dict[int, str], where: str) -> None:
+    """Answers that ended early (``stopped``: turn index -> how): the last one refuses the record as
+    ``incomplete_answer`` (it would be trained as a whole answer); an earlier one, after which the chat went on, is
+    kept as context at weight 0."""
+    answers = [n for n, m in enumerate(messages) if m.get("role") == "assistant"]
+    if answers and answers[-1] in stopped:
+        raise ConvertProblem("incomplete_answer", f"the last answer ended early ({where}: {stopped[answers[-1]]}): a "
+                             "stopped or cut-off answer would be trained as a whole one (leave such conversations "
+                             "out, or regenerate the answer)")
+    for n in stopped:
+        messages[n]["weight"] = 0
+
+
+def rated_down_metadata(verdict: str, answers: list[str]) -> dict[str, Any]:
+    """``metadata`` for a chat the user rated down (``verdict``: the app's own field and value, e.g.
+    ``annotation.rating: -1``): as a KTO label false, the conversation is not trained as a good one."""
+    return {"label": False, "label_from": f"{verdict} (the user rated answer {', '.join(answers)} down)"}
+
+
 def passage_keys(passage: str, question: str) -> dict[str, str]:
     """``metadata`` naming the passage a question is asked of, and the question: the split keeps one passage's
     questions together (group ``passage``), and near dedup compares them by their question and answer, not by the
     passage that is most of their text (SQuAD asks ~5 questions of a paragraph, RACE ~3 of an article)."""
-    import xxhash
-
     return {"passage": xxhash.xxh3_64_hexdigest(passage.encode("utf-8", "surrogatepass")),
             "asked": xxhash.xxh3_64_hexdigest(question.strip().encode("utf-8", "surrogatepass"))}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, branch
+from curation.readers.formats._common import ConvertProblem, branch, rated_down_metadata, settle_stopped
 from curation.readers.mapping import FieldMapping
 
 HUGGINGCHAT = "huggingchat"
@@ -58,7 +58,7 @@ def _nodes(messages: list[dict[str, Any]], parent_of: Any) -> dict[str, dict[str
 
 def _turns(path: list[dict[str, Any]], role_key: str, reasoning_key: str) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
-    stopped: list[int] = []
+    stopped: dict[int, str] = {}
     rated_down: list[str] = []
     for node in path:
         where = f"message {node.get('id')!r}"
@@ -75,20 +75,14 @@ def _turns(path: list[dict[str, Any]], role_key: str, reasoning_key: str) -> dic
             if isinstance(thought, str) and thought.strip():
                 turn["reasoning_content"] = thought
             if node.get("interrupted") is True:
-                stopped.append(len(messages))
+                stopped[len(messages)] = "interrupted"
             if node.get("score") == -1:
                 rated_down.append(str(node.get("id")))
         messages.append(turn)
-    answers = [n for n, m in enumerate(messages) if m["role"] == "assistant"]
-    if answers and answers[-1] in stopped:
-        raise ConvertProblem("incomplete_answer", "the last answer was stopped by the user (interrupted): it would be "
-                             "trained as a whole one (leave such chats out, or regenerate the answer)")
-    for n in stopped:
-        messages[n]["weight"] = 0  # stopped, then the chat went on: context, not trained
+    settle_stopped(messages, stopped, "the user's stop")
     body: dict[str, Any] = {"messages": messages}
     if rated_down:
-        body["metadata"] = {"label": False, "label_from": f"score: -1 (the user rated answer "
-                                                         f"{', '.join(rated_down)} down)"}
+        body["metadata"] = rated_down_metadata("score: -1", rated_down)
     return body
 
 

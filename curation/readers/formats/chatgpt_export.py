@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from curation.readers.formats._common import ConvertProblem, branch, document_text
+from curation.readers.formats._common import ConvertProblem, branch, document_text, settle_stopped
 from curation.readers.formats.media import is_image_file
 from curation.readers.mapping import FieldMapping
 
@@ -286,13 +286,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
             _ended(stopped, len(messages) - 1, metadata)
     for at, texts in pieces.items():
         messages[at]["content"] = "\n\n".join(texts)
-    last_answer = max((n for n, m in enumerate(messages) if m["role"] == "assistant"), default=None)
-    if last_answer is not None and last_answer in stopped:
-        raise ConvertProblem("incomplete_answer", f"the last answer ended early (finish_details: "
-                             f"{stopped[last_answer]}): a stopped or cut-off answer would be trained as a whole one "
-                             "(leave such conversations out, or regenerate the answer)")
-    for at in stopped:
-        messages[at]["weight"] = 0  # stopped, then the chat went on: kept as context, not trained
+    settle_stopped(messages, stopped, "finish_details")
     body: dict[str, Any] = {"messages": messages}
     if custom_gpt:  # instructions only steer the answer (what it cites is refused above): kept, for review
         body["metadata"] = {"flags": ["custom_gpt"]}

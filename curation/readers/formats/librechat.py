@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, branch
+from curation.readers.formats._common import ConvertProblem, branch, rated_down_metadata
 from curation.readers.mapping import FieldMapping
 from curation.records import arguments_string
 
@@ -239,8 +239,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     if custom_gpt:  # the agent's instructions only steer the answers; what they cite is refused above
         metadata["flags"] = ["custom_gpt"]
     if rated_down:  # the user's own verdict: as a KTO label false, not trained as a good conversation
-        metadata.update(label=False, label_from=f"feedback.rating: thumbsDown (the user rated answer "
-                                                f"{', '.join(rated_down)} down)")
+        metadata.update(rated_down_metadata("feedback.rating: thumbsDown", rated_down))
     if metadata:
         body["metadata"] = metadata
     own_id = obj.get("conversationId")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from curation.readers.formats import openai
-from curation.readers.formats._common import ConvertProblem, map_role
+from curation.readers.formats._common import map_role
 from curation.readers.mapping import FieldMapping
 
 NAME = "messages_answer"
@@ -54,10 +54,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     key = _answer_key(obj)
     assert key is not None  # is_messages_answer found it
     answer = obj[key]
-    if obj.get("done_reason") == "length" or obj.get("finish_reason") in ("length", "max_tokens"):
-        raise ConvertProblem("incomplete_answer", "the answer stopped at the token limit "
-                             f"({'done_reason' if 'done_reason' in obj else 'finish_reason'} 'length'), so it is cut "
-                             "off (raise the limit, or drop such calls)")
+    # an answer cut at the token limit (done_reason/finish_reason) is refused for every format, in convert
     reply = {"role": "assistant", "content": answer} if isinstance(answer, str) else answer
     # KEYS consumes the reasoning columns for every row; one that is no text is no trace, and stays a field
     kept = {k: obj[k] for k in REASONING_KEYS if k in obj and not isinstance(obj[k], str)}

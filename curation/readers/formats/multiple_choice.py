@@ -27,14 +27,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from curation.readers.formats import tool_markup
-from curation.readers.formats._common import ConvertProblem, passage_keys
+from curation.readers.formats._common import PASSAGE_COLUMNS, ConvertProblem, passage_keys
 from curation.readers.mapping import FieldMapping
 
 NAME = "multiple_choice"
 _STEMS = ("question", "question_stem", "query", "goal", "sentence", "ctx", "column_1")
-# LogiQA 2.0 writes its argument as `text`, DREAM its dialogue as a list of lines, ScienceQA its context as `hint`
-_PASSAGES = ("article", "passage", "context", "support", "paragraph", "story", "background", "knowledge",
-             "evidence", "hint", "dialogue", "text")
+# The passage columns any layout uses (PASSAGE_COLUMNS), LogiQA's context, SciQ's support, DREAM's dialogue (a list
+# of lines) and LogiQA 2.0's argument under `text`
+_PASSAGES = (*PASSAGE_COLUMNS, "context", "support", "dialogue", "text")
 _EXPLANATIONS = ("explanation", "rationale", "cot_content", "exp")
 # Answer columns, most specific first: MMLU-Pro has both `answer` (a letter) and `answer_index`.
 _ANSWERS = ("answerKey", "answer_idx", "correct", "correct_option", "answer", "answer_index", "label")

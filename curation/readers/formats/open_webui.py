@@ -23,7 +23,7 @@ import html
 import re
 from typing import Any
 
-from curation.readers.formats._common import ConvertProblem, branch
+from curation.readers.formats._common import ConvertProblem, branch, rated_down_metadata
 from curation.readers.mapping import FieldMapping
 
 NAME = "open_webui"
@@ -121,9 +121,7 @@ def convert(obj: dict[str, Any], mapping: FieldMapping | None) -> list[tuple[str
     others = len(tree) - len(path)
     if others:
         body["metadata"] = {"left_out": {"other_branches": others}}
-    if rated_down:
-        # the user's own verdict: as a KTO label false, the conversation is not trained as a good one
-        body.setdefault("metadata", {}).update(label=False, label_from=f"annotation.rating: -1 (the user rated "
-                                               f"answer {', '.join(rated_down)} down)")
+    if rated_down:  # the user's own verdict
+        body.setdefault("metadata", {}).update(rated_down_metadata("annotation.rating: -1", rated_down))
     own_id = obj.get("id") if obj.get("id") not in (None, "") else chat.get("id")
     return [(str(own_id) if own_id not in (None, "") else None, body, None)]

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from curation.readers.formats._common import (
+    PASSAGE_COLUMNS,
     ConvertProblem,
     convert_turns,
     history_messages,
@@ -35,10 +36,9 @@ ANSWER_KEYS = ("response", "answer", "solution", "output", "assistant", "gpt", "
                "generated_solution", "model_output", "message_2", "bot", "std_answer",  # std_answer: BELLE's eval set
                "doctor")
 SYSTEM_KEYS = ("system_prompt", "definition")
-# Columns that hold the passage an answer is written from: MultiRC's paragraph, HaluEval's knowledge, SVAMP's
-# Body, TabMWP's table, ScienceQA's hint, RAGAS' contexts. Left out, the answer is trained closed-book.
-PASSAGE_KEYS = ("passage", "article", "paragraph", "story", "background", "knowledge", "evidence", "hint", "body",
-                "table", "contexts", "retrieved_contexts")
+# Passage columns beside a question and its answer (PASSAGE_COLUMNS), and SVAMP's Body, TabMWP's table, RAGAS'
+# contexts.
+PASSAGE_KEYS = (*PASSAGE_COLUMNS, "body", "table", "contexts", "retrieved_contexts")
 # `context`, `documents`, `text` and the passages are read only by some rows; the others keep them as fields (see
 # convert). `label` and `hallucination` are a verdict on the answer (WikiQA, MultiRC, HaluEval).
 KEYS = frozenset({*PROMPT_KEYS, *ANSWER_KEYS, *SYSTEM_KEYS, *PASSAGE_KEYS, "context", "documents", "text",
